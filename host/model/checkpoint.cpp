@@ -1,0 +1,29 @@
+// Checkpoint loading: config, weights, tensor checks (layer: host/model).
+#include "host/model/checkpoint.h"
+
+#include "host/model/error.h"
+#include "host/model/tensor_names.h"
+
+namespace vkg {
+
+Checkpoint Checkpoint::Load(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir)) {
+    throw Error(dir.string() + ": not a checkpoint directory");
+  }
+  ModelConfig config = LoadConfig(dir / "config.json");
+  WeightsFile weights = WeightsFile::Open(dir);
+  CheckTensors(config, weights);
+  return Checkpoint(dir, std::move(config), std::move(weights));
+}
+
+const TensorInfo& Checkpoint::Tensor(const std::string& name) const {
+  const TensorInfo* t = weights_.Find(name);
+  if (!t) throw Error(weights_.source_name() + ": missing tensor " + name);
+  return *t;
+}
+
+std::vector<float> Checkpoint::Float32(const std::string& name) const {
+  return ToFloat32(Tensor(name));
+}
+
+}  // namespace vkg

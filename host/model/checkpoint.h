@@ -1,0 +1,36 @@
+// Checkpoint: a Hugging Face Gemma 4 directory (config.json + safetensors), loaded and checked
+// before anything runs (layer: host/model, CPU only).
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "host/model/config.h"
+#include "host/model/safetensors.h"
+
+namespace vkg {
+
+class Checkpoint {
+ public:
+  // Parses config.json, maps the weights (single file or shards) and runs CheckTensors.
+  // Throws vkg::Error on any problem, naming the file and the tensor.
+  static Checkpoint Load(const std::filesystem::path& dir);
+
+  const ModelConfig& config() const { return config_; }
+  const WeightsFile& weights() const { return weights_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // The tensor by per-model name ("layers.0.mlp.up_proj.weight"); throws vkg::Error if absent.
+  const TensorInfo& Tensor(const std::string& name) const;
+  // Its values converted to float32 (from BF16 / F16 / F32).
+  std::vector<float> Float32(const std::string& name) const;
+
+ private:
+  Checkpoint(std::filesystem::path dir, ModelConfig config, WeightsFile weights)
+      : dir_(std::move(dir)), config_(std::move(config)), weights_(std::move(weights)) {}
+  std::filesystem::path dir_;
+  ModelConfig config_;
+  WeightsFile weights_;
+};
+
+}  // namespace vkg

@@ -1,0 +1,345 @@
+// Safetensors parsing and validation over a read-only mmap (layer: host/model).
+// Format: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape,
+// data_offsets: [begin, end)}} (offsets relative to the data section), then the data section.
+#include "host/model/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "host/model/error.h"
+
+namespace vkg {
+
+using nlohmann::json;
+
+// RAII read-only mapping of a whole file (MAP_PRIVATE + PROT_READ: the file is never written).
+class MappedFile {
+ public:
+  explicit MappedFile(const std::filesystem::path& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error(path.string() + ": cannot open (" + std::strerror(errno) + ")");
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw Error(path.string() + ": not a regular file");
+    }
+    size_ = size_t(st.st_size);
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+      if (p == MAP_FAILED) {
+        ::close(fd_);
+        throw Error(path.string() + ": mmap failed (" + std::strerror(errno) + ")");
+      }
+      data_ = static_cast<const uint8_t*>(p);
+    }
+  }
+  ~MappedFile() {
+    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  int fd_ = -1;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+namespace {
+
+// Element size of every dtype the safetensors format defines; 0 = not a safetensors dtype.
+size_t ElementSize(const std::string& dt) {
+  static const std::map<std::string, size_t> kSizes = {
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2},
+      {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},    {"U32", 4},     {"F32", 4},
+      {"F64", 8},  {"I64", 8}, {"U64", 8}};
+  auto it = kSizes.find(dt);
+  return it == kSizes.end() ? 0 : it->second;
+}
+
+struct Entry {
+  std::string name;
+  uint64_t begin, end;
+};
+
+}  // namespace
+
+int64_t TensorInfo::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::vector<float> ToFloat32(const TensorInfo& t) {
+  if (!t.is_float) {
+    throw Error(t.file + ": tensor " + t.name + " has dtype " + t.dtype_name +
+                ", expected BF16, F16 or F32");
+  }
+  const size_t n = size_t(t.numel());
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    switch (t.dtype) {
+      case DType::F32: std::memcpy(&out[i], t.data + 4 * i, 4); break;
+      case DType::F16: {
+        uint16_t h;
+        std::memcpy(&h, t.data + 2 * i, 2);
+        out[i] = HalfToFloat(h);
+        break;
+      }
+      default: {  // BF16
+        uint16_t b;
+        std::memcpy(&b, t.data + 2 * i, 2);
+        out[i] = Bf16ToFloat(b);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+bool IsMultimodalTensorName(const std::string& n) {
+  for (const char* p : {"model.vision_tower.", "model.audio_tower.", "model.embed_vision.",
+                        "model.embed_audio."}) {
+    if (n.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string StripModelPrefix(const std::string& n) {
+  for (const char* p : {"model.language_model.", "model."}) {
+    const size_t len = std::strlen(p);
+    if (n.size() > len && n.compare(0, len, p) == 0) return n.substr(len);
+  }
+  return n;
+}
+
+SafetensorsFile::~SafetensorsFile() = default;
+
+std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::path& path) {
+  std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
+  f->name_ = path.filename().string();
+  f->map_ = std::make_unique<MappedFile>(path);
+  const std::string& fn = f->name_;
+  auto fail = [&](const std::string& what) -> Error { return Error(fn + ": " + what); };
+
+  const size_t file_size = f->map_->size();
+  if (file_size < 8) {
+    throw fail("truncated file (" + std::to_string(file_size) +
+               " bytes, too short for the 8-byte header length)");
+  }
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | f->map_->data()[i];
+  if (header_len > file_size - 8) {
+    throw fail("header length " + std::to_string(header_len) + " is beyond the end of the file (" +
+               std::to_string(file_size) + " bytes)");
+  }
+  const uint8_t* data_section = f->map_->data() + 8 + header_len;
+  const uint64_t data_size = file_size - 8 - header_len;
+
+  json header;
+  try {
+    header = json::parse(f->map_->data() + 8, f->map_->data() + 8 + header_len);
+  } catch (const json::parse_error& e) {
+    throw fail("malformed JSON header (parse error at byte " + std::to_string(e.byte) + ")");
+  }
+  if (!header.is_object()) throw fail("malformed header: expected a JSON object");
+
+  std::vector<Entry> entries;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string& raw = it.key();
+    if (raw == "__metadata__") continue;
+    const json& v = it.value();
+    auto bad = [&](const std::string& what) { return fail("malformed header: tensor " + raw + " " + what); };
+    if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets")) {
+      throw bad("needs dtype, shape and data_offsets");
+    }
+    const json& jd = v.at("dtype");
+    const json& js = v.at("shape");
+    const json& jo = v.at("data_offsets");
+    if (!jd.is_string()) throw bad("has a non-string dtype");
+    if (!js.is_array()) throw bad("has a shape that is not a list");
+    if (!jo.is_array() || jo.size() != 2 || !jo[0].is_number_unsigned() || !jo[1].is_number_unsigned()) {
+      throw bad("needs data_offsets [begin, end] of two non-negative integers");
+    }
+    Entry e{raw, jo[0].get<uint64_t>(), jo[1].get<uint64_t>()};
+    if (e.end < e.begin) {
+      throw bad("has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                "] with end before begin");
+    }
+    const bool skipped = IsMultimodalTensorName(raw);
+    TensorInfo t;
+    t.file_name = raw;
+    t.name = StripModelPrefix(raw);
+    t.dtype_name = jd.get<std::string>();
+    t.file = fn;
+    uint64_t numel = 1;
+    for (const json& d : js) {
+      if (!d.is_number_unsigned()) throw bad("has a shape entry that is not a non-negative integer");
+      const uint64_t dim = d.get<uint64_t>();
+      if (dim != 0 && numel > (uint64_t(1) << 62) / dim) throw bad("has an absurdly large shape");
+      numel *= dim;
+      t.shape.push_back(int64_t(dim));
+    }
+    const size_t esize = ElementSize(t.dtype_name);
+    if (esize == 0 && !skipped) {
+      throw fail("tensor " + raw + " has unsupported dtype \"" + t.dtype_name +
+                 "\" (expected F32, F16 or BF16)");
+    }
+    if (esize != 0 && e.end - e.begin != numel * esize) {
+      throw fail("tensor " + raw + " data_offsets [" + std::to_string(e.begin) + ", " +
+                 std::to_string(e.end) + "] hold " + std::to_string(e.end - e.begin) +
+                 " bytes, but shape " + ShapeString(t.shape) + " of " + t.dtype_name + " needs " +
+                 std::to_string(numel * esize));
+    }
+    entries.push_back(e);
+    if (skipped) continue;
+    t.is_float = t.dtype_name == "F32" || t.dtype_name == "F16" || t.dtype_name == "BF16";
+    t.dtype = t.dtype_name == "F16" ? DType::F16 : t.dtype_name == "BF16" ? DType::BF16 : DType::F32;
+    t.size = size_t(e.end - e.begin);
+    // Offsets are checked below before anyone can read through this pointer.
+    t.data = data_section + std::min<uint64_t>(e.begin, data_size);
+    f->tensors_.push_back(std::move(t));
+  }
+
+  // Overlaps first: sorted by begin, each tensor must start at or after the previous one's end.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  bool contiguous = true;  // tensors tile [0, end) with no gaps, as every writer lays them out
+  uint64_t prev_end = 0;
+  size_t last = 0;  // the entry that reaches prev_end
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    if (i > 0 && e.begin < prev_end && e.end > e.begin) {
+      const Entry& p = entries[last];
+      throw fail("tensors " + p.name + " [" + std::to_string(p.begin) + ", " + std::to_string(p.end) +
+                 ") and " + e.name + " [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                 ") overlap");
+    }
+    if (e.begin != prev_end) contiguous = false;
+    if (e.end > prev_end) {
+      prev_end = e.end;
+      last = i;
+    }
+  }
+  if (prev_end > data_size) {
+    // A gap-free layout cut short is a truncated file; otherwise some offsets are simply wrong.
+    if (contiguous) {
+      throw fail("truncated file: the header describes " + std::to_string(prev_end) +
+                 " bytes of tensor data, but only " + std::to_string(data_size) + " follow it");
+    }
+    for (const Entry& e : entries) {
+      if (e.end > data_size) {
+        throw fail("tensor " + e.name + " data_offsets [" + std::to_string(e.begin) + ", " +
+                   std::to_string(e.end) + "] point outside the file (data section is " +
+                   std::to_string(data_size) + " bytes)");
+      }
+    }
+  }
+  return f;
+}
+
+WeightsFile::WeightsFile(WeightsFile&&) noexcept = default;
+WeightsFile& WeightsFile::operator=(WeightsFile&&) noexcept = default;
+WeightsFile::~WeightsFile() = default;
+
+const TensorInfo* WeightsFile::Find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+void WeightsFile::Add(std::unique_ptr<SafetensorsFile> f) {
+  for (const TensorInfo& t : f->tensors()) {
+    auto [it, inserted] = by_name_.emplace(t.name, &t);
+    if (!inserted) {
+      throw Error(t.file + ": tensor " + t.name + " appears twice (as " + it->second->file_name +
+                  " in " + it->second->file + " and as " + t.file_name + ")");
+    }
+  }
+  files_.push_back(std::move(f));
+}
+
+WeightsFile WeightsFile::Open(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  WeightsFile w;
+  const fs::path index_path = dir / "model.safetensors.index.json";
+  if (!fs::exists(index_path)) {
+    const fs::path single = dir / "model.safetensors";
+    if (!fs::exists(single)) {
+      throw Error(dir.string() + ": no model.safetensors or model.safetensors.index.json");
+    }
+    w.source_name_ = "model.safetensors";
+    w.Add(SafetensorsFile::Open(single));
+    return w;
+  }
+
+  w.source_name_ = index_path.filename().string();
+  const std::string& iname = w.source_name_;
+  json index;
+  {
+    std::ifstream in(index_path, std::ios::binary);
+    if (!in) throw Error(index_path.string() + ": cannot open (file missing or unreadable)");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+      index = json::parse(ss.str());
+    } catch (const json::parse_error& e) {
+      throw Error(iname + ": malformed JSON (parse error at byte " + std::to_string(e.byte) + ")");
+    }
+  }
+  if (!index.is_object() || !index.contains("weight_map") || !index.at("weight_map").is_object()) {
+    throw Error(iname + ": missing weight_map object");
+  }
+  // Shards in first-mention order; a shard holding only multimodal tensors need not exist.
+  std::vector<std::string> shards;
+  std::map<std::string, std::vector<std::string>> expected;  // shard -> text tensors it must hold
+  for (auto it = index.at("weight_map").begin(); it != index.at("weight_map").end(); ++it) {
+    if (!it.value().is_string()) throw Error(iname + ": weight_map entry " + it.key() + " is not a file name");
+    const std::string shard = it.value().get<std::string>();
+    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..") {
+      throw Error(iname + ": weight_map names \"" + shard + "\" for tensor " + it.key() +
+                  ", expected a file name in the checkpoint directory");
+    }
+    if (IsMultimodalTensorName(it.key())) continue;
+    if (!expected.count(shard)) shards.push_back(shard);
+    expected[shard].push_back(it.key());
+  }
+  for (const std::string& shard : shards) {
+    const fs::path p = dir / shard;
+    if (!fs::exists(p)) {
+      throw Error(iname + ": shard " + shard + " (named for tensor " + expected[shard].front() +
+                  ") does not exist");
+    }
+    auto f = SafetensorsFile::Open(p);
+    std::set<std::string> present;
+    for (const TensorInfo& t : f->tensors()) present.insert(t.file_name);
+    for (const std::string& name : expected[shard]) {
+      if (!present.count(name)) {
+        throw Error(shard + ": tensor " + name + " named in " + iname + " is not in this file");
+      }
+    }
+    w.Add(std::move(f));
+  }
+  return w;
+}
+
+}  // namespace vkg

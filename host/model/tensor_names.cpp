@@ -1,0 +1,82 @@
+// Tensor list and checks for the Gemma 4 text decoder (layer: host/model). gemma4.md §3.1.
+#include "host/model/tensor_names.h"
+
+#include "host/model/error.h"
+#include "host/model/safetensors.h"
+
+namespace vkg {
+
+void ForEachTensor(const ModelConfig& c, const std::function<void(const TensorSpec&)>& fn) {
+  using R = TensorRole;
+  const int64_t H = c.hidden_size, V = c.vocab_size, L = c.num_hidden_layers;
+  const int64_t NH = c.num_attention_heads, P = c.hidden_size_per_layer_input;
+  auto emit = [&](std::string name, std::vector<int64_t> shape, int layer, R role) {
+    fn(TensorSpec{std::move(name), std::move(shape), layer, role});
+  };
+
+  emit("embed_tokens.weight", {V, H}, -1, R::kEmbedding);
+  if (c.has_ple()) {
+    emit("embed_tokens_per_layer.weight", {c.vocab_size_per_layer_input, L * P}, -1, R::kEmbedding);
+    emit("per_layer_model_projection.weight", {L * P, H}, -1, R::kMatrix);
+    emit("per_layer_projection_norm.weight", {P}, -1, R::kNorm);
+  }
+  for (int l = 0; l < L; ++l) {
+    const LayerInfo& li = c.layers[size_t(l)];
+    const std::string p = "layers." + std::to_string(l) + ".";
+    const int64_t D = li.head_dim, KVH = li.n_kv_heads;
+    emit(p + "input_layernorm.weight", {H}, l, R::kNorm);
+    emit(p + "self_attn.q_proj.weight", {NH * D, H}, l, R::kMatrix);
+    emit(p + "self_attn.q_norm.weight", {D}, l, R::kNorm);
+    if (li.owns_kv(l)) {  // KV-shared layers compute no K/V of their own
+      emit(p + "self_attn.k_proj.weight", {KVH * D, H}, l, R::kMatrix);
+      if (li.has_v) emit(p + "self_attn.v_proj.weight", {KVH * D, H}, l, R::kMatrix);
+      emit(p + "self_attn.k_norm.weight", {D}, l, R::kNorm);
+    }
+    emit(p + "self_attn.o_proj.weight", {H, NH * D}, l, R::kMatrix);
+    emit(p + "post_attention_layernorm.weight", {H}, l, R::kNorm);
+    emit(p + "pre_feedforward_layernorm.weight", {H}, l, R::kNorm);
+    emit(p + "mlp.gate_proj.weight", {li.ffn_dim, H}, l, R::kMatrix);
+    emit(p + "mlp.up_proj.weight", {li.ffn_dim, H}, l, R::kMatrix);
+    emit(p + "mlp.down_proj.weight", {H, li.ffn_dim}, l, R::kMatrix);
+    emit(p + "post_feedforward_layernorm.weight", {H}, l, R::kNorm);
+    if (c.has_moe()) {
+      const int64_t E = c.num_experts, I = c.moe_intermediate_size;
+      emit(p + "router.proj.weight", {E, H}, l, R::kMatrix);
+      emit(p + "router.scale", {H}, l, R::kRouterScale);
+      emit(p + "router.per_expert_scale", {E}, l, R::kPerExpertScale);
+      emit(p + "experts.gate_up_proj", {E, 2 * I, H}, l, R::kMatrix);  // gate rows, then up rows
+      emit(p + "experts.down_proj", {E, H, I}, l, R::kMatrix);
+      emit(p + "pre_feedforward_layernorm_2.weight", {H}, l, R::kNorm);
+      emit(p + "post_feedforward_layernorm_1.weight", {H}, l, R::kNorm);
+      emit(p + "post_feedforward_layernorm_2.weight", {H}, l, R::kNorm);
+    }
+    if (c.has_ple()) {
+      emit(p + "per_layer_input_gate.weight", {P, H}, l, R::kMatrix);
+      emit(p + "per_layer_projection.weight", {H, P}, l, R::kMatrix);
+      emit(p + "post_per_layer_input_norm.weight", {H}, l, R::kNorm);
+    }
+    emit(p + "layer_scalar", {1}, l, R::kLayerScalar);
+  }
+  emit("norm.weight", {H}, -1, R::kNorm);
+  if (!c.tie_word_embeddings) emit("lm_head.weight", {V, H}, -1, R::kEmbedding);
+}
+
+void CheckTensors(const ModelConfig& config, const WeightsFile& weights) {
+  ForEachTensor(config, [&](const TensorSpec& spec) {
+    const TensorInfo* t = weights.Find(spec.name);
+    if (!t) {
+      throw Error(weights.source_name() + ": missing tensor " + spec.name + " (expected shape " +
+                  ShapeString(spec.shape) + ")");
+    }
+    if (t->shape != spec.shape) {
+      throw Error(t->file + ": tensor " + spec.name + " has shape " + ShapeString(t->shape) +
+                  ", expected " + ShapeString(spec.shape));
+    }
+    if (!t->is_float) {
+      throw Error(t->file + ": tensor " + spec.name + " has dtype " + t->dtype_name +
+                  ", expected BF16, F16 or F32");
+    }
+  });
+}
+
+}  // namespace vkg

@@ -1,0 +1,43 @@
+// The single list of every text-decoder tensor a ModelConfig implies, with its expected shape
+// (layer: host/model). Loaders, checks and the checkpoint generator all walk this list.
+// Names are per-model (no "model.language_model." prefix); shapes are PyTorch [out, in].
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "host/model/config.h"
+
+namespace vkg {
+
+class WeightsFile;
+
+// What a tensor is, so generators and loaders need not parse names.
+enum class TensorRole {
+  kEmbedding,       // token / per-layer embedding tables, lm_head
+  kMatrix,          // projections [out, in] and expert stacks [E, out, in]
+  kNorm,            // RMSNorm weights, used as stored (no +1)
+  kLayerScalar,     // layers.N.layer_scalar, shape [1]
+  kRouterScale,     // router.scale [H]
+  kPerExpertScale,  // router.per_expert_scale [E]
+};
+
+struct TensorSpec {
+  std::string name;            // e.g. "layers.3.self_attn.q_proj.weight"
+  std::vector<int64_t> shape;  // e.g. {NH * D, H}
+  int layer = -1;              // -1 for model-wide tensors
+  TensorRole role = TensorRole::kMatrix;
+};
+
+// Calls fn for every tensor, model-wide ones first (embed_tokens, PLE), then layer by layer,
+// then norm (and lm_head when the embeddings are not tied). gemma4.md §3.1.
+void ForEachTensor(const ModelConfig& config, const std::function<void(const TensorSpec&)>& fn);
+
+// Verifies every listed tensor is present with the expected shape and a float dtype (BF16, F16 or
+// F32) before anything runs. Throws vkg::Error like
+//   "model.safetensors: tensor layers.3.self_attn.q_proj.weight has shape [64, 48], expected [64, 64]".
+// Tensors the list does not name (e.g. k_proj on KV-shared layers, which HF ignores) are allowed.
+void CheckTensors(const ModelConfig& config, const WeightsFile& weights);
+
+}  // namespace vkg
