@@ -1,0 +1,53 @@
+// Element types and CPU-side conversions (layer: host/model, CPU only).
+// These are the storage formats of weights: on disk (safetensors) and on the device.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace vkg {
+
+enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4 };
+
+// Block-quantized formats: 32 weights per block, one f16 scale per block.
+inline constexpr int kQuantBlock = 32;
+
+std::string_view DTypeName(DType t);
+// Parses "f32", "f16", "bf16", "q8_0", "q4_0"; returns false on anything else.
+bool ParseDType(std::string_view name, DType* out);
+bool IsQuantized(DType t);
+// Bytes for n elements as stored compactly (quantized: n must be a multiple of 32;
+// includes the f16 scales).
+size_t DTypeBytes(DType t, size_t n);
+
+// ---- scalar conversions (round to nearest even, as PyTorch does) ----
+uint16_t FloatToHalf(float f);
+float HalfToFloat(uint16_t h);
+uint16_t FloatToBf16(float f);
+inline float Bf16ToFloat(uint16_t b) {
+  uint32_t u = uint32_t(b) << 16;
+  float f;
+  __builtin_memcpy(&f, &u, 4);
+  return f;
+}
+inline float RoundTripHalf(float f) { return HalfToFloat(FloatToHalf(f)); }
+inline float RoundTripBf16(float f) { return Bf16ToFloat(FloatToBf16(f)); }
+
+// ---- block quantization, one block of 32 values ----
+// q8_0: d = max|x| / 127, q = round(x / d) in [-127, 127], value = q * d.
+// q4_0: d = (signed value of largest magnitude) / -8, q = clamp(round(x / d) + 8, 0, 15),
+//       value = (q - 8) * d. Scales are stored as f16 and the quants use the rounded scale.
+struct Q8Block { uint16_t d; int8_t q[32]; };
+struct Q4Block { uint16_t d; uint8_t q[32]; };  // q unpacked here: one 4-bit value per byte
+Q8Block QuantizeQ8Block(const float* x);
+Q4Block QuantizeQ4Block(const float* x);
+void DequantizeQ8Block(const Q8Block& b, float* out);
+void DequantizeQ4Block(const Q4Block& b, float* out);
+
+// Rounds a row of n values through dtype t, as the device will see them
+// (quantized: n padded with zeros to whole blocks). Used to feed references the same numbers.
+std::vector<float> RoundTripThrough(DType t, std::span<const float> x);
+
+}  // namespace vkg

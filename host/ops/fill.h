@@ -1,0 +1,11 @@
+// Fill op: out[i] = value (layer: host/ops). Used to initialise buffers and as a smoke test.
+#pragma once
+#include "host/ops/op_context.h"
+#include "host/tensor.h"
+
+namespace vkg {
+
+// out: [n] f32.
+void Fill(OpContext& ctx, const Tensor& out, float value);
+
+}  // namespace vkg

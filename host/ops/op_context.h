@@ -1,0 +1,38 @@
+// What every op needs to record a dispatch (layer: host/ops).
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+
+#include "shaders/shader_table.h"
+#include "vk/command.h"
+#include "vk/device.h"
+#include "vk/pipeline.h"
+
+namespace vkg {
+
+struct OpContext {
+  const vk::Device& device;
+  vk::PipelineCache& pipelines;
+  vk::Recorder& rec;
+
+  // The pipeline of a shader variant with the given bindings, push size and spec constants.
+  const vk::ComputePipeline& Pipeline(shaders::ShaderId id, std::initializer_list<vk::BindingKind> bindings,
+                                      uint32_t push_bytes, vk::SpecConstants spec = {}) const {
+    return pipelines.Get({shaders::Spirv(id), shaders::Name(id), bindings, push_bytes, std::move(spec)});
+  }
+};
+
+// Workgroup grid covering `groups` workgroups within the 65535-per-dimension guarantee: x first,
+// the rest in y. Shaders index linear work as gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x.
+struct Grid {
+  uint32_t x = 1, y = 1;
+};
+inline Grid Grid1D(uint64_t groups) {
+  constexpr uint64_t kMax = 65535;
+  if (groups <= kMax) return {uint32_t(groups ? groups : 1), 1};
+  return {uint32_t(kMax), uint32_t((groups + kMax - 1) / kMax)};
+}
+inline uint64_t DivUp(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+}  // namespace vkg

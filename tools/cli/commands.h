@@ -1,0 +1,17 @@
+// Subcommands of the vkgemma CLI (layer: tools). Each returns the process exit code; bad usage
+// throws UsageError (exit 2), other failures throw and exit 1 with one `error:` line.
+#pragma once
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vkg::cli {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+int Devices(const std::vector<std::string>& args);
+
+}  // namespace vkg::cli

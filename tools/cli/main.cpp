@@ -1,0 +1,46 @@
+// vkgemma command-line entry point: dispatches subcommands (layer: tools).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "tools/cli/commands.h"
+
+namespace {
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "usage: vkgemma <command> [options]\n"
+               "commands:\n"
+               "  devices    list Vulkan devices and their capabilities\n"
+               "run 'vkgemma <command> --help' for a command's options\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    PrintUsage(stdout);
+    return 0;
+  }
+  try {
+    if (cmd == "devices") return vkg::cli::Devices(args);
+  } catch (const vkg::cli::UsageError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "run 'vkgemma %s --help' for usage\n", cmd.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "error: unknown command '%s'\n", cmd.c_str());
+  PrintUsage(stderr);
+  return 2;
+}

@@ -1,0 +1,62 @@
+// What a physical device can do, read once from the driver (layer: vk).
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vkg::vk {
+
+struct MemoryHeapInfo {
+  uint64_t size = 0;
+  bool device_local = false;
+};
+
+struct DeviceCaps {
+  std::string name;
+  std::string vendor;  // "NVIDIA", "AMD", "Intel", "Apple", "Mesa (CPU)", ...
+  uint32_t vendor_id = 0, device_id = 0;
+  VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
+  std::string type_name;        // "discrete", "integrated", "virtual", "cpu", "other"
+  std::string driver_name;      // e.g. "NVIDIA", "llvmpipe"
+  std::string driver_info;      // e.g. "Mesa 22.3.6 (LLVM 15.0.6)"
+  uint32_t driver_version = 0;  // raw, vendor-encoded
+  std::string driver_version_string;
+  uint32_t api_version = 0;
+  std::string api_version_string;
+  uint8_t device_uuid[VK_UUID_SIZE] = {};
+  bool has_pci_bus = false;
+  uint32_t pci_domain = 0, pci_bus = 0, pci_device = 0, pci_function = 0;
+
+  uint32_t subgroup_size = 0, min_subgroup_size = 0, max_subgroup_size = 0;
+  bool subgroup_arithmetic = false;  // subgroupAdd/Max in compute shaders
+  bool fp16 = false;                 // shaderFloat16
+  bool storage16 = false;            // storageBuffer16BitAccess
+  bool int8 = false;                 // shaderInt8 + storageBuffer8BitAccess
+  bool integer_dot_product = false;  // 4x8-bit packed dot product is hardware accelerated
+  bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix
+  bool push_descriptor = false;
+  bool portability_subset = false;   // MoltenVK: must enable VK_KHR_portability_subset
+
+  uint64_t max_storage_buffer_range = 0;
+  uint64_t max_memory_allocation = 0;
+  uint64_t max_buffer_size = 0;
+  uint32_t max_texel_buffer_elements = 0;
+  uint32_t max_push_constants = 0;
+  uint32_t max_workgroup_invocations = 0;
+  uint32_t max_workgroup_count[3] = {};
+  uint32_t max_shared_memory = 0;
+  uint64_t min_storage_offset_alignment = 0;
+  uint64_t min_texel_offset_alignment = 0;
+  float timestamp_period_ns = 0.f;
+  bool timestamps = false;
+  std::vector<MemoryHeapInfo> heaps;
+
+  uint64_t DeviceLocalBytes() const;
+};
+
+DeviceCaps QueryCaps(VkPhysicalDevice pd);
+bool HasDeviceExtension(VkPhysicalDevice pd, const char* name);
+
+}  // namespace vkg::vk
