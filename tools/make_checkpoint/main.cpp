@@ -1,0 +1,119 @@
+// vkg_make_checkpoint: writes a seeded random-weight Gemma 4 checkpoint in the exact released
+// layout, for every variant at any size (layer: tools/make_checkpoint). Tests use it to make
+// models and bad files; exit 0 ok, 1 error, 2 bad usage.
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "host/model/config.h"
+#include "host/model/error.h"
+#include "tools/make_checkpoint/options.h"
+#include "tools/make_checkpoint/writer.h"
+
+namespace {
+
+using vkg::mkckpt::Options;
+
+const char kUsage[] =
+    "usage: vkg_make_checkpoint --out DIR [options]\n"
+    "Writes config.json and bf16 safetensors with seeded random weights, laid out like the\n"
+    "released Gemma 4 checkpoints (nested text_config, model.language_model.* names, tied\n"
+    "embedding not stored).\n"
+    "\n"
+    "  --out DIR               output directory (created if missing)\n"
+    "  --variant NAME          dense (31B-like, K=V full layers) | ple (E2B-like: PLE, KV sharing,\n"
+    "                          double-wide MLP) | e4b | moe (26B-A4B-like) | unified (12B)  [dense]\n"
+    "  --seed N                random seed [1]\n"
+    "  --shards N              write N shards + model.safetensors.index.json [1]\n"
+    "  --text-only             flat gemma4_text config, model.* tensor names\n"
+    "  --untied                store lm_head.weight, tie_word_embeddings false\n"
+    "  --force                 overwrite an existing checkpoint in DIR\n"
+    "sizes (defaults are tiny; '-' = per variant):\n"
+    "  --vocab N [256]  --hidden N [64]  --intermediate N [256]  --heads N [4]\n"
+    "  --head-dim N [16]  --global-head-dim N [32]  --layers N [-]  --kv-heads N [-]\n"
+    "  --global-kv-heads N [-] (0 = null)  --full-every N [-] (every Nth layer is full)\n"
+    "  --kv-shared N [-]  --window N [8]  --ple-dim N [16]  --experts N [8]  --top-k N [2]\n"
+    "  --moe-intermediate N [32]  --max-pos N [4096]  --softcap X [30] (<= 0: none)\n"
+    "  --help                  this text\n";
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr, "vkg_make_checkpoint: %s\n%s", why.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::map<std::string, int*> ints = {
+      {"--vocab", &o.vocab},       {"--hidden", &o.hidden},
+      {"--intermediate", &o.intermediate}, {"--heads", &o.heads},
+      {"--head-dim", &o.head_dim}, {"--global-head-dim", &o.global_head_dim},
+      {"--layers", &o.layers},     {"--kv-heads", &o.kv_heads},
+      {"--global-kv-heads", &o.global_kv_heads}, {"--full-every", &o.full_every},
+      {"--kv-shared", &o.kv_shared}, {"--window", &o.window},
+      {"--ple-dim", &o.ple_dim},   {"--experts", &o.experts},
+      {"--top-k", &o.top_k},       {"--moe-intermediate", &o.moe_intermediate},
+      {"--max-pos", &o.max_pos},   {"--shards", &o.shards}};
+  std::map<std::string, bool*> flags = {
+      {"--text-only", &o.text_only}, {"--untied", &o.untied}, {"--force", &o.force}};
+
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    bool has_value = false;
+    if (const size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (auto f = flags.find(arg); f != flags.end()) {
+      if (has_value) return Usage(arg + " takes no value");
+      *f->second = true;
+      continue;
+    }
+    const bool known = ints.count(arg) || arg == "--out" || arg == "--variant" || arg == "--seed" ||
+                       arg == "--softcap";
+    if (!known) return Usage("unknown option " + arg);
+    if (!has_value) {
+      if (i + 1 >= argc) return Usage(arg + " needs a value");
+      value = argv[++i];
+    }
+    try {
+      size_t used = 0;
+      if (arg == "--out") {
+        o.out = value;
+      } else if (arg == "--variant") {
+        o.variant = value;
+      } else if (arg == "--seed") {
+        o.seed = std::stoull(value, &used);
+      } else if (arg == "--softcap") {
+        o.softcap = std::stof(value, &used);
+      } else {
+        *ints.at(arg) = std::stoi(value, &used);
+      }
+      if (used != 0 && used != value.size()) throw std::invalid_argument(value);
+    } catch (const std::exception&) {
+      return Usage("bad value \"" + value + "\" for " + arg);
+    }
+  }
+  if (o.out.empty()) return Usage("--out is required");
+
+  try {
+    vkg::mkckpt::ApplyVariantDefaults(&o);
+    const auto doc = vkg::mkckpt::MakeConfigJson(o);
+    // Parse what we are about to write, so an impossible size combination fails before any file
+    // is written and the tensor list comes from the same code the readers use.
+    const vkg::ModelConfig config = vkg::ParseConfig(nlohmann::json::parse(doc.dump()), "config.json");
+    vkg::mkckpt::WriteCheckpoint(o, doc, config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
