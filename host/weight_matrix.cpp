@@ -1,0 +1,163 @@
+// Weight conversion and upload (layer: host).
+#include "host/weight_matrix.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "vk/check.h"
+#include "vk/device.h"
+#include "vk/transfer.h"
+
+namespace vkg {
+namespace {
+
+uint64_t ScaleRowBytes(uint32_t cols_padded) { return uint64_t(cols_padded / kQuantBlock) * 2; }
+
+// Encodes one source row into its data bytes and (quantized) scale bytes.
+void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padded,
+               std::vector<uint8_t>& data, std::vector<uint8_t>& scales) {
+  std::vector<float> padded(cols_padded, 0.f);
+  std::copy(row, row + cols, padded.begin());
+  data.assign(WeightRowBytes(dtype, cols_padded), 0);
+  scales.assign(IsQuantized(dtype) ? ScaleRowBytes(cols_padded) : 0, 0);
+  switch (dtype) {
+    case DType::F32:
+      std::memcpy(data.data(), padded.data(), data.size());
+      break;
+    case DType::F16:
+    case DType::BF16:
+      for (uint32_t i = 0; i < cols_padded; ++i) {
+        const uint16_t h = dtype == DType::F16 ? FloatToHalf(padded[i]) : FloatToBf16(padded[i]);
+        std::memcpy(&data[size_t(i) * 2], &h, 2);
+      }
+      break;
+    case DType::Q8_0:
+      for (uint32_t b = 0; b < cols_padded / kQuantBlock; ++b) {
+        const Q8Block q = QuantizeQ8Block(&padded[size_t(b) * kQuantBlock]);
+        std::memcpy(&data[size_t(b) * 32], q.q, 32);
+        std::memcpy(&scales[size_t(b) * 2], &q.d, 2);
+      }
+      break;
+    case DType::Q4_0:
+      for (uint32_t b = 0; b < cols_padded / kQuantBlock; ++b) {
+        const Q4Block q = QuantizeQ4Block(&padded[size_t(b) * kQuantBlock]);
+        for (int i = 0; i < 16; ++i) data[size_t(b) * 16 + i] = uint8_t(q.q[2 * i] | (q.q[2 * i + 1] << 4));
+        std::memcpy(&scales[size_t(b) * 2], &q.d, 2);
+      }
+      break;
+  }
+}
+
+// Streams bytes [offset, offset + out.size()) of a row-major byte image whose rows are
+// `row_bytes` long (each produced by `encode(row)`), zero past `rows` rows.
+class RowByteStream {
+ public:
+  RowByteStream(uint32_t row_begin, uint32_t rows, uint64_t row_bytes,
+                std::function<const std::vector<uint8_t>&(uint32_t)> encode)
+      : row_begin_(row_begin), rows_(rows), row_bytes_(row_bytes), encode_(std::move(encode)) {}
+
+  void Fill(size_t offset, std::span<std::byte> out) {
+    size_t done = 0;
+    while (done < out.size()) {
+      const uint64_t pos = offset + done;
+      const uint64_t r = pos / row_bytes_, in_row = pos % row_bytes_;
+      const size_t n = size_t(std::min<uint64_t>(row_bytes_ - in_row, out.size() - done));
+      if (r < rows_) {
+        const std::vector<uint8_t>& bytes = encode_(row_begin_ + uint32_t(r));
+        std::memcpy(out.data() + done, bytes.data() + in_row, n);
+      } else {
+        std::memset(out.data() + done, 0, n);  // tail padding up to a whole texel
+      }
+      done += n;
+    }
+  }
+
+ private:
+  uint32_t row_begin_, rows_;
+  uint64_t row_bytes_;
+  std::function<const std::vector<uint8_t>&(uint32_t)> encode_;
+};
+
+uint64_t RoundUp16(uint64_t n) { return (n + 15) / 16 * 16; }
+
+}  // namespace
+
+uint64_t WeightRowBytes(DType dtype, uint32_t cols_padded) {
+  switch (dtype) {
+    case DType::F32: return uint64_t(cols_padded) * 4;
+    case DType::F16:
+    case DType::BF16: return uint64_t(cols_padded) * 2;
+    case DType::Q8_0: return cols_padded;
+    case DType::Q4_0: return cols_padded / 2;
+  }
+  return 0;
+}
+
+std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols) {
+  return RoundTripThrough(dtype, std::span<const float>(row, cols));
+}
+
+WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& alloc,
+                                vk::Transfer& transfer, DType dtype, uint32_t rows, uint32_t cols,
+                                const RowSource& source, const std::string& name,
+                                uint64_t max_chunk_bytes) {
+  VKG_CHECK(rows > 0 && cols > 0, "weight '", name, "' has an empty shape");
+  WeightMatrix m;
+  m.name = name;
+  m.dtype = dtype;
+  m.rows = rows;
+  m.cols = cols;
+  m.cols_padded = (cols + kQuantBlock - 1) / kQuantBlock * kQuantBlock;
+  const uint64_t row_bytes = WeightRowBytes(dtype, m.cols_padded);
+  const auto& caps = device.caps();
+  uint64_t limit = uint64_t(caps.max_texel_buffer_elements) * 16;
+  if (caps.max_memory_allocation) limit = std::min(limit, caps.max_memory_allocation);
+  if (max_chunk_bytes) limit = std::min(limit, max_chunk_bytes);
+  const uint64_t rows_per_chunk = std::max<uint64_t>(1, limit / row_bytes);
+  VKG_CHECK(row_bytes <= limit, "weight '", name, "': one row of ", row_bytes,
+            " bytes exceeds the device's texel-view limit");
+
+  // Encoding is cached per row: consecutive staging chunks often split a row.
+  std::vector<uint8_t> data_bytes, scale_bytes;
+  std::vector<float> src(cols);
+  int64_t cached = -1;
+  auto encode = [&](uint32_t r) {
+    if (cached != int64_t(r)) {
+      source(r, src.data());
+      EncodeRow(dtype, src.data(), cols, m.cols_padded, data_bytes, scale_bytes);
+      cached = r;
+    }
+  };
+
+  for (uint64_t begin = 0; begin < rows; begin += rows_per_chunk) {
+    WeightChunk c;
+    c.row_begin = uint32_t(begin);
+    c.rows = uint32_t(std::min<uint64_t>(rows_per_chunk, rows - begin));
+    const std::string chunk_name = vk::Concat(name, "[", c.row_begin, "+", c.rows, "]");
+    const uint64_t data_size = RoundUp16(row_bytes * c.rows);
+    const vk::BufferSlice data = alloc.Allocate(data_size);
+    RowByteStream data_stream(c.row_begin, c.rows, row_bytes, [&](uint32_t r) -> const std::vector<uint8_t>& {
+      encode(r);
+      return data_bytes;
+    });
+    transfer.UploadWith(data, data_size, [&](size_t off, std::span<std::byte> out) { data_stream.Fill(off, out); });
+    c.data = std::make_unique<vk::TexelView>(device, data, chunk_name);
+    m.device_bytes += data_size;
+    if (IsQuantized(dtype)) {
+      const uint64_t scale_row = ScaleRowBytes(m.cols_padded);
+      const uint64_t scale_size = RoundUp16(scale_row * c.rows);
+      const vk::BufferSlice scales = alloc.Allocate(scale_size);
+      RowByteStream scale_stream(c.row_begin, c.rows, scale_row, [&](uint32_t r) -> const std::vector<uint8_t>& {
+        encode(r);
+        return scale_bytes;
+      });
+      transfer.UploadWith(scales, scale_size, [&](size_t off, std::span<std::byte> out) { scale_stream.Fill(off, out); });
+      c.scales = std::make_unique<vk::TexelView>(device, scales, chunk_name + ".scales");
+      m.device_bytes += scale_size;
+    }
+    m.chunks.push_back(std::move(c));
+  }
+  return m;
+}
+
+}  // namespace vkg
