@@ -1,0 +1,116 @@
+// MatMul op: picks the kernel variant and its blocking, then dispatches once per weight chunk
+// (layer: host/ops).
+#include "host/ops/matmul.h"
+
+#include <algorithm>
+
+#include "shaders/params/matmul_params.h"
+#include "vk/check.h"
+
+namespace vkg {
+namespace {
+
+using shaders::ShaderId;
+
+ShaderId MatVecShader(DType t) {
+  switch (t) {
+    case DType::F32: return ShaderId::MatVecF32;
+    case DType::F16: return ShaderId::MatVecF16;
+    case DType::BF16: return ShaderId::MatVecBF16;
+    case DType::Q8_0: return ShaderId::MatVecQ8_0;
+    case DType::Q4_0: return ShaderId::MatVecQ4_0;
+  }
+  throw vk::Error("MatMul: unknown weight dtype");
+}
+
+ShaderId MatMulShader(DType t) {
+  switch (t) {
+    case DType::F32: return ShaderId::MatMulF32;
+    case DType::F16: return ShaderId::MatMulF16;
+    case DType::BF16: return ShaderId::MatMulBF16;
+    case DType::Q8_0: return ShaderId::MatMulQ8_0;
+    case DType::Q4_0: return ShaderId::MatMulQ4_0;
+  }
+  throw vk::Error("MatMul: unknown weight dtype");
+}
+
+// Blocking, from shared/design/LAVAPIPE.md: decode reduces 4 rows per subgroup at once (8 for the
+// quantized types, whose unpacking amortizes better over more rows); prefill blocks 4 rows x 8
+// tokens per subgroup. The workgroup is a few whole subgroups (64 invocations at least); the
+// kernels loop their subgroups over the workgroup's rows, so any real subgroup size is correct.
+struct Blocking {
+  uint32_t workgroup = 64;
+  uint32_t rows_per_subgroup = 4;
+  uint32_t rows_per_workgroup = 32;
+  uint32_t tokens = 1;
+};
+
+Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode) {
+  const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
+  Blocking b;
+  b.workgroup = std::max<uint32_t>(64, subgroup);
+  b.workgroup = (b.workgroup + subgroup - 1) / subgroup * subgroup;
+  b.rows_per_subgroup = decode && IsQuantized(t) ? 8 : 4;
+  b.tokens = decode ? 1 : 8;
+  const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
+  b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
+  return b;
+}
+
+}  // namespace
+
+void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y) {
+  VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMul '", w.name, "': x and y must be f32");
+  VKG_CHECK(x.cols == w.cols, "MatMul '", w.name, "': x has ", x.cols, " columns, the weight [", w.rows,
+            "][", w.cols, "] needs ", w.cols);
+  VKG_CHECK(y.cols == w.rows, "MatMul '", w.name, "': y has ", y.cols, " columns, the weight [", w.rows,
+            "][", w.cols, "] gives ", w.rows);
+  VKG_CHECK(x.rows == y.rows && x.rows > 0, "MatMul '", w.name, "': x has ", x.rows, " rows and y ", y.rows);
+  VKG_CHECK(!w.chunks.empty(), "MatMul '", w.name, "': weight has no chunks (not uploaded?)");
+  VKG_CHECK(x.slice.size >= x.elements() * 4 && y.slice.size >= y.elements() * 4, "MatMul '", w.name,
+            "': tensor slices are smaller than their shapes");
+
+  const bool decode = x.rows == 1;
+  const Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype, decode);
+  const bool quantized = IsQuantized(w.dtype);
+  vk::SpecConstants spec;
+  spec.Set(0, b.workgroup).Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
+  if (!decode) spec.Set(3, b.tokens);
+  using K = vk::BindingKind;
+  const uint32_t push = sizeof(shaders::MatMulParams);
+  const vk::ComputePipeline& pipeline =
+      quantized ? ctx.Pipeline(decode ? MatVecShader(w.dtype) : MatMulShader(w.dtype),
+                               {K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec)
+                : ctx.Pipeline(decode ? MatVecShader(w.dtype) : MatMulShader(w.dtype),
+                               {K::kStorage, K::kStorage, K::kTexel}, push, spec);
+
+  const uint64_t token_groups = DivUp(x.rows, b.tokens);
+  for (const WeightChunk& c : w.chunks) {
+    shaders::MatMulParams p{};
+    p.k = w.cols;
+    p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
+    p.row_scales = w.cols_padded / kQuantBlock;
+    p.rows = c.rows;
+    p.row_offset = c.row_begin;
+    p.n = w.rows;
+    p.m_tokens = x.rows;
+    const uint64_t row_groups = DivUp(c.rows, b.rows_per_workgroup);
+    const uint64_t groups = row_groups * token_groups;
+    VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMul '", w.name, "': ", groups, " workgroups is too many");
+    p.row_groups = uint32_t(row_groups);
+    p.groups = uint32_t(groups);
+    const Grid g = Grid1D(groups);
+    if (quantized) {
+      VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");
+      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice),
+                                  vk::Binding::Texel(*c.data), vk::Binding::Texel(*c.scales)};
+      ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
+    } else {
+      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice),
+                                  vk::Binding::Texel(*c.data)};
+      ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
+    }
+  }
+}
+
+}  // namespace vkg

@@ -1,0 +1,15 @@
+// Matrix products with device weight matrices (layer: host/ops): every linear layer of the model.
+#pragma once
+#include "host/ops/op_context.h"
+#include "host/tensor.h"
+#include "host/weight_matrix.h"
+
+namespace vkg {
+
+// y[m][n] = sum_k x[m][k] * w[n][k], accumulated in f32 whatever w's storage type.
+// w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
+// M == 1 runs the decode kernel (shaders/matvec.comp), M > 1 the register-blocked prefill kernel
+// (shaders/matmul.comp); one dispatch per weight chunk, each writing its own columns of y.
+void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y);
+
+}  // namespace vkg

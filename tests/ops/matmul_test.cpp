@@ -1,0 +1,186 @@
+// MatMul op on the device against ref::MatMul: every weight dtype, decode (matvec) and prefill
+// (matmul) shapes, awkward N/K/M, the chunk-split path, and a matrix over the 128 MiB SSBO range.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "host/model/dtype.h"
+#include "host/ops/matmul.h"
+#include "host/reference/ref_ops.h"
+#include "host/weight_matrix.h"
+#include "vk/check.h"
+#include "tests/test_util.h"
+
+namespace vkg::test {
+namespace {
+
+// NMSE thresholds. Both sides multiply the same numbers: the reference is fed the rounded or
+// dequantized weights the device holds (DeviceRowValues; q*d is exact in f32) and the same f32 x,
+// and accumulates in double. What remains is the device's f32 accumulation-order error: relative
+// error per output about eps32 * sqrt(K) * (sum|w x| / |sum w x|), i.e. NMSE ~ 1e-14..1e-12 for
+// K <= 2048 and random inputs, the same for every dtype (the decoded weights are exact f32 values
+// in all of them). 1e-10 leaves about two orders of magnitude of margin while still catching any
+// real bug (a wrong scale, a lost block or a skipped column gives NMSE >= 1e-4).
+double NmseThreshold(DType t) {
+  switch (t) {
+    case DType::F32: return 1e-10;   // products rounded once in f32, sums in f32
+    case DType::F16: return 1e-10;   // f16 -> f32 is exact
+    case DType::BF16: return 1e-10;  // bf16 -> f32 is exact
+    case DType::Q8_0: return 1e-10;  // q (int8) * d (f16) is exact in f32; sum(q x) * d adds one rounding
+    case DType::Q4_0: return 1e-10;  // same as q8_0
+  }
+  return 0;
+}
+
+constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0};
+
+struct Case {
+  uint32_t m, n, k;
+};
+
+class MatMulTest : public GpuTest {
+ protected:
+  // Uploads a random [n][k] matrix and returns it with the values the device holds, row-major.
+  WeightMatrix MakeWeight(DType t, uint32_t n, uint32_t k, uint32_t seed, std::vector<float>& rounded,
+                          uint64_t max_chunk_bytes = 0) {
+    const std::vector<float> w = RandomVector(size_t(n) * k, seed);
+    rounded.resize(w.size());
+    for (uint32_t r = 0; r < n; ++r) {
+      const std::vector<float> d = DeviceRowValues(t, &w[size_t(r) * k], k);
+      std::copy(d.begin(), d.begin() + k, rounded.begin() + size_t(r) * k);
+    }
+    return UploadWeightMatrix(
+        gpu().device(), alloc(), gpu().transfer(), t, n, k,
+        [&](uint32_t r, float* out) { std::copy_n(&w[size_t(r) * k], k, out); },
+        std::string("w_") + std::string(DTypeName(t)), max_chunk_bytes);
+  }
+
+  // Runs MatMul and compares with the reference; returns the NMSE.
+  double Check(DType t, Case c, uint64_t max_chunk_bytes = 0, size_t* chunks = nullptr) {
+    std::vector<float> wr;
+    const WeightMatrix w = MakeWeight(t, c.n, c.k, 1000 + c.n * 7 + c.k, wr, max_chunk_bytes);
+    if (chunks) *chunks = w.chunks.size();
+    const std::vector<float> xv = RandomVector(size_t(c.m) * c.k, 77 + c.m);
+    const Tensor x = NewTensor(c.m, c.k), y = NewTensor(c.m, c.n);
+    Upload(x, xv);
+    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y); });
+    const std::vector<float> got = Download(y);
+    std::vector<float> ref(size_t(c.m) * c.n);
+    ref::MatMul(wr.data(), xv.data(), ref.data(), int(c.m), int(c.n), int(c.k));
+    const std::string what = std::string(DTypeName(t)) + " M=" + std::to_string(c.m) + " N=" +
+                             std::to_string(c.n) + " K=" + std::to_string(c.k);
+    ExpectClose(ref, got, NmseThreshold(t), what.c_str());
+    return Compare(ref, got).nmse;
+  }
+};
+
+// ---- every dtype x decode / prefill x awkward shapes ----
+
+class MatMulShapes : public MatMulTest, public ::testing::WithParamInterface<std::tuple<DType, Case>> {};
+
+TEST_P(MatMulShapes, MatchesReference) {
+  const auto [t, c] = GetParam();
+  const double nmse = Check(t, c);
+  RecordProperty("nmse", std::to_string(nmse));
+  std::printf("  %s M=%u N=%u K=%u: NMSE %.3g\n", std::string(DTypeName(t)).c_str(), c.m, c.n, c.k, nmse);
+}
+
+std::string ShapeName(const ::testing::TestParamInfo<std::tuple<DType, Case>>& info) {
+  const Case c = std::get<1>(info.param);
+  return std::string(DTypeName(std::get<0>(info.param))) + "_M" + std::to_string(c.m) + "_N" +
+         std::to_string(c.n) + "_K" + std::to_string(c.k);
+}
+
+// K = 45 and 100 are not multiples of 32 (padded rows, X must not be read past K); N = 27 and
+// 100 are not multiples of any block; M = 23 is not a multiple of the 8-token block.
+INSTANTIATE_TEST_SUITE_P(
+    All, MatMulShapes,
+    ::testing::Combine(::testing::ValuesIn(kAllTypes),
+                       ::testing::Values(Case{1, 27, 45}, Case{1, 100, 100}, Case{1, 64, 256},
+                                         Case{8, 27, 45}, Case{8, 64, 256}, Case{23, 27, 100},
+                                         Case{23, 100, 45}, Case{3, 33, 64})),
+    ShapeName);
+
+// ---- chunk split: the same matrix in several row chunks, with boundaries inside row blocks ----
+
+class MatMulChunks : public MatMulTest, public ::testing::WithParamInterface<DType> {};
+
+TEST_P(MatMulChunks, SplitRowsMatchReference) {
+  const DType t = GetParam();
+  const uint32_t n = 100, k = 100;
+  // 7 rows per chunk (+ a few spare bytes): 15 chunks, boundaries not aligned to 4 or 8 rows.
+  const uint64_t max_chunk = WeightRowBytes(t, 128) * 7 + 9;
+  for (uint32_t m : {1u, 8u, 13u}) {
+    size_t chunks = 0;
+    Check(t, Case{m, n, k}, max_chunk, &chunks);
+    EXPECT_EQ(chunks, 15u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, MatMulChunks, ::testing::ValuesIn(kAllTypes),
+                         [](const auto& info) { return std::string(DTypeName(info.param)); });
+
+// ---- shape validation names the weight ----
+
+TEST_F(MatMulTest, RejectsShapeMismatch) {
+  std::vector<float> wr;
+  const WeightMatrix w = MakeWeight(DType::F16, 16, 32, 5, wr);
+  const Tensor x = NewTensor(2, 31), y = NewTensor(2, 16);
+  try {
+    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y); });
+    FAIL() << "expected a shape error";
+  } catch (const vk::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("w_f16"), std::string::npos) << e.what();
+  }
+}
+
+// ---- big tensor: one matrix larger than lavapipe's 128 MiB storage-buffer range ----
+
+// Cheap reproducible weights: a hash of the element index mapped to [-1, 1).
+float HashValue(uint64_t i) {
+  i += 0x9E3779B97F4A7C15ull;
+  i = (i ^ (i >> 30)) * 0xBF58476D1CE4E5B9ull;
+  i = (i ^ (i >> 27)) * 0x94D049BB133111EBull;
+  i ^= i >> 31;
+  return float(i >> 40) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+TEST_F(MatMulTest, BigMatrixOverStorageRange) {
+  const DType t = DType::F16;
+  const uint32_t n = 40960, k = 2048;  // 160 MiB of f16
+  const auto source = [&](uint32_t r, float* out) {
+    for (uint32_t i = 0; i < k; ++i) out[i] = HashValue(uint64_t(r) * k + i);
+  };
+  const WeightMatrix w = UploadWeightMatrix(gpu().device(), alloc(), gpu().transfer(), t, n, k, source, "w_big");
+  EXPECT_GT(w.device_bytes, gpu().device().caps().max_storage_buffer_range);
+  std::printf("  w_big: %.1f MiB in %zu chunk(s)\n", w.device_bytes / 1048576.0, w.chunks.size());
+
+  for (uint32_t m : {1u, 8u}) {
+    const std::vector<float> xv = RandomVector(size_t(m) * k, 4242 + m);
+    const Tensor x = NewTensor(m, k), y = NewTensor(m, n);
+    Upload(x, xv);
+    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y); });
+    const std::vector<float> got = Download(y);
+    // Reference, row by row (never the whole rounded matrix in memory).
+    std::vector<float> ref(size_t(m) * n), row(k);
+    for (uint32_t r = 0; r < n; ++r) {
+      source(r, row.data());
+      for (float& v : row) v = RoundTripHalf(v);
+      for (uint32_t j = 0; j < m; ++j) {
+        double acc = 0;
+        const float* xr = &xv[size_t(j) * k];
+        for (uint32_t i = 0; i < k; ++i) acc += double(row[i]) * xr[i];
+        ref[size_t(j) * n + r] = float(acc);
+      }
+    }
+    const std::string what = "big f16 M=" + std::to_string(m);
+    ExpectClose(ref, got, NmseThreshold(t), what.c_str());
+    std::printf("  big f16 M=%u: NMSE %.3g\n", m, Compare(ref, got).nmse);
+  }
+}
+
+}  // namespace
+}  // namespace vkg::test
