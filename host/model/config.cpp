@@ -2,6 +2,7 @@
 // (layer: host/model). Rules: shared/design/gemma4.md §1.2, §2.4-§2.7.
 #include "host/model/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -122,6 +123,49 @@ float ModelConfig::ple_embed_scale() const {
 }
 
 void ModelConfig::Finish(const std::string& source) {
+  // Default layer pattern 5 sliding : 1 full; the last layer is always forced to full (HF).
+  if (layer_types.empty()) {
+    for (int i = 0; i < num_hidden_layers; ++i) {
+      layer_types.push_back((i + 1) % 6 ? "sliding_attention" : "full_attention");
+    }
+  }
+  if (!layer_types.empty()) layer_types.back() = "full_attention";
+
+  // Full layers take num_global_key_value_heads only when k_eq_v is on and it is set (§1.2).
+  const int full_kv = attention_k_eq_v && num_global_key_value_heads > 0 ? num_global_key_value_heads
+                                                                          : num_key_value_heads;
+  const int first_shared = first_kv_shared_layer();
+  layers.assign(layer_types.size(), LayerInfo{});
+  for (int l = 0; l < int(layers.size()); ++l) {
+    LayerInfo& li = layers[size_t(l)];
+    li.full = layer_types[size_t(l)] == "full_attention";
+    li.head_dim = li.full ? global_head_dim : head_dim;
+    li.n_kv_heads = li.full ? full_kv : num_key_value_heads;
+    li.has_v = !(li.full && attention_k_eq_v);
+    li.window = li.full ? 0 : sliding_window;
+    li.rope_theta = li.full ? rope_theta_full : rope_theta_sliding;
+    const float factor = li.full ? partial_rotary_factor_full : partial_rotary_factor_sliding;
+    // HF "proportional": int(factor * head_dim // 2) pairs, exponent denominator = head_dim.
+    li.rope_pairs = int(std::floor(double(factor) * li.head_dim / 2.0));
+    const bool shared = l >= first_shared;
+    li.kv_source_layer = l;
+    if (shared) {
+      // Source: the last non-shared layer of the same attention type (§2.6), not l - shared.
+      // -1 when there is none; Validate reports it.
+      li.kv_source_layer = -1;
+      for (int s = std::min(first_shared, l) - 1; s >= 0; --s) {
+        if (layers[size_t(s)].full == li.full) {
+          li.kv_source_layer = s;
+          break;
+        }
+      }
+    }
+    li.ffn_dim = intermediate_size * (use_double_wide_mlp && shared ? 2 : 1);
+  }
+  Validate(source);
+}
+
+void ModelConfig::Validate(const std::string& source) const {
   auto fail = [&](const std::string& what) { throw Error(source + ": " + what); };
   auto positive = [&](const char* name, int v) {
     if (v <= 0) fail(std::string(name) + " is " + std::to_string(v) + ", expected > 0");
@@ -151,13 +195,6 @@ void ModelConfig::Finish(const std::string& source) {
            std::to_string(num_experts));
     }
   }
-
-  // Default layer pattern 5 sliding : 1 full; the last layer is always forced to full (HF).
-  if (layer_types.empty()) {
-    for (int i = 0; i < num_hidden_layers; ++i) {
-      layer_types.push_back((i + 1) % 6 ? "sliding_attention" : "full_attention");
-    }
-  }
   if (int(layer_types.size()) != num_hidden_layers) {
     fail("layer_types has " + std::to_string(layer_types.size()) + " entries, expected " +
          std::to_string(num_hidden_layers) + " (num_hidden_layers)");
@@ -168,50 +205,22 @@ void ModelConfig::Finish(const std::string& source) {
            "\", expected sliding_attention or full_attention");
     }
   }
-  layer_types.back() = "full_attention";
-
-  // Full layers take num_global_key_value_heads only when k_eq_v is on and it is set (§1.2).
-  const int full_kv = attention_k_eq_v && num_global_key_value_heads > 0 ? num_global_key_value_heads
-                                                                          : num_key_value_heads;
-  const int first_shared = first_kv_shared_layer();
-  layers.assign(size_t(num_hidden_layers), LayerInfo{});
-  for (int l = 0; l < num_hidden_layers; ++l) {
-    LayerInfo& li = layers[size_t(l)];
-    li.full = layer_types[size_t(l)] == "full_attention";
-    li.head_dim = li.full ? global_head_dim : head_dim;
-    li.n_kv_heads = li.full ? full_kv : num_key_value_heads;
-    li.has_v = !(li.full && attention_k_eq_v);
-    li.window = li.full ? 0 : sliding_window;
-    li.rope_theta = li.full ? rope_theta_full : rope_theta_sliding;
-    const float factor = li.full ? partial_rotary_factor_full : partial_rotary_factor_sliding;
-    // HF "proportional": int(factor * head_dim // 2) pairs, exponent denominator = head_dim.
-    li.rope_pairs = int(std::floor(double(factor) * li.head_dim / 2.0));
+  if (layers.size() != layer_types.size()) fail("per-layer info not derived (call Finish)");
+  for (int l = 0; l < int(layers.size()); ++l) {
+    const LayerInfo& li = layers[size_t(l)];
     if (li.rope_pairs < 0 || li.rope_pairs > li.head_dim / 2) {
-      fail("partial_rotary_factor gives " + std::to_string(li.rope_pairs) + " rotary pairs for head_dim " +
-           std::to_string(li.head_dim));
+      fail("partial_rotary_factor gives " + std::to_string(li.rope_pairs) +
+           " rotary pairs for head_dim " + std::to_string(li.head_dim));
     }
-    if (num_attention_heads % li.n_kv_heads) {
+    if (li.n_kv_heads <= 0 || num_attention_heads % li.n_kv_heads) {
       fail("num_attention_heads " + std::to_string(num_attention_heads) +
            " is not divisible by the " + (li.full ? "full" : "sliding") + "-layer KV heads " +
            std::to_string(li.n_kv_heads));
     }
-    li.kv_source_layer = l;
-    const bool shared = l >= first_shared;
-    if (shared) {
-      // Source: the last non-shared layer of the same attention type (§2.6), not l - shared.
-      li.kv_source_layer = -1;
-      for (int s = first_shared - 1; s >= 0; --s) {
-        if (layers[size_t(s)].full == li.full) {
-          li.kv_source_layer = s;
-          break;
-        }
-      }
-      if (li.kv_source_layer < 0) {
-        fail("KV-shared layer " + std::to_string(l) + " (" + layer_types[size_t(l)] +
-             ") has no earlier non-shared layer of the same type to read");
-      }
+    if (li.kv_source_layer < 0) {
+      fail("KV-shared layer " + std::to_string(l) + " (" + layer_types[size_t(l)] +
+           ") has no earlier non-shared layer of the same type to read");
     }
-    li.ffn_dim = intermediate_size * (use_double_wide_mlp && shared ? 2 : 1);
   }
 }
 

@@ -76,9 +76,12 @@ struct ModelConfig {
   // Same rule for the per-layer-embedding table: bf16(sqrt(P)).
   float ple_embed_scale() const;
 
-  // Fills `layers` from the fields above and checks consistency; throws vkg::Error naming
-  // `source` (usually "config.json").
+  // Applies the layer_types default (5:1, last layer forced full), fills `layers` from the
+  // fields above, then runs Validate. Call after changing any field by hand.
   void Finish(const std::string& source = "config.json");
+  // Consistency checks (positive sizes, heads divisible by KV heads, a KV source for every shared
+  // layer, ...); throws vkg::Error naming `source` (usually "config.json").
+  void Validate(const std::string& source = "config.json") const;
 };
 
 // Parses a config.json document: nested (`text_config`, as released) or flat (text-only export).
