@@ -29,6 +29,7 @@ layout(constant_id = 2) const uint ROWS_PER_WORKGROUP = 32;
 layout(constant_id = 3) const uint TOKENS = 8;
 
 layout(std430, binding = 0) readonly buffer X { float x_[]; };
+layout(std430, binding = 0) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
 layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
 layout(push_constant) uniform Push { MatMulParams p; };
 
@@ -84,9 +85,11 @@ float weightScale(uint r, uint t) {
 #endif
 }
 
-// x[base + k .. base + k + 3], clamping k to K - 1: X has only K columns, and the weights past K
-// are zero, so any finite value of the row works there.
+// x[base + k .. base + k + 3]. Whole quads inside the row come in one vec4 load when rows are
+// 16-byte aligned (K % 4 == 0: every real model shape); otherwise k is clamped to K - 1: X has only
+// K columns, and the weights past K are zero, so any finite value of the row works there.
 vec4 loadX4(uint base, uint k) {
+  if ((p.k & 3u) == 0u && k < p.k) return x4_[(base + k) >> 2];
   const uint last = p.k - 1u;
   return vec4(x_[base + min(k, last)], x_[base + min(k + 1u, last)], x_[base + min(k + 2u, last)],
               x_[base + min(k + 3u, last)]);

@@ -1,0 +1,304 @@
+// vkg_bench_ops: per-op device time from timestamp queries at the real Gemma 4 shapes (layer: bench).
+// Reports GB/s (bytes the op must move: weights + activations) as a percentage of the device's own
+// vkCmdCopyBuffer bandwidth, and GFLOP/s. To add an op, append cases in BuildCases(): a case
+// allocates its inputs in Prepare and returns the closure that records one execution.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "host/gpu_context.h"
+#include "host/model/dtype.h"
+#include "host/ops/matmul.h"
+#include "host/ops/op_context.h"
+#include "host/tensor.h"
+#include "host/weight_matrix.h"
+#include "vk/buffer.h"
+#include "vk/check.h"
+#include "vk/command.h"
+#include "vk/query.h"
+
+#ifndef VKG_GIT_COMMIT
+#define VKG_GIT_COMMIT "unknown"
+#endif
+
+namespace vkg::bench {
+namespace {
+
+struct Options {
+  std::string device;
+  int reps = 7;
+  bool json = false;
+  std::string filter;
+};
+
+// What a case needs to allocate its inputs.
+struct Env {
+  GpuContext& gpu;
+  vk::BlockAllocator& alloc;  // reset after every case
+};
+
+// One prepared execution: `record` records the op once; bytes and flops are per execution.
+struct Prepared {
+  std::function<void(OpContext&)> record;
+  double bytes = 0;
+  double flops = 0;
+  std::string skip;  // non-empty: the case cannot run on this device, and why
+};
+
+struct Case {
+  std::string name;   // unique, matched by --filter
+  std::string op;     // "matvec", "matmul", ...
+  std::string dtype;  // weight type, or "" when not applicable
+  std::string shape;  // human-readable
+  std::function<Prepared(Env&)> prepare;
+};
+
+struct Result {
+  const Case* c = nullptr;
+  double median_ms = 0, min_ms = 0, gbps = 0, gflops = 0, pct_copy = 0;
+  std::string skip;
+};
+
+// Cheap reproducible values in [-1, 1) for weights and activations (content does not affect speed).
+float Noise(uint64_t i) {
+  i = (i + 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+  i ^= i >> 29;
+  return float((i >> 40) & 0xffffff) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+Tensor NewTensor(Env& env, uint32_t rows, uint32_t cols) {
+  Tensor t{env.alloc.Allocate(uint64_t(rows) * cols * 4), DType::F32, rows, cols};
+  std::vector<float> v(t.elements());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = Noise(i + 12345);
+  env.gpu.transfer().Upload(t.slice, v.data(), v.size() * 4);
+  return t;
+}
+
+// ---- MatMul cases: y[M][N] = x[M][K] W[N][K]^T ----
+
+Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m) {
+  Case c;
+  c.op = m == 1 ? "matvec" : "matmul";
+  c.dtype = std::string(DTypeName(t));
+  c.shape = std::to_string(n) + "x" + std::to_string(k) + (m == 1 ? "" : " M=" + std::to_string(m));
+  c.name = c.op + "/" + c.dtype + "/" + std::to_string(n) + "x" + std::to_string(k) +
+           (m == 1 ? "" : "/M" + std::to_string(m));
+  c.prepare = [t, n, k, m](Env& env) {
+    Prepared p;
+    const uint64_t cols_padded = (k + 31) / 32 * 32;
+    const uint64_t weight_bytes =
+        WeightRowBytes(t, uint32_t(cols_padded)) * n + (IsQuantized(t) ? cols_padded / 32 * 2 * n : 0);
+    const uint64_t room = env.gpu.device().caps().DeviceLocalBytes();
+    if (room && weight_bytes > room / 2) {
+      p.skip = "weights (" + std::to_string(weight_bytes >> 20) + " MiB) exceed half the device memory";
+      return p;
+    }
+    auto w = std::make_shared<WeightMatrix>(UploadWeightMatrix(
+        env.gpu.device(), env.alloc, env.gpu.transfer(), t, n, k,
+        [k](uint32_t r, float* out) {
+          for (uint32_t i = 0; i < k; ++i) out[i] = Noise(uint64_t(r) * k + i);
+        },
+        "bench_w"));
+    const Tensor x = NewTensor(env, m, k), y = NewTensor(env, m, n);
+    p.bytes = double(w->device_bytes) + 4.0 * m * (double(k) + n);
+    p.flops = 2.0 * m * n * double(k);
+    p.record = [w, x, y](OpContext& ctx) { MatMul(ctx, *w, x, y); };
+    return p;
+  };
+  return c;
+}
+
+std::vector<Case> BuildCases() {
+  std::vector<Case> cases;
+  // Decode matrix-vector products. E2B: 1536x6144 (FFN down), 6144x1536 (gate/up), 2048x1536
+  // (attention q). 31B: 5376x21504 (down), 21504x5376 (gate/up).
+  const uint32_t mv_shapes[][2] = {{1536, 6144}, {6144, 1536}, {2048, 1536}, {5376, 21504}, {21504, 5376}};
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16}) {
+    for (const auto& s : mv_shapes) cases.push_back(MatMulCase(t, s[0], s[1], 1));
+  }
+  // Prefill (8 and 64 tokens) at the E2B FFN shapes; one 31B shape at 8 tokens.
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16}) {
+    for (uint32_t m : {8u, 64u}) {
+      cases.push_back(MatMulCase(t, 6144, 1536, m));
+      cases.push_back(MatMulCase(t, 1536, 6144, m));
+    }
+  }
+  cases.push_back(MatMulCase(DType::Q4_0, 21504, 5376, 8));
+  return cases;
+}
+
+// ---- timing ----
+
+// Median and minimum device time (ms) of `record` over reps submissions, after one warm-up.
+std::pair<double, double> TimeMs(GpuContext& gpu, int reps, const std::function<void(OpContext&)>& record) {
+  vk::TimestampPool pool(gpu.device(), 2);
+  vk::Recorder rec(gpu.device());
+  OpContext ctx{gpu.device(), gpu.pipelines(), rec};
+  rec.Begin();
+  rec.ResetTimestamps(pool);
+  rec.WriteTimestamp(pool, 0);
+  record(ctx);
+  rec.WriteTimestamp(pool, 1);
+  rec.End();
+  rec.Submit();  // warm-up (also pays any first-use compilation)
+  std::vector<double> ms;
+  for (int i = 0; i < reps; ++i) {
+    rec.Submit();
+    ms.push_back(pool.ElapsedNs(0, 1) * 1e-6);
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms.front()};
+}
+
+// vkCmdCopyBuffer of a large device-local buffer: (read + write bytes) / time.
+double CopyBandwidthGbps(GpuContext& gpu, int reps) {
+  const uint64_t room = gpu.device().caps().DeviceLocalBytes();
+  uint64_t bytes = uint64_t(256) << 20;
+  if (room) bytes = std::min<uint64_t>(bytes, room / 8);
+  vk::Buffer a(gpu.device(), bytes, vk::MemoryKind::kDeviceLocal, "bench_copy_src");
+  vk::Buffer b(gpu.device(), bytes, vk::MemoryKind::kDeviceLocal, "bench_copy_dst");
+  const vk::BufferSlice sa{&a, 0, bytes}, sb{&b, 0, bytes};
+  const auto [median, min] = TimeMs(gpu, reps, [&](OpContext& ctx) { ctx.rec.CopyBuffer(sa, sb); });
+  (void)min;
+  return 2.0 * double(bytes) / (median * 1e-3) * 1e-9;
+}
+
+void PrintHelp() {
+  std::printf(
+      "usage: vkg_bench_ops [--device N|NAME] [--reps N] [--json] [--filter SUBSTR] [--help]\n"
+      "Times each op case with timestamp queries (median of --reps runs after one warm-up) and\n"
+      "prints GB/s as a percentage of the device's vkCmdCopyBuffer bandwidth, and GFLOP/s.\n"
+      "  --device N|NAME  device index or name substring (default: VKGEMMA_DEVICE or the first)\n"
+      "  --reps N         timed repetitions per case (default 7)\n"
+      "  --json           print one JSON object instead of the table\n"
+      "  --filter SUBSTR  run only cases whose name contains SUBSTR (e.g. matvec/q4_0)\n");
+}
+
+int Main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "error: %s needs a value\n", flag);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      PrintHelp();
+      return 0;
+    } else if (a == "--device") {
+      o.device = value("--device");
+    } else if (a == "--reps") {
+      const std::string v = value("--reps");
+      char* end = nullptr;
+      const long r = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || r < 1 || r > 100000) {
+        std::fprintf(stderr, "error: --reps needs a positive integer, got '%s'\n", v.c_str());
+        return 2;
+      }
+      o.reps = int(r);
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--filter") {
+      o.filter = value("--filter");
+    } else {
+      std::fprintf(stderr, "error: unknown flag '%s' (see --help)\n", a.c_str());
+      return 2;
+    }
+  }
+
+  GpuContext gpu(GpuOptions{o.device, false});
+  const auto& caps = gpu.device().caps();
+  vk::BlockAllocator alloc(gpu.device(), vk::MemoryKind::kDeviceLocal, "bench");
+  Env env{gpu, alloc};
+
+  const double copy_gbps = CopyBandwidthGbps(gpu, o.reps);
+  if (!o.json) {
+    std::printf("device: %s (%s), driver %s %s, commit %s\n", caps.name.c_str(), caps.type_name.c_str(),
+                caps.driver_name.c_str(), caps.driver_info.c_str(), VKG_GIT_COMMIT);
+    std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): %.1f GB/s; median of %d reps\n\n", copy_gbps, o.reps);
+    std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s |\n");
+    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|\n");
+    std::fflush(stdout);
+  }
+
+  const std::vector<Case> cases = BuildCases();
+  std::vector<Result> results;
+  for (const Case& c : cases) {
+    if (!o.filter.empty() && c.name.find(o.filter) == std::string::npos) continue;
+    Result r;
+    r.c = &c;
+    {
+      Prepared p = c.prepare(env);
+      r.skip = p.skip;
+      if (p.skip.empty()) {
+        const auto [median, min] = TimeMs(gpu, o.reps, p.record);
+        r.median_ms = median;
+        r.min_ms = min;
+        r.gbps = p.bytes / (median * 1e-3) * 1e-9;
+        r.gflops = p.flops / (median * 1e-3) * 1e-9;
+        r.pct_copy = 100.0 * r.gbps / copy_gbps;
+      }
+    }  // the case's buffers and views die before their memory is reused
+    alloc.Reset();
+    if (!o.json) {
+      if (!r.skip.empty()) {
+        std::printf("| %s | %s | %s | %s | skipped: %s | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
+                    c.shape.c_str(), r.skip.c_str());
+      } else {
+        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f |\n", c.name.c_str(), c.op.c_str(),
+                    c.dtype.c_str(), c.shape.c_str(), r.median_ms, r.min_ms, r.gbps, r.pct_copy, r.gflops);
+      }
+      std::fflush(stdout);
+    }
+    results.push_back(r);
+  }
+
+  if (o.json) {
+    nlohmann::json j;
+    j["device"] = caps.name;
+    j["device_type"] = caps.type_name;
+    j["driver"] = caps.driver_name + " " + caps.driver_info;
+    j["driver_version"] = caps.driver_version_string;
+    j["api_version"] = caps.api_version_string;
+    j["commit"] = VKG_GIT_COMMIT;
+    j["reps"] = o.reps;
+    j["copy_gbps"] = copy_gbps;
+    j["results"] = nlohmann::json::array();
+    for (const Result& r : results) {
+      nlohmann::json e{{"name", r.c->name}, {"op", r.c->op}, {"dtype", r.c->dtype}, {"shape", r.c->shape}};
+      if (!r.skip.empty()) {
+        e["skipped"] = r.skip;
+      } else {
+        e["median_ms"] = r.median_ms;
+        e["min_ms"] = r.min_ms;
+        e["gbps"] = r.gbps;
+        e["pct_of_copy"] = r.pct_copy;
+        e["gflops"] = r.gflops;
+      }
+      j["results"].push_back(e);
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace vkg::bench
+
+int main(int argc, char** argv) {
+  try {
+    return vkg::bench::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
