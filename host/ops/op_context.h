@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <span>
 
+#include "host/tensor.h"
 #include "shaders/shader_table.h"
 #include "vk/command.h"
 #include "vk/device.h"
@@ -34,5 +35,10 @@ inline Grid Grid1D(uint64_t groups) {
   return {uint32_t(kMax), uint32_t((groups + kMax - 1) / kMax)};
 }
 inline uint64_t DivUp(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+inline vk::Binding Bind(const Tensor& t) { return vk::Binding::Storage(t.slice); }
+
+// Workgroup size of the simple elementwise and row shaders (spec constant 0).
+inline constexpr uint32_t kElementwiseWorkgroup = 64;
 
 }  // namespace vkg

@@ -14,6 +14,9 @@ vec4 unpackQ4Hi(uint u) {  // values 4..7
   return vec4(float((u >> 16) & 15u), float((u >> 20) & 15u), float((u >> 24) & 15u), float(u >> 28)) - 8.0;
 }
 // q8_0 quants: four signed bytes per uint, low byte first.
-vec4 unpackQ8(uint u) { return vec4(unpack8(int(u))); }
+vec4 unpackQ8(uint u) {
+  const int i = int(u);
+  return vec4(bitfieldExtract(i, 0, 8), bitfieldExtract(i, 8, 8), bitfieldExtract(i, 16, 8), bitfieldExtract(i, 24, 8));
+}
 
 #endif

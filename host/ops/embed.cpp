@@ -1,0 +1,41 @@
+// Embedding gather op (layer: host/ops).
+#include "host/ops/embed.h"
+
+#include "shaders/params/embed_params.h"
+#include "vk/check.h"
+
+namespace vkg {
+namespace {
+
+shaders::ShaderId EmbedShader(DType t) {
+  switch (t) {
+    case DType::F32: return shaders::ShaderId::EmbedF32;
+    case DType::F16: return shaders::ShaderId::EmbedF16;
+    case DType::BF16: return shaders::ShaderId::EmbedBF16;
+    case DType::Q8_0: return shaders::ShaderId::EmbedQ8_0;
+    case DType::Q4_0: return shaders::ShaderId::EmbedQ4_0;
+  }
+  throw vk::Error("Embed: unknown weight type");
+}
+
+}  // namespace
+
+void Embed(OpContext& ctx, const WeightMatrix& table, const vk::BufferSlice& ids, const Tensor& out,
+           float scale) {
+  VKG_CHECK(out.dtype == DType::F32 && out.cols == table.cols, "Embed: output rows have ", out.cols,
+            " columns, table '", table.name, "' has ", table.cols);
+  VKG_CHECK(ids.size >= uint64_t(out.rows) * 4, "Embed: ", out.rows, " tokens but ids hold ", ids.size / 4);
+  using vk::BindingKind;
+  const auto& p = ctx.Pipeline(EmbedShader(table.dtype),
+                               {BindingKind::kTexel, BindingKind::kTexel, BindingKind::kStorage, BindingKind::kStorage},
+                               sizeof(shaders::EmbedParams), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
+  const Grid g = Grid1D(DivUp(out.elements(), kElementwiseWorkgroup));
+  for (const WeightChunk& c : table.chunks) {
+    const shaders::EmbedParams params{out.rows, out.cols, table.cols_padded, c.row_begin, c.rows, scale};
+    const vk::Binding b[] = {vk::Binding::Texel(*c.data), vk::Binding::Texel(c.scales ? *c.scales : *c.data),
+                             vk::Binding::Storage(ids), Bind(out)};
+    ctx.rec.Dispatch(p, b, params, g.x, g.y);
+  }
+}
+
+}  // namespace vkg
