@@ -263,6 +263,36 @@ TEST_F(CheckpointErrorsTest, MissingTensorInShardedCheckpointNamesTheIndex) {
                             "(expected shape [16])");
 }
 
+// Random byte corruption of the header: the loader either accepts the file or throws vkg::Error,
+// never anything else (and, under the sanitizer build, never reads out of bounds).
+TEST_F(CheckpointErrorsTest, CorruptedHeaderBytesOnlyEverThrowVkgError) {
+  const fs::path dir = Copy("dense");
+  const fs::path st = dir / "model.safetensors";
+  const std::string good = test::ReadFile(st);
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, good.data(), 8);
+  uint32_t s = 12345;
+  auto next = [&] { return s = s * 1664525u + 1013904223u; };
+  const char kChars[] = "0123456789[]{},:\"-eE. x";
+  int errors = 0;
+  for (int trial = 0; trial < 150; ++trial) {
+    std::string bad = good;
+    for (int k = 0; k < 1 + int(next() % 3); ++k) {
+      const size_t at = 8 + next() % header_len;
+      bad[at] = kChars[next() % (sizeof(kChars) - 1)];
+    }
+    test::WriteFile(st, bad);
+    try {
+      Checkpoint::Load(dir);
+    } catch (const vkg::Error&) {
+      ++errors;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "trial " << trial << ": non-vkg exception: " << e.what();
+    }
+  }
+  EXPECT_GT(errors, 100);  // most corruptions must be caught
+}
+
 // Not errors: multimodal tensors (any dtype) are skipped, extra k_proj on a KV-shared layer is
 // ignored, and F32 / F16 weights are converted like BF16 ones.
 TEST_F(CheckpointErrorsTest, SkipsMultimodalAndAcceptsFloatDtypes) {
