@@ -67,7 +67,7 @@ class KvCache {
   // Makes room to append positions start .. start + n - 1 to every owning layer.
   void Reserve(int start, int n);
 
-  std::vector<LayerInfo> info_;  // [n_layers], copied so the cache outlives no one
+  std::vector<LayerInfo> info_;  // [n_layers]; a copy, so the cache need not outlive the config
   std::vector<Layer> layers_;    // [n_layers]
   int n_past_ = 0;
 };
