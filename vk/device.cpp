@@ -39,10 +39,9 @@ std::string Lower(std::string_view s) {
 
 }  // namespace
 
-std::vector<PhysicalDeviceEntry> ListDevices(const Instance& instance) {
+std::vector<PhysicalDeviceEntry> OrderAndDeduplicate(std::vector<PhysicalDeviceEntry> devices) {
   std::vector<PhysicalDeviceEntry> out;
-  for (VkPhysicalDevice pd : instance.PhysicalDevices()) {
-    PhysicalDeviceEntry e{pd, QueryCaps(pd)};
+  for (auto& e : devices) {
     if (e.caps.api_version < VK_API_VERSION_1_2) continue;  // we need 1.2 features
     const bool dup = std::any_of(out.begin(), out.end(),
                                  [&](const PhysicalDeviceEntry& o) { return SameHardware(o.caps, e.caps); });
@@ -52,6 +51,12 @@ std::vector<PhysicalDeviceEntry> ListDevices(const Instance& instance) {
     return TypeRank(a.caps.type) < TypeRank(b.caps.type);
   });
   return out;
+}
+
+std::vector<PhysicalDeviceEntry> ListDevices(const Instance& instance) {
+  std::vector<PhysicalDeviceEntry> all;
+  for (VkPhysicalDevice pd : instance.PhysicalDevices()) all.push_back({pd, QueryCaps(pd)});
+  return OrderAndDeduplicate(std::move(all));
 }
 
 const PhysicalDeviceEntry& SelectDevice(const std::vector<PhysicalDeviceEntry>& devices,

@@ -22,6 +22,8 @@ struct PhysicalDeviceEntry {
 // other; ties keep the driver's order). The same GPU exposed by two drivers (same PCI address, or
 // the same device UUID) is listed once: the first driver's entry is kept.
 std::vector<PhysicalDeviceEntry> ListDevices(const Instance& instance);
+// The ordering and de-duplication ListDevices applies (separate so it can be tested).
+std::vector<PhysicalDeviceEntry> OrderAndDeduplicate(std::vector<PhysicalDeviceEntry> devices);
 
 // Picks a device by selector: "" (first in the default order), an index into ListDevices ("0",
 // "1", ...) or a case-insensitive substring of the device name. Throws vk::Error listing the
