@@ -140,7 +140,6 @@ TEST_F(VkLayerTest, TimestampsMeasureADispatch) {
 }
 
 TEST_F(VkLayerTest, ShapeErrorsNameTheOp) {
-  const Tensor t = NewTensor(1, 16);
   // Spec constant 48 is used by no op, so this pipeline is created here with this name.
   const auto& p = gpu().pipelines().Get({shaders::Spirv(shaders::ShaderId::Fill), "fill-misuse",
                                          {vk::BindingKind::kStorage}, 8, vk::SpecConstants().Set(0, 48)});
