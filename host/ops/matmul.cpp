@@ -34,10 +34,11 @@ ShaderId MatMulShader(DType t) {
   throw vk::Error("MatMul: unknown weight dtype");
 }
 
-// Blocking, from shared/design/LAVAPIPE.md: decode reduces 4 rows per subgroup at once (8 for the
-// quantized types, whose unpacking amortizes better over more rows); prefill blocks 4 rows x 8
-// tokens per subgroup. The workgroup is a few whole subgroups (64 invocations at least); the
-// kernels loop their subgroups over the workgroup's rows, so any real subgroup size is correct.
+// Blocking, from shared/design/LAVAPIPE.md: decode reduces 8 rows per subgroup at once (16 for the
+// quantized types: every x value loaded serves more rows, and x loads from storage buffers are the
+// slow part on lavapipe); prefill blocks 4 rows x 8 tokens per subgroup. The workgroup is a few
+// whole subgroups (64 invocations at least); the kernels loop their subgroups over the workgroup's
+// rows, so any real subgroup size is correct.
 struct Blocking {
   uint32_t workgroup = 64;
   uint32_t rows_per_subgroup = 4;
@@ -50,7 +51,7 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode) {
   Blocking b;
   b.workgroup = std::max<uint32_t>(64, subgroup);
   b.workgroup = (b.workgroup + subgroup - 1) / subgroup * subgroup;
-  b.rows_per_subgroup = decode && IsQuantized(t) ? 8 : 4;
+  b.rows_per_subgroup = decode ? (IsQuantized(t) ? 16 : 8) : 4;
   b.tokens = decode ? 1 : 8;
   const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
   b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
