@@ -1,0 +1,23 @@
+// KV-cache append (layer: host/ops).
+// KV cache layout, per layer: K and V each [cache_len][n_kv_heads][head_dim], dtype f16 (default:
+// half the memory) or f32. The key/value of position j lives in slot j % cache_len:
+//  * full-attention layers: cache_len = context length, so nothing wraps;
+//  * sliding layers: a ring. A prefill chunk of T tokens needs cache_len >= window + T - 1, so that
+//    no key a query of the chunk still needs is overwritten by a later token of the same chunk
+//    (decode, T = 1: cache_len >= window). Attention() checks this.
+#pragma once
+#include <cstdint>
+
+#include "host/ops/op_context.h"
+#include "host/tensor.h"
+
+namespace vkg {
+
+// k_new, v_new: [T][n_kv_heads * head_dim] f32 (rows = T), for positions start_pos .. start_pos+T-1.
+// k_cache, v_cache: [cache_len][n_kv_heads * head_dim] f16 or f32 (both the same dtype).
+// Writes token t to slot (start_pos + t) % cache_len, converting to the cache dtype (f16: round to
+// nearest even). T <= cache_len, so a chunk never overwrites itself.
+void KvWrite(OpContext& ctx, const Tensor& k_new, const Tensor& v_new, const Tensor& k_cache,
+             const Tensor& v_cache, uint32_t start_pos);
+
+}  // namespace vkg
