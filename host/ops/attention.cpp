@@ -1,0 +1,148 @@
+// Attention over a KV cache (layer: host/ops).
+#include "host/ops/attention.h"
+
+#include <algorithm>
+#include <string>
+
+#include "shaders/params/attention_params.h"
+#include "vk/check.h"
+
+namespace vkg {
+namespace {
+
+constexpr uint32_t kKeyRound = 8;  // keys per split are rounded up to a multiple of this
+
+// Query rows per workgroup (ROWS): each K/V row loaded serves ROWS queries, but every lane holds
+// 2 * ROWS * ceil(head_dim / (2 * subgroup)) pairs of q and o, so big heads get fewer rows
+// (lavapipe: head_dim 512 -> 2 rows, 256 -> 4, <= 128 -> 8). Decode never takes more rows than
+// the GQA group has; prefill fills blocks across tokens too.
+uint32_t RowsPerWorkgroup(uint32_t head_dim, uint32_t sg_min, uint32_t limit) {
+  const uint32_t pairs_per_lane = uint32_t(DivUp(head_dim / 2, sg_min));
+  const uint32_t rows = std::clamp(64u / pairs_per_lane, 1u, 8u);
+  return std::min(rows, std::max(1u, limit));
+}
+
+// Keys the first query can see (= the widest range of any query in the chunk).
+uint32_t FirstKey(const AttentionShape& s) {
+  return s.window > 0 && s.start_pos + 1 > s.window ? s.start_pos + 1 - s.window : 0;
+}
+
+struct SplitPlan {
+  uint32_t splits = 1;
+  uint32_t keys_per_split = 0;
+};
+
+SplitPlan PlanSplits(const AttentionShape& s, uint32_t n_tokens) {
+  SplitPlan plan;
+  const uint32_t span = s.start_pos + 1 - FirstKey(s);  // decode: visible keys
+  plan.keys_per_split = span;
+  if (n_tokens != 1) return plan;
+  const uint32_t want = std::min<uint32_t>(kAttentionMaxSplits, uint32_t(DivUp(span, kAttentionKeysPerSplit)));
+  if (want <= 1) return plan;
+  plan.keys_per_split = uint32_t(DivUp(DivUp(span, want), kKeyRound) * kKeyRound);
+  plan.splits = uint32_t(DivUp(span, plan.keys_per_split));
+  return plan;
+}
+
+}  // namespace
+
+uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens) {
+  const SplitPlan plan = PlanSplits(shape, n_tokens);
+  return plan.splits > 1 ? uint64_t(plan.splits) * shape.n_heads * (shape.head_dim + 2) : 0;
+}
+
+void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+               const Tensor& out, const AttentionShape& s, const Tensor* scratch) {
+  const uint32_t T = q.rows;
+  VKG_CHECK(T >= 1, "Attention: no query tokens");
+  VKG_CHECK(s.n_kv_heads >= 1 && s.n_heads % s.n_kv_heads == 0, "Attention: ", s.n_heads,
+            " heads are not a multiple of ", s.n_kv_heads, " KV heads");
+  VKG_CHECK(s.head_dim >= 2 && s.head_dim <= 512 && s.head_dim % 2 == 0, "Attention: head_dim ", s.head_dim,
+            " must be even and <= 512");
+  VKG_CHECK(q.dtype == DType::F32 && out.dtype == DType::F32, "Attention: q and out must be f32");
+  VKG_CHECK(q.cols == s.n_heads * s.head_dim && out.rows == T && out.cols == q.cols,
+            "Attention: q/out must be [T][n_heads * head_dim]");
+  VKG_CHECK(k_cache.dtype == v_cache.dtype && (k_cache.dtype == DType::F16 || k_cache.dtype == DType::F32),
+            "Attention: K/V caches must both be f16 or both f32");
+  VKG_CHECK(k_cache.rows == s.cache_len && v_cache.rows == s.cache_len &&
+                k_cache.cols == s.n_kv_heads * s.head_dim && v_cache.cols == k_cache.cols,
+            "Attention: caches must be [cache_len][n_kv_heads * head_dim]");
+  // Ring rule: the keys of the first query, FirstKey .. start_pos, must still be in the cache after
+  // the whole chunk was written, i.e. no two needed positions may share a slot.
+  const uint64_t needed = uint64_t(s.start_pos) + T - FirstKey(s);
+  VKG_CHECK(s.cache_len >= needed, "Attention: cache_len ", s.cache_len, " < ", needed,
+            " (a sliding layer needs cache_len >= window + T - 1; a full layer start_pos + T)");
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  VKG_CHECK(k_cache.slice.size <= caps.max_storage_buffer_range, "Attention: KV cache of ",
+            k_cache.slice.size, " bytes exceeds maxStorageBufferRange");
+
+  // lavapipe (Mesa 22.3 gallivm) ends an outermost loop after 65535 iterations (its "loop
+  // limiter"), silently: one workgroup must not walk more keys than that. The per-key body has no
+  // loops left ([[unroll]]), so the limit is on keys; split decode stays far below it.
+  const bool llvmpipe = caps.driver_name.find("llvmpipe") != std::string::npos;
+  auto check_loop_limit = [&](uint64_t keys_per_workgroup) {
+    VKG_CHECK(!llvmpipe || keys_per_workgroup <= 65000, "Attention: ", keys_per_workgroup,
+              " keys in one workgroup exceed lavapipe's loop limit (decode: pass a scratch tensor)");
+  };
+
+  const bool f16 = k_cache.dtype == DType::F16;
+  const uint32_t group = s.n_heads / s.n_kv_heads;
+  // A workgroup is a whole number of subgroups whatever size the driver picks.
+  const uint32_t sg_min = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
+  const uint32_t wg = std::max(sg_min, caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size);
+  const auto S = vk::BindingKind::kStorage;
+
+  shaders::AttentionParams params{};
+  params.n_rows = T * group;
+  params.group = group;
+  params.n_heads = s.n_heads;
+  params.n_kv_heads = s.n_kv_heads;
+  params.start_pos = s.start_pos;
+  params.cache_len = s.cache_len;
+  params.window = s.window;
+  params.scale = s.scale;
+
+  if (T > 1) {
+    const uint32_t rows = RowsPerWorkgroup(s.head_dim, sg_min, params.n_rows);
+    const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
+                                 {S, S, S, S}, sizeof(params),
+                                 vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, rows));
+    params.n_splits = 1;
+    check_loop_limit(needed);
+    const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
+                             vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice)};
+    ctx.rec.Dispatch(p, b, params, uint32_t(DivUp(params.n_rows, rows)), s.n_kv_heads);
+    return;
+  }
+
+  SplitPlan plan = PlanSplits(s, 1);
+  if (plan.splits > 1) {
+    const uint64_t need = uint64_t(plan.splits) * s.n_heads * (s.head_dim + 2);
+    if (!scratch || scratch->dtype != DType::F32 || scratch->elements() < need) plan = SplitPlan{1, plan.keys_per_split};
+    if (plan.splits == 1) plan.keys_per_split = s.start_pos + 1 - FirstKey(s);
+  }
+  check_loop_limit(plan.keys_per_split);
+  params.keys_per_split = plan.keys_per_split;
+  params.n_splits = plan.splits;
+  const uint32_t rows = RowsPerWorkgroup(s.head_dim, sg_min, group);
+  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionDecodeF16 : shaders::ShaderId::AttentionDecodeF32,
+                               {S, S, S, S, S}, sizeof(params),
+                               vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, rows));
+  const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
+  const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
+                           vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
+                           vk::Binding::Storage(scratch_slice)};
+  ctx.rec.Dispatch(p, b, params, uint32_t(DivUp(group, rows)), s.n_kv_heads, plan.splits);
+  if (plan.splits == 1) return;
+
+  ctx.rec.ComputeToCompute();
+  const uint32_t combine_wg = 64;
+  const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeCombine, {S, S},
+                                sizeof(shaders::AttentionCombineParams),
+                                vk::SpecConstants().Set(0, combine_wg).Set(1, s.head_dim));
+  const shaders::AttentionCombineParams cparams{s.n_heads, plan.splits};
+  const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
+  ctx.rec.Dispatch(pc, bc, cparams, s.n_heads);
+}
+
+}  // namespace vkg

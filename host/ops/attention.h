@@ -1,0 +1,42 @@
+// Attention over a KV cache: causal or sliding window, grouped-query heads (layer: host/ops).
+// Semantics are those of ref::Attention (host/reference/ref_ops.h); the cache layout and its ring
+// rule are described in host/ops/kv_write.h.
+#pragma once
+#include <cstdint>
+
+#include "host/ops/op_context.h"
+#include "host/tensor.h"
+
+namespace vkg {
+
+struct AttentionShape {
+  uint32_t start_pos = 0;   // position of query token 0
+  uint32_t n_heads = 0;     // query heads; head h reads KV head h / (n_heads / n_kv_heads)
+  uint32_t n_kv_heads = 0;
+  uint32_t head_dim = 0;    // even, <= 512
+  uint32_t cache_len = 0;   // slots of k_cache / v_cache
+  uint32_t window = 0;      // 0 = full causal; W: query i sees keys i-W+1 .. i
+  float scale = 1.f;        // score = scale * q.k (Gemma 4: 1.0)
+};
+
+// Decode (T = 1) splits the visible keys into chunks of at least this many keys, one workgroup
+// each, merged by a second dispatch (flash-decoding); at most kAttentionMaxSplits chunks.
+inline constexpr uint32_t kAttentionKeysPerSplit = 256;
+inline constexpr uint32_t kAttentionMaxSplits = 32;
+
+// f32 elements of scratch that Attention may use for T query tokens (0: it needs none). A caller
+// that allocates AttentionScratchFloats(shape with start_pos at the context end, 1) once can pass
+// that tensor for every decode step.
+uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens);
+
+// q, out: [T][n_heads * head_dim] f32 (rows = T) for positions start_pos .. start_pos+T-1.
+// k_cache, v_cache: [cache_len][n_kv_heads * head_dim], both f16 or both f32.
+// scratch: optional f32 tensor of >= AttentionScratchFloats elements; without it, decode runs one
+// workgroup per (KV head, head block) over the whole key range instead of splitting.
+// Requires cache_len >= (start_pos + T) - first key the first query sees, i.e. for a sliding layer
+// cache_len >= min(start_pos + T, window + T - 1), and for a full layer cache_len >= start_pos + T.
+// T = 1 uses attention_decode.comp, T > 1 attention_prefill.comp.
+void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+               const Tensor& out, const AttentionShape& shape, const Tensor* scratch = nullptr);
+
+}  // namespace vkg

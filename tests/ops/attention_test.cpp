@@ -1,0 +1,191 @@
+// Attention op on the device against ref::Attention: decode and prefill, head dims 16..512, GQA
+// ratios 1/2/8, full and sliding layers, ring caches, split decode, and KvWrite + Attention chains.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "host/ops/attention.h"
+#include "host/ops/kv_write.h"
+#include "host/reference/ref_ops.h"
+#include "tests/test_util.h"
+#include "vk/check.h"
+
+namespace vkg::test {
+namespace {
+
+// NMSE thresholds. The device sees exactly the values the reference sees (K/V are rounded through
+// f16 on the host before the reference runs), so the only differences are f32 vs f64 arithmetic
+// (dot products of up to 512 terms, a softmax over up to 3001 keys, the split merge) and the
+// driver's exp(): relative errors of ~1e-6 at most per output, NMSE ~1e-12. 1e-9 leaves three
+// orders of margin and still catches any wrong key, mask edge or head mapping (those give >1e-3).
+constexpr double kNmseF32Math = 1e-9;
+
+struct Case {
+  std::string name;
+  uint32_t T, start_pos, n_heads, n_kv_heads, head_dim, cache_len, window;
+  DType kv = DType::F16;
+  bool scratch = false;  // pass a split-decode scratch tensor
+  double nmse = kNmseF32Math;
+};
+
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
+
+class AttentionTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(AttentionTest, MatchesReference) {
+  const Case& c = GetParam();
+  const uint32_t row = c.n_kv_heads * c.head_dim;
+  const uint32_t qcols = c.n_heads * c.head_dim;
+  const uint32_t last = c.start_pos + c.T - 1;
+  const uint32_t first = c.window > 0 && c.start_pos + 1 > c.window ? c.start_pos + 1 - c.window : 0;
+
+  // Cache contents: random for the slots holding positions first..last, NaN elsewhere (so a read
+  // of a slot no query may see poisons the output).
+  std::vector<float> k = RandomVector(size_t(c.cache_len) * row, 1000 + c.head_dim);
+  std::vector<float> v = RandomVector(size_t(c.cache_len) * row, 2000 + c.head_dim);
+  std::vector<bool> used(c.cache_len, false);
+  for (uint32_t j = first; j <= last; ++j) used[j % c.cache_len] = true;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (uint32_t s = 0; s < c.cache_len; ++s) {
+    if (used[s]) continue;
+    std::fill_n(k.begin() + size_t(s) * row, row, nan);
+    std::fill_n(v.begin() + size_t(s) * row, row, nan);
+  }
+  if (c.kv == DType::F16) {
+    for (float& x : k) x = RoundTripHalf(x);
+    for (float& x : v) x = RoundTripHalf(x);
+  }
+  const std::vector<float> q = RandomVector(size_t(c.T) * qcols, 3000 + c.T);
+
+  std::vector<float> ref(q.size());
+  ref::Attention(q.data(), k.data(), v.data(), ref.data(), int(c.T), int(c.start_pos), int(c.n_heads),
+                 int(c.n_kv_heads), int(c.head_dim), int(c.cache_len), int(c.window), 1.f);
+
+  const Tensor tq = NewTensor(c.T, qcols);
+  const Tensor tk = NewTensor(c.cache_len, row, c.kv);
+  const Tensor tv = NewTensor(c.cache_len, row, c.kv);
+  const Tensor tout = NewTensor(c.T, qcols);
+  Upload(tq, q);
+  Upload(tk, k);
+  Upload(tv, v);
+  const AttentionShape shape{c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, 1.f};
+  const uint64_t scratch_floats = AttentionScratchFloats(shape, c.T);
+  Tensor tscratch;
+  if (c.scratch) {
+    ASSERT_GT(scratch_floats, 0u) << "case meant to split has nothing to split";
+    tscratch = NewTensor(1, uint32_t(scratch_floats));
+  }
+  Run([&](OpContext& ctx) { Attention(ctx, tq, tk, tv, tout, shape, c.scratch ? &tscratch : nullptr); });
+  const std::vector<float> got = Download(tout);
+  const ErrorStats st = Compare(ref, got);
+  std::printf("  [%s] NMSE %.3g max_abs %.3g splits %s\n", c.name.c_str(), st.nmse, st.max_abs,
+              c.scratch ? std::to_string(scratch_floats / (uint64_t(c.n_heads) * (c.head_dim + 2))).c_str() : "1");
+  ExpectClose(ref, got, c.nmse, c.name.c_str());
+  Download(tk);  // guard checks: the op must not write the caches' neighbours
+  if (c.scratch) Download(tscratch);
+}
+
+const auto F16 = DType::F16;
+const auto F32 = DType::F32;
+
+// name, T, start_pos, n_heads, n_kv_heads, head_dim, cache_len, window, kv dtype, scratch
+INSTANTIATE_TEST_SUITE_P(
+    Decode, AttentionTest,
+    ::testing::Values(
+        Case{"d16_mha_full_pos0", 1, 0, 4, 4, 16, 8, 0, F16},
+        Case{"d32_gqa2_full_pos37_f32", 1, 37, 8, 4, 32, 64, 0, F32},
+        Case{"d256_gqa8_slide16_before_edge", 1, 14, 8, 1, 256, 16, 16, F16},
+        Case{"d256_gqa8_slide16_at_edge", 1, 15, 8, 1, 256, 16, 16, F16},
+        Case{"d256_gqa2_slide16_after_edge_ring", 1, 16, 4, 2, 256, 16, 16, F16},
+        Case{"d256_gqa1_slide16_ring_wrapped", 1, 1000, 2, 2, 256, 16, 16, F32},
+        Case{"d512_gqa2_slide32_ring_wrapped", 1, 1000, 2, 1, 512, 32, 32, F16},
+        Case{"d512_gqa8_full_pos3000_split", 1, 3000, 8, 1, 512, 3001, 0, F16, true},
+        Case{"d512_gqa8_full_pos3000_nosplit", 1, 3000, 8, 1, 512, 3001, 0, F16, false},
+        Case{"d256_gqa2_full_pos3000_split_f32", 1, 3000, 4, 2, 256, 3072, 0, F32, true},
+        Case{"d256_gqa2_slide512_pos3000_split_ring", 1, 3000, 4, 2, 256, 512, 512, F16, true},
+        Case{"d16_gqa8_full_pos300_split", 1, 300, 8, 1, 16, 301, 0, F16, true}),
+    [](const auto& info) { return info.param.name; });
+
+INSTANTIATE_TEST_SUITE_P(
+    Prefill, AttentionTest,
+    ::testing::Values(
+        Case{"d16_mha_full_T23", 23, 0, 4, 4, 16, 23, 0, F32},
+        Case{"d32_gqa2_full_T27_start5", 27, 5, 4, 2, 32, 32, 0, F16},
+        // positions 0..22 with W = 16: before, at (15) and after the window edge
+        Case{"d256_gqa8_slide16_T23_edges", 23, 0, 8, 1, 256, 38, 16, F16},
+        // ring of W + T - 1 slots, positions 200..226 (the ring wrapped 4 times)
+        Case{"d256_mha_slide16_T27_ring_min", 27, 200, 2, 2, 256, 42, 16, F16},
+        Case{"d512_gqa2_full_T9_start100", 9, 100, 4, 2, 512, 128, 0, F16},
+        Case{"d512_gqa8_slide8_T23_ring_f32", 23, 50, 8, 1, 512, 30, 8, F32},
+        Case{"d32_gqa8_slide4_T2", 2, 3, 8, 1, 32, 5, 4, F16}),
+    [](const auto& info) { return info.param.name; });
+
+class AttentionChecks : public GpuTest {};
+
+// A sliding layer's ring must hold window + T - 1 slots during a T-token chunk.
+TEST_F(AttentionChecks, RejectsRingTooShortForChunk) {
+  const uint32_t W = 8, T = 5, hd = 16;
+  const Tensor q = NewTensor(T, hd), out = NewTensor(T, hd);
+  const Tensor k = NewTensor(W + T - 2, hd, DType::F16), v = NewTensor(W + T - 2, hd, DType::F16);
+  const AttentionShape shape{40, 1, 1, hd, W + T - 2, W, 1.f};
+  Run([&](OpContext& ctx) { EXPECT_THROW(Attention(ctx, q, k, v, out, shape), vk::Error); });
+  const Tensor k2 = NewTensor(W + T - 1, hd, DType::F16), v2 = NewTensor(W + T - 1, hd, DType::F16);
+  AttentionShape ok = shape;
+  ok.cache_len = W + T - 1;
+  Run([&](OpContext& ctx) { EXPECT_NO_THROW(Attention(ctx, q, k2, v2, out, ok)); });
+}
+
+TEST_F(AttentionChecks, RejectsOddHeadDimAndBadGroups) {
+  const Tensor q = NewTensor(1, 3 * 15), out = NewTensor(1, 3 * 15);
+  const Tensor k = NewTensor(8, 2 * 15, DType::F16), v = NewTensor(8, 2 * 15, DType::F16);
+  Run([&](OpContext& ctx) {
+    EXPECT_THROW(Attention(ctx, q, k, v, out, AttentionShape{0, 3, 2, 15, 8, 0, 1.f}), vk::Error);
+  });
+}
+
+// The real use: chunked prefill then decode on a sliding layer with a minimal ring, each step
+// KvWrite then Attention in one command buffer; compared with the reference on a plain linear
+// cache of every position (so the ring bookkeeping is checked independently of ref's ring).
+TEST_F(AttentionChecks, ChunkedPrefillThenDecodeOnRingMatchesLinearCache) {
+  const uint32_t nh = 4, kvh = 2, hd = 32, W = 8, chunk = 5, prompt = 23, steps = 12;
+  const uint32_t total = prompt + steps, ring = W + chunk - 1, row = kvh * hd;
+  const std::vector<float> k_all = RandomVector(size_t(total) * row, 11);
+  const std::vector<float> v_all = RandomVector(size_t(total) * row, 12);
+  const std::vector<float> q_all = RandomVector(size_t(total) * nh * hd, 13);
+  std::vector<float> k16(k_all.size()), v16(v_all.size());
+  for (size_t i = 0; i < k16.size(); ++i) k16[i] = RoundTripHalf(k_all[i]), v16[i] = RoundTripHalf(v_all[i]);
+
+  const Tensor kc = NewTensor(ring, row, DType::F16), vc = NewTensor(ring, row, DType::F16);
+  double worst = 0;
+  for (uint32_t pos = 0; pos < total;) {
+    const uint32_t T = pos < prompt ? std::min(chunk, prompt - pos) : 1;
+    const Tensor kn = NewTensor(T, row), vn = NewTensor(T, row);
+    const Tensor q = NewTensor(T, nh * hd), out = NewTensor(T, nh * hd);
+    Upload(kn, std::span<const float>(k_all).subspan(size_t(pos) * row, size_t(T) * row));
+    Upload(vn, std::span<const float>(v_all).subspan(size_t(pos) * row, size_t(T) * row));
+    Upload(q, std::span<const float>(q_all).subspan(size_t(pos) * nh * hd, size_t(T) * nh * hd));
+    const AttentionShape shape{pos, nh, kvh, hd, ring, W, 1.f};
+    Run([&](OpContext& ctx) {
+      KvWrite(ctx, kn, vn, kc, vc, pos);
+      ctx.rec.ComputeToCompute();
+      Attention(ctx, q, kc, vc, out, shape);
+    });
+    std::vector<float> ref(size_t(T) * nh * hd);
+    ref::Attention(q_all.data() + size_t(pos) * nh * hd, k16.data(), v16.data(), ref.data(), int(T), int(pos),
+                   int(nh), int(kvh), int(hd), int(total), int(W), 1.f);
+    const std::vector<float> got = Download(out);
+    worst = std::max(worst, Compare(ref, got).nmse);
+    ExpectClose(ref, got, kNmseF32Math, ("step at position " + std::to_string(pos)).c_str());
+    pos += T;
+  }
+  std::printf("  [ring chain] worst NMSE %.3g\n", worst);
+  Download(kc);
+  Download(vc);
+}
+
+}  // namespace
+}  // namespace vkg::test
