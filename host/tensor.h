@@ -17,4 +17,9 @@ struct Tensor {
   uint64_t elements() const { return uint64_t(rows) * cols; }
 };
 
+// The first rows * cols elements of t, seen as [rows, cols] (e.g. T tokens of a batch-sized buffer).
+inline Tensor View(const Tensor& t, uint32_t rows, uint32_t cols) {
+  return Tensor{t.slice.Sub(0, DTypeBytes(t.dtype, uint64_t(rows) * cols)), t.dtype, rows, cols};
+}
+
 }  // namespace vkg

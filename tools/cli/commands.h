@@ -13,5 +13,7 @@ class UsageError : public std::runtime_error {
 };
 
 int Devices(const std::vector<std::string>& args);
+int Logits(const std::vector<std::string>& args);
+int Info(const std::vector<std::string>& args);
 
 }  // namespace vkg::cli

@@ -14,6 +14,8 @@ void PrintUsage(FILE* out) {
                "usage: vkgemma <command> [options]\n"
                "commands:\n"
                "  devices    list Vulkan devices and their capabilities\n"
+               "  info       a checkpoint's variant, sizes and memory per weight format and context\n"
+               "  logits     evaluate token ids and write every position's logits\n"
                "run 'vkgemma <command> --help' for a command's options\n");
 }
 
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (cmd == "devices") return vkg::cli::Devices(args);
+    if (cmd == "info") return vkg::cli::Info(args);
+    if (cmd == "logits") return vkg::cli::Logits(args);
   } catch (const vkg::cli::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     std::fprintf(stderr, "run 'vkgemma %s --help' for usage\n", cmd.c_str());

@@ -1,0 +1,48 @@
+// Scratch tensors of one forward chunk, allocated once for the largest chunk (layer: host).
+// Every op of host/forward.cpp reads and writes these; nothing is allocated per token.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "host/model/config.h"
+#include "host/tensor.h"
+#include "vk/buffer.h"
+
+namespace vkg {
+
+struct Activations {
+  // batch: most tokens per chunk; logit_rows: most rows the head computes in one pass.
+  Activations(const ModelConfig& config, vk::BlockAllocator& alloc, uint32_t batch, uint32_t logit_rows,
+              uint32_t context);
+  // Device bytes the constructor would allocate (for `info` and context sizing), without a device.
+  static uint64_t Bytes(const ModelConfig& config, uint32_t batch, uint32_t logit_rows, uint32_t context);
+
+  uint32_t batch, logit_rows;
+  uint32_t ple_rows;             // rows per layer in `ple` (>= batch; keeps each layer's slice aligned)
+  vk::BufferSlice ids;           // [batch] int32, uploaded per chunk
+  Tensor x, a, y;                // [batch][H] residual stream, normed input, block output
+  Tensor q, attn;                // [batch][NH * Dmax]
+  Tensor k, v;                   // [batch][KVHmax * Dmax]
+  Tensor gate, up;               // [batch * max(1, top_k)][max(I, I_moe)]
+  Tensor ple, ple_tok, ple_g;    // [L * ple_rows][P], [batch][L * P], [batch][P]
+  Tensor z, h2;                  // [batch][H] MoE: router input, expert sum
+  Tensor router_logits;          // [batch][E]
+  vk::BufferSlice expert_ids;    // [batch][top_k] int32
+  Tensor expert_weights;         // [batch][top_k]
+  Tensor expert_out;             // [batch * top_k][H]
+  Tensor head_in, logits;        // [logit_rows][H], [logit_rows][V]
+  Tensor attn_scratch;           // split-decode partials (may be empty)
+  Tensor inv_freq_sliding, inv_freq_full;  // [1][D/2] of each layer type
+  uint64_t bytes = 0;
+
+  // Layer l's [T][P] slice of `ple`.
+  Tensor PleLayer(int l, uint32_t T) const;
+
+ private:
+  using AllocateFn = std::function<vk::BufferSlice(uint64_t bytes)>;
+  Activations(const ModelConfig& config, const AllocateFn& allocate, uint32_t batch, uint32_t logit_rows,
+              uint32_t context);
+};
+
+}  // namespace vkg

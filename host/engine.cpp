@@ -1,0 +1,86 @@
+// Engine implementations: GPU (GpuModel + Scheduler) and CPU (ref::Model) (layer: host).
+#include "host/engine.h"
+
+#include "host/gpu_context.h"
+#include "host/model/error.h"
+#include "host/reference/ref_model.h"
+#include "host/scheduler.h"
+#include "vk/check.h"
+
+namespace vkg {
+namespace {
+
+class GpuEngine : public Engine {
+ public:
+  GpuEngine(Checkpoint ckpt, const EngineOptions& o) : ckpt_(std::move(ckpt)) {
+    gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
+    model_ = std::make_unique<GpuModel>(ckpt_, *gpu_, o.weights, o.progress);
+    SchedulerOptions so;
+    so.context = o.context;
+    so.batch = o.batch;
+    so.kv_dtype = o.kv_dtype;
+    scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
+  }
+  const ModelConfig& config() const override { return ckpt_.config(); }
+  std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
+    return scheduler_->Forward(tokens, all_logits);
+  }
+  uint32_t n_past() const override { return scheduler_->n_past(); }
+  void Reset() override { scheduler_->Reset(); }
+  MemoryReport memory() const override {
+    return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(), scheduler_->context()};
+  }
+  std::string device_name() const override { return gpu_->device().caps().name; }
+  int validation_messages() const override { return gpu_->instance().validation_message_count(); }
+
+ private:
+  Checkpoint ckpt_;
+  std::unique_ptr<GpuContext> gpu_;  // declared first: destroyed last
+  std::unique_ptr<GpuModel> model_;
+  std::unique_ptr<Scheduler> scheduler_;
+};
+
+class CpuEngine : public Engine {
+ public:
+  CpuEngine(Checkpoint ckpt, const EngineOptions& o)
+      : ckpt_(std::move(ckpt)), model_(ckpt_), cache_(ckpt_.config()),
+        context_(o.context ? o.context : uint32_t(std::min(ckpt_.config().max_position_embeddings, 8192))) {}
+  const ModelConfig& config() const override { return ckpt_.config(); }
+  std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
+    const ModelConfig& c = ckpt_.config();
+    if (uint64_t(cache_.n_past()) + tokens.size() > context_) {
+      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(),
+                             " positions but the context holds ", context_, " (raise --ctx)"));
+    }
+    for (int32_t id : tokens) {
+      if (id < 0 || id >= c.vocab_size) {
+        throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
+      }
+    }
+    std::vector<float> logits = model_.Forward(tokens, cache_.n_past(), cache_);
+    if (all_logits || tokens.empty()) return logits;
+    const size_t V = size_t(c.vocab_size);
+    return std::vector<float>(logits.end() - std::ptrdiff_t(V), logits.end());
+  }
+  uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
+  void Reset() override { cache_.Reset(); }
+  MemoryReport memory() const override { return {0, 0, 0, context_}; }
+  std::string device_name() const override { return "cpu (reference)"; }
+  int validation_messages() const override { return 0; }
+
+ private:
+  Checkpoint ckpt_;
+  ref::Model model_;
+  ref::KvCache cache_;
+  uint32_t context_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineOptions& options) {
+  Checkpoint ckpt = Checkpoint::Load(model_dir);
+  if (options.device == "cpu") return std::make_unique<CpuEngine>(std::move(ckpt), options);
+  return std::make_unique<GpuEngine>(std::move(ckpt), options);
+}
+
+}  // namespace vkg

@@ -1,0 +1,49 @@
+// Engine: one loaded model on one device, the GPU path or the CPU reference (`--device cpu`)
+// behind the same interface (layer: host). What the CLI, tests and benchmarks drive.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "host/gpu_model.h"
+#include "host/model/checkpoint.h"
+#include "host/model/config.h"
+#include "host/model/dtype.h"
+
+namespace vkg {
+
+struct EngineOptions {
+  std::string device;            // "cpu", a device index or name substring; "" = default GPU
+  DType weights = DType::BF16;   // compute format of the linear layers (GPU path)
+  uint32_t context = 0;          // 0 = the largest that fits (capped at 8192)
+  uint32_t batch = 64;           // prompt tokens per forward chunk
+  DType kv_dtype = DType::F16;   // KV cache storage (GPU path)
+  bool validation = false;       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
+  UploadProgress progress;       // called while weights are converted and uploaded
+};
+
+struct MemoryReport {
+  uint64_t weights = 0, kv_cache = 0, scratch = 0;
+  uint32_t context = 0;
+};
+
+class Engine {
+ public:
+  // Loads and checks the checkpoint directory, then uploads it (GPU) or converts it (CPU).
+  static std::unique_ptr<Engine> Open(const std::string& model_dir, const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  virtual const ModelConfig& config() const = 0;
+  // Evaluates tokens at positions n_past() ..; logits [n][vocab] (all_logits) or [1][vocab].
+  virtual std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) = 0;
+  virtual uint32_t n_past() const = 0;
+  virtual void Reset() = 0;
+  virtual MemoryReport memory() const = 0;
+  virtual std::string device_name() const = 0;
+  // Vulkan validation messages seen so far (0 for the CPU path); tests require none.
+  virtual int validation_messages() const = 0;
+};
+
+}  // namespace vkg

@@ -1,0 +1,228 @@
+// Gemma 4 forward pass on the device, op by op (layer: host). Mirrors ref::Model (host/reference)
+// step for step; gemma4.md §2 has the math. Every op is followed by a compute barrier where the
+// next op reads what it wrote.
+#include "host/forward.h"
+
+#include <cmath>
+
+#include "host/ops/attention.h"
+#include "host/ops/elementwise.h"
+#include "host/ops/embed.h"
+#include "host/ops/experts.h"
+#include "host/ops/kv_write.h"
+#include "host/ops/matmul.h"
+#include "host/ops/ple.h"
+#include "host/ops/rms_norm.h"
+#include "host/ops/rope.h"
+#include "host/ops/topk.h"
+
+namespace vkg {
+namespace {
+
+// Per-chunk state shared by the blocks below.
+struct Step {
+  OpContext& ctx;
+  const GpuModel& m;
+  const KvCache& kv;
+  Activations& a;
+  uint32_t T, start_pos;
+  float eps;
+
+  void Barrier() { ctx.rec.ComputeToCompute(); }
+  // [T][cols] view of a batch-sized scratch tensor.
+  Tensor V(const Tensor& t, uint32_t cols) const { return View(t, T, cols); }
+  Tensor Rows(const Tensor& t, uint32_t rows, uint32_t cols) const { return View(t, rows, cols); }
+};
+
+// x += post_attn_norm(o_proj(attention(rope(q_norm(q)), cache)))  (§2.4-§2.6)
+void AttentionBlock(Step& s, int l) {
+  const ModelConfig& c = s.m.config();
+  const LayerInfo& li = c.layers[size_t(l)];
+  const GpuLayer& w = s.m.layer(l);
+  const uint32_t H = uint32_t(c.hidden_size), NH = uint32_t(c.num_attention_heads);
+  const uint32_t D = uint32_t(li.head_dim), KVH = uint32_t(li.n_kv_heads);
+  const bool owns = li.owns_kv(l);
+  const Tensor x = s.V(s.a.x, H), a = s.V(s.a.a, H), y = s.V(s.a.y, H);
+  const Tensor q = s.V(s.a.q, NH * D), k = s.V(s.a.k, KVH * D), v = s.V(s.a.v, KVH * D);
+  const Tensor q_heads = s.Rows(s.a.q, s.T * NH, D), k_heads = s.Rows(s.a.k, s.T * KVH, D);
+  const Tensor v_heads = s.Rows(s.a.v, s.T * KVH, D);
+  const Tensor inv_freq = View(li.full ? s.a.inv_freq_full : s.a.inv_freq_sliding, 1, D / 2);
+
+  RmsNorm(s.ctx, x, w.input_norm, a, s.eps);
+  s.Barrier();
+  MatMul(s.ctx, w.q_proj, a, q);
+  if (owns) {
+    MatMul(s.ctx, *w.k_proj, a, k);
+    if (w.v_proj) MatMul(s.ctx, *w.v_proj, a, v);
+  }
+  s.Barrier();
+  RmsNorm(s.ctx, q_heads, w.q_norm, q_heads, s.eps);
+  // v = v_norm(raw V), or of the raw K projection on k_eq_v layers: before k_norm touches K.
+  if (owns) RmsNorm(s.ctx, w.v_proj ? v_heads : k_heads, Tensor{}, v_heads, s.eps);
+  s.Barrier();
+  Rope(s.ctx, q, NH, D, s.start_pos, inv_freq);
+  if (owns) RmsNorm(s.ctx, k_heads, w.k_norm, k_heads, s.eps);
+  s.Barrier();
+  if (owns) {
+    Rope(s.ctx, k, KVH, D, s.start_pos, inv_freq);
+    s.Barrier();
+    KvWrite(s.ctx, k, v, s.kv.k(l), s.kv.v(l), s.start_pos);
+    s.Barrier();
+  }
+  const int src = li.kv_source_layer;  // KV-shared layers read their source's cache
+  AttentionShape shape;
+  shape.start_pos = s.start_pos;
+  shape.n_heads = NH;
+  shape.n_kv_heads = KVH;
+  shape.head_dim = D;
+  shape.cache_len = s.kv.slots(src);
+  shape.window = uint32_t(li.window);
+  shape.scale = 1.f;  // Gemma 4: QK-norm replaces 1/sqrt(D)
+  const Tensor attn = s.V(s.a.attn, NH * D);
+  Attention(s.ctx, q, s.kv.k(src), s.kv.v(src), attn, shape,
+            s.a.attn_scratch.slice.buffer ? &s.a.attn_scratch : nullptr);
+  s.Barrier();
+  MatMul(s.ctx, w.o_proj, attn, y);
+  s.Barrier();
+  RmsNorm(s.ctx, y, w.post_attn_norm, y, s.eps);
+  s.Barrier();
+  AddScaled(s.ctx, x, y, x, 1.f);
+  s.Barrier();
+}
+
+// out = down(gelu(gate m) * up m) for m = a (rows [T][H]) of width I.
+void Mlp(Step& s, const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, uint32_t I,
+         const Tensor& m, const Tensor& out) {
+  const Tensor g = s.V(s.a.gate, I), u = s.V(s.a.up, I);
+  MatMul(s.ctx, gate, m, g);
+  MatMul(s.ctx, up, m, u);
+  s.Barrier();
+  GeluMul(s.ctx, g, u, g);
+  s.Barrier();
+  MatMul(s.ctx, down, g, out);
+  s.Barrier();
+}
+
+// Routed experts of a MoE layer: h2 = post_ffn_norm_2(sum_j w_j expert_j(pre_ffn_norm_2(x))).
+void Experts(Step& s, int l) {
+  const ModelConfig& c = s.m.config();
+  const GpuLayer& w = s.m.layer(l);
+  const uint32_t H = uint32_t(c.hidden_size), E = uint32_t(c.num_experts), K = uint32_t(c.top_k_experts);
+  const uint32_t I = uint32_t(c.moe_intermediate_size), slots = s.T * K;
+  const Tensor x = s.V(s.a.x, H), z = s.V(s.a.z, H), u = s.V(s.a.a, H), h2 = s.V(s.a.h2, H);
+  const Tensor logits = s.V(s.a.router_logits, E), wts = s.V(s.a.expert_weights, K);
+  // Router: its weights carry router.scale * H^-0.5, so it reads the weightless norm of x.
+  RmsNorm(s.ctx, x, Tensor{}, z, s.eps);
+  RmsNorm(s.ctx, x, w.pre_ffn_norm_2, u, s.eps);
+  s.Barrier();
+  MatMul(s.ctx, *w.router, z, logits);
+  s.Barrier();
+  TopKSoftmax(s.ctx, logits, K, w.per_expert_scale, s.a.expert_ids, wts);
+  s.Barrier();
+  const Tensor g = s.Rows(s.a.gate, slots, I), up = s.Rows(s.a.up, slots, I);
+  MatMulExperts(s.ctx, *w.experts_gate_up, 2 * I, 0, I, s.a.expert_ids, slots, u, K, g);  // gate rows first
+  MatMulExperts(s.ctx, *w.experts_gate_up, 2 * I, I, I, s.a.expert_ids, slots, u, K, up);
+  s.Barrier();
+  GeluMul(s.ctx, g, up, g);
+  s.Barrier();
+  const Tensor eo = s.Rows(s.a.expert_out, slots, H);
+  MatMulExperts(s.ctx, *w.experts_down, H, 0, H, s.a.expert_ids, slots, g, 1, eo);
+  s.Barrier();
+  MoeCombine(s.ctx, eo, wts, h2);
+  s.Barrier();
+  RmsNorm(s.ctx, h2, w.post_ffn_norm_2, h2, s.eps);
+  s.Barrier();
+}
+
+// Feed-forward block with its residual (§2.7); `scale` is the layer scalar when nothing follows.
+void FfnBlock(Step& s, int l, float scale) {
+  const ModelConfig& c = s.m.config();
+  const LayerInfo& li = c.layers[size_t(l)];
+  const GpuLayer& w = s.m.layer(l);
+  const uint32_t H = uint32_t(c.hidden_size);
+  const Tensor x = s.V(s.a.x, H), a = s.V(s.a.a, H), y = s.V(s.a.y, H);
+  RmsNorm(s.ctx, x, w.pre_ffn_norm, a, s.eps);
+  s.Barrier();
+  Mlp(s, w.gate, w.up, w.down, uint32_t(li.ffn_dim), a, y);
+  if (c.has_moe()) {
+    RmsNorm(s.ctx, y, w.post_ffn_norm_1, y, s.eps);  // dense branch h1
+    Experts(s, l);                                     // h2 (reads x, writes its own scratch)
+    AddScaled(s.ctx, y, s.V(s.a.h2, H), y, 1.f);
+    s.Barrier();
+  }
+  RmsNorm(s.ctx, y, w.post_ffn_norm, y, s.eps);
+  s.Barrier();
+  AddScaled(s.ctx, x, y, x, scale);
+  s.Barrier();
+}
+
+// x = (x + post_ple_norm(proj(gelu(gate x) * ple[l]))) * layer_scalar  (§2.3)
+void PleBlock(Step& s, int l) {
+  const ModelConfig& c = s.m.config();
+  const GpuLayer& w = s.m.layer(l);
+  const uint32_t H = uint32_t(c.hidden_size), P = uint32_t(c.hidden_size_per_layer_input);
+  const Tensor x = s.V(s.a.x, H), y = s.V(s.a.y, H), g = s.V(s.a.ple_g, P);
+  MatMul(s.ctx, *w.ple_gate, x, g);
+  s.Barrier();
+  GeluMul(s.ctx, g, s.a.PleLayer(l, s.T), g);
+  s.Barrier();
+  MatMul(s.ctx, *w.ple_proj, g, y);
+  s.Barrier();
+  RmsNorm(s.ctx, y, w.ple_post_norm, y, s.eps);
+  s.Barrier();
+  AddScaled(s.ctx, x, y, x, w.layer_scalar);
+  s.Barrier();
+}
+
+// ple[l] = (rmsnorm_P(W_plmp_l x0 * H^-0.5) + tok[l]) * 2^-0.5 for every layer (§2.3).
+void PerLayerInputs(Step& s) {
+  const ModelConfig& c = s.m.config();
+  const uint32_t H = uint32_t(c.hidden_size), L = uint32_t(c.num_hidden_layers);
+  const Tensor x0 = s.V(s.a.x, H);
+  for (uint32_t l = 0; l < L; ++l) MatMul(s.ctx, *s.m.layer(int(l)).ple_model_proj, x0, s.a.PleLayer(int(l), s.T));
+  s.Barrier();
+  RmsNorm(s.ctx, s.a.ple, s.m.ple_proj_norm(), s.a.ple, s.eps);  // all L * ple_rows slices of P
+  s.Barrier();
+  PleCombine(s.ctx, s.a.ple, s.a.ple_tok, s.T, L, s.a.ple_rows, float(1.0 / std::sqrt(2.0)));
+  s.Barrier();
+}
+
+}  // namespace
+
+void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Activations& acts, uint32_t T,
+                   uint32_t start_pos) {
+  const ModelConfig& c = model.config();
+  Step s{ctx, model, kv, acts, T, start_pos, c.rms_norm_eps};
+  const uint32_t H = uint32_t(c.hidden_size);
+  const Tensor x = s.V(acts.x, H);
+  Embed(ctx, model.embed(), acts.ids, x, c.embed_scale());
+  s.Barrier();
+  if (c.has_ple()) PerLayerInputs(s);
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    AttentionBlock(s, l);
+    const float scalar = model.layer(l).layer_scalar;
+    FfnBlock(s, l, c.has_ple() ? 1.f : scalar);
+    if (c.has_ple()) PleBlock(s, l);
+  }
+  RmsNorm(ctx, x, model.final_norm(), x, c.rms_norm_eps);
+  s.Barrier();
+}
+
+void RecordHead(OpContext& ctx, const GpuModel& model, Activations& acts, uint32_t row0, uint32_t rows) {
+  const ModelConfig& c = model.config();
+  const uint32_t H = uint32_t(c.hidden_size), V = uint32_t(c.vocab_size);
+  // Copy the rows first: a storage binding at an arbitrary row offset may be misaligned.
+  const Tensor in = View(acts.head_in, rows, H);
+  ctx.rec.ComputeToTransfer();
+  ctx.rec.CopyBuffer(acts.x.slice.Sub(uint64_t(row0) * H * 4, uint64_t(rows) * H * 4), in.slice);
+  ctx.rec.TransferToCompute();
+  const Tensor logits = View(acts.logits, rows, V);
+  MatMul(ctx, model.head(), in, logits);
+  if (c.final_logit_softcapping > 0.f) {
+    ctx.rec.ComputeToCompute();
+    Softcap(ctx, logits, c.final_logit_softcapping);
+  }
+  ctx.rec.ComputeToCompute();
+}
+
+}  // namespace vkg

@@ -1,0 +1,188 @@
+// Uploading a checkpoint's text-decoder weights to the device (layer: host).
+#include "host/gpu_model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "host/gpu_context.h"
+#include "host/model/error.h"
+#include "host/model/tensor_names.h"
+#include "vk/check.h"
+
+namespace vkg {
+namespace {
+
+float ElementAt(const TensorInfo& t, size_t i) {
+  switch (t.dtype) {
+    case DType::F32: {
+      float f;
+      std::memcpy(&f, t.data + i * 4, 4);
+      return f;
+    }
+    case DType::F16: {
+      uint16_t h;
+      std::memcpy(&h, t.data + i * 2, 2);
+      return HalfToFloat(h);
+    }
+    case DType::BF16: {
+      uint16_t b;
+      std::memcpy(&b, t.data + i * 2, 2);
+      return Bf16ToFloat(b);
+    }
+    default: throw Error("tensor " + t.name + " has a non-float dtype");
+  }
+}
+
+// Reads rows [row_offset, row_offset + rows) of a tensor viewed as [rows_total][cols] (3-D expert
+// stacks flatten their first two dimensions), straight from the read-only mapping.
+// `scale` multiplies every value (a constant folded into the weights).
+RowSource Rows(const TensorInfo& t, uint32_t cols, uint32_t row_offset, float scale) {
+  return [&t, cols, row_offset, scale](uint32_t r, float* out) {
+    const size_t base = size_t(row_offset + r) * cols;
+    for (uint32_t c = 0; c < cols; ++c) out[c] = ElementAt(t, base + c) * scale;
+  };
+}
+
+class Loader {
+ public:
+  Loader(const Checkpoint& ckpt, GpuContext& gpu, vk::BlockAllocator& alloc, DType format,
+         const UploadProgress& progress)
+      : ckpt_(ckpt), gpu_(gpu), alloc_(alloc), format_(format), progress_(progress) {
+    for (const auto& [name, info] : ckpt.weights().all()) total_ += info->size;
+  }
+
+  // A [rows][cols] matrix (or a row range of one) in the compute format (or `as` when given).
+  WeightMatrix Matrix(const std::string& name, uint32_t rows, uint32_t cols, uint32_t row_offset = 0,
+                      float scale = 1.f) {
+    const TensorInfo& t = ckpt_.Tensor(name);
+    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, rows, cols,
+                                        Rows(t, cols, row_offset, scale), name);
+    Advance(uint64_t(rows) * cols * DTypeBytes(t.dtype, 1));
+    return m;
+  }
+
+  Tensor Vector(const std::string& name) { return Upload(ckpt_.Float32(name), name); }
+
+  Tensor Upload(const std::vector<float>& v, const std::string& name) {
+    const vk::BufferSlice s = alloc_.Allocate(v.size() * 4);
+    gpu_.transfer().Upload(s, v.data(), v.size() * 4);
+    Advance(v.size() * 2);
+    return Tensor{s, DType::F32, 1, uint32_t(v.size())};
+  }
+
+  void Advance(uint64_t bytes) {
+    done_ = std::min(total_, done_ + bytes);
+    if (progress_) progress_(done_, total_);
+  }
+
+ private:
+  const Checkpoint& ckpt_;
+  GpuContext& gpu_;
+  vk::BlockAllocator& alloc_;
+  DType format_;
+  const UploadProgress& progress_;
+  uint64_t done_ = 0, total_ = 0;
+};
+
+}  // namespace
+
+void ReadRow(const TensorInfo& t, uint64_t row, uint32_t cols, float scale, float* out) {
+  const size_t base = size_t(row) * cols;
+  for (uint32_t c = 0; c < cols; ++c) out[c] = ElementAt(t, base + c) * scale;
+}
+
+namespace {
+
+std::string L(int l, const char* rest) { return "layers." + std::to_string(l) + "." + rest; }
+
+}  // namespace
+
+GpuModel::GpuModel(const Checkpoint& ckpt, GpuContext& gpu, DType format, const UploadProgress& progress)
+    : ckpt_(ckpt), config_(ckpt.config()), format_(format) {
+  weights_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "weights");
+  Loader ld(ckpt, gpu, *weights_, format, progress);
+  const ModelConfig& c = config_;
+  const uint32_t H = uint32_t(c.hidden_size), V = uint32_t(c.vocab_size), NH = uint32_t(c.num_attention_heads);
+
+  embed_ = ld.Matrix("embed_tokens.weight", V, H);
+  if (!c.tie_word_embeddings) lm_head_ = ld.Matrix("lm_head.weight", V, H);
+  final_norm_ = ld.Vector("norm.weight");
+  const uint32_t P = uint32_t(c.hidden_size_per_layer_input);
+  if (c.has_ple()) {
+    ple_table_ = &ckpt.Tensor("embed_tokens_per_layer.weight");
+    ple_proj_norm_ = ld.Vector("per_layer_projection_norm.weight");
+  }
+
+  layers_.resize(size_t(c.num_hidden_layers));
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const LayerInfo& li = c.layers[size_t(l)];
+    GpuLayer& g = layers_[size_t(l)];
+    const uint32_t D = uint32_t(li.head_dim), KVH = uint32_t(li.n_kv_heads), I = uint32_t(li.ffn_dim);
+    g.input_norm = ld.Vector(L(l, "input_layernorm.weight"));
+    g.post_attn_norm = ld.Vector(L(l, "post_attention_layernorm.weight"));
+    g.pre_ffn_norm = ld.Vector(L(l, "pre_feedforward_layernorm.weight"));
+    g.post_ffn_norm = ld.Vector(L(l, "post_feedforward_layernorm.weight"));
+    g.q_proj = ld.Matrix(L(l, "self_attn.q_proj.weight"), NH * D, H);
+    g.q_norm = ld.Vector(L(l, "self_attn.q_norm.weight"));
+    if (li.owns_kv(l)) {
+      g.k_proj = ld.Matrix(L(l, "self_attn.k_proj.weight"), KVH * D, H);
+      g.k_norm = ld.Vector(L(l, "self_attn.k_norm.weight"));
+      if (li.has_v) g.v_proj = ld.Matrix(L(l, "self_attn.v_proj.weight"), KVH * D, H);
+    }
+    g.o_proj = ld.Matrix(L(l, "self_attn.o_proj.weight"), H, NH * D);
+    g.gate = ld.Matrix(L(l, "mlp.gate_proj.weight"), I, H);
+    g.up = ld.Matrix(L(l, "mlp.up_proj.weight"), I, H);
+    g.down = ld.Matrix(L(l, "mlp.down_proj.weight"), H, I);
+    g.layer_scalar = ckpt.Float32(L(l, "layer_scalar")).at(0);
+
+    if (c.has_moe()) {
+      const uint32_t E = uint32_t(c.num_experts), IM = uint32_t(c.moe_intermediate_size);
+      // Fold rmsnorm_noweight(x) * scale * H^-0.5 into the router's columns: the router then reads
+      // the weightless norm directly. Kept in f32: routing decisions must not move with the format.
+      std::vector<float> proj = ckpt.Float32(L(l, "router.proj.weight"));  // [E][H]
+      const std::vector<float> scale = ckpt.Float32(L(l, "router.scale"));  // [H]
+      const float root = float(1.0 / std::sqrt(double(H)));
+      for (uint32_t e = 0; e < E; ++e) {
+        for (uint32_t i = 0; i < H; ++i) proj[size_t(e) * H + i] *= scale[i] * root;
+      }
+      g.router = UploadWeightMatrix(gpu.device(), *weights_, gpu.transfer(), DType::F32, E, H,
+                                    [&](uint32_t r, float* out) { std::copy_n(&proj[size_t(r) * H], H, out); },
+                                    L(l, "router.proj.weight"));
+      g.per_expert_scale = ld.Vector(L(l, "router.per_expert_scale"));
+      g.experts_gate_up = ld.Matrix(L(l, "experts.gate_up_proj"), E * 2 * IM, H);
+      g.experts_down = ld.Matrix(L(l, "experts.down_proj"), E * H, IM);
+      g.pre_ffn_norm_2 = ld.Vector(L(l, "pre_feedforward_layernorm_2.weight"));
+      g.post_ffn_norm_1 = ld.Vector(L(l, "post_feedforward_layernorm_1.weight"));
+      g.post_ffn_norm_2 = ld.Vector(L(l, "post_feedforward_layernorm_2.weight"));
+    }
+    if (c.has_ple()) {
+      g.ple_gate = ld.Matrix(L(l, "per_layer_input_gate.weight"), P, H);
+      g.ple_proj = ld.Matrix(L(l, "per_layer_projection.weight"), H, P);
+      g.ple_post_norm = ld.Vector(L(l, "post_per_layer_input_norm.weight"));
+      // ctx = (W_plmp x0) * H^-0.5 (gemma4.md §2.3): the constant is folded into the rows.
+      g.ple_model_proj = ld.Matrix("per_layer_model_projection.weight", P, H, uint32_t(l) * P,
+                                   float(1.0 / std::sqrt(double(H))));
+    }
+  }
+}
+
+uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format) {
+  uint64_t bytes = 0;
+  ForEachTensor(config, [&](const TensorSpec& s) {
+    if (s.name == "embed_tokens_per_layer.weight") return;  // stays on the host
+    uint64_t rows = 1;
+    for (size_t i = 0; i + 1 < s.shape.size(); ++i) rows *= uint64_t(s.shape[i]);
+    const uint64_t cols = uint64_t(s.shape.back());
+    const bool matrix = s.role == TensorRole::kMatrix || s.role == TensorRole::kEmbedding;
+    if (!matrix || s.name.find("router.proj") != std::string::npos) {
+      bytes += rows * cols * 4;
+      return;
+    }
+    const uint32_t padded = uint32_t((cols + kQuantBlock - 1) / kQuantBlock * kQuantBlock);
+    bytes += rows * WeightRowBytes(format, padded);
+    if (IsQuantized(format)) bytes += rows * (padded / kQuantBlock) * 2;
+  });
+  return bytes;
+}
+
+}  // namespace vkg

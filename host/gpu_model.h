@@ -1,0 +1,82 @@
+// Gemma 4 weights on the device, converted to the compute format while uploading (layer: host).
+// Shapes follow PyTorch [out, in]; every linear layer is a WeightMatrix, norms are f32 vectors.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "host/model/checkpoint.h"
+#include "host/model/config.h"
+#include "host/tensor.h"
+#include "host/weight_matrix.h"
+#include "vk/buffer.h"
+
+namespace vkg {
+
+class GpuContext;
+
+struct GpuLayer {
+  Tensor input_norm, post_attn_norm, pre_ffn_norm, post_ffn_norm;  // [1][H] f32
+  WeightMatrix q_proj;                   // [NH*D][H]
+  Tensor q_norm, k_norm;                 // [1][D] f32
+  std::optional<WeightMatrix> k_proj;    // [KVH*D][H]; absent on KV-shared layers
+  std::optional<WeightMatrix> v_proj;    // [KVH*D][H]; absent on shared layers and k_eq_v full layers
+  WeightMatrix o_proj;                   // [H][NH*D]
+  WeightMatrix gate, up;                 // [I][H]
+  WeightMatrix down;                     // [H][I]
+  float layer_scalar = 1.f;
+  // Mixture of experts (26B-A4B: every layer, beside the dense MLP).
+  std::optional<WeightMatrix> router;    // [E][H] f32, router.scale * H^-0.5 folded into columns
+  Tensor per_expert_scale;               // [1][E] f32
+  std::optional<WeightMatrix> experts_gate_up;  // [E*2*I_moe][H]: expert e owns rows [e*2I, (e+1)*2I), gate first
+  std::optional<WeightMatrix> experts_down;     // [E*H][I_moe]: expert e owns rows [e*H, (e+1)*H)
+  Tensor pre_ffn_norm_2, post_ffn_norm_1, post_ffn_norm_2;  // [1][H] f32
+  // Per-layer embeddings (E2B/E4B).
+  std::optional<WeightMatrix> ple_gate;  // [P][H]
+  std::optional<WeightMatrix> ple_proj;  // [H][P]
+  Tensor ple_post_norm;                  // [1][H] f32
+  std::optional<WeightMatrix> ple_model_proj;  // [P][H]: this layer's rows of per_layer_model_projection
+};
+
+// Row `row` of a 2-D float tensor [rows][cols] (F32/F16/BF16) as float32, times `scale`.
+void ReadRow(const TensorInfo& t, uint64_t row, uint32_t cols, float scale, float* out);
+
+// Progress of an upload: bytes of the checkpoint converted so far and the total.
+using UploadProgress = std::function<void(uint64_t done, uint64_t total)>;
+
+class GpuModel {
+ public:
+  // Uploads every text-decoder tensor the config implies. Linear layers take `format`; norms,
+  // scalars and the router stay f32. The per-layer-embedding table stays in the checkpoint's
+  // mapping on the host: only the rows of the current tokens are ever uploaded.
+  GpuModel(const Checkpoint& ckpt, GpuContext& gpu, DType format, const UploadProgress& progress = nullptr);
+
+  const ModelConfig& config() const { return config_; }
+  const Checkpoint& checkpoint() const { return ckpt_; }
+  DType format() const { return format_; }
+  const GpuLayer& layer(int l) const { return layers_[size_t(l)]; }
+  const WeightMatrix& embed() const { return embed_; }  // [V][H]: the input table and the tied head
+  const WeightMatrix& head() const { return lm_head_ ? *lm_head_ : embed_; }
+  const Tensor& final_norm() const { return final_norm_; }
+  const Tensor& ple_proj_norm() const { return ple_proj_norm_; }  // [1][P] f32
+  const TensorInfo* ple_table() const { return ple_table_; }     // [V_ple][L*P] on the host
+  uint64_t device_bytes() const { return weights_->allocated_bytes(); }
+
+  // Device bytes a checkpoint's weights take in `format` (for `info` and for context sizing).
+  static uint64_t EstimateBytes(const ModelConfig& config, DType format);
+
+ private:
+  const Checkpoint& ckpt_;
+  ModelConfig config_;
+  DType format_;
+  std::unique_ptr<vk::BlockAllocator> weights_;
+  std::vector<GpuLayer> layers_;
+  WeightMatrix embed_;
+  std::optional<WeightMatrix> lm_head_;
+  Tensor final_norm_, ple_proj_norm_;
+  const TensorInfo* ple_table_ = nullptr;
+};
+
+}  // namespace vkg

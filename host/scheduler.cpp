@@ -1,0 +1,113 @@
+// Scheduler (layer: host).
+#include "host/scheduler.h"
+
+#include <algorithm>
+
+#include "host/forward.h"
+#include "host/gpu_context.h"
+#include "host/model/error.h"
+#include "host/reference/ref_ops.h"
+#include "vk/check.h"
+
+namespace vkg {
+
+uint32_t Scheduler::DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
+                                   uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap) {
+  const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
+  const uint64_t fixed = weight_bytes + scratch_bytes + KvCache::Bytes(config, 0, batch, kv_dtype);
+  const uint64_t per_token = std::max<uint64_t>(1, KvCache::BytesPerContextToken(config, kv_dtype));
+  const uint64_t fits = heap > fixed ? (heap - fixed) / per_token : 0;
+  const uint64_t limit = std::min<uint64_t>({fits, uint64_t(config.max_position_embeddings), cap});
+  if (limit < 256) {
+    throw Error(vk::Concat("the model does not fit ", caps.name, ": weights need ", weight_bytes >> 20,
+                           " MiB and scratch ", scratch_bytes >> 20, " MiB of ", heap >> 20,
+                           " MiB usable device memory (try a smaller --weights format)"));
+  }
+  return uint32_t(limit / 256 * 256);
+}
+
+Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOptions& options)
+    : gpu_(gpu), model_(model), options_(options) {
+  const ModelConfig& c = model.config();
+  VKG_CHECK(options.batch >= 1, "batch must be at least 1");
+  alloc_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "activations");
+  const uint32_t max_ctx = options.context ? options.context : uint32_t(c.max_position_embeddings);
+  acts_ = std::make_unique<Activations>(c, *alloc_, options.batch, options.logit_rows, max_ctx);
+  uint32_t context = options.context;
+  if (context == 0) {
+    context = DefaultContext(c, gpu.device().caps(), model.device_bytes(), acts_->bytes, options.batch,
+                             options.kv_dtype);
+  } else if (context > uint32_t(c.max_position_embeddings)) {
+    throw Error(vk::Concat("--ctx ", context, " exceeds the model's max_position_embeddings of ",
+                           c.max_position_embeddings));
+  }
+  kv_ = std::make_unique<KvCache>(c, *alloc_, context, options.batch, options.kv_dtype);
+  rec_ = std::make_unique<vk::Recorder>(gpu.device());
+  if (c.has_ple()) ple_rows_.resize(size_t(options.batch) * c.num_hidden_layers * c.hidden_size_per_layer_input);
+
+  // RoPE inverse frequencies of each layer type, computed once in float32 as HF does.
+  for (const LayerInfo& li : c.layers) {
+    const std::vector<float> f = ref::RopeInvFreq(li.head_dim, li.rope_theta, li.rope_pairs);
+    gpu.transfer().Upload((li.full ? acts_->inv_freq_full : acts_->inv_freq_sliding).slice, f.data(), f.size() * 4);
+  }
+}
+
+void Scheduler::UploadChunk(std::span<const int32_t> tokens) {
+  const ModelConfig& c = model_.config();
+  for (int32_t id : tokens) {
+    if (id < 0 || id >= c.vocab_size) {
+      throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
+    }
+  }
+  gpu_.transfer().Upload(acts_->ids, tokens.data(), tokens.size_bytes());
+  if (!c.has_ple()) return;
+  // Per-layer embeddings: only these tokens' rows of the big host table go to the device.
+  const uint32_t LP = uint32_t(c.num_hidden_layers * c.hidden_size_per_layer_input);
+  const TensorInfo& table = *model_.ple_table();
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    int32_t id = tokens[t];
+    if (id >= c.vocab_size_per_layer_input) id = 0;  // HF reads <pad> outside the PLE vocabulary
+    ReadRow(table, uint64_t(id), LP, c.ple_embed_scale(), &ple_rows_[t * LP]);
+  }
+  gpu_.transfer().Upload(acts_->ple_tok.slice, ple_rows_.data(), tokens.size() * LP * 4);
+}
+
+std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_logits) {
+  const ModelConfig& c = model_.config();
+  const uint32_t V = uint32_t(c.vocab_size), n = uint32_t(tokens.size());
+  if (n == 0) return {};
+  if (uint64_t(n_past_) + n > context()) {
+    throw Error(vk::Concat("the prompt needs ", n_past_ + n, " positions but the context holds ", context(),
+                           " (raise --ctx)"));
+  }
+  std::vector<float> logits(size_t(all_logits ? n : 1) * V);
+  OpContext ctx{gpu_.device(), gpu_.pipelines(), *rec_};
+  for (uint32_t done = 0; done < n; done += options_.batch) {
+    const uint32_t T = std::min(options_.batch, n - done);
+    UploadChunk(tokens.subspan(done, T));
+    // Rows of this chunk whose logits are wanted: all of them, or the prompt's last token.
+    const uint32_t first = all_logits ? 0 : (done + T == n ? T - 1 : T);
+    rec_->Begin();
+    RecordForward(ctx, model_, *kv_, *acts_, T, n_past_);
+    uint32_t row = first;
+    bool head_pending = row < T;
+    while (true) {
+      const uint32_t rows = head_pending ? std::min(options_.logit_rows, T - row) : 0;
+      if (rows) RecordHead(ctx, model_, *acts_, row, rows);
+      rec_->ToHost();
+      rec_->End();
+      rec_->Submit();
+      if (!rows) break;
+      const size_t out_row = all_logits ? done + row : 0;
+      gpu_.transfer().Download(acts_->logits.slice, &logits[out_row * V], size_t(rows) * V * 4);
+      row += rows;
+      head_pending = row < T;
+      if (!head_pending) break;
+      rec_->Begin();
+    }
+    n_past_ += T;
+  }
+  return logits;
+}
+
+}  // namespace vkg

@@ -1,0 +1,61 @@
+// Scheduler: sequences GPU work for one conversation (layer: host). Owns the KV cache, the
+// activation scratch and the command recorder; chunks prompts by `batch`, advances positions,
+// submits, and reads back only logits.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "host/activations.h"
+#include "host/gpu_model.h"
+#include "host/kv_cache.h"
+#include "vk/buffer.h"
+#include "vk/caps.h"
+#include "vk/command.h"
+
+namespace vkg {
+
+class GpuContext;
+
+struct SchedulerOptions {
+  uint32_t context = 0;    // KV positions; 0 = DefaultContext
+  uint32_t batch = 64;     // most prompt tokens per forward chunk
+  DType kv_dtype = DType::F16;
+  uint32_t logit_rows = 8;  // rows of logits computed per head pass (all-position requests)
+};
+
+class Scheduler {
+ public:
+  Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOptions& options);
+
+  // Evaluates `tokens` at positions n_past() .. n_past() + n - 1. Returns logits [n][vocab] when
+  // all_logits, else [1][vocab] for the last token. Throws vkg::Error past the context.
+  std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits);
+  void Reset() { n_past_ = 0; }
+  uint32_t n_past() const { return n_past_; }
+  uint32_t context() const { return kv_->context(); }
+  uint64_t kv_bytes() const { return kv_->bytes(); }
+  uint64_t scratch_bytes() const { return acts_->bytes; }
+
+  // The largest context (multiple of 256, at most max_position_embeddings and `cap`) whose KV
+  // cache and scratch fit beside the weights in 90% of the device's largest device-local heap.
+  // Throws vkg::Error naming the sizes when not even 256 positions fit.
+  static uint32_t DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
+                                 uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap = 8192);
+
+ private:
+  void UploadChunk(std::span<const int32_t> tokens);
+
+  GpuContext& gpu_;
+  const GpuModel& model_;
+  SchedulerOptions options_;
+  std::unique_ptr<vk::BlockAllocator> alloc_;
+  std::unique_ptr<KvCache> kv_;
+  std::unique_ptr<Activations> acts_;
+  std::unique_ptr<vk::Recorder> rec_;
+  std::vector<float> ple_rows_;  // [batch][L * P] host staging of per-layer-embedding rows
+  uint32_t n_past_ = 0;
+};
+
+}  // namespace vkg

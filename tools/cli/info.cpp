@@ -1,0 +1,104 @@
+// `vkgemma info`: what a checkpoint is and what it needs, from config.json alone (no weights
+// are read, so it also answers "will it fit?" before a download finishes).
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "host/activations.h"
+#include "host/gpu_model.h"
+#include "host/kv_cache.h"
+#include "host/model/config.h"
+#include "host/model/error.h"
+#include "host/model/tensor_names.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/options.h"
+
+namespace vkg::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: vkgemma info --model DIR [--weights F] [--ctx N] [--batch N] [--kv f16|f32]\n"
+    "Prints the checkpoint's variant, layer layout, parameter counts and the device memory it needs\n"
+    "per weight format and context. Reads only config.json.\n";
+
+std::string Variant(const ModelConfig& c) {
+  if (c.has_moe()) return "mixture of experts (like 26B-A4B)";
+  if (c.has_ple()) return c.num_kv_shared_layers > 0 ? "per-layer embeddings + KV sharing (like E2B/E4B)"
+                                                    : "per-layer embeddings";
+  return c.unified ? "dense, unified (like 12B)" : "dense (like 31B)";
+}
+
+double GiB(uint64_t b) { return double(b) / double(1ull << 30); }
+
+}  // namespace
+
+int Info(const std::vector<std::string>& args) {
+  std::string model_dir;
+  EngineOptions o;
+  o.weights = DType::Q4_0;
+  bool weights_set = false;
+  OptionParser parser("info");
+  AddEngineOptions(parser, &model_dir, &o);
+  parser.Value({"--weights"}, [&](const std::string& v) {
+    o.weights = ParseWeights("--weights", v);
+    weights_set = true;
+  });
+  const auto positional = parser.Parse(args);
+  if (positional.size() == 1 && positional[0] == "--help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
+  if (model_dir.empty()) throw UsageError("info needs --model DIR");
+  const ModelConfig c = LoadConfig(std::filesystem::path(model_dir) / "config.json");
+
+  int full = 0, shared = 0;
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    full += c.layers[l].full;
+    shared += !c.layers[l].owns_kv(int(l));
+  }
+  std::printf("model        %s\n", model_dir.c_str());
+  std::printf("type         %s, %s\n", c.model_type.c_str(), Variant(c).c_str());
+  std::printf("layers       %d: %d sliding (window %d), %d full; %d read another layer's KV\n",
+              c.num_hidden_layers, c.num_hidden_layers - full, c.sliding_window, full, shared);
+  std::printf("hidden       %d; heads %d; head dim %d sliding / %d full; vocabulary %d\n", c.hidden_size,
+              c.num_attention_heads, c.head_dim, c.global_head_dim, c.vocab_size);
+
+  // Parameters by group, from the tensor list the config implies.
+  std::map<std::string, uint64_t> groups;
+  uint64_t total = 0;
+  ForEachTensor(c, [&](const TensorSpec& s) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    total += n;
+    if (s.name.rfind("embed_tokens_per_layer", 0) == 0) groups["per-layer embedding table (host memory)"] += n;
+    else if (s.name.rfind("embed_tokens", 0) == 0 || s.name.rfind("lm_head", 0) == 0) groups["token embedding"] += n;
+    else if (s.name.find("experts.") != std::string::npos) groups["experts"] += n;
+    else groups["other (attention, MLP, norms)"] += n;
+  });
+  std::printf("parameters   %.3f B\n", double(total) / 1e9);
+  for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
+
+  const uint32_t ctx = o.context ? o.context : uint32_t(std::min(8192, c.max_position_embeddings));
+  std::printf("device memory (weights; KV cache %s; scratch at batch %u)\n", std::string(DTypeName(o.kv_dtype)).c_str(),
+              o.batch);
+  std::printf("  %-6s %10s   %s\n", "format", "weights", "total at context 4096 / 8192 / 32768 / max");
+  const uint64_t scratch = Activations::Bytes(c, o.batch, 8, ctx);
+  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q4_0}) {
+    const uint64_t w = GpuModel::EstimateBytes(c, t);
+    std::printf("  %-6s %7.2f GiB  ", std::string(DTypeName(t)).c_str(), GiB(w));
+    for (uint32_t n : {4096u, 8192u, 32768u, uint32_t(c.max_position_embeddings)}) {
+      std::printf(" %7.2f", GiB(w + scratch + KvCache::Bytes(c, std::min<uint32_t>(n, uint32_t(c.max_position_embeddings)),
+                                                              o.batch, o.kv_dtype)));
+    }
+    std::printf(" GiB\n");
+  }
+  const uint64_t w = GpuModel::EstimateBytes(c, o.weights);
+  const uint64_t kv = KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
+  std::printf("chosen       --weights %s --ctx %u: weights %.2f GiB + KV cache %.2f GiB + scratch %.2f GiB = %.2f GiB%s\n",
+              std::string(DTypeName(o.weights)).c_str(), ctx, GiB(w), GiB(kv), GiB(scratch), GiB(w + kv + scratch),
+              weights_set ? "" : " (q4_0 unless --weights)");
+  return 0;
+}
+
+}  // namespace vkg::cli

@@ -1,0 +1,91 @@
+// `vkgemma logits`: evaluates token ids as one prompt and writes every position's logits. The
+// interface outside checks use to compare vkgemma with other implementations: keep it stable.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+
+#include "host/model/error.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/options.h"
+
+namespace vkg::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: vkgemma logits --model DIR --tokens ID,ID,... [--device cpu|N|NAME] [--weights F]\n"
+    "                      [--out FILE] [--ctx N] [--batch N] [--kv f16|f32]\n"
+    "Evaluates the tokens as one prompt from position 0. With --out, writes all positions' logits to\n"
+    "FILE as float32 little-endian, row-major [n_tokens][vocab]. Prints the last position's top 5 as\n"
+    "one JSON line {\"top\":[[id,logit],...]}. The KV cache defaults to f32 here (exactness first).\n";
+
+std::vector<int32_t> ParseTokens(const std::string& text) {
+  std::vector<int32_t> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || errno == ERANGE || v < 0 || v > 0x7fffffff) {
+      throw UsageError("--tokens needs comma-separated token ids, got '" + item + "'");
+    }
+    ids.push_back(int32_t(v));
+  }
+  if (ids.empty()) throw UsageError("--tokens needs at least one token id");
+  return ids;
+}
+
+}  // namespace
+
+int Logits(const std::vector<std::string>& args) {
+  std::string model_dir, tokens_arg, out_path;
+  EngineOptions options;
+  options.kv_dtype = DType::F32;
+  OptionParser parser("logits");
+  AddEngineOptions(parser, &model_dir, &options);
+  parser.Value({"--tokens"}, [&](const std::string& v) { tokens_arg = v; })
+      .Value({"--out", "-o"}, [&](const std::string& v) { out_path = v; });
+  const auto positional = parser.Parse(args);
+  if (positional.size() == 1 && positional[0] == "--help") {
+    std::fputs(kUsage, stdout);
+    std::fputs(kEngineOptionsHelp, stdout);
+    return 0;
+  }
+  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
+  if (model_dir.empty()) throw UsageError("logits needs --model DIR");
+  if (tokens_arg.empty()) throw UsageError("logits needs --tokens ID,ID,...");
+  const std::vector<int32_t> tokens = ParseTokens(tokens_arg);
+
+  // Open the output before the (slow) model load, so a bad path fails fast.
+  std::ofstream out;
+  if (!out_path.empty()) {
+    out.open(out_path, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("cannot write " + out_path + ": " + std::strerror(errno));
+  }
+  auto engine = OpenEngineWithProgress(model_dir, options);
+  const size_t V = size_t(engine->config().vocab_size);
+  const std::vector<float> logits = engine->Forward(tokens, /*all_logits=*/true);
+  if (out.is_open()) {
+    out.write(reinterpret_cast<const char*>(logits.data()), std::streamsize(logits.size() * sizeof(float)));
+    out.close();
+    if (!out) throw Error("writing " + out_path + " failed");
+  }
+  // Top 5 of the last position, highest first (ties: lower id).
+  const float* last = logits.data() + (tokens.size() - 1) * V;
+  std::vector<int32_t> order(V);
+  std::iota(order.begin(), order.end(), 0);
+  const size_t k = std::min<size_t>(5, V);
+  std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(k), order.end(),
+                    [&](int32_t a, int32_t b) { return last[a] > last[b] || (last[a] == last[b] && a < b); });
+  nlohmann::json top = nlohmann::json::array();
+  for (size_t i = 0; i < k; ++i) top.push_back({order[i], last[order[i]]});
+  std::printf("%s\n", nlohmann::json{{"top", top}}.dump().c_str());
+  return 0;
+}
+
+}  // namespace vkg::cli

@@ -1,0 +1,116 @@
+// Option parsing and engine loading shared by the subcommands (layer: tools).
+#include "tools/cli/options.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "tools/cli/commands.h"
+
+namespace vkg::cli {
+
+OptionParser& OptionParser::Value(std::vector<std::string> names, std::function<void(const std::string&)> set) {
+  options_.push_back({std::move(names), true, std::move(set)});
+  return *this;
+}
+
+OptionParser& OptionParser::Flag(std::vector<std::string> names, std::function<void()> set) {
+  options_.push_back({std::move(names), false, [set](const std::string&) { set(); }});
+  return *this;
+}
+
+std::vector<std::string> OptionParser::Parse(const std::vector<std::string>& args) const {
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") return {"--help"};
+    if (a.size() > 1 && a[0] == '-' && a != "-") {
+      // --name=value is accepted as well as --name value.
+      std::string name = a, value;
+      bool inline_value = false;
+      if (const size_t eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+        name = a.substr(0, eq);
+        value = a.substr(eq + 1);
+        inline_value = true;
+      }
+      const Option* match = nullptr;
+      for (const Option& o : options_) {
+        for (const std::string& n : o.names) {
+          if (n == name) match = &o;
+        }
+      }
+      if (!match) throw UsageError("unknown option '" + name + "' for " + command_);
+      if (match->takes_value && !inline_value) {
+        if (i + 1 >= args.size()) throw UsageError("option '" + name + "' needs a value");
+        value = args[++i];
+      } else if (!match->takes_value && inline_value) {
+        throw UsageError("option '" + name + "' takes no value");
+      }
+      match->set(value);
+    } else {
+      positional.push_back(a);
+    }
+  }
+  return positional;
+}
+
+uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t min_value) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || value[0] == '-' || v < min_value || v > 0x7fffffffull) {
+    throw UsageError(flag + " needs a whole number >= " + std::to_string(min_value) + ", got '" + value + "'");
+  }
+  return uint32_t(v);
+}
+
+DType ParseWeights(const std::string& flag, const std::string& value) {
+  DType t;
+  if (!ParseDType(value, &t)) {
+    throw UsageError(flag + " must be one of f32, bf16, f16, q8_0, q4_0; got '" + value + "'");
+  }
+  return t;
+}
+
+void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOptions* options) {
+  parser.Value({"-m", "--model"}, [model_dir](const std::string& v) { *model_dir = v; })
+      .Value({"--device"}, [options](const std::string& v) { options->device = v; })
+      .Value({"--weights"}, [options](const std::string& v) { options->weights = ParseWeights("--weights", v); })
+      .Value({"--ctx"}, [options](const std::string& v) { options->context = ParseCount("--ctx", v, 1); })
+      .Value({"--batch"}, [options](const std::string& v) { options->batch = ParseCount("--batch", v, 1); })
+      .Value({"--kv"}, [options](const std::string& v) {
+        const DType t = ParseWeights("--kv", v);
+        if (t != DType::F16 && t != DType::F32) throw UsageError("--kv must be f16 or f32; got '" + v + "'");
+        options->kv_dtype = t;
+      });
+}
+
+std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, EngineOptions options) {
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  if (tty) {
+    options.progress = [](uint64_t done, uint64_t total) {
+      static int last = -1;
+      const int pct = total ? int(done * 100 / total) : 100;
+      if (pct == last) return;
+      last = pct;
+      const int filled = pct * 30 / 100;
+      std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%  %.2f / %.2f GB", filled,
+                   "##############################", 30 - filled, "", pct, double(done) / 1e9, double(total) / 1e9);
+      std::fflush(stderr);
+    };
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<Engine> engine = Engine::Open(model_dir, options);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const MemoryReport m = engine->memory();
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  std::fprintf(stderr, "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB for %u positions, "
+                       "scratch %.1f MiB\n",
+               model_dir.c_str(), engine->device_name().c_str(), seconds, double(m.weights) / 1048576.0,
+               std::string(DTypeName(options.weights)).c_str(), double(m.kv_cache) / 1048576.0, m.context,
+               double(m.scratch) / 1048576.0);
+  return engine;
+}
+
+}  // namespace vkg::cli

@@ -1,0 +1,51 @@
+// Command-line option parsing shared by the subcommands (layer: tools).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "host/engine.h"
+
+namespace vkg::cli {
+
+// A small declarative parser: each option names its spellings and what to do with its value.
+// Unknown options, missing values and bad numbers throw UsageError (exit 2).
+class OptionParser {
+ public:
+  explicit OptionParser(std::string command) : command_(std::move(command)) {}
+  OptionParser& Value(std::vector<std::string> names, std::function<void(const std::string&)> set);
+  OptionParser& Flag(std::vector<std::string> names, std::function<void()> set);
+  // Parses args; returns positional arguments. --help/-h returns {"--help"} alone.
+  std::vector<std::string> Parse(const std::vector<std::string>& args) const;
+
+ private:
+  struct Option {
+    std::vector<std::string> names;
+    bool takes_value;
+    std::function<void(const std::string&)> set;
+  };
+  std::string command_;
+  std::vector<Option> options_;
+};
+
+uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t min_value);
+DType ParseWeights(const std::string& flag, const std::string& value);
+
+// The engine options every model command shares: --model/-m, --device, --weights, --ctx,
+// --batch, --kv. Registers them on the parser.
+void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOptions* options);
+constexpr const char* kEngineOptionsHelp =
+    "  -m, --model DIR     Hugging Face Gemma 4 checkpoint directory (config.json + safetensors)\n"
+    "  --device D          cpu (the CPU reference), a device index or a name substring\n"
+    "                      (default: VKGEMMA_DEVICE, else the first of `vkgemma devices`)\n"
+    "  --weights F         compute format of the weights: f32, bf16 (default), f16, q8_0, q4_0\n"
+    "  --ctx N             context length (default: the largest that fits, at most 8192)\n"
+    "  --batch N           prompt tokens per forward chunk (default 64)\n"
+    "  --kv F              KV cache storage: f16 or f32\n";
+
+// Loads a model with a progress bar on a terminal (quiet otherwise) and reports the load time
+// and memory on stderr.
+std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, EngineOptions options);
+
+}  // namespace vkg::cli
