@@ -1,0 +1,87 @@
+// Whole-texel reads of a weight chunk for the matrix-product kernels (GLSL include; used by
+// matvec.comp, matmul.comp and matvec_experts.comp). Gathers of single elements use
+// weight_element.glsl instead.
+//
+// The including shader defines exactly one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0,
+// WEIGHT_Q4_0, and declares its X input twice on one binding before including this file:
+//   layout(std430, binding = B) readonly buffer X { float x_[]; };
+//   layout(std430, binding = B) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
+// This file declares the weight views: w_data at binding WEIGHT_DATA_BINDING (default 2) and, for
+// q8_0 / q4_0, w_scales at WEIGHT_SCALES_BINDING (default 3); define those macros first to move them.
+// It defines VPT, QPT, WEIGHT_QUANTIZED (q8_0 / q4_0), weightQuad, weightScale and loadX4; none of
+// them reads push constants: the shapes come in as arguments.
+//
+// Device layout from host/weight_matrix.h: row r of a chunk starts at texel r * row_texels; each
+// RGBA32UI texel holds VPT values (f32 4, f16/bf16 8, q8_0 16 = half a block, q4_0 32 = one block).
+// Padding columns (k >= K) hold zeros. Quantized rows have one f16 scale per 32 values: scale s of
+// the chunk sits in scales texel s / 8, uint (s % 8) / 2, half s % 2.
+#ifndef VKG_WEIGHT_TEXEL_GLSL
+#define VKG_WEIGHT_TEXEL_GLSL
+#include "types.glsl"
+
+#ifndef WEIGHT_DATA_BINDING
+#define WEIGHT_DATA_BINDING 2
+#endif
+#ifndef WEIGHT_SCALES_BINDING
+#define WEIGHT_SCALES_BINDING 3
+#endif
+
+#if defined(WEIGHT_F32)
+const uint VPT = 4;
+#elif defined(WEIGHT_F16) || defined(WEIGHT_BF16)
+const uint VPT = 8;
+#elif defined(WEIGHT_Q8_0)
+const uint VPT = 16;
+#define WEIGHT_QUANTIZED 1
+#elif defined(WEIGHT_Q4_0)
+const uint VPT = 32;
+#define WEIGHT_QUANTIZED 1
+#else
+#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0"
+#endif
+const uint QPT = VPT / 4;  // quads (vec4 of weights) per texel
+
+layout(binding = WEIGHT_DATA_BINDING) uniform usamplerBuffer w_data;
+#ifdef WEIGHT_QUANTIZED
+layout(binding = WEIGHT_SCALES_BINDING) uniform usamplerBuffer w_scales;
+#endif
+
+// Quad q (values 4q..4q+3) of a texel, before the block scale.
+vec4 weightQuad(uvec4 t, uint q) {
+#if defined(WEIGHT_F32)
+  return uintBitsToFloat(t);
+#elif defined(WEIGHT_F16)
+  return vec4(unpackHalf2x16(t[2 * q]), unpackHalf2x16(t[2 * q + 1]));
+#elif defined(WEIGHT_BF16)
+  return vec4(unpackBf16x2(t[2 * q]), unpackBf16x2(t[2 * q + 1]));
+#elif defined(WEIGHT_Q8_0)
+  return unpackQ8(t[q]);  // four signed bytes, low byte first
+#else
+  return (q & 1u) == 0u ? unpackQ4Lo(t[q >> 1]) : unpackQ4Hi(t[q >> 1]);
+#endif
+}
+
+// Scale of texel t of chunk row r (1 for unquantized weights); row_scales: f16 scales per row
+// (cols_padded / 32).
+float weightScale(uint r, uint t, uint row_scales) {
+#ifdef WEIGHT_QUANTIZED
+  const uint s = r * row_scales + t * VPT / 32u;
+  const uvec4 v = texelFetch(w_scales, int(s >> 3));
+  return unpackHalf2x16(v[(s >> 1) & 3u])[s & 1u];
+#else
+  return 1.0;
+#endif
+}
+
+// x[base + k .. base + k + 3] of an X row of `cols` floats starting at element base. Whole quads
+// inside the row come in one vec4 load when rows are 16-byte aligned (cols % 4 == 0: every real
+// model shape); otherwise k is clamped to cols - 1: X has only cols columns, and the weights past
+// them are zero, so any finite value of the row works there.
+vec4 loadX4(uint base, uint k, uint cols) {
+  if ((cols & 3u) == 0u && k < cols) return x4_[(base + k) >> 2];
+  const uint last = cols - 1u;
+  return vec4(x_[base + min(k, last)], x_[base + min(k + 1u, last)], x_[base + min(k + 2u, last)],
+              x_[base + min(k + 3u, last)]);
+}
+
+#endif
