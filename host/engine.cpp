@@ -1,6 +1,8 @@
 // Engine implementations: GPU (GpuModel + Scheduler) and CPU (ref::Model) (layer: host).
 #include "host/engine.h"
 
+#include <optional>
+
 #include "host/gpu_context.h"
 #include "host/model/error.h"
 #include "host/reference/ref_model.h"
@@ -12,16 +14,20 @@ namespace {
 
 class GpuEngine : public Engine {
  public:
-  GpuEngine(Checkpoint ckpt, const EngineOptions& o) : ckpt_(std::move(ckpt)) {
+  // From a checkpoint (kept alive here: the weights are read from its mapping) or, without one,
+  // from synthetic weights at config's shapes.
+  GpuEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, const EngineOptions& o)
+      : ckpt_(std::move(ckpt)), config_(config) {
     gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
-    model_ = std::make_unique<GpuModel>(ckpt_, *gpu_, o.weights, o.progress);
+    auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
+    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, o.weights, o.progress);
     SchedulerOptions so;
     so.context = o.context;
     so.batch = o.batch;
     so.kv_dtype = o.kv_dtype;
     scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
   }
-  const ModelConfig& config() const override { return ckpt_.config(); }
+  const ModelConfig& config() const override { return config_; }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     return scheduler_->Forward(tokens, all_logits);
   }
@@ -34,8 +40,9 @@ class GpuEngine : public Engine {
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
 
  private:
-  Checkpoint ckpt_;
-  std::unique_ptr<GpuContext> gpu_;  // declared first: destroyed last
+  std::optional<Checkpoint> ckpt_;
+  ModelConfig config_;
+  std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
   std::unique_ptr<GpuModel> model_;
   std::unique_ptr<Scheduler> scheduler_;
 };
@@ -80,7 +87,14 @@ class CpuEngine : public Engine {
 std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineOptions& options) {
   Checkpoint ckpt = Checkpoint::Load(model_dir);
   if (options.device == "cpu") return std::make_unique<CpuEngine>(std::move(ckpt), options);
-  return std::make_unique<GpuEngine>(std::move(ckpt), options);
+  const ModelConfig config = ckpt.config();
+  return std::make_unique<GpuEngine>(std::move(ckpt), config, 0, options);
+}
+
+std::unique_ptr<Engine> Engine::OpenSynthetic(const ModelConfig& config, const EngineOptions& options,
+                                              uint64_t seed) {
+  if (options.device == "cpu") throw Error("synthetic weights run on a GPU device only, not --device cpu");
+  return std::make_unique<GpuEngine>(std::nullopt, config, seed, options);
 }
 
 }  // namespace vkg

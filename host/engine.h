@@ -33,6 +33,9 @@ class Engine {
  public:
   // Loads and checks the checkpoint directory, then uploads it (GPU) or converts it (CPU).
   static std::unique_ptr<Engine> Open(const std::string& model_dir, const EngineOptions& options);
+  // A GPU engine with seeded synthetic weights at the exact shapes of `config` (benchmarks).
+  static std::unique_ptr<Engine> OpenSynthetic(const ModelConfig& config, const EngineOptions& options,
+                                               uint64_t seed = 1);
   virtual ~Engine() = default;
 
   virtual const ModelConfig& config() const = 0;

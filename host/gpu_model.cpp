@@ -12,56 +12,22 @@
 namespace vkg {
 namespace {
 
-float ElementAt(const TensorInfo& t, size_t i) {
-  switch (t.dtype) {
-    case DType::F32: {
-      float f;
-      std::memcpy(&f, t.data + i * 4, 4);
-      return f;
-    }
-    case DType::F16: {
-      uint16_t h;
-      std::memcpy(&h, t.data + i * 2, 2);
-      return HalfToFloat(h);
-    }
-    case DType::BF16: {
-      uint16_t b;
-      std::memcpy(&b, t.data + i * 2, 2);
-      return Bf16ToFloat(b);
-    }
-    default: throw Error("tensor " + t.name + " has a non-float dtype");
-  }
-}
-
-// Reads rows [row_offset, row_offset + rows) of a tensor viewed as [rows_total][cols] (3-D expert
-// stacks flatten their first two dimensions), straight from the read-only mapping.
-// `scale` multiplies every value (a constant folded into the weights).
-RowSource Rows(const TensorInfo& t, uint32_t cols, uint32_t row_offset, float scale) {
-  return [&t, cols, row_offset, scale](uint32_t r, float* out) {
-    const size_t base = size_t(row_offset + r) * cols;
-    for (uint32_t c = 0; c < cols; ++c) out[c] = ElementAt(t, base + c) * scale;
-  };
-}
-
 class Loader {
  public:
-  Loader(const Checkpoint& ckpt, GpuContext& gpu, vk::BlockAllocator& alloc, DType format,
+  Loader(const WeightSource& src, GpuContext& gpu, vk::BlockAllocator& alloc, DType format,
          const UploadProgress& progress)
-      : ckpt_(ckpt), gpu_(gpu), alloc_(alloc), format_(format), progress_(progress) {
-    for (const auto& [name, info] : ckpt.weights().all()) total_ += info->size;
-  }
+      : src_(src), gpu_(gpu), alloc_(alloc), format_(format), progress_(progress), total_(src.total_bytes()) {}
 
   // A [rows][cols] matrix (or a row range of one) in the compute format (or `as` when given).
   WeightMatrix Matrix(const std::string& name, uint32_t rows, uint32_t cols, uint32_t row_offset = 0,
                       float scale = 1.f) {
-    const TensorInfo& t = ckpt_.Tensor(name);
     WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, rows, cols,
-                                        Rows(t, cols, row_offset, scale), name);
-    Advance(uint64_t(rows) * cols * DTypeBytes(t.dtype, 1));
+                                        src_.Rows(name, cols, row_offset, scale), name);
+    Advance(uint64_t(rows) * cols * 2);
     return m;
   }
 
-  Tensor Vector(const std::string& name) { return Upload(ckpt_.Float32(name), name); }
+  Tensor Vector(const std::string& name) { return Upload(src_.Vector(name), name); }
 
   Tensor Upload(const std::vector<float>& v, const std::string& name) {
     const vk::BufferSlice s = alloc_.Allocate(v.size() * 4);
@@ -76,7 +42,7 @@ class Loader {
   }
 
  private:
-  const Checkpoint& ckpt_;
+  const WeightSource& src_;
   GpuContext& gpu_;
   vk::BlockAllocator& alloc_;
   DType format_;
@@ -84,23 +50,16 @@ class Loader {
   uint64_t done_ = 0, total_ = 0;
 };
 
-}  // namespace
-
-void ReadRow(const TensorInfo& t, uint64_t row, uint32_t cols, float scale, float* out) {
-  const size_t base = size_t(row) * cols;
-  for (uint32_t c = 0; c < cols; ++c) out[c] = ElementAt(t, base + c) * scale;
-}
-
-namespace {
-
 std::string L(int l, const char* rest) { return "layers." + std::to_string(l) + "." + rest; }
 
 }  // namespace
 
-GpuModel::GpuModel(const Checkpoint& ckpt, GpuContext& gpu, DType format, const UploadProgress& progress)
-    : ckpt_(ckpt), config_(ckpt.config()), format_(format) {
+GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType format,
+                   const UploadProgress& progress)
+    : source_(std::move(source)), config_(source_->config()), format_(format) {
   weights_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "weights");
-  Loader ld(ckpt, gpu, *weights_, format, progress);
+  const WeightSource& src = *source_;
+  Loader ld(src, gpu, *weights_, format, progress);
   const ModelConfig& c = config_;
   const uint32_t H = uint32_t(c.hidden_size), V = uint32_t(c.vocab_size), NH = uint32_t(c.num_attention_heads);
 
@@ -109,7 +68,8 @@ GpuModel::GpuModel(const Checkpoint& ckpt, GpuContext& gpu, DType format, const 
   final_norm_ = ld.Vector("norm.weight");
   const uint32_t P = uint32_t(c.hidden_size_per_layer_input);
   if (c.has_ple()) {
-    ple_table_ = &ckpt.Tensor("embed_tokens_per_layer.weight");
+    ple_rows_ = src.Rows("embed_tokens_per_layer.weight", uint32_t(c.num_hidden_layers) * P, 0,
+                         c.ple_embed_scale());
     ple_proj_norm_ = ld.Vector("per_layer_projection_norm.weight");
   }
 
@@ -133,14 +93,16 @@ GpuModel::GpuModel(const Checkpoint& ckpt, GpuContext& gpu, DType format, const 
     g.gate = ld.Matrix(L(l, "mlp.gate_proj.weight"), I, H);
     g.up = ld.Matrix(L(l, "mlp.up_proj.weight"), I, H);
     g.down = ld.Matrix(L(l, "mlp.down_proj.weight"), H, I);
-    g.layer_scalar = ckpt.Float32(L(l, "layer_scalar")).at(0);
+    g.layer_scalar = src.Vector(L(l, "layer_scalar")).at(0);
 
     if (c.has_moe()) {
       const uint32_t E = uint32_t(c.num_experts), IM = uint32_t(c.moe_intermediate_size);
       // Fold rmsnorm_noweight(x) * scale * H^-0.5 into the router's columns: the router then reads
       // the weightless norm directly. Kept in f32: routing decisions must not move with the format.
-      std::vector<float> proj = ckpt.Float32(L(l, "router.proj.weight"));  // [E][H]
-      const std::vector<float> scale = ckpt.Float32(L(l, "router.scale"));  // [H]
+      std::vector<float> proj(size_t(E) * H);  // [E][H]
+      const RowSource proj_rows = src.Rows(L(l, "router.proj.weight"), H);
+      for (uint32_t e = 0; e < E; ++e) proj_rows(e, &proj[size_t(e) * H]);
+      const std::vector<float> scale = src.Vector(L(l, "router.scale"));  // [H]
       const float root = float(1.0 / std::sqrt(double(H)));
       for (uint32_t e = 0; e < E; ++e) {
         for (uint32_t i = 0; i < H; ++i) proj[size_t(e) * H + i] *= scale[i] * root;

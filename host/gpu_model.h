@@ -11,6 +11,7 @@
 #include "host/model/config.h"
 #include "host/tensor.h"
 #include "host/weight_matrix.h"
+#include "host/weight_source.h"
 #include "vk/buffer.h"
 
 namespace vkg {
@@ -40,9 +41,6 @@ struct GpuLayer {
   std::optional<WeightMatrix> ple_model_proj;  // [P][H]: this layer's rows of per_layer_model_projection
 };
 
-// Row `row` of a 2-D float tensor [rows][cols] (F32/F16/BF16) as float32, times `scale`.
-void ReadRow(const TensorInfo& t, uint64_t row, uint32_t cols, float scale, float* out);
-
 // Progress of an upload: bytes of the checkpoint converted so far and the total.
 using UploadProgress = std::function<void(uint64_t done, uint64_t total)>;
 
@@ -51,24 +49,25 @@ class GpuModel {
   // Uploads every text-decoder tensor the config implies. Linear layers take `format`; norms,
   // scalars and the router stay f32. The per-layer-embedding table stays in the checkpoint's
   // mapping on the host: only the rows of the current tokens are ever uploaded.
-  GpuModel(const Checkpoint& ckpt, GpuContext& gpu, DType format, const UploadProgress& progress = nullptr);
+  GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType format,
+           const UploadProgress& progress = nullptr);
 
   const ModelConfig& config() const { return config_; }
-  const Checkpoint& checkpoint() const { return ckpt_; }
   DType format() const { return format_; }
   const GpuLayer& layer(int l) const { return layers_[size_t(l)]; }
   const WeightMatrix& embed() const { return embed_; }  // [V][H]: the input table and the tied head
   const WeightMatrix& head() const { return lm_head_ ? *lm_head_ : embed_; }
   const Tensor& final_norm() const { return final_norm_; }
   const Tensor& ple_proj_norm() const { return ple_proj_norm_; }  // [1][P] f32
-  const TensorInfo* ple_table() const { return ple_table_; }     // [V_ple][L*P] on the host
+  // Row `id` of the per-layer-embedding table [V_ple][L*P] (host memory), times bf16(sqrt(P)).
+  const RowSource& ple_row() const { return ple_rows_; }
   uint64_t device_bytes() const { return weights_->allocated_bytes(); }
 
   // Device bytes a checkpoint's weights take in `format` (for `info` and for context sizing).
   static uint64_t EstimateBytes(const ModelConfig& config, DType format);
 
  private:
-  const Checkpoint& ckpt_;
+  std::unique_ptr<WeightSource> source_;
   ModelConfig config_;
   DType format_;
   std::unique_ptr<vk::BlockAllocator> weights_;
@@ -76,7 +75,7 @@ class GpuModel {
   WeightMatrix embed_;
   std::optional<WeightMatrix> lm_head_;
   Tensor final_norm_, ple_proj_norm_;
-  const TensorInfo* ple_table_ = nullptr;
+  RowSource ple_rows_;
 };
 
 }  // namespace vkg

@@ -62,12 +62,11 @@ void Scheduler::UploadChunk(std::span<const int32_t> tokens) {
   gpu_.transfer().Upload(acts_->ids, tokens.data(), tokens.size_bytes());
   if (!c.has_ple()) return;
   // Per-layer embeddings: only these tokens' rows of the big host table go to the device.
-  const uint32_t LP = uint32_t(c.num_hidden_layers * c.hidden_size_per_layer_input);
-  const TensorInfo& table = *model_.ple_table();
+  const size_t LP = size_t(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   for (size_t t = 0; t < tokens.size(); ++t) {
     int32_t id = tokens[t];
     if (id >= c.vocab_size_per_layer_input) id = 0;  // HF reads <pad> outside the PLE vocabulary
-    ReadRow(table, uint64_t(id), LP, c.ple_embed_scale(), &ple_rows_[t * LP]);
+    model_.ple_row()(uint32_t(id), &ple_rows_[t * LP]);
   }
   gpu_.transfer().Upload(acts_->ple_tok.slice, ple_rows_.data(), tokens.size() * LP * 4);
 }

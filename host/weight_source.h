@@ -1,0 +1,37 @@
+// Where a model's weights come from (layer: host): a checkpoint on disk, or seeded synthetic
+// values at the exact shapes a config implies (benchmarks of models nobody downloaded).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/model/checkpoint.h"
+#include "host/model/config.h"
+#include "host/weight_matrix.h"
+
+namespace vkg {
+
+class WeightSource {
+ public:
+  virtual ~WeightSource() = default;
+  virtual const ModelConfig& config() const = 0;
+  // Rows of tensor `name` viewed as [rows][cols] (3-D stacks flatten their first two dims),
+  // starting at row_offset, each value times `scale`. The source must outlive the RowSource.
+  virtual RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset = 0,
+                         float scale = 1.f) const = 0;
+  // A whole small tensor (norm weights, scalars) as float32.
+  virtual std::vector<float> Vector(const std::string& name) const = 0;
+  // Bytes of the source, for progress reports.
+  virtual uint64_t total_bytes() const = 0;
+};
+
+// Reads from a loaded checkpoint's read-only mapping.
+std::unique_ptr<WeightSource> CheckpointWeights(const Checkpoint& ckpt);
+
+// Deterministic pseudo-random weights from (seed, tensor name, index): matrices uniform in
+// +-1/sqrt(cols) (activations keep their scale through the layers), norm weights near 1, layer
+// scalars 1. Nothing is stored: values are computed as rows are uploaded.
+std::unique_ptr<WeightSource> SyntheticWeights(const ModelConfig& config, uint64_t seed);
+
+}  // namespace vkg
