@@ -1,0 +1,54 @@
+// Chat prompts: the checkpoint's own chat template rendered for a conversation, and its token ids
+// (layer: host). Template markup (<bos>, <|turn>, ...) becomes special-token ids; message text never
+// does, so a user typing "<|turn>" gets ordinary text tokens.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tokenizer/tokenizer.h"
+
+namespace vkg {
+
+struct ChatMessage {
+  std::string role;     // "system", "user", "model" ("assistant" is accepted as "model")
+  std::string content;
+};
+
+struct ChatOptions {
+  bool add_generation_prompt = true;  // end with the opening of the model's turn
+  bool enable_thinking = false;       // Gemma 4 thinking mode (<|think|> in the system turn)
+};
+
+class ChatTemplate {
+ public:
+  // The checkpoint's template: chat_template.jinja, else tokenizer_config.json's "chat_template",
+  // else the built-in Gemma 4 turn format (shared/design/gemma4.md §4). Throws on a malformed file.
+  static ChatTemplate Load(const std::filesystem::path& model_dir);
+  // A Jinja template source (the subset chat templates use).
+  static ChatTemplate FromSource(std::string source);
+  static ChatTemplate BuiltinGemma4();
+
+  // The prompt as text, special tokens written as their text.
+  std::string Render(std::span<const ChatMessage> messages, const ChatOptions& options) const;
+  // The prompt as ids: template text is tokenized with special tokens recognised, message contents
+  // as plain text (Tokenizer::Encode).
+  std::vector<int32_t> Encode(const tok::Tokenizer& tokenizer, std::span<const ChatMessage> messages,
+                              const ChatOptions& options) const;
+
+  const std::string& source() const;
+
+  ChatTemplate(ChatTemplate&&) noexcept;
+  ChatTemplate& operator=(ChatTemplate&&) noexcept;
+  ~ChatTemplate();
+
+ private:
+  struct Impl;
+  explicit ChatTemplate(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vkg
