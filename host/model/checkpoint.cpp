@@ -6,11 +6,15 @@
 
 namespace vkg {
 
-Checkpoint Checkpoint::Load(const std::filesystem::path& dir) {
+ModelConfig Checkpoint::LoadConfigOf(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) {
     throw Error(dir.string() + ": not a checkpoint directory");
   }
-  ModelConfig config = LoadConfig(dir / "config.json");
+  return LoadConfig(dir / "config.json");
+}
+
+Checkpoint Checkpoint::Load(const std::filesystem::path& dir) {
+  ModelConfig config = LoadConfigOf(dir);
   WeightsFile weights = WeightsFile::Open(dir);
   CheckTensors(config, weights);
   return Checkpoint(dir, std::move(config), std::move(weights));

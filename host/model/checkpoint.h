@@ -15,6 +15,8 @@ class Checkpoint {
   // Parses config.json, maps the weights (single file or shards) and runs CheckTensors.
   // Throws vkg::Error on any problem, naming the file and the tensor.
   static Checkpoint Load(const std::filesystem::path& dir);
+  // Only the directory check and config.json (cheap; for checks before loading weights).
+  static ModelConfig LoadConfigOf(const std::filesystem::path& dir);
 
   const ModelConfig& config() const { return config_; }
   const WeightsFile& weights() const { return weights_; }

@@ -9,6 +9,7 @@
 #include "host/kv_cache.h"
 #include "host/model/config.h"
 #include "host/model/error.h"
+#include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
@@ -17,9 +18,10 @@ namespace vkg::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vkgemma info --model DIR [--weights F] [--ctx N] [--batch N] [--kv f16|f32]\n"
+    "usage: vkgemma info (--model DIR | --shape e2b|e4b|12b|26b-a4b|31b) [--weights F] [--ctx N]\n"
+    "                    [--batch N] [--kv f16|f32]\n"
     "Prints the checkpoint's variant, layer layout, parameter counts and the device memory it needs\n"
-    "per weight format and context. Reads only config.json.\n";
+    "per weight format and context. Reads only config.json (--shape: the released configs, built in).\n";
 
 std::string Variant(const ModelConfig& c) {
   if (c.has_moe()) return "mixture of experts (like 26B-A4B)";
@@ -33,12 +35,13 @@ double GiB(uint64_t b) { return double(b) / double(1ull << 30); }
 }  // namespace
 
 int Info(const std::vector<std::string>& args) {
-  std::string model_dir;
+  std::string model_dir, shape;
   EngineOptions o;
   o.weights = DType::Q4_0;
   bool weights_set = false;
   OptionParser parser("info");
   AddEngineOptions(parser, &model_dir, &o);
+  parser.Value({"--shape"}, [&](const std::string& v) { shape = v; });
   parser.Value({"--weights"}, [&](const std::string& v) {
     o.weights = ParseWeights("--weights", v);
     weights_set = true;
@@ -49,8 +52,9 @@ int Info(const std::vector<std::string>& args) {
     return 0;
   }
   if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
-  if (model_dir.empty()) throw UsageError("info needs --model DIR");
-  const ModelConfig c = LoadConfig(std::filesystem::path(model_dir) / "config.json");
+  if (model_dir.empty() == shape.empty()) throw UsageError("info needs --model DIR or --shape NAME");
+  const ModelConfig c = shape.empty() ? LoadConfig(std::filesystem::path(model_dir) / "config.json") : ShapeConfig(shape);
+  if (!shape.empty()) model_dir = "built-in " + shape + " shape";
 
   int full = 0, shared = 0;
   for (size_t l = 0; l < c.layers.size(); ++l) {

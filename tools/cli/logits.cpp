@@ -9,6 +9,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "host/model/checkpoint.h"
 #include "host/model/error.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
@@ -66,6 +67,18 @@ int Logits(const std::vector<std::string>& args) {
   if (!out_path.empty()) {
     out.open(out_path, std::ios::binary | std::ios::trunc);
     if (!out) throw Error("cannot write " + out_path + ": " + std::strerror(errno));
+  }
+  // Cheap checks before the (slow) weight upload: ids inside the vocabulary, prompt within --ctx.
+  const ModelConfig config = Checkpoint::LoadConfigOf(model_dir);
+  for (int32_t id : tokens) {
+    if (id >= config.vocab_size) {
+      throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " +
+                  std::to_string(config.vocab_size));
+    }
+  }
+  if (options.context && tokens.size() > options.context) {
+    throw Error("the prompt needs " + std::to_string(tokens.size()) + " positions but the context holds " +
+                std::to_string(options.context) + " (raise --ctx)");
   }
   auto engine = OpenEngineWithProgress(model_dir, options);
   const size_t V = size_t(engine->config().vocab_size);
