@@ -1,0 +1,25 @@
+// vkg::jinja built-ins: filters, tests, methods of strings/lists/dicts and global functions.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/jinja/value.h"
+
+namespace vkg::jinja {
+
+bool IsKnownFilter(std::string_view name);
+bool IsKnownTest(std::string_view name);
+// Errors are jinja::Error at `line`.
+Value ApplyFilter(const std::string& name, const Value& value, const Args& args, int line);
+bool ApplyTest(const std::string& name, const Value& value, const Args& args, int line);
+// obj.name(args) for the built-in methods of strings, lists and dicts; nullopt if there is none.
+std::optional<Value> CallMethod(const Value& obj, const std::string& name, const Args& args, int line);
+// range, namespace, dict, raise_exception, strftime_now; undefined if `name` is none of them.
+Value GlobalFunction(const std::string& name, int line);
+
+// What `for` iterates: list items, dict keys, string characters; undefined iterates as empty.
+std::vector<Value> Iterate(const Value& value, int line);
+
+}  // namespace vkg::jinja
