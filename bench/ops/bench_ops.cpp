@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "host/bandwidth.h"
 #include "host/gpu_context.h"
 #include "host/model/dtype.h"
 #include "host/ops/matmul.h"
@@ -156,19 +157,6 @@ std::pair<double, double> TimeMs(GpuContext& gpu, int reps, const std::function<
   return {ms[ms.size() / 2], ms.front()};
 }
 
-// vkCmdCopyBuffer of a large device-local buffer: (read + write bytes) / time.
-double CopyBandwidthGbps(GpuContext& gpu, int reps) {
-  const uint64_t room = gpu.device().caps().DeviceLocalBytes();
-  uint64_t bytes = uint64_t(256) << 20;
-  if (room) bytes = std::min<uint64_t>(bytes, room / 8);
-  vk::Buffer a(gpu.device(), bytes, vk::MemoryKind::kDeviceLocal, "bench_copy_src");
-  vk::Buffer b(gpu.device(), bytes, vk::MemoryKind::kDeviceLocal, "bench_copy_dst");
-  const vk::BufferSlice sa{&a, 0, bytes}, sb{&b, 0, bytes};
-  const auto [median, min] = TimeMs(gpu, reps, [&](OpContext& ctx) { ctx.rec.CopyBuffer(sa, sb); });
-  (void)min;
-  return 2.0 * double(bytes) / (median * 1e-3) * 1e-9;
-}
-
 void PrintHelp() {
   std::printf(
       "usage: vkg_bench_ops [--device N|NAME] [--reps N] [--json] [--filter SUBSTR] [--help]\n"
@@ -220,7 +208,7 @@ int Main(int argc, char** argv) {
   vk::BlockAllocator alloc(gpu.device(), vk::MemoryKind::kDeviceLocal, "bench");
   Env env{gpu, alloc};
 
-  const double copy_gbps = CopyBandwidthGbps(gpu, o.reps);
+  const double copy_gbps = MeasureCopyBandwidth(gpu, o.reps).gbps;
   if (!o.json) {
     std::printf("device: %s (%s), driver %s %s, commit %s\n", caps.name.c_str(), caps.type_name.c_str(),
                 caps.driver_name.c_str(), caps.driver_info.c_str(), VKG_GIT_COMMIT);
