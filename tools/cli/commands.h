@@ -15,5 +15,9 @@ class UsageError : public std::runtime_error {
 int Devices(const std::vector<std::string>& args);
 int Logits(const std::vector<std::string>& args);
 int Info(const std::vector<std::string>& args);
+int Run(const std::vector<std::string>& args);
+int Chat(const std::vector<std::string>& args);
+int Tokenize(const std::vector<std::string>& args);
+int Bench(const std::vector<std::string>& args);
 
 }  // namespace vkg::cli

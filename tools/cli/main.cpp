@@ -13,9 +13,13 @@ void PrintUsage(FILE* out) {
   std::fprintf(out,
                "usage: vkgemma <command> [options]\n"
                "commands:\n"
+               "  bench      prefill/decode speed at the real Gemma 4 shapes (synthetic weights) or of a checkpoint\n"
                "  devices    list Vulkan devices and their capabilities\n"
                "  info       a checkpoint's variant, sizes and memory per weight format and context\n"
                "  logits     evaluate token ids and write every position's logits\n"
+               "  run        generate a reply to one prompt, streamed to stdout\n"
+               "  chat       interactive multi-turn conversation (also reads piped stdin)\n"
+               "  tokenize   a text's token ids (and pieces) with a checkpoint's tokenizer\n"
                "run 'vkgemma <command> --help' for a command's options\n");
 }
 
@@ -33,9 +37,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
+    if (cmd == "bench") return vkg::cli::Bench(args);
     if (cmd == "devices") return vkg::cli::Devices(args);
     if (cmd == "info") return vkg::cli::Info(args);
     if (cmd == "logits") return vkg::cli::Logits(args);
+    if (cmd == "run") return vkg::cli::Run(args);
+    if (cmd == "chat") return vkg::cli::Chat(args);
+    if (cmd == "tokenize") return vkg::cli::Tokenize(args);
   } catch (const vkg::cli::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     std::fprintf(stderr, "run 'vkgemma %s --help' for usage\n", cmd.c_str());

@@ -1,0 +1,418 @@
+// `vkgemma bench`: prefill and decode speed of a whole model, at the exact shapes of a released
+// Gemma 4 checkpoint (synthetic weights) or from a checkpoint directory. Reports the effective
+// bandwidth of decode against the device's own copy bandwidth. Fields: bench/README.md.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "host/activations.h"
+#include "host/bandwidth.h"
+#include "host/gpu_context.h"
+#include "host/gpu_model.h"
+#include "host/kv_cache.h"
+#include "host/model/config.h"
+#include "host/model/error.h"
+#include "host/model/shapes.h"
+#include "host/model/tensor_names.h"
+#include "host/weight_matrix.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/options.h"
+#include "vk/check.h"
+
+#ifndef VKG_GIT_COMMIT
+#define VKG_GIT_COMMIT "unknown"
+#endif
+
+namespace vkg::cli {
+namespace {
+
+// Defaults of -p / -n / -r: full-size runs on GPUs, short ones on CPU devices (lavapipe) so that
+// `vkgemma bench` with no arguments finishes in under a minute there, weight generation included.
+struct Lengths {
+  uint32_t prompt, gen, reps;
+};
+constexpr Lengths kGpuDefaults{512, 128, 5};
+constexpr Lengths kCpuDefaults{8, 4, 1};
+
+constexpr const char* kUsage =
+    "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
+    "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
+    "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
+    "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
+    "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
+    "also reported as effective GB/s (weight + KV cache bytes one step reads) and as a percent of\n"
+    "the device's copy bandwidth (vkCmdCopyBuffer, counted as read + write bytes).\n"
+    "  -m, --model DIR   a Hugging Face Gemma 4 checkpoint directory instead of a built-in shape\n"
+    "  --shape NAME      built-in shape: e2b, e4b, 12b, 26b-a4b, 31b (default: the largest that\n"
+    "                    fits the device in the chosen format, e2b on lavapipe)\n"
+    "  -p, --prompt N    prompt tokens, prefill timed as one request (default 512; 8 on CPU devices)\n"
+    "  -n, --gen N       tokens decoded one at a time after the prompt (default 128; 4 on CPU devices)\n"
+    "  -r, --reps N      repetitions; each resets the KV cache (default 5; 1 on CPU devices)\n"
+    "  --weights F       compute format of the linear layers: q4_0 (default), q8_0, f16, bf16, f32\n"
+    "  --ctx-depth N     first fill the KV cache with N positions (untimed), then measure the prompt\n"
+    "                    and decode at positions N.. (default 0)\n"
+    "  --device D        a device index or name substring (default: VKGEMMA_DEVICE, else the first)\n"
+    "  --batch N         prompt tokens per forward chunk (default 64)\n"
+    "  --kv F            KV cache storage: f16 (default) or f32\n"
+    "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
+    "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
+    "`vkgemma bench` with no arguments runs the largest shape that fits with the defaults above;\n"
+    "on lavapipe that is e2b, q4_0, -p 8 -n 4 -r 1 (loading the weights takes most of the time).\n"
+    "Tokenization and sampling (greedy argmax on the host) are not timed; prefill and decode times\n"
+    "are wall clock around the engine's forward calls (submit, device work, logits read-back).\n";
+
+double GiB(uint64_t b) { return double(b) / double(1ull << 30); }
+
+std::string F2(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+struct Stats {
+  double median = 0, min = 0, max = 0;
+};
+
+Stats Summarize(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  Stats s;
+  if (v.empty()) return s;
+  s.min = v.front();
+  s.max = v.back();
+  const size_t n = v.size();
+  s.median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return s;
+}
+
+Stats Scale(const Stats& s, double f) { return {s.median * f, s.min * f, s.max * f}; }
+
+nlohmann::json ToJson(const Stats& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
+
+// Device bytes of one stored [rows][cols] matrix in `format` (as GpuModel::EstimateBytes counts).
+uint64_t MatrixBytes(uint64_t rows, uint64_t cols, DType format) {
+  const uint32_t padded = uint32_t((cols + kQuantBlock - 1) / kQuantBlock * kQuantBlock);
+  return rows * WeightRowBytes(format, padded) + (IsQuantized(format) ? rows * (padded / kQuantBlock) * 2 : 0);
+}
+
+// Device weight bytes one decode step reads: every device tensor (the tied embedding table once:
+// it is the head), but only top_k of num_experts of each expert stack. The per-layer-embedding
+// table stays on the host and is not counted (one row per token is uploaded).
+uint64_t DecodeWeightBytes(const ModelConfig& c, DType format) {
+  const uint64_t all = GpuModel::EstimateBytes(c, format);
+  if (!c.has_moe()) return all;
+  uint64_t experts = 0;
+  ForEachTensor(c, [&](const TensorSpec& s) {
+    if (s.name.find("experts.") == std::string::npos) return;
+    uint64_t rows = 1;
+    for (size_t i = 0; i + 1 < s.shape.size(); ++i) rows *= uint64_t(s.shape[i]);
+    experts += MatrixBytes(rows, uint64_t(s.shape.back()), format);
+  });
+  const uint64_t active = experts / uint64_t(c.num_experts) * uint64_t(c.top_k_experts);
+  return all - experts + active;
+}
+
+// KV cache bytes the decode step at position `pos` reads: every layer (KV-shared ones read their
+// source's cache) reads K and V of the positions it attends to.
+uint64_t DecodeKvBytes(const ModelConfig& c, uint32_t pos, DType kv) {
+  uint64_t total = 0;
+  for (const LayerInfo& li : c.layers) {
+    const uint64_t seen = li.full ? uint64_t(pos) + 1 : std::min<uint64_t>(uint64_t(pos) + 1, uint64_t(li.window));
+    total += 2 * DTypeBytes(kv, seen * uint64_t(li.n_kv_heads) * uint64_t(li.head_dim));
+  }
+  return total;
+}
+
+struct Need {
+  uint64_t weights = 0, kv = 0, scratch = 0;
+  uint64_t total() const { return weights + kv + scratch; }
+};
+
+Need Estimate(const ModelConfig& c, DType format, uint32_t context, uint32_t batch, DType kv) {
+  return {GpuModel::EstimateBytes(c, format), KvCache::Bytes(c, context, batch, kv),
+          Activations::Bytes(c, batch, 8, context)};
+}
+
+int32_t Argmax(const std::vector<float>& logits) {
+  return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// Reproducible prompt token ids in [3, vocab) (content does not change the speed).
+std::vector<int32_t> PromptTokens(uint32_t n, int vocab, uint64_t seed) {
+  std::vector<int32_t> ids(n);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 12345;
+  const uint64_t range = vocab > 3 ? uint64_t(vocab - 3) : 1;
+  for (uint32_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    ids[i] = int32_t(3 + x % range) % vocab;
+  }
+  return ids;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+int Bench(const std::vector<std::string>& args) {
+  std::string model_dir, shape;
+  EngineOptions o;
+  o.weights = DType::Q4_0;
+  uint32_t prompt = 0, gen = 0, reps = 0, depth = 0;
+  bool prompt_set = false, gen_set = false, reps_set = false, json = false;
+  uint64_t seed = 1;
+  OptionParser parser("bench");
+  AddEngineOptions(parser, &model_dir, &o);
+  parser.Value({"--shape"}, [&](const std::string& v) { shape = v; })
+      .Value({"-p", "--prompt"}, [&](const std::string& v) { prompt = ParseCount("-p", v, 1), prompt_set = true; })
+      .Value({"-n", "--gen"}, [&](const std::string& v) { gen = ParseCount("-n", v, 1), gen_set = true; })
+      .Value({"-r", "--reps"}, [&](const std::string& v) { reps = ParseCount("-r", v, 1), reps_set = true; })
+      .Value({"--ctx-depth"}, [&](const std::string& v) { depth = ParseCount("--ctx-depth", v, 0); })
+      .Value({"--seed"}, [&](const std::string& v) { seed = ParseCount("--seed", v, 0); })
+      .Value({"--ctx"}, [&](const std::string&) {
+        throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
+      })
+      .Flag({"--json"}, [&] { json = true; });
+  const auto positional = parser.Parse(args);
+  if (positional.size() == 1 && positional[0] == "--help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
+  if (!model_dir.empty() && !shape.empty()) throw UsageError("give either -m DIR or --shape NAME, not both");
+  if (o.device == "cpu") throw UsageError("bench measures a Vulkan device; --device cpu is not supported");
+
+  // The model's config first (a bad shape or config.json fails before any device work).
+  ModelConfig config;
+  if (!model_dir.empty()) {
+    config = LoadConfig(std::filesystem::path(model_dir) / "config.json");
+  } else if (!shape.empty()) {
+    try {
+      config = ShapeConfig(shape);
+    } catch (const Error& e) {
+      throw UsageError(e.what());
+    }
+  }
+
+  // The device: its caps, and its copy bandwidth measured before the model takes the memory.
+  vk::DeviceCaps caps;
+  CopyBandwidth bw;
+  {
+    GpuContext probe(GpuOptions{o.device, o.validation});
+    caps = probe.device().caps();
+    bw = MeasureCopyBandwidth(probe, 5);
+  }
+  const bool cpu_device = caps.type_name == "cpu";
+  const Lengths def = cpu_device ? kCpuDefaults : kGpuDefaults;
+  if (!prompt_set) prompt = def.prompt;
+  if (!gen_set) gen = def.gen;
+  if (!reps_set) reps = def.reps;
+  const uint64_t positions = uint64_t(depth) + prompt + gen;
+  const uint32_t context = uint32_t(std::max<uint64_t>(256, (positions + 255) / 256 * 256));
+  const uint64_t usable = caps.DeviceLocalBytes() / 10 * 9;  // the rule of Scheduler::DefaultContext
+  auto fits = [&](const ModelConfig& c, DType f) {
+    return Estimate(c, f, context, o.batch, o.kv_dtype).total() <= usable;
+  };
+  // The largest built-in shape that fits in `format`, or "" when none does.
+  auto largest_fitting = [&](DType f) {
+    std::string best;
+    for (const std::string& n : ShapeNames()) {
+      if (fits(ShapeConfig(n), f)) best = n;
+    }
+    return best;
+  };
+  if (model_dir.empty() && shape.empty()) {
+    shape = largest_fitting(o.weights);
+    if (shape.empty()) {
+      throw Error(vk::Concat("no built-in shape fits ", caps.name, " (", usable >> 20,
+                             " MiB usable) in ", DTypeName(o.weights), "; e2b needs ",
+                             Estimate(ShapeConfig("e2b"), o.weights, context, o.batch, o.kv_dtype).total() >> 20,
+                             " MiB"));
+    }
+    config = ShapeConfig(shape);
+  }
+  if (positions > uint64_t(config.max_position_embeddings)) {
+    throw UsageError(vk::Concat("--ctx-depth + -p + -n = ", positions, " exceeds the model's ",
+                                config.max_position_embeddings, " positions"));
+  }
+  const std::string model_name = model_dir.empty() ? shape : model_dir;
+  const Need need = Estimate(config, o.weights, context, o.batch, o.kv_dtype);
+  if (need.total() > usable) {
+    std::string hint = largest_fitting(o.weights);
+    if (!hint.empty()) {
+      hint = "; " + hint + " fits (try --shape " + hint + ")";
+    } else {
+      for (DType f : {DType::Q4_0, DType::Q8_0, DType::F16}) {
+        if (const std::string s = largest_fitting(f); !s.empty()) {
+          hint = vk::Concat("; ", s, " fits in ", DTypeName(f), " (try --shape ", s, " --weights ", DTypeName(f), ")");
+          break;
+        }
+      }
+      if (hint.empty()) hint = "; no built-in shape fits this device";
+    }
+    throw Error(vk::Concat(model_name, " does not fit ", caps.name, " in ", DTypeName(o.weights), ": it needs ",
+                           F2(GiB(need.total())), " GiB (weights ", F2(GiB(need.weights)),
+                           " + KV cache ", F2(GiB(need.kv)), " + scratch ", F2(GiB(need.scratch)),
+                           ") of ", F2(GiB(usable)), " GiB usable device memory", hint));
+  }
+
+  // Load (synthetic weights are generated while uploading).
+  o.context = context;
+  const bool tty = !json && ::isatty(STDERR_FILENO) != 0;
+  if (tty) {
+    o.progress = [](uint64_t done, uint64_t total) {
+      static int last = -1;
+      const int pct = total ? int(done * 100 / total) : 100;
+      if (pct == last) return;
+      last = pct;
+      std::fprintf(stderr, "\rloading %3d%%", pct);
+      std::fflush(stderr);
+    };
+  }
+  const auto load_start = std::chrono::steady_clock::now();
+  std::unique_ptr<Engine> engine = model_dir.empty() ? Engine::OpenSynthetic(config, o, seed)
+                                                     : Engine::Open(model_dir, o);
+  const double load_s = Seconds(load_start);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  const ModelConfig& c = engine->config();
+  const MemoryReport mem = engine->memory();
+  if (!json) {
+    std::fprintf(stderr, "loaded %s (%s) on %s in %.1f s; measuring -p %u -n %u -r %u%s\n", model_name.c_str(),
+                 model_dir.empty() ? "synthetic weights" : "checkpoint", engine->device_name().c_str(), load_s,
+                 prompt, gen, reps, depth ? vk::Concat(" at depth ", depth).c_str() : "");
+  }
+
+  const std::vector<int32_t> tokens = PromptTokens(prompt, c.vocab_size, seed);
+  const std::vector<int32_t> filler = PromptTokens(depth, c.vocab_size, seed + 1);
+  // Warm-up (untimed): first use of every pipeline, on the prompt (2 tokens) and decode paths.
+  {
+    engine->Reset();
+    const std::vector<float> l = engine->Forward(std::span(tokens).first(std::min<size_t>(tokens.size(), 2)), false);
+    const int32_t next = Argmax(l);
+    engine->Forward(std::span(&next, 1), false);
+    engine->Reset();
+  }
+  std::vector<double> prefill_s, decode_s;
+  for (uint32_t r = 0; r < reps; ++r) {
+    engine->Reset();
+    if (depth) engine->Forward(filler, false);
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<float> logits = engine->Forward(tokens, false);
+    prefill_s.push_back(Seconds(t0));
+    double dt = 0;
+    for (uint32_t i = 0; i < gen; ++i) {
+      const int32_t next = Argmax(logits);  // sampling: not timed
+      t0 = std::chrono::steady_clock::now();
+      logits = engine->Forward(std::span(&next, 1), false);
+      dt += Seconds(t0);
+    }
+    decode_s.push_back(dt);
+    if (!json) {
+      std::fprintf(stderr, "rep %u/%u: prefill %.1f tok/s, decode %.2f tok/s\n", r + 1, reps, prompt / prefill_s.back(),
+                   gen / dt);
+    }
+  }
+  if (engine->validation_messages()) {
+    throw Error(vk::Concat(engine->validation_messages(), " Vulkan validation messages during the benchmark"));
+  }
+
+  std::vector<double> prefill_tps, decode_tps;
+  for (double s : prefill_s) prefill_tps.push_back(prompt / s);
+  for (double s : decode_s) decode_tps.push_back(gen / s);
+  const Stats prefill = Summarize(prefill_tps), decode = Summarize(decode_tps);
+  const Stats ttft_ms = Scale(Summarize(prefill_s), 1e3);
+  // Bytes per decode token: weights, plus the KV cache averaged over the decoded positions.
+  const uint64_t weight_read = DecodeWeightBytes(c, o.weights);
+  uint64_t kv_sum = 0;
+  for (uint32_t i = 0; i < gen; ++i) kv_sum += DecodeKvBytes(c, depth + prompt + i, o.kv_dtype);
+  const uint64_t kv_read = kv_sum / gen;
+  const uint64_t per_token = weight_read + kv_read;
+  const Stats gbps = Scale(decode, double(per_token) * 1e-9);
+  const Stats pct = Scale(gbps, 100.0 / bw.gbps);
+  uint64_t params = 0;
+  ForEachTensor(c, [&](const TensorSpec& s) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    params += n;
+  });
+
+  if (json) {
+    nlohmann::json j;
+    j["schema"] = "vkgemma-bench/1";
+    j["commit"] = VKG_GIT_COMMIT;
+    j["device"] = caps.name;
+    j["device_type"] = caps.type_name;
+    j["vendor"] = caps.vendor;
+    j["driver"] = caps.driver_name + " " + caps.driver_info;
+    j["driver_version"] = caps.driver_version_string;
+    j["api_version"] = caps.api_version_string;
+    j["model"] = model_name;
+    j["source"] = model_dir.empty() ? "synthetic" : "checkpoint";
+    j["params"] = params;
+    j["weights"] = std::string(DTypeName(o.weights));
+    j["kv_dtype"] = std::string(DTypeName(o.kv_dtype));
+    j["prompt_tokens"] = prompt;
+    j["gen_tokens"] = gen;
+    j["reps"] = reps;
+    j["ctx_depth"] = depth;
+    j["context"] = mem.context;
+    j["batch"] = o.batch;
+    j["load_s"] = load_s;
+    j["prefill_tok_s"] = ToJson(prefill);
+    j["decode_tok_s"] = ToJson(decode);
+    j["ttft_ms"] = ToJson(ttft_ms);
+    j["decode_gbps"] = ToJson(gbps);
+    j["decode_pct_bandwidth"] = ToJson(pct);
+    j["decode_bytes_per_token"] = {{"weights", weight_read}, {"kv_cache", kv_read}, {"total", per_token}};
+    j["memory_bytes"] = {{"weights", mem.weights},
+                         {"kv_cache", mem.kv_cache},
+                         {"scratch", mem.scratch},
+                         {"total", mem.weights + mem.kv_cache + mem.scratch},
+                         {"device_local_heap", caps.DeviceLocalBytes()}};
+    j["bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
+                      {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("vkgemma bench  commit %s\n", VKG_GIT_COMMIT);
+  std::printf("device         %s (%s, vendor %s), driver %s %s, Vulkan %s\n", caps.name.c_str(), caps.type_name.c_str(),
+              caps.vendor.c_str(), caps.driver_name.c_str(), caps.driver_info.c_str(), caps.api_version_string.c_str());
+  std::printf("model          %s (%s, %.2f B parameters), weights %s, KV cache %s\n", model_name.c_str(),
+              model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint", double(params) / 1e9,
+              std::string(DTypeName(o.weights)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
+  std::printf("run            -p %u -n %u -r %u --ctx-depth %u (context %u, batch %u)%s; load %.1f s\n", prompt, gen,
+              reps, depth, mem.context, o.batch, prompt_set || gen_set || reps_set ? "" : " [defaults]", load_s);
+  std::printf("memory         %.1f MiB: weights %.1f + KV cache %.1f + scratch %.1f (device-local heap %.0f MiB)\n",
+              double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,
+              double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0,
+              double(caps.DeviceLocalBytes()) / 1048576.0);
+  std::printf("bandwidth      %.1f GB/s (vkCmdCopyBuffer %.0f MiB, counted read+write)\n", bw.gbps,
+              double(bw.bytes) / 1048576.0);
+  std::printf("decode reads   %.1f MB per token: weights %.1f MB + KV cache %.1f MB\n\n", double(per_token) / 1e6,
+              double(weight_read) / 1e6, double(kv_read) / 1e6);
+  std::printf("| metric | median | min | max |\n|---|---:|---:|---:|\n");
+  auto row = [](const char* name, const Stats& s, const char* fmt) {
+    std::printf("| %s | ", name);
+    std::printf(fmt, s.median);
+    std::printf(" | ");
+    std::printf(fmt, s.min);
+    std::printf(" | ");
+    std::printf(fmt, s.max);
+    std::printf(" |\n");
+  };
+  row("prefill tok/s", prefill, "%.2f");
+  row("decode tok/s", decode, "%.2f");
+  row("time to first token ms", ttft_ms, "%.1f");
+  row("decode GB/s", gbps, "%.2f");
+  row("decode % of copy bandwidth", pct, "%.1f");
+  return 0;
+}
+
+}  // namespace vkg::cli
