@@ -1,0 +1,170 @@
+// `vkgemma run`: one prompt in, the model's reply streamed out (layer: tools).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <string>
+
+#include "host/chat_template.h"
+#include "host/generate.h"
+#include "host/generation_config.h"
+#include "host/model/error.h"
+#include "tokenizer/tokenizer.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/options.h"
+
+namespace vkg::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: vkgemma run -m DIR -p TEXT [options]\n"
+    "Generates a reply to one prompt and streams it to stdout; prompt and generation speed and the\n"
+    "time to the first token go to stderr at the end. Sampling defaults come from the checkpoint's\n"
+    "generation_config.json (Gemma 4: temperature 1, top-k 64, top-p 0.95).\n"
+    "  -p, --prompt TEXT   the prompt; '-' reads it from stdin (one trailing newline is dropped)\n"
+    "  -n, --n-predict N   stop after N generated tokens (default: at <eos>/<turn|> or a full context)\n"
+    "  --temp T            temperature; 0 = greedy (T > 0 turns sampling on)\n"
+    "  --top-k K           keep the K most likely tokens (0 = off)\n"
+    "  --top-p P           keep the smallest set of tokens whose probability reaches P (1 = off)\n"
+    "  --min-p P           drop tokens less likely than P times the most likely one (0 = off)\n"
+    "  --repeat-penalty R  Hugging Face repetition penalty over the prompt and reply (1 = off)\n"
+    "  --seed S            random seed (default: a random one, printed with the speeds)\n"
+    "  --system TEXT       a system message (chat template only)\n"
+    "  --think             turn on Gemma 4's thinking mode (chat template only)\n"
+    "  --raw               no chat template: <bos> followed by the prompt's tokens as they are\n"
+    "  --print-ids         also print the generated token ids (stop token included) to stderr as\n"
+    "                      one line 'generated ids: ID,ID,...' (for tests and debugging)\n";
+
+// Flags that set a generation_config field: flag -> JSON key.
+constexpr std::pair<const char*, const char*> kSamplingFlags[] = {
+    {"--temp", "temperature"}, {"--top-k", "top_k"}, {"--top-p", "top_p"}, {"--min-p", "min_p"},
+    {"--repeat-penalty", "repetition_penalty"}};
+
+uint64_t ParseSeed(const std::string& value) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || value[0] == '-') {
+    throw UsageError("--seed needs a whole number >= 0, got '" + value + "'");
+  }
+  return uint64_t(v);
+}
+
+std::string ReadAll(std::istream& in) {
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (s.size() >= 1 && s.back() == '\n') s.pop_back();
+  if (s.size() >= 1 && s.back() == '\r') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int Run(const std::vector<std::string>& args) {
+  std::string model_dir, prompt, system;
+  bool have_prompt = false, think = false, raw = false, print_ids = false, have_seed = false;
+  uint32_t n_predict = 0;
+  uint64_t seed = 0;
+  std::vector<std::pair<std::string, std::string>> overrides;  // JSON key, value
+  EngineOptions options;
+  OptionParser parser("run");
+  AddEngineOptions(parser, &model_dir, &options);
+  parser.Value({"-p", "--prompt"}, [&](const std::string& v) { prompt = v, have_prompt = true; })
+      .Value({"-n", "--n-predict"}, [&](const std::string& v) { n_predict = ParseCount("-n", v, 1); })
+      .Value({"--seed"}, [&](const std::string& v) { seed = ParseSeed(v), have_seed = true; })
+      .Value({"--system"}, [&](const std::string& v) { system = v; })
+      .Flag({"--think"}, [&] { think = true; })
+      .Flag({"--raw"}, [&] { raw = true; })
+      .Flag({"--print-ids"}, [&] { print_ids = true; });
+  for (const auto& [flag, key] : kSamplingFlags) {
+    parser.Value({flag}, [&overrides, flag = std::string(flag), key = std::string(key)](const std::string& v) {
+      try {
+        GenerationConfig().Override(key, v, flag);  // checks the value now: bad ones are usage errors
+      } catch (const Error& e) {
+        throw UsageError(e.what());
+      }
+      overrides.push_back({key, v});
+    });
+  }
+  const auto positional = parser.Parse(args);
+  if (positional.size() == 1 && positional[0] == "--help") {
+    std::fputs(kUsage, stdout);
+    std::fputs(kEngineOptionsHelp, stdout);
+    return 0;
+  }
+  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
+  if (model_dir.empty()) throw UsageError("run needs --model DIR");
+  if (!have_prompt) throw UsageError("run needs --prompt TEXT (or -p - to read stdin)");
+  if (raw && (think || !system.empty())) throw UsageError("--system and --think need the chat template, not --raw");
+  if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
+  if (prompt == "-") prompt = ReadAll(std::cin);
+
+  // Everything cheap first (tokenizer, template, prompt length), so mistakes fail before the load.
+  GenerationConfig gen = GenerationConfig::Load(model_dir);
+  for (const auto& [key, value] : overrides) gen.Override(key, value, key);
+  const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
+  std::vector<int32_t> ids;
+  if (raw) {
+    ids.push_back(tokenizer.PieceToId("<bos>").value_or(gen.bos_token_id));
+    const std::vector<int32_t> text = tokenizer.Encode(prompt);
+    ids.insert(ids.end(), text.begin(), text.end());
+  } else {
+    const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
+    std::vector<ChatMessage> messages;
+    if (!system.empty()) messages.push_back({"system", system});
+    messages.push_back({"user", prompt});
+    ChatOptions chat;
+    chat.enable_thinking = think;
+    ids = tmpl.Encode(tokenizer, messages, chat);
+  }
+  if (options.context && ids.size() > options.context) {
+    throw Error("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
+                std::to_string(options.context) + " (raise --ctx)");
+  }
+  if (!have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+
+  auto engine = OpenEngineWithProgress(model_dir, options);
+  GenerateOptions go;
+  go.sampling = SamplingParams::FromConfig(gen, seed);
+  go.max_tokens = n_predict;
+  go.stop_ids = StopTokenIds(tokenizer, gen);
+
+  tok::StreamDecoder decoder(tokenizer);
+  bool ends_with_newline = true;
+  auto emit = [&](const std::string& s) {
+    if (s.empty()) return;
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fflush(stdout);
+    ends_with_newline = s.back() == '\n';
+  };
+  const GenerateStats stats = Generate(*engine, ids, go, [&](int32_t id) {
+    for (int32_t stop : go.stop_ids) {
+      if (id == stop) return;  // the stop token is not part of the reply
+    }
+    emit(decoder.Push(id));
+  });
+  emit(decoder.Finish());
+  if (!ends_with_newline && ::isatty(STDOUT_FILENO)) std::fputc('\n', stdout);
+  std::fflush(stdout);
+
+  if (print_ids) {
+    std::string line;
+    for (int32_t id : stats.tokens) {
+      if (!line.empty()) line += ',';
+      line += std::to_string(id);
+    }
+    std::fprintf(stderr, "generated ids: %s\n", line.c_str());
+  }
+  std::fprintf(stderr,
+               "prompt: %zu tokens, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
+               "time to first token: %.3f s | stop: %s",
+               stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens,
+               stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
+  if (!go.sampling.greedy()) std::fprintf(stderr, " | seed %llu", static_cast<unsigned long long>(seed));
+  std::fputc('\n', stderr);
+  return 0;
+}
+
+}  // namespace vkg::cli
