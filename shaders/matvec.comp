@@ -4,8 +4,9 @@
 // Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
 // Bindings: 0: x [K] f32 storage, read (only K values are read, never past them)
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
-//           2: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
-//           3: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
+//           2: the same X as RGBA32UI texels (read instead of binding 0 when K % 4 == 0)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: MatMulParams (params/matmul_params.h; m_tokens is 1).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP (rows one subgroup reduces at once, x reused across
 //       them); 2 ROWS_PER_WORKGROUP (a multiple of ROWS_PER_SUBGROUP).
@@ -29,7 +30,10 @@ layout(std430, binding = 0) readonly buffer X4 { vec4 x4_[]; };  // the same X, 
 layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
 layout(push_constant) uniform Push { MatMulParams p; };
 
-#include "weight_texel.glsl"  // weight views at bindings 2 (data) and 3 (scales)
+#define X_TEXEL_BINDING 2
+#define WEIGHT_DATA_BINDING 3
+#define WEIGHT_SCALES_BINDING 4
+#include "weight_texel.glsl"  // x texels at 2, weight views at 3 (data) and 4 (scales)
 
 void main() {
   const uint wg = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;

@@ -10,8 +10,9 @@
 // Bindings: 0: X [n_slots / x_div][K] f32 storage, read (never past column K of a row)
 //           1: Y [n_slots][rows] f32 storage, write
 //           2: ids [n_slots] int32 storage, read (the router's choices; stay on the device)
-//           3: W data [chunk_rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h)
-//           4: W scales [chunk_rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
+//           3: the same X as RGBA32UI texels (read instead of binding 0 when K % 4 == 0)
+//           4: W data [chunk_rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h)
+//           5: W scales [chunk_rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: ExpertsParams (params/experts_params.h).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP; 2 ROWS_PER_WORKGROUP (a multiple of it).
 // Grid: linear workgroup index g = x + y * gridX < groups; slot g / row_groups, rows block
@@ -38,8 +39,9 @@ layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
 layout(std430, binding = 2) readonly buffer Ids { int ids[]; };
 layout(push_constant) uniform Push { ExpertsParams p; };
 
-#define WEIGHT_DATA_BINDING 3
-#define WEIGHT_SCALES_BINDING 4
+#define X_TEXEL_BINDING 3
+#define WEIGHT_DATA_BINDING 4
+#define WEIGHT_SCALES_BINDING 5
 #include "weight_texel.glsl"
 
 void main() {

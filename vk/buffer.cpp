@@ -9,7 +9,7 @@
 namespace vkg::vk {
 
 Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const std::string& name)
-    : size_(size), kind_(kind), name_(name) {
+    : device_(&device), size_(size), kind_(kind), name_(name) {
   VKG_CHECK(size > 0, "buffer '", name, "' has size 0");
   VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   info.size = size;
@@ -56,6 +56,20 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const s
     VK_CHECK(vkMapMemory(device.handle(), memory, 0, VK_WHOLE_SIZE, 0, &mapped_));
   }
   device.SetName(VK_OBJECT_TYPE_BUFFER, uint64_t(buffer), name);
+}
+
+Buffer::~Buffer() = default;
+
+const TexelView& Buffer::TexelViewOf(VkDeviceSize offset, VkDeviceSize size) const {
+  const auto key = std::make_pair(offset, size);
+  auto it = views_.find(key);
+  if (it != views_.end()) return *it->second;
+  VKG_CHECK(offset < size_ && offset % std::max<VkDeviceSize>(16, device_->caps().min_texel_offset_alignment) == 0,
+            "texel view of '", name_, "' at misaligned offset ", offset);
+  const VkDeviceSize range = std::min((size + 15) / 16 * 16, (size_ - offset) / 16 * 16);
+  auto view = std::make_unique<TexelView>(*device_, BufferSlice{this, offset, range},
+                                          Concat(name_, "@", offset, "+", range));
+  return *views_.emplace(key, std::move(view)).first->second;
 }
 
 BufferSlice BufferSlice::Sub(VkDeviceSize offset_in_slice, VkDeviceSize bytes) const {

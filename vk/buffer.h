@@ -2,6 +2,7 @@
 #pragma once
 #include <vulkan/vulkan.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 namespace vkg::vk {
 
 class Device;
+class TexelView;
 
 enum class MemoryKind {
   kDeviceLocal,  // fastest for the GPU; filled through staging copies (never mapped)
@@ -23,8 +25,9 @@ enum class MemoryKind {
 class Buffer {
  public:
   Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const std::string& name);
-  Buffer(Buffer&&) noexcept = default;
-  Buffer& operator=(Buffer&&) noexcept = default;
+  ~Buffer();
+  Buffer(const Buffer&) = delete;  // texel views point back at their buffer: never moved
+  Buffer& operator=(const Buffer&) = delete;
 
   VkBuffer handle() const { return buffer_.get(); }
   VkDeviceSize size() const { return size_; }
@@ -32,7 +35,16 @@ class Buffer {
   void* mapped() const { return mapped_; }  // null for kDeviceLocal
   const std::string& name() const { return name_; }
 
+  // An RGBA32UI texel view of the slice's bytes (size rounded up to whole texels), created on
+  // first use and destroyed with the buffer. Activations are read through it by kernels where
+  // texel fetches beat storage-buffer loads; after the first step of a given shape nothing is
+  // created per dispatch. The view covers exactly the slice, so synchronization validation sees
+  // the real read range. The offset must honour minTexelBufferOffsetAlignment.
+  const TexelView& TexelViewOf(VkDeviceSize offset, VkDeviceSize size) const;
+
  private:
+  const Device* device_;
+  mutable std::map<std::pair<VkDeviceSize, VkDeviceSize>, std::unique_ptr<TexelView>> views_;
   UniqueBuffer buffer_;
   UniqueMemory memory_;
   VkDeviceSize size_ = 0;

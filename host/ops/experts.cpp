@@ -77,8 +77,10 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expe
   const uint32_t push = sizeof(shaders::ExpertsParams);
   const ShaderId shader = ExpertsShader(w.dtype, name);
   const vk::ComputePipeline& pipeline =
-      quantized ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec)
-                : ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel}, push, spec);
+      quantized ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel, K::kTexel},
+                               push, spec)
+                : ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec);
+  const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
   const uint64_t row_groups = DivUp(rows, b.rows_per_workgroup);
   const uint64_t groups = row_groups * n_slots;
@@ -102,11 +104,12 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expe
     p.groups = uint32_t(groups);
     if (quantized) {
       VKG_CHECK(c.scales != nullptr, "MatMulExperts '", name, "': quantized chunk without scales");
-      const vk::Binding bind[] = {Bind(x), Bind(y), vk::Binding::Storage(id_slice), vk::Binding::Texel(*c.data),
-                                  vk::Binding::Texel(*c.scales)};
+      const vk::Binding bind[] = {Bind(x), Bind(y), vk::Binding::Storage(id_slice), x_texels,
+                                  vk::Binding::Texel(*c.data), vk::Binding::Texel(*c.scales)};
       ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
     } else {
-      const vk::Binding bind[] = {Bind(x), Bind(y), vk::Binding::Storage(id_slice), vk::Binding::Texel(*c.data)};
+      const vk::Binding bind[] = {Bind(x), Bind(y), vk::Binding::Storage(id_slice), x_texels,
+                                  vk::Binding::Texel(*c.data)};
       ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
     }
   }

@@ -81,9 +81,10 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   const uint32_t push = sizeof(shaders::MatMulParams);
   const vk::ComputePipeline& pipeline =
       quantized ? ctx.Pipeline(decode ? MatVecShader(w.dtype) : MatMulShader(w.dtype),
-                               {K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec)
+                               {K::kStorage, K::kStorage, K::kTexel, K::kTexel, K::kTexel}, push, spec)
                 : ctx.Pipeline(decode ? MatVecShader(w.dtype) : MatMulShader(w.dtype),
-                               {K::kStorage, K::kStorage, K::kTexel}, push, spec);
+                               {K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec);
+  const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
   const uint64_t token_groups = DivUp(x.rows, b.tokens);
   for (const WeightChunk& c : w.chunks) {
@@ -103,11 +104,11 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
     const Grid g = Grid1D(groups);
     if (quantized) {
       VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");
-      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice),
+      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels,
                                   vk::Binding::Texel(*c.data), vk::Binding::Texel(*c.scales)};
       ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
     } else {
-      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice),
+      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels,
                                   vk::Binding::Texel(*c.data)};
       ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
     }

@@ -77,8 +77,18 @@ float weightScale(uint r, uint t, uint row_scales) {
 // inside the row come in one vec4 load when rows are 16-byte aligned (cols % 4 == 0: every real
 // model shape); otherwise k is clamped to cols - 1: X has only cols columns, and the weights past
 // them are zero, so any finite value of the row works there.
+#ifdef X_TEXEL_BINDING
+// X again, as RGBA32UI texels: on lavapipe texel fetches are 3-5x faster than storage loads
+// (shared/design/LAVAPIPE.md), and the products read X far more often than they read weights.
+layout(binding = X_TEXEL_BINDING) uniform usamplerBuffer x_tex;
+#endif
+
 vec4 loadX4(uint base, uint k, uint cols) {
+#ifdef X_TEXEL_BINDING
+  if ((cols & 3u) == 0u && k < cols) return uintBitsToFloat(texelFetch(x_tex, int((base + k) >> 2)));
+#else
   if ((cols & 3u) == 0u && k < cols) return x4_[(base + k) >> 2];
+#endif
   const uint last = cols - 1u;
   return vec4(x_[base + min(k, last)], x_[base + min(k + 1u, last)], x_[base + min(k + 2u, last)],
               x_[base + min(k + 3u, last)]);
