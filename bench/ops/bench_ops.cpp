@@ -16,6 +16,11 @@
 #include "host/gpu_context.h"
 #include "host/model/dtype.h"
 #include "host/ops/matmul.h"
+#include "host/reference/ref_ops.h"
+#include "host/ops/attention.h"
+#include "host/ops/elementwise.h"
+#include "host/ops/rope.h"
+#include "host/ops/rms_norm.h"
 #include "host/ops/op_context.h"
 #include "host/tensor.h"
 #include "host/weight_matrix.h"
@@ -115,6 +120,99 @@ Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m) {
   return c;
 }
 
+// ---- Other ops at real shapes: bytes are each tensor read or written once ----
+
+Case SimpleCase(std::string op, std::string shape, std::function<Prepared(Env&)> prepare) {
+  Case c;
+  c.op = std::move(op);
+  c.shape = std::move(shape);
+  c.name = c.op + "/" + c.shape;
+  c.prepare = std::move(prepare);
+  return c;
+}
+
+Case RmsNormCase(uint32_t rows, uint32_t dim) {
+  return SimpleCase("rms_norm", std::to_string(rows) + "x" + std::to_string(dim), [rows, dim](Env& env) {
+    Prepared p;
+    const Tensor x = NewTensor(env, rows, dim), w = NewTensor(env, 1, dim), y = NewTensor(env, rows, dim);
+    p.bytes = 4.0 * (2.0 * rows * dim + dim);
+    p.flops = 4.0 * rows * dim;
+    p.record = [x, w, y](OpContext& ctx) { RmsNorm(ctx, x, w, y, 1e-6f); };
+    return p;
+  });
+}
+
+Case RopeCase(uint32_t tokens, uint32_t heads, uint32_t head_dim, uint32_t pairs, float theta) {
+  return SimpleCase("rope", std::to_string(tokens) + "x" + std::to_string(heads) + "x" + std::to_string(head_dim),
+                    [=](Env& env) {
+                      Prepared p;
+                      const Tensor x = NewTensor(env, tokens, heads * head_dim), f = NewTensor(env, 1, head_dim / 2);
+                      const auto inv = ref::RopeInvFreq(int(head_dim), theta, int(pairs));
+                      env.gpu.transfer().Upload(f.slice, inv.data(), inv.size() * 4);
+                      p.bytes = 8.0 * tokens * heads * pairs * 2;
+                      p.flops = 6.0 * tokens * heads * pairs;
+                      p.record = [x, f, heads, head_dim](OpContext& ctx) { Rope(ctx, x, heads, head_dim, 1000, f); };
+                      return p;
+                    });
+}
+
+Case GeluMulCase(uint32_t rows, uint32_t n) {
+  return SimpleCase("gelu_mul", std::to_string(rows) + "x" + std::to_string(n), [rows, n](Env& env) {
+    Prepared p;
+    const Tensor g = NewTensor(env, rows, n), u = NewTensor(env, rows, n);
+    p.bytes = 12.0 * rows * n;
+    p.flops = 10.0 * rows * n;
+    p.record = [g, u](OpContext& ctx) { GeluMul(ctx, g, u, g); };
+    return p;
+  });
+}
+
+Case SoftcapCase(uint32_t n) {
+  return SimpleCase("softcap", std::to_string(n), [n](Env& env) {
+    Prepared p;
+    const Tensor x = NewTensor(env, 1, n);
+    p.bytes = 8.0 * n;
+    p.flops = 4.0 * n;
+    p.record = [x](OpContext& ctx) { Softcap(ctx, x, 30.f); };
+    return p;
+  });
+}
+
+// Attention of T queries at the end of a `context`-long f16 cache (decode: T = 1, split along keys).
+Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_dim, uint32_t context,
+                   uint32_t window) {
+  const std::string shape = "T" + std::to_string(T) + "/" + std::to_string(heads) + "h" + std::to_string(kv_heads) +
+                            "kv/D" + std::to_string(head_dim) + "/ctx" + std::to_string(context) +
+                            (window ? "/w" + std::to_string(window) : "");
+  return SimpleCase("attention", shape, [=](Env& env) {
+    Prepared p;
+    AttentionShape a;
+    a.start_pos = context - T;
+    a.n_heads = heads;
+    a.n_kv_heads = kv_heads;
+    a.head_dim = head_dim;
+    a.cache_len = window ? std::min(context, window + T - 1) : context;
+    a.window = window;
+    const uint32_t keys = window ? std::min(context, window) : context;
+    const Tensor q = NewTensor(env, T, heads * head_dim), out = NewTensor(env, T, heads * head_dim);
+    const uint64_t cache_bytes = uint64_t(a.cache_len) * kv_heads * head_dim * 2;
+    const Tensor k{env.alloc.Allocate(cache_bytes), DType::F16, a.cache_len, kv_heads * head_dim};
+    const Tensor v{env.alloc.Allocate(cache_bytes), DType::F16, a.cache_len, kv_heads * head_dim};
+    std::vector<uint16_t> h(cache_bytes / 2);
+    for (size_t i = 0; i < h.size(); ++i) h[i] = FloatToHalf(Noise(i) * 0.1f);
+    env.gpu.transfer().Upload(k.slice, h.data(), cache_bytes);
+    env.gpu.transfer().Upload(v.slice, h.data(), cache_bytes);
+    auto scratch = std::make_shared<Tensor>();
+    if (const uint64_t n = AttentionScratchFloats(a, T)) *scratch = NewTensor(env, 1, uint32_t(n));
+    p.bytes = 2.0 * double(keys) * kv_heads * head_dim * 2 + 8.0 * T * heads * head_dim;
+    p.flops = 4.0 * T * heads * double(keys) * head_dim;
+    p.record = [=](OpContext& ctx) {
+      Attention(ctx, q, k, v, out, a, scratch->slice.buffer ? scratch.get() : nullptr);
+    };
+    return p;
+  });
+}
+
 std::vector<Case> BuildCases() {
   std::vector<Case> cases;
   // Decode matrix-vector products. E2B: 1536x6144 (FFN down), 6144x1536 (gate/up), 2048x1536
@@ -131,6 +229,24 @@ std::vector<Case> BuildCases() {
     }
   }
   cases.push_back(MatMulCase(DType::Q4_0, 21504, 5376, 8));
+  // Norms, RoPE and elementwise ops at E2B (H 1536, 8 heads, I 6144/12288) and 31B (H 5376,
+  // 32 heads of 256 / 512, I 21504) decode and 64-token prefill shapes.
+  for (uint32_t rows : {1u, 64u}) {
+    cases.push_back(RmsNormCase(rows, 1536));
+    cases.push_back(RmsNormCase(rows, 5376));
+    cases.push_back(GeluMulCase(rows, 12288));
+    cases.push_back(GeluMulCase(rows, 21504));
+  }
+  cases.push_back(RopeCase(1, 8, 256, 128, 1e4f));
+  cases.push_back(RopeCase(64, 32, 512, 64, 1e6f));
+  cases.push_back(SoftcapCase(262144));
+  // Attention: E2B sliding (8 heads over 1 KV head, D 256, window 512) and full (D 512) layers,
+  // 31B full layers (32 heads over 4 KV heads, D 512) at 4096 and 32768 positions.
+  cases.push_back(AttentionCase(1, 8, 1, 256, 4096, 512));
+  cases.push_back(AttentionCase(1, 8, 1, 512, 4096, 0));
+  cases.push_back(AttentionCase(1, 32, 4, 512, 4096, 0));
+  cases.push_back(AttentionCase(1, 32, 4, 512, 32768, 0));
+  cases.push_back(AttentionCase(64, 8, 1, 256, 1024, 512));
   return cases;
 }
 
