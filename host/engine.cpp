@@ -3,7 +3,9 @@
 
 #include <optional>
 
+#include "host/activations.h"
 #include "host/gpu_context.h"
+#include "host/kv_cache.h"
 #include "host/model/error.h"
 #include "host/reference/ref_model.h"
 #include "host/scheduler.h"
@@ -19,6 +21,7 @@ class GpuEngine : public Engine {
   GpuEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, const EngineOptions& o)
       : ckpt_(std::move(ckpt)), config_(config) {
     gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
+    CheckFits(config_, o);
     auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
     model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, o.weights, o.progress);
     SchedulerOptions so;
@@ -40,6 +43,20 @@ class GpuEngine : public Engine {
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
 
  private:
+  // Refuses, before any upload, a model whose weights and smallest working set exceed the device.
+  void CheckFits(const ModelConfig& c, const EngineOptions& o) const {
+    const auto& caps = gpu_->device().caps();
+    const uint64_t weights = GpuModel::EstimateBytes(c, o.weights);
+    const uint32_t ctx = o.context ? o.context : std::min<uint32_t>(256, uint32_t(c.max_position_embeddings));
+    const uint64_t need = weights + Activations::Bytes(c, o.batch, 8, ctx) + KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
+    const uint64_t have = caps.DeviceLocalBytes() / 10 * 9;
+    if (need > have) {
+      throw Error(vk::Concat("the model does not fit ", caps.name, ": it needs ", (need + (1 << 20) - 1) >> 20,
+                             " MiB with --weights ", DTypeName(o.weights), " and ", have >> 20,
+                             " MiB of device memory is usable (try a smaller --weights format or --ctx)"));
+    }
+  }
+
   std::optional<Checkpoint> ckpt_;
   ModelConfig config_;
   std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it

@@ -14,16 +14,20 @@ namespace vkg {
 uint32_t Scheduler::DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
                                    uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap) {
   const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
-  const uint64_t fixed = weight_bytes + scratch_bytes + KvCache::Bytes(config, 0, batch, kv_dtype);
+  const uint64_t wanted = std::min<uint64_t>(uint64_t(config.max_position_embeddings), cap);
   const uint64_t per_token = std::max<uint64_t>(1, KvCache::BytesPerContextToken(config, kv_dtype));
+  // Sliding-window rings do not grow with the context: what the cache needs beyond per_token each.
+  const uint64_t rings = KvCache::Bytes(config, uint32_t(wanted), batch, kv_dtype) -
+                         KvCache::BytesPerContextToken(config, kv_dtype) * wanted;
+  const uint64_t fixed = weight_bytes + scratch_bytes + rings;
   const uint64_t fits = heap > fixed ? (heap - fixed) / per_token : 0;
-  const uint64_t limit = std::min<uint64_t>({fits, uint64_t(config.max_position_embeddings), cap});
-  if (limit < 256) {
+  if (fits >= wanted) return uint32_t(wanted);  // the whole (capped) context fits
+  if (fits < 256) {
     throw Error(vk::Concat("the model does not fit ", caps.name, ": weights need ", weight_bytes >> 20,
                            " MiB and scratch ", scratch_bytes >> 20, " MiB of ", heap >> 20,
                            " MiB usable device memory (try a smaller --weights format)"));
   }
-  return uint32_t(limit / 256 * 256);
+  return uint32_t(fits / 256 * 256);
 }
 
 Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOptions& options)

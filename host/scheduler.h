@@ -38,8 +38,8 @@ class Scheduler {
   uint64_t kv_bytes() const { return kv_->bytes(); }
   uint64_t scratch_bytes() const { return acts_->bytes; }
 
-  // The largest context (multiple of 256, at most max_position_embeddings and `cap`) whose KV
-  // cache and scratch fit beside the weights in 90% of the device's largest device-local heap.
+  // min(max_position_embeddings, cap) when its KV cache and scratch fit beside the weights in 90%
+  // of the device's largest device-local heap, else the largest multiple of 256 that does.
   // Throws vkg::Error naming the sizes when not even 256 positions fit.
   static uint32_t DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
                                  uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap = 8192);

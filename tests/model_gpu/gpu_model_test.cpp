@@ -11,6 +11,7 @@
 
 #include "host/engine.h"
 #include "host/model/dtype.h"
+#include "host/model/shapes.h"
 #include "host/reference/ref_model.h"
 #include "tests/model/test_helpers.h"
 
@@ -219,6 +220,20 @@ TEST(GpuModelErrors, PromptLongerThanTheContext) {
             "the prompt needs 17 positions but the context holds 16 (raise --ctx)");
   const std::vector<int32_t> bad = {2, 256};
   EXPECT_EQ(ErrorOf([&] { engine->Forward(bad, false); }), "token id 256 is outside the vocabulary of 256");
+}
+
+TEST(GpuModelErrors, ModelTooBigForTheDeviceIsRefusedBeforeUpload) {
+  // 31B with ten times its layers: ~600 GB in bf16, more than any device; refused from the
+  // estimate, so nothing is uploaded.
+  ModelConfig huge = ShapeConfig("31b");
+  huge.num_hidden_layers *= 10;
+  huge.layer_types.clear();
+  huge.Finish("test");
+  EngineOptions o;
+  o.weights = DType::BF16;
+  const std::string msg = ErrorOf([&] { Engine::OpenSynthetic(huge, o); });
+  EXPECT_EQ(msg.rfind("the model does not fit ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("with --weights bf16"), std::string::npos) << msg;
 }
 
 }  // namespace
