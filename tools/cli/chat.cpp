@@ -44,10 +44,6 @@ constexpr const char* kUsage =
     "  --stats             after each reply, print to stderr: new/reused prompt tokens, generated\n"
     "                      tokens, speeds, time to first token\n";
 
-constexpr std::pair<const char*, const char*> kSamplingFlags[] = {
-    {"--temp", "temperature"}, {"--top-k", "top_k"}, {"--top-p", "top_p"}, {"--min-p", "min_p"},
-    {"--repeat-penalty", "repetition_penalty"}};
-
 std::atomic<bool> g_cancel{false};     // stop the reply being generated
 std::atomic<int> g_interrupts{0};      // SIGINTs seen
 
@@ -101,15 +97,6 @@ class LineReader {
   bool eof_ = false;
 };
 
-uint64_t ParseSeed(const std::string& value) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || value[0] == '-') {
-    throw UsageError("--seed needs a whole number >= 0, got '" + value + "'");
-  }
-  return uint64_t(v);
-}
-
 std::string Trim(const std::string& s) {
   const size_t a = s.find_first_not_of(" \t\r\n");
   if (a == std::string::npos) return "";
@@ -120,28 +107,17 @@ std::string Trim(const std::string& s) {
 
 int Chat(const std::vector<std::string>& args) {
   std::string model_dir, system;
-  bool think = false, show_stats = false, have_seed = false;
+  bool think = false, show_stats = false;
   uint32_t n_predict = 0;
-  uint64_t seed = 0;
-  std::vector<std::pair<std::string, std::string>> overrides;
+  SamplingFlags sampling;
   EngineOptions options;
   OptionParser parser("chat");
   AddEngineOptions(parser, &model_dir, &options);
   parser.Value({"-n", "--n-predict"}, [&](const std::string& v) { n_predict = ParseCount("-n", v, 1); })
-      .Value({"--seed"}, [&](const std::string& v) { seed = ParseSeed(v), have_seed = true; })
       .Value({"--system"}, [&](const std::string& v) { system = v; })
       .Flag({"--think"}, [&] { think = true; })
       .Flag({"--stats"}, [&] { show_stats = true; });
-  for (const auto& [flag, key] : kSamplingFlags) {
-    parser.Value({flag}, [&overrides, flag = std::string(flag), key = std::string(key)](const std::string& v) {
-      try {
-        GenerationConfig().Override(key, v, flag);
-      } catch (const Error& e) {
-        throw UsageError(e.what());
-      }
-      overrides.push_back({key, v});
-    });
-  }
+  AddSamplingOptions(parser, &sampling);
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);
@@ -153,10 +129,11 @@ int Chat(const std::vector<std::string>& args) {
   if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
 
   GenerationConfig gen = GenerationConfig::Load(model_dir);
-  for (const auto& [key, value] : overrides) gen.Override(key, value, key);
+  for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
   const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
-  if (!have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+  uint64_t seed = sampling.seed;
+  if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   auto engine = OpenEngineWithProgress(model_dir, options);
 
   const bool interactive = ::isatty(STDIN_FILENO) != 0;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "host/generation_config.h"
+#include "host/model/error.h"
 #include "tools/cli/commands.h"
 
 namespace vkg::cli {
@@ -84,6 +86,29 @@ void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOption
         if (t != DType::F16 && t != DType::F32) throw UsageError("--kv must be f16 or f32; got '" + v + "'");
         options->kv_dtype = t;
       });
+}
+
+void AddSamplingOptions(OptionParser& parser, SamplingFlags* flags) {
+  constexpr std::pair<const char*, const char*> kFlags[] = {
+      {"--temp", "temperature"}, {"--top-k", "top_k"}, {"--top-p", "top_p"}, {"--min-p", "min_p"},
+      {"--repeat-penalty", "repetition_penalty"}};
+  for (const auto& [flag, key] : kFlags) {
+    parser.Value({flag}, [flags, flag = std::string(flag), key = std::string(key)](const std::string& v) {
+      try {
+        GenerationConfig().Override(key, v, flag);  // checks the value now
+      } catch (const Error& e) {
+        throw UsageError(e.what());
+      }
+      flags->overrides.push_back({key, v});
+    });
+  }
+  parser.Value({"--seed"}, [flags](const std::string& v) {
+    char* end = nullptr;
+    const unsigned long long seed = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || v[0] == '-') throw UsageError("--seed needs a whole number >= 0, got '" + v + "'");
+    flags->seed = uint64_t(seed);
+    flags->have_seed = true;
+  });
 }
 
 std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, EngineOptions options) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,16 @@ constexpr const char* kEngineOptionsHelp =
     "  --ctx N             context length (default: the largest that fits, at most 8192)\n"
     "  --batch N           prompt tokens per forward chunk (default 64)\n"
     "  --kv F              KV cache storage: f16 or f32\n";
+
+// Sampling flags shared by run and chat. Each value is checked when parsed (bad ones are usage
+// errors) and kept as a generation_config override: flag -> JSON key.
+struct SamplingFlags {
+  std::vector<std::pair<std::string, std::string>> overrides;  // JSON key, value
+  uint64_t seed = 0;
+  bool have_seed = false;
+};
+// Registers --temp, --top-k, --top-p, --min-p, --repeat-penalty and --seed.
+void AddSamplingOptions(OptionParser& parser, SamplingFlags* flags);
 
 // Loads a model with a progress bar on a terminal (quiet otherwise) and reports the load time
 // and memory on stderr.

@@ -39,20 +39,6 @@ constexpr const char* kUsage =
     "  --print-ids         also print the generated token ids (stop token included) to stderr as\n"
     "                      one line 'generated ids: ID,ID,...' (for tests and debugging)\n";
 
-// Flags that set a generation_config field: flag -> JSON key.
-constexpr std::pair<const char*, const char*> kSamplingFlags[] = {
-    {"--temp", "temperature"}, {"--top-k", "top_k"}, {"--top-p", "top_p"}, {"--min-p", "min_p"},
-    {"--repeat-penalty", "repetition_penalty"}};
-
-uint64_t ParseSeed(const std::string& value) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || value[0] == '-') {
-    throw UsageError("--seed needs a whole number >= 0, got '" + value + "'");
-  }
-  return uint64_t(v);
-}
-
 std::string ReadAll(std::istream& in) {
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (s.size() >= 1 && s.back() == '\n') s.pop_back();
@@ -64,30 +50,19 @@ std::string ReadAll(std::istream& in) {
 
 int Run(const std::vector<std::string>& args) {
   std::string model_dir, prompt, system;
-  bool have_prompt = false, think = false, raw = false, print_ids = false, have_seed = false;
+  bool have_prompt = false, think = false, raw = false, print_ids = false;
   uint32_t n_predict = 0;
-  uint64_t seed = 0;
-  std::vector<std::pair<std::string, std::string>> overrides;  // JSON key, value
+  SamplingFlags sampling;
   EngineOptions options;
   OptionParser parser("run");
   AddEngineOptions(parser, &model_dir, &options);
   parser.Value({"-p", "--prompt"}, [&](const std::string& v) { prompt = v, have_prompt = true; })
       .Value({"-n", "--n-predict"}, [&](const std::string& v) { n_predict = ParseCount("-n", v, 1); })
-      .Value({"--seed"}, [&](const std::string& v) { seed = ParseSeed(v), have_seed = true; })
       .Value({"--system"}, [&](const std::string& v) { system = v; })
       .Flag({"--think"}, [&] { think = true; })
       .Flag({"--raw"}, [&] { raw = true; })
       .Flag({"--print-ids"}, [&] { print_ids = true; });
-  for (const auto& [flag, key] : kSamplingFlags) {
-    parser.Value({flag}, [&overrides, flag = std::string(flag), key = std::string(key)](const std::string& v) {
-      try {
-        GenerationConfig().Override(key, v, flag);  // checks the value now: bad ones are usage errors
-      } catch (const Error& e) {
-        throw UsageError(e.what());
-      }
-      overrides.push_back({key, v});
-    });
-  }
+  AddSamplingOptions(parser, &sampling);
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);
@@ -103,7 +78,7 @@ int Run(const std::vector<std::string>& args) {
 
   // Everything cheap first (tokenizer, template, prompt length), so mistakes fail before the load.
   GenerationConfig gen = GenerationConfig::Load(model_dir);
-  for (const auto& [key, value] : overrides) gen.Override(key, value, key);
+  for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
   const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
   std::vector<int32_t> ids;
   if (raw) {
@@ -123,7 +98,8 @@ int Run(const std::vector<std::string>& args) {
     throw Error("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(options.context) + " (raise --ctx)");
   }
-  if (!have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+  uint64_t seed = sampling.seed;
+  if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
 
   auto engine = OpenEngineWithProgress(model_dir, options);
   GenerateOptions go;
