@@ -36,6 +36,7 @@ class GpuEngine : public Engine {
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
   void Reset() override { scheduler_->Reset(); }
+  bool Truncate(uint32_t n) override { return scheduler_->Truncate(n); }
   MemoryReport memory() const override {
     return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(), scheduler_->context()};
   }
@@ -88,6 +89,7 @@ class CpuEngine : public Engine {
   }
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
+  bool Truncate(uint32_t n) override { return cache_.Truncate(int(n)); }
   MemoryReport memory() const override { return {0, 0, 0, context_}; }
   std::string device_name() const override { return "cpu (reference)"; }
   int validation_messages() const override { return 0; }

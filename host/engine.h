@@ -43,6 +43,9 @@ class Engine {
   virtual std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) = 0;
   virtual uint32_t n_past() const = 0;
   virtual void Reset() = 0;
+  // Forgets positions n .. n_past() - 1; false (nothing changed) when the cache cannot (a sliding
+  // window ring was already overwritten): then Reset and evaluate again.
+  virtual bool Truncate(uint32_t n) = 0;
   virtual MemoryReport memory() const = 0;
   virtual std::string device_name() const = 0;
   // Vulkan validation messages seen so far (0 for the CPU path); tests require none.

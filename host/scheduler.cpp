@@ -56,6 +56,19 @@ Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOpti
   }
 }
 
+bool Scheduler::Truncate(uint32_t n) {
+  if (n > n_past_) return false;
+  const ModelConfig& c = model_.config();
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    const LayerInfo& li = c.layers[l];
+    // Slot of position j is j % slots: the window before n survives if fewer than
+    // slots - W + 1 positions were written after n.
+    if (li.owns_kv(int(l)) && !li.full && n_past_ - n > kv_->slots(int(l)) - uint32_t(li.window) + 1) return false;
+  }
+  n_past_ = n;
+  return true;
+}
+
 void Scheduler::UploadChunk(std::span<const int32_t> tokens) {
   const ModelConfig& c = model_.config();
   for (int32_t id : tokens) {

@@ -33,6 +33,9 @@ class Scheduler {
   // all_logits, else [1][vocab] for the last token. Throws vkg::Error past the context.
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits);
   void Reset() { n_past_ = 0; }
+  // Forgets positions n .. n_past() - 1 (to continue a conversation from a shared prefix).
+  // False, changing nothing, when a sliding ring no longer holds the window position n needs.
+  bool Truncate(uint32_t n);
   uint32_t n_past() const { return n_past_; }
   uint32_t context() const { return kv_->context(); }
   uint64_t kv_bytes() const { return kv_->bytes(); }

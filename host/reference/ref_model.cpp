@@ -87,6 +87,17 @@ void KvCache::Reset() {
   n_past_ = 0;
 }
 
+bool KvCache::Truncate(int n) {
+  if (n < 0 || n > n_past_) return false;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const LayerInfo& li = info_[l];
+    // Positions n - W + 1 .. n - 1 live in slot j % slots unless a later position overwrote them.
+    if (li.owns_kv(int(l)) && !li.full && n_past_ - n > layers_[l].slots - li.window + 1) return false;
+  }
+  n_past_ = n;
+  return true;
+}
+
 void KvCache::Reserve(int start, int n) {
   for (size_t l = 0; l < layers_.size(); ++l) {
     const LayerInfo& li = info_[l];

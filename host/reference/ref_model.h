@@ -57,6 +57,9 @@ class KvCache {
   int n_past() const { return n_past_; }   // positions stored (the next start_pos)
   int slots(int layer) const;              // ring/context length of an owning layer; 0 otherwise
   void Reset();
+  // Forgets positions n .. n_past() - 1 so evaluation continues at n. Returns false (and changes
+  // nothing) when a sliding layer's ring no longer holds the window that position n needs.
+  bool Truncate(int n);
 
  private:
   friend class Model;

@@ -133,6 +133,34 @@ TEST_P(GpuVsCpuTest, ChunkedPrefillAndDecodeEqualOneShot) {
   EXPECT_EQ(chunked->validation_messages() + step->validation_messages(), 0);
 }
 
+TEST_P(GpuVsCpuTest, TruncateContinuesFromASharedPrefix) {
+  const size_t V = size_t(cpu_->config().vocab_size);
+  // Evaluate 25 prompt tokens plus 5 that a chat template would render differently next turn,
+  // roll back to 25, continue with the real tokens: rows 25.. equal the one-shot reference.
+  std::vector<int32_t> detour(tokens_.begin(), tokens_.begin() + 25);
+  for (int i = 0; i < 5; ++i) detour.push_back(int32_t(3 + i));
+  const std::vector<int32_t> rest(tokens_.begin() + 25, tokens_.end());
+  const std::vector<float> want(ref_.begin() + std::ptrdiff_t(25 * V), ref_.end());
+  for (const char* device : {"gpu", "cpu"}) {
+    auto engine = std::string(device) == "cpu" ? Engine::Open(dir_->path().string(), EngineOptions{.device = "cpu"})
+                                               : OpenGpu(dir_->path(), DType::F32, DType::F32, 16);
+    engine->Forward(detour, false);
+    ASSERT_TRUE(engine->Truncate(25)) << device;
+    EXPECT_EQ(engine->n_past(), 25u);
+    const Diff d = CompareLogits(want, engine->Forward(rest, true), V);
+    EXPECT_LE(d.max_abs, 1e-3) << device;
+    EXPECT_EQ(d.argmax_mismatches, 0) << device;
+    EXPECT_EQ(engine->validation_messages(), 0);
+  }
+  // Rolling back further than a sliding ring remembers is refused, leaving the engine unchanged:
+  // batch 4 and window 8 give rings of 11 slots, so at most 4 positions can be forgotten.
+  auto small = OpenGpu(dir_->path(), DType::F32, DType::F32, 4);
+  small->Forward(tokens_, false);
+  EXPECT_FALSE(small->Truncate(30));
+  EXPECT_EQ(small->n_past(), tokens_.size());
+  EXPECT_TRUE(small->Truncate(36));
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GpuVsCpuTest,
                          ::testing::Values(Generated{"dense", ""}, Generated{"ple", ""}, Generated{"e4b", ""},
                                            Generated{"moe", ""}, Generated{"unified", ""},

@@ -1,6 +1,7 @@
 // `vkgemma chat`: an interactive multi-turn conversation (layer: tools). Each turn re-renders the
 // whole conversation with the checkpoint's chat template; when the tokens already in the engine
-// are a prefix of the new prompt only the rest is evaluated, otherwise the engine starts over.
+// are a prefix of the new prompt only the rest is evaluated; otherwise the engine keeps the longest
+// shared prefix (Engine::Truncate) or starts over.
 #include <signal.h>
 #include <unistd.h>
 
@@ -196,14 +197,13 @@ int Chat(const std::vector<std::string>& args) {
 
     history.push_back({"user", text});
     const std::vector<int32_t> ids = tmpl.Encode(tokenizer, history, chat_options);
+    // Keep the longest prefix the engine already holds (the template may re-render earlier turns
+    // differently, e.g. without the thought channel), and evaluate only the rest.
     size_t reused = 0;
-    if (!evaluated.empty() && evaluated.size() < ids.size() &&
-        std::equal(evaluated.begin(), evaluated.end(), ids.begin())) {
-      reused = evaluated.size();
-    } else if (engine->n_past() > 0) {
-      engine->Reset();
-      evaluated.clear();
-    }
+    while (reused < evaluated.size() && reused + 1 < ids.size() && evaluated[reused] == ids[reused]) ++reused;
+    if (reused < evaluated.size() && !engine->Truncate(uint32_t(reused))) reused = 0;
+    if (reused == 0 && engine->n_past() > 0) engine->Reset();
+    evaluated.resize(reused);
     const std::span<const int32_t> fresh(ids.data() + reused, ids.size() - reused);
     go.history = std::span<const int32_t>(evaluated);
     go.sampling.seed = seed + turn++;
