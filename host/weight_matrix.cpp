@@ -117,14 +117,19 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
   VKG_CHECK(row_bytes <= limit, "weight '", name, "': one row of ", row_bytes,
             " bytes exceeds the device's texel-view limit");
 
-  // Encoding is cached per row: consecutive staging chunks often split a row.
-  std::vector<uint8_t> data_bytes, scale_bytes;
+  // Each row is encoded once: its data bytes stream to the device while its scales (1/9 of a
+  // quantized chunk) collect in host memory and follow in one upload. Consecutive staging chunks
+  // often split a row, hence the one-row cache.
+  const uint64_t scale_row = IsQuantized(dtype) ? ScaleRowBytes(m.cols_padded) : 0;
+  std::vector<uint8_t> data_bytes, scale_bytes, chunk_scales;
   std::vector<float> src(cols);
   int64_t cached = -1;
+  uint32_t chunk_begin = 0;
   auto encode = [&](uint32_t r) {
     if (cached != int64_t(r)) {
       source(r, src.data());
       EncodeRow(dtype, src.data(), cols, m.cols_padded, data_bytes, scale_bytes);
+      std::copy(scale_bytes.begin(), scale_bytes.end(), chunk_scales.begin() + std::ptrdiff_t((r - chunk_begin) * scale_row));
       cached = r;
     }
   };
@@ -134,6 +139,8 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
     c.row_begin = uint32_t(begin);
     c.rows = uint32_t(std::min<uint64_t>(rows_per_chunk, rows - begin));
     const std::string chunk_name = vk::Concat(name, "[", c.row_begin, "+", c.rows, "]");
+    chunk_begin = c.row_begin;
+    chunk_scales.assign(RoundUp16(scale_row * c.rows), 0);
     const uint64_t data_size = RoundUp16(row_bytes * c.rows);
     const vk::BufferSlice data = alloc.Allocate(data_size);
     RowByteStream data_stream(c.row_begin, c.rows, row_bytes, [&](uint32_t r) -> const std::vector<uint8_t>& {
@@ -144,16 +151,10 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
     c.data = std::make_unique<vk::TexelView>(device, data, chunk_name);
     m.device_bytes += data_size;
     if (IsQuantized(dtype)) {
-      const uint64_t scale_row = ScaleRowBytes(m.cols_padded);
-      const uint64_t scale_size = RoundUp16(scale_row * c.rows);
-      const vk::BufferSlice scales = alloc.Allocate(scale_size);
-      RowByteStream scale_stream(c.row_begin, c.rows, scale_row, [&](uint32_t r) -> const std::vector<uint8_t>& {
-        encode(r);
-        return scale_bytes;
-      });
-      transfer.UploadWith(scales, scale_size, [&](size_t off, std::span<std::byte> out) { scale_stream.Fill(off, out); });
+      const vk::BufferSlice scales = alloc.Allocate(chunk_scales.size());
+      transfer.Upload(scales, chunk_scales.data(), chunk_scales.size());
       c.scales = std::make_unique<vk::TexelView>(device, scales, chunk_name + ".scales");
-      m.device_bytes += scale_size;
+      m.device_bytes += chunk_scales.size();
     }
     m.chunks.push_back(std::move(c));
   }

@@ -29,9 +29,7 @@
 #include "vk/command.h"
 #include "vk/query.h"
 
-#ifndef VKG_GIT_COMMIT
-#define VKG_GIT_COMMIT "unknown"
-#endif
+#include "git_commit.h"
 
 namespace vkg::bench {
 namespace {

@@ -46,6 +46,11 @@ foreach(field schema commit device device_type vendor driver driver_version api_
     message(FATAL_ERROR "bench --json: field ${field} missing (${json_err})\n${out}")
   endif()
 endforeach()
+# The run was under the validation layers (ctest sets VKGEMMA_VALIDATION=1): none may complain.
+string(JSON messages GET "${out}" validation_messages)
+if(NOT messages EQUAL 0)
+  message(FATAL_ERROR "bench: ${messages} Vulkan validation messages\n${err}")
+endif()
 foreach(field prefill_tok_s decode_tok_s ttft_ms decode_gbps decode_pct_bandwidth)
   foreach(stat median min max)
     string(JSON value ERROR_VARIABLE json_err GET "${out}" ${field} ${stat})

@@ -25,9 +25,7 @@
 #include "tools/cli/options.h"
 #include "vk/check.h"
 
-#ifndef VKG_GIT_COMMIT
-#define VKG_GIT_COMMIT "unknown"
-#endif
+#include "git_commit.h"
 
 namespace vkg::cli {
 namespace {
