@@ -1,6 +1,8 @@
 // Recorder: dispatch recording with descriptor pools, barriers, copies and submission (layer: vk).
 #include "vk/command.h"
 
+#include <array>
+
 #include "vk/check.h"
 #include "vk/device.h"
 #include "vk/query.h"
@@ -86,8 +88,11 @@ void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding
                 gy <= caps.max_workgroup_count[1] && gz <= caps.max_workgroup_count[2],
             "'", pipeline.name(), "' dispatch of ", gx, "x", gy, "x", gz, " workgroups is outside the device limits");
 
-  std::vector<VkDescriptorBufferInfo> infos(bindings.size());
-  std::vector<VkWriteDescriptorSet> writes(bindings.size());
+  // Fixed arrays: recording a dispatch allocates nothing on the host either (decode hot path).
+  constexpr size_t kMaxBindings = 16;
+  VKG_CHECK(bindings.size() <= kMaxBindings, "'", pipeline.name(), "' has more than ", kMaxBindings, " bindings");
+  std::array<VkDescriptorBufferInfo, kMaxBindings> infos{};
+  std::array<VkWriteDescriptorSet, kMaxBindings> writes{};
   const VkDescriptorSet set = AllocateSet(pipeline.set_layout());
   for (size_t i = 0; i < bindings.size(); ++i) {
     const Binding& b = bindings[i];
@@ -112,14 +117,14 @@ void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding
       w.pTexelBufferView = &b.view;
     }
   }
-  vkUpdateDescriptorSets(device_.handle(), uint32_t(writes.size()), writes.data(), 0, nullptr);
+  vkUpdateDescriptorSets(device_.handle(), uint32_t(bindings.size()), writes.data(), 0, nullptr);
   vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.handle());
   vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout(), 0, 1, &set, 0, nullptr);
   if (push_bytes) {
     vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
   }
   vkCmdDispatch(cmd_, gx, gy, gz);
-  last_op_ = pipeline.name();
+  last_op_ = pipeline.name().c_str();  // pipelines outlive recordings (PipelineCache)
   ++dispatches_;
 }
 

@@ -63,7 +63,7 @@ class Recorder {
   void Submit();
 
   VkCommandBuffer handle() const { return cmd_; }
-  const std::string& last_op() const { return last_op_; }
+  const char* last_op() const { return last_op_; }
   uint32_t dispatch_count() const { return dispatches_; }
 
  private:
@@ -77,7 +77,7 @@ class Recorder {
   UniqueFence fence_;
   std::vector<UniqueDescriptorPool> descriptor_pools_;
   size_t current_pool_ = 0;
-  std::string last_op_ = "(nothing recorded)";
+  const char* last_op_ = "(nothing recorded)";  // no string copy per dispatch
   uint32_t dispatches_ = 0;
   bool recording_ = false;
 };
