@@ -10,6 +10,8 @@ namespace vkg {
 // w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
 // M == 1 runs the decode kernel (shaders/matvec.comp), M > 1 the register-blocked prefill kernel
 // (shaders/matmul.comp); one dispatch per weight chunk, each writing its own columns of y.
-void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y);
+// prefill_rows: weight rows per subgroup of the prefill kernel; 0 = the device's tuned value
+// (tests pass 4, 16 and 32 to cover the blockings every kind of device uses).
+void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, uint32_t prefill_rows = 0);
 
 }  // namespace vkg

@@ -59,14 +59,14 @@ class MatMulTest : public GpuTest {
   }
 
   // Runs MatMul and compares with the reference; returns the NMSE.
-  double Check(DType t, Case c, uint64_t max_chunk_bytes = 0, size_t* chunks = nullptr) {
+  double Check(DType t, Case c, uint64_t max_chunk_bytes = 0, size_t* chunks = nullptr, uint32_t prefill_rows = 0) {
     std::vector<float> wr;
     const WeightMatrix w = MakeWeight(t, c.n, c.k, 1000 + c.n * 7 + c.k, wr, max_chunk_bytes);
     if (chunks) *chunks = w.chunks.size();
     const std::vector<float> xv = RandomVector(size_t(c.m) * c.k, 77 + c.m);
     const Tensor x = NewTensor(c.m, c.k), y = NewTensor(c.m, c.n);
     Upload(x, xv);
-    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y); });
+    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y, prefill_rows); });
     const std::vector<float> got = Download(y);
     std::vector<float> ref(size_t(c.m) * c.n);
     ref::MatMul(wr.data(), xv.data(), ref.data(), int(c.m), int(c.n), int(c.k));
@@ -103,6 +103,22 @@ INSTANTIATE_TEST_SUITE_P(
                                          Case{8, 27, 45}, Case{8, 64, 256}, Case{23, 27, 100},
                                          Case{23, 100, 45}, Case{3, 33, 64})),
     ShapeName);
+
+// ---- every prefill blocking a device may use (CPU devices 16/32 rows per subgroup, GPUs 4) ----
+
+class MatMulBlockings : public MatMulTest, public ::testing::WithParamInterface<std::tuple<DType, uint32_t>> {};
+
+TEST_P(MatMulBlockings, MatchesReference) {
+  const auto [t, rows] = GetParam();
+  for (const Case c : {Case{23, 100, 45}, Case{8, 64, 256}, Case{9, 300, 96}}) Check(t, c, 0, nullptr, rows);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, MatMulBlockings,
+                         ::testing::Combine(::testing::ValuesIn(kAllTypes), ::testing::Values(4u, 16u, 32u)),
+                         [](const auto& info) {
+                           return std::string(DTypeName(std::get<0>(info.param))) + "_rows" +
+                                  std::to_string(std::get<1>(info.param));
+                         });
 
 // ---- chunk split: the same matrix in several row chunks, with boundaries inside row blocks ----
 
