@@ -119,14 +119,7 @@ int Chat(const std::vector<std::string>& args) {
       .Flag({"--think"}, [&] { think = true; })
       .Flag({"--stats"}, [&] { show_stats = true; });
   AddSamplingOptions(parser, &sampling);
-  const auto positional = parser.Parse(args);
-  if (positional.size() == 1 && positional[0] == "--help") {
-    std::fputs(kUsage, stdout);
-    std::fputs(kEngineOptionsHelp, stdout);
-    return 0;
-  }
-  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
-  if (model_dir.empty()) throw UsageError("chat needs --model DIR");
+  if (!ParseModelCommand(parser, args, kUsage, "chat", model_dir)) return 0;
   if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
 
   GenerationConfig gen = GenerationConfig::Load(model_dir);

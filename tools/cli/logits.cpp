@@ -51,14 +51,7 @@ int Logits(const std::vector<std::string>& args) {
   AddEngineOptions(parser, &model_dir, &options);
   parser.Value({"--tokens"}, [&](const std::string& v) { tokens_arg = v; })
       .Value({"--out", "-o"}, [&](const std::string& v) { out_path = v; });
-  const auto positional = parser.Parse(args);
-  if (positional.size() == 1 && positional[0] == "--help") {
-    std::fputs(kUsage, stdout);
-    std::fputs(kEngineOptionsHelp, stdout);
-    return 0;
-  }
-  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
-  if (model_dir.empty()) throw UsageError("logits needs --model DIR");
+  if (!ParseModelCommand(parser, args, kUsage, "logits", model_dir)) return 0;
   if (tokens_arg.empty()) throw UsageError("logits needs --tokens ID,ID,...");
   const std::vector<int32_t> tokens = ParseTokens(tokens_arg);
 

@@ -58,6 +58,19 @@ std::vector<std::string> OptionParser::Parse(const std::vector<std::string>& arg
   return positional;
 }
 
+bool ParseModelCommand(const OptionParser& parser, const std::vector<std::string>& args, const char* usage,
+                       const std::string& command, const std::string& model_dir) {
+  const auto positional = parser.Parse(args);
+  if (positional.size() == 1 && positional[0] == "--help") {
+    std::fputs(usage, stdout);
+    std::fputs(kEngineOptionsHelp, stdout);
+    return false;
+  }
+  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
+  if (model_dir.empty()) throw UsageError(command + " needs --model DIR");
+  return true;
+}
+
 uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t min_value) {
   char* end = nullptr;
   const unsigned long long v = std::strtoull(value.c_str(), &end, 10);

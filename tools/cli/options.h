@@ -30,6 +30,12 @@ class OptionParser {
   std::vector<Option> options_;
 };
 
+// The common shape of a model command: parses args; prints `usage` and the engine options and
+// returns false for --help; throws UsageError for positional arguments or when --model is
+// missing (model_dir is the string the parser fills).
+bool ParseModelCommand(const OptionParser& parser, const std::vector<std::string>& args, const char* usage,
+                       const std::string& command, const std::string& model_dir);
+
 uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t min_value);
 DType ParseWeights(const std::string& flag, const std::string& value);
 

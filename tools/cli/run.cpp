@@ -63,14 +63,7 @@ int Run(const std::vector<std::string>& args) {
       .Flag({"--raw"}, [&] { raw = true; })
       .Flag({"--print-ids"}, [&] { print_ids = true; });
   AddSamplingOptions(parser, &sampling);
-  const auto positional = parser.Parse(args);
-  if (positional.size() == 1 && positional[0] == "--help") {
-    std::fputs(kUsage, stdout);
-    std::fputs(kEngineOptionsHelp, stdout);
-    return 0;
-  }
-  if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
-  if (model_dir.empty()) throw UsageError("run needs --model DIR");
+  if (!ParseModelCommand(parser, args, kUsage, "run", model_dir)) return 0;
   if (!have_prompt) throw UsageError("run needs --prompt TEXT (or -p - to read stdin)");
   if (raw && (think || !system.empty())) throw UsageError("--system and --think need the chat template, not --raw");
   if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
