@@ -217,11 +217,8 @@ void RecordHead(OpContext& ctx, const GpuModel& model, Activations& acts, uint32
   ctx.rec.CopyBuffer(acts.x.slice.Sub(uint64_t(row0) * H * 4, uint64_t(rows) * H * 4), in.slice);
   ctx.rec.TransferToCompute();
   const Tensor logits = View(acts.logits, rows, V);
-  MatMul(ctx, model.head(), in, logits);
-  if (c.final_logit_softcapping > 0.f) {
-    ctx.rec.ComputeToCompute();
-    Softcap(ctx, logits, c.final_logit_softcapping);
-  }
+  // The soft-cap (final_logit_softcapping; 0 = none) is applied as the head writes its logits.
+  MatMul(ctx, model.head(), in, logits, {.softcap = c.final_logit_softcapping});
   ctx.rec.ComputeToCompute();
 }
 

@@ -22,6 +22,7 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_EXT_control_flow_attributes : require
 #include "params/matmul_params.h"
+#include "math.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ROWS_PER_SUBGROUP = 4;
@@ -85,7 +86,7 @@ void main() {
       [[unroll]] for (uint j = 0; j < TOKENS; ++j) {
         const float s = subgroupAdd(acc[r * TOKENS + j]);
         if (lane == 0u && row0 + r < p.rows && tok0 + j < p.m_tokens) {
-          y_[(tok0 + j) * p.n + p.row_offset + row0 + r] = s;
+          y_[(tok0 + j) * p.n + p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(s / p.softcap) : s;
         }
       }
     }

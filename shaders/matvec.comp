@@ -20,6 +20,7 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_EXT_control_flow_attributes : require
 #include "params/matmul_params.h"
+#include "math.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ROWS_PER_SUBGROUP = 4;
@@ -67,7 +68,7 @@ void main() {
     }
     [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
       const float s = subgroupAdd(acc[r]);
-      if (lane == 0u && row0 + r < p.rows) y_[p.row_offset + row0 + r] = s;
+      if (lane == 0u && row0 + r < p.rows) y_[p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(s / p.softcap) : s;
     }
   }
 }

@@ -66,7 +66,8 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode) {
 
 }  // namespace
 
-void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, uint32_t prefill_rows) {
+void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, const MatMulOptions& options) {
+  const uint32_t prefill_rows = options.prefill_rows;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMul '", w.name, "': x and y must be f32");
   VKG_CHECK(x.cols == w.cols, "MatMul '", w.name, "': x has ", x.cols, " columns, the weight [", w.rows,
             "][", w.cols, "] needs ", w.cols);
@@ -111,6 +112,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
     VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMul '", w.name, "': ", groups, " workgroups is too many");
     p.row_groups = uint32_t(row_groups);
     p.groups = uint32_t(groups);
+    p.softcap = options.softcap;
     const Grid g = Grid1D(groups);
     if (quantized) {
       VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");

@@ -10,8 +10,14 @@ namespace vkg {
 // w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
 // M == 1 runs the decode kernel (shaders/matvec.comp), M > 1 the register-blocked prefill kernel
 // (shaders/matmul.comp); one dispatch per weight chunk, each writing its own columns of y.
-// prefill_rows: weight rows per subgroup of the prefill kernel; 0 = the device's tuned value
-// (tests pass 4, 16 and 32 to cover the blockings every kind of device uses).
-void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, uint32_t prefill_rows = 0);
+struct MatMulOptions {
+  // > 0: y = softcap * tanh(y / softcap), fused into the product (Gemma 4's final logits: 30).
+  float softcap = 0.f;
+  // Weight rows per subgroup of the prefill kernel; 0 = the device's tuned value (tests pass
+  // 4, 16 and 32 to cover the blockings every kind of device uses).
+  uint32_t prefill_rows = 0;
+};
+void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
+            const MatMulOptions& options = {});
 
 }  // namespace vkg

@@ -14,7 +14,8 @@ struct MatMulParams {
   uint m_tokens;        /* M: rows of X and Y */
   uint row_groups;      /* workgroups along the rows: ceil(rows / rows_per_workgroup) */
   uint groups;          /* workgroups in all (row_groups x token groups); the grid may hold more */
+  float softcap;        /* > 0: y = softcap * tanh(y / softcap) fused into the write (final logits) */
 };
 VKG_PARAMS_END
-VKG_PARAMS_CHECK(MatMulParams, 36)
+VKG_PARAMS_CHECK(MatMulParams, 40)
 #endif

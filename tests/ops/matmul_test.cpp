@@ -66,7 +66,7 @@ class MatMulTest : public GpuTest {
     const std::vector<float> xv = RandomVector(size_t(c.m) * c.k, 77 + c.m);
     const Tensor x = NewTensor(c.m, c.k), y = NewTensor(c.m, c.n);
     Upload(x, xv);
-    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y, prefill_rows); });
+    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y, {.prefill_rows = prefill_rows}); });
     const std::vector<float> got = Download(y);
     std::vector<float> ref(size_t(c.m) * c.n);
     ref::MatMul(wr.data(), xv.data(), ref.data(), int(c.m), int(c.n), int(c.k));
@@ -119,6 +119,26 @@ INSTANTIATE_TEST_SUITE_P(All, MatMulBlockings,
                            return std::string(DTypeName(std::get<0>(info.param))) + "_rows" +
                                   std::to_string(std::get<1>(info.param));
                          });
+
+// ---- the final soft-cap fused into the product (decode and prefill) ----
+
+TEST_F(MatMulTest, FusedSoftcapMatchesProductThenCap) {
+  for (const DType t : {DType::F32, DType::Q4_0}) {
+    for (const uint32_t m : {1u, 9u}) {
+      std::vector<float> wr;
+      const uint32_t n = 300, k = 64;
+      const WeightMatrix w = MakeWeight(t, n, k, 31, wr);
+      const std::vector<float> xv = RandomVector(size_t(m) * k, 32, -8.f, 8.f);  // logits well past the cap
+      const Tensor x = NewTensor(m, k), y = NewTensor(m, n);
+      Upload(x, xv);
+      Run([&](OpContext& ctx) { MatMul(ctx, w, x, y, {.softcap = 30.f}); });
+      std::vector<float> ref(size_t(m) * n);
+      ref::MatMul(wr.data(), xv.data(), ref.data(), int(m), int(n), int(k));
+      ref::Softcap(ref.data(), ref.size(), 30.f);
+      ExpectClose(ref, Download(y), NmseThreshold(t), "MatMul + softcap");
+    }
+  }
+}
 
 // ---- chunk split: the same matrix in several row chunks, with boundaries inside row blocks ----
 
