@@ -49,8 +49,8 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
   attn = f32(batch, qdim);
   k = f32(batch, kvdim);
   v = f32(batch, kvdim);
-  gate = f32(uint64_t(batch) * top_k, ffn);
-  up = f32(uint64_t(batch) * top_k, ffn);
+  gate_up = f32(uint64_t(batch) * top_k, 2ull * ffn);
+  act = f32(uint64_t(batch) * top_k, ffn);
   ple_rows = (batch + 63) / 64 * 64;  // 64 rows of 4-byte values: any layer slice stays 256-byte aligned
   if (c.has_ple()) {
     const uint32_t P = uint32_t(c.hidden_size_per_layer_input), L = uint32_t(c.num_hidden_layers);

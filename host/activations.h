@@ -24,7 +24,8 @@ struct Activations {
   Tensor x, a, y;                // [batch][H] residual stream, normed input, block output
   Tensor q, attn;                // [batch][NH * Dmax]
   Tensor k, v;                   // [batch][KVHmax * Dmax]
-  Tensor gate, up;               // [batch * max(1, top_k)][max(I, I_moe)]
+  Tensor gate_up;                // [batch * max(1, top_k)][2 * max(I, I_moe)]: fused gate|up products
+  Tensor act;                    // [batch * max(1, top_k)][max(I, I_moe)]: gelu(gate) * up
   Tensor ple, ple_tok, ple_g;    // [L * ple_rows][P], [batch][L * P], [batch][P]
   Tensor z, h2;                  // [batch][H] MoE: router input, expert sum
   Tensor router_logits;          // [batch][E]

@@ -90,16 +90,16 @@ void AttentionBlock(Step& s, int l) {
   s.Barrier();
 }
 
-// out = down(gelu(gate m) * up m) for m = a (rows [T][H]) of width I.
-void Mlp(Step& s, const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, uint32_t I,
-         const Tensor& m, const Tensor& out) {
-  const Tensor g = s.V(s.a.gate, I), u = s.V(s.a.up, I);
-  MatMul(s.ctx, gate, m, g);
-  MatMul(s.ctx, up, m, u);
+// out = down(gelu(gate m) * up m) for m = a (rows [T][H]) of width I; gate and up are one
+// stacked product.
+void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_t I, const Tensor& m,
+         const Tensor& out) {
+  const Tensor gu = s.V(s.a.gate_up, 2 * I), act = s.V(s.a.act, I);
+  MatMul(s.ctx, gate_up, m, gu);
   s.Barrier();
-  GeluMul(s.ctx, g, u, g);
+  GeluMulPairs(s.ctx, gu, act);
   s.Barrier();
-  MatMul(s.ctx, down, g, out);
+  MatMul(s.ctx, down, act, out);
   s.Barrier();
 }
 
@@ -119,14 +119,14 @@ void Experts(Step& s, int l) {
   s.Barrier();
   TopKSoftmax(s.ctx, logits, K, w.per_expert_scale, s.a.expert_ids, wts);
   s.Barrier();
-  const Tensor g = s.Rows(s.a.gate, slots, I), up = s.Rows(s.a.up, slots, I);
-  MatMulExperts(s.ctx, *w.experts_gate_up, 2 * I, 0, I, s.a.expert_ids, slots, u, K, g);  // gate rows first
-  MatMulExperts(s.ctx, *w.experts_gate_up, 2 * I, I, I, s.a.expert_ids, slots, u, K, up);
+  // Each expert's [gate | up] rows (gate first) in one product per slot.
+  const Tensor gu = s.Rows(s.a.gate_up, slots, 2 * I), act = s.Rows(s.a.act, slots, I);
+  MatMulExperts(s.ctx, *w.experts_gate_up, 2 * I, 0, 2 * I, s.a.expert_ids, slots, u, K, gu);
   s.Barrier();
-  GeluMul(s.ctx, g, up, g);
+  GeluMulPairs(s.ctx, gu, act);
   s.Barrier();
   const Tensor eo = s.Rows(s.a.expert_out, slots, H);
-  MatMulExperts(s.ctx, *w.experts_down, H, 0, H, s.a.expert_ids, slots, g, 1, eo);
+  MatMulExperts(s.ctx, *w.experts_down, H, 0, H, s.a.expert_ids, slots, act, 1, eo);
   s.Barrier();
   MoeCombine(s.ctx, eo, wts, h2);
   s.Barrier();
@@ -143,7 +143,7 @@ void FfnBlock(Step& s, int l, float scale) {
   const Tensor x = s.V(s.a.x, H), a = s.V(s.a.a, H), y = s.V(s.a.y, H);
   RmsNorm(s.ctx, x, w.pre_ffn_norm, a, s.eps);
   s.Barrier();
-  Mlp(s, w.gate, w.up, w.down, uint32_t(li.ffn_dim), a, y);
+  Mlp(s, w.gate_up, w.down, uint32_t(li.ffn_dim), a, y);
   if (c.has_moe()) {
     RmsNorm(s.ctx, y, w.post_ffn_norm_1, y, s.eps);  // dense branch h1
     Experts(s, l);                                     // h2 (reads x, writes its own scratch)

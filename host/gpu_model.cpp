@@ -27,6 +27,17 @@ class Loader {
     return m;
   }
 
+  // Two [rows][cols] matrices stacked into one [2 * rows][cols] (gate and up: one product reads
+  // the activations once).
+  WeightMatrix Stacked(const std::string& first, const std::string& second, uint32_t rows, uint32_t cols) {
+    const RowSource a = src_.Rows(first, cols), b = src_.Rows(second, cols);
+    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, 2 * rows, cols,
+                                        [&](uint32_t r, float* out) { r < rows ? a(r, out) : b(r - rows, out); },
+                                        first + "+" + second);
+    Advance(uint64_t(2) * rows * cols * 2);
+    return m;
+  }
+
   Tensor Vector(const std::string& name) { return Upload(src_.Vector(name), name); }
 
   Tensor Upload(const std::vector<float>& v, const std::string& name) {
@@ -90,8 +101,7 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
       if (li.has_v) g.v_proj = ld.Matrix(L(l, "self_attn.v_proj.weight"), KVH * D, H);
     }
     g.o_proj = ld.Matrix(L(l, "self_attn.o_proj.weight"), H, NH * D);
-    g.gate = ld.Matrix(L(l, "mlp.gate_proj.weight"), I, H);
-    g.up = ld.Matrix(L(l, "mlp.up_proj.weight"), I, H);
+    g.gate_up = ld.Stacked(L(l, "mlp.gate_proj.weight"), L(l, "mlp.up_proj.weight"), I, H);
     g.down = ld.Matrix(L(l, "mlp.down_proj.weight"), H, I);
     g.layer_scalar = src.Vector(L(l, "layer_scalar")).at(0);
 

@@ -25,7 +25,7 @@ struct GpuLayer {
   std::optional<WeightMatrix> k_proj;    // [KVH*D][H]; absent on KV-shared layers
   std::optional<WeightMatrix> v_proj;    // [KVH*D][H]; absent on shared layers and k_eq_v full layers
   WeightMatrix o_proj;                   // [H][NH*D]
-  WeightMatrix gate, up;                 // [I][H]
+  WeightMatrix gate_up;                  // [2I][H]: rows [0, I) gate_proj, [I, 2I) up_proj (one product)
   WeightMatrix down;                     // [H][I]
   float layer_scalar = 1.f;
   // Mixture of experts (26B-A4B: every layer, beside the dense MLP).

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "shaders/params/elementwise_params.h"
+#include "shaders/params/gelu_params.h"
 #include "vk/check.h"
 
 namespace vkg {
@@ -25,13 +26,29 @@ void Record(OpContext& ctx, shaders::ShaderId id, std::initializer_list<vk::Bind
   ctx.rec.Dispatch(p, std::span<const vk::Binding>(bindings.begin(), bindings.size()), params, g.x, g.y);
 }
 
+void RecordGeluMul(OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor& out,
+                   const shaders::GeluMulParams& params) {
+  const auto& p = ctx.Pipeline(shaders::ShaderId::GeluMul, {BindingKind::kStorage, BindingKind::kStorage,
+                               BindingKind::kStorage}, sizeof(params), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
+  const vk::Binding b[] = {Bind(gate), Bind(up), Bind(out)};
+  const Grid g = Grid1D(DivUp(params.n, kElementwiseWorkgroup));
+  ctx.rec.Dispatch(p, b, params, g.x, g.y);
+}
+
 }  // namespace
 
 void GeluMul(OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor& out) {
   CheckSame("GeluMul", gate, up);
   CheckSame("GeluMul", gate, out);
-  Record(ctx, shaders::ShaderId::GeluMul, {Bind(gate), Bind(up), Bind(out)},
-         {uint32_t(out.elements()), 1.f, 0u, 0u});
+  const uint32_t n = uint32_t(out.elements());
+  RecordGeluMul(ctx, gate, up, out, {n, n, n, 0u});
+}
+
+void GeluMulPairs(OpContext& ctx, const Tensor& gate_up, const Tensor& out) {
+  VKG_CHECK(gate_up.dtype == DType::F32 && out.dtype == DType::F32, "GeluMulPairs: tensors must be f32");
+  VKG_CHECK(gate_up.rows == out.rows && gate_up.cols == 2 * out.cols, "GeluMulPairs: gate_up is [", gate_up.rows,
+            ", ", gate_up.cols, "], out [", out.rows, ", ", out.cols, "]");
+  RecordGeluMul(ctx, gate_up, gate_up, out, {uint32_t(out.elements()), out.cols, gate_up.cols, out.cols});
 }
 
 void Softcap(OpContext& ctx, const Tensor& x, float cap) {

@@ -26,6 +26,18 @@ TEST_P(ElementwiseTest, GeluMul) {
   ExpectClose(ref, Download(to), kNmse, "GeluMul");
 }
 
+TEST_P(ElementwiseTest, GeluMulPairsOfAFusedProduct) {
+  // Rows [gate | up] of one stacked gate/up product: 3 rows of n outputs each.
+  const uint32_t n = GetParam(), rows = 3;
+  const auto gu = RandomVector(size_t(rows) * 2 * n, 6, -8.f, 8.f);
+  std::vector<float> ref(size_t(rows) * n);
+  for (uint32_t t = 0; t < rows; ++t) ref::GeluMul(&gu[size_t(t) * 2 * n], &gu[size_t(t) * 2 * n + n], &ref[size_t(t) * n], n);
+  const Tensor tgu = NewTensor(rows, 2 * n), to = NewTensor(rows, n);
+  Upload(tgu, gu);
+  Run([&](OpContext& ctx) { GeluMulPairs(ctx, tgu, to); });
+  ExpectClose(ref, Download(to), kNmse, "GeluMulPairs");
+}
+
 TEST_P(ElementwiseTest, Softcap) {
   const uint32_t n = GetParam();
   auto x = RandomVector(n, 3, -200.f, 200.f);  // well past the cap, and near zero
