@@ -13,3 +13,17 @@ function(vkg_expect cond message)
     message(FATAL_ERROR "${message}")
   endif()
 endfunction()
+
+# vkg_tiny_chat_model(<dir>): a fresh directory <dir> with <dir>/model holding a tiny random
+# checkpoint (vkg_make_checkpoint, vocab 256, seed 6) and the byte-level tokenizer of
+# tests/generate/data, for the run/chat tests.
+function(vkg_tiny_chat_model dir)
+  file(REMOVE_RECURSE ${dir})
+  file(MAKE_DIRECTORY ${dir})
+  execute_process(COMMAND ${BINARY_DIR}/tools/vkg_make_checkpoint --out ${dir}/model --vocab 256 --seed 6
+                  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "vkg_make_checkpoint: rc=${rc} ${err}")
+  endif()
+  file(COPY ${SOURCE_DIR}/tests/generate/data/tokenizer.json DESTINATION ${dir}/model)
+endfunction()

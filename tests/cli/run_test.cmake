@@ -4,14 +4,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/cli_util.cmake)
 set(dir ${BINARY_DIR}/cli-run)
 set(model ${dir}/model)
-file(REMOVE_RECURSE ${dir})
-file(MAKE_DIRECTORY ${dir})
-execute_process(COMMAND ${BINARY_DIR}/tools/vkg_make_checkpoint --out ${model} --vocab 256 --seed 6
-                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "vkg_make_checkpoint: rc=${rc} ${err}")
-endif()
-file(COPY ${SOURCE_DIR}/tests/generate/data/tokenizer.json DESTINATION ${model})
+vkg_tiny_chat_model(${dir})
 
 # Greedy, raw prompt: the default (GPU) device prints exactly the CPU reference's text.
 set(prompt "The quick brown fox")
