@@ -4,7 +4,7 @@
 // Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
 // Bindings: 0: x [K] f32 storage, read (only K values are read, never past them)
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
-//           2: the same X as RGBA32UI texels (read instead of binding 0 when K % 4 == 0)
+//           2: the same X as RGBA32UI texels (all whole texels; binding 0 serves the partial last one)
 //           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: MatMulParams (params/matmul_params.h; m_tokens is 1).
@@ -36,37 +36,56 @@ layout(push_constant) uniform Push { MatMulParams p; };
 #define WEIGHT_SCALES_BINDING 4
 #include "weight_texel.glsl"  // x texels at 2, weight views at 3 (data) and 4 (scales)
 
+const uint R = ROWS_PER_SUBGROUP;
+int base[R];  // first texel of each row of the block; rows past the chunk repeat the last
+float acc[R];
+
+// Adds texel t of each row of the block times x (xq: the texel's x values) to acc.
+void accumulateTexel(uint row0, uint t, const vec4 xq[QPT]) {
+  // q4_0: sum((n - 8) x) = sum(n x) - 8 sum(x), the x sum shared by every row.
+#if defined(WEIGHT_Q4_0)
+  vec4 xs = vec4(0.0);
+  [[unroll]] for (uint q = 0; q < QPT; ++q) xs += xq[q];
+  const float offset = WEIGHT_OFFSET * (xs.x + xs.y + xs.z + xs.w);
+#else
+  const float offset = 0.0;
+#endif
+  [[unroll]] for (uint r = 0; r < R; ++r) {
+    const uvec4 w = texelFetch(w_data, base[r] + int(t));
+    float d = -offset;
+    [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w, q), xq[q]);
+    acc[r] += d * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+  }
+}
+
 void main() {
   const uint wg = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
   if (wg >= p.groups) return;  // whole workgroups only: the grid rounds up
   const uint lane = subgroupExclusiveAdd(1u);
   const uint lanes = subgroupAdd(1u);
-  const uint texels = (p.k + VPT - 1u) / VPT;  // texels holding real columns; the rest is padding
-  const uint blocks = ROWS_PER_WORKGROUP / ROWS_PER_SUBGROUP;
+  const uint whole = p.k / VPT;  // texels whose x values are all real columns
+  const uint blocks = ROWS_PER_WORKGROUP / R;
 
   for (uint b = gl_SubgroupID; b < blocks; b += gl_NumSubgroups) {
-    const uint row0 = wg * ROWS_PER_WORKGROUP + b * ROWS_PER_SUBGROUP;
+    const uint row0 = wg * ROWS_PER_WORKGROUP + b * R;
     if (row0 >= p.rows) break;
-    int base[ROWS_PER_SUBGROUP];  // first texel of each row; rows past the chunk repeat the last
-    float acc[ROWS_PER_SUBGROUP];
-    [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
+    [[unroll]] for (uint r = 0; r < R; ++r) {
       base[r] = int(min(row0 + r, p.rows - 1u) * p.row_texels);
       acc[r] = 0.0;
     }
-    for (uint t = lane; t < texels; t += lanes) {
+    // Whole texels take x from its texel view with no per-column checks (a branch per texel in
+    // this loop cost lavapipe 1.5x); the partial last texel (K % VPT != 0) reads x through loadX4.
+    for (uint t = lane; t < whole; t += lanes) {
       vec4 xq[QPT];
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(0u, t * VPT + 4u * q, p.k);
-      [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
-        const uvec4 w = texelFetch(w_data, base[r] + int(t));
-        float d = 0.0;
-        [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuad(w, q), xq[q]);
-#ifdef WEIGHT_QUANTIZED
-        d *= weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
-#endif
-        acc[r] += d;
-      }
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
+      accumulateTexel(row0, t, xq);
     }
-    [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
+    if (whole * VPT < p.k && lane == 0u) {
+      vec4 xq[QPT];
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(0u, whole * VPT + 4u * q, p.k);
+      accumulateTexel(row0, whole, xq);
+    }
+    [[unroll]] for (uint r = 0; r < R; ++r) {
       const float s = subgroupAdd(acc[r]);
       if (lane == 0u && row0 + r < p.rows) y_[p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(s / p.softcap) : s;
     }

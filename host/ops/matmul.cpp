@@ -23,6 +23,17 @@ ShaderId MatVecShader(DType t) {
   throw vk::Error("MatMul: unknown weight dtype");
 }
 
+ShaderId MatVecRowsShader(DType t) {
+  switch (t) {
+    case DType::F32: return ShaderId::MatVecRowsF32;
+    case DType::F16: return ShaderId::MatVecRowsF16;
+    case DType::BF16: return ShaderId::MatVecRowsBF16;
+    case DType::Q8_0: return ShaderId::MatVecRowsQ8_0;
+    case DType::Q4_0: return ShaderId::MatVecRowsQ4_0;
+  }
+  throw vk::Error("MatMul: unknown weight dtype");
+}
+
 ShaderId MatMulShader(DType t) {
   switch (t) {
     case DType::F32: return ShaderId::MatMulF32;
@@ -40,13 +51,14 @@ ShaderId MatMulShader(DType t) {
 // whole subgroups (64 invocations at least); the kernels loop their subgroups over the workgroup's
 // rows, so any real subgroup size is correct.
 struct Blocking {
+  bool rows_per_invocation = false;  // decode: matvec_rows.comp (rows_per_subgroup is per invocation)
   uint32_t workgroup = 64;
   uint32_t rows_per_subgroup = 4;
   uint32_t rows_per_workgroup = 32;
   uint32_t tokens = 1;
 };
 
-Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode) {
+Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode, MatMulOptions::DecodeKernel kernel) {
   const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
   Blocking b;
   b.workgroup = std::max<uint32_t>(64, subgroup);
@@ -61,6 +73,16 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode) {
   b.tokens = decode ? 1 : 8;
   const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
   b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
+  // Decode on CPU devices: each invocation owns 4 whole rows (matvec_rows.comp). At the real E2B
+  // and 31B shapes on lavapipe 4 beat 2 and 8; 32 invocations keep workgroups numerous enough for
+  // every thread even on the 256-row products.
+  using DK = MatMulOptions::DecodeKernel;
+  if (decode && (kernel == DK::kRowsPerInvocation || (kernel == DK::kAuto && cpu))) {
+    b.rows_per_invocation = true;
+    b.workgroup = 32;
+    b.rows_per_subgroup = 4;
+    b.rows_per_workgroup = b.workgroup * b.rows_per_subgroup;
+  }
   return b;
 }
 
@@ -79,7 +101,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
             "': tensor slices are smaller than their shapes");
 
   const bool decode = x.rows == 1;
-  Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype, decode);
+  Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype, decode, options.decode_kernel);
   if (!decode && prefill_rows) {
     b.rows_per_workgroup = b.rows_per_workgroup / b.rows_per_subgroup * prefill_rows;
     b.rows_per_subgroup = prefill_rows;
@@ -90,10 +112,12 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   if (!decode) spec.Set(3, b.tokens);
   using K = vk::BindingKind;
   const uint32_t push = sizeof(shaders::MatMulParams);
+  const ShaderId shader = !decode ? MatMulShader(w.dtype)
+                         : b.rows_per_invocation ? MatVecRowsShader(w.dtype) : MatVecShader(w.dtype);
   const vk::ComputePipeline& pipeline =
-      quantized ? ctx.Pipeline(decode ? MatVecShader(w.dtype) : MatMulShader(w.dtype),
+      quantized ? ctx.Pipeline(shader,
                                {K::kStorage, K::kStorage, K::kTexel, K::kTexel, K::kTexel}, push, spec)
-                : ctx.Pipeline(decode ? MatVecShader(w.dtype) : MatMulShader(w.dtype),
+                : ctx.Pipeline(shader,
                                {K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 

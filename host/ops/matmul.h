@@ -8,7 +8,8 @@ namespace vkg {
 
 // y[m][n] = sum_k x[m][k] * w[n][k], accumulated in f32 whatever w's storage type.
 // w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
-// M == 1 runs the decode kernel (shaders/matvec.comp), M > 1 the register-blocked prefill kernel
+// M == 1 runs a decode kernel (shaders/matvec.comp: a subgroup splits K over its lanes, for GPUs;
+// shaders/matvec_rows.comp: each invocation owns whole rows, for CPU devices), M > 1 the register-blocked prefill kernel
 // (shaders/matmul.comp); one dispatch per weight chunk, each writing its own columns of y.
 struct MatMulOptions {
   // > 0: y = softcap * tanh(y / softcap), fused into the product (Gemma 4's final logits: 30).
@@ -16,6 +17,10 @@ struct MatMulOptions {
   // Weight rows per subgroup of the prefill kernel; 0 = the device's tuned value (tests pass
   // 4, 16 and 32 to cover the blockings every kind of device uses).
   uint32_t prefill_rows = 0;
+  // Decode (M == 1) kernel: kAuto picks matvec_rows on CPU devices and matvec elsewhere; tests
+  // force each to cover both on any device.
+  enum class DecodeKernel { kAuto, kSubgroupSplitK, kRowsPerInvocation };
+  DecodeKernel decode_kernel = DecodeKernel::kAuto;
 };
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
             const MatMulOptions& options = {});

@@ -61,6 +61,19 @@ vec4 weightQuad(uvec4 t, uint q) {
 #endif
 }
 
+// Quad q as stored, before the q4_0 offset: weightQuad(t, q) == weightQuadRaw(t, q) - WEIGHT_OFFSET.
+// Kernels that reuse one x across many rows subtract WEIGHT_OFFSET * sum(x) once instead.
+#if defined(WEIGHT_Q4_0)
+const float WEIGHT_OFFSET = 8.0;
+vec4 weightQuadRaw(uvec4 t, uint q) {
+  const uint u = t[q >> 1] >> ((q & 1u) * 16u);
+  return vec4(float(u & 15u), float((u >> 4) & 15u), float((u >> 8) & 15u), float((u >> 12) & 15u));
+}
+#else
+const float WEIGHT_OFFSET = 0.0;
+vec4 weightQuadRaw(uvec4 t, uint q) { return weightQuad(t, q); }
+#endif
+
 // Scale of texel t of chunk row r (1 for unquantized weights); row_scales: f16 scales per row
 // (cols_padded / 32).
 float weightScale(uint r, uint t, uint row_scales) {

@@ -109,7 +109,10 @@ class GpuVsCpuTest : public ::testing::TestWithParam<Generated> {
 TEST_P(GpuVsCpuTest, EveryPositionMatchesTheReference) {
   auto gpu = OpenGpu(dir_->path(), DType::F32, DType::F32, 64);
   const Diff d = CompareLogits(ref_, gpu->Forward(tokens_, true), size_t(gpu->config().vocab_size));
-  // Same f32 math on both sides; only summation order differs (measured ~1e-5).
+  // Same f32 math on both sides; only summation order differs (measured ~1e-5). dense_real_heads
+  // measures 4e-4..1.1e-3 depending on the order alone (tried: the decode product's group size
+  // 2..32): its synthetic q/k norms near 1 give head-512 attention scores of std ~sqrt(512) = 23,
+  // a near one-hot softmax that magnifies f32 rounding; real checkpoints learn smaller norms.
   EXPECT_LE(d.max_abs, 1e-3);
   EXPECT_EQ(d.argmax_mismatches, 0);
   EXPECT_EQ(gpu->validation_messages(), 0);

@@ -59,14 +59,15 @@ class MatMulTest : public GpuTest {
   }
 
   // Runs MatMul and compares with the reference; returns the NMSE.
-  double Check(DType t, Case c, uint64_t max_chunk_bytes = 0, size_t* chunks = nullptr, uint32_t prefill_rows = 0) {
+  double Check(DType t, Case c, uint64_t max_chunk_bytes = 0, size_t* chunks = nullptr, uint32_t prefill_rows = 0,
+               MatMulOptions::DecodeKernel decode_kernel = MatMulOptions::DecodeKernel::kAuto) {
     std::vector<float> wr;
     const WeightMatrix w = MakeWeight(t, c.n, c.k, 1000 + c.n * 7 + c.k, wr, max_chunk_bytes);
     if (chunks) *chunks = w.chunks.size();
     const std::vector<float> xv = RandomVector(size_t(c.m) * c.k, 77 + c.m);
     const Tensor x = NewTensor(c.m, c.k), y = NewTensor(c.m, c.n);
     Upload(x, xv);
-    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y, {.prefill_rows = prefill_rows}); });
+    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y, {.prefill_rows = prefill_rows, .decode_kernel = decode_kernel}); });
     const std::vector<float> got = Download(y);
     std::vector<float> ref(size_t(c.m) * c.n);
     ref::MatMul(wr.data(), xv.data(), ref.data(), int(c.m), int(c.n), int(c.k));
@@ -119,6 +120,32 @@ INSTANTIATE_TEST_SUITE_P(All, MatMulBlockings,
                            return std::string(DTypeName(std::get<0>(info.param))) + "_rows" +
                                   std::to_string(std::get<1>(info.param));
                          });
+
+// ---- both decode kernels on any device (GPUs use the subgroup split, CPU devices rows per lane) ----
+
+class MatVecKernels
+    : public MatMulTest,
+      public ::testing::WithParamInterface<std::tuple<DType, MatMulOptions::DecodeKernel>> {};
+
+TEST_P(MatVecKernels, MatchesReference) {
+  const auto [t, kernel] = GetParam();
+  // K = 45, 100: a partial last texel; K = 300 (10 blocks): scales not in whole texels of 8 blocks;
+  // K = 512, 1536: whole scale texels only; K = 800: both (24 + 1 blocks). N = 27, 131: rows not a
+  // multiple of any blocking; N = 1: a single row.
+  for (const Case c : {Case{1, 27, 45}, Case{1, 131, 100}, Case{1, 64, 300}, Case{1, 131, 512},
+                       Case{1, 1, 800}, Case{1, 257, 1536}, Case{1, 64, 8192}})
+    std::printf("  K=%u: NMSE %.3g\n", c.k, Check(t, c, 0, nullptr, 0, kernel));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, MatVecKernels,
+    ::testing::Combine(::testing::ValuesIn(kAllTypes),
+                       ::testing::Values(MatMulOptions::DecodeKernel::kSubgroupSplitK,
+                                         MatMulOptions::DecodeKernel::kRowsPerInvocation)),
+    [](const auto& info) {
+      return std::string(DTypeName(std::get<0>(info.param))) +
+             (std::get<1>(info.param) == MatMulOptions::DecodeKernel::kSubgroupSplitK ? "_split_k" : "_rows");
+    });
 
 // ---- the final soft-cap fused into the product (decode and prefill) ----
 

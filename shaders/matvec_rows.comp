@@ -1,0 +1,143 @@
+#version 460
+// matvec_rows: decode matrix-vector product for CPU devices, y[row_offset + r] = sum_k W[r][k] x[k]
+// for the rows r < rows of one weight chunk; f32 accumulation whatever the weight type.
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
+// Bindings (as matvec.comp): 0: x [K] f32 storage, read (the tail past the last whole texel only)
+//           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
+//           2: the same x as RGBA32UI texels (every whole weight texel's x values come from here)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
+// Push: MatMulParams (params/matmul_params.h; m_tokens is 1).
+// Spec: 0 workgroup size; 1 ROWS_PER_INVOCATION; 2 ROWS_PER_WORKGROUP (workgroup size x rows per
+//       invocation).
+// Design: every invocation owns ROWS_PER_INVOCATION whole rows and walks all of K alone, so there is
+// no reduction across lanes, each x texel is fetched once for all its rows, and a quantized row's
+// scales come eight blocks to one fetch (a scale texel) instead of one fetch per block. On lavapipe,
+// where every texel fetch costs a gather, this doubled f16 and q8_0 and took q4_0 from 2-4 to 3.4-5
+// GB/s at the real shapes against matvec.comp (bench/results/lavapipe-ops.md). Neighbouring lanes
+// read different rows, which a GPU would not coalesce: GPUs keep matvec.comp (host/ops/matmul.cpp).
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#include "params/matmul_params.h"
+#include "math.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint ROWS_PER_INVOCATION = 4;
+layout(constant_id = 2) const uint ROWS_PER_WORKGROUP = 256;
+
+layout(std430, binding = 0) readonly buffer X { float x_[]; };
+layout(std430, binding = 0) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
+layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
+layout(push_constant) uniform Push { MatMulParams p; };
+
+#define X_TEXEL_BINDING 2
+#define WEIGHT_DATA_BINDING 3
+#define WEIGHT_SCALES_BINDING 4
+#include "weight_texel.glsl"  // x texels at 2, weight views at 3 (data) and 4 (scales)
+
+const uint R = ROWS_PER_INVOCATION;
+
+// Sum of a texel's x values where the weight format has an offset (q4_0); 0 otherwise, without
+// spending the adds (0 * sum is not foldable under IEEE rules).
+float sumX(const vec4 xq[QPT]) {
+#if defined(WEIGHT_Q4_0)
+  vec4 s = vec4(0.0);
+  [[unroll]] for (uint q = 0; q < QPT; ++q) s += xq[q];
+  return s.x + s.y + s.z + s.w;
+#else
+  return 0.0;
+#endif
+}
+
+// x values of whole texel t (columns t * VPT ..) and their sum (for the q4_0 offset).
+void loadXTexel(uint t, out vec4 xq[QPT], out float xsum) {
+  [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
+  xsum = sumX(xq);
+}
+
+// Dot product of row r's texel t with x, before the block scale. q4_0 nibbles are dotted raw
+// (0..15) and the offset of 8 comes off once: sum((n - 8) x) = sum(n x) - 8 sum(x), which saves a
+// subtraction per weight.
+float texelDot(int base, uint t, const vec4 xq[QPT], float xsum) {
+  const uvec4 w = texelFetch(w_data, base + int(t));
+  float d = 0.0;
+  [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w, q), xq[q]);
+#if defined(WEIGHT_Q4_0)
+  d -= WEIGHT_OFFSET * xsum;
+#endif
+  return d;
+}
+
+void main() {
+  const uint wg = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+  if (wg >= p.groups) return;  // whole workgroups only: the grid rounds up
+  const uint row0 = wg * ROWS_PER_WORKGROUP + gl_LocalInvocationIndex * R;
+  if (row0 >= p.rows) return;
+  int data_base[R];  // first data texel of each owned row; rows past the chunk repeat the last one
+  float acc[R];
+  [[unroll]] for (uint r = 0; r < R; ++r) {
+    data_base[r] = int(min(row0 + r, p.rows - 1u) * p.row_texels);
+    acc[r] = 0.0;
+  }
+  const uint whole = p.k / VPT;  // texels whose x values are all real columns
+  uint t = 0u;
+  // Groups of GROUP texels: each row sums a group apart and then adds it to its total, a two-level
+  // sum whose rounding error grows like sqrt(GROUP) + sqrt(K / VPT / GROUP) instead of sqrt(K / VPT)
+  // of one serial sum (the subgroup kernel's lanes and tree give it the same protection).
+  // Quantized rows take a group of eight blocks: one scale texel, fetched once per row and group;
+  // used while every row's scales start on a texel boundary (row_scales % 8 == 0).
+#ifdef WEIGHT_QUANTIZED
+  const uint GROUP = 256u / VPT;
+  const bool grouped = (p.row_scales & 7u) == 0u;
+#else
+  const uint GROUP = 32u;  // the most accurate of 2..32 at K = 4096 and 8192 (NMSE 2e-14 vs 5e-14 at 8)
+  const bool grouped = true;
+#endif
+  if (grouped) {
+    int scale_base[R];
+    [[unroll]] for (uint r = 0; r < R; ++r) scale_base[r] = int(min(row0 + r, p.rows - 1u) * (p.row_scales >> 3));
+    for (uint g = 0u; g < whole / GROUP; ++g) {
+#ifdef WEIGHT_QUANTIZED
+      uvec4 scales[R];
+      [[unroll]] for (uint r = 0; r < R; ++r) scales[r] = texelFetch(w_scales, scale_base[r] + int(g));
+#endif
+      float part[R];
+      [[unroll]] for (uint r = 0; r < R; ++r) part[r] = 0.0;
+      [[unroll]] for (uint j = 0; j < GROUP; ++j) {
+        vec4 xq[QPT];
+        float xsum;
+        loadXTexel(t + j, xq, xsum);
+        [[unroll]] for (uint r = 0; r < R; ++r) {
+          float d = texelDot(data_base[r], t + j, xq, xsum);
+#ifdef WEIGHT_QUANTIZED
+          const uint block = j * VPT / 32u;  // block within the scale texel
+          d *= unpackHalf2x16(scales[r][block >> 1])[block & 1u];
+#endif
+          part[r] += d;
+        }
+      }
+      [[unroll]] for (uint r = 0; r < R; ++r) acc[r] += part[r];
+      t += GROUP;
+    }
+  }
+  for (; t < whole; ++t) {  // remaining whole texels, one scale fetch per block
+    vec4 xq[QPT];
+    float xsum;
+    loadXTexel(t, xq, xsum);
+    [[unroll]] for (uint r = 0; r < R; ++r)
+      acc[r] += texelDot(data_base[r], t, xq, xsum) * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+  }
+  if (t * VPT < p.k) {  // the texel holding the last columns: x read per column (loadX4 clamps)
+    vec4 xq[QPT];
+    [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(0u, t * VPT + 4u * q, p.k);
+    // Padding weights dequantize to 0 (a q4_0 padding nibble is 8), so (n - 8) x vanishes there
+    // whatever x holds, and the offset identity needs the sum over every column of the texel.
+    const float xsum = sumX(xq);
+    [[unroll]] for (uint r = 0; r < R; ++r)
+      acc[r] += texelDot(data_base[r], t, xq, xsum) * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+  }
+  [[unroll]] for (uint r = 0; r < R; ++r) {
+    if (row0 + r < p.rows)
+      y_[p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(acc[r] / p.softcap) : acc[r];
+  }
+}
