@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "host/ops/attention.h"
+#include "host/ops/attention_inputs.h"
 #include "host/ops/elementwise.h"
 #include "host/ops/embed.h"
 #include "host/ops/experts.h"
@@ -44,8 +45,6 @@ void AttentionBlock(Step& s, int l) {
   const bool owns = li.owns_kv(l);
   const Tensor x = s.V(s.a.x, H), a = s.V(s.a.a, H), y = s.V(s.a.y, H);
   const Tensor q = s.V(s.a.q, NH * D), k = s.V(s.a.k, KVH * D), v = s.V(s.a.v, KVH * D);
-  const Tensor q_heads = s.Rows(s.a.q, s.T * NH, D), k_heads = s.Rows(s.a.k, s.T * KVH, D);
-  const Tensor v_heads = s.Rows(s.a.v, s.T * KVH, D);
   const Tensor inv_freq = View(li.full ? s.a.inv_freq_full : s.a.inv_freq_sliding, 1, D / 2);
 
   RmsNorm(s.ctx, x, w.input_norm, a, s.eps);
@@ -56,19 +55,15 @@ void AttentionBlock(Step& s, int l) {
     if (w.v_proj) MatMul(s.ctx, *w.v_proj, a, v);
   }
   s.Barrier();
-  RmsNorm(s.ctx, q_heads, w.q_norm, q_heads, s.eps);
-  // v = v_norm(raw V), or of the raw K projection on k_eq_v layers: before k_norm touches K.
-  if (owns) RmsNorm(s.ctx, w.v_proj ? v_heads : k_heads, Tensor{}, v_heads, s.eps);
-  s.Barrier();
-  Rope(s.ctx, q, NH, D, s.start_pos, inv_freq);
-  if (owns) RmsNorm(s.ctx, k_heads, w.k_norm, k_heads, s.eps);
-  s.Barrier();
+  // q_norm + RoPE on q; k_norm + RoPE on k and v_norm (of the raw K on K=V layers), both appended
+  // to the cache: one fused op.
+  AttentionInputs in{.q = q, .q_norm = w.q_norm, .n_heads = NH, .head_dim = D, .inv_freq = inv_freq, .eps = s.eps};
   if (owns) {
-    Rope(s.ctx, k, KVH, D, s.start_pos, inv_freq);
-    s.Barrier();
-    KvWrite(s.ctx, k, v, s.kv.k(l), s.kv.v(l), s.start_pos);
-    s.Barrier();
+    in.k = k, in.v = w.v_proj ? v : k, in.k_norm = w.k_norm;
+    in.k_cache = s.kv.k(l), in.v_cache = s.kv.v(l), in.n_kv_heads = KVH;
   }
+  PrepareAttentionInputs(s.ctx, in, s.start_pos);
+  s.Barrier();
   const int src = li.kv_source_layer;  // KV-shared layers read their source's cache
   AttentionShape shape;
   shape.start_pos = s.start_pos;

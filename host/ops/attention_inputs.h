@@ -1,0 +1,30 @@
+// One layer's attention inputs in one dispatch (layer: host/ops): the per-head Q/K/V RMSNorms, RoPE
+// of Q and K, and the KV-cache append, fused (shaders/attention_inputs.comp). Same results as
+// RmsNorm (per head) -> Rope -> KvWrite in sequence, with one trip through memory instead of six.
+#pragma once
+#include "host/ops/op_context.h"
+#include "host/tensor.h"
+
+namespace vkg {
+
+// Shapes: T tokens at positions start_pos .. start_pos + T - 1, D = head_dim (a multiple of 4).
+struct AttentionInputs {
+  Tensor q;          // [T][n_heads * D] f32, normalised with q_norm and rotated in place
+  Tensor q_norm;     // [D] f32
+  uint32_t n_heads = 0;
+  uint32_t head_dim = 0;
+  Tensor inv_freq;   // [1][D / 2] f32 (ref::RopeInvFreq; zeros pass pairs through)
+  // The KV append; left empty on KV-shared layers, which only prepare q.
+  Tensor k;          // [T][n_kv_heads * D] f32 raw K projection, read only
+  Tensor v;          // [T][n_kv_heads * D] f32 raw V projection; k again on K=V layers
+  Tensor k_norm;     // [D] f32
+  Tensor k_cache, v_cache;  // [cache_len][n_kv_heads * D] f16 or f32; token t -> slot pos % cache_len
+  uint32_t n_kv_heads = 0;
+  float eps = 1e-6f;
+};
+
+// Records the dispatch. Writes q in place and rows (start_pos + t) % cache_len of the caches;
+// reads k and v only, so v may be k (K=V layers take V from the raw K before k_norm).
+void PrepareAttentionInputs(OpContext& ctx, const AttentionInputs& in, uint32_t start_pos);
+
+}  // namespace vkg

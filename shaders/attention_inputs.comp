@@ -1,0 +1,104 @@
+#version 460
+// attention_inputs: everything between a layer's Q/K/V projections and its attention, in one
+// dispatch (gemma4.md §2.4): per head of every token at position pos = start_pos + t,
+//   q[t][h]                      = rope(rmsnorm(q[t][h], q_norm), pos)      in place, h < n_heads
+//   k_cache[pos % cache_len][h]  = rope(rmsnorm(k[t][h], k_norm), pos)      h < n_kv_heads
+//   v_cache[pos % cache_len][h]  = rmsnorm_noweight(v[t][h])                (v is the raw K on K=V layers)
+// replacing three per-head norms, two RoPEs and the KV write (six dispatches, four barriers).
+// One workgroup per (token, head): heads [0, NH) are queries, [NH, NH + KVH) keys, then values.
+// Each invocation owns value pairs (2j, 2j + 1) and their RoPE partners (2j + D/2, 2j + 1 + D/2), so
+// an f16 cache is written as whole packed pairs without 16-bit storage.
+// binding 0: q [T][NH * D] f32, read-write        binding 1: q_norm [D] f32, read
+// binding 2: k [T][KVH * D] f32, read               binding 3: v [T][KVH * D] f32, read (may alias k)
+// binding 4: k_norm [D] f32, read                   binding 5: inv_freq [D / 2] f32 (0: pair not rotated)
+// binding 6: k_cache [cache_len][KVH * D] f16 pairs in uints (f32 with -D KV_F32), write
+// binding 7: v_cache, same layout, write
+// push: AttentionInputsParams.  spec 0: workgroup size.  dispatched by host/ops/attention_inputs.cpp
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_EXT_control_flow_attributes : require
+#include "params/attention_inputs_params.h"
+#include "math.glsl"
+#include "reduce.glsl"
+
+layout(local_size_x_id = 0) in;
+#include "indexing.glsl"
+
+#ifdef KV_F32
+#define KV_T vec2
+#define TO_KV(x) (x)
+#else
+#define KV_T uint
+#define TO_KV(x) packHalf2x16(x)
+#endif
+
+layout(std430, binding = 0) buffer Q { vec2 q[]; };
+layout(std430, binding = 1) readonly buffer QNorm { vec2 q_norm[]; };
+layout(std430, binding = 2) readonly buffer K { vec2 k[]; };
+layout(std430, binding = 3) readonly buffer V { vec2 v[]; };
+layout(std430, binding = 4) readonly buffer KNorm { vec2 k_norm[]; };
+layout(std430, binding = 5) readonly buffer F { vec2 inv_freq[]; };
+layout(std430, binding = 6) writeonly buffer KCache { KV_T k_cache[]; };
+layout(std430, binding = 7) writeonly buffer VCache { KV_T v_cache[]; };
+layout(push_constant) uniform Push { AttentionInputsParams p; };
+
+const uint QUERY = 0u, KEY = 1u, VALUE = 2u;
+
+// Pair j of the head starting at pair `base` of its source (vec2 index).
+vec2 loadPair(uint kind, uint base, uint j) {
+  if (kind == QUERY) return q[base + j];
+  if (kind == KEY) return k[base + j];
+  return v[base + j];
+}
+
+void main() {
+  const uint g = linearGroup();
+  if (g >= p.groups) return;  // uniform per workgroup: safe before the reduction
+  const uint heads = p.n_heads + 2u * p.n_kv_heads;
+  const uint t = g / heads, slot = g % heads;
+  const uint kind = slot < p.n_heads ? QUERY : slot < p.n_heads + p.n_kv_heads ? KEY : VALUE;
+  const uint h = kind == QUERY ? slot : kind == KEY ? slot - p.n_heads : slot - p.n_heads - p.n_kv_heads;
+  const uint half_pairs = p.head_dim / 4u;  // pairs in each half of the head
+  const uint row_heads = kind == QUERY ? p.n_heads : p.n_kv_heads;
+  const uint base = (t * row_heads + h) * (p.head_dim / 2u);  // first pair of this head
+
+  float ss = 0.0;
+  for (uint j = gl_LocalInvocationID.x; j < half_pairs; j += gl_WorkGroupSize.x) {
+    const vec2 a = loadPair(kind, base, j), b = loadPair(kind, base, j + half_pairs);
+    ss += dot(a, a) + dot(b, b);
+  }
+  const float inv = inversesqrt(workgroupSum(ss) / float(p.head_dim) + p.eps);
+
+  const uint pos = p.start_pos + t;
+  const uint dst = ((pos % p.cache_len) * p.n_kv_heads + h) * (p.head_dim / 2u);
+  for (uint j = gl_LocalInvocationID.x; j < half_pairs; j += gl_WorkGroupSize.x) {
+    vec2 a = loadPair(kind, base, j) * inv, b = loadPair(kind, base, j + half_pairs) * inv;
+    if (kind == QUERY) {
+      a *= q_norm[j];
+      b *= q_norm[j + half_pairs];
+    } else if (kind == KEY) {
+      a *= k_norm[j];
+      b *= k_norm[j + half_pairs];
+    }
+    if (kind != VALUE) {  // rotate_half: value i pairs with i + D/2 (a.x with b.x, a.y with b.y)
+      const vec2 f = inv_freq[j];
+      [[unroll]] for (uint c = 0; c < 2; ++c) {
+        if (f[c] == 0.0) continue;  // proportional RoPE: this pair passes through
+        const vec2 sc = sinCos(float(pos) * f[c]);
+        const float x0 = a[c], x1 = b[c];
+        a[c] = x0 * sc.y - x1 * sc.x;
+        b[c] = x1 * sc.y + x0 * sc.x;
+      }
+    }
+    if (kind == QUERY) {
+      q[base + j] = a;
+      q[base + j + half_pairs] = b;
+    } else if (kind == KEY) {
+      k_cache[dst + j] = TO_KV(a);
+      k_cache[dst + j + half_pairs] = TO_KV(b);
+    } else {
+      v_cache[dst + j] = TO_KV(a);
+      v_cache[dst + j + half_pairs] = TO_KV(b);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// PrepareAttentionInputs (the fused per-head norms + RoPE + KV append) against the reference ops run
+// one after the other: ref::RmsNorm per head, ref::Rope, then the cache rows rounded to the cache
+// dtype. Cache slots the chunk does not own must keep their old contents.
+#include <string>
+#include <vector>
+
+#include "host/model/dtype.h"
+#include "host/ops/attention_inputs.h"
+#include "host/reference/ref_ops.h"
+#include "tests/test_util.h"
+#include "vk/check.h"
+
+namespace vkg::test {
+namespace {
+
+struct Case {
+  std::string name;
+  uint32_t T, n_heads, n_kv_heads, head_dim, start_pos, cache_len;
+  uint32_t rotary_pairs;  // head_dim / 2, or 64 for Gemma 4's proportional RoPE on 512-dim heads
+  bool k_eq_v;            // V comes from the raw K (layers without v_proj)
+  DType cache = DType::F16;
+};
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
+
+// NMSE thresholds. f32 values: both sides compute the same products; the device's inverse RMS
+// (f32 sum) and sin/cos (math.glsl) are within a few ulp of the reference's double ones, NMSE
+// ~1e-14 (the RoPE and RMSNorm op tests measure the same). f16 cache rows: both round their f32
+// value to f16, and the rare value whose two f32 results straddle a rounding boundary differs by
+// one f16 ulp (2^-11 relative), so NMSE stays far below 2^-22 = 2.4e-7 even if many did.
+double Threshold(DType cache) { return cache == DType::F32 ? 1e-11 : 2.4e-7; }
+
+class AttentionInputsTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(AttentionInputsTest, MatchesNormRopeAndKvWrite) {
+  const Case& c = GetParam();
+  const uint32_t D = c.head_dim, qrow = c.n_heads * D, kvrow = c.n_kv_heads * D;
+  const float eps = 1e-6f;
+  std::vector<float> q = RandomVector(size_t(c.T) * qrow, 1 + D, -3.f, 3.f);
+  const std::vector<float> k = RandomVector(size_t(c.T) * kvrow, 2 + D, -3.f, 3.f);
+  const std::vector<float> v = c.k_eq_v ? k : RandomVector(size_t(c.T) * kvrow, 3 + D, -3.f, 3.f);
+  const std::vector<float> q_norm = RandomVector(D, 4, 0.5f, 1.5f), k_norm = RandomVector(D, 5, 0.5f, 1.5f);
+  const std::vector<float> inv_freq = ref::RopeInvFreq(int(D), D == 512 ? 1e6f : 1e4f, int(c.rotary_pairs));
+  std::vector<float> k_cache = RandomVector(size_t(c.cache_len) * kvrow, 6);  // old contents
+  std::vector<float> v_cache = RandomVector(size_t(c.cache_len) * kvrow, 7);
+  k_cache = RoundTripThrough(c.cache, k_cache);
+  v_cache = RoundTripThrough(c.cache, v_cache);
+
+  const Tensor tq = NewTensor(c.T, qrow), tqn = NewTensor(1, D), tkn = NewTensor(1, D), tf = NewTensor(1, D / 2);
+  Upload(tq, q);
+  Upload(tqn, q_norm);
+  Upload(tkn, k_norm);
+  Upload(tf, inv_freq);
+  AttentionInputs in{.q = tq, .q_norm = tqn, .n_heads = c.n_heads, .head_dim = D, .inv_freq = tf, .eps = eps};
+  Tensor tk, tv, tkc, tvc;
+  if (c.n_kv_heads) {
+    tk = NewTensor(c.T, kvrow);
+    tv = c.k_eq_v ? tk : NewTensor(c.T, kvrow);
+    tkc = NewTensor(c.cache_len, kvrow, c.cache);
+    tvc = NewTensor(c.cache_len, kvrow, c.cache);
+    Upload(tk, k);
+    if (!c.k_eq_v) Upload(tv, v);
+    Upload(tkc, k_cache);
+    Upload(tvc, v_cache);
+    in.k = tk, in.v = tv, in.k_norm = tkn, in.k_cache = tkc, in.v_cache = tvc, in.n_kv_heads = c.n_kv_heads;
+  }
+  Run([&](OpContext& ctx) { PrepareAttentionInputs(ctx, in, c.start_pos); });
+
+  // Reference: the unfused sequence of gemma4.md §2.4.
+  std::vector<int32_t> pos(c.T);
+  for (uint32_t t = 0; t < c.T; ++t) pos[t] = int32_t(c.start_pos + t);
+  ref::RmsNorm(q.data(), q_norm.data(), q.data(), int(c.T * c.n_heads), int(D), eps);
+  ref::Rope(q.data(), int(c.T), int(c.n_heads), int(D), pos.data(), inv_freq.data());
+  ExpectClose(q, Download(tq), 1e-11, "q");
+  if (!c.n_kv_heads) return;
+  std::vector<float> kr = k, vr = v;
+  ref::RmsNorm(kr.data(), k_norm.data(), kr.data(), int(c.T * c.n_kv_heads), int(D), eps);
+  ref::Rope(kr.data(), int(c.T), int(c.n_kv_heads), int(D), pos.data(), inv_freq.data());
+  ref::RmsNorm(vr.data(), nullptr, vr.data(), int(c.T * c.n_kv_heads), int(D), eps);
+  for (uint32_t t = 0; t < c.T; ++t) {
+    const size_t slot = (c.start_pos + t) % c.cache_len;
+    std::copy_n(&kr[size_t(t) * kvrow], kvrow, &k_cache[slot * kvrow]);
+    std::copy_n(&vr[size_t(t) * kvrow], kvrow, &v_cache[slot * kvrow]);
+  }
+  ExpectClose(RoundTripThrough(c.cache, k_cache), Download(tkc), Threshold(c.cache), "k cache");
+  ExpectClose(RoundTripThrough(c.cache, v_cache), Download(tvc), Threshold(c.cache), "v cache");
+  EXPECT_EQ(Download(tk), k) << "the raw K must stay as it was";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, AttentionInputsTest,
+    ::testing::Values(
+        // E2B sliding layer, decode deep into a 512-slot ring
+        Case{"decode_e2b_sliding_ring", 1, 8, 1, 256, 1000, 512, 128, false},
+        // 31B full layer: 512-dim heads, 64 of 256 pairs rotated, K=V, f32 cache
+        Case{"decode_31b_full_k_eq_v", 1, 32, 4, 512, 4095, 4096, 64, true, DType::F32},
+        // prefill chunk wrapping around a ring
+        Case{"prefill_T23_ring_wrap", 23, 4, 2, 64, 30, 40, 32, false},
+        Case{"prefill_T9_d16_gqa1", 9, 2, 2, 16, 0, 16, 8, false, DType::F32},
+        Case{"prefill_T5_d512_proportional", 5, 4, 1, 512, 7, 64, 64, true},
+        // KV-shared layer: q only, no cache
+        Case{"shared_kv_q_only", 3, 8, 0, 256, 100, 0, 128, false}),
+    [](const auto& info) { return info.param.name; });
+
+class AttentionInputsChecks : public GpuTest {};
+
+TEST_F(AttentionInputsChecks, RejectsBadShapes) {
+  const Tensor q = NewTensor(2, 2 * 64), n = NewTensor(1, 64), f = NewTensor(1, 32);
+  const Tensor k = NewTensor(2, 64), kc = NewTensor(8, 64, DType::F16), small = NewTensor(1, 64, DType::F16);
+  Run([&](OpContext& ctx) {
+    AttentionInputs in{.q = q, .q_norm = n, .n_heads = 2, .head_dim = 64, .inv_freq = f};
+    in.k = k, in.v = k, in.k_norm = n, in.k_cache = kc, in.v_cache = kc, in.n_kv_heads = 1;
+    in.head_dim = 62;
+    EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // not a multiple of 4
+    in.head_dim = 64;
+    in.k_cache = small, in.v_cache = small;
+    EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // 2 tokens into 1 slot
+    in.k_cache = kc, in.v_cache = kc, in.n_heads = 3;
+    EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // q holds 2 heads
+  });
+}
+
+}  // namespace
+}  // namespace vkg::test
