@@ -30,6 +30,13 @@ struct Step {
   float eps;
 
   void Barrier() { ctx.rec.ComputeToCompute(); }
+  // A block's end: x = (x + out_norm(y)) * scale, and a = next_norm(x) for a following block that
+  // starts with a norm (next_norm empty when it does not): one fused dispatch.
+  void EndBlock(const Tensor& out_norm, float scale, const Tensor& next_norm) {
+    const uint32_t H = uint32_t(m.config().hidden_size);
+    ResidualRmsNorm(ctx, View(a.x, T, H), View(a.y, T, H), out_norm, scale, next_norm, View(a.a, T, H), eps);
+    Barrier();
+  }
   // [T][cols] view of a batch-sized scratch tensor.
   Tensor V(const Tensor& t, uint32_t cols) const { return View(t, T, cols); }
   Tensor Rows(const Tensor& t, uint32_t rows, uint32_t cols) const { return View(t, rows, cols); }
@@ -43,13 +50,11 @@ void AttentionBlock(Step& s, int l) {
   const uint32_t H = uint32_t(c.hidden_size), NH = uint32_t(c.num_attention_heads);
   const uint32_t D = uint32_t(li.head_dim), KVH = uint32_t(li.n_kv_heads);
   const bool owns = li.owns_kv(l);
-  const Tensor x = s.V(s.a.x, H), a = s.V(s.a.a, H), y = s.V(s.a.y, H);
+  const Tensor a = s.V(s.a.a, H), y = s.V(s.a.y, H);
   const Tensor q = s.V(s.a.q, NH * D), k = s.V(s.a.k, KVH * D), v = s.V(s.a.v, KVH * D);
   const Tensor inv_freq = View(li.full ? s.a.inv_freq_full : s.a.inv_freq_sliding, 1, D / 2);
 
-  RmsNorm(s.ctx, x, w.input_norm, a, s.eps);
-  s.Barrier();
-  MatMul(s.ctx, w.q_proj, a, q);
+  MatMul(s.ctx, w.q_proj, a, q);  // a = input_norm(x), from the previous block's EndBlock
   if (owns) {
     MatMul(s.ctx, *w.k_proj, a, k);
     if (w.v_proj) MatMul(s.ctx, *w.v_proj, a, v);
@@ -79,10 +84,7 @@ void AttentionBlock(Step& s, int l) {
   s.Barrier();
   MatMul(s.ctx, w.o_proj, attn, y);
   s.Barrier();
-  RmsNorm(s.ctx, y, w.post_attn_norm, y, s.eps);
-  s.Barrier();
-  AddScaled(s.ctx, x, y, x, 1.f);
-  s.Barrier();
+  s.EndBlock(w.post_attn_norm, 1.f, w.pre_ffn_norm);  // a = pre_ffn_norm(x) for the FFN block
 }
 
 // out = down(gelu(gate m) * up m) for m = a (rows [T][H]) of width I; gate and up are one
@@ -129,30 +131,26 @@ void Experts(Step& s, int l) {
   s.Barrier();
 }
 
-// Feed-forward block with its residual (§2.7); `scale` is the layer scalar when nothing follows.
-void FfnBlock(Step& s, int l, float scale) {
+// Feed-forward block with its residual (§2.7); `scale` is the layer scalar when nothing follows,
+// next_norm the norm the following block starts with (empty: none).
+void FfnBlock(Step& s, int l, float scale, const Tensor& next_norm) {
   const ModelConfig& c = s.m.config();
   const LayerInfo& li = c.layers[size_t(l)];
   const GpuLayer& w = s.m.layer(l);
   const uint32_t H = uint32_t(c.hidden_size);
-  const Tensor x = s.V(s.a.x, H), a = s.V(s.a.a, H), y = s.V(s.a.y, H);
-  RmsNorm(s.ctx, x, w.pre_ffn_norm, a, s.eps);
-  s.Barrier();
-  Mlp(s, w.gate_up, w.down, uint32_t(li.ffn_dim), a, y);
+  const Tensor a = s.V(s.a.a, H), y = s.V(s.a.y, H);
+  Mlp(s, w.gate_up, w.down, uint32_t(li.ffn_dim), a, y);  // a = pre_ffn_norm(x) from the attention block
   if (c.has_moe()) {
     RmsNorm(s.ctx, y, w.post_ffn_norm_1, y, s.eps);  // dense branch h1
     Experts(s, l);                                     // h2 (reads x, writes its own scratch)
     AddScaled(s.ctx, y, s.V(s.a.h2, H), y, 1.f);
     s.Barrier();
   }
-  RmsNorm(s.ctx, y, w.post_ffn_norm, y, s.eps);
-  s.Barrier();
-  AddScaled(s.ctx, x, y, x, scale);
-  s.Barrier();
+  s.EndBlock(w.post_ffn_norm, scale, next_norm);
 }
 
 // x = (x + post_ple_norm(proj(gelu(gate x) * ple[l]))) * layer_scalar  (§2.3)
-void PleBlock(Step& s, int l) {
+void PleBlock(Step& s, int l, const Tensor& next_norm) {
   const ModelConfig& c = s.m.config();
   const GpuLayer& w = s.m.layer(l);
   const uint32_t H = uint32_t(c.hidden_size), P = uint32_t(c.hidden_size_per_layer_input);
@@ -163,10 +161,7 @@ void PleBlock(Step& s, int l) {
   s.Barrier();
   MatMul(s.ctx, *w.ple_proj, g, y);
   s.Barrier();
-  RmsNorm(s.ctx, y, w.ple_post_norm, y, s.eps);
-  s.Barrier();
-  AddScaled(s.ctx, x, y, x, w.layer_scalar);
-  s.Barrier();
+  s.EndBlock(w.ple_post_norm, w.layer_scalar, next_norm);
 }
 
 // ple[l] = (rmsnorm_P(W_plmp_l x0 * H^-0.5) + tok[l]) * 2^-0.5 for every layer (§2.3).
@@ -193,11 +188,16 @@ void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Act
   Embed(ctx, model.embed(), acts.ids, x, c.embed_scale());
   s.Barrier();
   if (c.has_ple()) PerLayerInputs(s);
+  // Every block starts from a = its input norm of x, written by the block before (EndBlock); the
+  // first layer's comes from here.
+  RmsNorm(ctx, x, model.layer(0).input_norm, s.V(acts.a, H), c.rms_norm_eps);
+  s.Barrier();
   for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const Tensor next_input_norm = l + 1 < c.num_hidden_layers ? model.layer(l + 1).input_norm : Tensor{};
     AttentionBlock(s, l);
     const float scalar = model.layer(l).layer_scalar;
-    FfnBlock(s, l, c.has_ple() ? 1.f : scalar);
-    if (c.has_ple()) PleBlock(s, l);
+    FfnBlock(s, l, c.has_ple() ? 1.f : scalar, c.has_ple() ? Tensor{} : next_input_norm);
+    if (c.has_ple()) PleBlock(s, l, next_input_norm);
   }
   RmsNorm(ctx, x, model.final_norm(), x, c.rms_norm_eps);
   s.Barrier();

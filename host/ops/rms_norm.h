@@ -9,4 +9,11 @@ namespace vkg {
 // Per-head norms (q_norm, k_norm) pass x viewed as [tokens * heads][head_dim].
 void RmsNorm(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor& y, float eps);
 
+// A block's end and the next block's start in one dispatch (shaders/residual_norm.comp):
+//   x = (x + rmsnorm(y, w_out)) * scale, in place;  then a = rmsnorm(x, w_next) if w_next is given.
+// x, y, a: [rows][dim] f32, three different tensors; w_out, w_next: [1][dim] f32 (w_next may be
+// Tensor{}, and then a is not written). Equal to RmsNorm(y) + AddScaled + RmsNorm(x).
+void ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Tensor& w_out, float scale,
+                     const Tensor& w_next, const Tensor& a, float eps);
+
 }  // namespace vkg

@@ -1,4 +1,4 @@
-/* Push constants of rms_norm.comp and softmax.comp: row-wise ops over [rows][dim]. */
+/* Push constants of the row-wise ops over [rows][dim]: rms_norm.comp, softmax.comp, residual_norm.comp. */
 #ifndef VKG_NORM_PARAMS_H
 #define VKG_NORM_PARAMS_H
 #include "params/params_common.h"
@@ -11,4 +11,18 @@ struct RowParams {
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(RowParams, 16)
+
+VKG_PARAMS_BEGIN
+/* Push constants of residual_norm.comp: x = (x + rmsnorm(y, w_out)) * scale, then optionally
+   a = rmsnorm(x, w_next), over [rows][dim]. */
+struct ResidualNormParams {
+  uint rows;
+  uint dim;
+  float eps;
+  float scale;     /* residual factor (the layer scalar, or 1) */
+  uint has_next;   /* 1: also write a = rmsnorm(x, w_next) */
+  uint pad0, pad1, pad2;
+};
+VKG_PARAMS_END
+VKG_PARAMS_CHECK(ResidualNormParams, 32)
 #endif

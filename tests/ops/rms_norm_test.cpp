@@ -57,5 +57,52 @@ INSTANTIATE_TEST_SUITE_P(Shapes, RmsNormTest,
                                            Case{3, 512, false},     // weightless (v_norm)
                                            Case{1, 5376, false}));  // router norm, 31B width
 
+// ---- ResidualRmsNorm: RmsNorm(y) + AddScaled + RmsNorm(x) fused ----
+
+struct ResidualCase {
+  uint32_t rows, dim;
+  float scale;
+  bool next;
+};
+
+class ResidualRmsNormTest : public GpuTest, public ::testing::WithParamInterface<ResidualCase> {};
+
+TEST_P(ResidualRmsNormTest, MatchesNormAddNorm) {
+  const ResidualCase c = GetParam();
+  const size_t n = size_t(c.rows) * c.dim;
+  std::vector<float> x = RandomVector(n, 11 + c.dim, -3.f, 3.f);
+  std::vector<float> y = RandomVector(n, 12 + c.rows, -5.f, 5.f);
+  const auto w_out = RandomVector(c.dim, 13, 0.f, 2.f), w_next = RandomVector(c.dim, 14, 0.f, 2.f);
+  const Tensor tx = NewTensor(c.rows, c.dim), ty = NewTensor(c.rows, c.dim), ta = NewTensor(c.rows, c.dim);
+  const Tensor two = NewTensor(1, c.dim), twn = NewTensor(1, c.dim);
+  Upload(tx, x);
+  Upload(ty, y);
+  Upload(two, w_out);
+  Upload(twn, w_next);
+  const std::vector<float> a_before = RandomVector(n, 15);
+  Upload(ta, a_before);
+  Run([&](OpContext& ctx) { ResidualRmsNorm(ctx, tx, ty, two, c.scale, c.next ? twn : Tensor{}, ta, 1e-6f); });
+
+  const std::vector<float> y_in = y;
+  ref::RmsNorm(y.data(), w_out.data(), y.data(), int(c.rows), int(c.dim), 1e-6f);
+  ref::AddScaled(x.data(), y.data(), x.data(), n, c.scale);
+  ExpectClose(x, Download(tx), kNmse, "residual x");
+  EXPECT_EQ(Download(ty), y_in) << "y is read only";
+  if (c.next) {
+    std::vector<float> a(n);
+    ref::RmsNorm(x.data(), w_next.data(), a.data(), int(c.rows), int(c.dim), 1e-6f);
+    ExpectClose(a, Download(ta), kNmse, "next norm a");
+  } else {
+    EXPECT_EQ(Download(ta), a_before) << "a is not written without a next norm";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ResidualRmsNormTest,
+                         ::testing::Values(ResidualCase{1, 1536, 1.f, true},     // decode, E2B
+                                           ResidualCase{1, 5376, 0.73f, true},   // 31B width, layer scalar
+                                           ResidualCase{17, 2560, 1.f, true},    // prefill, E4B
+                                           ResidualCase{5, 100, 0.5f, false},    // awkward, no next norm
+                                           ResidualCase{2, 1536, 1.f, false}));
+
 }  // namespace
 }  // namespace vkg::test
