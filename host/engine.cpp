@@ -10,6 +10,7 @@
 #include "host/reference/ref_model.h"
 #include "host/scheduler.h"
 #include "vk/check.h"
+#include "vk/query.h"
 
 namespace vkg {
 namespace {
@@ -42,6 +43,16 @@ class GpuEngine : public Engine {
   }
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
+  void SetProfiling(bool on) override {
+    // 4096 timestamps: a decode step of the largest model records about 1500 ops.
+    if (on && !timestamps_) timestamps_ = std::make_unique<vk::TimestampPool>(gpu_->device(), 4096);
+    scheduler_->recorder().AttachProfiler(on ? timestamps_.get() : nullptr);
+  }
+  std::vector<OpTime> TakeProfile() override {
+    std::vector<OpTime> out;
+    for (auto& t : scheduler_->recorder().TakeProfile()) out.push_back({std::move(t.name), t.ns});
+    return out;
+  }
 
  private:
   // Refuses, before any upload, a model whose weights and smallest working set exceed the device.
@@ -63,6 +74,7 @@ class GpuEngine : public Engine {
   std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
   std::unique_ptr<GpuModel> model_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<vk::TimestampPool> timestamps_;  // created by SetProfiling(true)
 };
 
 class CpuEngine : public Engine {

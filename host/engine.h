@@ -48,6 +48,14 @@ class Engine {
   virtual bool Truncate(uint32_t n) = 0;
   virtual MemoryReport memory() const = 0;
   virtual std::string device_name() const = 0;
+  // Per-op device time of the next Forward calls (timestamps after every dispatch; slows the
+  // device slightly, so benchmarks profile separate steps). Empty on engines without a device.
+  struct OpTime {
+    std::string name;  // shader variant, "copy" or "fill"
+    double ns = 0;
+  };
+  virtual void SetProfiling(bool /*on*/) {}
+  virtual std::vector<OpTime> TakeProfile() { return {}; }
   // Vulkan validation messages seen so far (0 for the CPU path); tests require none.
   virtual int validation_messages() const = 0;
 };

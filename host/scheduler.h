@@ -37,6 +37,7 @@ class Scheduler {
   // False, changing nothing, when a sliding ring no longer holds the window position n needs.
   bool Truncate(uint32_t n);
   uint32_t n_past() const { return n_past_; }
+  vk::Recorder& recorder() { return *rec_; }  // for profiling (Recorder::AttachProfiler)
   uint32_t context() const { return kv_->context(); }
   uint64_t kv_bytes() const { return kv_->bytes(); }
   uint64_t scratch_bytes() const { return acts_->bytes; }

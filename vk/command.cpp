@@ -43,6 +43,25 @@ void Recorder::Begin() {
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   VK_CHECK(vkBeginCommandBuffer(cmd_, &bi));
   recording_ = true;
+  if (profiler_) {
+    profile_ops_.clear();
+    vkCmdResetQueryPool(cmd_, profiler_->handle(), 0, profiler_->capacity());
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profiler_->handle(), 0);
+  }
+}
+
+void Recorder::AttachProfiler(TimestampPool* pool) {
+  VKG_CHECK(!recording_, "Recorder::AttachProfiler while recording");
+  VKG_CHECK(!pool || pool->capacity() >= 2, "Recorder::AttachProfiler: the pool needs at least 2 queries");
+  profiler_ = pool;
+  profile_ops_.clear();
+  if (pool) profile_ops_.reserve(pool->capacity());  // no allocation per dispatch while profiling
+}
+
+void Recorder::ProfilePoint(const char* op) {
+  if (!profiler_ || profile_ops_.size() + 1 >= profiler_->capacity()) return;
+  profile_ops_.push_back(op);
+  vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profiler_->handle(), uint32_t(profile_ops_.size()));
 }
 
 void Recorder::End() {
@@ -126,6 +145,7 @@ void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding
   vkCmdDispatch(cmd_, gx, gy, gz);
   last_op_ = pipeline.name().c_str();  // pipelines outlive recordings (PipelineCache)
   ++dispatches_;
+  ProfilePoint(last_op_);
 }
 
 void Recorder::CopyBuffer(const BufferSlice& src, const BufferSlice& dst) {
@@ -133,12 +153,14 @@ void Recorder::CopyBuffer(const BufferSlice& src, const BufferSlice& dst) {
   VkBufferCopy region{src.offset, dst.offset, src.size};
   vkCmdCopyBuffer(cmd_, src.buffer->handle(), dst.buffer->handle(), 1, &region);
   last_op_ = "copy";
+  ProfilePoint(last_op_);
 }
 
 void Recorder::FillZero(const BufferSlice& dst) {
   VKG_CHECK(dst.offset % 4 == 0 && dst.size % 4 == 0, "FillZero needs 4-byte aligned slices");
   vkCmdFillBuffer(cmd_, dst.buffer->handle(), dst.offset, dst.size, 0);
   last_op_ = "fill";
+  ProfilePoint(last_op_);
 }
 
 void Recorder::Barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst,
@@ -194,6 +216,10 @@ void Recorder::Submit() {
                                  "command buffer whose last op was '", last_op_, "'"));
   }
   VK_CHECK(r);
+  if (profiler_) {
+    for (size_t i = 0; i < profile_ops_.size(); ++i)
+      profile_.push_back({profile_ops_[i], profiler_->ElapsedNs(uint32_t(i), uint32_t(i + 1))});
+  }
 }
 
 }  // namespace vkg::vk

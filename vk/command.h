@@ -4,6 +4,7 @@
 
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vk/buffer.h"
@@ -62,6 +63,17 @@ class Recorder {
   // Submits and waits. Device loss throws DeviceLostError naming the last op recorded.
   void Submit();
 
+  // Per-op device time. While a pool is attached (nullptr detaches), Begin() resets it and every
+  // dispatch, copy and fill is followed by a timestamp (up to the pool's capacity); Submit() then
+  // appends each op's name and the time since the previous timestamp to the profile. Ops overlap
+  // only where no barrier separates them, so the spans add up to the command buffer's time.
+  struct OpTime {
+    std::string name;  // the pipeline's shader name, "copy" or "fill"
+    double ns = 0;
+  };
+  void AttachProfiler(TimestampPool* pool);
+  std::vector<OpTime> TakeProfile() { return std::exchange(profile_, {}); }
+
   VkCommandBuffer handle() const { return cmd_; }
   const char* last_op() const { return last_op_; }
   uint32_t dispatch_count() const { return dispatches_; }
@@ -77,9 +89,14 @@ class Recorder {
   UniqueFence fence_;
   std::vector<UniqueDescriptorPool> descriptor_pools_;
   size_t current_pool_ = 0;
+  void ProfilePoint(const char* op);
+
   const char* last_op_ = "(nothing recorded)";  // no string copy per dispatch
   uint32_t dispatches_ = 0;
   bool recording_ = false;
+  TimestampPool* profiler_ = nullptr;
+  std::vector<const char*> profile_ops_;  // op of timestamp i + 1
+  std::vector<OpTime> profile_;
 };
 
 }  // namespace vkg::vk

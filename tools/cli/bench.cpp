@@ -41,6 +41,7 @@ constexpr Lengths kCpuDefaults{8, 4, 1};
 constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
+    "                     [--profile]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -60,12 +61,15 @@ constexpr const char* kUsage =
     "  --kv F            KV cache storage: f16 (default) or f32\n"
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
+    "  --profile         after the timed runs, decode a few more tokens with a timestamp after\n"
+    "                    every op and report device time per op kind and token\n"
     "`vkgemma bench` with no arguments runs the largest shape that fits with the defaults above;\n"
     "on lavapipe that is e2b, q4_0, -p 8 -n 4 -r 1 (loading the weights takes most of the time).\n"
     "Tokenization and sampling (greedy argmax on the host) are not timed; prefill and decode times\n"
     "are wall clock around the engine's forward calls (submit, device work, logits read-back).\n";
 
 double GiB(uint64_t b) { return double(b) / double(1ull << 30); }
+
 
 std::string F2(double v) {
   char buf[32];
@@ -158,6 +162,63 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+// Device time per decode token by op kind (shader variant), from Engine profiling.
+struct DecodeProfile {
+  struct Op {
+    std::string name;
+    double ops_per_token = 0, ms_per_token = 0;
+  };
+  uint32_t steps = 0;
+  double device_ms_per_token = 0, wall_ms_per_token = 0;
+  std::vector<Op> ops;  // most time first
+};
+
+// Prefills the prompt (not profiled), then decodes `steps` tokens with a timestamp after every op.
+DecodeProfile ProfileDecode(Engine& engine, const std::vector<int32_t>& prompt, uint32_t steps) {
+  DecodeProfile p;
+  p.steps = std::max<uint32_t>(steps, 1);
+  engine.Reset();
+  std::vector<float> logits = engine.Forward(prompt, false);
+  engine.SetProfiling(true);
+  double wall = 0;
+  for (uint32_t i = 0; i < p.steps; ++i) {
+    const int32_t next = Argmax(logits);
+    const auto t0 = std::chrono::steady_clock::now();
+    logits = engine.Forward(std::span(&next, 1), false);
+    wall += Seconds(t0);
+  }
+  engine.SetProfiling(false);
+  std::vector<DecodeProfile::Op> ops;
+  for (const Engine::OpTime& t : engine.TakeProfile()) {
+    auto it = std::find_if(ops.begin(), ops.end(), [&](const DecodeProfile::Op& o) { return o.name == t.name; });
+    if (it == ops.end()) it = ops.insert(ops.end(), {t.name, 0, 0});
+    it->ops_per_token += 1.0 / p.steps;
+    it->ms_per_token += t.ns * 1e-6 / p.steps;
+    p.device_ms_per_token += t.ns * 1e-6 / p.steps;
+  }
+  std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.ms_per_token > b.ms_per_token; });
+  p.ops = std::move(ops);
+  p.wall_ms_per_token = wall * 1e3 / p.steps;
+  return p;
+}
+
+nlohmann::json ToJson(const DecodeProfile& p) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& o : p.ops) ops.push_back({{"op", o.name}, {"ops_per_token", o.ops_per_token}, {"ms_per_token", o.ms_per_token}});
+  return {{"steps", p.steps}, {"device_ms_per_token", p.device_ms_per_token},
+          {"wall_ms_per_token", p.wall_ms_per_token}, {"ops", ops}};
+}
+
+void PrintProfile(const DecodeProfile& p) {
+  std::printf("\ndecode profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n\n",
+              p.steps, p.device_ms_per_token, p.wall_ms_per_token);
+  std::printf("| op | per token | ms per token | %% of device time |\n|---|---:|---:|---:|\n");
+  for (const auto& o : p.ops) {
+    std::printf("| %s | %.1f | %.3f | %.1f |\n", o.name.c_str(), o.ops_per_token, o.ms_per_token,
+                p.device_ms_per_token > 0 ? 100.0 * o.ms_per_token / p.device_ms_per_token : 0.0);
+  }
+}
+
 }  // namespace
 
 int Bench(const std::vector<std::string>& args) {
@@ -165,7 +226,7 @@ int Bench(const std::vector<std::string>& args) {
   EngineOptions o;
   o.weights = DType::Q4_0;
   uint32_t prompt = 0, gen = 0, reps = 0, depth = 0;
-  bool prompt_set = false, gen_set = false, reps_set = false, json = false;
+  bool prompt_set = false, gen_set = false, reps_set = false, json = false, profile = false;
   uint64_t seed = 1;
   OptionParser parser("bench");
   AddEngineOptions(parser, &model_dir, &o);
@@ -178,7 +239,8 @@ int Bench(const std::vector<std::string>& args) {
       .Value({"--ctx"}, [&](const std::string&) {
         throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
       })
-      .Flag({"--json"}, [&] { json = true; });
+      .Flag({"--json"}, [&] { json = true; })
+      .Flag({"--profile"}, [&] { profile = true; });
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);
@@ -318,6 +380,7 @@ int Bench(const std::vector<std::string>& args) {
                    gen / dt);
     }
   }
+  const DecodeProfile prof = profile ? ProfileDecode(*engine, tokens, std::min<uint32_t>(gen, 8)) : DecodeProfile{};
   // Validation (VKGEMMA_VALIDATION=1) slows everything down: the numbers are then not speeds.
   const int validation = engine->validation_messages();
   const char* env_validation = std::getenv("VKGEMMA_VALIDATION");
@@ -382,6 +445,7 @@ int Bench(const std::vector<std::string>& args) {
                          {"device_local_heap", caps.DeviceLocalBytes()}};
     j["bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
                       {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
+    if (profile) j["decode_profile"] = ToJson(prof);
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -416,6 +480,7 @@ int Bench(const std::vector<std::string>& args) {
   row("time to first token ms", ttft_ms, "%.1f");
   row("decode GB/s", gbps, "%.2f");
   row("decode % of copy bandwidth", pct, "%.1f");
+  if (profile) PrintProfile(prof);
   return 0;
 }
 
