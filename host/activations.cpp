@@ -42,6 +42,8 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
 
   ids = allocate(uint64_t(batch) * 4);
   bytes += 256;
+  position = allocate(4);
+  bytes += 256;
   x = f32(batch, H);
   a = f32(batch, H);
   y = f32(batch, H);

@@ -21,6 +21,7 @@ struct Activations {
   uint32_t batch, logit_rows;
   uint32_t ple_rows;             // rows per layer in `ple` (>= batch; keeps each layer's slice aligned)
   vk::BufferSlice ids;           // [batch] int32, uploaded per chunk
+  vk::BufferSlice position;      // [1] uint32: the position of a replayed decode step
   Tensor x, a, y;                // [batch][H] residual stream, normed input, block output
   Tensor q, attn;                // [batch][NH * Dmax]
   Tensor k, v;                   // [batch][KVHmax * Dmax]

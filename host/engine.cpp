@@ -29,6 +29,7 @@ class GpuEngine : public Engine {
     so.context = o.context;
     so.batch = o.batch;
     so.kv_dtype = o.kv_dtype;
+    so.replay_decode = o.replay_decode;
     scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
   }
   const ModelConfig& config() const override { return config_; }
@@ -46,11 +47,11 @@ class GpuEngine : public Engine {
   void SetProfiling(bool on) override {
     // 4096 timestamps: a decode step of the largest model records about 1500 ops.
     if (on && !timestamps_) timestamps_ = std::make_unique<vk::TimestampPool>(gpu_->device(), 4096);
-    scheduler_->recorder().AttachProfiler(on ? timestamps_.get() : nullptr);
+    scheduler_->SetProfiler(on ? timestamps_.get() : nullptr);
   }
   std::vector<OpTime> TakeProfile() override {
     std::vector<OpTime> out;
-    for (auto& t : scheduler_->recorder().TakeProfile()) out.push_back({std::move(t.name), t.ns});
+    for (auto& t : scheduler_->TakeProfile()) out.push_back({std::move(t.name), t.ns});
     return out;
   }
 

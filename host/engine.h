@@ -21,6 +21,7 @@ struct EngineOptions {
   uint32_t batch = 64;           // prompt tokens per forward chunk
   DType kv_dtype = DType::F16;   // KV cache storage (GPU path)
   bool validation = false;       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
+  bool replay_decode = true;     // decode steps replay one recorded command buffer (GPU path)
   UploadProgress progress;       // called while weights are converted and uploaded
 };
 

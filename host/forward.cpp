@@ -10,12 +10,11 @@
 #include "host/ops/elementwise.h"
 #include "host/ops/embed.h"
 #include "host/ops/experts.h"
-#include "host/ops/kv_write.h"
 #include "host/ops/matmul.h"
 #include "host/ops/ple.h"
 #include "host/ops/rms_norm.h"
-#include "host/ops/rope.h"
 #include "host/ops/topk.h"
+#include "vk/check.h"
 
 namespace vkg {
 namespace {
@@ -28,6 +27,7 @@ struct Step {
   Activations& a;
   uint32_t T, start_pos;
   float eps;
+  const vk::BufferSlice* position;  // replayed decode: the real start_pos, read on the device
 
   void Barrier() { ctx.rec.ComputeToCompute(); }
   // A block's end: x = (x + out_norm(y)) * scale, and a = next_norm(x) for a following block that
@@ -62,7 +62,8 @@ void AttentionBlock(Step& s, int l) {
   s.Barrier();
   // q_norm + RoPE on q; k_norm + RoPE on k and v_norm (of the raw K on K=V layers), both appended
   // to the cache: one fused op.
-  AttentionInputs in{.q = q, .q_norm = w.q_norm, .n_heads = NH, .head_dim = D, .inv_freq = inv_freq, .eps = s.eps};
+  AttentionInputs in{.q = q, .q_norm = w.q_norm, .n_heads = NH, .head_dim = D, .inv_freq = inv_freq, .eps = s.eps,
+                     .position = s.position};
   if (owns) {
     in.k = k, in.v = w.v_proj ? v : k, in.k_norm = w.k_norm;
     in.k_cache = s.kv.k(l), in.v_cache = s.kv.v(l), in.n_kv_heads = KVH;
@@ -78,6 +79,7 @@ void AttentionBlock(Step& s, int l) {
   shape.cache_len = s.kv.slots(src);
   shape.window = uint32_t(li.window);
   shape.scale = 1.f;  // Gemma 4: QK-norm replaces 1/sqrt(D)
+  shape.position = s.position;
   const Tensor attn = s.V(s.a.attn, NH * D);
   Attention(s.ctx, q, s.kv.k(src), s.kv.v(src), attn, shape,
             s.a.attn_scratch.slice.buffer ? &s.a.attn_scratch : nullptr);
@@ -180,9 +182,10 @@ void PerLayerInputs(Step& s) {
 }  // namespace
 
 void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Activations& acts, uint32_t T,
-                   uint32_t start_pos) {
+                   uint32_t start_pos, const vk::BufferSlice* position) {
   const ModelConfig& c = model.config();
-  Step s{ctx, model, kv, acts, T, start_pos, c.rms_norm_eps};
+  VKG_CHECK(!position || T == 1, "RecordForward: a position buffer is for one decode token");
+  Step s{ctx, model, kv, acts, T, start_pos, c.rms_norm_eps, position};
   const uint32_t H = uint32_t(c.hidden_size);
   const Tensor x = s.V(acts.x, H);
   Embed(ctx, model.embed(), acts.ids, x, c.embed_scale());

@@ -13,8 +13,10 @@ namespace vkg {
 // Records the forward pass of T tokens at positions start_pos .. start_pos + T - 1 whose ids are
 // already in acts.ids (and, with per-layer embeddings, whose table rows are in acts.ple_tok).
 // Appends their K/V to the cache and leaves final_norm(x) in acts.x: [T][H].
+// With `position` (T = 1, a decode step recorded once and replayed), the step's position is the
+// uint32 in that buffer when the command buffer runs, and start_pos the largest it may be.
 void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Activations& acts, uint32_t T,
-                   uint32_t start_pos);
+                   uint32_t start_pos, const vk::BufferSlice* position = nullptr);
 
 // Records logits for rows [row0, row0 + rows) of acts.x into acts.logits: [rows][V], soft-capped.
 // rows <= acts.logit_rows.

@@ -47,6 +47,7 @@ Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOpti
   }
   kv_ = std::make_unique<KvCache>(c, *alloc_, context, options.batch, options.kv_dtype);
   rec_ = std::make_unique<vk::Recorder>(gpu.device());
+  decode_rec_ = std::make_unique<vk::Recorder>(gpu.device());
   if (c.has_ple()) ple_rows_.resize(size_t(options.batch) * c.num_hidden_layers * c.hidden_size_per_layer_input);
 
   // RoPE inverse frequencies of each layer type, computed once in float32 as HF does.
@@ -97,6 +98,10 @@ std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_
                            " (raise --ctx)"));
   }
   std::vector<float> logits(size_t(all_logits ? n : 1) * V);
+  if (n == 1 && options_.replay_decode) {
+    DecodeStep(tokens[0], logits.data());
+    return logits;
+  }
   OpContext ctx{gpu_.device(), gpu_.pipelines(), *rec_};
   for (uint32_t done = 0; done < n; done += options_.batch) {
     const uint32_t T = std::min(options_.batch, n - done);
@@ -124,6 +129,38 @@ std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_
     n_past_ += T;
   }
   return logits;
+}
+
+void Scheduler::DecodeStep(int32_t token, float* logits) {
+  UploadChunk(std::span(&token, 1));
+  const uint32_t pos = n_past_;
+  gpu_.transfer().Upload(acts_->position, &pos, sizeof pos);
+  if (!decode_recorded_) {
+    // Recorded for the last position of the context: the attention splits are planned for the
+    // longest cache, and every position-dependent op reads the real one from acts.position.
+    OpContext ctx{gpu_.device(), gpu_.pipelines(), *decode_rec_};
+    decode_rec_->Begin();
+    RecordForward(ctx, model_, *kv_, *acts_, 1, context() - 1, &acts_->position);
+    RecordHead(ctx, model_, *acts_, 0, 1);
+    decode_rec_->ToHost();
+    decode_rec_->End();
+    decode_recorded_ = true;
+  }
+  decode_rec_->Submit();
+  gpu_.transfer().Download(acts_->logits.slice, logits, size_t(model_.config().vocab_size) * 4);
+  n_past_ += 1;
+}
+
+void Scheduler::SetProfiler(vk::TimestampPool* pool) {
+  rec_->AttachProfiler(pool);
+  decode_rec_->AttachProfiler(pool);
+  decode_recorded_ = false;  // the timestamps are recorded into the command buffer
+}
+
+std::vector<vk::Recorder::OpTime> Scheduler::TakeProfile() {
+  std::vector<vk::Recorder::OpTime> all = rec_->TakeProfile();
+  for (auto& t : decode_rec_->TakeProfile()) all.push_back(std::move(t));
+  return all;
 }
 
 }  // namespace vkg

@@ -23,6 +23,9 @@ struct SchedulerOptions {
   uint32_t batch = 64;     // most prompt tokens per forward chunk
   DType kv_dtype = DType::F16;
   uint32_t logit_rows = 8;  // rows of logits computed per head pass (all-position requests)
+  // Decode steps (one token) replay one command buffer recorded at the first step, reading their
+  // position from a device buffer, instead of recording ~10 ops per layer again for every token.
+  bool replay_decode = true;
 };
 
 class Scheduler {
@@ -37,7 +40,9 @@ class Scheduler {
   // False, changing nothing, when a sliding ring no longer holds the window position n needs.
   bool Truncate(uint32_t n);
   uint32_t n_past() const { return n_past_; }
-  vk::Recorder& recorder() { return *rec_; }  // for profiling (Recorder::AttachProfiler)
+  // Per-op device times of the following submissions (Recorder::AttachProfiler); nullptr stops.
+  void SetProfiler(vk::TimestampPool* pool);
+  std::vector<vk::Recorder::OpTime> TakeProfile();
   uint32_t context() const { return kv_->context(); }
   uint64_t kv_bytes() const { return kv_->bytes(); }
   uint64_t scratch_bytes() const { return acts_->bytes; }
@@ -50,6 +55,8 @@ class Scheduler {
 
  private:
   void UploadChunk(std::span<const int32_t> tokens);
+  // One decode token through the replayed command buffer (recorded on first use).
+  void DecodeStep(int32_t token, float* logits);
 
   GpuContext& gpu_;
   const GpuModel& model_;
@@ -58,6 +65,8 @@ class Scheduler {
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<Activations> acts_;
   std::unique_ptr<vk::Recorder> rec_;
+  std::unique_ptr<vk::Recorder> decode_rec_;  // the replayed decode step
+  bool decode_recorded_ = false;
   std::vector<float> ple_rows_;  // [batch][L * P] host staging of per-layer-embedding rows
   uint32_t n_past_ = 0;
 };

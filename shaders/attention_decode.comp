@@ -15,6 +15,8 @@
 //   binding 2: v_cache same layout as k_cache, read
 //   binding 3: out     [1][n_heads][head_dim] f32, write (when n_splits == 1)
 //   binding 4: scratch [n_splits][n_heads][head_dim + 2] f32 (m, l, o[head_dim]), write (n_splits > 1)
+//   binding 5: position: one uint, the query's position when pos_from_buffer (a decode recording
+//              replayed at every step); splits past it are empty and pass 2 skips them
 // Pass 2 bindings:
 //   binding 0: scratch as above, read
 //   binding 1: out     [1][n_heads][head_dim] f32, write
@@ -74,8 +76,10 @@ layout(std430, binding = 1) readonly buffer K { KV_T k_cache[]; };
 layout(std430, binding = 2) readonly buffer V { KV_T v_cache[]; };
 layout(std430, binding = 3) writeonly buffer Out { vec2 out_[]; };
 layout(std430, binding = 4) writeonly buffer Scratch { float scratch[]; };
+layout(std430, binding = 5) readonly buffer Position { uint position; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
+uint attnStartPos() { return p.pos_from_buffer != 0u ? position : p.start_pos; }
 #include "attention_core.glsl"
 
 void main() {

@@ -13,6 +13,7 @@
 // binding 4: k_norm [D] f32, read                   binding 5: inv_freq [D / 2] f32 (0: pair not rotated)
 // binding 6: k_cache [cache_len][KVH * D] f16 pairs in uints (f32 with -D KV_F32), write
 // binding 7: v_cache, same layout, write
+// binding 8: position: one uint replacing start_pos when pos_from_buffer (replayed decode)
 // push: AttentionInputsParams.  spec 0: workgroup size.  dispatched by host/ops/attention_inputs.cpp
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -40,6 +41,7 @@ layout(std430, binding = 4) readonly buffer KNorm { vec2 k_norm[]; };
 layout(std430, binding = 5) readonly buffer F { vec2 inv_freq[]; };
 layout(std430, binding = 6) writeonly buffer KCache { KV_T k_cache[]; };
 layout(std430, binding = 7) writeonly buffer VCache { KV_T v_cache[]; };
+layout(std430, binding = 8) readonly buffer Position { uint position; };
 layout(push_constant) uniform Push { AttentionInputsParams p; };
 
 const uint QUERY = 0u, KEY = 1u, VALUE = 2u;
@@ -69,7 +71,7 @@ void main() {
   }
   const float inv = inversesqrt(workgroupSum(ss) / float(p.head_dim) + p.eps);
 
-  const uint pos = p.start_pos + t;
+  const uint pos = (p.pos_from_buffer != 0u ? position : p.start_pos) + t;
   const uint dst = ((pos % p.cache_len) * p.n_kv_heads + h) * (p.head_dim / 2u);
   for (uint j = gl_LocalInvocationID.x; j < half_pairs; j += gl_WorkGroupSize.x) {
     vec2 a = loadPair(kind, base, j) * inv, b = loadPair(kind, base, j + half_pairs) * inv;

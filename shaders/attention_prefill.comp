@@ -37,6 +37,7 @@ layout(std430, binding = 2) readonly buffer V { KV_T v_cache[]; };
 layout(std430, binding = 3) writeonly buffer Out { vec2 out_[]; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
+uint attnStartPos() { return p.start_pos; }
 #include "attention_core.glsl"
 
 void main() {

@@ -55,6 +55,7 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
                const Tensor& out, const AttentionShape& s, const Tensor* scratch) {
   const uint32_t T = q.rows;
   VKG_CHECK(T >= 1, "Attention: no query tokens");
+  VKG_CHECK(!s.position || T == 1, "Attention: a position buffer is for decode (one query token)");
   VKG_CHECK(s.n_kv_heads >= 1 && s.n_heads % s.n_kv_heads == 0, "Attention: ", s.n_heads,
             " heads are not a multiple of ", s.n_kv_heads, " KV heads");
   VKG_CHECK(s.head_dim >= 2 && s.head_dim <= 512 && s.head_dim % 2 == 0, "Attention: head_dim ", s.head_dim,
@@ -101,6 +102,7 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   params.cache_len = s.cache_len;
   params.window = s.window;
   params.scale = s.scale;
+  params.pos_from_buffer = s.position ? 1u : 0u;
 
   if (T > 1) {
     const uint32_t rows = RowsPerWorkgroup(s.head_dim, sg_min, params.n_rows);
@@ -126,12 +128,13 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   params.n_splits = plan.splits;
   const uint32_t rows = RowsPerWorkgroup(s.head_dim, sg_min, group);
   const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionDecodeF16 : shaders::ShaderId::AttentionDecodeF32,
-                               {S, S, S, S, S}, sizeof(params),
+                               {S, S, S, S, S, S}, sizeof(params),
                                vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, rows));
   const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
   const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
                            vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
-                           vk::Binding::Storage(scratch_slice)};
+                           vk::Binding::Storage(scratch_slice),
+                           vk::Binding::Storage(s.position ? *s.position : q.slice)};  // q: never read
   ctx.rec.Dispatch(p, b, params, uint32_t(DivUp(group, rows)), s.n_kv_heads, plan.splits);
   if (plan.splits == 1) return;
 

@@ -17,6 +17,10 @@ struct AttentionShape {
   uint32_t cache_len = 0;   // slots of k_cache / v_cache
   uint32_t window = 0;      // 0 = full causal; W: query i sees keys i-W+1 .. i
   float scale = 1.f;        // score = scale * q.k (Gemma 4: 1.0)
+  // Decode only: when set, the query position is the uint32 this slice holds when the command
+  // buffer runs, and start_pos is the largest position it may run at (the checks and the split
+  // plan use it; splits past the real position stay empty). One recording then serves every step.
+  const vk::BufferSlice* position = nullptr;
 };
 
 // Decode (T = 1) splits the visible keys into chunks of at least this many keys, one workgroup

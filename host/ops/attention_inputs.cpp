@@ -34,7 +34,7 @@ void PrepareAttentionInputs(OpContext& ctx, const AttentionInputs& in, uint32_t 
   const bool f32_cache = writes_kv && in.k_cache.dtype == DType::F32;
   const auto id = f32_cache ? shaders::ShaderId::AttentionInputsF32 : shaders::ShaderId::AttentionInputsF16;
   const auto S = vk::BindingKind::kStorage;
-  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S, S, S}, sizeof(shaders::AttentionInputsParams),
+  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S, S, S, S}, sizeof(shaders::AttentionInputsParams),
                                vk::SpecConstants().Set(0, kWg));
   shaders::AttentionInputsParams params{};
   params.n_tokens = T;
@@ -45,6 +45,7 @@ void PrepareAttentionInputs(OpContext& ctx, const AttentionInputs& in, uint32_t 
   params.cache_len = writes_kv ? in.k_cache.rows : 1;
   params.eps = in.eps;
   params.groups = T * (in.n_heads + 2 * in.n_kv_heads);
+  params.pos_from_buffer = in.position ? 1u : 0u;
   // KV-shared layers bind q in the unused K/V slots: the shader never touches them there.
   const Tensor& k = writes_kv ? in.k : in.q;
   const vk::Binding b[] = {Bind(in.q),
@@ -54,7 +55,8 @@ void PrepareAttentionInputs(OpContext& ctx, const AttentionInputs& in, uint32_t 
                            Bind(writes_kv ? in.k_norm : in.q_norm),
                            Bind(in.inv_freq),
                            Bind(writes_kv ? in.k_cache : in.q),
-                           Bind(writes_kv ? in.v_cache : in.q)};
+                           Bind(writes_kv ? in.v_cache : in.q),
+                           vk::Binding::Storage(in.position ? *in.position : in.q_norm.slice)};  // q_norm: never read
   const Grid g = Grid1D(params.groups);
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }

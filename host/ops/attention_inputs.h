@@ -21,6 +21,9 @@ struct AttentionInputs {
   Tensor k_cache, v_cache;  // [cache_len][n_kv_heads * D] f16 or f32; token t -> slot pos % cache_len
   uint32_t n_kv_heads = 0;
   float eps = 1e-6f;
+  // When set, start_pos is instead the uint32 this slice holds when the command buffer runs (one
+  // decode recording replayed at every position).
+  const vk::BufferSlice* position = nullptr;
 };
 
 // Records the dispatch. Writes q in place and rows (start_pos + t) % cache_len of the caches;

@@ -51,7 +51,7 @@ void attnInit(uint kvh, uint block) {
     const bool valid = row < p.n_rows;
     const uint t = valid ? row / p.group : 0;
     const uint h = kvh * p.group + (valid ? row % p.group : 0);
-    const int pos = valid ? int(p.start_pos + t) : -1;
+    const int pos = valid ? int(attnStartPos() + t) : -1;
     row_pos[r] = pos;
     row_first[r] = p.window > 0 ? max(0, pos - int(p.window) + 1) : 0;
     row_head[r] = h;

@@ -12,7 +12,8 @@ struct AttentionInputsParams {
   uint cache_len;
   float eps;        /* RMSNorm epsilon */
   uint groups;      /* workgroups doing work: n_tokens * (n_heads + 2 * n_kv_heads); the grid may hold more */
+  uint pos_from_buffer; /* 1: start_pos is the uint at binding 8 (a replayed decode recording) */
 };
 VKG_PARAMS_END
-VKG_PARAMS_CHECK(AttentionInputsParams, 32)
+VKG_PARAMS_CHECK(AttentionInputsParams, 36)
 #endif

@@ -16,6 +16,8 @@ struct AttentionParams {
   float scale;          // score = scale * q.k (Gemma 4: 1.0)
   uint keys_per_split;  // decode: keys per split; prefill: unused
   uint n_splits;        // decode: 1 = write out directly, >1 = write partials to scratch
+  uint pos_from_buffer; // decode: 1 = the query position is the uint at binding 5, not start_pos
+                        // (a recording replayed at every position; start_pos is the largest)
 };
 /* Pass 2 of split decode: merges n_splits partial softmax states per head. */
 struct AttentionCombineParams {
@@ -23,6 +25,6 @@ struct AttentionCombineParams {
   uint n_splits;
 };
 VKG_PARAMS_END
-VKG_PARAMS_CHECK(AttentionParams, 40)
+VKG_PARAMS_CHECK(AttentionParams, 44)
 VKG_PARAMS_CHECK(AttentionCombineParams, 8)
 #endif

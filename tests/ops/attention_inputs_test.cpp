@@ -1,6 +1,7 @@
 // PrepareAttentionInputs (the fused per-head norms + RoPE + KV append) against the reference ops run
 // one after the other: ref::RmsNorm per head, ref::Rope, then the cache rows rounded to the cache
 // dtype. Cache slots the chunk does not own must keep their old contents.
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct Case {
   uint32_t rotary_pairs;  // head_dim / 2, or 64 for Gemma 4's proportional RoPE on 512-dim heads
   bool k_eq_v;            // V comes from the raw K (layers without v_proj)
   DType cache = DType::F16;
+  bool position_buffer = false;  // start_pos comes from a device buffer (a replayed decode step)
 };
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
 
@@ -63,7 +65,15 @@ TEST_P(AttentionInputsTest, MatchesNormRopeAndKvWrite) {
     Upload(tvc, v_cache);
     in.k = tk, in.v = tv, in.k_norm = tkn, in.k_cache = tkc, in.v_cache = tvc, in.n_kv_heads = c.n_kv_heads;
   }
-  Run([&](OpContext& ctx) { PrepareAttentionInputs(ctx, in, c.start_pos); });
+  const Tensor tpos = NewTensor(1, 1);
+  if (c.position_buffer) {
+    std::vector<float> bits(1);
+    std::memcpy(bits.data(), &c.start_pos, 4);
+    Upload(tpos, bits);
+    in.position = &tpos.slice;
+  }
+  // With a position buffer the argument must be ignored: pass a wrong one.
+  Run([&](OpContext& ctx) { PrepareAttentionInputs(ctx, in, c.position_buffer ? c.start_pos + 77 : c.start_pos); });
 
   // Reference: the unfused sequence of gemma4.md §2.4.
   std::vector<int32_t> pos(c.T);
@@ -98,7 +108,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"prefill_T9_d16_gqa1", 9, 2, 2, 16, 0, 16, 8, false, DType::F32},
         Case{"prefill_T5_d512_proportional", 5, 4, 1, 512, 7, 64, 64, true},
         // KV-shared layer: q only, no cache
-        Case{"shared_kv_q_only", 3, 8, 0, 256, 100, 0, 128, false}),
+        Case{"shared_kv_q_only", 3, 8, 0, 256, 100, 0, 128, false},
+        Case{"decode_position_buffer", 1, 8, 1, 256, 700, 512, 128, false, DType::F16, true},
+        Case{"decode_position_buffer_shared_kv", 1, 8, 0, 512, 4000, 0, 64, false, DType::F16, true}),
     [](const auto& info) { return info.param.name; });
 
 class AttentionInputsChecks : public GpuTest {};

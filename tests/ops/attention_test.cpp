@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct Case {
   DType kv = DType::F16;
   bool scratch = false;  // pass a split-decode scratch tensor
   double nmse = kNmseF32Math;
+  // > 0: decode reads its position from a buffer, recorded for this larger position (a replayed
+  // decode step: splits planned for the longest cache, those past start_pos empty).
+  uint32_t planned_pos = 0;
 };
 
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
@@ -72,7 +76,16 @@ TEST_P(AttentionTest, MatchesReference) {
   Upload(tq, q);
   Upload(tk, k);
   Upload(tv, v);
-  const AttentionShape shape{c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, 1.f};
+  AttentionShape shape{c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, 1.f};
+  const Tensor tpos = NewTensor(1, 1, DType::F32);  // one uint32 (4 bytes)
+  if (c.planned_pos) {
+    const uint32_t pos = c.start_pos;
+    std::vector<float> bits(1);
+    std::memcpy(bits.data(), &pos, 4);
+    Upload(tpos, bits);
+    shape.start_pos = c.planned_pos;
+    shape.position = &tpos.slice;
+  }
   const uint64_t scratch_floats = AttentionScratchFloats(shape, c.T);
   Tensor tscratch;
   if (c.scratch) {
@@ -107,7 +120,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"d512_gqa8_full_pos3000_nosplit", 1, 3000, 8, 1, 512, 3001, 0, F16, false},
         Case{"d256_gqa2_full_pos3000_split_f32", 1, 3000, 4, 2, 256, 3072, 0, F32, true},
         Case{"d256_gqa2_slide512_pos3000_split_ring", 1, 3000, 4, 2, 256, 512, 512, F16, true},
-        Case{"d16_gqa8_full_pos300_split", 1, 300, 8, 1, 16, 301, 0, F16, true}),
+        Case{"d16_gqa8_full_pos300_split", 1, 300, 8, 1, 16, 301, 0, F16, true},
+        // position from a buffer, splits planned for the end of the cache (replayed decode)
+        Case{"d256_gqa2_full_pos300_replay_plan4095", 1, 300, 4, 2, 256, 4096, 0, F16, true, kNmseF32Math, 4095},
+        Case{"d16_mha_full_pos0_replay_plan1023_f32", 1, 0, 4, 4, 16, 1024, 0, F32, true, kNmseF32Math, 1023},
+        Case{"d512_gqa8_slide512_pos3000_replay_ring", 1, 3000, 8, 1, 512, 512, 512, F16, true, kNmseF32Math, 8191},
+        Case{"d256_gqa8_slide16_pos5_replay_nosplit", 1, 5, 8, 1, 256, 16, 16, F16, false, kNmseF32Math, 900}),
     [](const auto& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(

@@ -41,7 +41,7 @@ constexpr Lengths kCpuDefaults{8, 4, 1};
 constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
-    "                     [--profile]\n"
+    "                     [--profile] [--no-replay]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -61,6 +61,7 @@ constexpr const char* kUsage =
     "  --kv F            KV cache storage: f16 (default) or f32\n"
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
+    "  --no-replay       record every decode step anew instead of replaying one command buffer\n"
     "  --profile         after the timed runs, decode a few more tokens with a timestamp after\n"
     "                    every op and report device time per op kind and token\n"
     "`vkgemma bench` with no arguments runs the largest shape that fits with the defaults above;\n"
@@ -240,7 +241,8 @@ int Bench(const std::vector<std::string>& args) {
         throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
       })
       .Flag({"--json"}, [&] { json = true; })
-      .Flag({"--profile"}, [&] { profile = true; });
+      .Flag({"--profile"}, [&] { profile = true; })
+      .Flag({"--no-replay"}, [&] { o.replay_decode = false; });
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);
@@ -430,6 +432,7 @@ int Bench(const std::vector<std::string>& args) {
     j["ctx_depth"] = depth;
     j["context"] = mem.context;
     j["batch"] = o.batch;
+    j["replay_decode"] = o.replay_decode;
     j["load_s"] = load_s;
     j["validation_messages"] = validation;
     j["prefill_tok_s"] = ToJson(prefill);
@@ -455,8 +458,9 @@ int Bench(const std::vector<std::string>& args) {
   std::printf("model          %s (%s, %.2f B parameters), weights %s, KV cache %s\n", model_name.c_str(),
               model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint", double(params) / 1e9,
               std::string(DTypeName(o.weights)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
-  std::printf("run            -p %u -n %u -r %u --ctx-depth %u (context %u, batch %u)%s; load %.1f s\n", prompt, gen,
-              reps, depth, mem.context, o.batch, prompt_set || gen_set || reps_set ? "" : " [defaults]", load_s);
+  std::printf("run            -p %u -n %u -r %u --ctx-depth %u (context %u, batch %u, decode %s)%s; load %.1f s\n",
+              prompt, gen, reps, depth, mem.context, o.batch, o.replay_decode ? "replayed" : "recorded per step",
+              prompt_set || gen_set || reps_set ? "" : " [defaults]", load_s);
   std::printf("memory         %.1f MiB: weights %.1f + KV cache %.1f + scratch %.1f (device-local heap %.0f MiB)\n",
               double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,
               double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0,
