@@ -58,6 +58,7 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
     const uint32_t P = uint32_t(c.hidden_size_per_layer_input), L = uint32_t(c.num_hidden_layers);
     ple = f32(uint64_t(L) * ple_rows, P);
     ple_tok = f32(batch, uint64_t(L) * P);
+    ple_ctx = f32(batch, uint64_t(L) * P);
     ple_g = f32(batch, P);
   }
   if (c.has_moe()) {

@@ -28,6 +28,7 @@ struct Activations {
   Tensor gate_up;                // [batch * max(1, top_k)][2 * max(I, I_moe)]: fused gate|up products
   Tensor act;                    // [batch * max(1, top_k)][max(I, I_moe)]: gelu(gate) * up
   Tensor ple, ple_tok, ple_g;    // [L * ple_rows][P], [batch][L * P], [batch][P]
+  Tensor ple_ctx;                // [batch][L * P]: the model projection of x0, token-major
   Tensor z, h2;                  // [batch][H] MoE: router input, expert sum
   Tensor router_logits;          // [batch][E]
   vk::BufferSlice expert_ids;    // [batch][top_k] int32

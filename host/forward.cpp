@@ -171,11 +171,14 @@ void PerLayerInputs(Step& s) {
   const ModelConfig& c = s.m.config();
   const uint32_t H = uint32_t(c.hidden_size), L = uint32_t(c.num_hidden_layers);
   const Tensor x0 = s.V(s.a.x, H);
-  for (uint32_t l = 0; l < L; ++l) MatMul(s.ctx, *s.m.layer(int(l)).ple_model_proj, x0, s.a.PleLayer(int(l), s.T));
+  const uint32_t P = uint32_t(c.hidden_size_per_layer_input);
+  const Tensor ctx = s.V(s.a.ple_ctx, L * P);  // [T][L * P]: all layers in one product
+  MatMul(s.ctx, s.m.ple_model_proj(), x0, ctx);
   s.Barrier();
-  RmsNorm(s.ctx, s.a.ple, s.m.ple_proj_norm(), s.a.ple, s.eps);  // all L * ple_rows slices of P
+  const Tensor slices = View(s.a.ple_ctx, s.T * L, P);  // the norm runs over each layer's P values
+  RmsNorm(s.ctx, slices, s.m.ple_proj_norm(), slices, s.eps);
   s.Barrier();
-  PleCombine(s.ctx, s.a.ple, s.a.ple_tok, s.T, L, s.a.ple_rows, float(1.0 / std::sqrt(2.0)));
+  PleCombine(s.ctx, ctx, s.a.ple_tok, s.a.ple, s.T, L, s.a.ple_rows, float(1.0 / std::sqrt(2.0)));
   s.Barrier();
 }
 

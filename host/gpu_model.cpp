@@ -82,6 +82,9 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
     ple_rows_ = src.Rows("embed_tokens_per_layer.weight", uint32_t(c.num_hidden_layers) * P, 0,
                          c.ple_embed_scale());
     ple_proj_norm_ = ld.Vector("per_layer_projection_norm.weight");
+    // ctx = (W_plmp x0) * H^-0.5 (gemma4.md §2.3): the constant is folded into the rows.
+    ple_model_proj_ = ld.Matrix("per_layer_model_projection.weight", uint32_t(c.num_hidden_layers) * P, H, 0,
+                                float(1.0 / std::sqrt(double(H))));
   }
 
   layers_.resize(size_t(c.num_hidden_layers));
@@ -131,9 +134,6 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
       g.ple_gate = ld.Matrix(L(l, "per_layer_input_gate.weight"), P, H);
       g.ple_proj = ld.Matrix(L(l, "per_layer_projection.weight"), H, P);
       g.ple_post_norm = ld.Vector(L(l, "post_per_layer_input_norm.weight"));
-      // ctx = (W_plmp x0) * H^-0.5 (gemma4.md §2.3): the constant is folded into the rows.
-      g.ple_model_proj = ld.Matrix("per_layer_model_projection.weight", P, H, uint32_t(l) * P,
-                                   float(1.0 / std::sqrt(double(H))));
     }
   }
 }

@@ -38,7 +38,6 @@ struct GpuLayer {
   std::optional<WeightMatrix> ple_gate;  // [P][H]
   std::optional<WeightMatrix> ple_proj;  // [H][P]
   Tensor ple_post_norm;                  // [1][H] f32
-  std::optional<WeightMatrix> ple_model_proj;  // [P][H]: this layer's rows of per_layer_model_projection
 };
 
 // Progress of an upload: bytes of the checkpoint converted so far and the total.
@@ -59,6 +58,8 @@ class GpuModel {
   const WeightMatrix& head() const { return lm_head_ ? *lm_head_ : embed_; }
   const Tensor& final_norm() const { return final_norm_; }
   const Tensor& ple_proj_norm() const { return ple_proj_norm_; }  // [1][P] f32
+  // [L*P][H] per_layer_model_projection (times H^-0.5): every layer's context rows in one product.
+  const WeightMatrix& ple_model_proj() const { return *ple_model_proj_; }
   // Row `id` of the per-layer-embedding table [V_ple][L*P] (host memory), times bf16(sqrt(P)).
   const RowSource& ple_row() const { return ple_rows_; }
   uint64_t device_bytes() const { return weights_->allocated_bytes(); }
@@ -74,6 +75,7 @@ class GpuModel {
   std::vector<GpuLayer> layers_;
   WeightMatrix embed_;
   std::optional<WeightMatrix> lm_head_;
+  std::optional<WeightMatrix> ple_model_proj_;
   Tensor final_norm_, ple_proj_norm_;
   RowSource ple_rows_;
 };

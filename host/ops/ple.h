@@ -6,9 +6,10 @@
 
 namespace vkg {
 
-// ple[l * ple_rows + t] = (ple[l * ple_rows + t] + tok[t][l]) * scale, for t < n_tokens.
-// ple: [L * ple_rows][P] f32; tok: [>= n_tokens][L * P] f32.
-void PleCombine(OpContext& ctx, const Tensor& ple, const Tensor& tok, uint32_t n_tokens, uint32_t n_layers,
-                uint32_t ple_rows, float scale);
+// ple[l * ple_rows + t] = (ctx[t][l] + tok[t][l]) * scale, for t < n_tokens: token-major inputs
+// into the layer-major rows each layer's block reads as one [T][P] tensor.
+// ctx, tok: [>= n_tokens][L * P] f32; ple: [L * ple_rows][P] f32, written.
+void PleCombine(OpContext& ctx, const Tensor& ctx_rows, const Tensor& tok, const Tensor& ple, uint32_t n_tokens,
+                uint32_t n_layers, uint32_t ple_rows, float scale);
 
 }  // namespace vkg

@@ -62,8 +62,8 @@ constexpr const char* kUsage =
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
     "  --no-replay       record every decode step anew instead of replaying one command buffer\n"
-    "  --profile         after the timed runs, decode a few more tokens with a timestamp after\n"
-    "                    every op and report device time per op kind and token\n"
+    "  --profile         after the timed runs, prefill the prompt and decode up to 8 tokens again\n"
+    "                    with a timestamp after every op; report device time per op kind and token\n"
     "`vkgemma bench` with no arguments runs the largest shape that fits with the defaults above;\n"
     "on lavapipe that is e2b, q4_0, -p 8 -n 4 -r 1 (loading the weights takes most of the time).\n"
     "Tokenization and sampling (greedy argmax on the host) are not timed; prefill and decode times\n"
@@ -163,59 +163,69 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-// Device time per decode token by op kind (shader variant), from Engine profiling.
-struct DecodeProfile {
+// Device time per token by op kind (shader variant), from Engine profiling.
+struct OpProfile {
   struct Op {
     std::string name;
     double ops_per_token = 0, ms_per_token = 0;
   };
-  uint32_t steps = 0;
+  uint32_t tokens = 0;
   double device_ms_per_token = 0, wall_ms_per_token = 0;
   std::vector<Op> ops;  // most time first
 };
 
-// Prefills the prompt (not profiled), then decodes `steps` tokens with a timestamp after every op.
-DecodeProfile ProfileDecode(Engine& engine, const std::vector<int32_t>& prompt, uint32_t steps) {
-  DecodeProfile p;
-  p.steps = std::max<uint32_t>(steps, 1);
-  engine.Reset();
-  std::vector<float> logits = engine.Forward(prompt, false);
-  engine.SetProfiling(true);
-  double wall = 0;
-  for (uint32_t i = 0; i < p.steps; ++i) {
-    const int32_t next = Argmax(logits);
-    const auto t0 = std::chrono::steady_clock::now();
-    logits = engine.Forward(std::span(&next, 1), false);
-    wall += Seconds(t0);
+OpProfile Aggregate(std::vector<Engine::OpTime> times, uint32_t tokens, double wall_s) {
+  OpProfile p;
+  p.tokens = std::max<uint32_t>(tokens, 1);
+  for (const Engine::OpTime& t : times) {
+    auto it = std::find_if(p.ops.begin(), p.ops.end(), [&](const OpProfile::Op& o) { return o.name == t.name; });
+    if (it == p.ops.end()) it = p.ops.insert(p.ops.end(), {t.name, 0, 0});
+    it->ops_per_token += 1.0 / p.tokens;
+    it->ms_per_token += t.ns * 1e-6 / p.tokens;
+    p.device_ms_per_token += t.ns * 1e-6 / p.tokens;
   }
-  engine.SetProfiling(false);
-  std::vector<DecodeProfile::Op> ops;
-  for (const Engine::OpTime& t : engine.TakeProfile()) {
-    auto it = std::find_if(ops.begin(), ops.end(), [&](const DecodeProfile::Op& o) { return o.name == t.name; });
-    if (it == ops.end()) it = ops.insert(ops.end(), {t.name, 0, 0});
-    it->ops_per_token += 1.0 / p.steps;
-    it->ms_per_token += t.ns * 1e-6 / p.steps;
-    p.device_ms_per_token += t.ns * 1e-6 / p.steps;
-  }
-  std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.ms_per_token > b.ms_per_token; });
-  p.ops = std::move(ops);
-  p.wall_ms_per_token = wall * 1e3 / p.steps;
+  std::sort(p.ops.begin(), p.ops.end(), [](const auto& a, const auto& b) { return a.ms_per_token > b.ms_per_token; });
+  p.wall_ms_per_token = wall_s * 1e3 / p.tokens;
   return p;
 }
 
-nlohmann::json ToJson(const DecodeProfile& p) {
+// The prompt's prefill, then `steps` decode tokens, each with a timestamp after every op.
+struct Profiles {
+  OpProfile prefill, decode;
+};
+Profiles ProfileRun(Engine& engine, const std::vector<int32_t>& prompt, uint32_t steps) {
+  Profiles p;
+  engine.Reset();
+  engine.SetProfiling(true);
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> logits = engine.Forward(prompt, false);
+  p.prefill = Aggregate(engine.TakeProfile(), uint32_t(prompt.size()), Seconds(t0));
+  double wall = 0;
+  steps = std::max<uint32_t>(steps, 1);
+  for (uint32_t i = 0; i < steps; ++i) {
+    const int32_t next = Argmax(logits);
+    t0 = std::chrono::steady_clock::now();
+    logits = engine.Forward(std::span(&next, 1), false);
+    wall += Seconds(t0);
+  }
+  p.decode = Aggregate(engine.TakeProfile(), steps, wall);
+  engine.SetProfiling(false);
+  return p;
+}
+
+nlohmann::json ToJson(const OpProfile& p) {
   nlohmann::json ops = nlohmann::json::array();
   for (const auto& o : p.ops) ops.push_back({{"op", o.name}, {"ops_per_token", o.ops_per_token}, {"ms_per_token", o.ms_per_token}});
-  return {{"steps", p.steps}, {"device_ms_per_token", p.device_ms_per_token},
+  return {{"tokens", p.tokens}, {"device_ms_per_token", p.device_ms_per_token},
           {"wall_ms_per_token", p.wall_ms_per_token}, {"ops", ops}};
 }
 
-void PrintProfile(const DecodeProfile& p) {
-  std::printf("\ndecode profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n\n",
-              p.steps, p.device_ms_per_token, p.wall_ms_per_token);
+void PrintProfile(const char* what, const OpProfile& p) {
+  std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n\n", what,
+              p.tokens, p.device_ms_per_token, p.wall_ms_per_token);
   std::printf("| op | per token | ms per token | %% of device time |\n|---|---:|---:|---:|\n");
   for (const auto& o : p.ops) {
-    std::printf("| %s | %.1f | %.3f | %.1f |\n", o.name.c_str(), o.ops_per_token, o.ms_per_token,
+    std::printf("| %s | %.2f | %.3f | %.1f |\n", o.name.c_str(), o.ops_per_token, o.ms_per_token,
                 p.device_ms_per_token > 0 ? 100.0 * o.ms_per_token / p.device_ms_per_token : 0.0);
   }
 }
@@ -382,7 +392,7 @@ int Bench(const std::vector<std::string>& args) {
                    gen / dt);
     }
   }
-  const DecodeProfile prof = profile ? ProfileDecode(*engine, tokens, std::min<uint32_t>(gen, 8)) : DecodeProfile{};
+  const Profiles prof = profile ? ProfileRun(*engine, tokens, std::min<uint32_t>(gen, 8)) : Profiles{};
   // Validation (VKGEMMA_VALIDATION=1) slows everything down: the numbers are then not speeds.
   const int validation = engine->validation_messages();
   const char* env_validation = std::getenv("VKGEMMA_VALIDATION");
@@ -448,7 +458,7 @@ int Bench(const std::vector<std::string>& args) {
                          {"device_local_heap", caps.DeviceLocalBytes()}};
     j["bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
                       {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
-    if (profile) j["decode_profile"] = ToJson(prof);
+    if (profile) j["profile"] = {{"prefill", ToJson(prof.prefill)}, {"decode", ToJson(prof.decode)}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -484,7 +494,10 @@ int Bench(const std::vector<std::string>& args) {
   row("time to first token ms", ttft_ms, "%.1f");
   row("decode GB/s", gbps, "%.2f");
   row("decode % of copy bandwidth", pct, "%.1f");
-  if (profile) PrintProfile(prof);
+  if (profile) {
+    PrintProfile("prefill", prof.prefill);
+    PrintProfile("decode", prof.decode);
+  }
   return 0;
 }
 
