@@ -34,6 +34,17 @@ ShaderId MatVecRowsShader(DType t) {
   throw vk::Error("MatMul: unknown weight dtype");
 }
 
+ShaderId MatMulTiledShader(DType t) {
+  switch (t) {
+    case DType::F32: return ShaderId::MatMulTiledF32;
+    case DType::F16: return ShaderId::MatMulTiledF16;
+    case DType::BF16: return ShaderId::MatMulTiledBF16;
+    case DType::Q8_0: return ShaderId::MatMulTiledQ8_0;
+    case DType::Q4_0: return ShaderId::MatMulTiledQ4_0;
+  }
+  throw vk::Error("MatMul: unknown weight dtype");
+}
+
 ShaderId MatMulShader(DType t) {
   switch (t) {
     case DType::F32: return ShaderId::MatMulF32;
@@ -52,13 +63,15 @@ ShaderId MatMulShader(DType t) {
 // rows, so any real subgroup size is correct.
 struct Blocking {
   bool rows_per_invocation = false;  // decode: matvec_rows.comp (rows_per_subgroup is per invocation)
+  bool tiled = false;                // prefill: matmul_tiled.comp (fixed 32-token x 64-row tiles)
   uint32_t workgroup = 64;
   uint32_t rows_per_subgroup = 4;
   uint32_t rows_per_workgroup = 32;
   uint32_t tokens = 1;
 };
 
-Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode, MatMulOptions::DecodeKernel kernel) {
+Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode, const MatMulOptions& options) {
+  const MatMulOptions::DecodeKernel kernel = options.decode_kernel;
   const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
   Blocking b;
   b.workgroup = std::max<uint32_t>(64, subgroup);
@@ -83,6 +96,17 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode, MatMul
     b.rows_per_subgroup = 4;
     b.rows_per_workgroup = b.workgroup * b.rows_per_subgroup;
   }
+  // Prefill on GPUs: shared-memory tiles of 32 tokens x 64 rows, 256 invocations, 12 KiB of shared
+  // memory (the tile constants of matmul_tiled.comp).
+  using PK = MatMulOptions::PrefillKernel;
+  const bool tiled_fits = caps.max_workgroup_invocations >= 256 && caps.max_shared_memory >= 12 * 1024;
+  if (!decode && (options.prefill_kernel == PK::kTiled || (options.prefill_kernel == PK::kAuto && !cpu && tiled_fits))) {
+    VKG_CHECK(tiled_fits, "MatMul: the tiled kernel needs 256-invocation workgroups and 12 KiB of shared memory");
+    b.tiled = true;
+    b.workgroup = 256;
+    b.rows_per_workgroup = 64;
+    b.tokens = 32;
+  }
   return b;
 }
 
@@ -101,18 +125,20 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
             "': tensor slices are smaller than their shapes");
 
   const bool decode = x.rows == 1;
-  Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype, decode, options.decode_kernel);
-  if (!decode && prefill_rows) {
+  Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype, decode, options);
+  if (!decode && prefill_rows && !b.tiled) {
     b.rows_per_workgroup = b.rows_per_workgroup / b.rows_per_subgroup * prefill_rows;
     b.rows_per_subgroup = prefill_rows;
   }
   const bool quantized = IsQuantized(w.dtype);
   vk::SpecConstants spec;
-  spec.Set(0, b.workgroup).Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
-  if (!decode) spec.Set(3, b.tokens);
+  spec.Set(0, b.workgroup);
+  if (!b.tiled) spec.Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
+  if (!decode && !b.tiled) spec.Set(3, b.tokens);
   using K = vk::BindingKind;
   const uint32_t push = sizeof(shaders::MatMulParams);
-  const ShaderId shader = !decode ? MatMulShader(w.dtype)
+  const ShaderId shader = b.tiled  ? MatMulTiledShader(w.dtype)
+                         : !decode ? MatMulShader(w.dtype)
                          : b.rows_per_invocation ? MatVecRowsShader(w.dtype) : MatVecShader(w.dtype);
   const vk::ComputePipeline& pipeline =
       quantized ? ctx.Pipeline(shader,

@@ -9,8 +9,9 @@ namespace vkg {
 // y[m][n] = sum_k x[m][k] * w[n][k], accumulated in f32 whatever w's storage type.
 // w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
 // M == 1 runs a decode kernel (shaders/matvec.comp: a subgroup splits K over its lanes, for GPUs;
-// shaders/matvec_rows.comp: each invocation owns whole rows, for CPU devices), M > 1 the register-blocked prefill kernel
-// (shaders/matmul.comp); one dispatch per weight chunk, each writing its own columns of y.
+// shaders/matvec_rows.comp: each invocation owns whole rows, for CPU devices), M > 1 a prefill
+// kernel (shaders/matmul_tiled.comp: shared-memory tiles, for GPUs; shaders/matmul.comp: register
+// blocking, for CPU devices); one dispatch per weight chunk, each writing its own columns of y.
 struct MatMulOptions {
   // > 0: y = softcap * tanh(y / softcap), fused into the product (Gemma 4's final logits: 30).
   float softcap = 0.f;
@@ -21,6 +22,10 @@ struct MatMulOptions {
   // force each to cover both on any device.
   enum class DecodeKernel { kAuto, kSubgroupSplitK, kRowsPerInvocation };
   DecodeKernel decode_kernel = DecodeKernel::kAuto;
+  // Prefill (M > 1) kernel: kAuto picks the shared-memory tiled kernel (matmul_tiled.comp) on GPUs
+  // that run 256-invocation workgroups and the register-blocked one (matmul.comp) on CPU devices.
+  enum class PrefillKernel { kAuto, kRegisterBlocked, kTiled };
+  PrefillKernel prefill_kernel = PrefillKernel::kAuto;
 };
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
             const MatMulOptions& options = {});

@@ -60,14 +60,17 @@ class MatMulTest : public GpuTest {
 
   // Runs MatMul and compares with the reference; returns the NMSE.
   double Check(DType t, Case c, uint64_t max_chunk_bytes = 0, size_t* chunks = nullptr, uint32_t prefill_rows = 0,
-               MatMulOptions::DecodeKernel decode_kernel = MatMulOptions::DecodeKernel::kAuto) {
+               MatMulOptions::DecodeKernel decode_kernel = MatMulOptions::DecodeKernel::kAuto,
+               MatMulOptions::PrefillKernel prefill_kernel = MatMulOptions::PrefillKernel::kAuto) {
     std::vector<float> wr;
     const WeightMatrix w = MakeWeight(t, c.n, c.k, 1000 + c.n * 7 + c.k, wr, max_chunk_bytes);
     if (chunks) *chunks = w.chunks.size();
     const std::vector<float> xv = RandomVector(size_t(c.m) * c.k, 77 + c.m);
     const Tensor x = NewTensor(c.m, c.k), y = NewTensor(c.m, c.n);
     Upload(x, xv);
-    Run([&](OpContext& ctx) { MatMul(ctx, w, x, y, {.prefill_rows = prefill_rows, .decode_kernel = decode_kernel}); });
+    Run([&](OpContext& ctx) {
+      MatMul(ctx, w, x, y, {.prefill_rows = prefill_rows, .decode_kernel = decode_kernel, .prefill_kernel = prefill_kernel});
+    });
     const std::vector<float> got = Download(y);
     std::vector<float> ref(size_t(c.m) * c.n);
     ref::MatMul(wr.data(), xv.data(), ref.data(), int(c.m), int(c.n), int(c.k));
@@ -146,6 +149,44 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(DTypeName(std::get<0>(info.param))) +
              (std::get<1>(info.param) == MatMulOptions::DecodeKernel::kSubgroupSplitK ? "_split_k" : "_rows");
     });
+
+// ---- the shared-memory tiled prefill kernel (GPUs) on any device ----
+
+class MatMulTiled : public MatMulTest, public ::testing::WithParamInterface<DType> {};
+
+TEST_P(MatMulTiled, MatchesReference) {
+  const DType t = GetParam();
+  // Tiles are 32 tokens x 64 rows x 32 K: M = 2, 31, 33, 70 and N = 27, 64, 100, 130 cross the
+  // tile edges; K = 45, 100 leave partial quantization blocks and quads; K = 300 is 10 blocks.
+  for (const Case c : {Case{2, 27, 45}, Case{31, 64, 100}, Case{33, 130, 300}, Case{70, 100, 64},
+                       Case{8, 64, 1536}})
+    std::printf("  M=%u N=%u K=%u: NMSE %.3g\n", c.m, c.n, c.k,
+                Check(t, c, 0, nullptr, 0, MatMulOptions::DecodeKernel::kAuto, MatMulOptions::PrefillKernel::kTiled));
+}
+
+TEST_P(MatMulTiled, ChunkedWeightAndSoftcap) {
+  const DType t = GetParam();
+  size_t chunks = 0;
+  // 300 rows in chunks of at most 4 KiB of weight data: several dispatches, each its own columns.
+  Check(t, Case{37, 300, 96}, 4096, &chunks, 0, MatMulOptions::DecodeKernel::kAuto, MatMulOptions::PrefillKernel::kTiled);
+  EXPECT_GT(chunks, 1u);
+  std::vector<float> wr;
+  const uint32_t m = 9, n = 300, k = 64;
+  const WeightMatrix w = MakeWeight(t, n, k, 31, wr);
+  const std::vector<float> xv = RandomVector(size_t(m) * k, 32, -8.f, 8.f);
+  const Tensor x = NewTensor(m, k), y = NewTensor(m, n);
+  Upload(x, xv);
+  Run([&](OpContext& ctx) {
+    MatMul(ctx, w, x, y, {.softcap = 30.f, .prefill_kernel = MatMulOptions::PrefillKernel::kTiled});
+  });
+  std::vector<float> ref(size_t(m) * n);
+  ref::MatMul(wr.data(), xv.data(), ref.data(), int(m), int(n), int(k));
+  ref::Softcap(ref.data(), ref.size(), 30.f);
+  ExpectClose(ref, Download(y), NmseThreshold(t), "tiled MatMul + softcap");
+}
+
+INSTANTIATE_TEST_SUITE_P(All, MatMulTiled, ::testing::ValuesIn(kAllTypes),
+                         [](const auto& info) { return std::string(DTypeName(info.param)); });
 
 // ---- the final soft-cap fused into the product (decode and prefill) ----
 
