@@ -44,6 +44,20 @@ layout(push_constant) uniform Push { ExpertsParams p; };
 #define WEIGHT_SCALES_BINDING 5
 #include "weight_texel.glsl"
 
+// acc[r] += W[crow[r]] texel t . x (xq: that texel's x values), for the subgroup's rows.
+void accumulateTexel(const uint crow[ROWS_PER_SUBGROUP], uint t, const vec4 xq[QPT],
+                     inout float acc[ROWS_PER_SUBGROUP]) {
+  [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
+    const uvec4 w = texelFetch(w_data, int(crow[r] * p.row_texels + t));
+    float d = 0.0;
+    [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuad(w, q), xq[q]);
+#ifdef WEIGHT_QUANTIZED
+    d *= weightScale(crow[r], t, p.row_scales);
+#endif
+    acc[r] += d;
+  }
+}
+
 void main() {
   const uint wg = linearGroup();
   if (wg >= p.groups) return;  // whole workgroups only: the grid rounds up
@@ -73,6 +87,7 @@ void main() {
   const uint texels = (p.k + VPT - 1u) / VPT;  // texels holding real columns; the rest is padding
   const uint blocks = ROWS_PER_WORKGROUP / ROWS_PER_SUBGROUP;
   const uint xbase = (slot / p.x_div) * p.k;
+  const uint whole = (p.k & 3u) == 0u ? p.k / VPT : 0u;  // texels whose x quads are whole texels of x
 
   for (uint b = gl_SubgroupID; b < blocks; b += gl_NumSubgroups) {
     const uint row0 = first + b * ROWS_PER_SUBGROUP;
@@ -84,18 +99,19 @@ void main() {
       crow[r] = clamp(row0 + r, lo, hi - 1u) + to_chunk;
       acc[r] = 0.0;
     }
-    for (uint t = lane; t < texels; t += lanes) {
+    // Whole texels read x straight from its texel view (rows start on a texel when K % 4 == 0);
+    // the rest, if any, through loadX4's per-column checks (a per-texel branch in one loop costs
+    // lavapipe 1.5x, so two loops).
+    for (uint t = lane; t < whole; t += lanes) {
+      vec4 xq[QPT];
+      [[unroll]] for (uint q = 0; q < QPT; ++q)
+        xq[q] = uintBitsToFloat(texelFetch(x_tex, int((xbase + t * VPT) / 4u + q)));
+      accumulateTexel(crow, t, xq, acc);
+    }
+    for (uint t = whole + lane; t < texels; t += lanes) {
       vec4 xq[QPT];
       [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(xbase, t * VPT + 4u * q, p.k);
-      [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
-        const uvec4 w = texelFetch(w_data, int(crow[r] * p.row_texels + t));
-        float d = 0.0;
-        [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuad(w, q), xq[q]);
-#ifdef WEIGHT_QUANTIZED
-        d *= weightScale(crow[r], t, p.row_scales);
-#endif
-        acc[r] += d;
-      }
+      accumulateTexel(crow, t, xq, acc);
     }
     [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
       const float s = subgroupAdd(acc[r]);
