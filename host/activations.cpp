@@ -49,8 +49,7 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
   y = f32(batch, H);
   q = f32(batch, qdim);
   attn = f32(batch, qdim);
-  k = f32(batch, kvdim);
-  v = f32(batch, kvdim);
+  qkv = f32(batch, uint64_t(qdim) + 2ull * kvdim);
   gate_up = f32(uint64_t(batch) * top_k, 2ull * ffn);
   act = f32(uint64_t(batch) * top_k, ffn);
   ple_rows = (batch + 63) / 64 * 64;  // 64 rows of 4-byte values: any layer slice stays 256-byte aligned

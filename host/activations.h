@@ -24,7 +24,7 @@ struct Activations {
   vk::BufferSlice position;      // [1] uint32: the position of a replayed decode step
   Tensor x, a, y;                // [batch][H] residual stream, normed input, block output
   Tensor q, attn;                // [batch][NH * Dmax]
-  Tensor k, v;                   // [batch][KVHmax * Dmax]
+  Tensor qkv;                    // [batch][NH * Dmax + 2 * KVHmax * Dmax]: the stacked q|k|v projection
   Tensor gate_up;                // [batch * max(1, top_k)][2 * max(I, I_moe)]: fused gate|up products
   Tensor act;                    // [batch * max(1, top_k)][max(I, I_moe)]: gelu(gate) * up
   Tensor ple, ple_tok, ple_g;    // [L * ple_rows][P], [batch][L * P], [batch][P]

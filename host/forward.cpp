@@ -51,22 +51,20 @@ void AttentionBlock(Step& s, int l) {
   const uint32_t D = uint32_t(li.head_dim), KVH = uint32_t(li.n_kv_heads);
   const bool owns = li.owns_kv(l);
   const Tensor a = s.V(s.a.a, H), y = s.V(s.a.y, H);
-  const Tensor q = s.V(s.a.q, NH * D), k = s.V(s.a.k, KVH * D), v = s.V(s.a.v, KVH * D);
+  const uint32_t qkv_cols = NH * D + w.kv_rows + w.v_rows;
+  const Tensor q = s.V(s.a.q, NH * D), qkv = s.V(s.a.qkv, qkv_cols);
   const Tensor inv_freq = View(li.full ? s.a.inv_freq_full : s.a.inv_freq_sliding, 1, D / 2);
 
-  MatMul(s.ctx, w.q_proj, a, q);  // a = input_norm(x), from the previous block's EndBlock
-  if (owns) {
-    MatMul(s.ctx, *w.k_proj, a, k);
-    if (w.v_proj) MatMul(s.ctx, *w.v_proj, a, v);
-  }
+  MatMul(s.ctx, w.qkv, a, qkv);  // a = input_norm(x), from the previous block's EndBlock
   s.Barrier();
   // q_norm + RoPE on q; k_norm + RoPE on k and v_norm (of the raw K on K=V layers), both appended
   // to the cache: one fused op.
-  AttentionInputs in{.q = q, .q_norm = w.q_norm, .n_heads = NH, .head_dim = D, .inv_freq = inv_freq, .eps = s.eps,
-                     .position = s.position};
+  AttentionInputs in{.qkv = qkv, .q = q, .q_norm = w.q_norm, .n_heads = NH, .head_dim = D, .inv_freq = inv_freq,
+                     .eps = s.eps, .position = s.position};
   if (owns) {
-    in.k = k, in.v = w.v_proj ? v : k, in.k_norm = w.k_norm;
-    in.k_cache = s.kv.k(l), in.v_cache = s.kv.v(l), in.n_kv_heads = KVH;
+    in.k_col = NH * D;
+    in.v_col = w.v_rows ? NH * D + w.kv_rows : in.k_col;  // K=V layers: V from the raw K
+    in.k_norm = w.k_norm, in.k_cache = s.kv.k(l), in.v_cache = s.kv.v(l), in.n_kv_heads = KVH;
   }
   PrepareAttentionInputs(s.ctx, in, s.start_pos);
   s.Barrier();

@@ -3,6 +3,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "host/gpu_context.h"
 #include "host/model/error.h"
@@ -27,14 +30,25 @@ class Loader {
     return m;
   }
 
-  // Two [rows][cols] matrices stacked into one [2 * rows][cols] (gate and up: one product reads
-  // the activations once).
-  WeightMatrix Stacked(const std::string& first, const std::string& second, uint32_t rows, uint32_t cols) {
-    const RowSource a = src_.Rows(first, cols), b = src_.Rows(second, cols);
-    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, 2 * rows, cols,
-                                        [&](uint32_t r, float* out) { r < rows ? a(r, out) : b(r - rows, out); },
-                                        first + "+" + second);
-    Advance(uint64_t(2) * rows * cols * 2);
+  // Matrices of `cols` columns stacked row-wise into one, in order (gate and up, q k and v: one
+  // product reads the activations once and is one dispatch).
+  WeightMatrix Stacked(const std::vector<std::pair<std::string, uint32_t>>& parts, uint32_t cols) {
+    std::vector<RowSource> sources;
+    std::string name;
+    uint32_t rows = 0;
+    for (const auto& [part, part_rows] : parts) {
+      sources.push_back(src_.Rows(part, cols));
+      name += (name.empty() ? "" : "+") + part;
+      rows += part_rows;
+    }
+    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, rows, cols,
+                                        [&](uint32_t r, float* out) {
+                                          size_t i = 0;
+                                          while (r >= parts[i].second) r -= parts[i++].second;
+                                          sources[i](r, out);
+                                        },
+                                        name);
+    Advance(uint64_t(rows) * cols * 2);
     return m;
   }
 
@@ -96,15 +110,20 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
     g.post_attn_norm = ld.Vector(L(l, "post_attention_layernorm.weight"));
     g.pre_ffn_norm = ld.Vector(L(l, "pre_feedforward_layernorm.weight"));
     g.post_ffn_norm = ld.Vector(L(l, "post_feedforward_layernorm.weight"));
-    g.q_proj = ld.Matrix(L(l, "self_attn.q_proj.weight"), NH * D, H);
-    g.q_norm = ld.Vector(L(l, "self_attn.q_norm.weight"));
+    std::vector<std::pair<std::string, uint32_t>> qkv = {{L(l, "self_attn.q_proj.weight"), NH * D}};
     if (li.owns_kv(l)) {
-      g.k_proj = ld.Matrix(L(l, "self_attn.k_proj.weight"), KVH * D, H);
+      g.kv_rows = KVH * D;
+      qkv.push_back({L(l, "self_attn.k_proj.weight"), g.kv_rows});
+      if (li.has_v) {
+        g.v_rows = KVH * D;
+        qkv.push_back({L(l, "self_attn.v_proj.weight"), g.v_rows});
+      }
       g.k_norm = ld.Vector(L(l, "self_attn.k_norm.weight"));
-      if (li.has_v) g.v_proj = ld.Matrix(L(l, "self_attn.v_proj.weight"), KVH * D, H);
     }
+    g.qkv = ld.Stacked(qkv, H);
+    g.q_norm = ld.Vector(L(l, "self_attn.q_norm.weight"));
     g.o_proj = ld.Matrix(L(l, "self_attn.o_proj.weight"), H, NH * D);
-    g.gate_up = ld.Stacked(L(l, "mlp.gate_proj.weight"), L(l, "mlp.up_proj.weight"), I, H);
+    g.gate_up = ld.Stacked({{L(l, "mlp.gate_proj.weight"), I}, {L(l, "mlp.up_proj.weight"), I}}, H);
     g.down = ld.Matrix(L(l, "mlp.down_proj.weight"), H, I);
     g.layer_scalar = src.Vector(L(l, "layer_scalar")).at(0);
 

@@ -20,10 +20,12 @@ class GpuContext;
 
 struct GpuLayer {
   Tensor input_norm, post_attn_norm, pre_ffn_norm, post_ffn_norm;  // [1][H] f32
-  WeightMatrix q_proj;                   // [NH*D][H]
+  // q_proj, k_proj and v_proj stacked into one product that reads the normed input once:
+  // [NH*D + kv_rows + v_rows][H], rows q then k then v. KV-shared layers have no k or v rows
+  // (kv_rows = 0); K=V full layers no v rows (v_rows = 0: V is the raw K).
+  WeightMatrix qkv;
+  uint32_t kv_rows = 0, v_rows = 0;      // KVH*D or 0
   Tensor q_norm, k_norm;                 // [1][D] f32
-  std::optional<WeightMatrix> k_proj;    // [KVH*D][H]; absent on KV-shared layers
-  std::optional<WeightMatrix> v_proj;    // [KVH*D][H]; absent on shared layers and k_eq_v full layers
   WeightMatrix o_proj;                   // [H][NH*D]
   WeightMatrix gate_up;                  // [2I][H]: rows [0, I) gate_proj, [I, 2I) up_proj (one product)
   WeightMatrix down;                     // [H][I]

@@ -1,19 +1,19 @@
 #version 460
-// attention_inputs: everything between a layer's Q/K/V projections and its attention, in one
-// dispatch (gemma4.md §2.4): per head of every token at position pos = start_pos + t,
-//   q[t][h]                      = rope(rmsnorm(q[t][h], q_norm), pos)      in place, h < n_heads
-//   k_cache[pos % cache_len][h]  = rope(rmsnorm(k[t][h], k_norm), pos)      h < n_kv_heads
-//   v_cache[pos % cache_len][h]  = rmsnorm_noweight(v[t][h])                (v is the raw K on K=V layers)
+// attention_inputs: everything between a layer's stacked Q/K/V projection and its attention, in
+// one dispatch (gemma4.md §2.4): per head of every token at position pos = start_pos + t,
+//   q[t][h]                      = rope(rmsnorm(qkv[t] q part [h], q_norm), pos)     h < n_heads
+//   k_cache[pos % cache_len][h]  = rope(rmsnorm(qkv[t] k part [h], k_norm), pos)     h < n_kv_heads
+//   v_cache[pos % cache_len][h]  = rmsnorm_noweight(qkv[t] v part [h])   (the raw K on K=V layers)
 // replacing three per-head norms, two RoPEs and the KV write (six dispatches, four barriers).
 // One workgroup per (token, head): heads [0, NH) are queries, [NH, NH + KVH) keys, then values.
 // Each invocation owns value pairs (2j, 2j + 1) and their RoPE partners (2j + D/2, 2j + 1 + D/2), so
 // an f16 cache is written as whole packed pairs without 16-bit storage.
-// binding 0: q [T][NH * D] f32, read-write        binding 1: q_norm [D] f32, read
-// binding 2: k [T][KVH * D] f32, read               binding 3: v [T][KVH * D] f32, read (may alias k)
-// binding 4: k_norm [D] f32, read                   binding 5: inv_freq [D / 2] f32 (0: pair not rotated)
-// binding 6: k_cache [cache_len][KVH * D] f16 pairs in uints (f32 with -D KV_F32), write
-// binding 7: v_cache, same layout, write
-// binding 8: position: one uint replacing start_pos when pos_from_buffer (replayed decode)
+// binding 0: q [T][NH * D] f32, write               binding 1: q_norm [D] f32, read
+// binding 2: qkv [T][qkv_cols] f32, read: q at column 0, K at k_col, V at v_col
+// binding 3: k_norm [D] f32, read                   binding 4: inv_freq [D / 2] f32 (0: pair not rotated)
+// binding 5: k_cache [cache_len][KVH * D] f16 pairs in uints (f32 with -D KV_F32), write
+// binding 6: v_cache, same layout, write
+// binding 7: position: one uint replacing start_pos when pos_from_buffer (replayed decode)
 // push: AttentionInputsParams.  spec 0: workgroup size.  dispatched by host/ops/attention_inputs.cpp
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -33,25 +33,17 @@ layout(local_size_x_id = 0) in;
 #define TO_KV(x) packHalf2x16(x)
 #endif
 
-layout(std430, binding = 0) buffer Q { vec2 q[]; };
+layout(std430, binding = 0) writeonly buffer Q { vec2 q[]; };
 layout(std430, binding = 1) readonly buffer QNorm { vec2 q_norm[]; };
-layout(std430, binding = 2) readonly buffer K { vec2 k[]; };
-layout(std430, binding = 3) readonly buffer V { vec2 v[]; };
-layout(std430, binding = 4) readonly buffer KNorm { vec2 k_norm[]; };
-layout(std430, binding = 5) readonly buffer F { vec2 inv_freq[]; };
-layout(std430, binding = 6) writeonly buffer KCache { KV_T k_cache[]; };
-layout(std430, binding = 7) writeonly buffer VCache { KV_T v_cache[]; };
-layout(std430, binding = 8) readonly buffer Position { uint position; };
+layout(std430, binding = 2) readonly buffer Qkv { vec2 qkv[]; };
+layout(std430, binding = 3) readonly buffer KNorm { vec2 k_norm[]; };
+layout(std430, binding = 4) readonly buffer F { vec2 inv_freq[]; };
+layout(std430, binding = 5) writeonly buffer KCache { KV_T k_cache[]; };
+layout(std430, binding = 6) writeonly buffer VCache { KV_T v_cache[]; };
+layout(std430, binding = 7) readonly buffer Position { uint position; };
 layout(push_constant) uniform Push { AttentionInputsParams p; };
 
 const uint QUERY = 0u, KEY = 1u, VALUE = 2u;
-
-// Pair j of the head starting at pair `base` of its source (vec2 index).
-vec2 loadPair(uint kind, uint base, uint j) {
-  if (kind == QUERY) return q[base + j];
-  if (kind == KEY) return k[base + j];
-  return v[base + j];
-}
 
 void main() {
   const uint g = linearGroup();
@@ -61,12 +53,12 @@ void main() {
   const uint kind = slot < p.n_heads ? QUERY : slot < p.n_heads + p.n_kv_heads ? KEY : VALUE;
   const uint h = kind == QUERY ? slot : kind == KEY ? slot - p.n_heads : slot - p.n_heads - p.n_kv_heads;
   const uint half_pairs = p.head_dim / 4u;  // pairs in each half of the head
-  const uint row_heads = kind == QUERY ? p.n_heads : p.n_kv_heads;
-  const uint base = (t * row_heads + h) * (p.head_dim / 2u);  // first pair of this head
+  const uint col = kind == QUERY ? 0u : kind == KEY ? p.k_col : p.v_col;
+  const uint base = (t * p.qkv_cols + col + h * p.head_dim) / 2u;  // first pair of this head in qkv
 
   float ss = 0.0;
   for (uint j = gl_LocalInvocationID.x; j < half_pairs; j += gl_WorkGroupSize.x) {
-    const vec2 a = loadPair(kind, base, j), b = loadPair(kind, base, j + half_pairs);
+    const vec2 a = qkv[base + j], b = qkv[base + j + half_pairs];
     ss += dot(a, a) + dot(b, b);
   }
   const float inv = inversesqrt(workgroupSum(ss) / float(p.head_dim) + p.eps);
@@ -74,7 +66,7 @@ void main() {
   const uint pos = (p.pos_from_buffer != 0u ? position : p.start_pos) + t;
   const uint dst = ((pos % p.cache_len) * p.n_kv_heads + h) * (p.head_dim / 2u);
   for (uint j = gl_LocalInvocationID.x; j < half_pairs; j += gl_WorkGroupSize.x) {
-    vec2 a = loadPair(kind, base, j) * inv, b = loadPair(kind, base, j + half_pairs) * inv;
+    vec2 a = qkv[base + j] * inv, b = qkv[base + j + half_pairs] * inv;
     if (kind == QUERY) {
       a *= q_norm[j];
       b *= q_norm[j + half_pairs];
@@ -93,8 +85,9 @@ void main() {
       }
     }
     if (kind == QUERY) {
-      q[base + j] = a;
-      q[base + j + half_pairs] = b;
+      const uint out_base = (t * p.n_heads + h) * (p.head_dim / 2u);
+      q[out_base + j] = a;
+      q[out_base + j + half_pairs] = b;
     } else if (kind == KEY) {
       k_cache[dst + j] = TO_KV(a);
       k_cache[dst + j + half_pairs] = TO_KV(b);

@@ -12,8 +12,11 @@ struct AttentionInputsParams {
   uint cache_len;
   float eps;        /* RMSNorm epsilon */
   uint groups;      /* workgroups doing work: n_tokens * (n_heads + 2 * n_kv_heads); the grid may hold more */
-  uint pos_from_buffer; /* 1: start_pos is the uint at binding 8 (a replayed decode recording) */
+  uint pos_from_buffer; /* 1: start_pos is the uint at binding 7 (a replayed decode recording) */
+  uint qkv_cols;    /* floats per token row of the stacked projection (q at column 0) */
+  uint k_col;       /* first column of K in a row */
+  uint v_col;       /* first column of V (k_col on K=V layers: V is the raw K) */
 };
 VKG_PARAMS_END
-VKG_PARAMS_CHECK(AttentionInputsParams, 36)
+VKG_PARAMS_CHECK(AttentionInputsParams, 48)
 #endif

@@ -47,23 +47,32 @@ TEST_P(AttentionInputsTest, MatchesNormRopeAndKvWrite) {
   k_cache = RoundTripThrough(c.cache, k_cache);
   v_cache = RoundTripThrough(c.cache, v_cache);
 
-  const Tensor tq = NewTensor(c.T, qrow), tqn = NewTensor(1, D), tkn = NewTensor(1, D), tf = NewTensor(1, D / 2);
-  Upload(tq, q);
+  // The stacked projection rows: q | k | v (no v on K=V layers, no k or v on KV-shared ones), and
+  // 4 spare columns so that the row stride is not just the sum of the parts.
+  const uint32_t v_cols = c.n_kv_heads && !c.k_eq_v ? kvrow : 0;
+  const uint32_t cols = qrow + kvrow + v_cols + 4;
+  std::vector<float> qkv = RandomVector(size_t(c.T) * cols, 8, -3.f, 3.f);
+  for (uint32_t t = 0; t < c.T; ++t) {
+    std::copy_n(&q[size_t(t) * qrow], qrow, &qkv[size_t(t) * cols]);
+    std::copy_n(&k[size_t(t) * kvrow], kvrow, &qkv[size_t(t) * cols + qrow]);
+    if (v_cols) std::copy_n(&v[size_t(t) * kvrow], kvrow, &qkv[size_t(t) * cols + qrow + kvrow]);
+  }
+  const Tensor tqkv = NewTensor(c.T, cols), tq = NewTensor(c.T, qrow);
+  const Tensor tqn = NewTensor(1, D), tkn = NewTensor(1, D), tf = NewTensor(1, D / 2);
+  Upload(tqkv, qkv);
   Upload(tqn, q_norm);
   Upload(tkn, k_norm);
   Upload(tf, inv_freq);
-  AttentionInputs in{.q = tq, .q_norm = tqn, .n_heads = c.n_heads, .head_dim = D, .inv_freq = tf, .eps = eps};
-  Tensor tk, tv, tkc, tvc;
+  AttentionInputs in{.qkv = tqkv, .q = tq, .q_norm = tqn, .n_heads = c.n_heads, .head_dim = D, .inv_freq = tf,
+                     .eps = eps};
+  Tensor tkc, tvc;
   if (c.n_kv_heads) {
-    tk = NewTensor(c.T, kvrow);
-    tv = c.k_eq_v ? tk : NewTensor(c.T, kvrow);
     tkc = NewTensor(c.cache_len, kvrow, c.cache);
     tvc = NewTensor(c.cache_len, kvrow, c.cache);
-    Upload(tk, k);
-    if (!c.k_eq_v) Upload(tv, v);
     Upload(tkc, k_cache);
     Upload(tvc, v_cache);
-    in.k = tk, in.v = tv, in.k_norm = tkn, in.k_cache = tkc, in.v_cache = tvc, in.n_kv_heads = c.n_kv_heads;
+    in.k_col = qrow, in.v_col = v_cols ? qrow + kvrow : qrow;
+    in.k_norm = tkn, in.k_cache = tkc, in.v_cache = tvc, in.n_kv_heads = c.n_kv_heads;
   }
   const Tensor tpos = NewTensor(1, 1);
   if (c.position_buffer) {
@@ -93,7 +102,7 @@ TEST_P(AttentionInputsTest, MatchesNormRopeAndKvWrite) {
   }
   ExpectClose(RoundTripThrough(c.cache, k_cache), Download(tkc), Threshold(c.cache), "k cache");
   ExpectClose(RoundTripThrough(c.cache, v_cache), Download(tvc), Threshold(c.cache), "v cache");
-  EXPECT_EQ(Download(tk), k) << "the raw K must stay as it was";
+  EXPECT_EQ(Download(tqkv), qkv) << "the projection is read only";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -116,17 +125,20 @@ INSTANTIATE_TEST_SUITE_P(
 class AttentionInputsChecks : public GpuTest {};
 
 TEST_F(AttentionInputsChecks, RejectsBadShapes) {
-  const Tensor q = NewTensor(2, 2 * 64), n = NewTensor(1, 64), f = NewTensor(1, 32);
-  const Tensor k = NewTensor(2, 64), kc = NewTensor(8, 64, DType::F16), small = NewTensor(1, 64, DType::F16);
+  const Tensor qkv = NewTensor(2, 2 * 64 + 2 * 64), q = NewTensor(2, 2 * 64), n = NewTensor(1, 64), f = NewTensor(1, 32);
+  const Tensor kc = NewTensor(8, 64, DType::F16), small = NewTensor(1, 64, DType::F16);
   Run([&](OpContext& ctx) {
-    AttentionInputs in{.q = q, .q_norm = n, .n_heads = 2, .head_dim = 64, .inv_freq = f};
-    in.k = k, in.v = k, in.k_norm = n, in.k_cache = kc, in.v_cache = kc, in.n_kv_heads = 1;
+    AttentionInputs in{.qkv = qkv, .k_col = 128, .v_col = 192, .q = q, .q_norm = n, .n_heads = 2, .head_dim = 64,
+                       .inv_freq = f, .n_kv_heads = 1, .k_norm = n, .k_cache = kc, .v_cache = kc};
+    EXPECT_NO_THROW(PrepareAttentionInputs(ctx, in, 0));
     in.head_dim = 62;
     EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // not a multiple of 4
     in.head_dim = 64;
     in.k_cache = small, in.v_cache = small;
     EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // 2 tokens into 1 slot
-    in.k_cache = kc, in.v_cache = kc, in.n_heads = 3;
+    in.k_cache = kc, in.v_cache = kc, in.v_col = 200;
+    EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // V past the end of the rows
+    in.v_col = 192, in.n_heads = 3;
     EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // q holds 2 heads
   });
 }
