@@ -39,6 +39,38 @@ layout(push_constant) uniform Push { MatMulParams p; };
 #define WEIGHT_SCALES_BINDING 4
 #include "weight_texel.glsl"  // x texels at 2, weight views at 3 (data) and 4 (scales)
 
+uint xbase[TOKENS];  // first element of each token's X row; tokens past M repeat the last
+uint rows[ROWS_PER_SUBGROUP];  // the subgroup's chunk rows; rows past the chunk repeat the last
+float acc[ROWS_PER_SUBGROUP * TOKENS];
+
+// Adds texel t of every row times the tokens' x values to acc. direct (a constant at each call):
+// x quads straight from the texel view (rows of X start on a texel and the texel lies inside K),
+// else through loadX4's per-column checks. Two call sites instead of a branch per quad: a
+// non-uniform branch in this loop cost lavapipe 1.5x in the decode kernels.
+void accumulateTexel(uint t, const bool direct) {
+  uvec4 w[ROWS_PER_SUBGROUP];
+  float scale[ROWS_PER_SUBGROUP];
+  [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
+    w[r] = texelFetch(w_data, int(rows[r] * p.row_texels + t));
+    scale[r] = weightScale(rows[r], t, p.row_scales);
+  }
+  [[unroll]] for (uint q = 0; q < QPT; ++q) {
+    vec4 wq[ROWS_PER_SUBGROUP];
+    [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
+#ifdef WEIGHT_QUANTIZED
+      wq[r] = weightQuad(w[r], q) * scale[r];
+#else
+      wq[r] = weightQuad(w[r], q);
+#endif
+    }
+    [[unroll]] for (uint j = 0; j < TOKENS; ++j) {
+      const vec4 xv = direct ? uintBitsToFloat(texelFetch(x_tex, int((xbase[j] + t * VPT) / 4u + q)))
+                             : loadX4(xbase[j], t * VPT + 4u * q, p.k);
+      [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) acc[r * TOKENS + j] += dot(wq[r], xv);
+    }
+  }
+}
+
 void main() {
   const uint wg = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
   if (wg >= p.groups) return;  // whole workgroups only: the grid rounds up
@@ -49,39 +81,16 @@ void main() {
   const uint texels = (p.k + VPT - 1u) / VPT;  // texels holding real columns; the rest is padding
   const uint blocks = ROWS_PER_WORKGROUP / ROWS_PER_SUBGROUP;
 
-  uint xbase[TOKENS];  // first element of each token's X row; tokens past M repeat the last
   [[unroll]] for (uint j = 0; j < TOKENS; ++j) xbase[j] = min(tok0 + j, p.m_tokens - 1u) * p.k;
+  const uint whole = (p.k & 3u) == 0u ? p.k / VPT : 0u;  // texels read straight from x's texel view
 
   for (uint b = gl_SubgroupID; b < blocks; b += gl_NumSubgroups) {
     const uint row0 = row_group * ROWS_PER_WORKGROUP + b * ROWS_PER_SUBGROUP;
     if (row0 >= p.rows) break;
-    uint rows[ROWS_PER_SUBGROUP];  // rows past the chunk repeat the last (results dropped)
-    float acc[ROWS_PER_SUBGROUP * TOKENS];
     [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) rows[r] = min(row0 + r, p.rows - 1u);
     [[unroll]] for (uint i = 0; i < ROWS_PER_SUBGROUP * TOKENS; ++i) acc[i] = 0.0;
-
-    for (uint t = lane; t < texels; t += lanes) {
-      uvec4 w[ROWS_PER_SUBGROUP];
-      float scale[ROWS_PER_SUBGROUP];
-      [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
-        w[r] = texelFetch(w_data, int(rows[r] * p.row_texels + t));
-        scale[r] = weightScale(rows[r], t, p.row_scales);
-      }
-      [[unroll]] for (uint q = 0; q < QPT; ++q) {
-        vec4 wq[ROWS_PER_SUBGROUP];
-        [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
-#ifdef WEIGHT_QUANTIZED
-          wq[r] = weightQuad(w[r], q) * scale[r];
-#else
-          wq[r] = weightQuad(w[r], q);
-#endif
-        }
-        [[unroll]] for (uint j = 0; j < TOKENS; ++j) {
-          const vec4 xv = loadX4(xbase[j], t * VPT + 4u * q, p.k);
-          [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) acc[r * TOKENS + j] += dot(wq[r], xv);
-        }
-      }
-    }
+    for (uint t = lane; t < whole; t += lanes) accumulateTexel(t, true);
+    for (uint t = whole + lane; t < texels; t += lanes) accumulateTexel(t, false);
     [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
       [[unroll]] for (uint j = 0; j < TOKENS; ++j) {
         const float s = subgroupAdd(acc[r * TOKENS + j]);
