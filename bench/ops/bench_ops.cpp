@@ -18,6 +18,7 @@
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
 #include "host/ops/attention.h"
+#include "host/ops/attention_inputs.h"
 #include "host/ops/elementwise.h"
 #include "host/ops/rope.h"
 #include "host/ops/rms_norm.h"
@@ -140,6 +141,46 @@ Case RmsNormCase(uint32_t rows, uint32_t dim) {
   });
 }
 
+// A block's end: x = (x + norm(y)) * s, a = norm(x): reads x, y, writes x, a.
+Case ResidualNormCase(uint32_t rows, uint32_t dim) {
+  return SimpleCase("residual_norm", std::to_string(rows) + "x" + std::to_string(dim), [rows, dim](Env& env) {
+    Prepared p;
+    const Tensor x = NewTensor(env, rows, dim), y = NewTensor(env, rows, dim), a = NewTensor(env, rows, dim);
+    const Tensor w1 = NewTensor(env, 1, dim), w2 = NewTensor(env, 1, dim);
+    p.bytes = 4.0 * (4.0 * rows * dim + 2.0 * dim);
+    p.flops = 10.0 * rows * dim;
+    p.record = [=](OpContext& ctx) { ResidualRmsNorm(ctx, x, y, w1, 0.9f, w2, a, 1e-6f); };
+    return p;
+  });
+}
+
+// Per-head norms + RoPE of q and k + the KV append from a stacked q|k|v row (f16 cache).
+Case AttentionInputsCase(uint32_t tokens, uint32_t heads, uint32_t kv_heads, uint32_t head_dim, uint32_t pairs) {
+  return SimpleCase("attention_inputs", std::to_string(tokens) + "x" + std::to_string(heads) + "h" +
+                                            std::to_string(kv_heads) + "kv/D" + std::to_string(head_dim),
+                    [=](Env& env) {
+                      Prepared p;
+                      const uint32_t q_cols = heads * head_dim, kv_cols = kv_heads * head_dim;
+                      const Tensor qkv = NewTensor(env, tokens, q_cols + 2 * kv_cols);
+                      const Tensor q = NewTensor(env, tokens, q_cols), n = NewTensor(env, 1, head_dim);
+                      const Tensor f = NewTensor(env, 1, head_dim / 2);
+                      const auto inv = ref::RopeInvFreq(int(head_dim), head_dim == 512 ? 1e6f : 1e4f, int(pairs));
+                      env.gpu.transfer().Upload(f.slice, inv.data(), inv.size() * 4);
+                      const uint32_t slots = 4096;
+                      const Tensor kc{env.alloc.Allocate(uint64_t(slots) * kv_cols * 2), DType::F16, slots, kv_cols};
+                      const Tensor vc{env.alloc.Allocate(uint64_t(slots) * kv_cols * 2), DType::F16, slots, kv_cols};
+                      p.bytes = 4.0 * tokens * (2.0 * q_cols + 2.0 * kv_cols) + 2.0 * tokens * 2.0 * kv_cols;
+                      p.flops = 10.0 * tokens * (q_cols + 2.0 * kv_cols);
+                      p.record = [=](OpContext& ctx) {
+                        AttentionInputs in{.qkv = qkv, .k_col = q_cols, .v_col = q_cols + kv_cols, .q = q,
+                                           .q_norm = n, .n_heads = heads, .head_dim = head_dim, .inv_freq = f,
+                                           .n_kv_heads = kv_heads, .k_norm = n, .k_cache = kc, .v_cache = vc};
+                        PrepareAttentionInputs(ctx, in, 1000);
+                      };
+                      return p;
+                    });
+}
+
 Case RopeCase(uint32_t tokens, uint32_t heads, uint32_t head_dim, uint32_t pairs, float theta) {
   return SimpleCase("rope", std::to_string(tokens) + "x" + std::to_string(heads) + "x" + std::to_string(head_dim),
                     [=](Env& env) {
@@ -235,6 +276,13 @@ std::vector<Case> BuildCases() {
     cases.push_back(GeluMulCase(rows, 12288));
     cases.push_back(GeluMulCase(rows, 21504));
   }
+  for (uint32_t rows : {1u, 64u}) {
+    cases.push_back(ResidualNormCase(rows, 1536));
+    cases.push_back(ResidualNormCase(rows, 5376));
+  }
+  cases.push_back(AttentionInputsCase(1, 8, 1, 256, 128));    // E2B sliding layer, decode
+  cases.push_back(AttentionInputsCase(1, 32, 4, 512, 64));    // 31B full layer, decode
+  cases.push_back(AttentionInputsCase(64, 8, 1, 256, 128));   // E2B, a 64-token prefill chunk
   cases.push_back(RopeCase(1, 8, 256, 128, 1e4f));
   cases.push_back(RopeCase(64, 32, 512, 64, 1e6f));
   cases.push_back(SoftcapCase(262144));
