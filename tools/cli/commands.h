@@ -19,5 +19,6 @@ int Run(const std::vector<std::string>& args);
 int Chat(const std::vector<std::string>& args);
 int Tokenize(const std::vector<std::string>& args);
 int Bench(const std::vector<std::string>& args);
+int Compare(const std::vector<std::string>& args);
 
 }  // namespace vkg::cli

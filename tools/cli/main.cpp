@@ -19,6 +19,7 @@ void PrintUsage(FILE* out) {
                "  logits     evaluate token ids and write every position's logits\n"
                "  run        generate a reply to one prompt, streamed to stdout\n"
                "  chat       interactive multi-turn conversation (also reads piped stdin)\n"
+               "  compare    bench --json results side by side (one column per device or run)\n"
                "  tokenize   a text's token ids (and pieces) with a checkpoint's tokenizer\n"
                "run 'vkgemma <command> --help' for a command's options\n");
 }
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (cmd == "bench") return vkg::cli::Bench(args);
+    if (cmd == "compare") return vkg::cli::Compare(args);
     if (cmd == "devices") return vkg::cli::Devices(args);
     if (cmd == "info") return vkg::cli::Info(args);
     if (cmd == "logits") return vkg::cli::Logits(args);
