@@ -30,6 +30,7 @@ class GpuEngine : public Engine {
     so.batch = o.batch;
     so.kv_dtype = o.kv_dtype;
     so.replay_decode = o.replay_decode;
+    so.kernels = o.kernels;
     scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
   }
   const ModelConfig& config() const override { return config_; }

@@ -11,6 +11,7 @@
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
 #include "host/model/dtype.h"
+#include "host/ops/op_context.h"
 
 namespace vkg {
 
@@ -22,6 +23,7 @@ struct EngineOptions {
   DType kv_dtype = DType::F16;   // KV cache storage (GPU path)
   bool validation = false;       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
   bool replay_decode = true;     // decode steps replay one recorded command buffer (GPU path)
+  KernelFamily kernels = KernelFamily::kDevice;  // matrix-product variants (tests force the GPU ones)
   UploadProgress progress;       // called while weights are converted and uploaded
 };
 

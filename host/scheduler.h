@@ -10,6 +10,7 @@
 #include "host/activations.h"
 #include "host/gpu_model.h"
 #include "host/kv_cache.h"
+#include "host/ops/op_context.h"
 #include "vk/buffer.h"
 #include "vk/caps.h"
 #include "vk/command.h"
@@ -26,6 +27,7 @@ struct SchedulerOptions {
   // Decode steps (one token) replay one command buffer recorded at the first step, reading their
   // position from a device buffer, instead of recording ~10 ops per layer again for every token.
   bool replay_decode = true;
+  KernelFamily kernels = KernelFamily::kDevice;  // tests force the GPU kernels on lavapipe
 };
 
 class Scheduler {

@@ -13,9 +13,10 @@
 // Design: every invocation owns ROWS_PER_INVOCATION whole rows and walks all of K alone, so there is
 // no reduction across lanes, each x texel is fetched once for all its rows, and a quantized row's
 // scales come eight blocks to one fetch (a scale texel) instead of one fetch per block. On lavapipe,
-// where every texel fetch costs a gather, this doubled f16 and q8_0 and took q4_0 from 2-4 to 3.4-5
-// GB/s at the real shapes against matvec.comp (bench/results/lavapipe-ops.md). Neighbouring lanes
-// read different rows, which a GPU would not coalesce: GPUs keep matvec.comp (host/ops/matmul.cpp).
+// where every texel fetch costs a gather, it beat matvec.comp at the real shapes by 1.2-1.5x for
+// q4_0, 1.25-1.4x for q8_0 and up to 1.5x for f16 (equal at 5376x21504), comparing minimum times of
+// alternated runs (bench/results/lavapipe-ops.md). Neighbouring lanes read different rows, which a
+// GPU would not coalesce: GPUs keep matvec.comp (host/ops/matmul.cpp).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 #include "params/matmul_params.h"

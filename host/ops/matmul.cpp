@@ -70,7 +70,7 @@ struct Blocking {
   uint32_t tokens = 1;
 };
 
-Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode, const MatMulOptions& options) {
+Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, bool decode, const MatMulOptions& options) {
   const MatMulOptions::DecodeKernel kernel = options.decode_kernel;
   const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
   Blocking b;
@@ -80,15 +80,15 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t, bool decode, const 
   // registers are plentiful, fetches expensive) more rows amortise the x fetches: 4 -> 32 rows took
   // 1536x6144 q4_0 at 64 tokens from 10.6 to 24 GFLOP/s (bench/results/lavapipe-ops.md); q8_0
   // peaked at 16. GPUs keep 4 (32 accumulators per lane) until measured on one.
-  const bool cpu = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
   const uint32_t prefill_rows = !cpu ? 4 : (t == DType::Q8_0 ? 16 : 32);
   b.rows_per_subgroup = decode ? (IsQuantized(t) ? 16 : 8) : prefill_rows;
   b.tokens = decode ? 1 : 8;
   const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
   b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
-  // Decode on CPU devices: each invocation owns 4 whole rows (matvec_rows.comp). At the real E2B
-  // and 31B shapes on lavapipe 4 beat 2 and 8; 32 invocations keep workgroups numerous enough for
-  // every thread even on the 256-row products.
+  // Decode on CPU devices: each invocation owns 4 whole rows (matvec_rows.comp). On lavapipe 2 was
+  // slower at every real shape; 8 won some E2B shapes and lost the 31B ones, within the VM's noise.
+  // 32 invocations (64 measured the same) keep workgroups numerous enough for every thread even on
+  // the 256-row products.
   using DK = MatMulOptions::DecodeKernel;
   if (decode && (kernel == DK::kRowsPerInvocation || (kernel == DK::kAuto && cpu))) {
     b.rows_per_invocation = true;
@@ -125,7 +125,9 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
             "': tensor slices are smaller than their shapes");
 
   const bool decode = x.rows == 1;
-  Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype, decode, options);
+  const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
+                                                       : ctx.kernels == KernelFamily::kCpu;
+  Blocking b = ChooseBlocking(ctx.device.caps(), cpu, w.dtype, decode, options);
   if (!decode && prefill_rows && !b.tiled) {
     b.rows_per_workgroup = b.rows_per_workgroup / b.rows_per_subgroup * prefill_rows;
     b.rows_per_subgroup = prefill_rows;

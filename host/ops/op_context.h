@@ -12,10 +12,16 @@
 
 namespace vkg {
 
+// Which kernel variants the matrix products pick where a device kind has its own (host/ops/
+// matmul.cpp): the device's (CPU devices get the CPU-tuned ones), or one family forced, so that
+// tests run the GPU kernels end to end on lavapipe.
+enum class KernelFamily { kDevice, kGpu, kCpu };
+
 struct OpContext {
   const vk::Device& device;
   vk::PipelineCache& pipelines;
   vk::Recorder& rec;
+  KernelFamily kernels = KernelFamily::kDevice;
 
   // The pipeline of a shader variant with the given bindings, push size and spec constants.
   const vk::ComputePipeline& Pipeline(shaders::ShaderId id, std::initializer_list<vk::BindingKind> bindings,

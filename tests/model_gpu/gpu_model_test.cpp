@@ -50,13 +50,15 @@ std::vector<int32_t> Prompt(int n, int vocab, uint32_t seed) {
 }
 
 std::unique_ptr<Engine> OpenGpu(const std::filesystem::path& dir, DType weights, DType kv, uint32_t batch,
-                                uint32_t context = 256, bool replay_decode = true) {
+                                uint32_t context = 256, bool replay_decode = true,
+                                KernelFamily kernels = KernelFamily::kDevice) {
   EngineOptions o;
   o.weights = weights;
   o.kv_dtype = kv;
   o.batch = batch;
   o.context = context;
   o.replay_decode = replay_decode;
+  o.kernels = kernels;
   return Engine::Open(dir.string(), o);
 }
 
@@ -168,6 +170,24 @@ TEST_P(GpuVsCpuTest, ReplayedDecodeMatchesRecordedDecode) {
   EXPECT_EQ(d.argmax_mismatches, 0);
   EXPECT_EQ(replayed->n_past(), tokens_.size());
   EXPECT_EQ(replayed->validation_messages() + recorded->validation_messages(), 0);
+}
+
+// The kernels a GPU picks (split-K decode products, shared-memory tiled prefill products), forced on
+// whatever device runs the tests: prefill in chunks of 16 and decode token by token, every position
+// against the reference, as the device's own kernels are above.
+TEST_P(GpuVsCpuTest, GpuKernelsMatchTheReference) {
+  const size_t V = size_t(cpu_->config().vocab_size);
+  auto gpu = OpenGpu(dir_->path(), DType::F32, DType::F32, 16, 256, true, KernelFamily::kGpu);
+  const std::vector<int32_t> head(tokens_.begin(), tokens_.begin() + 33);  // chunks of 16, 16, 1
+  std::vector<float> got = gpu->Forward(head, true);
+  for (size_t i = head.size(); i < tokens_.size(); ++i) {
+    const std::vector<float> row = gpu->Forward(std::span<const int32_t>(&tokens_[i], 1), false);
+    got.insert(got.end(), row.begin(), row.end());
+  }
+  const Diff d = CompareLogits(ref_, got, V);
+  EXPECT_LE(d.max_abs, 1e-3);
+  EXPECT_EQ(d.argmax_mismatches, 0);
+  EXPECT_EQ(gpu->validation_messages(), 0);
 }
 
 TEST_P(GpuVsCpuTest, TruncateContinuesFromASharedPrefix) {
