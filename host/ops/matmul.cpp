@@ -70,7 +70,8 @@ struct Blocking {
   uint32_t tokens = 1;
 };
 
-Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, bool decode, const MatMulOptions& options) {
+Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t row_bytes, bool decode,
+                        const MatMulOptions& options) {
   const MatMulOptions::DecodeKernel kernel = options.decode_kernel;
   const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
   Blocking b;
@@ -85,15 +86,17 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, bool deco
   b.tokens = decode ? 1 : 8;
   const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
   b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
-  // Decode on CPU devices: each invocation owns 4 whole rows (matvec_rows.comp). On lavapipe 2 was
-  // slower at every real shape; 8 won some E2B shapes and lost the 31B ones, within the VM's noise.
-  // 32 invocations (64 measured the same) keep workgroups numerous enough for every thread even on
-  // the 256-row products.
+  // Decode on CPU devices: each invocation owns whole rows (matvec_rows.comp), 8 of them where a
+  // row's weights take at most 4 KiB, else 4. Minimum times of alternated runs on lavapipe: 8 beat
+  // 4 by 5-20% on rows of 1-4 KiB (q4_0 K = 1536..5376, q8_0 and f16 K = 1536) and lost by 10-90%
+  // on rows of 5-43 KiB (q8_0 K = 5376, f16 K = 5376 and 21504, q4_0 K = 21504); 2 was slower
+  // everywhere. 32 invocations (64 measured the same) keep workgroups numerous enough for every
+  // thread even on the 256-row products.
   using DK = MatMulOptions::DecodeKernel;
   if (decode && (kernel == DK::kRowsPerInvocation || (kernel == DK::kAuto && cpu))) {
     b.rows_per_invocation = true;
     b.workgroup = 32;
-    b.rows_per_subgroup = 4;
+    b.rows_per_subgroup = row_bytes <= 4096 ? 8 : 4;
     b.rows_per_workgroup = b.workgroup * b.rows_per_subgroup;
   }
   // Prefill on GPUs: shared-memory tiles of 32 tokens x 64 rows, 256 invocations, 12 KiB of shared
@@ -127,7 +130,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   const bool decode = x.rows == 1;
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
                                                        : ctx.kernels == KernelFamily::kCpu;
-  Blocking b = ChooseBlocking(ctx.device.caps(), cpu, w.dtype, decode, options);
+  Blocking b = ChooseBlocking(ctx.device.caps(), cpu, w.dtype, WeightRowBytes(w.dtype, w.cols_padded), decode, options);
   if (!decode && prefill_rows && !b.tiled) {
     b.rows_per_workgroup = b.rows_per_workgroup / b.rows_per_subgroup * prefill_rows;
     b.rows_per_subgroup = prefill_rows;
