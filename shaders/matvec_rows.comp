@@ -50,19 +50,31 @@ float sumX(const vec4 xq[QPT]) {
 #endif
 }
 
-// x values of whole texel t (columns t * VPT ..) and their sum (for the q4_0 offset).
+// q4_0: x scaled for weightQuadMasked (weight_texel.glsl), once per texel for all the rows.
+void prepareX(inout vec4 xq[QPT]) {
+#if defined(WEIGHT_Q4_0)
+  [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] *= Q4_MASK_SCALE[q & 1u];
+#endif
+}
+
+// x values of whole texel t (columns t * VPT ..), their sum (for the q4_0 offset), prepared.
 void loadXTexel(uint t, out vec4 xq[QPT], out float xsum) {
   [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
   xsum = sumX(xq);
+  prepareX(xq);
 }
 
 // Dot product of row r's texel t with x, before the block scale. q4_0 nibbles are dotted raw
-// (0..15) and the offset of 8 comes off once: sum((n - 8) x) = sum(n x) - 8 sum(x), which saves a
-// subtraction per weight.
+// (0..15, left in place: weightQuadMasked) and the offset of 8 comes off once:
+// sum((n - 8) x) = sum(n x) - 8 sum(x), which saves a subtraction per weight.
 float texelDot(int base, uint t, const vec4 xq[QPT], float xsum) {
   const uvec4 w = texelFetch(w_data, base + int(t));
   float d = 0.0;
+#if defined(WEIGHT_Q4_0)
+  [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadMasked(w, q), xq[q]);
+#else
   [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w, q), xq[q]);
+#endif
 #if defined(WEIGHT_Q4_0)
   d -= WEIGHT_OFFSET * xsum;
 #endif
@@ -134,6 +146,7 @@ void main() {
     // Padding weights dequantize to 0 (a q4_0 padding nibble is 8), so (n - 8) x vanishes there
     // whatever x holds, and the offset identity needs the sum over every column of the texel.
     const float xsum = sumX(xq);
+    prepareX(xq);
     [[unroll]] for (uint r = 0; r < R; ++r)
       acc[r] += texelDot(data_base[r], t, xq, xsum) * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
   }

@@ -69,6 +69,17 @@ vec4 weightQuadRaw(uvec4 t, uint q) {
   const uint u = t[q >> 1] >> ((q & 1u) * 16u);
   return vec4(float(u & 15u), float((u >> 4) & 15u), float((u >> 8) & 15u), float((u >> 12) & 15u));
 }
+// Quad q with its nibbles left in place: nibble k of the uint (k = 0..6) comes as n * 16^k, the top
+// one (k = 7) shifted down to n, which saves the shift of 6 nibbles in 8. Dotted with x scaled by
+// Q4_MASK_SCALE[q & 1] (16^-k, 1 for k = 7) every product is exactly n x as long as x * 16^-6 stays
+// a normal float (|x| > 1e-31): both scalings are powers of two and n * 16^k has 4 significant bits.
+const vec4 Q4_MASK_SCALE[2] = {vec4(1.0, 0.0625, 0.00390625, 0.000244140625),
+                               vec4(1.52587890625e-05, 9.5367431640625e-07, 5.9604644775390625e-08, 1.0)};
+vec4 weightQuadMasked(uvec4 t, uint q) {
+  const uint u = t[q >> 1];
+  if ((q & 1u) == 0u) return vec4(float(int(u & 0xFu)), float(int(u & 0xF0u)), float(int(u & 0xF00u)), float(int(u & 0xF000u)));
+  return vec4(float(int(u & 0xF0000u)), float(int(u & 0xF00000u)), float(int(u & 0xF000000u)), float(int(u >> 28)));
+}
 #else
 const float WEIGHT_OFFSET = 0.0;
 vec4 weightQuadRaw(uvec4 t, uint q) { return weightQuad(t, q); }
