@@ -119,7 +119,10 @@ INSTANTIATE_TEST_SUITE_P(
         // KV-shared layer: q only, no cache
         Case{"shared_kv_q_only", 3, 8, 0, 256, 100, 0, 128, false},
         Case{"decode_position_buffer", 1, 8, 1, 256, 700, 512, 128, false, DType::F16, true},
-        Case{"decode_position_buffer_shared_kv", 1, 8, 0, 512, 4000, 0, 64, false, DType::F16, true}),
+        Case{"decode_position_buffer_shared_kv", 1, 8, 0, 512, 4000, 0, 64, false, DType::F16, true},
+        // the end of Gemma 4's 262144-position range: RoPE angles near 2^18 rad (math.glsl sinCos)
+        Case{"decode_pos262143_sliding_ring", 1, 8, 1, 256, 262143, 512, 128, false, DType::F32},
+        Case{"prefill_T3_pos262141_full_proportional", 3, 4, 1, 512, 262141, 8, 64, true, DType::F32, true}),
     [](const auto& info) { return info.param.name; });
 
 class AttentionInputsChecks : public GpuTest {};
