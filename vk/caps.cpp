@@ -68,6 +68,8 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd) {
   c.push_descriptor = HasDeviceExtension(pd, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   c.portability_subset = HasDeviceExtension(pd, "VK_KHR_portability_subset");
   const bool has_size_control = HasDeviceExtension(pd, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+  const bool has_sm_builtins = HasDeviceExtension(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
+  const bool has_amd_cores = HasDeviceExtension(pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
 
   VkPhysicalDeviceProperties base{};
   vkGetPhysicalDeviceProperties(pd, &base);
@@ -83,6 +85,8 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd) {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES};
   VkPhysicalDeviceSubgroupSizeControlProperties size_ctl{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES};
+  VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV};
+  VkPhysicalDeviceShaderCorePropertiesAMD amd{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD};
   void** tail = &props.pNext;
   auto link = [&tail](auto& s) {
     *tail = &s;
@@ -96,6 +100,8 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd) {
   if (has_pci) link(pci);
   if (has_dot || base.apiVersion >= VK_API_VERSION_1_3) link(dot);
   if (has_size_control || base.apiVersion >= VK_API_VERSION_1_3) link(size_ctl);
+  if (has_sm_builtins) link(sm);
+  if (has_amd_cores) link(amd);
   vkGetPhysicalDeviceProperties2(pd, &props);
 
   VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
@@ -138,6 +144,9 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd) {
     c.min_subgroup_size = size_ctl.minSubgroupSize;
     c.max_subgroup_size = size_ctl.maxSubgroupSize;
   }
+  if (has_sm_builtins) c.compute_units = sm.shaderSMCount;
+  if (has_amd_cores)
+    c.compute_units = amd.shaderEngineCount * amd.shaderArraysPerEngineCount * amd.computeUnitsPerShaderArray;
   c.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                           (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
   c.fp16 = v12 && f12.shaderFloat16;

@@ -30,6 +30,9 @@ struct DeviceCaps {
   uint32_t pci_domain = 0, pci_bus = 0, pci_device = 0, pci_function = 0;
 
   uint32_t subgroup_size = 0, min_subgroup_size = 0, max_subgroup_size = 0;
+  // Compute units (NVIDIA SMs, AMD CUs) as the driver tells them (VK_NV_shader_sm_builtins,
+  // VK_AMD_shader_core_properties); 0 when it does not. Kernel plans use ComputeUnits().
+  uint32_t compute_units = 0;
   bool subgroup_arithmetic = false;  // subgroupAdd/Max in compute shaders
   bool fp16 = false;                 // shaderFloat16
   bool storage16 = false;            // storageBuffer16BitAccess
@@ -54,6 +57,10 @@ struct DeviceCaps {
   std::vector<MemoryHeapInfo> heaps;
 
   uint64_t DeviceLocalBytes() const;
+  // compute_units, or kDefaultComputeUnits when the driver does not tell (shared/design/GPU.md:
+  // plan for a mid-size GPU; too many workgroups costs little, too few starves the device).
+  static constexpr uint32_t kDefaultComputeUnits = 64;
+  uint32_t ComputeUnits() const { return compute_units ? compute_units : kDefaultComputeUnits; }
 };
 
 DeviceCaps QueryCaps(VkPhysicalDevice pd);

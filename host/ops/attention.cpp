@@ -4,19 +4,17 @@
 #include <algorithm>
 #include <string>
 
+#include "host/ops/attention_plan.h"
 #include "shaders/params/attention_params.h"
 #include "vk/check.h"
 
 namespace vkg {
 namespace {
 
-constexpr uint32_t kKeyRound = 8;  // keys per split are rounded up to a multiple of this
-
-// Query rows per workgroup (ROWS): each K/V row loaded serves ROWS queries, but every lane holds
-// 2 * ROWS * ceil(head_dim / (2 * subgroup)) pairs of q and o, so big heads get fewer rows
-// (lavapipe: head_dim 512 -> 2 rows, 256 -> 4, <= 128 -> 8). Decode never takes more rows than
-// the GQA group has; prefill fills blocks across tokens too.
-uint32_t RowsPerWorkgroup(uint32_t head_dim, uint32_t sg_min, uint32_t limit) {
+// Query rows per workgroup of the prefill kernel (attention_prefill.comp): each K/V row loaded
+// serves ROWS queries, but every lane holds 2 * ROWS * ceil(head_dim / (2 * subgroup)) pairs of q
+// and o, so big heads get fewer rows (lavapipe: head_dim 512 -> 2 rows, 256 -> 4, <= 128 -> 8).
+uint32_t PrefillRows(uint32_t head_dim, uint32_t sg_min, uint32_t limit) {
   const uint32_t pairs_per_lane = uint32_t(DivUp(head_dim / 2, sg_min));
   const uint32_t rows = std::clamp(64u / pairs_per_lane, 1u, 8u);
   return std::min(rows, std::max(1u, limit));
@@ -27,28 +25,28 @@ uint32_t FirstKey(const AttentionShape& s) {
   return s.window > 0 && s.start_pos + 1 > s.window ? s.start_pos + 1 - s.window : 0;
 }
 
-struct SplitPlan {
-  uint32_t splits = 1;
-  uint32_t keys_per_split = 0;
-};
-
-SplitPlan PlanSplits(const AttentionShape& s, uint32_t n_tokens) {
-  SplitPlan plan;
-  const uint32_t span = s.start_pos + 1 - FirstKey(s);  // decode: visible keys
-  plan.keys_per_split = span;
-  if (n_tokens != 1) return plan;
-  const uint32_t want = std::min<uint32_t>(kAttentionMaxSplits, uint32_t(DivUp(span, kAttentionKeysPerSplit)));
-  if (want <= 1) return plan;
-  plan.keys_per_split = uint32_t(DivUp(DivUp(span, want), kKeyRound) * kKeyRound);
-  plan.splits = uint32_t(DivUp(span, plan.keys_per_split));
-  return plan;
+// A GPU-like description at the most compute units any plan uses: the split plans only grow with
+// compute units, so scratch sized for it fits every device.
+vk::DeviceCaps LargestPlannedGpu() {
+  vk::DeviceCaps c;
+  c.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+  c.subgroup_size = c.min_subgroup_size = c.max_subgroup_size = 32;
+  c.compute_units = kMaxPlannedComputeUnits;
+  c.max_workgroup_invocations = 1024;
+  c.max_shared_memory = 48 * 1024;
+  return c;
 }
 
 }  // namespace
 
 uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens) {
-  const SplitPlan plan = PlanSplits(shape, n_tokens);
-  return plan.splits > 1 ? uint64_t(plan.splits) * shape.n_heads * (shape.head_dim + 2) : 0;
+  if (n_tokens != 1) return 0;
+  // The CPU plan depends on nothing of the device but its subgroup size, which only moves rows.
+  vk::DeviceCaps cpu;
+  cpu.subgroup_size = cpu.min_subgroup_size = cpu.max_subgroup_size = 8;
+  const uint64_t a = PlanAttentionDecode(cpu, false, shape, 2).ScratchFloats(shape.n_heads, shape.head_dim);
+  const uint64_t b = PlanAttentionDecode(LargestPlannedGpu(), true, shape, 2).ScratchFloats(shape.n_heads, shape.head_dim);
+  return std::max(a, b);
 }
 
 void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
@@ -105,7 +103,7 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   params.pos_from_buffer = s.position ? 1u : 0u;
 
   if (T > 1) {
-    const uint32_t rows = RowsPerWorkgroup(s.head_dim, sg_min, params.n_rows);
+    const uint32_t rows = PrefillRows(s.head_dim, sg_min, params.n_rows);
     const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
                                  {S, S, S, S}, sizeof(params),
                                  vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, rows));
@@ -117,35 +115,45 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
     return;
   }
 
-  SplitPlan plan = PlanSplits(s, 1);
-  if (plan.splits > 1) {
-    const uint64_t need = uint64_t(plan.splits) * s.n_heads * (s.head_dim + 2);
-    if (!scratch || scratch->dtype != DType::F32 || scratch->elements() < need) plan = SplitPlan{1, plan.keys_per_split};
-    if (plan.splits == 1) plan.keys_per_split = s.start_pos + 1 - FirstKey(s);
-  }
+  const bool want_scratch = scratch && scratch->dtype == DType::F32;
+  AttentionDecodePlan plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, want_scratch);
+  if (plan.splits > 1 && scratch->elements() < plan.ScratchFloats(s.n_heads, s.head_dim))
+    plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, false);  // too small: one split
   check_loop_limit(plan.keys_per_split);
   params.keys_per_split = plan.keys_per_split;
   params.n_splits = plan.splits;
-  const uint32_t rows = RowsPerWorkgroup(s.head_dim, sg_min, group);
-  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionDecodeF16 : shaders::ShaderId::AttentionDecodeF32,
-                               {S, S, S, S, S, S}, sizeof(params),
-                               vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, rows));
+  vk::SpecConstants spec;
+  shaders::ShaderId id;
+  if (plan.gpu_kernel) {
+    id = f16 ? shaders::ShaderId::AttentionDecodeGpuF16 : shaders::ShaderId::AttentionDecodeGpuF32;
+    spec.Set(0, plan.workgroup).Set(1, s.head_dim).Set(2, plan.rows).Set(3, plan.kgroups);
+  } else {
+    id = f16 ? shaders::ShaderId::AttentionDecodeF16 : shaders::ShaderId::AttentionDecodeF32;
+    spec.Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, plan.rows);
+  }
+  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params), spec);
   const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
   const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
                            vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
                            vk::Binding::Storage(scratch_slice),
                            vk::Binding::Storage(s.position ? *s.position : q.slice)};  // q: never read
-  ctx.rec.Dispatch(p, b, params, uint32_t(DivUp(group, rows)), s.n_kv_heads, plan.splits);
+  ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads, plan.splits);
   if (plan.splits == 1) return;
 
   ctx.rec.ComputeToCompute();
-  const uint32_t combine_wg = 64;
-  const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeCombine, {S, S},
-                                sizeof(shaders::AttentionCombineParams),
-                                vk::SpecConstants().Set(0, combine_wg).Set(1, s.head_dim));
   const shaders::AttentionCombineParams cparams{s.n_heads, plan.splits};
   const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
-  ctx.rec.Dispatch(pc, bc, cparams, s.n_heads);
+  if (plan.gpu_kernel) {
+    const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
+                                  sizeof(shaders::AttentionCombineParams),
+                                  vk::SpecConstants().Set(0, plan.combine_workgroup).Set(1, s.head_dim));
+    ctx.rec.Dispatch(pc, bc, cparams, s.n_heads, uint32_t(DivUp(s.head_dim, kAttentionCombineSlice)));
+  } else {
+    const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeCombine, {S, S},
+                                  sizeof(shaders::AttentionCombineParams),
+                                  vk::SpecConstants().Set(0, plan.combine_workgroup).Set(1, s.head_dim));
+    ctx.rec.Dispatch(pc, bc, cparams, s.n_heads);
+  }
 }
 
 }  // namespace vkg

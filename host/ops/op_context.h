@@ -23,6 +23,12 @@ struct OpContext {
   vk::Recorder& rec;
   KernelFamily kernels = KernelFamily::kDevice;
 
+  // True where the GPU kernel family runs: on every device that is not a CPU, or when forced.
+  bool GpuKernels() const {
+    return kernels == KernelFamily::kDevice ? device.caps().type != VK_PHYSICAL_DEVICE_TYPE_CPU
+                                            : kernels == KernelFamily::kGpu;
+  }
+
   // The pipeline of a shader variant with the given bindings, push size and spec constants.
   const vk::ComputePipeline& Pipeline(shaders::ShaderId id, std::initializer_list<vk::BindingKind> bindings,
                                       uint32_t push_bytes, vk::SpecConstants spec = {}) const {

@@ -34,6 +34,9 @@ struct Case {
   // > 0: decode reads its position from a buffer, recorded for this larger position (a replayed
   // decode step: splits planned for the longest cache, those past start_pos empty).
   uint32_t planned_pos = 0;
+  // kGpu: the GPU kernel family forced (attention_decode_gpu.comp wherever head_dim % 8 == 0).
+  KernelFamily family = KernelFamily::kDevice;
+  bool k_is_v = false;  // K=V layers: one cache bound as both K and V
 };
 
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
@@ -65,6 +68,7 @@ TEST_P(AttentionTest, MatchesReference) {
   }
   const std::vector<float> q = RandomVector(size_t(c.T) * qcols, 3000 + c.T);
 
+  if (c.k_is_v) v = k;
   std::vector<float> ref(q.size());
   ref::Attention(q.data(), k.data(), v.data(), ref.data(), int(c.T), int(c.start_pos), int(c.n_heads),
                  int(c.n_kv_heads), int(c.head_dim), int(c.cache_len), int(c.window), 1.f);
@@ -75,7 +79,8 @@ TEST_P(AttentionTest, MatchesReference) {
   const Tensor tout = NewTensor(c.T, qcols);
   Upload(tq, q);
   Upload(tk, k);
-  Upload(tv, v);
+  Upload(tv, c.k_is_v ? k : v);
+  if (c.k_is_v) v = k;
   AttentionShape shape{c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, 1.f};
   const Tensor tpos = NewTensor(1, 1, DType::F32);  // one uint32 (4 bytes)
   if (c.planned_pos) {
@@ -92,7 +97,10 @@ TEST_P(AttentionTest, MatchesReference) {
     ASSERT_GT(scratch_floats, 0u) << "case meant to split has nothing to split";
     tscratch = NewTensor(1, uint32_t(scratch_floats));
   }
-  Run([&](OpContext& ctx) { Attention(ctx, tq, tk, tv, tout, shape, c.scratch ? &tscratch : nullptr); });
+  Run([&](OpContext& ctx) {
+    ctx.kernels = c.family;
+    Attention(ctx, tq, tk, c.k_is_v ? tk : tv, tout, shape, c.scratch ? &tscratch : nullptr);
+  });
   const std::vector<float> got = Download(tout);
   const ErrorStats st = Compare(ref, got);
   std::printf("  [%s] NMSE %.3g max_abs %.3g splits %s\n", c.name.c_str(), st.nmse, st.max_abs,
@@ -126,6 +134,51 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"d16_mha_full_pos0_replay_plan1023_f32", 1, 0, 4, 4, 16, 1024, 0, F32, true, kNmseF32Math, 1023},
         Case{"d512_gqa8_slide512_pos3000_replay_ring", 1, 3000, 8, 1, 512, 512, 512, F16, true, kNmseF32Math, 8191},
         Case{"d256_gqa8_slide16_pos5_replay_nosplit", 1, 5, 8, 1, 256, 16, 16, F16, false, kNmseF32Math, 900}),
+    [](const auto& info) { return info.param.name; });
+
+// The GPU kernel family forced on this device: every decode case above, plus the shapes only it
+// plans differently: long contexts split into hundreds of 32-key splits, two row blocks per KV
+// head (group 16), the 31B full layer's 32 heads over 4 KV heads, K=V layers, heads of 8..40
+// values, and a head that is not a multiple of 8 (the plan falls back to the CPU kernel).
+Case Gpu(Case c) {
+  c.name = "gpu_" + c.name;
+  c.family = KernelFamily::kGpu;
+  return c;
+}
+Case KeqV(Case c) {
+  c.name += "_k_eq_v";
+  c.k_is_v = true;
+  return c;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    GpuDecode, AttentionTest,
+    ::testing::Values(
+        Gpu(Case{"d16_mha_full_pos0", 1, 0, 4, 4, 16, 8, 0, F16}),
+        Gpu(Case{"d32_gqa2_full_pos37_f32", 1, 37, 8, 4, 32, 64, 0, F32}),
+        Gpu(Case{"d256_gqa8_slide16_before_edge", 1, 14, 8, 1, 256, 16, 16, F16}),
+        Gpu(Case{"d256_gqa8_slide16_at_edge", 1, 15, 8, 1, 256, 16, 16, F16}),
+        Gpu(Case{"d256_gqa2_slide16_after_edge_ring", 1, 16, 4, 2, 256, 16, 16, F16}),
+        Gpu(Case{"d256_gqa1_slide16_ring_wrapped", 1, 1000, 2, 2, 256, 16, 16, F32}),
+        Gpu(Case{"d512_gqa2_slide32_ring_wrapped", 1, 1000, 2, 1, 512, 32, 32, F16}),
+        Gpu(Case{"d512_gqa8_full_pos3000_split", 1, 3000, 8, 1, 512, 3001, 0, F16, true}),
+        Gpu(Case{"d512_gqa8_full_pos3000_nosplit", 1, 3000, 8, 1, 512, 3001, 0, F16, false}),
+        Gpu(Case{"d256_gqa2_full_pos3000_split_f32", 1, 3000, 4, 2, 256, 3072, 0, F32, true}),
+        Gpu(Case{"d256_gqa2_slide512_pos3000_split_ring", 1, 3000, 4, 2, 256, 512, 512, F16, true}),
+        Gpu(Case{"d16_gqa8_full_pos300_split", 1, 300, 8, 1, 16, 301, 0, F16, true}),
+        Gpu(Case{"d256_gqa2_full_pos300_replay_plan4095", 1, 300, 4, 2, 256, 4096, 0, F16, true, kNmseF32Math, 4095}),
+        Gpu(Case{"d16_mha_full_pos0_replay_plan1023_f32", 1, 0, 4, 4, 16, 1024, 0, F32, true, kNmseF32Math, 1023}),
+        Gpu(Case{"d512_gqa8_slide512_pos3000_replay_ring", 1, 3000, 8, 1, 512, 512, 512, F16, true, kNmseF32Math, 8191}),
+        Gpu(Case{"d256_gqa8_slide16_pos5_replay_nosplit", 1, 5, 8, 1, 256, 16, 16, F16, false, kNmseF32Math, 900}),
+        Gpu(Case{"d512_gqa8_full_pos8191_split", 1, 8191, 8, 1, 512, 8192, 0, F16, true}),
+        Gpu(Case{"d512_31b_full_32h_4kv_pos4095_split", 1, 4095, 32, 4, 512, 4096, 0, F16, true}),
+        Gpu(KeqV(Case{"d512_gqa8_full_pos2047_split", 1, 2047, 16, 2, 512, 2048, 0, F16, true})),
+        Gpu(KeqV(Case{"d256_gqa2_slide64_pos900_ring_f32", 1, 900, 4, 2, 256, 64, 64, F32, true})),
+        Gpu(Case{"d256_group16_two_row_blocks_pos700_split", 1, 700, 16, 1, 256, 701, 0, F16, true}),
+        Gpu(Case{"d24_gqa3_full_pos77_split", 1, 77, 6, 2, 24, 78, 0, F16, true}),
+        Gpu(Case{"d40_gqa5_full_pos33_f32", 1, 33, 5, 1, 40, 34, 0, F32}),
+        Gpu(Case{"d18_gqa2_not_multiple_of_8_falls_back", 1, 500, 4, 2, 18, 501, 0, F16, true}),
+        Gpu(Case{"d256_gqa8_full_pos40_replay_plan32767", 1, 40, 8, 1, 256, 32768, 0, F16, true, kNmseF32Math, 32767})),
     [](const auto& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(

@@ -1,0 +1,50 @@
+// How decode attention is launched on a device: which kernel, how the keys are split, and the
+// launch geometry that follows (layer: host/ops). Pure functions of the device description and the
+// shape, so tests pin the geometry on described GPUs without one (tests/ops/launch_geometry_test.cpp).
+#pragma once
+#include <cstdint>
+
+#include "host/ops/attention.h"
+#include "vk/caps.h"
+
+namespace vkg {
+
+// GPU kernel constants (shaders/attention_decode_gpu.comp).
+inline constexpr uint32_t kAttentionGpuWorkgroup = 256;
+inline constexpr uint32_t kAttentionGpuTile = 32;           // keys per tile
+inline constexpr uint32_t kAttentionGpuMaxKeysPerSplit = 256;
+inline constexpr uint32_t kAttentionGpuMaxSplits = 1024;    // the combine pass's shared weights
+inline constexpr uint32_t kAttentionGpuMaxRows = 8;         // query heads per workgroup
+inline constexpr uint32_t kAttentionCombineSlice = 64;      // head values per combine workgroup
+// Workgroups per compute unit the split plan aims for (shared/design/GPU.md: enough warps in
+// flight per SM to hide memory latency), and the most compute units it plans for (so that the
+// scratch sized without a device, Activations::Bytes, fits every device).
+inline constexpr uint32_t kWorkgroupsPerComputeUnit = 4;
+inline constexpr uint32_t kMaxPlannedComputeUnits = 256;
+
+struct AttentionDecodePlan {
+  bool gpu_kernel = false;        // attention_decode_gpu.comp, else attention_decode.comp
+  uint32_t splits = 1;            // key ranges, one workgroup each per (row block, KV head)
+  uint32_t keys_per_split = 0;
+  uint32_t rows = 1;              // query heads per workgroup (ROWS)
+  uint32_t row_blocks = 1;        // ceil(group / rows)
+  uint32_t workgroup = 0;         // invocations per workgroup (pass 1)
+  uint32_t kgroups = 1;           // GPU kernel: key groups of the P.V step
+  uint64_t workgroups = 0;        // pass 1: row_blocks x KV heads x splits
+  uint64_t combine_workgroups = 0;  // pass 2 (0 with one split)
+  uint32_t combine_workgroup = 0;
+  uint32_t serial_keys = 0;       // most keys one invocation loads K or V rows of, in one phase
+  uint64_t bytes_read = 0;        // K and V bytes pass 1 reads (+ q)
+  uint64_t ScratchFloats(uint32_t n_heads, uint32_t head_dim) const {
+    return splits > 1 ? uint64_t(splits) * n_heads * (head_dim + 2) : 0;
+  }
+};
+
+// The plan for one decode step (T = 1) of `shape` (start_pos = the position planned for: the end
+// of the context for a replayed step). gpu_family: the GPU kernel family (KernelFamily), which
+// needs head_dim % 8 == 0 and 256-invocation workgroups, else the CPU kernel is planned.
+// with_scratch: false plans a single split (no partials buffer).
+AttentionDecodePlan PlanAttentionDecode(const vk::DeviceCaps& caps, bool gpu_family, const AttentionShape& shape,
+                                        uint32_t kv_bytes_per_value, bool with_scratch = true);
+
+}  // namespace vkg
