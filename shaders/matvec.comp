@@ -10,10 +10,18 @@
 // Push: MatMulParams (params/matmul_params.h; m_tokens is 1).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP (rows one subgroup reduces at once, x reused across
 //       them); 2 ROWS_PER_WORKGROUP (a multiple of ROWS_PER_SUBGROUP).
-// Design (shared/design/LAVAPIPE.md): weights through texel views, each subgroup takes
-// ROWS_PER_SUBGROUP rows with its lanes striding along K one texel at a time, one subgroupAdd per
-// row at the end, no shared memory. Correct for any subgroup size (lanes are counted with
-// subgroup arithmetic, so even partial subgroups work) and any number of subgroups per workgroup.
+// Design: weights through texel views (16-byte loads), each subgroup takes ROWS_PER_SUBGROUP rows
+// with its lanes striding along K one texel at a time, two texels per step (2 x ROWS_PER_SUBGROUP
+// independent 16-byte weight loads in flight per lane; consecutive lanes read consecutive texels of
+// a row: coalesced), one subgroupAdd per row at the end, no shared memory. Correct for any subgroup
+// size (lanes are counted with subgroup arithmetic, so even partial subgroups work) and any number
+// of subgroups per workgroup.
+// Launch geometry (host/ops/matvec_plan.cpp; tests/ops/launch_geometry_test.cpp pins it): rows per
+// subgroup x subgroups per workgroup = the largest of 4x4, 2x4, 1x4, 1x2, 1x1 that still gives 4
+// workgroups per compute unit. On a 132-SM GPU (subgroup 32), q4_0: E2B o_proj 1536 rows -> 1x2,
+// 768 workgroups of 64; E2B gate|up 12288 rows -> 4x4, 768 of 128; 31B gate|up 43008 rows -> 4x4,
+// 2688; the 262144-row head -> 4x4, 16384. Serial work of a lane: ceil(row texels / 32) texels per
+// row (31B down, K = 21504 q4_0: 21 texels = 336 bytes of each of 4 rows).
 // Dispatched by host/ops/matmul.cpp (MatMul with M == 1), once per weight chunk.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -40,8 +48,9 @@ const uint R = ROWS_PER_SUBGROUP;
 int base[R];  // first texel of each row of the block; rows past the chunk repeat the last
 float acc[R];
 
-// Adds texel t of each row of the block times x (xq: the texel's x values) to acc.
-void accumulateTexel(uint row0, uint t, const vec4 xq[QPT]) {
+// Adds texel t of each row of the block (w: the R weight texels, fetched by the caller so that
+// several are in flight) times x (xq: the texel's x values) to acc.
+void accumulateTexel(uint row0, uint t, const uvec4 w[R], const vec4 xq[QPT]) {
   // q4_0: sum((n - 8) x) = sum(n x) - 8 sum(x), the x sum shared by every row.
 #if defined(WEIGHT_Q4_0)
   vec4 xs = vec4(0.0);
@@ -51,9 +60,8 @@ void accumulateTexel(uint row0, uint t, const vec4 xq[QPT]) {
   const float offset = 0.0;
 #endif
   [[unroll]] for (uint r = 0; r < R; ++r) {
-    const uvec4 w = texelFetch(w_data, base[r] + int(t));
     float d = -offset;
-    [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w, q), xq[q]);
+    [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w[r], q), xq[q]);
     acc[r] += d * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
   }
 }
@@ -75,15 +83,34 @@ void main() {
     }
     // Whole texels take x from its texel view with no per-column checks (a branch per texel in
     // this loop cost lavapipe 1.5x); the partial last texel (K % VPT != 0) reads x through loadX4.
-    for (uint t = lane; t < whole; t += lanes) {
+    // Two texels per step: all 2R weight loads are issued before any is used. Each lane still adds
+    // its texels in ascending order, so the sums are those of a one-texel loop.
+    uint t = lane;
+    for (; t + lanes < whole; t += 2u * lanes) {
+      uvec4 wa[R], wb[R];
+      [[unroll]] for (uint r = 0; r < R; ++r) {
+        wa[r] = texelFetch(w_data, base[r] + int(t));
+        wb[r] = texelFetch(w_data, base[r] + int(t + lanes));
+      }
       vec4 xq[QPT];
       [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
-      accumulateTexel(row0, t, xq);
+      accumulateTexel(row0, t, wa, xq);
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int((t + lanes) * QPT + q)));
+      accumulateTexel(row0, t + lanes, wb, xq);
+    }
+    if (t < whole) {
+      uvec4 wa[R];
+      [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(t));
+      vec4 xq[QPT];
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
+      accumulateTexel(row0, t, wa, xq);
     }
     if (whole * VPT < p.k && lane == 0u) {
+      uvec4 wa[R];
+      [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(whole));
       vec4 xq[QPT];
       [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(0u, whole * VPT + 4u * q, p.k);
-      accumulateTexel(row0, whole, xq);
+      accumulateTexel(row0, whole, wa, xq);
     }
     [[unroll]] for (uint r = 0; r < R; ++r) {
       const float s = subgroupAdd(acc[r]);

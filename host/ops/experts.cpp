@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "host/ops/matvec_plan.h"
+
 #include "shaders/params/experts_params.h"
 #include "vk/check.h"
 
@@ -24,9 +26,10 @@ ShaderId ExpertsShader(DType t, const std::string& name) {
   throw vk::Error("MatMulExperts '" + name + "': unknown weight dtype");
 }
 
-// The decode matvec's blocking (host/ops/matmul.cpp, shared/design/LAVAPIPE.md): 8 rows per
-// subgroup (16 for the quantized types), a workgroup of a few whole subgroups (64 invocations at
-// least) whose subgroups loop over the workgroup's rows, so any real subgroup size is correct.
+// CPU devices (shared/design/LAVAPIPE.md): 8 rows per subgroup (16 for the quantized types), a
+// workgroup of a few whole subgroups (64 invocations at least) whose subgroups loop over the
+// workgroup's rows, so any real subgroup size is correct. GPUs: the decode product's plan
+// (host/ops/matvec_plan.h) for all slots' rows together, which is what one dispatch launches.
 struct Blocking {
   uint32_t workgroup = 64;
   uint32_t rows_per_subgroup = 8;
@@ -69,7 +72,11 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expe
             "': tensor slices are smaller than their shapes");
   VKG_CHECK(!w.chunks.empty(), "MatMulExperts '", name, "': weight has no chunks (not uploaded?)");
 
-  const Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype);
+  Blocking b = ChooseBlocking(ctx.device.caps(), w.dtype);
+  if (ctx.GpuKernels()) {
+    const MatVecPlan mv = PlanMatVec(ctx.device.caps(), true, w.dtype, uint64_t(rows) * n_slots, w.cols_padded);
+    b = Blocking{mv.workgroup, mv.rows_per_subgroup, mv.rows_per_workgroup};
+  }
   const bool quantized = IsQuantized(w.dtype);
   vk::SpecConstants spec;
   spec.Set(0, b.workgroup).Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);

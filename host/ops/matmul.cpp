@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "host/ops/matvec_plan.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
 
@@ -56,11 +57,10 @@ ShaderId MatMulShader(DType t) {
   throw vk::Error("MatMul: unknown weight dtype");
 }
 
-// Blocking, from shared/design/LAVAPIPE.md: decode reduces 8 rows per subgroup at once (16 for the
-// quantized types: every x value loaded serves more rows, and x loads from storage buffers are the
-// slow part on lavapipe); prefill blocks 4 rows x 8 tokens per subgroup. The workgroup is a few
-// whole subgroups (64 invocations at least); the kernels loop their subgroups over the workgroup's
-// rows, so any real subgroup size is correct.
+// Blocking: decode comes from PlanMatVec (host/ops/matvec_plan.h); prefill blocks 4 rows x 8
+// tokens per subgroup (more on CPU devices, shared/design/LAVAPIPE.md) or uses the tiled kernel. The
+// workgroup is a few whole subgroups; the kernels loop their subgroups over the workgroup's rows,
+// so any real subgroup size is correct.
 struct Blocking {
   bool rows_per_invocation = false;  // decode: matvec_rows.comp (rows_per_subgroup is per invocation)
   bool tiled = false;                // prefill: matmul_tiled.comp (fixed 32-token x 64-row tiles)
@@ -70,8 +70,8 @@ struct Blocking {
   uint32_t tokens = 1;
 };
 
-Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t row_bytes, bool decode,
-                        const MatMulOptions& options) {
+Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t rows, uint32_t cols_padded,
+                        bool decode, const MatMulOptions& options) {
   const MatMulOptions::DecodeKernel kernel = options.decode_kernel;
   const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
   Blocking b;
@@ -82,22 +82,19 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
   // 1536x6144 q4_0 at 64 tokens from 10.6 to 24 GFLOP/s (bench/results/lavapipe-ops.md); q8_0
   // peaked at 16. GPUs keep 4 (32 accumulators per lane) until measured on one.
   const uint32_t prefill_rows = !cpu ? 4 : (t == DType::Q8_0 ? 16 : 32);
-  b.rows_per_subgroup = decode ? (IsQuantized(t) ? 16 : 8) : prefill_rows;
+  b.rows_per_subgroup = prefill_rows;
   b.tokens = decode ? 1 : 8;
   const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
   b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
-  // Decode on CPU devices: each invocation owns whole rows (matvec_rows.comp), 8 of them where a
-  // row's weights take at most 4 KiB, else 4. Minimum times of alternated runs on lavapipe: 8 beat
-  // 4 by 5-20% on rows of 1-4 KiB (q4_0 K = 1536..5376, q8_0 and f16 K = 1536) and lost by 10-90%
-  // on rows of 5-43 KiB (q8_0 K = 5376, f16 K = 5376 and 21504, q4_0 K = 21504); 2 was slower
-  // everywhere. 32 invocations (64 measured the same) keep workgroups numerous enough for every
-  // thread even on the 256-row products.
+  // Decode: host/ops/matvec_plan.cpp (matvec_rows.comp on CPU devices, matvec.comp on GPUs).
   using DK = MatMulOptions::DecodeKernel;
-  if (decode && (kernel == DK::kRowsPerInvocation || (kernel == DK::kAuto && cpu))) {
-    b.rows_per_invocation = true;
-    b.workgroup = 32;
-    b.rows_per_subgroup = row_bytes <= 4096 ? 8 : 4;
-    b.rows_per_workgroup = b.workgroup * b.rows_per_subgroup;
+  if (decode) {
+    const bool rows_kernel = kernel == DK::kRowsPerInvocation || (kernel == DK::kAuto && cpu);
+    const MatVecPlan mv = PlanMatVec(caps, !rows_kernel, t, rows, cols_padded);
+    b.rows_per_invocation = mv.rows_per_invocation;
+    b.workgroup = mv.workgroup;
+    b.rows_per_subgroup = mv.rows_per_subgroup;
+    b.rows_per_workgroup = mv.rows_per_workgroup;
   }
   // Prefill on GPUs: shared-memory tiles of 32 tokens x 64 rows, 256 invocations, 12 KiB of shared
   // memory (the tile constants of matmul_tiled.comp).
@@ -130,7 +127,8 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   const bool decode = x.rows == 1;
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
                                                        : ctx.kernels == KernelFamily::kCpu;
-  Blocking b = ChooseBlocking(ctx.device.caps(), cpu, w.dtype, WeightRowBytes(w.dtype, w.cols_padded), decode, options);
+  // Chunks of one matrix share one blocking, planned for the whole matrix's rows.
+  Blocking b = ChooseBlocking(ctx.device.caps(), cpu, w.dtype, w.rows, w.cols_padded, decode, options);
   if (!decode && prefill_rows && !b.tiled) {
     b.rows_per_workgroup = b.rows_per_workgroup / b.rows_per_subgroup * prefill_rows;
     b.rows_per_subgroup = prefill_rows;

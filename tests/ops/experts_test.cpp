@@ -79,6 +79,9 @@ class ExpertsTest : public GpuTest {
     return y;
   }
 
+  // The kernel family the products run with (tests run the device's and the GPU one).
+  KernelFamily family_ = KernelFamily::kDevice;
+
   // One expert product on the device against the reference; returns the NMSE.
   double CheckOne(const Stack& st, uint32_t rpe, uint32_t row_begin, uint32_t rows, const std::vector<int32_t>& ids,
                   const std::vector<float>& xv, uint32_t x_div, const std::string& what) {
@@ -86,7 +89,10 @@ class ExpertsTest : public GpuTest {
     const Tensor x = NewTensor(n_slots / x_div, st.w.cols), y = NewTensor(n_slots, rows);
     Upload(x, xv);
     const vk::BufferSlice id_slice = UploadIds(ids);
-    Run([&](OpContext& ctx) { MatMulExperts(ctx, st.w, rpe, row_begin, rows, id_slice, n_slots, x, x_div, y); });
+    Run([&](OpContext& ctx) {
+      ctx.kernels = family_;
+      MatMulExperts(ctx, st.w, rpe, row_begin, rows, id_slice, n_slots, x, x_div, y);
+    });
     const std::vector<float> got = Download(y);
     const std::vector<float> ref = Reference(st, rpe, row_begin, rows, ids, xv, x_div);
     ExpectClose(ref, got, kNmse, what.c_str());
@@ -126,9 +132,12 @@ class ExpertsShapes : public ExpertsTest, public ::testing::WithParamInterface<s
 
 TEST_P(ExpertsShapes, MatchesReference) {
   const auto [t, sh, tokens] = GetParam();
-  const double nmse = CheckLayer(t, sh, tokens, 0);
-  RecordProperty("nmse", std::to_string(nmse));
-  std::printf("  %s H=%u I=%u T=%u: worst NMSE %.3g\n", std::string(DTypeName(t)).c_str(), sh.h, sh.i, tokens, nmse);
+  for (KernelFamily f : {KernelFamily::kDevice, KernelFamily::kGpu}) {
+    family_ = f;
+    const double nmse = CheckLayer(t, sh, tokens, 0);
+    std::printf("  %s H=%u I=%u T=%u%s: worst NMSE %.3g\n", std::string(DTypeName(t)).c_str(), sh.h, sh.i, tokens,
+                f == KernelFamily::kGpu ? " (GPU family)" : "", nmse);
+  }
 }
 
 // H = 45 / I = 27: K and rows not multiples of 4, 32 or any row block (padded rows, x never read
@@ -153,7 +162,8 @@ TEST_P(ExpertsChunks, SplitRowsMatchReference) {
   // The data bytes of 7 rows of the wider stack (+ a few spare bytes): chunk boundaries fall at
   // no multiple of 8 or 16 rows, nor of an expert's 54 (gate_up) or 45 (down) rows.
   const uint64_t max_chunk = WeightRowBytes(t, 64) * 7 + 9;
-  for (uint32_t tokens : {1u, 5u}) {
+  for (uint32_t tokens : {1u, 5u, 2u}) {
+    family_ = tokens == 2u ? KernelFamily::kGpu : KernelFamily::kDevice;  // T = 2: the GPU family
     size_t chunks = 0;
     const double nmse = CheckLayer(t, sh, tokens, max_chunk, &chunks);
     EXPECT_GE(chunks, 8u);
