@@ -10,9 +10,9 @@
 namespace vkg {
 
 MatVecPlan PlanMatVec(const vk::DeviceCaps& caps, bool gpu_family, DType t, uint64_t rows, uint32_t cols_padded) {
-  // The size the driver runs compute shaders at without size control, and the smallest it may pick.
+  // The size the driver runs our shaders at: SPIR-V 1.5 (--target-env vulkan1.2) pipelines made
+  // without VK_PIPELINE_SHADER_STAGE_CREATE_ALLOW_VARYING_SUBGROUP_SIZE_BIT get subgroupSize.
   const uint32_t sg = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : caps.max_subgroup_size, 1);
-  const uint32_t sg_min = std::max<uint32_t>(caps.min_subgroup_size ? std::min(caps.min_subgroup_size, sg) : sg, 1);
   const uint64_t row_bytes = WeightRowBytes(t, cols_padded);
   const uint64_t row_texels = row_bytes / 16;
   MatVecPlan p;
@@ -45,7 +45,7 @@ MatVecPlan PlanMatVec(const vk::DeviceCaps& caps, bool gpu_family, DType t, uint
     p.workgroup = sg * pick.subgroups;
     p.rows_per_subgroup = pick.rows_per_subgroup;
     p.rows_per_workgroup = pick.rows_per_subgroup * pick.subgroups;
-    p.serial_row_bytes = DivUp(row_texels, sg_min) * 16;
+    p.serial_row_bytes = DivUp(row_texels, sg) * 16;
     p.loads_in_flight = 2 * pick.rows_per_subgroup;
   }
   p.workgroups = DivUp(rows, p.rows_per_workgroup);

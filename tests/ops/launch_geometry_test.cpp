@@ -1,0 +1,194 @@
+// Launch geometry of the GPU kernel family at the real decode shapes, pinned on described GPUs
+// (no device needed): the plans of host/ops/matvec_plan.h and host/ops/attention_plan.h for every
+// decode product and attention layer of E2B and 31B (and 26B-A4B's experts), at contexts from 1
+// key to 128k. The bounds, and why (shared/design/GPU.md):
+// - an op that reads over 1 MB launches at least 4 workgroups per compute unit: a GPU hides memory
+//   latency only with many warps in flight per SM (Little's law: ~22 KB in flight per H200 SM).
+//   Decode attention may stop short of it only where every workgroup already holds a single
+//   32-key tile (the work cannot be split finer without wasting the tile).
+// - no invocation loads K or V rows of more than 64 keys in one phase of decode attention, nor
+//   more than 4 KiB of one weight row in a product: bounded serial work, so a long context or a
+//   wide matrix becomes more workgroups, not longer loops.
+// - decode attention at 32k keys launches at least as many workgroups as at 512 (a 31B full layer
+//   is never slower per key at 32k than at 512 for lack of parallelism).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "host/model/shapes.h"
+#include "host/ops/attention_plan.h"
+#include "host/ops/matvec_plan.h"
+
+namespace vkg::test {
+namespace {
+
+struct Gpu {
+  const char* name;
+  uint32_t compute_units, subgroup, min_subgroup, max_subgroup;
+};
+
+// What the drivers report (compute units where VK_NV_shader_sm_builtins / VK_AMD_shader_core_
+// properties tell them; the Intel line is the 64-unit default a driver that tells nothing gets).
+const Gpu kGpus[] = {
+    {"H200 (132 SMs, subgroup 32)", 132, 32, 32, 32},
+    {"RX 7900 XTX (96 CUs, subgroup 64, 32..64)", 96, 64, 32, 64},
+    {"Arc A770 (default 64 units, subgroup 32, 8..32)", 0, 32, 8, 32},
+};
+
+vk::DeviceCaps Describe(const Gpu& g) {
+  vk::DeviceCaps c;
+  c.name = g.name;
+  c.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+  c.compute_units = g.compute_units;
+  c.subgroup_size = g.subgroup;
+  c.min_subgroup_size = g.min_subgroup;
+  c.max_subgroup_size = g.max_subgroup;
+  c.max_workgroup_invocations = 1024;
+  c.max_shared_memory = 48 * 1024;
+  return c;
+}
+
+constexpr uint64_t kMiB = uint64_t(1) << 20;
+constexpr uint64_t kWorkgroupsPerCu = 4;
+
+struct Product {
+  std::string name;
+  uint64_t rows;
+  uint32_t cols;
+};
+
+// Every decode product of a model, stacked as host/forward.cpp stacks them.
+std::vector<Product> Products(const ModelConfig& c) {
+  std::vector<Product> out;
+  const uint32_t H = uint32_t(c.hidden_size), NH = uint32_t(c.num_attention_heads);
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const LayerInfo& li = c.layers[size_t(l)];
+    const uint32_t D = uint32_t(li.head_dim), KVH = uint32_t(li.n_kv_heads);
+    const std::string at = "layer " + std::to_string(l) + " ";
+    out.push_back({at + "qkv", uint64_t(NH) * D + (li.has_v ? 2u : 1u) * KVH * D, H});
+    out.push_back({at + "o", H, NH * D});
+    if (li.ffn_dim > 0) {
+      out.push_back({at + "gate_up", 2 * uint64_t(li.ffn_dim), H});
+      out.push_back({at + "down", H, uint32_t(li.ffn_dim)});
+    }
+  }
+  if (c.has_ple()) {
+    const uint32_t P = uint32_t(c.hidden_size_per_layer_input);
+    out.push_back({"ple model projection", uint64_t(c.num_hidden_layers) * P, H});
+    out.push_back({"ple gate", P, H});
+    out.push_back({"ple projection", H, P});
+  }
+  out.push_back({"head", uint64_t(c.vocab_size), H});
+  return out;
+}
+
+uint32_t Padded(uint32_t cols) { return (cols + 31) / 32 * 32; }
+
+TEST(LaunchGeometry, DecodeProductsFillTheGpuWithBoundedRows) {
+  for (const Gpu& g : kGpus) {
+    const vk::DeviceCaps caps = Describe(g);
+    for (const char* model : {"e2b", "31b"}) {
+      const ModelConfig c = ShapeConfig(model);
+      for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16, DType::BF16}) {
+        uint64_t fewest = ~uint64_t(0);
+        for (const Product& p : Products(c)) {
+          const MatVecPlan plan = PlanMatVec(caps, true, t, p.rows, Padded(p.cols));
+          const std::string what = std::string(g.name) + " " + model + " " + std::string(DTypeName(t)) + " " + p.name;
+          EXPECT_FALSE(plan.rows_per_invocation) << what;
+          if (plan.bytes_read > kMiB) {
+            EXPECT_GE(plan.workgroups, kWorkgroupsPerCu * caps.ComputeUnits()) << what;
+            fewest = std::min(fewest, plan.workgroups);
+          }
+          EXPECT_LE(plan.serial_row_bytes, 4096u) << what;
+          EXPECT_GE(plan.loads_in_flight, 2u) << what;
+          EXPECT_EQ(plan.workgroup % caps.subgroup_size, 0u) << what;
+        }
+        std::printf("  %s %s %s: fewest workgroups of a >1 MB product %llu\n", g.name, model,
+                    std::string(DTypeName(t)).c_str(), (unsigned long long)fewest);
+      }
+    }
+  }
+}
+
+TEST(LaunchGeometry, MoeExpertProductsFillTheGpu) {
+  const ModelConfig c = ShapeConfig("26b-a4b");
+  const vk::DeviceCaps caps = Describe(kGpus[0]);
+  const uint64_t slots = uint64_t(c.top_k_experts);
+  const uint32_t I = uint32_t(c.moe_intermediate_size), H = uint32_t(c.hidden_size);
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::BF16}) {
+    const MatVecPlan gate_up = PlanMatVec(caps, true, t, 2 * uint64_t(I) * slots, Padded(H));
+    const MatVecPlan down = PlanMatVec(caps, true, t, uint64_t(H) * slots, Padded(I));
+    for (const MatVecPlan* p : {&gate_up, &down}) {
+      if (p->bytes_read > kMiB) {
+        EXPECT_GE(p->workgroups, kWorkgroupsPerCu * caps.ComputeUnits());
+      }
+      EXPECT_LE(p->serial_row_bytes, 4096u);
+    }
+  }
+}
+
+TEST(LaunchGeometry, DecodeAttentionFillsTheGpuAtEveryContext) {
+  for (const Gpu& g : kGpus) {
+    const vk::DeviceCaps caps = Describe(g);
+    for (const char* model : {"e2b", "31b"}) {
+      const ModelConfig c = ShapeConfig(model);
+      for (bool full : {false, true}) {
+        const LayerInfo* li = nullptr;
+        for (const LayerInfo& l : c.layers) if (l.full == full) li = &l;
+        ASSERT_NE(li, nullptr);
+        uint64_t at512 = 0;
+        for (uint32_t keys : {1u, 37u, 512u, 520u, 2048u, 8192u, 32768u, 131072u}) {
+          AttentionShape s;
+          s.start_pos = keys - 1;
+          s.n_heads = uint32_t(c.num_attention_heads);
+          s.n_kv_heads = uint32_t(li->n_kv_heads);
+          s.head_dim = uint32_t(li->head_dim);
+          s.cache_len = full ? keys : std::min<uint32_t>(keys, uint32_t(li->window));
+          s.window = uint32_t(li->window);
+          const AttentionDecodePlan p = PlanAttentionDecode(caps, true, s, 2);
+          const std::string what = std::string(g.name) + " " + model + (full ? " full" : " sliding") + " at " +
+                                   std::to_string(keys) + " keys";
+          ASSERT_TRUE(p.gpu_kernel) << what;
+          EXPECT_LE(p.serial_keys, 64u) << what;
+          EXPECT_LE(p.splits, kAttentionGpuMaxSplits) << what;
+          EXPECT_EQ(p.workgroups, uint64_t(p.row_blocks) * s.n_kv_heads * p.splits) << what;
+          if (p.bytes_read > kMiB && p.keys_per_split > kAttentionGpuTile) {
+            EXPECT_GE(p.workgroups, kWorkgroupsPerCu * caps.ComputeUnits()) << what;
+          }
+          // The scratch that Activations sizes without a device holds every device's partials.
+          EXPECT_GE(AttentionScratchFloats(s, 1), p.ScratchFloats(s.n_heads, s.head_dim)) << what;
+          if (keys == 512) at512 = p.workgroups;
+          if (keys == 32768) {
+            EXPECT_GE(p.workgroups, at512) << what;
+          }
+          if (g.compute_units == 132 && (keys == 520 || keys == 32768))
+            std::printf("  %s %s %u keys: %llu workgroups x %u invocations, %u splits of %u keys, %u keys per "
+                        "invocation, %.1f MB\n",
+                        model, full ? "full" : "sliding", keys, (unsigned long long)p.workgroups, p.workgroup,
+                        p.splits, p.keys_per_split, p.serial_keys, p.bytes_read / 1e6);
+        }
+      }
+    }
+  }
+}
+
+// CPU devices keep their own kernels (lavapipe measured them faster); the GPU family falls back
+// to the CPU attention kernel only for heads that are not a multiple of 8 values.
+TEST(LaunchGeometry, CpuDevicesKeepTheCpuKernels) {
+  vk::DeviceCaps cpu;
+  cpu.type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+  cpu.subgroup_size = cpu.min_subgroup_size = cpu.max_subgroup_size = 8;
+  cpu.max_workgroup_invocations = 1024;
+  cpu.max_shared_memory = 32 * 1024;
+  AttentionShape s{4095, 8, 1, 512, 4096, 0, 1.f};
+  EXPECT_FALSE(PlanAttentionDecode(cpu, false, s, 2).gpu_kernel);
+  EXPECT_TRUE(PlanMatVec(cpu, false, DType::Q4_0, 6144, 1536).rows_per_invocation);
+  // head_dim not a multiple of 8: the GPU family falls back to the CPU attention kernel.
+  s.head_dim = 18;
+  EXPECT_FALSE(PlanAttentionDecode(cpu, true, s, 2).gpu_kernel);
+}
+
+}  // namespace
+}  // namespace vkg::test
