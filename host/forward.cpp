@@ -37,6 +37,10 @@ struct Step {
     ResidualRmsNorm(ctx, View(a.x, T, H), View(a.y, T, H), out_norm, scale, next_norm, View(a.a, T, H), eps);
     Barrier();
   }
+  // Half h (0: gate, 1: up) of a one-token [1][2n] fused gate|up product.
+  static Tensor Half(const Tensor& gu, uint32_t h, uint32_t n) {
+    return Tensor{gu.slice.Sub(uint64_t(h) * n * 4, uint64_t(n) * 4), DType::F32, 1, n};
+  }
   // [T][cols] view of a batch-sized scratch tensor.
   Tensor V(const Tensor& t, uint32_t cols) const { return View(t, T, cols); }
   Tensor Rows(const Tensor& t, uint32_t rows, uint32_t cols) const { return View(t, rows, cols); }
@@ -94,6 +98,11 @@ void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_
   const Tensor gu = s.V(s.a.gate_up, 2 * I), act = s.V(s.a.act, I);
   MatMul(s.ctx, gate_up, m, gu);
   s.Barrier();
+  // One token on a GPU: the gate is applied as the down product reads its input (no gelu_mul pass).
+  if (s.T == 1 && MatVecGeluMul(s.ctx, down, Step::Half(gu, 0, I), Step::Half(gu, 1, I), out)) {
+    s.Barrier();
+    return;
+  }
   GeluMulPairs(s.ctx, gu, act);
   s.Barrier();
   MatMul(s.ctx, down, act, out);
@@ -157,9 +166,11 @@ void PleBlock(Step& s, int l, const Tensor& next_norm) {
   const Tensor x = s.V(s.a.x, H), y = s.V(s.a.y, H), g = s.V(s.a.ple_g, P);
   MatMul(s.ctx, *w.ple_gate, x, g);
   s.Barrier();
-  GeluMul(s.ctx, g, s.a.PleLayer(l, s.T), g);
-  s.Barrier();
-  MatMul(s.ctx, *w.ple_proj, g, y);
+  if (s.T != 1 || !MatVecGeluMul(s.ctx, *w.ple_proj, g, s.a.PleLayer(l, s.T), y)) {
+    GeluMul(s.ctx, g, s.a.PleLayer(l, s.T), g);
+    s.Barrier();
+    MatMul(s.ctx, *w.ple_proj, g, y);
+  }
   s.Barrier();
   s.EndBlock(w.ple_post_norm, w.layer_scalar, next_norm);
 }

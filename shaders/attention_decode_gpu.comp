@@ -89,8 +89,10 @@ void main() {
     sh_w[s] = w;
     lsum += l * w;
   }
-  const float inv = 1.0 / workgroupSum(lsum);  // includes a barrier: sh_w is complete
-  barrier();
+  // Divided, not multiplied by a reciprocal: with one non-empty split the result is exactly pass
+  // 1's own o / l, so a replayed step (more, empty splits) equals a step recorded for its position.
+  const float L = workgroupSum(lsum);
+  barrier();  // sh_w is complete
   const uint groups = wg / SLICE;  // 4 with 256 invocations
   const uint g = tid / SLICE, d = gl_WorkGroupID.y * SLICE + tid % SLICE;
   float o = 0.0;
@@ -116,7 +118,7 @@ void main() {
   if (g == 0 && d < HEAD_DIM) {
     float sum = 0.0;
     for (uint k = 0; k < min(groups, 4u); ++k) sum += sh_o[k * SLICE + tid];
-    out_[h * HEAD_DIM + d] = sum * inv;
+    out_[h * HEAD_DIM + d] = sum / L;
   }
 }
 

@@ -1,10 +1,14 @@
 #version 460
 // matvec: decode matrix-vector product, y[row_offset + r] = sum_k W[r][k] * x[k] for the rows
 // r < rows of one weight chunk; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
-// Bindings: 0: x [K] f32 storage, read (only K values are read, never past them)
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0; with X_GELU_MUL=1
+// the product's input is x = gelu_tanh(gate) * up, computed as it is read (the gated feed-forward's
+// down product and the per-layer-input projection: one dispatch, one barrier and one trip of the
+// activation through memory fewer per use; K % 4 == 0).
+// Bindings: 0: x [K] f32 storage, read (only K values are read, never past them); X_GELU_MUL: gate
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
-//           2: the same X as RGBA32UI texels (all whole texels; binding 0 serves the partial last one)
+//           2: the same X as RGBA32UI texels (all whole texels; binding 0 serves the partial last
+//              one); X_GELU_MUL: up [K] f32 storage, read
 //           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: MatMulParams (params/matmul_params.h; m_tokens is 1).
@@ -39,10 +43,22 @@ layout(std430, binding = 0) readonly buffer X4 { vec4 x4_[]; };  // the same X, 
 layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
 layout(push_constant) uniform Push { MatMulParams p; };
 
+#ifdef X_GELU_MUL
+layout(std430, binding = 2) readonly buffer Up { vec4 up4_[]; };
+// Quad i of x (values 4i..4i+3), made from gate and up as the separate gelu_mul op makes them.
+vec4 xQuad(uint i) {
+  const vec4 g = x4_[i];
+  return vec4(geluTanh(g.x), geluTanh(g.y), geluTanh(g.z), geluTanh(g.w)) * up4_[i];
+}
+#else
 #define X_TEXEL_BINDING 2
+#endif
 #define WEIGHT_DATA_BINDING 3
 #define WEIGHT_SCALES_BINDING 4
-#include "weight_texel.glsl"  // x texels at 2, weight views at 3 (data) and 4 (scales)
+#include "weight_texel.glsl"  // x texels at 2 (unless X_GELU_MUL), weight views at 3 (data) and 4 (scales)
+#ifndef X_GELU_MUL
+vec4 xQuad(uint i) { return uintBitsToFloat(texelFetch(x_tex, int(i))); }
+#endif
 
 const uint R = ROWS_PER_SUBGROUP;
 int base[R];  // first texel of each row of the block; rows past the chunk repeat the last
@@ -93,23 +109,31 @@ void main() {
         wb[r] = texelFetch(w_data, base[r] + int(t + lanes));
       }
       vec4 xq[QPT];
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(t * QPT + q);
       accumulateTexel(row0, t, wa, xq);
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int((t + lanes) * QPT + q)));
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad((t + lanes) * QPT + q);
       accumulateTexel(row0, t + lanes, wb, xq);
     }
     if (t < whole) {
       uvec4 wa[R];
       [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(t));
       vec4 xq[QPT];
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(t * QPT + q);
       accumulateTexel(row0, t, wa, xq);
     }
     if (whole * VPT < p.k && lane == 0u) {
       uvec4 wa[R];
       [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(whole));
       vec4 xq[QPT];
+#ifdef X_GELU_MUL
+      // K % 4 == 0: whole quads up to K, zeros past it (the weights' padding is zero too).
+      [[unroll]] for (uint q = 0; q < QPT; ++q) {
+        const uint k = whole * VPT + 4u * q;
+        xq[q] = k < p.k ? xQuad(k >> 2) : vec4(0.0);
+      }
+#else
       [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(0u, whole * VPT + 4u * q, p.k);
+#endif
       accumulateTexel(row0, whole, wa, xq);
     }
     [[unroll]] for (uint r = 0; r < R; ++r) {

@@ -3,6 +3,9 @@
 #include "host/ops/matmul.h"
 
 #include <algorithm>
+#include <array>
+#include <span>
+#include <string_view>
 
 #include "host/ops/matvec_plan.h"
 #include "shaders/params/matmul_params.h"
@@ -20,6 +23,17 @@ ShaderId MatVecShader(DType t) {
     case DType::BF16: return ShaderId::MatVecBF16;
     case DType::Q8_0: return ShaderId::MatVecQ8_0;
     case DType::Q4_0: return ShaderId::MatVecQ4_0;
+  }
+  throw vk::Error("MatMul: unknown weight dtype");
+}
+
+ShaderId MatVecGeluMulShader(DType t) {
+  switch (t) {
+    case DType::F32: return ShaderId::MatVecGeluMulF32;
+    case DType::F16: return ShaderId::MatVecGeluMulF16;
+    case DType::BF16: return ShaderId::MatVecGeluMulBF16;
+    case DType::Q8_0: return ShaderId::MatVecGeluMulQ8_0;
+    case DType::Q4_0: return ShaderId::MatVecGeluMulQ4_0;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -95,6 +109,12 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
     b.workgroup = mv.workgroup;
     b.rows_per_subgroup = mv.rows_per_subgroup;
     b.rows_per_workgroup = mv.rows_per_workgroup;
+    if (!rows_kernel && options.decode_rows_per_subgroup && options.decode_subgroups) {
+      const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
+      b.workgroup = sg * options.decode_subgroups;
+      b.rows_per_subgroup = options.decode_rows_per_subgroup;
+      b.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
+    }
   }
   // Prefill on GPUs: shared-memory tiles of 32 tokens x 64 rows, 256 invocations, 12 KiB of shared
   // memory (the tile constants of matmul_tiled.comp).
@@ -108,6 +128,49 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
     b.tokens = 32;
   }
   return b;
+}
+
+// The pipeline of a product shader: bindings x, y, x texels (or the fused variant's up), weight data
+// and, for the quantized types, scales.
+const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quantized, const vk::SpecConstants& spec) {
+  using K = vk::BindingKind;
+  const bool fused = std::string_view(Name(shader)).find("GeluMul") != std::string_view::npos;
+  const K x2 = fused ? K::kStorage : K::kTexel;
+  const uint32_t push = sizeof(shaders::MatMulParams);
+  return quantized ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel, K::kTexel}, push, spec)
+                   : ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel}, push, spec);
+}
+
+// One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader.
+void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
+                    std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
+                    uint64_t token_groups, float softcap) {
+  for (const WeightChunk& c : w.chunks) {
+    shaders::MatMulParams p{};
+    p.k = w.cols;
+    p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
+    p.row_scales = w.cols_padded / kQuantBlock;
+    p.rows = c.rows;
+    p.row_offset = c.row_begin;
+    p.n = w.rows;
+    p.m_tokens = m_tokens;
+    const uint64_t row_groups = DivUp(c.rows, rows_per_workgroup);
+    const uint64_t groups = row_groups * token_groups;
+    VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMul '", w.name, "': ", groups, " workgroups is too many");
+    p.row_groups = uint32_t(row_groups);
+    p.groups = uint32_t(groups);
+    p.softcap = softcap;
+    const Grid g = Grid1D(groups);
+    std::array<vk::Binding, 5> bind{};  // no host allocation per dispatch
+    size_t n = 0;
+    for (const vk::Binding& b : inputs) bind[n++] = b;
+    bind[n++] = vk::Binding::Texel(*c.data);
+    if (IsQuantized(w.dtype)) {
+      VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");
+      bind[n++] = vk::Binding::Texel(*c.scales);
+    }
+    ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y);
+  }
 }
 
 }  // namespace
@@ -138,46 +201,40 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   spec.Set(0, b.workgroup);
   if (!b.tiled) spec.Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
   if (!decode && !b.tiled) spec.Set(3, b.tokens);
-  using K = vk::BindingKind;
-  const uint32_t push = sizeof(shaders::MatMulParams);
   const ShaderId shader = b.tiled  ? MatMulTiledShader(w.dtype)
                          : !decode ? MatMulShader(w.dtype)
                          : b.rows_per_invocation ? MatVecRowsShader(w.dtype) : MatVecShader(w.dtype);
-  const vk::ComputePipeline& pipeline =
-      quantized ? ctx.Pipeline(shader,
-                               {K::kStorage, K::kStorage, K::kTexel, K::kTexel, K::kTexel}, push, spec)
-                : ctx.Pipeline(shader,
-                               {K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec);
+  const vk::ComputePipeline& pipeline = Pipeline(ctx, shader, quantized, spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
-  const uint64_t token_groups = DivUp(x.rows, b.tokens);
-  for (const WeightChunk& c : w.chunks) {
-    shaders::MatMulParams p{};
-    p.k = w.cols;
-    p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
-    p.row_scales = w.cols_padded / kQuantBlock;
-    p.rows = c.rows;
-    p.row_offset = c.row_begin;
-    p.n = w.rows;
-    p.m_tokens = x.rows;
-    const uint64_t row_groups = DivUp(c.rows, b.rows_per_workgroup);
-    const uint64_t groups = row_groups * token_groups;
-    VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMul '", w.name, "': ", groups, " workgroups is too many");
-    p.row_groups = uint32_t(row_groups);
-    p.groups = uint32_t(groups);
-    p.softcap = options.softcap;
-    const Grid g = Grid1D(groups);
-    if (quantized) {
-      VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");
-      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels,
-                                  vk::Binding::Texel(*c.data), vk::Binding::Texel(*c.scales)};
-      ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
-    } else {
-      const vk::Binding bind[] = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels,
-                                  vk::Binding::Texel(*c.data)};
-      ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
-    }
-  }
+  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
+                 x.rows, b.rows_per_workgroup, DivUp(x.rows, b.tokens), options.softcap);
+}
+
+bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y) {
+  VKG_CHECK(gate.dtype == DType::F32 && up.dtype == DType::F32 && y.dtype == DType::F32, "MatVecGeluMul '", w.name,
+            "': gate, up and y must be f32");
+  VKG_CHECK(gate.rows == 1 && up.rows == 1 && y.rows == 1, "MatVecGeluMul '", w.name, "': one token only");
+  VKG_CHECK(gate.cols == w.cols && up.cols == w.cols && y.cols == w.rows, "MatVecGeluMul '", w.name,
+            "': gate/up have ", gate.cols, "/", up.cols, " columns and y ", y.cols, ", the weight is [", w.rows, "][",
+            w.cols, "]");
+  VKG_CHECK(!w.chunks.empty(), "MatVecGeluMul '", w.name, "': weight has no chunks (not uploaded?)");
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  const uint64_t align = std::max<uint64_t>(caps.min_storage_offset_alignment, 1);
+  // GPU family only (CPU devices keep matvec_rows.comp and the separate gelu_mul pass, measured on
+  // lavapipe); quads of x need K % 4 == 0; both inputs must be bindable where they lie.
+  if (!ctx.GpuKernels() || w.cols % 4 != 0 || gate.slice.offset % align != 0 || up.slice.offset % align != 0)
+    return false;
+  const MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows, w.cols_padded);
+  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype),
+                                                 vk::SpecConstants()
+                                                     .Set(0, plan.workgroup)
+                                                     .Set(1, plan.rows_per_subgroup)
+                                                     .Set(2, plan.rows_per_workgroup));
+  DispatchChunks(ctx, w, pipeline,
+                 {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)}, 1,
+                 plan.rows_per_workgroup, 1, 0.f);
+  return true;
 }
 
 }  // namespace vkg

@@ -26,8 +26,19 @@ struct MatMulOptions {
   // that run 256-invocation workgroups and the register-blocked one (matmul.comp) on CPU devices.
   enum class PrefillKernel { kAuto, kRegisterBlocked, kTiled };
   PrefillKernel prefill_kernel = PrefillKernel::kAuto;
+  // Decode on the split-K kernel: rows per subgroup and subgroups per workgroup; 0 = planned
+  // (PlanMatVec). Tests force each geometry the plan may pick.
+  uint32_t decode_rows_per_subgroup = 0, decode_subgroups = 0;
 };
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
             const MatMulOptions& options = {});
+
+// y = W (gelu_tanh(gate) * up) for ONE token, the gate applied as x is read (matvec.comp with
+// X_GELU_MUL: the gated feed-forward's down product and the per-layer-input projection without a
+// gelu_mul pass in between). gate, up: [1][K] f32 (separate tensors or slices of one); y: [1][N].
+// GPU kernel family only: returns false, recording nothing, where it does not apply (CPU-family
+// kernels, K % 4 != 0, or a slice offset the device cannot bind), and the caller runs GeluMul then
+// MatMul instead.
+bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y);
 
 }  // namespace vkg

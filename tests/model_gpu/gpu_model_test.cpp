@@ -104,6 +104,35 @@ class GpuVsCpuTest : public ::testing::TestWithParam<Generated> {
     tokens_ = Prompt(40, cpu_->config().vocab_size, 11);
     ref_ = cpu_->Forward(tokens_, true);
   }
+  // Decode steps replay one command buffer that reads its position from a device buffer, recorded
+  // for the last position (attention split for the longest cache). Against decode recorded anew
+  // for each position: the same logits, and both match the reference.
+  void ReplayMatchesRecorded(KernelFamily family) {
+    const size_t V = size_t(cpu_->config().vocab_size);
+    // Context 2048: the replayed recording splits full layers' attention into 8 chunks of 256 keys,
+    // the per-step recordings use one chunk at these positions.
+    auto replayed = OpenGpu(dir_->path(), DType::F32, DType::F32, 16, 2048, true, family);
+    auto recorded = OpenGpu(dir_->path(), DType::F32, DType::F32, 16, 2048, false, family);
+    const std::vector<int32_t> head(tokens_.begin(), tokens_.begin() + 5);
+    std::vector<float> a = replayed->Forward(head, true), b = recorded->Forward(head, true);
+    EXPECT_EQ(a, b) << "prefill does not replay";
+    for (size_t i = 5; i < tokens_.size(); ++i) {
+      const std::vector<float> ra = replayed->Forward(std::span<const int32_t>(&tokens_[i], 1), false);
+      const std::vector<float> rb = recorded->Forward(std::span<const int32_t>(&tokens_[i], 1), false);
+      a.insert(a.end(), ra.begin(), ra.end());
+      b.insert(b.end(), rb.begin(), rb.end());
+    }
+    const Diff between = CompareLogits(b, a, V);
+    // At these positions all keys fall in the first 256-key chunk and the other chunks are empty, so
+    // the combine pass returns exactly o / l: bit-identical logits.
+    EXPECT_EQ(between.max_abs, 0.0);
+    EXPECT_EQ(between.argmax_mismatches, 0);
+    const Diff d = CompareLogits(ref_, a, V);
+    EXPECT_LE(d.max_abs, 1e-3);
+    EXPECT_EQ(d.argmax_mismatches, 0);
+    EXPECT_EQ(replayed->n_past(), tokens_.size());
+    EXPECT_EQ(replayed->validation_messages() + recorded->validation_messages(), 0);
+  }
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<Engine> cpu_;
   std::vector<int32_t> tokens_;
@@ -142,35 +171,13 @@ TEST_P(GpuVsCpuTest, ChunkedPrefillAndDecodeEqualOneShot) {
   EXPECT_EQ(chunked->validation_messages() + step->validation_messages(), 0);
 }
 
-// Decode steps replay one command buffer that reads its position from a device buffer, recorded for
-// the last position (attention split for the longest cache). Against decode recorded anew for each
-// position: the same logits, and both match the reference.
-TEST_P(GpuVsCpuTest, ReplayedDecodeMatchesRecordedDecode) {
-  const size_t V = size_t(cpu_->config().vocab_size);
-  // Context 2048: the replayed recording splits full layers' attention into 8 chunks of 256 keys,
-  // the per-step recordings use one chunk at these positions.
-  auto replayed = OpenGpu(dir_->path(), DType::F32, DType::F32, 16, 2048, true);
-  auto recorded = OpenGpu(dir_->path(), DType::F32, DType::F32, 16, 2048, false);
-  const std::vector<int32_t> head(tokens_.begin(), tokens_.begin() + 5);
-  std::vector<float> a = replayed->Forward(head, true), b = recorded->Forward(head, true);
-  EXPECT_EQ(a, b) << "prefill does not replay";
-  for (size_t i = 5; i < tokens_.size(); ++i) {
-    const std::vector<float> ra = replayed->Forward(std::span<const int32_t>(&tokens_[i], 1), false);
-    const std::vector<float> rb = recorded->Forward(std::span<const int32_t>(&tokens_[i], 1), false);
-    a.insert(a.end(), ra.begin(), ra.end());
-    b.insert(b.end(), rb.begin(), rb.end());
-  }
-  const Diff between = CompareLogits(b, a, V);
-  // At these positions all keys fall in the first 256-key chunk and the other chunks are empty, so
-  // the combine pass returns exactly o / l: bit-identical logits.
-  EXPECT_EQ(between.max_abs, 0.0);
-  EXPECT_EQ(between.argmax_mismatches, 0);
-  const Diff d = CompareLogits(ref_, a, V);
-  EXPECT_LE(d.max_abs, 1e-3);
-  EXPECT_EQ(d.argmax_mismatches, 0);
-  EXPECT_EQ(replayed->n_past(), tokens_.size());
-  EXPECT_EQ(replayed->validation_messages() + recorded->validation_messages(), 0);
-}
+TEST_P(GpuVsCpuTest, ReplayedDecodeMatchesRecordedDecode) { ReplayMatchesRecorded(KernelFamily::kDevice); }
+
+// The same with the GPU kernel family (attention_decode_gpu.comp): the replayed recording splits
+// full layers into 32-key splits planned for 2048 keys, a per-step recording plans only the splits
+// its position needs, of the same 32 keys: the splits past the position are empty and add exact
+// zeros in the combine pass, so the logits are bit-identical here too.
+TEST_P(GpuVsCpuTest, ReplayedDecodeMatchesRecordedDecodeGpuKernels) { ReplayMatchesRecorded(KernelFamily::kGpu); }
 
 // The kernels a GPU picks (split-K decode products, shared-memory tiled prefill products), forced on
 // whatever device runs the tests: prefill in chunks of 16 and decode token by token, every position

@@ -150,6 +150,94 @@ INSTANTIATE_TEST_SUITE_P(
              (std::get<1>(info.param) == MatMulOptions::DecodeKernel::kSubgroupSplitK ? "_split_k" : "_rows");
     });
 
+// ---- every split-K geometry PlanMatVec may pick (rows per subgroup x subgroups per workgroup) ----
+
+class MatVecGeometries : public MatMulTest, public ::testing::WithParamInterface<DType> {};
+
+TEST_P(MatVecGeometries, MatchesReference) {
+  const DType t = GetParam();
+  for (const auto [rows, subgroups] : {std::pair{4u, 4u}, {2u, 4u}, {1u, 4u}, {1u, 2u}, {1u, 1u}}) {
+    for (const Case c : {Case{1, 131, 100}, Case{1, 257, 1536}, Case{1, 64, 800}, Case{1, 5, 64}}) {
+      std::vector<float> wr;
+      const WeightMatrix w = MakeWeight(t, c.n, c.k, 500 + c.n + c.k, wr);
+      const std::vector<float> xv = RandomVector(c.k, 91);
+      const Tensor x = NewTensor(1, c.k), y = NewTensor(1, c.n);
+      Upload(x, xv);
+      Run([&](OpContext& ctx) {
+        MatMul(ctx, w, x, y,
+               {.decode_kernel = MatMulOptions::DecodeKernel::kSubgroupSplitK,
+                .decode_rows_per_subgroup = rows,
+                .decode_subgroups = subgroups});
+      });
+      std::vector<float> ref(c.n);
+      ref::MatMul(wr.data(), xv.data(), ref.data(), 1, int(c.n), int(c.k));
+      const std::string what = std::string(DTypeName(t)) + " " + std::to_string(rows) + "x" +
+                               std::to_string(subgroups) + " N=" + std::to_string(c.n) + " K=" + std::to_string(c.k);
+      ExpectClose(ref, Download(y), NmseThreshold(t), what.c_str());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, MatVecGeometries, ::testing::ValuesIn(kAllTypes),
+                         [](const auto& info) { return std::string(DTypeName(info.param)); });
+
+// ---- decode product with the gated feed-forward's gelu fused into the read of x ----
+
+class MatVecGeluMulTest : public MatMulTest, public ::testing::WithParamInterface<DType> {};
+
+// y = W (gelu(gate) * up) against the reference (GeluMul then MatMul) on the GPU kernel family, with
+// gate and up as the halves of one [1][2K] product (the MLP) and as separate tensors (the PLE
+// block); K = 100: a partial last texel for every type.
+TEST_P(MatVecGeluMulTest, MatchesGeluMulThenProduct) {
+  const DType t = GetParam();
+  for (const Case c : {Case{1, 27, 100}, Case{1, 131, 256}, Case{1, 300, 1536}}) {
+    for (bool halves : {true, false}) {
+      std::vector<float> wr;
+      const WeightMatrix w = MakeWeight(t, c.n, c.k, 700 + c.n + c.k, wr);
+      const std::vector<float> gu = RandomVector(2 * size_t(c.k), 92 + c.k, -3.f, 3.f);
+      const Tensor both = NewTensor(1, 2 * c.k), g1 = NewTensor(1, c.k), u1 = NewTensor(1, c.k);
+      const Tensor y = NewTensor(1, c.n);
+      Upload(both, gu);
+      Upload(g1, std::span<const float>(gu).first(c.k));
+      Upload(u1, std::span<const float>(gu).subspan(c.k));
+      const Tensor gate = halves ? Tensor{both.slice.Sub(0, uint64_t(c.k) * 4), DType::F32, 1, c.k} : g1;
+      const Tensor up = halves ? Tensor{both.slice.Sub(uint64_t(c.k) * 4, uint64_t(c.k) * 4), DType::F32, 1, c.k} : u1;
+      const uint64_t align = gpu().device().caps().min_storage_offset_alignment;
+      const bool bindable = !halves || (uint64_t(c.k) * 4) % align == 0;
+      bool fused = false;
+      Run([&](OpContext& ctx) {
+        ctx.kernels = KernelFamily::kGpu;
+        fused = MatVecGeluMul(ctx, w, gate, up, y);
+      });
+      EXPECT_EQ(fused, bindable) << "K=" << c.k;
+      if (!fused) continue;
+      std::vector<float> x(c.k), ref(c.n);
+      ref::GeluMul(gu.data(), gu.data() + c.k, x.data(), c.k);
+      ref::MatMul(wr.data(), x.data(), ref.data(), 1, int(c.n), int(c.k));
+      const std::string what = std::string(DTypeName(t)) + (halves ? " halves" : " separate") + " N=" +
+                               std::to_string(c.n) + " K=" + std::to_string(c.k);
+      ExpectClose(ref, Download(y), NmseThreshold(t), what.c_str());
+    }
+  }
+}
+
+// CPU-family kernels and K % 4 != 0 keep the separate pass: nothing is recorded, false returned.
+TEST_P(MatVecGeluMulTest, DeclinesWhereItDoesNotApply) {
+  const DType t = GetParam();
+  std::vector<float> wr;
+  const WeightMatrix w45 = MakeWeight(t, 8, 45, 3, wr), w64 = MakeWeight(t, 8, 64, 4, wr);
+  const Tensor g45 = NewTensor(1, 45), g64 = NewTensor(1, 64), y = NewTensor(1, 8);
+  Run([&](OpContext& ctx) {
+    ctx.kernels = KernelFamily::kGpu;
+    EXPECT_FALSE(MatVecGeluMul(ctx, w45, g45, g45, y));
+    ctx.kernels = KernelFamily::kCpu;
+    EXPECT_FALSE(MatVecGeluMul(ctx, w64, g64, g64, y));
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(All, MatVecGeluMulTest, ::testing::ValuesIn(kAllTypes),
+                         [](const auto& info) { return std::string(DTypeName(info.param)); });
+
 // ---- the shared-memory tiled prefill kernel (GPUs) on any device ----
 
 class MatMulTiled : public MatMulTest, public ::testing::WithParamInterface<DType> {};
