@@ -52,7 +52,9 @@ class GpuEngine : public Engine {
   }
   std::vector<OpTime> TakeProfile() override {
     std::vector<OpTime> out;
-    for (auto& t : scheduler_->TakeProfile()) out.push_back({std::move(t.name), t.ns});
+    for (auto& t : scheduler_->TakeProfile()) {
+      out.push_back({std::move(t.name), t.ns, t.workgroups, t.invocations, t.bytes_read, t.bytes_estimated});
+    }
     return out;
   }
 

@@ -56,6 +56,10 @@ class Engine {
   struct OpTime {
     std::string name;  // shader variant, "copy" or "fill"
     double ns = 0;
+    // Launch geometry (vk::Recorder::OpTime): workgroups, invocations, bytes read (estimated:
+    // the op did not state them, and the bound ranges of its read bindings stand in).
+    uint64_t workgroups = 0, invocations = 0, bytes_read = 0;
+    bool bytes_estimated = false;
   };
   virtual void SetProfiling(bool /*on*/) {}
   virtual std::vector<OpTime> TakeProfile() { return {}; }

@@ -184,10 +184,9 @@ void PerLayerInputs(Step& s) {
   const Tensor ctx = s.V(s.a.ple_ctx, L * P);  // [T][L * P]: all layers in one product
   MatMul(s.ctx, s.m.ple_model_proj(), x0, ctx);
   s.Barrier();
-  const Tensor slices = View(s.a.ple_ctx, s.T * L, P);  // the norm runs over each layer's P values
-  RmsNorm(s.ctx, slices, s.m.ple_proj_norm(), slices, s.eps);
-  s.Barrier();
-  PleCombine(s.ctx, ctx, s.a.ple_tok, s.a.ple, s.T, L, s.a.ple_rows, float(1.0 / std::sqrt(2.0)));
+  // The norm over each layer's P values and the combine in one dispatch (ple_norm_combine.comp).
+  PleNormCombine(s.ctx, ctx, s.m.ple_proj_norm(), s.a.ple_tok, s.a.ple, s.T, L, s.a.ple_rows,
+                 float(1.0 / std::sqrt(2.0)), s.eps);
   s.Barrier();
 }
 

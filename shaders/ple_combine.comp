@@ -6,23 +6,34 @@
 // binding 0: ple [L * ple_rows][P] f32, write (layer l's token t at row l * ple_rows + t).
 // binding 1: tok [T][L * P] f32, read.
 // binding 2: ctx [T][L * P] f32, read.
+// VEC4 = 1 (the GPU kernel family): one invocation per 4 values with 16-byte loads and stores (P
+// a multiple of 4). Launch geometry (host/ops/ple.cpp): workgroups of 64 over L * T * P / 4
+// invocations: E2B decode 35 x 256 / 4 = 2240 invocations = 35 workgroups; a 64-token chunk 2240.
 // push: PleParams.  spec 0: workgroup size.  dispatched by host/ops/ple.cpp
 #extension GL_GOOGLE_include_directive : require
 #include "params/ple_params.h"
 
 layout(local_size_x_id = 0) in;
 #include "indexing.glsl"
-layout(std430, binding = 0) writeonly buffer Ple { float ple[]; };
-layout(std430, binding = 1) readonly buffer Tok { float tok[]; };
-layout(std430, binding = 2) readonly buffer Ctx { float ctx[]; };
+#if VEC4
+#define VT vec4
+#define VW 4u
+#else
+#define VT float
+#define VW 1u
+#endif
+layout(std430, binding = 0) writeonly buffer Ple { VT ple[]; };
+layout(std430, binding = 1) readonly buffer Tok { VT tok[]; };
+layout(std430, binding = 2) readonly buffer Ctx { VT ctx[]; };
 layout(push_constant) uniform Push { PleParams p; };
 
 void main() {
-  const uint id = linearInvocation();  // one invocation per (layer, token, i)
-  if (id >= p.n_layers * p.n_tokens * p.dim) return;
-  const uint i = id % p.dim;
-  const uint t = (id / p.dim) % p.n_tokens;
-  const uint l = id / (p.dim * p.n_tokens);
-  const uint src = (t * p.n_layers + l) * p.dim + i;
-  ple[(l * p.ple_rows + t) * p.dim + i] = (ctx[src] + tok[src]) * p.scale;
+  const uint id = linearInvocation();  // one invocation per (layer, token, i), i in elements of VW
+  const uint dim = p.dim / VW;
+  if (id >= p.n_layers * p.n_tokens * dim) return;
+  const uint i = id % dim;
+  const uint t = (id / dim) % p.n_tokens;
+  const uint l = id / (dim * p.n_tokens);
+  const uint src = (t * p.n_layers + l) * dim + i;
+  ple[(l * p.ple_rows + t) * dim + i] = (ctx[src] + tok[src]) * p.scale;
 }

@@ -124,8 +124,10 @@ std::vector<float> GpuTest::Download(const Tensor& t) {
   return {};
 }
 
-void GpuTest::Run(const std::function<void(OpContext&)>& body) {
-  OpContext ctx{gpu().device(), gpu().pipelines(), *rec_};
+void GpuTest::Run(const std::function<void(OpContext&)>& body) { Run(body, KernelFamily::kDevice); }
+
+void GpuTest::Run(const std::function<void(OpContext&)>& body, KernelFamily family) {
+  OpContext ctx{gpu().device(), gpu().pipelines(), *rec_, family};
   rec_->Begin();
   body(ctx);
   rec_->ToHost();

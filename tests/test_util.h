@@ -45,6 +45,8 @@ class GpuTest : public ::testing::Test {
   std::vector<float> Download(const Tensor& t);  // also checks that the guards are untouched
   // Records `body` into one command buffer, submits it and waits.
   void Run(const std::function<void(OpContext&)>& body);
+  // The same with one kernel family forced (both families are tested on lavapipe).
+  void Run(const std::function<void(OpContext&)>& body, KernelFamily family);
 
   vk::BlockAllocator& alloc() { return *alloc_; }
 

@@ -43,8 +43,10 @@ void Recorder::Begin() {
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   VK_CHECK(vkBeginCommandBuffer(cmd_, &bi));
   recording_ = true;
+  has_next_bytes_ = false;
   if (profiler_) {
     profile_ops_.clear();
+    profile_geometry_.clear();
     vkCmdResetQueryPool(cmd_, profiler_->handle(), 0, profiler_->capacity());
     vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profiler_->handle(), 0);
   }
@@ -55,12 +57,22 @@ void Recorder::AttachProfiler(TimestampPool* pool) {
   VKG_CHECK(!pool || pool->capacity() >= 2, "Recorder::AttachProfiler: the pool needs at least 2 queries");
   profiler_ = pool;
   profile_ops_.clear();
-  if (pool) profile_ops_.reserve(pool->capacity());  // no allocation per dispatch while profiling
+  profile_geometry_.clear();
+  if (pool) {  // no allocation per dispatch while profiling
+    profile_ops_.reserve(pool->capacity());
+    profile_geometry_.reserve(pool->capacity());
+  }
 }
 
-void Recorder::ProfilePoint(const char* op) {
+void Recorder::SetDispatchBytes(uint64_t bytes_read) {
+  next_bytes_ = bytes_read;
+  has_next_bytes_ = true;
+}
+
+void Recorder::ProfilePoint(const char* op, const Geometry& g) {
   if (!profiler_ || profile_ops_.size() + 1 >= profiler_->capacity()) return;
   profile_ops_.push_back(op);
+  profile_geometry_.push_back(g);
   vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profiler_->handle(), uint32_t(profile_ops_.size()));
 }
 
@@ -145,7 +157,20 @@ void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding
   vkCmdDispatch(cmd_, gx, gy, gz);
   last_op_ = pipeline.name().c_str();  // pipelines outlive recordings (PipelineCache)
   ++dispatches_;
-  ProfilePoint(last_op_);
+  Geometry g;
+  if (profiler_) {
+    g.workgroups = uint64_t(gx) * gy * gz;
+    g.invocations = g.workgroups * pipeline.invocations_per_workgroup();
+    if (has_next_bytes_) {
+      g.bytes_read = next_bytes_;
+    } else {
+      for (size_t i = 0; i < bindings.size(); ++i)
+        if (pipeline.reads_binding(i)) g.bytes_read += bindings[i].slice.size;
+      g.bytes_estimated = true;
+    }
+  }
+  has_next_bytes_ = false;
+  ProfilePoint(last_op_, g);
 }
 
 void Recorder::CopyBuffer(const BufferSlice& src, const BufferSlice& dst) {
@@ -153,14 +178,14 @@ void Recorder::CopyBuffer(const BufferSlice& src, const BufferSlice& dst) {
   VkBufferCopy region{src.offset, dst.offset, src.size};
   vkCmdCopyBuffer(cmd_, src.buffer->handle(), dst.buffer->handle(), 1, &region);
   last_op_ = "copy";
-  ProfilePoint(last_op_);
+  ProfilePoint(last_op_, {0, 0, src.size, false});
 }
 
 void Recorder::FillZero(const BufferSlice& dst) {
   VKG_CHECK(dst.offset % 4 == 0 && dst.size % 4 == 0, "FillZero needs 4-byte aligned slices");
   vkCmdFillBuffer(cmd_, dst.buffer->handle(), dst.offset, dst.size, 0);
   last_op_ = "fill";
-  ProfilePoint(last_op_);
+  ProfilePoint(last_op_, {});
 }
 
 void Recorder::Barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst,
@@ -217,8 +242,11 @@ void Recorder::Submit() {
   }
   VK_CHECK(r);
   if (profiler_) {
-    for (size_t i = 0; i < profile_ops_.size(); ++i)
-      profile_.push_back({profile_ops_[i], profiler_->ElapsedNs(uint32_t(i), uint32_t(i + 1))});
+    for (size_t i = 0; i < profile_ops_.size(); ++i) {
+      const Geometry& g = profile_geometry_[i];
+      profile_.push_back({profile_ops_[i], profiler_->ElapsedNs(uint32_t(i), uint32_t(i + 1)), g.workgroups,
+                          g.invocations, g.bytes_read, g.bytes_estimated});
+    }
   }
 }
 

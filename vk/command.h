@@ -47,6 +47,12 @@ class Recorder {
     Dispatch(pipeline, bindings, &params, sizeof(Params), gx, gy, gz);
   }
 
+  // The bytes the next Dispatch reads from memory (weights, activations, cache), for the profile's
+  // launch-geometry columns; applies to that one dispatch only. Without it the profile estimates
+  // the bytes as the sum of the bound ranges of the bindings the shader may read (not `writeonly`)
+  // and marks them as estimated.
+  void SetDispatchBytes(uint64_t bytes_read);
+
   void CopyBuffer(const BufferSlice& src, const BufferSlice& dst);
   void FillZero(const BufferSlice& dst);
 
@@ -67,9 +73,14 @@ class Recorder {
   // dispatch, copy and fill is followed by a timestamp (up to the pool's capacity); Submit() then
   // appends each op's name and the time since the previous timestamp to the profile. Ops overlap
   // only where no barrier separates them, so the spans add up to the command buffer's time.
+  // Each dispatch also carries its launch geometry: workgroups (gx * gy * gz), invocations
+  // (workgroups x the pipeline's invocations per workgroup) and bytes read (SetDispatchBytes, or
+  // the estimate above). A copy reads its source (0 workgroups); a fill reads nothing.
   struct OpTime {
     std::string name;  // the pipeline's shader name, "copy" or "fill"
     double ns = 0;
+    uint64_t workgroups = 0, invocations = 0, bytes_read = 0;
+    bool bytes_estimated = false;
   };
   void AttachProfiler(TimestampPool* pool);
   std::vector<OpTime> TakeProfile() { return std::exchange(profile_, {}); }
@@ -89,13 +100,20 @@ class Recorder {
   UniqueFence fence_;
   std::vector<UniqueDescriptorPool> descriptor_pools_;
   size_t current_pool_ = 0;
-  void ProfilePoint(const char* op);
+  struct Geometry {
+    uint64_t workgroups = 0, invocations = 0, bytes_read = 0;
+    bool bytes_estimated = false;
+  };
+  void ProfilePoint(const char* op, const Geometry& g);
 
   const char* last_op_ = "(nothing recorded)";  // no string copy per dispatch
   uint32_t dispatches_ = 0;
   bool recording_ = false;
   TimestampPool* profiler_ = nullptr;
   std::vector<const char*> profile_ops_;  // op of timestamp i + 1
+  std::vector<Geometry> profile_geometry_;  // its launch geometry
+  uint64_t next_bytes_ = 0;                 // SetDispatchBytes for the next dispatch
+  bool has_next_bytes_ = false;
   std::vector<OpTime> profile_;
 };
 

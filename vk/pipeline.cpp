@@ -12,6 +12,7 @@
 
 #include "vk/check.h"
 #include "vk/device.h"
+#include "vk/spirv_reflect.h"
 
 namespace vkg::vk {
 
@@ -39,6 +40,9 @@ ComputePipeline::ComputePipeline(const Device& device, const PipelineDesc& desc,
             "' needs ", desc.push_constant_bytes, " push-constant bytes, device allows ",
             device.caps().max_push_constants);
   const VkDevice dev = device.handle();
+  const SpirvLayout reflected = ReflectSpirv(desc.spirv);
+  invocations_ = InvocationsPerWorkgroup(reflected, desc.spec.values);
+  binding_read_ = reflected.binding_read;
 
   VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   mi.codeSize = desc.spirv.size_bytes();

@@ -44,6 +44,10 @@ class ComputePipeline {
   const std::vector<BindingKind>& bindings() const { return bindings_; }
   uint32_t push_constant_bytes() const { return push_bytes_; }
   const std::string& name() const { return name_; }
+  // Read from the SPIR-V with the spec constants applied (vk/spirv_reflect.h), for profiling:
+  // invocations per workgroup, and whether the shader may read binding i (not `writeonly`).
+  uint32_t invocations_per_workgroup() const { return invocations_; }
+  bool reads_binding(size_t i) const { return i >= binding_read_.size() || binding_read_[i]; }
 
  private:
   UniqueShaderModule module_;
@@ -53,6 +57,8 @@ class ComputePipeline {
   std::vector<BindingKind> bindings_;
   uint32_t push_bytes_ = 0;
   std::string name_;
+  uint32_t invocations_ = 1;
+  std::vector<bool> binding_read_;
 };
 
 // Pipelines keyed by (SPIR-V, specialization constants), created on first use. A VkPipelineCache

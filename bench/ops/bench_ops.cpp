@@ -1,6 +1,7 @@
 // vkg_bench_ops: per-op device time from timestamp queries at the real Gemma 4 shapes (layer: bench).
 // Reports GB/s (bytes the op must move: weights + activations) as a percentage of the device's own
-// vkCmdCopyBuffer bandwidth, and GFLOP/s. To add an op, append cases in BuildCases(): a case
+// vkCmdCopyBuffer bandwidth, and GFLOP/s, and each case's launch geometry (dispatches, workgroups
+// and invocations per dispatch, bytes read as the recorder reports them). To add an op, append cases in BuildCases(): a case
 // allocates its inputs in Prepare and returns the closure that records one execution.
 #include <algorithm>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "host/ops/rope.h"
 #include "host/ops/rms_norm.h"
 #include "host/ops/op_context.h"
+#include "host/ops/ple.h"
 #include "host/tensor.h"
 #include "host/weight_matrix.h"
 #include "vk/buffer.h"
@@ -40,6 +42,7 @@ struct Options {
   int reps = 7;
   bool json = false;
   std::string filter;
+  KernelFamily kernels = KernelFamily::kDevice;  // --kernels: A/B of the two families on one device
 };
 
 // What a case needs to allocate its inputs.
@@ -64,9 +67,18 @@ struct Case {
   std::function<Prepared(Env&)> prepare;
 };
 
+// Launch geometry of one recorded execution (vk::Recorder's profile).
+struct Geometry {
+  uint32_t dispatches = 0;
+  double workgroups = 0, invocations = 0;  // per dispatch (mean)
+  double bytes_read = 0;                   // all dispatches
+  bool estimated = false;                  // some dispatch did not state its bytes
+};
+
 struct Result {
   const Case* c = nullptr;
   double median_ms = 0, min_ms = 0, gbps = 0, gflops = 0, pct_copy = 0;
+  Geometry geometry;
   std::string skip;
 };
 
@@ -195,6 +207,31 @@ Case RopeCase(uint32_t tokens, uint32_t heads, uint32_t head_dim, uint32_t pairs
                     });
 }
 
+// Per-layer inputs (E2B: L = 35 layers of P = 256): the norm of each slice and the combine, fused
+// (PleNormCombine) or as RmsNorm + PleCombine.
+Case PleCase(uint32_t tokens, uint32_t layers, uint32_t P, bool fused) {
+  return SimpleCase(fused ? "ple_norm_combine" : "rms_norm+ple_combine",
+                    std::to_string(tokens) + "x" + std::to_string(layers) + "x" + std::to_string(P),
+                    [=](Env& env) {
+                      Prepared p;
+                      const Tensor c = NewTensor(env, tokens, layers * P), t = NewTensor(env, tokens, layers * P);
+                      const Tensor w = NewTensor(env, 1, P), out = NewTensor(env, layers * tokens, P);
+                      p.bytes = 12.0 * tokens * layers * P;
+                      p.flops = 6.0 * tokens * layers * P;
+                      p.record = [=](OpContext& ctx) {
+                        if (fused) {
+                          PleNormCombine(ctx, c, w, t, out, tokens, layers, tokens, 0.7f, 1e-6f);
+                        } else {
+                          const Tensor slices{c.slice, DType::F32, tokens * layers, P};
+                          RmsNorm(ctx, slices, w, slices, 1e-6f);
+                          ctx.rec.ComputeToCompute();
+                          PleCombine(ctx, c, t, out, tokens, layers, tokens, 0.7f);
+                        }
+                      };
+                      return p;
+                    });
+}
+
 Case GeluMulCase(uint32_t rows, uint32_t n) {
   return SimpleCase("gelu_mul", std::to_string(rows) + "x" + std::to_string(n), [rows, n](Env& env) {
     Prepared p;
@@ -286,6 +323,10 @@ std::vector<Case> BuildCases() {
   cases.push_back(RopeCase(1, 8, 256, 128, 1e4f));
   cases.push_back(RopeCase(64, 32, 512, 64, 1e6f));
   cases.push_back(SoftcapCase(262144));
+  for (uint32_t rows : {1u, 64u}) {
+    cases.push_back(PleCase(rows, 35, 256, false));
+    cases.push_back(PleCase(rows, 35, 256, true));
+  }
   // Attention: E2B sliding (8 heads over 1 KV head, D 256, window 512) and full (D 512) layers,
   // 31B full layers (32 heads over 4 KV heads, D 512) at 4096 and 32768 positions.
   cases.push_back(AttentionCase(1, 8, 1, 256, 4096, 512));
@@ -299,10 +340,11 @@ std::vector<Case> BuildCases() {
 // ---- timing ----
 
 // Median and minimum device time (ms) of `record` over reps submissions, after one warm-up.
-std::pair<double, double> TimeMs(GpuContext& gpu, int reps, const std::function<void(OpContext&)>& record) {
+std::pair<double, double> TimeMs(GpuContext& gpu, int reps, KernelFamily kernels,
+                                 const std::function<void(OpContext&)>& record) {
   vk::TimestampPool pool(gpu.device(), 2);
   vk::Recorder rec(gpu.device());
-  OpContext ctx{gpu.device(), gpu.pipelines(), rec};
+  OpContext ctx{gpu.device(), gpu.pipelines(), rec, kernels};
   rec.Begin();
   rec.ResetTimestamps(pool);
   rec.WriteTimestamp(pool, 0);
@@ -319,15 +361,45 @@ std::pair<double, double> TimeMs(GpuContext& gpu, int reps, const std::function<
   return {ms[ms.size() / 2], ms.front()};
 }
 
+// One more execution with the recorder's profiler attached, for the launch geometry only.
+Geometry MeasureGeometry(GpuContext& gpu, KernelFamily kernels, const std::function<void(OpContext&)>& record) {
+  vk::TimestampPool pool(gpu.device(), 256);
+  vk::Recorder rec(gpu.device());
+  rec.AttachProfiler(&pool);
+  OpContext ctx{gpu.device(), gpu.pipelines(), rec, kernels};
+  rec.Begin();
+  record(ctx);
+  rec.End();
+  rec.Submit();
+  Geometry g;
+  for (const auto& t : rec.TakeProfile()) {
+    if (t.name == "copy" || t.name == "fill") continue;
+    ++g.dispatches;
+    g.workgroups += double(t.workgroups);
+    g.invocations += double(t.invocations);
+    g.bytes_read += double(t.bytes_read);
+    g.estimated = g.estimated || t.bytes_estimated;
+  }
+  if (g.dispatches) {
+    g.workgroups /= g.dispatches;
+    g.invocations /= g.dispatches;
+  }
+  return g;
+}
+
 void PrintHelp() {
   std::printf(
-      "usage: vkg_bench_ops [--device N|NAME] [--reps N] [--json] [--filter SUBSTR] [--help]\n"
+      "usage: vkg_bench_ops [--device N|NAME] [--reps N] [--json] [--filter SUBSTR] [--kernels F] [--help]\n"
       "Times each op case with timestamp queries (median of --reps runs after one warm-up) and\n"
       "prints GB/s as a percentage of the device's vkCmdCopyBuffer bandwidth, and GFLOP/s.\n"
       "  --device N|NAME  device index or name substring (default: VKGEMMA_DEVICE or the first)\n"
       "  --reps N         timed repetitions per case (default 7)\n"
       "  --json           print one JSON object instead of the table\n"
-      "  --filter SUBSTR  run only cases whose name contains SUBSTR (e.g. matvec/q4_0)\n");
+      "  --filter SUBSTR  run only cases whose name contains SUBSTR (e.g. matvec/q4_0)\n"
+      "  --kernels F      kernel family: device (default: the CPU-device kernels on CPU devices, the\n"
+      "                   GPU ones elsewhere), gpu or cpu (forced, for A/B timings on one device)\n"
+      "Columns dispatches, workgroups and invocations (per dispatch) and KB read come from the\n"
+      "recorder (vk::Recorder::SetDispatchBytes; ~ marks bytes estimated from the bound ranges).\n");
 }
 
 int Main(int argc, char** argv) {
@@ -359,6 +431,18 @@ int Main(int argc, char** argv) {
       o.json = true;
     } else if (a == "--filter") {
       o.filter = value("--filter");
+    } else if (a == "--kernels") {
+      const std::string v = value("--kernels");
+      if (v == "device") {
+        o.kernels = KernelFamily::kDevice;
+      } else if (v == "gpu") {
+        o.kernels = KernelFamily::kGpu;
+      } else if (v == "cpu") {
+        o.kernels = KernelFamily::kCpu;
+      } else {
+        std::fprintf(stderr, "error: --kernels takes device, gpu or cpu, got '%s'\n", v.c_str());
+        return 2;
+      }
     } else {
       std::fprintf(stderr, "error: unknown flag '%s' (see --help)\n", a.c_str());
       return 2;
@@ -375,8 +459,11 @@ int Main(int argc, char** argv) {
     std::printf("device: %s (%s), driver %s %s, commit %s\n", caps.name.c_str(), caps.type_name.c_str(),
                 caps.driver_name.c_str(), caps.driver_info.c_str(), VKG_GIT_COMMIT);
     std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): %.1f GB/s; median of %d reps\n\n", copy_gbps, o.reps);
-    std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s |\n");
-    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|\n");
+    std::printf("kernels: %s\n\n", o.kernels == KernelFamily::kGpu ? "gpu (forced)"
+                                     : o.kernels == KernelFamily::kCpu ? "cpu (forced)" : "device");
+    std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s | dispatches | "
+                "workgroups | invocations | KB read |\n");
+    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     std::fflush(stdout);
   }
 
@@ -390,7 +477,8 @@ int Main(int argc, char** argv) {
       Prepared p = c.prepare(env);
       r.skip = p.skip;
       if (p.skip.empty()) {
-        const auto [median, min] = TimeMs(gpu, o.reps, p.record);
+        const auto [median, min] = TimeMs(gpu, o.reps, o.kernels, p.record);
+        r.geometry = MeasureGeometry(gpu, o.kernels, p.record);
         r.median_ms = median;
         r.min_ms = min;
         r.gbps = p.bytes / (median * 1e-3) * 1e-9;
@@ -401,11 +489,14 @@ int Main(int argc, char** argv) {
     alloc.Reset();
     if (!o.json) {
       if (!r.skip.empty()) {
-        std::printf("| %s | %s | %s | %s | skipped: %s | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
+        std::printf("| %s | %s | %s | %s | skipped: %s | | | | | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
                     c.shape.c_str(), r.skip.c_str());
       } else {
-        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f |\n", c.name.c_str(), c.op.c_str(),
-                    c.dtype.c_str(), c.shape.c_str(), r.median_ms, r.min_ms, r.gbps, r.pct_copy, r.gflops);
+        const Geometry& g = r.geometry;
+        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f | %u | %.0f | %.0f | %s%.1f |\n",
+                    c.name.c_str(), c.op.c_str(), c.dtype.c_str(), c.shape.c_str(), r.median_ms, r.min_ms, r.gbps,
+                    r.pct_copy, r.gflops, g.dispatches, g.workgroups, g.invocations, g.estimated ? "~" : "",
+                    g.bytes_read / 1024.0);
       }
       std::fflush(stdout);
     }
@@ -422,6 +513,7 @@ int Main(int argc, char** argv) {
     j["commit"] = VKG_GIT_COMMIT;
     j["reps"] = o.reps;
     j["copy_gbps"] = copy_gbps;
+    j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
     j["results"] = nlohmann::json::array();
     for (const Result& r : results) {
       nlohmann::json e{{"name", r.c->name}, {"op", r.c->op}, {"dtype", r.c->dtype}, {"shape", r.c->shape}};
@@ -433,6 +525,11 @@ int Main(int argc, char** argv) {
         e["gbps"] = r.gbps;
         e["pct_of_copy"] = r.pct_copy;
         e["gflops"] = r.gflops;
+        e["dispatches"] = r.geometry.dispatches;
+        e["workgroups_per_dispatch"] = r.geometry.workgroups;
+        e["invocations_per_dispatch"] = r.geometry.invocations;
+        e["bytes_read"] = r.geometry.bytes_read;
+        e["bytes_read_estimated"] = r.geometry.estimated;
       }
       j["results"].push_back(e);
     }

@@ -60,6 +60,9 @@ void PrepareAttentionInputs(OpContext& ctx, const AttentionInputs& in, uint32_t 
                            Bind(writes_kv ? in.v_cache : in.q),
                            vk::Binding::Storage(in.position ? *in.position : in.q_norm.slice)};
   const Grid g = Grid1D(params.groups);
+  // The query heads and (owning layers) the raw K and V heads of every token, the norms, inv_freq.
+  const uint64_t heads = uint64_t(T) * (in.n_heads + 2 * in.n_kv_heads) * D;
+  ctx.rec.SetDispatchBytes((heads + D * (writes_kv ? 2 : 1) + D / 2) * 4);
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

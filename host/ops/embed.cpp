@@ -34,6 +34,11 @@ void Embed(OpContext& ctx, const WeightMatrix& table, const vk::BufferSlice& ids
     const shaders::EmbedParams params{out.rows, out.cols, table.cols_padded, c.row_begin, c.rows, scale};
     const vk::Binding b[] = {vk::Binding::Texel(*c.data), vk::Binding::Texel(c.scales ? *c.scales : *c.data),
                              vk::Binding::Storage(ids), Bind(out)};
+    // Each token's row lies in one chunk (unknown here: the ids are on the device), so each
+    // chunk's dispatch is credited an equal share of the rows read, plus the ids.
+    const uint64_t row_bytes = WeightRowBytes(table.dtype, table.cols_padded) +
+                               (c.scales ? uint64_t(table.cols_padded) / 32 * 2 : 0);
+    ctx.rec.SetDispatchBytes(uint64_t(out.rows) * row_bytes / table.chunks.size() + uint64_t(out.rows) * 4);
     ctx.rec.Dispatch(p, b, params, g.x, g.y);
   }
 }

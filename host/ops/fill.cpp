@@ -14,6 +14,7 @@ void Fill(OpContext& ctx, const Tensor& out, float value) {
   const shaders::FillParams params{uint32_t(out.elements()), value};
   const vk::Binding b[] = {vk::Binding::Storage(out.slice)};
   const Grid g = Grid1D(DivUp(out.elements(), kWg));
+  ctx.rec.SetDispatchBytes(0);  // writes only
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

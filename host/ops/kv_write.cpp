@@ -25,6 +25,7 @@ void KvWrite(OpContext& ctx, const Tensor& k_new, const Tensor& v_new, const Ten
   const vk::Binding b[] = {vk::Binding::Storage(k_new.slice), vk::Binding::Storage(v_new.slice),
                            vk::Binding::Storage(k_cache.slice), vk::Binding::Storage(v_cache.slice)};
   const Grid g = Grid1D(DivUp(uint64_t(params.n_tokens) * params.row_pairs, kWg));
+  ctx.rec.SetDispatchBytes(2 * uint64_t(k_new.rows) * k_new.cols * 4);  // the new K and V rows
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

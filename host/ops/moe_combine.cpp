@@ -16,6 +16,7 @@ void MoeCombine(OpContext& ctx, const Tensor& expert_out, const Tensor& weights,
   const shaders::MoeCombineParams params{T, K, H};
   const vk::Binding b[] = {Bind(expert_out), Bind(weights), Bind(out)};
   const Grid g = Grid1D(DivUp(uint64_t(T) * H, kElementwiseWorkgroup));
+  ctx.rec.SetDispatchBytes((uint64_t(T) * K * H + uint64_t(T) * K) * 4);  // expert outputs and weights
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

@@ -36,6 +36,12 @@ struct OpContext {
   }
 };
 
+// True where the CPU-device kernels run (lavapipe by default, or KernelFamily::kCpu forced).
+inline bool UseCpuKernels(const OpContext& ctx) {
+  return ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
+                                              : ctx.kernels == KernelFamily::kCpu;
+}
+
 // Workgroup grid covering `groups` workgroups within the 65535-per-dimension guarantee: x first,
 // the rest in y. Shaders index linear work as gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x.
 struct Grid {

@@ -12,4 +12,10 @@ namespace vkg {
 void PleCombine(OpContext& ctx, const Tensor& ctx_rows, const Tensor& tok, const Tensor& ple, uint32_t n_tokens,
                 uint32_t n_layers, uint32_t ple_rows, float scale);
 
+// The same with the per-slice norm of ctx fused in (shaders/ple_norm_combine.comp):
+// ple[l * ple_rows + t] = (rmsnorm(ctx[t][l], norm) + tok[t][l]) * scale; ctx is not written.
+// Equal to RmsNorm over ctx viewed as [T * L][P], then PleCombine; one dispatch instead of two.
+void PleNormCombine(OpContext& ctx, const Tensor& ctx_rows, const Tensor& norm, const Tensor& tok, const Tensor& ple,
+                    uint32_t n_tokens, uint32_t n_layers, uint32_t ple_rows, float scale, float eps);
+
 }  // namespace vkg

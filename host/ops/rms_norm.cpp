@@ -1,6 +1,7 @@
 // RMSNorm op (layer: host/ops).
 #include "host/ops/rms_norm.h"
 
+#include "host/ops/row_plan.h"
 #include "shaders/params/norm_params.h"
 #include "vk/check.h"
 
@@ -14,12 +15,22 @@ void RmsNorm(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor& y, 
   VKG_CHECK(!has_weight || w.elements() == x.cols, "RmsNorm: weight has ", w.elements(),
             " values, rows have ", x.cols);
   using vk::BindingKind;
-  const auto& p = ctx.Pipeline(shaders::ShaderId::RmsNorm,
-                               {BindingKind::kStorage, BindingKind::kStorage, BindingKind::kStorage},
-                               sizeof(shaders::RowParams), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
+  const BindingKind S = BindingKind::kStorage;
   const shaders::RowParams params{x.rows, x.cols, eps, has_weight ? 1u : 0u};
   const vk::Binding b[] = {Bind(x), Bind(has_weight ? w : x), Bind(y)};
   const Grid g = Grid1D(x.rows);
+  ctx.rec.SetDispatchBytes((x.elements() + (has_weight ? x.cols : 0)) * 4);
+  // GPUs: a workgroup per row with the row in registers (rms_norm_rows.comp); CPU devices, and
+  // rows too long for the registers: rms_norm.comp's 64-lane loops.
+  const RowPlan plan = PlanRow(x.cols, {&x, &y, &w});
+  if (!UseCpuKernels(ctx) && plan.fits()) {
+    const auto& p = ctx.Pipeline(plan.vec4 ? shaders::ShaderId::RmsNormRowsVec4 : shaders::ShaderId::RmsNormRows,
+                                 {S, S, S}, sizeof(params), vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
+    ctx.rec.Dispatch(p, b, params, g.x, g.y);
+    return;
+  }
+  const auto& p = ctx.Pipeline(shaders::ShaderId::RmsNorm, {S, S, S}, sizeof(shaders::RowParams),
+                               vk::SpecConstants().Set(0, kElementwiseWorkgroup));
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 
@@ -35,8 +46,6 @@ void ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Ten
             "ResidualRmsNorm: next norm or its output does not match rows of ", x.cols);
   using vk::BindingKind;
   const BindingKind S = BindingKind::kStorage;
-  const auto& p = ctx.Pipeline(shaders::ShaderId::ResidualNorm, {S, S, S, S, S}, sizeof(shaders::ResidualNormParams),
-                               vk::SpecConstants().Set(0, kElementwiseWorkgroup));
   shaders::ResidualNormParams params{};
   params.rows = x.rows;
   params.dim = x.cols;
@@ -46,6 +55,17 @@ void ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Ten
   // Without a next norm, w_out and x stand in for the unused bindings (never accessed).
   const vk::Binding b[] = {Bind(x), Bind(y), Bind(w_out), Bind(has_next ? w_next : w_out), Bind(has_next ? a : x)};
   const Grid g = Grid1D(x.rows);
+  ctx.rec.SetDispatchBytes((2 * x.elements() + uint64_t(x.cols) * (has_next ? 2 : 1)) * 4);  // x, y, the norms
+  const RowPlan plan = PlanRow(x.cols, {&x, &y, &w_out, &w_next, &a});
+  if (!UseCpuKernels(ctx) && plan.fits()) {
+    const auto& p = ctx.Pipeline(plan.vec4 ? shaders::ShaderId::ResidualNormRowsVec4 : shaders::ShaderId::ResidualNormRows,
+                                 {S, S, S, S, S}, sizeof(params),
+                                 vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
+    ctx.rec.Dispatch(p, b, params, g.x, g.y);
+    return;
+  }
+  const auto& p = ctx.Pipeline(shaders::ShaderId::ResidualNorm, {S, S, S, S, S}, sizeof(shaders::ResidualNormParams),
+                               vk::SpecConstants().Set(0, kElementwiseWorkgroup));
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

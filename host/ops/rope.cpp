@@ -18,6 +18,7 @@ void Rope(OpContext& ctx, const Tensor& x, uint32_t n_heads, uint32_t head_dim, 
   const shaders::RopeParams params{x.rows, n_heads, head_dim, start_pos, x.cols};
   const vk::Binding b[] = {Bind(x), Bind(inv_freq)};
   const Grid g = Grid1D(DivUp(uint64_t(x.rows) * n_heads * (head_dim / 2), kElementwiseWorkgroup));
+  ctx.rec.SetDispatchBytes((uint64_t(x.rows) * n_heads * head_dim + head_dim / 2) * 4);  // the heads, inv_freq
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

@@ -13,6 +13,7 @@ void Softmax(OpContext& ctx, const Tensor& x) {
   const shaders::RowParams params{x.rows, x.cols, 0.f, 0u};
   const vk::Binding b[] = {Bind(x)};
   const Grid g = Grid1D(x.rows);
+  ctx.rec.SetDispatchBytes(x.elements() * 4);  // each value counted once (the kernel re-reads it)
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

@@ -24,6 +24,7 @@ void TopKSoftmax(OpContext& ctx, const Tensor& logits, uint32_t k, const Tensor&
   const vk::Binding b[] = {Bind(logits), Bind(has_scale ? per_expert_scale : logits), vk::Binding::Storage(ids),
                            Bind(weights)};
   const Grid g = Grid1D(logits.rows);
+  ctx.rec.SetDispatchBytes((logits.elements() + (has_scale ? logits.cols : 0)) * 4);
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 

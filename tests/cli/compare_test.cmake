@@ -19,7 +19,7 @@ if(NOT rc EQUAL 1 OR NOT err STREQUAL "error: cannot read '${dir}/missing.json'\
   message(FATAL_ERROR "missing file: rc=${rc} stderr=${err}")
 endif()
 vkg_run(out rc err compare ${result} ${dir}/other.json)
-if(NOT rc EQUAL 1 OR NOT err STREQUAL "error: '${dir}/other.json' is not a vkgemma bench result (schema \"vkgemma-bench/1\")\n")
+if(NOT rc EQUAL 1 OR NOT err STREQUAL "error: '${dir}/other.json' is not a vkgemma bench result (schema \"vkgemma-bench/2\" or \"vkgemma-bench/1\")\n")
   message(FATAL_ERROR "other schema: rc=${rc} stderr=${err}")
 endif()
 vkg_run(out rc err compare ${dir}/broken.json)

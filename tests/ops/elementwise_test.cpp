@@ -22,8 +22,13 @@ TEST_P(ElementwiseTest, GeluMul) {
   const Tensor tg = NewTensor(1, n), tu = NewTensor(1, n), to = NewTensor(1, n);
   Upload(tg, gate);
   Upload(tu, up);
-  Run([&](OpContext& ctx) { GeluMul(ctx, tg, tu, to); });
-  ExpectClose(ref, Download(to), kNmse, "GeluMul");
+  // Both kernel families: one output per invocation (CPU), 4 per invocation with vec4 loads
+  // where n is a multiple of 4 (GPU; floats otherwise).
+  for (KernelFamily f : {KernelFamily::kCpu, KernelFamily::kGpu}) {
+    Upload(to, std::vector<float>(n, -7.f));
+    Run([&](OpContext& ctx) { GeluMul(ctx, tg, tu, to); }, f);
+    ExpectClose(ref, Download(to), kNmse, f == KernelFamily::kGpu ? "GeluMul, gpu kernels" : "GeluMul, cpu kernels");
+  }
 }
 
 TEST_P(ElementwiseTest, GeluMulPairsOfAFusedProduct) {
@@ -34,8 +39,11 @@ TEST_P(ElementwiseTest, GeluMulPairsOfAFusedProduct) {
   for (uint32_t t = 0; t < rows; ++t) ref::GeluMul(&gu[size_t(t) * 2 * n], &gu[size_t(t) * 2 * n + n], &ref[size_t(t) * n], n);
   const Tensor tgu = NewTensor(rows, 2 * n), to = NewTensor(rows, n);
   Upload(tgu, gu);
-  Run([&](OpContext& ctx) { GeluMulPairs(ctx, tgu, to); });
-  ExpectClose(ref, Download(to), kNmse, "GeluMulPairs");
+  for (KernelFamily f : {KernelFamily::kCpu, KernelFamily::kGpu}) {
+    Upload(to, std::vector<float>(ref.size(), -7.f));
+    Run([&](OpContext& ctx) { GeluMulPairs(ctx, tgu, to); }, f);
+    ExpectClose(ref, Download(to), kNmse, f == KernelFamily::kGpu ? "GeluMulPairs, gpu kernels" : "GeluMulPairs, cpu kernels");
+  }
 }
 
 TEST_P(ElementwiseTest, Softcap) {

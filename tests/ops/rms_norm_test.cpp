@@ -1,4 +1,7 @@
-// RMSNorm on the device against ref::RmsNorm: rows and per-head slices, with and without weight.
+// RMSNorm on the device against ref::RmsNorm: rows and per-head slices, with and without weight;
+// every case in both kernel families (CPU: rms_norm.comp / residual_norm.comp; GPU: the row-in-
+// registers kernels, vec4 where the row is a multiple of 4 floats, floats otherwise, and the
+// CPU kernel again for rows too long for the registers).
 #include "host/ops/rms_norm.h"
 #include "host/reference/ref_ops.h"
 #include "tests/test_util.h"
@@ -6,7 +9,7 @@
 namespace vkg::test {
 namespace {
 
-// f32 reduction of up to 2048 squares in a different order than the double reference:
+// f32 reduction of up to 70000 squares in a different order than the double reference:
 // relative error ~1e-7 per value, so NMSE ~1e-13; 1e-10 leaves margin and still catches any bug.
 constexpr double kNmse = 1e-10;
 
@@ -14,6 +17,9 @@ struct Case {
   uint32_t rows, dim;
   bool weight;
 };
+
+constexpr KernelFamily kFamilies[] = {KernelFamily::kCpu, KernelFamily::kGpu};
+const char* FamilyName(KernelFamily f) { return f == KernelFamily::kGpu ? "gpu kernels" : "cpu kernels"; }
 
 class RmsNormTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
 
@@ -31,8 +37,11 @@ TEST_P(RmsNormTest, MatchesReference) {
     tw = NewTensor(1, c.dim);
     Upload(tw, w);
   }
-  Run([&](OpContext& ctx) { RmsNorm(ctx, tx, tw, ty, 1e-6f); });
-  ExpectClose(ref, Download(ty), kNmse, "RmsNorm");
+  for (KernelFamily f : kFamilies) {
+    Upload(ty, std::vector<float>(ref.size(), -7.f));
+    Run([&](OpContext& ctx) { RmsNorm(ctx, tx, tw, ty, 1e-6f); }, f);
+    ExpectClose(ref, Download(ty), kNmse, FamilyName(f));
+  }
 }
 
 TEST_F(RmsNormTest, InPlacePerHeadSlices) {
@@ -43,19 +52,26 @@ TEST_F(RmsNormTest, InPlacePerHeadSlices) {
   std::vector<float> ref(x.size());
   ref::RmsNorm(x.data(), w.data(), ref.data(), int(tokens * heads), int(head_dim), 1e-6f);
   const Tensor tx = NewTensor(tokens, heads * head_dim), tw = NewTensor(1, head_dim);
-  Upload(tx, x);
   Upload(tw, w);
   const Tensor per_head{tx.slice, DType::F32, tokens * heads, head_dim};
-  Run([&](OpContext& ctx) { RmsNorm(ctx, per_head, tw, per_head, 1e-6f); });
-  ExpectClose(ref, Download(tx), kNmse, "RmsNorm in place");
+  for (KernelFamily f : kFamilies) {
+    Upload(tx, x);
+    Run([&](OpContext& ctx) { RmsNorm(ctx, per_head, tw, per_head, 1e-6f); }, f);
+    ExpectClose(ref, Download(tx), kNmse, FamilyName(f));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RmsNormTest,
-                         ::testing::Values(Case{1, 1536, true},     // decode, E2B hidden
-                                           Case{64, 2560, true},    // prefill, E4B hidden
-                                           Case{23, 27, true},      // awkward
-                                           Case{3, 512, false},     // weightless (v_norm)
-                                           Case{1, 5376, false}));  // router norm, 31B width
+                         ::testing::Values(Case{1, 1536, true},      // decode, E2B hidden: 256 x 2 vec4
+                                           Case{64, 2560, true},     // prefill, E4B hidden
+                                           Case{23, 27, true},       // awkward: floats, 32 lanes
+                                           Case{3, 512, false},      // weightless (v_norm)
+                                           Case{1, 5376, false},     // router norm, 31B width: 256 x 6 vec4
+                                           Case{1, 5376, true},      // 31B final norm
+                                           Case{35, 256, true},      // E2B per-layer-input slices: 64 x 1 vec4
+                                           Case{7, 1534, true},      // not a multiple of 4: 256 x 6 floats
+                                           Case{2, 1100, true},      // vec4 with a partial last pass (275 of 512)
+                                           Case{2, 20000, true}));   // beyond the registers: CPU kernel
 
 // ---- ResidualRmsNorm: RmsNorm(y) + AddScaled + RmsNorm(x) fused ----
 
@@ -80,20 +96,24 @@ TEST_P(ResidualRmsNormTest, MatchesNormAddNorm) {
   Upload(two, w_out);
   Upload(twn, w_next);
   const std::vector<float> a_before = RandomVector(n, 15);
-  Upload(ta, a_before);
-  Run([&](OpContext& ctx) { ResidualRmsNorm(ctx, tx, ty, two, c.scale, c.next ? twn : Tensor{}, ta, 1e-6f); });
-
-  const std::vector<float> y_in = y;
+  const std::vector<float> x_in = x, y_in = y;
   ref::RmsNorm(y.data(), w_out.data(), y.data(), int(c.rows), int(c.dim), 1e-6f);
   ref::AddScaled(x.data(), y.data(), x.data(), n, c.scale);
-  ExpectClose(x, Download(tx), kNmse, "residual x");
-  EXPECT_EQ(Download(ty), y_in) << "y is read only";
-  if (c.next) {
-    std::vector<float> a(n);
-    ref::RmsNorm(x.data(), w_next.data(), a.data(), int(c.rows), int(c.dim), 1e-6f);
-    ExpectClose(a, Download(ta), kNmse, "next norm a");
-  } else {
-    EXPECT_EQ(Download(ta), a_before) << "a is not written without a next norm";
+  std::vector<float> a(n);
+  ref::RmsNorm(x.data(), w_next.data(), a.data(), int(c.rows), int(c.dim), 1e-6f);
+  for (KernelFamily f : kFamilies) {
+    SCOPED_TRACE(FamilyName(f));
+    Upload(tx, x_in);
+    Upload(ty, y_in);
+    Upload(ta, a_before);
+    Run([&](OpContext& ctx) { ResidualRmsNorm(ctx, tx, ty, two, c.scale, c.next ? twn : Tensor{}, ta, 1e-6f); }, f);
+    ExpectClose(x, Download(tx), kNmse, "residual x");
+    EXPECT_EQ(Download(ty), y_in) << "y is read only";
+    if (c.next) {
+      ExpectClose(a, Download(ta), kNmse, "next norm a");
+    } else {
+      EXPECT_EQ(Download(ta), a_before) << "a is not written without a next norm";
+    }
   }
 }
 
@@ -102,7 +122,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ResidualRmsNormTest,
                                            ResidualCase{1, 5376, 0.73f, true},   // 31B width, layer scalar
                                            ResidualCase{17, 2560, 1.f, true},    // prefill, E4B
                                            ResidualCase{5, 100, 0.5f, false},    // awkward, no next norm
-                                           ResidualCase{2, 1536, 1.f, false}));
+                                           ResidualCase{2, 1536, 1.f, false},
+                                           ResidualCase{3, 1538, 0.9f, true},    // not a multiple of 4: floats
+                                           ResidualCase{1, 4100, 1.f, true},     // 256 x 5 vec4, last pass partial
+                                           ResidualCase{1, 70000, 1.f, true}));  // beyond the registers: CPU kernel
 
 }  // namespace
 }  // namespace vkg::test

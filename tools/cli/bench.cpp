@@ -1,6 +1,7 @@
 // `vkgemma bench`: prefill and decode speed of a whole model, at the exact shapes of a released
 // Gemma 4 checkpoint (synthetic weights) or from a checkpoint directory. Reports the effective
-// bandwidth of decode against the device's own copy bandwidth. Fields: bench/README.md.
+// bandwidth of decode against the device's own read bandwidth (a read-only compute kernel; the copy
+// bandwidth beside it). Fields: bench/README.md.
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,7 +47,8 @@ constexpr const char* kUsage =
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
     "also reported as effective GB/s (weight + KV cache bytes one step reads) and as a percent of\n"
-    "the device's copy bandwidth (vkCmdCopyBuffer, counted as read + write bytes).\n"
+    "the device's read bandwidth (a compute kernel streaming a buffer beyond the last-level cache;\n"
+    "`vkgemma devices --bandwidth` measures it alone); vkCmdCopyBuffer's is printed beside it.\n"
     "  -m, --model DIR   a Hugging Face Gemma 4 checkpoint directory instead of a built-in shape\n"
     "  --shape NAME      built-in shape: e2b, e4b, 12b, 26b-a4b, 31b (default: the largest that\n"
     "                    fits the device in the chosen format, e2b on lavapipe)\n"
@@ -163,11 +165,20 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-// Device time per token by op kind (shader variant), from Engine profiling.
+// Device time per token by op kind (shader variant), from Engine profiling, with each kind's
+// launch geometry: workgroups and invocations per dispatch, bytes read per dispatch.
 struct OpProfile {
   struct Op {
     std::string name;
     double ops_per_token = 0, ms_per_token = 0;
+    double dispatches = 0, workgroups = 0, invocations = 0, bytes_read = 0;  // sums over the run
+    bool bytes_estimated = false;  // some dispatch did not state its bytes (Recorder::SetDispatchBytes)
+    double WorkgroupsPerDispatch() const { return dispatches ? workgroups / dispatches : 0; }
+    double InvocationsPerDispatch() const { return dispatches ? invocations / dispatches : 0; }
+    double BytesPerDispatch() const { return dispatches ? bytes_read / dispatches : 0; }
+    double ReadGbps(uint32_t tokens) const {  // bytes read / device time
+      return ms_per_token > 0 ? bytes_read / tokens / (ms_per_token * 1e-3) * 1e-9 : 0;
+    }
   };
   uint32_t tokens = 0;
   double device_ms_per_token = 0, wall_ms_per_token = 0;
@@ -179,9 +190,14 @@ OpProfile Aggregate(std::vector<Engine::OpTime> times, uint32_t tokens, double w
   p.tokens = std::max<uint32_t>(tokens, 1);
   for (const Engine::OpTime& t : times) {
     auto it = std::find_if(p.ops.begin(), p.ops.end(), [&](const OpProfile::Op& o) { return o.name == t.name; });
-    if (it == p.ops.end()) it = p.ops.insert(p.ops.end(), {t.name, 0, 0});
+    if (it == p.ops.end()) it = p.ops.insert(p.ops.end(), OpProfile::Op{t.name});
     it->ops_per_token += 1.0 / p.tokens;
     it->ms_per_token += t.ns * 1e-6 / p.tokens;
+    it->dispatches += 1;
+    it->workgroups += double(t.workgroups);
+    it->invocations += double(t.invocations);
+    it->bytes_read += double(t.bytes_read);
+    it->bytes_estimated = it->bytes_estimated || t.bytes_estimated;
     p.device_ms_per_token += t.ns * 1e-6 / p.tokens;
   }
   std::sort(p.ops.begin(), p.ops.end(), [](const auto& a, const auto& b) { return a.ms_per_token > b.ms_per_token; });
@@ -215,7 +231,16 @@ Profiles ProfileRun(Engine& engine, const std::vector<int32_t>& prompt, uint32_t
 
 nlohmann::json ToJson(const OpProfile& p) {
   nlohmann::json ops = nlohmann::json::array();
-  for (const auto& o : p.ops) ops.push_back({{"op", o.name}, {"ops_per_token", o.ops_per_token}, {"ms_per_token", o.ms_per_token}});
+  for (const auto& o : p.ops) {
+    ops.push_back({{"op", o.name},
+                   {"ops_per_token", o.ops_per_token},
+                   {"ms_per_token", o.ms_per_token},
+                   {"workgroups_per_dispatch", o.WorkgroupsPerDispatch()},
+                   {"invocations_per_dispatch", o.InvocationsPerDispatch()},
+                   {"bytes_read_per_dispatch", o.BytesPerDispatch()},
+                   {"bytes_read_estimated", o.bytes_estimated},
+                   {"read_gbps", o.ReadGbps(p.tokens)}});
+  }
   return {{"tokens", p.tokens}, {"device_ms_per_token", p.device_ms_per_token},
           {"wall_ms_per_token", p.wall_ms_per_token}, {"ops", ops}};
 }
@@ -223,11 +248,18 @@ nlohmann::json ToJson(const OpProfile& p) {
 void PrintProfile(const char* what, const OpProfile& p) {
   std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n\n", what,
               p.tokens, p.device_ms_per_token, p.wall_ms_per_token);
-  std::printf("| op | per token | ms per token | %% of device time |\n|---|---:|---:|---:|\n");
+  std::printf("| op | per token | ms per token | %% of device time | workgroups | invocations | KB read | GB/s read |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  bool any_estimate = false;
   for (const auto& o : p.ops) {
-    std::printf("| %s | %.2f | %.3f | %.1f |\n", o.name.c_str(), o.ops_per_token, o.ms_per_token,
-                p.device_ms_per_token > 0 ? 100.0 * o.ms_per_token / p.device_ms_per_token : 0.0);
+    any_estimate = any_estimate || o.bytes_estimated;
+    std::printf("| %s | %.2f | %.3f | %.1f | %.0f | %.0f | %s%.1f | %s%.1f |\n", o.name.c_str(), o.ops_per_token,
+                o.ms_per_token, p.device_ms_per_token > 0 ? 100.0 * o.ms_per_token / p.device_ms_per_token : 0.0,
+                o.WorkgroupsPerDispatch(), o.InvocationsPerDispatch(), o.bytes_estimated ? "~" : "",
+                o.BytesPerDispatch() / 1024.0, o.bytes_estimated ? "~" : "", o.ReadGbps(p.tokens));
   }
+  std::printf("\nworkgroups, invocations and KB read are per dispatch%s\n",
+              any_estimate ? "; ~: estimated from the bound ranges of the read bindings (the op does not state its bytes)" : "");
 }
 
 }  // namespace
@@ -274,13 +306,15 @@ int Bench(const std::vector<std::string>& args) {
     }
   }
 
-  // The device: its caps, and its copy bandwidth measured before the model takes the memory.
+  // The device: its caps, and its read and copy bandwidth measured before the model takes the memory.
   vk::DeviceCaps caps;
   CopyBandwidth bw;
+  ReadBandwidth rbw;
   {
     GpuContext probe(GpuOptions{o.device, o.validation});
     caps = probe.device().caps();
     bw = MeasureCopyBandwidth(probe, 5);
+    rbw = MeasureReadBandwidth(probe, 5);
   }
   const bool cpu_device = caps.type_name == "cpu";
   const Lengths def = cpu_device ? kCpuDefaults : kGpuDefaults;
@@ -413,7 +447,7 @@ int Bench(const std::vector<std::string>& args) {
   const uint64_t kv_read = kv_sum / gen;
   const uint64_t per_token = weight_read + kv_read;
   const Stats gbps = Scale(decode, double(per_token) * 1e-9);
-  const Stats pct = Scale(gbps, 100.0 / bw.gbps);
+  const Stats pct = Scale(gbps, 100.0 / rbw.gbps);
   uint64_t params = 0;
   ForEachTensor(c, [&](const TensorSpec& s) {
     uint64_t n = 1;
@@ -423,7 +457,7 @@ int Bench(const std::vector<std::string>& args) {
 
   if (json) {
     nlohmann::json j;
-    j["schema"] = "vkgemma-bench/1";
+    j["schema"] = "vkgemma-bench/2";
     j["commit"] = VKG_GIT_COMMIT;
     j["device"] = caps.name;
     j["device_type"] = caps.type_name;
@@ -456,8 +490,13 @@ int Bench(const std::vector<std::string>& args) {
                          {"scratch", mem.scratch},
                          {"total", mem.weights + mem.kv_cache + mem.scratch},
                          {"device_local_heap", caps.DeviceLocalBytes()}};
-    j["bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
-                      {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
+    j["bandwidth"] = {{"gbps", rbw.gbps},           {"method", "read_kernel"},
+                      {"kernel", rbw.method},       {"counted", "read"},
+                      {"buffer_bytes", rbw.bytes},  {"ranges", rbw.ranges},
+                      {"reps", rbw.reps},           {"storage_gbps", rbw.storage_gbps},
+                      {"texel_gbps", rbw.texel_gbps}};
+    j["copy_bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
+                           {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
     if (profile) j["profile"] = {{"prefill", ToJson(prof.prefill)}, {"decode", ToJson(prof.decode)}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -475,8 +514,9 @@ int Bench(const std::vector<std::string>& args) {
               double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,
               double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0,
               double(caps.DeviceLocalBytes()) / 1048576.0);
-  std::printf("bandwidth      %.1f GB/s (vkCmdCopyBuffer %.0f MiB, counted read+write)\n", bw.gbps,
-              double(bw.bytes) / 1048576.0);
+  std::printf("bandwidth      read %.1f GB/s (compute kernel, %s loads, %.0f MiB); copy %.1f GB/s "
+              "(vkCmdCopyBuffer %.0f MiB, counted read+write)\n",
+              rbw.gbps, rbw.method.c_str(), double(rbw.bytes) / 1048576.0, bw.gbps, double(bw.bytes) / 1048576.0);
   std::printf("decode reads   %.1f MB per token: weights %.1f MB + KV cache %.1f MB\n\n", double(per_token) / 1e6,
               double(weight_read) / 1e6, double(kv_read) / 1e6);
   std::printf("| metric | median | min | max |\n|---|---:|---:|---:|\n");
@@ -493,7 +533,7 @@ int Bench(const std::vector<std::string>& args) {
   row("decode tok/s", decode, "%.2f");
   row("time to first token ms", ttft_ms, "%.1f");
   row("decode GB/s", gbps, "%.2f");
-  row("decode % of copy bandwidth", pct, "%.1f");
+  row("decode % of read bandwidth", pct, "%.1f");
   if (profile) {
     PrintProfile("prefill", prof.prefill);
     PrintProfile("decode", prof.decode);

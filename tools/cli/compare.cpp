@@ -19,11 +19,14 @@ constexpr const char* kUsage =
     "usage: vkgemma compare FILE.json [FILE.json ...]\n"
     "Prints `vkgemma bench --json` results side by side as a markdown table, one column per file:\n"
     "device, driver, model and run, then the medians of prefill and decode tokens/s, time to first\n"
-    "token, decode GB/s and percent of the device's own copy bandwidth, device memory, and each\n"
+    "token, decode GB/s and percent of the device's own bandwidth (schema 2: a read kernel;\n"
+    "schema 1: vkCmdCopyBuffer), device memory, and each\n"
     "run's decode speed relative to the first file's. Runs of different models, weight formats or\n"
     "lengths are flagged: their tokens/s do not compare, their percent of bandwidth does.\n";
 
-constexpr const char* kSchema = "vkgemma-bench/1";
+// Schema 2 (read-kernel yardstick, copy_bandwidth beside it) and the older schema 1 (copy only).
+constexpr const char* kSchema = "vkgemma-bench/2";
+constexpr const char* kSchemaV1 = "vkgemma-bench/1";
 
 struct Result {
   std::string file;
@@ -37,8 +40,9 @@ Result Load(const std::string& file) {
   text << in.rdbuf();
   Result r{file, nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false)};
   if (r.j.is_discarded() || !r.j.is_object()) throw Error("'" + file + "' is not a JSON object");
-  if (!r.j.contains("schema") || r.j["schema"] != kSchema) {
-    throw Error("'" + file + "' is not a vkgemma bench result (schema \"" + std::string(kSchema) + "\")");
+  if (!r.j.contains("schema") || (r.j["schema"] != kSchema && r.j["schema"] != kSchemaV1)) {
+    throw Error("'" + file + "' is not a vkgemma bench result (schema \"" + std::string(kSchema) + "\" or \"" +
+                std::string(kSchemaV1) + "\")");
   }
   for (const char* field : {"device", "model", "weights", "prefill_tok_s", "decode_tok_s", "ttft_ms", "decode_gbps",
                             "decode_pct_bandwidth", "memory_bytes", "bandwidth"}) {
@@ -93,8 +97,11 @@ int Compare(const std::vector<std::string>& args) {
       {"decode tok/s", [](const auto& j) { return Fixed(Median(j, "decode_tok_s"), 2); }},
       {"time to first token ms", [](const auto& j) { return Fixed(Median(j, "ttft_ms"), 1); }},
       {"decode GB/s", [](const auto& j) { return Fixed(Median(j, "decode_gbps"), 1); }},
-      {"copy bandwidth GB/s", [](const auto& j) { return Fixed(j["bandwidth"].value("gbps", 0.0), 1); }},
-      {"decode % of copy bandwidth", [](const auto& j) { return Fixed(Median(j, "decode_pct_bandwidth"), 1); }},
+      {"bandwidth GB/s (yardstick)", [](const auto& j) {
+         const std::string m = j["bandwidth"].value("method", "");
+         return Fixed(j["bandwidth"].value("gbps", 0.0), 1) + (m == "vkCmdCopyBuffer" ? " (copy)" : " (read)");
+       }},
+      {"decode % of bandwidth", [](const auto& j) { return Fixed(Median(j, "decode_pct_bandwidth"), 1); }},
       {"device memory MiB", [](const auto& j) { return Fixed(j["memory_bytes"].value("total", 0.0) / 1048576.0, 0); }},
   };
 
@@ -120,7 +127,7 @@ int Compare(const std::vector<std::string>& args) {
   };
   for (const Result& r : runs) {
     if (work(r.j) != work(runs[0].j)) {
-      std::printf("\nnote: the runs differ in model, weights, lengths or depth: compare their %% of copy bandwidth, "
+      std::printf("\nnote: the runs differ in model, weights, lengths or depth: compare their %% of bandwidth, "
                   "not their tokens/s\n");
       break;
     }

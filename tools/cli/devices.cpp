@@ -1,8 +1,11 @@
-// `vkgemma devices [--json]`: every Vulkan device with the capabilities vkgemma cares about.
+// `vkgemma devices [--json]`: every Vulkan device with the capabilities vkgemma cares about;
+// `--bandwidth`: one device's measured read and copy bandwidth instead (host/bandwidth.h).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "host/bandwidth.h"
+#include "host/gpu_context.h"
 #include "tools/cli/commands.h"
 #include "vk/device.h"
 #include "vk/instance.h"
@@ -11,10 +14,14 @@ namespace vkg::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: vkgemma devices [--json]\n"
+    "usage: vkgemma devices [--json] [--bandwidth [--device D]]\n"
     "Lists every Vulkan device in vkgemma's default order (discrete GPU, integrated, virtual, CPU).\n"
     "The index or a name substring selects a device elsewhere (--device N|NAME, VKGEMMA_DEVICE).\n"
-    "  --json   one JSON object {\"devices\": [...]} instead of the table\n";
+    "  --json        one JSON object {\"devices\": [...]} instead of the table\n"
+    "  --bandwidth   instead of the list, measure one device's memory bandwidth: the read bandwidth\n"
+    "                of a compute kernel streaming min(1 GiB, heap/4) with 16-byte loads (storage\n"
+    "                and texel; the better is the yardstick of `bench`) and vkCmdCopyBuffer's\n"
+    "  --device D    the device to measure (default: VKGEMMA_DEVICE, else the first)\n";
 
 std::string MiB(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
@@ -46,13 +53,52 @@ nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
           {"heaps", heaps}};
 }
 
+
+// `devices --bandwidth`: the yardstick alone, 5 passes of each kernel (medians).
+int Bandwidth(const std::string& device, bool json) {
+  GpuContext gpu(GpuOptions{device, false});
+  const ReadBandwidth r = MeasureReadBandwidth(gpu, 5);
+  const CopyBandwidth c = MeasureCopyBandwidth(gpu, 5);
+  const auto& caps = gpu.device().caps();
+  if (json) {
+    const nlohmann::json out = {
+        {"device", caps.name},
+        {"device_type", caps.type_name},
+        {"driver", caps.driver_name + " " + caps.driver_info},
+        {"read_bandwidth", {{"gbps", r.gbps}, {"kernel", r.method}, {"storage_gbps", r.storage_gbps},
+                            {"texel_gbps", r.texel_gbps}, {"median_ms", r.median_ms}, {"buffer_bytes", r.bytes},
+                            {"ranges", r.ranges}, {"reps", r.reps}, {"counted", "read"}}},
+        {"copy_bandwidth", {{"gbps", c.gbps}, {"median_ms", c.median_ms}, {"buffer_bytes", c.bytes},
+                            {"reps", c.reps}, {"counted", "read+write"}}},
+        {"validation_messages", gpu.instance().validation_message_count()}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("device  %s (%s), driver %s %s\n", caps.name.c_str(), caps.type_name.c_str(), caps.driver_name.c_str(),
+              caps.driver_info.c_str());
+  std::printf("read    %.1f GB/s (%s loads; storage %.1f, texel %.1f GB/s; %.0f MiB in %u ranges, median of %d)\n",
+              r.gbps, r.method.c_str(), r.storage_gbps, r.texel_gbps, double(r.bytes) / 1048576.0, r.ranges, r.reps);
+  std::printf("copy    %.1f GB/s (vkCmdCopyBuffer %.0f MiB, counted read+write, median of %d)\n", c.gbps,
+              double(c.bytes) / 1048576.0, c.reps);
+  return 0;
+}
+
 }  // namespace
 
 int Devices(const std::vector<std::string>& args) {
-  bool json = false;
-  for (const auto& a : args) {
+  bool json = false, bandwidth = false;
+  std::string device;
+  bool device_set = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a == "--json") {
       json = true;
+    } else if (a == "--bandwidth") {
+      bandwidth = true;
+    } else if (a == "--device") {
+      if (i + 1 >= args.size()) throw UsageError("--device needs a value");
+      device = args[++i];
+      device_set = true;
     } else if (a == "--help" || a == "-h") {
       std::fputs(kHelp, stdout);
       return 0;
@@ -60,6 +106,8 @@ int Devices(const std::vector<std::string>& args) {
       throw UsageError("unknown option '" + a + "' for devices");
     }
   }
+  if (device_set && !bandwidth) throw UsageError("--device applies to devices --bandwidth only");
+  if (bandwidth) return Bandwidth(device, json);
   vk::Instance instance(vk::Instance::OptionsFromEnv());
   const auto devices = vk::ListDevices(instance);
   if (json) {
