@@ -111,6 +111,9 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
     check_loop_limit(needed);
     const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
                              vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice)};
+    // Each row block reads the keys its queries see once: about needed keys x K and V per KV head.
+    const uint64_t kv_bytes = uint64_t(needed) * s.n_kv_heads * s.head_dim * (f16 ? 2 : 4) * 2;
+    ctx.rec.SetDispatchBytes(kv_bytes * DivUp(params.n_rows, rows) + q.elements() * 4);
     ctx.rec.Dispatch(p, b, params, uint32_t(DivUp(params.n_rows, rows)), s.n_kv_heads);
     return;
   }
@@ -137,12 +140,14 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
                            vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
                            vk::Binding::Storage(scratch_slice),
                            vk::Binding::Storage(s.position ? *s.position : q.slice)};  // q: never read
+  ctx.rec.SetDispatchBytes(plan.bytes_read);
   ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads, plan.splits);
   if (plan.splits == 1) return;
 
   ctx.rec.ComputeToCompute();
   const shaders::AttentionCombineParams cparams{s.n_heads, plan.splits};
   const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
+  ctx.rec.SetDispatchBytes(plan.ScratchFloats(s.n_heads, s.head_dim) * 4);
   if (plan.gpu_kernel) {
     const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
                                   sizeof(shaders::AttentionCombineParams),

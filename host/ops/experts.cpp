@@ -109,6 +109,9 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expe
     p.chunk_rows = c.rows;
     p.row_groups = uint32_t(row_groups);
     p.groups = uint32_t(groups);
+    // The routed rows of this chunk (a share of every slot's rows) and x.
+    const uint64_t row_bytes = WeightRowBytes(w.dtype, w.cols_padded) + (quantized ? p.row_scales * 2 : 0);
+    ctx.rec.SetDispatchBytes(uint64_t(n_slots) * rows * row_bytes / w.chunks.size() + x.elements() * 4);
     if (quantized) {
       VKG_CHECK(c.scales != nullptr, "MatMulExperts '", name, "': quantized chunk without scales");
       const vk::Binding bind[] = {Bind(x), Bind(y), vk::Binding::Storage(id_slice), x_texels,

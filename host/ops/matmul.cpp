@@ -141,10 +141,11 @@ const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quanti
                    : ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel}, push, spec);
 }
 
-// One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader.
+// One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader;
+// x_bytes: the input bytes each dispatch reads (for the profile's bytes read).
 void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
                     std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
-                    uint64_t token_groups, float softcap) {
+                    uint64_t token_groups, float softcap, uint64_t x_bytes) {
   for (const WeightChunk& c : w.chunks) {
     shaders::MatMulParams p{};
     p.k = w.cols;
@@ -169,6 +170,9 @@ void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipe
       VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");
       bind[n++] = vk::Binding::Texel(*c.scales);
     }
+    // The chunk's weights (and scales) once per token group, and x.
+    const uint64_t scale_bytes = IsQuantized(w.dtype) ? uint64_t(c.rows) * p.row_scales * 2 : 0;
+    ctx.rec.SetDispatchBytes((uint64_t(c.rows) * p.row_texels * 16 + scale_bytes) * token_groups + x_bytes);
     ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y);
   }
 }
@@ -208,7 +212,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
   DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
-                 x.rows, b.rows_per_workgroup, DivUp(x.rows, b.tokens), options.softcap);
+                 x.rows, b.rows_per_workgroup, DivUp(x.rows, b.tokens), options.softcap, x.elements() * 4);
 }
 
 bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y) {
@@ -233,7 +237,7 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
                                                      .Set(2, plan.rows_per_workgroup));
   DispatchChunks(ctx, w, pipeline,
                  {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)}, 1,
-                 plan.rows_per_workgroup, 1, 0.f);
+                 plan.rows_per_workgroup, 1, 0.f, uint64_t(w.cols) * 2 * 4);
   return true;
 }
 

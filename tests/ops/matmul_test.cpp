@@ -156,7 +156,7 @@ class MatVecGeometries : public MatMulTest, public ::testing::WithParamInterface
 
 TEST_P(MatVecGeometries, MatchesReference) {
   const DType t = GetParam();
-  for (const auto [rows, subgroups] : {std::pair{4u, 4u}, {2u, 4u}, {1u, 4u}, {1u, 2u}, {1u, 1u}}) {
+  for (const auto& [rows, subgroups] : {std::pair{4u, 4u}, {2u, 4u}, {1u, 4u}, {1u, 2u}, {1u, 1u}}) {
     for (const Case c : {Case{1, 131, 100}, Case{1, 257, 1536}, Case{1, 64, 800}, Case{1, 5, 64}}) {
       std::vector<float> wr;
       const WeightMatrix w = MakeWeight(t, c.n, c.k, 500 + c.n + c.k, wr);
