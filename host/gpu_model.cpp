@@ -165,8 +165,7 @@ uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format) {
     uint64_t rows = 1;
     for (size_t i = 0; i + 1 < s.shape.size(); ++i) rows *= uint64_t(s.shape[i]);
     const uint64_t cols = uint64_t(s.shape.back());
-    const bool matrix = s.role == TensorRole::kMatrix || s.role == TensorRole::kEmbedding;
-    if (!matrix || s.name.find("router.proj") != std::string::npos) {
+    if (!InComputeFormat(s)) {  // norms, scalars, the router: f32
       bytes += rows * cols * 4;
       return;
     }
