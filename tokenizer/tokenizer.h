@@ -30,7 +30,7 @@ class Backend;
 enum class SpecialTokens {
   // Hugging Face's default (`tokenizer.encode(text)`): every added token, special or not, is
   // matched in the text before it is normalized and split, longest first, with the token's
-  // single_word / lstrip / rstrip / normalized flags. "<bos>" typed in the text is id 2.
+  // single_word / lstrip / rstrip / normalized flags: "<bos>" in the text becomes the <bos> id.
   kMatch,
   // Hugging Face's split_special_tokens=True: special tokens ("special": true; SentencePiece
   // control and unknown pieces) are never matched, so their strings are tokenized as text.
