@@ -162,7 +162,9 @@ std::vector<int32_t> ChatTemplate::Encode(const tok::Tokenizer& tokenizer, std::
   size_t plain_start = 0;  // start of text not yet encoded
   const auto flush = [&](size_t end) {
     if (end > plain_start) {
-      const std::vector<int32_t> part = tokenizer.Encode(std::string_view(text).substr(plain_start, end - plain_start));
+      // As text: message contents are here, and a user's "<bos>" must stay text.
+      const std::vector<int32_t> part = tokenizer.Encode(std::string_view(text).substr(plain_start, end - plain_start),
+                                                         tok::SpecialTokens::kAsText);
       ids.insert(ids.end(), part.begin(), part.end());
     }
   };

@@ -35,7 +35,7 @@ class ChatTemplate {
   // The prompt as text, special tokens written as their text.
   std::string Render(std::span<const ChatMessage> messages, const ChatOptions& options) const;
   // The prompt as ids: template text is tokenized with special tokens recognised, message contents
-  // as plain text (Tokenizer::Encode).
+  // as text (tok::SpecialTokens::kAsText: a special token's string typed in a message stays text).
   std::vector<int32_t> Encode(const tok::Tokenizer& tokenizer, std::span<const ChatMessage> messages,
                               const ChatOptions& options) const;
 

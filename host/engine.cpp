@@ -19,12 +19,15 @@ class GpuEngine : public Engine {
  public:
   // From a checkpoint (kept alive here: the weights are read from its mapping) or, without one,
   // from synthetic weights at config's shapes.
-  GpuEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, const EngineOptions& o)
+  // `format`: the compute format, options.weights or the default Engine::Open chose.
+  GpuEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, DType format,
+            const EngineOptions& o)
       : ckpt_(std::move(ckpt)), config_(config) {
+    if (ckpt_) stored_ = ckpt_->stored_format();
     gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
-    CheckFits(config_, o);
+    CheckFits(config_, format, o);
     auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
-    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, o.weights, o.progress);
+    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress);
     SchedulerOptions so;
     so.context = o.context;
     so.batch = o.batch;
@@ -43,6 +46,8 @@ class GpuEngine : public Engine {
   MemoryReport memory() const override {
     return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(), scheduler_->context()};
   }
+  DType weights_format() const override { return model_->format(); }
+  std::optional<DType> stored_format() const override { return stored_; }
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
   void SetProfiling(bool on) override {
@@ -60,20 +65,21 @@ class GpuEngine : public Engine {
 
  private:
   // Refuses, before any upload, a model whose weights and smallest working set exceed the device.
-  void CheckFits(const ModelConfig& c, const EngineOptions& o) const {
+  void CheckFits(const ModelConfig& c, DType format, const EngineOptions& o) const {
     const auto& caps = gpu_->device().caps();
-    const uint64_t weights = GpuModel::EstimateBytes(c, o.weights);
+    const uint64_t weights = GpuModel::EstimateBytes(c, format);
     const uint32_t ctx = o.context ? o.context : std::min<uint32_t>(256, uint32_t(c.max_position_embeddings));
     const uint64_t need = weights + Activations::Bytes(c, o.batch, 8, ctx) + KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
     const uint64_t have = caps.DeviceLocalBytes() / 10 * 9;
     if (need > have) {
       throw Error(vk::Concat("the model does not fit ", caps.name, ": it needs ", (need + (1 << 20) - 1) >> 20,
-                             " MiB with --weights ", DTypeName(o.weights), " and ", have >> 20,
+                             " MiB with --weights ", DTypeName(format), " and ", have >> 20,
                              " MiB of device memory is usable (try a smaller --weights format or --ctx)"));
     }
   }
 
   std::optional<Checkpoint> ckpt_;
+  std::optional<DType> stored_;
   ModelConfig config_;
   std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
   std::unique_ptr<GpuModel> model_;
@@ -107,6 +113,8 @@ class CpuEngine : public Engine {
   void Reset() override { cache_.Reset(); }
   bool Truncate(uint32_t n) override { return cache_.Truncate(int(n)); }
   MemoryReport memory() const override { return {0, 0, 0, context_}; }
+  DType weights_format() const override { return DType::F32; }
+  std::optional<DType> stored_format() const override { return ckpt_.stored_format(); }
   std::string device_name() const override { return "cpu (reference)"; }
   int validation_messages() const override { return 0; }
 
@@ -123,13 +131,14 @@ std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineO
   Checkpoint ckpt = Checkpoint::Load(model_dir);
   if (options.device == "cpu") return std::make_unique<CpuEngine>(std::move(ckpt), options);
   const ModelConfig config = ckpt.config();
-  return std::make_unique<GpuEngine>(std::move(ckpt), config, 0, options);
+  const DType format = options.weights.value_or(ckpt.stored_format());
+  return std::make_unique<GpuEngine>(std::move(ckpt), config, 0, format, options);
 }
 
 std::unique_ptr<Engine> Engine::OpenSynthetic(const ModelConfig& config, const EngineOptions& options,
                                               uint64_t seed) {
   if (options.device == "cpu") throw Error("synthetic weights run on a GPU device only, not --device cpu");
-  return std::make_unique<GpuEngine>(std::nullopt, config, seed, options);
+  return std::make_unique<GpuEngine>(std::nullopt, config, seed, options.weights.value_or(DType::BF16), options);
 }
 
 }  // namespace vkg

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,7 +18,10 @@ namespace vkg {
 
 struct EngineOptions {
   std::string device;            // "cpu", a device index or name substring; "" = default GPU
-  DType weights = DType::BF16;   // compute format of the linear layers (GPU path)
+  // Compute format of the linear layers (GPU path). Unset: the checkpoint's own
+  // (Checkpoint::stored_format(): bf16 stays bf16, f16 f16, f32 f32); bf16 for synthetic weights,
+  // which stand for the released (bf16) checkpoints.
+  std::optional<DType> weights;
   uint32_t context = 0;          // 0 = the largest that fits (capped at 8192)
   uint32_t batch = 64;           // prompt tokens per forward chunk
   DType kv_dtype = DType::F16;   // KV cache storage (GPU path)
@@ -50,6 +54,11 @@ class Engine {
   // window ring was already overwritten): then Reset and evaluate again.
   virtual bool Truncate(uint32_t n) = 0;
   virtual MemoryReport memory() const = 0;
+  // The format the linear layers compute from: the GPU's compute format; f32 on the CPU reference,
+  // which converts every weight to float32.
+  virtual DType weights_format() const = 0;
+  // The checkpoint's own format (Checkpoint::stored_format()); nullopt for synthetic weights.
+  virtual std::optional<DType> stored_format() const = 0;
   virtual std::string device_name() const = 0;
   // Per-op device time of the next Forward calls (timestamps after every dispatch; slows the
   // device slightly, so benchmarks profile separate steps). Empty on engines without a device.

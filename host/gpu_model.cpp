@@ -26,7 +26,7 @@ class Loader {
                       float scale = 1.f) {
     WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, rows, cols,
                                         src_.Rows(name, cols, row_offset, scale), name);
-    Advance(uint64_t(rows) * cols * 2);
+    Advance(uint64_t(rows) * cols * src_.ValueBytes(name));
     return m;
   }
 
@@ -36,10 +36,12 @@ class Loader {
     std::vector<RowSource> sources;
     std::string name;
     uint32_t rows = 0;
+    uint64_t bytes = 0;
     for (const auto& [part, part_rows] : parts) {
       sources.push_back(src_.Rows(part, cols));
       name += (name.empty() ? "" : "+") + part;
       rows += part_rows;
+      bytes += uint64_t(part_rows) * cols * src_.ValueBytes(part);
     }
     WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, rows, cols,
                                         [&](uint32_t r, float* out) {
@@ -48,16 +50,15 @@ class Loader {
                                           sources[i](r, out);
                                         },
                                         name);
-    Advance(uint64_t(rows) * cols * 2);
+    Advance(bytes);
     return m;
   }
 
-  Tensor Vector(const std::string& name) { return Upload(src_.Vector(name), name); }
-
-  Tensor Upload(const std::vector<float>& v, const std::string& name) {
+  Tensor Vector(const std::string& name) {
+    const std::vector<float> v = src_.Vector(name);
     const vk::BufferSlice s = alloc_.Allocate(v.size() * 4);
     gpu_.transfer().Upload(s, v.data(), v.size() * 4);
-    Advance(v.size() * 2);
+    Advance(v.size() * src_.ValueBytes(name));
     return Tensor{s, DType::F32, 1, uint32_t(v.size())};
   }
 
@@ -164,8 +165,7 @@ uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format) {
     uint64_t rows = 1;
     for (size_t i = 0; i + 1 < s.shape.size(); ++i) rows *= uint64_t(s.shape[i]);
     const uint64_t cols = uint64_t(s.shape.back());
-    const bool matrix = s.role == TensorRole::kMatrix || s.role == TensorRole::kEmbedding;
-    if (!matrix || s.name.find("router.proj") != std::string::npos) {
+    if (!InComputeFormat(s)) {  // norms, scalars, the router: f32
       bytes += rows * cols * 4;
       return;
     }

@@ -47,6 +47,9 @@ class CheckpointSource : public WeightSource {
   }
   std::vector<float> Vector(const std::string& name) const override { return ckpt_.Float32(name); }
   uint64_t total_bytes() const override { return total_; }
+  uint32_t ValueBytes(const std::string& name) const override {
+    return uint32_t(DTypeBytes(ckpt_.Tensor(name).dtype, 1));
+  }
 
  private:
   const Checkpoint& ckpt_;
@@ -117,6 +120,7 @@ class SyntheticSource : public WeightSource {
     return v;
   }
   uint64_t total_bytes() const override { return total_; }
+  uint32_t ValueBytes(const std::string&) const override { return 2; }  // as bf16 on disk
 
  private:
   uint64_t Key(const std::string& name) const {

@@ -22,8 +22,10 @@ class WeightSource {
                          float scale = 1.f) const = 0;
   // A whole small tensor (norm weights, scalars) as float32.
   virtual std::vector<float> Vector(const std::string& name) const = 0;
-  // Bytes of the source, for progress reports.
+  // Bytes of the source, for progress reports, and bytes per value of tensor `name` in it (2 for
+  // bf16 and f16, 4 for f32: progress counts what was read, whatever the checkpoint's dtype).
   virtual uint64_t total_bytes() const = 0;
+  virtual uint32_t ValueBytes(const std::string& name) const = 0;
 };
 
 // Reads from a loaded checkpoint's read-only mapping.

@@ -8,12 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/tokenizer.h"
+
 namespace vkg::tok::detail {
 
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::vector<int32_t> Encode(std::string_view text) const = 0;
+  virtual std::vector<int32_t> Encode(std::string_view text, SpecialTokens mode) const = 0;
   virtual std::string Decode(std::span<const int32_t> ids) const = 0;
   virtual std::optional<std::string> IdToPiece(int32_t id) const = 0;
   virtual std::optional<int32_t> PieceToId(std::string_view piece) const = 0;

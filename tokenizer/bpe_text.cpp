@@ -79,35 +79,19 @@ void TokenTrie::Insert(std::string_view s, int32_t id) {
   if (nodes_[node].id < 0) nodes_[node].id = id;  // first definition wins
 }
 
-std::vector<Segment> TokenTrie::Split(std::string_view text) const {
-  std::vector<Segment> out;
-  size_t start = 0;
-  for (size_t i = 0; i < text.size();) {
-    if (!starts_[static_cast<uint8_t>(text[i])]) {
-      ++i;
-      continue;
+std::pair<int32_t, size_t> TokenTrie::LongestAt(std::string_view text, size_t pos) const {
+  if (pos >= text.size() || !starts_[static_cast<uint8_t>(text[pos])]) return {-1, 0};
+  int32_t node = 0, best_id = -1;
+  size_t best_len = 0;
+  for (size_t j = pos; j < text.size(); ++j) {
+    node = Child(node, static_cast<uint8_t>(text[j]));
+    if (node < 0) break;
+    if (nodes_[node].id >= 0) {
+      best_id = nodes_[node].id;
+      best_len = j + 1 - pos;
     }
-    int32_t node = 0, best_id = -1;
-    size_t best_len = 0;
-    for (size_t j = i; j < text.size(); ++j) {
-      node = Child(node, static_cast<uint8_t>(text[j]));
-      if (node < 0) break;
-      if (nodes_[node].id >= 0) {
-        best_id = nodes_[node].id;
-        best_len = j + 1 - i;
-      }
-    }
-    if (best_id < 0) {
-      ++i;
-      continue;
-    }
-    if (i > start) out.push_back({text.substr(start, i - start), -1});
-    out.push_back({text.substr(i, best_len), best_id});
-    i += best_len;
-    start = i;
   }
-  if (start < text.size() || out.empty()) out.push_back({text.substr(start), -1});
-  return out;
+  return {best_id, best_len};
 }
 
 // ---- Normalizer -----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// Internal: the text stages of a tokenizer.json pipeline (added-token matching, normalizer,
-// pre-tokenizer, decoder), each parsed from its JSON section.
+// Internal: the text stages of a tokenizer.json pipeline (the trie added tokens are found with,
+// normalizer, pre-tokenizer, decoder), each parsed from its JSON section.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +28,13 @@ struct Segment {
   int32_t id = -1;
 };
 
-// Byte trie over added-token strings; splits text at leftmost-longest matches.
+// Byte trie over added-token strings.
 class TokenTrie {
  public:
   void Insert(std::string_view s, int32_t id);
-  std::vector<Segment> Split(std::string_view text) const;
+  // The longest string of the trie that starts at text[pos]: its id and length; {-1, 0} if none.
+  std::pair<int32_t, size_t> LongestAt(std::string_view text, size_t pos) const;
+  bool empty() const { return nodes_.size() == 1; }
 
  private:
   struct Node {

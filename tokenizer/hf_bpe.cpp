@@ -1,11 +1,11 @@
 // tokenizer.json BPE. Encoding follows the Hugging Face tokenizers pipeline:
-//   1. split out non-special added tokens that match the raw text (leftmost, longest match);
+//   1. split out the added tokens that match the raw text ("normalized": false), with Hugging
+//      Face's rules (added_tokens.h); SpecialTokens::kAsText leaves the special ones in the text;
 //   2. normalizer (Replace / Prepend / Sequence) on each remaining section;
-//   3. split out non-special added tokens with "normalized": true;
+//   3. split out the added tokens with "normalized": true from the normalized sections;
 //   4. pre_tokenizer (Split on a string, or none);
 //   5. BPE on each word: characters (unknown ones as <0xNN> byte pieces when byte_fallback), then
 //      merges applied lowest rank first, leftmost first among equal ranks.
-// Special added tokens are never matched in text (split_special_tokens=True semantics).
 //
 // Speed: a word can be the whole input (Gemma's pre-tokenizer never splits after "▁"
 // normalization), so each word is cut into chunks at positions where no merge can ever cross: a
@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe_text.h"
 #include "tokenizer/tokenizer.h"
 
@@ -41,7 +42,7 @@ class HfBpe final : public Backend {
  public:
   HfBpe(const std::string& path, const json& root);
 
-  std::vector<int32_t> Encode(std::string_view text) const override;
+  std::vector<int32_t> Encode(std::string_view text, SpecialTokens mode) const override;
   std::string Decode(std::span<const int32_t> ids) const override;
   std::optional<std::string> IdToPiece(int32_t id) const override {
     if (id < 0 || id >= static_cast<int32_t>(pieces_.size()) || !has_piece_[id]) return std::nullopt;
@@ -69,7 +70,7 @@ class HfBpe final : public Backend {
   }
   void LoadModel(const json& model);
   void LoadAddedTokens(const json& added);
-  void EncodeSection(std::string_view raw, Cache& cache, std::vector<int32_t>& out) const;
+  void EncodeSection(std::string_view raw, bool skip_special, Cache& cache, std::vector<int32_t>& out) const;
   void EncodeWord(std::string_view word, Cache& cache, std::vector<int32_t>& out) const;
   void EncodeChunk(std::string_view chunk, std::vector<int32_t>& out) const;
   int32_t CharId(std::string_view ch) const;
@@ -88,7 +89,7 @@ class HfBpe final : public Backend {
   bool all_bytes_ = false;
   std::optional<int32_t> unk_id_;
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
-  TokenTrie raw_trie_, normalized_trie_;  // non-special added tokens
+  AddedTokens added_tokens_;
   Normalizer normalizer_;
   PreTokenizer pre_tokenizer_;
   DecoderChain decoder_;
@@ -99,11 +100,12 @@ HfBpe::HfBpe(const std::string& path, const json& root) {
   if (!root.is_object()) Fail("the top level is not a JSON object");
   if (!root.contains("model") || !root["model"].is_object()) Fail("missing \"model\"");
   LoadModel(root["model"]);
-  if (root.contains("added_tokens") && !root["added_tokens"].is_null()) LoadAddedTokens(root["added_tokens"]);
   std::string err;
   if (!normalizer_.Parse(root.value("normalizer", json()), &err)) Fail(err);
   if (!pre_tokenizer_.Parse(root.value("pre_tokenizer", json()), &err)) Fail(err);
   if (!decoder_.Parse(root.value("decoder", json()), &err)) Fail(err);
+  // After the normalizer: normalized added tokens are searched for as the normalizer writes them.
+  if (root.contains("added_tokens") && !root["added_tokens"].is_null()) LoadAddedTokens(root["added_tokens"]);
 }
 
 void HfBpe::LoadModel(const json& model) {
@@ -213,8 +215,12 @@ void HfBpe::LoadAddedTokens(const json& added) {
     if (id < 0 || id >= (int64_t{1} << 30)) Fail("added token id " + std::to_string(id) + " is out of range");
     const std::string content = t["content"].get<std::string>();
     if (content.empty()) Fail("added token " + std::to_string(id) + " is empty");
-    const bool special = t.value("special", false);
-    const bool normalized = t.value("normalized", !special);
+    AddedTokenFlags flags;
+    flags.special = t.value("special", false);
+    flags.single_word = t.value("single_word", false);
+    flags.lstrip = t.value("lstrip", false);
+    flags.rstrip = t.value("rstrip", false);
+    const bool normalized = t.value("normalized", !flags.special);
     if (static_cast<size_t>(id) >= pieces_.size()) {
       pieces_.resize(static_cast<size_t>(id) + 1);
       has_piece_.resize(pieces_.size(), 0);
@@ -224,9 +230,13 @@ void HfBpe::LoadAddedTokens(const json& added) {
     added_[content] = static_cast<int32_t>(id);
     special_.resize(pieces_.size(), 0);
     is_added_.resize(pieces_.size(), 0);
-    special_[id] = special;
+    special_[id] = flags.special;
     is_added_[id] = 1;
-    if (!special) (normalized ? normalized_trie_ : raw_trie_).Insert(content, static_cast<int32_t>(id));
+    if (normalized) {
+      added_tokens_.Add(AddedTokens::Set::kNormalized, normalizer_.Apply(content), static_cast<int32_t>(id), flags);
+    } else {
+      added_tokens_.Add(AddedTokens::Set::kRaw, content, static_cast<int32_t>(id), flags);
+    }
   }
   special_.resize(pieces_.size(), 0);
   is_added_.resize(pieces_.size(), 0);
@@ -360,9 +370,9 @@ void HfBpe::EncodeWord(std::string_view word, Cache& cache, std::vector<int32_t>
   emit(word.substr(start));
 }
 
-void HfBpe::EncodeSection(std::string_view raw, Cache& cache, std::vector<int32_t>& out) const {
+void HfBpe::EncodeSection(std::string_view raw, bool skip_special, Cache& cache, std::vector<int32_t>& out) const {
   const std::string& normalized = cache.texts.emplace_back(normalizer_.Apply(raw));
-  for (const Segment& seg : normalized_trie_.Split(normalized)) {
+  for (const Segment& seg : added_tokens_.Split(AddedTokens::Set::kNormalized, normalized, skip_special)) {
     if (seg.id >= 0) {
       out.push_back(seg.id);
       continue;
@@ -371,15 +381,16 @@ void HfBpe::EncodeSection(std::string_view raw, Cache& cache, std::vector<int32_
   }
 }
 
-std::vector<int32_t> HfBpe::Encode(std::string_view text) const {
+std::vector<int32_t> HfBpe::Encode(std::string_view text, SpecialTokens mode) const {
+  const bool skip_special = mode == SpecialTokens::kAsText;
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
   Cache cache;
-  for (const Segment& seg : raw_trie_.Split(text)) {
+  for (const Segment& seg : added_tokens_.Split(AddedTokens::Set::kRaw, text, skip_special)) {
     if (seg.id >= 0) {
       out.push_back(seg.id);
     } else {
-      EncodeSection(seg.text, cache, out);
+      EncodeSection(seg.text, skip_special, cache, out);
     }
   }
   return out;

@@ -2,6 +2,7 @@
 
 #include <sentencepiece_processor.h>
 
+#include "tokenizer/added_tokens.h"
 #include "tokenizer/tokenizer.h"
 
 namespace vkg::tok::detail {
@@ -15,15 +16,33 @@ class SpBackend final : public Backend {
     if (!status.ok()) {
       throw TokenizerError("tokenizer: '" + path + "' is not a valid SentencePiece model");
     }
+    // Control and unknown pieces are the special tokens; SentencePiece itself never matches them
+    // in text, so SpecialTokens::kMatch finds them first (as transformers' SentencePiece-based
+    // tokenizers do with their special tokens). User-defined pieces SentencePiece always matches.
+    for (int id = 0; id < sp_.GetPieceSize(); ++id) {
+      if (sp_.IsControl(id) || sp_.IsUnknown(id)) {
+        specials_.Add(AddedTokens::Set::kRaw, sp_.IdToPiece(id), id, AddedTokenFlags{.special = true});
+      }
+    }
   }
 
-  // SentencePiece never matches control pieces (<bos>, <eos>, <pad>) in text and always matches
-  // user-defined pieces: the same policy as Tokenizer::Encode documents.
-  std::vector<int32_t> Encode(std::string_view text) const override {
-    std::vector<int> ids;
-    const auto status = sp_.Encode(std::string(text), &ids);
-    if (!status.ok()) throw TokenizerError("tokenizer: '" + path_ + "': " + status.ToString());
-    return std::vector<int32_t>(ids.begin(), ids.end());
+  // kAsText: the text as SentencePiece encodes it. kMatch: special pieces split out first, each
+  // run of text between them encoded on its own.
+  std::vector<int32_t> Encode(std::string_view text, SpecialTokens mode) const override {
+    std::vector<int32_t> out;
+    const bool skip_special = mode == SpecialTokens::kAsText;
+    for (const Segment& seg : specials_.Split(AddedTokens::Set::kRaw, text, skip_special)) {
+      if (seg.id >= 0) {
+        out.push_back(seg.id);
+        continue;
+      }
+      if (seg.text.empty()) continue;
+      std::vector<int> ids;
+      const auto status = sp_.Encode(std::string(seg.text), &ids);
+      if (!status.ok()) throw TokenizerError("tokenizer: '" + path_ + "': " + status.ToString());
+      out.insert(out.end(), ids.begin(), ids.end());
+    }
+    return out;
   }
 
   // SentencePiece decodes control pieces to nothing; render them as their text instead (like
@@ -73,6 +92,7 @@ class SpBackend final : public Backend {
 
  private:
   sentencepiece::SentencePieceProcessor sp_;
+  AddedTokens specials_;  // control and unknown pieces
 };
 
 }  // namespace

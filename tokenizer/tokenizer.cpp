@@ -86,7 +86,9 @@ Tokenizer Tokenizer::LoadFile(const std::string& path) {
   return Tokenizer(detail::LoadSentencePiece(path));
 }
 
-std::vector<int32_t> Tokenizer::Encode(std::string_view text) const { return impl_->Encode(text); }
+std::vector<int32_t> Tokenizer::Encode(std::string_view text, SpecialTokens mode) const {
+  return impl_->Encode(text, mode);
+}
 
 std::string Tokenizer::Decode(std::span<const int32_t> ids) const { return impl_->Decode(ids); }
 

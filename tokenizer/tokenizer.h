@@ -24,6 +24,22 @@ namespace detail {
 class Backend;
 }
 
+// What Encode does with the strings of added tokens found in the text: tokenizer.json's
+// "added_tokens" (special or not) and a SentencePiece model's control pieces. One rule for every
+// added token, Hugging Face's:
+enum class SpecialTokens {
+  // Hugging Face's default (`tokenizer.encode(text)`): every added token, special or not, is
+  // matched in the text before it is normalized and split, longest first, with the token's
+  // single_word / lstrip / rstrip / normalized flags: "<bos>" in the text becomes the <bos> id.
+  kMatch,
+  // Hugging Face's split_special_tokens=True: special tokens ("special": true; SentencePiece
+  // control and unknown pieces) are never matched, so their strings are tokenized as text.
+  // Non-special added tokens ("\n\n", "<b>", "<unused0>"; SentencePiece user-defined pieces)
+  // are still matched: they are part of how the model's text was tokenized in training.
+  // The mode for text a user or client typed: it can never become a control token.
+  kAsText,
+};
+
 class Tokenizer {
  public:
   // Loads <model_dir>/tokenizer.json if present, else <model_dir>/tokenizer.model.
@@ -31,13 +47,9 @@ class Tokenizer {
   // Loads one file: "*.json" as a Hugging Face tokenizer.json, anything else as a SentencePiece model.
   static Tokenizer LoadFile(const std::string& path);
 
-  // Plain text -> ids. Adds no BOS/EOS. Special tokens (tokenizer.json "special": true; SentencePiece
-  // control/unknown pieces) are never recognised in the text: "<bos>" typed by a user is ordinary
-  // text. Non-special added tokens (tokenizer.json "special": false, e.g. "\n", "<b>", "<unused0>";
-  // SentencePiece user-defined pieces) are matched like Hugging Face tokenizers does with
-  // split_special_tokens=True, because they are ordinary vocabulary for the model.
+  // Text -> ids, as SpecialTokens says. Adds no BOS/EOS (Hugging Face's add_special_tokens=False).
   // Invalid UTF-8 bytes are encoded through byte fallback (<0xNN>) where the vocab has it.
-  std::vector<int32_t> Encode(std::string_view text) const;
+  std::vector<int32_t> Encode(std::string_view text, SpecialTokens mode = SpecialTokens::kMatch) const;
 
   // Ids -> text, exactly as the file's decoder says (special tokens are rendered as their text,
   // e.g. "<bos>"). Ids outside the vocab are skipped (as Hugging Face tokenizers does).

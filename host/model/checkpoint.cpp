@@ -20,6 +20,19 @@ Checkpoint Checkpoint::Load(const std::filesystem::path& dir) {
   return Checkpoint(dir, std::move(config), std::move(weights));
 }
 
+DType Checkpoint::stored_format() const {
+  bool first = true, mixed = false;
+  DType format = DType::BF16;
+  ForEachTensor(config_, [&](const TensorSpec& spec) {
+    if (!InComputeFormat(spec)) return;
+    const DType t = Tensor(spec.name).dtype;  // CheckTensors made sure it is present and a float
+    if (!first && t != format) mixed = true;
+    format = t;
+    first = false;
+  });
+  return mixed ? DType::F32 : format;
+}
+
 const TensorInfo& Checkpoint::Tensor(const std::string& name) const {
   const TensorInfo* t = weights_.Find(name);
   if (!t) throw Error(weights_.source_name() + ": missing tensor " + name);

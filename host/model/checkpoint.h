@@ -22,6 +22,12 @@ class Checkpoint {
   const WeightsFile& weights() const { return weights_; }
   const std::filesystem::path& dir() const { return dir_; }
 
+  // The dtype of the weights the GPU holds in a compute format (InComputeFormat): theirs when they
+  // share one, else f32, the one format that holds bf16, f16 and f32 values alike (bf16 and f16
+  // cannot hold each other's). The default compute format: a checkpoint computes from its own
+  // values unless --weights says otherwise.
+  DType stored_format() const;
+
   // The tensor by per-model name ("layers.0.mlp.up_proj.weight"); throws vkg::Error if absent.
   const TensorInfo& Tensor(const std::string& name) const;
   // Its values converted to float32 (from BF16 / F16 / F32).

@@ -79,4 +79,9 @@ void CheckTensors(const ModelConfig& config, const WeightsFile& weights) {
   });
 }
 
+bool InComputeFormat(const TensorSpec& spec) {
+  if (spec.role != TensorRole::kMatrix && spec.role != TensorRole::kEmbedding) return false;
+  return spec.name != "embed_tokens_per_layer.weight" && spec.name.find("router.proj") == std::string::npos;
+}
+
 }  // namespace vkg

@@ -34,6 +34,11 @@ struct TensorSpec {
 // then norm (and lm_head when the embeddings are not tied). gemma4.md §3.1.
 void ForEachTensor(const ModelConfig& config, const std::function<void(const TensorSpec&)>& fn);
 
+// True for the weights the GPU stores in the compute format (--weights): every linear layer and the
+// token embedding. Not the router (kept f32: routing must not move with the format), nor the
+// per-layer-embedding table (it stays in host memory as stored), nor norms and scalars.
+bool InComputeFormat(const TensorSpec& spec);
+
 // Verifies every listed tensor is present with the expected shape and a float dtype (BF16, F16 or
 // F32) before anything runs. Throws vkg::Error like
 //   "model.safetensors: tensor layers.3.self_attn.q_proj.weight has shape [64, 48], expected [64, 64]".

@@ -58,8 +58,60 @@ expect_error(2 "logits needs --tokens" logits -m ${dense})
 expect_error(2 "unknown option '--frobnicate' for logits" logits -m ${dense} --tokens 2 --frobnicate)
 expect_error(2 "--weights must be one of" logits -m ${dense} --tokens 2 --weights q3_k)
 
-# info: reads config.json only, states memory per format and context.
+# info: reads config.json and the safetensors headers, states the stored format (the default
+# --weights) and memory per format and context.
 vkg_run(out rc err info -m ${dense})
-if(NOT rc EQUAL 0 OR NOT out MATCHES "dense \\(like 31B\\)" OR NOT out MATCHES "q4_0" OR NOT out MATCHES "chosen")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "dense \\(like 31B\\)" OR NOT out MATCHES "q4_0"
+   OR NOT out MATCHES "\nstored       bf16 \\(safetensors headers\\): the default --weights\n"
+   OR NOT out MATCHES "\nchosen       --weights bf16 --ctx 4096: [^\n]* \\(the stored format: the default\\)\n")
   message(FATAL_ERROR "info: rc=${rc}\n${out}\n${err}")
+endif()
+
+# The default compute format is the checkpoint's own: an f32 checkpoint computes in f32, says so
+# at load and in info; --weights still overrides; info's memory follows the chosen format.
+execute_process(COMMAND ${BINARY_DIR}/tools/vkg_make_checkpoint --out ${out_dir}/f32 --variant e4b --dtype f32
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "vkg_make_checkpoint --dtype f32: ${err}")
+endif()
+vkg_run(out rc err logits -m ${out_dir}/f32 --tokens 2,3,4)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "loaded [^\n]*: weights [0-9.]+ MiB \\(f32, the checkpoint's own\\)")
+  message(FATAL_ERROR "logits on an f32 checkpoint: rc=${rc}\n${err}")
+endif()
+vkg_run(out rc err logits -m ${out_dir}/f32 --tokens 2,3,4 --weights q8_0)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "weights [0-9.]+ MiB \\(q8_0 from the checkpoint's f32\\)")
+  message(FATAL_ERROR "logits --weights q8_0 on an f32 checkpoint: rc=${rc}\n${err}")
+endif()
+# A 65536-word vocabulary makes the embedding 0.03 GiB in f32 and 0.02 GiB in bf16: info's chosen
+# line shows the f32 size, not the bf16 one it used to assume.
+execute_process(COMMAND ${BINARY_DIR}/tools/vkg_make_checkpoint --out ${out_dir}/big --variant dense --vocab 65536
+                        --hidden 128 --layers 1 --dtype f32 RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "vkg_make_checkpoint (big f32): ${err}")
+endif()
+vkg_run(out rc err info -m ${out_dir}/big)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\nstored       f32 \\(safetensors headers\\)"
+   OR NOT out MATCHES "\n  f32       0.03 GiB" OR NOT out MATCHES "\n  bf16      0.02 GiB"
+   OR NOT out MATCHES "\nchosen       --weights f32 --ctx 4096: weights 0.03 GiB [^\n]*the default\\)\n")
+  message(FATAL_ERROR "info on an f32 checkpoint: rc=${rc}\n${out}\n${err}")
+endif()
+vkg_run(out rc err info -m ${out_dir}/big --weights q4_0)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\nchosen       --weights q4_0 --ctx 4096: weights 0.00 GiB [^\n]*GiB\n")
+  message(FATAL_ERROR "info --weights q4_0: rc=${rc}\n${out}\n${err}")
+endif()
+file(REMOVE_RECURSE ${out_dir}/big)
+# Before the weights are downloaded: config.json's dtype.
+file(MAKE_DIRECTORY ${out_dir}/config-only)
+file(COPY ${out_dir}/f32/config.json DESTINATION ${out_dir}/config-only)
+vkg_run(out rc err info -m ${out_dir}/config-only)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\nstored       f32 \\(config.json's dtype; no safetensors yet\\)")
+  message(FATAL_ERROR "info without safetensors: rc=${rc}\n${out}\n${err}")
+endif()
+vkg_run(out rc err info --help)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "the dtype its weights are")
+  message(FATAL_ERROR "info --help: rc=${rc}\n${out}")
+endif()
+vkg_run(out rc err logits --help)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "default:\n +the checkpoint's own dtype")
+  message(FATAL_ERROR "logits --help does not state the default --weights:\n${out}")
 endif()

@@ -23,6 +23,23 @@ if(NOT err MATCHES "prompt: 20 tokens, [0-9.]+ tokens/s \\| generated: [0-9]+ to
   message(FATAL_ERROR "run stats line: ${err}")
 endif()
 
+# --raw tokenizes like `tokenize` by default: a leading "<bos>" is the <bos> id (not doubled), so
+# the prompt is the same 20 tokens and the reply the same; turn markup becomes its special ids
+# (<bos> + <|turn> u s e r \n H i <turn|>: 10 tokens, not the 24 of the text spelled out).
+vkg_run(out rc err run -m ${model} --raw --temp 0 -n 8 -p "<bos>${prompt}" --device cpu --print-ids)
+string(REGEX MATCH "generated ids: [0-9,]+" bos_ids "${err}")
+if(NOT rc EQUAL 0 OR NOT out STREQUAL cpu OR NOT bos_ids STREQUAL cpu_ids OR NOT err MATCHES "prompt: 20 tokens")
+  message(FATAL_ERROR "run --raw with <bos>: rc=${rc}\nstdout=[${out}] expected [${cpu}]\n${err}")
+endif()
+vkg_run(out rc err run -m ${model} --raw --temp 0 -n 1 -p "<|turn>user\nHi<turn|>" --device cpu)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "prompt: 10 tokens")
+  message(FATAL_ERROR "run --raw with turn markup: rc=${rc}\n${err}")
+endif()
+vkg_run(out rc err run --help)
+if(NOT out MATCHES "--raw +no chat template: <bos>, then the prompt tokenized as `vkgemma tokenize`")
+  message(FATAL_ERROR "run --help does not say how --raw tokenizes:\n${out}")
+endif()
+
 # `-p -` reads the prompt from stdin (one trailing newline dropped): same reply.
 file(WRITE ${dir}/prompt.txt "${prompt}\n")
 execute_process(COMMAND ${VKGEMMA} run -m ${model} --raw --temp 0 -n 8 -p - --device cpu --print-ids
@@ -98,8 +115,17 @@ execute_process(COMMAND ${VKGEMMA} tokenize -m ${model} - INPUT_FILE ${dir}/prom
 if(NOT rc EQUAL 0 OR NOT out STREQUAL "84 104 101 32 113 117 105 99 107 32 98 114 111 119 110 32 102 111 120 10\n")
   message(FATAL_ERROR "tokenize -: rc=${rc} [${out}]")
 endif()
+# Special tokens written in the text: matched by default (Hugging Face's encode), text with --plain.
+vkg_run(out rc err tokenize -m ${model} "<bos>Hi<eos> <|turn>user")
+if(NOT rc EQUAL 0 OR NOT out STREQUAL "2 72 105 1 32 4 117 115 101 114\n")
+  message(FATAL_ERROR "tokenize with special tokens: rc=${rc} [${out}] ${err}")
+endif()
+vkg_run(out rc err tokenize -m ${model} --plain "<bos>Hi<eos> <|turn>user")
+if(NOT rc EQUAL 0 OR NOT out STREQUAL "60 98 111 115 62 72 105 60 101 111 115 62 32 60 124 116 117 114 110 62 117 115 101 114\n")
+  message(FATAL_ERROR "tokenize --plain: rc=${rc} [${out}] ${err}")
+endif()
 vkg_run(out rc err tokenize --help)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "usage: vkgemma tokenize")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "usage: vkgemma tokenize" OR NOT out MATCHES "--plain")
   message(FATAL_ERROR "tokenize --help: rc=${rc}\n${out}")
 endif()
 vkg_run(out rc err tokenize -m ${model} --bogus x)

@@ -84,6 +84,46 @@ TEST(MakeCheckpointTest, SameLayoutAsTheFixtures) {
   }
 }
 
+// --dtype writes every tensor in f16 or f32, --dtype-of some of them: the same seeded values, rounded
+// to each dtype (bf16 files are what they were before the option existed).
+TEST(MakeCheckpointTest, DtypesAndMixedCheckpoints) {
+  test::TempDir dir("dtype");
+  const std::string base = "--variant e4b --seed 4 --out " + dir.path().string();
+  ASSERT_EQ(test::RunMakeCheckpoint(base + "/bf16"), 0);
+  ASSERT_EQ(test::RunMakeCheckpoint(base + "/f16 --dtype f16"), 0);
+  ASSERT_EQ(test::RunMakeCheckpoint(base + "/f32 --dtype f32"), 0);
+  ASSERT_EQ(test::RunMakeCheckpoint(base + "/mixed --dtype-of norm=f32 --dtype-of mlp.=f16"), 0);
+  const Checkpoint bf16 = Checkpoint::Load(dir.path() / "bf16"), f16 = Checkpoint::Load(dir.path() / "f16"),
+                   f32 = Checkpoint::Load(dir.path() / "f32"), mixed = Checkpoint::Load(dir.path() / "mixed");
+  EXPECT_EQ(nlohmann::json::parse(test::ReadFile(dir.path() / "f16/config.json"))["dtype"], "float16");
+  EXPECT_EQ(nlohmann::json::parse(test::ReadFile(dir.path() / "f32/config.json"))["text_config"]["dtype"], "float32");
+  size_t finer_than_bf16 = 0, values = 0;
+  for (const auto& [name, t32] : f32.weights().all()) {
+    EXPECT_EQ(t32->dtype, DType::F32) << name;
+    EXPECT_EQ(f16.Tensor(name).dtype, DType::F16) << name;
+    const DType want = name.find("norm") != std::string::npos ? DType::F32
+                       : name.find("mlp.") != std::string::npos ? DType::F16 : DType::BF16;
+    EXPECT_EQ(mixed.Tensor(name).dtype, want) << name;
+    const std::vector<float> v32 = f32.Float32(name), v16 = f16.Float32(name), vb = bf16.Float32(name);
+    for (size_t i = 0; i < v32.size(); ++i) {
+      EXPECT_EQ(RoundTripBf16(v32[i]), vb[i]) << name << "[" << i << "]";
+      EXPECT_EQ(RoundTripHalf(v32[i]), v16[i]) << name << "[" << i << "]";
+      finer_than_bf16 += RoundTripBf16(v32[i]) != v32[i];
+    }
+    values += v32.size();
+  }
+  // f32 files really hold more than bf16 does (else they would test nothing about precision).
+  EXPECT_GT(finer_than_bf16, values * 9 / 10);
+
+  const fs::path out = dir.path() / "out.txt", err = dir.path() / "err.txt";
+  std::string redirect = ">";
+  redirect += out.string() + " 2>" + err.string();
+  EXPECT_EQ(test::RunMakeCheckpoint(base + "/bad --dtype q4_0", redirect), 2);
+  EXPECT_EQ(test::ReadFile(err).rfind("vkg_make_checkpoint: --dtype must be bf16, f16 or f32, got \"q4_0\"\n", 0), 0u);
+  EXPECT_EQ(test::RunMakeCheckpoint(base + "/bad --dtype-of norm", redirect), 2);
+  EXPECT_EQ(test::RunMakeCheckpoint(base + "/bad --dtype-of =f32", redirect), 2);
+}
+
 TEST(MakeCheckpointTest, UnifiedConfigHasNoPleOrMoeFields) {
   test::TempDir dir("unified");
   ASSERT_EQ(test::RunMakeCheckpoint("--out " + dir.path().string() + " --variant unified"), 0);

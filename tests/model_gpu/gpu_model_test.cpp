@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/engine.h"
+#include "host/gpu_model.h"
 #include "host/model/dtype.h"
 #include "host/model/shapes.h"
 #include "host/reference/ref_model.h"
@@ -306,6 +307,82 @@ INSTANTIATE_TEST_SUITE_P(Formats, FormatTest,
                                            FormatCase{"moe", DType::F16, 1e-2, DType::F32}),
                          [](const auto& info) {
                            return info.param.variant + "_" + std::string(DTypeName(info.param.format));
+                         });
+
+// ---- The default compute format: the checkpoint's own dtype ----
+
+struct DefaultCase {
+  std::string variant;
+  std::string flags;  // vkg_make_checkpoint dtype flags
+  DType own;          // Checkpoint::stored_format()
+};
+
+void PrintTo(const DefaultCase& c, std::ostream* os) { *os << c.variant << " " << c.flags; }
+
+class DefaultWeightsTest : public ::testing::TestWithParam<DefaultCase> {};
+
+// Options as `vkgemma logits` has them by default (no --weights; its KV cache is f32, exactness
+// first): the GPU computes from the checkpoint's own values, so it meets the f32 tolerance of
+// GpuVsCpuTest whatever the source dtype. Before, every checkpoint was converted to bf16.
+TEST_P(DefaultWeightsTest, GpuMatchesTheReferenceWithDefaultOptions) {
+  const DefaultCase dc = GetParam();
+  TempDir dir("default_" + dc.variant);
+  ASSERT_EQ(RunMakeCheckpoint("--out " + dir.path().string() + " --variant " + dc.variant + " --seed 7 " + dc.flags), 0);
+  auto cpu = Engine::Open(dir.path().string(), EngineOptions{.device = "cpu"});
+  const std::vector<int32_t> tokens = Prompt(40, cpu->config().vocab_size, 11);
+  const std::vector<float> ref = cpu->Forward(tokens, true);
+  const size_t V = size_t(cpu->config().vocab_size);
+
+  EngineOptions o;
+  o.kv_dtype = DType::F32;
+  uint64_t done = 0, total = 0;
+  o.progress = [&](uint64_t d, uint64_t t) { done = d, total = t; };
+  auto gpu = Engine::Open(dir.path().string(), o);
+  o.progress = nullptr;
+  // The load's progress counts the bytes read in the checkpoint's dtype: a dense model (no
+  // host-side table) ends at its full size, f32 included (it stopped at half when progress
+  // assumed 2-byte values). Only the layer scalars are not counted.
+  if (dc.variant == "dense") {
+    EXPECT_GT(double(done) / double(total), 0.99) << done << " of " << total;
+  }
+  EXPECT_EQ(gpu->weights_format(), dc.own);
+  EXPECT_EQ(gpu->stored_format(), dc.own);
+  const Diff d = CompareLogits(ref, gpu->Forward(tokens, true), V);
+  std::printf("[ measured ] %s %s, default weights (%s): max abs %.3g of max |logit| %.3g\n", dc.variant.c_str(),
+              dc.flags.c_str(), std::string(DTypeName(gpu->weights_format())).c_str(), d.max_abs, d.max_ref);
+  EXPECT_LE(d.max_abs, 1e-3);
+  EXPECT_EQ(d.argmax_mismatches, 0);
+  EXPECT_EQ(gpu->validation_messages(), 0);
+  // The memory the weights take follows the chosen format (the estimate the too-big check and
+  // `info` use; allocations round each matrix up to the device's alignment).
+  const uint64_t estimate = GpuModel::EstimateBytes(gpu->config(), dc.own);
+  EXPECT_GE(gpu->memory().weights, estimate);
+  EXPECT_LE(gpu->memory().weights, estimate + estimate / 20);
+
+  // What the old default did: bf16 compute from f16 / f32 values misses the tolerance, so this
+  // test would have caught it.
+  if (dc.own != DType::BF16) {
+    o.weights = DType::BF16;
+    auto bf16 = Engine::Open(dir.path().string(), o);
+    EXPECT_EQ(bf16->weights_format(), DType::BF16);
+    const Diff old = CompareLogits(ref, bf16->Forward(tokens, true), V);
+    std::printf("[ measured ] same with --weights bf16: max abs %.3g\n", old.max_abs);
+    EXPECT_GT(old.max_abs, 1e-3);
+    EXPECT_EQ(bf16->validation_messages(), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SourceDtypes, DefaultWeightsTest,
+                         ::testing::Values(DefaultCase{"e4b", "", DType::BF16}, DefaultCase{"e4b", "--dtype f16", DType::F16},
+                                           DefaultCase{"e4b", "--dtype f32", DType::F32},
+                                           // an f32 embedding among bf16 layers: the widest, f32
+                                           DefaultCase{"e4b", "--dtype-of embed_tokens.weight=f32", DType::F32},
+                                           DefaultCase{"dense", "--dtype f32", DType::F32},
+                                           DefaultCase{"moe", "--dtype f16", DType::F16}),
+                         [](const auto& info) {
+                           const std::string& f = info.param.flags;
+                           return info.param.variant + "_" +
+                                  (f.empty() ? "bf16" : f.find("embed") != std::string::npos ? "mixed" : f.substr(8));
                          });
 
 // ---- Errors the scheduler reports ----

@@ -21,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using vkg::tok::IsValidUtf8;
+using vkg::tok::SpecialTokens;
 using vkg::tok::StreamDecoder;
 using vkg::tok::Tokenizer;
 using vkg::tok::TokenizerError;
@@ -122,15 +123,20 @@ TEST_F(GemmaParity, CorpusIsBigAndVaried) {
   EXPECT_EQ(tok_->vocab_size(), 262145);  // 262144 model pieces + <image_soft_token> added at 262144
 }
 
-TEST_F(GemmaParity, EncodeIdsEqualReference) {
+// Both modes against the reference: "ids" is Hugging Face's default (every added token in the text
+// matched), "plain_ids" its split_special_tokens=True (emulated in the reference, see
+// tools/tokenizer/reference.mjs).
+TEST_F(GemmaParity, EncodeIdsEqualReferenceInBothModes) {
   int mismatches = 0;
   for (const json& c : (*expected_)["cases"]) {
     const std::string text = c["text"];
-    const std::vector<int32_t> want = c["ids"];
-    const std::vector<int32_t> got = tok_->Encode(text);
-    if (got != want) {
-      ++mismatches;
-      ADD_FAILURE() << "text \"" << Show(text) << "\": got " << json(got).dump() << " want " << json(want).dump();
+    for (const auto& [key, mode] : {std::pair{"ids", SpecialTokens::kMatch}, std::pair{"plain_ids", SpecialTokens::kAsText}}) {
+      const std::vector<int32_t> want = c[key];
+      const std::vector<int32_t> got = tok_->Encode(text, mode);
+      if (got != want) {
+        ++mismatches;
+        ADD_FAILURE() << key << " of \"" << Show(text) << "\": got " << json(got).dump() << " want " << json(want).dump();
+      }
     }
   }
   EXPECT_EQ(mismatches, 0) << "of " << (*expected_)["cases"].size();
@@ -139,12 +145,16 @@ TEST_F(GemmaParity, EncodeIdsEqualReference) {
 TEST_F(GemmaParity, DecodeEqualsReferenceAndRoundTrips) {
   for (const json& c : (*expected_)["cases"]) {
     const std::string text = c["text"];
-    const std::vector<int32_t> ids = c["ids"];
-    const std::string decoded = tok_->Decode(ids);
-    EXPECT_EQ(decoded, c["decoded"].get<std::string>()) << "text \"" << Show(text) << "\"";
-    // Lossless except that a literal "▁" in the input comes back as a space (Replace decoder).
-    const std::string want = MetaspaceToSpace(text);
-    EXPECT_EQ(decoded, want) << "round trip of \"" << Show(text) << "\"";
+    for (const char* key : {"ids", "plain_ids"}) {
+      const std::vector<int32_t> ids = c[key];
+      const std::string decoded = tok_->Decode(ids);
+      EXPECT_EQ(decoded, c[key == std::string("ids") ? "decoded" : "plain_decoded"].get<std::string>())
+          << key << " of \"" << Show(text) << "\"";
+      // Lossless except that a literal "▁" in the input comes back as a space (Replace decoder);
+      // special tokens decode to their own text, so both modes give the text back.
+      const std::string want = MetaspaceToSpace(text);
+      EXPECT_EQ(decoded, want) << "round trip of " << key << " of \"" << Show(text) << "\"";
+    }
   }
   for (const json& c : (*expected_)["decode_special"]) {
     const std::vector<int32_t> ids = c["ids"];
@@ -180,7 +190,7 @@ TEST_F(GemmaParity, InvalidByteGroupsDecodeLikeHuggingFace) {
   EXPECT_EQ(tok_->Decode(std::vector<int32_t>{23391, -5, 999999}), "hello");
 }
 
-TEST_F(GemmaParity, SpecialTokensAreNeverMatchedInText) {
+TEST_F(GemmaParity, PiecesAndSpecialFlags) {
   EXPECT_EQ(tok_->PieceToId("<bos>"), 2);
   EXPECT_EQ(tok_->PieceToId("<eos>"), 1);
   EXPECT_EQ(tok_->PieceToId("<start_of_turn>"), 105);
@@ -193,14 +203,58 @@ TEST_F(GemmaParity, SpecialTokensAreNeverMatchedInText) {
   EXPECT_EQ(tok_->IdToPiece(23391), "hello");
   EXPECT_TRUE(tok_->IsSpecial(2));
   EXPECT_TRUE(tok_->IsSpecial(105));
+  EXPECT_FALSE(tok_->IsSpecial(4));  // <mask> is a non-special added token
   EXPECT_FALSE(tok_->IsSpecial(107));
   EXPECT_FALSE(tok_->IsSpecial(23391));
   EXPECT_FALSE(tok_->IsSpecial(-1));
-  for (const char* text : {"<bos>", "<eos>", "<start_of_turn>user", "x<end_of_turn>", "<image_soft_token>"}) {
-    for (int32_t id : tok_->Encode(text)) EXPECT_FALSE(tok_->IsSpecial(id)) << text;
+}
+
+// The outside check's strings with the ids Hugging Face's own tokenizer gives (transformers,
+// encode without BOS), and what split_special_tokens=True makes of them.
+TEST_F(GemmaParity, SpecialTokensMatchByDefaultAndStayTextAsText) {
+  EXPECT_EQ(tok_->Encode("<bos> and <eos> typed by a user"),
+            (std::vector<int32_t>{2, 532, 236743, 1, 46271, 684, 496, 2430}));
+  EXPECT_EQ(tok_->Encode("<start_of_turn>user"), (std::vector<int32_t>{105, 2364}));
+  EXPECT_EQ(tok_->Encode("<unused0> <pad> <mask>"), (std::vector<int32_t>{6, 236743, 0, 236743, 4}));
+  for (const char* text : {"<bos>", "<eos>", "<pad>", "<unk>", "<start_of_turn>user", "x<end_of_turn>",
+                           "<image_soft_token>", "<start_of_image><end_of_image>", "<bos> and <eos> typed by a user"}) {
+    bool any_special = false;
+    for (int32_t id : tok_->Encode(text)) any_special = any_special || tok_->IsSpecial(id);
+    EXPECT_TRUE(any_special) << text;
+    for (int32_t id : tok_->Encode(text, SpecialTokens::kAsText)) EXPECT_FALSE(tok_->IsSpecial(id)) << text;
   }
-  // Non-special added tokens are ordinary vocabulary and are matched (as Hugging Face does).
-  EXPECT_EQ(tok_->Encode("<b>"), std::vector<int32_t>{200});
+  // Non-special added tokens are ordinary vocabulary: matched in both modes.
+  for (const SpecialTokens mode : {SpecialTokens::kMatch, SpecialTokens::kAsText}) {
+    EXPECT_EQ(tok_->Encode("<b>", mode), std::vector<int32_t>{200});
+    EXPECT_EQ(tok_->Encode("<unused0> <mask>", mode), (std::vector<int32_t>{6, 236743, 4}));
+  }
+}
+
+// Every added token of the Gemma tokenizer.json (tests/data/tokenizer/added_tokens.json, from
+// tools/tokenizer/added_tokens_expected.mjs): at the start, between spaces, glued to words and to
+// other added tokens, inside a word, at the end; and every special token next to the others. Both
+// modes against the reference.
+TEST_F(GemmaParity, EveryAddedTokenInSeveralPositions) {
+  const json added = ReadJson(std::string(VKG_TEST_DATA_DIR) + "/tokenizer/added_tokens.json");
+  const json& cases = added["cases"];
+  EXPECT_GE(cases.size(), 6415u);  // one per added token, then the special pairs
+  int mismatches = 0;
+  size_t with_special = 0;
+  for (const json& c : cases) {
+    const std::string text = c["text"];
+    const std::vector<int32_t> want = c["ids"];
+    const std::vector<int32_t> want_plain = c.contains("plain_ids") ? c["plain_ids"] : c["ids"];
+    with_special += c.contains("plain_ids");
+    const std::vector<int32_t> got = tok_->Encode(text), got_plain = tok_->Encode(text, SpecialTokens::kAsText);
+    if (got != want || got_plain != want_plain) {
+      if (++mismatches <= 20) {
+        ADD_FAILURE() << "\"" << Show(text) << "\": got " << json(got).dump() << " / " << json(got_plain).dump()
+                      << " want " << json(want).dump() << " / " << json(want_plain).dump();
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << cases.size();
+  EXPECT_GE(with_special, 9u * 9u);
 }
 
 TEST_F(GemmaParity, IdToPieceOutOfRangeThrows) {
@@ -271,13 +325,88 @@ TEST(TinyJson, BpeMergesByRankByteFallbackAndSpecials) {
   EXPECT_EQ(tok.Encode("a a"), (std::vector<int32_t>{3, 10}));     // "▁a"
   EXPECT_EQ(tok.Encode("é"), (std::vector<int32_t>{11, 12}));      // byte fallback
   EXPECT_EQ(tok.Encode("a\nb"), (std::vector<int32_t>{3, 2, 4}));  // non-special added token
-  EXPECT_EQ(tok.Encode("<bos>"), (std::vector<int32_t>{13, 4, 15, 16, 14}));  // special: plain text
+  EXPECT_EQ(tok.Encode("<bos>"), (std::vector<int32_t>{1}));      // special: matched by default,
+  EXPECT_EQ(tok.Encode("<bos>", SpecialTokens::kAsText), (std::vector<int32_t>{13, 4, 15, 16, 14}));  // or text
+  EXPECT_EQ(tok.Encode("a\nb", SpecialTokens::kAsText), (std::vector<int32_t>{3, 2, 4}));  // non-special: both
   EXPECT_EQ(tok.Encode("\xFF"), (std::vector<int32_t>{0}));        // no <0xFF> piece: <unk>
   EXPECT_EQ(tok.Encode(""), std::vector<int32_t>{});
   EXPECT_EQ(tok.Decode(std::vector<int32_t>{1, 10, 11, 12, 2}), "<bos> aé\n");
   EXPECT_EQ(tok.PieceToId("<bos>"), 1);
   EXPECT_TRUE(tok.IsSpecial(1));
   EXPECT_FALSE(tok.IsSpecial(2));
+  fs::remove_all(dir);
+}
+
+// ---- Added-token flags, as Hugging Face tokenizers applies them -------------------------------
+
+// Characters as their own pieces, no merges; added tokens with every flag. Expected ids follow the
+// tokenizers library's rules (its added_vocabulary tests use the same sentences).
+TEST(TinyJson, AddedTokenFlagsFollowHuggingFace) {
+  json vocab = json::object(), added = json::array();
+  int32_t next = 0;
+  const auto add = [&](const std::string& content, bool special, bool normalized, bool lstrip, bool rstrip,
+                       bool single_word) {
+    added.push_back({{"id", next}, {"content", content}, {"special", special}, {"normalized", normalized},
+                     {"lstrip", lstrip}, {"rstrip", rstrip}, {"single_word", single_word}});
+    vocab[content] = next++;
+  };
+  add("<unk>", true, false, false, false, false);   // 0
+  add("[CLS]", true, false, false, false, false);   // 1
+  add("[SEP]", true, false, false, false, false);   // 2
+  add("my", false, false, true, true, false);       // 3: swallows the whitespace on both sides
+  add("ony", false, false, false, false, true);     // 4: whole words only
+  add("<mask>", false, false, true, true, true);    // 5: both (RoBERTa's mask)
+  add("LS", false, false, false, false, false);     // 6: inside the special "[CLS]"
+  add(" q", false, true, false, false, false);      // 7: normalized: searched for as "▁q"
+  add("\u2581z", false, false, false, false, false); // 8: raw: a literal "▁z" only
+  for (const char* c : {"\u2581", "\t", "<", ">", "[", "]", "C", "L", "S", "E", "P", "a", "b", "d", "e", "h", "i",
+                        "k", "m", "n", "o", "q", "r", "s", "t", "u", "y", "z"}) {
+    vocab[c] = next++;
+  }
+  const json root = {
+      {"version", "1.0"}, {"added_tokens", added},
+      {"normalizer", {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}},
+      {"pre_tokenizer", nullptr}, {"decoder", nullptr},
+      {"model", {{"type", "BPE"}, {"unk_token", "<unk>"}, {"vocab", vocab}, {"merges", json::array()}}}};
+  const fs::path dir = TempDir("flags");
+  WriteFile(dir / "tokenizer.json", root.dump());
+  const Tokenizer tok = Tokenizer::Load(dir.string());
+  // Each piece of `pieces` as its id: added tokens by content, text character by character.
+  const auto ids = [&](std::initializer_list<std::string> pieces) {
+    std::vector<int32_t> out;
+    for (const std::string& p : pieces) {
+      if (auto id = tok.PieceToId(p); id && p.size() > 1 && p != "\u2581") {
+        out.push_back(*id);
+        continue;
+      }
+      for (size_t i = 0; i < p.size();) {
+        const size_t len = p.compare(i, 3, "\u2581") == 0 ? 3 : 1;
+        out.push_back(*tok.PieceToId(p.substr(i, len)));
+        i += len;
+      }
+    }
+    return out;
+  };
+  // lstrip + rstrip take the spaces around "my"; "ony" inside "anthony" is not a single word.
+  EXPECT_EQ(tok.Encode("[CLS] my name is anthony [SEP]"),
+            ids({"[CLS]", "my", "name\u2581is\u2581anthony\u2581", "[SEP]"}));
+  // Unicode whitespace (tab, U+2000) is stripped too; lstrip never takes what rstrip took.
+  EXPECT_EQ(tok.Encode("hi <mask> there\t<mask>\t<mask>\u2000"), ids({"hi", "<mask>", "there", "<mask>", "<mask>"}));
+  // single_word: "a<mask>" and "<mask>o" are not matched; "ony" after ">" is a word of its own.
+  EXPECT_EQ(tok.Encode("<mask> my name <mask> a<mask> <mask>ony <mask>"),
+            ids({"<mask>", "my", "name", "<mask>", "a<mask>\u2581<mask>", "ony", "<mask>"}));
+  // normalized tokens are found in the normalizer's output, raw ones in the text as written.
+  EXPECT_EQ(tok.Encode("a q"), ids({"a", " q"}));
+  EXPECT_EQ(tok.Encode("a z"), ids({"a\u2581z"}));
+  EXPECT_EQ(tok.Encode("a\u2581z"), ids({"a", "\u2581z"}));
+  // As text: the special token's match is dropped, and nothing is looked for inside its text
+  // (the non-special "LS" stays unmatched there), exactly as split_special_tokens=True does.
+  EXPECT_EQ(tok.Encode("[CLS]"), ids({"[CLS]"}));
+  const auto ch = [&](const char* c) { return *tok.PieceToId(c); };
+  EXPECT_EQ(tok.Encode("[CLS]", SpecialTokens::kAsText),
+            (std::vector<int32_t>{ch("["), ch("C"), ch("L"), ch("S"), ch("]")}));
+  EXPECT_EQ(tok.Encode("LS [SEP]", SpecialTokens::kAsText),
+            (std::vector<int32_t>{6, ch("\u2581"), ch("["), ch("S"), ch("E"), ch("P"), ch("]")}));
   fs::remove_all(dir);
 }
 
@@ -320,10 +449,18 @@ TEST(SentencePieceModel, TrainedTinyModelEncodesDecodesAndKeepsControlsOutOfText
   EXPECT_EQ(ni.size(), 4u);  // "▁" + 3 byte pieces
   const auto chunks = Stream(tok, ni);
   EXPECT_EQ(Join(chunks), "你");
-  // User-defined pieces are matched in text; control pieces are not.
-  const std::vector<int32_t> with_b = tok.Encode("a<b>c");
-  EXPECT_NE(std::find(with_b.begin(), with_b.end(), *tok.PieceToId("<b>")), with_b.end());
-  for (int32_t id : tok.Encode("<s>hello</s>")) EXPECT_FALSE(tok.IsSpecial(id));
+  // User-defined pieces are matched in text in both modes; control pieces by default only, as
+  // Hugging Face's SentencePiece-based tokenizers match their special tokens.
+  for (const SpecialTokens mode : {SpecialTokens::kMatch, SpecialTokens::kAsText}) {
+    const std::vector<int32_t> with_b = tok.Encode("a<b>c", mode);
+    EXPECT_NE(std::find(with_b.begin(), with_b.end(), *tok.PieceToId("<b>")), with_b.end());
+  }
+  const std::vector<int32_t> framed_text = tok.Encode("<s>hello</s>");
+  EXPECT_EQ(framed_text.front(), 1);
+  EXPECT_EQ(framed_text.back(), 2);
+  EXPECT_EQ(std::vector<int32_t>(framed_text.begin() + 1, framed_text.end() - 1), tok.Encode("hello"));
+  EXPECT_EQ(tok.Encode("<unk>"), std::vector<int32_t>{0});
+  for (int32_t id : tok.Encode("<s>hello</s><unk>", SpecialTokens::kAsText)) EXPECT_FALSE(tok.IsSpecial(id));
   // Control pieces decode as their text (like tokenizer.json decoding).
   std::vector<int32_t> framed = {1};
   const auto hello = tok.Encode("hello");

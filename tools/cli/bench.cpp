@@ -293,6 +293,8 @@ int Bench(const std::vector<std::string>& args) {
   if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
   if (!model_dir.empty() && !shape.empty()) throw UsageError("give either -m DIR or --shape NAME, not both");
   if (o.device == "cpu") throw UsageError("bench measures a Vulkan device; --device cpu is not supported");
+  // q4_0 unless --weights, with -m DIR too: bench measures the format people deploy (bench/README.md).
+  const DType format = *o.weights;
 
   // The model's config first (a bad shape or config.json fails before any device work).
   ModelConfig config;
@@ -336,11 +338,11 @@ int Bench(const std::vector<std::string>& args) {
     return best;
   };
   if (model_dir.empty() && shape.empty()) {
-    shape = largest_fitting(o.weights);
+    shape = largest_fitting(format);
     if (shape.empty()) {
       throw Error(vk::Concat("no built-in shape fits ", caps.name, " (", usable >> 20,
-                             " MiB usable) in ", DTypeName(o.weights), "; e2b needs ",
-                             Estimate(ShapeConfig("e2b"), o.weights, context, o.batch, o.kv_dtype).total() >> 20,
+                             " MiB usable) in ", DTypeName(format), "; e2b needs ",
+                             Estimate(ShapeConfig("e2b"), format, context, o.batch, o.kv_dtype).total() >> 20,
                              " MiB"));
     }
     config = ShapeConfig(shape);
@@ -350,9 +352,9 @@ int Bench(const std::vector<std::string>& args) {
                                 config.max_position_embeddings, " positions"));
   }
   const std::string model_name = model_dir.empty() ? shape : model_dir;
-  const Need need = Estimate(config, o.weights, context, o.batch, o.kv_dtype);
+  const Need need = Estimate(config, format, context, o.batch, o.kv_dtype);
   if (need.total() > usable) {
-    std::string hint = largest_fitting(o.weights);
+    std::string hint = largest_fitting(format);
     if (!hint.empty()) {
       hint = "; " + hint + " fits (try --shape " + hint + ")";
     } else {
@@ -364,7 +366,7 @@ int Bench(const std::vector<std::string>& args) {
       }
       if (hint.empty()) hint = "; no built-in shape fits this device";
     }
-    throw Error(vk::Concat(model_name, " does not fit ", caps.name, " in ", DTypeName(o.weights), ": it needs ",
+    throw Error(vk::Concat(model_name, " does not fit ", caps.name, " in ", DTypeName(format), ": it needs ",
                            F2(GiB(need.total())), " GiB (weights ", F2(GiB(need.weights)),
                            " + KV cache ", F2(GiB(need.kv)), " + scratch ", F2(GiB(need.scratch)),
                            ") of ", F2(GiB(usable)), " GiB usable device memory", hint));
@@ -441,7 +443,7 @@ int Bench(const std::vector<std::string>& args) {
   const Stats prefill = Summarize(prefill_tps), decode = Summarize(decode_tps);
   const Stats ttft_ms = Scale(Summarize(prefill_s), 1e3);
   // Bytes per decode token: weights, plus the KV cache averaged over the decoded positions.
-  const uint64_t weight_read = DecodeWeightBytes(c, o.weights);
+  const uint64_t weight_read = DecodeWeightBytes(c, format);
   uint64_t kv_sum = 0;
   for (uint32_t i = 0; i < gen; ++i) kv_sum += DecodeKvBytes(c, depth + prompt + i, o.kv_dtype);
   const uint64_t kv_read = kv_sum / gen;
@@ -468,7 +470,7 @@ int Bench(const std::vector<std::string>& args) {
     j["model"] = model_name;
     j["source"] = model_dir.empty() ? "synthetic" : "checkpoint";
     j["params"] = params;
-    j["weights"] = std::string(DTypeName(o.weights));
+    j["weights"] = std::string(DTypeName(format));
     j["kv_dtype"] = std::string(DTypeName(o.kv_dtype));
     j["prompt_tokens"] = prompt;
     j["gen_tokens"] = gen;
@@ -506,7 +508,7 @@ int Bench(const std::vector<std::string>& args) {
               caps.vendor.c_str(), caps.driver_name.c_str(), caps.driver_info.c_str(), caps.api_version_string.c_str());
   std::printf("model          %s (%s, %.2f B parameters), weights %s, KV cache %s\n", model_name.c_str(),
               model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint", double(params) / 1e9,
-              std::string(DTypeName(o.weights)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
+              std::string(DTypeName(format)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
   std::printf("run            -p %u -n %u -r %u --ctx-depth %u (context %u, batch %u, decode %s)%s; load %.1f s\n",
               prompt, gen, reps, depth, mem.context, o.batch, o.replay_decode ? "replayed" : "recorded per step",
               prompt_set || gen_set || reps_set ? "" : " [defaults]", load_s);

@@ -1,12 +1,18 @@
-// `vkgemma info`: what a checkpoint is and what it needs, from config.json alone (no weights
-// are read, so it also answers "will it fit?" before a download finishes).
+// `vkgemma info`: what a checkpoint is and what it needs, from config.json and the safetensors
+// headers (no weights are read; before the weights are downloaded, from config.json alone, so it
+// also answers "will it fit?" before a download finishes).
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "host/activations.h"
 #include "host/gpu_model.h"
 #include "host/kv_cache.h"
+#include "host/model/checkpoint.h"
 #include "host/model/config.h"
 #include "host/model/error.h"
 #include "host/model/shapes.h"
@@ -20,8 +26,10 @@ namespace {
 constexpr const char* kUsage =
     "usage: vkgemma info (--model DIR | --shape e2b|e4b|12b|26b-a4b|31b) [--weights F] [--ctx N]\n"
     "                    [--batch N] [--kv f16|f32]\n"
-    "Prints the checkpoint's variant, layer layout, parameter counts and the device memory it needs\n"
-    "per weight format and context. Reads only config.json (--shape: the released configs, built in).\n";
+    "Prints the checkpoint's variant, layer layout, parameter counts, the dtype its weights are\n"
+    "stored in (the default --weights) and the device memory it needs per weight format and\n"
+    "context. Reads config.json and the safetensors headers, not the weights; before the weights\n"
+    "are downloaded, config.json's dtype (--shape: the released configs, built in; bf16).\n";
 
 std::string Variant(const ModelConfig& c) {
   if (c.has_moe()) return "mixture of experts (like 26B-A4B)";
@@ -32,12 +40,44 @@ std::string Variant(const ModelConfig& c) {
 
 double GiB(uint64_t b) { return double(b) / double(1ull << 30); }
 
+// The default compute format (the checkpoint's own, Checkpoint::stored_format()) and where it was
+// read from.
+struct Stored {
+  DType format = DType::BF16;
+  std::string how;
+};
+
+// config.json's "dtype" (or the older "torch_dtype"), in text_config or at the top level.
+std::optional<DType> ConfigDType(const std::filesystem::path& config_path) {
+  std::ifstream in(config_path);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  for (const nlohmann::json* o : {j.contains("text_config") ? &j["text_config"] : nullptr, &j}) {
+    if (!o || !o->is_object()) continue;
+    for (const char* key : {"dtype", "torch_dtype"}) {
+      const std::string name = o->contains(key) && (*o)[key].is_string() ? (*o)[key].get<std::string>() : "";
+      if (name == "bfloat16") return DType::BF16;
+      if (name == "float16") return DType::F16;
+      if (name == "float32") return DType::F32;
+    }
+  }
+  return std::nullopt;
+}
+
+Stored StoredFormatOf(const std::filesystem::path& dir) {
+  if (std::filesystem::exists(dir / "model.safetensors") || std::filesystem::exists(dir / "model.safetensors.index.json")) {
+    return {Checkpoint::Load(dir).stored_format(), "safetensors headers"};
+  }
+  if (const std::optional<DType> t = ConfigDType(dir / "config.json")) {
+    return {*t, "config.json's dtype; no safetensors yet"};
+  }
+  return {DType::BF16, "assumed: no safetensors yet, no dtype in config.json"};
+}
+
 }  // namespace
 
 int Info(const std::vector<std::string>& args) {
   std::string model_dir, shape;
   EngineOptions o;
-  o.weights = DType::Q4_0;
   bool weights_set = false;
   OptionParser parser("info");
   AddEngineOptions(parser, &model_dir, &o);
@@ -54,6 +94,8 @@ int Info(const std::vector<std::string>& args) {
   if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
   if (model_dir.empty() == shape.empty()) throw UsageError("info needs --model DIR or --shape NAME");
   const ModelConfig c = shape.empty() ? LoadConfig(std::filesystem::path(model_dir) / "config.json") : ShapeConfig(shape);
+  const Stored stored = shape.empty() ? StoredFormatOf(model_dir) : Stored{DType::BF16, "the released checkpoints"};
+  if (!weights_set) o.weights = stored.format;
   if (!shape.empty()) model_dir = "built-in " + shape + " shape";
 
   int full = 0, shared = 0;
@@ -80,6 +122,8 @@ int Info(const std::vector<std::string>& args) {
     else if (s.name.find("experts.") != std::string::npos) groups["experts"] += n;
     else groups["other (attention, MLP, norms)"] += n;
   });
+  std::printf("stored       %s (%s): the default --weights\n", std::string(DTypeName(stored.format)).c_str(),
+              stored.how.c_str());
   std::printf("parameters   %.3f B\n", double(total) / 1e9);
   for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
 
@@ -97,11 +141,12 @@ int Info(const std::vector<std::string>& args) {
     }
     std::printf(" GiB\n");
   }
-  const uint64_t w = GpuModel::EstimateBytes(c, o.weights);
+  const DType chosen = *o.weights;
+  const uint64_t w = GpuModel::EstimateBytes(c, chosen);
   const uint64_t kv = KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
   std::printf("chosen       --weights %s --ctx %u: weights %.2f GiB + KV cache %.2f GiB + scratch %.2f GiB = %.2f GiB%s\n",
-              std::string(DTypeName(o.weights)).c_str(), ctx, GiB(w), GiB(kv), GiB(scratch), GiB(w + kv + scratch),
-              weights_set ? "" : " (q4_0 unless --weights)");
+              std::string(DTypeName(chosen)).c_str(), ctx, GiB(w), GiB(kv), GiB(scratch), GiB(w + kv + scratch),
+              weights_set ? "" : " (the stored format: the default)");
   return 0;
 }
 

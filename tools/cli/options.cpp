@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string>
 
 #include "host/generation_config.h"
 #include "host/model/error.h"
@@ -124,6 +126,21 @@ void AddSamplingOptions(OptionParser& parser, SamplingFlags* flags) {
   });
 }
 
+namespace {
+
+// "f16, the checkpoint's own" or "q4_0 from the checkpoint's bf16": what the weights compute from,
+// said at every load (the CPU reference computes in f32 from the checkpoint's values).
+std::string FormatNote(const Engine& engine) {
+  std::string note(DTypeName(engine.weights_format()));
+  if (const std::optional<DType> own = engine.stored_format()) {
+    note += *own == engine.weights_format() ? ", the checkpoint's own"
+                                            : " from the checkpoint's " + std::string(DTypeName(*own));
+  }
+  return note;
+}
+
+}  // namespace
+
 std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, EngineOptions options) {
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (tty) {
@@ -146,8 +163,7 @@ std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, Eng
   std::fprintf(stderr, "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB for %u positions, "
                        "scratch %.1f MiB\n",
                model_dir.c_str(), engine->device_name().c_str(), seconds, double(m.weights) / 1048576.0,
-               std::string(DTypeName(options.weights)).c_str(), double(m.kv_cache) / 1048576.0, m.context,
-               double(m.scratch) / 1048576.0);
+               FormatNote(*engine).c_str(), double(m.kv_cache) / 1048576.0, m.context, double(m.scratch) / 1048576.0);
   return engine;
 }
 

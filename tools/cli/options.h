@@ -46,7 +46,8 @@ constexpr const char* kEngineOptionsHelp =
     "  -m, --model DIR     Hugging Face Gemma 4 checkpoint directory (config.json + safetensors)\n"
     "  --device D          cpu (the CPU reference), a device index or a name substring\n"
     "                      (default: VKGEMMA_DEVICE, else the first of `vkgemma devices`)\n"
-    "  --weights F         compute format of the weights: f32, bf16 (default), f16, q8_0, q4_0\n"
+    "  --weights F         compute format of the weights: f32, bf16, f16, q8_0, q4_0 (default:\n"
+    "                      the checkpoint's own dtype; a checkpoint mixing dtypes: f32)\n"
     "  --ctx N             context length (default: the largest that fits, at most 8192)\n"
     "  --batch N           prompt tokens per forward chunk (default 64)\n"
     "  --kv F              KV cache storage: f16 or f32\n";
@@ -61,8 +62,8 @@ struct SamplingFlags {
 // Registers --temp, --top-k, --top-p, --min-p, --repeat-penalty and --seed.
 void AddSamplingOptions(OptionParser& parser, SamplingFlags* flags);
 
-// Loads a model with a progress bar on a terminal (quiet otherwise) and reports the load time
-// and memory on stderr.
+// Loads a model with a progress bar on a terminal (quiet otherwise) and reports the load time,
+// the compute format (and whether it is the checkpoint's own) and the memory on stderr.
 std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, EngineOptions options);
 
 }  // namespace vkg::cli

@@ -35,7 +35,11 @@ constexpr const char* kUsage =
     "  --seed S            random seed (default: a random one, printed with the speeds)\n"
     "  --system TEXT       a system message (chat template only)\n"
     "  --think             turn on Gemma 4's thinking mode (chat template only)\n"
-    "  --raw               no chat template: <bos> followed by the prompt's tokens as they are\n"
+    "  --raw               no chat template: <bos>, then the prompt tokenized as `vkgemma tokenize`\n"
+    "                      does by default: special tokens written in it (<|turn>, <eos>) become\n"
+    "                      their ids, so a prompt can carry its own turn markup (a leading <bos>\n"
+    "                      is not doubled). Without --raw the prompt is a user message, and text\n"
+    "                      typed in a message never becomes a special token\n"
     "  --print-ids         also print the generated token ids (stop token included) to stderr as\n"
     "                      one line 'generated ids: ID,ID,...' (for tests and debugging)\n";
 
@@ -75,8 +79,11 @@ int Run(const std::vector<std::string>& args) {
   const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
   std::vector<int32_t> ids;
   if (raw) {
-    ids.push_back(tokenizer.PieceToId("<bos>").value_or(gen.bos_token_id));
-    const std::vector<int32_t> text = tokenizer.Encode(prompt);
+    // Special tokens in the text are matched (tokenize's default): a raw prompt is the caller's own
+    // markup. One <bos> in front, unless the text already starts with it.
+    const int32_t bos = tokenizer.PieceToId("<bos>").value_or(gen.bos_token_id);
+    const std::vector<int32_t> text = tokenizer.Encode(prompt, tok::SpecialTokens::kMatch);
+    if (text.empty() || text.front() != bos) ids.push_back(bos);
     ids.insert(ids.end(), text.begin(), text.end());
   } else {
     const ChatTemplate tmpl = ChatTemplate::Load(model_dir);

@@ -14,11 +14,16 @@ namespace vkg::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vkgemma tokenize -m DIR [--pieces] TEXT\n"
-    "Encodes TEXT ('-' reads stdin as is) with DIR's tokenizer.json (or tokenizer.model) as plain\n"
-    "text: no <bos> is added and special-token markup is not recognised. Prints the ids on one line,\n"
-    "separated by spaces.\n"
+    "usage: vkgemma tokenize -m DIR [--plain] [--pieces] TEXT\n"
+    "Encodes TEXT ('-' reads stdin as is) with DIR's tokenizer.json (or tokenizer.model) as Hugging\n"
+    "Face's tokenizer does by default (encode without <bos>): every added token written in the text,\n"
+    "special or not (<bos>, <start_of_turn>, <unused0>, <b>), becomes its id. Prints the ids on one\n"
+    "line, separated by spaces.\n"
     "  -m, --model DIR     checkpoint directory (only its tokenizer is read)\n"
+    "  --plain             special tokens' text stays text (\"<bos>\" is tokenized like any\n"
+    "                      other text), as in chat messages: Hugging Face's split_special_tokens=True.\n"
+    "                      Non-special added tokens (<unused0>, <b>, runs of newlines) still match:\n"
+    "                      they are how the model's text was tokenized in training\n"
     "  --pieces            one token per line instead: ID, a tab, the piece (control bytes escaped)\n";
 
 std::string Escaped(const std::string& s) {
@@ -48,8 +53,10 @@ std::string Escaped(const std::string& s) {
 int Tokenize(const std::vector<std::string>& args) {
   std::string model_dir;
   bool pieces = false;
+  tok::SpecialTokens mode = tok::SpecialTokens::kMatch;
   OptionParser parser("tokenize");
   parser.Value({"-m", "--model"}, [&](const std::string& v) { model_dir = v; })
+      .Flag({"--plain"}, [&] { mode = tok::SpecialTokens::kAsText; })
       .Flag({"--pieces"}, [&] { pieces = true; });
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
@@ -63,7 +70,7 @@ int Tokenize(const std::vector<std::string>& args) {
   if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
   const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
-  const std::vector<int32_t> ids = tokenizer.Encode(text);
+  const std::vector<int32_t> ids = tokenizer.Encode(text, mode);
   std::string out;
   for (int32_t id : ids) {
     if (pieces) {

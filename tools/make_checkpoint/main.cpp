@@ -8,6 +8,7 @@
 #include <string>
 
 #include "host/model/config.h"
+#include "host/model/dtype.h"
 #include "host/model/error.h"
 #include "tools/make_checkpoint/options.h"
 #include "tools/make_checkpoint/writer.h"
@@ -18,9 +19,9 @@ using vkg::mkckpt::Options;
 
 const char kUsage[] =
     "usage: vkg_make_checkpoint --out DIR [options]\n"
-    "Writes config.json and bf16 safetensors with seeded random weights, laid out like the\n"
-    "released Gemma 4 checkpoints (nested text_config, model.language_model.* names, tied\n"
-    "embedding not stored).\n"
+    "Writes config.json and safetensors (bf16 unless --dtype) with seeded random weights, laid\n"
+    "out like the released Gemma 4 checkpoints (nested text_config, model.language_model.* names,\n"
+    "tied embedding not stored).\n"
     "\n"
     "  --out DIR               output directory (created if missing)\n"
     "  --variant NAME          dense (31B-like, K=V full layers) | ple (E2B-like: PLE, KV sharing,\n"
@@ -29,6 +30,9 @@ const char kUsage[] =
     "  --shards N              write N shards + model.safetensors.index.json [1]\n"
     "  --text-only             flat gemma4_text config, model.* tensor names\n"
     "  --untied                store lm_head.weight, tie_word_embeddings false\n"
+    "  --dtype D               storage dtype of every tensor: bf16, f16 or f32 [bf16]\n"
+    "  --dtype-of PART=D       tensors whose name contains PART in dtype D (repeatable; the last\n"
+    "                          matching one wins), e.g. --dtype-of norm=f32 for a mixed checkpoint\n"
     "  --force                 overwrite an existing checkpoint in DIR\n"
     "sizes (defaults are tiny; '-' = per variant):\n"
     "  --vocab N [256]  --hidden N [64]  --intermediate N [256]  --heads N [4]\n"
@@ -37,6 +41,11 @@ const char kUsage[] =
     "  --kv-shared N [-]  --window N [8]  --ple-dim N [16]  --experts N [8]  --top-k N [2]\n"
     "  --moe-intermediate N [32]  --max-pos N [4096]  --softcap X [30] (<= 0: none)\n"
     "  --help                  this text\n";
+
+// The dtypes a safetensors checkpoint stores weights in.
+bool ParseStorageDType(const std::string& s, vkg::DType* out) {
+  return vkg::ParseDType(s, out) && (*out == vkg::DType::BF16 || *out == vkg::DType::F16 || *out == vkg::DType::F32);
+}
 
 int Usage(const std::string& why) {
   std::fprintf(stderr, "vkg_make_checkpoint: %s\n%s", why.c_str(), kUsage);
@@ -78,7 +87,7 @@ int main(int argc, char** argv) {
       continue;
     }
     const bool known = ints.count(arg) || arg == "--out" || arg == "--variant" || arg == "--seed" ||
-                       arg == "--softcap";
+                       arg == "--softcap" || arg == "--dtype" || arg == "--dtype-of";
     if (!known) return Usage("unknown option " + arg);
     if (!has_value) {
       if (i + 1 >= argc) return Usage(arg + " needs a value");
@@ -92,6 +101,15 @@ int main(int argc, char** argv) {
         o.variant = value;
       } else if (arg == "--seed") {
         o.seed = std::stoull(value, &used);
+      } else if (arg == "--dtype") {
+        if (!ParseStorageDType(value, &o.dtype)) return Usage("--dtype must be bf16, f16 or f32, got \"" + value + "\"");
+      } else if (arg == "--dtype-of") {
+        const size_t eq = value.rfind('=');
+        vkg::DType t;
+        if (eq == std::string::npos || eq == 0 || !ParseStorageDType(value.substr(eq + 1), &t)) {
+          return Usage("--dtype-of needs PART=bf16|f16|f32, got \"" + value + "\"");
+        }
+        o.dtype_overrides.push_back({value.substr(0, eq), t});
       } else if (arg == "--softcap") {
         o.softcap = std::stof(value, &used);
       } else {

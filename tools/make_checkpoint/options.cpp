@@ -8,6 +8,23 @@ namespace vkg::mkckpt {
 
 using nlohmann::ordered_json;
 
+namespace {
+
+// config.json's "dtype" (transformers' torch dtype names).
+const char* TorchDTypeName(DType t) {
+  return t == DType::F32 ? "float32" : t == DType::F16 ? "float16" : "bfloat16";
+}
+
+}  // namespace
+
+DType TensorDType(const Options& o, const std::string& name) {
+  DType t = o.dtype;
+  for (const auto& [part, dtype] : o.dtype_overrides) {
+    if (name.find(part) != std::string::npos) t = dtype;
+  }
+  return t;
+}
+
 void ApplyVariantDefaults(Options* o) {
   auto set = [](int* v, int d) {
     if (*v < 0) *v = d;
@@ -92,7 +109,7 @@ ordered_json MakeConfigJson(const Options& o) {
     types.push_back(full ? "full_attention" : "sliding_attention");
   }
   t["layer_types"] = types;
-  t["dtype"] = "bfloat16";
+  t["dtype"] = TorchDTypeName(o.dtype);
 
   if (o.text_only) {
     t["architectures"] = ordered_json::array({unified ? "Gemma4UnifiedForCausalLM" : "Gemma4ForCausalLM"});
@@ -105,7 +122,7 @@ ordered_json MakeConfigJson(const Options& o) {
   c["vision_config"] = nullptr;
   c["audio_config"] = nullptr;
   c["tie_word_embeddings"] = !o.untied;
-  c["dtype"] = "bfloat16";
+  c["dtype"] = TorchDTypeName(o.dtype);
   c["boi_token_id"] = 255999;
   c["eoi_token_id"] = 258882;
   c["image_token_id"] = 258880;

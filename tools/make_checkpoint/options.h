@@ -4,8 +4,12 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "host/model/dtype.h"
 
 namespace vkg::mkckpt {
 
@@ -17,6 +21,10 @@ struct Options {
   bool text_only = false;        // flat gemma4_text config and "model." names (Gemma4ForCausalLM export)
   bool untied = false;           // write lm_head.weight and tie_word_embeddings: false
   bool force = false;            // overwrite an existing checkpoint in `out`
+  // Storage dtype of every tensor, then of the tensors whose name contains a given string (the
+  // last matching override wins): f32 / f16 checkpoints and mixed ones, as fine-tunes ship them.
+  DType dtype = DType::BF16;
+  std::vector<std::pair<std::string, DType>> dtype_overrides;
 
   // Sizes; -1 = the variant's default.
   int vocab = 256, hidden = 64, intermediate = 256, heads = 4, head_dim = 16, global_head_dim = 32;
@@ -27,6 +35,9 @@ struct Options {
 
 // Fills the -1 sizes from the variant; throws vkg::Error for an unknown variant.
 void ApplyVariantDefaults(Options* o);
+
+// The dtype tensor `name` is stored in.
+DType TensorDType(const Options& o, const std::string& name);
 
 // The whole config.json document: nested text_config as released (or flat for --text-only).
 nlohmann::ordered_json MakeConfigJson(const Options& o);

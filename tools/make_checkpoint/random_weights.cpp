@@ -5,7 +5,6 @@
 #include <cmath>
 #include <string>
 
-#include "host/model/dtype.h"
 
 namespace vkg::mkckpt {
 namespace {
@@ -37,12 +36,12 @@ uint64_t Fnv1a(const std::string& s) {
 
 }  // namespace
 
-std::vector<uint16_t> RandomBf16(const TensorSpec& spec, uint64_t seed) {
+std::vector<float> RandomValues(const TensorSpec& spec, uint64_t seed) {
   size_t n = 1;
   for (int64_t d : spec.shape) n *= size_t(d);
   Rng rng(seed * 0x9e3779b97f4a7c15ull ^ Fnv1a(spec.name));
   const double fan_in = double(spec.shape.back());
-  std::vector<uint16_t> out(n);
+  std::vector<float> out(n);
   for (size_t i = 0; i < n; ++i) {
     double v = 0.0;
     switch (spec.role) {
@@ -53,7 +52,7 @@ std::vector<uint16_t> RandomBf16(const TensorSpec& spec, uint64_t seed) {
       case TensorRole::kLayerScalar: v = 0.6 + 0.6 * rng.Uniform(); break;
       case TensorRole::kPerExpertScale: v = 0.5 + rng.Uniform(); break;
     }
-    out[i] = FloatToBf16(float(v));
+    out[i] = float(v);
   }
   return out;
 }

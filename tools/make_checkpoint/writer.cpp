@@ -4,11 +4,13 @@
 #include "tools/make_checkpoint/writer.h"
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "host/model/dtype.h"
 #include "host/model/error.h"
 #include "host/model/tensor_names.h"
 #include "tools/make_checkpoint/random_weights.h"
@@ -22,8 +24,34 @@ using nlohmann::ordered_json;
 struct Planned {
   TensorSpec spec;
   std::string file_name;  // name as stored
+  DType dtype = DType::BF16;
   uint64_t bytes = 0;
 };
+
+const char* SafetensorsDTypeName(DType t) {
+  return t == DType::F32 ? "F32" : t == DType::F16 ? "F16" : "BF16";
+}
+
+// Little-endian bytes of the values rounded to dtype (round to nearest even, as PyTorch does).
+std::vector<uint8_t> Encode(const std::vector<float>& v, DType dtype) {
+  std::vector<uint8_t> out;
+  if (dtype == DType::F32) {
+    out.resize(v.size() * 4);
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint32_t u;
+      std::memcpy(&u, &v[i], 4);
+      for (int b = 0; b < 4; ++b) out[4 * i + size_t(b)] = uint8_t(u >> (8 * b));
+    }
+    return out;
+  }
+  out.resize(v.size() * 2);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const uint16_t h = dtype == DType::F16 ? FloatToHalf(v[i]) : FloatToBf16(v[i]);
+    out[2 * i] = uint8_t(h);
+    out[2 * i + 1] = uint8_t(h >> 8);
+  }
+  return out;
+}
 
 std::string ShardName(int i, int n) {
   char buf[64];
@@ -42,7 +70,7 @@ void WriteShard(const fs::path& path, const std::vector<const Planned*>& tensors
   header["__metadata__"] = {{"format", "pt"}};
   uint64_t offset = 0;
   for (const Planned* t : tensors) {
-    header[t->file_name] = {{"dtype", "BF16"}, {"shape", t->spec.shape},
+    header[t->file_name] = {{"dtype", SafetensorsDTypeName(t->dtype)}, {"shape", t->spec.shape},
                             {"data_offsets", {offset, offset + t->bytes}}};
     offset += t->bytes;
   }
@@ -55,12 +83,7 @@ void WriteShard(const fs::path& path, const std::vector<const Planned*>& tensors
   WriteOrThrow(out, len, 8, path);
   WriteOrThrow(out, h.data(), h.size(), path);
   for (const Planned* t : tensors) {
-    const std::vector<uint16_t> v = RandomBf16(t->spec, seed);
-    std::vector<uint8_t> le(v.size() * 2);  // little-endian bf16
-    for (size_t i = 0; i < v.size(); ++i) {
-      le[2 * i] = uint8_t(v[i]);
-      le[2 * i + 1] = uint8_t(v[i] >> 8);
-    }
+    const std::vector<uint8_t> le = Encode(RandomValues(t->spec, seed), t->dtype);
     WriteOrThrow(out, le.data(), le.size(), path);
   }
 }
@@ -100,7 +123,8 @@ void WriteCheckpoint(const Options& o, const ordered_json& config_json, const Mo
   std::vector<Planned> plan;
   uint64_t total = 0;
   ForEachTensor(config, [&](const TensorSpec& s) {
-    Planned p{s, s.name == "lm_head.weight" ? s.name : prefix + s.name, 2};
+    Planned p{s, s.name == "lm_head.weight" ? s.name : prefix + s.name, TensorDType(o, s.name), 0};
+    p.bytes = DTypeBytes(p.dtype, 1);
     for (int64_t d : s.shape) p.bytes *= uint64_t(d);
     total += p.bytes;
     plan.push_back(std::move(p));

@@ -1,5 +1,5 @@
 // Writes a generated checkpoint directory in the released layout (layer: tools/make_checkpoint):
-// config.json, then model.safetensors (bf16) or N shards plus model.safetensors.index.json.
+// config.json, then model.safetensors (bf16, f16 or f32) or N shards plus model.safetensors.index.json.
 #pragma once
 #include "host/model/config.h"
 #include "tools/make_checkpoint/options.h"

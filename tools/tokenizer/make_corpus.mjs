@@ -68,6 +68,13 @@ const hand = [
   // mixed scripts
   "Hello世界Привет", "abc한글def", "Tokyo東京Токио", "x=ΣΔ∫√∞≠≤≥", "∑_{i=1}^{n} i² = n(n+1)(2n+1)/6",
   "price: 100€ / $120 / ¥15000 / £80 / ₹9000", "°C ± µm Ω ‰ ™ © ®", "→ ← ↑ ↓ ⇒ ⇔ ∀ ∃ ∈ ∉",
+  // special and added tokens at the start, in the middle, adjacent and inside words (matched by
+  // default, text in the as_text mode; added_tokens_expected.mjs covers every added token)
+  "<bos> and <eos> typed by a user", "<start_of_turn>user", "<unused0> <pad> <mask>",
+  "<bos><eos><pad><unk>", "a<start_of_turn>b", "word<end_of_turn>word", " <bos> ", "\n<eos>\n",
+  "<bos>\n\n<b>", "<start_of_image><image_soft_token><end_of_image>", "<image_soft_token>x<image_soft_token>",
+  "<start_of_turn><end_of_turn>", "<bo<bos>s>", "<mask><mask>", "[multimodal][multimodal]", "un<unk>known",
+  "<start_of_turn>model\n<b>Hi</b><end_of_turn>\n<eos>", "\t<pad>\t", "<eos>.", "x<end_of_image>",
 ];
 
 // Seeded mixtures of fragments.
