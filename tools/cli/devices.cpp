@@ -41,6 +41,9 @@ nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
           {"subgroup_size", c.subgroup_size},
           {"min_subgroup_size", c.min_subgroup_size},
           {"max_subgroup_size", c.max_subgroup_size},
+          {"compute_units", c.compute_units},            // 0: the driver does not tell
+          {"planned_compute_units", c.ComputeUnits()},   // what the kernel plans assume
+          {"kernel_family", c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "cpu" : "gpu"},
           {"fp16", c.fp16},
           {"int8", c.int8},
           {"integer_dot_product", c.integer_dot_product},
@@ -131,6 +134,12 @@ int Devices(const std::vector<std::string>& args) {
     std::printf("    subgroup %u (%u..%u), fp16 %s, int8 %s, int dot %s, coop matrix %s, timestamps %s\n",
                 c.subgroup_size, c.min_subgroup_size, c.max_subgroup_size, yn(c.fp16), yn(c.int8),
                 yn(c.integer_dot_product), yn(c.cooperative_matrix), yn(c.timestamps));
+    if (c.compute_units)
+      std::printf("    compute units %u, kernels: %s family\n", c.compute_units,
+                  c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "CPU" : "GPU");
+    else
+      std::printf("    compute units not reported (kernels plan for %u), kernels: %s family\n", c.ComputeUnits(),
+                  c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "CPU" : "GPU");
     std::printf("    max storage range %s, max allocation %s, max texels %u, push constants %u B\n",
                 MiB(c.max_storage_buffer_range).c_str(), MiB(c.max_memory_allocation).c_str(),
                 c.max_texel_buffer_elements, c.max_push_constants);
