@@ -31,7 +31,10 @@ if [ -x "$bin/vkg_bench_ops" ] && [ ! -e "$out/ops.json" ]; then
   "$bin/vkg_bench_ops" --reps 7 > "$out/ops.md" 2>>"$log" || say "vkg_bench_ops failed"
   "$bin/vkg_bench_ops" --reps 7 --json > "$out/ops.json" 2>>"$log" || say "vkg_bench_ops --json failed"
 fi
-[ -e "$summary" ] || printf '| run | prefill tok/s | decode tok/s | decode GB/s | %% of copy bandwidth |\n|---|---:|---:|---:|---:|\n' > "$summary"
+[ -e "$summary" ] || printf '| run | prefill tok/s | decode tok/s | decode GB/s | %% of read bandwidth |\n|---|---:|---:|---:|---:|\n' > "$summary"
+
+# The bandwidth yardstick alone (read kernel and copy): the number every % below is taken against.
+"$bin/vkgemma" devices --bandwidth --json > "$out/bandwidth.json" 2>>"$log" || say "devices --bandwidth failed"
 
 # One `vkgemma bench` run into $out/$name.json, and a summary line from its medians.
 bench() {
