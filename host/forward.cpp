@@ -37,10 +37,6 @@ struct Step {
     ResidualRmsNorm(ctx, View(a.x, T, H), View(a.y, T, H), out_norm, scale, next_norm, View(a.a, T, H), eps);
     Barrier();
   }
-  // Half h (0: gate, 1: up) of a one-token [1][2n] fused gate|up product.
-  static Tensor Half(const Tensor& gu, uint32_t h, uint32_t n) {
-    return Tensor{gu.slice.Sub(uint64_t(h) * n * 4, uint64_t(n) * 4), DType::F32, 1, n};
-  }
   // [T][cols] view of a batch-sized scratch tensor.
   Tensor V(const Tensor& t, uint32_t cols) const { return View(t, T, cols); }
   Tensor Rows(const Tensor& t, uint32_t rows, uint32_t cols) const { return View(t, rows, cols); }
@@ -96,14 +92,12 @@ void AttentionBlock(Step& s, int l) {
 void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_t I, const Tensor& m,
          const Tensor& out) {
   const Tensor gu = s.V(s.a.gate_up, 2 * I), act = s.V(s.a.act, I);
-  MatMul(s.ctx, gate_up, m, gu);
-  s.Barrier();
-  // One token on a GPU: the gate is applied as the down product reads its input (no gelu_mul pass).
-  if (s.T == 1 && MatVecGeluMul(s.ctx, down, Step::Half(gu, 0, I), Step::Half(gu, 1, I), out)) {
+  // One token on a GPU: the gate/up product writes gelu(gate) * up itself (no gelu_mul pass).
+  if (s.T != 1 || !MatVecGateUpGelu(s.ctx, gate_up, m, act)) {
+    MatMul(s.ctx, gate_up, m, gu);
     s.Barrier();
-    return;
+    GeluMulPairs(s.ctx, gu, act);
   }
-  GeluMulPairs(s.ctx, gu, act);
   s.Barrier();
   MatMul(s.ctx, down, act, out);
   s.Barrier();

@@ -1,10 +1,15 @@
 #version 460
 // matvec: decode matrix-vector product, y[row_offset + r] = sum_k W[r][k] * x[k] for the rows
 // r < rows of one weight chunk; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0; with X_GELU_MUL=1
-// the product's input is x = gelu_tanh(gate) * up, computed as it is read (the gated feed-forward's
-// down product and the per-layer-input projection: one dispatch, one barrier and one trip of the
-// activation through memory fewer per use; K % 4 == 0).
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and two fusions of
+// the gated feed-forward's gelu_tanh(gate) * up (each: one dispatch, one barrier and one trip of an
+// activation through memory fewer):
+//   GELU_PAIRS=1: the [gate | up] product writes y[j] = gelu(gate row j . x) * (up row j . x), the
+//     gate and up rows of an output in the same subgroup (rows j and j + p.n of one chunk; p.rows
+//     = outputs; ROWS_PER_SUBGROUP = 2 x outputs per subgroup): one gelu per output.
+//   X_GELU_MUL=1: the input is x = gelu_tanh(gate) * up, computed as it is read (K % 4 == 0). Every
+//     row block recomputes the gelu of all K inputs, so it is used only where K is small (the
+//     per-layer-input projection, K = 256).
 // Bindings: 0: x [K] f32 storage, read (only K values are read, never past them); X_GELU_MUL: gate
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels (all whole texels; binding 0 serves the partial last
@@ -62,7 +67,21 @@ vec4 xQuad(uint i) { return uintBitsToFloat(texelFetch(x_tex, int(i))); }
 
 const uint R = ROWS_PER_SUBGROUP;
 int base[R];  // first texel of each row of the block; rows past the chunk repeat the last
+uint wrow[R]; // the weight row (in the chunk) of each row of the block
 float acc[R];
+
+#ifdef GELU_PAIRS
+// Block rows r < R/2 are gate rows row0 + r, the others the matching up rows, p.n rows further
+// (the [gate | up] stacking of the gate_up weight); each block writes R/2 outputs.
+const uint OUT_PER_BLOCK = R / 2;
+uint weightRow(uint row0, uint r) {
+  const uint o = min(row0 + r % OUT_PER_BLOCK, p.rows - 1u);
+  return r < OUT_PER_BLOCK ? o : o + p.n;
+}
+#else
+const uint OUT_PER_BLOCK = R;
+uint weightRow(uint row0, uint r) { return min(row0 + r, p.rows - 1u); }
+#endif
 
 // Adds texel t of each row of the block (w: the R weight texels, fetched by the caller so that
 // several are in flight) times x (xq: the texel's x values) to acc.
@@ -78,7 +97,7 @@ void accumulateTexel(uint row0, uint t, const uvec4 w[R], const vec4 xq[QPT]) {
   [[unroll]] for (uint r = 0; r < R; ++r) {
     float d = -offset;
     [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w[r], q), xq[q]);
-    acc[r] += d * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+    acc[r] += d * weightScale(wrow[r], t, p.row_scales);
   }
 }
 
@@ -91,10 +110,11 @@ void main() {
   const uint blocks = ROWS_PER_WORKGROUP / R;
 
   for (uint b = gl_SubgroupID; b < blocks; b += gl_NumSubgroups) {
-    const uint row0 = wg * ROWS_PER_WORKGROUP + b * R;
+    const uint row0 = (wg * blocks + b) * OUT_PER_BLOCK;  // first output row of the block
     if (row0 >= p.rows) break;
     [[unroll]] for (uint r = 0; r < R; ++r) {
-      base[r] = int(min(row0 + r, p.rows - 1u) * p.row_texels);
+      wrow[r] = weightRow(row0, r);
+      base[r] = int(wrow[r] * p.row_texels);
       acc[r] = 0.0;
     }
     // Whole texels take x from its texel view with no per-column checks (a branch per texel in
@@ -136,9 +156,16 @@ void main() {
 #endif
       accumulateTexel(row0, whole, wa, xq);
     }
+#ifdef GELU_PAIRS
+    [[unroll]] for (uint r = 0; r < OUT_PER_BLOCK; ++r) {
+      const float g = subgroupAdd(acc[r]), u = subgroupAdd(acc[r + OUT_PER_BLOCK]);
+      if (lane == 0u && row0 + r < p.rows) y_[p.row_offset + row0 + r] = geluTanh(g) * u;
+    }
+#else
     [[unroll]] for (uint r = 0; r < R; ++r) {
       const float s = subgroupAdd(acc[r]);
       if (lane == 0u && row0 + r < p.rows) y_[p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(s / p.softcap) : s;
     }
+#endif
   }
 }

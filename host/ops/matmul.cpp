@@ -38,6 +38,17 @@ ShaderId MatVecGeluMulShader(DType t) {
   throw vk::Error("MatMul: unknown weight dtype");
 }
 
+ShaderId MatVecGeluPairsShader(DType t) {
+  switch (t) {
+    case DType::F32: return ShaderId::MatVecGeluPairsF32;
+    case DType::F16: return ShaderId::MatVecGeluPairsF16;
+    case DType::BF16: return ShaderId::MatVecGeluPairsBF16;
+    case DType::Q8_0: return ShaderId::MatVecGeluPairsQ8_0;
+    case DType::Q4_0: return ShaderId::MatVecGeluPairsQ4_0;
+  }
+  throw vk::Error("MatMul: unknown weight dtype");
+}
+
 ShaderId MatVecRowsShader(DType t) {
   switch (t) {
     case DType::F32: return ShaderId::MatVecRowsF32;
@@ -142,20 +153,21 @@ const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quanti
 }
 
 // One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader;
-// x_bytes: the input bytes each dispatch reads (for the profile's bytes read).
+// x_bytes: the input bytes each dispatch reads (for the profile's bytes read). gelu_pairs: the
+// GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
 void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
                     std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
-                    uint64_t token_groups, float softcap, uint64_t x_bytes) {
+                    uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs = false) {
   for (const WeightChunk& c : w.chunks) {
     shaders::MatMulParams p{};
     p.k = w.cols;
     p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
     p.row_scales = w.cols_padded / kQuantBlock;
-    p.rows = c.rows;
+    p.rows = gelu_pairs ? c.rows / 2 : c.rows;
     p.row_offset = c.row_begin;
-    p.n = w.rows;
+    p.n = gelu_pairs ? c.rows / 2 : w.rows;
     p.m_tokens = m_tokens;
-    const uint64_t row_groups = DivUp(c.rows, rows_per_workgroup);
+    const uint64_t row_groups = DivUp(p.rows, gelu_pairs ? rows_per_workgroup / 2 : rows_per_workgroup);
     const uint64_t groups = row_groups * token_groups;
     VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMul '", w.name, "': ", groups, " workgroups is too many");
     p.row_groups = uint32_t(row_groups);
@@ -213,6 +225,35 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
 
   DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
                  x.rows, b.rows_per_workgroup, DivUp(x.rows, b.tokens), options.softcap, x.elements() * 4);
+}
+
+bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
+                      const MatMulOptions& options) {
+  const WeightMatrix& w = gate_up;
+  VKG_CHECK(x.dtype == DType::F32 && act.dtype == DType::F32, "MatVecGateUpGelu '", w.name, "': x and act must be f32");
+  VKG_CHECK(x.rows == 1 && act.rows == 1, "MatVecGateUpGelu '", w.name, "': one token only");
+  VKG_CHECK(w.rows % 2 == 0 && x.cols == w.cols && act.cols == w.rows / 2, "MatVecGateUpGelu '", w.name, "': x has ",
+            x.cols, " columns and act ", act.cols, ", the [gate | up] weight is [", w.rows, "][", w.cols, "]");
+  VKG_CHECK(!w.chunks.empty(), "MatVecGateUpGelu '", w.name, "': weight has no chunks (not uploaded?)");
+  // GPU family only; the gate and up rows of an output must share a chunk: one chunk (every real
+  // gate_up fits one binding on GPUs; a larger one takes the separate gelu pass).
+  if (!ctx.GpuKernels() || w.chunks.size() != 1) return false;
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows / 2, w.cols_padded);  // outputs
+  if (options.decode_rows_per_subgroup && options.decode_subgroups) {  // tests: every geometry
+    plan.workgroup = std::max<uint32_t>(caps.subgroup_size, 1) * options.decode_subgroups;
+    plan.rows_per_subgroup = options.decode_rows_per_subgroup;
+    plan.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
+  }
+  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype),
+                                                 vk::SpecConstants()
+                                                     .Set(0, plan.workgroup)
+                                                     .Set(1, 2 * plan.rows_per_subgroup)
+                                                     .Set(2, 2 * plan.rows_per_workgroup));
+  const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
+  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, 1,
+                 2 * plan.rows_per_workgroup, 1, 0.f, x.elements() * 4, true);
+  return true;
 }
 
 bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y) {

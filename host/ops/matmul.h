@@ -33,9 +33,18 @@ struct MatMulOptions {
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
             const MatMulOptions& options = {});
 
+// act[j] = gelu_tanh(gate row j . x) * (up row j . x) for ONE token, j < N / 2, with gate_up the
+// [gate | up] stack [N][K]: the gated feed-forward's gate applied as the product writes (matvec.comp
+// with GELU_PAIRS: a subgroup reduces an output's gate and up rows together; one gelu per output).
+// GPU kernel family and a single weight chunk only: returns false, recording nothing, otherwise,
+// and the caller runs MatMul then GeluMulPairs instead.
+// options: only decode_rows_per_subgroup / decode_subgroups (outputs per subgroup; tests).
+bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
+                      const MatMulOptions& options = {});
+
 // y = W (gelu_tanh(gate) * up) for ONE token, the gate applied as x is read (matvec.comp with
-// X_GELU_MUL: the gated feed-forward's down product and the per-layer-input projection without a
-// gelu_mul pass in between). gate, up: [1][K] f32 (separate tensors or slices of one); y: [1][N].
+// X_GELU_MUL: the per-layer-input projection without a gelu_mul pass in between; every row block
+// recomputes the gelu of all K inputs, so callers use it only where K is small). gate, up: [1][K] f32 (separate tensors or slices of one); y: [1][N].
 // GPU kernel family only: returns false, recording nothing, where it does not apply (CPU-family
 // kernels, K % 4 != 0, or a slice offset the device cannot bind), and the caller runs GeluMul then
 // MatMul instead.

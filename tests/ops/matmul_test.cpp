@@ -181,6 +181,57 @@ TEST_P(MatVecGeometries, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(All, MatVecGeometries, ::testing::ValuesIn(kAllTypes),
                          [](const auto& info) { return std::string(DTypeName(info.param)); });
 
+// ---- the gate/up decode product writing gelu(gate) * up (GELU_PAIRS) ----
+
+class MatVecGateUpGeluTest : public MatMulTest, public ::testing::WithParamInterface<DType> {};
+
+// act = gelu(W_gate x) * (W_up x) against the reference (MatMul of the stack, then GeluMul) on the
+// GPU kernel family, for every geometry the plan may pick (outputs per subgroup x subgroups).
+TEST_P(MatVecGateUpGeluTest, MatchesProductThenGeluMul) {
+  const DType t = GetParam();
+  for (const auto& [per_sg, sgs] : {std::pair{0u, 0u}, {4u, 4u}, {2u, 4u}, {1u, 2u}, {1u, 1u}}) {
+    for (const Case c : {Case{1, 27, 100}, Case{1, 131, 256}, Case{1, 300, 1536}}) {
+      std::vector<float> wr;
+      const WeightMatrix w = MakeWeight(t, 2 * c.n, c.k, 900 + c.n + c.k, wr);  // [gate | up]
+      const std::vector<float> xv = RandomVector(c.k, 93 + c.k);
+      const Tensor x = NewTensor(1, c.k), act = NewTensor(1, c.n);
+      Upload(x, xv);
+      bool fused = false;
+      Run([&](OpContext& ctx) {
+        ctx.kernels = KernelFamily::kGpu;
+        fused = MatVecGateUpGelu(ctx, w, x, act, {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs});
+      });
+      ASSERT_TRUE(fused);
+      std::vector<float> gu(2 * size_t(c.n)), ref(c.n);
+      ref::MatMul(wr.data(), xv.data(), gu.data(), 1, int(2 * c.n), int(c.k));
+      ref::GeluMul(gu.data(), gu.data() + c.n, ref.data(), c.n);
+      const std::string what = std::string(DTypeName(t)) + " " + std::to_string(per_sg) + "x" + std::to_string(sgs) +
+                               " I=" + std::to_string(c.n) + " K=" + std::to_string(c.k);
+      ExpectClose(ref, Download(act), NmseThreshold(t), what.c_str());
+    }
+  }
+}
+
+// CPU-family kernels and a stack split over chunks (gate and up rows of an output in different
+// bindings) keep the separate pass: nothing is recorded, false returned.
+TEST_P(MatVecGateUpGeluTest, DeclinesWhereItDoesNotApply) {
+  const DType t = GetParam();
+  std::vector<float> wr;
+  const WeightMatrix one = MakeWeight(t, 16, 64, 5, wr);
+  const WeightMatrix chunked = MakeWeight(t, 16, 64, 6, wr, WeightRowBytes(t, 64) * 5);
+  ASSERT_GT(chunked.chunks.size(), 1u);
+  const Tensor x = NewTensor(1, 64), act = NewTensor(1, 8);
+  Run([&](OpContext& ctx) {
+    ctx.kernels = KernelFamily::kGpu;
+    EXPECT_FALSE(MatVecGateUpGelu(ctx, chunked, x, act));
+    ctx.kernels = KernelFamily::kCpu;
+    EXPECT_FALSE(MatVecGateUpGelu(ctx, one, x, act));
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(All, MatVecGateUpGeluTest, ::testing::ValuesIn(kAllTypes),
+                         [](const auto& info) { return std::string(DTypeName(info.param)); });
+
 // ---- decode product with the gated feed-forward's gelu fused into the read of x ----
 
 class MatVecGeluMulTest : public MatMulTest, public ::testing::WithParamInterface<DType> {};

@@ -42,7 +42,7 @@ constexpr Lengths kCpuDefaults{8, 4, 1};
 constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
-    "                     [--profile] [--no-replay]\n"
+    "                     [--profile] [--no-replay] [--kernels device|gpu|cpu]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -64,6 +64,8 @@ constexpr const char* kUsage =
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
     "  --no-replay       record every decode step anew instead of replaying one command buffer\n"
+    "  --kernels F       device (default: the device kind's family), gpu or cpu: run that kernel family\n"
+    "                    (e.g. the GPU family's dispatches and geometry on a CPU device)\n"
     "  --profile         after the timed runs, prefill the prompt and decode up to 8 tokens again\n"
     "                    with a timestamp after every op; report device time per op kind and token\n"
     "`vkgemma bench` with no arguments runs the largest shape that fits with the defaults above;\n"
@@ -284,7 +286,13 @@ int Bench(const std::vector<std::string>& args) {
       })
       .Flag({"--json"}, [&] { json = true; })
       .Flag({"--profile"}, [&] { profile = true; })
-      .Flag({"--no-replay"}, [&] { o.replay_decode = false; });
+      .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
+      .Value({"--kernels"}, [&](const std::string& v) {
+        if (v == "device") o.kernels = KernelFamily::kDevice;
+        else if (v == "gpu") o.kernels = KernelFamily::kGpu;
+        else if (v == "cpu") o.kernels = KernelFamily::kCpu;
+        else throw UsageError("--kernels must be device, gpu or cpu, not '" + v + "'");
+      });
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);
@@ -479,6 +487,7 @@ int Bench(const std::vector<std::string>& args) {
     j["context"] = mem.context;
     j["batch"] = o.batch;
     j["replay_decode"] = o.replay_decode;
+    j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
     j["load_s"] = load_s;
     j["validation_messages"] = validation;
     j["prefill_tok_s"] = ToJson(prefill);
