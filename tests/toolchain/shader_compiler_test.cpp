@@ -85,8 +85,8 @@ TEST(ShaderCompiler, CompileChecksExistForTheClaimedFamilies) {
   auto dot = ReadSpirv(dir + "integer_dot.spv");
   EXPECT_EQ(!coopmat.empty(), c.cooperative_matrix);
   EXPECT_EQ(!dot.empty(), c.integer_dot_product);
-  if (c.cooperative_matrix) EXPECT_TRUE(HasCapability(coopmat, kCapabilityCooperativeMatrixKHR));
-  if (c.integer_dot_product) EXPECT_TRUE(HasCapability(dot, kCapabilityDotProduct));
+  EXPECT_EQ(HasCapability(coopmat, kCapabilityCooperativeMatrixKHR), c.cooperative_matrix);
+  EXPECT_EQ(HasCapability(dot, kCapabilityDotProduct), c.integer_dot_product);
 }
 
 }  // namespace
