@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <span>
-#include <string_view>
 
 #include "host/ops/matvec_plan.h"
 #include "shaders/params/matmul_params.h"
@@ -141,12 +140,12 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
   return b;
 }
 
-// The pipeline of a product shader: bindings x, y, x texels (or the fused variant's up), weight data
-// and, for the quantized types, scales.
-const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quantized, const vk::SpecConstants& spec) {
+// The pipeline of a product shader: bindings x, y, x texels (up_storage: the X_GELU_MUL variant's up
+// vector, a storage buffer), weight data and, for the quantized types, scales.
+const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quantized, const vk::SpecConstants& spec,
+                                    bool up_storage = false) {
   using K = vk::BindingKind;
-  const bool fused = std::string_view(Name(shader)).find("GeluMul") != std::string_view::npos;
-  const K x2 = fused ? K::kStorage : K::kTexel;
+  const K x2 = up_storage ? K::kStorage : K::kTexel;
   const uint32_t push = sizeof(shaders::MatMulParams);
   return quantized ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel, K::kTexel}, push, spec)
                    : ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel}, push, spec);
@@ -275,7 +274,8 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
                                                  vk::SpecConstants()
                                                      .Set(0, plan.workgroup)
                                                      .Set(1, plan.rows_per_subgroup)
-                                                     .Set(2, plan.rows_per_workgroup));
+                                                     .Set(2, plan.rows_per_workgroup),
+                                                 /*up_storage=*/true);
   DispatchChunks(ctx, w, pipeline,
                  {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)}, 1,
                  plan.rows_per_workgroup, 1, 0.f, uint64_t(w.cols) * 2 * 4);
