@@ -27,10 +27,12 @@
 // of subgroups per workgroup.
 // Launch geometry (host/ops/matvec_plan.cpp; tests/ops/launch_geometry_test.cpp pins it): rows per
 // subgroup x subgroups per workgroup = the largest of 4x4, 2x4, 1x4, 1x2, 1x1 that still gives 4
-// workgroups per compute unit. On a 132-SM GPU (subgroup 32), q4_0: E2B o_proj 1536 rows -> 1x2,
-// 768 workgroups of 64; E2B gate|up 12288 rows -> 4x4, 768 of 128; 31B gate|up 43008 rows -> 4x4,
-// 2688; the 262144-row head -> 4x4, 16384. Serial work of a lane: ceil(row texels / 32) texels per
-// row (31B down, K = 21504 q4_0: 21 texels = 336 bytes of each of 4 rows).
+// workgroups per compute unit (GELU_PAIRS: planned on outputs, each reading 2 rows). On a 132-SM GPU
+// (subgroup 32), q4_0: E2B o_proj 1536 rows -> 1x2, 768 workgroups of 64; E2B gate|up pairs, 6144
+// outputs -> 2x4, 768 of 128 (4 weight rows per subgroup), 12288 on the double-wide layers -> 4x4,
+// 768; 31B gate|up pairs, 21504 outputs -> 4x4, 1344 (8 weight rows per subgroup); 31B down 5376
+// rows -> 2x4, 672; the 262144-row head -> 4x4, 16384. Serial work of a lane: ceil(row texels / 32)
+// texels per row (31B down, K = 21504 q4_0: 21 texels = 336 bytes of each of its rows).
 // Dispatched by host/ops/matmul.cpp (MatMul with M == 1), once per weight chunk.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require

@@ -11,20 +11,6 @@
 namespace vkg {
 namespace {
 
-// Query rows per workgroup of the prefill kernel (attention_prefill.comp): each K/V row loaded
-// serves ROWS queries, but every lane holds 2 * ROWS * ceil(head_dim / (2 * subgroup)) pairs of q
-// and o, so big heads get fewer rows (lavapipe: head_dim 512 -> 2 rows, 256 -> 4, <= 128 -> 8).
-uint32_t PrefillRows(uint32_t head_dim, uint32_t sg_min, uint32_t limit) {
-  const uint32_t pairs_per_lane = uint32_t(DivUp(head_dim / 2, sg_min));
-  const uint32_t rows = std::clamp(64u / pairs_per_lane, 1u, 8u);
-  return std::min(rows, std::max(1u, limit));
-}
-
-// Keys the first query can see (= the widest range of any query in the chunk).
-uint32_t FirstKey(const AttentionShape& s) {
-  return s.window > 0 && s.start_pos + 1 > s.window ? s.start_pos + 1 - s.window : 0;
-}
-
 // A GPU-like description at the most compute units any plan uses: the split plans only grow with
 // compute units, so scratch sized for it fits every device.
 vk::DeviceCaps LargestPlannedGpu() {
@@ -66,9 +52,9 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   VKG_CHECK(k_cache.rows == s.cache_len && v_cache.rows == s.cache_len &&
                 k_cache.cols == s.n_kv_heads * s.head_dim && v_cache.cols == k_cache.cols,
             "Attention: caches must be [cache_len][n_kv_heads * head_dim]");
-  // Ring rule: the keys of the first query, FirstKey .. start_pos, must still be in the cache after
+  // Ring rule: the keys of the first query, AttentionFirstKey .. start_pos, must still be in the cache after
   // the whole chunk was written, i.e. no two needed positions may share a slot.
-  const uint64_t needed = uint64_t(s.start_pos) + T - FirstKey(s);
+  const uint64_t needed = uint64_t(s.start_pos) + T - AttentionFirstKey(s);
   VKG_CHECK(s.cache_len >= needed, "Attention: cache_len ", s.cache_len, " < ", needed,
             " (a sliding layer needs cache_len >= window + T - 1; a full layer start_pos + T)");
   const vk::DeviceCaps& caps = ctx.device.caps();
@@ -103,7 +89,7 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   params.pos_from_buffer = s.position ? 1u : 0u;
 
   if (T > 1) {
-    const uint32_t rows = PrefillRows(s.head_dim, sg_min, params.n_rows);
+    const uint32_t rows = AttentionSubgroupRows(s.head_dim, sg_min, params.n_rows);
     const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
                                  {S, S, S, S}, sizeof(params),
                                  vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, rows));

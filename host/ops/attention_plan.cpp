@@ -10,25 +10,13 @@ namespace {
 
 constexpr uint32_t kKeyRound = 8;  // CPU kernel: keys per split are rounded up to a multiple of this
 
-uint32_t FirstKey(const AttentionShape& s) {
-  return s.window > 0 && s.start_pos + 1 > s.window ? s.start_pos + 1 - s.window : 0;
-}
-
-// CPU kernel (attention_decode.comp): query rows per workgroup. Each lane holds 2 * ROWS *
-// ceil(head_dim / (2 * subgroup)) pairs of q and o, so big heads get fewer rows (lavapipe: head_dim
-// 512 -> 2 rows, 256 -> 4, <= 128 -> 8), never more than the GQA group has.
-uint32_t CpuRows(uint32_t head_dim, uint32_t sg_min, uint32_t group) {
-  const uint32_t pairs_per_lane = uint32_t(DivUp(head_dim / 2, sg_min));
-  return std::min(std::clamp(64u / pairs_per_lane, 1u, 8u), std::max(1u, group));
-}
-
 void PlanCpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t span, bool with_scratch,
              AttentionDecodePlan& plan) {
   const uint32_t sg_min = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
   const uint32_t sg_max = std::max(sg_min, caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size);
   const uint32_t group = s.n_heads / s.n_kv_heads;
   plan.workgroup = sg_max;  // one subgroup (a workgroup is a whole number of them at any size)
-  plan.rows = CpuRows(s.head_dim, sg_min, group);
+  plan.rows = AttentionSubgroupRows(s.head_dim, sg_min, group);
   plan.keys_per_split = span;
   // Splits of at least kAttentionKeysPerSplit keys, at most kAttentionMaxSplits of them.
   const uint32_t want = std::min<uint32_t>(kAttentionMaxSplits, uint32_t(DivUp(span, kAttentionKeysPerSplit)));
@@ -70,10 +58,19 @@ void PlanGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t span,
 
 }  // namespace
 
+uint32_t AttentionFirstKey(const AttentionShape& s) {
+  return s.window > 0 && s.start_pos + 1 > s.window ? s.start_pos + 1 - s.window : 0;
+}
+
+uint32_t AttentionSubgroupRows(uint32_t head_dim, uint32_t sg_min, uint32_t limit) {
+  const uint32_t pairs_per_lane = uint32_t(DivUp(head_dim / 2, sg_min));
+  return std::min(std::clamp(64u / pairs_per_lane, 1u, 8u), std::max(1u, limit));
+}
+
 AttentionDecodePlan PlanAttentionDecode(const vk::DeviceCaps& caps, bool gpu_family, const AttentionShape& s,
                                         uint32_t kv_bytes_per_value, bool with_scratch) {
   AttentionDecodePlan plan;
-  const uint32_t span = s.start_pos + 1 - FirstKey(s);
+  const uint32_t span = s.start_pos + 1 - AttentionFirstKey(s);
   const bool gpu_fits = s.head_dim % 8 == 0 && caps.max_workgroup_invocations >= kAttentionGpuWorkgroup &&
                         caps.max_shared_memory >= 20 * 1024;
   if (gpu_family && gpu_fits) {

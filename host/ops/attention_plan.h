@@ -22,6 +22,15 @@ inline constexpr uint32_t kAttentionCombineSlice = 64;      // head values per c
 inline constexpr uint32_t kWorkgroupsPerComputeUnit = 4;
 inline constexpr uint32_t kMaxPlannedComputeUnits = 256;
 
+// The first key position the first query of a chunk sees (the widest range of any query in it).
+uint32_t AttentionFirstKey(const AttentionShape& shape);
+
+// Query rows per workgroup of the one-subgroup kernels (attention_prefill.comp, and decode's
+// attention_decode.comp): each K/V row loaded serves the rows, but every lane holds 2 * rows *
+// ceil(head_dim / (2 * sg_min)) pairs of q and o, so big heads get fewer rows (lavapipe: head_dim
+// 512 -> 2 rows, 256 -> 4, <= 128 -> 8); never more than `limit`.
+uint32_t AttentionSubgroupRows(uint32_t head_dim, uint32_t sg_min, uint32_t limit);
+
 struct AttentionDecodePlan {
   bool gpu_kernel = false;        // attention_decode_gpu.comp, else attention_decode.comp
   uint32_t splits = 1;            // key ranges, one workgroup each per (row block, KV head)
