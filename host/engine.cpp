@@ -34,6 +34,7 @@ class GpuEngine : public Engine {
     so.kv_dtype = o.kv_dtype;
     so.replay_decode = o.replay_decode;
     so.kernels = o.kernels;
+    so.features = o.features;
     scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
   }
   const ModelConfig& config() const override { return config_; }

@@ -28,6 +28,7 @@ struct EngineOptions {
   bool validation = false;       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
   bool replay_decode = true;     // decode steps replay one recorded command buffer (GPU path)
   KernelFamily kernels = KernelFamily::kDevice;  // matrix-product variants (tests force the GPU ones)
+  KernelFeatures features;                       // integer-dot / matrix-unit paths (op_context.h)
   UploadProgress progress;       // called while weights are converted and uploaded
 };
 

@@ -102,7 +102,7 @@ std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_
     DecodeStep(tokens[0], logits.data());
     return logits;
   }
-  OpContext ctx{gpu_.device(), gpu_.pipelines(), *rec_, options_.kernels};
+  OpContext ctx{gpu_.device(), gpu_.pipelines(), *rec_, options_.kernels, options_.features};
   for (uint32_t done = 0; done < n; done += options_.batch) {
     const uint32_t T = std::min(options_.batch, n - done);
     UploadChunk(tokens.subspan(done, T));
@@ -138,7 +138,7 @@ void Scheduler::DecodeStep(int32_t token, float* logits) {
   if (!decode_recorded_) {
     // Recorded for the last position of the context: the attention splits are planned for the
     // longest cache, and every position-dependent op reads the real one from acts.position.
-    OpContext ctx{gpu_.device(), gpu_.pipelines(), *decode_rec_, options_.kernels};
+    OpContext ctx{gpu_.device(), gpu_.pipelines(), *decode_rec_, options_.kernels, options_.features};
     decode_rec_->Begin();
     RecordForward(ctx, model_, *kv_, *acts_, 1, context() - 1, &acts_->position);
     RecordHead(ctx, model_, *acts_, 0, 1);

@@ -28,6 +28,7 @@ struct SchedulerOptions {
   // position from a device buffer, instead of recording ~10 ops per layer again for every token.
   bool replay_decode = true;
   KernelFamily kernels = KernelFamily::kDevice;  // tests force the GPU kernels on lavapipe
+  KernelFeatures features;                       // integer-dot / matrix-unit paths (op_context.h)
 };
 
 class Scheduler {

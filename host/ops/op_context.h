@@ -17,11 +17,22 @@ namespace vkg {
 // tests run the GPU kernels end to end on lavapipe.
 enum class KernelFamily { kDevice, kGpu, kCpu };
 
+// Optional hardware paths inside the GPU kernel family. kAuto takes a path where the device
+// accelerates it (DeviceCaps::integer_dot_product, ::cooperative_matrix); kOff never; kForce
+// wherever the device supports the feature at all, accelerated or not (tests run the integer-dot
+// kernels on lavapipe that way). A path the device or the shader compiler lacks is never taken.
+enum class FeatureUse { kAuto, kOff, kForce };
+struct KernelFeatures {
+  FeatureUse integer_dot = FeatureUse::kAuto;         // int8-activation q8_0/q4_0 products
+  FeatureUse cooperative_matrix = FeatureUse::kAuto;  // matrix-unit prefill products and attention
+};
+
 struct OpContext {
   const vk::Device& device;
   vk::PipelineCache& pipelines;
   vk::Recorder& rec;
   KernelFamily kernels = KernelFamily::kDevice;
+  KernelFeatures features;
 
   // True where the GPU kernel family runs: on every device that is not a CPU, or when forced.
   bool GpuKernels() const {
