@@ -25,12 +25,15 @@ class GpuEngine : public Engine {
       : ckpt_(std::move(ckpt)), config_(config) {
     if (ckpt_) stored_ = ckpt_->stored_format();
     gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
-    CheckFits(config_, format, o);
+    const uint32_t batch = o.batch ? o.batch
+                                   : Scheduler::DefaultBatch(config_, gpu_->device().caps(),
+                                                             GpuModel::EstimateBytes(config_, format), o.kv_dtype);
+    CheckFits(config_, format, batch, o);
     auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
     model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress);
     SchedulerOptions so;
     so.context = o.context;
-    so.batch = o.batch;
+    so.batch = batch;
     so.kv_dtype = o.kv_dtype;
     so.replay_decode = o.replay_decode;
     so.kernels = o.kernels;
@@ -45,7 +48,8 @@ class GpuEngine : public Engine {
   void Reset() override { scheduler_->Reset(); }
   bool Truncate(uint32_t n) override { return scheduler_->Truncate(n); }
   MemoryReport memory() const override {
-    return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(), scheduler_->context()};
+    return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(), scheduler_->context(),
+            scheduler_->batch()};
   }
   DType weights_format() const override { return model_->format(); }
   std::optional<DType> stored_format() const override { return stored_; }
@@ -66,11 +70,11 @@ class GpuEngine : public Engine {
 
  private:
   // Refuses, before any upload, a model whose weights and smallest working set exceed the device.
-  void CheckFits(const ModelConfig& c, DType format, const EngineOptions& o) const {
+  void CheckFits(const ModelConfig& c, DType format, uint32_t batch, const EngineOptions& o) const {
     const auto& caps = gpu_->device().caps();
     const uint64_t weights = GpuModel::EstimateBytes(c, format);
     const uint32_t ctx = o.context ? o.context : std::min<uint32_t>(256, uint32_t(c.max_position_embeddings));
-    const uint64_t need = weights + Activations::Bytes(c, o.batch, 8, ctx) + KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
+    const uint64_t need = weights + Activations::Bytes(c, batch, 8, ctx) + KvCache::Bytes(c, ctx, batch, o.kv_dtype);
     const uint64_t have = caps.DeviceLocalBytes() / 10 * 9;
     if (need > have) {
       throw Error(vk::Concat("the model does not fit ", caps.name, ": it needs ", (need + (1 << 20) - 1) >> 20,
@@ -113,7 +117,7 @@ class CpuEngine : public Engine {
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
   bool Truncate(uint32_t n) override { return cache_.Truncate(int(n)); }
-  MemoryReport memory() const override { return {0, 0, 0, context_}; }
+  MemoryReport memory() const override { return {0, 0, 0, context_, 0}; }
   DType weights_format() const override { return DType::F32; }
   std::optional<DType> stored_format() const override { return ckpt_.stored_format(); }
   std::string device_name() const override { return "cpu (reference)"; }

@@ -23,7 +23,7 @@ struct EngineOptions {
   // which stand for the released (bf16) checkpoints.
   std::optional<DType> weights;
   uint32_t context = 0;          // 0 = the largest that fits (capped at 8192)
-  uint32_t batch = 64;           // prompt tokens per forward chunk
+  uint32_t batch = 0;            // prompt tokens per forward chunk; 0 = Scheduler::DefaultBatch
   DType kv_dtype = DType::F16;   // KV cache storage (GPU path)
   bool validation = false;       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
   bool replay_decode = true;     // decode steps replay one recorded command buffer (GPU path)
@@ -35,6 +35,7 @@ struct EngineOptions {
 struct MemoryReport {
   uint64_t weights = 0, kv_cache = 0, scratch = 0;
   uint32_t context = 0;
+  uint32_t batch = 0;  // the prompt chunk in use (tokens per prefill forward pass)
 };
 
 class Engine {

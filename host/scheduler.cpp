@@ -30,6 +30,19 @@ uint32_t Scheduler::DefaultContext(const ModelConfig& config, const vk::DeviceCa
   return uint32_t(fits / 256 * 256);
 }
 
+uint32_t Scheduler::DefaultBatch(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
+                                 DType kv_dtype) {
+  if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return kCpuBatch;
+  const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
+  const uint32_t ctx = std::min<uint32_t>(256, uint32_t(config.max_position_embeddings));
+  uint32_t batch = kGpuBatch;
+  while (batch > kCpuBatch && weight_bytes + Activations::Bytes(config, batch, 8, ctx) +
+                                      KvCache::Bytes(config, ctx, batch, kv_dtype) > heap) {
+    batch /= 2;
+  }
+  return batch;
+}
+
 Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOptions& options)
     : gpu_(gpu), model_(model), options_(options) {
   const ModelConfig& c = model.config();

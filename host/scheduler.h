@@ -49,12 +49,23 @@ class Scheduler {
   uint32_t context() const { return kv_->context(); }
   uint64_t kv_bytes() const { return kv_->bytes(); }
   uint64_t scratch_bytes() const { return acts_->bytes; }
+  uint32_t batch() const { return options_.batch; }
 
   // min(max_position_embeddings, cap) when its KV cache and scratch fit beside the weights in 90%
   // of the device's largest device-local heap, else the largest multiple of 256 that does.
   // Throws vkg::Error naming the sizes when not even 256 positions fit.
   static uint32_t DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
                                  uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap = 8192);
+
+  // The prompt chunk (tokens per prefill forward pass) when none is asked for: kGpuBatch on GPUs,
+  // where the prefill products and attention need hundreds of rows to fill the device (a 64-row
+  // chunk of E2B's 1536-row products is 96 tiled workgroups on a 132-SM part; 512 rows give 384),
+  // kCpuBatch on CPU devices (lavapipe measures no gain past 64: shared/design/LAVAPIPE.md).
+  // Halved, not below kCpuBatch, while the weights, the scratch at that chunk and a 256-position
+  // KV cache exceed 90% of the device-local heap (the rule of DefaultContext).
+  static constexpr uint32_t kGpuBatch = 512, kCpuBatch = 64;
+  static uint32_t DefaultBatch(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
+                               DType kv_dtype);
 
  private:
   void UploadChunk(std::span<const int32_t> tokens);

@@ -6,6 +6,7 @@
 #include "host/gpu_model.h"
 #include "host/kv_cache.h"
 #include "host/model/shapes.h"
+#include "host/scheduler.h"
 
 namespace vkg::test {
 namespace {
@@ -17,11 +18,12 @@ uint64_t Total(const ModelConfig& c, DType weights, uint32_t context, uint32_t b
 
 TEST(MemoryBudget, E2BAtQ4_0With8192ContextFitsA4GiBGpu) {
   const ModelConfig e2b = ShapeConfig("e2b");
-  const uint64_t total = Total(e2b, DType::Q4_0, 8192, 64);
+  // At the GPU's default prompt chunk (512).
+  const uint64_t total = Total(e2b, DType::Q4_0, 8192, Scheduler::kGpuBatch);
   std::printf("[ measured ] E2B q4_0 ctx 8192: weights %.3f GiB, KV %.3f GiB, scratch %.3f GiB, total %.3f GiB\n",
               double(GpuModel::EstimateBytes(e2b, DType::Q4_0)) / (1 << 30),
-              double(KvCache::Bytes(e2b, 8192, 64, DType::F16)) / (1 << 30),
-              double(Activations::Bytes(e2b, 64, 8, 8192)) / (1 << 30), double(total) / (1 << 30));
+              double(KvCache::Bytes(e2b, 8192, Scheduler::kGpuBatch, DType::F16)) / (1 << 30),
+              double(Activations::Bytes(e2b, Scheduler::kGpuBatch, 8, 8192)) / (1 << 30), double(total) / (1 << 30));
   // A 4 GiB card leaves some memory to the driver and display: require 10% headroom.
   EXPECT_LT(double(total), 0.9 * double(uint64_t(4) << 30));
 }
@@ -32,6 +34,37 @@ TEST(MemoryBudget, KvCacheOnlyForOwningLayersAndRingsForSlidingOnes) {
   const uint64_t full = 3ull * 2 * 8192 * 1 * 512 * 2, sliding = 12ull * 2 * (512 + 63) * 1 * 256 * 2;
   EXPECT_EQ(KvCache::Bytes(e2b, 8192, 64, DType::F16), full + sliding);
   EXPECT_EQ(KvCache::BytesPerContextToken(e2b, DType::F16), 3ull * 2 * 512 * 2);
+}
+
+// A described device: its type and one device-local heap.
+vk::DeviceCaps Described(VkPhysicalDeviceType type, uint64_t heap_bytes) {
+  vk::DeviceCaps caps;
+  caps.type = type;
+  caps.heaps.push_back({heap_bytes, true});
+  return caps;
+}
+
+TEST(MemoryBudget, PromptChunkIs512OnGpus64OnCpuDevicesAndShrinksWhenMemoryIsShort) {
+  const ModelConfig e2b = ShapeConfig("e2b"), m31b = ShapeConfig("31b");
+  const uint64_t e2b_q4 = GpuModel::EstimateBytes(e2b, DType::Q4_0), m31b_q4 = GpuModel::EstimateBytes(m31b, DType::Q4_0);
+  constexpr uint64_t GiB = uint64_t(1) << 30;
+  EXPECT_EQ(Scheduler::DefaultBatch(e2b, Described(VK_PHYSICAL_DEVICE_TYPE_CPU, 2 * GiB), e2b_q4, DType::F16), 64u);
+  EXPECT_EQ(Scheduler::DefaultBatch(e2b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 8 * GiB), e2b_q4, DType::F16),
+            512u);
+  EXPECT_EQ(Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 141 * GiB), m31b_q4, DType::F16),
+            512u);
+  // 31B q4_0 on a card where 512 rows of scratch do not fit beside the weights: the largest
+  // halving that does, and never below 64 (the engine then refuses the model with its own message).
+  const uint64_t s512 = Activations::Bytes(m31b, 512, 8, 256) + KvCache::Bytes(m31b, 256, 512, DType::F16);
+  const uint64_t s256 = Activations::Bytes(m31b, 256, 8, 256) + KvCache::Bytes(m31b, 256, 256, DType::F16);
+  ASSERT_GT(s512, s256);
+  const uint64_t heap_for_256 = (m31b_q4 + s256) * 10 / 9 + 10;  // 90% of it holds 256 rows, not 512
+  EXPECT_EQ(Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, heap_for_256), m31b_q4,
+                                    DType::F16),
+            256u);
+  EXPECT_EQ(Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, m31b_q4), m31b_q4,
+                                    DType::F16),
+            64u);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "host/model/error.h"
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
+#include "host/scheduler.h"
 #include "host/weight_matrix.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
@@ -59,7 +60,7 @@ constexpr const char* kUsage =
     "  --ctx-depth N     first fill the KV cache with N positions (untimed), then measure the prompt\n"
     "                    and decode at positions N.. (default 0)\n"
     "  --device D        a device index or name substring (default: VKGEMMA_DEVICE, else the first)\n"
-    "  --batch N         prompt tokens per forward chunk (default 64)\n"
+    "  --batch N         prompt tokens per forward chunk (default 512 on GPUs, 64 on CPU devices)\n"
     "  --kv F            KV cache storage: f16 (default) or f32\n"
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
@@ -334,8 +335,12 @@ int Bench(const std::vector<std::string>& args) {
   const uint64_t positions = uint64_t(depth) + prompt + gen;
   const uint32_t context = uint32_t(std::max<uint64_t>(256, (positions + 255) / 256 * 256));
   const uint64_t usable = caps.DeviceLocalBytes() / 10 * 9;  // the rule of Scheduler::DefaultContext
+  // The prompt chunk the engine will use for a model (--batch, else Scheduler::DefaultBatch).
+  auto batch_for = [&](const ModelConfig& c, DType f) {
+    return o.batch ? o.batch : Scheduler::DefaultBatch(c, caps, GpuModel::EstimateBytes(c, f), o.kv_dtype);
+  };
   auto fits = [&](const ModelConfig& c, DType f) {
-    return Estimate(c, f, context, o.batch, o.kv_dtype).total() <= usable;
+    return Estimate(c, f, context, batch_for(c, f), o.kv_dtype).total() <= usable;
   };
   // The largest built-in shape that fits in `format`, or "" when none does.
   auto largest_fitting = [&](DType f) {
@@ -350,7 +355,8 @@ int Bench(const std::vector<std::string>& args) {
     if (shape.empty()) {
       throw Error(vk::Concat("no built-in shape fits ", caps.name, " (", usable >> 20,
                              " MiB usable) in ", DTypeName(format), "; e2b needs ",
-                             Estimate(ShapeConfig("e2b"), format, context, o.batch, o.kv_dtype).total() >> 20,
+                             Estimate(ShapeConfig("e2b"), format, context, batch_for(ShapeConfig("e2b"), format),
+                                      o.kv_dtype).total() >> 20,
                              " MiB"));
     }
     config = ShapeConfig(shape);
@@ -360,7 +366,7 @@ int Bench(const std::vector<std::string>& args) {
                                 config.max_position_embeddings, " positions"));
   }
   const std::string model_name = model_dir.empty() ? shape : model_dir;
-  const Need need = Estimate(config, format, context, o.batch, o.kv_dtype);
+  const Need need = Estimate(config, format, context, batch_for(config, format), o.kv_dtype);
   if (need.total() > usable) {
     std::string hint = largest_fitting(format);
     if (!hint.empty()) {
@@ -485,7 +491,7 @@ int Bench(const std::vector<std::string>& args) {
     j["reps"] = reps;
     j["ctx_depth"] = depth;
     j["context"] = mem.context;
-    j["batch"] = o.batch;
+    j["batch"] = mem.batch;
     j["replay_decode"] = o.replay_decode;
     j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
     j["load_s"] = load_s;
@@ -519,7 +525,7 @@ int Bench(const std::vector<std::string>& args) {
               model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint", double(params) / 1e9,
               std::string(DTypeName(format)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
   std::printf("run            -p %u -n %u -r %u --ctx-depth %u (context %u, batch %u, decode %s)%s; load %.1f s\n",
-              prompt, gen, reps, depth, mem.context, o.batch, o.replay_decode ? "replayed" : "recorded per step",
+              prompt, gen, reps, depth, mem.context, mem.batch, o.replay_decode ? "replayed" : "recorded per step",
               prompt_set || gen_set || reps_set ? "" : " [defaults]", load_s);
   std::printf("memory         %.1f MiB: weights %.1f + KV cache %.1f + scratch %.1f (device-local heap %.0f MiB)\n",
               double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,

@@ -17,6 +17,7 @@
 #include "host/model/error.h"
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
+#include "host/scheduler.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 
@@ -128,8 +129,11 @@ int Info(const std::vector<std::string>& args) {
   for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
 
   const uint32_t ctx = o.context ? o.context : uint32_t(std::min(8192, c.max_position_embeddings));
-  std::printf("device memory (weights; KV cache %s; scratch at batch %u)\n", std::string(DTypeName(o.kv_dtype)).c_str(),
-              o.batch);
+  // Scratch at the GPU's prompt chunk unless --batch says otherwise (CPU devices use 64).
+  if (!o.batch) o.batch = Scheduler::kGpuBatch;
+  std::printf("device memory (weights; KV cache %s; scratch at prompt chunk %u%s)\n",
+              std::string(DTypeName(o.kv_dtype)).c_str(), o.batch,
+              o.batch == Scheduler::kGpuBatch ? ", the GPU default" : "");
   std::printf("  %-6s %10s   %s\n", "format", "weights", "total at context 4096 / 8192 / 32768 / max");
   const uint64_t scratch = Activations::Bytes(c, o.batch, 8, ctx);
   for (DType t : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q4_0}) {

@@ -49,7 +49,8 @@ constexpr const char* kEngineOptionsHelp =
     "  --weights F         compute format of the weights: f32, bf16, f16, q8_0, q4_0 (default:\n"
     "                      the checkpoint's own dtype; a checkpoint mixing dtypes: f32)\n"
     "  --ctx N             context length (default: the largest that fits, at most 8192)\n"
-    "  --batch N           prompt tokens per forward chunk (default 64)\n"
+    "  --batch N           prompt tokens per forward chunk (default 512 on GPUs, fewer when the\n"
+    "                      memory is short; 64 on CPU devices)\n"
     "  --kv F              KV cache storage: f16 or f32\n";
 
 // Sampling flags shared by run and chat. Each value is checked when parsed (bad ones are usage
