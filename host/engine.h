@@ -74,6 +74,9 @@ class Engine {
   };
   virtual void SetProfiling(bool /*on*/) {}
   virtual std::vector<OpTime> TakeProfile() { return {}; }
+  // Compute pipelines created so far (0 for the CPU path): benchmarks check that none is created
+  // inside a timed run.
+  virtual size_t pipelines_created() const { return 0; }
   // Vulkan validation messages seen so far (0 for the CPU path); tests require none.
   virtual int validation_messages() const = 0;
 };

@@ -46,6 +46,11 @@ foreach(field schema commit device device_type vendor driver driver_version api_
     message(FATAL_ERROR "bench --json: field ${field} missing (${json_err})\n${out}")
   endif()
 endforeach()
+# The warm-up created every pipeline the timed runs used.
+string(JSON created GET "${out}" pipelines_created_while_timed)
+if(NOT created EQUAL 0)
+  message(FATAL_ERROR "bench: ${created} pipelines created inside timed runs\n${out}")
+endif()
 # The run was under the validation layers (ctest sets VKGEMMA_VALIDATION=1): none may complain.
 string(JSON messages GET "${out}" validation_messages)
 if(NOT messages EQUAL 0)

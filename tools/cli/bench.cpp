@@ -414,14 +414,21 @@ int Bench(const std::vector<std::string>& args) {
 
   const std::vector<int32_t> tokens = PromptTokens(prompt, c.vocab_size, seed);
   const std::vector<int32_t> filler = PromptTokens(depth, c.vocab_size, seed + 1);
-  // Warm-up (untimed): first use of every pipeline, on the prompt (2 tokens) and decode paths.
+  // Warm-up (untimed): one whole repetition's work (the depth filler, the full prompt in the same
+  // chunks, two decode steps: the recorded and the replayed one), so that every pipeline a timed
+  // run uses is created here: pipeline creation (seconds per kernel on lavapipe with a fresh
+  // cache) must not land in the first timed prefill. Checked below: pipelines_created_while_timed.
   {
     engine->Reset();
-    const std::vector<float> l = engine->Forward(std::span(tokens).first(std::min<size_t>(tokens.size(), 2)), false);
-    const int32_t next = Argmax(l);
-    engine->Forward(std::span(&next, 1), false);
+    if (depth) engine->Forward(filler, false);
+    std::vector<float> l = engine->Forward(tokens, false);
+    for (int i = 0; i < 2; ++i) {
+      const int32_t next = Argmax(l);
+      l = engine->Forward(std::span(&next, 1), false);
+    }
     engine->Reset();
   }
+  const size_t pipelines_before = engine->pipelines_created();
   std::vector<double> prefill_s, decode_s;
   for (uint32_t r = 0; r < reps; ++r) {
     engine->Reset();
@@ -441,6 +448,11 @@ int Bench(const std::vector<std::string>& args) {
       std::fprintf(stderr, "rep %u/%u: prefill %.1f tok/s, decode %.2f tok/s\n", r + 1, reps, prompt / prefill_s.back(),
                    gen / dt);
     }
+  }
+  const size_t pipelines_while_timed = engine->pipelines_created() - pipelines_before;
+  if (pipelines_while_timed) {
+    std::fprintf(stderr, "warning: %zu pipelines were created inside timed runs: the warm-up missed them\n",
+                 pipelines_while_timed);
   }
   const Profiles prof = profile ? ProfileRun(*engine, tokens, std::min<uint32_t>(gen, 8)) : Profiles{};
   // Validation (VKGEMMA_VALIDATION=1) slows everything down: the numbers are then not speeds.
@@ -492,6 +504,7 @@ int Bench(const std::vector<std::string>& args) {
     j["ctx_depth"] = depth;
     j["context"] = mem.context;
     j["batch"] = mem.batch;
+    j["pipelines_created_while_timed"] = pipelines_while_timed;
     j["replay_decode"] = o.replay_decode;
     j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
     j["load_s"] = load_s;
