@@ -7,13 +7,26 @@
 namespace vkg {
 namespace {
 
-shaders::ShaderId EmbedShader(DType t) {
+shaders::ShaderId EmbedShader(DType t, bool rows) {
+  using shaders::ShaderId;
   switch (t) {
-    case DType::F32: return shaders::ShaderId::EmbedF32;
-    case DType::F16: return shaders::ShaderId::EmbedF16;
-    case DType::BF16: return shaders::ShaderId::EmbedBF16;
-    case DType::Q8_0: return shaders::ShaderId::EmbedQ8_0;
-    case DType::Q4_0: return shaders::ShaderId::EmbedQ4_0;
+    case DType::F32: return rows ? ShaderId::EmbedRowsF32 : ShaderId::EmbedF32;
+    case DType::F16: return rows ? ShaderId::EmbedRowsF16 : ShaderId::EmbedF16;
+    case DType::BF16: return rows ? ShaderId::EmbedRowsBF16 : ShaderId::EmbedBF16;
+    case DType::Q8_0: return rows ? ShaderId::EmbedRowsQ8_0 : ShaderId::EmbedQ8_0;
+    case DType::Q4_0: return rows ? ShaderId::EmbedRowsQ4_0 : ShaderId::EmbedQ4_0;
+  }
+  throw vk::Error("Embed: unknown weight type");
+}
+
+// Texels (16 bytes) per row of the weight layout (host/weight_matrix.h).
+uint32_t ValuesPerTexel(DType t) {
+  switch (t) {
+    case DType::F32: return 4;
+    case DType::F16:
+    case DType::BF16: return 8;
+    case DType::Q8_0: return 16;
+    case DType::Q4_0: return 32;
   }
   throw vk::Error("Embed: unknown weight type");
 }
@@ -26,10 +39,16 @@ void Embed(OpContext& ctx, const WeightMatrix& table, const vk::BufferSlice& ids
             " columns, table '", table.name, "' has ", table.cols);
   VKG_CHECK(ids.size >= uint64_t(out.rows) * 4, "Embed: ", out.rows, " tokens but ids hold ", ids.size / 4);
   using vk::BindingKind;
-  const auto& p = ctx.Pipeline(EmbedShader(table.dtype),
+  // GPU family: a workgroup per token and 64 texels of its row (embed_rows.comp), where its vec4
+  // stores apply (dim % 4 == 0, every real shape) and the tokens fit the grid's y; else, and on
+  // CPU devices, one invocation per value (embed.comp).
+  const bool rows = ctx.GpuKernels() && out.cols % 4 == 0 && out.rows <= 65535;
+  const auto& p = ctx.Pipeline(EmbedShader(table.dtype, rows),
                                {BindingKind::kTexel, BindingKind::kTexel, BindingKind::kStorage, BindingKind::kStorage},
                                sizeof(shaders::EmbedParams), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
-  const Grid g = Grid1D(DivUp(out.elements(), kElementwiseWorkgroup));
+  const Grid g = rows ? Grid{uint32_t(DivUp(table.cols_padded / ValuesPerTexel(table.dtype), kElementwiseWorkgroup)),
+                             out.rows}
+                      : Grid1D(DivUp(out.elements(), kElementwiseWorkgroup));
   for (const WeightChunk& c : table.chunks) {
     const shaders::EmbedParams params{out.rows, out.cols, table.cols_padded, c.row_begin, c.rows, scale};
     const vk::Binding b[] = {vk::Binding::Texel(*c.data), vk::Binding::Texel(c.scales ? *c.scales : *c.data),

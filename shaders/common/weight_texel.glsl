@@ -97,6 +97,8 @@ float weightScale(uint r, uint t, uint row_scales) {
 #endif
 }
 
+// Shaders without an X input (embed_rows.comp) define WEIGHT_TEXEL_NO_X before including this file.
+#ifndef WEIGHT_TEXEL_NO_X
 // x[base + k .. base + k + 3] of an X row of `cols` floats starting at element base. Whole quads
 // inside the row come in one vec4 load when rows are 16-byte aligned (cols % 4 == 0: every real
 // model shape); otherwise k is clamped to cols - 1: X has only cols columns, and the weights past
@@ -117,5 +119,6 @@ vec4 loadX4(uint base, uint k, uint cols) {
   return vec4(x_[base + min(k, last)], x_[base + min(k + 1u, last)], x_[base + min(k + 2u, last)],
               x_[base + min(k + 3u, last)]);
 }
+#endif  // WEIGHT_TEXEL_NO_X
 
 #endif

@@ -12,6 +12,7 @@ struct Case {
   DType dtype;
   uint32_t vocab, dim;
   uint64_t max_chunk_bytes;  // 0 = one chunk
+  KernelFamily family = KernelFamily::kDevice;  // kGpu: embed_rows.comp where dim % 4 == 0
 };
 
 class EmbedTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
@@ -39,7 +40,10 @@ TEST_P(EmbedTest, GathersScaledRows) {
   const vk::BufferSlice tids = alloc().Allocate(ids.size() * 4);
   UploadRaw(tids, ids.data(), ids.size() * 4);
   const Tensor out = NewTensor(uint32_t(ids.size()), c.dim);
-  Run([&](OpContext& ctx) { Embed(ctx, w, tids, out, 39.25f); });
+  Run([&](OpContext& ctx) {
+    ctx.kernels = c.family;
+    Embed(ctx, w, tids, out, 39.25f);
+  });
   // The device returns held[id] * scale with the same single f32 multiply: bit-exact.
   ExpectClose(ref, Download(out), 0.0, "Embed");
 }
@@ -50,6 +54,19 @@ INSTANTIATE_TEST_SUITE_P(Formats, EmbedTest,
                                            Case{DType::Q4_0, 300, 45, 0},       // awkward dim: padded rows
                                            Case{DType::BF16, 300, 64, 4096},    // 32 rows per chunk
                                            Case{DType::Q4_0, 1000, 256, 8192}));
+
+// The GPU family's workgroup-per-row kernel (embed_rows.comp), forced on lavapipe: every format, a
+// row of several workgroups (bf16 1536: 192 texels), a row ending inside a texel (q4_0 96 of 128
+// padded columns), the element kernel for a dim that is not a multiple of 4, and chunked tables.
+INSTANTIATE_TEST_SUITE_P(GpuRows, EmbedTest,
+                         ::testing::Values(Case{DType::F32, 300, 64, 0, KernelFamily::kGpu},
+                                           Case{DType::F16, 300, 520, 0, KernelFamily::kGpu},
+                                           Case{DType::BF16, 300, 1536, 0, KernelFamily::kGpu},
+                                           Case{DType::Q8_0, 300, 96, 0, KernelFamily::kGpu},
+                                           Case{DType::Q4_0, 300, 96, 0, KernelFamily::kGpu},
+                                           Case{DType::Q4_0, 300, 45, 0, KernelFamily::kGpu},
+                                           Case{DType::BF16, 300, 64, 4096, KernelFamily::kGpu},
+                                           Case{DType::Q4_0, 1000, 256, 8192, KernelFamily::kGpu}));
 
 }  // namespace
 }  // namespace vkg::test
