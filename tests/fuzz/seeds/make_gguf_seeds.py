@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Writes small GGUF v3 seed files for the GGUF fuzzer (format: host/model/gguf_file.h): metadata
+of every value type, nested arrays, tensors of plain and block-quantized types, a custom alignment."""
+import struct, sys, os
+
+def s(x): b = x.encode(); return struct.pack('<Q', len(b)) + b
+
+def kv(key, t, payload): return s(key) + struct.pack('<I', t) + payload
+
+def gguf(kvs, tensors, alignment=32):
+    out = b'GGUF' + struct.pack('<IQQ', 3, len(tensors), len(kvs)) + b''.join(kvs)
+    off, data = 0, b''
+    for name, ne, typ, raw in tensors:
+        out += s(name) + struct.pack('<I', len(ne)) + b''.join(struct.pack('<Q', d) for d in ne)
+        out += struct.pack('<IQ', typ, off)
+        data += raw + b'\0' * ((-len(raw)) % alignment)
+        off += len(raw) + ((-len(raw)) % alignment)
+    out += b'\0' * ((-len(out)) % alignment)
+    return out + data
+
+kvs = [kv('general.architecture', 8, s('gemma4')), kv('gemma4.block_count', 4, struct.pack('<I', 2)),
+       kv('gemma4.final_logit_softcapping', 6, struct.pack('<f', 30.0)), kv('x.b', 7, b'\1'),
+       kv('x.u8', 0, b'\7'), kv('x.i16', 3, struct.pack('<h', -3)), kv('x.u64', 10, struct.pack('<Q', 1 << 40)),
+       kv('x.f64', 12, struct.pack('<d', 0.5)), kv('x.i64', 11, struct.pack('<q', -9)),
+       kv('gemma4.attention.head_count_kv', 9, struct.pack('<IQ', 5, 2) + struct.pack('<ii', 1, 2)),
+       kv('tokenizer.ggml.tokens', 9, struct.pack('<IQ', 8, 3) + s('<pad>') + s('<eos>') + s('a')),
+       kv('x.nested', 9, struct.pack('<IQ', 9, 1) + struct.pack('<IQ', 6, 2) + struct.pack('<ff', 1, 2))]
+tensors = [('token_embd.weight', [32, 2], 1, bytes(range(128))),
+           ('blk.0.attn_q.weight', [32, 1], 2, bytes(18)),
+           ('blk.0.ffn_down.weight', [256], 12, bytes(144)),
+           ('output_norm.weight', [4], 0, struct.pack('<4f', 1, 2, 3, 4)),
+           ('blk.0.ffn_up.weight', [256], 14, bytes(210))]
+os.makedirs(sys.argv[1], exist_ok=True)
+open(os.path.join(sys.argv[1], 'full.gguf'), 'wb').write(gguf(kvs, tensors))
+open(os.path.join(sys.argv[1], 'aligned64.gguf'), 'wb').write(
+    gguf(kvs[:3] + [kv('general.alignment', 4, struct.pack('<I', 64))], tensors[:2], 64))
+open(os.path.join(sys.argv[1], 'empty.gguf'), 'wb').write(gguf([], []))
