@@ -37,6 +37,7 @@ struct Expr {
   bool negate = false;
   std::vector<ExprPtr> kids;
   std::vector<std::string> arg_names;
+  int depth = 1;  // levels of this tree (the parser bounds it)
 };
 
 struct Stmt;

@@ -230,8 +230,13 @@ Value GlobalFunction(const std::string& name, int line) {
         throw Error(line, "range() takes 1 to 3 arguments");
       }
       if (step == 0) throw Error(line, "range() step must not be zero");
+      const double n = (double(stop) - double(start)) / double(step);
+      if (n > double(kMaxRange)) throw Error(line, "range() of more than " + std::to_string(kMaxRange) + " items");
       List out;
-      for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.emplace_back(i);
+      for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
+        out.emplace_back(i);
+        if (__builtin_add_overflow(i, step, &i)) break;  // past the int64 range: past stop too
+      }
       return Value(std::move(out));
     });
   }

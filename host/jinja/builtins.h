@@ -1,5 +1,6 @@
 // vkg::jinja built-ins: filters, tests, methods of strings/lists/dicts and global functions.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,12 @@
 #include "host/jinja/value.h"
 
 namespace vkg::jinja {
+
+// Bounds on what a template may build (chat templates need a tiny fraction), so a hostile or
+// broken template fails with an error instead of exhausting memory: the rendered text, and
+// range()'s length (as Jinja's sandbox bounds it).
+inline constexpr uint64_t kMaxRenderBytes = uint64_t(16) << 20;
+inline constexpr int64_t kMaxRange = 100000;
 
 bool IsKnownFilter(std::string_view name);
 bool IsKnownTest(std::string_view name);

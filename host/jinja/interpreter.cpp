@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <unordered_map>
 
@@ -37,13 +38,21 @@ class Interpreter {
     return Flow::Normal;
   }
 
+  // The rendered text stays within kMaxRenderBytes (loops can multiply any output).
+  Flow CheckSize(int line) const {
+    if (out_.text.size() > kMaxRenderBytes) {
+      throw Error(line, "the rendered text exceeds " + std::to_string(kMaxRenderBytes >> 20) + " MiB");
+    }
+    return Flow::Normal;
+  }
+
   Flow Exec(const Stmt& s) {
     switch (s.kind) {
       case StmtKind::Text:
         if (!out_.taint.empty()) out_.taint.append(s.text.size(), '\0');
         out_.text += s.text;
-        return Flow::Normal;
-      case StmtKind::Output: AppendTo(out_.text, out_.taint, Eval(*s.expr).ToStr()); return Flow::Normal;
+        return CheckSize(s.line);
+      case StmtKind::Output: AppendTo(out_.text, out_.taint, Eval(*s.expr).ToStr()); return CheckSize(s.line);
       case StmtKind::If:
         for (const auto& [cond, body] : s.branches) {
           if (Eval(*cond).Truthy()) return Exec(body);
@@ -133,6 +142,15 @@ class Interpreter {
 
   Value MakeMacro(const Stmt& s) {
     return Value::MakeFunction(s.text, [this, &s](const Args& args) {
+      // Recursive macros are bounded: each call nests C++ frames.
+      if (macro_depth_ >= kMaxMacroDepth) {
+        throw Error(s.line, "macro '" + s.text + "' calls nest deeper than " + std::to_string(kMaxMacroDepth));
+      }
+      struct Nest {
+        int& d;
+        explicit Nest(int& depth) : d(++depth) {}
+        ~Nest() { --d; }
+      } nest(macro_depth_);
       if (args.pos.size() > s.targets.size()) {
         throw Error(s.line, "macro '" + s.text + "' takes " + std::to_string(s.targets.size()) + " arguments");
       }
@@ -223,6 +241,7 @@ class Interpreter {
         if (e.name == "not") return Value(!v.Truthy());
         if (!v.is_number()) throw Error(e.line, "bad operand type for unary " + e.name + ": " + v.TypeName());
         if (e.name == "+") return v;
+        if (v.is_int() && v.as_int() == std::numeric_limits<int64_t>::min()) throw Error(e.line, "integer overflow");
         return v.is_int() ? Value(-v.as_int()) : Value(-v.as_double());
       }
       case ExprKind::And: {
@@ -316,6 +335,12 @@ class Interpreter {
       }
     }
     if (op == "*" && (l.is_string() || l.is_list()) && r.is_int()) {
+      // A repeated string or list is bounded like every rendered text (kMaxRenderBytes).
+      const uint64_t unit = l.is_string() ? l.str().size() : l.list()->size() * 16;
+      if (r.as_int() > 0 && unit > 0 && uint64_t(r.as_int()) > kMaxRenderBytes / unit) {
+        throw Error(line, "repetition too large (the rendered text is limited to " +
+                              std::to_string(kMaxRenderBytes >> 20) + " MiB)");
+      }
       StrBuilder sb;
       List out;
       for (int64_t i = 0; i < r.as_int(); ++i) {
@@ -329,11 +354,27 @@ class Interpreter {
     const bool ints = !(l.kind() == Value::Kind::Float || r.kind() == Value::Kind::Float);
     const int64_t li = l.is_bool() ? l.as_bool() : l.as_int(), ri = r.is_bool() ? r.as_bool() : r.as_int();
     const double lf = l.is_bool() ? li : l.as_double(), rf = r.is_bool() ? ri : r.as_double();
-    if (op == "+") return ints ? Value(li + ri) : Value(lf + rf);
-    if (op == "-") return ints ? Value(li - ri) : Value(lf - rf);
-    if (op == "*") return ints ? Value(li * ri) : Value(lf * rf);
-    if (op == "**") return ints && ri >= 0 ? Value(static_cast<int64_t>(std::pow(lf, rf))) : Value(std::pow(lf, rf));
+    // Integer arithmetic stays in int64 or fails: Python's ints are unbounded, templates never need more.
+    const auto overflow = [line] { return Error(line, "integer overflow"); };
+    int64_t v = 0;
+    if (op == "+" || op == "-" || op == "*") {
+      if (!ints) return Value(op == "+" ? lf + rf : op == "-" ? lf - rf : lf * rf);
+      const bool over = op == "+"   ? __builtin_add_overflow(li, ri, &v)
+                        : op == "-" ? __builtin_sub_overflow(li, ri, &v)
+                                    : __builtin_mul_overflow(li, ri, &v);
+      if (over) throw overflow();
+      return Value(v);
+    }
+    if (op == "**") {
+      const double p = std::pow(lf, rf);
+      if (!ints || ri < 0) return Value(p);
+      if (!(p > -9.2e18 && p < 9.2e18)) throw overflow();
+      return Value(static_cast<int64_t>(p));
+    }
     if (rf == 0) throw Error(line, "division by zero");
+    if (ints && li == std::numeric_limits<int64_t>::min() && ri == -1 && (op == "//" || op == "%")) {
+      throw overflow();
+    }
     if (op == "/") return Value(lf / rf);
     if (op == "//") {
       if (!ints) return Value(std::floor(lf / rf));
@@ -352,6 +393,8 @@ class Interpreter {
 
   std::vector<Scope> scopes_;
   Rendered out_;
+  int macro_depth_ = 0;
+  static constexpr int kMaxMacroDepth = 64;
 };
 
 }  // namespace

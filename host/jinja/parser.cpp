@@ -71,6 +71,19 @@ class Parser {
     Next();
   }
 
+  // Appends a kid, keeping the tree's depth (the interpreter's recursion, and the destructor's)
+  // within kMaxNesting: left-associative chains (a + b + c ..., x|f|g ..., a.b.c ...) deepen
+  // the tree without nesting the source.
+  void AddKid(Expr& parent, ExprPtr kid) {
+    if (kid) {
+      if (kid->depth + 1 > kMaxNesting) {
+        throw Error(kid->line, "expressions or blocks nested deeper than " + std::to_string(kMaxNesting));
+      }
+      parent.depth = std::max(parent.depth, kid->depth + 1);
+    }
+    parent.kids.push_back(std::move(kid));
+  }
+
   static ExprPtr Make(ExprKind kind, int line, std::string name = {}) {
     auto e = std::make_unique<Expr>();
     e->kind = kind;
@@ -88,6 +101,7 @@ class Parser {
   // ---- statements ----
   // Parses until a block tag whose keyword is in `stop` (consumed up to the keyword) or the end.
   std::string ParseBody(const std::set<std::string>& stop, Body& body) {
+    const Nest nest(*this, Peek().line);
     while (true) {
       const Token& tok = Peek();
       switch (tok.kind) {
@@ -230,19 +244,34 @@ class Parser {
 
   ExprPtr ParseTupleRest(ExprPtr first) {
     auto list = Make(ExprKind::List, first->line);
-    list->kids.push_back(std::move(first));
-    while (AcceptOp(",")) list->kids.push_back(ParseExpr());
+    AddKid(*list, std::move(first));
+    while (AcceptOp(",")) AddKid(*list, ParseExpr());
     return list;
   }
 
+  // Nesting (parentheses, brackets, blocks inside blocks) is bounded: the parser and the
+  // interpreter recurse once per level, and a hostile template must not overflow the stack.
+  static constexpr int kMaxNesting = 128;
+  struct Nest {
+    Parser& p;
+    Nest(Parser& parser, int line) : p(parser) {
+      if (++p.depth_ > kMaxNesting) {
+        --p.depth_;
+        throw Error(line, "expressions or blocks nested deeper than " + std::to_string(kMaxNesting));
+      }
+    }
+    ~Nest() { --p.depth_; }
+  };
+
   // ---- expressions, lowest precedence first ----
   ExprPtr ParseExpr() {
+    const Nest nest(*this, Peek().line);
     ExprPtr e = ParseOr();
     while (IsName("if")) {
       auto c = Make(ExprKind::Cond, Next().line);
-      c->kids.push_back(std::move(e));
-      c->kids.push_back(ParseOr());
-      c->kids.push_back(AcceptName("else") ? ParseExpr() : nullptr);
+      AddKid(*c, std::move(e));
+      AddKid(*c, ParseOr());
+      AddKid(*c, AcceptName("else") ? ParseExpr() : nullptr);
       e = std::move(c);
     }
     return e;
@@ -250,8 +279,8 @@ class Parser {
 
   ExprPtr Bin(ExprKind kind, const std::string& op, ExprPtr l, ExprPtr r, int line) {
     auto e = Make(kind, line, op);
-    e->kids.push_back(std::move(l));
-    e->kids.push_back(std::move(r));
+    AddKid(*e, std::move(l));
+    AddKid(*e, std::move(r));
     return e;
   }
 
@@ -273,8 +302,9 @@ class Parser {
   }
   ExprPtr ParseNot() {
     if (IsName("not")) {
+      const Nest nest(*this, Peek().line);
       auto e = Make(ExprKind::Unary, Next().line, "not");
-      e->kids.push_back(ParseNot());
+      AddKid(*e, ParseNot());
       return e;
     }
     return ParseCompare();
@@ -332,9 +362,10 @@ class Parser {
   }
   ExprPtr ParseUnary() {
     if (IsOp("-") || IsOp("+")) {
+      const Nest nest(*this, Peek().line);
       const Token& op = Next();
       auto e = Make(ExprKind::Unary, op.line, op.text);
-      e->kids.push_back(ParseUnary());
+      AddKid(*e, ParseUnary());
       return ParseFilters(std::move(e));
     }
     return ParseFilters(ParsePostfix(ParsePrimary()));
@@ -349,7 +380,7 @@ class Parser {
       } else {
         call.arg_names.emplace_back();
       }
-      call.kids.push_back(ParseExpr());
+      AddKid(call, ParseExpr());
       if (!IsOp(")")) ExpectOp(",");
     }
   }
@@ -362,7 +393,7 @@ class Parser {
         const std::string name = ExpectName();
         if (!IsKnownFilter(name)) throw Error(line, "unknown filter '" + name + "'");
         auto f = Make(ExprKind::Filter, line, name);
-        f->kids.push_back(std::move(e));
+        AddKid(*f, std::move(e));
         if (IsOp("(")) ParseCallArgs(*f);
         e = std::move(f);
       } else if (IsName("is")) {
@@ -372,12 +403,12 @@ class Parser {
         if (!IsKnownTest(name)) throw Error(line, "unknown test '" + name + "'");
         auto t = Make(ExprKind::Test, line, name);
         t->negate = negate;
-        t->kids.push_back(std::move(e));
+        AddKid(*t, std::move(e));
         if (IsOp("(")) {
           ParseCallArgs(*t);
         } else if (Peek().kind == Tok::Int || Peek().kind == Tok::Float || Peek().kind == Tok::String ||
                    (Peek().kind == Tok::Name && IsConstantName(Peek().text))) {
-          t->kids.push_back(ParsePrimary());
+          AddKid(*t, ParsePrimary());
           t->arg_names.emplace_back();
         }
         e = std::move(t);
@@ -393,13 +424,13 @@ class Parser {
         const int line = Next().line;
         if (Peek().kind == Tok::Int) {
           auto idx = Make(ExprKind::Index, line);
-          idx->kids.push_back(std::move(e));
-          idx->kids.push_back(ParsePrimary());
+          AddKid(*idx, std::move(e));
+          AddKid(*idx, ParsePrimary());
           e = std::move(idx);
           continue;
         }
         auto a = Make(ExprKind::Attr, line, ExpectName());
-        a->kids.push_back(std::move(e));
+        AddKid(*a, std::move(e));
         e = std::move(a);
       } else if (IsOp("[")) {
         const int line = Next().line;
@@ -417,18 +448,18 @@ class Parser {
         if (colons == 0) {
           if (!parts[0]) throw Error(line, "empty subscript");
           auto idx = Make(ExprKind::Index, line);
-          idx->kids.push_back(std::move(e));
-          idx->kids.push_back(std::move(parts[0]));
+          AddKid(*idx, std::move(e));
+          AddKid(*idx, std::move(parts[0]));
           e = std::move(idx);
         } else {
           auto sl = Make(ExprKind::Slice, line);
-          sl->kids.push_back(std::move(e));
-          for (auto& p : parts) sl->kids.push_back(std::move(p));
+          AddKid(*sl, std::move(e));
+          for (auto& p : parts) AddKid(*sl, std::move(p));
           e = std::move(sl);
         }
       } else if (IsOp("(")) {
         auto call = Make(ExprKind::Call, Peek().line);
-        call->kids.push_back(std::move(e));
+        AddKid(*call, std::move(e));
         ParseCallArgs(*call);
         e = std::move(call);
       } else {
@@ -476,8 +507,8 @@ class Parser {
           ExprPtr e = ParseExpr();
           if (IsOp(",")) {
             auto list = Make(ExprKind::List, line);
-            list->kids.push_back(std::move(e));
-            while (AcceptOp(",") && !IsOp(")")) list->kids.push_back(ParseExpr());
+            AddKid(*list, std::move(e));
+            while (AcceptOp(",") && !IsOp(")")) AddKid(*list, ParseExpr());
             e = std::move(list);
           }
           ExpectOp(")");
@@ -487,7 +518,7 @@ class Parser {
           Next();
           auto list = Make(ExprKind::List, line);
           while (!AcceptOp("]")) {
-            list->kids.push_back(ParseExpr());
+            AddKid(*list, ParseExpr());
             if (!IsOp("]")) ExpectOp(",");
           }
           return list;
@@ -496,9 +527,9 @@ class Parser {
           Next();
           auto dict = Make(ExprKind::Dict, line);
           while (!AcceptOp("}")) {
-            dict->kids.push_back(ParseExpr());
+            AddKid(*dict, ParseExpr());
             ExpectOp(":");
-            dict->kids.push_back(ParseExpr());
+            AddKid(*dict, ParseExpr());
             if (!IsOp("}")) ExpectOp(",");
           }
           return dict;
@@ -511,6 +542,7 @@ class Parser {
 
   const std::vector<Token>& t_;
   size_t pos_ = 0;
+  int depth_ = 0;  // current nesting (Nest)
 };
 
 }  // namespace

@@ -147,6 +147,34 @@ TEST(Jinja, ErrorsNameTheLine) {
   EXPECT_EQ(ErrorOf("{% set n.x = 1 %}"), "jinja: line 1: cannot set attribute 'x' of 'n' (not a namespace)");
 }
 
+// What the fuzzer (tests/fuzz/jinja_fuzz.cpp) found or could: hostile templates fail with one
+// error instead of overflowing the stack, exhausting memory or hitting undefined behaviour.
+TEST(Jinja, HostileTemplatesAreBounded) {
+  EXPECT_EQ(ErrorOf("{{ " + std::string(300, '(') + "1" + std::string(300, ')') + " }}"),
+            "jinja: line 1: expressions or blocks nested deeper than 128");
+  std::string chain = "{{ 1";
+  for (int i = 0; i < 300; ++i) chain += " + 1";
+  EXPECT_EQ(ErrorOf(chain + " }}"), "jinja: line 1: expressions or blocks nested deeper than 128");
+  EXPECT_EQ(ErrorOf("{{ " + std::string(300, '-') + "1 }}"), "jinja: line 1: expressions or blocks nested deeper than 128");
+  std::string blocks;
+  for (int i = 0; i < 200; ++i) blocks += "{% if true %}";
+  EXPECT_EQ(ErrorOf(blocks), "jinja: line 1: expressions or blocks nested deeper than 128");
+  EXPECT_EQ(ErrorOf("{% macro f(x) %}{{ f(x) }}{% endmacro %}{{ f(1) }}"),
+            "jinja: line 1: macro 'f' calls nest deeper than 64");
+  EXPECT_EQ(ErrorOf("{{ range(1000000000) | length }}"), "jinja: line 1: range() of more than 100000 items");
+  EXPECT_EQ(ErrorOf("{{ 'abc' * 100000000 }}"), "jinja: line 1: repetition too large (the rendered text is limited to 16 MiB)");
+  EXPECT_EQ(ErrorOf("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"),
+            "jinja: line 1: the rendered text exceeds 16 MiB");
+  EXPECT_EQ(ErrorOf("{{ 9223372036854775807 + 1 }}"), "jinja: line 1: integer overflow");
+  EXPECT_EQ(ErrorOf("{{ -9223372036854775807 - 2 }}"), "jinja: line 1: integer overflow");
+  EXPECT_EQ(ErrorOf("{{ 4294967296 * 4294967296 }}"), "jinja: line 1: integer overflow");
+  EXPECT_EQ(ErrorOf("{{ 10 ** 30 }}"), "jinja: line 1: integer overflow");
+  EXPECT_EQ(R("{{ range(0, 9223372036854775807, 4611686018427387904) | list }}"),
+            "[0, 4611686018427387904]");
+  // Nesting that real templates use still works.
+  EXPECT_EQ(R("{{ ((((1 + 2) * 3))) }} {{ 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 }}"), "9 8");
+}
+
 TEST(Jinja, TaintFollowsStringOperations) {
   Value ctx = Value::MakeDict();
   ctx.dict()->Set("c", Value("  ab<x>cd  ", std::string(11, '\1')));
