@@ -37,10 +37,14 @@
 //     2048 tokens = 2048 row blocks, no split.
 //   31B (32 heads): sliding (16 KV heads, head 256): 512 tokens = 64 row blocks x 16 = 1024
 //     workgroups; full (4 KV heads, head 512): 512 tokens = 512 row blocks x 4 = 2048 workgroups.
-//   Per invocation and tile: 2 (head 256) or 1 (head 512) 16-byte K and V loads, 2 (BR 16 x BC 32
-//   = 512 scores / 256) or 0.5 scores of HEAD_DIM multiply-adds, and BC x 16 (rows x 8 values)
-//   multiply-adds of O += P V: the serial work is bounded by the tile, the number of tiles by the
-//   split (at most keys_per_split / BC) or, without splits, by the block's visible keys.
+//   Per invocation and tile (f16, 48 KiB): 4 independent 16-byte K loads and 4 V loads (32 keys x
+//   32 chunks at head 256, 16 x 64 at head 512, over 256 invocations), 2 (BR 16 x BC 32 = 512
+//   scores / 256) or 0.5 (8 x 16 / 256) scores of HEAD_DIM multiply-adds, and BC x 16 (2 rows x 8
+//   values) multiply-adds of O += P V: the serial work is bounded by the tile, the number of tiles
+//   by the split (at most keys_per_split / BC) or, without splits, by the block's visible keys.
+//   Every K/V byte loaded serves BR rows (16 at head 256, 8 at head 512), so a chunk's K/V traffic
+//   is (row blocks x keys each sees x head x 4 bytes): E2B full layer, 2048 tokens: 4.3 GB, mostly
+//   from L2 (one KV head's cache is 2 MB); the cooperative-matrix variant would take larger blocks.
 //   Shared memory: q BR x (HEAD_DIM + 4) f32, one K/V tile BC x (HEAD_DIM + pad), S/P BR x BC f32.
 //
 // binding 0: q       [T][n_heads][head_dim] f32, read as vec4
