@@ -72,7 +72,8 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
   head_in = f32(logit_rows, H);
   logits = f32(logit_rows, V);
 
-  // Decode attention splits long contexts; size its partials for the largest head shape.
+  // Decode and GPU prefill attention split long key ranges; size the partials for the largest
+  // head shape.
   uint64_t scratch = 0;
   for (const LayerInfo& li : c.layers) {
     AttentionShape s;
@@ -83,6 +84,13 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
     s.cache_len = context;
     s.window = uint32_t(li.window);
     scratch = std::max(scratch, AttentionScratchFloats(s, 1));
+    // A prompt chunk of `batch` tokens ending at the context's end: the GPU prefill kernel's
+    // split-key partials (the widest key ranges; fewer splits fit otherwise).
+    if (batch > 1 && context >= batch) {
+      s.start_pos = context - batch;
+      s.cache_len = li.window > 0 ? std::min<uint32_t>(context, uint32_t(li.window) + batch - 1) : context;
+      scratch = std::max(scratch, AttentionScratchFloats(s, batch));
+    }
   }
   if (scratch) attn_scratch = f32(1, scratch);
   inv_freq_sliding = f32(1, max_d / 2);

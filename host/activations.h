@@ -35,7 +35,7 @@ struct Activations {
   Tensor expert_weights;         // [batch][top_k]
   Tensor expert_out;             // [batch * top_k][H]
   Tensor head_in, logits;        // [logit_rows][H], [logit_rows][V]
-  Tensor attn_scratch;           // split-decode partials (may be empty)
+  Tensor attn_scratch;           // split decode / GPU prefill attention partials (may be empty)
   Tensor inv_freq_sliding, inv_freq_full;  // [1][D/2] of each layer type
   uint64_t bytes = 0;
 

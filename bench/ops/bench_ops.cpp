@@ -281,7 +281,13 @@ Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_
     auto scratch = std::make_shared<Tensor>();
     if (const uint64_t n = AttentionScratchFloats(a, T)) *scratch = NewTensor(env, 1, uint32_t(n));
     p.bytes = 2.0 * double(keys) * kv_heads * head_dim * 2 + 8.0 * T * heads * head_dim;
-    p.flops = 4.0 * T * heads * double(keys) * head_dim;
+    // Prefill: each query sees its own causal (window) range, not all the keys.
+    double seen = 0;
+    for (uint32_t t = 0; t < T; ++t) {
+      const uint32_t pos = a.start_pos + t;
+      seen += window ? std::min(pos + 1, window) : pos + 1;
+    }
+    p.flops = 4.0 * heads * seen * head_dim;
     p.record = [=](OpContext& ctx) {
       Attention(ctx, q, k, v, out, a, scratch->slice.buffer ? scratch.get() : nullptr);
     };
@@ -334,6 +340,16 @@ std::vector<Case> BuildCases() {
   cases.push_back(AttentionCase(1, 32, 4, 512, 4096, 0));
   cases.push_back(AttentionCase(1, 32, 4, 512, 32768, 0));
   cases.push_back(AttentionCase(64, 8, 1, 256, 1024, 512));
+  // Prefill attention (attention_prefill_gpu.comp in the GPU family, attention_prefill.comp in the
+  // CPU family): a prompt's first 512-token chunk at E2B sliding (window 512) and full layers, and
+  // at 31B sliding (32 heads over 16 KV heads, D 256, window 1024) and full layers; E2B 2048-token
+  // chunks, sliding and full.
+  cases.push_back(AttentionCase(512, 8, 1, 256, 512, 512));
+  cases.push_back(AttentionCase(512, 8, 1, 512, 512, 0));
+  cases.push_back(AttentionCase(512, 32, 16, 256, 512, 1024));
+  cases.push_back(AttentionCase(512, 32, 4, 512, 512, 0));
+  cases.push_back(AttentionCase(2048, 8, 1, 256, 2048, 512));
+  cases.push_back(AttentionCase(2048, 8, 1, 512, 2048, 0));
   return cases;
 }
 

@@ -23,10 +23,55 @@ vk::DeviceCaps LargestPlannedGpu() {
   return c;
 }
 
+// Records attention_prefill_gpu.comp for `plan` and, with splits, the combine pass over its
+// (token, head) partials.
+void RecordPrefillGpu(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                      const Tensor& out, const Tensor* scratch, shaders::AttentionParams params,
+                      const AttentionPrefillPlan& plan, bool f16, uint32_t head_dim) {
+  const auto S = vk::BindingKind::kStorage;
+  // K=V layers bind one cache as both: the kernel then loads each tile once.
+  const bool kv_same = k_cache.slice.buffer == v_cache.slice.buffer && k_cache.slice.offset == v_cache.slice.offset &&
+                       k_cache.slice.size == v_cache.slice.size;
+  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
+                               {S, S, S, S, S}, sizeof(params),
+                               vk::SpecConstants()
+                                   .Set(0, plan.workgroup)
+                                   .Set(1, head_dim)
+                                   .Set(2, plan.rows)
+                                   .Set(3, plan.keys_per_tile)
+                                   .Set(4, kv_same ? 1u : 0u));
+  params.keys_per_split = plan.keys_per_split;
+  params.n_splits = plan.splits;
+  const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
+  const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
+                           vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
+                           vk::Binding::Storage(scratch_slice)};
+  ctx.rec.SetDispatchBytes(kv_same ? plan.bytes_read / 2 : plan.bytes_read);
+  ctx.rec.Dispatch(p, b, params, plan.row_blocks, params.n_kv_heads, plan.splits);
+  if (plan.splits == 1) return;
+
+  ctx.rec.ComputeToCompute();
+  const uint32_t rows = q.rows * params.n_heads;  // the combine's "heads": one per (token, head)
+  const shaders::AttentionCombineParams cparams{rows, plan.splits};
+  const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
+  ctx.rec.SetDispatchBytes(plan.ScratchFloats(q.rows, params.n_heads, head_dim) * 4);
+  const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
+                                sizeof(shaders::AttentionCombineParams),
+                                vk::SpecConstants().Set(0, 256u).Set(1, head_dim));
+  ctx.rec.Dispatch(pc, bc, cparams, rows, uint32_t(DivUp(head_dim, kAttentionCombineSlice)));
+}
+
 }  // namespace
 
 uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens) {
-  if (n_tokens != 1) return 0;
+  if (n_tokens > 1) {
+    // Only the GPU prefill kernel splits; plan it for both cache dtypes (their tiles differ).
+    uint64_t n = 0;
+    for (uint32_t kvb : {2u, 4u})
+      n = std::max(n, PlanAttentionPrefill(LargestPlannedGpu(), true, shape, n_tokens, kvb).ScratchFloats(
+                          n_tokens, shape.n_heads, shape.head_dim));
+    return n;
+  }
   // The CPU plan depends on nothing of the device but its subgroup size, which only moves rows.
   vk::DeviceCaps cpu;
   cpu.subgroup_size = cpu.min_subgroup_size = cpu.max_subgroup_size = 8;
@@ -89,18 +134,26 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   params.pos_from_buffer = s.position ? 1u : 0u;
 
   if (T > 1) {
-    const uint32_t rows = AttentionSubgroupRows(s.head_dim, sg_min, params.n_rows);
+    const bool want_scratch = scratch && scratch->dtype == DType::F32;
+    AttentionPrefillPlan plan = PlanAttentionPrefill(caps, ctx.GpuKernels(), s, T, f16 ? 2 : 4, want_scratch);
+    if (plan.splits > 1 && scratch->elements() < plan.ScratchFloats(T, s.n_heads, s.head_dim))
+      plan = PlanAttentionPrefill(caps, ctx.GpuKernels(), s, T, f16 ? 2 : 4, false);  // too small: one split
+    // lavapipe's loop limit, for the GPU kernel forced there: its loops are many per key.
+    if (plan.gpu_kernel && llvmpipe && plan.loop_iterations > kLavapipeLoopLimit)
+      plan = PlanAttentionPrefill(caps, false, s, T, f16 ? 2 : 4, false);
+    if (plan.gpu_kernel) {
+      RecordPrefillGpu(ctx, q, k_cache, v_cache, out, scratch, params, plan, f16, s.head_dim);
+      return;
+    }
     const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
                                  {S, S, S, S}, sizeof(params),
-                                 vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, rows));
+                                 vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, plan.rows));
     params.n_splits = 1;
     check_loop_limit(needed);
     const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
                              vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice)};
-    // Each row block reads the keys its queries see once: about needed keys x K and V per KV head.
-    const uint64_t kv_bytes = uint64_t(needed) * s.n_kv_heads * s.head_dim * (f16 ? 2 : 4) * 2;
-    ctx.rec.SetDispatchBytes(kv_bytes * DivUp(params.n_rows, rows) + q.elements() * 4);
-    ctx.rec.Dispatch(p, b, params, uint32_t(DivUp(params.n_rows, rows)), s.n_kv_heads);
+    ctx.rec.SetDispatchBytes(plan.bytes_read);
+    ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads);
     return;
   }
 

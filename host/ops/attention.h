@@ -30,15 +30,21 @@ inline constexpr uint32_t kAttentionMaxSplits = 32;
 
 // f32 elements of scratch that Attention may use for T query tokens (0: it needs none). A caller
 // that allocates AttentionScratchFloats(shape with start_pos at the context end, 1) once can pass
-// that tensor for every decode step.
+// that tensor for every decode step. T > 1: the split-key partials of the GPU prefill kernel
+// (planned for the largest GPU plans consider; a smaller scratch only means fewer splits).
 uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens);
 
 // q, out: [T][n_heads * head_dim] f32 (rows = T) for positions start_pos .. start_pos+T-1.
 // k_cache, v_cache: [cache_len][n_kv_heads * head_dim], both f16 or both f32.
 // scratch: optional f32 tensor of >= AttentionScratchFloats elements; without it, decode runs one
-// workgroup per (KV head, head block) over the whole key range instead of splitting.
+// workgroup per (KV head, head block) over the whole key range instead of splitting, and so does
+// GPU prefill per (row block, KV head).
 // Requires cache_len >= (start_pos + T) - first key the first query sees, i.e. for a sliding layer
 // cache_len >= min(start_pos + T, window + T - 1), and for a full layer cache_len >= start_pos + T.
+// T = 1 uses attention_decode.comp (CPU kernel family) or attention_decode_gpu.comp (GPU family);
+// T > 1 attention_prefill.comp (CPU family, and GPU-family shapes the flash kernel cannot take:
+// head_dim not a multiple of 8, no tile that fits shared memory) or attention_prefill_gpu.comp
+// (host/ops/attention_plan.h: PlanAttentionPrefill).
 // T = 1 uses attention_decode.comp, T > 1 attention_prefill.comp.
 void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                const Tensor& out, const AttentionShape& shape, const Tensor* scratch = nullptr);

@@ -1,4 +1,4 @@
-// Decode attention launch plans (layer: host/ops).
+// Decode and prefill attention launch plans (layer: host/ops).
 #include "host/ops/attention_plan.h"
 
 #include <algorithm>
@@ -56,7 +56,108 @@ void PlanGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t span,
   plan.serial_keys = tiles * per_tile;
 }
 
+// Keys [lo, hi) that row block b (rows b * rows ..) of a T-token chunk sees.
+void BlockKeys(const AttentionShape& s, uint32_t n_tokens, uint32_t rows, uint32_t b, uint32_t& lo, uint32_t& hi) {
+  const uint32_t group = s.n_heads / s.n_kv_heads;
+  const uint32_t n_rows = n_tokens * group;
+  const uint32_t last_row = std::min(n_rows, (b + 1) * rows) - 1;
+  const uint32_t pos_lo = s.start_pos + b * rows / group, pos_hi = s.start_pos + last_row / group;
+  lo = s.window > 0 && pos_lo + 1 > s.window ? pos_lo + 1 - s.window : 0;
+  hi = pos_hi + 1;
+}
+
+void PlanPrefillGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t T, uint32_t kvb, bool with_scratch,
+                    AttentionPrefillPlan& plan) {
+  const uint32_t group = s.n_heads / s.n_kv_heads;
+  const uint32_t n_rows = T * group;
+  plan.gpu_kernel = true;
+  plan.workgroup = kAttentionPrefillGpuWorkgroup;
+  plan.row_blocks = uint32_t(DivUp(n_rows, plan.rows));
+  // The widest key range of a row block (one split of keys_per_split keys must cover it).
+  uint32_t widest = 0;
+  for (uint32_t b = 0; b < plan.row_blocks; ++b) {
+    uint32_t lo, hi;
+    BlockKeys(s, T, plan.rows, b, lo, hi);
+    widest = std::max(widest, hi - lo);
+  }
+  const uint32_t bc = plan.keys_per_tile;
+  plan.keys_per_split = uint32_t(DivUp(widest, bc) * bc);
+  const uint64_t cus = std::min(caps.ComputeUnits(), kMaxPlannedComputeUnits);
+  const uint64_t blocks = uint64_t(plan.row_blocks) * s.n_kv_heads;
+  const uint64_t target = cus * kWorkgroupsPerComputeUnit;
+  // The combine pass runs one workgroup row per (token, head): at most 65535 of them.
+  if (with_scratch && blocks < target && uint64_t(T) * s.n_heads <= 65535) {
+    // Keys per split rounded down to whole tiles (so that splits >= want), at least the minimum
+    // (rounded up to a tile), and few enough splits for the combine pass.
+    const uint64_t want = DivUp(target, blocks);
+    uint64_t kps = widest / want / bc * bc;
+    kps = std::max<uint64_t>(kps, DivUp(kAttentionPrefillMinKeysPerSplit, bc) * bc);
+    kps = std::max<uint64_t>(kps, DivUp(DivUp(widest, kAttentionGpuMaxSplits), bc) * bc);
+    if (kps < plan.keys_per_split) {
+      plan.keys_per_split = uint32_t(kps);
+      plan.splits = uint32_t(DivUp(widest, kps));
+    }
+  }
+  plan.serial_keys = std::min(plan.keys_per_split, widest);
+  // Per tile: K and V loads, scores x head chunks, the softmax rows' key loops, the P.V key loop.
+  const uint32_t wg = plan.workgroup, c8 = s.head_dim / 8, lpr = kvb == 4 ? 2 * c8 : c8;
+  const uint32_t sg = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
+  const uint64_t per_tile = 2 * DivUp(bc * lpr, wg) + DivUp(plan.rows * bc, wg) * (c8 + 1) +
+                            DivUp(plan.rows, std::max(1u, wg / sg)) * (2 * DivUp(bc, sg) + 2) + bc + 4;
+  plan.loop_iterations = DivUp(plan.serial_keys, bc) * per_tile + 2 * DivUp(plan.rows * (s.head_dim / 4 + 1), wg);
+  plan.shared_bytes = AttentionPrefillGpuSharedBytes(s.head_dim, kvb, plan.rows, bc);
+  if (plan.splits > 1) plan.combine_workgroups = uint64_t(T) * s.n_heads * DivUp(s.head_dim, kAttentionCombineSlice);
+}
+
 }  // namespace
+
+uint32_t AttentionPrefillGpuSharedBytes(uint32_t head_dim, uint32_t kvb, uint32_t rows, uint32_t keys_per_tile) {
+  const uint32_t q = rows * (head_dim + 4) * 4;              // f32, one vec4 of padding per row
+  const uint32_t tile = keys_per_tile * (head_dim * kvb + 16);  // K or V rows, 16 bytes of padding
+  const uint32_t scores = rows * keys_per_tile * 4;
+  return q + tile + scores + rows * 3 * 4;                   // + m, l, rescale factor per row
+}
+
+AttentionPrefillPlan PlanAttentionPrefill(const vk::DeviceCaps& caps, bool gpu_family, const AttentionShape& s,
+                                          uint32_t T, uint32_t kvb, bool with_scratch) {
+  AttentionPrefillPlan plan;
+  const uint32_t group = s.n_heads / s.n_kv_heads;
+  const uint32_t n_rows = T * group;
+  bool gpu = gpu_family && s.head_dim % 8 == 0 && s.head_dim / 8 <= kAttentionPrefillGpuWorkgroup &&
+             caps.max_workgroup_invocations >= kAttentionPrefillGpuWorkgroup;
+  if (gpu) {
+    gpu = false;
+    static constexpr uint32_t kTiles[][2] = {{32, 32}, {16, 32}, {16, 16}, {8, 16}, {8, 8}, {4, 8}};
+    for (const auto& t : kTiles) {
+      if (AttentionPrefillGpuSharedBytes(s.head_dim, kvb, t[0], t[1]) > caps.max_shared_memory) continue;
+      plan.rows = t[0];
+      plan.keys_per_tile = t[1];
+      gpu = DivUp(n_rows, t[0]) <= 65535;  // workgroup count x
+      break;
+    }
+  }
+  if (gpu) {
+    PlanPrefillGpu(caps, s, T, kvb, with_scratch, plan);
+  } else {
+    plan = AttentionPrefillPlan{};
+    const uint32_t sg_min = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
+    plan.workgroup = std::max(sg_min, caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size);
+    plan.rows = AttentionSubgroupRows(s.head_dim, sg_min, n_rows);
+    plan.row_blocks = uint32_t(DivUp(n_rows, plan.rows));
+    plan.serial_keys = s.start_pos + T - AttentionFirstKey(s);
+    plan.keys_per_split = plan.serial_keys;
+  }
+  plan.workgroups = uint64_t(plan.row_blocks) * s.n_kv_heads * plan.splits;
+  // Every row block reads the K and V rows of the keys it sees once.
+  uint64_t keys = 0;
+  for (uint32_t b = 0; b < plan.row_blocks; ++b) {
+    uint32_t lo, hi;
+    BlockKeys(s, T, plan.rows, b, lo, hi);
+    keys += hi - lo;
+  }
+  plan.bytes_read = keys * s.n_kv_heads * s.head_dim * kvb * 2 + uint64_t(T) * s.n_heads * s.head_dim * 4;
+  return plan;
+}
 
 uint32_t AttentionFirstKey(const AttentionShape& s) {
   return s.window > 0 && s.start_pos + 1 > s.window ? s.start_pos + 1 - s.window : 0;

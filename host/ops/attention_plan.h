@@ -1,4 +1,4 @@
-// How decode attention is launched on a device: which kernel, how the keys are split, and the
+// How decode and prefill attention are launched on a device: which kernel, how the keys are split, and the
 // launch geometry that follows (layer: host/ops). Pure functions of the device description and the
 // shape, so tests pin the geometry on described GPUs without one (tests/ops/launch_geometry_test.cpp).
 #pragma once
@@ -55,5 +55,43 @@ struct AttentionDecodePlan {
 // with_scratch: false plans a single split (no partials buffer).
 AttentionDecodePlan PlanAttentionDecode(const vk::DeviceCaps& caps, bool gpu_family, const AttentionShape& shape,
                                         uint32_t kv_bytes_per_value, bool with_scratch = true);
+
+// Prefill GPU kernel constants (shaders/attention_prefill_gpu.comp).
+inline constexpr uint32_t kAttentionPrefillGpuWorkgroup = 256;
+inline constexpr uint32_t kAttentionPrefillMinKeysPerSplit = 64;  // a split's partials cost BR x head
+// lavapipe (Mesa 22.3 gallivm) silently ends an outermost loop after 65535 iterations counted over
+// every loop nested in it; plans keep below this.
+inline constexpr uint64_t kLavapipeLoopLimit = 65000;
+
+struct AttentionPrefillPlan {
+  bool gpu_kernel = false;        // attention_prefill_gpu.comp, else attention_prefill.comp
+  uint32_t rows = 1;              // query rows per workgroup (GPU: BR; CPU kernel: ROWS)
+  uint32_t keys_per_tile = 0;     // GPU: BC, keys per shared-memory tile
+  uint32_t workgroup = 0;         // invocations per workgroup
+  uint32_t row_blocks = 1;        // ceil(T * group / rows)
+  uint32_t splits = 1;            // GPU: key ranges per row block (partials + the combine pass)
+  uint32_t keys_per_split = 0;    // GPU: a multiple of keys_per_tile (the widest block's keys: 1 split)
+  uint64_t workgroups = 0;        // row_blocks x KV heads x splits
+  uint64_t combine_workgroups = 0;  // T * n_heads x ceil(head_dim / 64) with splits, else 0
+  uint32_t shared_bytes = 0;      // GPU: shared memory per workgroup
+  uint32_t serial_keys = 0;       // most keys one workgroup walks
+  uint64_t loop_iterations = 0;   // GPU: loop iterations of one workgroup, all loops (lavapipe's limit)
+  uint64_t bytes_read = 0;        // K and V bytes the row blocks read (+ q)
+  uint64_t ScratchFloats(uint32_t n_tokens, uint32_t n_heads, uint32_t head_dim) const {
+    return splits > 1 ? uint64_t(splits) * n_tokens * n_heads * (head_dim + 2) : 0;
+  }
+};
+
+// Shared memory of attention_prefill_gpu.comp with BR = rows, BC = keys_per_tile.
+uint32_t AttentionPrefillGpuSharedBytes(uint32_t head_dim, uint32_t kv_bytes_per_value, uint32_t rows,
+                                        uint32_t keys_per_tile);
+
+// The plan for T > 1 query tokens of `shape`. gpu_family: the GPU kernel family, which needs
+// head_dim % 8 == 0, 256-invocation workgroups and a tile that fits maxComputeSharedMemorySize
+// (else the CPU kernel, attention_prefill.comp, is planned). The GPU plan takes the largest BR x BC
+// tile that fits (BR 32 x BC 32, 16 x 32, 16 x 16, 8 x 16, 8 x 8, 4 x 8) and, with_scratch, splits
+// the keys of each row block when row blocks x KV heads < kWorkgroupsPerComputeUnit x compute units.
+AttentionPrefillPlan PlanAttentionPrefill(const vk::DeviceCaps& caps, bool gpu_family, const AttentionShape& shape,
+                                          uint32_t n_tokens, uint32_t kv_bytes_per_value, bool with_scratch = true);
 
 }  // namespace vkg

@@ -1,5 +1,6 @@
 // Attention op on the device against ref::Attention: decode and prefill, head dims 16..512, GQA
-// ratios 1/2/8, full and sliding layers, ring caches, split decode, and KvWrite + Attention chains.
+// ratios 1/2/8/16, full and sliding layers, ring caches, split decode and split GPU prefill, K=V
+// layers, and KvWrite + Attention chains, in both kernel families.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "host/ops/attention.h"
+#include "host/ops/attention_plan.h"
 #include "host/ops/kv_write.h"
 #include "host/reference/ref_ops.h"
 #include "tests/test_util.h"
@@ -29,7 +31,7 @@ struct Case {
   std::string name;
   uint32_t T, start_pos, n_heads, n_kv_heads, head_dim, cache_len, window;
   DType kv = DType::F16;
-  bool scratch = false;  // pass a split-decode scratch tensor
+  bool scratch = false;  // pass a scratch tensor (split decode; split GPU prefill, then asserted)
   double nmse = kNmseF32Math;
   // > 0: decode reads its position from a buffer, recorded for this larger position (a replayed
   // decode step: splits planned for the longest cache, those past start_pos empty).
@@ -97,6 +99,20 @@ TEST_P(AttentionTest, MatchesReference) {
     ASSERT_GT(scratch_floats, 0u) << "case meant to split has nothing to split";
     tscratch = NewTensor(1, uint32_t(scratch_floats));
   }
+  // GPU-family prefill: the plan this device gets. Cases with a head of a multiple of 8 must take
+  // the flash kernel (others its fallback), and scratch cases must split their keys.
+  if (c.family == KernelFamily::kGpu && c.T > 1) {
+    const AttentionPrefillPlan plan = PlanAttentionPrefill(gpu().device().caps(), true, shape, c.T,
+                                                           c.kv == DType::F16 ? 2 : 4, c.scratch);
+    std::printf("  [%s] plan: %s, BR %u x BC %u, %u row blocks x %u splits of %u keys\n", c.name.c_str(),
+                plan.gpu_kernel ? "attention_prefill_gpu" : "attention_prefill (fallback)", plan.rows,
+                plan.keys_per_tile, plan.row_blocks, plan.splits, plan.keys_per_split);
+    EXPECT_EQ(plan.gpu_kernel, c.head_dim % 8 == 0) << c.name;
+    if (c.scratch) {
+      EXPECT_GT(plan.splits, 1u) << c.name << ": meant to split the keys";
+      EXPECT_GE(scratch_floats, plan.ScratchFloats(c.T, c.n_heads, c.head_dim)) << c.name;
+    }
+  }
   Run([&](OpContext& ctx) {
     ctx.kernels = c.family;
     Attention(ctx, tq, tk, c.k_is_v ? tk : tv, tout, shape, c.scratch ? &tscratch : nullptr);
@@ -104,7 +120,7 @@ TEST_P(AttentionTest, MatchesReference) {
   const std::vector<float> got = Download(tout);
   const ErrorStats st = Compare(ref, got);
   std::printf("  [%s] NMSE %.3g max_abs %.3g splits %s\n", c.name.c_str(), st.nmse, st.max_abs,
-              c.scratch ? std::to_string(scratch_floats / (uint64_t(c.n_heads) * (c.head_dim + 2))).c_str() : "1");
+              c.scratch ? std::to_string(scratch_floats / (uint64_t(c.T) * c.n_heads * (c.head_dim + 2))).c_str() : "1");
   ExpectClose(ref, got, c.nmse, c.name.c_str());
   Download(tk);  // guard checks: the op must not write the caches' neighbours
   if (c.scratch) Download(tscratch);
@@ -195,6 +211,42 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"d32_gqa8_slide4_T2", 2, 3, 8, 1, 32, 5, 4, F16}),
     [](const auto& info) { return info.param.name; });
 
+// The GPU kernel family forced on prefill: attention_prefill_gpu.comp (flash attention, query
+// blocks x key tiles through shared memory) at head dims 8..512, GQA 1/2/3/5/8/16 (blocks of one
+// token's part of a group, of whole groups, and straddling tokens), chunks of 2..300 tokens that
+// are not multiples of the blocks, chunks continuing a cache (start_pos > 0), sliding windows
+// smaller than the chunk on minimal rings, K=V layers, f16 and f32 caches, split-key plans (scratch
+// passed: asserted to split), and heads that are not a multiple of 8 (the plan falls back to
+// attention_prefill.comp).
+INSTANTIATE_TEST_SUITE_P(
+    GpuPrefill, AttentionTest,
+    ::testing::Values(
+        Gpu(Case{"d16_mha_full_T23", 23, 0, 4, 4, 16, 23, 0, F32}),
+        Gpu(Case{"d32_gqa2_full_T27_start5", 27, 5, 4, 2, 32, 32, 0, F16}),
+        Gpu(Case{"d256_gqa8_slide16_T23_edges", 23, 0, 8, 1, 256, 38, 16, F16}),
+        Gpu(Case{"d256_mha_slide16_T27_ring_min", 27, 200, 2, 2, 256, 42, 16, F16}),
+        Gpu(Case{"d512_gqa2_full_T9_start100", 9, 100, 4, 2, 512, 128, 0, F16}),
+        Gpu(Case{"d512_gqa8_slide8_T23_ring_f32", 23, 50, 8, 1, 512, 30, 8, F32}),
+        Gpu(Case{"d32_gqa8_slide4_T2", 2, 3, 8, 1, 32, 5, 4, F16}),
+        Gpu(Case{"d8_gqa1_full_T2", 2, 0, 1, 1, 8, 2, 0, F16}),
+        Gpu(Case{"d256_gqa1_full_T300", 300, 0, 2, 2, 256, 300, 0, F16}),
+        Gpu(Case{"d256_gqa8_full_T300_split", 300, 0, 8, 1, 256, 300, 0, F16, true}),
+        Gpu(Case{"d512_gqa8_full_T130_start200_split", 130, 200, 8, 1, 512, 330, 0, F16, true}),
+        Gpu(Case{"d512_gqa8_full_T61_start7_split_f32", 61, 7, 8, 1, 512, 68, 0, F32, true}),
+        Gpu(Case{"d256_gqa16_full_T70_start33_split", 70, 33, 16, 1, 256, 103, 0, F16, true}),
+        Gpu(Case{"d512_gqa16_full_T37", 37, 0, 16, 1, 512, 37, 0, F16}),
+        Gpu(Case{"d256_gqa2_slide64_T200_start300_ring", 200, 300, 4, 2, 256, 263, 64, F16}),
+        Gpu(Case{"d256_gqa8_slide100_T150_start1000_ring_split", 150, 1000, 8, 1, 256, 249, 100, F16, true}),
+        Gpu(Case{"d512_gqa8_slide96_T97_start400_ring_split_f32", 97, 400, 8, 1, 512, 192, 96, F32, true}),
+        Gpu(KeqV(Case{"d512_gqa8_full_T100_start20_split", 100, 20, 8, 1, 512, 120, 0, F16, true})),
+        Gpu(KeqV(Case{"d512_31b_full_32h_4kv_T33_start64", 33, 64, 32, 4, 512, 97, 0, F16})),
+        Gpu(KeqV(Case{"d256_gqa2_slide96_T45_start177_ring_split_f32", 45, 177, 4, 2, 256, 140, 96, F32, true})),
+        Gpu(Case{"d256_31b_slide_32h_16kv_T40_start500_ring", 40, 500, 32, 16, 256, 551, 512, F16}),
+        Gpu(Case{"d24_gqa3_full_T50_start9", 50, 9, 6, 2, 24, 59, 0, F16}),
+        Gpu(Case{"d40_gqa5_slide20_T31_start3_ring_f32", 31, 3, 5, 1, 40, 34, 20, F32}),
+        Gpu(Case{"d18_gqa2_not_multiple_of_8_falls_back", 41, 6, 4, 2, 18, 47, 0, F16})),
+    [](const auto& info) { return info.param.name; });
+
 class AttentionChecks : public GpuTest {};
 
 // A sliding layer's ring must hold window + T - 1 slots during a T-token chunk.
@@ -222,6 +274,8 @@ TEST_F(AttentionChecks, RejectsOddHeadDimAndBadGroups) {
 // KvWrite then Attention in one command buffer; compared with the reference on a plain linear
 // cache of every position (so the ring bookkeeping is checked independently of ref's ring).
 TEST_F(AttentionChecks, ChunkedPrefillThenDecodeOnRingMatchesLinearCache) {
+  for (KernelFamily family : {KernelFamily::kCpu, KernelFamily::kGpu}) {
+  SCOPED_TRACE(family == KernelFamily::kGpu ? "GPU kernel family" : "CPU kernel family");
   const uint32_t nh = 4, kvh = 2, hd = 32, W = 8, chunk = 5, prompt = 23, steps = 12;
   const uint32_t total = prompt + steps, ring = W + chunk - 1, row = kvh * hd;
   const std::vector<float> k_all = RandomVector(size_t(total) * row, 11);
@@ -244,7 +298,7 @@ TEST_F(AttentionChecks, ChunkedPrefillThenDecodeOnRingMatchesLinearCache) {
       KvWrite(ctx, kn, vn, kc, vc, pos);
       ctx.rec.ComputeToCompute();
       Attention(ctx, q, kc, vc, out, shape);
-    });
+    }, family);
     std::vector<float> ref(size_t(T) * nh * hd);
     ref::Attention(q_all.data() + size_t(pos) * nh * hd, k16.data(), v16.data(), ref.data(), int(T), int(pos),
                    int(nh), int(kvh), int(hd), int(total), int(W), 1.f);
@@ -253,9 +307,10 @@ TEST_F(AttentionChecks, ChunkedPrefillThenDecodeOnRingMatchesLinearCache) {
     ExpectClose(ref, got, kNmseF32Math, ("step at position " + std::to_string(pos)).c_str());
     pos += T;
   }
-  std::printf("  [ring chain] worst NMSE %.3g\n", worst);
+  std::printf("  [ring chain, %s family] worst NMSE %.3g\n", family == KernelFamily::kGpu ? "GPU" : "CPU", worst);
   Download(kc);
   Download(vc);
+  }
 }
 
 }  // namespace

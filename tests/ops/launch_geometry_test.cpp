@@ -1,4 +1,4 @@
-// Launch geometry of the GPU kernel family at the real decode shapes, pinned on described GPUs
+// Launch geometry of the GPU kernel family at the real decode (and prefill attention) shapes, pinned on described GPUs
 // (no device needed): the plans of host/ops/matvec_plan.h and host/ops/attention_plan.h for every
 // decode product and attention layer of E2B and 31B (and 26B-A4B's experts), at contexts from 1
 // key to 128k. The bounds, and why (shared/design/GPU.md):
@@ -176,6 +176,83 @@ TEST(LaunchGeometry, DecodeAttentionFillsTheGpuAtEveryContext) {
   }
 }
 
+// Flash-attention prefill (attention_prefill_gpu.comp) at the E2B and 31B shapes, chunks of 64,
+// 512 and 2048 tokens at the start of the prompt and continuing a 4k cache: the GPU kernel, a tile
+// that fits 48 KiB of shared memory, at least 4 workgroups per compute unit unless every split is
+// already the minimum (64 keys, rounded to the tile), the Activations-sized scratch enough for the
+// partials, and the H200 geometry the kernel's header states.
+TEST(LaunchGeometry, PrefillAttentionFillsTheGpu) {
+  for (const Gpu& g : kGpus) {
+    const vk::DeviceCaps caps = Describe(g);
+    for (const char* model : {"e2b", "31b"}) {
+      const ModelConfig c = ShapeConfig(model);
+      for (bool full : {false, true}) {
+        const LayerInfo* li = nullptr;
+        for (const LayerInfo& l : c.layers) if (l.full == full) li = &l;
+        ASSERT_NE(li, nullptr);
+        for (uint32_t T : {64u, 512u, 2048u}) {
+          for (uint32_t start : {0u, 4096u}) {
+            AttentionShape s;
+            s.start_pos = start;
+            s.n_heads = uint32_t(c.num_attention_heads);
+            s.n_kv_heads = uint32_t(li->n_kv_heads);
+            s.head_dim = uint32_t(li->head_dim);
+            s.window = uint32_t(li->window);
+            s.cache_len = full ? start + T : std::min<uint32_t>(start + T, s.window + T - 1);
+            const AttentionPrefillPlan p = PlanAttentionPrefill(caps, true, s, T, 2);
+            const std::string what = std::string(g.name) + " " + model + (full ? " full" : " sliding") + " T " +
+                                     std::to_string(T) + " at " + std::to_string(start);
+            ASSERT_TRUE(p.gpu_kernel) << what;
+            EXPECT_LE(p.shared_bytes, caps.max_shared_memory) << what;
+            EXPECT_EQ(p.workgroups, uint64_t(p.row_blocks) * s.n_kv_heads * p.splits) << what;
+            EXPECT_EQ(p.keys_per_split % p.keys_per_tile, 0u) << what;
+            EXPECT_LE(p.splits, kAttentionGpuMaxSplits) << what;
+            const uint32_t min_split = uint32_t(DivUp(kAttentionPrefillMinKeysPerSplit, p.keys_per_tile) * p.keys_per_tile);
+            if (p.workgroups < kWorkgroupsPerCu * caps.ComputeUnits()) {
+              EXPECT_LE(p.keys_per_split, min_split) << what << ": too few workgroups, yet splits could be finer";
+            }
+            EXPECT_GE(AttentionScratchFloats(s, T), p.ScratchFloats(T, s.n_heads, s.head_dim)) << what;
+            if (g.compute_units == 132 && start == 0 && T != 64)
+              std::printf("  %s %s T %u: %u row blocks (BR %u x BC %u, %u B shared) x %u KV heads x %u splits of %u "
+                          "keys = %llu workgroups x %u invocations, %.1f MB of K/V\n",
+                          model, full ? "full" : "sliding", T, p.row_blocks, p.rows, p.keys_per_tile, p.shared_bytes,
+                          s.n_kv_heads, p.splits, p.keys_per_split, (unsigned long long)p.workgroups, p.workgroup,
+                          p.bytes_read / 1e6);
+          }
+        }
+      }
+    }
+  }
+  // The numbers attention_prefill_gpu.comp's header gives for the H200 (first chunk of a prompt).
+  const vk::DeviceCaps h200 = Describe(kGpus[0]);
+  struct Want {
+    const char* model;
+    bool full;
+    uint32_t T, rows, tile, splits, keys_per_split;
+    uint64_t workgroups;
+  };
+  for (const Want& w : {Want{"e2b", false, 512, 16, 32, 4, 160, 1024}, Want{"e2b", false, 2048, 16, 32, 1, 544, 1024},
+                        Want{"e2b", true, 512, 8, 16, 2, 256, 1024}, Want{"e2b", true, 2048, 8, 16, 1, 2048, 2048},
+                        Want{"31b", false, 512, 16, 32, 1, 512, 1024}, Want{"31b", true, 512, 8, 16, 1, 512, 2048}}) {
+    const ModelConfig c = ShapeConfig(w.model);
+    const LayerInfo* li = nullptr;
+    for (const LayerInfo& l : c.layers) if (l.full == w.full) li = &l;
+    AttentionShape s;
+    s.n_heads = uint32_t(c.num_attention_heads);
+    s.n_kv_heads = uint32_t(li->n_kv_heads);
+    s.head_dim = uint32_t(li->head_dim);
+    s.window = uint32_t(li->window);
+    s.cache_len = w.full ? w.T : std::min<uint32_t>(w.T, s.window + w.T - 1);
+    const AttentionPrefillPlan p = PlanAttentionPrefill(h200, true, s, w.T, 2);
+    const std::string what = std::string(w.model) + (w.full ? " full" : " sliding") + " T " + std::to_string(w.T);
+    EXPECT_EQ(p.rows, w.rows) << what;
+    EXPECT_EQ(p.keys_per_tile, w.tile) << what;
+    EXPECT_EQ(p.splits, w.splits) << what;
+    EXPECT_EQ(p.keys_per_split, w.keys_per_split) << what;
+    EXPECT_EQ(p.workgroups, w.workgroups) << what;
+  }
+}
+
 // CPU devices keep their own kernels (lavapipe measured them faster); the GPU family falls back
 // to the CPU attention kernel only for heads that are not a multiple of 8 values.
 TEST(LaunchGeometry, CpuDevicesKeepTheCpuKernels) {
@@ -190,6 +267,15 @@ TEST(LaunchGeometry, CpuDevicesKeepTheCpuKernels) {
   // head_dim not a multiple of 8: the GPU family falls back to the CPU attention kernel.
   s.head_dim = 18;
   EXPECT_FALSE(PlanAttentionDecode(cpu, true, s, 2).gpu_kernel);
+  // Prefill: the CPU family keeps attention_prefill.comp; the GPU family forced there takes the
+  // flash kernel with a tile that fits lavapipe's 32 KiB, except for heads not a multiple of 8.
+  s = AttentionShape{0, 8, 1, 512, 512, 0, 1.f};
+  EXPECT_FALSE(PlanAttentionPrefill(cpu, false, s, 512, 2).gpu_kernel);
+  const AttentionPrefillPlan forced = PlanAttentionPrefill(cpu, true, s, 512, 2);
+  EXPECT_TRUE(forced.gpu_kernel);
+  EXPECT_LE(forced.shared_bytes, cpu.max_shared_memory);
+  s.head_dim = 18;
+  EXPECT_FALSE(PlanAttentionPrefill(cpu, true, s, 512, 2).gpu_kernel);
 }
 
 }  // namespace
