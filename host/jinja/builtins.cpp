@@ -188,11 +188,15 @@ std::optional<Value> CallMethod(const Value& obj, const std::string& name, const
   if (obj.is_list()) {
     List& l = *obj.list();
     if (name == "append") {
+      CheckInsert(obj, need(0, "item"), line);
       l.push_back(need(0, "item"));
       return Value::None();
     }
     if (name == "extend") {
-      for (const Value& v : Iterate(need(0, "iterable"), line)) l.push_back(v);
+      for (const Value& v : Iterate(need(0, "iterable"), line)) {
+        CheckInsert(obj, v, line);
+        l.push_back(v);
+      }
       return Value::None();
     }
     if (name == "pop") {
@@ -268,6 +272,27 @@ Value GlobalFunction(const std::string& name, int line) {
     });
   }
   return Value::Undefined(name);
+}
+
+void CheckInsert(const Value& container, const Value& item, int line) {
+  const void* target = container.is_list()   ? static_cast<const void*>(container.list().get())
+                       : container.is_dict() ? static_cast<const void*>(container.dict().get())
+                                             : nullptr;
+  // Iterative walk of item's containers, each with its depth (1 = item itself).
+  std::vector<std::pair<const Value*, int>> stack = {{&item, 1}};
+  while (!stack.empty()) {
+    const auto [v, depth] = stack.back();
+    stack.pop_back();
+    if (!v->is_list() && !v->is_dict()) continue;
+    const void* here = v->is_list() ? static_cast<const void*>(v->list().get()) : static_cast<const void*>(v->dict().get());
+    if (here == target) throw Error(line, "cannot put a " + container.TypeName() + " inside itself");
+    if (depth + 1 > kMaxValueDepth) throw Error(line, "values nested deeper than " + std::to_string(kMaxValueDepth));
+    if (v->is_list()) {
+      for (const Value& k : *v->list()) stack.push_back({&k, depth + 1});
+    } else {
+      for (const auto& kv : v->dict()->items) stack.push_back({&kv.second, depth + 1});
+    }
+  }
 }
 
 }  // namespace vkg::jinja

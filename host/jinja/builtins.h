@@ -15,6 +15,13 @@ namespace vkg::jinja {
 // range()'s length (as Jinja's sandbox bounds it).
 inline constexpr uint64_t kMaxRenderBytes = uint64_t(16) << 20;
 inline constexpr int64_t kMaxRange = 100000;
+inline constexpr int kMaxValueDepth = 64;
+
+// Before `item` is stored inside `container` (list.append/extend, namespace attribute set): throws
+// when that would make a cycle (shared containers would never be freed) or nest values deeper
+// than kMaxValueDepth (printing and freeing them recurse once per level). A container that is not
+// a list or dict (e.g. undefined, for a new literal) checks the depth alone.
+void CheckInsert(const Value& container, const Value& item, int line);
 
 bool IsKnownFilter(std::string_view name);
 bool IsKnownTest(std::string_view name);

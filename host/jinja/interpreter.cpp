@@ -137,6 +137,7 @@ class Interpreter {
     if (!obj.is_namespace()) {
       throw Error(s.line, "cannot set attribute '" + s.text + "' of '" + s.targets[0] + "' (not a namespace)");
     }
+    CheckInsert(obj, v, s.line);
     obj.dict()->Set(s.text, std::move(v));
   }
 
@@ -204,12 +205,19 @@ class Interpreter {
       case ExprKind::Name: return Lookup(e.name, e.line);
       case ExprKind::List: {
         List items;
-        for (const ExprPtr& k : e.kids) items.push_back(Eval(*k));
+        for (const ExprPtr& k : e.kids) {
+          items.push_back(Eval(*k));
+          CheckInsert(Value(), items.back(), e.line);  // depth only: a new list holds no cycle
+        }
         return Value(std::move(items));
       }
       case ExprKind::Dict: {
         auto d = std::make_shared<Dict>();
-        for (size_t i = 0; i + 1 < e.kids.size(); i += 2) d->Set(Eval(*e.kids[i]).ToStr().str(), Eval(*e.kids[i + 1]));
+        for (size_t i = 0; i + 1 < e.kids.size(); i += 2) {
+          Value v = Eval(*e.kids[i + 1]);
+          CheckInsert(Value(), v, e.line);
+          d->Set(Eval(*e.kids[i]).ToStr().str(), std::move(v));
+        }
         return Value(d);
       }
       case ExprKind::Attr: {

@@ -171,6 +171,12 @@ TEST(Jinja, HostileTemplatesAreBounded) {
   EXPECT_EQ(ErrorOf("{{ 10 ** 30 }}"), "jinja: line 1: integer overflow");
   EXPECT_EQ(R("{{ range(0, 9223372036854775807, 4611686018427387904) | list }}"),
             "[0, 4611686018427387904]");
+  EXPECT_EQ(ErrorOf("{% set ns = namespace(a=1) %}{% set ns.a = [ns] %}"), "jinja: line 1: cannot put a namespace inside itself");
+  EXPECT_EQ(ErrorOf("{% set l = [] %}{{ l.append([1, l]) }}"), "jinja: line 1: cannot put a list inside itself");
+  EXPECT_EQ(ErrorOf("{% set ns = namespace(x=0) %}{% for i in range(100) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+            "jinja: line 1: values nested deeper than 64");
+  EXPECT_EQ(ErrorOf("{% set ns = namespace(x=0) %}{% for i in range(100) %}{% set ns.x = {'a': [ns.x]} %}{% endfor %}"),
+            "jinja: line 1: values nested deeper than 64");
   // Nesting that real templates use still works.
   EXPECT_EQ(R("{{ ((((1 + 2) * 3))) }} {{ 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 }}"), "9 8");
 }
