@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <optional>
 
 #include <chrono>
@@ -78,6 +80,37 @@ int Serve(const std::vector<std::string>& args) {
   if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
   const uint32_t max_queued = queue.value_or(4 * parallel);
 
+  // SIGINT/SIGTERM are taken by one thread (sigwait), never by a handler interrupting another: they
+  // are blocked before any thread exists (the driver starts its own while the model loads, and a
+  // signal delivered to one of those would kill the process in the middle of a stream).
+  // Before the server is up a signal just ends the process; after, it drains the server.
+  // SIGPIPE: a client that closed its socket must not kill the server (send() reports it).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  std::atomic<serve::HttpServer*> running{nullptr};
+  std::atomic<bool> finished{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (finished.load()) return;
+    serve::HttpServer* server = running.load();
+    if (!server) std::_Exit(128 + sig);  // still loading (or already stopped): nothing to finish
+    server->Stop();
+  });
+  struct JoinSignalThread {  // on every way out (a load error too): wake the thread and join it
+    std::thread& t;
+    std::atomic<bool>& finished;
+    ~JoinSignalThread() {
+      finished.store(true);
+      kill(getpid(), SIGTERM);
+      t.join();
+    }
+  } join_signal_thread{signal_thread, finished};
+
   // The cheap checks first, then the load.
   const GenerationConfig gen = GenerationConfig::Load(model_dir);
   const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
@@ -105,35 +138,20 @@ int Serve(const std::vector<std::string>& args) {
   loop_options.prefill_chunk = options.batch;
   loop_options.prefill_tokens_per_step = std::max<uint32_t>(options.batch, 128);
 
-  // SIGINT/SIGTERM are taken by one thread (sigwait), never by a handler interrupting the others.
-  // SIGPIPE: a client that closed its socket must not kill the server (send() reports it).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   serve::BatchLoop loop(*engine, tokenizer, loop_options);
   server_options.threads = parallel + max_queued + 16;
   server_options.fingerprint = std::string("vkgemma-") + VKG_GIT_COMMIT;
   BatchEngine* engine_ptr = engine.get();
   serve::HttpServer server(served, loop, [engine_ptr] { return engine_ptr->validation_messages(); }, server_options);
   const int port = server.Bind();
-  std::thread signal_thread([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    server.Stop();
-  });
+  running.store(&server);
   const std::string host = server_options.host.find(':') != std::string::npos ? "[" + server_options.host + "]"
                                                                                : server_options.host;
   std::printf("vkgemma serve: listening on http://%s:%d (model '%s', %u slots of %u positions)\n", host.c_str(), port,
               served.id.c_str(), engine->slots(), engine->context());
   std::fflush(stdout);
   server.Run();
-  // Run() also returns when listening fails; then the signal thread still waits: wake it.
-  kill(getpid(), SIGTERM);
-  signal_thread.join();
+  running.store(nullptr);
   loop.Stop();
   const int messages = engine->validation_messages();
   std::fprintf(stderr, "vkgemma serve: stopped\n");
