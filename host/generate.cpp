@@ -62,7 +62,7 @@ GenerateStats Generate(Engine& engine, std::span<const int32_t> prompt, const Ge
     const int32_t id = sampler.Sample(std::span<const float>(logits.data(), size_t(vocab)));
     if (stats.tokens.empty()) stats.time_to_first_token_s = Seconds(start, Clock::now());
     stats.tokens.push_back(id);
-    sampler.Accept(id);
+    sampler.AcceptGenerated(id);
     if (on_token) on_token(id);
     if (std::find(options.stop_ids.begin(), options.stop_ids.end(), id) != options.stop_ids.end()) {
       stats.stop = StopReason::kStopToken;

@@ -1,4 +1,4 @@
-// Sampler: penalty, then Hugging Face's warper order (temperature, top-k, top-p, min-p) (layer: host).
+// Sampler: penalties (repetition, then presence/frequency), then Hugging Face's warper order (temperature, top-k, top-p, min-p) (layer: host).
 #include "host/sampler.h"
 
 #include <algorithm>
@@ -65,9 +65,18 @@ void Sampler::Accept(std::span<const int32_t> ids) {
   for (int32_t id : ids) Accept(id);
 }
 
+void Sampler::AcceptGenerated(int32_t id) {
+  Accept(id);
+  if (id < 0) return;
+  if (size_t(id) >= generated_count_.size()) generated_count_.resize(size_t(id) + 1, 0);
+  if (generated_count_[size_t(id)]++ == 0) generated_.push_back(id);
+}
+
 void Sampler::ClearHistory() {
   for (int32_t id : seen_) seen_mask_[size_t(id)] = 0;
   seen_.clear();
+  for (int32_t id : generated_) generated_count_[size_t(id)] = 0;
+  generated_.clear();
 }
 
 std::vector<float> Sampler::Penalized(std::span<const float> logits) const {
@@ -81,6 +90,13 @@ std::vector<float> Sampler::Penalized(std::span<const float> logits) const {
       if (size_t(id) >= out.size()) continue;
       float& v = out[size_t(id)];
       v = v < 0.0f ? v * r : v / r;
+    }
+  }
+  const float presence = params_.presence_penalty, frequency = params_.frequency_penalty;
+  if (presence != 0.0f || frequency != 0.0f) {
+    for (int32_t id : generated_) {
+      if (size_t(id) >= out.size()) continue;
+      out[size_t(id)] -= float(generated_count_[size_t(id)]) * frequency + presence;
     }
   }
   return out;

@@ -1,5 +1,5 @@
 // Next-token selection from logits: greedy, or sampling with temperature, top-k, top-p and min-p,
-// plus Hugging Face's repetition penalty (layer: host). Seeded and platform independent: the
+// plus Hugging Face's repetition penalty and OpenAI's presence and frequency penalties (layer: host). Seeded and platform independent: the
 // random numbers come from our own xoshiro256** generator, never from std:: distributions.
 #pragma once
 #include <cstdint>
@@ -18,6 +18,10 @@ struct SamplingParams {
   float top_p = 1.0f;               // keep the smallest set whose probability reaches top_p; 1: off
   float min_p = 0.0f;               // drop tokens less likely than min_p * the top one's; 0: off
   float repetition_penalty = 1.0f;  // HF: positive logits of seen tokens / r, negative ones * r
+  // OpenAI: logit[j] -= count[j] * frequency_penalty + (count[j] > 0) * presence_penalty, where
+  // count[j] is how often j was generated so far (the prompt does not count); 0: off.
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
   uint64_t seed = 0;
 
   bool greedy() const { return !do_sample || temperature <= 0.0f; }
@@ -43,7 +47,10 @@ class Sampler {
   // Records a token of the sequence (prompt or generated) for the repetition penalty.
   void Accept(int32_t id);
   void Accept(std::span<const int32_t> ids);
-  // Forgets the recorded tokens (the random stream goes on).
+  // Records a generated token: for the repetition penalty, and counted for the presence and
+  // frequency penalties.
+  void AcceptGenerated(int32_t id);
+  // Forgets the recorded tokens and counts (the random stream goes on).
   void ClearHistory();
 
   // Picks the next token from one position's logits [vocab].
@@ -61,6 +68,8 @@ class Sampler {
   Rng rng_;
   std::vector<int32_t> seen_;     // distinct ids recorded
   std::vector<uint8_t> seen_mask_;
+  std::vector<int32_t> generated_;        // distinct ids generated
+  std::vector<uint32_t> generated_count_;  // per id: times generated
 };
 
 }  // namespace vkg

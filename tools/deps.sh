@@ -5,8 +5,11 @@
 # tools/test.sh, so each is a complete set-up on a fresh machine.
 set -euo pipefail
 # python3 only serves the glslang 15 build (its build generates a header with a Python script).
+# `vkgemma serve`: cpp-httplib (its HTTP server); chromium and nginx only serve its tests (the chat
+# page in a headless browser, two servers behind a load balancer). Node 20 and npm (the openai
+# client test) are expected to be there already, as for the tokenizer tests.
 PACKAGES="cmake g++ make git pkg-config libvulkan-dev glslang-tools libsentencepiece-dev nlohmann-json3-dev
-          libgtest-dev mesa-vulkan-drivers vulkan-validationlayers python3"
+          libgtest-dev mesa-vulkan-drivers vulkan-validationlayers python3 libcpp-httplib-dev chromium nginx"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -182,6 +182,54 @@ TEST(Sampler, RepetitionPenaltyDividesPositiveAndMultipliesNegativeLogits) {
   EXPECT_NEAR(u.Distribution(std::vector<float>{2.0f, 1.0f})[0].second, 1.0 / (1.0 + std::exp(-1.0)), 1e-9);
 }
 
+// OpenAI's definition: logit[j] -= count[j] * frequency_penalty + (count[j] > 0) * presence_penalty,
+// count[j] = how often j was generated; prompt tokens (Accept) are not counted.
+TEST(Sampler, PresenceAndFrequencyPenaltiesFollowOpenAI) {
+  const std::vector<float> logits = {3.0f, 2.0f, 1.0f, 0.0f};
+  SamplingParams p = Plain();
+  p.presence_penalty = 0.5f;
+  p.frequency_penalty = 0.25f;
+  Sampler s(p);
+  s.Accept(std::vector<int32_t>{0, 1});  // the prompt: no presence/frequency penalty
+  auto expect_probs = [&](const std::vector<float>& penalized) {
+    const auto d = s.Distribution(logits);
+    ASSERT_EQ(d.size(), penalized.size());
+    double sum = 0.0;
+    for (float v : penalized) sum += std::exp(double(v));
+    for (const auto& [id, prob] : d) EXPECT_NEAR(prob, std::exp(double(penalized[size_t(id)])) / sum, 1e-9) << id;
+  };
+  expect_probs({3.0f, 2.0f, 1.0f, 0.0f});
+  s.AcceptGenerated(0);  // once: 3 - 0.25 - 0.5
+  expect_probs({2.25f, 2.0f, 1.0f, 0.0f});
+  s.AcceptGenerated(0);  // twice: 3 - 0.5 - 0.5; presence counts once
+  s.AcceptGenerated(2);
+  expect_probs({2.0f, 2.0f, 0.25f, 0.0f});
+  s.ClearHistory();
+  expect_probs({3.0f, 2.0f, 1.0f, 0.0f});
+
+  // Negative penalties favour repetition; greedy sees the penalties too.
+  SamplingParams g = Plain();
+  g.temperature = 0.0f;
+  g.presence_penalty = -2.0f;
+  Sampler t(g);
+  EXPECT_EQ(t.Sample(logits), 0);
+  t.AcceptGenerated(1);  // 2 + 2 = 4 > 3
+  EXPECT_EQ(t.Sample(logits), 1);
+  g.presence_penalty = 0.0f;
+  g.frequency_penalty = 0.6f;
+  Sampler u(g);
+  u.AcceptGenerated(0);  // 2.4 > 2
+  EXPECT_EQ(u.Sample(logits), 0);
+  u.AcceptGenerated(0);  // 1.8 < 2
+  EXPECT_EQ(u.Sample(logits), 1);
+  // The repetition penalty (prompt and reply) and these combine: 3 / 2 = 1.5, then - 0.6.
+  g.repetition_penalty = 2.0f;
+  Sampler v(g);
+  v.AcceptGenerated(0);
+  v.Accept(1);  // 2 / 2 = 1 > 0.9
+  EXPECT_EQ(v.Sample(logits), 1);
+}
+
 TEST(Sampler, NanAndInfiniteLogitsNeverWin) {
   std::vector<float> logits = {NAN, -INFINITY, 0.5f, NAN};
   Sampler s(Plain());

@@ -20,5 +20,6 @@ int Chat(const std::vector<std::string>& args);
 int Tokenize(const std::vector<std::string>& args);
 int Bench(const std::vector<std::string>& args);
 int Compare(const std::vector<std::string>& args);
+int Serve(const std::vector<std::string>& args);
 
 }  // namespace vkg::cli

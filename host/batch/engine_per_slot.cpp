@@ -1,0 +1,76 @@
+// One Engine per slot behind the BatchEngine interface (layer: host/batch).
+#include "host/batch/engine_per_slot.h"
+
+#include <string>
+
+#include "host/model/error.h"
+
+namespace vkg {
+
+std::unique_ptr<BatchEngine> EnginePerSlot::Open(const std::string& model_dir, const EngineOptions& options,
+                                                 uint32_t slots) {
+  if (slots == 0) throw Error("a batch engine needs at least one slot");
+  std::vector<std::unique_ptr<Engine>> engines;
+  engines.reserve(slots);
+  for (uint32_t i = 0; i < slots; ++i) engines.push_back(Engine::Open(model_dir, options));
+  return std::make_unique<EnginePerSlot>(std::move(engines));
+}
+
+EnginePerSlot::EnginePerSlot(std::vector<std::unique_ptr<Engine>> engines) : engines_(std::move(engines)) {
+  if (engines_.empty()) throw Error("a batch engine needs at least one slot");
+}
+
+Engine& EnginePerSlot::engine(uint32_t slot) const {
+  if (slot >= engines_.size()) {
+    throw Error("slot " + std::to_string(slot) + " does not exist (" + std::to_string(engines_.size()) + " slots)");
+  }
+  return *engines_[slot];
+}
+
+std::vector<std::vector<float>> EnginePerSlot::Step(std::span<const SlotInput> inputs) {
+  // Check everything first: a bad step evaluates nothing (BatchEngine's contract).
+  std::vector<bool> used(engines_.size(), false);
+  for (const SlotInput& in : inputs) {
+    Engine& e = engine(in.slot);
+    if (used[in.slot]) throw Error("slot " + std::to_string(in.slot) + " appears twice in one step");
+    used[in.slot] = true;
+    if (in.tokens.empty()) throw Error("slot " + std::to_string(in.slot) + " has no tokens in this step");
+    if (uint64_t(e.n_past()) + in.tokens.size() > e.memory().context) {
+      throw Error("slot " + std::to_string(in.slot) + " needs " + std::to_string(e.n_past() + in.tokens.size()) +
+                  " positions but holds " + std::to_string(e.memory().context));
+    }
+  }
+  const int64_t vocab = config().vocab_size;
+  std::vector<std::vector<float>> out;
+  out.reserve(inputs.size());
+  for (const SlotInput& in : inputs) {
+    std::vector<float> logits = engine(in.slot).Forward(in.tokens, /*all_logits=*/false);
+    logits.resize(size_t(vocab));
+    out.push_back(std::move(logits));
+  }
+  return out;
+}
+
+uint32_t EnginePerSlot::n_past(uint32_t slot) const { return engine(slot).n_past(); }
+void EnginePerSlot::Reset(uint32_t slot) { engine(slot).Reset(); }
+bool EnginePerSlot::Truncate(uint32_t slot, uint32_t n) { return engine(slot).Truncate(n); }
+
+MemoryReport EnginePerSlot::memory() const {
+  MemoryReport total;
+  for (const auto& e : engines_) {
+    const MemoryReport m = e->memory();
+    total.weights += m.weights;  // every engine holds its own copy of the weights
+    total.kv_cache += m.kv_cache;
+    total.scratch += m.scratch;
+    total.context = m.context;
+  }
+  return total;
+}
+
+int EnginePerSlot::validation_messages() const {
+  int n = 0;
+  for (const auto& e : engines_) n += e->validation_messages();
+  return n;
+}
+
+}  // namespace vkg

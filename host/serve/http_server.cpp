@@ -1,0 +1,257 @@
+// HTTP routes and streaming for `vkgemma serve` (layer: host/serve).
+#include "host/serve/http_server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "host/model/error.h"
+#include "host/serve/chat_page.h"
+#include "host/serve/metrics.h"
+#include "host/serve/openai_response.h"
+
+namespace vkg::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A streamed reply's state, shared by the content provider calls.
+struct StreamState {
+  std::shared_ptr<SequenceStream> stream;
+  ResponseHeader header;
+  bool include_usage = false;
+  bool started = false;
+  Clock::time_point last_write = Clock::now();
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(const ServedModel& m, BatchLoop& l, std::function<int()> v, const ServerOptions& o)
+      : model(m), loop(l), validation_messages(std::move(v)), options(o),
+        created(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
+
+  const ServedModel& model;
+  BatchLoop& loop;
+  std::function<int()> validation_messages;
+  ServerOptions options;
+  int64_t created;
+  httplib::Server server;
+  RequestCounters counters;
+
+  // Generation requests in flight (a stream counts until its last byte is sent).
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
+  bool draining = false;
+  std::thread stopper;
+
+  void Error(httplib::Response& res, const ApiError& e) {
+    res.status = e.status;
+    res.set_content(ErrorBody(e), "application/json");
+  }
+
+  bool Authorized(const httplib::Request& req, httplib::Response& res) {
+    if (options.api_key.empty()) return true;
+    if (req.get_header_value("Authorization") == "Bearer " + options.api_key) return true;
+    Error(res, ApiError(401, req.has_header("Authorization") ? "the API key is not valid"
+                                                             : "an API key is required: Authorization: Bearer <key>",
+                        "invalid_request_error", "invalid_api_key"));
+    return false;
+  }
+
+  // Counts a generation request in; false (and a 503) while the server drains.
+  bool Enter(httplib::Response& res) {
+    std::lock_guard lock(mu);
+    if (draining) {
+      res.set_header("Retry-After", "5");
+      Error(res, ApiError(503, "the server is shutting down", "server_error", "shutting_down"));
+      return false;
+    }
+    ++in_flight;
+    return true;
+  }
+  void Leave() {
+    std::lock_guard lock(mu);
+    --in_flight;
+    cv.notify_all();
+  }
+
+  void Generate(Endpoint endpoint, const httplib::Request& req, httplib::Response& res) {
+    if (!Authorized(req, res)) return;
+    ParsedRequest parsed;
+    try {
+      parsed = ParseRequest(endpoint, req.body, model);
+    } catch (const ApiError& e) {
+      Error(res, e);
+      return;
+    }
+    if (!Enter(res)) return;
+    const uint32_t prompt_tokens = uint32_t(parsed.sequence.prompt.size());
+    std::shared_ptr<SequenceStream> stream = loop.Submit(std::move(parsed.sequence));
+    if (!stream) {
+      Leave();
+      res.set_header("Retry-After", "1");
+      Error(res, ApiError(503, "every slot is busy and the queue is full; retry later", "server_error", "queue_full"));
+      return;
+    }
+    const ResponseHeader header = NewResponseHeader(endpoint, model.id, options.fingerprint);
+    if (!parsed.stream) {
+      std::string text;
+      for (;;) {
+        SequenceUpdate u = stream->Take(std::chrono::milliseconds(1000));
+        text += u.text;
+        if (!u.done()) continue;
+        if (u.finish == FinishReason::kError) {
+          Error(res, ApiError(500, "generation failed: " + u.error, "server_error", "generation_failed"));
+        } else {
+          res.set_content(CompletionJson(header, text, u.finish, prompt_tokens, u.completion_tokens), "application/json");
+        }
+        break;
+      }
+      Leave();
+      return;
+    }
+    auto state = std::make_shared<StreamState>();
+    state->stream = stream;
+    state->header = header;
+    state->include_usage = parsed.include_usage;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");  // nginx: pass events on as they come
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [state](size_t, httplib::DataSink& sink) {
+          for (;;) {
+            std::string out;
+            if (!state->started) {
+              state->started = true;
+              if (state->header.endpoint == Endpoint::kChatCompletions) out = RoleChunkEvent(state->header);
+            }
+            SequenceUpdate u = state->stream->Take(std::chrono::milliseconds(out.empty() ? 250 : 0));
+            if (!u.text.empty()) out += TextChunkEvent(state->header, u.text);
+            if (u.done()) {
+              if (u.finish == FinishReason::kError) {
+                out += ErrorEvent(ApiError(500, "generation failed: " + u.error, "server_error", "generation_failed"));
+              } else {
+                out += FinishChunkEvent(state->header, u.finish);
+                if (state->include_usage) out += UsageChunkEvent(state->header, u.prompt_tokens, u.completion_tokens);
+              }
+              out += kDoneEvent;
+            }
+            // A comment line now and then: the only way to notice a client that left while the
+            // sequence is still reading its prompt.
+            if (out.empty() && Clock::now() - state->last_write > std::chrono::seconds(1)) out = ": keep-alive\n\n";
+            if (out.empty()) continue;
+            if (!sink.write(out.data(), out.size())) {
+              state->stream->Cancel();  // the client went away: free its slot
+              return false;
+            }
+            state->last_write = Clock::now();
+            if (u.done()) sink.done();
+            return true;
+          }
+        },
+        [this, state](bool success) {
+          if (!success) state->stream->Cancel();
+          Leave();
+        });
+  }
+
+  void Routes() {
+    server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      const std::string_view page = ChatPageHtml();
+      res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
+    });
+    server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"status":"ok"})", "application/json");
+    });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(PrometheusText(counters, loop.stats(), validation_messages()), "text/plain; version=0.0.4");
+    });
+    server.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!Authorized(req, res)) return;
+      res.set_content(ModelsJson(model.id, created, model.context), "application/json");
+    });
+    server.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      Generate(Endpoint::kChatCompletions, req, res);
+    });
+    server.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      Generate(Endpoint::kCompletions, req, res);
+    });
+    // Errors httplib answers itself (404, 413 for a body over the limit, 400 for a bad request
+    // line) get an OpenAI-style body too.
+    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      std::string message = "HTTP " + std::to_string(res.status), code = "http_error";
+      if (res.status == 404) message = "no route for " + req.method + " " + req.path, code = "not_found";
+      if (res.status == 413) message = "the request body is over the size limit", code = "payload_too_large";
+      res.set_content(ErrorBody(ApiError(res.status, message, "invalid_request_error", code)), "application/json");
+    });
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown error";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      res.status = 500;
+      res.set_content(ErrorBody(ApiError(500, what, "server_error", "internal_error")), "application/json");
+    });
+    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      counters.Count(req.path, res.status);
+    });
+    server.set_payload_max_length(options.max_body_bytes);
+    server.set_keep_alive_timeout(2);
+    server.set_read_timeout(30);
+    const uint32_t threads = std::max<uint32_t>(options.threads, 4);
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  }
+};
+
+HttpServer::HttpServer(const ServedModel& model, BatchLoop& loop, std::function<int()> validation_messages,
+                       const ServerOptions& options)
+    : impl_(std::make_unique<Impl>(model, loop, std::move(validation_messages), options)) {
+  impl_->Routes();
+}
+
+HttpServer::~HttpServer() {
+  if (impl_->stopper.joinable()) impl_->stopper.join();
+}
+
+int HttpServer::Bind() {
+  const ServerOptions& o = impl_->options;
+  if (o.port == 0) {
+    const int port = impl_->server.bind_to_any_port(o.host);
+    if (port <= 0) throw Error("cannot listen on " + o.host + ": no free port");
+    return port;
+  }
+  if (!impl_->server.bind_to_port(o.host, o.port)) {
+    throw Error("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (in use, or not an address here)");
+  }
+  return o.port;
+}
+
+void HttpServer::Run() { impl_->server.listen_after_bind(); }
+
+void HttpServer::Stop() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->draining) return;
+  impl_->draining = true;
+  // httplib's stop() cuts streams short, so it waits until the last one has ended.
+  impl_->stopper = std::thread([impl = impl_.get()] {
+    {
+      std::unique_lock lock(impl->mu);
+      impl->cv.wait(lock, [&] { return impl->in_flight == 0; });
+    }
+    // A Stop() right after Bind() may come before Run() listens, when stop() would do nothing.
+    for (int i = 0; i < 500 && !impl->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    impl->server.stop();
+  });
+}
+
+}  // namespace vkg::serve

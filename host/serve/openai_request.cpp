@@ -1,0 +1,285 @@
+// Request parsing and checking for the OpenAI endpoints (layer: host/serve).
+#include "host/serve/openai_request.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "host/model/error.h"
+
+namespace vkg::serve {
+namespace {
+
+using json = nlohmann::json;
+
+ApiError BadRequest(const std::string& message, const std::string& code, const std::string& param = "") {
+  return ApiError(400, message, "invalid_request_error", code, param);
+}
+
+std::string TypeName(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    case json::value_t::number_float: return "a number";
+    default: return "an integer";
+  }
+}
+
+ApiError WrongType(const std::string& field, const std::string& expected, const json& got) {
+  return BadRequest("'" + field + "' must be " + expected + ", got " + TypeName(got), "invalid_type", field);
+}
+
+// A number in [lo, hi] (OpenAI's ranges); null means "not given".
+bool Number(const json& body, const char* field, double lo, double hi, float* out, bool lo_open = false) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return false;
+  if (!it->is_number()) throw WrongType(field, "a number", *it);
+  const double v = it->get<double>();
+  if (!(v >= lo && v <= hi) || (lo_open && v == lo)) {
+    throw BadRequest("'" + std::string(field) + "' is " + it->dump() + ", expected a number in " +
+                         (lo_open ? "(" : "[") + json(lo).dump() + ", " + json(hi).dump() + "]",
+                     "invalid_value", field);
+  }
+  *out = float(v);
+  return true;
+}
+
+bool Integer(const json& body, const char* field, int64_t lo, int64_t hi, int64_t* out) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return false;
+  // 16.0 is accepted as 16 (JavaScript clients have no integers); 16.5 is not.
+  if (!it->is_number()) throw WrongType(field, "an integer", *it);
+  int64_t v = 0;
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    if (std::trunc(d) != d) throw WrongType(field, "an integer", *it);
+    v = d >= 9.2e18 ? std::numeric_limits<int64_t>::max() : d <= -9.2e18 ? std::numeric_limits<int64_t>::min() : int64_t(d);
+  } else if (it->is_number_unsigned()) {
+    const uint64_t u = it->get<uint64_t>();
+    v = u > uint64_t(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max() : int64_t(u);
+  } else {
+    v = it->get<int64_t>();
+  }
+  if (v < lo || v > hi) {
+    throw BadRequest("'" + std::string(field) + "' is " + it->dump() + ", expected an integer in [" +
+                         std::to_string(lo) + ", " + std::to_string(hi) + "]",
+                     "invalid_value", field);
+  }
+  *out = v;
+  return true;
+}
+
+bool Boolean(const json& body, const char* field, bool* out) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return false;
+  if (!it->is_boolean()) throw WrongType(field, "a boolean", *it);
+  *out = it->get<bool>();
+  return true;
+}
+
+// Message content: a string, or an array of {"type": "text", "text": ...} parts.
+std::string Content(const json& content, const std::string& field) {
+  if (content.is_string()) return content.get<std::string>();
+  if (!content.is_array()) throw WrongType(field, "a string or an array of text parts", content);
+  std::string text;
+  for (size_t i = 0; i < content.size(); ++i) {
+    const json& part = content[i];
+    const std::string f = field + "[" + std::to_string(i) + "]";
+    if (!part.is_object()) throw WrongType(f, "an object", part);
+    auto type = part.find("type");
+    if (type == part.end() || !type->is_string() || *type != "text") {
+      throw BadRequest("'" + f + ".type' must be \"text\" (this model reads text only)", "invalid_value", f + ".type");
+    }
+    auto t = part.find("text");
+    if (t == part.end() || !t->is_string()) throw BadRequest("'" + f + ".text' must be a string", "invalid_type", f + ".text");
+    for (const auto& [key, value] : part.items()) {
+      if (key != "type" && key != "text") throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
+    }
+    text += t->get<std::string>();
+  }
+  return text;
+}
+
+std::vector<ChatMessage> Messages(const json& body) {
+  auto it = body.find("messages");
+  if (it == body.end()) throw BadRequest("'messages' is required", "missing_required_parameter", "messages");
+  if (!it->is_array()) throw WrongType("messages", "an array", *it);
+  if (it->empty()) throw BadRequest("'messages' must not be empty", "invalid_value", "messages");
+  std::vector<ChatMessage> out;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& m = (*it)[i];
+    const std::string f = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) throw WrongType(f, "an object", m);
+    for (const auto& [key, value] : m.items()) {
+      if (key != "role" && key != "content" && key != "name") {
+        throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
+      }
+    }
+    auto role = m.find("role");
+    if (role == m.end()) throw BadRequest("'" + f + ".role' is required", "missing_required_parameter", f + ".role");
+    if (!role->is_string()) throw WrongType(f + ".role", "a string", *role);
+    std::string r = role->get<std::string>();
+    if (r == "developer") r = "system";  // OpenAI's newer name for system instructions
+    if (r == "assistant") r = "model";
+    if (r != "system" && r != "user" && r != "model") {
+      throw BadRequest("'" + f + ".role' is \"" + role->get<std::string>() +
+                           "\", expected system, developer, user or assistant",
+                       "invalid_value", f + ".role");
+    }
+    auto content = m.find("content");
+    if (content == m.end()) throw BadRequest("'" + f + ".content' is required", "missing_required_parameter", f + ".content");
+    if (auto name = m.find("name"); name != m.end() && !name->is_string()) throw WrongType(f + ".name", "a string", *name);
+    out.push_back({r, Content(*content, f + ".content")});
+  }
+  return out;
+}
+
+std::string Prompt(const json& body) {
+  auto it = body.find("prompt");
+  if (it == body.end()) throw BadRequest("'prompt' is required", "missing_required_parameter", "prompt");
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_array() && it->size() == 1 && (*it)[0].is_string()) return (*it)[0].get<std::string>();
+  if (it->is_array() && it->size() > 1) {
+    throw BadRequest("'prompt' holds " + std::to_string(it->size()) + " prompts; one request serves one",
+                     "invalid_value", "prompt");
+  }
+  throw WrongType("prompt", "a string", *it);
+}
+
+std::vector<std::string> StopStrings(const json& body) {
+  auto it = body.find("stop");
+  if (it == body.end() || it->is_null()) return {};
+  if (it->is_string()) return {it->get<std::string>()};
+  if (!it->is_array()) throw WrongType("stop", "a string or an array of strings", *it);
+  if (it->size() > 4) throw BadRequest("'stop' holds at most 4 strings", "invalid_value", "stop");
+  std::vector<std::string> out;
+  for (const json& s : *it) {
+    if (!s.is_string()) throw WrongType("stop", "a string or an array of strings", *it);
+    if (!s.get<std::string>().empty()) out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ErrorBody(const ApiError& e) {
+  json err = {{"message", e.what()}, {"type", e.type}, {"param", nullptr}, {"code", e.code}};
+  if (!e.param.empty()) err["param"] = e.param;
+  return json{{"error", err}}.dump();
+}
+
+ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const ServedModel& model) {
+  const bool chat = endpoint == Endpoint::kChatCompletions;
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    throw BadRequest("the request body is not valid JSON", "invalid_json");
+  }
+  if (!body.is_object()) throw BadRequest("the request body must be a JSON object", "invalid_json");
+
+  // Every field OpenAI defines that this server honours (or accepts at its only supported value).
+  static const std::set<std::string> kCommon = {
+      "model", "stream", "stream_options", "max_tokens", "temperature", "top_p", "seed", "stop",
+      "presence_penalty", "frequency_penalty", "top_k", "min_p", "repeat_penalty", "n", "user", "logprobs"};
+  for (const auto& [key, value] : body.items()) {
+    const bool known = kCommon.count(key) || (chat ? key == "messages" || key == "max_completion_tokens"
+                                                   : key == "prompt" || key == "echo");
+    if (!known) throw BadRequest("unknown field '" + key + "'", "unknown_parameter", key);
+  }
+
+  auto m = body.find("model");
+  if (m != body.end() && !m->is_null()) {  // optional, as in llama-server: there is one model
+    if (!m->is_string()) throw WrongType("model", "a string", *m);
+    if (m->get<std::string>() != model.id) {
+      throw ApiError(404, "the model '" + m->get<std::string>() + "' does not exist; this server serves '" + model.id + "'",
+                     "invalid_request_error", "model_not_found", "model");
+    }
+  }
+
+  ParsedRequest out;
+  out.endpoint = endpoint;
+  Boolean(body, "stream", &out.stream);
+  if (auto so = body.find("stream_options"); so != body.end() && !so->is_null()) {
+    if (!so->is_object()) throw WrongType("stream_options", "an object", *so);
+    if (!out.stream) throw BadRequest("'stream_options' needs 'stream': true", "invalid_value", "stream_options");
+    for (const auto& [key, value] : so->items()) {
+      if (key != "include_usage") throw BadRequest("unknown field 'stream_options." + key + "'", "unknown_parameter", "stream_options." + key);
+    }
+    Boolean(*so, "include_usage", &out.include_usage);
+  }
+  int64_t n = 1;
+  if (Integer(body, "n", 1, 1000000, &n) && n != 1) throw BadRequest("'n' must be 1: one choice per request", "invalid_value", "n");
+  if (auto u = body.find("user"); u != body.end() && !u->is_null() && !u->is_string()) throw WrongType("user", "a string", *u);
+  bool flag = false;
+  if (Boolean(body, "logprobs", &flag) && flag) throw BadRequest("'logprobs' is not supported", "invalid_value", "logprobs");
+  if (Boolean(body, "echo", &flag) && flag) throw BadRequest("'echo' is not supported", "invalid_value", "echo");
+
+  // Sampling: the checkpoint's defaults, then the request's fields.
+  GenerationConfig gen = model.generation;
+  SamplingParams& sp = out.sequence.sampling;
+  sp = SamplingParams::FromConfig(gen, 0);
+  float f = 0;
+  if (Number(body, "temperature", 0.0, 2.0, &f)) sp.temperature = f, sp.do_sample = f > 0.0f;
+  if (Number(body, "top_p", 0.0, 1.0, &f, /*lo_open=*/true)) sp.top_p = f;
+  if (Number(body, "min_p", 0.0, 1.0, &f)) sp.min_p = f;
+  if (Number(body, "repeat_penalty", 0.0, 10.0, &f, /*lo_open=*/true)) sp.repetition_penalty = f;
+  Number(body, "presence_penalty", -2.0, 2.0, &sp.presence_penalty);
+  Number(body, "frequency_penalty", -2.0, 2.0, &sp.frequency_penalty);
+  int64_t i = 0;
+  if (Integer(body, "top_k", 0, std::numeric_limits<int32_t>::max(), &i)) sp.top_k = int32_t(i);
+  if (Integer(body, "seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), &i)) {
+    sp.seed = uint64_t(i);
+  } else {
+    sp.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+  }
+  out.sequence.stop_strings = StopStrings(body);
+  out.sequence.stop_ids = model.stop_ids;
+
+  // The prompt as tokens, then its length against the context.
+  const tok::Tokenizer& tokenizer = *model.tokenizer;
+  std::vector<int32_t>& ids = out.sequence.prompt;
+  if (chat) {
+    const std::vector<ChatMessage> messages = Messages(body);
+    try {
+      ids = model.chat_template->Encode(tokenizer, messages, ChatOptions{});
+    } catch (const Error& e) {
+      throw BadRequest(std::string("the chat template rejected the messages: ") + e.what(), "invalid_value", "messages");
+    }
+  } else {
+    // As `vkgemma run --raw`: <bos>, then the text with special tokens written in it matched.
+    const std::string prompt = Prompt(body);
+    const int32_t bos = tokenizer.PieceToId("<bos>").value_or(gen.bos_token_id);
+    const std::vector<int32_t> text_ids = tokenizer.Encode(prompt, tok::SpecialTokens::kMatch);
+    if (text_ids.empty() || text_ids.front() != bos) ids.push_back(bos);
+    ids.insert(ids.end(), text_ids.begin(), text_ids.end());
+  }
+  const int64_t ctx = model.context;
+  if (int64_t(ids.size()) >= ctx) {
+    throw BadRequest("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
+                         std::to_string(ctx) + " (with room for at least one generated token)",
+                     "context_length_exceeded", chat ? "messages" : "prompt");
+  }
+  const int64_t room = ctx - int64_t(ids.size());
+  int64_t max_tokens = room;
+  // max_completion_tokens is the chat endpoint's newer name; given both, it wins.
+  const char* max_field = "max_tokens";
+  bool have_max = Integer(body, "max_tokens", 1, std::numeric_limits<int32_t>::max(), &max_tokens);
+  if (chat && Integer(body, "max_completion_tokens", 1, std::numeric_limits<int32_t>::max(), &max_tokens)) {
+    max_field = "max_completion_tokens", have_max = true;
+  }
+  if (have_max && max_tokens > room) {
+    throw BadRequest("'" + std::string(max_field) + "' is " + std::to_string(max_tokens) + " but the prompt's " +
+                         std::to_string(ids.size()) + " tokens leave " + std::to_string(room) + " of the context's " +
+                         std::to_string(ctx),
+                     "context_length_exceeded", max_field);
+  }
+  out.sequence.max_tokens = uint32_t(max_tokens);
+  return out;
+}
+
+}  // namespace vkg::serve

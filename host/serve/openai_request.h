@@ -1,0 +1,56 @@
+// OpenAI API requests (layer: host/serve): the JSON bodies of /v1/chat/completions and
+// /v1/completions checked field by field and turned into a SequenceRequest, or an ApiError with
+// the status and the OpenAI-style {"error": {"message", "type", "param", "code"}} to answer.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "host/chat_template.h"
+#include "host/generation_config.h"
+#include "host/serve/sequence.h"
+#include "tokenizer/tokenizer.h"
+
+namespace vkg::serve {
+
+struct ApiError : std::runtime_error {
+  ApiError(int status, std::string message, std::string type, std::string code, std::string param = "")
+      : std::runtime_error(message), status(status), type(std::move(type)), code(std::move(code)),
+        param(std::move(param)) {}
+  int status;         // 400, 401, 404, 413, 503...
+  std::string type;   // invalid_request_error, authentication_error, server_error...
+  std::string code;   // machine-readable: invalid_json, unknown_parameter, model_not_found...
+  std::string param;  // the offending field, if one
+};
+// {"error": {"message", "type", "param" (or null), "code"}}
+std::string ErrorBody(const ApiError& e);
+
+// What requests are checked against: the served model.
+struct ServedModel {
+  std::string id;                    // the name clients pass as "model" (the checkpoint directory's)
+  uint32_t context = 0;              // positions per sequence
+  const tok::Tokenizer* tokenizer = nullptr;
+  const ChatTemplate* chat_template = nullptr;
+  GenerationConfig generation;       // sampling defaults
+  std::vector<int32_t> stop_ids;     // StopTokenIds
+};
+
+enum class Endpoint { kChatCompletions, kCompletions };
+
+struct ParsedRequest {
+  Endpoint endpoint = Endpoint::kChatCompletions;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage: a last chunk with the usage
+  SequenceRequest sequence;
+};
+
+// Parses and checks a request body; throws ApiError (4xx) for anything wrong with it: malformed
+// JSON, a field of the wrong type or out of range, an unknown field, an unknown model, a prompt
+// that does not fit the context, max_tokens past it.
+ParsedRequest ParseRequest(Endpoint endpoint, std::string_view body, const ServedModel& model);
+
+}  // namespace vkg::serve

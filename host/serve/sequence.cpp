@@ -1,0 +1,50 @@
+// SequenceStream: the hand-over between the batch loop and an HTTP handler (layer: host/serve).
+#include "host/serve/sequence.h"
+
+namespace vkg::serve {
+
+const char* FinishReasonName(FinishReason r) {
+  switch (r) {
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kError: return "error";
+    case FinishReason::kNone: break;
+  }
+  return "";
+}
+
+SequenceUpdate SequenceStream::Take(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return !pending_.empty() || finish_ != FinishReason::kNone; });
+  SequenceUpdate u;
+  u.text.swap(pending_);
+  u.finish = finish_;
+  u.error = error_;
+  u.prompt_tokens = prompt_tokens_;
+  u.completion_tokens = completion_tokens_;
+  return u;
+}
+
+void SequenceStream::Append(const std::string& text, uint32_t completion_tokens) {
+  {
+    std::lock_guard lock(mu_);
+    pending_ += text;
+    completion_tokens_ = completion_tokens;
+  }
+  if (!text.empty()) cv_.notify_all();
+}
+
+void SequenceStream::Finish(FinishReason reason, uint32_t prompt_tokens, uint32_t completion_tokens,
+                            std::string error) {
+  {
+    std::lock_guard lock(mu_);
+    finish_ = reason;
+    prompt_tokens_ = prompt_tokens;
+    completion_tokens_ = completion_tokens;
+    error_ = std::move(error);
+  }
+  cv_.notify_all();
+}
+
+}  // namespace vkg::serve

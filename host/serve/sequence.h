@@ -1,0 +1,62 @@
+// One generation request as the batch loop runs it, and the channel its tokens come back through
+// (layer: host/serve). An HTTP handler thread submits a SequenceRequest and reads its
+// SequenceStream; the batch loop thread writes to it.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "host/sampler.h"
+
+namespace vkg::serve {
+
+struct SequenceRequest {
+  std::vector<int32_t> prompt;            // the whole prompt, <bos> and template markup included
+  SamplingParams sampling;
+  uint32_t max_tokens = 1;                // generated tokens at most (>= 1; prompt + this <= context)
+  std::vector<int32_t> stop_ids;          // end of turn / end of text: ends the reply, not in its text
+  std::vector<std::string> stop_strings;  // OpenAI `stop`: the reply ends before the first one
+};
+
+enum class FinishReason { kNone, kStop, kLength, kCancelled, kError };
+// OpenAI's finish_reason: "stop" or "length" (a cancelled or failed sequence has none).
+const char* FinishReasonName(FinishReason r);
+
+// What a reader takes from a stream at once: the text generated since its last take, and the end.
+struct SequenceUpdate {
+  std::string text;
+  FinishReason finish = FinishReason::kNone;  // kNone: still running
+  std::string error;                          // kError: why
+  uint32_t prompt_tokens = 0, completion_tokens = 0;
+  bool done() const { return finish != FinishReason::kNone; }
+};
+
+// Thread-safe: the batch loop appends text and finishes; one reader takes. The reader may cancel
+// at any time (its client went away); the loop then frees the sequence's slot at its next step.
+class SequenceStream {
+ public:
+  // Reader side. Waits up to `timeout` for new text or the end; returns what there is (possibly
+  // nothing: text empty and not done).
+  SequenceUpdate Take(std::chrono::milliseconds timeout);
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+  // Loop side.
+  void Append(const std::string& text, uint32_t completion_tokens);
+  void Finish(FinishReason reason, uint32_t prompt_tokens, uint32_t completion_tokens, std::string error = "");
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string pending_;
+  FinishReason finish_ = FinishReason::kNone;
+  std::string error_;
+  uint32_t prompt_tokens_ = 0, completion_tokens_ = 0;
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace vkg::serve

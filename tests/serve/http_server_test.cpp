@@ -1,0 +1,316 @@
+// The HTTP server in-process on the CPU reference, driven by plain HTTP (cpp-httplib's client and a
+// raw socket): every error case answers a 4xx (or 401/503) with an OpenAI-style error body, the
+// streams are well formed, a client that disconnects frees its slot, Stop() lets streams finish.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "host/batch/batch_engine.h"
+#include "host/chat_template.h"
+#include "host/generate.h"
+#include "host/serve/batch_loop.h"
+#include "host/serve/http_server.h"
+#include "tests/serve/serve_test_util.h"
+
+namespace vkg::serve {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// A server on a free loopback port with `slots` CPU slots.
+class Served {
+ public:
+  // stop_tokens false: replies run to max_tokens (tests that need a sequence to keep running).
+  Served(uint32_t slots, uint32_t max_queued, const std::string& api_key = "", size_t max_body = 4 << 20,
+         bool stop_tokens = true)
+      : tokenizer_(tok::Tokenizer::Load(serve_test::TinyModelDir())),
+        template_(ChatTemplate::Load(serve_test::TinyModelDir())) {
+    EngineOptions eo;
+    eo.device = "cpu";
+    eo.context = 128;
+    engine_ = BatchEngine::Open(serve_test::TinyModelDir().string(), eo, slots);
+    model_.id = "gemma4-tiny";
+    model_.context = engine_->context();
+    model_.tokenizer = &tokenizer_;
+    model_.chat_template = &template_;
+    if (stop_tokens) model_.stop_ids = StopTokenIds(tokenizer_, model_.generation);
+    BatchLoopOptions lo;
+    lo.max_queued = max_queued;
+    loop_ = std::make_unique<BatchLoop>(*engine_, tokenizer_, lo);
+    ServerOptions so;
+    so.port = 0;
+    so.api_key = api_key;
+    so.max_body_bytes = max_body;
+    so.fingerprint = "vkgemma-test";
+    server_ = std::make_unique<HttpServer>(model_, *loop_, [] { return 0; }, so);
+    port_ = server_->Bind();
+    thread_ = std::thread([this] { server_->Run(); });
+  }
+  ~Served() {
+    server_->Stop();
+    thread_.join();
+    loop_->Stop();
+  }
+  int port() const { return port_; }
+  HttpServer& server() { return *server_; }
+  BatchLoop& loop() { return *loop_; }
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    c.set_connection_timeout(10, 0);
+    return c;
+  }
+
+ private:
+  tok::Tokenizer tokenizer_;
+  ChatTemplate template_;
+  std::unique_ptr<BatchEngine> engine_;
+  ServedModel model_;
+  std::unique_ptr<BatchLoop> loop_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// The error body OpenAI clients parse: {"error": {"message", "type", "param", "code"}}.
+void ExpectError(const httplib::Result& r, int status, const std::string& code) {
+  ASSERT_TRUE(r) << "no response";
+  EXPECT_EQ(r->status, status) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  const json j = json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(j.is_object() && j.contains("error")) << r->body;
+  EXPECT_TRUE(j["error"]["message"].is_string());
+  EXPECT_TRUE(j["error"]["type"].is_string());
+  EXPECT_TRUE(j["error"].contains("param"));
+  EXPECT_EQ(j["error"]["code"], code) << r->body;
+}
+
+const char* kChat = R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"temperature":0})";
+
+TEST(HttpServer, EndpointsAnswer) {
+  Served s(2, 4);
+  auto c = s.Client();
+  auto health = c.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "ok");
+  auto models = c.Get("/v1/models");
+  ASSERT_TRUE(models);
+  EXPECT_EQ(json::parse(models->body)["data"][0]["id"], "gemma4-tiny");
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("<title>vkgemma</title>"), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Type").find("text/html"), std::string::npos);
+
+  auto chat = c.Post("/v1/chat/completions", kChat, "application/json");
+  ASSERT_TRUE(chat);
+  ASSERT_EQ(chat->status, 200) << chat->body;
+  const json j = json::parse(chat->body);
+  EXPECT_EQ(j["object"], "chat.completion");
+  EXPECT_EQ(j["model"], "gemma4-tiny");
+  EXPECT_EQ(j["system_fingerprint"], "vkgemma-test");
+  EXPECT_TRUE(j["id"].get<std::string>().rfind("chatcmpl-", 0) == 0);
+  EXPECT_TRUE(j["created"].is_number_integer());
+  EXPECT_EQ(j["choices"][0]["message"]["role"], "assistant");
+  EXPECT_TRUE(j["choices"][0]["message"]["content"].is_string());
+  const std::string finish = j["choices"][0]["finish_reason"];
+  EXPECT_TRUE(finish == "stop" || finish == "length");
+  EXPECT_GT(j["usage"]["prompt_tokens"].get<int>(), 0);
+  EXPECT_EQ(j["usage"]["total_tokens"].get<int>(),
+            j["usage"]["prompt_tokens"].get<int>() + j["usage"]["completion_tokens"].get<int>());
+
+  auto completion = c.Post("/v1/completions", R"({"prompt":"The quick","max_tokens":4,"temperature":0})", "application/json");
+  ASSERT_TRUE(completion);
+  ASSERT_EQ(completion->status, 200) << completion->body;
+  const json k = json::parse(completion->body);
+  EXPECT_EQ(k["object"], "text_completion");
+  EXPECT_TRUE(k["choices"][0]["text"].is_string());
+  EXPECT_EQ(k["usage"]["prompt_tokens"], 10);  // <bos> + 9 bytes
+
+  // Streamed: data: events, the role first, the finish reason last, usage on request, [DONE].
+  auto stream = c.Post("/v1/chat/completions",
+                       R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"temperature":0,"stream":true,
+                           "stream_options":{"include_usage":true}})",
+                       "application/json");
+  ASSERT_TRUE(stream);
+  ASSERT_EQ(stream->status, 200);
+  EXPECT_EQ(stream->get_header_value("Content-Type"), "text/event-stream");
+  std::string text;
+  std::vector<json> events;
+  size_t pos = 0;
+  bool done = false;
+  while ((pos = stream->body.find("data: ", pos)) != std::string::npos) {
+    const size_t end = stream->body.find("\n\n", pos);
+    const std::string data = stream->body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data == "[DONE]") {
+      done = true;
+      continue;
+    }
+    events.push_back(json::parse(data));
+  }
+  EXPECT_TRUE(done);
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.front()["choices"][0]["delta"]["role"], "assistant");
+  for (const json& e : events) {
+    EXPECT_EQ(e["object"], "chat.completion.chunk");
+    if (!e["choices"].empty() && e["choices"][0]["delta"].contains("content")) text += e["choices"][0]["delta"]["content"];
+  }
+  EXPECT_EQ(text, j["choices"][0]["message"]["content"]) << "streamed and whole replies differ";
+  EXPECT_EQ(events[events.size() - 2]["choices"][0]["finish_reason"], finish);
+  EXPECT_TRUE(events.back()["choices"].empty());
+  EXPECT_EQ(events.back()["usage"], j["usage"]);
+
+  // Requests are counted once their response is written: the stream's just after its last byte.
+  const std::string two_chats = "vkgemma_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 2";
+  auto metrics = c.Get("/metrics");
+  for (int i = 0; i < 100 && metrics && metrics->body.find(two_chats) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(20ms);
+    metrics = c.Get("/metrics");
+  }
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find(two_chats), std::string::npos) << metrics->body;
+  for (const char* name : {"vkgemma_prompt_tokens_total ", "vkgemma_generated_tokens_total ", "vkgemma_sequences_active 0",
+                           "vkgemma_sequences_queued 0", "vkgemma_kv_slots_in_use 0", "vkgemma_kv_slots 2",
+                           "vkgemma_prompt_tokens_per_second ", "vkgemma_decode_tokens_per_second "}) {
+    EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
+  }
+}
+
+TEST(HttpServer, BadRequestsGetOpenAiErrors) {
+  Served s(1, 4, "", 4096);
+  auto c = s.Client();
+  auto post = [&](const std::string& path, const std::string& body) { return c.Post(path.c_str(), body, "application/json"); };
+  ExpectError(post("/v1/chat/completions", "{not json"), 400, "invalid_json");
+  ExpectError(post("/v1/chat/completions", R"({"messages":"Hi"})"), 400, "invalid_type");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":"many"})"), 400, "invalid_type");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"temperature":[1]})"), 400, "invalid_type");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"tools":[]})"), 400, "unknown_parameter");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o"})"), 404, "model_not_found");
+  ExpectError(post("/v1/completions", R"({"prompt":")" + std::string(200, 'x') + R"("})"), 400, "context_length_exceeded");
+  ExpectError(post("/v1/completions", R"({"prompt":"x","max_tokens":500})"), 400, "context_length_exceeded");
+  ExpectError(post("/v1/completions", R"({"prompt":")" + std::string(5000, 'x') + R"("})"), 413, "payload_too_large");
+  ExpectError(post("/v1/nothing", "{}"), 404, "not_found");
+  ExpectError(c.Get("/v1/chat/completions"), 404, "not_found");
+  // The server is unharmed: a good request still works, and nothing is running or queued.
+  auto ok = post("/v1/chat/completions", kChat);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(s.loop().stats().slots_in_use, 0u);
+  EXPECT_EQ(s.loop().stats().prompt_tokens, uint64_t(json::parse(ok->body)["usage"]["prompt_tokens"].get<int>()));
+}
+
+TEST(HttpServer, ApiKeyIsRequiredOnTheApiOnly) {
+  Served s(1, 4, "sekret");
+  auto c = s.Client();
+  ExpectError(c.Post("/v1/chat/completions", kChat, "application/json"), 401, "invalid_api_key");
+  ExpectError(c.Get("/v1/models"), 401, "invalid_api_key");
+  httplib::Headers wrong = {{"Authorization", "Bearer nope"}};
+  ExpectError(c.Post("/v1/chat/completions", wrong, kChat, "application/json"), 401, "invalid_api_key");
+  httplib::Headers right = {{"Authorization", "Bearer sekret"}};
+  auto ok = c.Post("/v1/chat/completions", right, kChat, "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  auto health = c.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+// A raw HTTP request on a socket, so the test can close it mid-stream.
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+void SendPost(int fd, const std::string& path, const std::string& body) {
+  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), ssize_t(req.size()));
+}
+
+// Reads until `needle` has arrived (or the socket ends); returns what was read.
+std::string ReadUntil(int fd, const std::string& needle) {
+  std::string got;
+  char buf[4096];
+  while (got.find(needle) == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, size_t(n));
+  }
+  return got;
+}
+
+const char* kLongStream =
+    R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":100,"temperature":1,"seed":1,"stream":true})";
+
+TEST(HttpServer, FullQueueAnswers503AndADisconnectFreesTheSlot) {
+  Served s(1, 0, "", 4 << 20, /*stop_tokens=*/false);
+  // A long stream holds the only slot; nothing may queue.
+  const int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  SendPost(fd, "/v1/chat/completions", kLongStream);
+  const std::string head = ReadUntil(fd, "data: ");
+  ASSERT_NE(head.find("200 OK"), std::string::npos) << head;
+  auto c = s.Client();
+  auto busy = c.Post("/v1/chat/completions", kChat, "application/json");
+  ExpectError(busy, 503, "queue_full");
+  EXPECT_EQ(busy->get_header_value("Retry-After"), "1");
+  // The client goes away mid-stream: its sequence is cancelled and the slot freed.
+  ::close(fd);
+  for (int i = 0; i < 200 && s.loop().stats().slots_in_use > 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(s.loop().stats().slots_in_use, 0u);
+  EXPECT_EQ(s.loop().stats().cancelled, 1u);
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("vkgemma_sequences_cancelled_total 1\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("vkgemma_kv_slots_in_use 0\n"), std::string::npos) << metrics->body;
+  auto ok = c.Post("/v1/chat/completions", kChat, "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST(HttpServer, StopLetsStreamsInFlightFinish) {
+  auto s = std::make_unique<Served>(1, 4, "", 4 << 20, /*stop_tokens=*/false);
+  const int fd = Connect(s->port());
+  ASSERT_GE(fd, 0);
+  SendPost(fd, "/v1/chat/completions",
+           R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":40,"temperature":1,"seed":1,"stream":true})");
+  ASSERT_NE(ReadUntil(fd, "data: ").find("200 OK"), std::string::npos);
+  s->server().Stop();
+  // New work is refused while the stream drains...
+  auto c = s->Client();
+  auto refused = c.Post("/v1/chat/completions", kChat, "application/json");
+  if (refused) ExpectError(refused, 503, "shutting_down");  // (or the socket is already closed)
+  // ...and the stream ends properly.
+  const std::string rest = ReadUntil(fd, "data: [DONE]");
+  EXPECT_NE(rest.find("data: [DONE]"), std::string::npos) << rest;
+  EXPECT_NE(rest.find("\"finish_reason\":\"length\""), std::string::npos) << rest;
+  ::close(fd);
+  s.reset();  // joins the server: returns once the stream is over
+}
+
+class Cleanup : public ::testing::Environment {
+ public:
+  void TearDown() override { serve_test::RemoveTinyModelDir(); }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new Cleanup);
+
+}  // namespace
+}  // namespace vkg::serve

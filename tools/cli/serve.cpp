@@ -1,0 +1,165 @@
+// `vkgemma serve`: the OpenAI-compatible HTTP server (layer: tools). Loads the model once with
+// --parallel sequence slots (host/batch), runs the continuous batching loop and the HTTP server
+// (host/serve), prints one line with the URL when it is ready, and on Ctrl-C / SIGTERM refuses new
+// requests, finishes those in flight and exits 0.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <optional>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "git_commit.h"
+#include "host/batch/batch_engine.h"
+#include "host/chat_template.h"
+#include "host/generate.h"
+#include "host/generation_config.h"
+#include "host/model/error.h"
+#include "host/serve/batch_loop.h"
+#include "host/serve/http_server.h"
+#include "tokenizer/tokenizer.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/options.h"
+
+namespace vkg::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: vkgemma serve -m DIR [options]\n"
+    "An OpenAI-compatible HTTP server: POST /v1/chat/completions and /v1/completions (streamed\n"
+    "with stream: true), GET /v1/models, /health, /metrics (Prometheus) and a chat page at /.\n"
+    "Up to --parallel sequences run at once (continuous batching: a request starts as soon as a\n"
+    "slot is free); more wait in a queue, and past it requests get 503 with Retry-After. Prints\n"
+    "'listening on http://HOST:PORT' on stdout when ready; Ctrl-C or SIGTERM finishes the requests\n"
+    "in flight and exits. Sampling defaults come from generation_config.json.\n"
+    "  --host ADDR         address to listen on (default 127.0.0.1: this machine only)\n"
+    "  --port N            port (default 8080; 0: any free port, named in the ready line)\n"
+    "  --parallel N        sequences decoded together, each with its own KV cache (default 4)\n"
+    "  --queue N           requests waiting for a slot at most (default 4 x --parallel)\n"
+    "  --api-key KEY       require 'Authorization: Bearer KEY' on /v1/* (default: none)\n"
+    "  --max-body BYTES    largest request body (default 4194304); larger ones get 413\n"
+    "  --name NAME         the model's name in the API (default: the checkpoint directory's name)\n";
+
+int ParsePort(const std::string& v) {
+  char* end = nullptr;
+  const long p = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || p < 0 || p > 65535) throw UsageError("--port needs a number in 0..65535, got '" + v + "'");
+  return int(p);
+}
+
+}  // namespace
+
+int Serve(const std::vector<std::string>& args) {
+  std::string model_dir, name;
+  uint32_t parallel = 4;
+  std::optional<uint32_t> queue;
+  serve::ServerOptions server_options;
+  EngineOptions options;
+  OptionParser parser("serve");
+  AddEngineOptions(parser, &model_dir, &options);
+  parser.Value({"--host"}, [&](const std::string& v) { server_options.host = v; })
+      .Value({"--port"}, [&](const std::string& v) { server_options.port = ParsePort(v); })
+      .Value({"--parallel", "-np"}, [&](const std::string& v) { parallel = ParseCount("--parallel", v, 1); })
+      .Value({"--queue"}, [&](const std::string& v) { queue = ParseCount("--queue", v, 0); })
+      .Value({"--api-key"}, [&](const std::string& v) {
+        if (v.empty()) throw UsageError("--api-key needs a non-empty key");
+        server_options.api_key = v;
+      })
+      .Value({"--max-body"}, [&](const std::string& v) { server_options.max_body_bytes = ParseCount("--max-body", v, 1024); })
+      .Value({"--name"}, [&](const std::string& v) { name = v; });
+  if (!ParseModelCommand(parser, args, kUsage, "serve", model_dir)) return 0;
+  if (parallel > 64) throw UsageError("--parallel is at most 64");
+  if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
+  const uint32_t max_queued = queue.value_or(4 * parallel);
+
+  // SIGINT/SIGTERM are taken by one thread (sigwait), never by a handler interrupting another: they
+  // are blocked before any thread exists (the driver starts its own while the model loads, and a
+  // signal delivered to one of those would kill the process in the middle of a stream).
+  // Before the server is up a signal just ends the process; after, it drains the server.
+  // SIGPIPE: a client that closed its socket must not kill the server (send() reports it).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  std::atomic<serve::HttpServer*> running{nullptr};
+  std::atomic<bool> finished{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (finished.load()) return;
+    serve::HttpServer* server = running.load();
+    if (!server) std::_Exit(128 + sig);  // still loading (or already stopped): nothing to finish
+    server->Stop();
+  });
+  struct JoinSignalThread {  // on every way out (a load error too): wake the thread and join it
+    std::thread& t;
+    std::atomic<bool>& finished;
+    ~JoinSignalThread() {
+      finished.store(true);
+      kill(getpid(), SIGTERM);
+      t.join();
+    }
+  } join_signal_thread{signal_thread, finished};
+
+  // The cheap checks first, then the load.
+  const GenerationConfig gen = GenerationConfig::Load(model_dir);
+  const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
+  const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<BatchEngine> engine = BatchEngine::Open(model_dir, options, parallel);
+  const MemoryReport m = engine->memory();
+  std::fprintf(stderr, "loaded %s on %s in %.2f s: %u slots of %u positions, weights %.1f MiB, KV cache %.1f MiB, "
+                       "scratch %.1f MiB\n",
+               model_dir.c_str(), engine->device_name().c_str(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), engine->slots(),
+               engine->context(), double(m.weights) / 1048576.0, double(m.kv_cache) / 1048576.0,
+               double(m.scratch) / 1048576.0);
+
+  serve::ServedModel served;
+  served.id = name.empty() ? std::filesystem::weakly_canonical(model_dir).filename().string() : name;
+  served.context = engine->context();
+  served.tokenizer = &tokenizer;
+  served.chat_template = &tmpl;
+  served.generation = gen;
+  served.stop_ids = StopTokenIds(tokenizer, gen);
+
+  serve::BatchLoopOptions loop_options;
+  loop_options.max_queued = max_queued;
+  loop_options.prefill_chunk = options.batch;
+  loop_options.prefill_tokens_per_step = std::max<uint32_t>(options.batch, 128);
+
+  serve::BatchLoop loop(*engine, tokenizer, loop_options);
+  server_options.threads = parallel + max_queued + 16;
+  server_options.fingerprint = std::string("vkgemma-") + VKG_GIT_COMMIT;
+  BatchEngine* engine_ptr = engine.get();
+  serve::HttpServer server(served, loop, [engine_ptr] { return engine_ptr->validation_messages(); }, server_options);
+  const int port = server.Bind();
+  running.store(&server);
+  const std::string host = server_options.host.find(':') != std::string::npos ? "[" + server_options.host + "]"
+                                                                               : server_options.host;
+  std::printf("vkgemma serve: listening on http://%s:%d (model '%s', %u slots of %u positions)\n", host.c_str(), port,
+              served.id.c_str(), engine->slots(), engine->context());
+  std::fflush(stdout);
+  server.Run();
+  running.store(nullptr);
+  loop.Stop();
+  const int messages = engine->validation_messages();
+  std::fprintf(stderr, "vkgemma serve: stopped\n");
+  if (messages > 0) {
+    std::fprintf(stderr, "error: %d Vulkan validation messages\n", messages);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace vkg::cli
