@@ -19,17 +19,39 @@
 namespace vkg {
 namespace {
 
+// Rows [row0, row0 + n) of a scratch tensor seen as [n][cols].
+Tensor RowRange(const Tensor& t, uint32_t row0, uint32_t n, uint32_t cols) {
+  return Tensor{t.slice.Sub(DTypeBytes(t.dtype, uint64_t(row0) * cols), DTypeBytes(t.dtype, uint64_t(n) * cols)),
+                t.dtype, n, cols};
+}
+
+// A group of rows whose products run as one: the batched decode rows, or one prompt chunk.
+struct RowGroup {
+  uint32_t row0, n;
+  bool decode;
+};
+
 // Per-chunk state shared by the blocks below.
 struct Step {
   OpContext& ctx;
   const GpuModel& m;
-  const KvCache& kv;
   Activations& a;
-  uint32_t T, start_pos;
+  const ForwardBatch& b;
+  uint32_t T;  // all rows of the step
   float eps;
-  const vk::BufferSlice* position;  // replayed decode: the real start_pos, read on the device
+  std::vector<RowGroup> groups;
 
   void Barrier() { ctx.rec.ComputeToCompute(); }
+  // Group g's rows of a scratch tensor of `cols` columns.
+  Tensor G(const RowGroup& g, const Tensor& t, uint32_t cols) const { return RowRange(t, g.row0, g.n, cols); }
+  Tensor S(const ForwardSegment& seg, const Tensor& t, uint32_t cols) const { return RowRange(t, seg.row0, seg.T, cols); }
+  // y = x W^T for every group: decode rows batched (each as alone), each prompt chunk on its own.
+  void Product(const WeightMatrix& w, const Tensor& x, const Tensor& y, MatMulOptions o = {}) {
+    for (const RowGroup& g : groups) {
+      o.rows_as_decode = g.decode;
+      MatMul(ctx, w, G(g, x, w.cols), G(g, y, w.rows), o);
+    }
+  }
   // A block's end: x = (x + out_norm(y)) * scale, and a = next_norm(x) for a following block that
   // starts with a norm (next_norm empty when it does not): one fused dispatch.
   void EndBlock(const Tensor& out_norm, float scale, const Tensor& next_norm) {
@@ -55,34 +77,38 @@ void AttentionBlock(Step& s, int l) {
   const Tensor q = s.V(s.a.q, NH * D), qkv = s.V(s.a.qkv, qkv_cols);
   const Tensor inv_freq = View(li.full ? s.a.inv_freq_full : s.a.inv_freq_sliding, 1, D / 2);
 
-  MatMul(s.ctx, w.qkv, a, qkv);  // a = input_norm(x), from the previous block's EndBlock
+  s.Product(w.qkv, a, qkv);  // a = input_norm(x), from the previous block's EndBlock
   s.Barrier();
   // q_norm + RoPE on q; k_norm + RoPE on k and v_norm (of the raw K on K=V layers), both appended
-  // to the cache: one fused op.
-  AttentionInputs in{.qkv = qkv, .q = q, .q_norm = w.q_norm, .n_heads = NH, .head_dim = D, .inv_freq = inv_freq,
-                     .eps = s.eps, .position = s.position};
-  if (owns) {
-    in.k_col = NH * D;
-    in.v_col = w.v_rows ? NH * D + w.kv_rows : in.k_col;  // K=V layers: V from the raw K
-    in.k_norm = w.k_norm, in.k_cache = s.kv.k(l), in.v_cache = s.kv.v(l), in.n_kv_heads = KVH;
+  // to the cache: one fused op per sequence (each its own cache and position; no barrier between).
+  for (const ForwardSegment& seg : s.b.segments) {
+    AttentionInputs in{.qkv = s.S(seg, qkv, qkv_cols), .q = s.S(seg, q, NH * D), .q_norm = w.q_norm, .n_heads = NH,
+                       .head_dim = D, .inv_freq = inv_freq, .eps = s.eps, .position = seg.position};
+    if (owns) {
+      in.k_col = NH * D;
+      in.v_col = w.v_rows ? NH * D + w.kv_rows : in.k_col;  // K=V layers: V from the raw K
+      in.k_norm = w.k_norm, in.k_cache = seg.kv->k(l), in.v_cache = seg.kv->v(l), in.n_kv_heads = KVH;
+    }
+    PrepareAttentionInputs(s.ctx, in, seg.start_pos);
   }
-  PrepareAttentionInputs(s.ctx, in, s.start_pos);
   s.Barrier();
   const int src = li.kv_source_layer;  // KV-shared layers read their source's cache
-  AttentionShape shape;
-  shape.start_pos = s.start_pos;
-  shape.n_heads = NH;
-  shape.n_kv_heads = KVH;
-  shape.head_dim = D;
-  shape.cache_len = s.kv.slots(src);
-  shape.window = uint32_t(li.window);
-  shape.scale = 1.f;  // Gemma 4: QK-norm replaces 1/sqrt(D)
-  shape.position = s.position;
   const Tensor attn = s.V(s.a.attn, NH * D);
-  Attention(s.ctx, q, s.kv.k(src), s.kv.v(src), attn, shape,
-            s.a.attn_scratch.slice.buffer ? &s.a.attn_scratch : nullptr);
+  for (const ForwardSegment& seg : s.b.segments) {
+    AttentionShape shape;
+    shape.start_pos = seg.start_pos;
+    shape.n_heads = NH;
+    shape.n_kv_heads = KVH;
+    shape.head_dim = D;
+    shape.cache_len = seg.kv->slots(src);
+    shape.window = uint32_t(li.window);
+    shape.scale = 1.f;  // Gemma 4: QK-norm replaces 1/sqrt(D)
+    shape.position = seg.position;
+    Attention(s.ctx, s.S(seg, q, NH * D), seg.kv->k(src), seg.kv->v(src), s.S(seg, attn, NH * D), shape,
+              seg.attn_scratch);
+  }
   s.Barrier();
-  MatMul(s.ctx, w.o_proj, attn, y);
+  s.Product(w.o_proj, attn, y);
   s.Barrier();
   s.EndBlock(w.post_attn_norm, 1.f, w.pre_ffn_norm);  // a = pre_ffn_norm(x) for the FFN block
 }
@@ -92,14 +118,19 @@ void AttentionBlock(Step& s, int l) {
 void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_t I, const Tensor& m,
          const Tensor& out) {
   const Tensor gu = s.V(s.a.gate_up, 2 * I), act = s.V(s.a.act, I);
-  // One token on a GPU: the gate/up product writes gelu(gate) * up itself (no gelu_mul pass).
-  if (s.T != 1 || !MatVecGateUpGelu(s.ctx, gate_up, m, act)) {
-    MatMul(s.ctx, gate_up, m, gu);
+  // Decode rows on a GPU: the gate/up product writes gelu(gate) * up itself (no gelu_mul pass).
+  std::vector<const RowGroup*> unfused;
+  for (const RowGroup& g : s.groups) {
+    if (g.decode && MatVecGateUpGelu(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, act, I))) continue;
+    MatMul(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, gu, 2 * I), {.rows_as_decode = g.decode});
+    unfused.push_back(&g);
+  }
+  if (!unfused.empty()) {
     s.Barrier();
-    GeluMulPairs(s.ctx, gu, act);
+    for (const RowGroup* g : unfused) GeluMulPairs(s.ctx, s.G(*g, gu, 2 * I), s.G(*g, act, I));
   }
   s.Barrier();
-  MatMul(s.ctx, down, act, out);
+  s.Product(down, act, out);
   s.Barrier();
 }
 
@@ -115,7 +146,7 @@ void Experts(Step& s, int l) {
   RmsNorm(s.ctx, x, Tensor{}, z, s.eps);
   RmsNorm(s.ctx, x, w.pre_ffn_norm_2, u, s.eps);
   s.Barrier();
-  MatMul(s.ctx, *w.router, z, logits);
+  MatMul(s.ctx, *w.router, z, logits);  // one segment only (RecordForwardBatch)
   s.Barrier();
   TopKSoftmax(s.ctx, logits, K, w.per_expert_scale, s.a.expert_ids, wts);
   s.Barrier();
@@ -158,12 +189,21 @@ void PleBlock(Step& s, int l, const Tensor& next_norm) {
   const GpuLayer& w = s.m.layer(l);
   const uint32_t H = uint32_t(c.hidden_size), P = uint32_t(c.hidden_size_per_layer_input);
   const Tensor x = s.V(s.a.x, H), y = s.V(s.a.y, H), g = s.V(s.a.ple_g, P);
-  MatMul(s.ctx, *w.ple_gate, x, g);
+  s.Product(*w.ple_gate, x, g);
   s.Barrier();
-  if (s.T != 1 || !MatVecGeluMul(s.ctx, *w.ple_proj, g, s.a.PleLayer(l, s.T), y)) {
-    GeluMul(s.ctx, g, s.a.PleLayer(l, s.T), g);
+  const Tensor ple = s.a.PleLayer(l, s.T);
+  // Decode rows on a GPU: the projection applies gelu(gate) * ple as it reads (no gelu_mul pass).
+  std::vector<const RowGroup*> unfused;
+  for (const RowGroup& grp : s.groups) {
+    if (grp.decode && MatVecGeluMul(s.ctx, *w.ple_proj, s.G(grp, g, P), s.G(grp, ple, P), s.G(grp, y, H))) continue;
+    GeluMul(s.ctx, s.G(grp, g, P), s.G(grp, ple, P), s.G(grp, g, P));
+    unfused.push_back(&grp);
+  }
+  if (!unfused.empty()) {
     s.Barrier();
-    MatMul(s.ctx, *w.ple_proj, g, y);
+    for (const RowGroup* grp : unfused) {
+      MatMul(s.ctx, *w.ple_proj, s.G(*grp, g, P), s.G(*grp, y, H), {.rows_as_decode = grp->decode});
+    }
   }
   s.Barrier();
   s.EndBlock(w.ple_post_norm, w.layer_scalar, next_norm);
@@ -176,7 +216,7 @@ void PerLayerInputs(Step& s) {
   const Tensor x0 = s.V(s.a.x, H);
   const uint32_t P = uint32_t(c.hidden_size_per_layer_input);
   const Tensor ctx = s.V(s.a.ple_ctx, L * P);  // [T][L * P]: all layers in one product
-  MatMul(s.ctx, s.m.ple_model_proj(), x0, ctx);
+  s.Product(s.m.ple_model_proj(), x0, ctx);
   s.Barrier();
   // The norm over each layer's P values and the combine in one dispatch (ple_norm_combine.comp).
   PleNormCombine(s.ctx, ctx, s.m.ple_proj_norm(), s.a.ple_tok, s.a.ple, s.T, L, s.a.ple_rows,
@@ -188,9 +228,33 @@ void PerLayerInputs(Step& s) {
 
 void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Activations& acts, uint32_t T,
                    uint32_t start_pos, const vk::BufferSlice* position) {
-  const ModelConfig& c = model.config();
   VKG_CHECK(!position || T == 1, "RecordForward: a position buffer is for one decode token");
-  Step s{ctx, model, kv, acts, T, start_pos, c.rms_norm_eps, position};
+  ForwardBatch b;
+  b.rows = T;
+  b.decode_rows = T == 1 ? 1 : 0;  // one token: the decode kernels, as a batch of one
+  b.segments.push_back({0, T, start_pos, &kv, position, acts.attn_scratch.slice.buffer ? &acts.attn_scratch : nullptr});
+  RecordForwardBatch(ctx, model, acts, b);
+}
+
+void RecordForwardBatch(OpContext& ctx, const GpuModel& model, Activations& acts, const ForwardBatch& batch) {
+  const ModelConfig& c = model.config();
+  const uint32_t T = batch.rows;
+  VKG_CHECK(T >= 1 && T <= acts.batch && !batch.segments.empty(), "RecordForwardBatch: ", T, " rows for scratch of ",
+            acts.batch);
+  // MoE experts run on the whole step's rows as one sequence (their decode/prefill kernels are not
+  // batched per row yet): one segment only.
+  VKG_CHECK(!c.has_moe() || batch.segments.size() == 1,
+            "RecordForwardBatch: mixture-of-experts layers take one sequence per forward pass");
+  Step s{ctx, model, acts, batch, T, c.rms_norm_eps, {}};
+  if (batch.decode_rows) s.groups.push_back({0, batch.decode_rows, true});
+  for (size_t i = 0; i < batch.segments.size(); ++i) {
+    const ForwardSegment& seg = batch.segments[i];
+    VKG_CHECK(seg.kv && seg.row0 + seg.T <= T, "RecordForwardBatch: segment ", i, " is outside the rows");
+    VKG_CHECK(i < batch.decode_rows ? seg.T == 1 && seg.row0 == i : seg.T > 1 || batch.decode_rows == 0,
+              "RecordForwardBatch: segment ", i, " does not match the decode rows");
+    VKG_CHECK(!seg.position || seg.T == 1, "RecordForwardBatch: a position buffer is for one decode token");
+    if (i >= batch.decode_rows) s.groups.push_back({seg.row0, seg.T, false});
+  }
   const uint32_t H = uint32_t(c.hidden_size);
   const Tensor x = s.V(acts.x, H);
   Embed(ctx, model.embed(), acts.ids, x, c.embed_scale());

@@ -16,9 +16,18 @@
 //              one); X_GELU_MUL: up [K] f32 storage, read
 //           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
-// Push: MatMulParams (params/matmul_params.h; m_tokens is 1).
+// Push: MatMulParams (params/matmul_params.h; m_tokens: columns of X/Y, 1 for one token).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP (rows one subgroup reduces at once, x reused across
-//       them); 2 ROWS_PER_WORKGROUP (a multiple of ROWS_PER_SUBGROUP).
+//       them); 2 ROWS_PER_WORKGROUP (a multiple of ROWS_PER_SUBGROUP); 3 COLS (default 1).
+// Columns (batched decode, host/batch): X is [m_tokens][K] and Y [m_tokens][n] (K % 4 == 0 when
+// m_tokens > 1); workgroup z takes columns z * COLS .. z * COLS + COLS - 1 and every weight texel
+// it loads serves all of them, so a continuous-batching step of up to COLS sequences reads the
+// weights once. Each column's per-lane sums and subgroupAdd run in exactly the order of COLS = 1
+// (the column loop sits inside each texel step and only selects the accumulator), so every column
+// is bit-identical to the same x evaluated alone. A partial last group repeats its last column
+// (no branch in the texel loop) and writes only the real ones. Geometry: the row grid of the
+// one-column plan below, x ceil(m_tokens / COLS) in z; at 16 E2B sequences (COLS 8) every launch
+// below doubles its workgroups, each lane's serial work grows 8x in FMAs but not in weight bytes.
 // Design: weights through texel views (16-byte loads), each subgroup takes ROWS_PER_SUBGROUP rows
 // with its lanes striding along K one texel at a time, two texels per step (2 x ROWS_PER_SUBGROUP
 // independent 16-byte weight loads in flight per lane; consecutive lanes read consecutive texels of
@@ -44,18 +53,23 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ROWS_PER_SUBGROUP = 4;
 layout(constant_id = 2) const uint ROWS_PER_WORKGROUP = 32;
+layout(constant_id = 3) const uint COLS = 1;
 
 layout(std430, binding = 0) readonly buffer X { float x_[]; };
 layout(std430, binding = 0) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
 layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
 layout(push_constant) uniform Push { MatMulParams p; };
 
+uint xq0[COLS];  // first x quad of each column of the group (column * K / 4)
+uint xcol[COLS]; // the column itself (a partial group repeats its last)
+
 #ifdef X_GELU_MUL
 layout(std430, binding = 2) readonly buffer Up { vec4 up4_[]; };
-// Quad i of x (values 4i..4i+3), made from gate and up as the separate gelu_mul op makes them.
-vec4 xQuad(uint i) {
-  const vec4 g = x4_[i];
-  return vec4(geluTanh(g.x), geluTanh(g.y), geluTanh(g.z), geluTanh(g.w)) * up4_[i];
+// Quad i of x (values 4i..4i+3, i counted from the column's first quad), made from gate and up as
+// the separate gelu_mul op makes them.
+vec4 xQuad(uint c, uint i) {
+  const vec4 g = x4_[xq0[c] + i];
+  return vec4(geluTanh(g.x), geluTanh(g.y), geluTanh(g.z), geluTanh(g.w)) * up4_[xq0[c] + i];
 }
 #else
 #define X_TEXEL_BINDING 2
@@ -64,13 +78,13 @@ vec4 xQuad(uint i) {
 #define WEIGHT_SCALES_BINDING 4
 #include "weight_texel.glsl"  // x texels at 2 (unless X_GELU_MUL), weight views at 3 (data) and 4 (scales)
 #ifndef X_GELU_MUL
-vec4 xQuad(uint i) { return uintBitsToFloat(texelFetch(x_tex, int(i))); }
+vec4 xQuad(uint c, uint i) { return uintBitsToFloat(texelFetch(x_tex, int(xq0[c] + i))); }
 #endif
 
 const uint R = ROWS_PER_SUBGROUP;
 int base[R];  // first texel of each row of the block; rows past the chunk repeat the last
 uint wrow[R]; // the weight row (in the chunk) of each row of the block
-float acc[R];
+float acc[COLS * R];  // column c, row r at c * R + r
 
 #ifdef GELU_PAIRS
 // Block rows r < R/2 are gate rows row0 + r, the others the matching up rows, p.n rows further
@@ -85,9 +99,14 @@ const uint OUT_PER_BLOCK = R;
 uint weightRow(uint row0, uint r) { return min(row0 + r, p.rows - 1u); }
 #endif
 
+// Block scale of texel t of each row (1 for unquantized weights), fetched once for all columns.
+void texelScales(uint t, out float sc[R]) {
+  [[unroll]] for (uint r = 0; r < R; ++r) sc[r] = weightScale(wrow[r], t, p.row_scales);
+}
+
 // Adds texel t of each row of the block (w: the R weight texels, fetched by the caller so that
-// several are in flight) times x (xq: the texel's x values) to acc.
-void accumulateTexel(uint row0, uint t, const uvec4 w[R], const vec4 xq[QPT]) {
+// several are in flight; sc: their scales) times column c's x (xq: the texel's x values) to acc.
+void accumulateTexel(uint c, const uvec4 w[R], const float sc[R], const vec4 xq[QPT]) {
   // q4_0: sum((n - 8) x) = sum(n x) - 8 sum(x), the x sum shared by every row.
 #if defined(WEIGHT_Q4_0)
   vec4 xs = vec4(0.0);
@@ -99,7 +118,16 @@ void accumulateTexel(uint row0, uint t, const uvec4 w[R], const vec4 xq[QPT]) {
   [[unroll]] for (uint r = 0; r < R; ++r) {
     float d = -offset;
     [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w[r], q), xq[q]);
-    acc[r] += d * weightScale(wrow[r], t, p.row_scales);
+    acc[c * R + r] += d * sc[r];
+  }
+}
+
+// Texel t of the block's rows (w, its scales sc) against every column's x.
+void accumulateColumns(uint t, const uvec4 w[R], const float sc[R]) {
+  [[unroll]] for (uint c = 0; c < COLS; ++c) {
+    vec4 xq[QPT];
+    [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(c, t * QPT + q);
+    accumulateTexel(c, w, sc, xq);
   }
 }
 
@@ -110,6 +138,10 @@ void main() {
   const uint lanes = subgroupAdd(1u);
   const uint whole = p.k / VPT;  // texels whose x values are all real columns
   const uint blocks = ROWS_PER_WORKGROUP / R;
+  [[unroll]] for (uint c = 0; c < COLS; ++c) {
+    xcol[c] = min(gl_WorkGroupID.z * COLS + c, p.m_tokens - 1u);
+    xq0[c] = xcol[c] * (p.k >> 2);
+  }
 
   for (uint b = gl_SubgroupID; b < blocks; b += gl_NumSubgroups) {
     const uint row0 = (wg * blocks + b) * OUT_PER_BLOCK;  // first output row of the block
@@ -117,8 +149,8 @@ void main() {
     [[unroll]] for (uint r = 0; r < R; ++r) {
       wrow[r] = weightRow(row0, r);
       base[r] = int(wrow[r] * p.row_texels);
-      acc[r] = 0.0;
     }
+    [[unroll]] for (uint i = 0; i < COLS * R; ++i) acc[i] = 0.0;
     // Whole texels take x from its texel view with no per-column checks (a branch per texel in
     // this loop cost lavapipe 1.5x); the partial last texel (K % VPT != 0) reads x through loadX4.
     // Two texels per step: all 2R weight loads are issued before any is used. Each lane still adds
@@ -130,44 +162,58 @@ void main() {
         wa[r] = texelFetch(w_data, base[r] + int(t));
         wb[r] = texelFetch(w_data, base[r] + int(t + lanes));
       }
-      vec4 xq[QPT];
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(t * QPT + q);
-      accumulateTexel(row0, t, wa, xq);
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad((t + lanes) * QPT + q);
-      accumulateTexel(row0, t + lanes, wb, xq);
+      float sa[R], sb[R];
+      texelScales(t, sa);
+      texelScales(t + lanes, sb);
+      // Per column: texel t, then t + lanes, as the one-column kernel adds them.
+      [[unroll]] for (uint c = 0; c < COLS; ++c) {
+        vec4 xq[QPT];
+        [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(c, t * QPT + q);
+        accumulateTexel(c, wa, sa, xq);
+        [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(c, (t + lanes) * QPT + q);
+        accumulateTexel(c, wb, sb, xq);
+      }
     }
     if (t < whole) {
       uvec4 wa[R];
       [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(t));
-      vec4 xq[QPT];
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(t * QPT + q);
-      accumulateTexel(row0, t, wa, xq);
+      float sa[R];
+      texelScales(t, sa);
+      accumulateColumns(t, wa, sa);
     }
     if (whole * VPT < p.k && lane == 0u) {
       uvec4 wa[R];
       [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(whole));
-      vec4 xq[QPT];
+      float sa[R];
+      texelScales(whole, sa);
+      [[unroll]] for (uint c = 0; c < COLS; ++c) {
+        vec4 xq[QPT];
 #ifdef X_GELU_MUL
-      // K % 4 == 0: whole quads up to K, zeros past it (the weights' padding is zero too).
-      [[unroll]] for (uint q = 0; q < QPT; ++q) {
-        const uint k = whole * VPT + 4u * q;
-        xq[q] = k < p.k ? xQuad(k >> 2) : vec4(0.0);
+        // K % 4 == 0: whole quads up to K, zeros past it (the weights' padding is zero too).
+        [[unroll]] for (uint q = 0; q < QPT; ++q) {
+          const uint k = whole * VPT + 4u * q;
+          xq[q] = k < p.k ? xQuad(c, k >> 2) : vec4(0.0);
+        }
+#else
+        [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(xcol[c] * p.k, whole * VPT + 4u * q, p.k);
+#endif
+        accumulateTexel(c, wa, sa, xq);
+      }
+    }
+    [[unroll]] for (uint c = 0; c < COLS; ++c) {
+      const bool real = gl_WorkGroupID.z * COLS + c < p.m_tokens;  // not a repeated last column
+      const uint y0 = xcol[c] * p.n + p.row_offset + row0;
+#ifdef GELU_PAIRS
+      [[unroll]] for (uint r = 0; r < OUT_PER_BLOCK; ++r) {
+        const float g = subgroupAdd(acc[c * R + r]), u = subgroupAdd(acc[c * R + r + OUT_PER_BLOCK]);
+        if (real && lane == 0u && row0 + r < p.rows) y_[y0 + r] = geluTanh(g) * u;
       }
 #else
-      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(0u, whole * VPT + 4u * q, p.k);
+      [[unroll]] for (uint r = 0; r < R; ++r) {
+        const float s = subgroupAdd(acc[c * R + r]);
+        if (real && lane == 0u && row0 + r < p.rows) y_[y0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(s / p.softcap) : s;
+      }
 #endif
-      accumulateTexel(row0, whole, wa, xq);
     }
-#ifdef GELU_PAIRS
-    [[unroll]] for (uint r = 0; r < OUT_PER_BLOCK; ++r) {
-      const float g = subgroupAdd(acc[r]), u = subgroupAdd(acc[r + OUT_PER_BLOCK]);
-      if (lane == 0u && row0 + r < p.rows) y_[p.row_offset + row0 + r] = geluTanh(g) * u;
-    }
-#else
-    [[unroll]] for (uint r = 0; r < R; ++r) {
-      const float s = subgroupAdd(acc[r]);
-      if (lane == 0u && row0 + r < p.rows) y_[p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(s / p.softcap) : s;
-    }
-#endif
   }
 }

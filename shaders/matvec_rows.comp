@@ -7,9 +7,14 @@
 //           2: the same x as RGBA32UI texels (every whole weight texel's x values come from here)
 //           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
-// Push: MatMulParams (params/matmul_params.h; m_tokens is 1).
+// Push: MatMulParams (params/matmul_params.h; m_tokens: columns of X/Y, 1 for one token).
 // Spec: 0 workgroup size; 1 ROWS_PER_INVOCATION; 2 ROWS_PER_WORKGROUP (workgroup size x rows per
-//       invocation).
+//       invocation); 3 COLS (default 1).
+// Columns (batched decode, host/batch): X is [m_tokens][K] and Y [m_tokens][n] (K % 4 == 0 when
+// m_tokens > 1); workgroup z takes columns z * COLS .. + COLS - 1, each weight texel fetched once
+// for all of them. A row's sum for a column runs in exactly the order of COLS = 1 (the column loop
+// only picks the x values and the accumulator), so batched decode equals decode alone bit for bit.
+// A partial last group repeats its last column and writes only the real ones.
 // Design: every invocation owns ROWS_PER_INVOCATION whole rows and walks all of K alone, so there is
 // no reduction across lanes, each x texel is fetched once for all its rows, and a quantized row's
 // scales come eight blocks to one fetch (a scale texel) instead of one fetch per block. On lavapipe,
@@ -25,6 +30,7 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ROWS_PER_INVOCATION = 4;
 layout(constant_id = 2) const uint ROWS_PER_WORKGROUP = 256;
+layout(constant_id = 3) const uint COLS = 1;
 
 layout(std430, binding = 0) readonly buffer X { float x_[]; };
 layout(std430, binding = 0) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
@@ -57,9 +63,10 @@ void prepareX(inout vec4 xq[QPT]) {
 #endif
 }
 
-// x values of whole texel t (columns t * VPT ..), their sum (for the q4_0 offset), prepared.
-void loadXTexel(uint t, out vec4 xq[QPT], out float xsum) {
-  [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(t * QPT + q)));
+// x values of whole texel t (columns t * VPT ..) of the X row starting at quad xq0, their sum (for
+// the q4_0 offset), prepared.
+void loadXTexel(uint xq0, uint t, out vec4 xq[QPT], out float xsum) {
+  [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = uintBitsToFloat(texelFetch(x_tex, int(xq0 + t * QPT + q)));
   xsum = sumX(xq);
   prepareX(xq);
 }
@@ -67,8 +74,7 @@ void loadXTexel(uint t, out vec4 xq[QPT], out float xsum) {
 // Dot product of row r's texel t with x, before the block scale. q4_0 nibbles are dotted raw
 // (0..15, left in place: weightQuadMasked) and the offset of 8 comes off once:
 // sum((n - 8) x) = sum(n x) - 8 sum(x), which saves a subtraction per weight.
-float texelDot(int base, uint t, const vec4 xq[QPT], float xsum) {
-  const uvec4 w = texelFetch(w_data, base + int(t));
+float texelDot(const uvec4 w, const vec4 xq[QPT], float xsum) {
   float d = 0.0;
 #if defined(WEIGHT_Q4_0)
   [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadMasked(w, q), xq[q]);
@@ -87,10 +93,13 @@ void main() {
   const uint row0 = wg * ROWS_PER_WORKGROUP + gl_LocalInvocationIndex * R;
   if (row0 >= p.rows) return;
   int data_base[R];  // first data texel of each owned row; rows past the chunk repeat the last one
-  float acc[R];
-  [[unroll]] for (uint r = 0; r < R; ++r) {
-    data_base[r] = int(min(row0 + r, p.rows - 1u) * p.row_texels);
-    acc[r] = 0.0;
+  float acc[COLS * R];  // column c, row r at c * R + r
+  [[unroll]] for (uint r = 0; r < R; ++r) data_base[r] = int(min(row0 + r, p.rows - 1u) * p.row_texels);
+  [[unroll]] for (uint i = 0; i < COLS * R; ++i) acc[i] = 0.0;
+  uint xcol[COLS], xq0[COLS];  // each column of the group (a partial group repeats its last) and its first x quad
+  [[unroll]] for (uint c = 0; c < COLS; ++c) {
+    xcol[c] = min(gl_WorkGroupID.z * COLS + c, p.m_tokens - 1u);
+    xq0[c] = xcol[c] * (p.k >> 2);
   }
   const uint whole = p.k / VPT;  // texels whose x values are all real columns
   uint t = 0u;
@@ -114,44 +123,65 @@ void main() {
       uvec4 scales[R];
       [[unroll]] for (uint r = 0; r < R; ++r) scales[r] = texelFetch(w_scales, scale_base[r] + int(g));
 #endif
-      float part[R];
-      [[unroll]] for (uint r = 0; r < R; ++r) part[r] = 0.0;
+      float part[COLS * R];
+      [[unroll]] for (uint i = 0; i < COLS * R; ++i) part[i] = 0.0;
       [[unroll]] for (uint j = 0; j < GROUP; ++j) {
-        vec4 xq[QPT];
-        float xsum;
-        loadXTexel(t + j, xq, xsum);
-        [[unroll]] for (uint r = 0; r < R; ++r) {
-          float d = texelDot(data_base[r], t + j, xq, xsum);
+        uvec4 w[R];
+        [[unroll]] for (uint r = 0; r < R; ++r) w[r] = texelFetch(w_data, data_base[r] + int(t + j));
+        [[unroll]] for (uint c = 0; c < COLS; ++c) {
+          vec4 xq[QPT];
+          float xsum;
+          loadXTexel(xq0[c], t + j, xq, xsum);
+          [[unroll]] for (uint r = 0; r < R; ++r) {
+            float d = texelDot(w[r], xq, xsum);
 #ifdef WEIGHT_QUANTIZED
-          const uint block = j * VPT / 32u;  // block within the scale texel
-          d *= unpackHalf2x16(scales[r][block >> 1])[block & 1u];
+            const uint block = j * VPT / 32u;  // block within the scale texel
+            d *= unpackHalf2x16(scales[r][block >> 1])[block & 1u];
 #endif
-          part[r] += d;
+            part[c * R + r] += d;
+          }
         }
       }
-      [[unroll]] for (uint r = 0; r < R; ++r) acc[r] += part[r];
+      [[unroll]] for (uint i = 0; i < COLS * R; ++i) acc[i] += part[i];
       t += GROUP;
     }
   }
   for (; t < whole; ++t) {  // remaining whole texels, one scale fetch per block
-    vec4 xq[QPT];
-    float xsum;
-    loadXTexel(t, xq, xsum);
-    [[unroll]] for (uint r = 0; r < R; ++r)
-      acc[r] += texelDot(data_base[r], t, xq, xsum) * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+    uvec4 w[R];
+    float sc[R];
+    [[unroll]] for (uint r = 0; r < R; ++r) {
+      w[r] = texelFetch(w_data, data_base[r] + int(t));
+      sc[r] = weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+    }
+    [[unroll]] for (uint c = 0; c < COLS; ++c) {
+      vec4 xq[QPT];
+      float xsum;
+      loadXTexel(xq0[c], t, xq, xsum);
+      [[unroll]] for (uint r = 0; r < R; ++r) acc[c * R + r] += texelDot(w[r], xq, xsum) * sc[r];
+    }
   }
   if (t * VPT < p.k) {  // the texel holding the last columns: x read per column (loadX4 clamps)
-    vec4 xq[QPT];
-    [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(0u, t * VPT + 4u * q, p.k);
-    // Padding weights dequantize to 0 (a q4_0 padding nibble is 8), so (n - 8) x vanishes there
-    // whatever x holds, and the offset identity needs the sum over every column of the texel.
-    const float xsum = sumX(xq);
-    prepareX(xq);
-    [[unroll]] for (uint r = 0; r < R; ++r)
-      acc[r] += texelDot(data_base[r], t, xq, xsum) * weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+    uvec4 w[R];
+    float sc[R];
+    [[unroll]] for (uint r = 0; r < R; ++r) {
+      w[r] = texelFetch(w_data, data_base[r] + int(t));
+      sc[r] = weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+    }
+    [[unroll]] for (uint c = 0; c < COLS; ++c) {
+      vec4 xq[QPT];
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(xcol[c] * p.k, t * VPT + 4u * q, p.k);
+      // Padding weights dequantize to 0 (a q4_0 padding nibble is 8), so (n - 8) x vanishes there
+      // whatever x holds, and the offset identity needs the sum over every column of the texel.
+      const float xsum = sumX(xq);
+      prepareX(xq);
+      [[unroll]] for (uint r = 0; r < R; ++r) acc[c * R + r] += texelDot(w[r], xq, xsum) * sc[r];
+    }
   }
-  [[unroll]] for (uint r = 0; r < R; ++r) {
-    if (row0 + r < p.rows)
-      y_[p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(acc[r] / p.softcap) : acc[r];
+  [[unroll]] for (uint c = 0; c < COLS; ++c) {
+    if (gl_WorkGroupID.z * COLS + c >= p.m_tokens) continue;  // a repeated last column
+    [[unroll]] for (uint r = 0; r < R; ++r) {
+      const float a = acc[c * R + r];
+      if (row0 + r < p.rows) y_[xcol[c] * p.n + p.row_offset + row0 + r] = p.softcap > 0.0 ? p.softcap * safeTanh(a / p.softcap) : a;
+    }
   }
 }

@@ -1,17 +1,318 @@
-// TEMPORARY STAND-IN, TO BE REPLACED: the real GPU batch engine (one forward pass for all slots of
-// a step, weights read once per step) is written on another branch and replaces this file at merge.
-// Until then OpenGpuBatchEngine gives one GPU Engine per slot (host/batch/engine_per_slot.h): the
-// same Step semantics and results, evaluated slot after slot, and every slot holds its own copy of
-// the weights, so it is only fit for small models and for testing `vkgemma serve` (layer: host/batch).
+// GPU continuous-batching engine (layer: host/batch).
 #include "host/batch/gpu_batch_engine.h"
 
-#include "host/batch/engine_per_slot.h"
+#include <algorithm>
+#include <numeric>
+#include <optional>
+
+#include "host/activations.h"
+#include "host/batch/step_plan.h"
+#include "host/forward.h"
+#include "host/gpu_context.h"
+#include "host/kv_cache.h"
+#include "host/model/checkpoint.h"
+#include "host/model/error.h"
+#include "host/ops/attention.h"
+#include "host/ops/matmul.h"
+#include "host/reference/ref_ops.h"
+#include "host/weight_source.h"
+#include "vk/check.h"
 
 namespace vkg {
+namespace {
+
+// Most prompt-chunk rows one pass carries besides the decode rows: two full chunks, so that two
+// slots prefilling at once still share their weight reads.
+uint32_t PrefillRows(uint32_t batch) { return 2 * batch; }
+
+// Floats of a slot's split-decode attention partials (the size Activations gives one sequence).
+uint64_t AttentionScratchFor(const ModelConfig& c, uint32_t context) {
+  uint64_t scratch = 0;
+  for (const LayerInfo& li : c.layers) {
+    AttentionShape s;
+    s.start_pos = context - 1;
+    s.n_heads = uint32_t(c.num_attention_heads);
+    s.n_kv_heads = uint32_t(li.n_kv_heads);
+    s.head_dim = uint32_t(li.head_dim);
+    s.cache_len = context;
+    s.window = uint32_t(li.window);
+    scratch = std::max(scratch, AttentionScratchFloats(s, 1));
+  }
+  return scratch;
+}
+
+class GpuBatchEngine : public BatchEngine {
+ public:
+  GpuBatchEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, DType format,
+                 const EngineOptions& o, uint32_t slots)
+      : ckpt_(std::move(ckpt)), config_(config), options_(o) {
+    if (slots == 0) throw Error("a batch engine needs at least one slot");
+    if (o.batch == 0) throw Error("batch must be at least 1");
+    gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
+    auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
+    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress);
+    CheckRowAlignment();
+    const ModelConfig& c = config_;
+    alloc_ = std::make_unique<vk::BlockAllocator>(gpu_->device(), vk::MemoryKind::kDeviceLocal, "batch activations");
+    const uint32_t rows = slots + PrefillRows(o.batch);
+    const uint32_t max_ctx = o.context ? o.context : uint32_t(c.max_position_embeddings);
+    // The head computes one row per input: up to `slots` logit rows.
+    acts_ = std::make_unique<Activations>(c, *alloc_, rows, slots, max_ctx);
+    context_ = o.context ? o.context : DefaultContext(slots);
+    if (context_ > uint32_t(c.max_position_embeddings)) {
+      throw Error(vk::Concat("--ctx ", context_, " exceeds the model's max_position_embeddings of ",
+                             c.max_position_embeddings));
+    }
+    const uint64_t scratch = AttentionScratchFor(c, max_ctx);
+    for (uint32_t s = 0; s < slots; ++s) {
+      Slot slot;
+      slot.kv = std::make_unique<KvCache>(c, *alloc_, context_, o.batch, o.kv_dtype);
+      slot.position = alloc_->Allocate(4);
+      if (scratch) slot.attn_scratch = Tensor{alloc_->Allocate(scratch * 4), DType::F32, 1, uint32_t(scratch)};
+      slots_.push_back(std::move(slot));
+    }
+    rec_ = std::make_unique<vk::Recorder>(gpu_->device());
+    if (c.has_ple()) ple_rows_.resize(size_t(rows) * c.num_hidden_layers * c.hidden_size_per_layer_input);
+    for (const LayerInfo& li : c.layers) {  // RoPE inverse frequencies, as Scheduler computes them
+      const std::vector<float> f = ref::RopeInvFreq(li.head_dim, li.rope_theta, li.rope_pairs);
+      gpu_->transfer().Upload((li.full ? acts_->inv_freq_full : acts_->inv_freq_sliding).slice, f.data(), f.size() * 4);
+    }
+  }
+
+  const ModelConfig& config() const override { return config_; }
+  uint32_t slots() const override { return uint32_t(slots_.size()); }
+  uint32_t context() const override { return context_; }
+  uint32_t n_past(uint32_t slot) const override { return At(slot).n_past; }
+  void Reset(uint32_t slot) override { At(slot).n_past = 0; }
+  bool Truncate(uint32_t slot, uint32_t n) override {
+    Slot& s = At(slot);
+    if (n > s.n_past) return false;
+    for (size_t l = 0; l < config_.layers.size(); ++l) {
+      const LayerInfo& li = config_.layers[l];
+      // As Scheduler::Truncate: the window before n survives if fewer than ring - W + 1 positions
+      // were written after n.
+      if (li.owns_kv(int(l)) && !li.full && s.n_past - n > s.kv->slots(int(l)) - uint32_t(li.window) + 1) return false;
+    }
+    s.n_past = n;
+    return true;
+  }
+  MemoryReport memory() const override {
+    uint64_t kv = 0, scratch = acts_->bytes;
+    for (const Slot& s : slots_) kv += s.kv->bytes(), scratch += s.attn_scratch.slice.size;
+    return {model_->device_bytes(), kv, scratch, context_};
+  }
+  std::string device_name() const override { return gpu_->device().caps().name; }
+  int validation_messages() const override { return gpu_->instance().validation_message_count(); }
+  uint32_t last_step_dispatches() const { return last_dispatches_; }
+
+  std::vector<std::vector<float>> Step(std::span<const SlotInput> inputs) override {
+    Validate(inputs);
+    std::vector<uint32_t> sizes;
+    for (const SlotInput& in : inputs) sizes.push_back(uint32_t(in.tokens.size()));
+    StepPlanOptions po;
+    po.batch = options_.batch;
+    po.prefill_rows = PrefillRows(options_.batch);
+    po.replay_decode = options_.replay_decode;
+    po.one_input_per_pass = config_.has_moe();  // the expert products take one sequence per pass
+    const size_t V = size_t(config_.vocab_size);
+    std::vector<std::vector<float>> logits(inputs.size());
+    last_dispatches_ = 0;
+    for (const StepPass& pass : PlanStep(sizes, po)) RunPass(inputs, pass, logits, V);
+    return logits;
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<KvCache> kv;
+    vk::BufferSlice position;  // the uint32 position of a decode row planned as a replayed step
+    Tensor attn_scratch;       // split-decode attention partials (empty when none are needed)
+    uint32_t n_past = 0;
+  };
+
+  Slot& At(uint32_t slot) {
+    if (slot >= slots_.size()) throw Error(vk::Concat("slot ", slot, " does not exist (", slots_.size(), " slots)"));
+    return slots_[slot];
+  }
+  const Slot& At(uint32_t slot) const { return const_cast<GpuBatchEngine*>(this)->At(slot); }
+
+  // Every check before anything is evaluated: a failed step changes nothing.
+  void Validate(std::span<const SlotInput> inputs) {
+    std::vector<bool> seen(slots_.size(), false);
+    for (const SlotInput& in : inputs) {
+      const Slot& s = At(in.slot);
+      if (seen[in.slot]) throw Error(vk::Concat("slot ", in.slot, " appears twice in one step"));
+      seen[in.slot] = true;
+      if (in.tokens.empty()) throw Error(vk::Concat("slot ", in.slot, ": an input needs at least one token"));
+      if (uint64_t(s.n_past) + in.tokens.size() > context_) {
+        throw Error(vk::Concat("slot ", in.slot, ": the prompt needs ", s.n_past + in.tokens.size(),
+                               " positions but the context holds ", context_, " (raise --ctx)"));
+      }
+      for (int32_t id : in.tokens) {
+        if (id < 0 || id >= config_.vocab_size) {
+          throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", config_.vocab_size));
+        }
+      }
+    }
+  }
+
+  // Records, submits and reads back one pass; advances its slots.
+  void RunPass(std::span<const SlotInput> inputs, const StepPass& pass, std::vector<std::vector<float>>& logits,
+               size_t V) {
+    const ModelConfig& c = config_;
+    const uint32_t H = uint32_t(c.hidden_size);
+    std::vector<int32_t> ids(pass.rows, 0);
+    ForwardBatch fb;
+    fb.rows = pass.rows;
+    fb.decode_rows = pass.decode_rows;
+    std::vector<const StepChunk*> heads;  // chunks whose last row's logits are an input's result
+    for (const StepChunk& ch : pass.chunks) {
+      const SlotInput& in = inputs[ch.input];
+      Slot& s = slots_[in.slot];
+      std::copy_n(in.tokens.begin() + ch.first, ch.T, ids.begin() + ch.row0);
+      ForwardSegment seg{ch.row0, ch.T, s.n_past, s.kv.get(), nullptr,
+                         s.attn_scratch.slice.buffer ? &s.attn_scratch : nullptr};
+      if (ch.replay) {
+        // As the replayed decode recording: planned for the context's last position, the real one
+        // read from the slot's position buffer.
+        gpu_->transfer().Upload(s.position, &s.n_past, 4);
+        seg.start_pos = context_ - 1;
+        seg.position = &s.position;
+      }
+      fb.segments.push_back(seg);
+      if (ch.last) heads.push_back(&ch);
+    }
+    UploadRows(ids);
+    OpContext ctx{gpu_->device(), gpu_->pipelines(), *rec_, options_.kernels, options_.features};
+    rec_->Begin();
+    RecordForwardBatch(ctx, *model_, *acts_, fb);
+    const uint32_t n = uint32_t(heads.size());
+    if (n) {
+      // Each finishing input's last row to its head row, then one batched-decode head product (each
+      // row as the one-row head of Engine computes it).
+      rec_->ComputeToTransfer();
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t row = heads[i]->row0 + heads[i]->T - 1;
+        rec_->CopyBuffer(acts_->x.slice.Sub(uint64_t(row) * H * 4, uint64_t(H) * 4),
+                         acts_->head_in.slice.Sub(uint64_t(i) * H * 4, uint64_t(H) * 4));
+      }
+      rec_->TransferToCompute();
+      MatMulOptions mo;
+      mo.softcap = c.final_logit_softcapping;
+      mo.rows_as_decode = true;
+      MatMul(ctx, model_->head(), View(acts_->head_in, n, H), View(acts_->logits, n, uint32_t(V)), mo);
+      rec_->ComputeToCompute();
+    }
+    rec_->ToHost();
+    rec_->End();
+    last_dispatches_ += rec_->dispatch_count();
+    rec_->Submit();
+    if (n) {
+      std::vector<float> all(n * V);
+      gpu_->transfer().Download(acts_->logits.slice, all.data(), all.size() * 4);
+      for (uint32_t i = 0; i < n; ++i) {
+        logits[heads[i]->input].assign(all.begin() + std::ptrdiff_t(i * V), all.begin() + std::ptrdiff_t((i + 1) * V));
+      }
+    }
+    for (const StepChunk& ch : pass.chunks) slots_[inputs[ch.input].slot].n_past += ch.T;
+  }
+
+  // The pass's token ids and, with per-layer embeddings, their rows of the host table.
+  void UploadRows(const std::vector<int32_t>& ids) {
+    const ModelConfig& c = config_;
+    gpu_->transfer().Upload(acts_->ids, ids.data(), ids.size() * 4);
+    if (!c.has_ple()) return;
+    const size_t LP = size_t(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+    for (size_t t = 0; t < ids.size(); ++t) {
+      int32_t id = ids[t];
+      if (id >= c.vocab_size_per_layer_input) id = 0;  // HF reads <pad> outside the PLE vocabulary
+      model_->ple_row()(uint32_t(id), &ple_rows_[t * LP]);
+    }
+    gpu_->transfer().Upload(acts_->ple_tok.slice, ple_rows_.data(), ids.size() * LP * 4);
+  }
+
+  // Decode rows lie one after another in the scratch, each bound at its own offset (attention,
+  // per-sequence products): every row length must be a multiple of the device's binding alignment
+  // (16 bytes at least, which also keeps the vec4 paths the rows take alone). All real Gemma 4
+  // shapes and the test checkpoints are.
+  void CheckRowAlignment() const {
+    const vk::DeviceCaps& caps = gpu_->device().caps();
+    const uint64_t align = std::max<uint64_t>({16, caps.min_storage_offset_alignment, caps.min_texel_offset_alignment});
+    const ModelConfig& c = config_;
+    std::vector<uint64_t> cols{uint64_t(c.hidden_size)};
+    if (c.has_ple()) {
+      cols.push_back(uint64_t(c.hidden_size_per_layer_input));
+      cols.push_back(uint64_t(c.hidden_size_per_layer_input) * c.num_hidden_layers);
+    }
+    for (size_t l = 0; l < c.layers.size(); ++l) {
+      const LayerInfo& li = c.layers[l];
+      const GpuLayer& w = model_->layer(int(l));
+      const uint64_t q = uint64_t(c.num_attention_heads) * li.head_dim;
+      cols.insert(cols.end(), {q, q + w.kv_rows + w.v_rows, uint64_t(li.ffn_dim), 2ull * li.ffn_dim});
+    }
+    for (uint64_t n : cols) {
+      if (n * 4 % align != 0) {
+        throw Error(vk::Concat("continuous batching needs activation rows of a multiple of ", align / 4,
+                               " floats on ", caps.name, "; this model has rows of ", n));
+      }
+    }
+  }
+
+  // The largest context (a multiple of 256, at most min(8192, max_position_embeddings)) whose
+  // `slots` caches fit beside the weights and scratch in 90% of the device's memory.
+  uint32_t DefaultContext(uint32_t slots) const {
+    const ModelConfig& c = config_;
+    const vk::DeviceCaps& caps = gpu_->device().caps();
+    const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
+    const uint32_t wanted = std::min<uint32_t>(uint32_t(c.max_position_embeddings), 8192);
+    const uint64_t per_token = std::max<uint64_t>(1, KvCache::BytesPerContextToken(c, options_.kv_dtype)) * slots;
+    const uint64_t rings = (KvCache::Bytes(c, wanted, options_.batch, options_.kv_dtype) -
+                            KvCache::BytesPerContextToken(c, options_.kv_dtype) * wanted) * slots;
+    const uint64_t fixed = model_->device_bytes() + acts_->bytes + rings;
+    const uint64_t fits = heap > fixed ? (heap - fixed) / per_token : 0;
+    if (fits >= wanted) return wanted;
+    if (fits < 256) {
+      throw Error(vk::Concat("the model does not fit ", caps.name, " with ", slots, " slots: weights need ",
+                             model_->device_bytes() >> 20, " MiB of ", heap >> 20,
+                             " MiB usable device memory (try fewer slots or a smaller --weights format)"));
+    }
+    return uint32_t(fits / 256 * 256);
+  }
+
+  std::optional<Checkpoint> ckpt_;  // the weights are read from its mapping while uploading
+  ModelConfig config_;
+  EngineOptions options_;
+  std::unique_ptr<GpuContext> gpu_;  // before everything on the device: destroyed last
+  std::unique_ptr<GpuModel> model_;
+  std::unique_ptr<vk::BlockAllocator> alloc_;
+  std::unique_ptr<Activations> acts_;
+  std::vector<Slot> slots_;
+  std::unique_ptr<vk::Recorder> rec_;
+  std::vector<float> ple_rows_;  // [rows][L * P] host staging of per-layer-embedding rows
+  uint32_t context_ = 0;
+  uint32_t last_dispatches_ = 0;
+};
+
+}  // namespace
 
 std::unique_ptr<BatchEngine> OpenGpuBatchEngine(const std::string& model_dir, const EngineOptions& options,
                                                 uint32_t slots) {
-  return EnginePerSlot::Open(model_dir, options, slots);
+  if (options.device == "cpu") throw Error("the GPU batch engine does not run on --device cpu");
+  Checkpoint ckpt = Checkpoint::Load(model_dir);
+  const ModelConfig config = ckpt.config();
+  const DType format = options.weights.value_or(ckpt.stored_format());
+  return std::make_unique<GpuBatchEngine>(std::move(ckpt), config, 0, format, options, slots);
+}
+
+std::unique_ptr<BatchEngine> OpenSyntheticGpuBatchEngine(const ModelConfig& config, const EngineOptions& options,
+                                                         uint32_t slots, uint64_t seed) {
+  if (options.device == "cpu") throw Error("synthetic weights run on a GPU device only, not --device cpu");
+  return std::make_unique<GpuBatchEngine>(std::nullopt, config, seed, options.weights.value_or(DType::BF16), options,
+                                          slots);
+}
+
+uint32_t LastStepDispatches(const BatchEngine& engine) {
+  const auto* gpu = dynamic_cast<const GpuBatchEngine*>(&engine);
+  return gpu ? gpu->last_step_dispatches() : 0;
 }
 
 }  // namespace vkg

@@ -154,9 +154,11 @@ const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quanti
 // One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader;
 // x_bytes: the input bytes each dispatch reads (for the profile's bytes read). gelu_pairs: the
 // GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
+// column_groups: grid z of the decode kernels' batched columns (ColumnsOf).
 void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
                     std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
-                    uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs = false) {
+                    uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs = false,
+                    uint32_t column_groups = 1) {
   for (const WeightChunk& c : w.chunks) {
     shaders::MatMulParams p{};
     p.k = w.cols;
@@ -184,8 +186,23 @@ void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipe
     // The chunk's weights (and scales) once per token group, and x.
     const uint64_t scale_bytes = IsQuantized(w.dtype) ? uint64_t(c.rows) * p.row_scales * 2 : 0;
     ctx.rec.SetDispatchBytes((uint64_t(c.rows) * p.row_texels * 16 + scale_bytes) * token_groups + x_bytes);
-    ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y);
+    ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y, column_groups);
   }
+}
+
+// Decode kernels over M rows (batched decode): columns per workgroup (spec 3) and groups of them.
+struct Columns {
+  uint32_t per_group = 1, groups = 1;
+};
+Columns ColumnsOf(const std::string& name, uint32_t m, uint32_t k) {
+  VKG_CHECK(m == 1 || k % 4 == 0, "MatMul '", name, "': batched decode rows need K % 4 == 0, K is ", k);
+  Columns c;
+  // Powers of two (1, 2, 4, 8): each is a pipeline to compile, and a server's decode row count
+  // changes every few steps; a partial group repeats its last column.
+  c.per_group = 1;
+  while (c.per_group < std::min(m, kDecodeColumns)) c.per_group *= 2;
+  c.groups = uint32_t(DivUp(m, c.per_group));
+  return c;
 }
 
 }  // namespace
@@ -202,7 +219,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   VKG_CHECK(x.slice.size >= x.elements() * 4 && y.slice.size >= y.elements() * 4, "MatMul '", w.name,
             "': tensor slices are smaller than their shapes");
 
-  const bool decode = x.rows == 1;
+  const bool decode = x.rows == 1 || options.rows_as_decode;
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
                                                        : ctx.kernels == KernelFamily::kCpu;
   // Chunks of one matrix share one blocking, planned for the whole matrix's rows.
@@ -216,6 +233,17 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   spec.Set(0, b.workgroup);
   if (!b.tiled) spec.Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
   if (!decode && !b.tiled) spec.Set(3, b.tokens);
+  const Columns cols = decode ? ColumnsOf(w.name, x.rows, w.cols) : Columns{};
+  if (cols.per_group > 1) {
+    // Batched decode: the one-column plan's rows, fewer per invocation on the rows kernel (a CPU
+    // device's registers hold COLS x rows accumulators); neither changes a row's sum.
+    if (b.rows_per_invocation && b.rows_per_subgroup > 4) {
+      b.rows_per_subgroup = 4;
+      b.rows_per_workgroup = b.workgroup * 4;
+      spec.Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
+    }
+    spec.Set(3, cols.per_group);
+  }
   const ShaderId shader = b.tiled  ? MatMulTiledShader(w.dtype)
                          : !decode ? MatMulShader(w.dtype)
                          : b.rows_per_invocation ? MatVecRowsShader(w.dtype) : MatVecShader(w.dtype);
@@ -223,14 +251,16 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
   DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
-                 x.rows, b.rows_per_workgroup, DivUp(x.rows, b.tokens), options.softcap, x.elements() * 4);
+                 x.rows, b.rows_per_workgroup, decode ? 1 : DivUp(x.rows, b.tokens), options.softcap,
+                 x.elements() * 4, false, cols.groups);
 }
 
 bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
                       const MatMulOptions& options) {
   const WeightMatrix& w = gate_up;
   VKG_CHECK(x.dtype == DType::F32 && act.dtype == DType::F32, "MatVecGateUpGelu '", w.name, "': x and act must be f32");
-  VKG_CHECK(x.rows == 1 && act.rows == 1, "MatVecGateUpGelu '", w.name, "': one token only");
+  VKG_CHECK(x.rows >= 1 && act.rows == x.rows, "MatVecGateUpGelu '", w.name, "': x has ", x.rows, " rows and act ",
+            act.rows);
   VKG_CHECK(w.rows % 2 == 0 && x.cols == w.cols && act.cols == w.rows / 2, "MatVecGateUpGelu '", w.name, "': x has ",
             x.cols, " columns and act ", act.cols, ", the [gate | up] weight is [", w.rows, "][", w.cols, "]");
   VKG_CHECK(!w.chunks.empty(), "MatVecGateUpGelu '", w.name, "': weight has no chunks (not uploaded?)");
@@ -244,21 +274,22 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
     plan.rows_per_subgroup = options.decode_rows_per_subgroup;
     plan.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
   }
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype),
-                                                 vk::SpecConstants()
-                                                     .Set(0, plan.workgroup)
-                                                     .Set(1, 2 * plan.rows_per_subgroup)
-                                                     .Set(2, 2 * plan.rows_per_workgroup));
+  const Columns cols = ColumnsOf(w.name, x.rows, w.cols);
+  vk::SpecConstants spec;
+  spec.Set(0, plan.workgroup).Set(1, 2 * plan.rows_per_subgroup).Set(2, 2 * plan.rows_per_workgroup);
+  if (cols.per_group > 1) spec.Set(3, cols.per_group);
+  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype), spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
-  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, 1,
-                 2 * plan.rows_per_workgroup, 1, 0.f, x.elements() * 4, true);
+  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, x.rows,
+                 2 * plan.rows_per_workgroup, 1, 0.f, x.elements() * 4, true, cols.groups);
   return true;
 }
 
 bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y) {
   VKG_CHECK(gate.dtype == DType::F32 && up.dtype == DType::F32 && y.dtype == DType::F32, "MatVecGeluMul '", w.name,
             "': gate, up and y must be f32");
-  VKG_CHECK(gate.rows == 1 && up.rows == 1 && y.rows == 1, "MatVecGeluMul '", w.name, "': one token only");
+  VKG_CHECK(gate.rows >= 1 && up.rows == gate.rows && y.rows == gate.rows, "MatVecGeluMul '", w.name,
+            "': gate, up and y have ", gate.rows, ", ", up.rows, " and ", y.rows, " rows");
   VKG_CHECK(gate.cols == w.cols && up.cols == w.cols && y.cols == w.rows, "MatVecGeluMul '", w.name,
             "': gate/up have ", gate.cols, "/", up.cols, " columns and y ", y.cols, ", the weight is [", w.rows, "][",
             w.cols, "]");
@@ -270,15 +301,15 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
   if (!ctx.GpuKernels() || w.cols % 4 != 0 || gate.slice.offset % align != 0 || up.slice.offset % align != 0)
     return false;
   const MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows, w.cols_padded);
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype),
-                                                 vk::SpecConstants()
-                                                     .Set(0, plan.workgroup)
-                                                     .Set(1, plan.rows_per_subgroup)
-                                                     .Set(2, plan.rows_per_workgroup),
+  const Columns cols = ColumnsOf(w.name, gate.rows, w.cols);
+  vk::SpecConstants spec;
+  spec.Set(0, plan.workgroup).Set(1, plan.rows_per_subgroup).Set(2, plan.rows_per_workgroup);
+  if (cols.per_group > 1) spec.Set(3, cols.per_group);
+  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype), spec,
                                                  /*up_storage=*/true);
   DispatchChunks(ctx, w, pipeline,
-                 {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)}, 1,
-                 plan.rows_per_workgroup, 1, 0.f, uint64_t(w.cols) * 2 * 4);
+                 {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)},
+                 gate.rows, plan.rows_per_workgroup, 1, 0.f, uint64_t(w.cols) * 2 * 4 * gate.rows, false, cols.groups);
   return true;
 }
 

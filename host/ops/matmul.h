@@ -29,7 +29,14 @@ struct MatMulOptions {
   // Decode on the split-K kernel: rows per subgroup and subgroups per workgroup; 0 = planned
   // (PlanMatVec). Tests force each geometry the plan may pick.
   uint32_t decode_rows_per_subgroup = 0, decode_subgroups = 0;
+  // Batched decode (host/batch): every row of x is a separate sequence's token and is computed by
+  // the decode kernel exactly as M == 1 computes it (bit-identical), up to kDecodeColumns rows
+  // sharing each weight load. Needs K % 4 == 0 when M > 1.
+  bool rows_as_decode = false;
 };
+// Rows of x one decode dispatch reads each weight load for (matvec.comp / matvec_rows.comp COLS);
+// more rows take further groups of workgroups (grid z).
+inline constexpr uint32_t kDecodeColumns = 8;
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
             const MatMulOptions& options = {});
 
@@ -39,6 +46,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
 // GPU kernel family and a single weight chunk only: returns false, recording nothing, otherwise,
 // and the caller runs MatMul then GeluMulPairs instead.
 // options: only decode_rows_per_subgroup / decode_subgroups (outputs per subgroup; tests).
+// Several rows (batched decode): each row as one token alone, bit-identical (see rows_as_decode).
 bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
                       const MatMulOptions& options = {});
 
@@ -47,7 +55,7 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
 // recomputes the gelu of all K inputs, so callers use it only where K is small). gate, up: [1][K] f32 (separate tensors or slices of one); y: [1][N].
 // GPU kernel family only: returns false, recording nothing, where it does not apply (CPU-family
 // kernels, K % 4 != 0, or a slice offset the device cannot bind), and the caller runs GeluMul then
-// MatMul instead.
+// MatMul instead. Several rows (batched decode): each row as one token alone, bit-identical.
 bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y);
 
 }  // namespace vkg

@@ -23,6 +23,7 @@
 #include "host/model/tensor_names.h"
 #include "host/scheduler.h"
 #include "host/weight_matrix.h"
+#include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 #include "vk/check.h"
@@ -43,7 +44,7 @@ constexpr Lengths kCpuDefaults{8, 4, 1};
 constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
-    "                     [--profile] [--no-replay] [--kernels device|gpu|cpu]\n"
+    "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--parallel N,N,...]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -57,6 +58,10 @@ constexpr const char* kUsage =
     "  -n, --gen N       tokens decoded one at a time after the prompt (default 128; 4 on CPU devices)\n"
     "  -r, --reps N      repetitions; each resets the KV cache (default 5; 1 on CPU devices)\n"
     "  --weights F       compute format of the linear layers: q4_0 (default), q8_0, f16, bf16, f32\n"
+    "  --parallel N,...  continuous batching instead: for each count, that many sequences prefill\n"
+    "                    their -p prompts in one step and decode -n tokens together (one forward\n"
+    "                    pass per step); reports aggregate decode tok/s, per-token and per-request\n"
+    "                    latency and dispatches per step per count (e.g. --parallel 1,4,16)\n"
     "  --ctx-depth N     first fill the KV cache with N positions (untimed), then measure the prompt\n"
     "                    and decode at positions N.. (default 0)\n"
     "  --device D        a device index or name substring (default: VKGEMMA_DEVICE, else the first)\n"
@@ -273,6 +278,7 @@ int Bench(const std::vector<std::string>& args) {
   o.weights = DType::Q4_0;
   uint32_t prompt = 0, gen = 0, reps = 0, depth = 0;
   bool prompt_set = false, gen_set = false, reps_set = false, json = false, profile = false;
+  std::vector<uint32_t> parallel;
   uint64_t seed = 1;
   OptionParser parser("bench");
   AddEngineOptions(parser, &model_dir, &o);
@@ -285,6 +291,7 @@ int Bench(const std::vector<std::string>& args) {
       .Value({"--ctx"}, [&](const std::string&) {
         throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
       })
+      .Value({"--parallel"}, [&](const std::string& v) { parallel = ParseParallelLevels(v); })
       .Flag({"--json"}, [&] { json = true; })
       .Flag({"--profile"}, [&] { profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
@@ -388,6 +395,23 @@ int Bench(const std::vector<std::string>& args) {
 
   // Load (synthetic weights are generated while uploading).
   o.context = context;
+  if (!parallel.empty()) {
+    if (profile || depth) throw UsageError("--parallel does not combine with --profile or --ctx-depth");
+    ParallelBench pb;
+    pb.config = config;
+    pb.model_name = model_name;
+    pb.model_dir = model_dir;
+    pb.options = o;
+    pb.seed = seed;
+    pb.prompt = prompt;
+    pb.gen = gen;
+    pb.reps = reps;
+    pb.levels = parallel;
+    pb.json = json;
+    pb.caps = caps;
+    pb.read_gbps = rbw.gbps;
+    return RunParallelBench(pb);
+  }
   const bool tty = !json && ::isatty(STDERR_FILENO) != 0;
   if (tty) {
     o.progress = [](uint64_t done, uint64_t total) {
