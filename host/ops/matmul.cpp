@@ -6,7 +6,9 @@
 #include <array>
 #include <span>
 
+#include "host/ops/matmul_int8.h"
 #include "host/ops/matvec_plan.h"
+#include "host/ops/quantize_activations.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
 
@@ -202,6 +204,14 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   VKG_CHECK(x.slice.size >= x.elements() * 4 && y.slice.size >= y.elements() * 4, "MatMul '", w.name,
             "': tensor slices are smaller than their shapes");
 
+  if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
+    const Int8Activations xq = Int8ActivationsIn(options.int8_scratch, x.rows, x.cols);
+    QuantizeActivations(ctx, x, xq);
+    ctx.rec.ComputeToCompute();
+    MatMulInt8(ctx, w, xq, y, options);
+    return;
+  }
+
   const bool decode = x.rows == 1;
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
                                                        : ctx.kernels == KernelFamily::kCpu;
@@ -237,6 +247,13 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
   // GPU family only; the gate and up rows of an output must share a chunk: one chunk (every real
   // gate_up fits one binding on GPUs; a larger one takes the separate gelu pass).
   if (!ctx.GpuKernels() || w.chunks.size() != 1) return false;
+  if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
+    const Int8Activations xq = Int8ActivationsIn(options.int8_scratch, 1, x.cols);
+    QuantizeActivations(ctx, x, xq);
+    ctx.rec.ComputeToCompute();
+    MatVecGateUpGeluInt8(ctx, w, xq, act, options);
+    return true;
+  }
   const vk::DeviceCaps& caps = ctx.device.caps();
   MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows / 2, w.cols_padded);  // outputs
   if (options.decode_rows_per_subgroup && options.decode_subgroups) {  // tests: every geometry

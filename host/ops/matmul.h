@@ -29,6 +29,11 @@ struct MatMulOptions {
   // Decode on the split-K kernel: rows per subgroup and subgroups per workgroup; 0 = planned
   // (PlanMatVec). Tests force each geometry the plan may pick.
   uint32_t decode_rows_per_subgroup = 0, decode_subgroups = 0;
+  // Device scratch of at least Int8ActivationsBytes(M, K) bytes (host/ops/quantize_activations.h):
+  // where UsesIntegerDot(ctx, w.dtype) (host/ops/matmul_int8.h), MatMul quantizes x into it, puts a
+  // compute barrier, and runs the integer-dot product on int8 activations instead of the float one.
+  // Empty (the default): always the float product.
+  vk::BufferSlice int8_scratch;
 };
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
             const MatMulOptions& options = {});
@@ -38,7 +43,8 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
 // with GELU_PAIRS: a subgroup reduces an output's gate and up rows together; one gelu per output).
 // GPU kernel family and a single weight chunk only: returns false, recording nothing, otherwise,
 // and the caller runs MatMul then GeluMulPairs instead.
-// options: only decode_rows_per_subgroup / decode_subgroups (outputs per subgroup; tests).
+// options: decode_rows_per_subgroup / decode_subgroups (outputs per subgroup; tests) and
+// int8_scratch (the integer-dot variant, host/ops/matmul_int8.h, where it applies).
 bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
                       const MatMulOptions& options = {});
 
