@@ -30,6 +30,11 @@ struct Step {
   const vk::BufferSlice* position;  // replayed decode: the real start_pos, read on the device
 
   void Barrier() { ctx.rec.ComputeToCompute(); }
+  // Product options: the int8 scratch, so that q8_0/q4_0 products take the integer-dot path where
+  // host/ops/matmul_int8.h's rule allows (MatMul quantizes each input there first). The fused
+  // gate|up decode product keeps its gelu fusion (int8 too); the per-layer-input projection fused
+  // with gelu * up on its input stays float.
+  MatMulOptions Int8() const { return {.int8_scratch = a.int8_x}; }
   // A block's end: x = (x + out_norm(y)) * scale, and a = next_norm(x) for a following block that
   // starts with a norm (next_norm empty when it does not): one fused dispatch.
   void EndBlock(const Tensor& out_norm, float scale, const Tensor& next_norm) {
@@ -55,7 +60,7 @@ void AttentionBlock(Step& s, int l) {
   const Tensor q = s.V(s.a.q, NH * D), qkv = s.V(s.a.qkv, qkv_cols);
   const Tensor inv_freq = View(li.full ? s.a.inv_freq_full : s.a.inv_freq_sliding, 1, D / 2);
 
-  MatMul(s.ctx, w.qkv, a, qkv);  // a = input_norm(x), from the previous block's EndBlock
+  MatMul(s.ctx, w.qkv, a, qkv, s.Int8());  // a = input_norm(x), from the previous block's EndBlock
   s.Barrier();
   // q_norm + RoPE on q; k_norm + RoPE on k and v_norm (of the raw K on K=V layers), both appended
   // to the cache: one fused op.
@@ -82,7 +87,7 @@ void AttentionBlock(Step& s, int l) {
   Attention(s.ctx, q, s.kv.k(src), s.kv.v(src), attn, shape,
             s.a.attn_scratch.slice.buffer ? &s.a.attn_scratch : nullptr);
   s.Barrier();
-  MatMul(s.ctx, w.o_proj, attn, y);
+  MatMul(s.ctx, w.o_proj, attn, y, s.Int8());
   s.Barrier();
   s.EndBlock(w.post_attn_norm, 1.f, w.pre_ffn_norm);  // a = pre_ffn_norm(x) for the FFN block
 }
@@ -93,13 +98,13 @@ void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_
          const Tensor& out) {
   const Tensor gu = s.V(s.a.gate_up, 2 * I), act = s.V(s.a.act, I);
   // One token on a GPU: the gate/up product writes gelu(gate) * up itself (no gelu_mul pass).
-  if (s.T != 1 || !MatVecGateUpGelu(s.ctx, gate_up, m, act)) {
-    MatMul(s.ctx, gate_up, m, gu);
+  if (s.T != 1 || !MatVecGateUpGelu(s.ctx, gate_up, m, act, s.Int8())) {
+    MatMul(s.ctx, gate_up, m, gu, s.Int8());
     s.Barrier();
     GeluMulPairs(s.ctx, gu, act);
   }
   s.Barrier();
-  MatMul(s.ctx, down, act, out);
+  MatMul(s.ctx, down, act, out, s.Int8());
   s.Barrier();
 }
 
@@ -115,7 +120,7 @@ void Experts(Step& s, int l) {
   RmsNorm(s.ctx, x, Tensor{}, z, s.eps);
   RmsNorm(s.ctx, x, w.pre_ffn_norm_2, u, s.eps);
   s.Barrier();
-  MatMul(s.ctx, *w.router, z, logits);
+  MatMul(s.ctx, *w.router, z, logits, s.Int8());
   s.Barrier();
   TopKSoftmax(s.ctx, logits, K, w.per_expert_scale, s.a.expert_ids, wts);
   s.Barrier();
@@ -158,12 +163,12 @@ void PleBlock(Step& s, int l, const Tensor& next_norm) {
   const GpuLayer& w = s.m.layer(l);
   const uint32_t H = uint32_t(c.hidden_size), P = uint32_t(c.hidden_size_per_layer_input);
   const Tensor x = s.V(s.a.x, H), y = s.V(s.a.y, H), g = s.V(s.a.ple_g, P);
-  MatMul(s.ctx, *w.ple_gate, x, g);
+  MatMul(s.ctx, *w.ple_gate, x, g, s.Int8());
   s.Barrier();
   if (s.T != 1 || !MatVecGeluMul(s.ctx, *w.ple_proj, g, s.a.PleLayer(l, s.T), y)) {
     GeluMul(s.ctx, g, s.a.PleLayer(l, s.T), g);
     s.Barrier();
-    MatMul(s.ctx, *w.ple_proj, g, y);
+    MatMul(s.ctx, *w.ple_proj, g, y, s.Int8());
   }
   s.Barrier();
   s.EndBlock(w.ple_post_norm, w.layer_scalar, next_norm);
@@ -176,7 +181,7 @@ void PerLayerInputs(Step& s) {
   const Tensor x0 = s.V(s.a.x, H);
   const uint32_t P = uint32_t(c.hidden_size_per_layer_input);
   const Tensor ctx = s.V(s.a.ple_ctx, L * P);  // [T][L * P]: all layers in one product
-  MatMul(s.ctx, s.m.ple_model_proj(), x0, ctx);
+  MatMul(s.ctx, s.m.ple_model_proj(), x0, ctx, s.Int8());
   s.Barrier();
   // The norm over each layer's P values and the combine in one dispatch (ple_norm_combine.comp).
   PleNormCombine(s.ctx, ctx, s.m.ple_proj_norm(), s.a.ple_tok, s.a.ple, s.T, L, s.a.ple_rows,
@@ -221,7 +226,7 @@ void RecordHead(OpContext& ctx, const GpuModel& model, Activations& acts, uint32
   ctx.rec.TransferToCompute();
   const Tensor logits = View(acts.logits, rows, V);
   // The soft-cap (final_logit_softcapping; 0 = none) is applied as the head writes its logits.
-  MatMul(ctx, model.head(), in, logits, {.softcap = c.final_logit_softcapping});
+  MatMul(ctx, model.head(), in, logits, {.softcap = c.final_logit_softcapping, .int8_scratch = acts.int8_x});
   ctx.rec.ComputeToCompute();
 }
 
