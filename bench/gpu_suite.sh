@@ -30,6 +30,11 @@ say "# gpu_suite $(date -u +%FT%TZ) bin=$bin shapes=$shapes formats=$formats arg
 if [ -x "$bin/vkg_bench_ops" ] && [ ! -e "$out/ops.json" ]; then
   "$bin/vkg_bench_ops" --reps 7 > "$out/ops.md" 2>>"$log" || say "vkg_bench_ops failed"
   "$bin/vkg_bench_ops" --reps 7 --json > "$out/ops.json" 2>>"$log" || say "vkg_bench_ops --json failed"
+  # A/B of the integer-dot q8_0/q4_0 products against the float ones (the shaders field says which ran).
+  for u in off force; do
+    "$bin/vkg_bench_ops" --reps 7 --kernels gpu --int-dot $u --filter mat --json > "$out/ops-int-dot-$u.json" 2>>"$log" ||
+      say "vkg_bench_ops --int-dot $u failed"
+  done
 fi
 [ -e "$summary" ] || printf '| run | prefill tok/s | decode tok/s | decode GB/s | %% of read bandwidth |\n|---|---:|---:|---:|---:|\n' > "$summary"
 

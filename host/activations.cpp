@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "host/ops/attention.h"
+#include "host/ops/quantize_activations.h"
 
 namespace vkg {
 
@@ -93,6 +94,17 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
     }
   }
   if (scratch) attn_scratch = f32(1, scratch);
+#if VKG_SHADERS_INTEGER_DOT
+  {
+    // The widest product input: x (H), attention output (NH * D), the FFN activation, the
+    // per-layer-input gate output (P).
+    const uint32_t P = c.has_ple() ? uint32_t(c.hidden_size_per_layer_input) : 0;
+    const uint32_t cols = std::max({H, qdim, ffn, P});
+    const uint64_t n = Int8ActivationsBytes(std::max(batch, logit_rows), cols);
+    int8_x = allocate(n);
+    bytes += (n + 255) / 256 * 256;
+  }
+#endif
   inv_freq_sliding = f32(1, max_d / 2);
   inv_freq_full = f32(1, max_d / 2);
 }

@@ -36,6 +36,10 @@ struct Activations {
   Tensor expert_out;             // [batch * top_k][H]
   Tensor head_in, logits;        // [logit_rows][H], [logit_rows][V]
   Tensor attn_scratch;           // split decode / GPU prefill attention partials (may be empty)
+  // Int8 activations of one product input (host/ops/quantize_activations.h), for the integer-dot
+  // products: any [max(batch, logit_rows)][K] input of a MatMul; empty when the shader compiler
+  // had no GL_EXT_integer_dot_product (the products then stay float).
+  vk::BufferSlice int8_x;
   Tensor inv_freq_sliding, inv_freq_full;  // [1][D/2] of each layer type
   uint64_t bytes = 0;
 

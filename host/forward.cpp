@@ -19,12 +19,6 @@
 namespace vkg {
 namespace {
 
-// Rows [row0, row0 + n) of a scratch tensor seen as [n][cols].
-Tensor RowRange(const Tensor& t, uint32_t row0, uint32_t n, uint32_t cols) {
-  return Tensor{t.slice.Sub(DTypeBytes(t.dtype, uint64_t(row0) * cols), DTypeBytes(t.dtype, uint64_t(n) * cols)),
-                t.dtype, n, cols};
-}
-
 // A group of rows whose products run as one: the batched decode rows, or one prompt chunk.
 struct RowGroup {
   uint32_t row0, n;
@@ -45,12 +39,13 @@ struct Step {
   // Group g's rows of a scratch tensor of `cols` columns.
   Tensor G(const RowGroup& g, const Tensor& t, uint32_t cols) const { return RowRange(t, g.row0, g.n, cols); }
   Tensor S(const ForwardSegment& seg, const Tensor& t, uint32_t cols) const { return RowRange(t, seg.row0, seg.T, cols); }
+  // Product options: the int8 scratch, so that q8_0/q4_0 products take the integer-dot path where
+  // host/ops/matmul_int8.h's rule allows (MatMul quantizes each input there first); decode rows
+  // batched (each computed as alone: rows_as_decode).
+  MatMulOptions Opt(const RowGroup& g) const { return {.rows_as_decode = g.decode, .int8_scratch = a.int8_x}; }
   // y = x W^T for every group: decode rows batched (each as alone), each prompt chunk on its own.
-  void Product(const WeightMatrix& w, const Tensor& x, const Tensor& y, MatMulOptions o = {}) {
-    for (const RowGroup& g : groups) {
-      o.rows_as_decode = g.decode;
-      MatMul(ctx, w, G(g, x, w.cols), G(g, y, w.rows), o);
-    }
+  void Product(const WeightMatrix& w, const Tensor& x, const Tensor& y) {
+    for (const RowGroup& g : groups) MatMul(ctx, w, G(g, x, w.cols), G(g, y, w.rows), Opt(g));
   }
   // A block's end: x = (x + out_norm(y)) * scale, and a = next_norm(x) for a following block that
   // starts with a norm (next_norm empty when it does not): one fused dispatch.
@@ -121,8 +116,8 @@ void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_
   // Decode rows on a GPU: the gate/up product writes gelu(gate) * up itself (no gelu_mul pass).
   std::vector<const RowGroup*> unfused;
   for (const RowGroup& g : s.groups) {
-    if (g.decode && MatVecGateUpGelu(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, act, I))) continue;
-    MatMul(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, gu, 2 * I), {.rows_as_decode = g.decode});
+    if (g.decode && MatVecGateUpGelu(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, act, I), s.Opt(g))) continue;
+    MatMul(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, gu, 2 * I), s.Opt(g));
     unfused.push_back(&g);
   }
   if (!unfused.empty()) {
@@ -146,7 +141,7 @@ void Experts(Step& s, int l) {
   RmsNorm(s.ctx, x, Tensor{}, z, s.eps);
   RmsNorm(s.ctx, x, w.pre_ffn_norm_2, u, s.eps);
   s.Barrier();
-  MatMul(s.ctx, *w.router, z, logits);  // one segment only (RecordForwardBatch)
+  MatMul(s.ctx, *w.router, z, logits, {.int8_scratch = s.a.int8_x});  // one segment only (RecordForwardBatch)
   s.Barrier();
   TopKSoftmax(s.ctx, logits, K, w.per_expert_scale, s.a.expert_ids, wts);
   s.Barrier();
@@ -201,9 +196,7 @@ void PleBlock(Step& s, int l, const Tensor& next_norm) {
   }
   if (!unfused.empty()) {
     s.Barrier();
-    for (const RowGroup* grp : unfused) {
-      MatMul(s.ctx, *w.ple_proj, s.G(*grp, g, P), s.G(*grp, y, H), {.rows_as_decode = grp->decode});
-    }
+    for (const RowGroup* grp : unfused) MatMul(s.ctx, *w.ple_proj, s.G(*grp, g, P), s.G(*grp, y, H), s.Opt(*grp));
   }
   s.Barrier();
   s.EndBlock(w.ple_post_norm, w.layer_scalar, next_norm);
@@ -285,7 +278,7 @@ void RecordHead(OpContext& ctx, const GpuModel& model, Activations& acts, uint32
   ctx.rec.TransferToCompute();
   const Tensor logits = View(acts.logits, rows, V);
   // The soft-cap (final_logit_softcapping; 0 = none) is applied as the head writes its logits.
-  MatMul(ctx, model.head(), in, logits, {.softcap = c.final_logit_softcapping});
+  MatMul(ctx, model.head(), in, logits, {.softcap = c.final_logit_softcapping, .int8_scratch = acts.int8_x});
   ctx.rec.ComputeToCompute();
 }
 

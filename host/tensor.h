@@ -22,4 +22,10 @@ inline Tensor View(const Tensor& t, uint32_t rows, uint32_t cols) {
   return Tensor{t.slice.Sub(0, DTypeBytes(t.dtype, uint64_t(rows) * cols)), t.dtype, rows, cols};
 }
 
+// Rows [row0, row0 + n) of t, seen as [n][cols] (a group of a step's rows, one sequence's rows).
+inline Tensor RowRange(const Tensor& t, uint32_t row0, uint32_t n, uint32_t cols) {
+  return Tensor{t.slice.Sub(DTypeBytes(t.dtype, uint64_t(row0) * cols), DTypeBytes(t.dtype, uint64_t(n) * cols)),
+                t.dtype, n, cols};
+}
+
 }  // namespace vkg

@@ -107,9 +107,15 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd) {
   VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
   VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  // The integer-dot feature through its extension's struct: the instance asks for Vulkan 1.2
+  // (vk/instance.cpp), so 1.3 core structs are not ours to use, and vk/device.cpp enables the
+  // extension alongside the feature.
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot_feats{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
   if (v12) {
     feats.pNext = &f11;
     f11.pNext = &f12;
+    if (has_dot) f12.pNext = &dot_feats;
   }
   vkGetPhysicalDeviceFeatures2(pd, &feats);
 
@@ -152,7 +158,8 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd) {
   c.fp16 = v12 && f12.shaderFloat16;
   c.storage16 = v12 && f11.storageBuffer16BitAccess;
   c.int8 = v12 && f12.shaderInt8 && f12.storageBuffer8BitAccess;
-  c.integer_dot_product = dot.integerDotProduct4x8BitPackedSignedAccelerated;
+  c.integer_dot_feature = v12 && has_dot && dot_feats.shaderIntegerDotProduct;
+  c.integer_dot_product = c.integer_dot_feature && dot.integerDotProduct4x8BitPackedSignedAccelerated;
   c.max_storage_buffer_range = l.maxStorageBufferRange;
   c.max_memory_allocation = maint3.maxMemoryAllocationSize;
   c.max_buffer_size = maint3.maxMemoryAllocationSize;

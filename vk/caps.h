@@ -37,7 +37,12 @@ struct DeviceCaps {
   bool fp16 = false;                 // shaderFloat16
   bool storage16 = false;            // storageBuffer16BitAccess
   bool int8 = false;                 // shaderInt8 + storageBuffer8BitAccess
-  bool integer_dot_product = false;  // 4x8-bit packed dot product is hardware accelerated
+  // Integer dot product (VK_KHR_shader_integer_dot_product, core in 1.3): the shader feature
+  // shaderIntegerDotProduct (supported: the int8-activation kernels can run, vk/device.cpp enables
+  // it) and whether 4x8-bit packed signed dot products are hardware accelerated (the driver may
+  // emulate them: lavapipe supports the feature without accelerating it).
+  bool integer_dot_feature = false;  // shaderIntegerDotProduct (and the extension) present
+  bool integer_dot_product = false;  // 4x8-bit packed signed dot product is hardware accelerated
   bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix
   bool push_descriptor = false;
   bool portability_subset = false;   // MoltenVK: must enable VK_KHR_portability_subset

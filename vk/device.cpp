@@ -121,9 +121,15 @@ Device::Device(const Instance& instance, const PhysicalDeviceEntry& entry)
   f12.shaderFloat16 = caps_.fp16;
   f12.shaderInt8 = caps_.int8;
   f12.storageBuffer8BitAccess = caps_.int8;
+  // Integer dot product: the int8-activation q8_0/q4_0 products (host/ops/matmul_int8.h) need the
+  // feature enabled, accelerated or not (tests force those kernels on lavapipe, which emulates it).
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+  dot.shaderIntegerDotProduct = VK_TRUE;
+  if (caps_.integer_dot_feature) f12.pNext = &dot;
 
   std::vector<const char*> extensions;
   if (caps_.portability_subset) extensions.push_back("VK_KHR_portability_subset");
+  if (caps_.integer_dot_feature) extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
 
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   info.pNext = &feats;

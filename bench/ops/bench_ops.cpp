@@ -17,6 +17,7 @@
 #include "host/gpu_context.h"
 #include "host/model/dtype.h"
 #include "host/ops/matmul.h"
+#include "host/ops/quantize_activations.h"
 #include "host/reference/ref_ops.h"
 #include "host/ops/attention.h"
 #include "host/ops/attention_inputs.h"
@@ -43,6 +44,9 @@ struct Options {
   bool json = false;
   std::string filter;
   KernelFamily kernels = KernelFamily::kDevice;  // --kernels: A/B of the two families on one device
+  // --int-dot: the integer-dot q8_0/q4_0 products (host/ops/matmul_int8.h) auto, off or forced;
+  // A/B them against the float products with --kernels gpu --int-dot off / force.
+  FeatureUse integer_dot = FeatureUse::kAuto;
 };
 
 // What a case needs to allocate its inputs.
@@ -73,6 +77,7 @@ struct Geometry {
   double workgroups = 0, invocations = 0;  // per dispatch (mean)
   double bytes_read = 0;                   // all dispatches
   bool estimated = false;                  // some dispatch did not state its bytes
+  std::string shaders;                     // the shader variants dispatched, in order, '+'-joined
 };
 
 struct Result {
@@ -123,9 +128,11 @@ Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m) {
         },
         "bench_w"));
     const Tensor x = NewTensor(env, m, k), y = NewTensor(env, m, n);
+    // The int8 scratch: where --int-dot selects the integer-dot path, the time includes quantizing x.
+    const vk::BufferSlice int8 = env.alloc.Allocate(Int8ActivationsBytes(m, k));
     p.bytes = double(w->device_bytes) + 4.0 * m * (double(k) + n);
     p.flops = 2.0 * m * n * double(k);
-    p.record = [w, x, y](OpContext& ctx) { MatMul(ctx, *w, x, y); };
+    p.record = [w, x, y, int8](OpContext& ctx) { MatMul(ctx, *w, x, y, {.int8_scratch = int8}); };
     return p;
   };
   return c;
@@ -356,11 +363,11 @@ std::vector<Case> BuildCases() {
 // ---- timing ----
 
 // Median and minimum device time (ms) of `record` over reps submissions, after one warm-up.
-std::pair<double, double> TimeMs(GpuContext& gpu, int reps, KernelFamily kernels,
+std::pair<double, double> TimeMs(GpuContext& gpu, int reps, KernelFamily kernels, KernelFeatures features,
                                  const std::function<void(OpContext&)>& record) {
   vk::TimestampPool pool(gpu.device(), 2);
   vk::Recorder rec(gpu.device());
-  OpContext ctx{gpu.device(), gpu.pipelines(), rec, kernels};
+  OpContext ctx{gpu.device(), gpu.pipelines(), rec, kernels, features};
   rec.Begin();
   rec.ResetTimestamps(pool);
   rec.WriteTimestamp(pool, 0);
@@ -378,11 +385,12 @@ std::pair<double, double> TimeMs(GpuContext& gpu, int reps, KernelFamily kernels
 }
 
 // One more execution with the recorder's profiler attached, for the launch geometry only.
-Geometry MeasureGeometry(GpuContext& gpu, KernelFamily kernels, const std::function<void(OpContext&)>& record) {
+Geometry MeasureGeometry(GpuContext& gpu, KernelFamily kernels, KernelFeatures features,
+                         const std::function<void(OpContext&)>& record) {
   vk::TimestampPool pool(gpu.device(), 256);
   vk::Recorder rec(gpu.device());
   rec.AttachProfiler(&pool);
-  OpContext ctx{gpu.device(), gpu.pipelines(), rec, kernels};
+  OpContext ctx{gpu.device(), gpu.pipelines(), rec, kernels, features};
   rec.Begin();
   record(ctx);
   rec.End();
@@ -395,6 +403,7 @@ Geometry MeasureGeometry(GpuContext& gpu, KernelFamily kernels, const std::funct
     g.invocations += double(t.invocations);
     g.bytes_read += double(t.bytes_read);
     g.estimated = g.estimated || t.bytes_estimated;
+    if (g.shaders.find(t.name) == std::string::npos) g.shaders += (g.shaders.empty() ? "" : "+") + t.name;
   }
   if (g.dispatches) {
     g.workgroups /= g.dispatches;
@@ -403,9 +412,14 @@ Geometry MeasureGeometry(GpuContext& gpu, KernelFamily kernels, const std::funct
   return g;
 }
 
+const char* FeatureName(FeatureUse u) {
+  return u == FeatureUse::kForce ? "force" : u == FeatureUse::kOff ? "off" : "auto";
+}
+
 void PrintHelp() {
   std::printf(
-      "usage: vkg_bench_ops [--device N|NAME] [--reps N] [--json] [--filter SUBSTR] [--kernels F] [--help]\n"
+      "usage: vkg_bench_ops [--device N|NAME] [--reps N] [--json] [--filter SUBSTR] [--kernels F] [--int-dot U]\n"
+      "                     [--help]\n"
       "Times each op case with timestamp queries (median of --reps runs after one warm-up) and\n"
       "prints GB/s as a percentage of the device's vkCmdCopyBuffer bandwidth, and GFLOP/s.\n"
       "  --device N|NAME  device index or name substring (default: VKGEMMA_DEVICE or the first)\n"
@@ -414,6 +428,9 @@ void PrintHelp() {
       "  --filter SUBSTR  run only cases whose name contains SUBSTR (e.g. matvec/q4_0)\n"
       "  --kernels F      kernel family: device (default: the CPU-device kernels on CPU devices, the\n"
       "                   GPU ones elsewhere), gpu or cpu (forced, for A/B timings on one device)\n"
+      "  --int-dot U      q8_0/q4_0 products on int8 activations (GPU family, VK_KHR_shader_integer_dot_\n"
+      "                   product): auto (default: where the device accelerates it), off, or force (where\n"
+      "                   the device supports it at all); the shaders column says which kernels ran\n"
       "Columns dispatches, workgroups and invocations (per dispatch) and KB read come from the\n"
       "recorder (vk::Recorder::SetDispatchBytes; ~ marks bytes estimated from the bound ranges).\n");
 }
@@ -447,6 +464,18 @@ int Main(int argc, char** argv) {
       o.json = true;
     } else if (a == "--filter") {
       o.filter = value("--filter");
+    } else if (a == "--int-dot") {
+      const std::string v = value("--int-dot");
+      if (v == "auto") {
+        o.integer_dot = FeatureUse::kAuto;
+      } else if (v == "off") {
+        o.integer_dot = FeatureUse::kOff;
+      } else if (v == "force") {
+        o.integer_dot = FeatureUse::kForce;
+      } else {
+        std::fprintf(stderr, "error: --int-dot takes auto, off or force, got '%s'\n", v.c_str());
+        return 2;
+      }
     } else if (a == "--kernels") {
       const std::string v = value("--kernels");
       if (v == "device") {
@@ -475,11 +504,14 @@ int Main(int argc, char** argv) {
     std::printf("device: %s (%s), driver %s %s, commit %s\n", caps.name.c_str(), caps.type_name.c_str(),
                 caps.driver_name.c_str(), caps.driver_info.c_str(), VKG_GIT_COMMIT);
     std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): %.1f GB/s; median of %d reps\n\n", copy_gbps, o.reps);
-    std::printf("kernels: %s\n\n", o.kernels == KernelFamily::kGpu ? "gpu (forced)"
-                                     : o.kernels == KernelFamily::kCpu ? "cpu (forced)" : "device");
+    std::printf("kernels: %s, integer dot: %s\n\n",
+                o.kernels == KernelFamily::kGpu   ? "gpu (forced)"
+                : o.kernels == KernelFamily::kCpu ? "cpu (forced)"
+                                                  : "device",
+                FeatureName(o.integer_dot));
     std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s | dispatches | "
-                "workgroups | invocations | KB read |\n");
-    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                "workgroups | invocations | KB read | shaders |\n");
+    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     std::fflush(stdout);
   }
 
@@ -493,8 +525,9 @@ int Main(int argc, char** argv) {
       Prepared p = c.prepare(env);
       r.skip = p.skip;
       if (p.skip.empty()) {
-        const auto [median, min] = TimeMs(gpu, o.reps, o.kernels, p.record);
-        r.geometry = MeasureGeometry(gpu, o.kernels, p.record);
+        const KernelFeatures features{.integer_dot = o.integer_dot};
+        const auto [median, min] = TimeMs(gpu, o.reps, o.kernels, features, p.record);
+        r.geometry = MeasureGeometry(gpu, o.kernels, features, p.record);
         r.median_ms = median;
         r.min_ms = min;
         r.gbps = p.bytes / (median * 1e-3) * 1e-9;
@@ -505,14 +538,14 @@ int Main(int argc, char** argv) {
     alloc.Reset();
     if (!o.json) {
       if (!r.skip.empty()) {
-        std::printf("| %s | %s | %s | %s | skipped: %s | | | | | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
+        std::printf("| %s | %s | %s | %s | skipped: %s | | | | | | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
                     c.shape.c_str(), r.skip.c_str());
       } else {
         const Geometry& g = r.geometry;
-        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f | %u | %.0f | %.0f | %s%.1f |\n",
+        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f | %u | %.0f | %.0f | %s%.1f | %s |\n",
                     c.name.c_str(), c.op.c_str(), c.dtype.c_str(), c.shape.c_str(), r.median_ms, r.min_ms, r.gbps,
                     r.pct_copy, r.gflops, g.dispatches, g.workgroups, g.invocations, g.estimated ? "~" : "",
-                    g.bytes_read / 1024.0);
+                    g.bytes_read / 1024.0, g.shaders.c_str());
       }
       std::fflush(stdout);
     }
@@ -530,6 +563,7 @@ int Main(int argc, char** argv) {
     j["reps"] = o.reps;
     j["copy_gbps"] = copy_gbps;
     j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
+    j["integer_dot"] = FeatureName(o.integer_dot);
     j["results"] = nlohmann::json::array();
     for (const Result& r : results) {
       nlohmann::json e{{"name", r.c->name}, {"op", r.c->op}, {"dtype", r.c->dtype}, {"shape", r.c->shape}};
@@ -546,6 +580,7 @@ int Main(int argc, char** argv) {
         e["invocations_per_dispatch"] = r.geometry.invocations;
         e["bytes_read"] = r.geometry.bytes_read;
         e["bytes_read_estimated"] = r.geometry.estimated;
+        e["shaders"] = r.geometry.shaders;
       }
       j["results"].push_back(e);
     }

@@ -6,7 +6,9 @@
 #include <array>
 #include <span>
 
+#include "host/ops/matmul_int8.h"
 #include "host/ops/matvec_plan.h"
+#include "host/ops/quantize_activations.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
 
@@ -219,6 +221,22 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   VKG_CHECK(x.slice.size >= x.elements() * 4 && y.slice.size >= y.elements() * 4, "MatMul '", w.name,
             "': tensor slices are smaller than their shapes");
 
+  if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
+    if (options.rows_as_decode && x.rows > 1) {
+      // Batched decode rows, each exactly as alone (one quantize + one int8 decode product a row).
+      MatMulOptions one = options;
+      one.rows_as_decode = false;
+      for (uint32_t r = 0; r < x.rows; ++r) MatMul(ctx, w, RowRange(x, r, 1, x.cols), RowRange(y, r, 1, y.cols), one);
+      return;
+    }
+    const Int8Activations xq = Int8ActivationsIn(options.int8_scratch, x.rows, x.cols);
+    ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
+    QuantizeActivations(ctx, x, xq);
+    ctx.rec.ComputeToCompute();
+    MatMulInt8(ctx, w, xq, y, options);
+    return;
+  }
+
   const bool decode = x.rows == 1 || options.rows_as_decode;
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
                                                        : ctx.kernels == KernelFamily::kCpu;
@@ -267,6 +285,20 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
   // GPU family only; the gate and up rows of an output must share a chunk: one chunk (every real
   // gate_up fits one binding on GPUs; a larger one takes the separate gelu pass).
   if (!ctx.GpuKernels() || w.chunks.size() != 1) return false;
+  if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
+    if (x.rows > 1) {  // batched decode rows: each exactly as alone
+      for (uint32_t r = 0; r < x.rows; ++r) {
+        MatVecGateUpGelu(ctx, w, RowRange(x, r, 1, x.cols), RowRange(act, r, 1, act.cols), options);
+      }
+      return true;
+    }
+    const Int8Activations xq = Int8ActivationsIn(options.int8_scratch, 1, x.cols);
+    ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
+    QuantizeActivations(ctx, x, xq);
+    ctx.rec.ComputeToCompute();
+    MatVecGateUpGeluInt8(ctx, w, xq, act, options);
+    return true;
+  }
   const vk::DeviceCaps& caps = ctx.device.caps();
   MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows / 2, w.cols_padded);  // outputs
   if (options.decode_rows_per_subgroup && options.decode_subgroups) {  // tests: every geometry

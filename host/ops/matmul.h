@@ -33,6 +33,12 @@ struct MatMulOptions {
   // the decode kernel exactly as M == 1 computes it (bit-identical), up to kDecodeColumns rows
   // sharing each weight load. Needs K % 4 == 0 when M > 1.
   bool rows_as_decode = false;
+  // Device scratch of at least Int8ActivationsBytes(M, K) bytes (host/ops/quantize_activations.h):
+  // where UsesIntegerDot(ctx, w.dtype) (host/ops/matmul_int8.h), MatMul quantizes x into it, puts a
+  // compute barrier, and runs the integer-dot product on int8 activations instead of the float one.
+  // Empty (the default): always the float product. With rows_as_decode, each row is quantized and
+  // multiplied on its own, exactly as alone (the int8 decode kernel takes one row).
+  vk::BufferSlice int8_scratch;
 };
 // Rows of x one decode dispatch reads each weight load for (matvec.comp / matvec_rows.comp COLS);
 // more rows take further groups of workgroups (grid z).
@@ -45,8 +51,9 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
 // with GELU_PAIRS: a subgroup reduces an output's gate and up rows together; one gelu per output).
 // GPU kernel family and a single weight chunk only: returns false, recording nothing, otherwise,
 // and the caller runs MatMul then GeluMulPairs instead.
-// options: only decode_rows_per_subgroup / decode_subgroups (outputs per subgroup; tests).
 // Several rows (batched decode): each row as one token alone, bit-identical (see rows_as_decode).
+// options: decode_rows_per_subgroup / decode_subgroups (outputs per subgroup; tests) and
+// int8_scratch (the integer-dot variant, host/ops/matmul_int8.h, where it applies).
 bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
                       const MatMulOptions& options = {});
 

@@ -46,7 +46,8 @@ nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
           {"kernel_family", c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "cpu" : "gpu"},
           {"fp16", c.fp16},
           {"int8", c.int8},
-          {"integer_dot_product", c.integer_dot_product},
+          {"integer_dot_product", c.integer_dot_product},  // accelerated 4x8-bit packed signed
+          {"integer_dot_supported", c.integer_dot_feature},  // the shader feature, accelerated or not
           {"cooperative_matrix", c.cooperative_matrix},
           {"max_storage_buffer_range", c.max_storage_buffer_range},
           {"max_memory_allocation", c.max_memory_allocation},
@@ -131,9 +132,12 @@ int Devices(const std::vector<std::string>& args) {
                 c.vendor.c_str(), c.vendor_id, c.driver_name.c_str(),
                 c.driver_info.empty() ? c.driver_version_string.c_str() : c.driver_info.c_str(),
                 c.api_version_string.c_str());
+    // int dot: "accelerated" (kAuto takes the int8-activation products), "supported" (the feature
+    // without acceleration: only forced), or "no".
+    const char* int_dot = c.integer_dot_product ? "accelerated" : c.integer_dot_feature ? "supported" : "no";
     std::printf("    subgroup %u (%u..%u), fp16 %s, int8 %s, int dot %s, coop matrix %s, timestamps %s\n",
-                c.subgroup_size, c.min_subgroup_size, c.max_subgroup_size, yn(c.fp16), yn(c.int8),
-                yn(c.integer_dot_product), yn(c.cooperative_matrix), yn(c.timestamps));
+                c.subgroup_size, c.min_subgroup_size, c.max_subgroup_size, yn(c.fp16), yn(c.int8), int_dot,
+                yn(c.cooperative_matrix), yn(c.timestamps));
     if (c.compute_units)
       std::printf("    compute units %u, kernels: %s family\n", c.compute_units,
                   c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "CPU" : "GPU");

@@ -1,0 +1,129 @@
+// Integer-dot matrix products (layer: host/ops): selection, geometry and one dispatch per chunk.
+#include "host/ops/matmul_int8.h"
+
+#include <algorithm>
+#include <array>
+
+#include "host/ops/matmul_int8_plan.h"
+#include "shaders/params/matmul_params.h"
+#include "vk/check.h"
+
+namespace vkg {
+
+bool UsesIntegerDot(const OpContext& ctx, DType t) {
+#if VKG_SHADERS_INTEGER_DOT
+  if (t != DType::Q8_0 && t != DType::Q4_0) return false;
+  if (!ctx.GpuKernels()) return false;
+  const vk::DeviceCaps& c = ctx.device.caps();
+  // The prefill kernel's 256-invocation workgroups (Vulkan guarantees only 128).
+  if (!c.integer_dot_feature || c.max_workgroup_invocations < MatMulInt8Plan::kWorkgroup ||
+      c.max_shared_memory < MatMulInt8Plan::kSharedBytes)
+    return false;
+  switch (ctx.features.integer_dot) {
+    case FeatureUse::kOff: return false;
+    case FeatureUse::kForce: return true;
+    case FeatureUse::kAuto: return c.integer_dot_product;
+  }
+  return false;
+#else
+  (void)ctx, (void)t;
+  return false;
+#endif
+}
+
+#if VKG_SHADERS_INTEGER_DOT
+namespace {
+
+// One dispatch per weight chunk. gelu_pairs: the GELU_PAIRS decode variant over a single chunk of
+// 2n rows (n outputs, up rows n further than gate rows), planned on the outputs as matvec.comp is.
+void Dispatch(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, const Tensor& y,
+              const MatMulOptions& options, bool gelu_pairs) {
+  VKG_CHECK(UsesIntegerDot(ctx, w.dtype), "MatMulInt8 '", w.name, "': the integer-dot path is not available here");
+  VKG_CHECK(y.dtype == DType::F32, "MatMulInt8 '", w.name, "': y must be f32");
+  const uint32_t outputs = gelu_pairs ? w.rows / 2 : w.rows;
+  VKG_CHECK(x.cols == w.cols && y.cols == outputs && x.rows == y.rows && x.rows > 0, "MatMulInt8 '", w.name,
+            "': x is [", x.rows, "][", x.cols, "] and y [", y.rows, "][", y.cols, "], the weight [", w.rows, "][",
+            w.cols, "]");
+  VKG_CHECK(x.blocks() == w.cols_padded / kQuantBlock, "MatMulInt8 '", w.name, "': block counts differ");
+  VKG_CHECK(!w.chunks.empty(), "MatMulInt8 '", w.name, "': weight has no chunks (not uploaded?)");
+  VKG_CHECK(!gelu_pairs || (x.rows == 1 && w.chunks.size() == 1 && w.rows % 2 == 0), "MatMulInt8 '", w.name,
+            "': gelu pairs need one token and one chunk");
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  const bool decode = x.rows == 1;
+  const bool q8 = w.dtype == DType::Q8_0;
+  using shaders::ShaderId;
+  vk::SpecConstants spec;
+  uint32_t rows_per_workgroup = 0;  // weight rows
+  ShaderId shader;
+  if (decode) {
+    MatVecPlan plan = PlanMatVecInt8(caps, w.dtype, outputs, w.cols_padded);
+    if (options.decode_rows_per_subgroup && options.decode_subgroups) {  // tests: every geometry
+      plan.workgroup = std::max<uint32_t>(caps.subgroup_size, 1) * options.decode_subgroups;
+      plan.rows_per_subgroup = options.decode_rows_per_subgroup;
+      plan.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
+    }
+    const uint32_t pair = gelu_pairs ? 2 : 1;  // weight rows per output
+    spec.Set(0, plan.workgroup).Set(1, pair * plan.rows_per_subgroup).Set(2, pair * plan.rows_per_workgroup);
+    rows_per_workgroup = pair * plan.rows_per_workgroup;
+    shader = gelu_pairs ? (q8 ? ShaderId::MatVecInt8GeluPairsQ8_0 : ShaderId::MatVecInt8GeluPairsQ4_0)
+                        : (q8 ? ShaderId::MatVecInt8Q8_0 : ShaderId::MatVecInt8Q4_0);
+  } else {
+    spec.Set(0, MatMulInt8Plan::kWorkgroup);
+    rows_per_workgroup = MatMulInt8Plan::kTileRows;
+    shader = q8 ? ShaderId::MatMulInt8TiledQ8_0 : ShaderId::MatMulInt8TiledQ4_0;
+  }
+  using K = vk::BindingKind;
+  const vk::ComputePipeline& pipeline = ctx.Pipeline(
+      shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel}, sizeof(shaders::MatMulParams), spec);
+  const uint64_t token_groups = decode ? 1 : DivUp(x.rows, MatMulInt8Plan::kTileTokens);
+  const uint64_t x_bytes = x.quants.size + x.scales.size;
+  for (const WeightChunk& c : w.chunks) {
+    VKG_CHECK(c.scales != nullptr, "MatMulInt8 '", w.name, "': quantized chunk without scales");
+    shaders::MatMulParams p{};
+    p.k = w.cols;
+    p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
+    p.row_scales = w.cols_padded / kQuantBlock;
+    p.rows = gelu_pairs ? c.rows / 2 : c.rows;
+    p.row_offset = c.row_begin;
+    p.n = gelu_pairs ? c.rows / 2 : w.rows;
+    p.m_tokens = x.rows;
+    const uint64_t row_groups = DivUp(c.rows, rows_per_workgroup);
+    const uint64_t groups = row_groups * token_groups;
+    VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMulInt8 '", w.name, "': ", groups, " workgroups is too many");
+    p.row_groups = uint32_t(row_groups);
+    p.groups = uint32_t(groups);
+    p.softcap = options.softcap;
+    const Grid g = Grid1D(groups);
+    const std::array<vk::Binding, 5> bind = {vk::Binding::Storage(x.quants), vk::Binding::Storage(y.slice),
+                                             vk::Binding::Storage(x.scales), vk::Binding::Texel(*c.data),
+                                             vk::Binding::Texel(*c.scales)};
+    const uint64_t weight_bytes = uint64_t(c.rows) * (p.row_texels * 16 + p.row_scales * 2);
+    ctx.rec.SetDispatchBytes(weight_bytes * token_groups + x_bytes);
+    ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
+  }
+}
+
+}  // namespace
+#endif
+
+void MatMulInt8(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, const Tensor& y,
+                const MatMulOptions& options) {
+#if VKG_SHADERS_INTEGER_DOT
+  Dispatch(ctx, w, x, y, options, false);
+#else
+  (void)ctx, (void)w, (void)x, (void)y, (void)options;
+  throw vk::Error("MatMulInt8: built with a shader compiler without GL_EXT_integer_dot_product");
+#endif
+}
+
+void MatVecGateUpGeluInt8(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,
+                          const MatMulOptions& options) {
+#if VKG_SHADERS_INTEGER_DOT
+  Dispatch(ctx, gate_up, x, act, options, true);
+#else
+  (void)ctx, (void)gate_up, (void)x, (void)act, (void)options;
+  throw vk::Error("MatVecGateUpGeluInt8: built with a shader compiler without GL_EXT_integer_dot_product");
+#endif
+}
+
+}  // namespace vkg
