@@ -6,6 +6,8 @@
 #include <array>
 #include <span>
 
+#include "host/ops/matmul_chunks.h"
+#include "host/ops/matmul_coopmat.h"
 #include "host/ops/matvec_plan.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
@@ -140,10 +142,12 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
   return b;
 }
 
+}  // namespace
+
 // The pipeline of a product shader: bindings x, y, x texels (up_storage: the X_GELU_MUL variant's up
 // vector, a storage buffer), weight data and, for the quantized types, scales.
-const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quantized, const vk::SpecConstants& spec,
-                                    bool up_storage = false) {
+const vk::ComputePipeline& MatMulPipeline(OpContext& ctx, shaders::ShaderId shader, bool quantized,
+                                          const vk::SpecConstants& spec, bool up_storage) {
   using K = vk::BindingKind;
   const K x2 = up_storage ? K::kStorage : K::kTexel;
   const uint32_t push = sizeof(shaders::MatMulParams);
@@ -154,9 +158,9 @@ const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quanti
 // One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader;
 // x_bytes: the input bytes each dispatch reads (for the profile's bytes read). gelu_pairs: the
 // GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
-void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
-                    std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
-                    uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs = false) {
+void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
+                          std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
+                          uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs) {
   for (const WeightChunk& c : w.chunks) {
     shaders::MatMulParams p{};
     p.k = w.cols;
@@ -188,8 +192,6 @@ void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipe
   }
 }
 
-}  // namespace
-
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, const MatMulOptions& options) {
   const uint32_t prefill_rows = options.prefill_rows;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMul '", w.name, "': x and y must be f32");
@@ -203,6 +205,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
             "': tensor slices are smaller than their shapes");
 
   const bool decode = x.rows == 1;
+  if (!decode && MatMulCoopMat(ctx, w, x, y, options)) return;  // matrix units (host/ops/matmul_coopmat.h)
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
                                                        : ctx.kernels == KernelFamily::kCpu;
   // Chunks of one matrix share one blocking, planned for the whole matrix's rows.
@@ -219,10 +222,10 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   const ShaderId shader = b.tiled  ? MatMulTiledShader(w.dtype)
                          : !decode ? MatMulShader(w.dtype)
                          : b.rows_per_invocation ? MatVecRowsShader(w.dtype) : MatVecShader(w.dtype);
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, shader, quantized, spec);
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, quantized, spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
-  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
+  DispatchMatMulChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
                  x.rows, b.rows_per_workgroup, DivUp(x.rows, b.tokens), options.softcap, x.elements() * 4);
 }
 
@@ -244,13 +247,13 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
     plan.rows_per_subgroup = options.decode_rows_per_subgroup;
     plan.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
   }
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype),
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype),
                                                  vk::SpecConstants()
                                                      .Set(0, plan.workgroup)
                                                      .Set(1, 2 * plan.rows_per_subgroup)
                                                      .Set(2, 2 * plan.rows_per_workgroup));
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
-  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, 1,
+  DispatchMatMulChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, 1,
                  2 * plan.rows_per_workgroup, 1, 0.f, x.elements() * 4, true);
   return true;
 }
@@ -270,13 +273,13 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
   if (!ctx.GpuKernels() || w.cols % 4 != 0 || gate.slice.offset % align != 0 || up.slice.offset % align != 0)
     return false;
   const MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows, w.cols_padded);
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype),
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype),
                                                  vk::SpecConstants()
                                                      .Set(0, plan.workgroup)
                                                      .Set(1, plan.rows_per_subgroup)
                                                      .Set(2, plan.rows_per_workgroup),
                                                  /*up_storage=*/true);
-  DispatchChunks(ctx, w, pipeline,
+  DispatchMatMulChunks(ctx, w, pipeline,
                  {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)}, 1,
                  plan.rows_per_workgroup, 1, 0.f, uint64_t(w.cols) * 2 * 4);
   return true;
