@@ -91,5 +91,5 @@ if(left_out)
   message(NOTICE "glslangValidator ${VKG_GLSLANG_VERSION} (${VKG_GLSLANG_VALIDATOR}) leaves out: ${left_out}. "
                  "bash tools/glslang.sh builds glslang 15, which has them.")
 else()
-  message(STATUS "glslangValidator ${VKG_GLSLANG_VERSION} (${VKG_GLSLANG_VALIDATOR}): compiles cooperative-matrix and integer-dot shaders (integer dot: the q8_0/q4_0 int8-activation products)")
+  message(STATUS "glslangValidator ${VKG_GLSLANG_VERSION} (${VKG_GLSLANG_VALIDATOR}): compiles cooperative-matrix and integer-dot shaders (cooperative matrix: the matrix-unit prefill products, shaders/matmul_coopmat.comp; integer dot: the q8_0/q4_0 int8-activation products)")
 endif()

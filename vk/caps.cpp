@@ -60,7 +60,7 @@ uint64_t DeviceCaps::DeviceLocalBytes() const {
   return best;
 }
 
-DeviceCaps QueryCaps(VkPhysicalDevice pd) {
+DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance) {
   DeviceCaps c;
   const bool has_pci = HasDeviceExtension(pd, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME);
   const bool has_dot = HasDeviceExtension(pd, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
@@ -160,6 +160,10 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd) {
   c.int8 = v12 && f12.shaderInt8 && f12.storageBuffer8BitAccess;
   c.integer_dot_feature = v12 && has_dot && dot_feats.shaderIntegerDotProduct;
   c.integer_dot_product = c.integer_dot_feature && dot.integerDotProduct4x8BitPackedSignedAccelerated;
+  c.vulkan_memory_model = v12 && f12.vulkanMemoryModel;
+  c.coopmat_shapes = QueryCoopMatShapes(instance, pd);
+  if (const CoopMatShape* s = PreferredF16Shape(c.coopmat_shapes); s && c.fp16 && c.storage16 && c.vulkan_memory_model)
+    c.coopmat_f16 = *s;
   c.max_storage_buffer_range = l.maxStorageBufferRange;
   c.max_memory_allocation = maint3.maxMemoryAllocationSize;
   c.max_buffer_size = maint3.maxMemoryAllocationSize;

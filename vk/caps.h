@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "vk/cooperative_matrix.h"
+
 namespace vkg::vk {
 
 struct MemoryHeapInfo {
@@ -43,7 +45,14 @@ struct DeviceCaps {
   // emulate them: lavapipe supports the feature without accelerating it).
   bool integer_dot_feature = false;  // shaderIntegerDotProduct (and the extension) present
   bool integer_dot_product = false;  // 4x8-bit packed signed dot product is hardware accelerated
-  bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix
+  bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix listed
+  bool vulkan_memory_model = false;  // vulkanMemoryModel (the matrix-unit shaders' SPIR-V declares it)
+  // Every shape vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR lists (empty without the
+  // extension or its feature), and the f16 x f16 -> f32 subgroup one the prefill products use
+  // (PreferredF16Shape; m == 0: none usable, or the device lacks shaderFloat16 or the memory model).
+  std::vector<CoopMatShape> coopmat_shapes;
+  CoopMatShape coopmat_f16{};
+  bool HasCoopMatF16() const { return coopmat_f16.m != 0; }
   bool push_descriptor = false;
   bool portability_subset = false;   // MoltenVK: must enable VK_KHR_portability_subset
 
@@ -68,7 +77,8 @@ struct DeviceCaps {
   uint32_t ComputeUnits() const { return compute_units ? compute_units : kDefaultComputeUnits; }
 };
 
-DeviceCaps QueryCaps(VkPhysicalDevice pd);
+// instance: for the cooperative-matrix query's entry point (VK_NULL_HANDLE: shapes not read).
+DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance = VK_NULL_HANDLE);
 bool HasDeviceExtension(VkPhysicalDevice pd, const char* name);
 
 }  // namespace vkg::vk

@@ -55,7 +55,7 @@ std::vector<PhysicalDeviceEntry> OrderAndDeduplicate(std::vector<PhysicalDeviceE
 
 std::vector<PhysicalDeviceEntry> ListDevices(const Instance& instance) {
   std::vector<PhysicalDeviceEntry> all;
-  for (VkPhysicalDevice pd : instance.PhysicalDevices()) all.push_back({pd, QueryCaps(pd)});
+  for (VkPhysicalDevice pd : instance.PhysicalDevices()) all.push_back({pd, QueryCaps(pd, instance.handle())});
   return OrderAndDeduplicate(std::move(all));
 }
 
@@ -130,6 +130,17 @@ Device::Device(const Instance& instance, const PhysicalDeviceEntry& entry)
   std::vector<const char*> extensions;
   if (caps_.portability_subset) extensions.push_back("VK_KHR_portability_subset");
   if (caps_.integer_dot_feature) extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  // Matrix units (shaders/matmul_coopmat.comp): the extension, its feature, and what its SPIR-V
+  // declares besides (Float16, 16-bit storage and the Vulkan memory model, all checked in
+  // QueryCaps before coopmat_f16 is set).
+  PhysicalDeviceCoopMatFeaturesKHR coopmat;
+  if (caps_.HasCoopMatF16()) {
+    extensions.push_back(kCoopMatExtension);
+    coopmat.cooperativeMatrix = VK_TRUE;
+    coopmat.pNext = feats.pNext;
+    feats.pNext = &coopmat;
+    f12.vulkanMemoryModel = VK_TRUE;
+  }
 
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   info.pNext = &feats;

@@ -16,8 +16,10 @@
 #include "host/bandwidth.h"
 #include "host/gpu_context.h"
 #include "host/model/dtype.h"
+#include "bench/ops/coopmat_peak.h"
 #include "host/ops/matmul.h"
 #include "host/ops/quantize_activations.h"
+#include "host/ops/matmul_coopmat.h"
 #include "host/reference/ref_ops.h"
 #include "host/ops/attention.h"
 #include "host/ops/attention_inputs.h"
@@ -83,6 +85,7 @@ struct Geometry {
 struct Result {
   const Case* c = nullptr;
   double median_ms = 0, min_ms = 0, gbps = 0, gflops = 0, pct_copy = 0;
+  double pct_peak = -1;  // matmul on matrix units: % of the measured f16 peak; < 0: not applicable
   Geometry geometry;
   std::string skip;
 };
@@ -104,15 +107,20 @@ Tensor NewTensor(Env& env, uint32_t rows, uint32_t cols) {
 
 // ---- MatMul cases: y[M][N] = x[M][K] W[N][K]^T ----
 
-Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m) {
+// gpu_only: skipped on CPU devices (512-token products at the real shapes take minutes there).
+Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m, bool gpu_only = false) {
   Case c;
   c.op = m == 1 ? "matvec" : "matmul";
   c.dtype = std::string(DTypeName(t));
   c.shape = std::to_string(n) + "x" + std::to_string(k) + (m == 1 ? "" : " M=" + std::to_string(m));
   c.name = c.op + "/" + c.dtype + "/" + std::to_string(n) + "x" + std::to_string(k) +
            (m == 1 ? "" : "/M" + std::to_string(m));
-  c.prepare = [t, n, k, m](Env& env) {
+  c.prepare = [t, n, k, m, gpu_only](Env& env) {
     Prepared p;
+    if (gpu_only && env.gpu.device().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+      p.skip = "a GPU-sized prefill: minutes on a CPU device";
+      return p;
+    }
     const uint64_t cols_padded = (k + 31) / 32 * 32;
     const uint64_t weight_bytes =
         WeightRowBytes(t, uint32_t(cols_padded)) * n + (IsQuantized(t) ? cols_padded / 32 * 2 * n : 0);
@@ -318,6 +326,14 @@ std::vector<Case> BuildCases() {
     }
   }
   cases.push_back(MatMulCase(DType::Q4_0, 21504, 5376, 8));
+  // 512-token prefill products (matrix units where the device has them: "% of peak"), GPUs only.
+  // E2B: 2048x1536 (q), 6144x1536 (gate/up), 1536x6144 (down). 31B: 5376x5376 (o), 21504x5376
+  // (gate/up), 5376x21504 (down).
+  const uint32_t prefill_shapes[][2] = {{2048, 1536}, {6144, 1536}, {1536, 6144},
+                                        {5376, 5376}, {21504, 5376}, {5376, 21504}};
+  for (DType t : {DType::Q4_0, DType::F16}) {
+    for (const auto& s : prefill_shapes) cases.push_back(MatMulCase(t, s[0], s[1], 512, true));
+  }
   // Norms, RoPE and elementwise ops at E2B (H 1536, 8 heads, I 6144/12288) and 31B (H 5376,
   // 32 heads of 256 / 512, I 21504) decode and 64-token prefill shapes.
   for (uint32_t rows : {1u, 64u}) {
@@ -421,7 +437,9 @@ void PrintHelp() {
       "usage: vkg_bench_ops [--device N|NAME] [--reps N] [--json] [--filter SUBSTR] [--kernels F] [--int-dot U]\n"
       "                     [--help]\n"
       "Times each op case with timestamp queries (median of --reps runs after one warm-up) and\n"
-      "prints GB/s as a percentage of the device's vkCmdCopyBuffer bandwidth, and GFLOP/s.\n"
+      "prints GB/s as a percentage of the device's vkCmdCopyBuffer bandwidth, and GFLOP/s; first it\n"
+      "measures the matrix-unit f16 peak (TFLOP/s; \"not run: <reason>\" without VK_KHR_cooperative_matrix)\n"
+      "and gives prefill products on the matrix units as a %% of it.\n"
       "  --device N|NAME  device index or name substring (default: VKGEMMA_DEVICE or the first)\n"
       "  --reps N         timed repetitions per case (default 7)\n"
       "  --json           print one JSON object instead of the table\n"
@@ -500,18 +518,29 @@ int Main(int argc, char** argv) {
   Env env{gpu, alloc};
 
   const double copy_gbps = MeasureCopyBandwidth(gpu, o.reps).gbps;
+  const CoopMatPeak peak = MeasureCoopMatPeak(gpu, o.reps);
+  const CoopMatPath prefill_path = [&] {
+    vk::Recorder rec(gpu.device());
+    const OpContext ctx{gpu.device(), gpu.pipelines(), rec, o.kernels};
+    return CoopMatPrefillPath(ctx);
+  }();
   if (!o.json) {
     std::printf("device: %s (%s), driver %s %s, commit %s\n", caps.name.c_str(), caps.type_name.c_str(),
                 caps.driver_name.c_str(), caps.driver_info.c_str(), VKG_GIT_COMMIT);
-    std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): %.1f GB/s; median of %d reps\n\n", copy_gbps, o.reps);
+    std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): %.1f GB/s; median of %d reps\n", copy_gbps, o.reps);
+    if (peak.not_run.empty())
+      std::printf("matrix-unit f16 peak (coopmat_peak.comp, %s): %.1f TFLOP/s\n", peak.unit.c_str(), peak.tflops);
+    else
+      std::printf("matrix-unit f16 peak: not run: %s\n", peak.not_run.c_str());
+    std::printf("prefill products on matrix units: %s\n\n", CoopMatPathName(prefill_path));
     std::printf("kernels: %s, integer dot: %s\n\n",
                 o.kernels == KernelFamily::kGpu   ? "gpu (forced)"
                 : o.kernels == KernelFamily::kCpu ? "cpu (forced)"
                                                   : "device",
                 FeatureName(o.integer_dot));
     std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s | dispatches | "
-                "workgroups | invocations | KB read | shaders |\n");
-    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                "workgroups | invocations | KB read | %% of f16 peak | shaders |\n");
+    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     std::fflush(stdout);
   }
 
@@ -533,6 +562,9 @@ int Main(int argc, char** argv) {
         r.gbps = p.bytes / (median * 1e-3) * 1e-9;
         r.gflops = p.flops / (median * 1e-3) * 1e-9;
         r.pct_copy = 100.0 * r.gbps / copy_gbps;
+        // Products that ran on the matrix units (prefill, not f32) against the measured peak.
+        if (c.op == "matmul" && c.dtype != "f32" && prefill_path == CoopMatPath::kMatrixUnits && peak.tflops > 0)
+          r.pct_peak = 100.0 * r.gflops * 1e-3 / peak.tflops;
       }
     }  // the case's buffers and views die before their memory is reused
     alloc.Reset();
@@ -542,10 +574,12 @@ int Main(int argc, char** argv) {
                     c.shape.c_str(), r.skip.c_str());
       } else {
         const Geometry& g = r.geometry;
-        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f | %u | %.0f | %.0f | %s%.1f | %s |\n",
+        char pct_peak[32] = "";
+        if (r.pct_peak >= 0) std::snprintf(pct_peak, sizeof pct_peak, "%.1f%%", r.pct_peak);
+        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f | %u | %.0f | %.0f | %s%.1f | %s | %s |\n",
                     c.name.c_str(), c.op.c_str(), c.dtype.c_str(), c.shape.c_str(), r.median_ms, r.min_ms, r.gbps,
                     r.pct_copy, r.gflops, g.dispatches, g.workgroups, g.invocations, g.estimated ? "~" : "",
-                    g.bytes_read / 1024.0, g.shaders.c_str());
+                    g.bytes_read / 1024.0, pct_peak, g.shaders.c_str());
       }
       std::fflush(stdout);
     }
@@ -562,6 +596,13 @@ int Main(int argc, char** argv) {
     j["commit"] = VKG_GIT_COMMIT;
     j["reps"] = o.reps;
     j["copy_gbps"] = copy_gbps;
+    if (peak.not_run.empty()) {
+      j["coopmat_peak_tflops"] = peak.tflops;
+      j["coopmat_peak_unit"] = peak.unit;
+    } else {
+      j["coopmat_peak_not_run"] = peak.not_run;
+    }
+    j["prefill_coopmat"] = CoopMatPathName(prefill_path);
     j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
     j["integer_dot"] = FeatureName(o.integer_dot);
     j["results"] = nlohmann::json::array();
@@ -575,6 +616,7 @@ int Main(int argc, char** argv) {
         e["gbps"] = r.gbps;
         e["pct_of_copy"] = r.pct_copy;
         e["gflops"] = r.gflops;
+        if (r.pct_peak >= 0) e["pct_of_coopmat_peak"] = r.pct_peak;
         e["dispatches"] = r.geometry.dispatches;
         e["workgroups_per_dispatch"] = r.geometry.workgroups;
         e["invocations_per_dispatch"] = r.geometry.invocations;

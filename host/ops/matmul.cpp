@@ -6,6 +6,8 @@
 #include <array>
 #include <span>
 
+#include "host/ops/matmul_chunks.h"
+#include "host/ops/matmul_coopmat.h"
 #include "host/ops/matmul_int8.h"
 #include "host/ops/matvec_plan.h"
 #include "host/ops/quantize_activations.h"
@@ -142,10 +144,12 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
   return b;
 }
 
+}  // namespace
+
 // The pipeline of a product shader: bindings x, y, x texels (up_storage: the X_GELU_MUL variant's up
 // vector, a storage buffer), weight data and, for the quantized types, scales.
-const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quantized, const vk::SpecConstants& spec,
-                                    bool up_storage = false) {
+const vk::ComputePipeline& MatMulPipeline(OpContext& ctx, shaders::ShaderId shader, bool quantized,
+                                          const vk::SpecConstants& spec, bool up_storage) {
   using K = vk::BindingKind;
   const K x2 = up_storage ? K::kStorage : K::kTexel;
   const uint32_t push = sizeof(shaders::MatMulParams);
@@ -157,10 +161,10 @@ const vk::ComputePipeline& Pipeline(OpContext& ctx, ShaderId shader, bool quanti
 // x_bytes: the input bytes each dispatch reads (for the profile's bytes read). gelu_pairs: the
 // GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
 // column_groups: grid z of the decode kernels' batched columns (ColumnsOf).
-void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
-                    std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
-                    uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs = false,
-                    uint32_t column_groups = 1) {
+void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
+                          std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
+                          uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs,
+                          uint32_t column_groups) {
   for (const WeightChunk& c : w.chunks) {
     shaders::MatMulParams p{};
     p.k = w.cols;
@@ -192,6 +196,8 @@ void DispatchChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipe
   }
 }
 
+namespace {
+
 // Decode kernels over M rows (batched decode): columns per workgroup (spec 3) and groups of them.
 struct Columns {
   uint32_t per_group = 1, groups = 1;
@@ -221,6 +227,10 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   VKG_CHECK(x.slice.size >= x.elements() * 4 && y.slice.size >= y.elements() * 4, "MatMul '", w.name,
             "': tensor slices are smaller than their shapes");
 
+  const bool decode = x.rows == 1 || options.rows_as_decode;
+  // Prefill on matrix units first where the device has them (host/ops/matmul_coopmat.h): they beat
+  // the int8 tiles; the integer-dot path (host/ops/matmul_int8.h) then serves decode and prefill.
+  if (!decode && MatMulCoopMat(ctx, w, x, y, options)) return;
   if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
     if (options.rows_as_decode && x.rows > 1) {
       // Batched decode rows, each exactly as alone (one quantize + one int8 decode product a row).
@@ -237,7 +247,6 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
     return;
   }
 
-  const bool decode = x.rows == 1 || options.rows_as_decode;
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
                                                        : ctx.kernels == KernelFamily::kCpu;
   // Chunks of one matrix share one blocking, planned for the whole matrix's rows.
@@ -265,12 +274,12 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   const ShaderId shader = b.tiled  ? MatMulTiledShader(w.dtype)
                          : !decode ? MatMulShader(w.dtype)
                          : b.rows_per_invocation ? MatVecRowsShader(w.dtype) : MatVecShader(w.dtype);
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, shader, quantized, spec);
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, quantized, spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
-  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
-                 x.rows, b.rows_per_workgroup, decode ? 1 : DivUp(x.rows, b.tokens), options.softcap,
-                 x.elements() * 4, false, cols.groups);
+  DispatchMatMulChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
+                       x.rows, b.rows_per_workgroup, decode ? 1 : DivUp(x.rows, b.tokens), options.softcap,
+                       x.elements() * 4, false, cols.groups);
 }
 
 bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
@@ -310,9 +319,9 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
   vk::SpecConstants spec;
   spec.Set(0, plan.workgroup).Set(1, 2 * plan.rows_per_subgroup).Set(2, 2 * plan.rows_per_workgroup);
   if (cols.per_group > 1) spec.Set(3, cols.per_group);
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype), spec);
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype), spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
-  DispatchChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, x.rows,
+  DispatchMatMulChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, x.rows,
                  2 * plan.rows_per_workgroup, 1, 0.f, x.elements() * 4, true, cols.groups);
   return true;
 }
@@ -337,9 +346,9 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
   vk::SpecConstants spec;
   spec.Set(0, plan.workgroup).Set(1, plan.rows_per_subgroup).Set(2, plan.rows_per_workgroup);
   if (cols.per_group > 1) spec.Set(3, cols.per_group);
-  const vk::ComputePipeline& pipeline = Pipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype), spec,
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype), spec,
                                                  /*up_storage=*/true);
-  DispatchChunks(ctx, w, pipeline,
+  DispatchMatMulChunks(ctx, w, pipeline,
                  {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)},
                  gate.rows, plan.rows_per_workgroup, 1, 0.f, uint64_t(w.cols) * 2 * 4 * gate.rows, false, cols.groups);
   return true;

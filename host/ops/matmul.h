@@ -10,8 +10,10 @@ namespace vkg {
 // w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
 // M == 1 runs a decode kernel (shaders/matvec.comp: a subgroup splits K over its lanes, for GPUs;
 // shaders/matvec_rows.comp: each invocation owns whole rows, for CPU devices), M > 1 a prefill
-// kernel (shaders/matmul_tiled.comp: shared-memory tiles, for GPUs; shaders/matmul.comp: register
-// blocking, for CPU devices); one dispatch per weight chunk, each writing its own columns of y.
+// kernel (shaders/matmul_coopmat.comp: matrix units, for GPUs with VK_KHR_cooperative_matrix and
+// f16/bf16/q8_0/q4_0 weights, host/ops/matmul_coopmat.h; shaders/matmul_tiled.comp: shared-memory
+// tiles, for other GPUs; shaders/matmul.comp: register blocking, for CPU devices); one dispatch per
+// weight chunk, each writing its own columns of y.
 struct MatMulOptions {
   // > 0: y = softcap * tanh(y / softcap), fused into the product (Gemma 4's final logits: 30).
   float softcap = 0.f;
@@ -22,10 +24,18 @@ struct MatMulOptions {
   // force each to cover both on any device.
   enum class DecodeKernel { kAuto, kSubgroupSplitK, kRowsPerInvocation };
   DecodeKernel decode_kernel = DecodeKernel::kAuto;
-  // Prefill (M > 1) kernel: kAuto picks the shared-memory tiled kernel (matmul_tiled.comp) on GPUs
-  // that run 256-invocation workgroups and the register-blocked one (matmul.comp) on CPU devices.
-  enum class PrefillKernel { kAuto, kRegisterBlocked, kTiled };
+  // Prefill (M > 1) kernel: kAuto picks the matrix-unit kernel (matmul_coopmat.comp) where
+  // UsesCoopMatPrefill says so and the weights are not f32, else the shared-memory tiled kernel
+  // (matmul_tiled.comp) on GPUs that run 256-invocation workgroups and the register-blocked one
+  // (matmul.comp) on CPU devices. kCoopMat needs the device's matrix units (throws without);
+  // kCoopMatEmulated runs the same kernel on emulated fragments on any device (tests).
+  enum class PrefillKernel { kAuto, kRegisterBlocked, kTiled, kCoopMat, kCoopMatEmulated };
   PrefillKernel prefill_kernel = PrefillKernel::kAuto;
+  // kCoopMatEmulated: the unit shape to emulate (tokens x rows x K; sides <= 16, K dividing 64) and
+  // fragments per subgroup (0 = planned). Tests cover the shapes devices report (16x16x16, 16x8x16,
+  // 8x8x16...) and every tile the plan may pick.
+  uint32_t coopmat_m = 16, coopmat_n = 16, coopmat_k = 16;
+  uint32_t coopmat_frag_m = 0, coopmat_frag_n = 0;
   // Decode on the split-K kernel: rows per subgroup and subgroups per workgroup; 0 = planned
   // (PlanMatVec). Tests force each geometry the plan may pick.
   uint32_t decode_rows_per_subgroup = 0, decode_subgroups = 0;

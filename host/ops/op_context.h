@@ -25,6 +25,10 @@ enum class FeatureUse { kAuto, kOff, kForce };
 struct KernelFeatures {
   FeatureUse integer_dot = FeatureUse::kAuto;         // int8-activation q8_0/q4_0 products
   FeatureUse cooperative_matrix = FeatureUse::kAuto;  // matrix-unit prefill products and attention
+  // Tests: the matrix-unit prefill products on emulated fragments (shaders/common/
+  // coopmat_fragment.glsl) wherever the GPU kernel family runs, matrix units or not, so whole
+  // models exercise that kernel on lavapipe. Never set for speed; ignored when cooperative_matrix is kOff.
+  bool emulate_cooperative_matrix = false;
 };
 
 struct OpContext {

@@ -309,6 +309,67 @@ INSTANTIATE_TEST_SUITE_P(Formats, FormatTest,
                            return info.param.variant + "_" + std::string(DTypeName(info.param.format));
                          });
 
+// ---- Prefill products on the matrix-unit kernel (emulated fragments), whole models ----
+
+// The GPU kernel family with every non-f32 prefill product on shaders/matmul_coopmat.comp
+// (KernelFeatures::emulate_cooperative_matrix: the kernel on emulated fragments, so it runs here
+// without matrix units), in chunks of 16 tokens (24 tokens: a full chunk and a partial one),
+// against the reference fed the same rounded weights; decode continues on matvec. The kernel rounds
+// its product inputs to f16 (about 5e-4 relative per value, as the f16 KV cache does), so the
+// FormatTest tolerance holds: 1e-2 of the largest logit, which any real defect (a wrong tile, block
+// or edge) exceeds by far.
+class CoopMatEmulatedModelTest : public ::testing::TestWithParam<FormatCase> {};
+
+TEST_P(CoopMatEmulatedModelTest, MatchesTheReferenceWithTheSameRoundedWeights) {
+  const FormatCase fc = GetParam();
+  TempDir dir("coopmat_" + fc.variant);
+  ASSERT_EQ(RunMakeCheckpoint("--out " + dir.path().string() + " --variant " + fc.variant + " --seed 3"), 0);
+  const Checkpoint ckpt = Checkpoint::Load(dir.path());
+  ref::ModelWeights weights = ref::ModelWeights::Load(ckpt);
+  RoundLikeDevice(weights, ckpt.config(), fc.format);
+  const ref::Model model(ckpt.config(), std::move(weights));
+  ref::KvCache cache(ckpt.config());
+  const std::vector<int32_t> tokens = Prompt(26, ckpt.config().vocab_size, 5);
+  const std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + 24);
+  const std::vector<float> ref = model.Forward(tokens, 0, cache);
+  EngineOptions o;
+  o.weights = fc.format;
+  o.kv_dtype = fc.kv;
+  o.batch = 16;
+  o.kernels = KernelFamily::kGpu;
+  o.features.emulate_cooperative_matrix = true;
+  auto gpu = Engine::Open(dir.path().string(), o);
+  gpu->SetProfiling(true);
+  std::vector<float> got = gpu->Forward(prompt, true);
+  // The prefill products really ran on the kernel: every non-f32 one (f32 weights, such as a
+  // router, keep the tiled kernel).
+  int coopmat = 0, tiled = 0;
+  for (const Engine::OpTime& t : gpu->TakeProfile()) {
+    if (t.name.starts_with("MatMulCoopmatEmulated")) ++coopmat;
+    if (t.name.starts_with("MatMulTiled") && !t.name.ends_with("F32")) ++tiled;
+  }
+  gpu->SetProfiling(false);
+  EXPECT_GT(coopmat, 0);
+  EXPECT_EQ(tiled, 0);
+  for (size_t i = prompt.size(); i < tokens.size(); ++i) {
+    const std::vector<float> row = gpu->Forward(std::span<const int32_t>(&tokens[i], 1), false);
+    got.insert(got.end(), row.begin(), row.end());
+  }
+  const Diff d = CompareLogits(ref, got, size_t(ckpt.config().vocab_size));
+  std::printf("[ measured ] coopmat (emulated) %s %s: max abs %.3g of max |logit| %.3g, argmax mismatches %d\n",
+              fc.variant.c_str(), std::string(DTypeName(fc.format)).c_str(), d.max_abs, d.max_ref, d.argmax_mismatches);
+  EXPECT_LE(d.max_abs / d.max_ref, fc.tolerance);
+  EXPECT_EQ(gpu->validation_messages(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, CoopMatEmulatedModelTest,
+                         ::testing::Values(FormatCase{"dense", DType::Q4_0, 1e-2}, FormatCase{"ple", DType::F16, 1e-2},
+                                           FormatCase{"moe", DType::Q8_0, 1e-2, DType::F32},
+                                           FormatCase{"dense", DType::BF16, 1e-2}),
+                         [](const auto& info) {
+                           return info.param.variant + "_" + std::string(DTypeName(info.param.format));
+                         });
+
 // ---- The default compute format: the checkpoint's own dtype ----
 
 struct DefaultCase {

@@ -19,6 +19,7 @@
 
 #include "host/model/shapes.h"
 #include "host/ops/attention_plan.h"
+#include "host/ops/matmul_coopmat_plan.h"
 #include "host/ops/matvec_plan.h"
 
 namespace vkg::test {
@@ -251,6 +252,44 @@ TEST(LaunchGeometry, PrefillAttentionFillsTheGpu) {
     EXPECT_EQ(p.keys_per_split, w.keys_per_split) << what;
     EXPECT_EQ(p.workgroups, w.workgroups) << what;
   }
+// Prefill products on matrix units (shaders/matmul_coopmat.comp, 16x16x16 f16 units) at a 512-token
+// prefill and at the default 64-token chunk, on an H200 (132 SMs, subgroup 32, 48 KiB of shared
+// memory per workgroup without opt-in): every product launches at least 2 workgroups per SM, fits
+// shared memory, and keeps the widest tile the shape allows (every weight byte serves up to 64
+// tokens); the header's numbers are pinned.
+TEST(LaunchGeometry, CoopMatPrefillProductsFillTheGpu) {
+  const vk::DeviceCaps h200 = Describe(kGpus[0]);
+  vk::CoopMatShape unit;
+  unit.m = unit.n = unit.k = 16;
+  struct Pinned {
+    const char* name;
+    uint64_t rows;
+    uint32_t tile_m, tile_n;
+    uint64_t workgroups;
+  };
+  for (const Pinned& p : {Pinned{"E2B q/o 1536", 1536, 32, 64, 384}, Pinned{"E2B FFN 6144", 6144, 64, 128, 384},
+                          Pinned{"E2B FFN 12288", 12288, 64, 128, 768}, Pinned{"31B hidden 5376", 5376, 64, 128, 336},
+                          Pinned{"31B FFN 21504", 21504, 64, 128, 1344},
+                          Pinned{"vocabulary 262144", 262144, 64, 128, 16384}}) {
+    const CoopMatPlan plan = PlanCoopMat(h200, unit, 32, 512, p.rows);
+    std::printf("  %s x 512 tokens: tile %ux%u, %llu workgroups of %u, %u B shared\n", p.name, plan.tile_m,
+                plan.tile_n, (unsigned long long)plan.workgroups, plan.workgroup, plan.shared_bytes);
+    EXPECT_EQ(plan.tile_m, p.tile_m) << p.name;
+    EXPECT_EQ(plan.tile_n, p.tile_n) << p.name;
+    EXPECT_EQ(plan.workgroups, p.workgroups) << p.name;
+    EXPECT_EQ(plan.workgroup, 128u);
+    EXPECT_LE(plan.shared_bytes, h200.max_shared_memory);
+    EXPECT_GE(plan.workgroups, kCoopMatWorkgroupsPerComputeUnit * 132) << p.name;
+  }
+  // The default 64-token chunk (vkgemma --batch 64): smaller tiles keep 31B's products above 2 per SM.
+  for (uint64_t rows : {5376ull, 21504ull}) {
+    const CoopMatPlan plan = PlanCoopMat(h200, unit, 32, 64, rows);
+    EXPECT_GE(plan.workgroups, kCoopMatWorkgroupsPerComputeUnit * 132) << rows;
+  }
+  // A device with little shared memory gets a tile that fits.
+  vk::DeviceCaps small = h200;
+  small.max_shared_memory = 16 * 1024;
+  EXPECT_LE(PlanCoopMat(small, unit, 32, 512, 21504).shared_bytes, 16u * 1024);
 }
 
 // CPU devices keep their own kernels (lavapipe measured them faster); the GPU family falls back

@@ -28,6 +28,8 @@ std::string MiB(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
   nlohmann::json heaps = nlohmann::json::array();
   for (const auto& h : c.heaps) heaps.push_back({{"bytes", h.size}, {"device_local", h.device_local}});
+  nlohmann::json shapes = nlohmann::json::array();  // every listed shape, as the driver lists them
+  for (const auto& s : c.coopmat_shapes) shapes.push_back(s.ToString());
   return {{"index", index},
           {"name", c.name},
           {"type", c.type_name},
@@ -49,6 +51,9 @@ nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
           {"integer_dot_product", c.integer_dot_product},  // accelerated 4x8-bit packed signed
           {"integer_dot_supported", c.integer_dot_feature},  // the shader feature, accelerated or not
           {"cooperative_matrix", c.cooperative_matrix},
+          {"cooperative_matrix_shapes", shapes},
+          // the f16 x f16 -> f32 subgroup unit the prefill products use; "" = none usable
+          {"cooperative_matrix_f16_unit", c.HasCoopMatF16() ? c.coopmat_f16.ToString() : std::string()},
           {"max_storage_buffer_range", c.max_storage_buffer_range},
           {"max_memory_allocation", c.max_memory_allocation},
           {"max_texel_buffer_elements", c.max_texel_buffer_elements},
@@ -144,6 +149,16 @@ int Devices(const std::vector<std::string>& args) {
     else
       std::printf("    compute units not reported (kernels plan for %u), kernels: %s family\n", c.ComputeUnits(),
                   c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "CPU" : "GPU");
+    std::string f16_shapes;  // the f16 x f16 -> f32 subgroup shapes the prefill products may use
+    for (const auto& s : c.coopmat_shapes) {
+      if (!s.IsF16F32Subgroup()) continue;
+      f16_shapes += (f16_shapes.empty() ? "" : ", ") + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                    std::to_string(s.k);
+    }
+    if (!c.coopmat_shapes.empty())
+      std::printf("    coop matrix f16*f16->f32 subgroup shapes: %s; prefill products use %s\n",
+                  f16_shapes.empty() ? "none" : f16_shapes.c_str(),
+                  c.HasCoopMatF16() ? c.coopmat_f16.ToString().c_str() : "none (needs shaderFloat16 + vulkanMemoryModel)");
     std::printf("    max storage range %s, max allocation %s, max texels %u, push constants %u B\n",
                 MiB(c.max_storage_buffer_range).c_str(), MiB(c.max_memory_allocation).c_str(),
                 c.max_texel_buffer_elements, c.max_push_constants);

@@ -1,0 +1,88 @@
+// A small matrix-fragment API for the matrix-unit kernels (GLSL include), in two implementations
+// with the same fragment shapes and shared-memory layouts:
+//   COOPMAT_EMULATED undefined: GL_KHR_cooperative_matrix (the device's matrix units);
+//   COOPMAT_EMULATED defined:   plain shared-memory loops, so that every other part of a kernel
+//                               (tile loads, dequantization, edges, output) runs and is tested on
+//                               devices without matrix units (lavapipe); never picked for speed.
+//
+// Fragments: A = FM x FK (tokens x K), B = FK x FN (K x weight rows), C = FM x FN f32 accumulators,
+// FM/FN/FK the unit's shape as specialization constants chosen by the host from the device's
+// reported shapes. A and B come from f16 shared arrays the including shader declares before this
+// file:
+//   shared float16_t a_sh[...];  // A tiles, row-major (token m, k) at m * A_STRIDE + k
+//   shared float16_t b_sh[...];  // B tiles, column-major (k, row n) at n * B_STRIDE + k
+//   shared float c_sh[...];      // one FM x FN staging fragment per subgroup, row-major
+// with constants A_STRIDE and B_STRIDE (elements; multiples of 8 so every row starts on 16 bytes).
+//
+// A "subgroup" is the set of invocations that owns a fragment: the hardware subgroup for the real
+// units; in the emulation, EMU_LANES consecutive invocations (no subgroup operations at all, so it
+// is correct on any device and subgroup size). fragSubgroup(), fragLane() and fragLanes() say which.
+#ifndef VKG_COOPMAT_FRAGMENT_GLSL
+#define VKG_COOPMAT_FRAGMENT_GLSL
+
+#ifndef COOPMAT_EMULATED
+// ---- real: the device's matrix units ----
+#extension GL_KHR_cooperative_matrix : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_KHR_shader_subgroup_basic : require
+
+#define FragA coopmat<float16_t, gl_ScopeSubgroup, FM, FK, gl_MatrixUseA>
+#define FragB coopmat<float16_t, gl_ScopeSubgroup, FK, FN, gl_MatrixUseB>
+#define FragC coopmat<float, gl_ScopeSubgroup, FM, FN, gl_MatrixUseAccumulator>
+
+uint fragSubgroup() { return gl_SubgroupID; }
+uint fragLane() { return gl_SubgroupInvocationID; }
+uint fragLanes() { return gl_SubgroupSize; }
+
+FragC fragZero() { return FragC(0.0); }
+FragA fragLoadA(uint off) {  // A tile at a_sh[off], row-major
+  FragA a;
+  coopMatLoad(a, a_sh, off, A_STRIDE, gl_CooperativeMatrixLayoutRowMajor);
+  return a;
+}
+FragB fragLoadB(uint off) {  // B tile at b_sh[off], column-major (weight rows are k-contiguous)
+  FragB b;
+  coopMatLoad(b, b_sh, off, B_STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
+  return b;
+}
+FragC fragMulAdd(FragA a, FragB b, FragC c) { return coopMatMulAdd(a, b, c); }
+void fragStore(FragC c, uint off) {  // to c_sh[off], row-major, FN floats per row
+  coopMatStore(c, c_sh, off, FN, gl_CooperativeMatrixLayoutRowMajor);
+}
+
+#else
+// ---- emulated: the same fragments on shared memory, EMU_LANES invocations per "subgroup" ----
+const uint EMU_LANES = 8;
+const uint EMU_MAX_ELEMENTS = 16 * 16 / EMU_LANES;  // per lane; the host keeps FM, FN <= 16
+
+struct FragA { uint off; };
+struct FragB { uint off; };
+struct FragC { float v[EMU_MAX_ELEMENTS]; };  // element e of lane l: index e * EMU_LANES + l, row-major
+
+uint fragSubgroup() { return gl_LocalInvocationIndex / EMU_LANES; }
+uint fragLane() { return gl_LocalInvocationIndex % EMU_LANES; }
+uint fragLanes() { return EMU_LANES; }
+
+FragC fragZero() {
+  FragC c;
+  [[dont_unroll]] for (uint e = 0; e < EMU_MAX_ELEMENTS; ++e) c.v[e] = 0.0;
+  return c;
+}
+FragA fragLoadA(uint off) { return FragA(off); }
+FragB fragLoadB(uint off) { return FragB(off); }
+// f16 x f16 products are exact in f32; the sums are f32, as the matrix units' f32 accumulation.
+FragC fragMulAdd(FragA a, FragB b, FragC c) {
+  [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
+    const uint i = e * EMU_LANES + fragLane(), r = i / FN, col = i % FN;
+    float s = 0.0;
+    [[dont_unroll]] for (uint k = 0; k < FK; ++k) s += float(a_sh[a.off + r * A_STRIDE + k]) * float(b_sh[b.off + col * B_STRIDE + k]);
+    c.v[e] += s;
+  }
+  return c;
+}
+void fragStore(FragC c, uint off) {
+  [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) c_sh[off + e * EMU_LANES + fragLane()] = c.v[e];
+}
+#endif
+
+#endif
