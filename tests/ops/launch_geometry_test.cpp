@@ -252,6 +252,8 @@ TEST(LaunchGeometry, PrefillAttentionFillsTheGpu) {
     EXPECT_EQ(p.keys_per_split, w.keys_per_split) << what;
     EXPECT_EQ(p.workgroups, w.workgroups) << what;
   }
+}
+
 // Prefill products on matrix units (shaders/matmul_coopmat.comp, 16x16x16 f16 units) at a 512-token
 // prefill and at the default 64-token chunk, on an H200 (132 SMs, subgroup 32, 48 KiB of shared
 // memory per workgroup without opt-in): every product launches at least 2 workgroups per SM, fits
