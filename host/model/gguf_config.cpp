@@ -62,6 +62,14 @@ int64_t Rows(const GgufModel& m, const std::string& name) {
   return t && t->ne.size() == 2 ? int64_t(t->ne[1]) : -1;
 }
 
+// The partial_rotary_factor that gives exactly `pairs` rotated pairs of a head_dim D under
+// ModelConfig::Finish's floor(factor * D / 2): 2 * pairs / D, nudged up past float rounding.
+float RotaryFactor(int pairs, int D) {
+  float f = float(2.0 * pairs / D);
+  while (int(std::floor(double(f) * D / 2.0)) < pairs) f = std::nextafter(f, 2.f);
+  return f;
+}
+
 }  // namespace
 
 ModelConfig GgufModelConfig(const GgufModel& model) {
@@ -125,7 +133,7 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
   c.rope_theta_full = k.Float("rope.freq_base");
   c.rope_theta_sliding = k.Has("rope.freq_base_swa") ? k.Float("rope.freq_base_swa") : c.rope_theta_full;
   if (c.head_dim > 0) {
-    c.partial_rotary_factor_sliding = float(k.Int("rope.dimension_count_swa", c.head_dim)) / float(c.head_dim);
+    c.partial_rotary_factor_sliding = RotaryFactor(k.Int("rope.dimension_count_swa", c.head_dim) / 2, c.head_dim);
   }
   c.partial_rotary_factor_full = 0.25f;
   if (const GgufTensor* rf = model.FindTensor("rope_freqs.weight")) {
@@ -138,7 +146,7 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
       std::memcpy(&v, rf->data + 4 * i, 4);
       if (v == 1.f) ++rotated;
     }
-    c.partial_rotary_factor_full = float(2.0 * rotated / c.global_head_dim);
+    c.partial_rotary_factor_full = RotaryFactor(rotated, c.global_head_dim);
   }
 
   c.hidden_size_per_layer_input = k.Int("embedding_length_per_layer_input", 0);

@@ -43,7 +43,7 @@ void ExpectSameConfig(const ModelConfig& a, const ModelConfig& b) {
   EXPECT_EQ(a.attention_k_eq_v, b.attention_k_eq_v);
   EXPECT_EQ(a.has_ple(), b.has_ple());
   EXPECT_EQ(a.hidden_size_per_layer_input, b.hidden_size_per_layer_input);
-  EXPECT_EQ(a.vocab_size_per_layer_input, b.vocab_size_per_layer_input);
+  if (a.has_ple()) EXPECT_EQ(a.vocab_size_per_layer_input, b.vocab_size_per_layer_input);  // unused otherwise
   EXPECT_EQ(a.num_kv_shared_layers, b.num_kv_shared_layers);
   EXPECT_EQ(a.has_moe(), b.has_moe());
   EXPECT_EQ(a.num_experts, b.num_experts);
@@ -107,6 +107,17 @@ INSTANTIATE_TEST_SUITE_P(Variants, GgufVariantTest,
                            return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
                          });
 
+// A row length that is not whole blocks stays F32, as llama.cpp's converter does: the file mixes
+// types and computes in f32, which holds every value exactly.
+TEST(GgufQuantized, MixedFileComputesInF32) {
+  test::TempDir dir("gguf_mixed");
+  Make(dir.path(), "ple", "q8_0");  // P = 16: per_layer_projection rows are half a block
+  const Checkpoint gg = Checkpoint::Load(dir.path() / "ple.q8_0.gguf");
+  EXPECT_EQ(gg.Tensor("layers.0.per_layer_projection.weight").dtype, DType::F32);
+  EXPECT_EQ(gg.Tensor("layers.0.self_attn.q_proj.weight").dtype, DType::Q8_0);
+  EXPECT_EQ(gg.stored_format(), DType::F32);
+}
+
 // q8_0 / q4_0: each matrix row is the checkpoint's row through our (ggml's) quantizer, and every
 // block, decoded and quantized again, gives the file's scale and quants back (what the device
 // upload does: the numbers are the file's, only their place changes).
@@ -114,7 +125,9 @@ TEST(GgufQuantized, BlocksAreGgmlsAndReencodeExactly) {
   for (const DType t : {DType::Q8_0, DType::Q4_0}) {
     const std::string type(DTypeName(t));
     test::TempDir dir("gguf_q_" + type);
-    Make(dir.path(), "ple", type);
+    // P = 32: every matrix row is whole blocks, so the file is all q8_0 / q4_0 (the converter
+    // keeps rows of other lengths in F32, and then the file computes in f32).
+    Make(dir.path(), "ple", type, "--ple-dim 32");
     const Checkpoint st = Checkpoint::Load(dir.path() / "ple");
     const Checkpoint gg = Checkpoint::Load(dir.path() / ("ple." + type + ".gguf"));
     EXPECT_EQ(gg.stored_format(), t);
@@ -144,7 +157,8 @@ TEST(GgufQuantized, BlocksAreGgmlsAndReencodeExactly) {
 
 // A ggml q4_0 block: byte j holds value j (low nibble) and value j + 16 (high nibble).
 TEST(GgufQuantized, Q4_0NibbleOrderIsGgmls) {
-  uint8_t block[kGgmlQ4_0BlockBytes] = {};
+  uint8_t block[kGgmlQ4_0BlockBytes];
+  std::memset(block, 0x88, sizeof block);  // every value 0
   const uint16_t one = FloatToHalf(1.f);
   std::memcpy(block, &one, 2);
   block[2 + 3] = uint8_t((8 + 5) | ((8 - 2) << 4));  // value 3 = 5, value 19 = -2
@@ -232,11 +246,12 @@ TEST_F(GgufErrorTest, QuantizedNorm) {
 }
 
 TEST_F(GgufErrorTest, KQuantIsNotSupportedYet) {
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.2.attn_q.weight", .type = GgmlType::Q4_K}),
-            "bad.gguf: tensor blk.2.attn_q.weight has type Q4_K, which is not supported yet "
+  // K-quant blocks hold 256 values: ffn_down's rows (the FFN width, 256) are whole blocks.
+  EXPECT_EQ(LoadError({.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q4_K}),
+            "bad.gguf: tensor blk.1.ffn_down.weight has type Q4_K, which is not supported yet "
             "(supported: F32, F16, BF16, Q8_0, Q4_0)");
-  EXPECT_EQ(LoadError({.retype_tensor = "token_embd.weight", .type = GgmlType::Q6_K}),
-            "bad.gguf: tensor token_embd.weight has type Q6_K, which is not supported yet "
+  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q6_K}),
+            "bad.gguf: tensor blk.0.ffn_down.weight has type Q6_K, which is not supported yet "
             "(supported: F32, F16, BF16, Q8_0, Q4_0)");
 }
 
@@ -244,6 +259,35 @@ TEST_F(GgufErrorTest, WrongArchitecture) {
   EXPECT_EQ(LoadError({.arch = "llama"}), "bad.gguf: architecture \"llama\" is not supported (expected gemma4)");
   EXPECT_EQ(test::ErrorOf([&] { Checkpoint::LoadConfigOf(dir_->path() / "bad.gguf"); }),
             "bad.gguf: architecture \"llama\" is not supported (expected gemma4)");
+}
+
+// llama.cpp's gguf-split layout: metadata in the first part, tensors spread over the parts, every
+// part stating split.count. Opened from its first part, the model is the unsplit one.
+TEST_F(GgufErrorTest, SplitFileLoadsFromItsFirstPart) {
+  const GgufModel whole = GgufModel::Open(dir_->path() / "dense.f32.gguf");
+  const auto& tensors = whole.first().tensors();
+  for (int part = 0; part < 2; ++part) {
+    GgufWriter w;
+    if (part == 0) {
+      for (const auto& [key, value] : whole.first().metadata()) w.Value(key, value);
+    }
+    w.U32("split.no", uint32_t(part)).U32("split.count", 2).U32("split.tensors.count", uint32_t(tensors.size()));
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      if ((i < tensors.size() / 2) != (part == 0)) continue;
+      const GgufTensor& t = tensors[i];
+      w.Tensor(t.name, t.type, t.ne, std::span(t.data, size_t(t.bytes)));
+    }
+    w.Write(dir_->path() / ("split-0000" + std::to_string(part + 1) + "-of-00002.gguf"));
+  }
+  const Checkpoint split = Checkpoint::Load(dir_->path() / "split-00001-of-00002.gguf");
+  const Checkpoint one = Checkpoint::Load(dir_->path() / "dense.f32.gguf");
+  ForEachTensor(one.config(), [&](const TensorSpec& spec) {
+    EXPECT_EQ(split.Float32(spec.name), one.Float32(spec.name)) << spec.name;
+  });
+  EXPECT_EQ(split.Tensor("norm.weight").file, "split-00002-of-00002.gguf");
+  fs::remove(dir_->path() / "split-00002-of-00002.gguf");
+  EXPECT_EQ(test::ErrorOf([&] { Checkpoint::Load(dir_->path() / "split-00001-of-00002.gguf"); }),
+            "split-00001-of-00002.gguf: part 2 of 2 (split-00002-of-00002.gguf) is missing");
 }
 
 TEST(GgufNames, EveryTensorOfEveryVariantHasAName) {

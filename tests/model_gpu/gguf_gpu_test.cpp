@@ -91,10 +91,11 @@ TEST_P(GgufQuantGpuTest, QuantizedFileMatchesTheReferenceOnItsDequantizedWeights
   TempDir dir(std::string("gguf_q_") + variant);
   const auto gguf = dir.path() / "m.gguf";
   ASSERT_EQ(RunMakeCheckpoint("--out " + (dir.path() / "ckpt").string() + " --variant " + variant +
-                              " --seed 4 --gguf " + gguf.string() + " --gguf-type " + std::string(DTypeName(format))),
+                              " --seed 4 --ple-dim 32 --gguf " + gguf.string() + " --gguf-type " +
+                              std::string(DTypeName(format))),
             0);
   auto cpu = Open(gguf, std::nullopt, /*cpu=*/true), gpu = Open(gguf, std::nullopt);
-  EXPECT_EQ(gpu->weights_format(), format);
+  EXPECT_EQ(gpu->weights_format(), format);  // --ple-dim 32: every row whole blocks, nothing left in F32
   const std::vector<int32_t> tokens = Prompt(24, cpu->config().vocab_size);
   const Diff d = Compare(cpu->Forward(tokens, true), gpu->Forward(tokens, true), size_t(cpu->config().vocab_size));
   std::printf("[ measured ] %s %s gguf: max abs %.3g\n", variant, std::string(DTypeName(format)).c_str(), d.max_abs);
