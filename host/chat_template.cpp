@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/jinja/template.h"
+#include "host/model/gguf_file.h"
 
 namespace vkg {
 namespace {
@@ -116,6 +117,11 @@ ChatTemplate ChatTemplate::FromSource(std::string source) {
 ChatTemplate ChatTemplate::BuiltinGemma4() { return FromSource(kGemma4Template); }
 
 ChatTemplate ChatTemplate::Load(const std::filesystem::path& model_dir) {
+  if (IsGgufPath(model_dir)) {  // llama.cpp's converter stores it as tokenizer.chat_template
+    const GgufModel gguf = GgufModel::Open(model_dir);
+    if (!gguf.first().Find("tokenizer.chat_template")) return BuiltinGemma4();
+    return FromFile(model_dir, gguf.first().GetString("tokenizer.chat_template"));
+  }
   const std::filesystem::path jinja_path = model_dir / "chat_template.jinja";
   if (std::filesystem::exists(jinja_path)) return FromFile(jinja_path, ReadFile(jinja_path));
   const std::filesystem::path config_path = model_dir / "tokenizer_config.json";

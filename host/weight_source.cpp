@@ -11,26 +11,6 @@
 namespace vkg {
 namespace {
 
-float ElementAt(const TensorInfo& t, size_t i) {
-  switch (t.dtype) {
-    case DType::F32: {
-      float f;
-      std::memcpy(&f, t.data + i * 4, 4);
-      return f;
-    }
-    case DType::F16: {
-      uint16_t h;
-      std::memcpy(&h, t.data + i * 2, 2);
-      return HalfToFloat(h);
-    }
-    case DType::BF16: {
-      uint16_t b;
-      std::memcpy(&b, t.data + i * 2, 2);
-      return Bf16ToFloat(b);
-    }
-    default: throw Error("tensor " + t.name + " has a non-float dtype");
-  }
-}
 
 class CheckpointSource : public WeightSource {
  public:
@@ -42,13 +22,14 @@ class CheckpointSource : public WeightSource {
     const TensorInfo& t = ckpt_.Tensor(name);
     return [&t, cols, row_offset, scale](uint32_t r, float* out) {
       const size_t base = size_t(row_offset + r) * cols;
-      for (uint32_t c = 0; c < cols; ++c) out[c] = ElementAt(t, base + c) * scale;
+      for (uint32_t c = 0; c < cols; ++c) out[c] = TensorElement(t, base + c) * scale;
     };
   }
   std::vector<float> Vector(const std::string& name) const override { return ckpt_.Float32(name); }
   uint64_t total_bytes() const override { return total_; }
   uint32_t ValueBytes(const std::string& name) const override {
-    return uint32_t(DTypeBytes(ckpt_.Tensor(name).dtype, 1));
+    const TensorInfo& t = ckpt_.Tensor(name);
+    return t.quantized ? 1 : uint32_t(DTypeBytes(t.dtype, 1));  // q8_0 / q4_0: about a byte
   }
 
  private:

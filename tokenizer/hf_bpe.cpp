@@ -420,6 +420,10 @@ std::shared_ptr<const Backend> LoadHfBpe(const std::string& path) {
     throw TokenizerError("tokenizer: '" + path + "' is not valid JSON (parse error at byte " +
                          std::to_string(e.byte) + ")");
   }
+  return LoadHfBpeJson(path, root);
+}
+
+std::shared_ptr<const Backend> LoadHfBpeJson(const std::string& path, const json& root) {
   try {
     return std::make_shared<const HfBpe>(path, root);
   } catch (const json::exception& e) {

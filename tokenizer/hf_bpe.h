@@ -5,10 +5,14 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "tokenizer/backend.h"
 
 namespace vkg::tok::detail {
 
 std::shared_ptr<const Backend> LoadHfBpe(const std::string& path);
+// The same from a parsed document; `name` stands for the file in errors and path().
+std::shared_ptr<const Backend> LoadHfBpeJson(const std::string& name, const nlohmann::json& root);
 
 }  // namespace vkg::tok::detail

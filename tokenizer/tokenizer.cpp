@@ -86,6 +86,10 @@ Tokenizer Tokenizer::LoadFile(const std::string& path) {
   return Tokenizer(detail::LoadSentencePiece(path));
 }
 
+Tokenizer Tokenizer::FromHfJson(const nlohmann::json& doc, const std::string& name) {
+  return Tokenizer(detail::LoadHfBpeJson(name, doc));
+}
+
 std::vector<int32_t> Tokenizer::Encode(std::string_view text, SpecialTokens mode) const {
   return impl_->Encode(text, mode);
 }

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace vkg::tok {
 
 // Every load/format problem is reported as one line naming the file.
@@ -46,6 +48,9 @@ class Tokenizer {
   static Tokenizer Load(const std::string& model_dir);
   // Loads one file: "*.json" as a Hugging Face tokenizer.json, anything else as a SentencePiece model.
   static Tokenizer LoadFile(const std::string& path);
+  // A Hugging Face tokenizer.json document already in memory (e.g. rebuilt from a GGUF file's
+  // vocabulary); `name` is named in errors and returned by path().
+  static Tokenizer FromHfJson(const nlohmann::json& doc, const std::string& name);
 
   // Text -> ids, as SpecialTokens says. Adds no BOS/EOS (Hugging Face's add_special_tokens=False).
   // Invalid UTF-8 bytes are encoded through byte fallback (<0xNN>) where the vocab has it.

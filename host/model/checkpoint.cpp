@@ -2,11 +2,14 @@
 #include "host/model/checkpoint.h"
 
 #include "host/model/error.h"
+#include "host/model/gguf_checkpoint.h"
+#include "host/model/gguf_config.h"
 #include "host/model/tensor_names.h"
 
 namespace vkg {
 
 ModelConfig Checkpoint::LoadConfigOf(const std::filesystem::path& dir) {
+  if (IsGgufPath(dir)) return GgufModelConfig(GgufModel::Open(dir));
   if (!std::filesystem::is_directory(dir)) {
     throw Error(dir.string() + ": not a checkpoint directory");
   }
@@ -14,6 +17,10 @@ ModelConfig Checkpoint::LoadConfigOf(const std::filesystem::path& dir) {
 }
 
 Checkpoint Checkpoint::Load(const std::filesystem::path& dir) {
+  if (IsGgufPath(dir)) {
+    GgufCheckpoint g = LoadGgufCheckpoint(dir);
+    return Checkpoint(dir, std::move(g.config), std::move(g.weights));
+  }
   ModelConfig config = LoadConfigOf(dir);
   WeightsFile weights = WeightsFile::Open(dir);
   CheckTensors(config, weights);

@@ -27,6 +27,8 @@ class GgufWriter {
   GgufWriter& U32s(const std::string& key, const std::vector<uint32_t>& values);
   GgufWriter& F32s(const std::string& key, const std::vector<float>& values);
   GgufWriter& Bools(const std::string& key, const std::vector<bool>& values);
+  // Any value as the reader returned it (copying or editing a file's metadata in tests).
+  GgufWriter& Value(const std::string& key, const GgufValue& value);
   // A tensor of `type` with dimensions ne (GGUF order, ne[0] innermost) and its encoded bytes
   // (whole blocks of its type; checked).
   GgufWriter& Tensor(const std::string& name, GgmlType type, const std::vector<uint64_t>& ne,
@@ -44,6 +46,7 @@ class GgufWriter {
   template <typename T>
   void Put(T v) { Raw(&v, sizeof v); }
   void PutString(const std::string& s);
+  void PutValue(GgufType type, const GgufValue& v);
 
   struct PendingTensor {
     std::string name;

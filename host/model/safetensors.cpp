@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/model/error.h"
+#include "host/model/ggml_blocks.h"
 #include "host/model/mapped_file.h"
 
 namespace vkg {
@@ -50,30 +51,35 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+float TensorElement(const TensorInfo& t, size_t i) {
+  if (t.quantized) return GgmlBlockElement(t.dtype, t.data, i);
+  switch (t.dtype) {
+    case DType::F32: {
+      float f;
+      std::memcpy(&f, t.data + 4 * i, 4);
+      return f;
+    }
+    case DType::F16: {
+      uint16_t h;
+      std::memcpy(&h, t.data + 2 * i, 2);
+      return HalfToFloat(h);
+    }
+    default: {  // BF16
+      uint16_t b;
+      std::memcpy(&b, t.data + 2 * i, 2);
+      return Bf16ToFloat(b);
+    }
+  }
+}
+
 std::vector<float> ToFloat32(const TensorInfo& t) {
-  if (!t.is_float) {
+  if (!t.is_float && !t.quantized) {
     throw Error(t.file + ": tensor " + t.name + " has dtype " + t.dtype_name +
                 ", expected BF16, F16 or F32");
   }
   const size_t n = size_t(t.numel());
   std::vector<float> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    switch (t.dtype) {
-      case DType::F32: std::memcpy(&out[i], t.data + 4 * i, 4); break;
-      case DType::F16: {
-        uint16_t h;
-        std::memcpy(&h, t.data + 2 * i, 2);
-        out[i] = HalfToFloat(h);
-        break;
-      }
-      default: {  // BF16
-        uint16_t b;
-        std::memcpy(&b, t.data + 2 * i, 2);
-        out[i] = Bf16ToFloat(b);
-        break;
-      }
-    }
-  }
+  for (size_t i = 0; i < n; ++i) out[i] = TensorElement(t, i);
   return out;
 }
 
@@ -237,6 +243,21 @@ void WeightsFile::Add(std::unique_ptr<SafetensorsFile> f) {
     }
   }
   files_.push_back(std::move(f));
+}
+
+WeightsFile WeightsFile::FromTensors(std::string source_name, std::vector<TensorInfo> tensors,
+                                     std::shared_ptr<const void> keep_alive) {
+  WeightsFile w;
+  w.source_name_ = std::move(source_name);
+  w.keep_alive_ = std::move(keep_alive);
+  for (TensorInfo& t : tensors) {
+    w.owned_.push_back(std::make_unique<TensorInfo>(std::move(t)));
+    const TensorInfo* info = w.owned_.back().get();
+    if (!w.by_name_.emplace(info->name, info).second) {
+      throw Error(info->file + ": tensor " + info->name + " appears twice");
+    }
+  }
+  return w;
 }
 
 WeightsFile WeightsFile::Open(const std::filesystem::path& dir) {

@@ -17,9 +17,12 @@ namespace vkg {
 struct TensorInfo {
   std::string name;         // per-model name, prefix stripped: "layers.3.self_attn.q_proj.weight"
   std::string file_name;    // as written in the file: "model.language_model.layers.3...."
-  std::string dtype_name;   // safetensors dtype string: "BF16", "F32", "I64", ...
-  bool is_float = false;    // F32, F16 or BF16: the only dtypes weights may have
-  DType dtype = DType::F32; // meaningful when is_float
+  std::string dtype_name;   // dtype as the file names it: "BF16", "F32", "I64", "Q8_0", ...
+  bool is_float = false;    // F32, F16 or BF16
+  // Meaningful when is_float or quantized. Q8_0 / Q4_0 come only from GGUF files and keep ggml's
+  // block layout (ggml_blocks.h): the checkpoint's bytes are never rewritten.
+  DType dtype = DType::F32;
+  bool quantized = false;   // Q8_0 or Q4_0 (GGUF)
   std::vector<int64_t> shape;
   const uint8_t* data = nullptr;  // points into the read-only mapping
   size_t size = 0;                // bytes
@@ -31,8 +34,11 @@ struct TensorInfo {
 // "[64, 48]": how shapes appear in error messages.
 std::string ShapeString(const std::vector<int64_t>& shape);
 
-// The tensor's values as float32 (from F32, F16 or BF16; throws vkg::Error for other dtypes).
+// The tensor's values as float32 (from F32, F16, BF16, or exactly dequantized Q8_0 / Q4_0; throws
+// vkg::Error for other dtypes).
 std::vector<float> ToFloat32(const TensorInfo& t);
+// Element i (row-major) of a float or quantized tensor, as float32.
+float TensorElement(const TensorInfo& t, size_t i);
 
 // True for tensor names of the vision/audio towers and their projectors: the text decoder skips
 // them without looking at them.
@@ -64,6 +70,10 @@ class SafetensorsFile {
 class WeightsFile {
  public:
   static WeightsFile Open(const std::filesystem::path& dir);
+  // Tensors described elsewhere (a GGUF file): `keep_alive` owns the memory their data points
+  // into; `source_name` is named in errors about absent tensors.
+  static WeightsFile FromTensors(std::string source_name, std::vector<TensorInfo> tensors,
+                                 std::shared_ptr<const void> keep_alive);
   WeightsFile(WeightsFile&&) noexcept;
   WeightsFile& operator=(WeightsFile&&) noexcept;
   ~WeightsFile();
@@ -79,6 +89,8 @@ class WeightsFile {
   WeightsFile() = default;
   void Add(std::unique_ptr<SafetensorsFile> f);
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::vector<std::unique_ptr<TensorInfo>> owned_;  // FromTensors
+  std::shared_ptr<const void> keep_alive_;
   std::map<std::string, const TensorInfo*> by_name_;
   std::string source_name_;
 };

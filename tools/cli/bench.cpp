@@ -17,6 +17,7 @@
 #include "host/gpu_context.h"
 #include "host/gpu_model.h"
 #include "host/kv_cache.h"
+#include "host/model/checkpoint.h"
 #include "host/model/config.h"
 #include "host/model/error.h"
 #include "host/model/shapes.h"
@@ -51,7 +52,8 @@ constexpr const char* kUsage =
     "also reported as effective GB/s (weight + KV cache bytes one step reads) and as a percent of\n"
     "the device's read bandwidth (a compute kernel streaming a buffer beyond the last-level cache;\n"
     "`vkgemma devices --bandwidth` measures it alone); vkCmdCopyBuffer's is printed beside it.\n"
-    "  -m, --model DIR   a Hugging Face Gemma 4 checkpoint directory instead of a built-in shape\n"
+    "  -m, --model DIR   a Hugging Face Gemma 4 checkpoint directory (or a .gguf file) instead of a\n"
+    "                    built-in shape\n"
     "  --shape NAME      built-in shape: e2b, e4b, 12b, 26b-a4b, 31b (default: the largest that\n"
     "                    fits the device in the chosen format, e2b on lavapipe)\n"
     "  -p, --prompt N    prompt tokens, prefill timed as one request (default 512; 8 on CPU devices)\n"
@@ -315,7 +317,7 @@ int Bench(const std::vector<std::string>& args) {
   // The model's config first (a bad shape or config.json fails before any device work).
   ModelConfig config;
   if (!model_dir.empty()) {
-    config = LoadConfig(std::filesystem::path(model_dir) / "config.json");
+    config = Checkpoint::LoadConfigOf(model_dir);
   } else if (!shape.empty()) {
     try {
       config = ShapeConfig(shape);

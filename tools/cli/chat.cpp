@@ -22,6 +22,7 @@
 #include "host/model/error.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "host/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -121,11 +122,11 @@ int Chat(const std::vector<std::string>& args) {
       .Flag({"--stats"}, [&] { show_stats = true; });
   AddSamplingOptions(parser, &sampling);
   if (!ParseModelCommand(parser, args, kUsage, "chat", model_dir)) return 0;
-  if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
+  CheckModelPath(model_dir);
 
   GenerationConfig gen = GenerationConfig::Load(model_dir);
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
-  const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
+  const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();

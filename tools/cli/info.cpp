@@ -65,6 +65,7 @@ std::optional<DType> ConfigDType(const std::filesystem::path& config_path) {
 }
 
 Stored StoredFormatOf(const std::filesystem::path& dir) {
+  if (IsGgufPath(dir)) return {Checkpoint::Load(dir).stored_format(), "GGUF tensor types"};
   if (std::filesystem::exists(dir / "model.safetensors") || std::filesystem::exists(dir / "model.safetensors.index.json")) {
     return {Checkpoint::Load(dir).stored_format(), "safetensors headers"};
   }
@@ -94,7 +95,7 @@ int Info(const std::vector<std::string>& args) {
   }
   if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
   if (model_dir.empty() == shape.empty()) throw UsageError("info needs --model DIR or --shape NAME");
-  const ModelConfig c = shape.empty() ? LoadConfig(std::filesystem::path(model_dir) / "config.json") : ShapeConfig(shape);
+  const ModelConfig c = shape.empty() ? Checkpoint::LoadConfigOf(model_dir) : ShapeConfig(shape);
   const Stored stored = shape.empty() ? StoredFormatOf(model_dir) : Stored{DType::BF16, "the released checkpoints"};
   if (!weights_set) o.weights = stored.format;
   if (!shape.empty()) model_dir = "built-in " + shape + " shape";

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 #include "host/generation_config.h"
 #include "host/model/error.h"
+#include "host/model/gguf_file.h"
 #include "tools/cli/commands.h"
 
 namespace vkg::cli {
@@ -71,6 +73,14 @@ bool ParseModelCommand(const OptionParser& parser, const std::vector<std::string
   if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
   if (model_dir.empty()) throw UsageError(command + " needs --model DIR");
   return true;
+}
+
+void CheckModelPath(const std::string& model) {
+  if (IsGgufPath(model)) {
+    if (!std::filesystem::is_regular_file(model)) throw Error("model file '" + model + "' does not exist");
+    return;
+  }
+  if (!std::filesystem::is_directory(model)) throw Error("model directory '" + model + "' does not exist");
 }
 
 uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t min_value) {

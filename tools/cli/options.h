@@ -33,6 +33,9 @@ class OptionParser {
 // The common shape of a model command: parses args; prints `usage` and the engine options and
 // returns false for --help; throws UsageError for positional arguments or when --model is
 // missing (model_dir is the string the parser fills).
+// A checkpoint directory or a .gguf file (its first part) that exists; throws vkg::Error if not.
+void CheckModelPath(const std::string& model);
+
 bool ParseModelCommand(const OptionParser& parser, const std::vector<std::string>& args, const char* usage,
                        const std::string& command, const std::string& model_dir);
 

@@ -15,6 +15,7 @@
 #include "host/model/error.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "host/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -70,13 +71,13 @@ int Run(const std::vector<std::string>& args) {
   if (!ParseModelCommand(parser, args, kUsage, "run", model_dir)) return 0;
   if (!have_prompt) throw UsageError("run needs --prompt TEXT (or -p - to read stdin)");
   if (raw && (think || !system.empty())) throw UsageError("--system and --think need the chat template, not --raw");
-  if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
+  CheckModelPath(model_dir);
   if (prompt == "-") prompt = ReadAll(std::cin);
 
   // Everything cheap first (tokenizer, template, prompt length), so mistakes fail before the load.
   GenerationConfig gen = GenerationConfig::Load(model_dir);
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
-  const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
+  const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   std::vector<int32_t> ids;
   if (raw) {
     // Special tokens in the text are matched (tokenize's default): a raw prompt is the caller's own

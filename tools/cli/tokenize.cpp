@@ -8,6 +8,7 @@
 #include "host/model/error.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "host/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -65,11 +66,11 @@ int Tokenize(const std::vector<std::string>& args) {
   }
   if (model_dir.empty()) throw UsageError("tokenize needs --model DIR");
   if (positional.size() != 1) throw UsageError("tokenize needs exactly one TEXT argument ('-' for stdin)");
-  if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
+  CheckModelPath(model_dir);
   std::string text = positional[0];
   if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
-  const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
+  const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   const std::vector<int32_t> ids = tokenizer.Encode(text, mode);
   std::string out;
   for (int32_t id : ids) {

@@ -5,11 +5,15 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "host/model/config.h"
 #include "host/model/dtype.h"
 #include "host/model/error.h"
+#include "host/model/checkpoint.h"
+#include "tools/make_checkpoint/gguf_export.h"
 #include "tools/make_checkpoint/options.h"
 #include "tools/make_checkpoint/writer.h"
 
@@ -21,7 +25,7 @@ const char kUsage[] =
     "usage: vkg_make_checkpoint --out DIR [options]\n"
     "Writes config.json and safetensors (bf16 unless --dtype) with seeded random weights, laid\n"
     "out like the released Gemma 4 checkpoints (nested text_config, model.language_model.* names,\n"
-    "tied embedding not stored).\n"
+    "tied embedding not stored); with --gguf, the same model as a GGUF file too.\n"
     "\n"
     "  --out DIR               output directory (created if missing)\n"
     "  --variant NAME          dense (31B-like, K=V full layers) | ple (E2B-like: PLE, KV sharing,\n"
@@ -34,6 +38,10 @@ const char kUsage[] =
     "  --dtype-of PART=D       tensors whose name contains PART in dtype D (repeatable; the last\n"
     "                          matching one wins), e.g. --dtype-of norm=f32 for a mixed checkpoint\n"
     "  --force                 overwrite an existing checkpoint in DIR\n"
+    "  --gguf FILE             also write the same model as GGUF (llama.cpp's gemma4 conventions)\n"
+    "  --gguf-type T           its linear weights in f32, f16, bf16, q8_0 or q4_0 [f32]\n"
+    "  --tokenizer FILE        store this tokenizer.json's vocabulary in the GGUF (tokenizer.ggml.*)\n"
+    "  --chat-template FILE    store this Jinja file as tokenizer.chat_template in the GGUF\n"
     "sizes (defaults are tiny; '-' = per variant):\n"
     "  --vocab N [256]  --hidden N [64]  --intermediate N [256]  --heads N [4]\n"
     "  --head-dim N [16]  --global-head-dim N [32]  --layers N [-]  --kv-heads N [-]\n"
@@ -56,6 +64,8 @@ int Usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   Options o;
+  vkg::mkckpt::GgufExportOptions gguf;
+  std::string chat_template_path;
   std::map<std::string, int*> ints = {
       {"--vocab", &o.vocab},       {"--hidden", &o.hidden},
       {"--intermediate", &o.intermediate}, {"--heads", &o.heads},
@@ -87,7 +97,8 @@ int main(int argc, char** argv) {
       continue;
     }
     const bool known = ints.count(arg) || arg == "--out" || arg == "--variant" || arg == "--seed" ||
-                       arg == "--softcap" || arg == "--dtype" || arg == "--dtype-of";
+                       arg == "--softcap" || arg == "--dtype" || arg == "--dtype-of" || arg == "--gguf" ||
+                       arg == "--gguf-type" || arg == "--tokenizer" || arg == "--chat-template";
     if (!known) return Usage("unknown option " + arg);
     if (!has_value) {
       if (i + 1 >= argc) return Usage(arg + " needs a value");
@@ -97,6 +108,14 @@ int main(int argc, char** argv) {
       size_t used = 0;
       if (arg == "--out") {
         o.out = value;
+      } else if (arg == "--gguf") {
+        gguf.out = value;
+      } else if (arg == "--gguf-type") {
+        if (!vkg::ParseDType(value, &gguf.type)) return Usage("--gguf-type must be f32, f16, bf16, q8_0 or q4_0, got \"" + value + "\"");
+      } else if (arg == "--tokenizer") {
+        gguf.tokenizer_json = value;
+      } else if (arg == "--chat-template") {
+        chat_template_path = value;
       } else if (arg == "--variant") {
         o.variant = value;
       } else if (arg == "--seed") {
@@ -129,6 +148,17 @@ int main(int argc, char** argv) {
     // is written and the tensor list comes from the same code the readers use.
     const vkg::ModelConfig config = vkg::ParseConfig(nlohmann::json::parse(doc.dump()), "config.json");
     vkg::mkckpt::WriteCheckpoint(o, doc, config);
+    if (!gguf.out.empty()) {
+      if (!chat_template_path.empty()) {
+        std::ifstream in(chat_template_path, std::ios::binary);
+        if (!in) throw vkg::Error(chat_template_path + ": cannot open");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        gguf.chat_template = ss.str();
+      }
+      // From the files just written, so both hold the same (stored, rounded) values.
+      vkg::mkckpt::WriteGguf(vkg::Checkpoint::Load(o.out), gguf);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

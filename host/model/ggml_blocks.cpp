@@ -1,0 +1,50 @@
+// ggml q8_0 / q4_0 block decoding and encoding (layer: host/model). Layouts: ggml_blocks.h.
+#include "host/model/ggml_blocks.h"
+
+#include <cstring>
+
+#include "host/model/error.h"
+
+namespace vkg {
+
+float GgmlBlockElement(DType t, const uint8_t* data, size_t i) {
+  const size_t block = i / kQuantBlock, j = i % kQuantBlock;
+  uint16_t d;
+  if (t == DType::Q8_0) {
+    const uint8_t* b = data + block * kGgmlQ8_0BlockBytes;
+    std::memcpy(&d, b, 2);
+    return float(int8_t(b[2 + j])) * HalfToFloat(d);
+  }
+  if (t == DType::Q4_0) {
+    const uint8_t* b = data + block * kGgmlQ4_0BlockBytes;
+    std::memcpy(&d, b, 2);
+    const uint8_t byte = b[2 + j % 16];
+    const int nibble = j < 16 ? (byte & 0xF) : (byte >> 4);
+    return float(nibble - 8) * HalfToFloat(d);
+  }
+  throw Error("GgmlBlockElement: not a ggml block type");
+}
+
+std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n) {
+  if (n % kQuantBlock) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole blocks");
+  std::vector<uint8_t> out;
+  for (size_t b = 0; b < n / kQuantBlock; ++b) {
+    const float* v = x + b * kQuantBlock;
+    if (t == DType::Q8_0) {
+      const Q8Block q = QuantizeQ8Block(v);
+      out.push_back(uint8_t(q.d));
+      out.push_back(uint8_t(q.d >> 8));
+      for (int j = 0; j < 32; ++j) out.push_back(uint8_t(q.q[j]));
+    } else if (t == DType::Q4_0) {
+      const Q4Block q = QuantizeQ4Block(v);
+      out.push_back(uint8_t(q.d));
+      out.push_back(uint8_t(q.d >> 8));
+      for (int j = 0; j < 16; ++j) out.push_back(uint8_t(q.q[j] | (q.q[j + 16] << 4)));
+    } else {
+      throw Error("EncodeGgmlBlocks: not a ggml block type");
+    }
+  }
+  return out;
+}
+
+}  // namespace vkg

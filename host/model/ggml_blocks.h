@@ -1,0 +1,27 @@
+// ggml's q8_0 and q4_0 block layouts, as GGUF files store them (layer: host/model, CPU only).
+//   q8_0 block (34 bytes, 32 values): f16 scale d, then 32 int8 q;   value j = q[j] * d.
+//   q4_0 block (18 bytes, 32 values): f16 scale d, then 16 bytes; byte j holds value j in its low
+//                nibble and value j + 16 in its high nibble;        value = (nibble - 8) * d.
+// Our device layout (weight_matrix.h) differs only in where things sit (scales in their own view,
+// q4_0 values paired (2i, 2i+1) per byte); the numbers are the same, and the rounding rules of
+// dtype.h's QuantizeQ8Block / QuantizeQ4Block are ggml's, so a block read here and encoded for the
+// device holds exactly the file's scale and quants.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "host/model/dtype.h"
+
+namespace vkg {
+
+inline constexpr size_t kGgmlQ8_0BlockBytes = 34;
+inline constexpr size_t kGgmlQ4_0BlockBytes = 18;
+
+// Value i (counting across blocks) of a q8_0 / q4_0 tensor's bytes; t is DType::Q8_0 or Q4_0.
+float GgmlBlockElement(DType t, const uint8_t* data, size_t i);
+
+// Encodes n values (n a multiple of 32) as ggml blocks with dtype.h's quantizers (the generator).
+std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n);
+
+}  // namespace vkg

@@ -1,0 +1,170 @@
+// Checkpoint -> GGUF in the converter's conventions (layer: tools/make_checkpoint).
+#include "tools/make_checkpoint/gguf_export.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "host/model/error.h"
+#include "host/model/ggml_blocks.h"
+#include "host/model/gguf_names.h"
+#include "host/model/gguf_writer.h"
+#include "host/model/tensor_names.h"
+
+namespace vkg::mkckpt {
+namespace {
+
+// gguf-py's TokenType values.
+enum TokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kByte = 6 };
+
+std::string Key(const char* k) { return std::string(kGgufArchitecture) + "." + k; }
+
+void WriteHparams(const ModelConfig& c, GgufWriter& w) {
+  const int L = c.num_hidden_layers;
+  w.String("general.architecture", kGgufArchitecture).String("general.name", "vkgemma generated");
+  w.U32(Key("context_length"), uint32_t(c.max_position_embeddings));
+  w.U32(Key("embedding_length"), uint32_t(c.hidden_size));
+  w.U32(Key("block_count"), uint32_t(L));
+  if (c.use_double_wide_mlp) {  // per-layer widths, as the converter writes them
+    std::vector<uint32_t> ffn;
+    for (const LayerInfo& li : c.layers) ffn.push_back(uint32_t(li.ffn_dim));
+    w.U32s(Key("feed_forward_length"), ffn);
+  } else {
+    w.U32(Key("feed_forward_length"), uint32_t(c.intermediate_size));
+  }
+  w.U32(Key("attention.head_count"), uint32_t(c.num_attention_heads));
+  if (c.num_global_key_value_heads > 0) {
+    std::vector<uint32_t> kv;
+    for (const std::string& t : c.layer_types) {
+      kv.push_back(uint32_t(t == "full_attention" ? c.num_global_key_value_heads : c.num_key_value_heads));
+    }
+    w.U32s(Key("attention.head_count_kv"), kv);
+  } else {
+    w.U32(Key("attention.head_count_kv"), uint32_t(c.num_key_value_heads));
+  }
+  w.F32(Key("attention.layer_norm_rms_epsilon"), c.rms_norm_eps);
+  w.U32(Key("attention.key_length"), uint32_t(c.global_head_dim));
+  w.U32(Key("attention.value_length"), uint32_t(c.global_head_dim));
+  w.U32(Key("attention.key_length_swa"), uint32_t(c.head_dim));
+  w.U32(Key("attention.value_length_swa"), uint32_t(c.head_dim));
+  w.F32(Key("rope.freq_base"), c.rope_theta_full);
+  w.F32(Key("rope.freq_base_swa"), c.rope_theta_sliding);
+  w.U32(Key("rope.dimension_count"), uint32_t(c.global_head_dim));
+  w.U32(Key("rope.dimension_count_swa"), uint32_t(float(c.head_dim) * c.partial_rotary_factor_sliding));
+  w.U32(Key("attention.sliding_window"), uint32_t(c.sliding_window));
+  std::vector<bool> swa;
+  for (const std::string& t : c.layer_types) swa.push_back(t == "sliding_attention");
+  w.Bools(Key("attention.sliding_window_pattern"), swa);
+  w.U32(Key("attention.shared_kv_layers"), uint32_t(c.num_kv_shared_layers));
+  w.U32(Key("embedding_length_per_layer_input"), uint32_t(c.has_ple() ? c.hidden_size_per_layer_input : 0));
+  if (c.has_moe()) {
+    w.U32(Key("expert_count"), uint32_t(c.num_experts));
+    w.U32(Key("expert_used_count"), uint32_t(c.top_k_experts));
+    w.U32(Key("expert_feed_forward_length"), uint32_t(c.moe_intermediate_size));
+  }
+  if (c.final_logit_softcapping > 0) w.F32(Key("final_logit_softcapping"), c.final_logit_softcapping);
+}
+
+// tokenizer.json (Gemma's BPE) -> tokenizer.ggml.*: one token per id, added tokens typed CONTROL
+// (special) or USER_DEFINED, byte pieces BYTE, merges as "left right" strings.
+void WriteTokenizer(const std::filesystem::path& path, const ModelConfig& c, GgufWriter& w) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const nlohmann::json doc = nlohmann::json::parse(ss.str());
+  const nlohmann::json& model = doc.at("model");
+  std::vector<std::string> tokens;
+  std::vector<int32_t> types;
+  auto put = [&](size_t id, const std::string& piece, int32_t type) {
+    if (id >= tokens.size()) {
+      tokens.resize(id + 1);
+      types.resize(id + 1, 0);
+    }
+    tokens[id] = piece;
+    types[id] = type;
+  };
+  const std::string unk = model.value("unk_token", nlohmann::json()).is_string() ? model["unk_token"].get<std::string>() : "";
+  for (const auto& [piece, id] : model.at("vocab").items()) {
+    const bool byte = piece.size() == 6 && piece.rfind("<0x", 0) == 0 && piece.back() == '>';
+    put(id.get<size_t>(), piece, piece == unk ? kUnknown : byte ? kByte : kNormal);
+  }
+  for (const nlohmann::json& t : doc.at("added_tokens")) {
+    put(t.at("id").get<size_t>(), t.at("content").get<std::string>(), t.at("special").get<bool>() ? kControl : kUserDefined);
+  }
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (types[i] == 0) throw Error(path.string() + ": no token has id " + std::to_string(i));
+  }
+  std::vector<std::string> merges;
+  for (const nlohmann::json& m : model.at("merges")) {
+    merges.push_back(m.is_string() ? m.get<std::string>() : m[0].get<std::string>() + " " + m[1].get<std::string>());
+  }
+  w.String("tokenizer.ggml.model", "gemma4").String("tokenizer.ggml.pre", "gemma4");
+  w.Strings("tokenizer.ggml.tokens", tokens);
+  w.F32s("tokenizer.ggml.scores", std::vector<float>(tokens.size(), 0.f));
+  w.I32s("tokenizer.ggml.token_type", types);
+  w.Strings("tokenizer.ggml.merges", merges);
+  w.U32("tokenizer.ggml.bos_token_id", uint32_t(c.bos_token_id));
+  w.U32("tokenizer.ggml.eos_token_id", uint32_t(c.eos_token_id));
+  w.U32("tokenizer.ggml.padding_token_id", uint32_t(c.pad_token_id));
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (types[i] == kUnknown) w.U32("tokenizer.ggml.unknown_token_id", uint32_t(i));
+  }
+  w.Bool("tokenizer.ggml.add_bos_token", true).Bool("tokenizer.ggml.add_space_prefix", false);
+}
+
+std::vector<uint8_t> FloatBytes(const std::vector<float>& v, GgmlType t) {
+  std::vector<uint8_t> out;
+  for (float x : v) {
+    if (t == GgmlType::F32) {
+      const auto* b = reinterpret_cast<const uint8_t*>(&x);
+      out.insert(out.end(), b, b + 4);
+    } else {
+      const uint16_t h = t == GgmlType::F16 ? FloatToHalf(x) : FloatToBf16(x);
+      out.push_back(uint8_t(h));
+      out.push_back(uint8_t(h >> 8));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o) {
+  const ModelConfig& c = ckpt.config();
+  GgufWriter w;
+  WriteHparams(c, w);
+  if (!o.tokenizer_json.empty()) WriteTokenizer(o.tokenizer_json, c, w);
+  if (!o.chat_template.empty()) w.String("tokenizer.chat_template", o.chat_template);
+
+  ForEachTensor(c, [&](const TensorSpec& spec) {
+    const std::vector<float> values = ckpt.Float32(spec.name);
+    const bool matrix = spec.role == TensorRole::kMatrix || spec.role == TensorRole::kEmbedding;
+    std::vector<uint64_t> ne(spec.shape.rbegin(), spec.shape.rend());
+    GgmlType type = GgmlType::F32;
+    std::vector<uint8_t> bytes;
+    if (matrix && IsQuantized(o.type) && ne[0] % kQuantBlock == 0) {
+      type = o.type == DType::Q8_0 ? GgmlType::Q8_0 : GgmlType::Q4_0;
+      bytes = EncodeGgmlBlocks(o.type, values.data(), values.size());
+    } else {
+      if (matrix && o.type == DType::F16) type = GgmlType::F16;
+      if (matrix && o.type == DType::BF16) type = GgmlType::BF16;
+      bytes = FloatBytes(values, type);
+    }
+    w.Tensor(GgufTensorName(spec.name), type, ne, bytes);
+  });
+  // Proportional RoPE of the full layers as ggml expresses it (gguf_names.h).
+  const int half = c.global_head_dim / 2;
+  int rotated = 0;
+  for (const LayerInfo& li : c.layers) {
+    if (li.full) rotated = li.rope_pairs;
+  }
+  std::vector<float> freqs(size_t(half), 1e30f);
+  for (int i = 0; i < rotated; ++i) freqs[size_t(i)] = 1.f;
+  w.Tensor("rope_freqs.weight", GgmlType::F32, {uint64_t(half)}, FloatBytes(freqs, GgmlType::F32));
+  w.Write(o.out);
+}
+
+}  // namespace vkg::mkckpt

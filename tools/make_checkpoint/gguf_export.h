@@ -1,0 +1,28 @@
+// Writes a checkpoint as a GGUF file in llama.cpp's Gemma 4 conventions (architecture "gemma4":
+// host/model/gguf_names.h, gguf_config.h), with the tokenizer of a tokenizer.json and a chat
+// template as convert_hf_to_gguf.py stores them (layer: tools/make_checkpoint). Tests use it to
+// get the same model as safetensors and as GGUF.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "host/model/checkpoint.h"
+#include "host/model/dtype.h"
+
+namespace vkg::mkckpt {
+
+struct GgufExportOptions {
+  std::filesystem::path out;       // the .gguf file
+  // Type of the linear weights and embedding tables (the converter's --outtype). f32/f16/bf16 are
+  // exact conversions of the checkpoint's values; q8_0 / q4_0 quantize each row (ggml's rounding,
+  // ggml's block layout). Norms, scalars and router scales stay F32, as the converter keeps 1-D
+  // tensors.
+  DType type = DType::F32;
+  std::filesystem::path tokenizer_json;  // empty: no tokenizer.ggml.* keys
+  std::string chat_template;             // empty: no tokenizer.chat_template
+};
+
+// Throws vkg::Error.
+void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o);
+
+}  // namespace vkg::mkckpt
