@@ -27,6 +27,7 @@
 #include "host/serve/http_server.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "host/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -111,9 +112,10 @@ int Serve(const std::vector<std::string>& args) {
     }
   } join_signal_thread{signal_thread, finished};
 
-  // The cheap checks first, then the load.
+  // The cheap checks first, then the load. -m: a checkpoint directory or a .gguf file.
+  CheckModelPath(model_dir);
   const GenerationConfig gen = GenerationConfig::Load(model_dir);
-  const tok::Tokenizer tokenizer = tok::Tokenizer::Load(model_dir);
+  const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<BatchEngine> engine = BatchEngine::Open(model_dir, options, parallel);
