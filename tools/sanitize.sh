@@ -8,4 +8,6 @@ BUILD=${SANITIZE_BUILD_DIR:-build-asan}
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKG_CPU_ONLY=ON -DVKG_SANITIZE=ON >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-cd "$BUILD" && ctest --output-on-failure -j"$(nproc)" "$@"
+# The one timing test (the tokenizer's 1 MB in under a second) measures the release build's
+# speed, which the sanitizers slow several-fold; the main suite runs it.
+cd "$BUILD" && ctest --output-on-failure -j"$(nproc)" -E 'EncodesOneMegabyteInUnderASecond' "$@"

@@ -15,6 +15,7 @@
 #include "host/ops/attention.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
+#include "host/scheduler.h"
 #include "host/weight_source.h"
 #include "vk/check.h"
 
@@ -47,14 +48,18 @@ class GpuBatchEngine : public BatchEngine {
                  const EngineOptions& o, uint32_t slots)
       : ckpt_(std::move(ckpt)), config_(config), options_(o) {
     if (slots == 0) throw Error("a batch engine needs at least one slot");
-    if (o.batch == 0) throw Error("batch must be at least 1");
     gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
+    // The prompt chunk Engine would use on this device (bit-identical chunking needs the same).
+    if (options_.batch == 0) {
+      options_.batch = Scheduler::DefaultBatch(config_, gpu_->device().caps(), GpuModel::EstimateBytes(config_, format),
+                                               o.kv_dtype);
+    }
     auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
     model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress);
     CheckRowAlignment();
     const ModelConfig& c = config_;
     alloc_ = std::make_unique<vk::BlockAllocator>(gpu_->device(), vk::MemoryKind::kDeviceLocal, "batch activations");
-    const uint32_t rows = slots + PrefillRows(o.batch);
+    const uint32_t rows = slots + PrefillRows(options_.batch);
     const uint32_t max_ctx = o.context ? o.context : uint32_t(c.max_position_embeddings);
     // The head computes one row per input: up to `slots` logit rows.
     acts_ = std::make_unique<Activations>(c, *alloc_, rows, slots, max_ctx);
@@ -66,7 +71,7 @@ class GpuBatchEngine : public BatchEngine {
     const uint64_t scratch = AttentionScratchFor(c, max_ctx);
     for (uint32_t s = 0; s < slots; ++s) {
       Slot slot;
-      slot.kv = std::make_unique<KvCache>(c, *alloc_, context_, o.batch, o.kv_dtype);
+      slot.kv = std::make_unique<KvCache>(c, *alloc_, context_, options_.batch, o.kv_dtype);
       slot.position = alloc_->Allocate(4);
       if (scratch) slot.attn_scratch = Tensor{alloc_->Allocate(scratch * 4), DType::F32, 1, uint32_t(scratch)};
       slots_.push_back(std::move(slot));
@@ -99,7 +104,7 @@ class GpuBatchEngine : public BatchEngine {
   MemoryReport memory() const override {
     uint64_t kv = 0, scratch = acts_->bytes;
     for (const Slot& s : slots_) kv += s.kv->bytes(), scratch += s.attn_scratch.slice.size;
-    return {model_->device_bytes(), kv, scratch, context_};
+    return {model_->device_bytes(), kv, scratch, context_, options_.batch};
   }
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }

@@ -41,9 +41,13 @@ ShaderId MatrixUnitShader(DType t) {
 bool CoopMatKernelsCompiled() { return VKG_SHADERS_COOPMAT != 0; }
 
 CoopMatPath CoopMatPrefillPath(const OpContext& ctx) {
-  if (!ctx.GpuKernels() || ctx.features.cooperative_matrix == FeatureUse::kOff) return CoopMatPath::kNone;
-  if (ctx.features.emulate_cooperative_matrix) return CoopMatPath::kEmulated;
-  if (CoopMatKernelsCompiled() && ctx.device.caps().HasCoopMatF16()) return CoopMatPath::kMatrixUnits;
+  return CoopMatPrefillPath(ctx.device.caps(), ctx.kernels, ctx.features);
+}
+
+CoopMatPath CoopMatPrefillPath(const vk::DeviceCaps& caps, KernelFamily kernels, const KernelFeatures& features) {
+  if (!GpuFamily(caps, kernels) || features.cooperative_matrix == FeatureUse::kOff) return CoopMatPath::kNone;
+  if (features.emulate_cooperative_matrix) return CoopMatPath::kEmulated;
+  if (CoopMatKernelsCompiled() && caps.HasCoopMatF16()) return CoopMatPath::kMatrixUnits;
   return CoopMatPath::kNone;
 }
 

@@ -16,6 +16,8 @@ namespace vkg {
 // keep the tiled kernel on every path.
 enum class CoopMatPath { kNone, kMatrixUnits, kEmulated };
 CoopMatPath CoopMatPrefillPath(const OpContext& ctx);
+// The same rule for a device description (what `vkgemma devices` and bench report).
+CoopMatPath CoopMatPrefillPath(const vk::DeviceCaps& caps, KernelFamily kernels, const KernelFeatures& features);
 inline bool UsesCoopMatPrefill(const OpContext& ctx) { return CoopMatPrefillPath(ctx) != CoopMatPath::kNone; }
 const char* CoopMatPathName(CoopMatPath p);  // "none", "matrix units", "emulated"
 

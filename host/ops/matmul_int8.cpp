@@ -11,22 +11,25 @@
 namespace vkg {
 
 bool UsesIntegerDot(const OpContext& ctx, DType t) {
+  return UsesIntegerDot(ctx.device.caps(), ctx.kernels, ctx.features, t);
+}
+
+bool UsesIntegerDot(const vk::DeviceCaps& c, KernelFamily kernels, const KernelFeatures& features, DType t) {
 #if VKG_SHADERS_INTEGER_DOT
   if (t != DType::Q8_0 && t != DType::Q4_0) return false;
-  if (!ctx.GpuKernels()) return false;
-  const vk::DeviceCaps& c = ctx.device.caps();
+  if (!GpuFamily(c, kernels)) return false;
   // The prefill kernel's 256-invocation workgroups (Vulkan guarantees only 128).
   if (!c.integer_dot_feature || c.max_workgroup_invocations < MatMulInt8Plan::kWorkgroup ||
       c.max_shared_memory < MatMulInt8Plan::kSharedBytes)
     return false;
-  switch (ctx.features.integer_dot) {
+  switch (features.integer_dot) {
     case FeatureUse::kOff: return false;
     case FeatureUse::kForce: return true;
     case FeatureUse::kAuto: return c.integer_dot_product;
   }
   return false;
 #else
-  (void)ctx, (void)t;
+  (void)c, (void)kernels, (void)features, (void)t;
   return false;
 #endif
 }

@@ -26,6 +26,8 @@ namespace vkg {
 // True where products with weights of type t run on int8 activations in this context (the rule
 // above). `vkgemma devices` / `bench --json` name the kernel family from it.
 bool UsesIntegerDot(const OpContext& ctx, DType t);
+// The same rule for a device description (what `vkgemma devices` and bench report).
+bool UsesIntegerDot(const vk::DeviceCaps& caps, KernelFamily kernels, const KernelFeatures& features, DType t);
 
 // y[m][n] = sum over blocks b of dw[n][b] dx[m][b] sum_i qw[n][32b+i] qx[m][32b+i]: w [N][K] q8_0 or
 // q4_0 (any number of row chunks), x the int8 activations of an [M][K] input, y [M][N] f32.

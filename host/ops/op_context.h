@@ -31,6 +31,12 @@ struct KernelFeatures {
   bool emulate_cooperative_matrix = false;
 };
 
+// True where the GPU kernel family runs on a device: every device that is not a CPU, unless a
+// family is forced (the rule OpContext::GpuKernels applies; tools describe it without a device).
+inline bool GpuFamily(const vk::DeviceCaps& caps, KernelFamily kernels) {
+  return kernels == KernelFamily::kDevice ? caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU : kernels == KernelFamily::kGpu;
+}
+
 struct OpContext {
   const vk::Device& device;
   vk::PipelineCache& pipelines;
@@ -39,10 +45,7 @@ struct OpContext {
   KernelFeatures features;
 
   // True where the GPU kernel family runs: on every device that is not a CPU, or when forced.
-  bool GpuKernels() const {
-    return kernels == KernelFamily::kDevice ? device.caps().type != VK_PHYSICAL_DEVICE_TYPE_CPU
-                                            : kernels == KernelFamily::kGpu;
-  }
+  bool GpuKernels() const { return GpuFamily(device.caps(), kernels); }
 
   // The pipeline of a shader variant with the given bindings, push size and spec constants.
   const vk::ComputePipeline& Pipeline(shaders::ShaderId id, std::initializer_list<vk::BindingKind> bindings,

@@ -46,6 +46,11 @@ foreach(field schema commit device device_type vendor driver driver_version api_
     message(FATAL_ERROR "bench --json: field ${field} missing (${json_err})\n${out}")
   endif()
 endforeach()
+# The kernel each op kind ran: lavapipe, the CPU family.
+string(JSON kernel GET "${out}" kernels_by_op "prefill products")
+if(NOT kernel STREQUAL "matmul.comp (register blocking)")
+  message(FATAL_ERROR "bench --json: kernels_by_op.prefill products is '${kernel}'\n${out}")
+endif()
 # The warm-up created every pipeline the timed runs used.
 string(JSON created GET "${out}" pipelines_created_while_timed)
 if(NOT created EQUAL 0)

@@ -71,3 +71,15 @@ vkg_run(out rc err devices --device 0)
 if(NOT rc EQUAL 2 OR NOT err MATCHES "^error: --device applies to devices --bandwidth only\n")
   message(FATAL_ERROR "devices --device without --bandwidth: rc=${rc} stderr=${err}")
 endif()
+
+# Each op kind names its kernel: lavapipe runs the CPU family.
+vkg_run(out rc err devices)
+if(NOT out MATCHES "kernels by op \\(q4_0 weights\\):\n +decode products +matvec_rows.comp" OR
+   NOT out MATCHES "prefill attention +attention_prefill.comp")
+  message(FATAL_ERROR "devices: kernels by op missing\n${out}")
+endif()
+vkg_run(out rc err devices --json)
+string(JSON kernel GET "${out}" devices 0 kernels_by_op "decode attention")
+if(NOT kernel STREQUAL "attention_decode.comp")
+  message(FATAL_ERROR "devices --json: kernels_by_op.decode attention is '${kernel}'\n${out}")
+endif()

@@ -22,6 +22,7 @@
 #include "host/model/error.h"
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
+#include "host/ops/kernel_choice.h"
 #include "host/scheduler.h"
 #include "host/weight_matrix.h"
 #include "tools/cli/bench_parallel.h"
@@ -531,6 +532,9 @@ int Bench(const std::vector<std::string>& args) {
     j["context"] = mem.context;
     j["batch"] = mem.batch;
     j["pipelines_created_while_timed"] = pipelines_while_timed;
+    nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/kernel_choice.h)
+    for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, engine->weights_format())) by_op[k.op] = k.kernel;
+    j["kernels_by_op"] = by_op;
     j["replay_decode"] = o.replay_decode;
     j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
     j["load_s"] = load_s;

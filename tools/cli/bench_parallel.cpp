@@ -144,7 +144,7 @@ int RunParallelBench(const ParallelBench& b) {
     j["reps"] = b.reps;
     j["slots"] = slots;
     j["context"] = mem.context;
-    j["batch"] = b.options.batch;
+    j["batch"] = mem.batch;
     j["kernels"] = b.options.kernels == KernelFamily::kGpu   ? "gpu"
                    : b.options.kernels == KernelFamily::kCpu ? "cpu"
                                                              : "device";
@@ -174,7 +174,7 @@ int RunParallelBench(const ParallelBench& b) {
               b.model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint",
               std::string(DTypeName(*b.options.weights)).c_str(), std::string(DTypeName(b.options.kv_dtype)).c_str());
   std::printf("run            -p %u -n %u -r %u, %u slots of context %u, batch %u; load %.1f s\n", b.prompt, b.gen,
-              b.reps, slots, mem.context, b.options.batch, load_s);
+              b.reps, slots, mem.context, mem.batch, load_s);
   std::printf("memory         %.1f MiB: weights %.1f + KV caches %.1f + scratch %.1f\n\n",
               double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,
               double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0);

@@ -6,6 +6,7 @@
 
 #include "host/bandwidth.h"
 #include "host/gpu_context.h"
+#include "host/ops/kernel_choice.h"
 #include "tools/cli/commands.h"
 #include "vk/device.h"
 #include "vk/instance.h"
@@ -24,6 +25,14 @@ constexpr const char* kHelp =
     "  --device D    the device to measure (default: VKGEMMA_DEVICE, else the first)\n";
 
 std::string MiB(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+// The kernel each op kind runs on this device by default, for q4_0 weights (what bench measures;
+// other formats differ only in the integer-dot products, which serve q8_0 / q4_0).
+nlohmann::json KernelsByOp(const vk::DeviceCaps& c) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const OpKernel& k : DescribeKernels(c, KernelFamily::kDevice, {}, DType::Q4_0)) j[k.op] = k.kernel;
+  return j;
+}
 
 nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
   nlohmann::json heaps = nlohmann::json::array();
@@ -46,6 +55,7 @@ nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
           {"compute_units", c.compute_units},            // 0: the driver does not tell
           {"planned_compute_units", c.ComputeUnits()},   // what the kernel plans assume
           {"kernel_family", c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "cpu" : "gpu"},
+          {"kernels_by_op", KernelsByOp(c)},
           {"fp16", c.fp16},
           {"int8", c.int8},
           {"integer_dot_product", c.integer_dot_product},  // accelerated 4x8-bit packed signed
@@ -159,6 +169,9 @@ int Devices(const std::vector<std::string>& args) {
       std::printf("    coop matrix f16*f16->f32 subgroup shapes: %s; prefill products use %s\n",
                   f16_shapes.empty() ? "none" : f16_shapes.c_str(),
                   c.HasCoopMatF16() ? c.coopmat_f16.ToString().c_str() : "none (needs shaderFloat16 + vulkanMemoryModel)");
+    std::printf("    kernels by op (q4_0 weights):\n");
+    for (const OpKernel& k : DescribeKernels(c, KernelFamily::kDevice, {}, DType::Q4_0))
+      std::printf("      %-18s %s\n", k.op.c_str(), k.kernel.c_str());
     std::printf("    max storage range %s, max allocation %s, max texels %u, push constants %u B\n",
                 MiB(c.max_storage_buffer_range).c_str(), MiB(c.max_memory_allocation).c_str(),
                 c.max_texel_buffer_elements, c.max_push_constants);

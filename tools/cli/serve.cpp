@@ -137,8 +137,10 @@ int Serve(const std::vector<std::string>& args) {
 
   serve::BatchLoopOptions loop_options;
   loop_options.max_queued = max_queued;
-  loop_options.prefill_chunk = options.batch;
-  loop_options.prefill_tokens_per_step = std::max<uint32_t>(options.batch, 128);
+  // The engine's prompt chunk (--batch, else its device's default; the CPU reference: 64).
+  const uint32_t chunk = engine->memory().batch ? engine->memory().batch : (options.batch ? options.batch : 64);
+  loop_options.prefill_chunk = chunk;
+  loop_options.prefill_tokens_per_step = std::max<uint32_t>(chunk, 128);
 
   serve::BatchLoop loop(*engine, tokenizer, loop_options);
   server_options.threads = parallel + max_queued + 16;
