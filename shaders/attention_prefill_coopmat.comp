@@ -127,6 +127,7 @@ shared float c_sh[C_FLOATS];  // S partials [KSPLIT][BR][BC]; later one FM x FN 
 shared float sh_m[BR], sh_l[BR], sh_corr[BR];
 shared uint sh_rescale;       // some row's reference max moved after it had seen keys
 
+#define COOPMAT_EMU_K_LOOP [[unroll]]  // emulated: see coopmat_fragment.glsl (lavapipe's loop limit)
 #include "coopmat_fragment.glsl"
 
 // Fragment loops unroll on the units (accumulators stay in registers); the emulation keeps them
@@ -196,10 +197,10 @@ void main() {
     }
     [[unroll]] for (uint c = 0; c < 4; ++c) a_sh[r * Q_STRIDE + 4 * w4 + c] = float16_t(qv[c]);
   }
-  if (tid < BR) {
-    sh_m[tid] = NEG_BIG;
-    sh_l[tid] = 0.0;
-    sh_corr[tid] = 1.0;
+  for (uint r = tid; r < BR; r += WG) {  // BR may exceed the workgroup (64 rows, 32 emulated invocations)
+    sh_m[r] = NEG_BIG;
+    sh_l[r] = 0.0;
+    sh_corr[r] = 1.0;
   }
 
   FragC o[O_FRAGS];

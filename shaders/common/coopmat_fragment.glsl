@@ -80,6 +80,12 @@ void fragStoreStride(FragC c, uint off, uint stride) {  // to c_sh[off + m * str
 #else
 // ---- emulated: the same fragments on shared memory, EMU_LANES invocations per "subgroup" ----
 const uint EMU_LANES = 8;
+// The K loop of an emulated multiply-add: rolled by default; a kernel whose workgroups run many
+// multiply-adds defines it as [[unroll]] (FK is known once specialized), so that lavapipe's loop
+// limiter (65535 iterations, counted over every loop a workgroup runs) sees 1/FK of them.
+#ifndef COOPMAT_EMU_K_LOOP
+#define COOPMAT_EMU_K_LOOP [[dont_unroll]]
+#endif
 const uint EMU_MAX_ELEMENTS = 16 * 16 / EMU_LANES;  // per lane; the host keeps FM, FN <= 16
 
 // A[m][k] at a_sh[off + m * rs + k]; B[k][n] at b_sh[off + n * cs + k * ks] (column-major: cs =
@@ -107,7 +113,7 @@ FragC fragMulAdd(FragA a, FragB b, FragC c) {
   [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
     const uint i = e * EMU_LANES + fragLane(), r = i / FN, col = i % FN;
     float s = 0.0;
-    [[dont_unroll]] for (uint k = 0; k < FK; ++k) s += float(a_sh[a.off + r * a.rs + k]) * float(b_sh[b.off + col * b.cs + k * b.ks]);
+    COOPMAT_EMU_K_LOOP for (uint k = 0; k < FK; ++k) s += float(a_sh[a.off + r * a.rs + k]) * float(b_sh[b.off + col * b.cs + k * b.ks]);
     c.v[e] += s;
   }
   return c;
