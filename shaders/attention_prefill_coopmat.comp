@@ -41,16 +41,20 @@
 //     (one per subgroup, 16 unit steps), O = 2 x 16 fragments (8 per subgroup, 2 steps per tile).
 //   head 512: BR 16 x BC 16 (38.1 KiB); S = 1 fragment split 4 ways over the head (8 steps each),
 //     O = 1 x 32 fragments (8 per subgroup, 1 step).
-//   E2B (8 heads, 1 KV head), 512-token chunk at the prompt start: sliding (256, W 512) 128 row
-//     blocks x 5 splits = 640 workgroups; full (512) 256 row blocks x 3 splits = 768;
-//     at 32k context (chunk at 32256): sliding 128 x 5 (the window bounds the keys), full 256 x
-//     3 splits of 10.9k keys (683 tiles each) = 768 workgroups.
-//   31B (32 heads; sliding 16 KV heads, head 256; full 4 KV heads, head 512), 512 tokens: sliding
-//     16 row blocks x 16 KV heads x 3 splits = 768; full 32 x 4 x 5 = 640 workgroups.
-//   So every shape launches >= 4.8 workgroups (>= 19 subgroups) per SM: enough to keep each of
+//   E2B (8 heads, 1 KV head), 512-token chunk (4096 rows): sliding (256, W 512) 128 row blocks x
+//     6 splits of 96 keys = 768 workgroups at every context (the window bounds the keys); full
+//     (512) 256 row blocks x 4 splits = 1024 workgroups, splits of 160 keys at the prompt start,
+//     10912 keys (682 tiles) for the chunk ending at 32k.
+//   31B (32 heads), 512 tokens: sliding (16 KV heads, head 256, W 1024; a block is 16 tokens x 2
+//     heads) 32 row blocks x 16 KV heads x 2 splits = 1024 (x 3 splits = 1536 past 1k keys); full
+//     (4 KV heads, head 512; 2 tokens x 8 heads) 256 x 4 x 1 split = 1024 workgroups at any context.
+//   The weak spot is head 512 under 48 KiB: 16-row blocks re-read K/V per 16 rows, so the 31B full
+//   layer's chunk ending at 32k streams ~68 GB of K/V through L2 (~7 ms at ~10 TB/s) for ~1.1
+//   TFLOP of products; devices with more shared memory get 32-row blocks from the same plan.
+//   So every shape launches >= 5.8 workgroups (>= 23 subgroups) per SM: enough to keep each of
 //   the SM's 4 matrix-unit partitions fed while other workgroups load tiles. Per tile a subgroup
 //   issues BR*BC*HEAD_DIM / (FM*FN*FK) / 4 unit multiply-adds for S and as many for O (head 256:
-//   16 + 16); an invocation loads (BC x HEAD_DIM x 2 bytes) / 128 / 16 = 8 (head 256) or 8 (512)
+//   16 + 16; head 512: 8 + 8); an invocation loads (BC x HEAD_DIM x 2 bytes) / 128 / 16 = 8 (head 256) or 8 (512)
 //   16-byte K loads and as many V loads. Every K/V byte loaded serves BR query rows (32 / 16),
 //   against 16 / 8 in attention_prefill_gpu.comp at the same shared memory.
 //   The serial work of a workgroup is keys_per_split / BC tiles (the split caps it).
