@@ -270,13 +270,27 @@ Case SoftcapCase(uint32_t n) {
 }
 
 // Attention of T queries at the end of a `context`-long f16 cache (decode: T = 1, split along keys).
+// coopmat: prefill on the matrix-unit kernel (attention_prefill_coopmat.comp, op
+// "attention_coopmat"; not run without the units); otherwise the matrix units are kept off, so
+// prefill measures attention_prefill_gpu.comp (GPU family) or attention_prefill.comp (CPU family).
 Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_dim, uint32_t context,
-                   uint32_t window) {
+                   uint32_t window, bool coopmat = false) {
   const std::string shape = "T" + std::to_string(T) + "/" + std::to_string(heads) + "h" + std::to_string(kv_heads) +
                             "kv/D" + std::to_string(head_dim) + "/ctx" + std::to_string(context) +
                             (window ? "/w" + std::to_string(window) : "");
-  return SimpleCase("attention", shape, [=](Env& env) {
+  return SimpleCase(coopmat ? "attention_coopmat" : "attention", shape, [=](Env& env) {
     Prepared p;
+    if (coopmat) {
+      const vk::DeviceCaps& caps = env.gpu.device().caps();
+      if (!CoopMatKernelsCompiled()) {
+        p.skip = "not run: this build's glslangValidator cannot compile GL_KHR_cooperative_matrix";
+        return p;
+      }
+      if (!caps.HasCoopMatF16()) {
+        p.skip = "not run: the device has no VK_KHR_cooperative_matrix f16 x f16 -> f32 subgroup shape";
+        return p;
+      }
+    }
     AttentionShape a;
     a.start_pos = context - T;
     a.n_heads = heads;
@@ -304,6 +318,12 @@ Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_
     }
     p.flops = 4.0 * heads * seen * head_dim;
     p.record = [=](OpContext& ctx) {
+      if (coopmat) {
+        ctx.kernels = KernelFamily::kGpu;  // the matrix-unit kernel is of the GPU family
+        ctx.features.cooperative_matrix = FeatureUse::kForce;
+      } else {
+        ctx.features.cooperative_matrix = FeatureUse::kOff;
+      }
       Attention(ctx, q, k, v, out, a, scratch->slice.buffer ? scratch.get() : nullptr);
     };
     return p;
@@ -373,6 +393,15 @@ std::vector<Case> BuildCases() {
   cases.push_back(AttentionCase(512, 32, 4, 512, 512, 0));
   cases.push_back(AttentionCase(2048, 8, 1, 256, 2048, 512));
   cases.push_back(AttentionCase(2048, 8, 1, 512, 2048, 0));
+  // The same prefill shapes on matrix units (attention_prefill_coopmat.comp), and E2B's full layer
+  // at the end of a 32k context.
+  cases.push_back(AttentionCase(512, 8, 1, 256, 512, 512, true));
+  cases.push_back(AttentionCase(512, 8, 1, 512, 512, 0, true));
+  cases.push_back(AttentionCase(512, 32, 16, 256, 512, 1024, true));
+  cases.push_back(AttentionCase(512, 32, 4, 512, 512, 0, true));
+  cases.push_back(AttentionCase(2048, 8, 1, 256, 2048, 512, true));
+  cases.push_back(AttentionCase(2048, 8, 1, 512, 2048, 0, true));
+  cases.push_back(AttentionCase(512, 8, 1, 512, 32768, 0, true));
   return cases;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "host/ops/attention_plan.h"
+#include "host/ops/matmul_coopmat.h"
 #include "shaders/params/attention_params.h"
 #include "vk/check.h"
 
@@ -61,15 +62,111 @@ void RecordPrefillGpu(OpContext& ctx, const Tensor& q, const Tensor& k_cache, co
   ctx.rec.Dispatch(pc, bc, cparams, rows, uint32_t(DivUp(head_dim, kAttentionCombineSlice)));
 }
 
+// Records attention_prefill_coopmat.comp for `plan` (plan.coopmat) and, with splits, the combine pass.
+void RecordPrefillCoopMat(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                          const Tensor& out, const Tensor* scratch, shaders::AttentionParams params,
+                          const AttentionPrefillPlan& plan, bool f16, bool emulated, uint32_t head_dim) {
+  const auto S = vk::BindingKind::kStorage;
+  const bool kv_same = k_cache.slice.buffer == v_cache.slice.buffer && k_cache.slice.offset == v_cache.slice.offset &&
+                       k_cache.slice.size == v_cache.slice.size;
+  shaders::ShaderId id{};
+  if (emulated) {
+    id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatEmulatedF16 : shaders::ShaderId::AttentionPrefillCoopmatEmulatedF32;
+  } else {
+#if VKG_SHADERS_COOPMAT
+    id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatF16 : shaders::ShaderId::AttentionPrefillCoopmatF32;
+#else
+    throw vk::Error("Attention: this build's shader compiler could not build the matrix-unit kernels");
+#endif
+  }
+  VKG_CHECK(plan.shared_bytes <= ctx.device.caps().max_shared_memory, "Attention: a ", plan.rows, "x",
+            plan.keys_per_tile, " matrix-unit tile needs ", plan.shared_bytes, " bytes of shared memory");
+  const auto& p = ctx.Pipeline(id, {S, S, S, S, S}, sizeof(params),
+                               vk::SpecConstants()
+                                   .Set(0, plan.workgroup)
+                                   .Set(1, head_dim)
+                                   .Set(2, plan.rows)
+                                   .Set(3, plan.keys_per_tile)
+                                   .Set(4, kv_same ? 1u : 0u)
+                                   .Set(5, plan.fm)
+                                   .Set(6, plan.fn)
+                                   .Set(7, plan.fk)
+                                   .Set(8, plan.subgroups)
+                                   .Set(9, plan.ksplit)
+                                   .Set(10, plan.c_floats));
+  params.keys_per_split = plan.keys_per_split;
+  params.n_splits = plan.splits;
+  const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
+  const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
+                           vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
+                           vk::Binding::Storage(scratch_slice)};
+  ctx.rec.SetDispatchBytes(kv_same ? plan.bytes_read / 2 : plan.bytes_read);
+  ctx.rec.Dispatch(p, b, params, plan.row_blocks, params.n_kv_heads, plan.splits);
+  if (plan.splits == 1) return;
+
+  ctx.rec.ComputeToCompute();
+  const uint32_t rows = q.rows * params.n_heads;
+  const shaders::AttentionCombineParams cparams{rows, plan.splits};
+  const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
+  ctx.rec.SetDispatchBytes(plan.ScratchFloats(q.rows, params.n_heads, head_dim) * 4);
+  const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
+                                sizeof(shaders::AttentionCombineParams),
+                                vk::SpecConstants().Set(0, 256u).Set(1, head_dim));
+  ctx.rec.Dispatch(pc, bc, cparams, rows, uint32_t(DivUp(head_dim, kAttentionCombineSlice)));
+}
+
+vk::CoopMatShape Unit(uint32_t m, uint32_t n, uint32_t k) {
+  vk::CoopMatShape u;
+  u.m = m;
+  u.n = n;
+  u.k = k;
+  return u;
+}
+
+// The emulated fragments model 16x16x16 units (the shape every vendor with matrix units lists),
+// or 8x8x8 where no 16x16 tile fits the device's shared memory (head 512 on lavapipe's 32 KiB):
+// the same kernel code at other specialization constants, as devices with smaller units get.
+AttentionPrefillPlan PlanEmulated(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t T, uint32_t kvb,
+                                  bool with_scratch) {
+  AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(caps, Unit(16, 16, 16), kCoopMatEmulatedLanes, s, T, kvb, with_scratch);
+  if (!p.coopmat) p = PlanAttentionPrefillCoopMat(caps, Unit(8, 8, 8), kCoopMatEmulatedLanes, s, T, kvb, with_scratch);
+  return p;
+}
+
 }  // namespace
+
+AttentionPrefillPlan PlanAttentionPrefillFor(const OpContext& ctx, const AttentionShape& s, uint32_t T, uint32_t kvb,
+                                             bool with_scratch) {
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  const CoopMatPath path = CoopMatPrefillPath(ctx);
+  if (path != CoopMatPath::kNone) {
+    const AttentionPrefillPlan cm =
+        path == CoopMatPath::kEmulated
+            ? PlanEmulated(caps, s, T, kvb, with_scratch)
+            : PlanAttentionPrefillCoopMat(caps, caps.coopmat_f16, caps.subgroup_size, s, T, kvb, with_scratch);
+    if (cm.coopmat) return cm;
+  }
+  return PlanAttentionPrefill(caps, ctx.GpuKernels(), s, T, kvb, with_scratch);
+}
 
 uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens) {
   if (n_tokens > 1) {
     // Only the GPU prefill kernel splits; plan it for both cache dtypes (their tiles differ).
     uint64_t n = 0;
-    for (uint32_t kvb : {2u, 4u})
+    // The matrix-unit kernel's tiles differ again: planned at the 16x16x16 unit on 32-lane
+    // subgroups, and as the emulated fragments plan it, at 32 and 48 KiB of shared memory (other
+    // units and shared sizes may find the scratch too small and then run one split).
+    for (uint32_t kvb : {2u, 4u}) {
       n = std::max(n, PlanAttentionPrefill(LargestPlannedGpu(), true, shape, n_tokens, kvb).ScratchFloats(
                           n_tokens, shape.n_heads, shape.head_dim));
+      for (uint32_t shared_kib : {32u, 48u}) {
+        vk::DeviceCaps c = LargestPlannedGpu();
+        c.max_shared_memory = shared_kib * 1024;
+        n = std::max(n, PlanAttentionPrefillCoopMat(c, Unit(16, 16, 16), 32, shape, n_tokens, kvb)
+                            .ScratchFloats(n_tokens, shape.n_heads, shape.head_dim));
+        n = std::max(n, PlanEmulated(c, shape, n_tokens, kvb, true).ScratchFloats(n_tokens, shape.n_heads, shape.head_dim));
+      }
+    }
     return n;
   }
   // The CPU plan depends on nothing of the device but its subgroup size, which only moves rows.
@@ -135,9 +232,18 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
 
   if (T > 1) {
     const bool want_scratch = scratch && scratch->dtype == DType::F32;
-    AttentionPrefillPlan plan = PlanAttentionPrefill(caps, ctx.GpuKernels(), s, T, f16 ? 2 : 4, want_scratch);
+    AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, want_scratch);
     if (plan.splits > 1 && scratch->elements() < plan.ScratchFloats(T, s.n_heads, s.head_dim))
-      plan = PlanAttentionPrefill(caps, ctx.GpuKernels(), s, T, f16 ? 2 : 4, false);  // too small: one split
+      plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, false);  // too small: one split
+    if (plan.coopmat) {
+      // lavapipe's loop limit binds the emulated fragments too (their multiply-adds are loops).
+      VKG_CHECK(!llvmpipe || plan.loop_iterations <= kLavapipeLoopLimit, "Attention: the matrix-unit prefill kernel ",
+                "would run ", plan.loop_iterations, " loop iterations in one workgroup, past lavapipe's loop limit ",
+                "(pass a scratch tensor so that the keys split)");
+      RecordPrefillCoopMat(ctx, q, k_cache, v_cache, out, scratch, params, plan, f16,
+                           CoopMatPrefillPath(ctx) == CoopMatPath::kEmulated, s.head_dim);
+      return;
+    }
     // lavapipe's loop limit, for the GPU kernel forced there: its loops are many per key.
     if (plan.gpu_kernel && llvmpipe && plan.loop_iterations > kLavapipeLoopLimit)
       plan = PlanAttentionPrefill(caps, false, s, T, f16 ? 2 : 4, false);

@@ -34,6 +34,13 @@ inline constexpr uint32_t kAttentionMaxSplits = 32;
 // (planned for the largest GPU plans consider; a smaller scratch only means fewer splits).
 uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens);
 
+struct AttentionPrefillPlan;
+// The prefill plan Attention records in `ctx` for T > 1 query tokens (kv_bytes_per_value 2: f16
+// caches, 4: f32): the matrix-unit kernel where the context's path has a tile for the shape, else
+// PlanAttentionPrefill's (host/ops/attention_plan.h). Tests and tools report it.
+AttentionPrefillPlan PlanAttentionPrefillFor(const OpContext& ctx, const AttentionShape& shape, uint32_t n_tokens,
+                                             uint32_t kv_bytes_per_value, bool with_scratch);
+
 // q, out: [T][n_heads * head_dim] f32 (rows = T) for positions start_pos .. start_pos+T-1.
 // k_cache, v_cache: [cache_len][n_kv_heads * head_dim], both f16 or both f32.
 // scratch: optional f32 tensor of >= AttentionScratchFloats elements; without it, decode runs one
@@ -45,7 +52,9 @@ uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens);
 // T > 1 attention_prefill.comp (CPU family, and GPU-family shapes the flash kernel cannot take:
 // head_dim not a multiple of 8, no tile that fits shared memory) or attention_prefill_gpu.comp
 // (host/ops/attention_plan.h: PlanAttentionPrefill).
-// T = 1 uses attention_decode.comp, T > 1 attention_prefill.comp.
+// In the GPU family, where the context's matrix-unit path (CoopMatPrefillPath: the device's f16
+// units, or the emulated fragments KernelFeatures asks for) has a tile for the shape, T > 1 takes
+// attention_prefill_coopmat.comp instead (PlanAttentionPrefillCoopMat).
 void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                const Tensor& out, const AttentionShape& shape, const Tensor* scratch = nullptr);
 

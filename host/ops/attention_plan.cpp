@@ -66,12 +66,12 @@ void BlockKeys(const AttentionShape& s, uint32_t n_tokens, uint32_t rows, uint32
   hi = pos_hi + 1;
 }
 
-void PlanPrefillGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t T, uint32_t kvb, bool with_scratch,
-                    AttentionPrefillPlan& plan) {
+// Row blocks and key splits of a flash plan with plan.rows x plan.keys_per_tile tiles (both GPU
+// prefill kernels): splits when row blocks x KV heads < kWorkgroupsPerComputeUnit x compute units.
+void PlanPrefillSplits(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t T, bool with_scratch,
+                       AttentionPrefillPlan& plan) {
   const uint32_t group = s.n_heads / s.n_kv_heads;
   const uint32_t n_rows = T * group;
-  plan.gpu_kernel = true;
-  plan.workgroup = kAttentionPrefillGpuWorkgroup;
   plan.row_blocks = uint32_t(DivUp(n_rows, plan.rows));
   // The widest key range of a row block (one split of keys_per_split keys must cover it).
   uint32_t widest = 0;
@@ -99,6 +99,15 @@ void PlanPrefillGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_
     }
   }
   plan.serial_keys = std::min(plan.keys_per_split, widest);
+  if (plan.splits > 1) plan.combine_workgroups = uint64_t(T) * s.n_heads * DivUp(s.head_dim, kAttentionCombineSlice);
+}
+
+void PlanPrefillGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t T, uint32_t kvb, bool with_scratch,
+                    AttentionPrefillPlan& plan) {
+  plan.gpu_kernel = true;
+  plan.workgroup = kAttentionPrefillGpuWorkgroup;
+  PlanPrefillSplits(caps, s, T, with_scratch, plan);
+  const uint32_t bc = plan.keys_per_tile;
   // Per tile: K and V loads, scores x head chunks, the softmax rows' key loops, the P.V key loop.
   const uint32_t wg = plan.workgroup, c8 = s.head_dim / 8, lpr = kvb == 4 ? 2 * c8 : c8;
   const uint32_t sg = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
@@ -106,7 +115,18 @@ void PlanPrefillGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_
                             DivUp(plan.rows, std::max(1u, wg / sg)) * (2 * DivUp(bc, sg) + 2) + bc + 4;
   plan.loop_iterations = DivUp(plan.serial_keys, bc) * per_tile + 2 * DivUp(plan.rows * (s.head_dim / 4 + 1), wg);
   plan.shared_bytes = AttentionPrefillGpuSharedBytes(s.head_dim, kvb, plan.rows, bc);
-  if (plan.splits > 1) plan.combine_workgroups = uint64_t(T) * s.n_heads * DivUp(s.head_dim, kAttentionCombineSlice);
+}
+
+// Workgroups and bytes read (every row block reads the K and V rows of the keys it sees once).
+void FinishPrefillPlan(const AttentionShape& s, uint32_t T, uint32_t kvb, AttentionPrefillPlan& plan) {
+  plan.workgroups = uint64_t(plan.row_blocks) * s.n_kv_heads * plan.splits;
+  uint64_t keys = 0;
+  for (uint32_t b = 0; b < plan.row_blocks; ++b) {
+    uint32_t lo, hi;
+    BlockKeys(s, T, plan.rows, b, lo, hi);
+    keys += hi - lo;
+  }
+  plan.bytes_read = keys * s.n_kv_heads * s.head_dim * kvb * 2 + uint64_t(T) * s.n_heads * s.head_dim * 4;
 }
 
 }  // namespace
@@ -147,15 +167,65 @@ AttentionPrefillPlan PlanAttentionPrefill(const vk::DeviceCaps& caps, bool gpu_f
     plan.serial_keys = s.start_pos + T - AttentionFirstKey(s);
     plan.keys_per_split = plan.serial_keys;
   }
-  plan.workgroups = uint64_t(plan.row_blocks) * s.n_kv_heads * plan.splits;
-  // Every row block reads the K and V rows of the keys it sees once.
-  uint64_t keys = 0;
-  for (uint32_t b = 0; b < plan.row_blocks; ++b) {
-    uint32_t lo, hi;
-    BlockKeys(s, T, plan.rows, b, lo, hi);
-    keys += hi - lo;
+  FinishPrefillPlan(s, T, kvb, plan);
+  return plan;
+}
+
+uint32_t AttentionPrefillCoopMatSharedBytes(uint32_t head_dim, uint32_t rows, uint32_t keys_per_tile, uint32_t c_floats) {
+  const uint32_t a = rows * (head_dim + 8) + rows * (keys_per_tile + 8);  // Q, P (f16, padded rows)
+  const uint32_t b = keys_per_tile * (head_dim + 8);                      // K / V tile (f16)
+  return 2 * (a + b) + 4 * c_floats + rows * 3 * 4 + 4;
+}
+
+AttentionPrefillPlan PlanAttentionPrefillCoopMat(const vk::DeviceCaps& caps, const vk::CoopMatShape& unit,
+                                                 uint32_t lanes, const AttentionShape& s, uint32_t T, uint32_t kvb,
+                                                 bool with_scratch) {
+  AttentionPrefillPlan plan;
+  const uint32_t fm = unit.m, fn = unit.n, fk = unit.k, hd = s.head_dim, sgs = kAttentionCoopMatSubgroups;
+  const uint32_t group = s.n_heads / s.n_kv_heads;
+  if (!fm || !fn || !fk || hd % fn || hd % fk || lanes == 0 || sgs * lanes > caps.max_workgroup_invocations)
+    return plan;
+  static constexpr uint32_t kTiles[][2] = {{64, 64}, {64, 32}, {32, 64}, {32, 32}, {64, 16}, {32, 16},
+                                           {16, 32}, {16, 16}, {16, 8},  {8, 16},  {8, 8}};
+  for (const auto& t : kTiles) {
+    const uint32_t br = t[0], bc = t[1];
+    if (br % fm || bc % fn || bc % fk) continue;
+    const uint32_t s_frags = (br / fm) * (bc / fn);
+    const uint32_t ksplit = s_frags >= sgs ? 1 : sgs / s_frags;
+    if (s_frags * ksplit % sgs || (hd / ksplit) % fk || hd % ksplit) continue;  // S items even over subgroups
+    if ((br / fm) * (hd / fn) % sgs) continue;                                  // O fragments even
+    const uint32_t c_floats = std::max(ksplit * br * bc, sgs * fm * fn);
+    if (AttentionPrefillCoopMatSharedBytes(hd, br, bc, c_floats) > caps.max_shared_memory) continue;
+    if (DivUp(uint64_t(T) * group, br) > 65535) continue;  // workgroup count x
+    plan.gpu_kernel = plan.coopmat = true;
+    plan.rows = br;
+    plan.keys_per_tile = bc;
+    plan.fm = fm;
+    plan.fn = fn;
+    plan.fk = fk;
+    plan.lanes = lanes;
+    plan.subgroups = sgs;
+    plan.ksplit = ksplit;
+    plan.c_floats = c_floats;
+    plan.workgroup = sgs * lanes;
+    plan.shared_bytes = AttentionPrefillCoopMatSharedBytes(hd, br, bc, c_floats);
+    break;
   }
-  plan.bytes_read = keys * s.n_kv_heads * s.head_dim * kvb * 2 + uint64_t(T) * s.n_heads * s.head_dim * 4;
+  if (!plan.coopmat) return plan;
+  PlanPrefillSplits(caps, s, T, with_scratch, plan);
+  // Loop iterations of one workgroup (lavapipe's limit, for the emulated fragments there): per
+  // tile the K/V loads, the S and O unit steps (an emulated multiply-add loops over FM x FN / lanes
+  // elements; its FK terms are unrolled: COOPMAT_EMU_K_LOOP), the softmax rows and the output.
+  const uint32_t wg = plan.workgroup, bc = plan.keys_per_tile, br = plan.rows;
+  const uint32_t sg = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
+  const uint64_t mul_add = uint64_t(fm) * fn / lanes + 1;
+  const uint64_t s_steps = uint64_t(br / fm) * (bc / fn) * (hd / fk) / sgs;
+  const uint64_t o_frags = uint64_t(br / fm) * (hd / fn) / sgs;
+  const uint64_t per_tile = 2 * DivUp(uint64_t(bc) * hd / (kvb == 4 ? 4 : 8), wg) + (s_steps + o_frags * (bc / fk)) * mul_add +
+                            DivUp(br, std::max(1u, wg / sg)) * (2 * DivUp(bc, sg) * (plan.ksplit + 1) + 2);
+  plan.loop_iterations = DivUp(plan.serial_keys, bc) * per_tile + o_frags * (2 * mul_add + DivUp(fm * fn, lanes)) +
+                         DivUp(uint64_t(br) * hd / 4, wg);
+  FinishPrefillPlan(s, T, kvb, plan);
   return plan;
 }
 

@@ -77,6 +77,14 @@ struct AttentionPrefillPlan {
   uint32_t serial_keys = 0;       // most keys one workgroup walks
   uint64_t loop_iterations = 0;   // GPU: loop iterations of one workgroup, all loops (lavapipe's limit)
   uint64_t bytes_read = 0;        // K and V bytes the row blocks read (+ q)
+  // Matrix-unit kernel (attention_prefill_coopmat.comp; gpu_kernel is also true): the unit, the
+  // subgroups per workgroup, the head-dimension split of the S fragments and c_sh's f32 count.
+  bool coopmat = false;
+  uint32_t fm = 0, fn = 0, fk = 0;
+  uint32_t lanes = 0;             // invocations per fragment subgroup (device subgroup, 8 emulated)
+  uint32_t subgroups = 0;
+  uint32_t ksplit = 1;
+  uint32_t c_floats = 0;
   uint64_t ScratchFloats(uint32_t n_tokens, uint32_t n_heads, uint32_t head_dim) const {
     return splits > 1 ? uint64_t(splits) * n_tokens * n_heads * (head_dim + 2) : 0;
   }
@@ -93,5 +101,23 @@ uint32_t AttentionPrefillGpuSharedBytes(uint32_t head_dim, uint32_t kv_bytes_per
 // the keys of each row block when row blocks x KV heads < kWorkgroupsPerComputeUnit x compute units.
 AttentionPrefillPlan PlanAttentionPrefill(const vk::DeviceCaps& caps, bool gpu_family, const AttentionShape& shape,
                                           uint32_t n_tokens, uint32_t kv_bytes_per_value, bool with_scratch = true);
+
+// ---- prefill on matrix units (shaders/attention_prefill_coopmat.comp) ----
+inline constexpr uint32_t kAttentionCoopMatSubgroups = 4;  // fragment subgroups per workgroup
+
+// Shared memory of attention_prefill_coopmat.comp: Q and P (f16), one K/V tile (f16), c_sh (f32:
+// S partials or staging fragments), m / l / rescale factor per row and the rescale flag.
+uint32_t AttentionPrefillCoopMatSharedBytes(uint32_t head_dim, uint32_t rows, uint32_t keys_per_tile, uint32_t c_floats);
+
+// The plan for T > 1 query tokens on units of `unit` (an f16 x f16 -> f32 subgroup shape; lanes:
+// the device's subgroup size, or kCoopMatEmulatedLanes for the emulated fragments): the largest
+// BR x BC tile of the list 64x64, 64x32, 32x64, 32x32, 64x16, 32x16, 16x32, 16x16, 16x8, 8x16, 8x8 that is a
+// multiple of the unit, fits maxComputeSharedMemorySize and spreads its S and O fragments evenly
+// over kAttentionCoopMatSubgroups subgroups (the head split KSPLIT ways when S has fewer fragments
+// than subgroups); the key splits as PlanAttentionPrefill's. coopmat = false (nothing else set)
+// where no tile fits or the head is not a multiple of the unit: the caller keeps the other kernels.
+AttentionPrefillPlan PlanAttentionPrefillCoopMat(const vk::DeviceCaps& caps, const vk::CoopMatShape& unit,
+                                                 uint32_t lanes, const AttentionShape& shape, uint32_t n_tokens,
+                                                 uint32_t kv_bytes_per_value, bool with_scratch = true);
 
 }  // namespace vkg

@@ -13,6 +13,10 @@
 //   shared float16_t b_sh[...];  // B tiles, column-major (k, row n) at n * B_STRIDE + k
 //   shared float c_sh[...];      // one FM x FN staging fragment per subgroup, row-major
 // with constants A_STRIDE and B_STRIDE (elements; multiples of 8 so every row starts on 16 bytes).
+// Kernels with several operands per array (attention_prefill_coopmat.comp: Q and P in a_sh, K and
+// V in b_sh, scores and staging in c_sh) use the *Stride forms, which take the row stride (and, for
+// B, the layout) per load: fragLoadAStride, fragLoadBColStride (B[k][n] at n * stride + k),
+// fragLoadBRowStride (B[k][n] at k * stride + n), fragLoadC / fragStoreStride (row-major C).
 //
 // A "subgroup" is the set of invocations that owns a fragment: the hardware subgroup for the real
 // units; in the emulation, EMU_LANES consecutive invocations (no subgroup operations at all, so it
@@ -49,14 +53,45 @@ FragC fragMulAdd(FragA a, FragB b, FragC c) { return coopMatMulAdd(a, b, c); }
 void fragStore(FragC c, uint off) {  // to c_sh[off], row-major, FN floats per row
   coopMatStore(c, c_sh, off, FN, gl_CooperativeMatrixLayoutRowMajor);
 }
+FragA fragLoadAStride(uint off, uint stride) {  // A[m][k] at a_sh[off + m * stride + k]
+  FragA a;
+  coopMatLoad(a, a_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
+  return a;
+}
+FragB fragLoadBColStride(uint off, uint stride) {  // B[k][n] at b_sh[off + n * stride + k]
+  FragB b;
+  coopMatLoad(b, b_sh, off, stride, gl_CooperativeMatrixLayoutColumnMajor);
+  return b;
+}
+FragB fragLoadBRowStride(uint off, uint stride) {  // B[k][n] at b_sh[off + k * stride + n]
+  FragB b;
+  coopMatLoad(b, b_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
+  return b;
+}
+FragC fragLoadC(uint off, uint stride) {  // C[m][n] at c_sh[off + m * stride + n]
+  FragC c;
+  coopMatLoad(c, c_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
+  return c;
+}
+void fragStoreStride(FragC c, uint off, uint stride) {  // to c_sh[off + m * stride + n]
+  coopMatStore(c, c_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
+}
 
 #else
 // ---- emulated: the same fragments on shared memory, EMU_LANES invocations per "subgroup" ----
 const uint EMU_LANES = 8;
+// The K loop of an emulated multiply-add: rolled by default; a kernel whose workgroups run many
+// multiply-adds defines it as [[unroll]] (FK is known once specialized), so that lavapipe's loop
+// limiter (65535 iterations, counted over every loop a workgroup runs) sees 1/FK of them.
+#ifndef COOPMAT_EMU_K_LOOP
+#define COOPMAT_EMU_K_LOOP [[dont_unroll]]
+#endif
 const uint EMU_MAX_ELEMENTS = 16 * 16 / EMU_LANES;  // per lane; the host keeps FM, FN <= 16
 
-struct FragA { uint off; };
-struct FragB { uint off; };
+// A[m][k] at a_sh[off + m * rs + k]; B[k][n] at b_sh[off + n * cs + k * ks] (column-major: cs =
+// stride, ks = 1; row-major: cs = 1, ks = stride).
+struct FragA { uint off; uint rs; };
+struct FragB { uint off; uint cs; uint ks; };
 struct FragC { float v[EMU_MAX_ELEMENTS]; };  // element e of lane l: index e * EMU_LANES + l, row-major
 
 uint fragSubgroup() { return gl_LocalInvocationIndex / EMU_LANES; }
@@ -68,20 +103,37 @@ FragC fragZero() {
   [[dont_unroll]] for (uint e = 0; e < EMU_MAX_ELEMENTS; ++e) c.v[e] = 0.0;
   return c;
 }
-FragA fragLoadA(uint off) { return FragA(off); }
-FragB fragLoadB(uint off) { return FragB(off); }
+FragA fragLoadA(uint off) { return FragA(off, A_STRIDE); }
+FragB fragLoadB(uint off) { return FragB(off, B_STRIDE, 1u); }
+FragA fragLoadAStride(uint off, uint stride) { return FragA(off, stride); }
+FragB fragLoadBColStride(uint off, uint stride) { return FragB(off, stride, 1u); }
+FragB fragLoadBRowStride(uint off, uint stride) { return FragB(off, 1u, stride); }
 // f16 x f16 products are exact in f32; the sums are f32, as the matrix units' f32 accumulation.
 FragC fragMulAdd(FragA a, FragB b, FragC c) {
   [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
     const uint i = e * EMU_LANES + fragLane(), r = i / FN, col = i % FN;
     float s = 0.0;
-    [[dont_unroll]] for (uint k = 0; k < FK; ++k) s += float(a_sh[a.off + r * A_STRIDE + k]) * float(b_sh[b.off + col * B_STRIDE + k]);
+    COOPMAT_EMU_K_LOOP for (uint k = 0; k < FK; ++k) s += float(a_sh[a.off + r * a.rs + k]) * float(b_sh[b.off + col * b.cs + k * b.ks]);
     c.v[e] += s;
   }
   return c;
 }
 void fragStore(FragC c, uint off) {
   [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) c_sh[off + e * EMU_LANES + fragLane()] = c.v[e];
+}
+void fragStoreStride(FragC c, uint off, uint stride) {
+  [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
+    const uint i = e * EMU_LANES + fragLane();
+    c_sh[off + (i / FN) * stride + i % FN] = c.v[e];
+  }
+}
+FragC fragLoadC(uint off, uint stride) {
+  FragC c = fragZero();
+  [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
+    const uint i = e * EMU_LANES + fragLane();
+    c.v[e] = c_sh[off + (i / FN) * stride + i % FN];
+  }
+  return c;
 }
 #endif
 

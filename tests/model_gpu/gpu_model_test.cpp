@@ -311,7 +311,8 @@ INSTANTIATE_TEST_SUITE_P(Formats, FormatTest,
 
 // ---- Prefill products on the matrix-unit kernel (emulated fragments), whole models ----
 
-// The GPU kernel family with every non-f32 prefill product on shaders/matmul_coopmat.comp
+// The GPU kernel family with every non-f32 prefill product on shaders/matmul_coopmat.comp and
+// prefill attention on shaders/attention_prefill_coopmat.comp
 // (KernelFeatures::emulate_cooperative_matrix: the kernel on emulated fragments, so it runs here
 // without matrix units), in chunks of 16 tokens (24 tokens: a full chunk and a partial one),
 // against the reference fed the same rounded weights; decode continues on matvec. The kernel rounds
@@ -343,14 +344,20 @@ TEST_P(CoopMatEmulatedModelTest, MatchesTheReferenceWithTheSameRoundedWeights) {
   std::vector<float> got = gpu->Forward(prompt, true);
   // The prefill products really ran on the kernel: every non-f32 one (f32 weights, such as a
   // router, keep the tiled kernel).
-  int coopmat = 0, tiled = 0;
+  // Prefill attention too: every layer's on attention_prefill_coopmat.comp's emulated fragments
+  // (head dims 16 and 32 here: tiles of 64 rows), none on the flash kernel.
+  int coopmat = 0, tiled = 0, attention_coopmat = 0, attention_flash = 0;
   for (const Engine::OpTime& t : gpu->TakeProfile()) {
     if (t.name.starts_with("MatMulCoopmatEmulated")) ++coopmat;
     if (t.name.starts_with("MatMulTiled") && !t.name.ends_with("F32")) ++tiled;
+    if (t.name.starts_with("AttentionPrefillCoopmatEmulated")) ++attention_coopmat;
+    if (t.name.starts_with("AttentionPrefillGpu")) ++attention_flash;
   }
   gpu->SetProfiling(false);
   EXPECT_GT(coopmat, 0);
   EXPECT_EQ(tiled, 0);
+  EXPECT_GT(attention_coopmat, 0);
+  EXPECT_EQ(attention_flash, 0);
   for (size_t i = prompt.size(); i < tokens.size(); ++i) {
     const std::vector<float> row = gpu->Forward(std::span<const int32_t>(&tokens[i], 1), false);
     got.insert(got.end(), row.begin(), row.end());

@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "host/model/shapes.h"
@@ -292,6 +293,109 @@ TEST(LaunchGeometry, CoopMatPrefillProductsFillTheGpu) {
   vk::DeviceCaps small = h200;
   small.max_shared_memory = 16 * 1024;
   EXPECT_LE(PlanCoopMat(small, unit, 32, 512, 21504).shared_bytes, 16u * 1024);
+}
+
+// Flash-attention prefill on matrix units (attention_prefill_coopmat.comp, 16x16x16 f16 units) at
+// the E2B and 31B shapes, a 512-token chunk at contexts 512..32k (the chunk ending at 512, 4096 and
+// 32768 keys): the matrix-unit kernel, a tile that fits 48 KiB, the S and O fragments even over its
+// 4 subgroups, at least 4 workgroups per compute unit unless every split is already the minimum,
+// the scratch AttentionScratchFloats sizes enough for the partials, and the H200 geometry the
+// kernel's header states.
+TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
+  vk::CoopMatShape unit;
+  unit.m = unit.n = unit.k = 16;
+  for (const Gpu& g : kGpus) {
+    const vk::DeviceCaps caps = Describe(g);
+    for (const char* model : {"e2b", "31b"}) {
+      const ModelConfig c = ShapeConfig(model);
+      for (bool full : {false, true}) {
+        const LayerInfo* li = nullptr;
+        for (const LayerInfo& l : c.layers) if (l.full == full) li = &l;
+        ASSERT_NE(li, nullptr);
+        for (uint32_t end : {512u, 4096u, 32768u}) {
+          const uint32_t T = 512;
+          AttentionShape s;
+          s.start_pos = end - T;
+          s.n_heads = uint32_t(c.num_attention_heads);
+          s.n_kv_heads = uint32_t(li->n_kv_heads);
+          s.head_dim = uint32_t(li->head_dim);
+          s.window = uint32_t(li->window);
+          s.cache_len = full ? end : std::min<uint32_t>(end, s.window + T - 1);
+          const AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(caps, unit, g.subgroup, s, T, 2);
+          const std::string what = std::string(g.name) + " " + model + (full ? " full" : " sliding") + " to " +
+                                   std::to_string(end);
+          ASSERT_TRUE(p.coopmat) << what;
+          EXPECT_LE(p.shared_bytes, caps.max_shared_memory) << what;
+          EXPECT_EQ(p.workgroup, kAttentionCoopMatSubgroups * g.subgroup) << what;
+          EXPECT_EQ(p.rows % 16, 0u) << what;
+          EXPECT_EQ(p.keys_per_tile % 16, 0u) << what;
+          EXPECT_EQ((p.rows / 16) * (s.head_dim / 16) % kAttentionCoopMatSubgroups, 0u) << what;
+          EXPECT_EQ((p.rows / 16) * (p.keys_per_tile / 16) * p.ksplit % kAttentionCoopMatSubgroups, 0u) << what;
+          EXPECT_EQ(p.workgroups, uint64_t(p.row_blocks) * s.n_kv_heads * p.splits) << what;
+          EXPECT_EQ(p.keys_per_split % p.keys_per_tile, 0u) << what;
+          EXPECT_LE(p.splits, kAttentionGpuMaxSplits) << what;
+          const uint32_t min_split = uint32_t(DivUp(kAttentionPrefillMinKeysPerSplit, p.keys_per_tile) * p.keys_per_tile);
+          if (p.workgroups < kWorkgroupsPerCu * caps.ComputeUnits())
+            EXPECT_LE(p.keys_per_split, min_split) << what << ": too few workgroups, yet splits could be finer";
+          if (g.subgroup == 32)
+            EXPECT_GE(AttentionScratchFloats(s, T), p.ScratchFloats(T, s.n_heads, s.head_dim)) << what;
+          if (g.compute_units == 132)
+            std::printf("  coopmat %s %s to %u keys: %u row blocks (BR %u x BC %u, KSPLIT %u, %u B shared) x %u KV "
+                        "heads x %u splits of %u keys = %llu workgroups x %u invocations, %.1f MB of K/V\n",
+                        model, full ? "full" : "sliding", end, p.row_blocks, p.rows, p.keys_per_tile, p.ksplit,
+                        p.shared_bytes, s.n_kv_heads, p.splits, p.keys_per_split, (unsigned long long)p.workgroups,
+                        p.workgroup, p.bytes_read / 1e6);
+        }
+      }
+    }
+  }
+  // The numbers attention_prefill_coopmat.comp's header gives for the H200.
+  const vk::DeviceCaps h200 = Describe(kGpus[0]);
+  struct Want {
+    const char* model;
+    bool full;
+    uint32_t end, rows, tile, ksplit, splits;
+    uint64_t workgroups;
+  };
+  for (const Want& w : {Want{"e2b", false, 512, 32, 32, 1, 6, 768}, Want{"e2b", true, 512, 16, 16, 4, 4, 1024},
+                        Want{"e2b", false, 32768, 32, 32, 1, 6, 768}, Want{"e2b", true, 32768, 16, 16, 4, 4, 1024},
+                        Want{"31b", false, 512, 32, 32, 1, 2, 1024}, Want{"31b", true, 512, 16, 16, 4, 1, 1024}}) {
+    const ModelConfig c = ShapeConfig(w.model);
+    const LayerInfo* li = nullptr;
+    for (const LayerInfo& l : c.layers) if (l.full == w.full) li = &l;
+    AttentionShape s;
+    s.start_pos = w.end - 512;
+    s.n_heads = uint32_t(c.num_attention_heads);
+    s.n_kv_heads = uint32_t(li->n_kv_heads);
+    s.head_dim = uint32_t(li->head_dim);
+    s.window = uint32_t(li->window);
+    s.cache_len = w.full ? w.end : std::min<uint32_t>(w.end, s.window + 511);
+    const AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(h200, unit, 32, s, 512, 2);
+    const std::string what = std::string(w.model) + (w.full ? " full" : " sliding") + " to " + std::to_string(w.end);
+    EXPECT_EQ(p.rows, w.rows) << what;
+    EXPECT_EQ(p.keys_per_tile, w.tile) << what;
+    EXPECT_EQ(p.ksplit, w.ksplit) << what;
+    EXPECT_EQ(p.splits, w.splits) << what;
+    EXPECT_EQ(p.workgroups, w.workgroups) << what;
+    EXPECT_GE(p.workgroups, kWorkgroupsPerCu * 132) << what;
+  }
+  // Other units the drivers list: NVIDIA's 16x8x16, and 8-row units; a device with little shared
+  // memory still gets a tile that fits.
+  AttentionShape s{0, 8, 1, 512, 512, 0, 1.f};
+  for (auto [m, n, k] : {std::tuple{16u, 8u, 16u}, {8u, 16u, 16u}, {16u, 16u, 16u}}) {
+    vk::CoopMatShape u;
+    u.m = m, u.n = n, u.k = k;
+    for (uint32_t kib : {32u, 48u, 64u}) {
+      vk::DeviceCaps caps = h200;
+      caps.max_shared_memory = kib * 1024;
+      for (uint32_t hd : {256u, 512u}) {
+        s.head_dim = hd;
+        const AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(caps, u, 32, s, 512, 2);
+        EXPECT_TRUE(p.coopmat || (kib == 32 && hd == 512)) << u.m << "x" << u.n << "x" << u.k << " " << kib << " KiB head " << hd;
+        if (p.coopmat) EXPECT_LE(p.shared_bytes, caps.max_shared_memory);
+      }
+    }
+  }
 }
 
 // CPU devices keep their own kernels (lavapipe measured them faster); the GPU family falls back
