@@ -22,17 +22,6 @@ std::vector<float> RandomVector(size_t n, uint32_t seed, float lo, float hi) {
   return v;
 }
 
-std::vector<int32_t> RandomPrompt(int n, int vocab, uint32_t seed) {
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  uint32_t s = seed;
-  for (int32_t& v : t) {
-    s = s * 1664525u + 1013904223u;
-    v = int32_t((s >> 8) % uint32_t(vocab));
-  }
-  t[0] = 2;  // <bos>
-  return t;
-}
-
 ErrorStats Compare(std::span<const float> ref, std::span<const float> got) {
   ErrorStats s;
   double num = 0, den = 0;

@@ -19,10 +19,6 @@ namespace vkg::test {
 // Seeded uniform values in [lo, hi).
 std::vector<float> RandomVector(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f);
 
-// A seeded prompt: n token ids below vocab from a fixed LCG (the same ids with every standard
-// library), the first one <bos> (2).
-std::vector<int32_t> RandomPrompt(int n, int vocab, uint32_t seed);
-
 struct ErrorStats {
   double nmse = 0;     // sum((got - ref)^2) / sum(ref^2)
   double max_abs = 0;  // max |got - ref|

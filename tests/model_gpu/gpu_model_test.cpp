@@ -15,7 +15,6 @@
 #include "host/model/shapes.h"
 #include "host/reference/ref_model.h"
 #include "tests/model/test_helpers.h"
-#include "tests/test_util.h"
 
 namespace vkg::test {
 namespace {

@@ -10,7 +10,6 @@
 #include "host/engine.h"
 #include "host/model/dtype.h"
 #include "tests/model/test_helpers.h"
-#include "tests/test_util.h"
 #include "vk/device.h"
 #include "vk/instance.h"
 
