@@ -73,26 +73,7 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
   head_in = f32(logit_rows, H);
   logits = f32(logit_rows, V);
 
-  // Decode and GPU prefill attention split long key ranges; size the partials for the largest
-  // head shape.
-  uint64_t scratch = 0;
-  for (const LayerInfo& li : c.layers) {
-    AttentionShape s;
-    s.start_pos = context - 1;
-    s.n_heads = uint32_t(c.num_attention_heads);
-    s.n_kv_heads = uint32_t(li.n_kv_heads);
-    s.head_dim = uint32_t(li.head_dim);
-    s.cache_len = context;
-    s.window = uint32_t(li.window);
-    scratch = std::max(scratch, AttentionScratchFloats(s, 1));
-    // A prompt chunk of `batch` tokens ending at the context's end: the GPU prefill kernel's
-    // split-key partials (the widest key ranges; fewer splits fit otherwise).
-    if (batch > 1 && context >= batch) {
-      s.start_pos = context - batch;
-      s.cache_len = li.window > 0 ? std::min<uint32_t>(context, uint32_t(li.window) + batch - 1) : context;
-      scratch = std::max(scratch, AttentionScratchFloats(s, batch));
-    }
-  }
+  const uint64_t scratch = AttentionScratchFloatsFor(c, context, batch);
   if (scratch) attn_scratch = f32(1, scratch);
 #if VKG_SHADERS_INTEGER_DOT
   {
@@ -107,6 +88,30 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
 #endif
   inv_freq_sliding = f32(1, max_d / 2);
   inv_freq_full = f32(1, max_d / 2);
+}
+
+uint64_t AttentionScratchFloatsFor(const ModelConfig& c, uint32_t context, uint32_t chunk) {
+  // Decode and GPU prefill attention split long key ranges; size the partials for the largest
+  // head shape.
+  uint64_t scratch = 0;
+  for (const LayerInfo& li : c.layers) {
+    AttentionShape s;
+    s.start_pos = context - 1;
+    s.n_heads = uint32_t(c.num_attention_heads);
+    s.n_kv_heads = uint32_t(li.n_kv_heads);
+    s.head_dim = uint32_t(li.head_dim);
+    s.cache_len = context;
+    s.window = uint32_t(li.window);
+    scratch = std::max(scratch, AttentionScratchFloats(s, 1));
+    // A prompt chunk of `chunk` tokens ending at the context's end: the GPU prefill kernel's
+    // split-key partials (the widest key ranges; fewer splits fit otherwise).
+    if (chunk > 1 && context >= chunk) {
+      s.start_pos = context - chunk;
+      s.cache_len = li.window > 0 ? std::min<uint32_t>(context, uint32_t(li.window) + chunk - 1) : context;
+      scratch = std::max(scratch, AttentionScratchFloats(s, chunk));
+    }
+  }
+  return scratch;
 }
 
 Tensor Activations::PleLayer(int l, uint32_t T) const {

@@ -52,4 +52,10 @@ struct Activations {
               uint32_t context);
 };
 
+// Floats of the attention partials one sequence needs (Activations::attn_scratch): split decode at
+// the context's end for the largest head shape, and with chunk > 1 the GPU prefill kernel's
+// split-key partials for a `chunk`-token prompt chunk ending there. The batch engine sizes each
+// slot's decode scratch with chunk 1.
+uint64_t AttentionScratchFloatsFor(const ModelConfig& config, uint32_t context, uint32_t chunk);
+
 }  // namespace vkg

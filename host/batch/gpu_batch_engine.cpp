@@ -26,22 +26,6 @@ namespace {
 // slots prefilling at once still share their weight reads.
 uint32_t PrefillRows(uint32_t batch) { return 2 * batch; }
 
-// Floats of a slot's split-decode attention partials (the size Activations gives one sequence).
-uint64_t AttentionScratchFor(const ModelConfig& c, uint32_t context) {
-  uint64_t scratch = 0;
-  for (const LayerInfo& li : c.layers) {
-    AttentionShape s;
-    s.start_pos = context - 1;
-    s.n_heads = uint32_t(c.num_attention_heads);
-    s.n_kv_heads = uint32_t(li.n_kv_heads);
-    s.head_dim = uint32_t(li.head_dim);
-    s.cache_len = context;
-    s.window = uint32_t(li.window);
-    scratch = std::max(scratch, AttentionScratchFloats(s, 1));
-  }
-  return scratch;
-}
-
 class GpuBatchEngine : public BatchEngine {
  public:
   GpuBatchEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, DType format,
@@ -68,7 +52,8 @@ class GpuBatchEngine : public BatchEngine {
       throw Error(vk::Concat("--ctx ", context_, " exceeds the model's max_position_embeddings of ",
                              c.max_position_embeddings));
     }
-    const uint64_t scratch = AttentionScratchFor(c, max_ctx);
+    // Each slot's own split-decode partials (its prompt chunks use acts_->attn_scratch).
+    const uint64_t scratch = AttentionScratchFloatsFor(c, max_ctx, 1);
     for (uint32_t s = 0; s < slots; ++s) {
       Slot slot;
       slot.kv = std::make_unique<KvCache>(c, *alloc_, context_, options_.batch, o.kv_dtype);

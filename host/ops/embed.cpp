@@ -1,6 +1,7 @@
 // Embedding gather op (layer: host/ops).
 #include "host/ops/embed.h"
 
+#include "host/ops/embed_plan.h"
 #include "shaders/params/embed_params.h"
 #include "vk/check.h"
 
@@ -19,18 +20,6 @@ shaders::ShaderId EmbedShader(DType t, bool rows) {
   throw vk::Error("Embed: unknown weight type");
 }
 
-// Texels (16 bytes) per row of the weight layout (host/weight_matrix.h).
-uint32_t ValuesPerTexel(DType t) {
-  switch (t) {
-    case DType::F32: return 4;
-    case DType::F16:
-    case DType::BF16: return 8;
-    case DType::Q8_0: return 16;
-    case DType::Q4_0: return 32;
-  }
-  throw vk::Error("Embed: unknown weight type");
-}
-
 }  // namespace
 
 void Embed(OpContext& ctx, const WeightMatrix& table, const vk::BufferSlice& ids, const Tensor& out,
@@ -39,16 +28,10 @@ void Embed(OpContext& ctx, const WeightMatrix& table, const vk::BufferSlice& ids
             " columns, table '", table.name, "' has ", table.cols);
   VKG_CHECK(ids.size >= uint64_t(out.rows) * 4, "Embed: ", out.rows, " tokens but ids hold ", ids.size / 4);
   using vk::BindingKind;
-  // GPU family: a workgroup per token and 64 texels of its row (embed_rows.comp), where its vec4
-  // stores apply (dim % 4 == 0, every real shape) and the tokens fit the grid's y; else, and on
-  // CPU devices, one invocation per value (embed.comp).
-  const bool rows = ctx.GpuKernels() && out.cols % 4 == 0 && out.rows <= 65535;
-  const auto& p = ctx.Pipeline(EmbedShader(table.dtype, rows),
+  const EmbedPlan plan = PlanEmbed(ctx.GpuKernels(), table.dtype, out.cols, table.cols_padded, out.rows);
+  const auto& p = ctx.Pipeline(EmbedShader(table.dtype, plan.rows),
                                {BindingKind::kTexel, BindingKind::kTexel, BindingKind::kStorage, BindingKind::kStorage},
                                sizeof(shaders::EmbedParams), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
-  const Grid g = rows ? Grid{uint32_t(DivUp(table.cols_padded / ValuesPerTexel(table.dtype), kElementwiseWorkgroup)),
-                             out.rows}
-                      : Grid1D(DivUp(out.elements(), kElementwiseWorkgroup));
   for (const WeightChunk& c : table.chunks) {
     const shaders::EmbedParams params{out.rows, out.cols, table.cols_padded, c.row_begin, c.rows, scale};
     const vk::Binding b[] = {vk::Binding::Texel(*c.data), vk::Binding::Texel(c.scales ? *c.scales : *c.data),
@@ -58,7 +41,7 @@ void Embed(OpContext& ctx, const WeightMatrix& table, const vk::BufferSlice& ids
     const uint64_t row_bytes = WeightRowBytes(table.dtype, table.cols_padded) +
                                (c.scales ? uint64_t(table.cols_padded) / 32 * 2 : 0);
     ctx.rec.SetDispatchBytes(uint64_t(out.rows) * row_bytes / table.chunks.size() + uint64_t(out.rows) * 4);
-    ctx.rec.Dispatch(p, b, params, g.x, g.y);
+    ctx.rec.Dispatch(p, b, params, plan.grid.x, plan.grid.y);
   }
 }
 

@@ -1,4 +1,5 @@
-// What the product kernels share (layer: host/ops, internal to matmul.cpp and matmul_coopmat.cpp):
+// What the product kernels share (layer: host/ops, internal to matmul.cpp, matmul_coopmat.cpp and
+// matmul_int8.cpp):
 // their pipeline layout and the one-dispatch-per-weight-chunk loop.
 #pragma once
 #include <initializer_list>

@@ -2,8 +2,8 @@
 #include "host/ops/matmul_int8.h"
 
 #include <algorithm>
-#include <array>
 
+#include "host/ops/matmul_chunks.h"
 #include "host/ops/matmul_int8_plan.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
@@ -75,35 +75,12 @@ void Dispatch(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, c
     rows_per_workgroup = MatMulInt8Plan::kTileRows;
     shader = q8 ? ShaderId::MatMulInt8TiledQ8_0 : ShaderId::MatMulInt8TiledQ4_0;
   }
-  using K = vk::BindingKind;
-  const vk::ComputePipeline& pipeline = ctx.Pipeline(
-      shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel}, sizeof(shaders::MatMulParams), spec);
-  const uint64_t token_groups = decode ? 1 : DivUp(x.rows, MatMulInt8Plan::kTileTokens);
-  const uint64_t x_bytes = x.quants.size + x.scales.size;
-  for (const WeightChunk& c : w.chunks) {
-    VKG_CHECK(c.scales != nullptr, "MatMulInt8 '", w.name, "': quantized chunk without scales");
-    shaders::MatMulParams p{};
-    p.k = w.cols;
-    p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
-    p.row_scales = w.cols_padded / kQuantBlock;
-    p.rows = gelu_pairs ? c.rows / 2 : c.rows;
-    p.row_offset = c.row_begin;
-    p.n = gelu_pairs ? c.rows / 2 : w.rows;
-    p.m_tokens = x.rows;
-    const uint64_t row_groups = DivUp(c.rows, rows_per_workgroup);
-    const uint64_t groups = row_groups * token_groups;
-    VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMulInt8 '", w.name, "': ", groups, " workgroups is too many");
-    p.row_groups = uint32_t(row_groups);
-    p.groups = uint32_t(groups);
-    p.softcap = options.softcap;
-    const Grid g = Grid1D(groups);
-    const std::array<vk::Binding, 5> bind = {vk::Binding::Storage(x.quants), vk::Binding::Storage(y.slice),
-                                             vk::Binding::Storage(x.scales), vk::Binding::Texel(*c.data),
-                                             vk::Binding::Texel(*c.scales)};
-    const uint64_t weight_bytes = uint64_t(c.rows) * (p.row_texels * 16 + p.row_scales * 2);
-    ctx.rec.SetDispatchBytes(weight_bytes * token_groups + x_bytes);
-    ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
-  }
+  // Bindings x quants, y, x scales (storage), then the weight texels: the X_GELU_MUL layout.
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, /*quantized=*/true, spec, /*up_storage=*/true);
+  DispatchMatMulChunks(ctx, w, pipeline,
+                       {vk::Binding::Storage(x.quants), vk::Binding::Storage(y.slice), vk::Binding::Storage(x.scales)},
+                       x.rows, rows_per_workgroup, decode ? 1 : DivUp(x.rows, MatMulInt8Plan::kTileTokens),
+                       options.softcap, x.quants.size + x.scales.size, gelu_pairs);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "host/model/error.h"
 #include "host/serve/chat_page.h"
+#include "host/serve/connection_probe.h"
 #include "host/serve/metrics.h"
 #include "host/serve/openai_response.h"
 
@@ -101,11 +102,19 @@ struct HttpServer::Impl {
     }
     const ResponseHeader header = NewResponseHeader(endpoint, model.id, options.fingerprint);
     if (!parsed.stream) {
+      // Nothing is written until the end, so the client's leaving is noticed by asking its socket.
+      const ConnectionProbe client(req.local_port, req.remote_addr, req.remote_port);
       std::string text;
       for (;;) {
-        SequenceUpdate u = stream->Take(std::chrono::milliseconds(1000));
+        SequenceUpdate u = stream->Take(std::chrono::milliseconds(200));
         text += u.text;
-        if (!u.done()) continue;
+        if (!u.done()) {
+          if (!client.Closed()) continue;
+          stream->Cancel();  // the client went away: free its slot now, not at max_tokens
+          // nginx's "client closed request", for the log and /metrics (no one reads the body).
+          Error(res, ApiError(499, "the client closed the connection", "invalid_request_error", "client_closed"));
+          break;
+        }
         if (u.finish == FinishReason::kError) {
           Error(res, ApiError(500, "generation failed: " + u.error, "server_error", "generation_failed"));
         } else {

@@ -2,6 +2,7 @@
 // (MatMulOptions::rows_as_decode, matvec.comp / matvec_rows.comp with COLS columns, and the fused
 // GELU_PAIRS / X_GELU_MUL variants) must give every row bit for bit what that row gives alone
 // (M = 1), for every weight type and both kernel families: continuous batching relies on it.
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -76,10 +77,12 @@ TEST_P(BatchedDecodeTest, ProductRowsEqualRowsAlone) {
   }
 }
 
-// The fused decode variants (GPU family only; the CPU family declines them, as alone).
-TEST_P(BatchedDecodeTest, FusedGeluVariantsEqualRowsAlone) {
+// The fused decode variants are GPU-family kernels (the CPU family declines them, batched as alone):
+// instantiated for that family only.
+class BatchedFusedGeluTest : public BatchedDecodeTest {};
+
+TEST_P(BatchedFusedGeluTest, FusedGeluVariantsEqualRowsAlone) {
   const auto [t, family] = GetParam();
-  if (family != KernelFamily::kGpu) GTEST_SKIP() << "the fused gelu products are GPU-family kernels";
   for (const Shape s : kShapes) {
     const WeightMatrix gate_up = MakeWeight(t, 2 * s.n, s.k, 500 + s.n), w = MakeWeight(t, s.n, s.k, 700 + s.n);
     for (uint32_t m : kRows) {
@@ -111,14 +114,21 @@ TEST_P(BatchedDecodeTest, FusedGeluVariantsEqualRowsAlone) {
   }
 }
 
+// "<type>_<family>", the type without its underscore (q4_0 -> q40) so that one underscore
+// separates the two.
+std::string ParamName(const ::testing::TestParamInfo<std::tuple<DType, KernelFamily>>& info) {
+  std::string name(DTypeName(std::get<0>(info.param)));
+  name.erase(std::remove(name.begin(), name.end(), '_'), name.end());
+  return name + (std::get<1>(info.param) == KernelFamily::kGpu ? "_gpu" : "_cpu");
+}
+
 INSTANTIATE_TEST_SUITE_P(All, BatchedDecodeTest,
                          ::testing::Combine(::testing::ValuesIn(kAllTypes),
                                             ::testing::Values(KernelFamily::kGpu, KernelFamily::kCpu)),
-                         [](const auto& info) {
-                           std::string name(DTypeName(std::get<0>(info.param)));
-                           name.erase(std::remove(name.begin(), name.end(), '_'), name.end());
-                           return name + (std::get<1>(info.param) == KernelFamily::kGpu ? "_gpu" : "_cpu");
-                         });
+                         ParamName);
+INSTANTIATE_TEST_SUITE_P(All, BatchedFusedGeluTest,
+                         ::testing::Combine(::testing::ValuesIn(kAllTypes), ::testing::Values(KernelFamily::kGpu)),
+                         ParamName);
 
 }  // namespace
 }  // namespace vkg::test

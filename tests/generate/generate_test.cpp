@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +14,8 @@
 #include "host/generate.h"
 #include "host/generation_config.h"
 #include "host/model/error.h"
+#include "tests/model/test_helpers.h"
+#include "tests/run_vkgemma.h"
 #include "tokenizer/tokenizer.h"
 
 namespace vkg {
@@ -33,9 +33,8 @@ const fs::path& TinyModel() {
   static const fs::path dir = [] {
     const fs::path d = fs::temp_directory_path() / ("vkg_generate_model_" + std::to_string(::getpid()));
     fs::remove_all(d);
-    const std::string cmd = std::string(VKG_BINARY_DIR) + "/tools/vkg_make_checkpoint --out " + d.string() +
-                            " --vocab 256 --seed 6 >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("vkg_make_checkpoint failed: " + cmd);
+    const std::string args = "--out " + d.string() + " --vocab 256 --seed 6";
+    if (test::RunMakeCheckpoint(args) != 0) throw std::runtime_error("vkg_make_checkpoint " + args + " failed");
     fs::copy_file(fs::path(VKG_SOURCE_DIR) / "tests/generate/data/tokenizer.json", d / "tokenizer.json");
     return d;
   }();
@@ -200,31 +199,6 @@ TEST(Generate, SeededSamplingIsReproducible) {
 
 // ---- vkgemma run, end to end ------------------------------------------------------------------
 
-struct Output {
-  int rc = -1;
-  std::string out, err;
-};
-
-Output RunVkgemma(const std::string& args) {
-  const fs::path err = fs::temp_directory_path() / ("vkg_generate_stderr_" + std::to_string(::getpid()));
-  const std::string cmd = "env VKGEMMA_VALIDATION=1 LP_NUM_THREADS=0 " + std::string(VKG_BINARY_DIR) +
-                          "/tools/vkgemma " + args + " 2>" + err.string();
-  Output o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int status = ::pclose(p);
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  o.err = ss.str();
-  fs::remove(err);
-  return o;
-}
-
 std::vector<int32_t> PrintedIds(const std::string& err) {
   const std::string key = "generated ids: ";
   const size_t at = err.find(key);
@@ -253,13 +227,13 @@ TEST(GpuRun, GreedyTextEqualsTheReferenceEnginesTokens) {
   const std::string text = Text(tok, expected, stops);
   const std::string args = "run -m " + TinyModel().string() + " --raw --temp 0 -n 8 --print-ids -p '" + kPrompt + "'";
 
-  const Output cpu = RunVkgemma(args + " --device cpu");
+  const test::CommandOutput cpu = test::RunVkgemma(args + " --device cpu");
   ASSERT_EQ(cpu.rc, 0) << cpu.err;
   EXPECT_EQ(PrintedIds(cpu.err), expected) << cpu.err;
   EXPECT_EQ(cpu.out, text);
 
   // The default (GPU) device with exact weights and KV cache: the same tokens, the same bytes.
-  const Output gpu = RunVkgemma(args + " --weights f32 --kv f32");
+  const test::CommandOutput gpu = test::RunVkgemma(args + " --weights f32 --kv f32");
   ASSERT_EQ(gpu.rc, 0) << gpu.err;
   EXPECT_EQ(PrintedIds(gpu.err), expected) << gpu.err;
   EXPECT_EQ(gpu.out, text);

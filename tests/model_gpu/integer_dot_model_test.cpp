@@ -16,17 +16,6 @@
 namespace vkg::test {
 namespace {
 
-std::vector<int32_t> Prompt(int n, int vocab, uint32_t seed) {
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  uint32_t s = seed;
-  for (int i = 0; i < n; ++i) {
-    s = s * 1664525u + 1013904223u;
-    t[size_t(i)] = int32_t((s >> 8) % uint32_t(vocab));
-  }
-  t[0] = 2;  // <bos>
-  return t;
-}
-
 // Prefill of the first 17 tokens in chunks of 8 (8, 8, 1: the tiled and the decode kernels), then
 // one token at a time: every position's logits.
 std::vector<float> PrefillThenDecode(Engine& e, const std::vector<int32_t>& tokens) {
@@ -83,7 +72,7 @@ TEST_P(IntegerDotModelTest, MatchesTheFloatGpuKernels) {
   };
   auto flt = open(FeatureUse::kOff), dot = open(FeatureUse::kForce);
   const size_t V = size_t(flt->config().vocab_size);
-  const std::vector<int32_t> tokens = Prompt(24, int(V), 5);
+  const std::vector<int32_t> tokens = RandomPrompt(24, int(V), 5);
   const std::vector<float> a = PrefillThenDecode(*flt, tokens), b = PrefillThenDecode(*dot, tokens);
   ASSERT_EQ(a.size(), b.size());
   // Per position: the largest logit difference, and whether the greedy token differs; a differing

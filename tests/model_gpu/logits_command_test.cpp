@@ -3,8 +3,6 @@
 // at every position stay within the f32 tolerance of `--device cpu` (the CPU reference).
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -14,30 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/model/test_helpers.h"
+#include "tests/run_vkgemma.h"
 
 namespace vkg::test {
 namespace {
-
-struct Output {
-  int rc = -1;
-  std::string out, err;
-};
-
-// Runs the vkgemma binary with the Vulkan validation layers on (a message would show on stderr).
-Output RunVkgemma(const std::string& args, const std::filesystem::path& err_file) {
-  const std::string cmd = "env VKGEMMA_VALIDATION=1 LP_NUM_THREADS=0 " + std::string(VKG_BINARY_DIR) +
-                          "/tools/vkgemma " + args + " 2>" + err_file.string();
-  Output o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return o;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-  const int status = ::pclose(p);
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.err = ReadFile(err_file);
-  return o;
-}
 
 std::vector<float> ReadFloats(const std::filesystem::path& p) {
   const std::string raw = ReadFile(p);
@@ -56,11 +34,11 @@ TEST_P(LogitsCommandTest, DefaultWeightsAreTheCheckpointsOwnAndMatchTheReference
   const std::string tokens = "2,17,5,33,100,7,9,200,3,4,5,6,77,12,44,45,46,47,48,49,250,1,0,128";
   const std::string base = "logits -m " + model.string() + " --tokens " + tokens + " --out ";
 
-  const Output gpu = RunVkgemma(base + (dir.path() / "gpu.f32").string(), dir.path() / "gpu.err");
+  const CommandOutput gpu = RunVkgemma(base + (dir.path() / "gpu.f32").string());
   ASSERT_EQ(gpu.rc, 0) << gpu.err;
   EXPECT_NE(gpu.err.find("(" + dtype + ", the checkpoint's own)"), std::string::npos) << gpu.err;
   EXPECT_EQ(gpu.err.find("validation"), std::string::npos) << gpu.err;
-  const Output cpu = RunVkgemma(base + (dir.path() / "cpu.f32").string() + " --device cpu", dir.path() / "cpu.err");
+  const CommandOutput cpu = RunVkgemma(base + (dir.path() / "cpu.f32").string() + " --device cpu");
   ASSERT_EQ(cpu.rc, 0) << cpu.err;
 
   const std::vector<float> g = ReadFloats(dir.path() / "gpu.f32"), c = ReadFloats(dir.path() / "cpu.f32");

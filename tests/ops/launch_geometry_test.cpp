@@ -1,7 +1,7 @@
 // Launch geometry of the GPU kernel family at the real decode (and prefill attention) shapes, pinned on described GPUs
 // (no device needed): the plans of host/ops/matvec_plan.h and host/ops/attention_plan.h for every
 // decode product and attention layer of E2B and 31B (and 26B-A4B's experts), at contexts from 1
-// key to 128k. The bounds, and why (shared/design/GPU.md):
+// key to 128k, and the embedding gathers of both for one token and a 512-token chunk. The bounds, and why (shared/design/GPU.md):
 // - an op that reads over 1 MB launches at least 4 workgroups per compute unit: a GPU hides memory
 //   latency only with many warps in flight per SM (Little's law: ~22 KB in flight per H200 SM).
 //   Decode attention may stop short of it only where every workgroup already holds a single
@@ -20,8 +20,10 @@
 
 #include "host/model/shapes.h"
 #include "host/ops/attention_plan.h"
+#include "host/ops/embed_plan.h"
 #include "host/ops/matmul_coopmat_plan.h"
 #include "host/ops/matvec_plan.h"
+#include "host/weight_matrix.h"
 
 namespace vkg::test {
 namespace {
@@ -396,6 +398,59 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
       }
     }
   }
+// The embedding gathers (embed_rows.comp on the GPU family): a workgroup per (token, 64 texels of
+// its row), each invocation ONE 16-byte texel, so a row is read in one pass of full-width loads with
+// no serial loop, and a token takes ceil(row texels / 64) workgroups, whatever the table's rows
+// (262144: chunked by the weight upload; every chunk's dispatch has this grid, tokens whose row
+// lies elsewhere leave at once). Tables: E2B's tokens (1536 wide) and per-layer inputs (35 layers
+// x 256 = 8960 wide), 31B's tokens (5376 wide); decode (1 token) and a 512-token prompt chunk.
+TEST(LaunchGeometry, EmbedRowsTakeAWorkgroupPerTokenAnd64Texels) {
+  const ModelConfig e2b = ShapeConfig("e2b"), b31 = ShapeConfig("31b");
+  ASSERT_EQ(e2b.hidden_size, 1536);
+  ASSERT_EQ(e2b.vocab_size, 262144);
+  ASSERT_EQ(e2b.vocab_size_per_layer_input, 262144);
+  ASSERT_EQ(e2b.num_hidden_layers * e2b.hidden_size_per_layer_input, 35 * 256);
+  ASSERT_EQ(b31.hidden_size, 5376);
+  struct Table {
+    const char* name;
+    uint32_t dim;
+    DType t;
+    uint32_t texels, workgroups_per_token;
+  };
+  const Table kTables[] = {
+      {"e2b tokens", 1536, DType::Q4_0, 48, 1},    {"e2b tokens", 1536, DType::Q8_0, 96, 2},
+      {"e2b tokens", 1536, DType::BF16, 192, 3},   {"e2b tokens", 1536, DType::F16, 192, 3},
+      {"e2b tokens", 1536, DType::F32, 384, 6},    {"e2b per-layer", 8960, DType::Q4_0, 280, 5},
+      {"e2b per-layer", 8960, DType::Q8_0, 560, 9}, {"e2b per-layer", 8960, DType::BF16, 1120, 18},
+      {"e2b per-layer", 8960, DType::F32, 2240, 35}, {"31b tokens", 5376, DType::Q4_0, 168, 3},
+      {"31b tokens", 5376, DType::Q8_0, 336, 6},   {"31b tokens", 5376, DType::BF16, 672, 11},
+      {"31b tokens", 5376, DType::F32, 1344, 21},
+  };
+  const uint64_t h200_units = kGpus[0].compute_units;
+  for (const Table& tb : kTables) {
+    for (uint32_t tokens : {1u, 512u}) {
+      const std::string what = std::string(tb.name) + " " + std::string(DTypeName(tb.t)) + " x" + std::to_string(tokens);
+      const EmbedPlan p = PlanEmbed(true, tb.t, tb.dim, Padded(tb.dim), tokens);
+      EXPECT_TRUE(p.rows) << what;
+      EXPECT_EQ(p.row_texels, tb.texels) << what;
+      EXPECT_EQ(p.grid.x, tb.workgroups_per_token) << what;
+      EXPECT_EQ(p.grid.y, tokens) << what;
+      // The fill rule of the products: a gather reading over 1 MB (bf16 / f32 / per-layer chunks)
+      // launches at least 4 workgroups per H200 SM.
+      const uint64_t scales = IsQuantized(tb.t) ? Padded(tb.dim) / 32 * 2 : 0;
+      const uint64_t bytes = tokens * (WeightRowBytes(tb.t, Padded(tb.dim)) + scales);
+      if (bytes > kMiB) {
+        EXPECT_GE(p.workgroups(), kWorkgroupsPerCu * h200_units) << what;
+      }
+    }
+  }
+  // The CPU family keeps embed.comp, one invocation per value: 512 x 1536 / 64 workgroups.
+  const EmbedPlan cpu = PlanEmbed(false, DType::Q4_0, 1536, 1536, 512);
+  EXPECT_FALSE(cpu.rows);
+  EXPECT_EQ(cpu.workgroups(), 512u * 1536 / 64);
+  // So does the GPU family where embed_rows' vec4 stores or its grid's y do not fit.
+  EXPECT_FALSE(PlanEmbed(true, DType::F32, 1534, 1536, 1).rows);
+  EXPECT_FALSE(PlanEmbed(true, DType::F32, 1536, 1536, 65536).rows);
 }
 
 // CPU devices keep their own kernels (lavapipe measured them faster); the GPU family falls back

@@ -1,6 +1,7 @@
 // The HTTP server in-process on the CPU reference, driven by plain HTTP (cpp-httplib's client and a
 // raw socket): every error case answers a 4xx (or 401/503) with an OpenAI-style error body, the
-// streams are well formed, a client that disconnects frees its slot, Stop() lets streams finish.
+// streams are well formed, a client that disconnects (mid-stream, or waiting for a whole reply)
+// frees its slot, Stop() lets streams finish.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -27,18 +28,44 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
+// A BatchEngine whose every step takes at least `delay` longer: the tiny model decodes a token in
+// about a millisecond, too fast for a test to act while a reply is still being generated.
+class SlowEngine : public BatchEngine {
+ public:
+  SlowEngine(std::unique_ptr<BatchEngine> inner, std::chrono::milliseconds delay) : inner_(std::move(inner)), delay_(delay) {}
+  const ModelConfig& config() const override { return inner_->config(); }
+  uint32_t slots() const override { return inner_->slots(); }
+  uint32_t context() const override { return inner_->context(); }
+  std::vector<std::vector<float>> Step(std::span<const SlotInput> inputs) override {
+    std::this_thread::sleep_for(delay_);
+    return inner_->Step(inputs);
+  }
+  uint32_t n_past(uint32_t slot) const override { return inner_->n_past(slot); }
+  void Reset(uint32_t slot) override { inner_->Reset(slot); }
+  bool Truncate(uint32_t slot, uint32_t n) override { return inner_->Truncate(slot, n); }
+  MemoryReport memory() const override { return inner_->memory(); }
+  std::string device_name() const override { return inner_->device_name(); }
+  int validation_messages() const override { return inner_->validation_messages(); }
+
+ private:
+  std::unique_ptr<BatchEngine> inner_;
+  std::chrono::milliseconds delay_;
+};
+
 // A server on a free loopback port with `slots` CPU slots.
 class Served {
  public:
   // stop_tokens false: replies run to max_tokens (tests that need a sequence to keep running).
+  // step_delay: added to every batch step (SlowEngine).
   Served(uint32_t slots, uint32_t max_queued, const std::string& api_key = "", size_t max_body = 4 << 20,
-         bool stop_tokens = true)
+         bool stop_tokens = true, std::chrono::milliseconds step_delay = std::chrono::milliseconds(0))
       : tokenizer_(tok::Tokenizer::Load(serve_test::TinyModelDir())),
         template_(ChatTemplate::Load(serve_test::TinyModelDir())) {
     EngineOptions eo;
     eo.device = "cpu";
     eo.context = 128;
     engine_ = BatchEngine::Open(serve_test::TinyModelDir().string(), eo, slots);
+    if (step_delay.count() > 0) engine_ = std::make_unique<SlowEngine>(std::move(engine_), step_delay);
     model_.id = "gemma4-tiny";
     model_.context = engine_->context();
     model_.tokenizer = &tokenizer_;
@@ -257,6 +284,22 @@ std::string ReadUntil(int fd, const std::string& needle) {
   return got;
 }
 
+// After the one running sequence's client left: its slot is freed (within 10 s) and the cancel
+// counted (stats and /metrics), and the slot serves the next request.
+void ExpectTheOneSequenceCancelled(Served& s) {
+  for (int i = 0; i < 200 && s.loop().stats().slots_in_use > 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(s.loop().stats().slots_in_use, 0u);
+  EXPECT_EQ(s.loop().stats().cancelled, 1u);
+  auto c = s.Client();
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("vkgemma_sequences_cancelled_total 1\n"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("vkgemma_kv_slots_in_use 0\n"), std::string::npos) << metrics->body;
+  auto ok = c.Post("/v1/chat/completions", kChat, "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
 const char* kLongStream =
     R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":100,"temperature":1,"seed":1,"stream":true})";
 
@@ -274,16 +317,24 @@ TEST(HttpServer, FullQueueAnswers503AndADisconnectFreesTheSlot) {
   EXPECT_EQ(busy->get_header_value("Retry-After"), "1");
   // The client goes away mid-stream: its sequence is cancelled and the slot freed.
   ::close(fd);
-  for (int i = 0; i < 200 && s.loop().stats().slots_in_use > 0; ++i) std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(s.loop().stats().slots_in_use, 0u);
-  EXPECT_EQ(s.loop().stats().cancelled, 1u);
-  auto metrics = c.Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find("vkgemma_sequences_cancelled_total 1\n"), std::string::npos) << metrics->body;
-  EXPECT_NE(metrics->body.find("vkgemma_kv_slots_in_use 0\n"), std::string::npos) << metrics->body;
-  auto ok = c.Post("/v1/chat/completions", kChat, "application/json");
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->status, 200);
+  ExpectTheOneSequenceCancelled(s);
+}
+
+TEST(HttpServer, ANonStreamedClientThatDisconnectsFreesTheSlot) {
+  // 20 ms a step: 100 tokens take 2 s at least, long after the disconnect must have been noticed.
+  Served s(1, 0, "", 4 << 20, /*stop_tokens=*/false, 20ms);
+  constexpr uint32_t kMaxTokens = 100;
+  const int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  SendPost(fd, "/v1/completions",
+           R"({"prompt":"Hi","max_tokens":)" + std::to_string(kMaxTokens) + R"(,"temperature":1,"seed":1})");
+  for (int i = 0; i < 2000 && s.loop().stats().generated_tokens == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_GT(s.loop().stats().generated_tokens, 0u) << "the request never started decoding";
+  // The client gives up while it waits for the whole reply: nothing is being written to it, yet its
+  // sequence is cancelled and the slot freed.
+  ::close(fd);
+  ExpectTheOneSequenceCancelled(s);
+  EXPECT_LT(s.loop().stats().generated_tokens, kMaxTokens) << "the sequence decoded to max_tokens";
 }
 
 TEST(HttpServer, StopLetsStreamsInFlightFinish) {
