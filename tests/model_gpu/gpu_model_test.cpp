@@ -304,7 +304,12 @@ INSTANTIATE_TEST_SUITE_P(Formats, FormatTest,
                          ::testing::Values(FormatCase{"dense", DType::F16, 1e-2}, FormatCase{"dense", DType::Q8_0, 1e-2},
                                            FormatCase{"dense", DType::Q4_0, 1e-2}, FormatCase{"ple", DType::Q8_0, 1e-2},
                                            FormatCase{"ple", DType::Q4_0, 1e-2}, FormatCase{"moe", DType::Q4_0, 1e-2, DType::F32},
-                                           FormatCase{"moe", DType::F16, 1e-2, DType::F32}),
+                                           FormatCase{"moe", DType::F16, 1e-2, DType::F32},
+                                           // K-quants (--weights q4_k|q5_k|q6_k, quantized while
+                                           // uploading); hidden 64: every row padded to 256 values
+                                           FormatCase{"dense", DType::Q4_K, 1e-2}, FormatCase{"ple", DType::Q6_K, 1e-2},
+                                           FormatCase{"ple", DType::Q4_K, 1e-2},
+                                           FormatCase{"moe", DType::Q5_K, 1e-2, DType::F32}),
                          [](const auto& info) {
                            return info.param.variant + "_" + std::string(DTypeName(info.param.format));
                          });
