@@ -225,7 +225,7 @@ TEST_P(MatVecGateUpGeluTest, DeclinesWhereItDoesNotApply) {
   const DType t = GetParam();
   std::vector<float> wr;
   const WeightMatrix one = MakeWeight(t, 16, 64, 5, wr);
-  const WeightMatrix chunked = MakeWeight(t, 16, 64, 6, wr, WeightRowBytes(t, 64) * 5);
+  const WeightMatrix chunked = MakeWeight(t, 16, 64, 6, wr, WeightRowBytes(t, PaddedCols(t, 64)) * 5);
   ASSERT_GT(chunked.chunks.size(), 1u);
   const Tensor x = NewTensor(1, 64), act = NewTensor(1, 8);
   Run([&](OpContext& ctx) {
