@@ -29,7 +29,10 @@ class Loader {
   WeightMatrix Matrix(const std::string& name, uint32_t rows, uint32_t cols, uint32_t row_offset = 0,
                       float scale = 1.f) {
     const DType t = TypeOf({name}, cols, scale);
-    const RawRowSource raw = IsKQuant(t) ? src_.RawRows(name, cols, row_offset) : nullptr;
+    // The file's blocks as stored only where the matrix keeps its own K-quant type (--weights q4_k
+    // on a safetensors checkpoint quantizes the values instead).
+    const bool stored = own_types_ && IsKQuant(t) && src_.StoredType(name) == t;
+    const RawRowSource raw = stored ? src_.RawRows(name, cols, row_offset) : nullptr;
     WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), t, rows, cols,
                                         src_.Rows(name, cols, row_offset, scale), name, 0, raw);
     used_.insert(t);
@@ -50,7 +53,7 @@ class Loader {
     const DType t = TypeOf(names, cols, 1.f);
     for (const auto& [part, part_rows] : parts) {
       sources.push_back(src_.Rows(part, cols));
-      if (IsKQuant(t) && own_types_) raws.push_back(src_.RawRows(part, cols));
+      if (own_types_ && IsKQuant(t) && src_.StoredType(part) == t) raws.push_back(src_.RawRows(part, cols));
       name += (name.empty() ? "" : "+") + part;
       rows += part_rows;
       bytes += uint64_t(part_rows) * cols * src_.ValueBytes(part);
@@ -61,7 +64,7 @@ class Loader {
       return i;
     };
     RawRowSource raw;
-    if (!raws.empty()) {
+    if (raws.size() == parts.size()) {
       raw = [&](uint32_t r, uint8_t* out) {
         const size_t i = part_of(r);
         raws[i](r, out);
