@@ -22,9 +22,15 @@ bool ParseDType(std::string_view name, DType* out);
 // Block-quantized (q8_0, q4_0 and the K-quants): the device holds a scales view beside the data.
 bool IsQuantized(DType t);
 bool IsKQuant(DType t);  // Q4_K, Q5_K, Q6_K
-// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0), 256 (K-quants); rows are padded to it.
+// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0), 256 (K-quants).
 uint32_t BlockValues(DType t);
-inline uint32_t PaddedCols(DType t, uint32_t cols) { return (cols + BlockValues(t) - 1) / BlockValues(t) * BlockValues(t); }
+// The device's row length for a [rows][cols] matrix (host/weight_matrix.h): cols rounded up to 32
+// for every type (whole 16-byte texels for f32/f16/bf16 too, which the kernels' row stride
+// row_texels assumes), 256 for K-quants (whole super-blocks).
+inline uint32_t PaddedCols(DType t, uint32_t cols) {
+  const uint32_t unit = IsKQuant(t) ? BlockValues(t) : 32u;
+  return (cols + unit - 1) / unit * unit;
+}
 // Bytes for n elements as stored compactly (quantized: n must be whole blocks; includes the
 // scales), as ggml stores them.
 size_t DTypeBytes(DType t, size_t n);
