@@ -20,17 +20,20 @@ class GpuEngine : public Engine {
   // From a checkpoint (kept alive here: the weights are read from its mapping) or, without one,
   // from synthetic weights at config's shapes.
   // `format`: the compute format, options.weights or the default Engine::Open chose.
+  // own_types: block-quantized matrices keep their stored types (a GGUF file without --weights).
   GpuEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, DType format,
-            const EngineOptions& o)
+            const EngineOptions& o, bool own_types = false)
       : ckpt_(std::move(ckpt)), config_(config) {
     if (ckpt_) stored_ = ckpt_->stored_format();
     gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
-    const uint32_t batch = o.batch ? o.batch
-                                   : Scheduler::DefaultBatch(config_, gpu_->device().caps(),
-                                                             GpuModel::EstimateBytes(config_, format), o.kv_dtype);
-    CheckFits(config_, format, batch, o);
     auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
-    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress);
+    GpuModel::StoredTypeOf own;
+    if (own_types) own = [&src = *source](const std::string& name) { return src.StoredType(name); };
+    const uint64_t estimate = GpuModel::EstimateBytes(config_, format, own);
+    const uint32_t batch =
+        o.batch ? o.batch : Scheduler::DefaultBatch(config_, gpu_->device().caps(), estimate, o.kv_dtype);
+    CheckFits(estimate, format, batch, o);
+    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress, own_types);
     SchedulerOptions so;
     so.context = o.context;
     so.batch = batch;
@@ -52,6 +55,7 @@ class GpuEngine : public Engine {
             scheduler_->batch()};
   }
   DType weights_format() const override { return model_->format(); }
+  std::string weights_formats() const override { return model_->formats(); }
   std::optional<DType> stored_format() const override { return stored_; }
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
@@ -71,9 +75,9 @@ class GpuEngine : public Engine {
 
  private:
   // Refuses, before any upload, a model whose weights and smallest working set exceed the device.
-  void CheckFits(const ModelConfig& c, DType format, uint32_t batch, const EngineOptions& o) const {
+  void CheckFits(uint64_t weights, DType format, uint32_t batch, const EngineOptions& o) const {
+    const ModelConfig& c = config_;
     const auto& caps = gpu_->device().caps();
-    const uint64_t weights = GpuModel::EstimateBytes(c, format);
     const uint32_t ctx = o.context ? o.context : std::min<uint32_t>(256, uint32_t(c.max_position_embeddings));
     const uint64_t need = weights + Activations::Bytes(c, batch, 8, ctx) + KvCache::Bytes(c, ctx, batch, o.kv_dtype);
     const uint64_t have = caps.DeviceLocalBytes() / 10 * 9;
@@ -138,7 +142,10 @@ std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineO
   if (options.device == "cpu") return std::make_unique<CpuEngine>(std::move(ckpt), options);
   const ModelConfig config = ckpt.config();
   const DType format = options.weights.value_or(ckpt.stored_format());
-  return std::make_unique<GpuEngine>(std::move(ckpt), config, 0, format, options);
+  // A GGUF file without --weights: each block-quantized matrix computes in its own stored type
+  // (Q4_K_M's Q4_K and Q6_K, as stored); the rest in `format`.
+  const bool own_types = !options.weights && ckpt.is_gguf();
+  return std::make_unique<GpuEngine>(std::move(ckpt), config, 0, format, options, own_types);
 }
 
 std::unique_ptr<Engine> Engine::OpenSynthetic(const ModelConfig& config, const EngineOptions& options,

@@ -59,6 +59,9 @@ class Engine {
   // The format the linear layers compute from: the GPU's compute format; f32 on the CPU reference,
   // which converts every weight to float32.
   virtual DType weights_format() const = 0;
+  // Every type the linear layers compute from, "q4_k+q6_k+f32" where matrices keep their own
+  // stored types (a GGUF file); weights_format() alone otherwise.
+  virtual std::string weights_formats() const { return std::string(DTypeName(weights_format())); }
   // The checkpoint's own format (Checkpoint::stored_format()); nullopt for synthetic weights.
   virtual std::optional<DType> stored_format() const = 0;
   virtual std::string device_name() const = 0;

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,15 +19,23 @@ namespace {
 
 class Loader {
  public:
-  Loader(const WeightSource& src, GpuContext& gpu, vk::BlockAllocator& alloc, DType format,
-         const UploadProgress& progress)
-      : src_(src), gpu_(gpu), alloc_(alloc), format_(format), progress_(progress), total_(src.total_bytes()) {}
+  Loader(const WeightSource& src, GpuContext& gpu, vk::BlockAllocator& alloc, DType format, bool own_types,
+         const UploadProgress& progress, std::set<DType>& used)
+      : src_(src), gpu_(gpu), alloc_(alloc), format_(format), own_types_(own_types), progress_(progress),
+        used_(used), total_(src.total_bytes()) {}
 
-  // A [rows][cols] matrix (or a row range of one) in the compute format (or `as` when given).
+  // A [rows][cols] matrix (or a row range of one) in the compute format, or in its own stored type
+  // (TypeOf).
   WeightMatrix Matrix(const std::string& name, uint32_t rows, uint32_t cols, uint32_t row_offset = 0,
                       float scale = 1.f) {
-    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, rows, cols,
-                                        src_.Rows(name, cols, row_offset, scale), name);
+    const DType t = TypeOf({name}, cols, scale);
+    // The file's blocks as stored only where the matrix keeps its own K-quant type (--weights q4_k
+    // on a safetensors checkpoint quantizes the values instead).
+    const bool stored = own_types_ && IsKQuant(t) && src_.StoredType(name) == t;
+    const RawRowSource raw = stored ? src_.RawRows(name, cols, row_offset) : nullptr;
+    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), t, rows, cols,
+                                        src_.Rows(name, cols, row_offset, scale), name, 0, raw);
+    used_.insert(t);
     Advance(uint64_t(rows) * cols * src_.ValueBytes(name));
     return m;
   }
@@ -34,22 +44,39 @@ class Loader {
   // product reads the activations once and is one dispatch).
   WeightMatrix Stacked(const std::vector<std::pair<std::string, uint32_t>>& parts, uint32_t cols) {
     std::vector<RowSource> sources;
+    std::vector<RawRowSource> raws;
+    std::vector<std::string> names;
     std::string name;
     uint32_t rows = 0;
     uint64_t bytes = 0;
+    for (const auto& [part, part_rows] : parts) names.push_back(part);
+    const DType t = TypeOf(names, cols, 1.f);
     for (const auto& [part, part_rows] : parts) {
       sources.push_back(src_.Rows(part, cols));
+      if (own_types_ && IsKQuant(t) && src_.StoredType(part) == t) raws.push_back(src_.RawRows(part, cols));
       name += (name.empty() ? "" : "+") + part;
       rows += part_rows;
       bytes += uint64_t(part_rows) * cols * src_.ValueBytes(part);
     }
-    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), format_, rows, cols,
+    auto part_of = [&parts](uint32_t& r) {
+      size_t i = 0;
+      while (r >= parts[i].second) r -= parts[i++].second;
+      return i;
+    };
+    RawRowSource raw;
+    if (raws.size() == parts.size()) {
+      raw = [&](uint32_t r, uint8_t* out) {
+        const size_t i = part_of(r);
+        raws[i](r, out);
+      };
+    }
+    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), t, rows, cols,
                                         [&](uint32_t r, float* out) {
-                                          size_t i = 0;
-                                          while (r >= parts[i].second) r -= parts[i++].second;
+                                          const size_t i = part_of(r);
                                           sources[i](r, out);
                                         },
-                                        name);
+                                        name, 0, raw);
+    used_.insert(t);
     Advance(bytes);
     return m;
   }
@@ -68,11 +95,35 @@ class Loader {
   }
 
  private:
+  // own_types (a GGUF file without --weights): a matrix whose tensors are all stored in one
+  // block-quantized type keeps it: K-quant blocks are uploaded as stored, q8_0 / q4_0 re-encode to
+  // their own bytes. Otherwise the compute format: tensors of different types stacked into one
+  // product (Q4_K_M's attn_q/attn_k Q4_K with attn_v Q6_K), a scale folded into a K-quant's rows
+  // (the per-layer model projection), and float tensors. f32 (a mixed file's format) holds every
+  // such value exactly.
+  DType TypeOf(const std::vector<std::string>& names, uint32_t cols, float scale) const {
+    if (!own_types_) return ScaledMatrixFormat(format_, scale);
+    // Where the own type cannot be kept: the file's format, unless that is block-quantized (a file
+    // of one quantized type), then f32, so that no value is quantized twice.
+    const DType fallback = IsQuantized(format_) ? DType::F32 : format_;
+    std::optional<DType> t;
+    for (const std::string& n : names) {
+      const std::optional<DType> s = src_.StoredType(n);
+      if (!s) return format_;
+      if (t && *t != *s) return fallback;
+      t = s;
+    }
+    if (IsKQuant(*t) && (scale != 1.f || cols % kKQuantBlock != 0)) return fallback;
+    return *t;
+  }
+
   const WeightSource& src_;
   GpuContext& gpu_;
   vk::BlockAllocator& alloc_;
   DType format_;
+  bool own_types_;
   const UploadProgress& progress_;
+  std::set<DType>& used_;
   uint64_t done_ = 0, total_ = 0;
 };
 
@@ -81,11 +132,11 @@ std::string L(int l, const char* rest) { return "layers." + std::to_string(l) + 
 }  // namespace
 
 GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType format,
-                   const UploadProgress& progress)
+                   const UploadProgress& progress, bool own_types)
     : source_(std::move(source)), config_(source_->config()), format_(format) {
   weights_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "weights");
   const WeightSource& src = *source_;
-  Loader ld(src, gpu, *weights_, format, progress);
+  Loader ld(src, gpu, *weights_, format, own_types, progress, formats_);
   const ModelConfig& c = config_;
   const uint32_t H = uint32_t(c.hidden_size), V = uint32_t(c.vocab_size), NH = uint32_t(c.num_attention_heads);
 
@@ -158,7 +209,17 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
   }
 }
 
-uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format) {
+std::string GpuModel::formats() const {
+  std::string s;
+  for (DType t : formats_) s += (s.empty() ? "" : "+") + std::string(DTypeName(t));
+  return s.empty() ? std::string(DTypeName(format_)) : s;
+}
+
+DType ScaledMatrixFormat(DType format, float scale) {
+  return scale != 1.f && IsKQuant(format) ? DType::F16 : format;
+}
+
+uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own) {
   uint64_t bytes = 0;
   ForEachTensor(config, [&](const TensorSpec& s) {
     if (s.name == "embed_tokens_per_layer.weight") return;  // stays on the host
@@ -169,9 +230,14 @@ uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format) {
       bytes += rows * cols * 4;
       return;
     }
-    const uint32_t padded = uint32_t((cols + kQuantBlock - 1) / kQuantBlock * kQuantBlock);
-    bytes += rows * WeightRowBytes(format, padded);
-    if (IsQuantized(format)) bytes += rows * (padded / kQuantBlock) * 2;
+    // Own types per tensor (stacks of mixed types, which take `format`, are not told apart here).
+    // The per-layer model projection has H^-0.5 folded into its rows (ScaledMatrixFormat).
+    DType t = s.name == "per_layer_model_projection.weight" ? ScaledMatrixFormat(format, 0.5f) : format;
+    if (own) {
+      if (const std::optional<DType> stored = own(s.name)) t = *stored;
+    }
+    const uint32_t padded = PaddedCols(t, uint32_t(cols));
+    bytes += rows * (WeightRowBytes(t, padded) + WeightScaleRowBytes(t, padded));
   });
   return bytes;
 }

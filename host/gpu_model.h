@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "host/model/checkpoint.h"
@@ -45,16 +46,27 @@ struct GpuLayer {
 // Progress of an upload: bytes of the checkpoint converted so far and the total.
 using UploadProgress = std::function<void(uint64_t done, uint64_t total)>;
 
+// The format of a matrix uploaded with a constant folded into its rows (the per-layer model
+// projection, x H^-0.5) under compute format `format`: f16 where that is a K-quant, whose f16
+// super-block scales d (about max / (15 x 63) for Q4_K) fall into f16's subnormal range once the
+// rows are scaled (0.05-sized weights x 1/8 lost up to half of a Q6_K value; real E2B weights x
+// 1536^-0.5 would too); else the format itself.
+DType ScaledMatrixFormat(DType format, float scale);
+
 class GpuModel {
  public:
   // Uploads every text-decoder tensor the config implies. Linear layers take `format`; norms,
   // scalars and the router stay f32. The per-layer-embedding table stays in the checkpoint's
   // mapping on the host: only the rows of the current tokens are ever uploaded.
+  // own_types: a matrix stored block-quantized in the source (a GGUF file) keeps its own type,
+  // K-quant blocks uploaded as stored (gpu_model.cpp's TypeOf says when it cannot).
   GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType format,
-           const UploadProgress& progress = nullptr);
+           const UploadProgress& progress = nullptr, bool own_types = false);
 
   const ModelConfig& config() const { return config_; }
   DType format() const { return format_; }
+  // The types the matrices were uploaded in, "q4_k+q6_k+f32" (the format alone unless own_types).
+  std::string formats() const;
   const GpuLayer& layer(int l) const { return layers_[size_t(l)]; }
   const WeightMatrix& embed() const { return embed_; }  // [V][H]: the input table and the tied head
   const WeightMatrix& head() const { return lm_head_ ? *lm_head_ : embed_; }
@@ -67,12 +79,15 @@ class GpuModel {
   uint64_t device_bytes() const { return weights_->allocated_bytes(); }
 
   // Device bytes a checkpoint's weights take in `format` (for `info` and for context sizing).
-  static uint64_t EstimateBytes(const ModelConfig& config, DType format);
+  // own: a tensor's own stored type where it keeps it (own_types), else nullopt.
+  using StoredTypeOf = std::function<std::optional<DType>(const std::string& name)>;
+  static uint64_t EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own = nullptr);
 
  private:
   std::unique_ptr<WeightSource> source_;
   ModelConfig config_;
   DType format_;
+  std::set<DType> formats_;
   std::unique_ptr<vk::BlockAllocator> weights_;
   std::vector<GpuLayer> layers_;
   WeightMatrix embed_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "host/model/kquant_blocks.h"
 #include "vk/check.h"
 #include "vk/device.h"
 #include "vk/transfer.h"
@@ -11,7 +12,16 @@
 namespace vkg {
 namespace {
 
-uint64_t ScaleRowBytes(uint32_t cols_padded) { return uint64_t(cols_padded / kQuantBlock) * 2; }
+// Encodes one row of ggml K-quant super-blocks (a GGUF file's bytes) into the device layout.
+void EncodeRawKRow(DType dtype, const uint8_t* ggml, uint32_t cols_padded, std::vector<uint8_t>& data,
+                   std::vector<uint8_t>& scales) {
+  data.assign(WeightRowBytes(dtype, cols_padded), 0);
+  scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
+  for (uint32_t b = 0; b < cols_padded / kKQuantBlock; ++b) {
+    EncodeKDevice(dtype, UnpackGgmlK(dtype, ggml + size_t(b) * GgmlKBlockBytes(dtype)),
+                  &data[size_t(b) * KDeviceDataBytes(dtype)], &scales[size_t(b) * KDeviceScaleBytes(dtype)]);
+  }
+}
 
 // Encodes one source row into its data bytes and (quantized) scale bytes.
 void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padded,
@@ -19,7 +29,7 @@ void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padde
   std::vector<float> padded(cols_padded, 0.f);
   std::copy(row, row + cols, padded.begin());
   data.assign(WeightRowBytes(dtype, cols_padded), 0);
-  scales.assign(IsQuantized(dtype) ? ScaleRowBytes(cols_padded) : 0, 0);
+  scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
   switch (dtype) {
     case DType::F32:
       std::memcpy(data.data(), padded.data(), data.size());
@@ -43,6 +53,14 @@ void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padde
         const Q4Block q = QuantizeQ4Block(&padded[size_t(b) * kQuantBlock]);
         for (int i = 0; i < 16; ++i) data[size_t(b) * 16 + i] = uint8_t(q.q[2 * i] | (q.q[2 * i + 1] << 4));
         std::memcpy(&scales[size_t(b) * 2], &q.d, 2);
+      }
+      break;
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K:
+      for (uint32_t b = 0; b < cols_padded / kKQuantBlock; ++b) {
+        EncodeKDevice(dtype, QuantizeK(dtype, &padded[size_t(b) * kKQuantBlock]),
+                      &data[size_t(b) * KDeviceDataBytes(dtype)], &scales[size_t(b) * KDeviceScaleBytes(dtype)]);
       }
       break;
   }
@@ -89,8 +107,20 @@ uint64_t WeightRowBytes(DType dtype, uint32_t cols_padded) {
     case DType::BF16: return uint64_t(cols_padded) * 2;
     case DType::Q8_0: return cols_padded;
     case DType::Q4_0: return cols_padded / 2;
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: return uint64_t(cols_padded / kKQuantBlock) * KDeviceDataBytes(dtype);
   }
   return 0;
+}
+
+uint64_t WeightScaleRowBytes(DType dtype, uint32_t cols_padded) {
+  if (IsKQuant(dtype)) return uint64_t(cols_padded / kKQuantBlock) * KDeviceScaleBytes(dtype);
+  return IsQuantized(dtype) ? uint64_t(cols_padded / kQuantBlock) * 2 : 0;
+}
+
+uint32_t WeightRowScales(DType dtype, uint32_t cols_padded) {
+  return IsKQuant(dtype) ? cols_padded / kKQuantBlock : cols_padded / kQuantBlock;
 }
 
 std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols) {
@@ -100,14 +130,16 @@ std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols)
 WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& alloc,
                                 vk::Transfer& transfer, DType dtype, uint32_t rows, uint32_t cols,
                                 const RowSource& source, const std::string& name,
-                                uint64_t max_chunk_bytes) {
+                                uint64_t max_chunk_bytes, const RawRowSource& raw) {
   VKG_CHECK(rows > 0 && cols > 0, "weight '", name, "' has an empty shape");
   WeightMatrix m;
   m.name = name;
   m.dtype = dtype;
   m.rows = rows;
   m.cols = cols;
-  m.cols_padded = (cols + kQuantBlock - 1) / kQuantBlock * kQuantBlock;
+  m.cols_padded = PaddedCols(dtype, cols);
+  VKG_CHECK(!raw || (IsKQuant(dtype) && cols % kKQuantBlock == 0), "weight '", name,
+            "': ggml blocks are uploaded as stored only for K-quant rows of whole super-blocks");
   const uint64_t row_bytes = WeightRowBytes(dtype, m.cols_padded);
   const auto& caps = device.caps();
   uint64_t limit = uint64_t(caps.max_texel_buffer_elements) * 16;
@@ -120,15 +152,21 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
   // Each row is encoded once: its data bytes stream to the device while its scales (1/9 of a
   // quantized chunk) collect in host memory and follow in one upload. Consecutive staging chunks
   // often split a row, hence the one-row cache.
-  const uint64_t scale_row = IsQuantized(dtype) ? ScaleRowBytes(m.cols_padded) : 0;
-  std::vector<uint8_t> data_bytes, scale_bytes, chunk_scales;
-  std::vector<float> src(cols);
+  const uint64_t scale_row = WeightScaleRowBytes(dtype, m.cols_padded);
+  std::vector<uint8_t> data_bytes, scale_bytes, chunk_scales, raw_bytes;
+  std::vector<float> src(raw ? 0 : cols);
+  if (raw) raw_bytes.resize(size_t(cols / kKQuantBlock) * GgmlKBlockBytes(dtype));
   int64_t cached = -1;
   uint32_t chunk_begin = 0;
   auto encode = [&](uint32_t r) {
     if (cached != int64_t(r)) {
-      source(r, src.data());
-      EncodeRow(dtype, src.data(), cols, m.cols_padded, data_bytes, scale_bytes);
+      if (raw) {
+        raw(r, raw_bytes.data());
+        EncodeRawKRow(dtype, raw_bytes.data(), m.cols_padded, data_bytes, scale_bytes);
+      } else {
+        source(r, src.data());
+        EncodeRow(dtype, src.data(), cols, m.cols_padded, data_bytes, scale_bytes);
+      }
       std::copy(scale_bytes.begin(), scale_bytes.end(), chunk_scales.begin() + std::ptrdiff_t((r - chunk_begin) * scale_row));
       cached = r;
     }

@@ -1,11 +1,26 @@
 // Weight matrices on the device in compute format, converted while uploading (layer: host).
 //
-// Device layout (our own; every row padded with zeros to cols_padded = roundup(cols, 32)):
+// Device layout (our own; every row padded with zeros to cols_padded = roundup(cols, 32), for the
+// K-quants roundup(cols, 256)):
 //   f32 / f16 / bf16: data = [rows][cols_padded] elements, packed little-endian;
 //   q8_0: data = [rows][cols_padded] int8 quants, scales = [rows][cols_padded/32] f16;
 //   q4_0: data = [rows][cols_padded/2] bytes, value i of a block in nibble i (low nibble first),
 //         stored as q + 8; scales = [rows][cols_padded/32] f16.
-// Both are read through RGBA32UI texel views (16 bytes per texel: one q4_0 block, two q8_0
+//   K-quants (ggml's super-blocks of 256 values, host/model/kquant_blocks.h; every number is the
+//   file's, only moved): per super-block, data = 8 texels of the codes' low 4 bits (32 values per
+//   texel, value i in nibble i: q4_0's texel, so every kernel's q4_0 unpacking serves), then
+//     q4_k: nothing more (8 texels, 128 bytes); scales = one head texel per super-block: ggml's
+//           first 16 bytes (f16 d, f16 dmin, 12 bytes of packed 6-bit scales and mins);
+//     q5_k: 2 texels of bit 4 (one u32 per 32 values, value i at bit i): 10 texels, 160 bytes;
+//           scales = the head texel as q4_k (176 bytes per super-block in all, ggml's size);
+//     q6_k: 4 texels of bits 4-5 (one u64 per 32 values, value i at bits 2i..2i+1) and 1 texel of
+//           the 16 int8 sub-block scales: 13 texels, 208 bytes; scales = [rows][cols_padded/256]
+//           f16 d, packed as q8_0's scales (210 bytes per super-block, ggml's size).
+//   Why not ggml's bytes unchanged: ggml's Q4_K texel holds two runs of 16 values 32 apart and
+//   Q6_K's 210-byte block is no whole number of texels; with 32 contiguous values per texel every
+//   product kernel keeps one texel = 32 values, one x load pattern, and one sub-block per texel
+//   (Q6_K: two of 16), its scale (and min) from a head texel that 8 neighbouring lanes share.
+// All are read through RGBA32UI texel views (16 bytes per texel: one q4_0 block, two q8_0
 // blocks, 8 f16/bf16 or 4 f32 values). A matrix bigger than one view allows is split by rows
 // into chunks, each with its own views; ops dispatch once per chunk.
 #pragma once
@@ -29,7 +44,7 @@ struct WeightChunk {
   uint32_t row_begin = 0;
   uint32_t rows = 0;
   std::unique_ptr<vk::TexelView> data;
-  std::unique_ptr<vk::TexelView> scales;  // q8_0 / q4_0 only
+  std::unique_ptr<vk::TexelView> scales;  // quantized types only
 };
 
 struct WeightMatrix {
@@ -37,16 +52,22 @@ struct WeightMatrix {
   DType dtype = DType::F32;
   uint32_t rows = 0;         // N (output features, or vocabulary rows of an embedding)
   uint32_t cols = 0;         // K (input features)
-  uint32_t cols_padded = 0;  // K rounded up to 32
+  uint32_t cols_padded = 0;  // K rounded up to 32 (K-quants: 256)
   std::vector<WeightChunk> chunks;
   uint64_t device_bytes = 0;
 };
 
 // Produces row `row` of the source matrix as `cols` floats (from a checkpoint, or random data).
 using RowSource = std::function<void(uint32_t row, float* out)>;
+// Produces row `row` as ggml's K-quant super-blocks (cols / 256 of them, GgmlKBlockBytes each):
+// a GGUF file's blocks, uploaded as stored (no re-quantization).
+using RawRowSource = std::function<void(uint32_t row, uint8_t* out)>;
 
-// Bytes one row occupies in the data view.
+// Bytes one row occupies in the data view, and in the scales view (0 unless quantized).
 uint64_t WeightRowBytes(DType dtype, uint32_t cols_padded);
+uint64_t WeightScaleRowBytes(DType dtype, uint32_t cols_padded);
+// The kernels' row_scales: scale entries per row (q8_0 / q4_0: blocks of 32; K-quants: super-blocks).
+uint32_t WeightRowScales(DType dtype, uint32_t cols_padded);
 
 // Converts and uploads a [rows][cols] matrix. max_chunk_bytes caps the data bytes of one chunk
 // (0: the device's limits: texel-view elements and maximum allocation); tests lower it to
@@ -54,7 +75,7 @@ uint64_t WeightRowBytes(DType dtype, uint32_t cols_padded);
 WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& alloc,
                                 vk::Transfer& transfer, DType dtype, uint32_t rows, uint32_t cols,
                                 const RowSource& source, const std::string& name,
-                                uint64_t max_chunk_bytes = 0);
+                                uint64_t max_chunk_bytes = 0, const RawRowSource& raw = nullptr);
 
 // The values the device holds for a row (after rounding/quantization), for references.
 std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "host/model/error.h"
+#include "host/model/kquant_blocks.h"
 #include "host/model/tensor_names.h"
 
 namespace vkg {
@@ -26,6 +27,20 @@ class CheckpointSource : public WeightSource {
     };
   }
   std::vector<float> Vector(const std::string& name) const override { return ckpt_.Float32(name); }
+  std::optional<DType> StoredType(const std::string& name) const override {
+    const TensorInfo& t = ckpt_.Tensor(name);
+    return t.quantized ? std::optional<DType>(t.dtype) : std::nullopt;
+  }
+  RawRowSource RawRows(const std::string& name, uint32_t cols, uint32_t row_offset) const override {
+    const TensorInfo& t = ckpt_.Tensor(name);
+    if (!t.quantized || !IsKQuant(t.dtype) || cols % kKQuantBlock) {
+      throw Error("tensor " + name + " is not stored as K-quant super-blocks of whole rows");
+    }
+    const size_t row_bytes = size_t(cols / kKQuantBlock) * GgmlKBlockBytes(t.dtype);
+    return [&t, row_bytes, row_offset](uint32_t r, uint8_t* out) {
+      std::memcpy(out, t.data + size_t(row_offset + r) * row_bytes, row_bytes);
+    };
+  }
   uint64_t total_bytes() const override { return total_; }
   uint32_t ValueBytes(const std::string& name) const override {
     const TensorInfo& t = ckpt_.Tensor(name);
@@ -116,6 +131,10 @@ class SyntheticSource : public WeightSource {
 };
 
 }  // namespace
+
+RawRowSource WeightSource::RawRows(const std::string& name, uint32_t, uint32_t) const {
+  throw Error("tensor " + name + " has no stored ggml blocks");
+}
 
 std::unique_ptr<WeightSource> CheckpointWeights(const Checkpoint& ckpt) {
   return std::make_unique<CheckpointSource>(ckpt);

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ class WeightSource {
   // starting at row_offset, each value times `scale`. The source must outlive the RowSource.
   virtual RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset = 0,
                          float scale = 1.f) const = 0;
+  // The type tensor `name` is stored in when it is block-quantized (a GGUF file's Q8_0, Q4_0 or
+  // K-quant tensors), else nullopt: what a matrix computes in when it keeps its own type.
+  virtual std::optional<DType> StoredType(const std::string&) const { return std::nullopt; }
+  // Rows of a K-quant tensor as its ggml super-blocks (uploaded without re-quantization); only for
+  // tensors whose StoredType is a K-quant, as [rows][cols] (cols a multiple of 256).
+  virtual RawRowSource RawRows(const std::string& name, uint32_t cols, uint32_t row_offset = 0) const;
   // A whole small tensor (norm weights, scalars) as float32.
   virtual std::vector<float> Vector(const std::string& name) const = 0;
   // Bytes of the source, for progress reports, and bytes per value of tensor `name` in it (2 for

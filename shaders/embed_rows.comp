@@ -6,7 +6,7 @@
 // per value it holds: 8-32 fetches of the same 16 bytes). Tokens whose row lies outside this
 // weight chunk (rows row_begin .. row_begin + chunk_rows - 1) leave the workgroup at once: the
 // branch is uniform over the workgroup, so the chunks' dispatches cost nothing for them.
-// Variants per table dtype: -DWEIGHT_F32/F16/BF16/Q8_0/Q4_0.
+// Variants per table dtype: -DWEIGHT_F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q5_K/Q6_K.
 // binding 0: weights (texel view of the chunk).  binding 1: scales (texel view; q8_0/q4_0 only,
 // the data view again otherwise).  binding 2: ids [n_tokens] int32, read.
 // binding 3: out [n_tokens][dim] f32 as vec4, write (dim % 4 == 0; host/ops/embed.cpp keeps
@@ -35,14 +35,22 @@ void main() {
   const uint t = gl_WorkGroupID.y;
   const uint row = uint(ids[t]) - p.row_begin;  // wraps to a huge value below the chunk
   if (row >= p.chunk_rows) return;              // uniform over the workgroup
-  const uint row_texels = p.cols_padded / VPT;
   const uint i = gl_WorkGroupID.x * gl_WorkGroupSize.x + gl_LocalInvocationID.x;  // texel of the row
-  if (i >= row_texels || i * VPT >= p.dim) return;
-  const uvec4 texel = texelFetch(w_data, int(row * row_texels + i));
+  if (i >= p.cols_padded / VPT || i * VPT >= p.dim) return;
+  const WTexel texel = weightTexel(int(row * weightRowTexels(p.cols_padded)), i);
+  const uint out_base = (t * p.dim) / 4u + i * QPT;
+#ifdef WEIGHT_KQUANT
+  // (scale * code + bias) * embedding scale: scale * code is exact, so the value rounds once as
+  // the reference's (d * sc) * q - dmin * m does; bit-exact.
+  const vec2 a = weightAffine(row, i, p.cols_padded / 256u);
+  [[unroll]] for (uint q = 0; q < QPT; ++q) {
+    if (i * VPT + 4u * q < p.dim) out4_[out_base + q] = (weightQuad(texel, q) * a.x + a.y) * p.scale;
+  }
+#else
   // (value * block scale) * embedding scale, in that order: the reference's roundings, bit-exact.
   const float d = weightScale(row, i, p.cols_padded / 32u);
-  const uint out_base = (t * p.dim) / 4u + i * QPT;
   [[unroll]] for (uint q = 0; q < QPT; ++q) {
     if (i * VPT + 4u * q < p.dim) out4_[out_base + q] = (weightQuad(texel, q) * d) * p.scale;
   }
+#endif
 }

@@ -1,7 +1,9 @@
 #version 460
 // matmul: prefill product, Y[m][row_offset + r] = sum_k W[r][k] * X[m][k] for the rows r < rows of
 // one weight chunk and the tokens m < M; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
+// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K (value = scale * code + bias per 32-value texel, the bias
+// from the sub-block min; common/weight_texel.glsl).
 // Bindings: 0: X [M][K] f32 storage, read (rows K floats apart; never read past column K)
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels (read instead of binding 0 when K % 4 == 0)
@@ -47,17 +49,33 @@ float acc[ROWS_PER_SUBGROUP * TOKENS];
 // x quads straight from the texel view (rows of X start on a texel and the texel lies inside K),
 // else through loadX4's per-column checks. Two call sites instead of a branch per quad: a
 // non-uniform branch in this loop cost lavapipe 1.5x in the decode kernels.
+#ifdef WEIGHT_KQUANT
+#define LOAD_X4 loadX4Zero  // K-quant padding values need not be zero: they meet zeros of x
+#else
+#define LOAD_X4 loadX4
+#endif
 void accumulateTexel(uint t, const bool direct) {
-  uvec4 w[ROWS_PER_SUBGROUP];
+  WTexel w[ROWS_PER_SUBGROUP];
   float scale[ROWS_PER_SUBGROUP];
+#ifdef WEIGHT_KQUANT
+  float bias[ROWS_PER_SUBGROUP];  // value = scale * code + bias
+#endif
   [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
-    w[r] = texelFetch(w_data, int(rows[r] * p.row_texels + t));
+    w[r] = weightTexel(int(rows[r] * p.row_texels), t);
+#ifdef WEIGHT_KQUANT
+    const vec2 a = weightAffine(rows[r], t, p.row_scales);
+    scale[r] = a.x;
+    bias[r] = a.y;
+#else
     scale[r] = weightScale(rows[r], t, p.row_scales);
+#endif
   }
   [[unroll]] for (uint q = 0; q < QPT; ++q) {
     vec4 wq[ROWS_PER_SUBGROUP];
     [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
-#ifdef WEIGHT_QUANTIZED
+#if defined(WEIGHT_KQUANT)
+      wq[r] = weightQuad(w[r], q) * scale[r] + bias[r];
+#elif defined(WEIGHT_QUANTIZED)
       wq[r] = weightQuad(w[r], q) * scale[r];
 #else
       wq[r] = weightQuad(w[r], q);
@@ -65,7 +83,7 @@ void accumulateTexel(uint t, const bool direct) {
     }
     [[unroll]] for (uint j = 0; j < TOKENS; ++j) {
       const vec4 xv = direct ? uintBitsToFloat(texelFetch(x_tex, int((xbase[j] + t * VPT) / 4u + q)))
-                             : loadX4(xbase[j], t * VPT + 4u * q, p.k);
+                             : LOAD_X4(xbase[j], t * VPT + 4u * q, p.k);
       [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) acc[r * TOKENS + j] += dot(wq[r], xv);
     }
   }

@@ -2,7 +2,7 @@
 // matmul_coopmat: prefill product on matrix units (VK_KHR_cooperative_matrix),
 // Y[m][row_offset + r] = sum_k W[r][k] * X[m][k] for the rows r < rows of one weight chunk and the
 // tokens m < M; weights and x rounded to f16 in shared memory, f32 accumulation.
-// Variants (-D): WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0 (f32 weights stay on
+// Variants (-D): WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K/Q5_K/Q6_K (f32 weights stay on
 // matmul_tiled.comp); with COOPMAT_EMULATED=1 the same kernel on emulated fragments
 // (common/coopmat_fragment.glsl), so lavapipe tests everything but the matrix-unit intrinsics.
 // Bindings (as matmul_tiled.comp): 0: X [M][K] f32 storage, read (the partial last quad of a row only)
@@ -124,14 +124,25 @@ void main() {
     for (uint w = id; w < TILE_N * TEXELS_PER_STEP; w += threads) {
       const uint n = w / TEXELS_PER_STEP, tx = w % TEXELS_PER_STEP;
       const uint t = s * TEXELS_PER_STEP + tx;  // texel of the row
-      uvec4 data = uvec4(0u);
-      float scale = 0.0;
-      if (row0 + n < p.rows && t < p.row_texels) {  // past the padded row (last step): zeros
-        data = texelFetch(w_data, int((row0 + n) * p.row_texels + t));
-        scale = weightScale(row0 + n, t, p.row_scales);
+      // Rows past the chunk and texels past the padded row (last step) read a real texel and
+      // scale it by zero. K-quant row_texels counts data texels (more than the row's 32-value
+      // texels), and their rows are padded to 256 values, a whole number of steps.
+      const bool real = row0 + n < p.rows && t * VPT < p.k + VPT - 1u;
+      WTexel data = weightTexel(int(min(row0 + n, p.rows - 1u) * p.row_texels), real ? t : 0u);
+      vec2 scale = vec2(0.0);  // (scale, bias)
+      if (real) {
+#ifdef WEIGHT_KQUANT
+        scale = weightAffine(row0 + n, t, p.row_scales);
+#else
+        scale.x = weightScale(row0 + n, t, p.row_scales);
+#endif
       }
       [[unroll]] for (uint q = 0; q < QPT; ++q) {
-        const vec4 v = weightQuad(data, q) * scale;
+#ifdef WEIGHT_KQUANT
+        const vec4 v = weightQuad(data, q) * scale.x + scale.y;
+#else
+        const vec4 v = weightQuad(data, q) * scale.x;
+#endif
         [[unroll]] for (uint c = 0; c < 4; ++c) b_sh[n * B_STRIDE + tx * VPT + 4u * q + c] = float16_t(v[c]);
       }
     }

@@ -1,7 +1,9 @@
 #version 460
 // matmul_tiled: prefill product for GPUs, Y[m][row_offset + r] = sum_k W[r][k] * X[m][k] for the
 // rows r < rows of one weight chunk and the tokens m < M; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
+// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K (value = scale * code + bias per 32-value texel, the bias
+// from the sub-block min; common/weight_texel.glsl).
 // Bindings (as matmul.comp): 0: X [M][K] f32 storage, read (the partial last quad of a row only)
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels
@@ -76,14 +78,21 @@ void main() {
       const uint n = w % TILE_N, tx = w / TILE_N;
       const uint t = s * TEXELS_PER_STEP + tx;  // texel of the row
       const bool real = row0 + n < p.rows;
-      uvec4 data = uvec4(0u);
-      float scale = 0.0;
+      WTexel data = weightTexel(int(min(row0 + n, p.rows - 1u) * p.row_texels), t);
+      vec2 scale = vec2(0.0);  // (scale, bias); rows past the chunk: zeros
       if (real) {
-        data = texelFetch(w_data, int((row0 + n) * p.row_texels + t));
-        scale = weightScale(row0 + n, t, p.row_scales);
+#ifdef WEIGHT_KQUANT
+        scale = weightAffine(row0 + n, t, p.row_scales);
+#else
+        scale.x = weightScale(row0 + n, t, p.row_scales);
+#endif
       }
       [[unroll]] for (uint q = 0; q < QPT; ++q) {
-        const vec4 v = weightQuad(data, q) * scale;
+#ifdef WEIGHT_KQUANT
+        const vec4 v = weightQuad(data, q) * scale.x + scale.y;
+#else
+        const vec4 v = weightQuad(data, q) * scale.x;
+#endif
         [[unroll]] for (uint c = 0; c < 4; ++c) w_tile[tx * VPT + 4u * q + c][n] = v[c];
       }
     }

@@ -1,7 +1,8 @@
 #version 460
 // matvec: decode matrix-vector product, y[row_offset + r] = sum_k W[r][k] * x[k] for the rows
 // r < rows of one weight chunk; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and two fusions of
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K,
+// WEIGHT_Q5_K, WEIGHT_Q6_K (K-quants: see below), and two fusions of
 // the gated feed-forward's gelu_tanh(gate) * up (each: one dispatch, one barrier and one trip of an
 // activation through memory fewer):
 //   GELU_PAIRS=1: the [gate | up] product writes y[j] = gelu(gate row j . x) * (up row j . x), the
@@ -15,7 +16,8 @@
 //           2: the same X as RGBA32UI texels (all whole texels; binding 0 serves the partial last
 //              one); X_GELU_MUL: up [K] f32 storage, read
 //           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
-//           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
+//           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 / q6_k; q4_k and
+//              q5_k: one 16-byte head texel per super-block)
 // Push: MatMulParams (params/matmul_params.h; m_tokens: columns of X/Y, 1 for one token).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP (rows one subgroup reduces at once, x reused across
 //       them); 2 ROWS_PER_WORKGROUP (a multiple of ROWS_PER_SUBGROUP); 3 COLS (default 1).
@@ -42,6 +44,14 @@
 // 768; 31B gate|up pairs, 21504 outputs -> 4x4, 1344 (8 weight rows per subgroup); 31B down 5376
 // rows -> 2x4, 672; the 262144-row head -> 4x4, 16384. Serial work of a lane: ceil(row texels / 32)
 // texels per row (31B down, K = 21504 q4_0: 21 texels = 336 bytes of each of its rows).
+// K-quants (host/weight_matrix.h): a lane's texel step is one 32-value sub-block: its 16-byte
+// nibble texel (consecutive lanes: consecutive texels of the super-block, coalesced), for Q5_K one
+// u32 of high bits and for Q6_K 8 bytes of high bits and 2 scale bytes (from texels that 2-8
+// neighbouring lanes share), and the super-block's head texel (Q6_K: its f16 d) shared by 8 lanes
+// through the cache: 16 + 16/8 (Q4_K) .. 16 + 8 + 2 + 2/8 (Q6_K) bytes of distinct memory per 32
+// values, the 144 / 176 / 210 bytes per 256 of the format. The min is folded as q4_0's offset:
+// sum((scale q + bias) x) = scale sum(q x) + bias sum(x). Same geometry as q4_0 (32 values a
+// texel): 31B down (K = 21504): 21 texel steps per lane and row.
 // Dispatched by host/ops/matmul.cpp (MatMul with M == 1), once per weight chunk.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -85,6 +95,11 @@ const uint R = ROWS_PER_SUBGROUP;
 int base[R];  // first texel of each row of the block; rows past the chunk repeat the last
 uint wrow[R]; // the weight row (in the chunk) of each row of the block
 float acc[COLS * R];  // column c, row r at c * R + r
+#ifdef WEIGHT_KQUANT
+#define WScale vec2  // (scale, bias) of a K-quant texel
+#else
+#define WScale float
+#endif
 
 #ifdef GELU_PAIRS
 // Block rows r < R/2 are gate rows row0 + r, the others the matching up rows, p.n rows further
@@ -100,13 +115,28 @@ uint weightRow(uint row0, uint r) { return min(row0 + r, p.rows - 1u); }
 #endif
 
 // Block scale of texel t of each row (1 for unquantized weights), fetched once for all columns.
-void texelScales(uint t, out float sc[R]) {
+void texelScales(uint t, out WScale sc[R]) {
+#ifdef WEIGHT_KQUANT
+  [[unroll]] for (uint r = 0; r < R; ++r) sc[r] = weightAffine(wrow[r], t, p.row_scales);
+#else
   [[unroll]] for (uint r = 0; r < R; ++r) sc[r] = weightScale(wrow[r], t, p.row_scales);
+#endif
 }
 
 // Adds texel t of each row of the block (w: the R weight texels, fetched by the caller so that
 // several are in flight; sc: their scales) times column c's x (xq: the texel's x values) to acc.
-void accumulateTexel(uint c, const uvec4 w[R], const float sc[R], const vec4 xq[QPT]) {
+void accumulateTexel(uint c, const WTexel w[R], const WScale sc[R], const vec4 xq[QPT]) {
+#if defined(WEIGHT_KQUANT)
+  // K-quants: sum((a q + b) x) = a sum(q x) + b sum(x), the x sum shared by every row.
+  vec4 xs = vec4(0.0);
+  [[unroll]] for (uint q = 0; q < QPT; ++q) xs += xq[q];
+  const float xsum = xs.x + xs.y + xs.z + xs.w;
+  [[unroll]] for (uint r = 0; r < R; ++r) {
+    float d = 0.0;
+    [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuad(w[r], q), xq[q]);
+    acc[c * R + r] += d * sc[r].x + sc[r].y * xsum;
+  }
+#else
   // q4_0: sum((n - 8) x) = sum(n x) - 8 sum(x), the x sum shared by every row.
 #if defined(WEIGHT_Q4_0)
   vec4 xs = vec4(0.0);
@@ -120,10 +150,11 @@ void accumulateTexel(uint c, const uvec4 w[R], const float sc[R], const vec4 xq[
     [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadRaw(w[r], q), xq[q]);
     acc[c * R + r] += d * sc[r];
   }
+#endif
 }
 
 // Texel t of the block's rows (w, its scales sc) against every column's x.
-void accumulateColumns(uint t, const uvec4 w[R], const float sc[R]) {
+void accumulateColumns(uint t, const WTexel w[R], const WScale sc[R]) {
   [[unroll]] for (uint c = 0; c < COLS; ++c) {
     vec4 xq[QPT];
     [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = xQuad(c, t * QPT + q);
@@ -157,12 +188,12 @@ void main() {
     // its texels in ascending order, so the sums are those of a one-texel loop.
     uint t = lane;
     for (; t + lanes < whole; t += 2u * lanes) {
-      uvec4 wa[R], wb[R];
+      WTexel wa[R], wb[R];
       [[unroll]] for (uint r = 0; r < R; ++r) {
-        wa[r] = texelFetch(w_data, base[r] + int(t));
-        wb[r] = texelFetch(w_data, base[r] + int(t + lanes));
+        wa[r] = weightTexel(base[r], t);
+        wb[r] = weightTexel(base[r], t + lanes);
       }
-      float sa[R], sb[R];
+      WScale sa[R], sb[R];
       texelScales(t, sa);
       texelScales(t + lanes, sb);
       // Per column: texel t, then t + lanes, as the one-column kernel adds them.
@@ -175,16 +206,16 @@ void main() {
       }
     }
     if (t < whole) {
-      uvec4 wa[R];
-      [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(t));
-      float sa[R];
+      WTexel wa[R];
+      [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = weightTexel(base[r], t);
+      WScale sa[R];
       texelScales(t, sa);
       accumulateColumns(t, wa, sa);
     }
     if (whole * VPT < p.k && lane == 0u) {
-      uvec4 wa[R];
-      [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = texelFetch(w_data, base[r] + int(whole));
-      float sa[R];
+      WTexel wa[R];
+      [[unroll]] for (uint r = 0; r < R; ++r) wa[r] = weightTexel(base[r], whole);
+      WScale sa[R];
       texelScales(whole, sa);
       [[unroll]] for (uint c = 0; c < COLS; ++c) {
         vec4 xq[QPT];
@@ -194,6 +225,8 @@ void main() {
           const uint k = whole * VPT + 4u * q;
           xq[q] = k < p.k ? xQuad(c, k >> 2) : vec4(0.0);
         }
+#elif defined(WEIGHT_KQUANT)
+        [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4Zero(xcol[c] * p.k, whole * VPT + 4u * q, p.k);
 #else
         [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(xcol[c] * p.k, whole * VPT + 4u * q, p.k);
 #endif

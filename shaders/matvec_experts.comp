@@ -6,7 +6,9 @@
 // (global rows [chunk_row_begin, + chunk_rows)); together the dispatches cover every output.
 // f32 accumulation whatever the weight type. Ids outside [0, E) give zero rows, written by the
 // dispatch of the chunk that starts at row 0 (so each output is written exactly once).
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
+// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K (value = scale * code + bias per 32-value texel, the bias
+// from the sub-block min; common/weight_texel.glsl).
 // Bindings: 0: X [n_slots / x_div][K] f32 storage, read (never past column K of a row)
 //           1: Y [n_slots][rows] f32 storage, write
 //           2: ids [n_slots] int32 storage, read (the router's choices; stay on the device)
@@ -48,10 +50,16 @@ layout(push_constant) uniform Push { ExpertsParams p; };
 void accumulateTexel(const uint crow[ROWS_PER_SUBGROUP], uint t, const vec4 xq[QPT],
                      inout float acc[ROWS_PER_SUBGROUP]) {
   [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {
-    const uvec4 w = texelFetch(w_data, int(crow[r] * p.row_texels + t));
+    const WTexel w = weightTexel(int(crow[r] * p.row_texels), t);
     float d = 0.0;
     [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuad(w, q), xq[q]);
-#ifdef WEIGHT_QUANTIZED
+#if defined(WEIGHT_KQUANT)
+    // sum((a q + b) x) = a sum(q x) + b sum(x)
+    vec4 xs = vec4(0.0);
+    [[unroll]] for (uint q = 0; q < QPT; ++q) xs += xq[q];
+    const vec2 a = weightAffine(crow[r], t, p.row_scales);
+    d = d * a.x + a.y * (xs.x + xs.y + xs.z + xs.w);
+#elif defined(WEIGHT_QUANTIZED)
     d *= weightScale(crow[r], t, p.row_scales);
 #endif
     acc[r] += d;
@@ -110,7 +118,11 @@ void main() {
     }
     for (uint t = whole + lane; t < texels; t += lanes) {
       vec4 xq[QPT];
+#ifdef WEIGHT_KQUANT  // K-quant padding values need not be zero: they meet zeros of x
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4Zero(xbase, t * VPT + 4u * q, p.k);
+#else
       [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(xbase, t * VPT + 4u * q, p.k);
+#endif
       accumulateTexel(crow, t, xq, acc);
     }
     [[unroll]] for (uint r = 0; r < ROWS_PER_SUBGROUP; ++r) {

@@ -1,7 +1,9 @@
 #version 460
 // matvec_rows: decode matrix-vector product for CPU devices, y[row_offset + r] = sum_k W[r][k] x[k]
 // for the rows r < rows of one weight chunk; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0.
+// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
+// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K (value = scale * code + bias per 32-value texel, the bias
+// from the sub-block min; common/weight_texel.glsl).
 // Bindings (as matvec.comp): 0: x [K] f32 storage, read (the tail past the last whole texel only)
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: the same x as RGBA32UI texels (every whole weight texel's x values come from here)
@@ -47,7 +49,7 @@ const uint R = ROWS_PER_INVOCATION;
 // Sum of a texel's x values where the weight format has an offset (q4_0); 0 otherwise, without
 // spending the adds (0 * sum is not foldable under IEEE rules).
 float sumX(const vec4 xq[QPT]) {
-#if defined(WEIGHT_Q4_0)
+#if defined(WEIGHT_Q4_0) || defined(WEIGHT_KQUANT)
   vec4 s = vec4(0.0);
   [[unroll]] for (uint q = 0; q < QPT; ++q) s += xq[q];
   return s.x + s.y + s.z + s.w;
@@ -74,7 +76,8 @@ void loadXTexel(uint xq0, uint t, out vec4 xq[QPT], out float xsum) {
 // Dot product of row r's texel t with x, before the block scale. q4_0 nibbles are dotted raw
 // (0..15, left in place: weightQuadMasked) and the offset of 8 comes off once:
 // sum((n - 8) x) = sum(n x) - 8 sum(x), which saves a subtraction per weight.
-float texelDot(const uvec4 w, const vec4 xq[QPT], float xsum) {
+// K-quants: the raw sum(q x); callers scale it and add bias * xsum.
+float texelDot(const WTexel w, const vec4 xq[QPT], float xsum) {
   float d = 0.0;
 #if defined(WEIGHT_Q4_0)
   [[unroll]] for (uint q = 0; q < QPT; ++q) d += dot(weightQuadMasked(w, q), xq[q]);
@@ -86,6 +89,16 @@ float texelDot(const uvec4 w, const vec4 xq[QPT], float xsum) {
 #endif
   return d;
 }
+
+#ifdef WEIGHT_KQUANT
+#define WScale vec2  // (scale, bias)
+WScale texelScale(uint r, uint t) { return weightAffine(r, t, p.row_scales); }
+float scaledDot(const WTexel w, const vec4 xq[QPT], float xsum, WScale sc) { return texelDot(w, xq, xsum) * sc.x + sc.y * xsum; }
+#else
+#define WScale float
+WScale texelScale(uint r, uint t) { return weightScale(r, t, p.row_scales); }
+float scaledDot(const WTexel w, const vec4 xq[QPT], float xsum, WScale sc) { return texelDot(w, xq, xsum) * sc; }
+#endif
 
 void main() {
   const uint wg = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
@@ -108,7 +121,10 @@ void main() {
   // of one serial sum (the subgroup kernel's lanes and tree give it the same protection).
   // Quantized rows take a group of eight blocks: one scale texel, fetched once per row and group;
   // used while every row's scales start on a texel boundary (row_scales % 8 == 0).
-#ifdef WEIGHT_QUANTIZED
+#if defined(WEIGHT_KQUANT)
+  const uint GROUP = 8u;  // one super-block; (scale, bias) per texel from its head
+  const bool grouped = true;
+#elif defined(WEIGHT_QUANTIZED)
   const uint GROUP = 256u / VPT;
   const bool grouped = (p.row_scales & 7u) == 0u;
 #else
@@ -119,22 +135,28 @@ void main() {
     int scale_base[R];
     [[unroll]] for (uint r = 0; r < R; ++r) scale_base[r] = int(min(row0 + r, p.rows - 1u) * (p.row_scales >> 3));
     for (uint g = 0u; g < whole / GROUP; ++g) {
-#ifdef WEIGHT_QUANTIZED
+#if defined(WEIGHT_QUANTIZED) && !defined(WEIGHT_KQUANT)
       uvec4 scales[R];
       [[unroll]] for (uint r = 0; r < R; ++r) scales[r] = texelFetch(w_scales, scale_base[r] + int(g));
 #endif
       float part[COLS * R];
       [[unroll]] for (uint i = 0; i < COLS * R; ++i) part[i] = 0.0;
       [[unroll]] for (uint j = 0; j < GROUP; ++j) {
-        uvec4 w[R];
-        [[unroll]] for (uint r = 0; r < R; ++r) w[r] = texelFetch(w_data, data_base[r] + int(t + j));
+        WTexel w[R];
+        [[unroll]] for (uint r = 0; r < R; ++r) w[r] = weightTexel(data_base[r], t + j);
+#ifdef WEIGHT_KQUANT
+        vec2 aff[R];
+        [[unroll]] for (uint r = 0; r < R; ++r) aff[r] = weightAffine(min(row0 + r, p.rows - 1u), t + j, p.row_scales);
+#endif
         [[unroll]] for (uint c = 0; c < COLS; ++c) {
           vec4 xq[QPT];
           float xsum;
           loadXTexel(xq0[c], t + j, xq, xsum);
           [[unroll]] for (uint r = 0; r < R; ++r) {
             float d = texelDot(w[r], xq, xsum);
-#ifdef WEIGHT_QUANTIZED
+#if defined(WEIGHT_KQUANT)
+            d = d * aff[r].x + aff[r].y * xsum;
+#elif defined(WEIGHT_QUANTIZED)
             const uint block = j * VPT / 32u;  // block within the scale texel
             d *= unpackHalf2x16(scales[r][block >> 1])[block & 1u];
 #endif
@@ -147,34 +169,38 @@ void main() {
     }
   }
   for (; t < whole; ++t) {  // remaining whole texels, one scale fetch per block
-    uvec4 w[R];
-    float sc[R];
+    WTexel w[R];
+    WScale sc[R];
     [[unroll]] for (uint r = 0; r < R; ++r) {
-      w[r] = texelFetch(w_data, data_base[r] + int(t));
-      sc[r] = weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+      w[r] = weightTexel(data_base[r], t);
+      sc[r] = texelScale(min(row0 + r, p.rows - 1u), t);
     }
     [[unroll]] for (uint c = 0; c < COLS; ++c) {
       vec4 xq[QPT];
       float xsum;
       loadXTexel(xq0[c], t, xq, xsum);
-      [[unroll]] for (uint r = 0; r < R; ++r) acc[c * R + r] += texelDot(w[r], xq, xsum) * sc[r];
+      [[unroll]] for (uint r = 0; r < R; ++r) acc[c * R + r] += scaledDot(w[r], xq, xsum, sc[r]);
     }
   }
   if (t * VPT < p.k) {  // the texel holding the last columns: x read per column (loadX4 clamps)
-    uvec4 w[R];
-    float sc[R];
+    WTexel w[R];
+    WScale sc[R];
     [[unroll]] for (uint r = 0; r < R; ++r) {
-      w[r] = texelFetch(w_data, data_base[r] + int(t));
-      sc[r] = weightScale(min(row0 + r, p.rows - 1u), t, p.row_scales);
+      w[r] = weightTexel(data_base[r], t);
+      sc[r] = texelScale(min(row0 + r, p.rows - 1u), t);
     }
     [[unroll]] for (uint c = 0; c < COLS; ++c) {
       vec4 xq[QPT];
+#ifdef WEIGHT_KQUANT  // K-quant padding values need not be zero: zeros of x meet them
+      [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4Zero(xcol[c] * p.k, t * VPT + 4u * q, p.k);
+#else
       [[unroll]] for (uint q = 0; q < QPT; ++q) xq[q] = loadX4(xcol[c] * p.k, t * VPT + 4u * q, p.k);
+#endif
       // Padding weights dequantize to 0 (a q4_0 padding nibble is 8), so (n - 8) x vanishes there
       // whatever x holds, and the offset identity needs the sum over every column of the texel.
       const float xsum = sumX(xq);
       prepareX(xq);
-      [[unroll]] for (uint r = 0; r < R; ++r) acc[c * R + r] += texelDot(w[r], xq, xsum) * sc[r];
+      [[unroll]] for (uint r = 0; r < R; ++r) acc[c * R + r] += scaledDot(w[r], xq, xsum, sc[r]);
     }
   }
   [[unroll]] for (uint c = 0; c < COLS; ++c) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "host/model/kquant_blocks.h"
+
 namespace vkg {
 
 std::string_view DTypeName(DType t) {
@@ -14,12 +16,15 @@ std::string_view DTypeName(DType t) {
     case DType::BF16: return "bf16";
     case DType::Q8_0: return "q8_0";
     case DType::Q4_0: return "q4_0";
+    case DType::Q4_K: return "q4_k";
+    case DType::Q5_K: return "q5_k";
+    case DType::Q6_K: return "q6_k";
   }
   return "?";
 }
 
 bool ParseDType(std::string_view name, DType* out) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     if (name == DTypeName(t)) {
       *out = t;
       return true;
@@ -28,7 +33,9 @@ bool ParseDType(std::string_view name, DType* out) {
   return false;
 }
 
-bool IsQuantized(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
+bool IsQuantized(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || IsKQuant(t); }
+bool IsKQuant(DType t) { return t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K; }
+uint32_t BlockValues(DType t) { return IsKQuant(t) ? kKQuantBlock : IsQuantized(t) ? kQuantBlock : 1; }
 
 size_t DTypeBytes(DType t, size_t n) {
   switch (t) {
@@ -37,6 +44,9 @@ size_t DTypeBytes(DType t, size_t n) {
     case DType::BF16: return n * 2;
     case DType::Q8_0: return n / kQuantBlock * (2 + 32);
     case DType::Q4_0: return n / kQuantBlock * (2 + 16);
+    case DType::Q4_K: return n / kKQuantBlock * 144;
+    case DType::Q5_K: return n / kKQuantBlock * 176;
+    case DType::Q6_K: return n / kKQuantBlock * 210;
   }
   return 0;
 }
@@ -161,6 +171,15 @@ std::vector<float> RoundTripThrough(DType t, std::span<const float> x) {
         if (t == DType::Q8_0) DequantizeQ8Block(QuantizeQ8Block(&out[b]), &out[b]);
         else DequantizeQ4Block(QuantizeQ4Block(&out[b]), &out[b]);
       }
+      out.resize(n);
+      break;
+    }
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: {
+      const size_t n = x.size();
+      out.resize((n + kKQuantBlock - 1) / kKQuantBlock * kKQuantBlock, 0.f);
+      for (size_t b = 0; b < out.size(); b += kKQuantBlock) DequantizeK(t, QuantizeK(t, &out[b]), &out[b]);
       out.resize(n);
       break;
     }

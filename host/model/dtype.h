@@ -9,17 +9,30 @@
 
 namespace vkg {
 
-enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4 };
+enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4, Q4_K = 5, Q5_K = 6, Q6_K = 7 };
 
-// Block-quantized formats: 32 weights per block, one f16 scale per block.
+// Block-quantized formats: q8_0 / q4_0 hold 32 weights per block with one f16 scale per block;
+// the K-quants (ggml's Q4_K, Q5_K, Q6_K; codecs in host/model/kquant_blocks.h) super-blocks of 256.
 inline constexpr int kQuantBlock = 32;
+inline constexpr int kKQuantBlock = 256;
 
 std::string_view DTypeName(DType t);
-// Parses "f32", "f16", "bf16", "q8_0", "q4_0"; returns false on anything else.
+// Parses "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k"; false on anything else.
 bool ParseDType(std::string_view name, DType* out);
+// Block-quantized (q8_0, q4_0 and the K-quants): the device holds a scales view beside the data.
 bool IsQuantized(DType t);
-// Bytes for n elements as stored compactly (quantized: n must be a multiple of 32;
-// includes the f16 scales).
+bool IsKQuant(DType t);  // Q4_K, Q5_K, Q6_K
+// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0), 256 (K-quants).
+uint32_t BlockValues(DType t);
+// The device's row length for a [rows][cols] matrix (host/weight_matrix.h): cols rounded up to 32
+// for every type (whole 16-byte texels for f32/f16/bf16 too, which the kernels' row stride
+// row_texels assumes), 256 for K-quants (whole super-blocks).
+inline uint32_t PaddedCols(DType t, uint32_t cols) {
+  const uint32_t unit = IsKQuant(t) ? BlockValues(t) : 32u;
+  return (cols + unit - 1) / unit * unit;
+}
+// Bytes for n elements as stored compactly (quantized: n must be whole blocks; includes the
+// scales), as ggml stores them.
 size_t DTypeBytes(DType t, size_t n);
 
 // ---- scalar conversions (round to nearest even, as PyTorch does) ----

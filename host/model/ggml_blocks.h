@@ -18,10 +18,12 @@ namespace vkg {
 inline constexpr size_t kGgmlQ8_0BlockBytes = 34;
 inline constexpr size_t kGgmlQ4_0BlockBytes = 18;
 
-// Value i (counting across blocks) of a q8_0 / q4_0 tensor's bytes; t is DType::Q8_0 or Q4_0.
+// Value i (counting across blocks) of a q8_0 / q4_0 / K-quant tensor's bytes (K-quants:
+// host/model/kquant_blocks.h).
 float GgmlBlockElement(DType t, const uint8_t* data, size_t i);
 
-// Encodes n values (n a multiple of 32) as ggml blocks with dtype.h's quantizers (the generator).
+// Encodes n values (n a multiple of 32, K-quants 256) as ggml blocks with dtype.h's quantizers
+// (K-quants: kquant_blocks.h's QuantizeK) (the generator).
 std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n);
 
 }  // namespace vkg

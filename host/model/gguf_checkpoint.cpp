@@ -12,7 +12,7 @@
 namespace vkg {
 namespace {
 
-const char kSupportedTypes[] = "F32, F16, BF16, Q8_0, Q4_0";
+const char kSupportedTypes[] = "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K";
 
 // "[64, 48]" in GGUF's ne order (innermost first), as llama.cpp's tools print shapes.
 std::string NeString(const std::vector<int64_t>& shape_outer_first) {
@@ -33,6 +33,9 @@ bool GgmlTypeSupported(GgmlType t, DType* as) {
     case GgmlType::BF16: *as = DType::BF16; return true;
     case GgmlType::Q8_0: *as = DType::Q8_0; return true;
     case GgmlType::Q4_0: *as = DType::Q4_0; return true;
+    case GgmlType::Q4_K: *as = DType::Q4_K; return true;
+    case GgmlType::Q5_K: *as = DType::Q5_K; return true;
+    case GgmlType::Q6_K: *as = DType::Q6_K; return true;
     default: return false;
   }
 }

@@ -16,6 +16,9 @@ shaders::ShaderId EmbedShader(DType t, bool rows) {
     case DType::BF16: return rows ? ShaderId::EmbedRowsBF16 : ShaderId::EmbedBF16;
     case DType::Q8_0: return rows ? ShaderId::EmbedRowsQ8_0 : ShaderId::EmbedQ8_0;
     case DType::Q4_0: return rows ? ShaderId::EmbedRowsQ4_0 : ShaderId::EmbedQ4_0;
+    case DType::Q4_K: return rows ? ShaderId::EmbedRowsQ4_K : ShaderId::EmbedQ4_K;
+    case DType::Q5_K: return rows ? ShaderId::EmbedRowsQ5_K : ShaderId::EmbedQ5_K;
+    case DType::Q6_K: return rows ? ShaderId::EmbedRowsQ6_K : ShaderId::EmbedQ6_K;
   }
   throw vk::Error("Embed: unknown weight type");
 }
@@ -39,7 +42,7 @@ void Embed(OpContext& ctx, const WeightMatrix& table, const vk::BufferSlice& ids
     // Each token's row lies in one chunk (unknown here: the ids are on the device), so each
     // chunk's dispatch is credited an equal share of the rows read, plus the ids.
     const uint64_t row_bytes = WeightRowBytes(table.dtype, table.cols_padded) +
-                               (c.scales ? uint64_t(table.cols_padded) / 32 * 2 : 0);
+                               WeightScaleRowBytes(table.dtype, table.cols_padded);
     ctx.rec.SetDispatchBytes(uint64_t(out.rows) * row_bytes / table.chunks.size() + uint64_t(out.rows) * 4);
     ctx.rec.Dispatch(p, b, params, plan.grid.x, plan.grid.y);
   }

@@ -13,7 +13,7 @@ struct EmbedPlan {
   // embed_rows.comp: a workgroup per (token, kElementwiseWorkgroup texels of its row), each
   // invocation one 16-byte texel; else embed.comp: one invocation per output value.
   bool rows = false;
-  uint32_t row_texels = 0;  // 16-byte texels of a table row as stored
+  uint32_t row_texels = 0;  // texels of a table row (16 bytes as stored; K-quants: 32-value units)
   Grid grid;                // of each chunk's dispatch (x: texel groups, y: tokens for embed_rows)
   uint64_t workgroups() const { return uint64_t(grid.x) * grid.y; }
 };

@@ -22,6 +22,9 @@ ShaderId ExpertsShader(DType t, const std::string& name) {
     case DType::BF16: return ShaderId::MatVecExpertsBF16;
     case DType::Q8_0: return ShaderId::MatVecExpertsQ8_0;
     case DType::Q4_0: return ShaderId::MatVecExpertsQ4_0;
+    case DType::Q4_K: return ShaderId::MatVecExpertsQ4_K;
+    case DType::Q5_K: return ShaderId::MatVecExpertsQ5_K;
+    case DType::Q6_K: return ShaderId::MatVecExpertsQ6_K;
   }
   throw vk::Error("MatMulExperts '" + name + "': unknown weight dtype");
 }
@@ -98,7 +101,7 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expe
     shaders::ExpertsParams p{};
     p.k = w.cols;
     p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
-    p.row_scales = w.cols_padded / kQuantBlock;
+    p.row_scales = WeightRowScales(w.dtype, w.cols_padded);
     p.rows = rows;
     p.rows_per_expert = rows_per_expert;
     p.row_begin = row_begin;
@@ -110,7 +113,7 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expe
     p.row_groups = uint32_t(row_groups);
     p.groups = uint32_t(groups);
     // The routed rows of this chunk (a share of every slot's rows) and x.
-    const uint64_t row_bytes = WeightRowBytes(w.dtype, w.cols_padded) + (quantized ? p.row_scales * 2 : 0);
+    const uint64_t row_bytes = WeightRowBytes(w.dtype, w.cols_padded) + WeightScaleRowBytes(w.dtype, w.cols_padded);
     ctx.rec.SetDispatchBytes(uint64_t(n_slots) * rows * row_bytes / w.chunks.size() + x.elements() * 4);
     if (quantized) {
       VKG_CHECK(c.scales != nullptr, "MatMulExperts '", name, "': quantized chunk without scales");

@@ -26,6 +26,9 @@ ShaderId MatVecShader(DType t) {
     case DType::BF16: return ShaderId::MatVecBF16;
     case DType::Q8_0: return ShaderId::MatVecQ8_0;
     case DType::Q4_0: return ShaderId::MatVecQ4_0;
+    case DType::Q4_K: return ShaderId::MatVecQ4_K;
+    case DType::Q5_K: return ShaderId::MatVecQ5_K;
+    case DType::Q6_K: return ShaderId::MatVecQ6_K;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -37,6 +40,9 @@ ShaderId MatVecGeluMulShader(DType t) {
     case DType::BF16: return ShaderId::MatVecGeluMulBF16;
     case DType::Q8_0: return ShaderId::MatVecGeluMulQ8_0;
     case DType::Q4_0: return ShaderId::MatVecGeluMulQ4_0;
+    case DType::Q4_K: return ShaderId::MatVecGeluMulQ4_K;
+    case DType::Q5_K: return ShaderId::MatVecGeluMulQ5_K;
+    case DType::Q6_K: return ShaderId::MatVecGeluMulQ6_K;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -48,6 +54,9 @@ ShaderId MatVecGeluPairsShader(DType t) {
     case DType::BF16: return ShaderId::MatVecGeluPairsBF16;
     case DType::Q8_0: return ShaderId::MatVecGeluPairsQ8_0;
     case DType::Q4_0: return ShaderId::MatVecGeluPairsQ4_0;
+    case DType::Q4_K: return ShaderId::MatVecGeluPairsQ4_K;
+    case DType::Q5_K: return ShaderId::MatVecGeluPairsQ5_K;
+    case DType::Q6_K: return ShaderId::MatVecGeluPairsQ6_K;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -59,6 +68,9 @@ ShaderId MatVecRowsShader(DType t) {
     case DType::BF16: return ShaderId::MatVecRowsBF16;
     case DType::Q8_0: return ShaderId::MatVecRowsQ8_0;
     case DType::Q4_0: return ShaderId::MatVecRowsQ4_0;
+    case DType::Q4_K: return ShaderId::MatVecRowsQ4_K;
+    case DType::Q5_K: return ShaderId::MatVecRowsQ5_K;
+    case DType::Q6_K: return ShaderId::MatVecRowsQ6_K;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -70,6 +82,9 @@ ShaderId MatMulTiledShader(DType t) {
     case DType::BF16: return ShaderId::MatMulTiledBF16;
     case DType::Q8_0: return ShaderId::MatMulTiledQ8_0;
     case DType::Q4_0: return ShaderId::MatMulTiledQ4_0;
+    case DType::Q4_K: return ShaderId::MatMulTiledQ4_K;
+    case DType::Q5_K: return ShaderId::MatMulTiledQ5_K;
+    case DType::Q6_K: return ShaderId::MatMulTiledQ6_K;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -81,6 +96,9 @@ ShaderId MatMulShader(DType t) {
     case DType::BF16: return ShaderId::MatMulBF16;
     case DType::Q8_0: return ShaderId::MatMulQ8_0;
     case DType::Q4_0: return ShaderId::MatMulQ4_0;
+    case DType::Q4_K: return ShaderId::MatMulQ4_K;
+    case DType::Q5_K: return ShaderId::MatMulQ5_K;
+    case DType::Q6_K: return ShaderId::MatMulQ6_K;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -169,7 +187,7 @@ void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::Compu
     shaders::MatMulParams p{};
     p.k = w.cols;
     p.row_texels = uint32_t(WeightRowBytes(w.dtype, w.cols_padded) / 16);
-    p.row_scales = w.cols_padded / kQuantBlock;
+    p.row_scales = WeightRowScales(w.dtype, w.cols_padded);
     p.rows = gelu_pairs ? c.rows / 2 : c.rows;
     p.row_offset = c.row_begin;
     p.n = gelu_pairs ? c.rows / 2 : w.rows;
@@ -190,7 +208,7 @@ void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::Compu
       bind[n++] = vk::Binding::Texel(*c.scales);
     }
     // The chunk's weights (and scales) once per token group, and x.
-    const uint64_t scale_bytes = IsQuantized(w.dtype) ? uint64_t(c.rows) * p.row_scales * 2 : 0;
+    const uint64_t scale_bytes = uint64_t(c.rows) * WeightScaleRowBytes(w.dtype, w.cols_padded);
     ctx.rec.SetDispatchBytes((uint64_t(c.rows) * p.row_texels * 16 + scale_bytes) * token_groups + x_bytes);
     ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y, column_groups);
   }

@@ -15,6 +15,9 @@ ShaderId EmulatedShader(DType t) {
     case DType::BF16: return ShaderId::MatMulCoopmatEmulatedBF16;
     case DType::Q8_0: return ShaderId::MatMulCoopmatEmulatedQ8_0;
     case DType::Q4_0: return ShaderId::MatMulCoopmatEmulatedQ4_0;
+    case DType::Q4_K: return ShaderId::MatMulCoopmatEmulatedQ4_K;
+    case DType::Q5_K: return ShaderId::MatMulCoopmatEmulatedQ5_K;
+    case DType::Q6_K: return ShaderId::MatMulCoopmatEmulatedQ6_K;
     case DType::F32: break;
   }
   throw vk::Error("MatMulCoopMat: f32 weights have no matrix-unit kernel (they stay on matmul_tiled.comp)");
@@ -27,6 +30,9 @@ ShaderId MatrixUnitShader(DType t) {
     case DType::BF16: return ShaderId::MatMulCoopmatBF16;
     case DType::Q8_0: return ShaderId::MatMulCoopmatQ8_0;
     case DType::Q4_0: return ShaderId::MatMulCoopmatQ4_0;
+    case DType::Q4_K: return ShaderId::MatMulCoopmatQ4_K;
+    case DType::Q5_K: return ShaderId::MatMulCoopmatQ5_K;
+    case DType::Q6_K: return ShaderId::MatMulCoopmatQ6_K;
     case DType::F32: break;
   }
   throw vk::Error("MatMulCoopMat: f32 weights have no matrix-unit kernel (they stay on matmul_tiled.comp)");

@@ -16,6 +16,7 @@ bool UsesIntegerDot(const OpContext& ctx, DType t) {
 
 bool UsesIntegerDot(const vk::DeviceCaps& c, KernelFamily kernels, const KernelFeatures& features, DType t) {
 #if VKG_SHADERS_INTEGER_DOT
+  // q8_0 / q4_0 only: the K-quants (sub-block scales and mins per 32 values) take the float kernels.
   if (t != DType::Q8_0 && t != DType::Q4_0) return false;
   if (!GpuFamily(c, kernels)) return false;
   // The prefill kernel's 256-invocation workgroups (Vulkan guarantees only 128).

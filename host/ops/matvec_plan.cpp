@@ -49,7 +49,7 @@ MatVecPlan PlanMatVec(const vk::DeviceCaps& caps, bool gpu_family, DType t, uint
     p.loads_in_flight = 2 * pick.rows_per_subgroup;
   }
   p.workgroups = DivUp(rows, p.rows_per_workgroup);
-  const uint64_t scales = IsQuantized(t) ? rows * (cols_padded / kQuantBlock) * 2 : 0;
+  const uint64_t scales = rows * WeightScaleRowBytes(t, cols_padded);
   p.bytes_read = rows * row_bytes + scales + uint64_t(cols_padded) * 4;
   return p;
 }

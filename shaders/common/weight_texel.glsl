@@ -3,13 +3,19 @@
 // weight_element.glsl instead.
 //
 // The including shader defines exactly one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0,
-// WEIGHT_Q4_0, and declares its X input twice on one binding before including this file:
+// WEIGHT_Q4_0, WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K, and declares its X input twice on one binding before including this file:
 //   layout(std430, binding = B) readonly buffer X { float x_[]; };
 //   layout(std430, binding = B) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
 // This file declares the weight views: w_data at binding WEIGHT_DATA_BINDING (default 2) and, for
 // q8_0 / q4_0, w_scales at WEIGHT_SCALES_BINDING (default 3); define those macros first to move them.
-// It defines VPT, QPT, WEIGHT_QUANTIZED (q8_0 / q4_0), weightQuad, weightScale and loadX4; none of
-// them reads push constants: the shapes come in as arguments.
+// It defines VPT, QPT, WEIGHT_QUANTIZED (q8_0 / q4_0 / K-quants), WTexel, weightTexel, weightQuad,
+// weightScale and loadX4 (K-quants also WEIGHT_KQUANT and weightAffine); none of them reads push
+// constants: the shapes come in as arguments.
+// K-quants: a logical texel t is 32 values (one sub-block; Q6_K two of 16): WTexel bundles its low
+// nibbles with its high bits (Q5_K, Q6_K) and sub-block scales (Q6_K), gathered from the super-
+// block's data texels by weightTexel; value = scale * weightQuad + bias with (scale, bias) from
+// weightAffine (Q6_K: bias 0, its int8 sub-block scale already inside weightQuad). Kernels take the
+// bias as bias * sum(x) per texel, the q4_0 offset trick. Not for the integer-dot kernels.
 //
 // Device layout from host/weight_matrix.h: row r of a chunk starts at texel r * row_texels; each
 // RGBA32UI texel holds VPT values (f32 4, f16/bf16 8, q8_0 16 = half a block, q4_0 32 = one block).
@@ -36,8 +42,13 @@ const uint VPT = 16;
 #elif defined(WEIGHT_Q4_0)
 const uint VPT = 32;
 #define WEIGHT_QUANTIZED 1
+#elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K) || defined(WEIGHT_Q6_K)
+const uint VPT = 32;
+#define WEIGHT_QUANTIZED 1
+#define WEIGHT_KQUANT 1
+#include "kquant.glsl"
 #else
-#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0"
+#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K"
 #endif
 const uint QPT = VPT / 4;  // quads (vec4 of weights) per texel
 
@@ -46,8 +57,47 @@ layout(binding = WEIGHT_DATA_BINDING) uniform usamplerBuffer w_data;
 layout(binding = WEIGHT_SCALES_BINDING) uniform usamplerBuffer w_scales;
 #endif
 
-// Quad q (values 4q..4q+3) of a texel, before the block scale.
-vec4 weightQuad(uvec4 t, uint q) {
+// One texel's weights as the kernels hold them: the data texel, or for Q5_K / Q6_K the texel with
+// its high bits (and Q6_K its two sub-block scales, int8 in the low 16 bits of sc).
+#if defined(WEIGHT_Q5_K)
+struct WTexel { uvec4 lo; uint hi; };
+#elif defined(WEIGHT_Q6_K)
+struct WTexel { uvec4 lo; uvec2 hi; uint sc; };
+#else
+#define WTexel uvec4
+#endif
+
+// Texel t (VPT values from column t * VPT) of the row whose first data texel is `base`.
+WTexel weightTexel(int base, uint t) {
+#ifdef WEIGHT_KQUANT
+  const int sb = base + int((t >> 3u) * KQ_TEXELS);
+  const uint j = t & 7u;
+#if defined(WEIGHT_Q4_K)
+  return texelFetch(w_data, sb + int(j));
+#elif defined(WEIGHT_Q5_K)
+  return WTexel(texelFetch(w_data, sb + int(j)), texelFetch(w_data, sb + 8 + int(j >> 2u))[j & 3u]);
+#else
+  const uvec4 h = texelFetch(w_data, sb + 8 + int(j >> 1u));
+  const uint s = texelFetch(w_data, sb + 12)[j >> 1u];
+  return WTexel(texelFetch(w_data, sb + int(j)), (j & 1u) == 0u ? h.xy : h.zw, (j & 1u) == 0u ? (s & 0xFFFFu) : (s >> 16u));
+#endif
+#else
+  return texelFetch(w_data, base + int(t));
+#endif
+}
+
+// Data texels of one row of cols_padded values (the row stride of the data view).
+uint weightRowTexels(uint cols_padded) {
+#ifdef WEIGHT_KQUANT
+  return (cols_padded >> 8u) * KQ_TEXELS;
+#else
+  return cols_padded / VPT;
+#endif
+}
+
+// Quad q (values 4q..4q+3) of a texel, before the block scale (K-quants: the codes; Q6_K: times
+// the int8 sub-block scale, exact integers).
+vec4 weightQuad(WTexel t, uint q) {
 #if defined(WEIGHT_F32)
   return uintBitsToFloat(t);
 #elif defined(WEIGHT_F16)
@@ -56,8 +106,23 @@ vec4 weightQuad(uvec4 t, uint q) {
   return vec4(unpackBf16x2(t[2 * q]), unpackBf16x2(t[2 * q + 1]));
 #elif defined(WEIGHT_Q8_0)
   return unpackQ8(t[q]);  // four signed bytes, low byte first
-#else
+#elif defined(WEIGHT_Q4_0)
   return (q & 1u) == 0u ? unpackQ4Lo(t[q >> 1]) : unpackQ4Hi(t[q >> 1]);
+#elif defined(WEIGHT_Q4_K)
+  const uint u = t[q >> 1u] >> ((q & 1u) * 16u);
+  return vec4(float(u & 15u), float((u >> 4u) & 15u), float((u >> 8u) & 15u), float((u >> 12u) & 15u));
+#elif defined(WEIGHT_Q5_K)
+  const uint u = t.lo[q >> 1u] >> ((q & 1u) * 16u);
+  const uint h = t.hi >> (4u * q);
+  return vec4(float((u & 15u) | ((h & 1u) << 4u)), float(((u >> 4u) & 15u) | ((h & 2u) << 3u)),
+              float(((u >> 8u) & 15u) | ((h & 4u) << 2u)), float(((u >> 12u) & 15u) | ((h & 8u) << 1u)));
+#else  // Q6_K
+  const uint u = t.lo[q >> 1u] >> ((q & 1u) * 16u);
+  const uint h = t.hi[q >> 2u] >> (8u * (q & 3u));
+  const int s = bitfieldExtract(int(t.sc), int((q >> 2u) * 8u), 8);  // quads 0-3: sub-block 2j, 4-7: 2j+1
+  const ivec4 c = ivec4(int((u & 15u) | ((h & 3u) << 4u)), int(((u >> 4u) & 15u) | (((h >> 2u) & 3u) << 4u)),
+                        int(((u >> 8u) & 15u) | (((h >> 4u) & 3u) << 4u)), int(((u >> 12u) & 15u) | (((h >> 6u) & 3u) << 4u)));
+  return vec4((c - 32) * s);
 #endif
 }
 
@@ -82,13 +147,29 @@ vec4 weightQuadMasked(uvec4 t, uint q) {
 }
 #else
 const float WEIGHT_OFFSET = 0.0;
-vec4 weightQuadRaw(uvec4 t, uint q) { return weightQuad(t, q); }
+vec4 weightQuadRaw(WTexel t, uint q) { return weightQuad(t, q); }
 #endif
 
 // Scale of texel t of chunk row r (1 for unquantized weights); row_scales: f16 scales per row
 // (cols_padded / 32).
+#ifdef WEIGHT_KQUANT
+// Scale and bias of texel t of chunk row r: value = scale * weightQuad + bias. row_scales:
+// super-blocks per row (cols_padded / 256).
+vec2 weightAffine(uint r, uint t, uint row_scales) {
+  const uint s = r * row_scales + (t >> 3u);
+#ifdef WEIGHT_Q6_K
+  const uvec4 v = texelFetch(w_scales, int(s >> 3u));
+  return vec2(unpackHalf2x16(v[(s >> 1u) & 3u])[s & 1u], 0.0);
+#else
+  return kquantAffine(texelFetch(w_scales, int(s)), t & 7u);
+#endif
+}
+#endif
+
 float weightScale(uint r, uint t, uint row_scales) {
-#ifdef WEIGHT_QUANTIZED
+#if defined(WEIGHT_KQUANT)
+  return weightAffine(r, t, row_scales).x;  // callers add the bias themselves
+#elif defined(WEIGHT_QUANTIZED)
   const uint s = r * row_scales + t * VPT / 32u;
   const uvec4 v = texelFetch(w_scales, int(s >> 3));
   return unpackHalf2x16(v[(s >> 1) & 3u])[s & 1u];
@@ -118,6 +199,13 @@ vec4 loadX4(uint base, uint k, uint cols) {
   const uint last = cols - 1u;
   return vec4(x_[base + min(k, last)], x_[base + min(k + 1u, last)], x_[base + min(k + 2u, last)],
               x_[base + min(k + 3u, last)]);
+}
+
+// loadX4 with zeros past column `cols`: K-quant padding values need not dequantize to zero (a
+// sub-block's min is subtracted from them), so they must meet zeros.
+vec4 loadX4Zero(uint base, uint k, uint cols) {
+  const vec4 v = loadX4(base, k, cols);
+  return vec4(k < cols ? v.x : 0.0, k + 1u < cols ? v.y : 0.0, k + 2u < cols ? v.z : 0.0, k + 3u < cols ? v.w : 0.0);
 }
 #endif  // WEIGHT_TEXEL_NO_X
 

@@ -245,14 +245,24 @@ TEST_F(GgufErrorTest, QuantizedNorm) {
             "bad.gguf: tensor blk.0.attn_norm.weight has type Q8_0, expected F32, F16 or BF16");
 }
 
-TEST_F(GgufErrorTest, KQuantIsNotSupportedYet) {
-  // K-quant blocks hold 256 values: ffn_down's rows (the FFN width, 256) are whole blocks.
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q4_K}),
-            "bad.gguf: tensor blk.1.ffn_down.weight has type Q4_K, which is not supported yet "
-            "(supported: F32, F16, BF16, Q8_0, Q4_0)");
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q6_K}),
-            "bad.gguf: tensor blk.0.ffn_down.weight has type Q6_K, which is not supported yet "
-            "(supported: F32, F16, BF16, Q8_0, Q4_0)");
+TEST_F(GgufErrorTest, UnsupportedQuantIsRefusedInOneLine) {
+  // K-quant blocks hold 256 values: ffn_down's rows (the FFN width, 256) are whole blocks. Q2_K,
+  // Q3_K and Q4_1 have no kernels yet: one line naming the tensor and the type.
+  EXPECT_EQ(LoadError({.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q2_K}),
+            "bad.gguf: tensor blk.1.ffn_down.weight has type Q2_K, which is not supported yet "
+            "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q3_K}),
+            "bad.gguf: tensor blk.0.ffn_down.weight has type Q3_K, which is not supported yet "
+            "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q4_1}),
+            "bad.gguf: tensor blk.0.ffn_down.weight has type Q4_1, which is not supported yet "
+            "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+}
+
+TEST_F(GgufErrorTest, KQuantMatrixLoads) {
+  const fs::path out = dir_->path() / "kq.gguf";
+  Rewrite(dir_->path() / "dense.f32.gguf", out, Edit{.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q6_K});
+  EXPECT_EQ(Checkpoint::Load(out).Tensor("layers.1.mlp.down_proj.weight").dtype, DType::Q6_K);
 }
 
 TEST_F(GgufErrorTest, WrongArchitecture) {

@@ -32,8 +32,10 @@ Diff Compare(const std::vector<float>& a, const std::vector<float>& b, size_t V)
   return d;
 }
 
-std::unique_ptr<Engine> Open(const std::filesystem::path& path, std::optional<DType> weights, bool cpu = false) {
+std::unique_ptr<Engine> Open(const std::filesystem::path& path, std::optional<DType> weights, bool cpu = false,
+                             KernelFamily kernels = KernelFamily::kDevice) {
   EngineOptions o;
+  o.kernels = kernels;
   o.weights = weights;
   o.kv_dtype = DType::F32;  // exactness first, as `vkgemma logits` does
   o.batch = 64;
@@ -101,6 +103,55 @@ INSTANTIATE_TEST_SUITE_P(Formats, GgufQuantGpuTest,
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param)) + "_" + std::string(DTypeName(std::get<1>(info.param)));
                          });
+
+// K-quant files as llama.cpp's Q4_K_M / Q5_K_M / Q6_K mix them (the generator's --gguf-type
+// q4_k_m: Q4_K matrices, Q6_K embedding / attn_v / ffn_down of even layers, F32 norms; rows of
+// 256-multiples, so nothing falls back), every matrix uploaded in its own stored type without
+// re-quantization, against the CPU reference on the same dequantized values: only the kernels'
+// f32 accumulation order differs, so GgufQuantGpuTest's gate holds (1e-3 absolute, argmax equal;
+// a wrong sub-block scale, min or high bit moves logits by O(1)). Both kernel families.
+struct KQuantFile {
+  const char* variant;
+  const char* type;  // --gguf-type
+  const char* formats;  // what the GPU computes from
+  KernelFamily kernels = KernelFamily::kDevice;
+};
+
+class GgufKQuantGpuTest : public ::testing::TestWithParam<KQuantFile> {};
+
+TEST_P(GgufKQuantGpuTest, MixedFileMatchesTheReferenceOnItsDequantizedWeights) {
+  const KQuantFile k = GetParam();
+  TempDir dir(std::string("gguf_k_") + k.variant + "_" + k.type);
+  const auto gguf = dir.path() / "m.gguf";
+  ASSERT_EQ(RunMakeCheckpoint("--out " + (dir.path() / "ckpt").string() + " --variant " + k.variant +
+                              " --seed 4 --hidden 256 --intermediate 512 --heads 4 --head-dim 64 "
+                              "--global-head-dim 128 --ple-dim 256 --moe-intermediate 256 --vocab 512 --gguf " +
+                              gguf.string() + " --gguf-type " + k.type),
+            0);
+  auto cpu = Open(gguf, std::nullopt, /*cpu=*/true), gpu = Open(gguf, std::nullopt, false, k.kernels);
+  EXPECT_EQ(gpu->weights_formats(), k.formats);
+  const std::vector<int32_t> tokens = Prompt(24, cpu->config().vocab_size);
+  const Diff d = Compare(cpu->Forward(tokens, true), gpu->Forward(tokens, true), size_t(cpu->config().vocab_size));
+  std::printf("[ measured ] %s %s gguf (%s): max abs %.3g\n", k.variant, k.type, gpu->weights_formats().c_str(),
+              d.max_abs);
+  EXPECT_LE(d.max_abs, 1e-3);
+  EXPECT_EQ(d.argmax_mismatches, 0);
+  EXPECT_EQ(gpu->validation_messages(), 0);
+}
+
+// "f32" in the list: stacks whose parts differ in type (attn_q/attn_k Q4_K with attn_v Q6_K on
+// even layers) and the per-layer model projection (a scale folded into its rows) take the file's
+// compute format, f32, which holds their dequantized values exactly.
+INSTANTIATE_TEST_SUITE_P(
+    Files, GgufKQuantGpuTest,
+    ::testing::Values(KQuantFile{"dense", "q4_k_m", "f32+q4_k+q6_k"}, KQuantFile{"ple", "q4_k_m", "f32+q4_k+q6_k"},
+                      KQuantFile{"moe", "q5_k_m", "f32+q5_k+q6_k"}, KQuantFile{"dense", "q6_k", "q6_k"},
+                      KQuantFile{"dense", "q4_k_m", "f32+q4_k+q6_k", KernelFamily::kGpu},
+                      KQuantFile{"ple", "q5_k", "f32+q5_k", KernelFamily::kGpu}),
+    [](const auto& info) {
+      return std::string(info.param.variant) + "_" + info.param.type +
+             (info.param.kernels == KernelFamily::kGpu ? "_gpu_family" : "");
+    });
 
 }  // namespace
 }  // namespace vkg::test

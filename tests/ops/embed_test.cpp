@@ -53,7 +53,12 @@ INSTANTIATE_TEST_SUITE_P(Formats, EmbedTest,
                                            Case{DType::BF16, 300, 1536, 0}, Case{DType::Q8_0, 300, 96, 0},
                                            Case{DType::Q4_0, 300, 45, 0},       // awkward dim: padded rows
                                            Case{DType::BF16, 300, 64, 4096},    // 32 rows per chunk
-                                           Case{DType::Q4_0, 1000, 256, 8192}));
+                                           Case{DType::Q4_0, 1000, 256, 8192},
+                                           // K-quants: (scale * code + bias) rounds once, as the
+                                           // reference's (d * sc) * q - dmin * m: bit-exact too.
+                                           Case{DType::Q4_K, 300, 45, 0}, Case{DType::Q5_K, 300, 512, 0},
+                                           Case{DType::Q6_K, 300, 300, 0}, Case{DType::Q4_K, 1000, 256, 8192},
+                                           Case{DType::Q6_K, 1000, 256, 8192}));
 
 // The GPU family's workgroup-per-row kernel (embed_rows.comp), forced on lavapipe: every format, a
 // row of several workgroups (bf16 1536: 192 texels), a row ending inside a texel (q4_0 96 of 128
@@ -66,7 +71,13 @@ INSTANTIATE_TEST_SUITE_P(GpuRows, EmbedTest,
                                            Case{DType::Q4_0, 300, 96, 0, KernelFamily::kGpu},
                                            Case{DType::Q4_0, 300, 45, 0, KernelFamily::kGpu},
                                            Case{DType::BF16, 300, 64, 4096, KernelFamily::kGpu},
-                                           Case{DType::Q4_0, 1000, 256, 8192, KernelFamily::kGpu}));
+                                           Case{DType::Q4_0, 1000, 256, 8192, KernelFamily::kGpu},
+                                           Case{DType::Q4_K, 300, 96, 0, KernelFamily::kGpu},
+                                           Case{DType::Q4_K, 300, 45, 0, KernelFamily::kGpu},
+                                           Case{DType::Q5_K, 300, 520, 0, KernelFamily::kGpu},
+                                           Case{DType::Q6_K, 300, 512, 0, KernelFamily::kGpu},
+                                           Case{DType::Q5_K, 1000, 256, 8192, KernelFamily::kGpu},
+                                           Case{DType::Q6_K, 1000, 256, 8192, KernelFamily::kGpu}));
 
 }  // namespace
 }  // namespace vkg::test

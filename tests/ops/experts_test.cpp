@@ -25,9 +25,11 @@ namespace {
 // q * d is exact in f32) and the same f32 x, and accumulates in double; the device's only error is
 // its f32 accumulation order, NMSE ~ 1e-14..1e-12 at these K. 1e-10 keeps two orders of margin and
 // still catches every real bug: a wrong expert, row offset, chunk clamp or x row gives NMSE ~ 1.
+// K-quants: the same; their bias is folded as bias * sum(x) per texel (matmul_test.cpp's note).
 constexpr double kNmse = 1e-10;
 
-constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0};
+constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0,
+                               DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 constexpr uint32_t kExperts = 8, kTopK = 2;
 
@@ -161,7 +163,7 @@ TEST_P(ExpertsChunks, SplitRowsMatchReference) {
   const Shape sh{45, 27};
   // The data bytes of 7 rows of the wider stack (+ a few spare bytes): chunk boundaries fall at
   // no multiple of 8 or 16 rows, nor of an expert's 54 (gate_up) or 45 (down) rows.
-  const uint64_t max_chunk = WeightRowBytes(t, 64) * 7 + 9;
+  const uint64_t max_chunk = WeightRowBytes(t, PaddedCols(t, 64)) * 7 + 9;
   for (uint32_t tokens : {1u, 5u, 2u}) {
     family_ = tokens == 2u ? KernelFamily::kGpu : KernelFamily::kDevice;  // T = 2: the GPU family
     size_t chunks = 0;

@@ -90,17 +90,16 @@ std::vector<Product> Products(const ModelConfig& c) {
   return out;
 }
 
-uint32_t Padded(uint32_t cols) { return (cols + 31) / 32 * 32; }
-
 TEST(LaunchGeometry, DecodeProductsFillTheGpuWithBoundedRows) {
   for (const Gpu& g : kGpus) {
     const vk::DeviceCaps caps = Describe(g);
     for (const char* model : {"e2b", "31b"}) {
       const ModelConfig c = ShapeConfig(model);
-      for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16, DType::BF16}) {
+      // K-quants: rows padded to 256 values; Q6_K's data texels (13 per 256 values) set its serial bytes.
+      for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16, DType::BF16, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
         uint64_t fewest = ~uint64_t(0);
         for (const Product& p : Products(c)) {
-          const MatVecPlan plan = PlanMatVec(caps, true, t, p.rows, Padded(p.cols));
+          const MatVecPlan plan = PlanMatVec(caps, true, t, p.rows, PaddedCols(t, p.cols));
           const std::string what = std::string(g.name) + " " + model + " " + std::string(DTypeName(t)) + " " + p.name;
           EXPECT_FALSE(plan.rows_per_invocation) << what;
           if (plan.bytes_read > kMiB) {
@@ -123,9 +122,9 @@ TEST(LaunchGeometry, MoeExpertProductsFillTheGpu) {
   const vk::DeviceCaps caps = Describe(kGpus[0]);
   const uint64_t slots = uint64_t(c.top_k_experts);
   const uint32_t I = uint32_t(c.moe_intermediate_size), H = uint32_t(c.hidden_size);
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::BF16}) {
-    const MatVecPlan gate_up = PlanMatVec(caps, true, t, 2 * uint64_t(I) * slots, Padded(H));
-    const MatVecPlan down = PlanMatVec(caps, true, t, uint64_t(H) * slots, Padded(I));
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::BF16, DType::Q4_K, DType::Q6_K}) {
+    const MatVecPlan gate_up = PlanMatVec(caps, true, t, 2 * uint64_t(I) * slots, PaddedCols(t, H));
+    const MatVecPlan down = PlanMatVec(caps, true, t, uint64_t(H) * slots, PaddedCols(t, I));
     for (const MatVecPlan* p : {&gate_up, &down}) {
       if (p->bytes_read > kMiB) {
         EXPECT_GE(p->workgroups, kWorkgroupsPerCu * caps.ComputeUnits());

@@ -36,7 +36,9 @@ constexpr double kUnitsNmse = 1e-9;
 // arithmetic; f16 rounding of both inputs gives NMSE ~1e-7 here.
 constexpr double kF16InputsNmse = 5e-4;
 
-constexpr DType kCoopMatTypes[] = {DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0};
+// K-quants too: their decoded values (exact f32, as the reference's) are rounded to f16 like the
+// others', so the same bounds hold.
+constexpr DType kCoopMatTypes[] = {DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 struct Case {
   uint32_t m, n, k;

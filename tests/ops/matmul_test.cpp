@@ -31,11 +31,18 @@ double NmseThreshold(DType t) {
     case DType::BF16: return 1e-10;  // bf16 -> f32 is exact
     case DType::Q8_0: return 1e-10;  // q (int8) * d (f16) is exact in f32; sum(q x) * d adds one rounding
     case DType::Q4_0: return 1e-10;  // same as q8_0
+    // K-quants: each decoded value (scale * code + bias) is the reference's exact f32 value; the
+    // kernels sum scale * sum(q x) + bias * sum(x) per 32-value texel, q4_0's offset fold, whose
+    // cancellation costs about one order of magnitude at most (measured 1e-14..1e-12 here).
+    case DType::Q4_K: return 1e-10;
+    case DType::Q5_K: return 1e-10;
+    case DType::Q6_K: return 1e-10;  // no bias; code * int8 scale exact, times d: one rounding
   }
   return 0;
 }
 
-constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0};
+constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0,
+                               DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 struct Case {
   uint32_t m, n, k;
@@ -218,7 +225,7 @@ TEST_P(MatVecGateUpGeluTest, DeclinesWhereItDoesNotApply) {
   const DType t = GetParam();
   std::vector<float> wr;
   const WeightMatrix one = MakeWeight(t, 16, 64, 5, wr);
-  const WeightMatrix chunked = MakeWeight(t, 16, 64, 6, wr, WeightRowBytes(t, 64) * 5);
+  const WeightMatrix chunked = MakeWeight(t, 16, 64, 6, wr, WeightRowBytes(t, PaddedCols(t, 64)) * 5);
   ASSERT_GT(chunked.chunks.size(), 1u);
   const Tensor x = NewTensor(1, 64), act = NewTensor(1, 8);
   Run([&](OpContext& ctx) {
@@ -355,7 +362,7 @@ TEST_P(MatMulChunks, SplitRowsMatchReference) {
   const DType t = GetParam();
   const uint32_t n = 100, k = 100;
   // 7 rows per chunk (+ a few spare bytes): 15 chunks, boundaries not aligned to 4 or 8 rows.
-  const uint64_t max_chunk = WeightRowBytes(t, 128) * 7 + 9;
+  const uint64_t max_chunk = WeightRowBytes(t, PaddedCols(t, k)) * 7 + 9;
   for (uint32_t m : {1u, 8u, 13u}) {
     size_t chunks = 0;
     Check(t, Case{m, n, k}, max_chunk, &chunks);

@@ -112,8 +112,8 @@ nlohmann::json ToJson(const Stats& s) { return {{"median", s.median}, {"min", s.
 
 // Device bytes of one stored [rows][cols] matrix in `format` (as GpuModel::EstimateBytes counts).
 uint64_t MatrixBytes(uint64_t rows, uint64_t cols, DType format) {
-  const uint32_t padded = uint32_t((cols + kQuantBlock - 1) / kQuantBlock * kQuantBlock);
-  return rows * WeightRowBytes(format, padded) + (IsQuantized(format) ? rows * (padded / kQuantBlock) * 2 : 0);
+  const uint32_t padded = PaddedCols(format, uint32_t(cols));
+  return rows * (WeightRowBytes(format, padded) + WeightScaleRowBytes(format, padded));
 }
 
 // Device weight bytes one decode step reads: every device tensor (the tied embedding table once:

@@ -137,7 +137,7 @@ int Info(const std::vector<std::string>& args) {
               o.batch == Scheduler::kGpuBatch ? ", the GPU default" : "");
   std::printf("  %-6s %10s   %s\n", "format", "weights", "total at context 4096 / 8192 / 32768 / max");
   const uint64_t scratch = Activations::Bytes(c, o.batch, 8, ctx);
-  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q4_0}) {
+  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0}) {
     const uint64_t w = GpuModel::EstimateBytes(c, t);
     std::printf("  %-6s %7.2f GiB  ", std::string(DTypeName(t)).c_str(), GiB(w));
     for (uint32_t n : {4096u, 8192u, 32768u, uint32_t(c.max_position_embeddings)}) {

@@ -95,7 +95,7 @@ uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t 
 DType ParseWeights(const std::string& flag, const std::string& value) {
   DType t;
   if (!ParseDType(value, &t)) {
-    throw UsageError(flag + " must be one of f32, bf16, f16, q8_0, q4_0; got '" + value + "'");
+    throw UsageError(flag + " must be one of f32, bf16, f16, q8_0, q4_0, q4_k, q5_k, q6_k; got '" + value + "'");
   }
   return t;
 }
@@ -142,6 +142,7 @@ namespace {
 // said at every load (the CPU reference computes in f32 from the checkpoint's values).
 std::string FormatNote(const Engine& engine) {
   std::string note(DTypeName(engine.weights_format()));
+  if (engine.weights_formats() != note) return engine.weights_formats() + ", each matrix in its stored type";
   if (const std::optional<DType> own = engine.stored_format()) {
     note += *own == engine.weights_format() ? ", the checkpoint's own"
                                             : " from the checkpoint's " + std::string(DTypeName(*own));

@@ -130,6 +130,27 @@ std::vector<uint8_t> FloatBytes(const std::vector<float>& v, GgmlType t) {
   return out;
 }
 
+GgmlType GgmlTypeOf(DType t) {
+  switch (t) {
+    case DType::Q8_0: return GgmlType::Q8_0;
+    case DType::Q4_0: return GgmlType::Q4_0;
+    case DType::Q4_K: return GgmlType::Q4_K;
+    case DType::Q5_K: return GgmlType::Q5_K;
+    case DType::Q6_K: return GgmlType::Q6_K;
+    default: throw Error("GgmlTypeOf: not a block-quantized type");
+  }
+}
+
+// The tensors a "_M" K-quant mix stores in Q6_K: the token embedding (also the tied head), and
+// attn_v and ffn_down of the even layers.
+bool MoreBits(const std::string& name) {
+  if (name == "embed_tokens.weight") return true;
+  const bool v = name.find("self_attn.v_proj") != std::string::npos, down = name.find("mlp.down_proj") != std::string::npos;
+  if (!v && !down) return false;
+  const size_t dot = name.find('.');  // "layers.N...."
+  return name.rfind("layers.", 0) == 0 && std::stoi(name.substr(dot + 1)) % 2 == 0;
+}
+
 }  // namespace
 
 void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o) {
@@ -145,9 +166,12 @@ void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o) {
     std::vector<uint64_t> ne(spec.shape.rbegin(), spec.shape.rend());
     GgmlType type = GgmlType::F32;
     std::vector<uint8_t> bytes;
-    if (matrix && IsQuantized(o.type) && ne[0] % kQuantBlock == 0) {
-      type = o.type == DType::Q8_0 ? GgmlType::Q8_0 : GgmlType::Q4_0;
-      bytes = EncodeGgmlBlocks(o.type, values.data(), values.size());
+    DType qtype = o.type;
+    if (IsKQuant(qtype) && o.k_mix && MoreBits(spec.name)) qtype = DType::Q6_K;
+    if (IsKQuant(qtype) && ne[0] % kKQuantBlock != 0) qtype = DType::Q8_0;  // not whole super-blocks
+    if (matrix && IsQuantized(qtype) && ne[0] % kQuantBlock == 0) {
+      type = GgmlTypeOf(qtype);
+      bytes = EncodeGgmlBlocks(qtype, values.data(), values.size());
     } else {
       if (matrix && o.type == DType::F16) type = GgmlType::F16;
       if (matrix && o.type == DType::BF16) type = GgmlType::BF16;

@@ -17,7 +17,13 @@ struct GgufExportOptions {
   // exact conversions of the checkpoint's values; q8_0 / q4_0 quantize each row (ggml's rounding,
   // ggml's block layout). Norms, scalars and router scales stay F32, as the converter keeps 1-D
   // tensors.
+  // q4_k / q5_k / q6_k: K-quant super-blocks (kquant_blocks.h's quantizer) for every matrix whose
+  // rows are whole super-blocks (ne0 % 256 == 0), q8_0 for the others (llama.cpp also falls back
+  // where rows are not whole super-blocks).
   DType type = DType::F32;
+  // With type q4_k or q5_k: a llama.cpp "_M" mix: the token embedding, attn_v and ffn_down of
+  // every other layer (from layer 0) in Q6_K, as Q4_K_M / Q5_K_M give more bits to those.
+  bool k_mix = false;
   std::filesystem::path tokenizer_json;  // empty: no tokenizer.ggml.* keys
   std::string chat_template;             // empty: no tokenizer.chat_template
 };

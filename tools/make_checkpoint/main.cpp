@@ -39,7 +39,8 @@ const char kUsage[] =
     "                          matching one wins), e.g. --dtype-of norm=f32 for a mixed checkpoint\n"
     "  --force                 overwrite an existing checkpoint in DIR\n"
     "  --gguf FILE             also write the same model as GGUF (llama.cpp's gemma4 conventions)\n"
-    "  --gguf-type T           its linear weights in f32, f16, bf16, q8_0 or q4_0 [f32]\n"
+    "  --gguf-type T           its linear weights in f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, or\n"
+    "                          q4_k_m / q5_k_m (Q6_K embedding, attn_v, ffn_down of even layers) [f32]\n"
     "  --tokenizer FILE        store this tokenizer.json's vocabulary in the GGUF (tokenizer.ggml.*)\n"
     "  --chat-template FILE    store this Jinja file as tokenizer.chat_template in the GGUF\n"
     "sizes (defaults are tiny; '-' = per variant):\n"
@@ -111,7 +112,14 @@ int main(int argc, char** argv) {
       } else if (arg == "--gguf") {
         gguf.out = value;
       } else if (arg == "--gguf-type") {
-        if (!vkg::ParseDType(value, &gguf.type)) return Usage("--gguf-type must be f32, f16, bf16, q8_0 or q4_0, got \"" + value + "\"");
+        std::string v = value;
+        if (v == "q4_k_m" || v == "q5_k_m") {
+          gguf.k_mix = true;
+          v = v.substr(0, 4);
+        }
+        if (!vkg::ParseDType(v, &gguf.type)) {
+          return Usage("--gguf-type must be f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m or q5_k_m, got \"" + value + "\"");
+        }
       } else if (arg == "--tokenizer") {
         gguf.tokenizer_json = value;
       } else if (arg == "--chat-template") {
