@@ -397,6 +397,8 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
       }
     }
   }
+}
+
 // The embedding gathers (embed_rows.comp on the GPU family): a workgroup per (token, 64 texels of
 // its row), each invocation ONE 16-byte texel, so a row is read in one pass of full-width loads with
 // no serial loop, and a token takes ceil(row texels / 64) workgroups, whatever the table's rows
@@ -429,15 +431,15 @@ TEST(LaunchGeometry, EmbedRowsTakeAWorkgroupPerTokenAnd64Texels) {
   for (const Table& tb : kTables) {
     for (uint32_t tokens : {1u, 512u}) {
       const std::string what = std::string(tb.name) + " " + std::string(DTypeName(tb.t)) + " x" + std::to_string(tokens);
-      const EmbedPlan p = PlanEmbed(true, tb.t, tb.dim, Padded(tb.dim), tokens);
+      const EmbedPlan p = PlanEmbed(true, tb.t, tb.dim, PaddedCols(tb.t, tb.dim), tokens);
       EXPECT_TRUE(p.rows) << what;
       EXPECT_EQ(p.row_texels, tb.texels) << what;
       EXPECT_EQ(p.grid.x, tb.workgroups_per_token) << what;
       EXPECT_EQ(p.grid.y, tokens) << what;
       // The fill rule of the products: a gather reading over 1 MB (bf16 / f32 / per-layer chunks)
       // launches at least 4 workgroups per H200 SM.
-      const uint64_t scales = IsQuantized(tb.t) ? Padded(tb.dim) / 32 * 2 : 0;
-      const uint64_t bytes = tokens * (WeightRowBytes(tb.t, Padded(tb.dim)) + scales);
+      const uint64_t scales = WeightScaleRowBytes(tb.t, PaddedCols(tb.t, tb.dim));
+      const uint64_t bytes = tokens * (WeightRowBytes(tb.t, PaddedCols(tb.t, tb.dim)) + scales);
       if (bytes > kMiB) {
         EXPECT_GE(p.workgroups(), kWorkgroupsPerCu * h200_units) << what;
       }
