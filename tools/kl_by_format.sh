@@ -47,8 +47,11 @@ logits() {  # vkgemma logits ARGS..., quiet unless it fails
 # The vocabulary from one position's logits, then seeded ids inside it (bash's generator, seed 7).
 logits -m "$model" --tokens 2 --out "$tmp/one.f32"
 vocab=$(( $(stat -c %s "$tmp/one.f32") / 4 ))
+# (In this shell: bash reseeds RANDOM in subshells, so a $(...) loop would give other ids each run.)
 RANDOM=7
-tokens=$(for ((i = 0; i < n_tokens; ++i)); do echo $(( 2 + (RANDOM * 32768 + RANDOM) % (vocab - 2) )); done | paste -sd,)
+ids=()
+for ((i = 0; i < n_tokens; ++i)); do ids+=($(( 2 + (RANDOM * 32768 + RANDOM) % (vocab - 2) ))); done
+tokens=$(IFS=,; echo "${ids[*]}")
 logits -m "$model" --tokens "$tokens" --weights bf16 --out "$tmp/bf16.f32"
 echo "| format | positions | mean KL | median KL | p99 KL | max KL | top-1 agree |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
