@@ -24,23 +24,20 @@ vk::DeviceCaps LargestPlannedGpu() {
   return c;
 }
 
-// Records attention_prefill_gpu.comp for `plan` and, with splits, the combine pass over its
-// (token, head) partials.
-void RecordPrefillGpu(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                      const Tensor& out, const Tensor* scratch, shaders::AttentionParams params,
-                      const AttentionPrefillPlan& plan, bool f16, uint32_t head_dim) {
+// K=V layers bind one cache as both: the prefill kernels then load each tile once.
+bool SameCache(const Tensor& k_cache, const Tensor& v_cache) {
+  return k_cache.slice.buffer == v_cache.slice.buffer && k_cache.slice.offset == v_cache.slice.offset &&
+         k_cache.slice.size == v_cache.slice.size;
+}
+
+// The part both prefill kernels share: one dispatch of pipeline `p` over (row blocks, KV heads,
+// key splits) and, with splits, attention_decode_gpu.comp -D COMBINE over the (token, head)
+// partials in `scratch`.
+void DispatchPrefillAndCombine(OpContext& ctx, const vk::ComputePipeline& p, const Tensor& q, const Tensor& k_cache,
+                               const Tensor& v_cache, const Tensor& out, const Tensor* scratch,
+                               shaders::AttentionParams params, const AttentionPrefillPlan& plan, bool kv_same,
+                               uint32_t head_dim) {
   const auto S = vk::BindingKind::kStorage;
-  // K=V layers bind one cache as both: the kernel then loads each tile once.
-  const bool kv_same = k_cache.slice.buffer == v_cache.slice.buffer && k_cache.slice.offset == v_cache.slice.offset &&
-                       k_cache.slice.size == v_cache.slice.size;
-  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
-                               {S, S, S, S, S}, sizeof(params),
-                               vk::SpecConstants()
-                                   .Set(0, plan.workgroup)
-                                   .Set(1, head_dim)
-                                   .Set(2, plan.rows)
-                                   .Set(3, plan.keys_per_tile)
-                                   .Set(4, kv_same ? 1u : 0u));
   params.keys_per_split = plan.keys_per_split;
   params.n_splits = plan.splits;
   const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
@@ -62,13 +59,30 @@ void RecordPrefillGpu(OpContext& ctx, const Tensor& q, const Tensor& k_cache, co
   ctx.rec.Dispatch(pc, bc, cparams, rows, uint32_t(DivUp(head_dim, kAttentionCombineSlice)));
 }
 
+// Records attention_prefill_gpu.comp for `plan` and, with splits, the combine pass over its
+// (token, head) partials.
+void RecordPrefillGpu(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                      const Tensor& out, const Tensor* scratch, shaders::AttentionParams params,
+                      const AttentionPrefillPlan& plan, bool f16, uint32_t head_dim) {
+  const auto S = vk::BindingKind::kStorage;
+  const bool kv_same = SameCache(k_cache, v_cache);
+  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
+                               {S, S, S, S, S}, sizeof(params),
+                               vk::SpecConstants()
+                                   .Set(0, plan.workgroup)
+                                   .Set(1, head_dim)
+                                   .Set(2, plan.rows)
+                                   .Set(3, plan.keys_per_tile)
+                                   .Set(4, kv_same ? 1u : 0u));
+  DispatchPrefillAndCombine(ctx, p, q, k_cache, v_cache, out, scratch, params, plan, kv_same, head_dim);
+}
+
 // Records attention_prefill_coopmat.comp for `plan` (plan.coopmat) and, with splits, the combine pass.
 void RecordPrefillCoopMat(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                           const Tensor& out, const Tensor* scratch, shaders::AttentionParams params,
                           const AttentionPrefillPlan& plan, bool f16, bool emulated, uint32_t head_dim) {
   const auto S = vk::BindingKind::kStorage;
-  const bool kv_same = k_cache.slice.buffer == v_cache.slice.buffer && k_cache.slice.offset == v_cache.slice.offset &&
-                       k_cache.slice.size == v_cache.slice.size;
+  const bool kv_same = SameCache(k_cache, v_cache);
   shaders::ShaderId id{};
   if (emulated) {
     id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatEmulatedF16 : shaders::ShaderId::AttentionPrefillCoopmatEmulatedF32;
@@ -94,25 +108,7 @@ void RecordPrefillCoopMat(OpContext& ctx, const Tensor& q, const Tensor& k_cache
                                    .Set(8, plan.subgroups)
                                    .Set(9, plan.ksplit)
                                    .Set(10, plan.c_floats));
-  params.keys_per_split = plan.keys_per_split;
-  params.n_splits = plan.splits;
-  const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
-  const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
-                           vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
-                           vk::Binding::Storage(scratch_slice)};
-  ctx.rec.SetDispatchBytes(kv_same ? plan.bytes_read / 2 : plan.bytes_read);
-  ctx.rec.Dispatch(p, b, params, plan.row_blocks, params.n_kv_heads, plan.splits);
-  if (plan.splits == 1) return;
-
-  ctx.rec.ComputeToCompute();
-  const uint32_t rows = q.rows * params.n_heads;
-  const shaders::AttentionCombineParams cparams{rows, plan.splits};
-  const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
-  ctx.rec.SetDispatchBytes(plan.ScratchFloats(q.rows, params.n_heads, head_dim) * 4);
-  const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
-                                sizeof(shaders::AttentionCombineParams),
-                                vk::SpecConstants().Set(0, 256u).Set(1, head_dim));
-  ctx.rec.Dispatch(pc, bc, cparams, rows, uint32_t(DivUp(head_dim, kAttentionCombineSlice)));
+  DispatchPrefillAndCombine(ctx, p, q, k_cache, v_cache, out, scratch, params, plan, kv_same, head_dim);
 }
 
 vk::CoopMatShape Unit(uint32_t m, uint32_t n, uint32_t k) {
