@@ -102,7 +102,7 @@ class Loader {
   // (the per-layer model projection), and float tensors. f32 (a mixed file's format) holds every
   // such value exactly.
   DType TypeOf(const std::vector<std::string>& names, uint32_t cols, float scale) const {
-    if (!own_types_) return format_;
+    if (!own_types_) return ScaledMatrixFormat(format_, scale);
     // Where the own type cannot be kept: the file's format, unless that is block-quantized (a file
     // of one quantized type), then f32, so that no value is quantized twice.
     const DType fallback = IsQuantized(format_) ? DType::F32 : format_;
@@ -215,6 +215,12 @@ std::string GpuModel::formats() const {
   return s.empty() ? std::string(DTypeName(format_)) : s;
 }
 
+DType ScaledMatrixFormat(DType format, float scale) {
+  // Q2_K / Q3_K too: their f16 super-block scales are as small (max / 45, max / 128).
+  const bool super_scales = IsKQuant(format) || format == DType::Q2_K || format == DType::Q3_K;
+  return scale != 1.f && super_scales ? DType::F16 : format;
+}
+
 uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own) {
   uint64_t bytes = 0;
   ForEachTensor(config, [&](const TensorSpec& s) {
@@ -227,7 +233,8 @@ uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const 
       return;
     }
     // Own types per tensor (stacks of mixed types, which take `format`, are not told apart here).
-    DType t = format;
+    // The per-layer model projection has H^-0.5 folded into its rows (ScaledMatrixFormat).
+    DType t = s.name == "per_layer_model_projection.weight" ? ScaledMatrixFormat(format, 0.5f) : format;
     if (own) {
       if (const std::optional<DType> stored = own(s.name)) t = *stored;
     }

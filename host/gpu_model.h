@@ -46,6 +46,13 @@ struct GpuLayer {
 // Progress of an upload: bytes of the checkpoint converted so far and the total.
 using UploadProgress = std::function<void(uint64_t done, uint64_t total)>;
 
+// The format of a matrix uploaded with a constant folded into its rows (the per-layer model
+// projection, x H^-0.5) under compute format `format`: f16 where that is a K-quant, whose f16
+// super-block scales d (about max / (15 x 63) for Q4_K) fall into f16's subnormal range once the
+// rows are scaled (0.05-sized weights x 1/8 lost up to half of a Q6_K value; real E2B weights x
+// 1536^-0.5 would too); else the format itself.
+DType ScaledMatrixFormat(DType format, float scale);
+
 class GpuModel {
  public:
   // Uploads every text-decoder tensor the config implies. Linear layers take `format`; norms,

@@ -31,10 +31,15 @@ bool IsKQuant(DType t);  // Q4_K, Q5_K, Q6_K
 // kernels' affine-texel path (value = scale * code + bias per 32 values): the K-quants above and
 // Q4_1, Q5_0, Q5_1, Q2_K, Q3_K.
 bool IsGgmlBlock(DType t);
-// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0/q4_1/q5_0/q5_1), 256 (K-quants); rows are
-// padded to it.
+// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0/q4_1/q5_0/q5_1), 256 (K-quants, Q2_K, Q3_K).
 uint32_t BlockValues(DType t);
-inline uint32_t PaddedCols(DType t, uint32_t cols) { return (cols + BlockValues(t) - 1) / BlockValues(t) * BlockValues(t); }
+// The device's row length for a [rows][cols] matrix (host/weight_matrix.h): cols rounded up to 32
+// for every type (whole 16-byte texels for f32/f16/bf16 too, which the kernels' row stride
+// row_texels assumes), 256 for the K-quants Q2_K..Q6_K (whole super-blocks).
+inline uint32_t PaddedCols(DType t, uint32_t cols) {
+  const uint32_t unit = BlockValues(t) > 32u ? BlockValues(t) : 32u;
+  return (cols + unit - 1) / unit * unit;
+}
 // Bytes for n elements as stored compactly (quantized: n must be whole blocks; includes the
 // scales), as ggml stores them.
 size_t DTypeBytes(DType t, size_t n);

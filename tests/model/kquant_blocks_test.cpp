@@ -133,6 +133,7 @@ TEST(KQuantBlocks, RoundTripThroughAndGgmlBlocksMatch) {
   EXPECT_EQ(DTypeBytes(DType::Q6_K, 256), 210u);
   EXPECT_EQ(PaddedCols(DType::Q4_K, 45), 256u);
   EXPECT_EQ(PaddedCols(DType::Q4_0, 45), 64u);
+  EXPECT_EQ(PaddedCols(DType::F16, 100), 128u);  // whole texels: the kernels stride rows by row_texels
 }
 
 }  // namespace

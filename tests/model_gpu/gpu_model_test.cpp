@@ -248,7 +248,13 @@ void RoundLikeDevice(ref::ModelWeights& w, const ModelConfig& c, DType format) {
   const size_t H = size_t(c.hidden_size), P = size_t(c.hidden_size_per_layer_input);
   round(w.embed, H);
   if (!w.lm_head.empty()) round(w.lm_head, H);
-  if (!w.ple_model_proj.empty()) round(w.ple_model_proj, H);
+  if (!w.ple_model_proj.empty()) {  // H^-0.5 folded in on the device: f16 for K-quants (gpu_model.h)
+    const DType scaled = ScaledMatrixFormat(format, 0.5f);
+    for (size_t r = 0; r * H < w.ple_model_proj.size(); ++r) {
+      const std::vector<float> row = RoundTripThrough(scaled, std::span<const float>(&w.ple_model_proj[r * H], H));
+      std::copy(row.begin(), row.end(), w.ple_model_proj.begin() + std::ptrdiff_t(r * H));
+    }
+  }
   for (size_t l = 0; l < w.layers.size(); ++l) {
     ref::LayerWeights& lw = w.layers[l];
     const size_t qd = size_t(c.num_attention_heads) * size_t(c.layers[l].head_dim);
