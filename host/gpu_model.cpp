@@ -29,9 +29,9 @@ class Loader {
   WeightMatrix Matrix(const std::string& name, uint32_t rows, uint32_t cols, uint32_t row_offset = 0,
                       float scale = 1.f) {
     const DType t = TypeOf({name}, cols, scale);
-    // The file's blocks as stored only where the matrix keeps its own K-quant type (--weights q4_k
-    // on a safetensors checkpoint quantizes the values instead).
-    const bool stored = own_types_ && IsKQuant(t) && src_.StoredType(name) == t;
+    // The file's blocks as stored only where the matrix keeps its own ggml block type (K-quants,
+    // Q4_1 .. Q3_K; --weights q4_k on a safetensors checkpoint quantizes the values instead).
+    const bool stored = own_types_ && IsGgmlBlock(t) && src_.StoredType(name) == t;
     const RawRowSource raw = stored ? src_.RawRows(name, cols, row_offset) : nullptr;
     WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), t, rows, cols,
                                         src_.Rows(name, cols, row_offset, scale), name, 0, raw);
@@ -53,7 +53,7 @@ class Loader {
     const DType t = TypeOf(names, cols, 1.f);
     for (const auto& [part, part_rows] : parts) {
       sources.push_back(src_.Rows(part, cols));
-      if (own_types_ && IsKQuant(t) && src_.StoredType(part) == t) raws.push_back(src_.RawRows(part, cols));
+      if (own_types_ && IsGgmlBlock(t) && src_.StoredType(part) == t) raws.push_back(src_.RawRows(part, cols));
       name += (name.empty() ? "" : "+") + part;
       rows += part_rows;
       bytes += uint64_t(part_rows) * cols * src_.ValueBytes(part);
@@ -96,8 +96,8 @@ class Loader {
 
  private:
   // own_types (a GGUF file without --weights): a matrix whose tensors are all stored in one
-  // block-quantized type keeps it: K-quant blocks are uploaded as stored, q8_0 / q4_0 re-encode to
-  // their own bytes. Otherwise the compute format: tensors of different types stacked into one
+  // block-quantized type keeps it: K-quant and Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K blocks are uploaded
+  // as stored, q8_0 / q4_0 re-encode to their own bytes. Otherwise the compute format: tensors of different types stacked into one
   // product (Q4_K_M's attn_q/attn_k Q4_K with attn_v Q6_K), a scale folded into a K-quant's rows
   // (the per-layer model projection), and float tensors. f32 (a mixed file's format) holds every
   // such value exactly.
@@ -113,7 +113,7 @@ class Loader {
       if (t && *t != *s) return fallback;
       t = s;
     }
-    if (IsKQuant(*t) && (scale != 1.f || cols % kKQuantBlock != 0)) return fallback;
+    if (IsGgmlBlock(*t) && (scale != 1.f || cols % BlockValues(*t) != 0)) return fallback;
     return *t;
   }
 
@@ -216,7 +216,9 @@ std::string GpuModel::formats() const {
 }
 
 DType ScaledMatrixFormat(DType format, float scale) {
-  return scale != 1.f && IsKQuant(format) ? DType::F16 : format;
+  // Q2_K / Q3_K too: their f16 super-block scales are as small (max / 45, max / 128).
+  const bool super_scales = IsKQuant(format) || format == DType::Q2_K || format == DType::Q3_K;
+  return scale != 1.f && super_scales ? DType::F16 : format;
 }
 
 uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "host/model/kquant_blocks.h"
+#include "host/model/more_blocks.h"
 #include "vk/check.h"
 #include "vk/device.h"
 #include "vk/transfer.h"
@@ -12,14 +13,15 @@
 namespace vkg {
 namespace {
 
-// Encodes one row of ggml K-quant super-blocks (a GGUF file's bytes) into the device layout.
+// Encodes one row of ggml blocks (K-quant super-blocks, Q4_1 ... Q3_K blocks: a GGUF file's bytes)
+// into the device layout.
 void EncodeRawKRow(DType dtype, const uint8_t* ggml, uint32_t cols_padded, std::vector<uint8_t>& data,
                    std::vector<uint8_t>& scales) {
   data.assign(WeightRowBytes(dtype, cols_padded), 0);
   scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
-  for (uint32_t b = 0; b < cols_padded / kKQuantBlock; ++b) {
-    EncodeKDevice(dtype, UnpackGgmlK(dtype, ggml + size_t(b) * GgmlKBlockBytes(dtype)),
-                  &data[size_t(b) * KDeviceDataBytes(dtype)], &scales[size_t(b) * KDeviceScaleBytes(dtype)]);
+  for (uint32_t b = 0; b < cols_padded / BlockValues(dtype); ++b) {
+    EncodeGgmlBlockDevice(dtype, ggml + size_t(b) * GgmlBlockBytes(dtype), &data[size_t(b) * DeviceBlockDataBytes(dtype)],
+                          &scales[size_t(b) * DeviceBlockScaleBytes(dtype)]);
   }
 }
 
@@ -63,6 +65,19 @@ void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padde
                       &data[size_t(b) * KDeviceDataBytes(dtype)], &scales[size_t(b) * KDeviceScaleBytes(dtype)]);
       }
       break;
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q2_K:
+    case DType::Q3_K: {
+      std::vector<uint8_t> block(MoreBlockBytes(dtype));
+      for (uint32_t b = 0; b < cols_padded / BlockValues(dtype); ++b) {
+        QuantizeMoreBlock(dtype, &padded[size_t(b) * BlockValues(dtype)], block.data());
+        EncodeMoreDevice(dtype, block.data(), &data[size_t(b) * MoreDeviceDataBytes(dtype)],
+                         &scales[size_t(b) * MoreDeviceScaleBytes(dtype)]);
+      }
+      break;
+    }
   }
 }
 
@@ -109,18 +124,23 @@ uint64_t WeightRowBytes(DType dtype, uint32_t cols_padded) {
     case DType::Q4_0: return cols_padded / 2;
     case DType::Q4_K:
     case DType::Q5_K:
-    case DType::Q6_K: return uint64_t(cols_padded / kKQuantBlock) * KDeviceDataBytes(dtype);
+    case DType::Q6_K:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q2_K:
+    case DType::Q3_K: return uint64_t(cols_padded / BlockValues(dtype)) * DeviceBlockDataBytes(dtype);
   }
   return 0;
 }
 
 uint64_t WeightScaleRowBytes(DType dtype, uint32_t cols_padded) {
-  if (IsKQuant(dtype)) return uint64_t(cols_padded / kKQuantBlock) * KDeviceScaleBytes(dtype);
+  if (IsGgmlBlock(dtype)) return uint64_t(cols_padded / BlockValues(dtype)) * DeviceBlockScaleBytes(dtype);
   return IsQuantized(dtype) ? uint64_t(cols_padded / kQuantBlock) * 2 : 0;
 }
 
 uint32_t WeightRowScales(DType dtype, uint32_t cols_padded) {
-  return IsKQuant(dtype) ? cols_padded / kKQuantBlock : cols_padded / kQuantBlock;
+  return IsGgmlBlock(dtype) ? cols_padded / BlockValues(dtype) : cols_padded / kQuantBlock;
 }
 
 std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols) {
@@ -138,8 +158,8 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
   m.rows = rows;
   m.cols = cols;
   m.cols_padded = PaddedCols(dtype, cols);
-  VKG_CHECK(!raw || (IsKQuant(dtype) && cols % kKQuantBlock == 0), "weight '", name,
-            "': ggml blocks are uploaded as stored only for K-quant rows of whole super-blocks");
+  VKG_CHECK(!raw || (IsGgmlBlock(dtype) && cols % BlockValues(dtype) == 0), "weight '", name,
+            "': ggml blocks are uploaded as stored only for rows of whole blocks");
   const uint64_t row_bytes = WeightRowBytes(dtype, m.cols_padded);
   const auto& caps = device.caps();
   uint64_t limit = uint64_t(caps.max_texel_buffer_elements) * 16;
@@ -155,7 +175,7 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
   const uint64_t scale_row = WeightScaleRowBytes(dtype, m.cols_padded);
   std::vector<uint8_t> data_bytes, scale_bytes, chunk_scales, raw_bytes;
   std::vector<float> src(raw ? 0 : cols);
-  if (raw) raw_bytes.resize(size_t(cols / kKQuantBlock) * GgmlKBlockBytes(dtype));
+  if (raw) raw_bytes.resize(size_t(cols / BlockValues(dtype)) * GgmlBlockBytes(dtype));
   int64_t cached = -1;
   uint32_t chunk_begin = 0;
   auto encode = [&](uint32_t r) {

@@ -16,10 +16,26 @@
 //     q6_k: 4 texels of bits 4-5 (one u64 per 32 values, value i at bits 2i..2i+1) and 1 texel of
 //           the 16 int8 sub-block scales: 13 texels, 208 bytes; scales = [rows][cols_padded/256]
 //           f16 d, packed as q8_0's scales (210 bytes per super-block, ggml's size).
+//   ggml's other block formats (host/model/more_blocks.h; every number the file's, only moved):
+//     q4_1: data = one texel per block of 32: the nibbles, value i in nibble i (q4_0's texel);
+//           scales = [rows][cols_padded/32] entries of 4 bytes: f16 d, f16 m (20 bytes a block);
+//     q5_0 / q5_1: data as q4_1 (bits 0-3); scales = entries of 8 bytes: f16 d, f16 m (q5_0: 0),
+//           u32 qh (bit i: bit 4 of value i) (24 bytes a block; ggml's q5_0 has 22);
+//     q2_k: per super-block of 256, data = 4 texels of 2-bit codes (one u64 per 32 values, value i
+//           at bits 2i..2i+1), then 1 texel of ggml's 16 scale|min bytes as stored: 5 texels, 80
+//           bytes; scales = [rows][cols_padded/256] entries of 4 bytes: f16 d, f16 dmin (84 bytes,
+//           ggml's size);
+//     q3_k: data = 4 texels of the 2-bit low codes (as q2_k), 2 texels of the high bits (one u32 per
+//           32 values, value i at bit i), 1 texel of ggml's 12 packed 6-bit scales as stored and 4
+//           zero bytes: 7 texels, 112 bytes; scales = f16 d per super-block, packed as q8_0's
+//           (114 bytes per super-block; ggml's 110).
 //   Why not ggml's bytes unchanged: ggml's Q4_K texel holds two runs of 16 values 32 apart and
 //   Q6_K's 210-byte block is no whole number of texels; with 32 contiguous values per texel every
 //   product kernel keeps one texel = 32 values, one x load pattern, and one sub-block per texel
 //   (Q6_K: two of 16), its scale (and min) from a head texel that 8 neighbouring lanes share.
+//   The same holds for q4_1..q5_1 (ggml's nibbles hold values j and j + 16) and q2_k / q3_k (a
+//   ggml code byte holds 4 values 32 apart; their odd sizes are no whole number of texels). Q2_K's
+//   two mins per texel leave no single bias per texel: its kernels decode the values themselves.
 // All are read through RGBA32UI texel views (16 bytes per texel: one q4_0 block, two q8_0
 // blocks, 8 f16/bf16 or 4 f32 values). A matrix bigger than one view allows is split by rows
 // into chunks, each with its own views; ops dispatch once per chunk.
@@ -59,8 +75,9 @@ struct WeightMatrix {
 
 // Produces row `row` of the source matrix as `cols` floats (from a checkpoint, or random data).
 using RowSource = std::function<void(uint32_t row, float* out)>;
-// Produces row `row` as ggml's K-quant super-blocks (cols / 256 of them, GgmlKBlockBytes each):
-// a GGUF file's blocks, uploaded as stored (no re-quantization).
+// Produces row `row` as ggml's blocks of an IsGgmlBlock type (cols / BlockValues of them,
+// GgmlBlockBytes each; more_blocks.h): a GGUF file's blocks, uploaded as stored (no
+// re-quantization).
 using RawRowSource = std::function<void(uint32_t row, uint8_t* out)>;
 
 // Bytes one row occupies in the data view, and in the scales view (0 unless quantized).

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "host/model/kquant_blocks.h"
+#include "host/model/more_blocks.h"
 
 namespace vkg {
 
@@ -19,12 +20,18 @@ std::string_view DTypeName(DType t) {
     case DType::Q4_K: return "q4_k";
     case DType::Q5_K: return "q5_k";
     case DType::Q6_K: return "q6_k";
+    case DType::Q4_1: return "q4_1";
+    case DType::Q5_0: return "q5_0";
+    case DType::Q5_1: return "q5_1";
+    case DType::Q2_K: return "q2_k";
+    case DType::Q3_K: return "q3_k";
   }
   return "?";
 }
 
 bool ParseDType(std::string_view name, DType* out) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K,
+                  DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K}) {
     if (name == DTypeName(t)) {
       *out = t;
       return true;
@@ -33,9 +40,12 @@ bool ParseDType(std::string_view name, DType* out) {
   return false;
 }
 
-bool IsQuantized(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || IsKQuant(t); }
+bool IsQuantized(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || IsGgmlBlock(t); }
+bool IsGgmlBlock(DType t) { return IsKQuant(t) || IsMoreBlock(t); }
 bool IsKQuant(DType t) { return t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K; }
-uint32_t BlockValues(DType t) { return IsKQuant(t) ? kKQuantBlock : IsQuantized(t) ? kQuantBlock : 1; }
+uint32_t BlockValues(DType t) {
+  return IsKQuant(t) || t == DType::Q2_K || t == DType::Q3_K ? kKQuantBlock : IsQuantized(t) ? kQuantBlock : 1;
+}
 
 size_t DTypeBytes(DType t, size_t n) {
   switch (t) {
@@ -47,6 +57,11 @@ size_t DTypeBytes(DType t, size_t n) {
     case DType::Q4_K: return n / kKQuantBlock * 144;
     case DType::Q5_K: return n / kKQuantBlock * 176;
     case DType::Q6_K: return n / kKQuantBlock * 210;
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q2_K:
+    case DType::Q3_K: return n / BlockValues(t) * MoreBlockBytes(t);
   }
   return 0;
 }
@@ -180,6 +195,21 @@ std::vector<float> RoundTripThrough(DType t, std::span<const float> x) {
       const size_t n = x.size();
       out.resize((n + kKQuantBlock - 1) / kKQuantBlock * kKQuantBlock, 0.f);
       for (size_t b = 0; b < out.size(); b += kKQuantBlock) DequantizeK(t, QuantizeK(t, &out[b]), &out[b]);
+      out.resize(n);
+      break;
+    }
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q2_K:
+    case DType::Q3_K: {
+      const size_t n = x.size(), bv = BlockValues(t);
+      out.resize((n + bv - 1) / bv * bv, 0.f);
+      std::vector<uint8_t> block(MoreBlockBytes(t));
+      for (size_t b = 0; b < out.size(); b += bv) {
+        QuantizeMoreBlock(t, &out[b], block.data());
+        for (size_t i = 0; i < bv; ++i) out[b + i] = MoreBlockElement(t, block.data(), int(i));
+      }
       out.resize(n);
       break;
     }

@@ -9,26 +9,35 @@
 
 namespace vkg {
 
-enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4, Q4_K = 5, Q5_K = 6, Q6_K = 7 };
+enum class DType : uint32_t {
+  F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4, Q4_K = 5, Q5_K = 6, Q6_K = 7,
+  Q4_1 = 8, Q5_0 = 9, Q5_1 = 10, Q2_K = 11, Q3_K = 12,
+};
 
 // Block-quantized formats: q8_0 / q4_0 hold 32 weights per block with one f16 scale per block;
-// the K-quants (ggml's Q4_K, Q5_K, Q6_K; codecs in host/model/kquant_blocks.h) super-blocks of 256.
+// the K-quants (ggml's Q4_K, Q5_K, Q6_K; codecs in host/model/kquant_blocks.h) super-blocks of 256;
+// ggml's Q4_1, Q5_0, Q5_1 (blocks of 32) and Q2_K, Q3_K (256) in host/model/more_blocks.h.
 inline constexpr int kQuantBlock = 32;
 inline constexpr int kKQuantBlock = 256;
 
 std::string_view DTypeName(DType t);
-// Parses "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k"; false on anything else.
+// Parses "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q4_1", "q5_0", "q5_1",
+// "q2_k", "q3_k"; false on anything else.
 bool ParseDType(std::string_view name, DType* out);
 // Block-quantized (q8_0, q4_0 and the K-quants): the device holds a scales view beside the data.
 bool IsQuantized(DType t);
 bool IsKQuant(DType t);  // Q4_K, Q5_K, Q6_K
-// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0), 256 (K-quants).
+// Formats kept as ggml's blocks (quantized to them, GGUF bytes uploaded as stored) and read by the
+// kernels' affine-texel path (value = scale * code + bias per 32 values): the K-quants above and
+// Q4_1, Q5_0, Q5_1, Q2_K, Q3_K.
+bool IsGgmlBlock(DType t);
+// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0/q4_1/q5_0/q5_1), 256 (K-quants, Q2_K, Q3_K).
 uint32_t BlockValues(DType t);
 // The device's row length for a [rows][cols] matrix (host/weight_matrix.h): cols rounded up to 32
 // for every type (whole 16-byte texels for f32/f16/bf16 too, which the kernels' row stride
-// row_texels assumes), 256 for K-quants (whole super-blocks).
+// row_texels assumes), 256 for the K-quants Q2_K..Q6_K (whole super-blocks).
 inline uint32_t PaddedCols(DType t, uint32_t cols) {
-  const uint32_t unit = IsKQuant(t) ? BlockValues(t) : 32u;
+  const uint32_t unit = BlockValues(t) > 32u ? BlockValues(t) : 32u;
   return (cols + unit - 1) / unit * unit;
 }
 // Bytes for n elements as stored compactly (quantized: n must be whole blocks; includes the

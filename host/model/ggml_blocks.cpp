@@ -5,11 +5,15 @@
 
 #include "host/model/error.h"
 #include "host/model/kquant_blocks.h"
+#include "host/model/more_blocks.h"
 
 namespace vkg {
 
 float GgmlBlockElement(DType t, const uint8_t* data, size_t i) {
-  if (IsKQuant(t)) return GgmlKElement(t, data + i / kKQuantBlock * GgmlKBlockBytes(t), int(i % kKQuantBlock));
+  if (IsGgmlBlock(t)) {
+    const size_t bv = BlockValues(t);
+    return GgmlBlockValue(t, data + i / bv * GgmlBlockBytes(t), int(i % bv));
+  }
   const size_t block = i / kQuantBlock, j = i % kQuantBlock;
   uint16_t d;
   if (t == DType::Q8_0) {
@@ -28,12 +32,11 @@ float GgmlBlockElement(DType t, const uint8_t* data, size_t i) {
 }
 
 std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n) {
-  if (IsKQuant(t)) {
-    if (n % kKQuantBlock) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole super-blocks");
-    std::vector<uint8_t> out(n / kKQuantBlock * GgmlKBlockBytes(t));
-    for (size_t b = 0; b < n / kKQuantBlock; ++b) {
-      PackGgmlK(t, QuantizeK(t, x + b * kKQuantBlock), out.data() + b * GgmlKBlockBytes(t));
-    }
+  if (IsGgmlBlock(t)) {
+    const size_t bv = BlockValues(t);
+    if (n % bv) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole blocks");
+    std::vector<uint8_t> out(n / bv * GgmlBlockBytes(t));
+    for (size_t b = 0; b < n / bv; ++b) QuantizeGgmlBlock(t, x + b * bv, out.data() + b * GgmlBlockBytes(t));
     return out;
   }
   if (n % kQuantBlock) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole blocks");

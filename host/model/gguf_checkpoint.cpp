@@ -12,7 +12,7 @@
 namespace vkg {
 namespace {
 
-const char kSupportedTypes[] = "F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K";
+const char kSupportedTypes[] = "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K";
 
 // "[64, 48]" in GGUF's ne order (innermost first), as llama.cpp's tools print shapes.
 std::string NeString(const std::vector<int64_t>& shape_outer_first) {
@@ -36,6 +36,11 @@ bool GgmlTypeSupported(GgmlType t, DType* as) {
     case GgmlType::Q4_K: *as = DType::Q4_K; return true;
     case GgmlType::Q5_K: *as = DType::Q5_K; return true;
     case GgmlType::Q6_K: *as = DType::Q6_K; return true;
+    case GgmlType::Q4_1: *as = DType::Q4_1; return true;
+    case GgmlType::Q5_0: *as = DType::Q5_0; return true;
+    case GgmlType::Q5_1: *as = DType::Q5_1; return true;
+    case GgmlType::Q2_K: *as = DType::Q2_K; return true;
+    case GgmlType::Q3_K: *as = DType::Q3_K; return true;
     default: return false;
   }
 }

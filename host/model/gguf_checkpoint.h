@@ -20,9 +20,10 @@ struct GgufCheckpoint {
 GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path);
 
 // The storage types a GGUF tensor may have, as the dtype our loaders read it in; false for the
-// rest. Q4_K, Q5_K and Q6_K are read (kquant_blocks.h); the other K-quants (Q2_K, Q3_K) and
-// Q4_1 / Q5_0 / Q5_1 are refused until the device has kernels for them: adding one here (with a
-// decoder in ggml_blocks.h and device kernels) is what it takes to accept it.
+// rest. Q4_K, Q5_K and Q6_K are read (kquant_blocks.h), and Q4_1, Q5_0, Q5_1, Q2_K, Q3_K
+// (more_blocks.h); Q8_1 and Q8_K (activation formats) and the IQ / TQ types are refused until the
+// device has kernels for them: adding one here (with a decoder in ggml_blocks.h and device kernels)
+// is what it takes to accept it.
 bool GgmlTypeSupported(GgmlType t, DType* as);
 
 }  // namespace vkg

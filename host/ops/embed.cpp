@@ -19,6 +19,11 @@ shaders::ShaderId EmbedShader(DType t, bool rows) {
     case DType::Q4_K: return rows ? ShaderId::EmbedRowsQ4_K : ShaderId::EmbedQ4_K;
     case DType::Q5_K: return rows ? ShaderId::EmbedRowsQ5_K : ShaderId::EmbedQ5_K;
     case DType::Q6_K: return rows ? ShaderId::EmbedRowsQ6_K : ShaderId::EmbedQ6_K;
+    case DType::Q2_K: return rows ? ShaderId::EmbedRowsQ2_K : ShaderId::EmbedQ2_K;
+    case DType::Q3_K: return rows ? ShaderId::EmbedRowsQ3_K : ShaderId::EmbedQ3_K;
+    case DType::Q4_1: return rows ? ShaderId::EmbedRowsQ4_1 : ShaderId::EmbedQ4_1;
+    case DType::Q5_0: return rows ? ShaderId::EmbedRowsQ5_0 : ShaderId::EmbedQ5_0;
+    case DType::Q5_1: return rows ? ShaderId::EmbedRowsQ5_1 : ShaderId::EmbedQ5_1;
   }
   throw vk::Error("Embed: unknown weight type");
 }

@@ -17,7 +17,12 @@ uint32_t ValuesPerTexel(DType t) {
     case DType::Q4_0:
     case DType::Q4_K:
     case DType::Q5_K:
-    case DType::Q6_K: return 32;
+    case DType::Q6_K:
+    case DType::Q2_K:
+    case DType::Q3_K:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1: return 32;
   }
   return 1;
 }

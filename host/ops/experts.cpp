@@ -25,6 +25,11 @@ ShaderId ExpertsShader(DType t, const std::string& name) {
     case DType::Q4_K: return ShaderId::MatVecExpertsQ4_K;
     case DType::Q5_K: return ShaderId::MatVecExpertsQ5_K;
     case DType::Q6_K: return ShaderId::MatVecExpertsQ6_K;
+    case DType::Q2_K: return ShaderId::MatVecExpertsQ2_K;
+    case DType::Q3_K: return ShaderId::MatVecExpertsQ3_K;
+    case DType::Q4_1: return ShaderId::MatVecExpertsQ4_1;
+    case DType::Q5_0: return ShaderId::MatVecExpertsQ5_0;
+    case DType::Q5_1: return ShaderId::MatVecExpertsQ5_1;
   }
   throw vk::Error("MatMulExperts '" + name + "': unknown weight dtype");
 }

@@ -29,6 +29,11 @@ ShaderId MatVecShader(DType t) {
     case DType::Q4_K: return ShaderId::MatVecQ4_K;
     case DType::Q5_K: return ShaderId::MatVecQ5_K;
     case DType::Q6_K: return ShaderId::MatVecQ6_K;
+    case DType::Q2_K: return ShaderId::MatVecQ2_K;
+    case DType::Q3_K: return ShaderId::MatVecQ3_K;
+    case DType::Q4_1: return ShaderId::MatVecQ4_1;
+    case DType::Q5_0: return ShaderId::MatVecQ5_0;
+    case DType::Q5_1: return ShaderId::MatVecQ5_1;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -43,6 +48,11 @@ ShaderId MatVecGeluMulShader(DType t) {
     case DType::Q4_K: return ShaderId::MatVecGeluMulQ4_K;
     case DType::Q5_K: return ShaderId::MatVecGeluMulQ5_K;
     case DType::Q6_K: return ShaderId::MatVecGeluMulQ6_K;
+    case DType::Q2_K: return ShaderId::MatVecGeluMulQ2_K;
+    case DType::Q3_K: return ShaderId::MatVecGeluMulQ3_K;
+    case DType::Q4_1: return ShaderId::MatVecGeluMulQ4_1;
+    case DType::Q5_0: return ShaderId::MatVecGeluMulQ5_0;
+    case DType::Q5_1: return ShaderId::MatVecGeluMulQ5_1;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -57,6 +67,11 @@ ShaderId MatVecGeluPairsShader(DType t) {
     case DType::Q4_K: return ShaderId::MatVecGeluPairsQ4_K;
     case DType::Q5_K: return ShaderId::MatVecGeluPairsQ5_K;
     case DType::Q6_K: return ShaderId::MatVecGeluPairsQ6_K;
+    case DType::Q2_K: return ShaderId::MatVecGeluPairsQ2_K;
+    case DType::Q3_K: return ShaderId::MatVecGeluPairsQ3_K;
+    case DType::Q4_1: return ShaderId::MatVecGeluPairsQ4_1;
+    case DType::Q5_0: return ShaderId::MatVecGeluPairsQ5_0;
+    case DType::Q5_1: return ShaderId::MatVecGeluPairsQ5_1;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -71,6 +86,11 @@ ShaderId MatVecRowsShader(DType t) {
     case DType::Q4_K: return ShaderId::MatVecRowsQ4_K;
     case DType::Q5_K: return ShaderId::MatVecRowsQ5_K;
     case DType::Q6_K: return ShaderId::MatVecRowsQ6_K;
+    case DType::Q2_K: return ShaderId::MatVecRowsQ2_K;
+    case DType::Q3_K: return ShaderId::MatVecRowsQ3_K;
+    case DType::Q4_1: return ShaderId::MatVecRowsQ4_1;
+    case DType::Q5_0: return ShaderId::MatVecRowsQ5_0;
+    case DType::Q5_1: return ShaderId::MatVecRowsQ5_1;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -85,6 +105,11 @@ ShaderId MatMulTiledShader(DType t) {
     case DType::Q4_K: return ShaderId::MatMulTiledQ4_K;
     case DType::Q5_K: return ShaderId::MatMulTiledQ5_K;
     case DType::Q6_K: return ShaderId::MatMulTiledQ6_K;
+    case DType::Q2_K: return ShaderId::MatMulTiledQ2_K;
+    case DType::Q3_K: return ShaderId::MatMulTiledQ3_K;
+    case DType::Q4_1: return ShaderId::MatMulTiledQ4_1;
+    case DType::Q5_0: return ShaderId::MatMulTiledQ5_0;
+    case DType::Q5_1: return ShaderId::MatMulTiledQ5_1;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }
@@ -99,6 +124,11 @@ ShaderId MatMulShader(DType t) {
     case DType::Q4_K: return ShaderId::MatMulQ4_K;
     case DType::Q5_K: return ShaderId::MatMulQ5_K;
     case DType::Q6_K: return ShaderId::MatMulQ6_K;
+    case DType::Q2_K: return ShaderId::MatMulQ2_K;
+    case DType::Q3_K: return ShaderId::MatMulQ3_K;
+    case DType::Q4_1: return ShaderId::MatMulQ4_1;
+    case DType::Q5_0: return ShaderId::MatMulQ5_0;
+    case DType::Q5_1: return ShaderId::MatMulQ5_1;
   }
   throw vk::Error("MatMul: unknown weight dtype");
 }

@@ -18,6 +18,11 @@ ShaderId EmulatedShader(DType t) {
     case DType::Q4_K: return ShaderId::MatMulCoopmatEmulatedQ4_K;
     case DType::Q5_K: return ShaderId::MatMulCoopmatEmulatedQ5_K;
     case DType::Q6_K: return ShaderId::MatMulCoopmatEmulatedQ6_K;
+    case DType::Q2_K: return ShaderId::MatMulCoopmatEmulatedQ2_K;
+    case DType::Q3_K: return ShaderId::MatMulCoopmatEmulatedQ3_K;
+    case DType::Q4_1: return ShaderId::MatMulCoopmatEmulatedQ4_1;
+    case DType::Q5_0: return ShaderId::MatMulCoopmatEmulatedQ5_0;
+    case DType::Q5_1: return ShaderId::MatMulCoopmatEmulatedQ5_1;
     case DType::F32: break;
   }
   throw vk::Error("MatMulCoopMat: f32 weights have no matrix-unit kernel (they stay on matmul_tiled.comp)");
@@ -33,6 +38,11 @@ ShaderId MatrixUnitShader(DType t) {
     case DType::Q4_K: return ShaderId::MatMulCoopmatQ4_K;
     case DType::Q5_K: return ShaderId::MatMulCoopmatQ5_K;
     case DType::Q6_K: return ShaderId::MatMulCoopmatQ6_K;
+    case DType::Q2_K: return ShaderId::MatMulCoopmatQ2_K;
+    case DType::Q3_K: return ShaderId::MatMulCoopmatQ3_K;
+    case DType::Q4_1: return ShaderId::MatMulCoopmatQ4_1;
+    case DType::Q5_0: return ShaderId::MatMulCoopmatQ5_0;
+    case DType::Q5_1: return ShaderId::MatMulCoopmatQ5_1;
     case DType::F32: break;
   }
   throw vk::Error("MatMulCoopMat: f32 weights have no matrix-unit kernel (they stay on matmul_tiled.comp)");

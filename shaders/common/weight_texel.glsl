@@ -42,13 +42,15 @@ const uint VPT = 16;
 #elif defined(WEIGHT_Q4_0)
 const uint VPT = 32;
 #define WEIGHT_QUANTIZED 1
-#elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K) || defined(WEIGHT_Q6_K)
+#elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K) || defined(WEIGHT_Q6_K) || defined(WEIGHT_Q2_K) || \
+    defined(WEIGHT_Q3_K) || defined(WEIGHT_Q4_1) || defined(WEIGHT_Q5_0) || defined(WEIGHT_Q5_1)
+// The K-quants and ggml's other block formats: one code path (WEIGHT_KQUANT), 32 values a texel.
 const uint VPT = 32;
 #define WEIGHT_QUANTIZED 1
 #define WEIGHT_KQUANT 1
 #include "kquant.glsl"
 #else
-#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K"
+#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K, WEIGHT_Q2_K, WEIGHT_Q3_K, WEIGHT_Q4_1, WEIGHT_Q5_0, WEIGHT_Q5_1"
 #endif
 const uint QPT = VPT / 4;  // quads (vec4 of weights) per texel
 
@@ -59,10 +61,17 @@ layout(binding = WEIGHT_SCALES_BINDING) uniform usamplerBuffer w_scales;
 
 // One texel's weights as the kernels hold them: the data texel, or for Q5_K / Q6_K the texel with
 // its high bits (and Q6_K its two sub-block scales, int8 in the low 16 bits of sc).
-#if defined(WEIGHT_Q5_K)
+// Q5_0 / Q5_1: the nibble texel and the block's qh (from the scales view); Q2_K: the 64 bits of
+// 2-bit codes, its two scale|min bytes (low 16 bits of sc) and the super-block's (d, dmin); Q3_K:
+// the 2-bit low codes, the high bits and its two sub-block scales (int8 in the low 16 bits of sc).
+#if defined(WEIGHT_Q5_K) || defined(WEIGHT_Q5_0) || defined(WEIGHT_Q5_1)
 struct WTexel { uvec4 lo; uint hi; };
 #elif defined(WEIGHT_Q6_K)
 struct WTexel { uvec4 lo; uvec2 hi; uint sc; };
+#elif defined(WEIGHT_Q2_K)
+struct WTexel { uvec2 lo; uint sc; vec2 dm; };
+#elif defined(WEIGHT_Q3_K)
+struct WTexel { uvec2 lo; uint hi; uint sc; };
 #else
 #define WTexel uvec4
 #endif
@@ -70,10 +79,29 @@ struct WTexel { uvec4 lo; uvec2 hi; uint sc; };
 // Texel t (VPT values from column t * VPT) of the row whose first data texel is `base`.
 WTexel weightTexel(int base, uint t) {
 #ifdef WEIGHT_KQUANT
-  const int sb = base + int((t >> 3u) * KQ_TEXELS);
-  const uint j = t & 7u;
+  const int sb = base + int((t >> KQ_SHIFT) * KQ_TEXELS);
+  const uint j = t & (KQ_TPS - 1u);
 #if defined(WEIGHT_Q4_K)
   return texelFetch(w_data, sb + int(j));
+#elif defined(WEIGHT_Q4_1)
+  return texelFetch(w_data, sb);
+#elif defined(WEIGHT_Q5_0) || defined(WEIGHT_Q5_1)
+  // sb is also the block's number in the chunk (one data texel per block): its scales entry
+  // (8 bytes: f16 d, f16 m (Q5_0: 0), u32 qh) holds the high bits.
+  return WTexel(texelFetch(w_data, sb), texelFetch(w_scales, sb >> 1)[(uint(sb) & 1u) * 2u + 1u]);
+#elif defined(WEIGHT_Q2_K)
+  // Super-block number sb / 5 (rows are whole super-blocks of 5 texels): its (d, dmin) entry.
+  const uvec4 c = texelFetch(w_data, sb + int(j >> 1u));
+  const uint s = texelFetch(w_data, sb + 4)[j >> 1u];
+  const uint g = uint(sb) / KQ_TEXELS;
+  const vec2 dm = unpackHalf2x16(texelFetch(w_scales, int(g >> 2u))[g & 3u]);
+  return WTexel((j & 1u) == 0u ? c.xy : c.zw, (j & 1u) == 0u ? (s & 0xFFFFu) : (s >> 16u), dm);
+#elif defined(WEIGHT_Q3_K)
+  const uvec4 c = texelFetch(w_data, sb + int(j >> 1u));
+  const uint h = texelFetch(w_data, sb + 4 + int(j >> 2u))[j & 3u];
+  const uvec4 b = texelFetch(w_data, sb + 6);
+  const uint sc = (uint(q3kScale(b, 2u * j)) & 255u) | ((uint(q3kScale(b, 2u * j + 1u)) & 255u) << 8u);
+  return WTexel((j & 1u) == 0u ? c.xy : c.zw, h, sc);
 #elif defined(WEIGHT_Q5_K)
   return WTexel(texelFetch(w_data, sb + int(j)), texelFetch(w_data, sb + 8 + int(j >> 2u))[j & 3u]);
 #else
@@ -89,11 +117,16 @@ WTexel weightTexel(int base, uint t) {
 // Data texels of one row of cols_padded values (the row stride of the data view).
 uint weightRowTexels(uint cols_padded) {
 #ifdef WEIGHT_KQUANT
-  return (cols_padded >> 8u) * KQ_TEXELS;
+  return (cols_padded >> (5u + KQ_SHIFT)) * KQ_TEXELS;
 #else
   return cols_padded / VPT;
 #endif
 }
+
+#ifdef WEIGHT_KQUANT
+// Scales-view entries of one row (the kernels' row_scales): one per (super-)block.
+uint weightRowScales(uint cols_padded) { return cols_padded >> (5u + KQ_SHIFT); }
+#endif
 
 // Quad q (values 4q..4q+3) of a texel, before the block scale (K-quants: the codes; Q6_K: times
 // the int8 sub-block scale, exact integers).
@@ -108,14 +141,29 @@ vec4 weightQuad(WTexel t, uint q) {
   return unpackQ8(t[q]);  // four signed bytes, low byte first
 #elif defined(WEIGHT_Q4_0)
   return (q & 1u) == 0u ? unpackQ4Lo(t[q >> 1]) : unpackQ4Hi(t[q >> 1]);
-#elif defined(WEIGHT_Q4_K)
+#elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q4_1)
   const uint u = t[q >> 1u] >> ((q & 1u) * 16u);
   return vec4(float(u & 15u), float((u >> 4u) & 15u), float((u >> 8u) & 15u), float((u >> 12u) & 15u));
-#elif defined(WEIGHT_Q5_K)
+#elif defined(WEIGHT_Q5_K) || defined(WEIGHT_Q5_0) || defined(WEIGHT_Q5_1)
   const uint u = t.lo[q >> 1u] >> ((q & 1u) * 16u);
   const uint h = t.hi >> (4u * q);
   return vec4(float((u & 15u) | ((h & 1u) << 4u)), float(((u >> 4u) & 15u) | ((h & 2u) << 3u)),
               float(((u >> 8u) & 15u) | ((h & 4u) << 2u)), float(((u >> 12u) & 15u) | ((h & 8u) << 1u)));
+#elif defined(WEIGHT_Q2_K)
+  // The values themselves, as ggml computes them: (d * sc) * code - dmin * m, both products exact,
+  // one rounding (the two sub-blocks of 16 in a texel have their own mins, so no shared bias).
+  const uint c = t.lo[q >> 2u] >> (8u * (q & 3u));  // quad q: values 4q..4q+3, 2 bits each
+  const uint s = (t.sc >> (8u * (q >> 2u))) & 255u;  // quads 0-3: sub-block 2j, 4-7: 2j+1
+  const vec4 code = vec4(float(c & 3u), float((c >> 2u) & 3u), float((c >> 4u) & 3u), float((c >> 6u) & 3u));
+  return (code * float(s & 15u)) * t.dm.x - t.dm.y * float(s >> 4u);
+#elif defined(WEIGHT_Q3_K)
+  // code (low 2 bits | high bit << 2) - 4 times the int8 sub-block scale: exact integers.
+  const uint c = t.lo[q >> 2u] >> (8u * (q & 3u));
+  const uint h = t.hi >> (4u * q);
+  const int s = bitfieldExtract(int(t.sc), int((q >> 2u) * 8u), 8);
+  const ivec4 v = ivec4(int((c & 3u) | ((h & 1u) << 2u)), int(((c >> 2u) & 3u) | ((h & 2u) << 1u)),
+                        int(((c >> 4u) & 3u) | (h & 4u)), int(((c >> 6u) & 3u) | ((h & 8u) >> 1u)));
+  return vec4((v - 4) * s);
 #else  // Q6_K
   const uint u = t.lo[q >> 1u] >> ((q & 1u) * 16u);
   const uint h = t.hi[q >> 2u] >> (8u * (q & 3u));
@@ -156,10 +204,20 @@ vec4 weightQuadRaw(WTexel t, uint q) { return weightQuad(t, q); }
 // Scale and bias of texel t of chunk row r: value = scale * weightQuad + bias. row_scales:
 // super-blocks per row (cols_padded / 256).
 vec2 weightAffine(uint r, uint t, uint row_scales) {
-  const uint s = r * row_scales + (t >> 3u);
-#ifdef WEIGHT_Q6_K
+  const uint s = r * row_scales + (t >> KQ_SHIFT);
+#if defined(WEIGHT_Q6_K) || defined(WEIGHT_Q3_K)
   const uvec4 v = texelFetch(w_scales, int(s >> 3u));
   return vec2(unpackHalf2x16(v[(s >> 1u) & 3u])[s & 1u], 0.0);
+#elif defined(WEIGHT_Q2_K)
+  return vec2(1.0, 0.0);  // weightQuad gives the values (d, dmin and the mins inside WTexel)
+#elif defined(WEIGHT_Q4_1)
+  return unpackHalf2x16(texelFetch(w_scales, int(s >> 2u))[s & 3u]);  // (d, m): d * q + m
+#elif defined(WEIGHT_Q5_1)
+  return unpackHalf2x16(texelFetch(w_scales, int(s >> 1u))[(s & 1u) * 2u]);  // (d, m)
+#elif defined(WEIGHT_Q5_0)
+  // d * q - 16 d = d * (q - 16): both terms and the sum exact (|q - 16| <= 16), as ggml's
+  const float d = unpackHalf2x16(texelFetch(w_scales, int(s >> 1u))[(s & 1u) * 2u]).x;
+  return vec2(d, -16.0 * d);
 #else
   return kquantAffine(texelFetch(w_scales, int(s)), t & 7u);
 #endif

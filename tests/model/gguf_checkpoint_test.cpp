@@ -246,23 +246,30 @@ TEST_F(GgufErrorTest, QuantizedNorm) {
 }
 
 TEST_F(GgufErrorTest, UnsupportedQuantIsRefusedInOneLine) {
-  // K-quant blocks hold 256 values: ffn_down's rows (the FFN width, 256) are whole blocks. Q2_K,
-  // Q3_K and Q4_1 have no kernels yet: one line naming the tensor and the type.
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q2_K}),
-            "bad.gguf: tensor blk.1.ffn_down.weight has type Q2_K, which is not supported yet "
-            "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q3_K}),
-            "bad.gguf: tensor blk.0.ffn_down.weight has type Q3_K, which is not supported yet "
-            "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q4_1}),
-            "bad.gguf: tensor blk.0.ffn_down.weight has type Q4_1, which is not supported yet "
-            "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+  // Q8_1 (32 values) and Q8_K (256: ffn_down's rows, the FFN width 256, are whole blocks) are
+  // ggml's activation formats and have no kernels: one line naming the tensor and the type.
+  const char kSupported[] = "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)";
+  EXPECT_EQ(LoadError({.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q8_1}),
+            std::string("bad.gguf: tensor blk.1.ffn_down.weight has type Q8_1, which is not supported yet ") + kSupported);
+  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q8_K}),
+            std::string("bad.gguf: tensor blk.0.ffn_down.weight has type Q8_K, which is not supported yet ") + kSupported);
 }
 
 TEST_F(GgufErrorTest, KQuantMatrixLoads) {
   const fs::path out = dir_->path() / "kq.gguf";
   Rewrite(dir_->path() / "dense.f32.gguf", out, Edit{.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q6_K});
   EXPECT_EQ(Checkpoint::Load(out).Tensor("layers.1.mlp.down_proj.weight").dtype, DType::Q6_K);
+}
+
+TEST_F(GgufErrorTest, MoreBlockMatricesLoad) {  // Q4_1, Q5_0, Q5_1, Q2_K, Q3_K (more_blocks.h)
+  const std::pair<GgmlType, DType> kTypes[] = {{GgmlType::Q4_1, DType::Q4_1}, {GgmlType::Q5_0, DType::Q5_0},
+                                               {GgmlType::Q5_1, DType::Q5_1}, {GgmlType::Q2_K, DType::Q2_K},
+                                               {GgmlType::Q3_K, DType::Q3_K}};
+  for (const auto& [g, d] : kTypes) {
+    const fs::path out = dir_->path() / "more.gguf";
+    Rewrite(dir_->path() / "dense.f32.gguf", out, Edit{.retype_tensor = "blk.1.ffn_down.weight", .type = g});
+    EXPECT_EQ(Checkpoint::Load(out).Tensor("layers.1.mlp.down_proj.weight").dtype, d) << DTypeName(d);
+  }
 }
 
 TEST_F(GgufErrorTest, WrongArchitecture) {

@@ -147,7 +147,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(KQuantFile{"dense", "q4_k_m", "f32+q4_k+q6_k"}, KQuantFile{"ple", "q4_k_m", "f32+q4_k+q6_k"},
                       KQuantFile{"moe", "q5_k_m", "f32+q5_k+q6_k"}, KQuantFile{"dense", "q6_k", "q6_k"},
                       KQuantFile{"dense", "q4_k_m", "f32+q4_k+q6_k", KernelFamily::kGpu},
-                      KQuantFile{"ple", "q5_k", "f32+q5_k", KernelFamily::kGpu}),
+                      KQuantFile{"ple", "q5_k", "f32+q5_k", KernelFamily::kGpu},
+                      // ggml's other block formats (host/model/more_blocks.h), one small model each,
+                      // both kernel families between them.
+                      KQuantFile{"dense", "q4_1", "q4_1"}, KQuantFile{"ple", "q5_0", "f32+q5_0", KernelFamily::kGpu},
+                      KQuantFile{"moe", "q5_1", "q5_1"}, KQuantFile{"dense", "q2_k", "q2_k", KernelFamily::kGpu},
+                      KQuantFile{"ple", "q3_k", "f32+q3_k"}),
     [](const auto& info) {
       return std::string(info.param.variant) + "_" + info.param.type +
              (info.param.kernels == KernelFamily::kGpu ? "_gpu_family" : "");

@@ -58,7 +58,13 @@ INSTANTIATE_TEST_SUITE_P(Formats, EmbedTest,
                                            // reference's (d * sc) * q - dmin * m: bit-exact too.
                                            Case{DType::Q4_K, 300, 45, 0}, Case{DType::Q5_K, 300, 512, 0},
                                            Case{DType::Q6_K, 300, 300, 0}, Case{DType::Q4_K, 1000, 256, 8192},
-                                           Case{DType::Q6_K, 1000, 256, 8192}));
+                                           Case{DType::Q6_K, 1000, 256, 8192},
+                                           // ggml's other block formats: every product in their
+                                           // values is exact, the + m / - dmin m rounds once.
+                                           Case{DType::Q4_1, 300, 45, 0}, Case{DType::Q5_0, 300, 96, 0},
+                                           Case{DType::Q5_1, 300, 64, 0}, Case{DType::Q2_K, 300, 300, 0},
+                                           Case{DType::Q3_K, 300, 512, 0}, Case{DType::Q5_0, 1000, 256, 8192},
+                                           Case{DType::Q3_K, 1000, 256, 8192}));
 
 // The GPU family's workgroup-per-row kernel (embed_rows.comp), forced on lavapipe: every format, a
 // row of several workgroups (bf16 1536: 192 texels), a row ending inside a texel (q4_0 96 of 128
@@ -77,7 +83,13 @@ INSTANTIATE_TEST_SUITE_P(GpuRows, EmbedTest,
                                            Case{DType::Q5_K, 300, 520, 0, KernelFamily::kGpu},
                                            Case{DType::Q6_K, 300, 512, 0, KernelFamily::kGpu},
                                            Case{DType::Q5_K, 1000, 256, 8192, KernelFamily::kGpu},
-                                           Case{DType::Q6_K, 1000, 256, 8192, KernelFamily::kGpu}));
+                                           Case{DType::Q6_K, 1000, 256, 8192, KernelFamily::kGpu},
+                                           Case{DType::Q4_1, 300, 45, 0, KernelFamily::kGpu},
+                                           Case{DType::Q5_0, 300, 96, 0, KernelFamily::kGpu},
+                                           Case{DType::Q5_1, 300, 520, 0, KernelFamily::kGpu},
+                                           Case{DType::Q2_K, 300, 96, 0, KernelFamily::kGpu},
+                                           Case{DType::Q3_K, 300, 512, 0, KernelFamily::kGpu},
+                                           Case{DType::Q2_K, 1000, 256, 8192, KernelFamily::kGpu}));
 
 }  // namespace
 }  // namespace vkg::test

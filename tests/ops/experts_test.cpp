@@ -25,11 +25,13 @@ namespace {
 // q * d is exact in f32) and the same f32 x, and accumulates in double; the device's only error is
 // its f32 accumulation order, NMSE ~ 1e-14..1e-12 at these K. 1e-10 keeps two orders of margin and
 // still catches every real bug: a wrong expert, row offset, chunk clamp or x row gives NMSE ~ 1.
-// K-quants: the same; their bias is folded as bias * sum(x) per texel (matmul_test.cpp's note).
+// K-quants and Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K: the same; their bias is folded as bias * sum(x)
+// per texel, or there is none (Q6_K, Q3_K, Q2_K's decoded values): matmul_test.cpp's note.
 constexpr double kNmse = 1e-10;
 
 constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0,
-                               DType::Q4_K, DType::Q5_K, DType::Q6_K};
+                               DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q4_1, DType::Q5_0,
+                               DType::Q5_1, DType::Q2_K, DType::Q3_K};
 
 constexpr uint32_t kExperts = 8, kTopK = 2;
 

@@ -95,8 +95,11 @@ TEST(LaunchGeometry, DecodeProductsFillTheGpuWithBoundedRows) {
     const vk::DeviceCaps caps = Describe(g);
     for (const char* model : {"e2b", "31b"}) {
       const ModelConfig c = ShapeConfig(model);
-      // K-quants: rows padded to 256 values; Q6_K's data texels (13 per 256 values) set its serial bytes.
-      for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16, DType::BF16, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+      // K-quants: rows padded to 256 values; Q6_K's data texels (13 per 256 values) set its serial
+      // bytes. Q4_1 / Q5_0 / Q5_1: q4_0's data texels (their m / qh in the scales view); Q2_K / Q3_K:
+      // 5 / 7 data texels per 256 values.
+      for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16, DType::BF16, DType::Q4_K, DType::Q5_K, DType::Q6_K,
+                      DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K}) {
         uint64_t fewest = ~uint64_t(0);
         for (const Product& p : Products(c)) {
           const MatVecPlan plan = PlanMatVec(caps, true, t, p.rows, PaddedCols(t, p.cols));
@@ -122,7 +125,7 @@ TEST(LaunchGeometry, MoeExpertProductsFillTheGpu) {
   const vk::DeviceCaps caps = Describe(kGpus[0]);
   const uint64_t slots = uint64_t(c.top_k_experts);
   const uint32_t I = uint32_t(c.moe_intermediate_size), H = uint32_t(c.hidden_size);
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::BF16, DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::BF16, DType::Q4_K, DType::Q6_K, DType::Q5_1, DType::Q2_K}) {
     const MatVecPlan gate_up = PlanMatVec(caps, true, t, 2 * uint64_t(I) * slots, PaddedCols(t, H));
     const MatVecPlan down = PlanMatVec(caps, true, t, uint64_t(H) * slots, PaddedCols(t, I));
     for (const MatVecPlan* p : {&gate_up, &down}) {

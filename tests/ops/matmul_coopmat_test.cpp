@@ -38,7 +38,8 @@ constexpr double kF16InputsNmse = 5e-4;
 
 // K-quants too: their decoded values (exact f32, as the reference's) are rounded to f16 like the
 // others', so the same bounds hold.
-constexpr DType kCoopMatTypes[] = {DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+constexpr DType kCoopMatTypes[] = {DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K,
+                                   DType::Q6_K, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K};
 
 struct Case {
   uint32_t m, n, k;

@@ -37,12 +37,22 @@ double NmseThreshold(DType t) {
     case DType::Q4_K: return 1e-10;
     case DType::Q5_K: return 1e-10;
     case DType::Q6_K: return 1e-10;  // no bias; code * int8 scale exact, times d: one rounding
+    // ggml's other block formats on the same path: Q4_1 / Q5_1 (d q + m) and Q5_0 (d q - 16 d)
+    // fold their bias as the K-quants do; Q3_K is Q6_K's case (code * int8 scale, times d); Q2_K's
+    // texels carry two mins, so its kernels take the decoded values themselves (bias 0): the
+    // reference's values exactly, only the summation order differs.
+    case DType::Q4_1: return 1e-10;
+    case DType::Q5_0: return 1e-10;
+    case DType::Q5_1: return 1e-10;
+    case DType::Q2_K: return 1e-10;
+    case DType::Q3_K: return 1e-10;
   }
   return 0;
 }
 
 constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0,
-                               DType::Q4_K, DType::Q5_K, DType::Q6_K};
+                               DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q4_1, DType::Q5_0,
+                               DType::Q5_1, DType::Q2_K, DType::Q3_K};
 
 struct Case {
   uint32_t m, n, k;

@@ -95,7 +95,7 @@ uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t 
 DType ParseWeights(const std::string& flag, const std::string& value) {
   DType t;
   if (!ParseDType(value, &t)) {
-    throw UsageError(flag + " must be one of f32, bf16, f16, q8_0, q4_0, q4_k, q5_k, q6_k; got '" + value + "'");
+    throw UsageError(flag + " must be one of f32, bf16, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k; got '" + value + "'");
   }
   return t;
 }

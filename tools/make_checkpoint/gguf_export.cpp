@@ -137,6 +137,11 @@ GgmlType GgmlTypeOf(DType t) {
     case DType::Q4_K: return GgmlType::Q4_K;
     case DType::Q5_K: return GgmlType::Q5_K;
     case DType::Q6_K: return GgmlType::Q6_K;
+    case DType::Q4_1: return GgmlType::Q4_1;
+    case DType::Q5_0: return GgmlType::Q5_0;
+    case DType::Q5_1: return GgmlType::Q5_1;
+    case DType::Q2_K: return GgmlType::Q2_K;
+    case DType::Q3_K: return GgmlType::Q3_K;
     default: throw Error("GgmlTypeOf: not a block-quantized type");
   }
 }
@@ -168,7 +173,7 @@ void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o) {
     std::vector<uint8_t> bytes;
     DType qtype = o.type;
     if (IsKQuant(qtype) && o.k_mix && MoreBits(spec.name)) qtype = DType::Q6_K;
-    if (IsKQuant(qtype) && ne[0] % kKQuantBlock != 0) qtype = DType::Q8_0;  // not whole super-blocks
+    if (IsGgmlBlock(qtype) && ne[0] % BlockValues(qtype) != 0) qtype = DType::Q8_0;  // not whole (super-)blocks
     if (matrix && IsQuantized(qtype) && ne[0] % kQuantBlock == 0) {
       type = GgmlTypeOf(qtype);
       bytes = EncodeGgmlBlocks(qtype, values.data(), values.size());

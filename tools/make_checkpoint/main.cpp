@@ -39,8 +39,9 @@ const char kUsage[] =
     "                          matching one wins), e.g. --dtype-of norm=f32 for a mixed checkpoint\n"
     "  --force                 overwrite an existing checkpoint in DIR\n"
     "  --gguf FILE             also write the same model as GGUF (llama.cpp's gemma4 conventions)\n"
-    "  --gguf-type T           its linear weights in f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, or\n"
-    "                          q4_k_m / q5_k_m (Q6_K embedding, attn_v, ffn_down of even layers) [f32]\n"
+    "  --gguf-type T           its linear weights in f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k,\n"
+    "                          q3_k, q4_k, q5_k, q6_k, or q4_k_m / q5_k_m (Q6_K embedding, attn_v,\n"
+    "                          ffn_down of even layers) [f32]\n"
     "  --tokenizer FILE        store this tokenizer.json's vocabulary in the GGUF (tokenizer.ggml.*)\n"
     "  --chat-template FILE    store this Jinja file as tokenizer.chat_template in the GGUF\n"
     "sizes (defaults are tiny; '-' = per variant):\n"
@@ -118,7 +119,8 @@ int main(int argc, char** argv) {
           v = v.substr(0, 4);
         }
         if (!vkg::ParseDType(v, &gguf.type)) {
-          return Usage("--gguf-type must be f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m or q5_k_m, got \"" + value + "\"");
+          return Usage("--gguf-type must be f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, "
+                       "q4_k_m or q5_k_m, got \"" + value + "\"");
         }
       } else if (arg == "--tokenizer") {
         gguf.tokenizer_json = value;
