@@ -17,6 +17,18 @@
 namespace vkg {
 namespace {
 
+// The type a matrix stored as `stored` (a GGUF tensor's block type; nullopt for float tensors and
+// safetensors checkpoints) computes in when block-quantized tensors keep their own types: the stored
+// type, uploaded as stored, unless a scale is folded into its rows (the per-layer model projection)
+// or its rows are not whole blocks; then the file's compute format, or f32 where that is itself
+// block-quantized (a file of one quantized type), so that no value is quantized twice.
+DType KeptType(DType format, std::optional<DType> stored, uint32_t cols, float scale) {
+  if (!stored) return ScaledMatrixFormat(format, scale);
+  const DType fallback = IsQuantized(format) ? DType::F32 : format;
+  if (scale != 1.f || cols % BlockValues(*stored) != 0) return fallback;
+  return *stored;
+}
+
 class Loader {
  public:
   Loader(const WeightSource& src, GpuContext& gpu, vk::BlockAllocator& alloc, DType format, bool own_types,
@@ -25,35 +37,66 @@ class Loader {
         used_(used), total_(src.total_bytes()) {}
 
   // A [rows][cols] matrix (or a row range of one) in the compute format, or in its own stored type
-  // (TypeOf).
+  // (KeptType).
   WeightMatrix Matrix(const std::string& name, uint32_t rows, uint32_t cols, uint32_t row_offset = 0,
                       float scale = 1.f) {
-    const DType t = TypeOf({name}, cols, scale);
-    // The file's blocks as stored only where the matrix keeps its own ggml block type (K-quants,
-    // Q4_1 .. Q3_K; --weights q4_k on a safetensors checkpoint quantizes the values instead).
-    const bool stored = own_types_ && IsGgmlBlock(t) && src_.StoredType(name) == t;
-    const RawRowSource raw = stored ? src_.RawRows(name, cols, row_offset) : nullptr;
-    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), t, rows, cols,
-                                        src_.Rows(name, cols, row_offset, scale), name, 0, raw);
-    used_.insert(t);
-    Advance(uint64_t(rows) * cols * src_.ValueBytes(name));
-    return m;
+    return Upload({{name, rows}}, TypeOf(name, cols, scale), cols, row_offset, scale);
   }
 
   // Matrices of `cols` columns stacked row-wise into one, in order (gate and up, q k and v: one
-  // product reads the activations once and is one dispatch).
+  // product reads the activations once). Parts that keep different own types (Q4_K_M's attn_q and
+  // attn_k in Q4_K, attn_v in Q6_K) become WeightMatrix::parts, one per run of equal type, each in
+  // its own type: one dispatch per run instead of one in all, and no f32 copy of quantized blocks.
   WeightMatrix Stacked(const std::vector<std::pair<std::string, uint32_t>>& parts, uint32_t cols) {
+    std::vector<std::vector<std::pair<std::string, uint32_t>>> runs;
+    std::vector<DType> types;
+    for (const auto& part : parts) {
+      const DType t = TypeOf(part.first, cols, 1.f);
+      if (types.empty() || types.back() != t) {
+        runs.emplace_back();
+        types.push_back(t);
+      }
+      runs.back().push_back(part);
+    }
+    if (runs.size() == 1) return Upload(parts, types[0], cols, 0, 1.f);
+    std::vector<WeightMatrix> stack;
+    for (size_t i = 0; i < runs.size(); ++i) stack.push_back(Upload(runs[i], types[i], cols, 0, 1.f));
+    return StackMatrices(std::move(stack));
+  }
+
+  Tensor Vector(const std::string& name) {
+    const std::vector<float> v = src_.Vector(name);
+    const vk::BufferSlice s = alloc_.Allocate(v.size() * 4);
+    gpu_.transfer().Upload(s, v.data(), v.size() * 4);
+    Advance(v.size() * src_.ValueBytes(name));
+    return Tensor{s, DType::F32, 1, uint32_t(v.size())};
+  }
+
+  void Advance(uint64_t bytes) {
+    done_ = std::min(total_, done_ + bytes);
+    if (progress_) progress_(done_, total_);
+  }
+
+ private:
+  DType TypeOf(const std::string& name, uint32_t cols, float scale) const {
+    return own_types_ ? KeptType(format_, src_.StoredType(name), cols, scale) : ScaledMatrixFormat(format_, scale);
+  }
+
+  // Tensors `parts` ([rows][cols] each, the first from row_offset on) stacked into one matrix of
+  // type t. The file's blocks are uploaded as stored (bits moved into the device layout, never
+  // re-quantized) where every part is stored in t (KeptType gives a scaled matrix another type).
+  WeightMatrix Upload(const std::vector<std::pair<std::string, uint32_t>>& parts, DType t, uint32_t cols,
+                      uint32_t row_offset, float scale) {
     std::vector<RowSource> sources;
     std::vector<RawRowSource> raws;
-    std::vector<std::string> names;
     std::string name;
     uint32_t rows = 0;
     uint64_t bytes = 0;
-    for (const auto& [part, part_rows] : parts) names.push_back(part);
-    const DType t = TypeOf(names, cols, 1.f);
     for (const auto& [part, part_rows] : parts) {
-      sources.push_back(src_.Rows(part, cols));
-      if (own_types_ && IsGgmlBlock(t) && src_.StoredType(part) == t) raws.push_back(src_.RawRows(part, cols));
+      sources.push_back(src_.Rows(part, cols, row_offset, scale));
+      if (own_types_ && IsQuantized(t) && src_.StoredType(part) == t && scale == 1.f) {
+        raws.push_back(src_.RawRows(part, cols, row_offset));
+      }
       name += (name.empty() ? "" : "+") + part;
       rows += part_rows;
       bytes += uint64_t(part_rows) * cols * src_.ValueBytes(part);
@@ -79,42 +122,6 @@ class Loader {
     used_.insert(t);
     Advance(bytes);
     return m;
-  }
-
-  Tensor Vector(const std::string& name) {
-    const std::vector<float> v = src_.Vector(name);
-    const vk::BufferSlice s = alloc_.Allocate(v.size() * 4);
-    gpu_.transfer().Upload(s, v.data(), v.size() * 4);
-    Advance(v.size() * src_.ValueBytes(name));
-    return Tensor{s, DType::F32, 1, uint32_t(v.size())};
-  }
-
-  void Advance(uint64_t bytes) {
-    done_ = std::min(total_, done_ + bytes);
-    if (progress_) progress_(done_, total_);
-  }
-
- private:
-  // own_types (a GGUF file without --weights): a matrix whose tensors are all stored in one
-  // block-quantized type keeps it: K-quant and Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K blocks are uploaded
-  // as stored, q8_0 / q4_0 re-encode to their own bytes. Otherwise the compute format: tensors of different types stacked into one
-  // product (Q4_K_M's attn_q/attn_k Q4_K with attn_v Q6_K), a scale folded into a K-quant's rows
-  // (the per-layer model projection), and float tensors. f32 (a mixed file's format) holds every
-  // such value exactly.
-  DType TypeOf(const std::vector<std::string>& names, uint32_t cols, float scale) const {
-    if (!own_types_) return ScaledMatrixFormat(format_, scale);
-    // Where the own type cannot be kept: the file's format, unless that is block-quantized (a file
-    // of one quantized type), then f32, so that no value is quantized twice.
-    const DType fallback = IsQuantized(format_) ? DType::F32 : format_;
-    std::optional<DType> t;
-    for (const std::string& n : names) {
-      const std::optional<DType> s = src_.StoredType(n);
-      if (!s) return format_;
-      if (t && *t != *s) return fallback;
-      t = s;
-    }
-    if (IsGgmlBlock(*t) && (scale != 1.f || cols % BlockValues(*t) != 0)) return fallback;
-    return *t;
   }
 
   const WeightSource& src_;
@@ -232,12 +239,10 @@ uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const 
       bytes += rows * cols * 4;
       return;
     }
-    // Own types per tensor (stacks of mixed types, which take `format`, are not told apart here).
-    // The per-layer model projection has H^-0.5 folded into its rows (ScaledMatrixFormat).
-    DType t = s.name == "per_layer_model_projection.weight" ? ScaledMatrixFormat(format, 0.5f) : format;
-    if (own) {
-      if (const std::optional<DType> stored = own(s.name)) t = *stored;
-    }
+    // Own types per tensor, as the Loader keeps them (stacks of mixed types keep each part's).
+    // The per-layer model projection has H^-0.5 folded into its rows.
+    const float scale = s.name == "per_layer_model_projection.weight" ? 0.5f : 1.f;
+    const DType t = own ? KeptType(format, own(s.name), uint32_t(cols), scale) : ScaledMatrixFormat(format, scale);
     const uint32_t padded = PaddedCols(t, uint32_t(cols));
     bytes += rows * (WeightRowBytes(t, padded) + WeightScaleRowBytes(t, padded));
   });

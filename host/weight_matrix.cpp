@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "host/model/ggml_blocks.h"
 #include "host/model/kquant_blocks.h"
 #include "host/model/more_blocks.h"
 #include "vk/check.h"
@@ -13,15 +14,25 @@
 namespace vkg {
 namespace {
 
-// Encodes one row of ggml blocks (K-quant super-blocks, Q4_1 ... Q3_K blocks: a GGUF file's bytes)
-// into the device layout.
-void EncodeRawKRow(DType dtype, const uint8_t* ggml, uint32_t cols_padded, std::vector<uint8_t>& data,
-                   std::vector<uint8_t>& scales) {
+// Encodes one row of ggml blocks (q8_0, q4_0, K-quant super-blocks, Q4_1 ... Q3_K blocks: a GGUF
+// file's bytes) into the device layout, moving bits only.
+void EncodeRawRow(DType dtype, const uint8_t* ggml, uint32_t cols_padded, std::vector<uint8_t>& data,
+                  std::vector<uint8_t>& scales) {
   data.assign(WeightRowBytes(dtype, cols_padded), 0);
   scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
+  const bool small = !IsGgmlBlock(dtype);  // q8_0 / q4_0
+  const size_t in_bytes = small ? DTypeBytes(dtype, kQuantBlock) : GgmlBlockBytes(dtype);
+  const size_t data_bytes = small ? WeightRowBytes(dtype, kQuantBlock) : DeviceBlockDataBytes(dtype);
+  const size_t scale_bytes = small ? 2 : DeviceBlockScaleBytes(dtype);
   for (uint32_t b = 0; b < cols_padded / BlockValues(dtype); ++b) {
-    EncodeGgmlBlockDevice(dtype, ggml + size_t(b) * GgmlBlockBytes(dtype), &data[size_t(b) * DeviceBlockDataBytes(dtype)],
-                          &scales[size_t(b) * DeviceBlockScaleBytes(dtype)]);
+    const uint8_t* in = ggml + size_t(b) * in_bytes;
+    uint8_t* d = &data[size_t(b) * data_bytes];
+    uint8_t* sc = &scales[size_t(b) * scale_bytes];
+    if (small) {
+      EncodeGgmlQ8Q4Device(dtype, in, d, sc);
+    } else {
+      EncodeGgmlBlockDevice(dtype, in, d, sc);
+    }
   }
 }
 
@@ -143,6 +154,28 @@ uint32_t WeightRowScales(DType dtype, uint32_t cols_padded) {
   return IsGgmlBlock(dtype) ? cols_padded / BlockValues(dtype) : cols_padded / kQuantBlock;
 }
 
+WeightMatrix StackMatrices(std::vector<WeightMatrix> matrices) {
+  VKG_CHECK(!matrices.empty(), "StackMatrices: nothing to stack");
+  if (matrices.size() == 1) return std::move(matrices[0]);
+  WeightMatrix stack;
+  uint32_t offset = 0;
+  for (WeightMatrix& m : matrices) {
+    VKG_CHECK(m.parts.empty() && m.cols == matrices[0].cols, "StackMatrices: '", m.name, "' has ", m.cols,
+              " columns, '", matrices[0].name, "' ", matrices[0].cols);
+    for (WeightChunk& c : m.chunks) c.row_begin += offset;
+    offset += m.rows;
+    stack.name += (stack.name.empty() ? "" : "+") + m.name;
+    stack.device_bytes += m.device_bytes;
+  }
+  for (WeightMatrix& m : matrices) m.rows = offset;  // each writes its rows of the whole output
+  stack.dtype = matrices[0].dtype;
+  stack.rows = offset;
+  stack.cols = matrices[0].cols;
+  stack.cols_padded = matrices[0].cols_padded;
+  stack.parts = std::move(matrices);
+  return stack;
+}
+
 std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols) {
   return RoundTripThrough(dtype, std::span<const float>(row, cols));
 }
@@ -158,7 +191,7 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
   m.rows = rows;
   m.cols = cols;
   m.cols_padded = PaddedCols(dtype, cols);
-  VKG_CHECK(!raw || (IsGgmlBlock(dtype) && cols % BlockValues(dtype) == 0), "weight '", name,
+  VKG_CHECK(!raw || (IsQuantized(dtype) && cols % BlockValues(dtype) == 0), "weight '", name,
             "': ggml blocks are uploaded as stored only for rows of whole blocks");
   const uint64_t row_bytes = WeightRowBytes(dtype, m.cols_padded);
   const auto& caps = device.caps();
@@ -175,14 +208,14 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
   const uint64_t scale_row = WeightScaleRowBytes(dtype, m.cols_padded);
   std::vector<uint8_t> data_bytes, scale_bytes, chunk_scales, raw_bytes;
   std::vector<float> src(raw ? 0 : cols);
-  if (raw) raw_bytes.resize(size_t(cols / BlockValues(dtype)) * GgmlBlockBytes(dtype));
+  if (raw) raw_bytes.resize(DTypeBytes(dtype, cols));
   int64_t cached = -1;
   uint32_t chunk_begin = 0;
   auto encode = [&](uint32_t r) {
     if (cached != int64_t(r)) {
       if (raw) {
         raw(r, raw_bytes.data());
-        EncodeRawKRow(dtype, raw_bytes.data(), m.cols_padded, data_bytes, scale_bytes);
+        EncodeRawRow(dtype, raw_bytes.data(), m.cols_padded, data_bytes, scale_bytes);
       } else {
         source(r, src.data());
         EncodeRow(dtype, src.data(), cols, m.cols_padded, data_bytes, scale_bytes);

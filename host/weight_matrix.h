@@ -71,13 +71,19 @@ struct WeightMatrix {
   uint32_t cols_padded = 0;  // K rounded up to 32 (K-quants: 256)
   std::vector<WeightChunk> chunks;
   uint64_t device_bytes = 0;
+  // A stack of tensors of different types (a GGUF Q4_K_M layer's attn_q and attn_k in Q4_K with
+  // attn_v in Q6_K): one matrix per run of equal type, in row order, and no chunks of its own. Each
+  // part has the stack's `rows` (the output width it writes into) but chunks only over its own rows
+  // (row_begin counted in the stack), so a product runs once per part into the same output. dtype
+  // and cols_padded are the first part's. Empty for a matrix of one type.
+  std::vector<WeightMatrix> parts;
 };
 
 // Produces row `row` of the source matrix as `cols` floats (from a checkpoint, or random data).
 using RowSource = std::function<void(uint32_t row, float* out)>;
-// Produces row `row` as ggml's blocks of an IsGgmlBlock type (cols / BlockValues of them,
-// GgmlBlockBytes each; more_blocks.h): a GGUF file's blocks, uploaded as stored (no
-// re-quantization).
+// Produces row `row` as ggml's blocks of a quantized type (q8_0, q4_0 or an IsGgmlBlock type;
+// DTypeBytes(dtype, cols) bytes): a GGUF file's blocks, uploaded as stored (bits moved, never
+// re-quantized).
 using RawRowSource = std::function<void(uint32_t row, uint8_t* out)>;
 
 // Bytes one row occupies in the data view, and in the scales view (0 unless quantized).
@@ -93,6 +99,10 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
                                 vk::Transfer& transfer, DType dtype, uint32_t rows, uint32_t cols,
                                 const RowSource& source, const std::string& name,
                                 uint64_t max_chunk_bytes = 0, const RawRowSource& raw = nullptr);
+
+// Stacks matrices of equal cols (in any types) row-wise, in order, into one whose parts they
+// become (WeightMatrix::parts); a single matrix is returned as it is.
+WeightMatrix StackMatrices(std::vector<WeightMatrix> matrices);
 
 // The values the device holds for a row (after rounding/quantization), for references.
 std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols);

@@ -7,7 +7,6 @@
 
 #include "host/model/error.h"
 #include "host/model/kquant_blocks.h"
-#include "host/model/more_blocks.h"
 #include "host/model/tensor_names.h"
 
 namespace vkg {
@@ -34,10 +33,10 @@ class CheckpointSource : public WeightSource {
   }
   RawRowSource RawRows(const std::string& name, uint32_t cols, uint32_t row_offset) const override {
     const TensorInfo& t = ckpt_.Tensor(name);
-    if (!t.quantized || !IsGgmlBlock(t.dtype) || cols % BlockValues(t.dtype)) {
-      throw Error("tensor " + name + " is not stored as K-quant super-blocks of whole rows");
+    if (!t.quantized || cols % BlockValues(t.dtype)) {
+      throw Error("tensor " + name + " is not stored as ggml blocks of whole rows");
     }
-    const size_t row_bytes = size_t(cols / BlockValues(t.dtype)) * GgmlBlockBytes(t.dtype);
+    const size_t row_bytes = DTypeBytes(t.dtype, cols);
     return [&t, row_bytes, row_offset](uint32_t r, uint8_t* out) {
       std::memcpy(out, t.data + size_t(row_offset + r) * row_bytes, row_bytes);
     };

@@ -24,8 +24,8 @@ class WeightSource {
   // The type tensor `name` is stored in when it is block-quantized (a GGUF file's Q8_0, Q4_0 or
   // K-quant tensors), else nullopt: what a matrix computes in when it keeps its own type.
   virtual std::optional<DType> StoredType(const std::string&) const { return std::nullopt; }
-  // Rows of a K-quant tensor as its ggml super-blocks (uploaded without re-quantization); only for
-  // tensors whose StoredType is a K-quant, as [rows][cols] (cols a multiple of 256).
+  // Rows of a block-quantized tensor as its ggml blocks (uploaded without re-quantization); only for
+  // tensors with a StoredType, as [rows][cols] (cols a multiple of the type's BlockValues).
   virtual RawRowSource RawRows(const std::string& name, uint32_t cols, uint32_t row_offset = 0) const;
   // A whole small tensor (norm weights, scalars) as float32.
   virtual std::vector<float> Vector(const std::string& name) const = 0;

@@ -28,18 +28,22 @@ uint32_t PrefillRows(uint32_t batch) { return 2 * batch; }
 
 class GpuBatchEngine : public BatchEngine {
  public:
+  // own_types: block-quantized matrices keep their stored types (a GGUF file without --weights), as
+  // Engine::Open's engine does, so that both compute the same numbers.
   GpuBatchEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, DType format,
-                 const EngineOptions& o, uint32_t slots)
+                 const EngineOptions& o, uint32_t slots, bool own_types = false)
       : ckpt_(std::move(ckpt)), config_(config), options_(o) {
     if (slots == 0) throw Error("a batch engine needs at least one slot");
     gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
+    auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
+    GpuModel::StoredTypeOf own;
+    if (own_types) own = [&src = *source](const std::string& name) { return src.StoredType(name); };
     // The prompt chunk Engine would use on this device (bit-identical chunking needs the same).
     if (options_.batch == 0) {
-      options_.batch = Scheduler::DefaultBatch(config_, gpu_->device().caps(), GpuModel::EstimateBytes(config_, format),
-                                               o.kv_dtype);
+      options_.batch = Scheduler::DefaultBatch(config_, gpu_->device().caps(),
+                                               GpuModel::EstimateBytes(config_, format, own), o.kv_dtype);
     }
-    auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
-    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress);
+    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress, own_types);
     CheckRowAlignment();
     const ModelConfig& c = config_;
     alloc_ = std::make_unique<vk::BlockAllocator>(gpu_->device(), vk::MemoryKind::kDeviceLocal, "batch activations");
@@ -290,7 +294,8 @@ std::unique_ptr<BatchEngine> OpenGpuBatchEngine(const std::string& model_dir, co
   Checkpoint ckpt = Checkpoint::Load(model_dir);
   const ModelConfig config = ckpt.config();
   const DType format = options.weights.value_or(ckpt.stored_format());
-  return std::make_unique<GpuBatchEngine>(std::move(ckpt), config, 0, format, options, slots);
+  const bool own_types = !options.weights && ckpt.is_gguf();  // as Engine::Open
+  return std::make_unique<GpuBatchEngine>(std::move(ckpt), config, 0, format, options, slots, own_types);
 }
 
 std::unique_ptr<BatchEngine> OpenSyntheticGpuBatchEngine(const ModelConfig& config, const EngineOptions& options,

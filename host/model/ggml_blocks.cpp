@@ -31,6 +31,22 @@ float GgmlBlockElement(DType t, const uint8_t* data, size_t i) {
   throw Error("GgmlBlockElement: not a ggml block type");
 }
 
+void EncodeGgmlQ8Q4Device(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales) {
+  std::memcpy(scales, block, 2);  // f16 d
+  if (t == DType::Q8_0) {
+    std::memcpy(data, block + 2, 32);
+    return;
+  }
+  if (t != DType::Q4_0) throw Error("EncodeGgmlQ8Q4Device: not a q8_0 / q4_0 block");
+  // ggml: byte j = value j (low nibble) | value j + 16 (high); ours: byte i = value 2i | value 2i + 1.
+  for (int i = 0; i < 16; ++i) {
+    const int lo = 2 * i, hi = 2 * i + 1;
+    const int q_lo = lo < 16 ? (block[2 + lo] & 15) : (block[2 + lo - 16] >> 4);
+    const int q_hi = hi < 16 ? (block[2 + hi] & 15) : (block[2 + hi - 16] >> 4);
+    data[i] = uint8_t(q_lo | (q_hi << 4));
+  }
+}
+
 std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n) {
   if (IsGgmlBlock(t)) {
     const size_t bv = BlockValues(t);

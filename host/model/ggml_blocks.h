@@ -22,6 +22,12 @@ inline constexpr size_t kGgmlQ4_0BlockBytes = 18;
 // host/model/kquant_blocks.h).
 float GgmlBlockElement(DType t, const uint8_t* data, size_t i);
 
+// Moves one ggml q8_0 / q4_0 block (a GGUF file's bytes) into the device layout
+// (host/weight_matrix.h): q8_0: 32 int8 quants to `data`, f16 d to `scales`; q4_0: 16 bytes, value i
+// in nibble i (low first, still q + 8), to `data`, f16 d to `scales`. Every bit is the file's, so a
+// block whose scale llama.cpp chose with an importance matrix is kept exactly as well.
+void EncodeGgmlQ8Q4Device(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales);
+
 // Encodes n values (n a multiple of 32, K-quants 256) as ggml blocks with dtype.h's quantizers
 // (K-quants: kquant_blocks.h's QuantizeK) (the generator).
 std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n);

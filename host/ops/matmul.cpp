@@ -264,6 +264,9 @@ Columns ColumnsOf(const std::string& name, uint32_t m, uint32_t k) {
 }  // namespace
 
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, const MatMulOptions& options) {
+  // A stack of parts in different types: one product per part, each writing its rows of y.
+  for (const WeightMatrix& part : w.parts) MatMul(ctx, part, x, y, options);
+  if (!w.parts.empty()) return;
   const uint32_t prefill_rows = options.prefill_rows;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMul '", w.name, "': x and y must be f32");
   VKG_CHECK(x.cols == w.cols, "MatMul '", w.name, "': x has ", x.cols, " columns, the weight [", w.rows,
@@ -338,9 +341,11 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
             act.rows);
   VKG_CHECK(w.rows % 2 == 0 && x.cols == w.cols && act.cols == w.rows / 2, "MatVecGateUpGelu '", w.name, "': x has ",
             x.cols, " columns and act ", act.cols, ", the [gate | up] weight is [", w.rows, "][", w.cols, "]");
-  VKG_CHECK(!w.chunks.empty(), "MatVecGateUpGelu '", w.name, "': weight has no chunks (not uploaded?)");
   // GPU family only; the gate and up rows of an output must share a chunk: one chunk (every real
-  // gate_up fits one binding on GPUs; a larger one takes the separate gelu pass).
+  // gate_up fits one binding on GPUs; a larger one, or gate and up in different types, takes the
+  // separate gelu pass).
+  if (!w.parts.empty()) return false;
+  VKG_CHECK(!w.chunks.empty(), "MatVecGateUpGelu '", w.name, "': weight has no chunks (not uploaded?)");
   if (!ctx.GpuKernels() || w.chunks.size() != 1) return false;
   if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
     if (x.rows > 1) {  // batched decode rows: each exactly as alone
@@ -382,6 +387,7 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
   VKG_CHECK(gate.cols == w.cols && up.cols == w.cols && y.cols == w.rows, "MatVecGeluMul '", w.name,
             "': gate/up have ", gate.cols, "/", up.cols, " columns and y ", y.cols, ", the weight is [", w.rows, "][",
             w.cols, "]");
+  if (!w.parts.empty()) return false;  // a stack of types: the separate gelu pass, then MatMul
   VKG_CHECK(!w.chunks.empty(), "MatVecGeluMul '", w.name, "': weight has no chunks (not uploaded?)");
   const vk::DeviceCaps& caps = ctx.device.caps();
   const uint64_t align = std::max<uint64_t>(caps.min_storage_offset_alignment, 1);

@@ -45,29 +45,45 @@ struct Case {
   std::string variant;
   DType weights;
   KernelFamily kernels;
+  // Set: the variant written as a GGUF file of this --gguf-type and run without --weights (each
+  // matrix in its stored type; `weights` unused), at K-quant-sized shapes.
+  const char* gguf = nullptr;
 };
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
-  std::string w(DTypeName(info.param.weights));
+  std::string w(info.param.gguf ? std::string("gguf_") + info.param.gguf : DTypeName(info.param.weights));
   w.erase(std::remove(w.begin(), w.end(), '_'), w.end());
   return info.param.variant + "_" + w + (info.param.kernels == KernelFamily::kGpu ? "_gpu" : "_cpu");
 }
 
 class BatchVsAloneTest : public ::testing::TestWithParam<Case> {
  protected:
+  // The model: the fixture, or the GGUF file written from the variant (tmp_ keeps it).
+  std::filesystem::path Model() {
+    if (!GetParam().gguf) return FixtureDir(GetParam().variant);
+    tmp_ = std::make_unique<TempDir>(std::string("batch_gguf_") + GetParam().gguf);
+    const auto gguf = tmp_->path() / "m.gguf";
+    EXPECT_EQ(RunMakeCheckpoint("--out " + (tmp_->path() / "ckpt").string() + " --variant " + GetParam().variant +
+                                " --seed 4 --hidden 256 --intermediate 512 --heads 4 --head-dim 64 "
+                                "--global-head-dim 128 --ple-dim 256 --vocab 512 --gguf " + gguf.string() +
+                                " --gguf-type " + GetParam().gguf),
+              0);
+    return gguf;
+  }
   EngineOptions Options() const {
     EngineOptions o;
-    o.weights = GetParam().weights;
+    if (!GetParam().gguf) o.weights = GetParam().weights;
     o.kernels = GetParam().kernels;
     o.batch = 8;     // prompts of 9..24 tokens take several chunks, some ending in a 1-token chunk
     o.context = 64;
     return o;
   }
+  std::unique_ptr<TempDir> tmp_;
 };
 
 TEST_P(BatchVsAloneTest, EverySlotEqualsEngineAloneBitForBit) {
   constexpr uint32_t kSlots = 8;
-  const auto dir = FixtureDir(GetParam().variant);
+  const auto dir = Model();
   auto batch = OpenGpuBatchEngine(dir.string(), Options(), kSlots);
   const int vocab = batch->config().vocab_size;
   std::map<uint32_t, std::vector<Event>> history;
@@ -110,7 +126,9 @@ TEST_P(BatchVsAloneTest, EverySlotEqualsEngineAloneBitForBit) {
     int input = 0;
     for (const Event& e : events) {
       if (e.kind == Event::kReset) alone->Reset();
-      if (e.kind == Event::kTruncate) ASSERT_TRUE(alone->Truncate(e.n));
+      if (e.kind == Event::kTruncate) {
+        ASSERT_TRUE(alone->Truncate(e.n));
+      }
       if (e.kind != Event::kInput) continue;
       const std::vector<float> want = alone->Forward(e.tokens, false);
       ASSERT_EQ(want.size(), e.logits.size());
@@ -135,7 +153,10 @@ INSTANTIATE_TEST_SUITE_P(Formats, BatchVsAloneTest,
                                            Case{"ple", DType::Q4_0, KernelFamily::kGpu},
                                            Case{"dense", DType::BF16, KernelFamily::kGpu},
                                            Case{"dense", DType::Q4_0, KernelFamily::kCpu},
-                                           Case{"moe", DType::BF16, KernelFamily::kGpu}),
+                                           Case{"moe", DType::BF16, KernelFamily::kGpu},
+                                           // A Q4_K_M file: Q4_K and Q6_K matrices as stored, q|k|v
+                                           // stacks of both types (WeightMatrix::parts) on even layers.
+                                           Case{"ple", DType::F32, KernelFamily::kGpu, "q4_k_m"}),
                          CaseName);
 
 // ---- Errors: the exact message, and nothing evaluated ----

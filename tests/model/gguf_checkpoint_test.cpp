@@ -43,7 +43,9 @@ void ExpectSameConfig(const ModelConfig& a, const ModelConfig& b) {
   EXPECT_EQ(a.attention_k_eq_v, b.attention_k_eq_v);
   EXPECT_EQ(a.has_ple(), b.has_ple());
   EXPECT_EQ(a.hidden_size_per_layer_input, b.hidden_size_per_layer_input);
-  if (a.has_ple()) EXPECT_EQ(a.vocab_size_per_layer_input, b.vocab_size_per_layer_input);  // unused otherwise
+  if (a.has_ple()) {
+    EXPECT_EQ(a.vocab_size_per_layer_input, b.vocab_size_per_layer_input);  // unused otherwise
+  }
   EXPECT_EQ(a.num_kv_shared_layers, b.num_kv_shared_layers);
   EXPECT_EQ(a.has_moe(), b.has_moe());
   EXPECT_EQ(a.num_experts, b.num_experts);

@@ -139,14 +139,15 @@ TEST_P(GgufKQuantGpuTest, MixedFileMatchesTheReferenceOnItsDequantizedWeights) {
   EXPECT_EQ(gpu->validation_messages(), 0);
 }
 
-// "f32" in the list: stacks whose parts differ in type (attn_q/attn_k Q4_K with attn_v Q6_K on
-// even layers) and the per-layer model projection (a scale folded into its rows) take the file's
-// compute format, f32, which holds their dequantized values exactly.
+// Stacks whose parts differ in type (attn_q/attn_k Q4_K with attn_v Q6_K on even layers) keep each
+// part's type (WeightMatrix::parts): no "f32" for them. "f32" in the list: the per-layer model
+// projection (a scale folded into its rows) takes the file's compute format, f32, which holds its
+// dequantized values exactly.
 INSTANTIATE_TEST_SUITE_P(
     Files, GgufKQuantGpuTest,
-    ::testing::Values(KQuantFile{"dense", "q4_k_m", "f32+q4_k+q6_k"}, KQuantFile{"ple", "q4_k_m", "f32+q4_k+q6_k"},
-                      KQuantFile{"moe", "q5_k_m", "f32+q5_k+q6_k"}, KQuantFile{"dense", "q6_k", "q6_k"},
-                      KQuantFile{"dense", "q4_k_m", "f32+q4_k+q6_k", KernelFamily::kGpu},
+    ::testing::Values(KQuantFile{"dense", "q4_k_m", "q4_k+q6_k"}, KQuantFile{"ple", "q4_k_m", "f32+q4_k+q6_k"},
+                      KQuantFile{"moe", "q5_k_m", "q5_k+q6_k"}, KQuantFile{"dense", "q6_k", "q6_k"},
+                      KQuantFile{"dense", "q4_k_m", "q4_k+q6_k", KernelFamily::kGpu},
                       KQuantFile{"ple", "q5_k", "f32+q5_k", KernelFamily::kGpu},
                       // ggml's other block formats (host/model/more_blocks.h), one small model each,
                       // both kernel families between them.

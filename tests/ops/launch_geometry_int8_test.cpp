@@ -74,7 +74,9 @@ TEST(LaunchGeometryInt8, DecodeFillsTheGpuWithBoundedRows) {
           const std::string what = std::to_string(cus) + " CUs " + model + " " + std::string(DTypeName(t)) + " " + p.name;
           EXPECT_EQ(plan.workgroups, flt.workgroups) << what;
           EXPECT_EQ(plan.workgroup, flt.workgroup) << what;
-          if (plan.bytes_read > kMiB) EXPECT_GE(plan.workgroups, 4u * caps.ComputeUnits()) << what;
+          if (plan.bytes_read > kMiB) {
+            EXPECT_GE(plan.workgroups, 4u * caps.ComputeUnits()) << what;
+          }
           EXPECT_LE(plan.serial_row_bytes, 4096u) << what;
           EXPECT_GE(plan.loads_in_flight, 2u) << what;
         }

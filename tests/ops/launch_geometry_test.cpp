@@ -339,10 +339,12 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
           EXPECT_EQ(p.keys_per_split % p.keys_per_tile, 0u) << what;
           EXPECT_LE(p.splits, kAttentionGpuMaxSplits) << what;
           const uint32_t min_split = uint32_t(DivUp(kAttentionPrefillMinKeysPerSplit, p.keys_per_tile) * p.keys_per_tile);
-          if (p.workgroups < kWorkgroupsPerCu * caps.ComputeUnits())
+          if (p.workgroups < kWorkgroupsPerCu * caps.ComputeUnits()) {
             EXPECT_LE(p.keys_per_split, min_split) << what << ": too few workgroups, yet splits could be finer";
-          if (g.subgroup == 32)
+          }
+          if (g.subgroup == 32) {
             EXPECT_GE(AttentionScratchFloats(s, T), p.ScratchFloats(T, s.n_heads, s.head_dim)) << what;
+          }
           if (g.compute_units == 132)
             std::printf("  coopmat %s %s to %u keys: %u row blocks (BR %u x BC %u, KSPLIT %u, %u B shared) x %u KV "
                         "heads x %u splits of %u keys = %llu workgroups x %u invocations, %.1f MB of K/V\n",
@@ -396,7 +398,9 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
         s.head_dim = hd;
         const AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(caps, u, 32, s, 512, 2);
         EXPECT_TRUE(p.coopmat || (kib == 32 && hd == 512)) << u.m << "x" << u.n << "x" << u.k << " " << kib << " KiB head " << hd;
-        if (p.coopmat) EXPECT_LE(p.shared_bytes, caps.max_shared_memory);
+        if (p.coopmat) {
+          EXPECT_LE(p.shared_bytes, caps.max_shared_memory);
+        }
       }
     }
   }
