@@ -228,10 +228,16 @@ DType ScaledMatrixFormat(DType format, float scale) {
   return scale != 1.f && super_scales ? DType::F16 : format;
 }
 
-uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own) {
+uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own,
+                                 std::set<DType>* types) {
   uint64_t bytes = 0;
   ForEachTensor(config, [&](const TensorSpec& s) {
-    if (s.name == "embed_tokens_per_layer.weight") return;  // stays on the host
+    // Not on the device as such: the per-layer-embedding table (host memory, rows uploaded per
+    // token), the layer scalars (push constants) and router.scale (folded into the router's columns).
+    if (s.name == "embed_tokens_per_layer.weight" || s.name.ends_with("layer_scalar") ||
+        s.name.ends_with("router.scale")) {
+      return;
+    }
     uint64_t rows = 1;
     for (size_t i = 0; i + 1 < s.shape.size(); ++i) rows *= uint64_t(s.shape[i]);
     const uint64_t cols = uint64_t(s.shape.back());
@@ -243,6 +249,7 @@ uint64_t GpuModel::EstimateBytes(const ModelConfig& config, DType format, const 
     // The per-layer model projection has H^-0.5 folded into its rows.
     const float scale = s.name == "per_layer_model_projection.weight" ? 0.5f : 1.f;
     const DType t = own ? KeptType(format, own(s.name), uint32_t(cols), scale) : ScaledMatrixFormat(format, scale);
+    if (types) types->insert(t);
     const uint32_t padded = PaddedCols(t, uint32_t(cols));
     bytes += rows * (WeightRowBytes(t, padded) + WeightScaleRowBytes(t, padded));
   });

@@ -81,7 +81,9 @@ class GpuModel {
   // Device bytes a checkpoint's weights take in `format` (for `info` and for context sizing).
   // own: a tensor's own stored type where it keeps it (own_types), else nullopt.
   using StoredTypeOf = std::function<std::optional<DType>(const std::string& name)>;
-  static uint64_t EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own = nullptr);
+  // types: filled with the types the matrices take (as formats() lists them after an upload).
+  static uint64_t EstimateBytes(const ModelConfig& config, DType format, const StoredTypeOf& own = nullptr,
+                                std::set<DType>* types = nullptr);
 
  private:
   std::unique_ptr<WeightSource> source_;

@@ -56,7 +56,7 @@ expect_error(1 "the prompt needs 3 positions but the context holds 2" logits -m 
 expect_error(2 "--tokens needs comma-separated token ids, got 'x'" logits -m ${dense} --tokens 2,x)
 expect_error(2 "logits needs --tokens" logits -m ${dense})
 expect_error(2 "unknown option '--frobnicate' for logits" logits -m ${dense} --tokens 2 --frobnicate)
-expect_error(2 "--weights must be one of" logits -m ${dense} --tokens 2 --weights q3_k)
+expect_error(2 "--weights must be one of" logits -m ${dense} --tokens 2 --weights q7_k)
 
 # info: reads config.json and the safetensors headers, states the stored format (the default
 # --weights) and memory per format and context.

@@ -140,6 +140,9 @@ TEST(GpuRunGguf, GreedyOutputEqualsTheCheckpointDirectorys) {
   const test::CommandOutput info = test::RunVkgemma("info -m " + p.gguf.string());
   EXPECT_EQ(info.rc, 0) << info.err;
   EXPECT_NE(info.out.find("GGUF tensor types"), std::string::npos) << info.out;
+  // Without --weights a GGUF file runs each matrix in its stored type: what info reports as chosen.
+  EXPECT_NE(info.out.find("\n  stored "), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("\nchosen       each matrix in its stored type ("), std::string::npos) << info.out;
   const test::CommandOutput missing = test::RunVkgemma("run -m " + (p.dir.path / "nope.gguf").string() + " -p x");
   EXPECT_EQ(missing.rc, 1);
   EXPECT_EQ(missing.err, "error: model file '" + (p.dir.path / "nope.gguf").string() + "' does not exist\n");

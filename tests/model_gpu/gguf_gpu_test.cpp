@@ -6,9 +6,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "host/engine.h"
+#include "host/gpu_model.h"
+#include "host/model/checkpoint.h"
 #include "host/model/dtype.h"
+#include "host/weight_source.h"
 #include "tests/model/test_helpers.h"
 
 namespace vkg::test {
@@ -137,6 +141,18 @@ TEST_P(GgufKQuantGpuTest, MixedFileMatchesTheReferenceOnItsDequantizedWeights) {
   EXPECT_LE(d.max_abs, 1e-3);
   EXPECT_EQ(d.argmax_mismatches, 0);
   EXPECT_EQ(gpu->validation_messages(), 0);
+  // The estimate `info` and the too-big check use keeps each matrix's type as the upload did: the
+  // same types, and the same bytes up to the allocator's per-matrix alignment.
+  const Checkpoint ckpt = Checkpoint::Load(gguf.string());
+  const std::unique_ptr<WeightSource> src = CheckpointWeights(ckpt);
+  std::set<DType> types;
+  const uint64_t estimate = GpuModel::EstimateBytes(
+      ckpt.config(), ckpt.stored_format(), [&](const std::string& n) { return src->StoredType(n); }, &types);
+  std::string names;
+  for (DType t : types) names += (names.empty() ? "" : "+") + std::string(DTypeName(t));
+  EXPECT_EQ(names, k.formats);
+  EXPECT_GE(gpu->memory().weights, estimate);
+  EXPECT_LE(gpu->memory().weights, estimate + estimate / 20);
 }
 
 // Stacks whose parts differ in type (attn_q/attn_k Q4_K with attn_v Q6_K on even layers) keep each

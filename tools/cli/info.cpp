@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,7 @@
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
 #include "host/scheduler.h"
+#include "host/weight_source.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 
@@ -124,8 +126,10 @@ int Info(const std::vector<std::string>& args) {
     else if (s.name.find("experts.") != std::string::npos) groups["experts"] += n;
     else groups["other (attention, MLP, norms)"] += n;
   });
-  std::printf("stored       %s (%s): the default --weights\n", std::string(DTypeName(stored.format)).c_str(),
-              stored.how.c_str());
+  std::printf("stored       %s (%s): the default --weights%s\n", std::string(DTypeName(stored.format)).c_str(),
+              stored.how.c_str(),
+              shape.empty() && IsGgufPath(model_dir) ? " of float matrices; block-quantized ones keep their own types"
+                                                     : "");
   std::printf("parameters   %.3f B\n", double(total) / 1e9);
   for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
 
@@ -137,21 +141,44 @@ int Info(const std::vector<std::string>& args) {
               o.batch == Scheduler::kGpuBatch ? ", the GPU default" : "");
   std::printf("  %-6s %10s   %s\n", "format", "weights", "total at context 4096 / 8192 / 32768 / max");
   const uint64_t scratch = Activations::Bytes(c, o.batch, 8, ctx);
-  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q6_K, DType::Q5_K, DType::Q4_K, DType::Q4_0}) {
-    const uint64_t w = GpuModel::EstimateBytes(c, t);
-    std::printf("  %-6s %7.2f GiB  ", std::string(DTypeName(t)).c_str(), GiB(w));
+  const auto print_row = [&](const std::string& name, uint64_t w) {
+    std::printf("  %-6s %7.2f GiB  ", name.c_str(), GiB(w));
     for (uint32_t n : {4096u, 8192u, 32768u, uint32_t(c.max_position_embeddings)}) {
       std::printf(" %7.2f", GiB(w + scratch + KvCache::Bytes(c, std::min<uint32_t>(n, uint32_t(c.max_position_embeddings)),
                                                               o.batch, o.kv_dtype)));
     }
     std::printf(" GiB\n");
+  };
+  // A GGUF file without --weights: every block-quantized matrix keeps its stored type (the row
+  // "stored"); the --weights formats follow, largest first.
+  const bool own_types = !weights_set && IsGgufPath(model_dir);
+  std::set<DType> own_formats;
+  uint64_t own_bytes = 0;
+  if (own_types) {
+    const Checkpoint ckpt = Checkpoint::Load(model_dir);
+    const std::unique_ptr<WeightSource> src = CheckpointWeights(ckpt);
+    own_bytes = GpuModel::EstimateBytes(c, stored.format, [&](const std::string& n) { return src->StoredType(n); },
+                                        &own_formats);
+    print_row("stored", own_bytes);
+  }
+  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q6_K, DType::Q5_1, DType::Q5_K, DType::Q5_0,
+                  DType::Q4_1, DType::Q4_K, DType::Q4_0, DType::Q3_K, DType::Q2_K}) {
+    print_row(std::string(DTypeName(t)), GpuModel::EstimateBytes(c, t));
   }
   const DType chosen = *o.weights;
-  const uint64_t w = GpuModel::EstimateBytes(c, chosen);
   const uint64_t kv = KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
-  std::printf("chosen       --weights %s --ctx %u: weights %.2f GiB + KV cache %.2f GiB + scratch %.2f GiB = %.2f GiB%s\n",
-              std::string(DTypeName(chosen)).c_str(), ctx, GiB(w), GiB(kv), GiB(scratch), GiB(w + kv + scratch),
-              weights_set ? "" : " (the stored format: the default)");
+  const auto print_chosen = [&](const std::string& what, uint64_t w, const char* why) {
+    std::printf("chosen       %s --ctx %u: weights %.2f GiB + KV cache %.2f GiB + scratch %.2f GiB = %.2f GiB%s\n",
+                what.c_str(), ctx, GiB(w), GiB(kv), GiB(scratch), GiB(w + kv + scratch), why);
+  };
+  if (own_types) {  // what Engine::Open does with a GGUF file and no --weights
+    std::string types;
+    for (DType t : own_formats) types += (types.empty() ? "" : "+") + std::string(DTypeName(t));
+    print_chosen("each matrix in its stored type (" + types + ")", own_bytes, " (the default)");
+    return 0;
+  }
+  print_chosen("--weights " + std::string(DTypeName(chosen)), GpuModel::EstimateBytes(c, chosen),
+               weights_set ? "" : " (the stored format: the default)");
   return 0;
 }
 
