@@ -121,9 +121,11 @@ Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m, bool gpu_only = fal
       p.skip = "a GPU-sized prefill: minutes on a CPU device";
       return p;
     }
-    const uint64_t cols_padded = (k + 31) / 32 * 32;
+    // The format's own device bytes (data and scales views; K-quant rows padded to 256 values),
+    // so GB/s compares what each format really moves, not its nominal bits per weight.
+    const uint32_t cols_padded = PaddedCols(t, k);
     const uint64_t weight_bytes =
-        WeightRowBytes(t, uint32_t(cols_padded)) * n + (IsQuantized(t) ? cols_padded / 32 * 2 * n : 0);
+        (WeightRowBytes(t, cols_padded) + WeightScaleRowBytes(t, cols_padded)) * uint64_t(n);
     const uint64_t room = env.gpu.device().caps().DeviceLocalBytes();
     if (room && weight_bytes > room / 2) {
       p.skip = "weights (" + std::to_string(weight_bytes >> 20) + " MiB) exceed half the device memory";
@@ -138,7 +140,7 @@ Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m, bool gpu_only = fal
     const Tensor x = NewTensor(env, m, k), y = NewTensor(env, m, n);
     // The int8 scratch: where --int-dot selects the integer-dot path, the time includes quantizing x.
     const vk::BufferSlice int8 = env.alloc.Allocate(Int8ActivationsBytes(m, k));
-    p.bytes = double(w->device_bytes) + 4.0 * m * (double(k) + n);
+    p.bytes = double(weight_bytes) + 4.0 * m * (double(k) + n);
     p.flops = 2.0 * m * n * double(k);
     p.record = [w, x, y, int8](OpContext& ctx) { MatMul(ctx, *w, x, y, {.int8_scratch = int8}); };
     return p;
@@ -332,14 +334,25 @@ Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_
 
 std::vector<Case> BuildCases() {
   std::vector<Case> cases;
+  // Every weight format a product kernel reads: the original three first (their cases keep the
+  // order earlier results files list), then ggml's block formats (GGUF files hold them as stored).
+  const DType product_types[] = {DType::Q4_0, DType::Q8_0, DType::F16,  DType::Q4_K, DType::Q5_K, DType::Q6_K,
+                                 DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K};
+  // The 31B shapes stay with the original formats: their 115M-value matrices take seconds each to
+  // quantize on the host, and each further format would add that to every bench/gpu_suite.sh run
+  // for a per-format comparison the E2B shapes already give.
+  const auto original = [](DType t) { return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::F16; };
   // Decode matrix-vector products. E2B: 1536x6144 (FFN down), 6144x1536 (gate/up), 2048x1536
   // (attention q). 31B: 5376x21504 (down), 21504x5376 (gate/up).
-  const uint32_t mv_shapes[][2] = {{1536, 6144}, {6144, 1536}, {2048, 1536}, {5376, 21504}, {21504, 5376}};
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16}) {
-    for (const auto& s : mv_shapes) cases.push_back(MatMulCase(t, s[0], s[1], 1));
+  const uint32_t e2b_mv[][2] = {{1536, 6144}, {6144, 1536}, {2048, 1536}};
+  const uint32_t b31_mv[][2] = {{5376, 21504}, {21504, 5376}};
+  for (DType t : product_types) {
+    for (const auto& s : e2b_mv) cases.push_back(MatMulCase(t, s[0], s[1], 1));
+    if (original(t))
+      for (const auto& s : b31_mv) cases.push_back(MatMulCase(t, s[0], s[1], 1));
   }
   // Prefill (8 and 64 tokens) at the E2B FFN shapes; one 31B shape at 8 tokens.
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::F16}) {
+  for (DType t : product_types) {
     for (uint32_t m : {8u, 64u}) {
       cases.push_back(MatMulCase(t, 6144, 1536, m));
       cases.push_back(MatMulCase(t, 1536, 6144, m));
@@ -348,11 +361,14 @@ std::vector<Case> BuildCases() {
   cases.push_back(MatMulCase(DType::Q4_0, 21504, 5376, 8));
   // 512-token prefill products (matrix units where the device has them: "% of peak"), GPUs only.
   // E2B: 2048x1536 (q), 6144x1536 (gate/up), 1536x6144 (down). 31B: 5376x5376 (o), 21504x5376
-  // (gate/up), 5376x21504 (down).
-  const uint32_t prefill_shapes[][2] = {{2048, 1536}, {6144, 1536}, {1536, 6144},
-                                        {5376, 5376}, {21504, 5376}, {5376, 21504}};
-  for (DType t : {DType::Q4_0, DType::F16}) {
-    for (const auto& s : prefill_shapes) cases.push_back(MatMulCase(t, s[0], s[1], 512, true));
+  // (gate/up), 5376x21504 (down). q8_0 has had no 512-token cases; that is left as it was.
+  const uint32_t e2b_prefill[][2] = {{2048, 1536}, {6144, 1536}, {1536, 6144}};
+  const uint32_t b31_prefill[][2] = {{5376, 5376}, {21504, 5376}, {5376, 21504}};
+  for (DType t : product_types) {
+    if (t == DType::Q8_0) continue;
+    for (const auto& s : e2b_prefill) cases.push_back(MatMulCase(t, s[0], s[1], 512, true));
+    if (original(t))
+      for (const auto& s : b31_prefill) cases.push_back(MatMulCase(t, s[0], s[1], 512, true));
   }
   // Norms, RoPE and elementwise ops at E2B (H 1536, 8 heads, I 6144/12288) and 31B (H 5376,
   // 32 heads of 256 / 512, I 21504) decode and 64-token prefill shapes.
