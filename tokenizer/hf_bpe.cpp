@@ -70,6 +70,11 @@ class HfBpe final : public Backend {
   }
   void LoadModel(const json& model);
   void LoadAddedTokens(const json& added);
+  int64_t IdLimit() const { return std::min(static_cast<int64_t>(id_limit_), int64_t{1} << 30); }
+  std::string IdRangeNote() const {
+    return " [0, " + std::to_string(IdLimit()) + "): the file defines " + std::to_string(id_limit_) +
+           " tokens (vocab and added_tokens)";
+  }
   void EncodeSection(std::string_view raw, bool skip_special, Cache& cache, std::vector<int32_t>& out) const;
   void EncodeWord(std::string_view word, Cache& cache, std::vector<int32_t>& out) const;
   void EncodeChunk(std::string_view chunk, std::vector<int32_t>& out) const;
@@ -89,6 +94,7 @@ class HfBpe final : public Backend {
   bool all_bytes_ = false;
   std::optional<int32_t> unk_id_;
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
+  size_t id_limit_ = 0;  // vocab entries + added tokens: every id lies below it
   AddedTokens added_tokens_;
   Normalizer normalizer_;
   PreTokenizer pre_tokenizer_;
@@ -99,7 +105,13 @@ HfBpe::HfBpe(const std::string& path, const json& root) {
   path_ = path;
   if (!root.is_object()) Fail("the top level is not a JSON object");
   if (!root.contains("model") || !root["model"].is_object()) Fail("missing \"model\"");
-  LoadModel(root["model"]);
+  // Ids index tables of one slot per id up to the largest, so they must lie below the number of
+  // tokens the file defines (vocab entries plus added tokens): otherwise one entry with a huge id
+  // would make a small file allocate gigabytes.
+  const json& model = root["model"];
+  id_limit_ = (model.contains("vocab") && model["vocab"].is_object() ? model["vocab"].size() : 0) +
+              (root.contains("added_tokens") && root["added_tokens"].is_array() ? root["added_tokens"].size() : 0);
+  LoadModel(model);
   std::string err;
   if (!normalizer_.Parse(root.value("normalizer", json()), &err)) Fail(err);
   if (!pre_tokenizer_.Parse(root.value("pre_tokenizer", json()), &err)) Fail(err);
@@ -131,7 +143,7 @@ void HfBpe::LoadModel(const json& model) {
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer()) Fail("vocab entry \"" + it.key() + "\" has no integer id");
     const int64_t id = it.value().get<int64_t>();
-    if (id < 0 || id >= (int64_t{1} << 30)) Fail("vocab id " + std::to_string(id) + " is out of range");
+    if (id < 0 || id >= IdLimit()) Fail("vocab id " + std::to_string(id) + " is out of range" + IdRangeNote());
     vocab_.emplace(it.key(), static_cast<int32_t>(id));
     max_id = std::max(max_id, id);
   }
@@ -212,7 +224,7 @@ void HfBpe::LoadAddedTokens(const json& added) {
       Fail("an added token lacks \"id\" or \"content\"");
     }
     const int64_t id = t["id"].get<int64_t>();
-    if (id < 0 || id >= (int64_t{1} << 30)) Fail("added token id " + std::to_string(id) + " is out of range");
+    if (id < 0 || id >= IdLimit()) Fail("added token id " + std::to_string(id) + " is out of range" + IdRangeNote());
     const std::string content = t["content"].get<std::string>();
     if (content.empty()) Fail("added token " + std::to_string(id) + " is empty");
     AddedTokenFlags flags;

@@ -496,6 +496,16 @@ TEST(TokenizerErrors, MissingAndMalformedFiles) {
   EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path + "': model type \"Unigram\" is not supported (only \"BPE\")");
   WriteFile(json_path, R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "b"]]}})");
   EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path + "': merge \"a b\" uses a token that is not in the vocab");
+  // Ids lie below the number of tokens the file defines (found by the fuzzer: one vocab entry with
+  // id 249999958 made a 3 KB file allocate 8 GB of id slots; small ids here, so that the test does
+  // not allocate much without the check).
+  WriteFile(json_path, R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1000}, "merges": []}})");
+  EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path +
+                              "': vocab id 1000 is out of range [0, 2): the file defines 2 tokens (vocab and added_tokens)");
+  WriteFile(json_path, R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+                           "added_tokens": [{"id": 1, "content": "<b>"}, {"id": 5000, "content": "<c>"}]})");
+  EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path +
+                              "': added token id 5000 is out of range [0, 3): the file defines 3 tokens (vocab and added_tokens)");
   WriteFile(json_path, R"({"normalizer": {"type": "NFKC"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
   EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path + "': normalizer type \"NFKC\" is not supported");
 
