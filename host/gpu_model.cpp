@@ -82,7 +82,7 @@ class Loader {
     return own_types_ ? KeptType(format_, src_.StoredType(name), cols, scale) : ScaledMatrixFormat(format_, scale);
   }
 
-  // Tensors `parts` ([rows][cols] each, the first from row_offset on) stacked into one matrix of
+  // Tensors `parts` ([rows][cols] each, from row_offset on: only single tensors pass one) stacked into one matrix of
   // type t. The file's blocks are uploaded as stored (bits moved into the device layout, never
   // re-quantized) where every part is stored in t (KeptType gives a scaled matrix another type).
   WeightMatrix Upload(const std::vector<std::pair<std::string, uint32_t>>& parts, DType t, uint32_t cols,
