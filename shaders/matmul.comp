@@ -2,7 +2,8 @@
 // matmul: prefill product, Y[m][row_offset + r] = sum_k W[r][k] * X[m][k] for the rows r < rows of
 // one weight chunk and the tokens m < M; f32 accumulation whatever the weight type.
 // Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
-// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K (value = scale * code + bias per 32-value texel, the bias
+// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K and ggml's WEIGHT_Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (same
+// geometry as q4_0; weight_texel.glsl) (value = scale * code + bias per 32-value texel, the bias
 // from the sub-block min; common/weight_texel.glsl).
 // Bindings: 0: X [M][K] f32 storage, read (rows K floats apart; never read past column K)
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))
