@@ -24,7 +24,7 @@
 //   workgroup reductions over the splits, weights e^(m_s - M) in shared memory, then each
 //   invocation sums a quarter of the splits for its value: out = sum_s o_s e^(m_s - M) / L.
 //
-// Launch geometry (host/ops/attention_plan.cpp plans it; tests/ops/launch_geometry_test.cpp pins
+// Launch geometry (host/ops/plans/attention_plan.cpp plans it; tests/ops/launch_geometry_test.cpp pins
 // it): WG = 256 invocations, TILE = 32 keys; splits chosen so that row blocks x KV heads x splits
 // >= 4 per compute unit where the context allows (never under TILE keys, never over 256 keys per
 // split), so one invocation touches at most 256 / NSG score keys and 256 / KGROUPS value rows.
@@ -68,7 +68,7 @@ layout(std430, binding = 1) writeonly buffer Out { float out_[]; };
 layout(push_constant) uniform Push { AttentionCombineParams p; };
 
 const uint SLICE = 64;                 // head values per workgroup
-const uint MAX_SPLITS = 1024;          // host/ops/attention_plan.cpp never plans more
+const uint MAX_SPLITS = 1024;          // host/ops/plans/attention_plan.cpp never plans more
 shared float sh_w[MAX_SPLITS];         // e^(m_s - M), 0 for empty splits
 shared float sh_o[SLICE * 4];
 

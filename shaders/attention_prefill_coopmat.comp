@@ -31,7 +31,7 @@
 // split, else (m, l, O) per (split, token, head) into scratch for attention_decode_gpu.comp -D
 // COMBINE (as attention_prefill_gpu.comp).
 //
-// Launch geometry (host/ops/attention_plan.cpp, PlanAttentionPrefillCoopMat; pinned by
+// Launch geometry (host/ops/plans/attention_plan.cpp, PlanAttentionPrefillCoopMat; pinned by
 // tests/ops/launch_geometry_test.cpp, CoopMatPrefillAttentionFillsTheGpu). 4 subgroups per
 // workgroup (128 invocations at subgroup 32): one SM partition each. The plan takes the largest
 // BR x BC tile (multiples of the unit) that fits shared memory; splits as the GPU kernel (when row

@@ -26,7 +26,7 @@
 // and attention_decode_gpu.comp's combine pass (-D COMBINE) merges them, with its "heads" being
 // the T * n_heads (token, head) rows.
 //
-// Launch geometry (host/ops/attention_plan.cpp, PlanAttentionPrefill, chooses BR x BC from
+// Launch geometry (host/ops/plans/attention_plan.cpp, PlanAttentionPrefill, chooses BR x BC from
 // maxComputeSharedMemorySize and the splits from the compute units; tests/ops/launch_geometry_test.cpp
 // pins it). WG = 256 invocations. With 48 KiB of shared memory and an f16 cache: head 256 ->
 // BR 16 x BC 32 (35 KiB), head 512 -> BR 8 x BC 16 (33 KiB); f32 caches halve BC. On a 132-SM GPU

@@ -8,7 +8,7 @@
 // Bindings: 0: X [M][K] f32 storage, read (rows K floats apart; never read past column K)
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels (read instead of binding 0 when K % 4 == 0)
-//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/device/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: MatMulParams (params/matmul_params.h).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP; 2 ROWS_PER_WORKGROUP (a multiple of it);

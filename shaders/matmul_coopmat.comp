@@ -8,12 +8,12 @@
 // Bindings (as matmul_tiled.comp): 0: X [M][K] f32 storage, read (the partial last quad of a row only)
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels
-//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/device/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: MatMulParams (params/matmul_params.h).
 // Spec: 0 workgroup size = SG_M * SG_N * lanes (lanes: the device's subgroup size; 8 emulated);
 //       1-3 FM, FN, FK: the unit's shape (tokens x rows x K), from the device's reported f16 x f16
-//       -> f32 subgroup shapes (host/ops/matmul_coopmat_plan.cpp; 16x16x16 where listed);
+//       -> f32 subgroup shapes (host/ops/plans/matmul_coopmat_plan.cpp; 16x16x16 where listed);
 //       4-5 SG_M, SG_N: subgroups along tokens and rows; 6-7 FRAG_M, FRAG_N: fragments per subgroup.
 // Tile: TILE_M = SG_M * FRAG_M * FM tokens x TILE_N = SG_N * FRAG_N * FN weight rows; K in steps of
 // STEP_K = 64 (two quantization blocks). Grid: linear workgroup g < groups; row tile g % row_groups,

@@ -7,7 +7,7 @@
 // Bindings: 0: XQ [M][blocks][2] uvec4 storage, read: the int8 activations
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))
 //           2: XS [M][blocks] vec2 storage, read: (dx, dx * sum qx) per block
-//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/device/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels
 // Push: MatMulParams (params/matmul_params.h; row_scales = blocks per row of W and X).
 // Spec: 0 workgroup size, must be (TILE_M / THREAD_M) * (TILE_N / THREAD_N) = 256.

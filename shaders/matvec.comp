@@ -15,7 +15,7 @@
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels (all whole texels; binding 0 serves the partial last
 //              one); X_GELU_MUL: up [K] f32 storage, read
-//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/device/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 / q6_k; q4_k and
 //              q5_k: one 16-byte head texel per super-block)
 // Push: MatMulParams (params/matmul_params.h; m_tokens: columns of X/Y, 1 for one token).
@@ -36,7 +36,7 @@
 // a row: coalesced), one subgroupAdd per row at the end, no shared memory. Correct for any subgroup
 // size (lanes are counted with subgroup arithmetic, so even partial subgroups work) and any number
 // of subgroups per workgroup.
-// Launch geometry (host/ops/matvec_plan.cpp; tests/ops/launch_geometry_test.cpp pins it): rows per
+// Launch geometry (host/ops/plans/matvec_plan.cpp; tests/ops/launch_geometry_test.cpp pins it): rows per
 // subgroup x subgroups per workgroup = the largest of 4x4, 2x4, 1x4, 1x2, 1x1 that still gives 4
 // workgroups per compute unit (GELU_PAIRS: planned on outputs, each reading 2 rows). On a 132-SM GPU
 // (subgroup 32), q4_0: E2B o_proj 1536 rows -> 1x2, 768 workgroups of 64; E2B gate|up pairs, 6144
@@ -44,7 +44,7 @@
 // 768; 31B gate|up pairs, 21504 outputs -> 4x4, 1344 (8 weight rows per subgroup); 31B down 5376
 // rows -> 2x4, 672; the 262144-row head -> 4x4, 16384. Serial work of a lane: ceil(row texels / 32)
 // texels per row (31B down, K = 21504 q4_0: 21 texels = 336 bytes of each of its rows).
-// K-quants (host/weight_matrix.h): a lane's texel step is one 32-value sub-block: its 16-byte
+// K-quants (host/device/weight_matrix.h): a lane's texel step is one 32-value sub-block: its 16-byte
 // nibble texel (consecutive lanes: consecutive texels of the super-block, coalesced), for Q5_K one
 // u32 of high bits and for Q6_K 8 bytes of high bits and 2 scale bytes (from texels that 2-8
 // neighbouring lanes share), and the super-block's head texel (Q6_K: its f16 d) shared by 8 lanes
@@ -52,7 +52,7 @@
 // values, the 144 / 176 / 210 bytes per 256 of the format. The min is folded as q4_0's offset:
 // sum((scale q + bias) x) = scale sum(q x) + bias sum(x). Same geometry as q4_0 (32 values a
 // texel): 31B down (K = 21504): 21 texel steps per lane and row.
-// ggml's WEIGHT_Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (host/model/more_blocks.h) take the same path and
+// ggml's WEIGHT_Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (host/formats/more_blocks.h) take the same path and
 // geometry (weight_texel.glsl unpacks their 32-value texels; Q2_K, with two mins per texel, returns
 // decoded values and bias 0); the launch-geometry test pins all of them at the E2B and 31B shapes.
 // Dispatched by host/ops/matmul.cpp (MatMul with M == 1), once per weight chunk.

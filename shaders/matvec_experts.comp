@@ -14,7 +14,7 @@
 //           1: Y [n_slots][rows] f32 storage, write
 //           2: ids [n_slots] int32 storage, read (the router's choices; stay on the device)
 //           3: the same X as RGBA32UI texels (read instead of binding 0 when K % 4 == 0)
-//           4: W data [chunk_rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h)
+//           4: W data [chunk_rows][row_texels] RGBA32UI uniform texel buffer (host/device/weight_matrix.h)
 //           5: W scales [chunk_rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: ExpertsParams (params/experts_params.h).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP; 2 ROWS_PER_WORKGROUP (a multiple of it).

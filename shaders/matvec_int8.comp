@@ -12,7 +12,7 @@
 // Bindings: 0: XQ [1][blocks][2] uvec4 storage, read: the int8 activations
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: XS [1][blocks] vec2 storage, read: (dx, dx * sum qx) per block
-//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/device/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels
 // Push: MatMulParams (params/matmul_params.h; m_tokens is 1, row_scales = blocks per row of W and x).
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP; 2 ROWS_PER_WORKGROUP (a multiple of it).
@@ -24,7 +24,7 @@
 // bytes) is loaded once per step and reused by all the subgroup's rows (q4_0: split into even and
 // odd bytes once, for the weights' masked nibbles). One subgroupAdd per row at the end, no shared
 // memory; correct for any subgroup size and partial subgroups (lanes counted by subgroup arithmetic).
-// Launch geometry (host/ops/matmul_int8_plan.cpp, pinned by tests/ops/launch_geometry_int8_test.cpp):
+// Launch geometry (host/ops/plans/matmul_int8_plan.cpp, pinned by tests/ops/launch_geometry_int8_test.cpp):
 // PlanMatVec's GPU rows x subgroups, so the workgroup counts are matvec.comp's. On a 132-SM GPU
 // (subgroup 32): E2B o_proj 1536 rows (K = 2048) -> 1 row x 2 subgroups, 768 workgroups of 64;
 // E2B gate|up pairs, 6144 outputs -> 2x4, 768 of 128 (4 weight rows per subgroup), 12288 on the

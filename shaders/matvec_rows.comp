@@ -8,7 +8,7 @@
 // Bindings (as matvec.comp): 0: x [K] f32 storage, read (the tail past the last whole texel only)
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: the same x as RGBA32UI texels (every whole weight texel's x values come from here)
-//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/weight_matrix.h layout)
+//           3: W data [rows][row_texels] RGBA32UI uniform texel buffer (host/device/weight_matrix.h layout)
 //           4: W scales [rows][row_scales] f16 packed in RGBA32UI texels (q8_0 / q4_0 only)
 // Push: MatMulParams (params/matmul_params.h; m_tokens: columns of X/Y, 1 for one token).
 // Spec: 0 workgroup size; 1 ROWS_PER_INVOCATION; 2 ROWS_PER_WORKGROUP (workgroup size x rows per

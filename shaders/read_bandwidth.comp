@@ -1,6 +1,6 @@
 #version 460
 // read_bandwidth: streams a buffer once with 16-byte loads and no other work, to measure the
-// read bandwidth a compute kernel can reach (host/bandwidth.cpp; the yardstick of `bench`'s
+// read bandwidth a compute kernel can reach (host/device/bandwidth.cpp; the yardstick of `bench`'s
 // "% of bandwidth"). Two variants: storage-buffer uvec4 loads (default) and RGBA32UI texel
 // fetches (-DTEXEL=1; the way vkgemma reads weights, faster on some drivers such as lavapipe).
 // Workgroup w reads the 16-byte elements [w * S * L, (w + 1) * S * L) of its bound range, with
@@ -9,7 +9,7 @@
 // contiguous bytes (coalesced) and every invocation has L independent loads in flight. The
 // loaded words are xor-ed and the sink written only when they equal a push constant the
 // compiler cannot know, so no load can be dropped; the zero-filled source never matches.
-// Launch geometry (host/bandwidth.cpp): S = 256, L = 4: 16 KiB per workgroup; one dispatch per
+// Launch geometry (host/device/bandwidth.cpp): S = 256, L = 4: 16 KiB per workgroup; one dispatch per
 // bound range of at most 256 MiB (and within maxStorageBufferRange / maxTexelBufferElements):
 // 16384 workgroups of 256 invocations (4.2 M invocations, 16.8 M loads) per 256 MiB. The buffer
 // is min(1 GiB, device-local heap / 4): on an H100/H200 1 GiB (20x its 50-60 MB L2) = 4 dispatches

@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 
 namespace vkg::test {
 namespace {

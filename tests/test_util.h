@@ -8,9 +8,9 @@
 #include <span>
 #include <vector>
 
-#include "host/gpu_context.h"
+#include "host/device/gpu_context.h"
 #include "host/ops/op_context.h"
-#include "host/tensor.h"
+#include "host/device/tensor.h"
 #include "vk/buffer.h"
 #include "vk/command.h"
 

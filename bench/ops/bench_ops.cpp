@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "host/bandwidth.h"
-#include "host/gpu_context.h"
-#include "host/model/dtype.h"
+#include "host/device/bandwidth.h"
+#include "host/device/gpu_context.h"
+#include "host/formats/dtype.h"
 #include "bench/ops/coopmat_peak.h"
 #include "host/ops/matmul.h"
 #include "host/ops/quantize_activations.h"
@@ -28,8 +28,8 @@
 #include "host/ops/rms_norm.h"
 #include "host/ops/op_context.h"
 #include "host/ops/ple.h"
-#include "host/tensor.h"
-#include "host/weight_matrix.h"
+#include "host/device/tensor.h"
+#include "host/device/weight_matrix.h"
 #include "vk/buffer.h"
 #include "vk/check.h"
 #include "vk/command.h"

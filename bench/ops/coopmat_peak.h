@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "host/gpu_context.h"
+#include "host/device/gpu_context.h"
 
 namespace vkg::bench {
 

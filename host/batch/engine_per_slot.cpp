@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "host/model/error.h"
+#include "host/error.h"
 
 namespace vkg {
 

@@ -5,18 +5,18 @@
 #include <numeric>
 #include <optional>
 
-#include "host/activations.h"
+#include "host/runtime/activations.h"
 #include "host/batch/step_plan.h"
-#include "host/forward.h"
-#include "host/gpu_context.h"
-#include "host/kv_cache.h"
+#include "host/runtime/forward.h"
+#include "host/device/gpu_context.h"
+#include "host/device/kv_cache.h"
 #include "host/model/checkpoint.h"
-#include "host/model/error.h"
+#include "host/error.h"
 #include "host/ops/attention.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
-#include "host/scheduler.h"
-#include "host/weight_source.h"
+#include "host/runtime/scheduler.h"
+#include "host/device/weight_source.h"
 #include "vk/check.h"
 
 namespace vkg {

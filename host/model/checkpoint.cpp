@@ -1,9 +1,9 @@
 // Checkpoint loading: config, weights, tensor checks (layer: host/model).
 #include "host/model/checkpoint.h"
 
-#include "host/model/error.h"
-#include "host/model/gguf_checkpoint.h"
-#include "host/model/gguf_config.h"
+#include "host/error.h"
+#include "host/model/gguf/gguf_checkpoint.h"
+#include "host/model/gguf/gguf_config.h"
 #include "host/model/tensor_names.h"
 
 namespace vkg {

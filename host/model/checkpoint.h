@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "host/model/config.h"
-#include "host/model/gguf_file.h"
+#include "host/model/gguf/gguf_file.h"
 #include "host/model/safetensors.h"
 
 namespace vkg {

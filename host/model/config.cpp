@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "host/model/dtype.h"
-#include "host/model/error.h"
+#include "host/formats/dtype.h"
+#include "host/error.h"
 
 namespace vkg {
 namespace {

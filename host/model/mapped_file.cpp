@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "host/model/error.h"
+#include "host/error.h"
 
 namespace vkg {
 

@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/model/error.h"
-#include "host/model/ggml_blocks.h"
+#include "host/error.h"
+#include "host/formats/ggml_blocks.h"
 #include "host/model/mapped_file.h"
 
 namespace vkg {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 
 namespace vkg {
 

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "host/model/error.h"
+#include "host/error.h"
 
 namespace vkg {
 namespace {

@@ -1,7 +1,7 @@
 // Tensor list and checks for the Gemma 4 text decoder (layer: host/model). gemma4.md §3.1.
 #include "host/model/tensor_names.h"
 
-#include "host/model/error.h"
+#include "host/error.h"
 #include "host/model/safetensors.h"
 
 namespace vkg {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <string>
 
-#include "host/ops/attention_plan.h"
+#include "host/ops/plans/attention_plan.h"
 #include "host/ops/matmul_coopmat.h"
 #include "shaders/params/attention_params.h"
 #include "vk/check.h"

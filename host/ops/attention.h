@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "host/ops/op_context.h"
-#include "host/tensor.h"
+#include "host/device/tensor.h"
 
 namespace vkg {
 
@@ -37,7 +37,7 @@ uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens);
 struct AttentionPrefillPlan;
 // The prefill plan Attention records in `ctx` for T > 1 query tokens (kv_bytes_per_value 2: f16
 // caches, 4: f32): the matrix-unit kernel where the context's path has a tile for the shape, else
-// PlanAttentionPrefill's (host/ops/attention_plan.h). Tests and tools report it.
+// PlanAttentionPrefill's (host/ops/plans/attention_plan.h). Tests and tools report it.
 AttentionPrefillPlan PlanAttentionPrefillFor(const OpContext& ctx, const AttentionShape& shape, uint32_t n_tokens,
                                              uint32_t kv_bytes_per_value, bool with_scratch);
 
@@ -51,7 +51,7 @@ AttentionPrefillPlan PlanAttentionPrefillFor(const OpContext& ctx, const Attenti
 // T = 1 uses attention_decode.comp (CPU kernel family) or attention_decode_gpu.comp (GPU family);
 // T > 1 attention_prefill.comp (CPU family, and GPU-family shapes the flash kernel cannot take:
 // head_dim not a multiple of 8, no tile that fits shared memory) or attention_prefill_gpu.comp
-// (host/ops/attention_plan.h: PlanAttentionPrefill).
+// (host/ops/plans/attention_plan.h: PlanAttentionPrefill).
 // In the GPU family, where the context's matrix-unit path (CoopMatPrefillPath: the device's f16
 // units, or the emulated fragments KernelFeatures asks for) has a tile for the shape, T > 1 takes
 // attention_prefill_coopmat.comp instead (PlanAttentionPrefillCoopMat).

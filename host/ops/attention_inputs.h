@@ -3,7 +3,7 @@
 // RmsNorm (per head) -> Rope -> KvWrite in sequence, with one trip through memory instead of six.
 #pragma once
 #include "host/ops/op_context.h"
-#include "host/tensor.h"
+#include "host/device/tensor.h"
 
 namespace vkg {
 

@@ -1,7 +1,7 @@
 // Embedding gather op (layer: host/ops).
 #include "host/ops/embed.h"
 
-#include "host/ops/embed_plan.h"
+#include "host/ops/plans/embed_plan.h"
 #include "shaders/params/embed_params.h"
 #include "vk/check.h"
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "host/ops/op_context.h"
-#include "host/weight_matrix.h"
+#include "host/device/weight_matrix.h"
 
 namespace vkg {
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "host/ops/matvec_plan.h"
+#include "host/ops/plans/matvec_plan.h"
 
 #include "shaders/params/experts_params.h"
 #include "vk/check.h"
@@ -37,7 +37,7 @@ ShaderId ExpertsShader(DType t, const std::string& name) {
 // CPU devices (shared/design/LAVAPIPE.md): 8 rows per subgroup (16 for the quantized types), a
 // workgroup of a few whole subgroups (64 invocations at least) whose subgroups loop over the
 // workgroup's rows, so any real subgroup size is correct. GPUs: the decode product's plan
-// (host/ops/matvec_plan.h) for all slots' rows together, which is what one dispatch launches.
+// (host/ops/plans/matvec_plan.h) for all slots' rows together, which is what one dispatch launches.
 struct Blocking {
   uint32_t workgroup = 64;
   uint32_t rows_per_subgroup = 8;

@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "host/ops/op_context.h"
-#include "host/tensor.h"
+#include "host/device/tensor.h"
 
 namespace vkg {
 

@@ -9,7 +9,7 @@
 #include "host/ops/matmul_chunks.h"
 #include "host/ops/matmul_coopmat.h"
 #include "host/ops/matmul_int8.h"
-#include "host/ops/matvec_plan.h"
+#include "host/ops/plans/matvec_plan.h"
 #include "host/ops/quantize_activations.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
@@ -133,7 +133,7 @@ ShaderId MatMulShader(DType t) {
   throw vk::Error("MatMul: unknown weight dtype");
 }
 
-// Blocking: decode comes from PlanMatVec (host/ops/matvec_plan.h); prefill blocks 4 rows x 8
+// Blocking: decode comes from PlanMatVec (host/ops/plans/matvec_plan.h); prefill blocks 4 rows x 8
 // tokens per subgroup (more on CPU devices, shared/design/LAVAPIPE.md) or uses the tiled kernel. The
 // workgroup is a few whole subgroups; the kernels loop their subgroups over the workgroup's rows,
 // so any real subgroup size is correct.
@@ -162,7 +162,7 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
   b.tokens = decode ? 1 : 8;
   const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
   b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
-  // Decode: host/ops/matvec_plan.cpp (matvec_rows.comp on CPU devices, matvec.comp on GPUs).
+  // Decode: host/ops/plans/matvec_plan.cpp (matvec_rows.comp on CPU devices, matvec.comp on GPUs).
   using DK = MatMulOptions::DecodeKernel;
   if (decode) {
     const bool rows_kernel = kernel == DK::kRowsPerInvocation || (kernel == DK::kAuto && cpu);

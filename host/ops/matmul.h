@@ -1,8 +1,8 @@
 // Matrix products with device weight matrices (layer: host/ops): every linear layer of the model.
 #pragma once
 #include "host/ops/op_context.h"
-#include "host/tensor.h"
-#include "host/weight_matrix.h"
+#include "host/device/tensor.h"
+#include "host/device/weight_matrix.h"
 
 namespace vkg {
 

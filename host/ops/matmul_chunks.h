@@ -5,7 +5,7 @@
 #include <initializer_list>
 
 #include "host/ops/op_context.h"
-#include "host/weight_matrix.h"
+#include "host/device/weight_matrix.h"
 #include "shaders/shader_table.h"
 
 namespace vkg {

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "host/ops/matmul_chunks.h"
-#include "host/ops/matmul_int8_plan.h"
+#include "host/ops/plans/matmul_int8_plan.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
 

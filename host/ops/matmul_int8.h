@@ -18,8 +18,8 @@
 #include "host/ops/matmul.h"
 #include "host/ops/op_context.h"
 #include "host/ops/quantize_activations.h"
-#include "host/tensor.h"
-#include "host/weight_matrix.h"
+#include "host/device/tensor.h"
+#include "host/device/weight_matrix.h"
 
 namespace vkg {
 

@@ -4,32 +4,14 @@
 #include <initializer_list>
 #include <span>
 
-#include "host/tensor.h"
+#include "host/device/tensor.h"
+#include "host/ops/kernel_family.h"
 #include "shaders/shader_table.h"
 #include "vk/command.h"
 #include "vk/device.h"
 #include "vk/pipeline.h"
 
 namespace vkg {
-
-// Which kernel variants the matrix products pick where a device kind has its own (host/ops/
-// matmul.cpp): the device's (CPU devices get the CPU-tuned ones), or one family forced, so that
-// tests run the GPU kernels end to end on lavapipe.
-enum class KernelFamily { kDevice, kGpu, kCpu };
-
-// Optional hardware paths inside the GPU kernel family. kAuto takes a path where the device
-// accelerates it (DeviceCaps::integer_dot_product, ::cooperative_matrix); kOff never; kForce
-// wherever the device supports the feature at all, accelerated or not (tests run the integer-dot
-// kernels on lavapipe that way). A path the device or the shader compiler lacks is never taken.
-enum class FeatureUse { kAuto, kOff, kForce };
-struct KernelFeatures {
-  FeatureUse integer_dot = FeatureUse::kAuto;         // int8-activation q8_0/q4_0 products
-  FeatureUse cooperative_matrix = FeatureUse::kAuto;  // matrix-unit prefill products and attention
-  // Tests: the matrix-unit prefill products on emulated fragments (shaders/common/
-  // coopmat_fragment.glsl) wherever the GPU kernel family runs, matrix units or not, so whole
-  // models exercise that kernel on lavapipe. Never set for speed; ignored when cooperative_matrix is kOff.
-  bool emulate_cooperative_matrix = false;
-};
 
 // True where the GPU kernel family runs on a device: every device that is not a CPU, unless a
 // family is forced (the rule OpContext::GpuKernels applies; tools describe it without a device).

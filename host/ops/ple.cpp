@@ -1,7 +1,7 @@
 // Per-layer-embedding combine op (layer: host/ops).
 #include "host/ops/ple.h"
 
-#include "host/ops/row_plan.h"
+#include "host/ops/plans/row_plan.h"
 #include "shaders/params/ple_params.h"
 #include "vk/check.h"
 

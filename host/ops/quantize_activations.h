@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "host/ops/op_context.h"
-#include "host/tensor.h"
+#include "host/device/tensor.h"
 #include "vk/buffer.h"
 
 namespace vkg {

@@ -1,7 +1,7 @@
 // RMSNorm op (layer: host/ops).
 #include "host/ops/rms_norm.h"
 
-#include "host/ops/row_plan.h"
+#include "host/ops/plans/row_plan.h"
 #include "shaders/params/norm_params.h"
 #include "vk/check.h"
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <exception>
 
-#include "host/model/error.h"
+#include "host/error.h"
 #include "host/serve/stop_strings.h"
 
 namespace vkg::serve {

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "host/model/error.h"
+#include "host/error.h"
 #include "host/serve/chat_page.h"
 #include "host/serve/connection_probe.h"
 #include "host/serve/metrics.h"

@@ -8,7 +8,7 @@
 #include <random>
 #include <set>
 
-#include "host/model/error.h"
+#include "host/error.h"
 
 namespace vkg::serve {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "host/chat_template.h"
-#include "host/generation_config.h"
+#include "host/text/chat_template.h"
+#include "host/text/generation_config.h"
 #include "host/serve/sequence.h"
 #include "tokenizer/tokenizer.h"
 

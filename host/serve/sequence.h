@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "host/sampler.h"
+#include "host/text/sampler.h"
 
 namespace vkg::serve {
 

@@ -2,7 +2,7 @@
 // matvec_int8.comp and matmul_int8_tiled.comp). The including shader defines WEIGHT_Q8_0 or
 // WEIGHT_Q4_0 and enables GL_EXT_integer_dot_product.
 //
-// Weights: host/weight_matrix.h's layout through RGBA32UI texel views, w_data at binding 3 and
+// Weights: host/device/weight_matrix.h's layout through RGBA32UI texel views, w_data at binding 3 and
 // w_scales at 4: a q8_0 block is two texels (value i in byte i % 4 of uint i / 4, signed), a q4_0
 // block one texel (value i in nibble i % 8 of uint i / 8, stored as q + 8); one f16 scale per block.
 // Activations (quantize_activations.comp): xq_ [M][blocks][2] uvec4 at binding 0 (32 int8 per

@@ -1,5 +1,5 @@
 // K-quant helpers shared by weight_texel.glsl and weight_element.glsl (GLSL include).
-// Device layout: host/weight_matrix.h; the formats: host/model/kquant_blocks.h.
+// Device layout: host/device/weight_matrix.h; the formats: host/formats/kquant_blocks.h.
 #ifndef VKG_KQUANT_GLSL
 #define VKG_KQUANT_GLSL
 

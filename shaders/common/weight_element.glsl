@@ -1,4 +1,4 @@
-// Single-element reads from a weight chunk in the device layout of host/weight_matrix.h
+// Single-element reads from a weight chunk in the device layout of host/device/weight_matrix.h
 // (GLSL include). The including shader declares `weights` (and `scales` for q8_0/q4_0) as
 // usamplerBuffer and defines exactly one WEIGHT_* macro. For gathers; matrix products read whole
 // texels instead.
@@ -55,7 +55,7 @@ float weightElement(uint e, uint cols_padded) {
 #endif
 #endif
 #elif defined(WEIGHT_Q2_K) || defined(WEIGHT_Q3_K)
-  // Super-block g = e / 256, texel j of 32 values, value i: host/weight_matrix.h's layout.
+  // Super-block g = e / 256, texel j of 32 values, value i: host/device/weight_matrix.h's layout.
   const uint g = e >> 8u, j = (e >> 5u) & 7u, i = e & 31u;
   const int sb = int(g * KQ_TEXELS);
   const uint code = (texelFetch(weights, sb + int(j >> 1u))[(j & 1u) * 2u + (i >> 4u)] >> (2u * (i & 15u))) & 3u;
@@ -69,7 +69,7 @@ float weightElement(uint e, uint cols_padded) {
   const int sc = q3kScale(texelFetch(weights, sb + 6), n);
   return weightScale(g) * float(sc * (int(code | (h << 2u)) - 4));  // exact
 #endif
-#else  // K-quants: host/weight_matrix.h's layout
+#else  // K-quants: host/device/weight_matrix.h's layout
   const uint g = e >> 8u, j = (e >> 5u) & 7u, i = e & 31u;
   const int sb = int(g * KQ_TEXELS);
   uint q = (texelFetch(weights, sb + int(j))[i >> 3u] >> (4u * (i & 7u))) & 15u;

@@ -17,7 +17,7 @@
 // weightAffine (Q6_K: bias 0, its int8 sub-block scale already inside weightQuad). Kernels take the
 // bias as bias * sum(x) per texel, the q4_0 offset trick. Not for the integer-dot kernels.
 //
-// Device layout from host/weight_matrix.h: row r of a chunk starts at texel r * row_texels; each
+// Device layout from host/device/weight_matrix.h: row r of a chunk starts at texel r * row_texels; each
 // RGBA32UI texel holds VPT values (f32 4, f16/bf16 8, q8_0 16 = half a block, q4_0 32 = one block).
 // Padding columns (k >= K) hold zeros. Quantized rows have one f16 scale per 32 values: scale s of
 // the chunk sits in scales texel s / 8, uint (s % 8) / 2, half s % 2.

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 #include "host/ops/matmul.h"
-#include "host/weight_matrix.h"
+#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {

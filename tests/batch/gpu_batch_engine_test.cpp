@@ -12,8 +12,8 @@
 
 #include "host/batch/gpu_batch_engine.h"
 #include "host/batch/step_plan.h"
-#include "host/engine.h"
-#include "host/model/error.h"
+#include "host/runtime/engine.h"
+#include "host/error.h"
 #include "tests/model/test_helpers.h"
 
 namespace vkg::test {

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/chat_template.h"
+#include "host/text/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace vkg {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "host/jinja/template.h"
+#include "host/text/jinja/template.h"
 
 namespace vkg::jinja {
 namespace {

@@ -2,7 +2,7 @@
 #include <exception>
 #include <string>
 
-#include "host/generation_config.h"
+#include "host/text/generation_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -1,9 +1,9 @@
-// libFuzzer target: the GGUF reader on arbitrary bytes (host/model/gguf_file.h), and the typed
+// libFuzzer target: the GGUF reader on arbitrary bytes (host/model/gguf/gguf_file.h), and the typed
 // metadata reads the model loader makes.
 #include <exception>
 #include <span>
 
-#include "host/model/gguf_file.h"
+#include "host/model/gguf/gguf_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

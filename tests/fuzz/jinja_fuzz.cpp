@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "host/chat_template.h"
+#include "host/text/chat_template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

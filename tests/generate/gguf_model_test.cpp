@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/chat_template.h"
-#include "host/gguf_tokenizer.h"
+#include "host/text/chat_template.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tests/model/test_helpers.h"
 #include "tests/run_vkgemma.h"
 #include "tokenizer/tokenizer.h"

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "host/generation_config.h"
-#include "host/model/error.h"
-#include "host/sampler.h"
+#include "host/text/generation_config.h"
+#include "host/error.h"
+#include "host/text/sampler.h"
 
 namespace vkg {
 namespace {

@@ -8,11 +8,11 @@
 #include <cstring>
 
 #include "host/model/checkpoint.h"
-#include "host/model/ggml_blocks.h"
-#include "host/model/gguf_checkpoint.h"
-#include "host/model/gguf_file.h"
-#include "host/model/gguf_names.h"
-#include "host/model/gguf_writer.h"
+#include "host/formats/ggml_blocks.h"
+#include "host/model/gguf/gguf_checkpoint.h"
+#include "host/model/gguf/gguf_file.h"
+#include "host/model/gguf/gguf_names.h"
+#include "host/model/gguf/gguf_writer.h"
 #include "host/model/tensor_names.h"
 #include "host/reference/ref_model.h"
 #include "tests/model/test_helpers.h"

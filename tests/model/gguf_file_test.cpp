@@ -7,9 +7,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "host/model/error.h"
-#include "host/model/gguf_file.h"
-#include "host/model/gguf_writer.h"
+#include "host/error.h"
+#include "host/model/gguf/gguf_file.h"
+#include "host/model/gguf/gguf_writer.h"
 
 namespace vkg::test {
 namespace {

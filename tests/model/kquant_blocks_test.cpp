@@ -1,4 +1,4 @@
-// K-quant super-block codecs (host/model/kquant_blocks.h): ggml's byte layouts read back what was
+// K-quant super-block codecs (host/formats/kquant_blocks.h): ggml's byte layouts read back what was
 // packed, element decoding equals whole-block decoding, hand-built blocks decode to the values the
 // format definition gives, and our quantizer beats the naive max-based scale choice.
 #include <gtest/gtest.h>
@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
-#include "host/model/dtype.h"
-#include "host/model/ggml_blocks.h"
-#include "host/model/kquant_blocks.h"
+#include "host/formats/dtype.h"
+#include "host/formats/ggml_blocks.h"
+#include "host/formats/kquant_blocks.h"
 
 namespace vkg {
 namespace {

@@ -1,4 +1,4 @@
-// Codecs of ggml's Q4_1, Q5_0, Q5_1, Q2_K and Q3_K (host/model/more_blocks.h): hand-built blocks
+// Codecs of ggml's Q4_1, Q5_0, Q5_1, Q2_K and Q3_K (host/formats/more_blocks.h): hand-built blocks
 // decode to the values the format definitions give, our quantizer's blocks read back close to
 // their inputs, and the device encoding keeps every code and scale (decoded the device's way).
 #include <gtest/gtest.h>
@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
-#include "host/model/dtype.h"
-#include "host/model/ggml_blocks.h"
-#include "host/model/more_blocks.h"
+#include "host/formats/dtype.h"
+#include "host/formats/ggml_blocks.h"
+#include "host/formats/more_blocks.h"
 
 namespace vkg {
 namespace {
@@ -108,7 +108,7 @@ TEST(MoreBlocks, QuantizerReadsBackClose) {
   EXPECT_EQ(PaddedCols(DType::Q2_K, 45), 256u);
 }
 
-// The device encoding read back the way the shaders read it (host/weight_matrix.h's layout).
+// The device encoding read back the way the shaders read it (host/device/weight_matrix.h's layout).
 float DeviceValue(DType t, const uint8_t* data, const uint8_t* scales, int i) {
   auto half = [](const uint8_t* p) { uint16_t h; std::memcpy(&h, p, 2); return HalfToFloat(h); };
   if (t == DType::Q2_K || t == DType::Q3_K) {

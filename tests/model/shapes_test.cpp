@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "host/model/error.h"
+#include "host/error.h"
 #include "host/model/tensor_names.h"
 
 namespace vkg {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "host/model/error.h"
+#include "host/error.h"
 
 namespace vkg::test {
 

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "host/engine.h"
-#include "host/gpu_model.h"
-#include "host/model/dtype.h"
+#include "host/runtime/engine.h"
+#include "host/device/gpu_model.h"
+#include "host/formats/dtype.h"
 #include "host/model/shapes.h"
 #include "host/reference/ref_model.h"
 #include "tests/model/test_helpers.h"

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "host/engine.h"
-#include "host/model/dtype.h"
+#include "host/runtime/engine.h"
+#include "host/formats/dtype.h"
 #include "tests/model/test_helpers.h"
 #include "vk/device.h"
 #include "vk/instance.h"

@@ -2,11 +2,11 @@
 // the promise that the full E2B at q4_0 fits a 4 GiB GPU with an 8192-token context.
 #include <gtest/gtest.h>
 
-#include "host/activations.h"
-#include "host/gpu_model.h"
-#include "host/kv_cache.h"
+#include "host/runtime/activations.h"
+#include "host/device/gpu_model.h"
+#include "host/device/kv_cache.h"
 #include "host/model/shapes.h"
-#include "host/scheduler.h"
+#include "host/runtime/scheduler.h"
 
 namespace vkg::test {
 namespace {

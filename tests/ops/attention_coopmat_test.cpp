@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "host/ops/attention.h"
-#include "host/ops/attention_plan.h"
+#include "host/ops/plans/attention_plan.h"
 #include "host/ops/matmul_coopmat.h"
 #include "host/reference/ref_ops.h"
 #include "tests/test_util.h"

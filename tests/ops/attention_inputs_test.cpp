@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 #include "host/ops/attention_inputs.h"
 #include "host/reference/ref_ops.h"
 #include "tests/test_util.h"

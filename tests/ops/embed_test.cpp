@@ -2,7 +2,7 @@
 // split into several chunks (the path tables past the device's view limit take).
 #include "host/ops/embed.h"
 #include "host/reference/ref_ops.h"
-#include "host/weight_matrix.h"
+#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {

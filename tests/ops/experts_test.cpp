@@ -10,10 +10,10 @@
 #include <tuple>
 #include <vector>
 
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 #include "host/ops/experts.h"
 #include "host/reference/ref_ops.h"
-#include "host/weight_matrix.h"
+#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 #include "vk/check.h"
 

@@ -1,4 +1,4 @@
-// Launch geometry of the integer-dot products (host/ops/matmul_int8_plan.h) at the real E2B and
+// Launch geometry of the integer-dot products (host/ops/plans/matmul_int8_plan.h) at the real E2B and
 // 31B shapes on described GPUs (no device needed), with the bounds of launch_geometry_test.cpp:
 // - decode (matvec_int8.comp): a product reading over 1 MB launches at least 4 workgroups per
 //   compute unit (the same counts as the float matvec.comp, whose plan it shares), no lane reads
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "host/model/shapes.h"
-#include "host/ops/matmul_int8_plan.h"
+#include "host/ops/plans/matmul_int8_plan.h"
 
 namespace vkg::test {
 namespace {
@@ -35,7 +35,7 @@ struct Product {
   bool gelu_pairs = false;  // the [gate | up] stack: decode plans rows / 2 outputs of 2 rows each
 };
 
-// Every product of a model as host/forward.cpp stacks them (layer 0 sliding, the first full layer).
+// Every product of a model as host/runtime/forward.cpp stacks them (layer 0 sliding, the first full layer).
 std::vector<Product> Products(const ModelConfig& c) {
   std::vector<Product> out;
   const uint32_t H = uint32_t(c.hidden_size), NH = uint32_t(c.num_attention_heads);

@@ -1,5 +1,5 @@
 // Launch geometry of the GPU kernel family at the real decode (and prefill attention) shapes, pinned on described GPUs
-// (no device needed): the plans of host/ops/matvec_plan.h and host/ops/attention_plan.h for every
+// (no device needed): the plans of host/ops/plans/matvec_plan.h and host/ops/plans/attention_plan.h for every
 // decode product and attention layer of E2B and 31B (and 26B-A4B's experts), at contexts from 1
 // key to 128k, and the embedding gathers of both for one token and a 512-token chunk. The bounds, and why (shared/design/GPU.md):
 // - an op that reads over 1 MB launches at least 4 workgroups per compute unit: a GPU hides memory
@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "host/model/shapes.h"
-#include "host/ops/attention_plan.h"
-#include "host/ops/embed_plan.h"
-#include "host/ops/matmul_coopmat_plan.h"
-#include "host/ops/matvec_plan.h"
-#include "host/weight_matrix.h"
+#include "host/ops/plans/attention_plan.h"
+#include "host/ops/plans/embed_plan.h"
+#include "host/ops/plans/matmul_coopmat_plan.h"
+#include "host/ops/plans/matvec_plan.h"
+#include "host/device/weight_matrix.h"
 
 namespace vkg::test {
 namespace {
@@ -63,7 +63,7 @@ struct Product {
   uint32_t cols;
 };
 
-// Every decode product of a model, stacked as host/forward.cpp stacks them.
+// Every decode product of a model, stacked as host/runtime/forward.cpp stacks them.
 std::vector<Product> Products(const ModelConfig& c) {
   std::vector<Product> out;
   const uint32_t H = uint32_t(c.hidden_size), NH = uint32_t(c.num_attention_heads);

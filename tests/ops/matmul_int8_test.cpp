@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 #include "host/ops/matmul.h"
 #include "host/ops/matmul_int8.h"
 #include "host/ops/quantize_activations.h"
 #include "host/reference/ref_int8.h"
 #include "host/reference/ref_ops.h"
-#include "host/weight_matrix.h"
+#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {

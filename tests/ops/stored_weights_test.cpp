@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "host/model/dtype.h"
-#include "host/model/ggml_blocks.h"
+#include "host/formats/dtype.h"
+#include "host/formats/ggml_blocks.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
-#include "host/weight_matrix.h"
+#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {

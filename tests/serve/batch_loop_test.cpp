@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "host/batch/batch_engine.h"
-#include "host/chat_template.h"
-#include "host/generate.h"
-#include "host/generation_config.h"
+#include "host/text/chat_template.h"
+#include "host/runtime/generate.h"
+#include "host/text/generation_config.h"
 #include "host/serve/batch_loop.h"
 #include "tests/serve/serve_test_util.h"
 

@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "host/batch/batch_engine.h"
-#include "host/chat_template.h"
-#include "host/generate.h"
+#include "host/text/chat_template.h"
+#include "host/runtime/generate.h"
 #include "host/serve/batch_loop.h"
 #include "host/serve/http_server.h"
 #include "tests/serve/serve_test_util.h"

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "host/chat_template.h"
-#include "host/generate.h"
+#include "host/text/chat_template.h"
+#include "host/runtime/generate.h"
 #include "host/serve/openai_request.h"
 #include "tests/serve/serve_test_util.h"
 

@@ -12,19 +12,19 @@
 #include <string>
 #include <vector>
 
-#include "host/activations.h"
-#include "host/bandwidth.h"
-#include "host/gpu_context.h"
-#include "host/gpu_model.h"
-#include "host/kv_cache.h"
+#include "host/runtime/activations.h"
+#include "host/device/bandwidth.h"
+#include "host/device/gpu_context.h"
+#include "host/device/gpu_model.h"
+#include "host/device/kv_cache.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
-#include "host/model/error.h"
+#include "host/error.h"
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
-#include "host/ops/kernel_choice.h"
-#include "host/scheduler.h"
-#include "host/weight_matrix.h"
+#include "host/ops/plans/kernel_choice.h"
+#include "host/runtime/scheduler.h"
+#include "host/device/weight_matrix.h"
 #include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
@@ -532,7 +532,7 @@ int Bench(const std::vector<std::string>& args) {
     j["context"] = mem.context;
     j["batch"] = mem.batch;
     j["pipelines_created_while_timed"] = pipelines_while_timed;
-    nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/kernel_choice.h)
+    nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/plans/kernel_choice.h)
     for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, engine->weights_format())) by_op[k.op] = k.kernel;
     j["kernels_by_op"] = by_op;
     j["replay_decode"] = o.replay_decode;

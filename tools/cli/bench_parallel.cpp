@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "host/batch/gpu_batch_engine.h"
-#include "host/model/error.h"
+#include "host/error.h"
 #include "tools/cli/commands.h"
 #include "vk/check.h"
 

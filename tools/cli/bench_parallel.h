@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "host/engine.h"
+#include "host/runtime/engine.h"
 #include "host/model/config.h"
 #include "vk/caps.h"
 

@@ -16,13 +16,13 @@
 #include <span>
 #include <string>
 
-#include "host/chat_template.h"
-#include "host/generate.h"
-#include "host/generation_config.h"
-#include "host/model/error.h"
+#include "host/text/chat_template.h"
+#include "host/runtime/generate.h"
+#include "host/text/generation_config.h"
+#include "host/error.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
-#include "host/gguf_tokenizer.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {

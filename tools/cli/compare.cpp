@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "host/model/error.h"
+#include "host/error.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 

@@ -1,12 +1,12 @@
 // `vkgemma devices [--json]`: every Vulkan device with the capabilities vkgemma cares about;
-// `--bandwidth`: one device's measured read and copy bandwidth instead (host/bandwidth.h).
+// `--bandwidth`: one device's measured read and copy bandwidth instead (host/device/bandwidth.h).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "host/bandwidth.h"
-#include "host/gpu_context.h"
-#include "host/ops/kernel_choice.h"
+#include "host/device/bandwidth.h"
+#include "host/device/gpu_context.h"
+#include "host/ops/plans/kernel_choice.h"
 #include "tools/cli/commands.h"
 #include "vk/device.h"
 #include "vk/instance.h"

@@ -10,16 +10,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/activations.h"
-#include "host/gpu_model.h"
-#include "host/kv_cache.h"
+#include "host/runtime/activations.h"
+#include "host/device/gpu_model.h"
+#include "host/device/kv_cache.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
-#include "host/model/error.h"
+#include "host/error.h"
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
-#include "host/scheduler.h"
-#include "host/weight_source.h"
+#include "host/runtime/scheduler.h"
+#include "host/device/weight_source.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "host/model/checkpoint.h"
-#include "host/model/error.h"
+#include "host/error.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 

@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 
-#include "host/generation_config.h"
-#include "host/model/error.h"
-#include "host/model/gguf_file.h"
+#include "host/text/generation_config.h"
+#include "host/error.h"
+#include "host/model/gguf/gguf_file.h"
 #include "tools/cli/commands.h"
 
 namespace vkg::cli {

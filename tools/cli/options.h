@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "host/engine.h"
+#include "host/runtime/engine.h"
 
 namespace vkg::cli {
 

@@ -19,15 +19,15 @@
 
 #include "git_commit.h"
 #include "host/batch/batch_engine.h"
-#include "host/chat_template.h"
-#include "host/generate.h"
-#include "host/generation_config.h"
-#include "host/model/error.h"
+#include "host/text/chat_template.h"
+#include "host/runtime/generate.h"
+#include "host/text/generation_config.h"
+#include "host/error.h"
 #include "host/serve/batch_loop.h"
 #include "host/serve/http_server.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
-#include "host/gguf_tokenizer.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {

@@ -5,10 +5,10 @@
 #include <iterator>
 #include <string>
 
-#include "host/model/error.h"
+#include "host/error.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
-#include "host/gguf_tokenizer.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/model/error.h"
-#include "host/model/ggml_blocks.h"
-#include "host/model/gguf_names.h"
-#include "host/model/gguf_writer.h"
+#include "host/error.h"
+#include "host/formats/ggml_blocks.h"
+#include "host/model/gguf/gguf_names.h"
+#include "host/model/gguf/gguf_writer.h"
 #include "host/model/tensor_names.h"
 
 namespace vkg::mkckpt {

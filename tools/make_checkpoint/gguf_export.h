@@ -1,5 +1,5 @@
 // Writes a checkpoint as a GGUF file in llama.cpp's Gemma 4 conventions (architecture "gemma4":
-// host/model/gguf_names.h, gguf_config.h), with the tokenizer of a tokenizer.json and a chat
+// host/model/gguf/gguf_names.h, gguf_config.h), with the tokenizer of a tokenizer.json and a chat
 // template as convert_hf_to_gguf.py stores them (layer: tools/make_checkpoint). Tests use it to
 // get the same model as safetensors and as GGUF.
 #pragma once
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "host/model/checkpoint.h"
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 
 namespace vkg::mkckpt {
 

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "host/model/config.h"
-#include "host/model/dtype.h"
-#include "host/model/error.h"
+#include "host/formats/dtype.h"
+#include "host/error.h"
 #include "host/model/checkpoint.h"
 #include "tools/make_checkpoint/gguf_export.h"
 #include "tools/make_checkpoint/options.h"

@@ -2,7 +2,7 @@
 // Field names and order follow the released Gemma 4 config.json (gemma4.md §1.2).
 #include "tools/make_checkpoint/options.h"
 
-#include "host/model/error.h"
+#include "host/error.h"
 
 namespace vkg::mkckpt {
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/model/dtype.h"
+#include "host/formats/dtype.h"
 
 namespace vkg::mkckpt {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "host/model/dtype.h"
-#include "host/model/error.h"
+#include "host/formats/dtype.h"
+#include "host/error.h"
 #include "host/model/tensor_names.h"
 #include "tools/make_checkpoint/random_weights.h"
 

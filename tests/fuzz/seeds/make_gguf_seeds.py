@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes small GGUF v3 seed files for the GGUF fuzzer (format: host/model/gguf_file.h): metadata
+"""Writes small GGUF v3 seed files for the GGUF fuzzer (format: host/model/gguf/gguf_file.h): metadata
 of every value type, nested arrays, tensors of plain and block-quantized types, a custom alignment,
 and one small file per tensor type the GGUF checkpoint loader accepts (types_<T>.gguf: a [values per
 block, 2] tensor, two blocks of patterned bytes, beside an F32 norm)."""
@@ -38,8 +38,8 @@ open(os.path.join(sys.argv[1], 'aligned64.gguf'), 'wb').write(
     gguf(kvs[:3] + [kv('general.alignment', 4, struct.pack('<I', 64))], tensors[:2], 64))
 open(os.path.join(sys.argv[1], 'empty.gguf'), 'wb').write(gguf([], []))
 
-# ggml type number: (name, values per block, bytes per block), as in host/model/gguf_file.cpp kTypes
-# (the same block sizes as DTypeBytes in host/model/dtype.cpp).
+# ggml type number: (name, values per block, bytes per block), as in host/model/gguf/gguf_file.cpp kTypes
+# (the same block sizes as DTypeBytes in host/formats/dtype.cpp).
 block_types = {0: ('F32', 1, 4), 1: ('F16', 1, 2), 30: ('BF16', 1, 2), 8: ('Q8_0', 32, 34),
                2: ('Q4_0', 32, 18), 3: ('Q4_1', 32, 20), 6: ('Q5_0', 32, 22), 7: ('Q5_1', 32, 24),
                10: ('Q2_K', 256, 84), 11: ('Q3_K', 256, 110), 12: ('Q4_K', 256, 144),

@@ -1,0 +1,44 @@
+// The KV cache on the device, sized once at load (layer: host).
+// Only layers that own their K/V allocate (KV-shared layers read their source layer). Per owning
+// layer, K and V are [slots][KVH * D] in f16 (default) or f32; position j lives in slot j % slots:
+//  * full layers: slots = context length;
+//  * sliding layers: a ring of window + batch - 1 slots (capped by the context), enough for every
+//    query of a prefill chunk of up to `batch` tokens to see its window (host/ops/kv_write.h).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "host/model/config.h"
+#include "host/device/tensor.h"
+#include "vk/buffer.h"
+
+namespace vkg {
+
+class KvCache {
+ public:
+  KvCache(const ModelConfig& config, vk::BlockAllocator& alloc, uint32_t context, uint32_t batch, DType dtype);
+
+  // Bytes the cache takes for a config, context, batch and dtype (without allocating).
+  static uint64_t Bytes(const ModelConfig& config, uint32_t context, uint32_t batch, DType dtype);
+  // Bytes one more context position costs (full layers only: sliding rings do not grow).
+  static uint64_t BytesPerContextToken(const ModelConfig& config, DType dtype);
+
+  const Tensor& k(int layer) const { return layers_[size_t(layer)].k; }  // of the owning layer
+  const Tensor& v(int layer) const { return layers_[size_t(layer)].v; }
+  uint32_t slots(int layer) const { return layers_[size_t(layer)].k.rows; }
+  uint32_t context() const { return context_; }
+  DType dtype() const { return dtype_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  struct Layer {
+    Tensor k, v;  // [slots][KVH * D]; empty for KV-shared layers
+  };
+  static uint32_t Slots(const LayerInfo& li, uint32_t context, uint32_t batch);
+  std::vector<Layer> layers_;
+  uint32_t context_;
+  DType dtype_;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace vkg

@@ -1,0 +1,29 @@
+// A Gemma 4 GGUF file (or the first part of a split one) as a checkpoint: config from its
+// metadata, every tensor the config implies checked for presence, shape and type before anything
+// runs, and mapped (never copied) under our per-model names (layer: host/model, CPU only).
+// Names: gguf_names.h; metadata: gguf_config.h.
+#pragma once
+#include <filesystem>
+
+#include "host/model/config.h"
+#include "host/model/gguf/gguf_file.h"
+#include "host/model/safetensors.h"
+
+namespace vkg {
+
+struct GgufCheckpoint {
+  ModelConfig config;
+  WeightsFile weights;  // per-model names; keeps the mapping alive
+};
+
+// Throws a one-line vkg::Error naming the file and the GGUF tensor or key at the first problem.
+GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path);
+
+// The storage types a GGUF tensor may have, as the dtype our loaders read it in; false for the
+// rest. Q4_K, Q5_K and Q6_K are read (kquant_blocks.h), and Q4_1, Q5_0, Q5_1, Q2_K, Q3_K
+// (more_blocks.h); Q8_1 and Q8_K (activation formats) and the IQ / TQ types are refused until the
+// device has kernels for them: adding one here (with a decoder in ggml_blocks.h and device kernels)
+// is what it takes to accept it.
+bool GgmlTypeSupported(GgmlType t, DType* as);
+
+}  // namespace vkg

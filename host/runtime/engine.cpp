@@ -1,0 +1,157 @@
+// Engine implementations: GPU (GpuModel + Scheduler) and CPU (ref::Model) (layer: host).
+#include "host/runtime/engine.h"
+
+#include <optional>
+
+#include "host/runtime/activations.h"
+#include "host/device/gpu_context.h"
+#include "host/device/kv_cache.h"
+#include "host/error.h"
+#include "host/reference/ref_model.h"
+#include "host/runtime/scheduler.h"
+#include "vk/check.h"
+#include "vk/query.h"
+
+namespace vkg {
+namespace {
+
+class GpuEngine : public Engine {
+ public:
+  // From a checkpoint (kept alive here: the weights are read from its mapping) or, without one,
+  // from synthetic weights at config's shapes.
+  // `format`: the compute format, options.weights or the default Engine::Open chose.
+  // own_types: block-quantized matrices keep their stored types (a GGUF file without --weights).
+  GpuEngine(std::optional<Checkpoint> ckpt, const ModelConfig& config, uint64_t seed, DType format,
+            const EngineOptions& o, bool own_types = false)
+      : ckpt_(std::move(ckpt)), config_(config) {
+    if (ckpt_) stored_ = ckpt_->stored_format();
+    gpu_ = std::make_unique<GpuContext>(GpuOptions{o.device, o.validation});
+    auto source = ckpt_ ? CheckpointWeights(*ckpt_) : SyntheticWeights(config_, seed);
+    GpuModel::StoredTypeOf own;
+    if (own_types) own = [&src = *source](const std::string& name) { return src.StoredType(name); };
+    const uint64_t estimate = GpuModel::EstimateBytes(config_, format, own);
+    const uint32_t batch =
+        o.batch ? o.batch : Scheduler::DefaultBatch(config_, gpu_->device().caps(), estimate, o.kv_dtype);
+    CheckFits(estimate, format, batch, o);
+    model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress, own_types);
+    SchedulerOptions so;
+    so.context = o.context;
+    so.batch = batch;
+    so.kv_dtype = o.kv_dtype;
+    so.replay_decode = o.replay_decode;
+    so.kernels = o.kernels;
+    so.features = o.features;
+    scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
+  }
+  const ModelConfig& config() const override { return config_; }
+  std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
+    return scheduler_->Forward(tokens, all_logits);
+  }
+  uint32_t n_past() const override { return scheduler_->n_past(); }
+  void Reset() override { scheduler_->Reset(); }
+  bool Truncate(uint32_t n) override { return scheduler_->Truncate(n); }
+  MemoryReport memory() const override {
+    return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(), scheduler_->context(),
+            scheduler_->batch()};
+  }
+  DType weights_format() const override { return model_->format(); }
+  std::string weights_formats() const override { return model_->formats(); }
+  std::optional<DType> stored_format() const override { return stored_; }
+  std::string device_name() const override { return gpu_->device().caps().name; }
+  int validation_messages() const override { return gpu_->instance().validation_message_count(); }
+  size_t pipelines_created() const override { return gpu_->pipelines().size(); }
+  void SetProfiling(bool on) override {
+    // 4096 timestamps: a decode step of the largest model records about 1500 ops.
+    if (on && !timestamps_) timestamps_ = std::make_unique<vk::TimestampPool>(gpu_->device(), 4096);
+    scheduler_->SetProfiler(on ? timestamps_.get() : nullptr);
+  }
+  std::vector<OpTime> TakeProfile() override {
+    std::vector<OpTime> out;
+    for (auto& t : scheduler_->TakeProfile()) {
+      out.push_back({std::move(t.name), t.ns, t.workgroups, t.invocations, t.bytes_read, t.bytes_estimated});
+    }
+    return out;
+  }
+
+ private:
+  // Refuses, before any upload, a model whose weights and smallest working set exceed the device.
+  void CheckFits(uint64_t weights, DType format, uint32_t batch, const EngineOptions& o) const {
+    const ModelConfig& c = config_;
+    const auto& caps = gpu_->device().caps();
+    const uint32_t ctx = o.context ? o.context : std::min<uint32_t>(256, uint32_t(c.max_position_embeddings));
+    const uint64_t need = weights + Activations::Bytes(c, batch, 8, ctx) + KvCache::Bytes(c, ctx, batch, o.kv_dtype);
+    const uint64_t have = caps.DeviceLocalBytes() / 10 * 9;
+    if (need > have) {
+      throw Error(vk::Concat("the model does not fit ", caps.name, ": it needs ", (need + (1 << 20) - 1) >> 20,
+                             " MiB with --weights ", DTypeName(format), " and ", have >> 20,
+                             " MiB of device memory is usable (try a smaller --weights format or --ctx)"));
+    }
+  }
+
+  std::optional<Checkpoint> ckpt_;
+  std::optional<DType> stored_;
+  ModelConfig config_;
+  std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
+  std::unique_ptr<GpuModel> model_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<vk::TimestampPool> timestamps_;  // created by SetProfiling(true)
+};
+
+class CpuEngine : public Engine {
+ public:
+  CpuEngine(Checkpoint ckpt, const EngineOptions& o)
+      : ckpt_(std::move(ckpt)), model_(ckpt_), cache_(ckpt_.config()),
+        context_(o.context ? o.context : uint32_t(std::min(ckpt_.config().max_position_embeddings, 8192))) {}
+  const ModelConfig& config() const override { return ckpt_.config(); }
+  std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
+    const ModelConfig& c = ckpt_.config();
+    if (uint64_t(cache_.n_past()) + tokens.size() > context_) {
+      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(),
+                             " positions but the context holds ", context_, " (raise --ctx)"));
+    }
+    for (int32_t id : tokens) {
+      if (id < 0 || id >= c.vocab_size) {
+        throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
+      }
+    }
+    std::vector<float> logits = model_.Forward(tokens, cache_.n_past(), cache_);
+    if (all_logits || tokens.empty()) return logits;
+    const size_t V = size_t(c.vocab_size);
+    return std::vector<float>(logits.end() - std::ptrdiff_t(V), logits.end());
+  }
+  uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
+  void Reset() override { cache_.Reset(); }
+  bool Truncate(uint32_t n) override { return cache_.Truncate(int(n)); }
+  MemoryReport memory() const override { return {0, 0, 0, context_, 0}; }
+  DType weights_format() const override { return DType::F32; }
+  std::optional<DType> stored_format() const override { return ckpt_.stored_format(); }
+  std::string device_name() const override { return "cpu (reference)"; }
+  int validation_messages() const override { return 0; }
+
+ private:
+  Checkpoint ckpt_;
+  ref::Model model_;
+  ref::KvCache cache_;
+  uint32_t context_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineOptions& options) {
+  Checkpoint ckpt = Checkpoint::Load(model_dir);
+  if (options.device == "cpu") return std::make_unique<CpuEngine>(std::move(ckpt), options);
+  const ModelConfig config = ckpt.config();
+  const DType format = options.weights.value_or(ckpt.stored_format());
+  // A GGUF file without --weights: each block-quantized matrix computes in its own stored type
+  // (Q4_K_M's Q4_K and Q6_K, as stored); the rest in `format`.
+  const bool own_types = !options.weights && ckpt.is_gguf();
+  return std::make_unique<GpuEngine>(std::move(ckpt), config, 0, format, options, own_types);
+}
+
+std::unique_ptr<Engine> Engine::OpenSynthetic(const ModelConfig& config, const EngineOptions& options,
+                                              uint64_t seed) {
+  if (options.device == "cpu") throw Error("synthetic weights run on a GPU device only, not --device cpu");
+  return std::make_unique<GpuEngine>(std::nullopt, config, seed, options.weights.value_or(DType::BF16), options);
+}
+
+}  // namespace vkg

@@ -1,0 +1,87 @@
+// Engine: one loaded model on one device, the GPU path or the CPU reference (`--device cpu`)
+// behind the same interface (layer: host). What the CLI, tests and benchmarks drive.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "host/device/upload_progress.h"
+#include "host/model/checkpoint.h"
+#include "host/model/config.h"
+#include "host/formats/dtype.h"
+#include "host/ops/kernel_family.h"
+
+namespace vkg {
+
+struct EngineOptions {
+  std::string device;            // "cpu", a device index or name substring; "" = default GPU
+  // Compute format of the linear layers (GPU path). Unset: the checkpoint's own
+  // (Checkpoint::stored_format(): bf16 stays bf16, f16 f16, f32 f32); bf16 for synthetic weights,
+  // which stand for the released (bf16) checkpoints.
+  std::optional<DType> weights;
+  uint32_t context = 0;          // 0 = the largest that fits (capped at 8192)
+  uint32_t batch = 0;            // prompt tokens per forward chunk; 0 = Scheduler::DefaultBatch
+  DType kv_dtype = DType::F16;   // KV cache storage (GPU path)
+  bool validation = false;       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
+  bool replay_decode = true;     // decode steps replay one recorded command buffer (GPU path)
+  KernelFamily kernels = KernelFamily::kDevice;  // matrix-product variants (tests force the GPU ones)
+  KernelFeatures features;                       // integer-dot / matrix-unit paths (kernel_family.h)
+  UploadProgress progress;       // called while weights are converted and uploaded
+};
+
+struct MemoryReport {
+  uint64_t weights = 0, kv_cache = 0, scratch = 0;
+  uint32_t context = 0;
+  uint32_t batch = 0;  // the prompt chunk in use (tokens per prefill forward pass)
+};
+
+class Engine {
+ public:
+  // Loads and checks the checkpoint directory, then uploads it (GPU) or converts it (CPU).
+  static std::unique_ptr<Engine> Open(const std::string& model_dir, const EngineOptions& options);
+  // A GPU engine with seeded synthetic weights at the exact shapes of `config` (benchmarks).
+  static std::unique_ptr<Engine> OpenSynthetic(const ModelConfig& config, const EngineOptions& options,
+                                               uint64_t seed = 1);
+  virtual ~Engine() = default;
+
+  virtual const ModelConfig& config() const = 0;
+  // Evaluates tokens at positions n_past() ..; logits [n][vocab] (all_logits) or [1][vocab].
+  virtual std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) = 0;
+  virtual uint32_t n_past() const = 0;
+  virtual void Reset() = 0;
+  // Forgets positions n .. n_past() - 1; false (nothing changed) when the cache cannot (a sliding
+  // window ring was already overwritten): then Reset and evaluate again.
+  virtual bool Truncate(uint32_t n) = 0;
+  virtual MemoryReport memory() const = 0;
+  // The format the linear layers compute from: the GPU's compute format; f32 on the CPU reference,
+  // which converts every weight to float32.
+  virtual DType weights_format() const = 0;
+  // Every type the linear layers compute from, "q4_k+q6_k+f32" where matrices keep their own
+  // stored types (a GGUF file); weights_format() alone otherwise.
+  virtual std::string weights_formats() const { return std::string(DTypeName(weights_format())); }
+  // The checkpoint's own format (Checkpoint::stored_format()); nullopt for synthetic weights.
+  virtual std::optional<DType> stored_format() const = 0;
+  virtual std::string device_name() const = 0;
+  // Per-op device time of the next Forward calls (timestamps after every dispatch; slows the
+  // device slightly, so benchmarks profile separate steps). Empty on engines without a device.
+  struct OpTime {
+    std::string name;  // shader variant, "copy" or "fill"
+    double ns = 0;
+    // Launch geometry (vk::Recorder::OpTime): workgroups, invocations, bytes read (estimated:
+    // the op did not state them, and the bound ranges of its read bindings stand in).
+    uint64_t workgroups = 0, invocations = 0, bytes_read = 0;
+    bool bytes_estimated = false;
+  };
+  virtual void SetProfiling(bool /*on*/) {}
+  virtual std::vector<OpTime> TakeProfile() { return {}; }
+  // Compute pipelines created so far (0 for the CPU path): benchmarks check that none is created
+  // inside a timed run.
+  virtual size_t pipelines_created() const { return 0; }
+  // Vulkan validation messages seen so far (0 for the CPU path); tests require none.
+  virtual int validation_messages() const = 0;
+};
+
+}  // namespace vkg

@@ -1,0 +1,47 @@
+// The Gemma 4 layer loop recorded from ops (layer: host). No Vulkan calls except through ops and
+// named barriers; the Scheduler decides what to record and when to submit.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "host/runtime/activations.h"
+#include "host/device/gpu_model.h"
+#include "host/device/kv_cache.h"
+#include "host/ops/op_context.h"
+
+namespace vkg {
+
+// Records the forward pass of T tokens at positions start_pos .. start_pos + T - 1 whose ids are
+// already in acts.ids (and, with per-layer embeddings, whose table rows are in acts.ple_tok).
+// Appends their K/V to the cache and leaves final_norm(x) in acts.x: [T][H].
+// With `position` (T = 1, a decode step recorded once and replayed), the step's position is the
+// uint32 in that buffer when the command buffer runs, and start_pos the largest it may be.
+void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Activations& acts, uint32_t T,
+                   uint32_t start_pos, const vk::BufferSlice* position = nullptr);
+
+// Several sequences in one forward pass (continuous batching, host/batch). The step's rows are
+// grouped per sequence: rows [0, decode_rows) are single decode tokens, one sequence each, and
+// their products run as batched decode (MatMulOptions::rows_as_decode: each row bit-identical to
+// that token alone); then each prompt chunk's rows, whose products run as that chunk alone. Row-wise
+// ops (embedding, norms, residuals, per-layer inputs) run once over all `rows`; attention inputs
+// and attention run per segment on its own cache and position. Rows no segment covers (alignment
+// padding) are computed and ignored (their ids must be valid).
+struct ForwardSegment {
+  uint32_t row0 = 0, T = 1;   // its rows of the step
+  uint32_t start_pos = 0;     // position of its first row (with `position`: the largest it may be)
+  const KvCache* kv = nullptr;
+  const vk::BufferSlice* position = nullptr;  // decode row planned as a replayed decode step
+  const Tensor* attn_scratch = nullptr;       // its decode attention partials (may be null)
+};
+struct ForwardBatch {
+  uint32_t rows = 0;          // rows of the step, padding included
+  uint32_t decode_rows = 0;   // leading single-token segments
+  std::vector<ForwardSegment> segments;  // in row order; the first decode_rows have T = 1
+};
+void RecordForwardBatch(OpContext& ctx, const GpuModel& model, Activations& acts, const ForwardBatch& batch);
+
+// Records logits for rows [row0, row0 + rows) of acts.x into acts.logits: [rows][V], soft-capped.
+// rows <= acts.logit_rows.
+void RecordHead(OpContext& ctx, const GpuModel& model, Activations& acts, uint32_t row0, uint32_t rows);
+
+}  // namespace vkg

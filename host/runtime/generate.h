@@ -1,0 +1,61 @@
+// Text generation on an Engine: prefill the prompt, then decode one token at a time until a stop
+// token, a length limit, the end of the context or a cancel request (layer: host).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "host/runtime/engine.h"
+#include "host/text/sampler.h"
+
+namespace vkg {
+
+struct GenerationConfig;
+namespace tok {
+class Tokenizer;
+}
+
+struct GenerateOptions {
+  SamplingParams sampling;
+  uint32_t max_tokens = 0;                    // 0: until a stop token or the end of the context
+  std::vector<int32_t> stop_ids;              // generation ends when one of these is sampled
+  const std::atomic<bool>* cancel = nullptr;  // checked before each forward pass
+  // Tokens the engine already holds (engine.n_past() of them, when the prompt continues a cached
+  // sequence); only the repetition penalty looks at them.
+  std::span<const int32_t> history;
+};
+
+enum class StopReason { kStopToken, kMaxTokens, kContextFull, kCancelled };
+const char* StopReasonName(StopReason r);
+
+struct GenerateStats {
+  size_t prompt_tokens = 0;      // evaluated by this call (the new part of the prompt)
+  size_t generated_tokens = 0;   // sampled, the stop token included
+  std::vector<int32_t> tokens;   // the sampled ids, the stop token included
+  StopReason stop = StopReason::kMaxTokens;
+  double time_to_first_token_s = 0;  // from the call to the first sampled token
+  double prefill_s = 0;              // prompt forward passes only
+  double decode_s = 0;               // single-token forward passes only
+  size_t decode_steps = 0;           // single-token forward passes
+  double prefill_tokens_per_s() const { return prefill_s > 0 ? double(prompt_tokens) / prefill_s : 0; }
+  double decode_tokens_per_s() const { return decode_s > 0 ? double(decode_steps) / decode_s : 0; }
+};
+
+// Called with each sampled id as soon as it is picked (the stop token included: check
+// GenerateStats or the stop set to leave it out of printed text).
+using TokenCallback = std::function<void(int32_t id)>;
+
+// Evaluates `prompt` at positions engine.n_past() .. (prefill, last position's logits only), then
+// samples and evaluates one token at a time. On return the engine holds the prompt and every
+// sampled token except the last one (which was never evaluated). Throws vkg::Error, before any
+// evaluation, when the prompt is empty or does not fit in the context.
+GenerateStats Generate(Engine& engine, std::span<const int32_t> prompt, const GenerateOptions& options,
+                       const TokenCallback& on_token);
+
+// The ids that end a reply: the config's eos list plus the tokenizer's <eos> and <turn|>.
+std::vector<int32_t> StopTokenIds(const tok::Tokenizer& tokenizer, const GenerationConfig& config);
+
+}  // namespace vkg

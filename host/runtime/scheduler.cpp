@@ -1,0 +1,179 @@
+// Scheduler (layer: host).
+#include "host/runtime/scheduler.h"
+
+#include <algorithm>
+
+#include "host/runtime/forward.h"
+#include "host/device/gpu_context.h"
+#include "host/error.h"
+#include "host/reference/ref_ops.h"
+#include "vk/check.h"
+
+namespace vkg {
+
+uint32_t Scheduler::DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
+                                   uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap) {
+  const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
+  const uint64_t wanted = std::min<uint64_t>(uint64_t(config.max_position_embeddings), cap);
+  const uint64_t per_token = std::max<uint64_t>(1, KvCache::BytesPerContextToken(config, kv_dtype));
+  // Sliding-window rings do not grow with the context: what the cache needs beyond per_token each.
+  const uint64_t rings = KvCache::Bytes(config, uint32_t(wanted), batch, kv_dtype) -
+                         KvCache::BytesPerContextToken(config, kv_dtype) * wanted;
+  const uint64_t fixed = weight_bytes + scratch_bytes + rings;
+  const uint64_t fits = heap > fixed ? (heap - fixed) / per_token : 0;
+  if (fits >= wanted) return uint32_t(wanted);  // the whole (capped) context fits
+  if (fits < 256) {
+    throw Error(vk::Concat("the model does not fit ", caps.name, ": weights need ", weight_bytes >> 20,
+                           " MiB and scratch ", scratch_bytes >> 20, " MiB of ", heap >> 20,
+                           " MiB usable device memory (try a smaller --weights format)"));
+  }
+  return uint32_t(fits / 256 * 256);
+}
+
+uint32_t Scheduler::DefaultBatch(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
+                                 DType kv_dtype) {
+  if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) return kCpuBatch;
+  const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
+  const uint32_t ctx = std::min<uint32_t>(256, uint32_t(config.max_position_embeddings));
+  uint32_t batch = kGpuBatch;
+  while (batch > kCpuBatch && weight_bytes + Activations::Bytes(config, batch, 8, ctx) +
+                                      KvCache::Bytes(config, ctx, batch, kv_dtype) > heap) {
+    batch /= 2;
+  }
+  return batch;
+}
+
+Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOptions& options)
+    : gpu_(gpu), model_(model), options_(options) {
+  const ModelConfig& c = model.config();
+  VKG_CHECK(options.batch >= 1, "batch must be at least 1");
+  alloc_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "activations");
+  const uint32_t max_ctx = options.context ? options.context : uint32_t(c.max_position_embeddings);
+  acts_ = std::make_unique<Activations>(c, *alloc_, options.batch, options.logit_rows, max_ctx);
+  uint32_t context = options.context;
+  if (context == 0) {
+    context = DefaultContext(c, gpu.device().caps(), model.device_bytes(), acts_->bytes, options.batch,
+                             options.kv_dtype);
+  } else if (context > uint32_t(c.max_position_embeddings)) {
+    throw Error(vk::Concat("--ctx ", context, " exceeds the model's max_position_embeddings of ",
+                           c.max_position_embeddings));
+  }
+  kv_ = std::make_unique<KvCache>(c, *alloc_, context, options.batch, options.kv_dtype);
+  rec_ = std::make_unique<vk::Recorder>(gpu.device());
+  decode_rec_ = std::make_unique<vk::Recorder>(gpu.device());
+  if (c.has_ple()) ple_rows_.resize(size_t(options.batch) * c.num_hidden_layers * c.hidden_size_per_layer_input);
+
+  // RoPE inverse frequencies of each layer type, computed once in float32 as HF does.
+  for (const LayerInfo& li : c.layers) {
+    const std::vector<float> f = ref::RopeInvFreq(li.head_dim, li.rope_theta, li.rope_pairs);
+    gpu.transfer().Upload((li.full ? acts_->inv_freq_full : acts_->inv_freq_sliding).slice, f.data(), f.size() * 4);
+  }
+}
+
+bool Scheduler::Truncate(uint32_t n) {
+  if (n > n_past_) return false;
+  const ModelConfig& c = model_.config();
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    const LayerInfo& li = c.layers[l];
+    // Slot of position j is j % slots: the window before n survives if fewer than
+    // slots - W + 1 positions were written after n.
+    if (li.owns_kv(int(l)) && !li.full && n_past_ - n > kv_->slots(int(l)) - uint32_t(li.window) + 1) return false;
+  }
+  n_past_ = n;
+  return true;
+}
+
+void Scheduler::UploadChunk(std::span<const int32_t> tokens) {
+  const ModelConfig& c = model_.config();
+  for (int32_t id : tokens) {
+    if (id < 0 || id >= c.vocab_size) {
+      throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
+    }
+  }
+  gpu_.transfer().Upload(acts_->ids, tokens.data(), tokens.size_bytes());
+  if (!c.has_ple()) return;
+  // Per-layer embeddings: only these tokens' rows of the big host table go to the device.
+  const size_t LP = size_t(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    int32_t id = tokens[t];
+    if (id >= c.vocab_size_per_layer_input) id = 0;  // HF reads <pad> outside the PLE vocabulary
+    model_.ple_row()(uint32_t(id), &ple_rows_[t * LP]);
+  }
+  gpu_.transfer().Upload(acts_->ple_tok.slice, ple_rows_.data(), tokens.size() * LP * 4);
+}
+
+std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_logits) {
+  const ModelConfig& c = model_.config();
+  const uint32_t V = uint32_t(c.vocab_size), n = uint32_t(tokens.size());
+  if (n == 0) return {};
+  if (uint64_t(n_past_) + n > context()) {
+    throw Error(vk::Concat("the prompt needs ", n_past_ + n, " positions but the context holds ", context(),
+                           " (raise --ctx)"));
+  }
+  std::vector<float> logits(size_t(all_logits ? n : 1) * V);
+  if (n == 1 && options_.replay_decode) {
+    DecodeStep(tokens[0], logits.data());
+    return logits;
+  }
+  OpContext ctx{gpu_.device(), gpu_.pipelines(), *rec_, options_.kernels, options_.features};
+  for (uint32_t done = 0; done < n; done += options_.batch) {
+    const uint32_t T = std::min(options_.batch, n - done);
+    UploadChunk(tokens.subspan(done, T));
+    // Rows of this chunk whose logits are wanted: all of them, or the prompt's last token.
+    const uint32_t first = all_logits ? 0 : (done + T == n ? T - 1 : T);
+    rec_->Begin();
+    RecordForward(ctx, model_, *kv_, *acts_, T, n_past_);
+    uint32_t row = first;
+    bool head_pending = row < T;
+    while (true) {
+      const uint32_t rows = head_pending ? std::min(options_.logit_rows, T - row) : 0;
+      if (rows) RecordHead(ctx, model_, *acts_, row, rows);
+      rec_->ToHost();
+      rec_->End();
+      rec_->Submit();
+      if (!rows) break;
+      const size_t out_row = all_logits ? done + row : 0;
+      gpu_.transfer().Download(acts_->logits.slice, &logits[out_row * V], size_t(rows) * V * 4);
+      row += rows;
+      head_pending = row < T;
+      if (!head_pending) break;
+      rec_->Begin();
+    }
+    n_past_ += T;
+  }
+  return logits;
+}
+
+void Scheduler::DecodeStep(int32_t token, float* logits) {
+  UploadChunk(std::span(&token, 1));
+  const uint32_t pos = n_past_;
+  gpu_.transfer().Upload(acts_->position, &pos, sizeof pos);
+  if (!decode_recorded_) {
+    // Recorded for the last position of the context: the attention splits are planned for the
+    // longest cache, and every position-dependent op reads the real one from acts.position.
+    OpContext ctx{gpu_.device(), gpu_.pipelines(), *decode_rec_, options_.kernels, options_.features};
+    decode_rec_->Begin();
+    RecordForward(ctx, model_, *kv_, *acts_, 1, context() - 1, &acts_->position);
+    RecordHead(ctx, model_, *acts_, 0, 1);
+    decode_rec_->ToHost();
+    decode_rec_->End();
+    decode_recorded_ = true;
+  }
+  decode_rec_->Submit();
+  gpu_.transfer().Download(acts_->logits.slice, logits, size_t(model_.config().vocab_size) * 4);
+  n_past_ += 1;
+}
+
+void Scheduler::SetProfiler(vk::TimestampPool* pool) {
+  rec_->AttachProfiler(pool);
+  decode_rec_->AttachProfiler(pool);
+  decode_recorded_ = false;  // the timestamps are recorded into the command buffer
+}
+
+std::vector<vk::Recorder::OpTime> Scheduler::TakeProfile() {
+  std::vector<vk::Recorder::OpTime> all = rec_->TakeProfile();
+  for (auto& t : decode_rec_->TakeProfile()) all.push_back(std::move(t));
+  return all;
+}
+
+}  // namespace vkg
