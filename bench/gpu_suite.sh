@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The speed measurements a lent GPU session owes (issue "Fast on every GPU"), in one script that runs
-# on the device machine (../shared/DEVICE.md): the op bench, then `vkgemma bench` for each shape and
+# on the device machine (docs/device-runs.md): the op bench, then `vkgemma bench` for each shape and
 # weight format asked, each with --json and --profile, plus one --no-replay run for the cost of
 # per-step recording. Everything lands in $OUT (or ./gpu-results): one JSON per run, a log, and
 # summary.md with one line per run. A run that fails (e.g. a shape that does not fit) is logged and

@@ -1,6 +1,6 @@
 #version 460
 // attention_inputs: everything between a layer's stacked Q/K/V projection and its attention, in
-// one dispatch (gemma4.md §2.4): per head of every token at position pos = start_pos + t,
+// one dispatch (docs/model.md §2.4): per head of every token at position pos = start_pos + t,
 //   q[t][h]                      = rope(rmsnorm(qkv[t] q part [h], q_norm), pos)     h < n_heads
 //   k_cache[pos % cache_len][h]  = rope(rmsnorm(qkv[t] k part [h], k_norm), pos)     h < n_kv_heads
 //   v_cache[pos % cache_len][h]  = rmsnorm_noweight(qkv[t] v part [h])   (the raw K on K=V layers)

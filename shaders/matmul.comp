@@ -15,7 +15,7 @@
 //       3 TOKENS (tokens per workgroup).
 // Grid: linear workgroup index g = x + y * gridX < groups; rows block g % row_groups, tokens block
 // g / row_groups, so any M fits a 2-D grid.
-// Design (shared/design/LAVAPIPE.md, item 8): register blocking, no shared memory. A subgroup takes
+// Design (docs/lavapipe.md, item 8): register blocking, no shared memory. A subgroup takes
 // ROWS_PER_SUBGROUP weight rows x TOKENS tokens; its lanes stride along K one texel at a time, each
 // weight value is decoded once and used TOKENS times, each x value is loaded once and used
 // ROWS_PER_SUBGROUP times; one subgroupAdd per output at the end. Correct for any subgroup size.

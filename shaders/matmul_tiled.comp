@@ -19,7 +19,7 @@
 // neighbouring invocations touch neighbouring words), then each invocation accumulates
 // THREAD_M x THREAD_N outputs from it. Every weight value is decoded once per token tile instead of
 // once per 8 tokens (matmul.comp), so weights travel TILE_M / 8 times less often. For devices with
-// plentiful shared memory bandwidth (GPUs); lavapipe prefers matmul.comp (shared/design/LAVAPIPE.md).
+// plentiful shared memory bandwidth (GPUs); lavapipe prefers matmul.comp (docs/lavapipe.md).
 // Dispatched by host/ops/matmul.cpp, once per weight chunk.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require

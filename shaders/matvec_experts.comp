@@ -20,7 +20,7 @@
 // Spec: 0 workgroup size; 1 ROWS_PER_SUBGROUP; 2 ROWS_PER_WORKGROUP (a multiple of it).
 // Grid: linear workgroup index g = x + y * gridX < groups; slot g / row_groups, rows block
 // g % row_groups (ids[slot] is uniform over the workgroup, so every early exit is too).
-// Design: matvec.comp's, per slot (shared/design/LAVAPIPE.md): weights through texel views, each
+// Design: matvec.comp's, per slot (docs/lavapipe.md): weights through texel views, each
 // subgroup takes ROWS_PER_SUBGROUP rows of the slot's expert with its lanes striding along K one
 // texel at a time, x loaded once per texel and reused across the rows, one subgroupAdd per row at
 // the end, no shared memory. Correct for any subgroup size and any number of subgroups.

@@ -1,6 +1,6 @@
 #version 460
 // ple_combine: per-layer inputs of E2B/E4B, ple[l][t] = (ctx[t][l] + tok[t][l]) * 2^-0.5
-// (gemma4.md §2.3). ctx is the model projection of x0 after its per-slice norm; tok holds the
+// (docs/model.md §2.3). ctx is the model projection of x0 after its per-slice norm; tok holds the
 // current tokens' rows of the per-layer embedding table (host memory), already scaled. Both are
 // token-major; the output is layer-major, so each layer's block reads its rows as one tensor.
 // binding 0: ple [L * ple_rows][P] f32, write (layer l's token t at row l * ple_rows + t).

@@ -1,5 +1,5 @@
 #version 460
-// ple_norm_combine: the per-layer inputs of E2B/E4B in one pass (gemma4.md §2.3), fusing the
+// ple_norm_combine: the per-layer inputs of E2B/E4B in one pass (docs/model.md §2.3), fusing the
 // per-slice RMSNorm of the model projection with ple_combine.comp:
 //   ple[l][t] = (rmsnorm(ctx[t][l], w) + tok[t][l]) * 2^-0.5
 // instead of a norm writing ctx back to memory and a second dispatch reading it again. ctx is the

@@ -14,7 +14,7 @@
 // 16384 workgroups of 256 invocations (4.2 M invocations, 16.8 M loads) per 256 MiB. The buffer
 // is min(1 GiB, device-local heap / 4): on an H100/H200 1 GiB (20x its 50-60 MB L2) = 4 dispatches
 // = 65536 workgroups, ~500 per SM on 132 SMs; 2048 resident lanes per SM with 4 loads each keep
-// 128 KB in flight per SM, where Little's law asks ~22 KB (design/GPU.md). The shape does not
+// 128 KB in flight per SM, where Little's law asks ~22 KB (docs/gpu.md). The shape does not
 // depend on the model (E2B or 31B): only on the buffer size.
 // binding 0: src, read (uvec4 storage buffer or usamplerBuffer).  binding 1: sink [1] uvec4, write.
 // push: ReadBandwidthParams.  spec 0: workgroup size S.  spec 1: loads per invocation L.

@@ -1,6 +1,6 @@
 #version 460
 // residual_norm: a block's output norm, its residual add and, optionally, the next block's input
-// norm, in one pass over each row (gemma4.md §2.5-§2.8), instead of three dispatches with the
+// norm, in one pass over each row (docs/model.md §2.5-§2.8), instead of three dispatches with the
 // normalised output and the new residual going through memory in between:
 //   x = (x + rmsnorm(y, w_out)) * scale          in place
 //   a = rmsnorm(x, w_next)                        when has_next

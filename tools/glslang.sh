@@ -2,7 +2,7 @@
 # Builds glslangValidator 15 from Debian 13 (trixie)'s glslang source package into
 # ${XDG_CACHE_HOME:-$HOME/.cache}/vkgemma/glslang-15, once: Debian 12's glslang 12 rejects
 # GL_KHR_cooperative_matrix and GL_EXT_integer_dot_product, which the matrix-unit and integer-dot
-# kernel families need (ARCHITECTURE.md A2). CMake picks the build up by itself (cmake/glslang.cmake).
+# kernel families need (docs/architecture.md, decision 2). CMake picks the build up by itself (cmake/glslang.cmake).
 # The system is left untouched: apt reads a private source list and package lists under the cache
 # directory, and only the source is downloaded (Debian's archive checks its hashes and signature).
 # Needs cmake, g++, make and python3 (glslang's build generates a header with it).

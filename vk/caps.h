@@ -71,7 +71,7 @@ struct DeviceCaps {
   std::vector<MemoryHeapInfo> heaps;
 
   uint64_t DeviceLocalBytes() const;
-  // compute_units, or kDefaultComputeUnits when the driver does not tell (shared/design/GPU.md:
+  // compute_units, or kDefaultComputeUnits when the driver does not tell (docs/gpu.md:
   // plan for a mid-size GPU; too many workgroups costs little, too few starves the device).
   static constexpr uint32_t kDefaultComputeUnits = 64;
   uint32_t ComputeUnits() const { return compute_units ? compute_units : kDefaultComputeUnits; }

@@ -155,7 +155,7 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
     ple_rows_ = src.Rows("embed_tokens_per_layer.weight", uint32_t(c.num_hidden_layers) * P, 0,
                          c.ple_embed_scale());
     ple_proj_norm_ = ld.Vector("per_layer_projection_norm.weight");
-    // ctx = (W_plmp x0) * H^-0.5 (gemma4.md §2.3): the constant is folded into the rows.
+    // ctx = (W_plmp x0) * H^-0.5 (docs/model.md §2.3): the constant is folded into the rows.
     ple_model_proj_ = ld.Matrix("per_layer_model_projection.weight", uint32_t(c.num_hidden_layers) * P, H, 0,
                                 float(1.0 / std::sqrt(double(H))));
   }

@@ -1,5 +1,5 @@
 // config.json -> ModelConfig, with the HF defaults of Gemma4TextConfig / Gemma4UnifiedTextConfig
-// (layer: host/model). Rules: shared/design/gemma4.md §1.2, §2.4-§2.7.
+// (layer: host/model). Rules: docs/model.md §1.2, §2.4-§2.7.
 #include "host/model/config.h"
 
 #include <algorithm>

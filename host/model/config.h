@@ -1,5 +1,5 @@
 // ModelConfig: the Gemma 4 text-decoder configuration read from a checkpoint's config.json
-// (layer: host/model, CPU only). Field meanings and HF defaults: shared/design/gemma4.md §1.2.
+// (layer: host/model, CPU only). Field meanings and HF defaults: docs/model.md §1.2.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -10,7 +10,7 @@
 
 namespace vkg {
 
-// Everything a layer's kernels need to know, derived once from the config (gemma4.md §2.4-§2.7).
+// Everything a layer's kernels need to know, derived once from the config (docs/model.md §2.4-§2.7).
 struct LayerInfo {
   bool full = false;        // full (global) attention; false = sliding window
   int head_dim = 0;         // D: head_dim on sliding layers, global_head_dim on full layers

@@ -1,5 +1,5 @@
 // Built-in Gemma 4 checkpoint configs (layer: host/model). Every value is from
-// shared/design/gemma4.md §1.2; fields the table leaves to the HF defaults keep ModelConfig's
+// docs/model.md §1.2; fields the table leaves to the HF defaults keep ModelConfig's
 // defaults (head_dim 256, global_head_dim 512, eps 1e-6, rope θ 1e4 / 1e6 with 0.25 partial
 // rotation on full layers, tied embeddings, vocabulary 262144).
 #include "host/model/shapes.h"

@@ -1,6 +1,6 @@
 // The text-decoder configs of the released Gemma 4 checkpoints, built in (layer: host/model, CPU
 // only). Benchmarks use them to build synthetic models at the exact real shapes without a download;
-// values: shared/design/gemma4.md §1.2 (the converter's _VARIANTS table plus the config defaults).
+// values: docs/model.md §1.2 (the converter's _VARIANTS table plus the config defaults).
 #pragma once
 #include <string>
 #include <string_view>

@@ -1,4 +1,4 @@
-// Tensor list and checks for the Gemma 4 text decoder (layer: host/model). gemma4.md §3.1.
+// Tensor list and checks for the Gemma 4 text decoder (layer: host/model). docs/model.md §3.1.
 #include "host/model/tensor_names.h"
 
 #include "host/error.h"

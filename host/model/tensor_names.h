@@ -31,7 +31,7 @@ struct TensorSpec {
 };
 
 // Calls fn for every tensor, model-wide ones first (embed_tokens, PLE), then layer by layer,
-// then norm (and lm_head when the embeddings are not tied). gemma4.md §3.1.
+// then norm (and lm_head when the embeddings are not tied). docs/model.md §3.1.
 void ForEachTensor(const ModelConfig& config, const std::function<void(const TensorSpec&)>& fn);
 
 // True for the weights the GPU stores in the compute format (--weights): every linear layer and the

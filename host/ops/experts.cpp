@@ -34,7 +34,7 @@ ShaderId ExpertsShader(DType t, const std::string& name) {
   throw vk::Error("MatMulExperts '" + name + "': unknown weight dtype");
 }
 
-// CPU devices (shared/design/LAVAPIPE.md): 8 rows per subgroup (16 for the quantized types), a
+// CPU devices (docs/lavapipe.md): 8 rows per subgroup (16 for the quantized types), a
 // workgroup of a few whole subgroups (64 invocations at least) whose subgroups loop over the
 // workgroup's rows, so any real subgroup size is correct. GPUs: the decode product's plan
 // (host/ops/plans/matvec_plan.h) for all slots' rows together, which is what one dispatch launches.

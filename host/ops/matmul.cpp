@@ -134,7 +134,7 @@ ShaderId MatMulShader(DType t) {
 }
 
 // Blocking: decode comes from PlanMatVec (host/ops/plans/matvec_plan.h); prefill blocks 4 rows x 8
-// tokens per subgroup (more on CPU devices, shared/design/LAVAPIPE.md) or uses the tiled kernel. The
+// tokens per subgroup (more on CPU devices, docs/lavapipe.md) or uses the tiled kernel. The
 // workgroup is a few whole subgroups; the kernels loop their subgroups over the workgroup's rows,
 // so any real subgroup size is correct.
 struct Blocking {

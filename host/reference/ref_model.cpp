@@ -1,5 +1,5 @@
 // CPU reference forward pass of the Gemma 4 text decoder (layer: host/reference).
-// Plain float32 from ref_ops; each step cites the gemma4.md section it implements.
+// Plain float32 from ref_ops; each step cites the docs/model.md section it implements.
 #include "host/reference/ref_model.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // CPU reference of the whole Gemma 4 text forward pass, float32, built from ref_ops
-// (layer: host/reference). Follows shared/design/gemma4.md §2 step by step; the GPU path and the
+// (layer: host/reference). Follows docs/model.md §2 step by step; the GPU path and the
 // HF fixtures are compared against it. Incremental: a KvCache carries state between calls.
 #pragma once
 #include <cstdint>
@@ -92,7 +92,7 @@ class Model {
                              const LayerObserver& observer = nullptr) const;
 
  private:
-  // Per-layer embeddings for the chunk: [T][L][P] (gemma4.md §2.3).
+  // Per-layer embeddings for the chunk: [T][L][P] (docs/model.md §2.3).
   std::vector<float> PerLayerInputs(std::span<const int32_t> tokens, const std::vector<float>& x0) const;
   // x += post_attn_norm(attention(input_norm(x))) for one layer (§2.4, §2.6).
   void AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, KvCache& cache,

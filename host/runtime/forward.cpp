@@ -1,5 +1,5 @@
 // Gemma 4 forward pass on the device, op by op (layer: host). Mirrors ref::Model (host/reference)
-// step for step; gemma4.md §2 has the math. Every op is followed by a compute barrier where the
+// step for step; docs/model.md §2 has the math. Every op is followed by a compute barrier where the
 // next op reads what it wrote.
 #include "host/runtime/forward.h"
 

@@ -60,7 +60,7 @@ class Scheduler {
   // The prompt chunk (tokens per prefill forward pass) when none is asked for: kGpuBatch on GPUs,
   // where the prefill products and attention need hundreds of rows to fill the device (a 64-row
   // chunk of E2B's 1536-row products is 96 tiled workgroups on a 132-SM part; 512 rows give 384),
-  // kCpuBatch on CPU devices (lavapipe measures no gain past 64: shared/design/LAVAPIPE.md).
+  // kCpuBatch on CPU devices (lavapipe measures no gain past 64: docs/lavapipe.md).
   // Halved, not below kCpuBatch, while the weights, the scratch at that chunk and a 256-position
   // KV cache exceed 90% of the device-local heap (the rule of DefaultContext).
   static constexpr uint32_t kGpuBatch = 512, kCpuBatch = 64;

@@ -22,7 +22,7 @@
 namespace vkg {
 namespace {
 
-// Own text, rendering the turn format of shared/design/gemma4.md §4 (large-model variant: thinking
+// Own text, rendering the turn format of docs/model.md §4 (large-model variant: thinking
 // off pre-fills an empty thought channel; thinking on writes "<|think|>\n" first in the system turn).
 constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat template -#}
 {%- macro without_thinking(text) -%}

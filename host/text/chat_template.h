@@ -26,7 +26,7 @@ struct ChatOptions {
 class ChatTemplate {
  public:
   // The checkpoint's template: chat_template.jinja, else tokenizer_config.json's "chat_template",
-  // else the built-in Gemma 4 turn format (shared/design/gemma4.md §4); for a GGUF file, its
+  // else the built-in Gemma 4 turn format (docs/model.md §4); for a GGUF file, its
   // tokenizer.chat_template, else the built-in one. Throws on a malformed file.
   static ChatTemplate Load(const std::filesystem::path& model_dir);
   // A Jinja template source (the subset chat templates use).

@@ -244,7 +244,7 @@ float weightScale(uint r, uint t, uint row_scales) {
 // them are zero, so any finite value of the row works there.
 #ifdef X_TEXEL_BINDING
 // X again, as RGBA32UI texels: on lavapipe texel fetches are 3-5x faster than storage loads
-// (shared/design/LAVAPIPE.md), and the products read X far more often than they read weights.
+// (docs/lavapipe.md), and the products read X far more often than they read weights.
 layout(binding = X_TEXEL_BINDING) uniform usamplerBuffer x_tex;
 #endif
 

@@ -1,4 +1,4 @@
-// ChatTemplate: the built-in Gemma 4 turn format (shared/design/gemma4.md §4), loading templates
+// ChatTemplate: the built-in Gemma 4 turn format (docs/model.md §4), loading templates
 // from a model directory, and prompt encoding with a tiny tokenizer.json written here.
 #include <gtest/gtest.h>
 

@@ -32,7 +32,7 @@ if(NOT rc EQUAL 1 OR NOT err MATCHES "^error: 31b does not fit .* GiB usable dev
 endif()
 
 # A real run, small and fast: the tiny dense checkpoint. LP_NUM_THREADS=0: dispatches cost ~0.5 us
-# instead of ~45 us on lavapipe (shared/design/LAVAPIPE.md), which dominates at this size.
+# instead of ~45 us on lavapipe (docs/lavapipe.md), which dominates at this size.
 set(ENV{LP_NUM_THREADS} 0)
 vkg_run(out rc err bench -m ${SOURCE_DIR}/tests/data/gemma4-tiny/dense -p 8 -n 4 -r 2 --json)
 if(NOT rc EQUAL 0)

@@ -1,5 +1,5 @@
 // config.json parsing: nested and flat layouts, HF defaults per model type, derived per-layer
-// info (gemma4.md §1.2, §2.4-§2.7) and the exact error texts.
+// info (docs/model.md §1.2, §2.4-§2.7) and the exact error texts.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -162,7 +162,7 @@ TEST(ConfigTest, RopeParametersAndEmbedScaleRounding) {
   EXPECT_EQ(c.layers[5].rope_pairs, 128);
   EXPECT_FLOAT_EQ(c.layers[5].rope_theta, 5e5f);
   EXPECT_FLOAT_EQ(c.layers[0].rope_theta, 2e4f);
-  EXPECT_FLOAT_EQ(c.embed_scale(), 73.5f);  // 31B: bf16(73.32) (gemma4.md §2.2)
+  EXPECT_FLOAT_EQ(c.embed_scale(), 73.5f);  // 31B: bf16(73.32) (docs/model.md §2.2)
   doc["rope_parameters"]["full_attention"]["rope_type"] = "yarn";
   EXPECT_EQ(test::ErrorOf([&] { ParseConfig(doc); }),
             "config.json: rope_parameters.full_attention.rope_type \"yarn\" is not supported "

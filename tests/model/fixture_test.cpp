@@ -1,5 +1,5 @@
 // The CPU reference model against logits computed by Hugging Face transformers' own Gemma 4 code
-// on the tiny fixture checkpoints (tests/data/gemma4-tiny, copied from shared/fixtures).
+// on the tiny fixture checkpoints (tests/data/gemma4-tiny; docs/verification.md §3 says how they were made).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Built-in checkpoint configs (host/model/shapes.h) against shared/design/gemma4.md §1.2 / §3.1.
+// Built-in checkpoint configs (host/model/shapes.h) against docs/model.md §1.2 / §3.1.
 // Parameter totals are closed-form sums of the §3.1 shape formulas (computed independently of
 // ForEachTensor); they match the published text-decoder sizes (26B-A4B 25.2 B, 31B 30.7 B).
 #include "host/model/shapes.h"

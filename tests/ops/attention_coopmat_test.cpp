@@ -24,7 +24,7 @@ namespace {
 //   output is a convex mix of V rows whose weights are off by <= 2^-11 relative, NMSE ~1e-8 on
 //   random data (measured 1e-9..1e-8); 1e-6 keeps two orders of margin and still catches a wrong
 //   key, mask edge, head mapping or lost rescale (those give NMSE > 1e-3).
-// - Against the plain f32 reference (q not rounded): VERIFY.md's bound for f16 arithmetic, 5e-4.
+// - Against the plain f32 reference (q not rounded): docs/verification.md's bound for f16 arithmetic, 5e-4.
 constexpr double kRoundedNmse = 1e-6;
 constexpr double kPlainNmse = 5e-4;
 

@@ -84,7 +84,7 @@ TEST_P(AttentionInputsTest, MatchesNormRopeAndKvWrite) {
   // With a position buffer the argument must be ignored: pass a wrong one.
   Run([&](OpContext& ctx) { PrepareAttentionInputs(ctx, in, c.position_buffer ? c.start_pos + 77 : c.start_pos); });
 
-  // Reference: the unfused sequence of gemma4.md §2.4.
+  // Reference: the unfused sequence of docs/model.md §2.4.
   std::vector<int32_t> pos(c.T);
   for (uint32_t t = 0; t < c.T; ++t) pos[t] = int32_t(c.start_pos + t);
   ref::RmsNorm(q.data(), q_norm.data(), q.data(), int(c.T * c.n_heads), int(D), eps);

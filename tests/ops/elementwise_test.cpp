@@ -8,7 +8,7 @@
 namespace vkg::test {
 namespace {
 
-// Elementwise f32 with exp/tanh: a few ulp per value; NMSE 1e-12 (VERIFY.md suggests 1e-10 for f32
+// Elementwise f32 with exp/tanh: a few ulp per value; NMSE 1e-12 (docs/verification.md suggests 1e-10 for f32
 // elementwise; these ops reach ~1e-14, so the tighter bound still leaves margin).
 constexpr double kNmse = 1e-12;
 

@@ -1,7 +1,7 @@
 // Launch geometry of the GPU kernel family at the real decode (and prefill attention) shapes, pinned on described GPUs
 // (no device needed): the plans of host/ops/plans/matvec_plan.h and host/ops/plans/attention_plan.h for every
 // decode product and attention layer of E2B and 31B (and 26B-A4B's experts), at contexts from 1
-// key to 128k, and the embedding gathers of both for one token and a 512-token chunk. The bounds, and why (shared/design/GPU.md):
+// key to 128k, and the embedding gathers of both for one token and a 512-token chunk. The bounds, and why (docs/gpu.md):
 // - an op that reads over 1 MB launches at least 4 workgroups per compute unit: a GPU hides memory
 //   latency only with many warps in flight per SM (Little's law: ~22 KB in flight per H200 SM).
 //   Decode attention may stop short of it only where every workgroup already holds a single

@@ -32,7 +32,7 @@ constexpr double kEmulatedNmse = 1e-10;
 // Fasi et al., "Numerical behavior of NVIDIA tensor cores", 2021), a few ulps per sum: ten times
 // the emulated bound.
 constexpr double kUnitsNmse = 1e-9;
-// Against the plain f32 reference (x and weights not rounded to f16): VERIFY.md's bound for f16
+// Against the plain f32 reference (x and weights not rounded to f16): docs/verification.md's bound for f16
 // arithmetic; f16 rounding of both inputs gives NMSE ~1e-7 here.
 constexpr double kF16InputsNmse = 5e-4;
 

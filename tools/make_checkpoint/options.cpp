@@ -1,5 +1,5 @@
 // Variant defaults and config.json layout for vkg_make_checkpoint (layer: tools/make_checkpoint).
-// Field names and order follow the released Gemma 4 config.json (gemma4.md §1.2).
+// Field names and order follow the released Gemma 4 config.json (docs/model.md §1.2).
 #include "tools/make_checkpoint/options.h"
 
 #include "host/error.h"

@@ -16,7 +16,7 @@ inline constexpr uint32_t kAttentionGpuMaxKeysPerSplit = 256;
 inline constexpr uint32_t kAttentionGpuMaxSplits = 1024;    // the combine pass's shared weights
 inline constexpr uint32_t kAttentionGpuMaxRows = 8;         // query heads per workgroup
 inline constexpr uint32_t kAttentionCombineSlice = 64;      // head values per combine workgroup
-// Workgroups per compute unit the split plan aims for (shared/design/GPU.md: enough warps in
+// Workgroups per compute unit the split plan aims for (docs/gpu.md: enough warps in
 // flight per SM to hide memory latency), and the most compute units it plans for (so that the
 // scratch sized without a device, Activations::Bytes, fits every device).
 inline constexpr uint32_t kWorkgroupsPerComputeUnit = 4;
