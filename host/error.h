@@ -1,6 +1,7 @@
-// The one error type for setup failures: bad checkpoint files, configs, shapes (layer: host/model).
+// The one error type for setup failures: bad checkpoint files, configs, shapes (layer: host, all libraries).
 // Messages are one line naming the file or tensor and what was expected vs found; `main` prints
-// them as "error: <message>". GPU-side error types derive from this one.
+// them as "error: <message>". GPU-side failures throw vk::Error (vk/check.h) instead, which does not
+// derive from this one (both are std::runtime_error, which `main` catches).
 #pragma once
 #include <stdexcept>
 #include <string>

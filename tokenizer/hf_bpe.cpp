@@ -69,6 +69,8 @@ class HfBpe final : public Backend {
     throw TokenizerError("tokenizer: '" + path_ + "': " + what);
   }
   void LoadModel(const json& model);
+  void LoadVocab(const json& model);
+  void LoadMerges(const json& merges);
   void LoadAddedTokens(const json& added);
   int64_t IdLimit() const { return std::min(static_cast<int64_t>(id_limit_), int64_t{1} << 30); }
   std::string IdRangeNote() const {
@@ -136,7 +138,15 @@ void HfBpe::LoadModel(const json& model) {
   byte_fallback_ = model.value("byte_fallback", false);
   fuse_unk_ = model.value("fuse_unk", false);
   ignore_merges_ = model.value("ignore_merges", false);
+  LoadVocab(model);
+  LoadMerges(model["merges"]);
+  // Unknown characters fuse into one <unk> across chunk boundaries; only chunk when that cannot happen.
+  if (fuse_unk_ && !(byte_fallback_ && all_bytes_)) chunking_ = false;
+}
 
+// model.vocab (token -> id), the pieces by id, unk_token, and the ids of ASCII characters and of
+// the <0xXX> byte tokens.
+void HfBpe::LoadVocab(const json& model) {
   const json& vocab = model["vocab"];
   vocab_.reserve(vocab.size());
   int64_t max_id = -1;
@@ -171,8 +181,10 @@ void HfBpe::LoadModel(const json& model) {
     byte_ids_[b] = it == vocab_.end() ? -1 : it->second;
     if (byte_ids_[b] < 0) all_bytes_ = false;
   }
+}
 
-  const json& merges = model["merges"];
+// model.merges ("a b" or ["a", "b"]), ranked by position, and the code point pairs inside their results.
+void HfBpe::LoadMerges(const json& merges) {
   merges_.reserve(merges.size() * 2);
   uint32_t rank = 0;
   for (const json& m : merges) {
@@ -212,8 +224,6 @@ void HfBpe::LoadModel(const json& model) {
     }
     ++rank;
   }
-  // Unknown characters fuse into one <unk> across chunk boundaries; only chunk when that cannot happen.
-  if (fuse_unk_ && !(byte_fallback_ && all_bytes_)) chunking_ = false;
 }
 
 void HfBpe::LoadAddedTokens(const json& added) {

@@ -60,21 +60,16 @@ uint64_t DeviceCaps::DeviceLocalBytes() const {
   return best;
 }
 
-DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance) {
-  DeviceCaps c;
-  const bool has_pci = HasDeviceExtension(pd, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME);
-  const bool has_dot = HasDeviceExtension(pd, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
-  c.cooperative_matrix = HasDeviceExtension(pd, "VK_KHR_cooperative_matrix");
-  c.push_descriptor = HasDeviceExtension(pd, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
-  c.portability_subset = HasDeviceExtension(pd, "VK_KHR_portability_subset");
-  const bool has_size_control = HasDeviceExtension(pd, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
-  const bool has_sm_builtins = HasDeviceExtension(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
-  const bool has_amd_cores = HasDeviceExtension(pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
+namespace {
 
-  VkPhysicalDeviceProperties base{};
-  vkGetPhysicalDeviceProperties(pd, &base);
+// The optional device extensions whose properties QueryCaps reads.
+struct CapsExtensions {
+  bool pci = false, integer_dot = false, size_control = false, sm_builtins = false, amd_cores = false;
+};
 
-  // Property chain: driver, IDs, subgroups, maintenance3, and the optional extensions.
+// Every property struct QueryCaps reads, chained from `props` (Query links them; the struct must
+// not move afterwards: the chain points into it).
+struct PropertyChain {
   VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   VkPhysicalDeviceIDProperties ids{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
@@ -87,39 +82,51 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance) {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES};
   VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV};
   VkPhysicalDeviceShaderCorePropertiesAMD amd{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD};
-  void** tail = &props.pNext;
-  auto link = [&tail](auto& s) {
-    *tail = &s;
-    tail = &s.pNext;
-  };
-  const bool v12 = base.apiVersion >= VK_API_VERSION_1_2;
-  if (v12) link(driver);
-  link(ids);
-  link(subgroup);
-  link(maint3);
-  if (has_pci) link(pci);
-  if (has_dot || base.apiVersion >= VK_API_VERSION_1_3) link(dot);
-  if (has_size_control || base.apiVersion >= VK_API_VERSION_1_3) link(size_ctl);
-  if (has_sm_builtins) link(sm);
-  if (has_amd_cores) link(amd);
-  vkGetPhysicalDeviceProperties2(pd, &props);
 
+  // Driver, IDs, subgroups, maintenance3, and the optional extensions' structs.
+  void Query(VkPhysicalDevice pd, uint32_t api_version, const CapsExtensions& ext) {
+    void** tail = &props.pNext;
+    auto link = [&tail](auto& s) {
+      *tail = &s;
+      tail = &s.pNext;
+    };
+    if (api_version >= VK_API_VERSION_1_2) link(driver);
+    link(ids);
+    link(subgroup);
+    link(maint3);
+    if (ext.pci) link(pci);
+    if (ext.integer_dot || api_version >= VK_API_VERSION_1_3) link(dot);
+    if (ext.size_control || api_version >= VK_API_VERSION_1_3) link(size_ctl);
+    if (ext.sm_builtins) link(sm);
+    if (ext.amd_cores) link(amd);
+    vkGetPhysicalDeviceProperties2(pd, &props);
+  }
+};
+
+// The feature structs QueryCaps reads (the same rule: chained into, so not moved after Query).
+struct FeatureChain {
   VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
   VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
   // The integer-dot feature through its extension's struct: the instance asks for Vulkan 1.2
   // (vk/instance.cpp), so 1.3 core structs are not ours to use, and vk/device.cpp enables the
   // extension alongside the feature.
-  VkPhysicalDeviceShaderIntegerDotProductFeatures dot_feats{
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
-  if (v12) {
-    feats.pNext = &f11;
-    f11.pNext = &f12;
-    if (has_dot) f12.pNext = &dot_feats;
-  }
-  vkGetPhysicalDeviceFeatures2(pd, &feats);
 
-  const auto& l = base.limits;
+  void Query(VkPhysicalDevice pd, bool v12, bool has_dot) {
+    if (v12) {
+      feats.pNext = &f11;
+      f11.pNext = &f12;
+      if (has_dot) f12.pNext = &dot;
+    }
+    vkGetPhysicalDeviceFeatures2(pd, &feats);
+  }
+};
+
+// Name, vendor, type, driver and API versions, UUID and PCI address.
+void FillIdentity(DeviceCaps& c, const VkPhysicalDeviceProperties& base, const PropertyChain& p, bool v12,
+                  bool has_pci) {
   c.name = base.deviceName;
   c.vendor_id = base.vendorID;
   c.device_id = base.deviceID;
@@ -133,37 +140,21 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance) {
                                 VK_API_VERSION_MINOR(base.apiVersion), ".",
                                 VK_API_VERSION_PATCH(base.apiVersion));
   if (v12) {
-    c.driver_name = driver.driverName;
-    c.driver_info = driver.driverInfo;
+    c.driver_name = p.driver.driverName;
+    c.driver_info = p.driver.driverInfo;
   }
-  std::memcpy(c.device_uuid, ids.deviceUUID, VK_UUID_SIZE);
+  std::memcpy(c.device_uuid, p.ids.deviceUUID, VK_UUID_SIZE);
   if (has_pci) {
     c.has_pci_bus = true;
-    c.pci_domain = pci.pciDomain;
-    c.pci_bus = pci.pciBus;
-    c.pci_device = pci.pciDevice;
-    c.pci_function = pci.pciFunction;
+    c.pci_domain = p.pci.pciDomain;
+    c.pci_bus = p.pci.pciBus;
+    c.pci_device = p.pci.pciDevice;
+    c.pci_function = p.pci.pciFunction;
   }
-  c.subgroup_size = subgroup.subgroupSize;
-  c.min_subgroup_size = c.max_subgroup_size = subgroup.subgroupSize;
-  if (size_ctl.minSubgroupSize) {
-    c.min_subgroup_size = size_ctl.minSubgroupSize;
-    c.max_subgroup_size = size_ctl.maxSubgroupSize;
-  }
-  if (has_sm_builtins) c.compute_units = sm.shaderSMCount;
-  if (has_amd_cores)
-    c.compute_units = amd.shaderEngineCount * amd.shaderArraysPerEngineCount * amd.computeUnitsPerShaderArray;
-  c.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                          (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
-  c.fp16 = v12 && f12.shaderFloat16;
-  c.storage16 = v12 && f11.storageBuffer16BitAccess;
-  c.int8 = v12 && f12.shaderInt8 && f12.storageBuffer8BitAccess;
-  c.integer_dot_feature = v12 && has_dot && dot_feats.shaderIntegerDotProduct;
-  c.integer_dot_product = c.integer_dot_feature && dot.integerDotProduct4x8BitPackedSignedAccelerated;
-  c.vulkan_memory_model = v12 && f12.vulkanMemoryModel;
-  c.coopmat_shapes = QueryCoopMatShapes(instance, pd);
-  if (const CoopMatShape* s = PreferredF16Shape(c.coopmat_shapes); s && c.fp16 && c.storage16 && c.vulkan_memory_model)
-    c.coopmat_f16 = *s;
+}
+
+// The limits QueryCaps copies, and maintenance3's allocation size.
+void FillLimits(DeviceCaps& c, const VkPhysicalDeviceLimits& l, const VkPhysicalDeviceMaintenance3Properties& maint3) {
   c.max_storage_buffer_range = l.maxStorageBufferRange;
   c.max_memory_allocation = maint3.maxMemoryAllocationSize;
   c.max_buffer_size = maint3.maxMemoryAllocationSize;
@@ -175,21 +166,77 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance) {
   c.min_storage_offset_alignment = l.minStorageBufferOffsetAlignment;
   c.min_texel_offset_alignment = l.minTexelBufferOffsetAlignment;
   c.timestamp_period_ns = l.timestampPeriod;
+}
 
+// Some compute queue family writes timestamps.
+bool HasComputeTimestamps(VkPhysicalDevice pd) {
   uint32_t nq = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, nullptr);
   std::vector<VkQueueFamilyProperties> qs(nq);
   vkGetPhysicalDeviceQueueFamilyProperties(pd, &nq, qs.data());
+  bool timestamps = false;
   for (const auto& q : qs) {
-    if ((q.queueFlags & VK_QUEUE_COMPUTE_BIT) && q.timestampValidBits > 0) c.timestamps = true;
+    if ((q.queueFlags & VK_QUEUE_COMPUTE_BIT) && q.timestampValidBits > 0) timestamps = true;
   }
+  return timestamps;
+}
 
+std::vector<MemoryHeapInfo> MemoryHeaps(VkPhysicalDevice pd) {
   VkPhysicalDeviceMemoryProperties mem{};
   vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+  std::vector<MemoryHeapInfo> heaps;
   for (uint32_t i = 0; i < mem.memoryHeapCount; ++i) {
-    c.heaps.push_back({mem.memoryHeaps[i].size,
-                       (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0});
+    heaps.push_back({mem.memoryHeaps[i].size, (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0});
   }
+  return heaps;
+}
+
+}  // namespace
+
+DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance) {
+  DeviceCaps c;
+  CapsExtensions ext;
+  ext.pci = HasDeviceExtension(pd, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME);
+  ext.integer_dot = HasDeviceExtension(pd, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  c.cooperative_matrix = HasDeviceExtension(pd, "VK_KHR_cooperative_matrix");
+  c.push_descriptor = HasDeviceExtension(pd, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+  c.portability_subset = HasDeviceExtension(pd, "VK_KHR_portability_subset");
+  ext.size_control = HasDeviceExtension(pd, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+  ext.sm_builtins = HasDeviceExtension(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
+  ext.amd_cores = HasDeviceExtension(pd, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
+
+  VkPhysicalDeviceProperties base{};
+  vkGetPhysicalDeviceProperties(pd, &base);
+  const bool v12 = base.apiVersion >= VK_API_VERSION_1_2;
+  PropertyChain p;
+  p.Query(pd, base.apiVersion, ext);
+  FeatureChain f;
+  f.Query(pd, v12, ext.integer_dot);
+
+  FillIdentity(c, base, p, v12, ext.pci);
+  c.subgroup_size = p.subgroup.subgroupSize;
+  c.min_subgroup_size = c.max_subgroup_size = p.subgroup.subgroupSize;
+  if (p.size_ctl.minSubgroupSize) {
+    c.min_subgroup_size = p.size_ctl.minSubgroupSize;
+    c.max_subgroup_size = p.size_ctl.maxSubgroupSize;
+  }
+  if (ext.sm_builtins) c.compute_units = p.sm.shaderSMCount;
+  if (ext.amd_cores)
+    c.compute_units = p.amd.shaderEngineCount * p.amd.shaderArraysPerEngineCount * p.amd.computeUnitsPerShaderArray;
+  c.subgroup_arithmetic = (p.subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                          (p.subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  c.fp16 = v12 && f.f12.shaderFloat16;
+  c.storage16 = v12 && f.f11.storageBuffer16BitAccess;
+  c.int8 = v12 && f.f12.shaderInt8 && f.f12.storageBuffer8BitAccess;
+  c.integer_dot_feature = v12 && ext.integer_dot && f.dot.shaderIntegerDotProduct;
+  c.integer_dot_product = c.integer_dot_feature && p.dot.integerDotProduct4x8BitPackedSignedAccelerated;
+  c.vulkan_memory_model = v12 && f.f12.vulkanMemoryModel;
+  c.coopmat_shapes = QueryCoopMatShapes(instance, pd);
+  if (const CoopMatShape* s = PreferredF16Shape(c.coopmat_shapes); s && c.fp16 && c.storage16 && c.vulkan_memory_model)
+    c.coopmat_f16 = *s;
+  FillLimits(c, base.limits, p.maint3);
+  c.timestamps = HasComputeTimestamps(pd);
+  c.heaps = MemoryHeaps(pd);
   return c;
 }
 

@@ -1,7 +1,7 @@
 // vkg_bench_ops: per-op device time from timestamp queries at the real Gemma 4 shapes (layer: bench).
 // Reports GB/s (bytes the op must move: weights + activations) as a percentage of the device's own
 // vkCmdCopyBuffer bandwidth, and GFLOP/s, and each case's launch geometry (dispatches, workgroups
-// and invocations per dispatch, bytes read as the recorder reports them). To add an op, append cases in BuildCases(): a case
+// and invocations per dispatch, bytes read as the recorder reports them). To add an op, append cases in BuildCases()'s Append*Cases: a case
 // allocates its inputs in Prepare and returns the closure that records one execution.
 #include <algorithm>
 #include <cstdio>
@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -235,14 +236,16 @@ Case PleCase(uint32_t tokens, uint32_t layers, uint32_t P, bool fused) {
                       const Tensor w = NewTensor(env, 1, P), out = NewTensor(env, layers * tokens, P);
                       p.bytes = 12.0 * tokens * layers * P;
                       p.flops = 6.0 * tokens * layers * P;
+                      const PleCombineShape shape{
+                          .n_tokens = tokens, .n_layers = layers, .ple_rows = tokens, .scale = 0.7f};
                       p.record = [=](OpContext& ctx) {
                         if (fused) {
-                          PleNormCombine(ctx, c, w, t, out, tokens, layers, tokens, 0.7f, 1e-6f);
+                          PleNormCombine(ctx, c, w, t, out, shape, 1e-6f);
                         } else {
                           const Tensor slices{c.slice, DType::F32, tokens * layers, P};
                           RmsNorm(ctx, slices, w, slices, 1e-6f);
                           ctx.rec.ComputeToCompute();
-                          PleCombine(ctx, c, t, out, tokens, layers, tokens, 0.7f);
+                          PleCombine(ctx, c, t, out, shape);
                         }
                       };
                       return p;
@@ -332,8 +335,8 @@ Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_
   });
 }
 
-std::vector<Case> BuildCases() {
-  std::vector<Case> cases;
+// The matrix products: decode matrix-vector, small prefill and 512-token prefill products.
+void AppendProductCases(std::vector<Case>& cases) {
   // Every weight format a product kernel reads: the original three first (their cases keep the
   // order earlier results files list), then ggml's block formats (GGUF files hold them as stored).
   const DType product_types[] = {DType::Q4_0, DType::Q8_0, DType::F16,  DType::Q4_K, DType::Q5_K, DType::Q6_K,
@@ -370,6 +373,9 @@ std::vector<Case> BuildCases() {
     if (original(t))
       for (const auto& s : b31_prefill) cases.push_back(MatMulCase(t, s[0], s[1], 512, true));
   }
+}
+
+void AppendElementwiseCases(std::vector<Case>& cases) {
   // Norms, RoPE and elementwise ops at E2B (H 1536, 8 heads, I 6144/12288) and 31B (H 5376,
   // 32 heads of 256 / 512, I 21504) decode and 64-token prefill shapes.
   for (uint32_t rows : {1u, 64u}) {
@@ -392,6 +398,9 @@ std::vector<Case> BuildCases() {
     cases.push_back(PleCase(rows, 35, 256, false));
     cases.push_back(PleCase(rows, 35, 256, true));
   }
+}
+
+void AppendAttentionCases(std::vector<Case>& cases) {
   // Attention: E2B sliding (8 heads over 1 KV head, D 256, window 512) and full (D 512) layers,
   // 31B full layers (32 heads over 4 KV heads, D 512) at 4096 and 32768 positions.
   cases.push_back(AttentionCase(1, 8, 1, 256, 4096, 512));
@@ -418,6 +427,14 @@ std::vector<Case> BuildCases() {
   cases.push_back(AttentionCase(2048, 8, 1, 256, 2048, 512, true));
   cases.push_back(AttentionCase(2048, 8, 1, 512, 2048, 0, true));
   cases.push_back(AttentionCase(512, 8, 1, 512, 32768, 0, true));
+}
+
+// Every case, in the order the results list them (earlier results files keep that order).
+std::vector<Case> BuildCases() {
+  std::vector<Case> cases;
+  AppendProductCases(cases);
+  AppendElementwiseCases(cases);
+  AppendAttentionCases(cases);
   return cases;
 }
 
@@ -498,8 +515,9 @@ void PrintHelp() {
       "recorder (vk::Recorder::SetDispatchBytes; ~ marks bytes estimated from the bound ranges).\n");
 }
 
-int Main(int argc, char** argv) {
-  Options o;
+// Parses the command line into `o`; a value when the program should exit with it (--help: 0, a bad
+// flag: 2, after printing why).
+std::optional<int> ParseOptions(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* flag) -> std::string {
@@ -556,123 +574,151 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  return std::nullopt;
+}
+
+// The yardsticks the cases are reported against, measured before them.
+struct Yardsticks {
+  double copy_gbps = 0;        // vkCmdCopyBuffer, read+write
+  CoopMatPeak peak;            // the matrix units' f16 peak, or why it was not run
+  CoopMatPath prefill_path{};  // whether prefill products run on the matrix units
+};
+
+Yardsticks MeasureYardsticks(GpuContext& gpu, const Options& o) {
+  Yardsticks y;
+  y.copy_gbps = MeasureCopyBandwidth(gpu, o.reps).gbps;
+  y.peak = MeasureCoopMatPeak(gpu, o.reps);
+  vk::Recorder rec(gpu.device());
+  const OpContext ctx{gpu.device(), gpu.pipelines(), rec, o.kernels};
+  y.prefill_path = CoopMatPrefillPath(ctx);
+  return y;
+}
+
+// The text report's header: device, yardsticks, kernel choice, and the table's head.
+void PrintTextHeader(const vk::DeviceCaps& caps, const Options& o, const Yardsticks& y) {
+  std::printf("device: %s (%s), driver %s %s, commit %s\n", caps.name.c_str(), caps.type_name.c_str(),
+              caps.driver_name.c_str(), caps.driver_info.c_str(), VKG_GIT_COMMIT);
+  std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): %.1f GB/s; median of %d reps\n", y.copy_gbps, o.reps);
+  if (y.peak.not_run.empty())
+    std::printf("matrix-unit f16 peak (coopmat_peak.comp, %s): %.1f TFLOP/s\n", y.peak.unit.c_str(), y.peak.tflops);
+  else
+    std::printf("matrix-unit f16 peak: not run: %s\n", y.peak.not_run.c_str());
+  std::printf("prefill products on matrix units: %s\n\n", CoopMatPathName(y.prefill_path));
+  std::printf("kernels: %s, integer dot: %s\n\n",
+              o.kernels == KernelFamily::kGpu   ? "gpu (forced)"
+              : o.kernels == KernelFamily::kCpu ? "cpu (forced)"
+                                                : "device",
+              FeatureName(o.integer_dot));
+  std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s | dispatches | "
+              "workgroups | invocations | KB read | %% of f16 peak | shaders |\n");
+  std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+  std::fflush(stdout);
+}
+
+// Prepares, times and measures one case; its buffers are released (alloc reset) before returning.
+Result RunCase(Env& env, const Case& c, const Options& o, const Yardsticks& y) {
+  Result r;
+  r.c = &c;
+  {
+    Prepared p = c.prepare(env);
+    r.skip = p.skip;
+    if (p.skip.empty()) {
+      const KernelFeatures features{.integer_dot = o.integer_dot};
+      const auto [median, min] = TimeMs(env.gpu, o.reps, o.kernels, features, p.record);
+      r.geometry = MeasureGeometry(env.gpu, o.kernels, features, p.record);
+      r.median_ms = median;
+      r.min_ms = min;
+      r.gbps = p.bytes / (median * 1e-3) * 1e-9;
+      r.gflops = p.flops / (median * 1e-3) * 1e-9;
+      r.pct_copy = 100.0 * r.gbps / y.copy_gbps;
+      // Products that ran on the matrix units (prefill, not f32) against the measured peak.
+      if (c.op == "matmul" && c.dtype != "f32" && y.prefill_path == CoopMatPath::kMatrixUnits && y.peak.tflops > 0)
+        r.pct_peak = 100.0 * r.gflops * 1e-3 / y.peak.tflops;
+    }
+  }  // the case's buffers and views die before their memory is reused
+  env.alloc.Reset();
+  return r;
+}
+
+void PrintTextRow(const Result& r) {
+  const Case& c = *r.c;
+  if (!r.skip.empty()) {
+    std::printf("| %s | %s | %s | %s | skipped: %s | | | | | | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
+                c.shape.c_str(), r.skip.c_str());
+  } else {
+    const Geometry& g = r.geometry;
+    char pct_peak[32] = "";
+    if (r.pct_peak >= 0) std::snprintf(pct_peak, sizeof pct_peak, "%.1f%%", r.pct_peak);
+    std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f | %u | %.0f | %.0f | %s%.1f | %s | %s |\n",
+                c.name.c_str(), c.op.c_str(), c.dtype.c_str(), c.shape.c_str(), r.median_ms, r.min_ms, r.gbps,
+                r.pct_copy, r.gflops, g.dispatches, g.workgroups, g.invocations, g.estimated ? "~" : "",
+                g.bytes_read / 1024.0, pct_peak, g.shaders.c_str());
+  }
+  std::fflush(stdout);
+}
+
+void PrintJson(const vk::DeviceCaps& caps, const Options& o, const Yardsticks& y, const std::vector<Result>& results) {
+  nlohmann::json j;
+  j["device"] = caps.name;
+  j["device_type"] = caps.type_name;
+  j["driver"] = caps.driver_name + " " + caps.driver_info;
+  j["driver_version"] = caps.driver_version_string;
+  j["api_version"] = caps.api_version_string;
+  j["commit"] = VKG_GIT_COMMIT;
+  j["reps"] = o.reps;
+  j["copy_gbps"] = y.copy_gbps;
+  if (y.peak.not_run.empty()) {
+    j["coopmat_peak_tflops"] = y.peak.tflops;
+    j["coopmat_peak_unit"] = y.peak.unit;
+  } else {
+    j["coopmat_peak_not_run"] = y.peak.not_run;
+  }
+  j["prefill_coopmat"] = CoopMatPathName(y.prefill_path);
+  j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
+  j["integer_dot"] = FeatureName(o.integer_dot);
+  j["results"] = nlohmann::json::array();
+  for (const Result& r : results) {
+    nlohmann::json e{{"name", r.c->name}, {"op", r.c->op}, {"dtype", r.c->dtype}, {"shape", r.c->shape}};
+    if (!r.skip.empty()) {
+      e["skipped"] = r.skip;
+    } else {
+      e["median_ms"] = r.median_ms;
+      e["min_ms"] = r.min_ms;
+      e["gbps"] = r.gbps;
+      e["pct_of_copy"] = r.pct_copy;
+      e["gflops"] = r.gflops;
+      if (r.pct_peak >= 0) e["pct_of_coopmat_peak"] = r.pct_peak;
+      e["dispatches"] = r.geometry.dispatches;
+      e["workgroups_per_dispatch"] = r.geometry.workgroups;
+      e["invocations_per_dispatch"] = r.geometry.invocations;
+      e["bytes_read"] = r.geometry.bytes_read;
+      e["bytes_read_estimated"] = r.geometry.estimated;
+      e["shaders"] = r.geometry.shaders;
+    }
+    j["results"].push_back(e);
+  }
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
+int Main(int argc, char** argv) {
+  Options o;
+  if (const std::optional<int> exit_code = ParseOptions(argc, argv, o)) return *exit_code;
 
   GpuContext gpu(GpuOptions{o.device, false});
   const auto& caps = gpu.device().caps();
   vk::BlockAllocator alloc(gpu.device(), vk::MemoryKind::kDeviceLocal, "bench");
   Env env{gpu, alloc};
-
-  const double copy_gbps = MeasureCopyBandwidth(gpu, o.reps).gbps;
-  const CoopMatPeak peak = MeasureCoopMatPeak(gpu, o.reps);
-  const CoopMatPath prefill_path = [&] {
-    vk::Recorder rec(gpu.device());
-    const OpContext ctx{gpu.device(), gpu.pipelines(), rec, o.kernels};
-    return CoopMatPrefillPath(ctx);
-  }();
-  if (!o.json) {
-    std::printf("device: %s (%s), driver %s %s, commit %s\n", caps.name.c_str(), caps.type_name.c_str(),
-                caps.driver_name.c_str(), caps.driver_info.c_str(), VKG_GIT_COMMIT);
-    std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): %.1f GB/s; median of %d reps\n", copy_gbps, o.reps);
-    if (peak.not_run.empty())
-      std::printf("matrix-unit f16 peak (coopmat_peak.comp, %s): %.1f TFLOP/s\n", peak.unit.c_str(), peak.tflops);
-    else
-      std::printf("matrix-unit f16 peak: not run: %s\n", peak.not_run.c_str());
-    std::printf("prefill products on matrix units: %s\n\n", CoopMatPathName(prefill_path));
-    std::printf("kernels: %s, integer dot: %s\n\n",
-                o.kernels == KernelFamily::kGpu   ? "gpu (forced)"
-                : o.kernels == KernelFamily::kCpu ? "cpu (forced)"
-                                                  : "device",
-                FeatureName(o.integer_dot));
-    std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s | dispatches | "
-                "workgroups | invocations | KB read | %% of f16 peak | shaders |\n");
-    std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
-    std::fflush(stdout);
-  }
+  const Yardsticks yardsticks = MeasureYardsticks(gpu, o);
+  if (!o.json) PrintTextHeader(caps, o, yardsticks);
 
   const std::vector<Case> cases = BuildCases();
   std::vector<Result> results;
   for (const Case& c : cases) {
     if (!o.filter.empty() && c.name.find(o.filter) == std::string::npos) continue;
-    Result r;
-    r.c = &c;
-    {
-      Prepared p = c.prepare(env);
-      r.skip = p.skip;
-      if (p.skip.empty()) {
-        const KernelFeatures features{.integer_dot = o.integer_dot};
-        const auto [median, min] = TimeMs(gpu, o.reps, o.kernels, features, p.record);
-        r.geometry = MeasureGeometry(gpu, o.kernels, features, p.record);
-        r.median_ms = median;
-        r.min_ms = min;
-        r.gbps = p.bytes / (median * 1e-3) * 1e-9;
-        r.gflops = p.flops / (median * 1e-3) * 1e-9;
-        r.pct_copy = 100.0 * r.gbps / copy_gbps;
-        // Products that ran on the matrix units (prefill, not f32) against the measured peak.
-        if (c.op == "matmul" && c.dtype != "f32" && prefill_path == CoopMatPath::kMatrixUnits && peak.tflops > 0)
-          r.pct_peak = 100.0 * r.gflops * 1e-3 / peak.tflops;
-      }
-    }  // the case's buffers and views die before their memory is reused
-    alloc.Reset();
-    if (!o.json) {
-      if (!r.skip.empty()) {
-        std::printf("| %s | %s | %s | %s | skipped: %s | | | | | | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
-                    c.shape.c_str(), r.skip.c_str());
-      } else {
-        const Geometry& g = r.geometry;
-        char pct_peak[32] = "";
-        if (r.pct_peak >= 0) std::snprintf(pct_peak, sizeof pct_peak, "%.1f%%", r.pct_peak);
-        std::printf("| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f%% | %.2f | %u | %.0f | %.0f | %s%.1f | %s | %s |\n",
-                    c.name.c_str(), c.op.c_str(), c.dtype.c_str(), c.shape.c_str(), r.median_ms, r.min_ms, r.gbps,
-                    r.pct_copy, r.gflops, g.dispatches, g.workgroups, g.invocations, g.estimated ? "~" : "",
-                    g.bytes_read / 1024.0, pct_peak, g.shaders.c_str());
-      }
-      std::fflush(stdout);
-    }
-    results.push_back(r);
+    results.push_back(RunCase(env, c, o, yardsticks));
+    if (!o.json) PrintTextRow(results.back());
   }
-
-  if (o.json) {
-    nlohmann::json j;
-    j["device"] = caps.name;
-    j["device_type"] = caps.type_name;
-    j["driver"] = caps.driver_name + " " + caps.driver_info;
-    j["driver_version"] = caps.driver_version_string;
-    j["api_version"] = caps.api_version_string;
-    j["commit"] = VKG_GIT_COMMIT;
-    j["reps"] = o.reps;
-    j["copy_gbps"] = copy_gbps;
-    if (peak.not_run.empty()) {
-      j["coopmat_peak_tflops"] = peak.tflops;
-      j["coopmat_peak_unit"] = peak.unit;
-    } else {
-      j["coopmat_peak_not_run"] = peak.not_run;
-    }
-    j["prefill_coopmat"] = CoopMatPathName(prefill_path);
-    j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
-    j["integer_dot"] = FeatureName(o.integer_dot);
-    j["results"] = nlohmann::json::array();
-    for (const Result& r : results) {
-      nlohmann::json e{{"name", r.c->name}, {"op", r.c->op}, {"dtype", r.c->dtype}, {"shape", r.c->shape}};
-      if (!r.skip.empty()) {
-        e["skipped"] = r.skip;
-      } else {
-        e["median_ms"] = r.median_ms;
-        e["min_ms"] = r.min_ms;
-        e["gbps"] = r.gbps;
-        e["pct_of_copy"] = r.pct_copy;
-        e["gflops"] = r.gflops;
-        if (r.pct_peak >= 0) e["pct_of_coopmat_peak"] = r.pct_peak;
-        e["dispatches"] = r.geometry.dispatches;
-        e["workgroups_per_dispatch"] = r.geometry.workgroups;
-        e["invocations_per_dispatch"] = r.geometry.invocations;
-        e["bytes_read"] = r.geometry.bytes_read;
-        e["bytes_read_estimated"] = r.geometry.estimated;
-        e["shaders"] = r.geometry.shaders;
-      }
-      j["results"].push_back(e);
-    }
-    std::printf("%s\n", j.dump(2).c_str());
-  }
+  if (o.json) PrintJson(caps, o, yardsticks, results);
   return 0;
 }
 

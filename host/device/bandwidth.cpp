@@ -1,4 +1,4 @@
-// Copy- and read-bandwidth measurements (layer: host).
+// Copy- and read-bandwidth measurements (layer: host/device).
 #include "host/device/bandwidth.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The device's own memory bandwidth, measured two ways with timestamp queries (layer: host):
+// The device's own memory bandwidth, measured two ways with timestamp queries (layer: host/device):
 // vkCmdCopyBuffer (read + write), and a compute kernel that only reads (shaders/read_bandwidth.comp),
 // like decode does. Benchmarks report their GB/s as a percentage of the read bandwidth
 // (bench/README.md); the copy is kept beside it for comparison with older results.

@@ -1,4 +1,4 @@
-// GpuContext construction (layer: host).
+// GpuContext construction (layer: host/device).
 #include "host/device/gpu_context.h"
 
 namespace vkg {

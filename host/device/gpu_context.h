@@ -1,4 +1,4 @@
-// The Vulkan objects one process needs, created in order and destroyed in reverse (layer: host).
+// The Vulkan objects one process needs, created in order and destroyed in reverse (layer: host/device).
 #pragma once
 #include <memory>
 #include <string>

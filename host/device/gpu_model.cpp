@@ -1,4 +1,4 @@
-// Uploading a checkpoint's text-decoder weights to the device (layer: host).
+// Uploading a checkpoint's text-decoder weights to the device (layer: host/device).
 #include "host/device/gpu_model.h"
 
 #include <cmath>

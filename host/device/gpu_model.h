@@ -1,4 +1,4 @@
-// Gemma 4 weights on the device, converted to the compute format while uploading (layer: host).
+// Gemma 4 weights on the device, converted to the compute format while uploading (layer: host/device).
 // Shapes follow PyTorch [out, in]; every linear layer is a WeightMatrix, norms are f32 vectors.
 #pragma once
 #include <cstdint>

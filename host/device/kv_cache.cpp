@@ -1,4 +1,4 @@
-// KV cache allocation (layer: host).
+// KV cache allocation (layer: host/device).
 #include "host/device/kv_cache.h"
 
 #include <algorithm>

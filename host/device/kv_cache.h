@@ -1,4 +1,4 @@
-// The KV cache on the device, sized once at load (layer: host).
+// The KV cache on the device, sized once at load (layer: host/device).
 // Only layers that own their K/V allocate (KV-shared layers read their source layer). Per owning
 // layer, K and V are [slots][KVH * D] in f16 (default) or f32; position j lives in slot j % slots:
 //  * full layers: slots = context length;

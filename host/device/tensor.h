@@ -1,4 +1,4 @@
-// Device tensors: non-owning views of activations (layer: host).
+// Device tensors: non-owning views of activations (layer: host/device).
 #pragma once
 #include <cstdint>
 

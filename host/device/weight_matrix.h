@@ -1,4 +1,4 @@
-// Weight matrices on the device in compute format, converted while uploading (layer: host).
+// Weight matrices on the device in compute format, converted while uploading (layer: host/device).
 //
 // Device layout (our own; every row padded with zeros to cols_padded = roundup(cols, 32), for the
 // K-quants roundup(cols, 256)):

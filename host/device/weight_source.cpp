@@ -1,4 +1,4 @@
-// Checkpoint-backed and synthetic weight sources (layer: host).
+// Checkpoint-backed and synthetic weight sources (layer: host/device).
 #include "host/device/weight_source.h"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Where a model's weights come from (layer: host): a checkpoint on disk, or seeded synthetic
+// Where a model's weights come from (layer: host/device): a checkpoint on disk, or seeded synthetic
 // values at the exact shapes a config implies (benchmarks of models nobody downloaded).
 #pragma once
 #include <cstdint>

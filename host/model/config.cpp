@@ -224,18 +224,12 @@ void ModelConfig::Validate(const std::string& source) const {
   }
 }
 
-ModelConfig ParseConfig(const json& doc, const std::string& source) {
-  if (!doc.is_object()) throw Error(source + ": expected a JSON object at the top level");
-  const bool nested = doc.contains("text_config");
-  static const json kEmpty = json::object();
-  const json& text_obj = nested && !doc.at("text_config").is_null() ? doc.at("text_config") : kEmpty;
-  if (!text_obj.is_object()) {
-    throw Error(source + ": text_config is " + text_obj.dump() + ", expected an object");
-  }
-  FieldReader top(doc, source, "");
-  FieldReader text(text_obj.empty() && !nested ? doc : text_obj, source, nested ? "text_config." : "");
+namespace {
 
-  ModelConfig c;
+// model_type, at the top or in text_config: gemma4 (and gemma4_text) or gemma4_unified, whose
+// defaults differ.
+void ReadModelType(const FieldReader& top, const FieldReader& text, bool nested, const std::string& source,
+                   ModelConfig& c) {
   std::string mt = top.String("model_type", "");
   if (mt.empty() && nested) mt = text.String("model_type", "");
   if (mt.empty()) {
@@ -253,6 +247,65 @@ ModelConfig ParseConfig(const json& doc, const std::string& source) {
     c.hidden_size_per_layer_input = 0;
     c.vocab_size_per_layer_input = 0;
   }
+}
+
+// pad, bos and eos (eos may be a list: its first id).
+void ReadTokenIds(const FieldReader& text, ModelConfig& c) {
+  c.pad_token_id = text.Int("pad_token_id", c.pad_token_id);
+  c.bos_token_id = text.Int("bos_token_id", c.bos_token_id);
+  if (text.Has("eos_token_id") && text.Raw("eos_token_id").is_array()) {
+    const json& ids = text.Raw("eos_token_id");
+    if (ids.empty() || !ids[0].is_number_integer()) {
+      text.Fail("eos_token_id", ids, "an integer or a list of integers");
+    }
+    c.eos_token_id = ids[0].get<int>();
+  } else {
+    c.eos_token_id = text.Int("eos_token_id", c.eos_token_id);
+  }
+}
+
+// Features our kernels do not implement: refuse rather than compute something else.
+void RefuseUnsupported(const FieldReader& text, const std::string& source) {
+  const std::string act = text.String("hidden_activation", "gelu_pytorch_tanh");
+  if (act != "gelu_pytorch_tanh") {
+    throw Error(source + ": " + text.Path("hidden_activation") + " \"" + act +
+                "\" is not supported (expected gelu_pytorch_tanh)");
+  }
+  if (text.Bool("attention_bias", false)) {
+    throw Error(source + ": " + text.Path("attention_bias") + " true is not supported");
+  }
+  if (text.String("use_bidirectional_attention", "") == "all") {
+    throw Error(source + ": " + text.Path("use_bidirectional_attention") +
+                " \"all\" is not supported (only null or \"vision\")");
+  }
+}
+
+void ReadLayerTypes(const FieldReader& text, ModelConfig& c) {
+  if (text.Has("layer_types")) {
+    const json& lt = text.Raw("layer_types");
+    if (!lt.is_array()) text.Fail("layer_types", lt, "a list of strings");
+    for (const json& t : lt) {
+      if (!t.is_string()) text.Fail("layer_types", lt, "a list of strings");
+      c.layer_types.push_back(t.get<std::string>());
+    }
+  }
+}
+
+}  // namespace
+
+ModelConfig ParseConfig(const json& doc, const std::string& source) {
+  if (!doc.is_object()) throw Error(source + ": expected a JSON object at the top level");
+  const bool nested = doc.contains("text_config");
+  static const json kEmpty = json::object();
+  const json& text_obj = nested && !doc.at("text_config").is_null() ? doc.at("text_config") : kEmpty;
+  if (!text_obj.is_object()) {
+    throw Error(source + ": text_config is " + text_obj.dump() + ", expected an object");
+  }
+  FieldReader top(doc, source, "");
+  FieldReader text(text_obj.empty() && !nested ? doc : text_obj, source, nested ? "text_config." : "");
+
+  ModelConfig c;
+  ReadModelType(top, text, nested, source, c);
 
   c.vocab_size = text.Int("vocab_size", c.vocab_size);
   c.hidden_size = text.Int("hidden_size", c.hidden_size);
@@ -281,40 +334,11 @@ ModelConfig ParseConfig(const json& doc, const std::string& source) {
     c.top_k_experts = text.Int("top_k_experts", 0);
     c.moe_intermediate_size = text.Int("moe_intermediate_size", 0);
   }
-  c.pad_token_id = text.Int("pad_token_id", c.pad_token_id);
-  c.bos_token_id = text.Int("bos_token_id", c.bos_token_id);
-  if (text.Has("eos_token_id") && text.Raw("eos_token_id").is_array()) {
-    const json& ids = text.Raw("eos_token_id");
-    if (ids.empty() || !ids[0].is_number_integer()) {
-      text.Fail("eos_token_id", ids, "an integer or a list of integers");
-    }
-    c.eos_token_id = ids[0].get<int>();
-  } else {
-    c.eos_token_id = text.Int("eos_token_id", c.eos_token_id);
-  }
+  ReadTokenIds(text, c);
 
-  // Features our kernels do not implement: refuse rather than compute something else.
-  const std::string act = text.String("hidden_activation", "gelu_pytorch_tanh");
-  if (act != "gelu_pytorch_tanh") {
-    throw Error(source + ": " + text.Path("hidden_activation") + " \"" + act +
-                "\" is not supported (expected gelu_pytorch_tanh)");
-  }
-  if (text.Bool("attention_bias", false)) {
-    throw Error(source + ": " + text.Path("attention_bias") + " true is not supported");
-  }
-  if (text.String("use_bidirectional_attention", "") == "all") {
-    throw Error(source + ": " + text.Path("use_bidirectional_attention") +
-                " \"all\" is not supported (only null or \"vision\")");
-  }
+  RefuseUnsupported(text, source);
 
-  if (text.Has("layer_types")) {
-    const json& lt = text.Raw("layer_types");
-    if (!lt.is_array()) text.Fail("layer_types", lt, "a list of strings");
-    for (const json& t : lt) {
-      if (!t.is_string()) text.Fail("layer_types", lt, "a list of strings");
-      c.layer_types.push_back(t.get<std::string>());
-    }
-  }
+  ReadLayerTypes(text, c);
   ReadRope(text, source, "sliding_attention", "default", &c.rope_theta_sliding,
            &c.partial_rotary_factor_sliding);
   ReadRope(text, source, "full_attention", "proportional", &c.rope_theta_full,

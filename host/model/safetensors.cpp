@@ -101,92 +101,98 @@ std::string StripModelPrefix(const std::string& n) {
 
 SafetensorsFile::~SafetensorsFile() = default;
 
-std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::path& path) {
-  std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
-  f->name_ = path.filename().string();
-  f->map_ = std::make_unique<MappedFile>(path);
-  const std::string& fn = f->name_;
-  auto fail = [&](const std::string& what) -> Error { return Error(fn + ": " + what); };
+namespace {
 
-  const size_t file_size = f->map_->size();
+Error FileError(const std::string& file, const std::string& what) { return Error(file + ": " + what); }
+
+// The 8-byte little-endian header length and the JSON object after it; the data section follows.
+struct Header {
+  json object;
+  uint64_t length = 0;  // bytes of JSON
+};
+
+Header ParseHeader(const std::string& file, const MappedFile& map) {
+  const size_t file_size = map.size();
   if (file_size < 8) {
-    throw fail("truncated file (" + std::to_string(file_size) +
-               " bytes, too short for the 8-byte header length)");
+    throw FileError(file, "truncated file (" + std::to_string(file_size) +
+                              " bytes, too short for the 8-byte header length)");
   }
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | f->map_->data()[i];
-  if (header_len > file_size - 8) {
-    throw fail("header length " + std::to_string(header_len) + " is beyond the end of the file (" +
-               std::to_string(file_size) + " bytes)");
+  Header h;
+  for (int i = 7; i >= 0; --i) h.length = (h.length << 8) | map.data()[i];
+  if (h.length > file_size - 8) {
+    throw FileError(file, "header length " + std::to_string(h.length) + " is beyond the end of the file (" +
+                              std::to_string(file_size) + " bytes)");
   }
-  const uint8_t* data_section = f->map_->data() + 8 + header_len;
-  const uint64_t data_size = file_size - 8 - header_len;
-
-  json header;
   try {
-    header = json::parse(f->map_->data() + 8, f->map_->data() + 8 + header_len);
+    h.object = json::parse(map.data() + 8, map.data() + 8 + h.length);
   } catch (const json::parse_error& e) {
-    throw fail("malformed JSON header (parse error at byte " + std::to_string(e.byte) + ")");
+    throw FileError(file, "malformed JSON header (parse error at byte " + std::to_string(e.byte) + ")");
   }
-  if (!header.is_object()) throw fail("malformed header: expected a JSON object");
+  if (!h.object.is_object()) throw FileError(file, "malformed header: expected a JSON object");
+  return h;
+}
 
-  std::vector<Entry> entries;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string& raw = it.key();
-    if (raw == "__metadata__") continue;
-    const json& v = it.value();
-    auto bad = [&](const std::string& what) { return fail("malformed header: tensor " + raw + " " + what); };
-    if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets")) {
-      throw bad("needs dtype, shape and data_offsets");
-    }
-    const json& jd = v.at("dtype");
-    const json& js = v.at("shape");
-    const json& jo = v.at("data_offsets");
-    if (!jd.is_string()) throw bad("has a non-string dtype");
-    if (!js.is_array()) throw bad("has a shape that is not a list");
-    if (!jo.is_array() || jo.size() != 2 || !jo[0].is_number_unsigned() || !jo[1].is_number_unsigned()) {
-      throw bad("needs data_offsets [begin, end] of two non-negative integers");
-    }
-    Entry e{raw, jo[0].get<uint64_t>(), jo[1].get<uint64_t>()};
-    if (e.end < e.begin) {
-      throw bad("has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                "] with end before begin");
-    }
-    const bool skipped = IsMultimodalTensorName(raw);
-    TensorInfo t;
-    t.file_name = raw;
-    t.name = StripModelPrefix(raw);
-    t.dtype_name = jd.get<std::string>();
-    t.file = fn;
-    uint64_t numel = 1;
-    for (const json& d : js) {
-      if (!d.is_number_unsigned()) throw bad("has a shape entry that is not a non-negative integer");
-      const uint64_t dim = d.get<uint64_t>();
-      if (dim != 0 && numel > (uint64_t(1) << 62) / dim) throw bad("has an absurdly large shape");
-      numel *= dim;
-      t.shape.push_back(int64_t(dim));
-    }
-    const size_t esize = ElementSize(t.dtype_name);
-    if (esize == 0 && !skipped) {
-      throw fail("tensor " + raw + " has unsupported dtype \"" + t.dtype_name +
-                 "\" (expected F32, F16 or BF16)");
-    }
-    if (esize != 0 && e.end - e.begin != numel * esize) {
-      throw fail("tensor " + raw + " data_offsets [" + std::to_string(e.begin) + ", " +
-                 std::to_string(e.end) + "] hold " + std::to_string(e.end - e.begin) +
-                 " bytes, but shape " + ShapeString(t.shape) + " of " + t.dtype_name + " needs " +
-                 std::to_string(numel * esize));
-    }
-    entries.push_back(e);
-    if (skipped) continue;
-    t.is_float = t.dtype_name == "F32" || t.dtype_name == "F16" || t.dtype_name == "BF16";
-    t.dtype = t.dtype_name == "F16" ? DType::F16 : t.dtype_name == "BF16" ? DType::BF16 : DType::F32;
-    t.size = size_t(e.end - e.begin);
-    // Offsets are checked below before anyone can read through this pointer.
-    t.data = data_section + std::min<uint64_t>(e.begin, data_size);
-    f->tensors_.push_back(std::move(t));
+// One tensor of the header, validated: its byte range, and its TensorInfo (data not yet set).
+struct HeaderTensor {
+  Entry entry;
+  TensorInfo info;
+  bool multimodal = false;  // a vision/audio tensor: its range counts, the tensor is not kept
+};
+
+HeaderTensor ParseHeaderTensor(const std::string& file, const std::string& raw, const json& v) {
+  auto bad = [&](const std::string& what) {
+    return FileError(file, "malformed header: tensor " + raw + " " + what);
+  };
+  if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets")) {
+    throw bad("needs dtype, shape and data_offsets");
   }
+  const json& jd = v.at("dtype");
+  const json& js = v.at("shape");
+  const json& jo = v.at("data_offsets");
+  if (!jd.is_string()) throw bad("has a non-string dtype");
+  if (!js.is_array()) throw bad("has a shape that is not a list");
+  if (!jo.is_array() || jo.size() != 2 || !jo[0].is_number_unsigned() || !jo[1].is_number_unsigned()) {
+    throw bad("needs data_offsets [begin, end] of two non-negative integers");
+  }
+  HeaderTensor h{Entry{raw, jo[0].get<uint64_t>(), jo[1].get<uint64_t>()}, TensorInfo{}, IsMultimodalTensorName(raw)};
+  const Entry& e = h.entry;
+  if (e.end < e.begin) {
+    throw bad("has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+              "] with end before begin");
+  }
+  TensorInfo& t = h.info;
+  t.file_name = raw;
+  t.name = StripModelPrefix(raw);
+  t.dtype_name = jd.get<std::string>();
+  t.file = file;
+  uint64_t numel = 1;
+  for (const json& d : js) {
+    if (!d.is_number_unsigned()) throw bad("has a shape entry that is not a non-negative integer");
+    const uint64_t dim = d.get<uint64_t>();
+    if (dim != 0 && numel > (uint64_t(1) << 62) / dim) throw bad("has an absurdly large shape");
+    numel *= dim;
+    t.shape.push_back(int64_t(dim));
+  }
+  const size_t esize = ElementSize(t.dtype_name);
+  if (esize == 0 && !h.multimodal) {
+    throw FileError(file, "tensor " + raw + " has unsupported dtype \"" + t.dtype_name +
+                              "\" (expected F32, F16 or BF16)");
+  }
+  if (esize != 0 && e.end - e.begin != numel * esize) {
+    throw FileError(file, "tensor " + raw + " data_offsets [" + std::to_string(e.begin) + ", " +
+                              std::to_string(e.end) + "] hold " + std::to_string(e.end - e.begin) +
+                              " bytes, but shape " + ShapeString(t.shape) + " of " + t.dtype_name + " needs " +
+                              std::to_string(numel * esize));
+  }
+  t.is_float = t.dtype_name == "F32" || t.dtype_name == "F16" || t.dtype_name == "BF16";
+  t.dtype = t.dtype_name == "F16" ? DType::F16 : t.dtype_name == "BF16" ? DType::BF16 : DType::F32;
+  t.size = size_t(e.end - e.begin);
+  return h;
+}
 
+// The byte ranges of every tensor (multimodal ones too): no two overlap, and all lie inside the
+// data section of `data_size` bytes.
+void CheckOffsets(const std::string& file, std::vector<Entry> entries, uint64_t data_size) {
   // Overlaps first: sorted by begin, each tensor must start at or after the previous one's end.
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
@@ -198,9 +204,9 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::pa
     const Entry& e = entries[i];
     if (i > 0 && e.begin < prev_end && e.end > e.begin) {
       const Entry& p = entries[last];
-      throw fail("tensors " + p.name + " [" + std::to_string(p.begin) + ", " + std::to_string(p.end) +
-                 ") and " + e.name + " [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                 ") overlap");
+      throw FileError(file, "tensors " + p.name + " [" + std::to_string(p.begin) + ", " + std::to_string(p.end) +
+                                ") and " + e.name + " [" + std::to_string(e.begin) + ", " +
+                                std::to_string(e.end) + ") overlap");
     }
     if (e.begin != prev_end) contiguous = false;
     if (e.end > prev_end) {
@@ -208,20 +214,42 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::pa
       last = i;
     }
   }
-  if (prev_end > data_size) {
-    // A gap-free layout cut short is a truncated file; otherwise some offsets are simply wrong.
-    if (contiguous) {
-      throw fail("truncated file: the header describes " + std::to_string(prev_end) +
-                 " bytes of tensor data, but only " + std::to_string(data_size) + " follow it");
-    }
-    for (const Entry& e : entries) {
-      if (e.end > data_size) {
-        throw fail("tensor " + e.name + " data_offsets [" + std::to_string(e.begin) + ", " +
-                   std::to_string(e.end) + "] point outside the file (data section is " +
-                   std::to_string(data_size) + " bytes)");
-      }
+  if (prev_end <= data_size) return;
+  // A gap-free layout cut short is a truncated file; otherwise some offsets are simply wrong.
+  if (contiguous) {
+    throw FileError(file, "truncated file: the header describes " + std::to_string(prev_end) +
+                              " bytes of tensor data, but only " + std::to_string(data_size) + " follow it");
+  }
+  for (const Entry& e : entries) {
+    if (e.end > data_size) {
+      throw FileError(file, "tensor " + e.name + " data_offsets [" + std::to_string(e.begin) + ", " +
+                                std::to_string(e.end) + "] point outside the file (data section is " +
+                                std::to_string(data_size) + " bytes)");
     }
   }
+}
+
+}  // namespace
+
+std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::path& path) {
+  std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
+  f->name_ = path.filename().string();
+  f->map_ = std::make_unique<MappedFile>(path);
+  const Header header = ParseHeader(f->name_, *f->map_);
+  const uint8_t* data_section = f->map_->data() + 8 + header.length;
+  const uint64_t data_size = f->map_->size() - 8 - header.length;
+
+  std::vector<Entry> entries;
+  for (auto it = header.object.begin(); it != header.object.end(); ++it) {
+    if (it.key() == "__metadata__") continue;
+    HeaderTensor h = ParseHeaderTensor(f->name_, it.key(), it.value());
+    entries.push_back(h.entry);
+    if (h.multimodal) continue;
+    // Offsets are checked below (CheckOffsets) before anyone can read through this pointer.
+    h.info.data = data_section + std::min<uint64_t>(h.entry.begin, data_size);
+    f->tensors_.push_back(std::move(h.info));
+  }
+  CheckOffsets(f->name_, std::move(entries), data_size);
   return f;
 }
 

@@ -30,13 +30,39 @@ bool SameCache(const Tensor& k_cache, const Tensor& v_cache) {
          k_cache.slice.size == v_cache.slice.size;
 }
 
+// The tensors one Attention call reads and writes (scratch: null, or f32 room for key splits).
+struct AttentionOperands {
+  const Tensor& q;
+  const Tensor& k_cache;
+  const Tensor& v_cache;
+  const Tensor& out;
+  const Tensor* scratch;
+};
+
+// What every kernel choice needs to know of the device and the cache dtype.
+struct AttentionLaunch {
+  bool f16 = false;                // the KV caches are f16 (else f32)
+  bool llvmpipe = false;           // lavapipe: its loop limit applies (CheckLoopLimit)
+  uint32_t workgroup = 0;          // the CPU-family kernels' workgroup: a whole number of subgroups
+  uint32_t min_subgroup_size = 0;  // the smallest subgroup the driver may pick
+};
+
+// lavapipe (Mesa 22.3 gallivm) ends an outermost loop after 65535 iterations (its "loop
+// limiter"), silently: one workgroup must not walk more keys than that. The per-key body has no
+// loops left ([[unroll]]), so the limit is on keys; split decode stays far below it.
+void CheckLoopLimit(const AttentionLaunch& launch, uint64_t keys_per_workgroup) {
+  VKG_CHECK(!launch.llvmpipe || keys_per_workgroup <= 65000, "Attention: ", keys_per_workgroup,
+            " keys in one workgroup exceed lavapipe's loop limit (decode: pass a scratch tensor)");
+}
+
 // The part both prefill kernels share: one dispatch of pipeline `p` over (row blocks, KV heads,
 // key splits) and, with splits, attention_decode_gpu.comp -D COMBINE over the (token, head)
 // partials in `scratch`.
-void DispatchPrefillAndCombine(OpContext& ctx, const vk::ComputePipeline& p, const Tensor& q, const Tensor& k_cache,
-                               const Tensor& v_cache, const Tensor& out, const Tensor* scratch,
+void DispatchPrefillAndCombine(OpContext& ctx, const vk::ComputePipeline& p, const AttentionOperands& t,
                                shaders::AttentionParams params, const AttentionPrefillPlan& plan, bool kv_same,
                                uint32_t head_dim) {
+  const Tensor &q = t.q, &k_cache = t.k_cache, &v_cache = t.v_cache, &out = t.out;
+  const Tensor* scratch = t.scratch;
   const auto S = vk::BindingKind::kStorage;
   params.keys_per_split = plan.keys_per_split;
   params.n_splits = plan.splits;
@@ -61,11 +87,10 @@ void DispatchPrefillAndCombine(OpContext& ctx, const vk::ComputePipeline& p, con
 
 // Records attention_prefill_gpu.comp for `plan` and, with splits, the combine pass over its
 // (token, head) partials.
-void RecordPrefillGpu(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                      const Tensor& out, const Tensor* scratch, shaders::AttentionParams params,
+void RecordPrefillGpu(OpContext& ctx, const AttentionOperands& t, shaders::AttentionParams params,
                       const AttentionPrefillPlan& plan, bool f16, uint32_t head_dim) {
   const auto S = vk::BindingKind::kStorage;
-  const bool kv_same = SameCache(k_cache, v_cache);
+  const bool kv_same = SameCache(t.k_cache, t.v_cache);
   const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
                                {S, S, S, S, S}, sizeof(params),
                                vk::SpecConstants()
@@ -74,15 +99,14 @@ void RecordPrefillGpu(OpContext& ctx, const Tensor& q, const Tensor& k_cache, co
                                    .Set(2, plan.rows)
                                    .Set(3, plan.keys_per_tile)
                                    .Set(4, kv_same ? 1u : 0u));
-  DispatchPrefillAndCombine(ctx, p, q, k_cache, v_cache, out, scratch, params, plan, kv_same, head_dim);
+  DispatchPrefillAndCombine(ctx, p, t, params, plan, kv_same, head_dim);
 }
 
 // Records attention_prefill_coopmat.comp for `plan` (plan.coopmat) and, with splits, the combine pass.
-void RecordPrefillCoopMat(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                          const Tensor& out, const Tensor* scratch, shaders::AttentionParams params,
+void RecordPrefillCoopMat(OpContext& ctx, const AttentionOperands& t, shaders::AttentionParams params,
                           const AttentionPrefillPlan& plan, bool f16, bool emulated, uint32_t head_dim) {
   const auto S = vk::BindingKind::kStorage;
-  const bool kv_same = SameCache(k_cache, v_cache);
+  const bool kv_same = SameCache(t.k_cache, t.v_cache);
   shaders::ShaderId id{};
   if (emulated) {
     id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatEmulatedF16 : shaders::ShaderId::AttentionPrefillCoopmatEmulatedF32;
@@ -108,7 +132,7 @@ void RecordPrefillCoopMat(OpContext& ctx, const Tensor& q, const Tensor& k_cache
                                    .Set(8, plan.subgroups)
                                    .Set(9, plan.ksplit)
                                    .Set(10, plan.c_floats));
-  DispatchPrefillAndCombine(ctx, p, q, k_cache, v_cache, out, scratch, params, plan, kv_same, head_dim);
+  DispatchPrefillAndCombine(ctx, p, t, params, plan, kv_same, head_dim);
 }
 
 vk::CoopMatShape Unit(uint32_t m, uint32_t n, uint32_t k) {
@@ -173,8 +197,12 @@ uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens) 
   return std::max(a, b);
 }
 
-void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-               const Tensor& out, const AttentionShape& s, const Tensor* scratch) {
+namespace {
+
+// The shape checks of Attention; returns the keys the first query token needs (AttentionFirstKey ..
+// start_pos, plus the chunk's other T - 1 positions), which the ring rule bounds.
+uint64_t CheckAttentionShapes(const OpContext& ctx, const AttentionOperands& t, const AttentionShape& s) {
+  const Tensor &q = t.q, &k_cache = t.k_cache, &v_cache = t.v_cache, &out = t.out;
   const uint32_t T = q.rows;
   VKG_CHECK(T >= 1, "Attention: no query tokens");
   VKG_CHECK(!s.position || T == 1, "Attention: a position buffer is for decode (one query token)");
@@ -195,99 +223,62 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   const uint64_t needed = uint64_t(s.start_pos) + T - AttentionFirstKey(s);
   VKG_CHECK(s.cache_len >= needed, "Attention: cache_len ", s.cache_len, " < ", needed,
             " (a sliding layer needs cache_len >= window + T - 1; a full layer start_pos + T)");
-  const vk::DeviceCaps& caps = ctx.device.caps();
-  VKG_CHECK(k_cache.slice.size <= caps.max_storage_buffer_range, "Attention: KV cache of ",
+  VKG_CHECK(k_cache.slice.size <= ctx.device.caps().max_storage_buffer_range, "Attention: KV cache of ",
             k_cache.slice.size, " bytes exceeds maxStorageBufferRange");
+  return needed;
+}
 
-  // lavapipe (Mesa 22.3 gallivm) ends an outermost loop after 65535 iterations (its "loop
-  // limiter"), silently: one workgroup must not walk more keys than that. The per-key body has no
-  // loops left ([[unroll]]), so the limit is on keys; split decode stays far below it.
-  const bool llvmpipe = caps.driver_name.find("llvmpipe") != std::string::npos;
-  auto check_loop_limit = [&](uint64_t keys_per_workgroup) {
-    VKG_CHECK(!llvmpipe || keys_per_workgroup <= 65000, "Attention: ", keys_per_workgroup,
-              " keys in one workgroup exceed lavapipe's loop limit (decode: pass a scratch tensor)");
-  };
-
-  const bool f16 = k_cache.dtype == DType::F16;
-  const uint32_t group = s.n_heads / s.n_kv_heads;
-  // A workgroup is a whole number of subgroups whatever size the driver picks.
-  const uint32_t sg_min = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
-  const uint32_t wg = std::max(sg_min, caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size);
+// T > 1 query tokens: the matrix-unit kernel (hardware or emulated), the GPU family's tiled kernel,
+// or the CPU family's row kernel, as PlanAttentionPrefillFor chooses (one split when `scratch` is
+// too small for its plan).
+void RecordPrefill(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s,
+                   shaders::AttentionParams params, const AttentionLaunch& launch, uint64_t needed) {
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  const uint32_t T = t.q.rows;
+  const bool f16 = launch.f16;
   const auto S = vk::BindingKind::kStorage;
-
-  shaders::AttentionParams params{};
-  params.n_rows = T * group;
-  params.group = group;
-  params.n_heads = s.n_heads;
-  params.n_kv_heads = s.n_kv_heads;
-  params.start_pos = s.start_pos;
-  params.cache_len = s.cache_len;
-  params.window = s.window;
-  params.scale = s.scale;
-  params.pos_from_buffer = s.position ? 1u : 0u;
-
-  if (T > 1) {
-    const bool want_scratch = scratch && scratch->dtype == DType::F32;
-    AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, want_scratch);
-    if (plan.splits > 1 && scratch->elements() < plan.ScratchFloats(T, s.n_heads, s.head_dim))
-      plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, false);  // too small: one split
-    if (plan.coopmat) {
-      // lavapipe's loop limit binds the emulated fragments too (their multiply-adds are loops).
-      VKG_CHECK(!llvmpipe || plan.loop_iterations <= kLavapipeLoopLimit, "Attention: the matrix-unit prefill kernel ",
-                "would run ", plan.loop_iterations, " loop iterations in one workgroup, past lavapipe's loop limit ",
-                "(pass a scratch tensor so that the keys split)");
-      RecordPrefillCoopMat(ctx, q, k_cache, v_cache, out, scratch, params, plan, f16,
-                           CoopMatPrefillPath(ctx) == CoopMatPath::kEmulated, s.head_dim);
-      return;
-    }
-    // lavapipe's loop limit, for the GPU kernel forced there: its loops are many per key.
-    if (plan.gpu_kernel && llvmpipe && plan.loop_iterations > kLavapipeLoopLimit)
-      plan = PlanAttentionPrefill(caps, false, s, T, f16 ? 2 : 4, false);
-    if (plan.gpu_kernel) {
-      RecordPrefillGpu(ctx, q, k_cache, v_cache, out, scratch, params, plan, f16, s.head_dim);
-      return;
-    }
-    const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
-                                 {S, S, S, S}, sizeof(params),
-                                 vk::SpecConstants().Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, plan.rows));
-    params.n_splits = 1;
-    check_loop_limit(needed);
-    const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
-                             vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice)};
-    ctx.rec.SetDispatchBytes(plan.bytes_read);
-    ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads);
+  const bool want_scratch = t.scratch && t.scratch->dtype == DType::F32;
+  AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, want_scratch);
+  if (plan.splits > 1 && t.scratch->elements() < plan.ScratchFloats(T, s.n_heads, s.head_dim))
+    plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, false);  // too small: one split
+  if (plan.coopmat) {
+    // lavapipe's loop limit binds the emulated fragments too (their multiply-adds are loops).
+    VKG_CHECK(!launch.llvmpipe || plan.loop_iterations <= kLavapipeLoopLimit,
+              "Attention: the matrix-unit prefill kernel ", "would run ", plan.loop_iterations,
+              " loop iterations in one workgroup, past lavapipe's loop limit ",
+              "(pass a scratch tensor so that the keys split)");
+    RecordPrefillCoopMat(ctx, t, params, plan, f16, CoopMatPrefillPath(ctx) == CoopMatPath::kEmulated, s.head_dim);
     return;
   }
-
-  const bool want_scratch = scratch && scratch->dtype == DType::F32;
-  AttentionDecodePlan plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, want_scratch);
-  if (plan.splits > 1 && scratch->elements() < plan.ScratchFloats(s.n_heads, s.head_dim))
-    plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, false);  // too small: one split
-  check_loop_limit(plan.keys_per_split);
-  params.keys_per_split = plan.keys_per_split;
-  params.n_splits = plan.splits;
-  vk::SpecConstants spec;
-  shaders::ShaderId id;
+  // lavapipe's loop limit, for the GPU kernel forced there: its loops are many per key.
+  if (plan.gpu_kernel && launch.llvmpipe && plan.loop_iterations > kLavapipeLoopLimit)
+    plan = PlanAttentionPrefill(caps, false, s, T, f16 ? 2 : 4, false);
   if (plan.gpu_kernel) {
-    id = f16 ? shaders::ShaderId::AttentionDecodeGpuF16 : shaders::ShaderId::AttentionDecodeGpuF32;
-    spec.Set(0, plan.workgroup).Set(1, s.head_dim).Set(2, plan.rows).Set(3, plan.kgroups);
-  } else {
-    id = f16 ? shaders::ShaderId::AttentionDecodeF16 : shaders::ShaderId::AttentionDecodeF32;
-    spec.Set(0, wg).Set(1, s.head_dim).Set(2, sg_min).Set(3, plan.rows);
+    RecordPrefillGpu(ctx, t, params, plan, f16, s.head_dim);
+    return;
   }
-  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params), spec);
-  const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
-  const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
-                           vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
-                           vk::Binding::Storage(scratch_slice),
-                           vk::Binding::Storage(s.position ? *s.position : q.slice)};  // q: never read
+  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
+                               {S, S, S, S}, sizeof(params),
+                               vk::SpecConstants()
+                                   .Set(0, launch.workgroup)
+                                   .Set(1, s.head_dim)
+                                   .Set(2, launch.min_subgroup_size)
+                                   .Set(3, plan.rows));
+  params.n_splits = 1;
+  CheckLoopLimit(launch, needed);
+  const vk::Binding b[] = {vk::Binding::Storage(t.q.slice), vk::Binding::Storage(t.k_cache.slice),
+                           vk::Binding::Storage(t.v_cache.slice), vk::Binding::Storage(t.out.slice)};
   ctx.rec.SetDispatchBytes(plan.bytes_read);
-  ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads, plan.splits);
-  if (plan.splits == 1) return;
+  ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads);
+}
 
+// With key splits: the combine pass over the (head) partials in scratch, into `out`.
+void RecordDecodeCombine(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s,
+                         const AttentionDecodePlan& plan) {
+  const auto S = vk::BindingKind::kStorage;
   ctx.rec.ComputeToCompute();
   const shaders::AttentionCombineParams cparams{s.n_heads, plan.splits};
-  const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
+  const vk::Binding bc[] = {vk::Binding::Storage(t.scratch->slice), vk::Binding::Storage(t.out.slice)};
   ctx.rec.SetDispatchBytes(plan.ScratchFloats(s.n_heads, s.head_dim) * 4);
   if (plan.gpu_kernel) {
     const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
@@ -299,6 +290,74 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
                                   sizeof(shaders::AttentionCombineParams),
                                   vk::SpecConstants().Set(0, plan.combine_workgroup).Set(1, s.head_dim));
     ctx.rec.Dispatch(pc, bc, cparams, s.n_heads);
+  }
+}
+
+// One query token: the GPU or CPU family's decode kernel over (row blocks, KV heads, key splits),
+// then, with splits, the combine pass.
+void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s,
+                  shaders::AttentionParams params, const AttentionLaunch& launch) {
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  const bool f16 = launch.f16;
+  const auto S = vk::BindingKind::kStorage;
+  const bool want_scratch = t.scratch && t.scratch->dtype == DType::F32;
+  AttentionDecodePlan plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, want_scratch);
+  if (plan.splits > 1 && t.scratch->elements() < plan.ScratchFloats(s.n_heads, s.head_dim))
+    plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, false);  // too small: one split
+  CheckLoopLimit(launch, plan.keys_per_split);
+  params.keys_per_split = plan.keys_per_split;
+  params.n_splits = plan.splits;
+  vk::SpecConstants spec;
+  shaders::ShaderId id;
+  if (plan.gpu_kernel) {
+    id = f16 ? shaders::ShaderId::AttentionDecodeGpuF16 : shaders::ShaderId::AttentionDecodeGpuF32;
+    spec.Set(0, plan.workgroup).Set(1, s.head_dim).Set(2, plan.rows).Set(3, plan.kgroups);
+  } else {
+    id = f16 ? shaders::ShaderId::AttentionDecodeF16 : shaders::ShaderId::AttentionDecodeF32;
+    spec.Set(0, launch.workgroup).Set(1, s.head_dim).Set(2, launch.min_subgroup_size).Set(3, plan.rows);
+  }
+  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params), spec);
+  const vk::BufferSlice scratch_slice = plan.splits > 1 ? t.scratch->slice : t.out.slice;  // unused when 1 split
+  const vk::Binding b[] = {vk::Binding::Storage(t.q.slice), vk::Binding::Storage(t.k_cache.slice),
+                           vk::Binding::Storage(t.v_cache.slice), vk::Binding::Storage(t.out.slice),
+                           vk::Binding::Storage(scratch_slice),
+                           vk::Binding::Storage(s.position ? *s.position : t.q.slice)};  // q: never read
+  ctx.rec.SetDispatchBytes(plan.bytes_read);
+  ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads, plan.splits);
+  if (plan.splits > 1) RecordDecodeCombine(ctx, t, s, plan);
+}
+
+}  // namespace
+
+void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+               const Tensor& out, const AttentionShape& s, const Tensor* scratch) {
+  const AttentionOperands t{q, k_cache, v_cache, out, scratch};
+  const uint64_t needed = CheckAttentionShapes(ctx, t, s);
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  const uint32_t T = q.rows;
+  const uint32_t group = s.n_heads / s.n_kv_heads;
+  AttentionLaunch launch;
+  launch.f16 = k_cache.dtype == DType::F16;
+  launch.llvmpipe = caps.driver_name.find("llvmpipe") != std::string::npos;
+  // A workgroup is a whole number of subgroups whatever size the driver picks.
+  launch.min_subgroup_size = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
+  launch.workgroup =
+      std::max(launch.min_subgroup_size, caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size);
+
+  shaders::AttentionParams params{};
+  params.n_rows = T * group;
+  params.group = group;
+  params.n_heads = s.n_heads;
+  params.n_kv_heads = s.n_kv_heads;
+  params.start_pos = s.start_pos;
+  params.cache_len = s.cache_len;
+  params.window = s.window;
+  params.scale = s.scale;
+  params.pos_from_buffer = s.position ? 1u : 0u;
+  if (T > 1) {
+    RecordPrefill(ctx, t, s, params, launch, needed);
+  } else {
+    RecordDecode(ctx, t, s, params, launch);
   }
 }
 

@@ -7,8 +7,10 @@
 
 namespace vkg {
 
-void PleCombine(OpContext& ctx, const Tensor& ctx_rows, const Tensor& tok, const Tensor& ple, uint32_t n_tokens,
-                uint32_t n_layers, uint32_t ple_rows, float scale) {
+void PleCombine(OpContext& ctx, const Tensor& ctx_rows, const Tensor& tok, const Tensor& ple,
+                const PleCombineShape& shape) {
+  const uint32_t n_tokens = shape.n_tokens, n_layers = shape.n_layers, ple_rows = shape.ple_rows;
+  const float scale = shape.scale;
   const uint32_t P = ple.cols;
   VKG_CHECK(n_tokens <= ple_rows && ple.rows >= n_layers * ple_rows, "PleCombine: ple holds ", ple.rows,
             " rows, need ", n_layers, " x ", ple_rows);
@@ -31,7 +33,9 @@ void PleCombine(OpContext& ctx, const Tensor& ctx_rows, const Tensor& tok, const
 }
 
 void PleNormCombine(OpContext& ctx, const Tensor& ctx_rows, const Tensor& norm, const Tensor& tok, const Tensor& ple,
-                    uint32_t n_tokens, uint32_t n_layers, uint32_t ple_rows, float scale, float eps) {
+                    const PleCombineShape& shape, float eps) {
+  const uint32_t n_tokens = shape.n_tokens, n_layers = shape.n_layers, ple_rows = shape.ple_rows;
+  const float scale = shape.scale;
   const uint32_t P = ple.cols;
   VKG_CHECK(n_tokens <= ple_rows && ple.rows >= n_layers * ple_rows, "PleNormCombine: ple holds ", ple.rows,
             " rows, need ", n_layers, " x ", ple_rows);

@@ -200,8 +200,15 @@ void Model::AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, K
   // KV-shared layers read their source's cache (already normed and roped); same mask type.
   const KvCache::Layer& C = cache.layers_[size_t(li.kv_source_layer)];
   std::vector<float> o(Sz(T, NH, D));
-  Attention(q.data(), C.k.data(), C.v.data(), o.data(), T, start_pos, NH, KVH, D, C.slots,
-            li.window, /*scale=*/1.f);  // Gemma 4: no 1/sqrt(D), QK-norm replaces it
+  Attention(q.data(), C.k.data(), C.v.data(), o.data(),
+            AttentionShape{.tokens = T,
+                           .start_pos = start_pos,
+                           .n_heads = NH,
+                           .n_kv_heads = KVH,
+                           .head_dim = D,
+                           .cache_len = C.slots,
+                           .window = li.window,
+                           .scale = 1.f});  // Gemma 4: no 1/sqrt(D), QK-norm replaces it
 
   std::vector<float> y(Sz(T, H));
   MatMul(w.o_proj.data(), o.data(), y.data(), T, H, NH * D);

@@ -113,9 +113,10 @@ void TopKSoftmax(const float* logits, int rows, int n_experts, int k, const floa
   }
 }
 
-void Attention(const float* q, const float* k_cache, const float* v_cache, float* out, int T,
-               int start_pos, int n_heads, int n_kv_heads, int head_dim, int cache_len, int window,
-               float scale) {
+void Attention(const float* q, const float* k_cache, const float* v_cache, float* out, const AttentionShape& shape) {
+  const int T = shape.tokens, start_pos = shape.start_pos, n_heads = shape.n_heads, n_kv_heads = shape.n_kv_heads;
+  const int head_dim = shape.head_dim, cache_len = shape.cache_len, window = shape.window;
+  const float scale = shape.scale;
   const int group = n_heads / n_kv_heads;
   std::vector<double> scores;
   for (int t = 0; t < T; ++t) {

@@ -55,8 +55,16 @@ void TopKSoftmax(const float* logits, int rows, int n_experts, int k, const floa
 // Query at position p sees keys j <= p, and j > p - window when window > 0 (sliding layers: exactly
 // `window` keys including itself). Query head h reads KV head h / (n_heads / n_kv_heads).
 // scores = scale * q.k (Gemma 4: scale 1.0), softmax in float32, out = sum p * v.
-void Attention(const float* q, const float* k_cache, const float* v_cache, float* out, int T,
-               int start_pos, int n_heads, int n_kv_heads, int head_dim, int cache_len, int window,
-               float scale);
+struct AttentionShape {
+  int tokens = 0;     // T: query tokens
+  int start_pos = 0;  // position of query token 0
+  int n_heads = 0;
+  int n_kv_heads = 0;
+  int head_dim = 0;
+  int cache_len = 0;  // slots of k_cache / v_cache
+  int window = 0;     // 0: full causal; W: a sliding layer
+  float scale = 1.f;
+};
+void Attention(const float* q, const float* k_cache, const float* v_cache, float* out, const AttentionShape& shape);
 
 }  // namespace vkg::ref

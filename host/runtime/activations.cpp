@@ -1,4 +1,4 @@
-// Activation scratch allocation (layer: host).
+// Activation scratch allocation (layer: host/runtime).
 #include "host/runtime/activations.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Scratch tensors of one forward chunk, allocated once for the largest chunk (layer: host).
+// Scratch tensors of one forward chunk, allocated once for the largest chunk (layer: host/runtime).
 // Every op of host/runtime/forward.cpp reads and writes these; nothing is allocated per token.
 #pragma once
 #include <cstdint>

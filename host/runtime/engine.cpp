@@ -1,4 +1,4 @@
-// Engine implementations: GPU (GpuModel + Scheduler) and CPU (ref::Model) (layer: host).
+// Engine implementations: GPU (GpuModel + Scheduler) and CPU (ref::Model) (layer: host/runtime).
 #include "host/runtime/engine.h"
 
 #include <optional>

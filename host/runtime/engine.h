@@ -1,5 +1,5 @@
 // Engine: one loaded model on one device, the GPU path or the CPU reference (`--device cpu`)
-// behind the same interface (layer: host). What the CLI, tests and benchmarks drive.
+// behind the same interface (layer: host/runtime). What the CLI, tests and benchmarks drive.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -1,4 +1,4 @@
-// Gemma 4 forward pass on the device, op by op (layer: host). Mirrors ref::Model (host/reference)
+// Gemma 4 forward pass on the device, op by op (layer: host/runtime). Mirrors ref::Model (host/reference)
 // step for step; docs/model.md §2 has the math. Every op is followed by a compute barrier where the
 // next op reads what it wrote.
 #include "host/runtime/forward.h"
@@ -212,8 +212,12 @@ void PerLayerInputs(Step& s) {
   s.Product(s.m.ple_model_proj(), x0, ctx);
   s.Barrier();
   // The norm over each layer's P values and the combine in one dispatch (ple_norm_combine.comp).
-  PleNormCombine(s.ctx, ctx, s.m.ple_proj_norm(), s.a.ple_tok, s.a.ple, s.T, L, s.a.ple_rows,
-                 float(1.0 / std::sqrt(2.0)), s.eps);
+  PleNormCombine(s.ctx, ctx, s.m.ple_proj_norm(), s.a.ple_tok, s.a.ple,
+                 PleCombineShape{.n_tokens = s.T,
+                                 .n_layers = L,
+                                 .ple_rows = s.a.ple_rows,
+                                 .scale = float(1.0 / std::sqrt(2.0))},
+                 s.eps);
   s.Barrier();
 }
 

@@ -1,4 +1,4 @@
-// The Gemma 4 layer loop recorded from ops (layer: host). No Vulkan calls except through ops and
+// The Gemma 4 layer loop recorded from ops (layer: host/runtime). No Vulkan calls except through ops and
 // named barriers; the Scheduler decides what to record and when to submit.
 #pragma once
 #include <cstdint>

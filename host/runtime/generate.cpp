@@ -1,4 +1,4 @@
-// Prefill + decode loop (layer: host).
+// Prefill + decode loop (layer: host/runtime).
 #include "host/runtime/generate.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Text generation on an Engine: prefill the prompt, then decode one token at a time until a stop
-// token, a length limit, the end of the context or a cancel request (layer: host).
+// token, a length limit, the end of the context or a cancel request (layer: host/runtime).
 #pragma once
 #include <atomic>
 #include <cstdint>

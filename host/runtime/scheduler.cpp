@@ -1,4 +1,4 @@
-// Scheduler (layer: host).
+// Scheduler (layer: host/runtime).
 #include "host/runtime/scheduler.h"
 
 #include <algorithm>

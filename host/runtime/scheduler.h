@@ -1,4 +1,4 @@
-// Scheduler: sequences GPU work for one conversation (layer: host). Owns the KV cache, the
+// Scheduler: sequences GPU work for one conversation (layer: host/runtime). Owns the KV cache, the
 // activation scratch and the command recorder; chunks prompts by `batch`, advances positions,
 // submits, and reads back only logits.
 #pragma once

@@ -101,73 +101,89 @@ struct HttpServer::Impl {
       return;
     }
     const ResponseHeader header = NewResponseHeader(endpoint, model.id, options.fingerprint);
-    if (!parsed.stream) {
-      // Nothing is written until the end, so the client's leaving is noticed by asking its socket.
-      const ConnectionProbe client(req.local_port, req.remote_addr, req.remote_port);
-      std::string text;
-      for (;;) {
-        SequenceUpdate u = stream->Take(std::chrono::milliseconds(200));
-        text += u.text;
-        if (!u.done()) {
-          if (!client.Closed()) continue;
-          stream->Cancel();  // the client went away: free its slot now, not at max_tokens
-          // nginx's "client closed request", for the log and /metrics (no one reads the body).
-          Error(res, ApiError(499, "the client closed the connection", "invalid_request_error", "client_closed"));
-          break;
-        }
-        if (u.finish == FinishReason::kError) {
-          Error(res, ApiError(500, "generation failed: " + u.error, "server_error", "generation_failed"));
-        } else {
-          res.set_content(CompletionJson(header, text, u.finish, prompt_tokens, u.completion_tokens), "application/json");
-        }
+    if (parsed.stream) {
+      RespondStreaming(res, stream, header, parsed.include_usage);
+    } else {
+      RespondWhole(req, res, *stream, header, prompt_tokens);
+    }
+  }
+
+  // stream: false. Nothing is written until the end, so the client's leaving is noticed by asking
+  // its socket.
+  void RespondWhole(const httplib::Request& req, httplib::Response& res, SequenceStream& stream,
+                    const ResponseHeader& header, uint32_t prompt_tokens) {
+    const ConnectionProbe client(req.local_port, req.remote_addr, req.remote_port);
+    std::string text;
+    for (;;) {
+      SequenceUpdate u = stream.Take(std::chrono::milliseconds(200));
+      text += u.text;
+      if (!u.done()) {
+        if (!client.Closed()) continue;
+        stream.Cancel();  // the client went away: free its slot now, not at max_tokens
+        // nginx's "client closed request", for the log and /metrics (no one reads the body).
+        Error(res, ApiError(499, "the client closed the connection", "invalid_request_error", "client_closed"));
         break;
       }
-      Leave();
-      return;
+      if (u.finish == FinishReason::kError) {
+        Error(res, ApiError(500, "generation failed: " + u.error, "server_error", "generation_failed"));
+      } else {
+        res.set_content(CompletionJson(header, text, u.finish, prompt_tokens, u.completion_tokens), "application/json");
+      }
+      break;
     }
+    Leave();
+  }
+
+  // stream: true. Server-sent events as the text comes, written by httplib's thread; Leave() when
+  // the response ends.
+  void RespondStreaming(httplib::Response& res, std::shared_ptr<SequenceStream> stream, const ResponseHeader& header,
+                        bool include_usage) {
     auto state = std::make_shared<StreamState>();
-    state->stream = stream;
+    state->stream = std::move(stream);
     state->header = header;
-    state->include_usage = parsed.include_usage;
+    state->include_usage = include_usage;
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");  // nginx: pass events on as they come
     res.set_chunked_content_provider(
-        "text/event-stream",
-        [state](size_t, httplib::DataSink& sink) {
-          for (;;) {
-            std::string out;
-            if (!state->started) {
-              state->started = true;
-              if (state->header.endpoint == Endpoint::kChatCompletions) out = RoleChunkEvent(state->header);
-            }
-            SequenceUpdate u = state->stream->Take(std::chrono::milliseconds(out.empty() ? 250 : 0));
-            if (!u.text.empty()) out += TextChunkEvent(state->header, u.text);
-            if (u.done()) {
-              if (u.finish == FinishReason::kError) {
-                out += ErrorEvent(ApiError(500, "generation failed: " + u.error, "server_error", "generation_failed"));
-              } else {
-                out += FinishChunkEvent(state->header, u.finish);
-                if (state->include_usage) out += UsageChunkEvent(state->header, u.prompt_tokens, u.completion_tokens);
-              }
-              out += kDoneEvent;
-            }
-            // A comment line now and then: the only way to notice a client that left while the
-            // sequence is still reading its prompt.
-            if (out.empty() && Clock::now() - state->last_write > std::chrono::seconds(1)) out = ": keep-alive\n\n";
-            if (out.empty()) continue;
-            if (!sink.write(out.data(), out.size())) {
-              state->stream->Cancel();  // the client went away: free its slot
-              return false;
-            }
-            state->last_write = Clock::now();
-            if (u.done()) sink.done();
-            return true;
-          }
-        },
+        "text/event-stream", [state](size_t, httplib::DataSink& sink) { return WriteEvents(*state, sink); },
         [this, state](bool success) {
           if (!success) state->stream->Cancel();
           Leave();
         });
+  }
+
+  // One call of the chunked content provider: waits for the next events and writes them; false
+  // when the client went away.
+  static bool WriteEvents(StreamState& state, httplib::DataSink& sink) {
+    for (;;) {
+      std::string out;
+      if (!state.started) {
+        state.started = true;
+        if (state.header.endpoint == Endpoint::kChatCompletions) out = RoleChunkEvent(state.header);
+      }
+      SequenceUpdate u = state.stream->Take(std::chrono::milliseconds(out.empty() ? 250 : 0));
+      if (!u.text.empty()) out += TextChunkEvent(state.header, u.text);
+      if (u.done()) {
+        if (u.finish == FinishReason::kError) {
+          out += ErrorEvent(ApiError(500, "generation failed: " + u.error, "server_error", "generation_failed"));
+        } else {
+          out += FinishChunkEvent(state.header, u.finish);
+          if (state.include_usage) out += UsageChunkEvent(state.header, u.prompt_tokens, u.completion_tokens);
+        }
+        out += kDoneEvent;
+      }
+      // A comment line now and then: the only way to notice a client that left while the
+      // sequence is still reading its prompt.
+      if (out.empty() && Clock::now() - state.last_write > std::chrono::seconds(1)) out = ": keep-alive\n\n";
+      if (out.empty()) continue;
+      if (!sink.write(out.data(), out.size())) {
+        state.stream->Cancel();  // the client went away: free its slot
+        return false;
+      }
+      state.last_write = Clock::now();
+      if (u.done()) sink.done();
+      return true;
+    }
   }
 
   void Routes() {

@@ -174,15 +174,11 @@ std::string ErrorBody(const ApiError& e) {
   return json{{"error", err}}.dump();
 }
 
-ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const ServedModel& model) {
-  const bool chat = endpoint == Endpoint::kChatCompletions;
-  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    throw BadRequest("the request body is not valid JSON", "invalid_json");
-  }
-  if (!body.is_object()) throw BadRequest("the request body must be a JSON object", "invalid_json");
+namespace {
 
-  // Every field OpenAI defines that this server honours (or accepts at its only supported value).
+// Every field OpenAI defines that this server honours (or accepts at its only supported value);
+// any other is refused by name.
+void CheckKnownFields(const json& body, bool chat) {
   static const std::set<std::string> kCommon = {
       "model", "stream", "stream_options", "max_tokens", "temperature", "top_p", "seed", "stop",
       "presence_penalty", "frequency_penalty", "top_k", "min_p", "repeat_penalty", "n", "user", "logprobs"};
@@ -191,18 +187,23 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
                                                    : key == "prompt" || key == "echo");
     if (!known) throw BadRequest("unknown field '" + key + "'", "unknown_parameter", key);
   }
+}
 
+// "model" is optional, as in llama-server (there is one model); given, it must be that one.
+void CheckModel(const json& body, const ServedModel& model) {
   auto m = body.find("model");
-  if (m != body.end() && !m->is_null()) {  // optional, as in llama-server: there is one model
+  if (m != body.end() && !m->is_null()) {
     if (!m->is_string()) throw WrongType("model", "a string", *m);
     if (m->get<std::string>() != model.id) {
       throw ApiError(404, "the model '" + m->get<std::string>() + "' does not exist; this server serves '" + model.id + "'",
                      "invalid_request_error", "model_not_found", "model");
     }
   }
+}
 
-  ParsedRequest out;
-  out.endpoint = endpoint;
+// stream and stream_options, then the fields accepted only at their one supported value (n, user,
+// logprobs, echo).
+void ParseStreaming(const json& body, ParsedRequest& out) {
   Boolean(body, "stream", &out.stream);
   if (auto so = body.find("stream_options"); so != body.end() && !so->is_null()) {
     if (!so->is_object()) throw WrongType("stream_options", "an object", *so);
@@ -218,11 +219,11 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
   bool flag = false;
   if (Boolean(body, "logprobs", &flag) && flag) throw BadRequest("'logprobs' is not supported", "invalid_value", "logprobs");
   if (Boolean(body, "echo", &flag) && flag) throw BadRequest("'echo' is not supported", "invalid_value", "echo");
+}
 
-  // Sampling: the checkpoint's defaults, then the request's fields.
-  GenerationConfig gen = model.generation;
-  SamplingParams& sp = out.sequence.sampling;
-  sp = SamplingParams::FromConfig(gen, 0);
+// Sampling: the checkpoint's defaults, then the request's fields (no seed: a random one).
+SamplingParams ParseSampling(const json& body, const GenerationConfig& gen) {
+  SamplingParams sp = SamplingParams::FromConfig(gen, 0);
   float f = 0;
   if (Number(body, "temperature", 0.0, 2.0, &f)) sp.temperature = f, sp.do_sample = f > 0.0f;
   if (Number(body, "top_p", 0.0, 1.0, &f, /*lo_open=*/true)) sp.top_p = f;
@@ -237,12 +238,13 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
   } else {
     sp.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   }
-  out.sequence.stop_strings = StopStrings(body);
-  out.sequence.stop_ids = model.stop_ids;
+  return sp;
+}
 
-  // The prompt as tokens, then its length against the context.
+// The prompt as tokens: the messages through the chat template, or (completions) the prompt text.
+std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool chat) {
   const tok::Tokenizer& tokenizer = *model.tokenizer;
-  std::vector<int32_t>& ids = out.sequence.prompt;
+  std::vector<int32_t> ids;
   if (chat) {
     const std::vector<ChatMessage> messages = Messages(body);
     try {
@@ -253,20 +255,25 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
   } else {
     // As `vkgemma run --raw`: <bos>, then the text with special tokens written in it matched.
     const std::string prompt = Prompt(body);
-    const int32_t bos = tokenizer.PieceToId("<bos>").value_or(gen.bos_token_id);
+    const int32_t bos = tokenizer.PieceToId("<bos>").value_or(model.generation.bos_token_id);
     const std::vector<int32_t> text_ids = tokenizer.Encode(prompt, tok::SpecialTokens::kMatch);
     if (text_ids.empty() || text_ids.front() != bos) ids.push_back(bos);
     ids.insert(ids.end(), text_ids.begin(), text_ids.end());
   }
+  return ids;
+}
+
+// The prompt's length against the context, and the tokens left to generate: max_tokens (or the
+// chat endpoint's newer max_completion_tokens, which wins given both), else all the room left.
+uint32_t MaxTokens(const json& body, const ServedModel& model, bool chat, size_t prompt_tokens) {
   const int64_t ctx = model.context;
-  if (int64_t(ids.size()) >= ctx) {
-    throw BadRequest("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
+  if (int64_t(prompt_tokens) >= ctx) {
+    throw BadRequest("the prompt has " + std::to_string(prompt_tokens) + " tokens but the context holds " +
                          std::to_string(ctx) + " (with room for at least one generated token)",
                      "context_length_exceeded", chat ? "messages" : "prompt");
   }
-  const int64_t room = ctx - int64_t(ids.size());
+  const int64_t room = ctx - int64_t(prompt_tokens);
   int64_t max_tokens = room;
-  // max_completion_tokens is the chat endpoint's newer name; given both, it wins.
   const char* max_field = "max_tokens";
   bool have_max = Integer(body, "max_tokens", 1, std::numeric_limits<int32_t>::max(), &max_tokens);
   if (chat && Integer(body, "max_completion_tokens", 1, std::numeric_limits<int32_t>::max(), &max_tokens)) {
@@ -274,11 +281,33 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
   }
   if (have_max && max_tokens > room) {
     throw BadRequest("'" + std::string(max_field) + "' is " + std::to_string(max_tokens) + " but the prompt's " +
-                         std::to_string(ids.size()) + " tokens leave " + std::to_string(room) + " of the context's " +
+                         std::to_string(prompt_tokens) + " tokens leave " + std::to_string(room) + " of the context's " +
                          std::to_string(ctx),
                      "context_length_exceeded", max_field);
   }
-  out.sequence.max_tokens = uint32_t(max_tokens);
+  return uint32_t(max_tokens);
+}
+
+}  // namespace
+
+ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const ServedModel& model) {
+  const bool chat = endpoint == Endpoint::kChatCompletions;
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    throw BadRequest("the request body is not valid JSON", "invalid_json");
+  }
+  if (!body.is_object()) throw BadRequest("the request body must be a JSON object", "invalid_json");
+  CheckKnownFields(body, chat);
+  CheckModel(body, model);
+
+  ParsedRequest out;
+  out.endpoint = endpoint;
+  ParseStreaming(body, out);
+  out.sequence.sampling = ParseSampling(body, model.generation);
+  out.sequence.stop_strings = StopStrings(body);
+  out.sequence.stop_ids = model.stop_ids;
+  out.sequence.prompt = PromptIds(body, model, chat);
+  out.sequence.max_tokens = MaxTokens(body, model, chat, out.sequence.prompt.size());
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Chat prompts: the checkpoint's own chat template rendered for a conversation, and its token ids
-// (layer: host). Template markup (<bos>, <|turn>, ...) becomes special-token ids; message text never
+// (layer: host/text). Template markup (<bos>, <|turn>, ...) becomes special-token ids; message text never
 // does, so a user typing "<|turn>" gets ordinary text tokens.
 #pragma once
 #include <cstdint>

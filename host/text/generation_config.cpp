@@ -1,4 +1,4 @@
-// generation_config.json reader (layer: host).
+// generation_config.json reader (layer: host/text).
 #include "host/text/generation_config.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Generation defaults of a checkpoint: generation_config.json (optional) with Gemma 4's defaults
-// for anything it does not set (docs/model.md §1.2) (layer: host).
+// for anything it does not set (docs/model.md §1.2) (layer: host/text).
 #pragma once
 #include <cstdint>
 #include <filesystem>

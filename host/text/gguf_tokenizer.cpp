@@ -1,4 +1,4 @@
-// Tokenizer from a GGUF vocabulary (layer: host). The layout is in gguf_tokenizer.h.
+// Tokenizer from a GGUF vocabulary (layer: host/text). The layout is in gguf_tokenizer.h.
 #include "host/text/gguf_tokenizer.h"
 
 #include <set>

@@ -1,5 +1,5 @@
 // The tokenizer of a model path: a checkpoint directory's tokenizer.json / tokenizer.model, or a
-// GGUF file's tokenizer.ggml.* vocabulary (layer: host).
+// GGUF file's tokenizer.ggml.* vocabulary (layer: host/text).
 //
 // llama.cpp's converter stores Gemma 4's Hugging Face BPE tokenizer as tokenizer.ggml.model
 // "gemma4": tokens (one per id), token_type (1 normal, 2 unknown, 3 control = a special added

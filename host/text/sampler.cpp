@@ -1,4 +1,4 @@
-// Sampler: penalties (repetition, then presence/frequency), then Hugging Face's warper order (temperature, top-k, top-p, min-p) (layer: host).
+// Sampler: penalties (repetition, then presence/frequency), then Hugging Face's warper order (temperature, top-k, top-p, min-p) (layer: host/text).
 #include "host/text/sampler.h"
 
 #include <algorithm>

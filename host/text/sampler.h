@@ -1,5 +1,5 @@
 // Next-token selection from logits: greedy, or sampling with temperature, top-k, top-p and min-p,
-// plus Hugging Face's repetition penalty and OpenAI's presence and frequency penalties (layer: host). Seeded and platform independent: the
+// plus Hugging Face's repetition penalty and OpenAI's presence and frequency penalties (layer: host/text). Seeded and platform independent: the
 // random numbers come from our own xoshiro256** generator, never from std:: distributions.
 #pragma once
 #include <cstdint>

@@ -74,10 +74,15 @@ void AttentionCoopMatTest::RunCase(const Case& c, Path path) {
   for (float& x : k16) x = RoundTripHalf(x);  // NaN stays NaN
   for (float& x : v16) x = RoundTripHalf(x);
   std::vector<float> ref(q.size()), ref16(q.size());
-  ref::Attention(q.data(), k.data(), v.data(), ref.data(), int(c.T), int(c.start_pos), int(c.n_heads),
-                 int(c.n_kv_heads), int(c.head_dim), int(c.cache_len), int(c.window), 1.f);
-  ref::Attention(q16.data(), k16.data(), v16.data(), ref16.data(), int(c.T), int(c.start_pos), int(c.n_heads),
-                 int(c.n_kv_heads), int(c.head_dim), int(c.cache_len), int(c.window), 1.f);
+  const ref::AttentionShape ref_shape{.tokens = int(c.T),
+                                      .start_pos = int(c.start_pos),
+                                      .n_heads = int(c.n_heads),
+                                      .n_kv_heads = int(c.n_kv_heads),
+                                      .head_dim = int(c.head_dim),
+                                      .cache_len = int(c.cache_len),
+                                      .window = int(c.window)};
+  ref::Attention(q.data(), k.data(), v.data(), ref.data(), ref_shape);
+  ref::Attention(q16.data(), k16.data(), v16.data(), ref16.data(), ref_shape);
 
   const Tensor tq = NewTensor(c.T, qcols), tout = NewTensor(c.T, qcols);
   const Tensor tk = NewTensor(c.cache_len, row, c.kv), tv = NewTensor(c.cache_len, row, c.kv);

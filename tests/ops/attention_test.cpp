@@ -43,6 +43,16 @@ struct Case {
 
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
 
+ref::AttentionShape RefShape(const Case& c) {
+  return {.tokens = int(c.T),
+          .start_pos = int(c.start_pos),
+          .n_heads = int(c.n_heads),
+          .n_kv_heads = int(c.n_kv_heads),
+          .head_dim = int(c.head_dim),
+          .cache_len = int(c.cache_len),
+          .window = int(c.window)};
+}
+
 class AttentionTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
 
 TEST_P(AttentionTest, MatchesReference) {
@@ -72,8 +82,7 @@ TEST_P(AttentionTest, MatchesReference) {
 
   if (c.k_is_v) v = k;
   std::vector<float> ref(q.size());
-  ref::Attention(q.data(), k.data(), v.data(), ref.data(), int(c.T), int(c.start_pos), int(c.n_heads),
-                 int(c.n_kv_heads), int(c.head_dim), int(c.cache_len), int(c.window), 1.f);
+  ref::Attention(q.data(), k.data(), v.data(), ref.data(), RefShape(c));
 
   const Tensor tq = NewTensor(c.T, qcols);
   const Tensor tk = NewTensor(c.cache_len, row, c.kv);
@@ -300,8 +309,14 @@ TEST_F(AttentionChecks, ChunkedPrefillThenDecodeOnRingMatchesLinearCache) {
       Attention(ctx, q, kc, vc, out, shape);
     }, family);
     std::vector<float> ref(size_t(T) * nh * hd);
-    ref::Attention(q_all.data() + size_t(pos) * nh * hd, k16.data(), v16.data(), ref.data(), int(T), int(pos),
-                   int(nh), int(kvh), int(hd), int(total), int(W), 1.f);
+    ref::Attention(q_all.data() + size_t(pos) * nh * hd, k16.data(), v16.data(), ref.data(),
+                   ref::AttentionShape{.tokens = int(T),
+                                       .start_pos = int(pos),
+                                       .n_heads = int(nh),
+                                       .n_kv_heads = int(kvh),
+                                       .head_dim = int(hd),
+                                       .cache_len = int(total),
+                                       .window = int(W)});
     const std::vector<float> got = Download(out);
     worst = std::max(worst, Compare(ref, got).nmse);
     ExpectClose(ref, got, kNmseF32Math, ("step at position " + std::to_string(pos)).c_str());

@@ -51,10 +51,11 @@ TEST_P(PleTest, CombineAndNormCombine) {
   for (KernelFamily f : {KernelFamily::kCpu, KernelFamily::kGpu}) {
     SCOPED_TRACE(f == KernelFamily::kGpu ? "gpu kernels" : "cpu kernels");
     Upload(tple, before);
-    Run([&](OpContext& o) { PleCombine(o, tctx, ttok, tple, c.T, c.L, c.ple_rows, scale); }, f);
+    const PleCombineShape shape{.n_tokens = c.T, .n_layers = c.L, .ple_rows = c.ple_rows, .scale = scale};
+    Run([&](OpContext& o) { PleCombine(o, tctx, ttok, tple, shape); }, f);
     ExpectClose(ref_plain, Download(tple), kNmse, "PleCombine");
     Upload(tple, before);
-    Run([&](OpContext& o) { PleNormCombine(o, tctx, tw, ttok, tple, c.T, c.L, c.ple_rows, scale, eps); }, f);
+    Run([&](OpContext& o) { PleNormCombine(o, tctx, tw, ttok, tple, shape, eps); }, f);
     ExpectClose(ref_normed, Download(tple), kNmse, "PleNormCombine");
     EXPECT_EQ(Download(tctx), ctx) << "ctx is read only";
   }

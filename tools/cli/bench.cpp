@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -273,30 +274,36 @@ void PrintProfile(const char* what, const OpProfile& p) {
               any_estimate ? "; ~: estimated from the bound ranges of the read bindings (the op does not state its bytes)" : "");
 }
 
-}  // namespace
-
-int Bench(const std::vector<std::string>& args) {
+// The command line, as given (lengths still 0 where not set: their defaults depend on the device).
+struct BenchArgs {
   std::string model_dir, shape;
-  EngineOptions o;
-  o.weights = DType::Q4_0;
+  EngineOptions options;
   uint32_t prompt = 0, gen = 0, reps = 0, depth = 0;
   bool prompt_set = false, gen_set = false, reps_set = false, json = false, profile = false;
   std::vector<uint32_t> parallel;
   uint64_t seed = 1;
+};
+
+// Parses and checks the arguments; nullopt after printing the usage for --help.
+std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
+  BenchArgs a;
+  EngineOptions& o = a.options;
+  // q4_0 unless --weights, with -m DIR too: bench measures the format people deploy (bench/README.md).
+  o.weights = DType::Q4_0;
   OptionParser parser("bench");
-  AddEngineOptions(parser, &model_dir, &o);
-  parser.Value({"--shape"}, [&](const std::string& v) { shape = v; })
-      .Value({"-p", "--prompt"}, [&](const std::string& v) { prompt = ParseCount("-p", v, 1), prompt_set = true; })
-      .Value({"-n", "--gen"}, [&](const std::string& v) { gen = ParseCount("-n", v, 1), gen_set = true; })
-      .Value({"-r", "--reps"}, [&](const std::string& v) { reps = ParseCount("-r", v, 1), reps_set = true; })
-      .Value({"--ctx-depth"}, [&](const std::string& v) { depth = ParseCount("--ctx-depth", v, 0); })
-      .Value({"--seed"}, [&](const std::string& v) { seed = ParseCount("--seed", v, 0); })
+  AddEngineOptions(parser, &a.model_dir, &o);
+  parser.Value({"--shape"}, [&](const std::string& v) { a.shape = v; })
+      .Value({"-p", "--prompt"}, [&](const std::string& v) { a.prompt = ParseCount("-p", v, 1), a.prompt_set = true; })
+      .Value({"-n", "--gen"}, [&](const std::string& v) { a.gen = ParseCount("-n", v, 1), a.gen_set = true; })
+      .Value({"-r", "--reps"}, [&](const std::string& v) { a.reps = ParseCount("-r", v, 1), a.reps_set = true; })
+      .Value({"--ctx-depth"}, [&](const std::string& v) { a.depth = ParseCount("--ctx-depth", v, 0); })
+      .Value({"--seed"}, [&](const std::string& v) { a.seed = ParseCount("--seed", v, 0); })
       .Value({"--ctx"}, [&](const std::string&) {
         throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
       })
-      .Value({"--parallel"}, [&](const std::string& v) { parallel = ParseParallelLevels(v); })
-      .Flag({"--json"}, [&] { json = true; })
-      .Flag({"--profile"}, [&] { profile = true; })
+      .Value({"--parallel"}, [&](const std::string& v) { a.parallel = ParseParallelLevels(v); })
+      .Flag({"--json"}, [&] { a.json = true; })
+      .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
       .Value({"--kernels"}, [&](const std::string& v) {
         if (v == "device") o.kernels = KernelFamily::kDevice;
@@ -307,42 +314,63 @@ int Bench(const std::vector<std::string>& args) {
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);
-    return 0;
+    return std::nullopt;
   }
   if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
-  if (!model_dir.empty() && !shape.empty()) throw UsageError("give either -m DIR or --shape NAME, not both");
+  if (!a.model_dir.empty() && !a.shape.empty()) throw UsageError("give either -m DIR or --shape NAME, not both");
   if (o.device == "cpu") throw UsageError("bench measures a Vulkan device; --device cpu is not supported");
-  // q4_0 unless --weights, with -m DIR too: bench measures the format people deploy (bench/README.md).
-  const DType format = *o.weights;
+  return a;
+}
 
-  // The model's config first (a bad shape or config.json fails before any device work).
+// The config of -m DIR or --shape NAME (a bad shape or config.json fails before any device work);
+// a default one when neither is given (the shape is then chosen to fit the device).
+ModelConfig ConfigOfArgs(const BenchArgs& a) {
   ModelConfig config;
-  if (!model_dir.empty()) {
-    config = Checkpoint::LoadConfigOf(model_dir);
-  } else if (!shape.empty()) {
+  if (!a.model_dir.empty()) {
+    config = Checkpoint::LoadConfigOf(a.model_dir);
+  } else if (!a.shape.empty()) {
     try {
-      config = ShapeConfig(shape);
+      config = ShapeConfig(a.shape);
     } catch (const Error& e) {
       throw UsageError(e.what());
     }
   }
+  return config;
+}
 
-  // The device: its caps, and its read and copy bandwidth measured before the model takes the memory.
+// The device: its caps, and its read and copy bandwidth measured before the model takes the memory.
+struct DeviceProbe {
   vk::DeviceCaps caps;
-  CopyBandwidth bw;
-  ReadBandwidth rbw;
-  {
-    GpuContext probe(GpuOptions{o.device, o.validation});
-    caps = probe.device().caps();
-    bw = MeasureCopyBandwidth(probe, 5);
-    rbw = MeasureReadBandwidth(probe, 5);
-  }
-  const bool cpu_device = caps.type_name == "cpu";
-  const Lengths def = cpu_device ? kCpuDefaults : kGpuDefaults;
-  if (!prompt_set) prompt = def.prompt;
-  if (!gen_set) gen = def.gen;
-  if (!reps_set) reps = def.reps;
-  const uint64_t positions = uint64_t(depth) + prompt + gen;
+  CopyBandwidth copy;
+  ReadBandwidth read;
+};
+
+DeviceProbe ProbeDevice(const EngineOptions& o) {
+  DeviceProbe d;
+  GpuContext probe(GpuOptions{o.device, o.validation});
+  d.caps = probe.device().caps();
+  d.copy = MeasureCopyBandwidth(probe, 5);
+  d.read = MeasureReadBandwidth(probe, 5);
+  return d;
+}
+
+// What bench measures: the model (config and name) and the context that holds every position.
+struct BenchModel {
+  ModelConfig config;
+  std::string name;  // the --shape name or the -m directory
+  uint32_t context = 0;
+};
+
+// Fills in the device-dependent defaults of -p / -n / -r, picks the shape when neither -m nor
+// --shape was given, and refuses a model that does not fit the device (naming one that does).
+BenchModel SizeModel(BenchArgs& a, ModelConfig config, const vk::DeviceCaps& caps) {
+  const EngineOptions& o = a.options;
+  const DType format = *o.weights;
+  const Lengths def = caps.type_name == "cpu" ? kCpuDefaults : kGpuDefaults;
+  if (!a.prompt_set) a.prompt = def.prompt;
+  if (!a.gen_set) a.gen = def.gen;
+  if (!a.reps_set) a.reps = def.reps;
+  const uint64_t positions = uint64_t(a.depth) + a.prompt + a.gen;
   const uint32_t context = uint32_t(std::max<uint64_t>(256, (positions + 255) / 256 * 256));
   const uint64_t usable = caps.DeviceLocalBytes() / 10 * 9;  // the rule of Scheduler::DefaultContext
   // The prompt chunk the engine will use for a model (--batch, else Scheduler::DefaultBatch).
@@ -352,7 +380,7 @@ int Bench(const std::vector<std::string>& args) {
   auto fits = [&](const ModelConfig& c, DType f) {
     return Estimate(c, f, context, batch_for(c, f), o.kv_dtype).total() <= usable;
   };
-  // The largest built-in shape that fits in `format`, or "" when none does.
+  // The largest built-in shape that fits in `f`, or "" when none does.
   auto largest_fitting = [&](DType f) {
     std::string best;
     for (const std::string& n : ShapeNames()) {
@@ -360,22 +388,22 @@ int Bench(const std::vector<std::string>& args) {
     }
     return best;
   };
-  if (model_dir.empty() && shape.empty()) {
-    shape = largest_fitting(format);
-    if (shape.empty()) {
+  if (a.model_dir.empty() && a.shape.empty()) {
+    a.shape = largest_fitting(format);
+    if (a.shape.empty()) {
       throw Error(vk::Concat("no built-in shape fits ", caps.name, " (", usable >> 20,
                              " MiB usable) in ", DTypeName(format), "; e2b needs ",
                              Estimate(ShapeConfig("e2b"), format, context, batch_for(ShapeConfig("e2b"), format),
                                       o.kv_dtype).total() >> 20,
                              " MiB"));
     }
-    config = ShapeConfig(shape);
+    config = ShapeConfig(a.shape);
   }
   if (positions > uint64_t(config.max_position_embeddings)) {
     throw UsageError(vk::Concat("--ctx-depth + -p + -n = ", positions, " exceeds the model's ",
                                 config.max_position_embeddings, " positions"));
   }
-  const std::string model_name = model_dir.empty() ? shape : model_dir;
+  const std::string model_name = a.model_dir.empty() ? a.shape : a.model_dir;
   const Need need = Estimate(config, format, context, batch_for(config, format), o.kv_dtype);
   if (need.total() > usable) {
     std::string hint = largest_fitting(format);
@@ -395,27 +423,33 @@ int Bench(const std::vector<std::string>& args) {
                            " + KV cache ", F2(GiB(need.kv)), " + scratch ", F2(GiB(need.scratch)),
                            ") of ", F2(GiB(usable)), " GiB usable device memory", hint));
   }
+  return {std::move(config), model_name, context};
+}
 
-  // Load (synthetic weights are generated while uploading).
-  o.context = context;
-  if (!parallel.empty()) {
-    if (profile || depth) throw UsageError("--parallel does not combine with --profile or --ctx-depth");
-    ParallelBench pb;
-    pb.config = config;
-    pb.model_name = model_name;
-    pb.model_dir = model_dir;
-    pb.options = o;
-    pb.seed = seed;
-    pb.prompt = prompt;
-    pb.gen = gen;
-    pb.reps = reps;
-    pb.levels = parallel;
-    pb.json = json;
-    pb.caps = caps;
-    pb.read_gbps = rbw.gbps;
-    return RunParallelBench(pb);
-  }
-  const bool tty = !json && ::isatty(STDERR_FILENO) != 0;
+// --parallel: continuous batching instead of one sequence (tools/cli/bench_parallel.cpp).
+int RunParallel(const BenchArgs& a, const BenchModel& m, const DeviceProbe& d) {
+  if (a.profile || a.depth) throw UsageError("--parallel does not combine with --profile or --ctx-depth");
+  ParallelBench pb;
+  pb.config = m.config;
+  pb.model_name = m.name;
+  pb.model_dir = a.model_dir;
+  pb.options = a.options;
+  pb.seed = a.seed;
+  pb.prompt = a.prompt;
+  pb.gen = a.gen;
+  pb.reps = a.reps;
+  pb.levels = a.parallel;
+  pb.json = a.json;
+  pb.caps = d.caps;
+  pb.read_gbps = d.read.gbps;
+  return RunParallelBench(pb);
+}
+
+// Opens the engine (synthetic weights are generated while uploading), with a progress line on a
+// terminal; returns the seconds it took in `load_s`.
+std::unique_ptr<Engine> OpenEngine(const BenchArgs& a, const BenchModel& m, double* load_s) {
+  EngineOptions o = a.options;
+  const bool tty = !a.json && ::isatty(STDERR_FILENO) != 0;
   if (tty) {
     o.progress = [](uint64_t done, uint64_t total) {
       static int last = -1;
@@ -427,149 +461,213 @@ int Bench(const std::vector<std::string>& args) {
     };
   }
   const auto load_start = std::chrono::steady_clock::now();
-  std::unique_ptr<Engine> engine = model_dir.empty() ? Engine::OpenSynthetic(config, o, seed)
-                                                     : Engine::Open(model_dir, o);
-  const double load_s = Seconds(load_start);
+  std::unique_ptr<Engine> engine = a.model_dir.empty() ? Engine::OpenSynthetic(m.config, o, a.seed)
+                                                       : Engine::Open(a.model_dir, o);
+  *load_s = Seconds(load_start);
   if (tty) std::fprintf(stderr, "\r\033[K");
-  const ModelConfig& c = engine->config();
-  const MemoryReport mem = engine->memory();
-  if (!json) {
-    std::fprintf(stderr, "loaded %s (%s) on %s in %.1f s; measuring -p %u -n %u -r %u%s\n", model_name.c_str(),
-                 model_dir.empty() ? "synthetic weights" : "checkpoint", engine->device_name().c_str(), load_s,
-                 prompt, gen, reps, depth ? vk::Concat(" at depth ", depth).c_str() : "");
+  if (!a.json) {
+    std::fprintf(stderr, "loaded %s (%s) on %s in %.1f s; measuring -p %u -n %u -r %u%s\n", m.name.c_str(),
+                 a.model_dir.empty() ? "synthetic weights" : "checkpoint", engine->device_name().c_str(), *load_s,
+                 a.prompt, a.gen, a.reps, a.depth ? vk::Concat(" at depth ", a.depth).c_str() : "");
   }
+  return engine;
+}
 
-  const std::vector<int32_t> tokens = PromptTokens(prompt, c.vocab_size, seed);
-  const std::vector<int32_t> filler = PromptTokens(depth, c.vocab_size, seed + 1);
-  // Warm-up (untimed): one whole repetition's work (the depth filler, the full prompt in the same
-  // chunks, two decode steps: the recorded and the replayed one), so that every pipeline a timed
-  // run uses is created here: pipeline creation (seconds per kernel on lavapipe with a fresh
-  // cache) must not land in the first timed prefill. Checked below: pipelines_created_while_timed.
-  {
-    engine->Reset();
-    if (depth) engine->Forward(filler, false);
-    std::vector<float> l = engine->Forward(tokens, false);
-    for (int i = 0; i < 2; ++i) {
-      const int32_t next = Argmax(l);
-      l = engine->Forward(std::span(&next, 1), false);
-    }
-    engine->Reset();
+// Warm-up (untimed): one whole repetition's work (the depth filler, the full prompt in the same
+// chunks, two decode steps: the recorded and the replayed one), so that every pipeline a timed
+// run uses is created here: pipeline creation (seconds per kernel on lavapipe with a fresh
+// cache) must not land in the first timed prefill. Checked by TimeRuns: pipelines_created_while_timed.
+void WarmUp(Engine& engine, const std::vector<int32_t>& filler, const std::vector<int32_t>& tokens) {
+  engine.Reset();
+  if (!filler.empty()) engine.Forward(filler, false);
+  std::vector<float> l = engine.Forward(tokens, false);
+  for (int i = 0; i < 2; ++i) {
+    const int32_t next = Argmax(l);
+    l = engine.Forward(std::span(&next, 1), false);
   }
-  const size_t pipelines_before = engine->pipelines_created();
+  engine.Reset();
+}
+
+// One timed prefill of the prompt: its seconds; `logits` receives the last position's logits.
+double TimePrefill(Engine& engine, const std::vector<int32_t>& tokens, std::vector<float>* logits) {
+  const auto t0 = std::chrono::steady_clock::now();
+  *logits = engine.Forward(tokens, false);
+  return Seconds(t0);
+}
+
+// `gen` greedy decode steps after the prompt: the seconds of the forward calls (sampling untimed).
+double TimeDecode(Engine& engine, uint32_t gen, std::vector<float> logits) {
+  double dt = 0;
+  for (uint32_t i = 0; i < gen; ++i) {
+    const int32_t next = Argmax(logits);  // sampling: not timed
+    const auto t0 = std::chrono::steady_clock::now();
+    logits = engine.Forward(std::span(&next, 1), false);
+    dt += Seconds(t0);
+  }
+  return dt;
+}
+
+// The seconds of every repetition's prefill and decode, and the pipelines created meanwhile.
+struct TimedRuns {
   std::vector<double> prefill_s, decode_s;
-  for (uint32_t r = 0; r < reps; ++r) {
-    engine->Reset();
-    if (depth) engine->Forward(filler, false);
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<float> logits = engine->Forward(tokens, false);
-    prefill_s.push_back(Seconds(t0));
-    double dt = 0;
-    for (uint32_t i = 0; i < gen; ++i) {
-      const int32_t next = Argmax(logits);  // sampling: not timed
-      t0 = std::chrono::steady_clock::now();
-      logits = engine->Forward(std::span(&next, 1), false);
-      dt += Seconds(t0);
-    }
-    decode_s.push_back(dt);
-    if (!json) {
-      std::fprintf(stderr, "rep %u/%u: prefill %.1f tok/s, decode %.2f tok/s\n", r + 1, reps, prompt / prefill_s.back(),
-                   gen / dt);
+  size_t pipelines_created = 0;  // pipelines_created_while_timed: 0 when the warm-up saw them all
+};
+
+TimedRuns TimeRuns(Engine& engine, const BenchArgs& a, const std::vector<int32_t>& filler,
+                   const std::vector<int32_t>& tokens) {
+  TimedRuns t;
+  const size_t pipelines_before = engine.pipelines_created();
+  for (uint32_t r = 0; r < a.reps; ++r) {
+    engine.Reset();
+    if (a.depth) engine.Forward(filler, false);
+    std::vector<float> logits;
+    t.prefill_s.push_back(TimePrefill(engine, tokens, &logits));
+    t.decode_s.push_back(TimeDecode(engine, a.gen, std::move(logits)));
+    if (!a.json) {
+      std::fprintf(stderr, "rep %u/%u: prefill %.1f tok/s, decode %.2f tok/s\n", r + 1, a.reps,
+                   a.prompt / t.prefill_s.back(), a.gen / t.decode_s.back());
     }
   }
-  const size_t pipelines_while_timed = engine->pipelines_created() - pipelines_before;
-  if (pipelines_while_timed) {
+  t.pipelines_created = engine.pipelines_created() - pipelines_before;
+  if (t.pipelines_created) {
     std::fprintf(stderr, "warning: %zu pipelines were created inside timed runs: the warm-up missed them\n",
-                 pipelines_while_timed);
+                 t.pipelines_created);
   }
-  const Profiles prof = profile ? ProfileRun(*engine, tokens, std::min<uint32_t>(gen, 8)) : Profiles{};
-  // Validation (VKGEMMA_VALIDATION=1) slows everything down: the numbers are then not speeds.
-  const int validation = engine->validation_messages();
+  return t;
+}
+
+// Validation (VKGEMMA_VALIDATION=1) slows everything down: the numbers are then not speeds.
+// Returns the engine's validation message count.
+int WarnIfValidation(const Engine& engine, const EngineOptions& o) {
+  const int validation = engine.validation_messages();
   const char* env_validation = std::getenv("VKGEMMA_VALIDATION");
   if (o.validation || validation || (env_validation && *env_validation && std::string(env_validation) != "0")) {
     std::fprintf(stderr, "warning: Vulkan validation was on (%d messages): timings are not representative\n",
                  validation);
   }
+  return validation;
+}
 
-  std::vector<double> prefill_tps, decode_tps;
-  for (double s : prefill_s) prefill_tps.push_back(prompt / s);
-  for (double s : decode_s) decode_tps.push_back(gen / s);
-  const Stats prefill = Summarize(prefill_tps), decode = Summarize(decode_tps);
-  const Stats ttft_ms = Scale(Summarize(prefill_s), 1e3);
-  // Bytes per decode token: weights, plus the KV cache averaged over the decoded positions.
-  const uint64_t weight_read = DecodeWeightBytes(c, format);
-  uint64_t kv_sum = 0;
-  for (uint32_t i = 0; i < gen; ++i) kv_sum += DecodeKvBytes(c, depth + prompt + i, o.kv_dtype);
-  const uint64_t kv_read = kv_sum / gen;
-  const uint64_t per_token = weight_read + kv_read;
-  const Stats gbps = Scale(decode, double(per_token) * 1e-9);
-  const Stats pct = Scale(gbps, 100.0 / rbw.gbps);
+// The reported numbers: speeds over the repetitions, the bytes a decode step reads, the parameters.
+struct BenchResults {
+  Stats prefill, decode, ttft_ms, gbps, pct;  // tok/s, tok/s, ms, GB/s, % of the read bandwidth
+  uint64_t weight_read = 0, kv_read = 0, per_token = 0;  // bytes per decode token
   uint64_t params = 0;
+};
+
+BenchResults ComputeResults(const TimedRuns& t, const BenchArgs& a, const ModelConfig& c, double read_gbps) {
+  BenchResults r;
+  std::vector<double> prefill_tps, decode_tps;
+  for (double s : t.prefill_s) prefill_tps.push_back(a.prompt / s);
+  for (double s : t.decode_s) decode_tps.push_back(a.gen / s);
+  r.prefill = Summarize(prefill_tps);
+  r.decode = Summarize(decode_tps);
+  r.ttft_ms = Scale(Summarize(t.prefill_s), 1e3);
+  // Bytes per decode token: weights, plus the KV cache averaged over the decoded positions.
+  r.weight_read = DecodeWeightBytes(c, *a.options.weights);
+  uint64_t kv_sum = 0;
+  for (uint32_t i = 0; i < a.gen; ++i) kv_sum += DecodeKvBytes(c, a.depth + a.prompt + i, a.options.kv_dtype);
+  r.kv_read = kv_sum / a.gen;
+  r.per_token = r.weight_read + r.kv_read;
+  r.gbps = Scale(r.decode, double(r.per_token) * 1e-9);
+  r.pct = Scale(r.gbps, 100.0 / read_gbps);
   ForEachTensor(c, [&](const TensorSpec& s) {
     uint64_t n = 1;
     for (int64_t d : s.shape) n *= uint64_t(d);
-    params += n;
+    r.params += n;
   });
+  return r;
+}
 
-  if (json) {
-    nlohmann::json j;
-    j["schema"] = "vkgemma-bench/2";
-    j["commit"] = VKG_GIT_COMMIT;
-    j["device"] = caps.name;
-    j["device_type"] = caps.type_name;
-    j["vendor"] = caps.vendor;
-    j["driver"] = caps.driver_name + " " + caps.driver_info;
-    j["driver_version"] = caps.driver_version_string;
-    j["api_version"] = caps.api_version_string;
-    j["model"] = model_name;
-    j["source"] = model_dir.empty() ? "synthetic" : "checkpoint";
-    j["params"] = params;
-    j["weights"] = std::string(DTypeName(format));
-    j["kv_dtype"] = std::string(DTypeName(o.kv_dtype));
-    j["prompt_tokens"] = prompt;
-    j["gen_tokens"] = gen;
-    j["reps"] = reps;
-    j["ctx_depth"] = depth;
-    j["context"] = mem.context;
-    j["batch"] = mem.batch;
-    j["pipelines_created_while_timed"] = pipelines_while_timed;
-    nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/plans/kernel_choice.h)
-    for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, engine->weights_format())) by_op[k.op] = k.kernel;
-    j["kernels_by_op"] = by_op;
-    j["replay_decode"] = o.replay_decode;
-    j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
-    j["load_s"] = load_s;
-    j["validation_messages"] = validation;
-    j["prefill_tok_s"] = ToJson(prefill);
-    j["decode_tok_s"] = ToJson(decode);
-    j["ttft_ms"] = ToJson(ttft_ms);
-    j["decode_gbps"] = ToJson(gbps);
-    j["decode_pct_bandwidth"] = ToJson(pct);
-    j["decode_bytes_per_token"] = {{"weights", weight_read}, {"kv_cache", kv_read}, {"total", per_token}};
-    j["memory_bytes"] = {{"weights", mem.weights},
-                         {"kv_cache", mem.kv_cache},
-                         {"scratch", mem.scratch},
-                         {"total", mem.weights + mem.kv_cache + mem.scratch},
-                         {"device_local_heap", caps.DeviceLocalBytes()}};
-    j["bandwidth"] = {{"gbps", rbw.gbps},           {"method", "read_kernel"},
-                      {"kernel", rbw.method},       {"counted", "read"},
-                      {"buffer_bytes", rbw.bytes},  {"ranges", rbw.ranges},
-                      {"reps", rbw.reps},           {"storage_gbps", rbw.storage_gbps},
-                      {"texel_gbps", rbw.texel_gbps}};
-    j["copy_bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
-                           {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
-    if (profile) j["profile"] = {{"prefill", ToJson(prof.prefill)}, {"decode", ToJson(prof.decode)}};
-    std::printf("%s\n", j.dump(2).c_str());
-    return 0;
-  }
+// Everything the report shows, gathered after the runs.
+struct BenchReport {
+  const BenchArgs& args;
+  const BenchModel& model;
+  const DeviceProbe& device;
+  const Engine& engine;
+  MemoryReport memory;
+  double load_s = 0;
+  int validation_messages = 0;
+  size_t pipelines_created_while_timed = 0;
+  const BenchResults& results;
+  const Profiles& profiles;
+};
+
+void PrintJson(const BenchReport& r) {
+  const BenchArgs& a = r.args;
+  const EngineOptions& o = a.options;
+  const vk::DeviceCaps& caps = r.device.caps;
+  const ReadBandwidth& rbw = r.device.read;
+  const CopyBandwidth& bw = r.device.copy;
+  const MemoryReport& mem = r.memory;
+  const BenchResults& s = r.results;
+  nlohmann::json j;
+  j["schema"] = "vkgemma-bench/2";
+  j["commit"] = VKG_GIT_COMMIT;
+  j["device"] = caps.name;
+  j["device_type"] = caps.type_name;
+  j["vendor"] = caps.vendor;
+  j["driver"] = caps.driver_name + " " + caps.driver_info;
+  j["driver_version"] = caps.driver_version_string;
+  j["api_version"] = caps.api_version_string;
+  j["model"] = r.model.name;
+  j["source"] = a.model_dir.empty() ? "synthetic" : "checkpoint";
+  j["params"] = s.params;
+  j["weights"] = std::string(DTypeName(*o.weights));
+  j["kv_dtype"] = std::string(DTypeName(o.kv_dtype));
+  j["prompt_tokens"] = a.prompt;
+  j["gen_tokens"] = a.gen;
+  j["reps"] = a.reps;
+  j["ctx_depth"] = a.depth;
+  j["context"] = mem.context;
+  j["batch"] = mem.batch;
+  j["pipelines_created_while_timed"] = r.pipelines_created_while_timed;
+  nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/plans/kernel_choice.h)
+  for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, r.engine.weights_format())) by_op[k.op] = k.kernel;
+  j["kernels_by_op"] = by_op;
+  j["replay_decode"] = o.replay_decode;
+  j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
+  j["load_s"] = r.load_s;
+  j["validation_messages"] = r.validation_messages;
+  j["prefill_tok_s"] = ToJson(s.prefill);
+  j["decode_tok_s"] = ToJson(s.decode);
+  j["ttft_ms"] = ToJson(s.ttft_ms);
+  j["decode_gbps"] = ToJson(s.gbps);
+  j["decode_pct_bandwidth"] = ToJson(s.pct);
+  j["decode_bytes_per_token"] = {{"weights", s.weight_read}, {"kv_cache", s.kv_read}, {"total", s.per_token}};
+  j["memory_bytes"] = {{"weights", mem.weights},
+                       {"kv_cache", mem.kv_cache},
+                       {"scratch", mem.scratch},
+                       {"total", mem.weights + mem.kv_cache + mem.scratch},
+                       {"device_local_heap", caps.DeviceLocalBytes()}};
+  j["bandwidth"] = {{"gbps", rbw.gbps},           {"method", "read_kernel"},
+                    {"kernel", rbw.method},       {"counted", "read"},
+                    {"buffer_bytes", rbw.bytes},  {"ranges", rbw.ranges},
+                    {"reps", rbw.reps},           {"storage_gbps", rbw.storage_gbps},
+                    {"texel_gbps", rbw.texel_gbps}};
+  j["copy_bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
+                         {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
+  if (a.profile) j["profile"] = {{"prefill", ToJson(r.profiles.prefill)}, {"decode", ToJson(r.profiles.decode)}};
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
+void PrintText(const BenchReport& r) {
+  const BenchArgs& a = r.args;
+  const EngineOptions& o = a.options;
+  const vk::DeviceCaps& caps = r.device.caps;
+  const ReadBandwidth& rbw = r.device.read;
+  const CopyBandwidth& bw = r.device.copy;
+  const MemoryReport& mem = r.memory;
+  const BenchResults& s = r.results;
   std::printf("vkgemma bench  commit %s\n", VKG_GIT_COMMIT);
   std::printf("device         %s (%s, vendor %s), driver %s %s, Vulkan %s\n", caps.name.c_str(), caps.type_name.c_str(),
               caps.vendor.c_str(), caps.driver_name.c_str(), caps.driver_info.c_str(), caps.api_version_string.c_str());
-  std::printf("model          %s (%s, %.2f B parameters), weights %s, KV cache %s\n", model_name.c_str(),
-              model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint", double(params) / 1e9,
-              std::string(DTypeName(format)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
+  std::printf("model          %s (%s, %.2f B parameters), weights %s, KV cache %s\n", r.model.name.c_str(),
+              a.model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint", double(s.params) / 1e9,
+              std::string(DTypeName(*o.weights)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
   std::printf("run            -p %u -n %u -r %u --ctx-depth %u (context %u, batch %u, decode %s)%s; load %.1f s\n",
-              prompt, gen, reps, depth, mem.context, mem.batch, o.replay_decode ? "replayed" : "recorded per step",
-              prompt_set || gen_set || reps_set ? "" : " [defaults]", load_s);
+              a.prompt, a.gen, a.reps, a.depth, mem.context, mem.batch, o.replay_decode ? "replayed" : "recorded per step",
+              a.prompt_set || a.gen_set || a.reps_set ? "" : " [defaults]", r.load_s);
   std::printf("memory         %.1f MiB: weights %.1f + KV cache %.1f + scratch %.1f (device-local heap %.0f MiB)\n",
               double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,
               double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0,
@@ -577,26 +675,58 @@ int Bench(const std::vector<std::string>& args) {
   std::printf("bandwidth      read %.1f GB/s (compute kernel, %s loads, %.0f MiB); copy %.1f GB/s "
               "(vkCmdCopyBuffer %.0f MiB, counted read+write)\n",
               rbw.gbps, rbw.method.c_str(), double(rbw.bytes) / 1048576.0, bw.gbps, double(bw.bytes) / 1048576.0);
-  std::printf("decode reads   %.1f MB per token: weights %.1f MB + KV cache %.1f MB\n\n", double(per_token) / 1e6,
-              double(weight_read) / 1e6, double(kv_read) / 1e6);
+  std::printf("decode reads   %.1f MB per token: weights %.1f MB + KV cache %.1f MB\n\n", double(s.per_token) / 1e6,
+              double(s.weight_read) / 1e6, double(s.kv_read) / 1e6);
   std::printf("| metric | median | min | max |\n|---|---:|---:|---:|\n");
-  auto row = [](const char* name, const Stats& s, const char* fmt) {
+  auto row = [](const char* name, const Stats& st, const char* fmt) {
     std::printf("| %s | ", name);
-    std::printf(fmt, s.median);
+    std::printf(fmt, st.median);
     std::printf(" | ");
-    std::printf(fmt, s.min);
+    std::printf(fmt, st.min);
     std::printf(" | ");
-    std::printf(fmt, s.max);
+    std::printf(fmt, st.max);
     std::printf(" |\n");
   };
-  row("prefill tok/s", prefill, "%.2f");
-  row("decode tok/s", decode, "%.2f");
-  row("time to first token ms", ttft_ms, "%.1f");
-  row("decode GB/s", gbps, "%.2f");
-  row("decode % of read bandwidth", pct, "%.1f");
-  if (profile) {
-    PrintProfile("prefill", prof.prefill);
-    PrintProfile("decode", prof.decode);
+  row("prefill tok/s", s.prefill, "%.2f");
+  row("decode tok/s", s.decode, "%.2f");
+  row("time to first token ms", s.ttft_ms, "%.1f");
+  row("decode GB/s", s.gbps, "%.2f");
+  row("decode % of read bandwidth", s.pct, "%.1f");
+  if (a.profile) {
+    PrintProfile("prefill", r.profiles.prefill);
+    PrintProfile("decode", r.profiles.decode);
+  }
+}
+
+}  // namespace
+
+int Bench(const std::vector<std::string>& args) {
+  std::optional<BenchArgs> parsed = ParseBenchArgs(args);
+  if (!parsed) return 0;  // --help
+  BenchArgs& a = *parsed;
+  ModelConfig config = ConfigOfArgs(a);
+  const DeviceProbe device = ProbeDevice(a.options);
+  BenchModel model = SizeModel(a, std::move(config), device.caps);
+  a.options.context = model.context;
+  if (!a.parallel.empty()) return RunParallel(a, model, device);
+
+  double load_s = 0;
+  std::unique_ptr<Engine> engine = OpenEngine(a, model, &load_s);
+  const ModelConfig& c = engine->config();
+  const MemoryReport memory = engine->memory();
+  const std::vector<int32_t> tokens = PromptTokens(a.prompt, c.vocab_size, a.seed);
+  const std::vector<int32_t> filler = PromptTokens(a.depth, c.vocab_size, a.seed + 1);
+  WarmUp(*engine, filler, tokens);
+  const TimedRuns runs = TimeRuns(*engine, a, filler, tokens);
+  const Profiles profiles = a.profile ? ProfileRun(*engine, tokens, std::min<uint32_t>(a.gen, 8)) : Profiles{};
+  const int validation = WarnIfValidation(*engine, a.options);
+  const BenchResults results = ComputeResults(runs, a, c, device.read.gbps);
+  const BenchReport report{a,          model,  device, *engine, memory, load_s, validation, runs.pipelines_created,
+                           results, profiles};
+  if (a.json) {
+    PrintJson(report);
+  } else {
+    PrintText(report);
   }
   return 0;
 }

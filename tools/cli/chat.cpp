@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -106,23 +107,134 @@ std::string Trim(const std::string& s) {
   return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
 }
 
-}  // namespace
+// What the prompt gave: a message (or command) to act on, nothing (read again), or the end.
+enum class PromptInput { kText, kNothing, kQuit };
 
-int Chat(const std::vector<std::string>& args) {
+// Shows the prompt (interactive) and reads one line with Ctrl-C reaching the read: the first
+// Ctrl-C at the prompt warns, a second one (or any when not interactive) quits, as does EOF.
+PromptInput ReadPrompt(LineReader& reader, bool interactive, bool* interrupted_at_prompt, std::string* text) {
+  if (interactive) {
+    std::fputs("> ", stdout);
+    std::fflush(stdout);
+  }
+  InstallSigint(/*restart=*/false);
+  g_interrupts.store(0);
+  std::string line;
+  const ReadResult r = reader.Read(&line);
+  InstallSigint(/*restart=*/true);
+  if (r == ReadResult::kInterrupted) {
+    if (*interrupted_at_prompt || !interactive) {
+      if (interactive) std::fputc('\n', stdout);
+      return PromptInput::kQuit;
+    }
+    *interrupted_at_prompt = true;
+    std::fputs("\n(Ctrl-C again or /exit to quit)\n", stderr);
+    return PromptInput::kNothing;
+  }
+  *interrupted_at_prompt = false;
+  if (r == ReadResult::kEof) {
+    if (interactive) std::fputc('\n', stdout);
+    return PromptInput::kQuit;
+  }
+  *text = Trim(line);
+  return text->empty() ? PromptInput::kNothing : PromptInput::kText;
+}
+
+// The conversation so far and the tokens the engine holds for it.
+struct Conversation {
+  std::vector<ChatMessage> history;
+  size_t base = 0;                 // messages before the first turn (the system message)
+  std::vector<int32_t> evaluated;  // the tokens the engine holds, in order
+};
+
+// Keeps the longest prefix of `ids` the engine already holds (the template may re-render earlier
+// turns differently, e.g. without the thought channel); returns its length (0: the engine starts over).
+size_t ReuseEnginePrefix(Engine& engine, std::vector<int32_t>& evaluated, const std::vector<int32_t>& ids) {
+  size_t reused = 0;
+  while (reused < evaluated.size() && reused + 1 < ids.size() && evaluated[reused] == ids[reused]) ++reused;
+  if (reused < evaluated.size() && !engine.Truncate(uint32_t(reused))) reused = 0;
+  if (reused == 0 && engine.n_past() > 0) engine.Reset();
+  evaluated.resize(reused);
+  return reused;
+}
+
+// After a reply: the engine now also holds `fresh` and the generated tokens it evaluated.
+void AppendEvaluated(const Engine& engine, std::vector<int32_t>& evaluated, std::span<const int32_t> fresh,
+                     const GenerateStats& stats) {
+  evaluated.insert(evaluated.end(), fresh.begin(), fresh.end());
+  for (size_t i = 0; evaluated.size() < engine.n_past() && i < stats.tokens.size(); ++i) {
+    evaluated.push_back(stats.tokens[i]);
+  }
+}
+
+// /reset: back to the system message, with an empty engine.
+void ResetConversation(Conversation& conv, Engine& engine, bool interactive, bool show_stats) {
+  conv.history.resize(conv.base);
+  engine.Reset();
+  conv.evaluated.clear();
+  if (interactive) std::fputs("(conversation reset)\n", stderr);
+  if (show_stats) std::fputs("[reset]\n", stderr);
+}
+
+// Generates the reply after `fresh`, writing its text to stdout as it comes, then a newline; the
+// reply's token ids (stop tokens left out) go to `reply`. Throws Error when the conversation no
+// longer fits (before anything is evaluated or written).
+GenerateStats StreamReply(Engine& engine, std::span<const int32_t> fresh, const GenerateOptions& go,
+                          const tok::Tokenizer& tokenizer, std::vector<int32_t>* reply) {
+  tok::StreamDecoder decoder(tokenizer);
+  const GenerateStats stats = Generate(engine, fresh, go, [&](int32_t id) {
+    if (std::find(go.stop_ids.begin(), go.stop_ids.end(), id) != go.stop_ids.end()) return;
+    reply->push_back(id);
+    const std::string s = decoder.Push(id);
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fflush(stdout);
+  });
+  const std::string rest = decoder.Finish();
+  std::fwrite(rest.data(), 1, rest.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  return stats;
+}
+
+void PrintTurnStats(const GenerateStats& stats, size_t reused) {
+  std::fprintf(stderr,
+               "[prompt: %zu new tokens, %zu reused, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
+               "time to first token: %.3f s | stop: %s]\n",
+               stats.prompt_tokens, reused, stats.prefill_tokens_per_s(), stats.generated_tokens,
+               stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
+}
+
+struct ChatArgs {
   std::string model_dir, system;
   bool think = false, show_stats = false;
   uint32_t n_predict = 0;
   SamplingFlags sampling;
   EngineOptions options;
+};
+
+// nullopt after printing the usage (--help).
+std::optional<ChatArgs> ParseChatArgs(const std::vector<std::string>& args) {
+  ChatArgs a;
   OptionParser parser("chat");
-  AddEngineOptions(parser, &model_dir, &options);
-  parser.Value({"-n", "--n-predict"}, [&](const std::string& v) { n_predict = ParseCount("-n", v, 1); })
-      .Value({"--system"}, [&](const std::string& v) { system = v; })
-      .Flag({"--think"}, [&] { think = true; })
-      .Flag({"--stats"}, [&] { show_stats = true; });
-  AddSamplingOptions(parser, &sampling);
-  if (!ParseModelCommand(parser, args, kUsage, "chat", model_dir)) return 0;
-  CheckModelPath(model_dir);
+  AddEngineOptions(parser, &a.model_dir, &a.options);
+  parser.Value({"-n", "--n-predict"}, [&](const std::string& v) { a.n_predict = ParseCount("-n", v, 1); })
+      .Value({"--system"}, [&](const std::string& v) { a.system = v; })
+      .Flag({"--think"}, [&] { a.think = true; })
+      .Flag({"--stats"}, [&] { a.show_stats = true; });
+  AddSamplingOptions(parser, &a.sampling);
+  if (!ParseModelCommand(parser, args, kUsage, "chat", a.model_dir)) return std::nullopt;
+  CheckModelPath(a.model_dir);
+  return a;
+}
+
+}  // namespace
+
+int Chat(const std::vector<std::string>& args) {
+  const std::optional<ChatArgs> parsed = ParseChatArgs(args);
+  if (!parsed) return 0;
+  const std::string& model_dir = parsed->model_dir;
+  const bool show_stats = parsed->show_stats;
+  const SamplingFlags& sampling = parsed->sampling;
 
   GenerationConfig gen = GenerationConfig::Load(model_dir);
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
@@ -130,59 +242,33 @@ int Chat(const std::vector<std::string>& args) {
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
-  auto engine = OpenEngineWithProgress(model_dir, options);
+  auto engine = OpenEngineWithProgress(model_dir, parsed->options);
 
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
   GenerateOptions go;
   go.sampling = SamplingParams::FromConfig(gen, seed);
-  go.max_tokens = n_predict;
+  go.max_tokens = parsed->n_predict;
   go.stop_ids = StopTokenIds(tokenizer, gen);
   go.cancel = &g_cancel;
   ChatOptions chat_options;
-  chat_options.enable_thinking = think;
+  chat_options.enable_thinking = parsed->think;
 
-  std::vector<ChatMessage> history;
-  if (!system.empty()) history.push_back({"system", system});
-  const size_t base = history.size();
-  std::vector<int32_t> evaluated;  // the tokens the engine holds, in order
+  Conversation conv;
+  if (!parsed->system.empty()) conv.history.push_back({"system", parsed->system});
+  conv.base = conv.history.size();
   LineReader reader;
   bool interrupted_at_prompt = false;
   uint64_t turn = 0;
   if (interactive) std::fputs("(chat: /reset starts over, /exit or Ctrl-D quits, Ctrl-C stops a reply)\n", stderr);
 
   for (;;) {
-    if (interactive) {
-      std::fputs("> ", stdout);
-      std::fflush(stdout);
-    }
-    InstallSigint(/*restart=*/false);
-    g_interrupts.store(0);
-    std::string line;
-    const ReadResult r = reader.Read(&line);
-    InstallSigint(/*restart=*/true);
-    if (r == ReadResult::kInterrupted) {
-      if (interrupted_at_prompt || !interactive) {
-        if (interactive) std::fputc('\n', stdout);
-        break;
-      }
-      interrupted_at_prompt = true;
-      std::fputs("\n(Ctrl-C again or /exit to quit)\n", stderr);
-      continue;
-    }
-    interrupted_at_prompt = false;
-    if (r == ReadResult::kEof) {
-      if (interactive) std::fputc('\n', stdout);
-      break;
-    }
-    const std::string text = Trim(line);
-    if (text.empty()) continue;
+    std::string text;
+    const PromptInput input = ReadPrompt(reader, interactive, &interrupted_at_prompt, &text);
+    if (input == PromptInput::kQuit) break;
+    if (input == PromptInput::kNothing) continue;
     if (text == "/exit" || text == "/quit") break;
     if (text == "/reset") {
-      history.resize(base);
-      engine->Reset();
-      evaluated.clear();
-      if (interactive) std::fputs("(conversation reset)\n", stderr);
-      if (show_stats) std::fputs("[reset]\n", stderr);
+      ResetConversation(conv, *engine, interactive, show_stats);
       continue;
     }
     if (text[0] == '/' && text.find(' ') == std::string::npos) {
@@ -190,60 +276,33 @@ int Chat(const std::vector<std::string>& args) {
       continue;
     }
 
-    history.push_back({"user", text});
-    const std::vector<int32_t> ids = tmpl.Encode(tokenizer, history, chat_options);
-    // Keep the longest prefix the engine already holds (the template may re-render earlier turns
-    // differently, e.g. without the thought channel), and evaluate only the rest.
-    size_t reused = 0;
-    while (reused < evaluated.size() && reused + 1 < ids.size() && evaluated[reused] == ids[reused]) ++reused;
-    if (reused < evaluated.size() && !engine->Truncate(uint32_t(reused))) reused = 0;
-    if (reused == 0 && engine->n_past() > 0) engine->Reset();
-    evaluated.resize(reused);
+    conv.history.push_back({"user", text});
+    const std::vector<int32_t> ids = tmpl.Encode(tokenizer, conv.history, chat_options);
+    const size_t reused = ReuseEnginePrefix(*engine, conv.evaluated, ids);
     const std::span<const int32_t> fresh(ids.data() + reused, ids.size() - reused);
-    go.history = std::span<const int32_t>(evaluated);
+    go.history = std::span<const int32_t>(conv.evaluated);
     go.sampling.seed = seed + turn++;
     g_cancel.store(false);
 
-    tok::StreamDecoder decoder(tokenizer);
     std::vector<int32_t> reply;
     GenerateStats stats;
     try {
-      stats = Generate(*engine, fresh, go, [&](int32_t id) {
-        if (std::find(go.stop_ids.begin(), go.stop_ids.end(), id) != go.stop_ids.end()) return;
-        reply.push_back(id);
-        const std::string s = decoder.Push(id);
-        std::fwrite(s.data(), 1, s.size(), stdout);
-        std::fflush(stdout);
-      });
+      stats = StreamReply(*engine, fresh, go, tokenizer, &reply);
     } catch (const Error& e) {
       // The conversation no longer fits (checked before anything is evaluated): drop the message.
-      history.pop_back();
+      conv.history.pop_back();
       std::fprintf(stderr, "error: %s\n", e.what());
       if (!interactive) return 1;
       continue;
     }
-    const std::string rest = decoder.Finish();
-    std::fwrite(rest.data(), 1, rest.size(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-
-    evaluated.insert(evaluated.end(), fresh.begin(), fresh.end());
-    for (size_t i = 0; evaluated.size() < engine->n_past() && i < stats.tokens.size(); ++i) {
-      evaluated.push_back(stats.tokens[i]);
-    }
-    if (evaluated.size() != engine->n_past()) {  // cannot happen; never reuse a cache we cannot describe
+    AppendEvaluated(*engine, conv.evaluated, fresh, stats);
+    if (conv.evaluated.size() != engine->n_past()) {  // cannot happen; never reuse a cache we cannot describe
       engine->Reset();
-      evaluated.clear();
+      conv.evaluated.clear();
     }
-    history.push_back({"model", tokenizer.Decode(reply)});
+    conv.history.push_back({"model", tokenizer.Decode(reply)});
     if (stats.stop == StopReason::kCancelled && interactive) std::fputs("(stopped)\n", stderr);
-    if (show_stats) {
-      std::fprintf(stderr,
-                   "[prompt: %zu new tokens, %zu reused, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
-                   "time to first token: %.3f s | stop: %s]\n",
-                   stats.prompt_tokens, reused, stats.prefill_tokens_per_s(), stats.generated_tokens,
-                   stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
-    }
+    if (show_stats) PrintTurnStats(stats, reused);
   }
   std::fflush(stdout);
   return 0;

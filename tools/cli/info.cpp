@@ -77,6 +77,40 @@ Stored StoredFormatOf(const std::filesystem::path& dir) {
   return {DType::BF16, "assumed: no safetensors yet, no dtype in config.json"};
 }
 
+// The lines model, type, layers and hidden: what the config describes.
+void PrintArchitecture(const ModelConfig& c, const std::string& model_name) {
+  int full = 0, shared = 0;
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    full += c.layers[l].full;
+    shared += !c.layers[l].owns_kv(int(l));
+  }
+  std::printf("model        %s\n", model_name.c_str());
+  std::printf("type         %s, %s\n", c.model_type.c_str(), Variant(c).c_str());
+  std::printf("layers       %d: %d sliding (window %d), %d full; %d read another layer's KV\n",
+              c.num_hidden_layers, c.num_hidden_layers - full, c.sliding_window, full, shared);
+  std::printf("hidden       %d; heads %d; head dim %d sliding / %d full; vocabulary %d\n", c.hidden_size,
+              c.num_attention_heads, c.head_dim, c.global_head_dim, c.vocab_size);
+}
+
+// The stored format, and the parameters by group, from the tensor list the config implies.
+void PrintParameters(const ModelConfig& c, const Stored& stored, bool gguf_file) {
+  std::map<std::string, uint64_t> groups;
+  uint64_t total = 0;
+  ForEachTensor(c, [&](const TensorSpec& s) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    total += n;
+    if (s.name.rfind("embed_tokens_per_layer", 0) == 0) groups["per-layer embedding table (host memory)"] += n;
+    else if (s.name.rfind("embed_tokens", 0) == 0 || s.name.rfind("lm_head", 0) == 0) groups["token embedding"] += n;
+    else if (s.name.find("experts.") != std::string::npos) groups["experts"] += n;
+    else groups["other (attention, MLP, norms)"] += n;
+  });
+  std::printf("stored       %s (%s): the default --weights%s\n", std::string(DTypeName(stored.format)).c_str(),
+              stored.how.c_str(), gguf_file ? " of float matrices; block-quantized ones keep their own types" : "");
+  std::printf("parameters   %.3f B\n", double(total) / 1e9);
+  for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
+}
+
 }  // namespace
 
 int Info(const std::vector<std::string>& args) {
@@ -102,36 +136,8 @@ int Info(const std::vector<std::string>& args) {
   if (!weights_set) o.weights = stored.format;
   if (!shape.empty()) model_dir = "built-in " + shape + " shape";
 
-  int full = 0, shared = 0;
-  for (size_t l = 0; l < c.layers.size(); ++l) {
-    full += c.layers[l].full;
-    shared += !c.layers[l].owns_kv(int(l));
-  }
-  std::printf("model        %s\n", model_dir.c_str());
-  std::printf("type         %s, %s\n", c.model_type.c_str(), Variant(c).c_str());
-  std::printf("layers       %d: %d sliding (window %d), %d full; %d read another layer's KV\n",
-              c.num_hidden_layers, c.num_hidden_layers - full, c.sliding_window, full, shared);
-  std::printf("hidden       %d; heads %d; head dim %d sliding / %d full; vocabulary %d\n", c.hidden_size,
-              c.num_attention_heads, c.head_dim, c.global_head_dim, c.vocab_size);
-
-  // Parameters by group, from the tensor list the config implies.
-  std::map<std::string, uint64_t> groups;
-  uint64_t total = 0;
-  ForEachTensor(c, [&](const TensorSpec& s) {
-    uint64_t n = 1;
-    for (int64_t d : s.shape) n *= uint64_t(d);
-    total += n;
-    if (s.name.rfind("embed_tokens_per_layer", 0) == 0) groups["per-layer embedding table (host memory)"] += n;
-    else if (s.name.rfind("embed_tokens", 0) == 0 || s.name.rfind("lm_head", 0) == 0) groups["token embedding"] += n;
-    else if (s.name.find("experts.") != std::string::npos) groups["experts"] += n;
-    else groups["other (attention, MLP, norms)"] += n;
-  });
-  std::printf("stored       %s (%s): the default --weights%s\n", std::string(DTypeName(stored.format)).c_str(),
-              stored.how.c_str(),
-              shape.empty() && IsGgufPath(model_dir) ? " of float matrices; block-quantized ones keep their own types"
-                                                     : "");
-  std::printf("parameters   %.3f B\n", double(total) / 1e9);
-  for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
+  PrintArchitecture(c, model_dir);
+  PrintParameters(c, stored, shape.empty() && IsGgufPath(model_dir));
 
   const uint32_t ctx = o.context ? o.context : uint32_t(std::min(8192, c.max_position_embeddings));
   // Scratch at the GPU's prompt chunk unless --batch says otherwise (CPU devices use 64).

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -51,6 +52,50 @@ std::string ReadAll(std::istream& in) {
   return s;
 }
 
+// A raw prompt: special tokens in the text are matched (tokenize's default), since a raw prompt is
+// the caller's own markup. One <bos> in front, unless the text already starts with it.
+std::vector<int32_t> RawPromptIds(const tok::Tokenizer& tokenizer, const std::string& prompt, int32_t config_bos) {
+  std::vector<int32_t> ids;
+  const int32_t bos = tokenizer.PieceToId("<bos>").value_or(config_bos);
+  const std::vector<int32_t> text = tokenizer.Encode(prompt, tok::SpecialTokens::kMatch);
+  if (text.empty() || text.front() != bos) ids.push_back(bos);
+  ids.insert(ids.end(), text.begin(), text.end());
+  return ids;
+}
+
+// The prompt as a user message (after the system message, if any), through the chat template.
+std::vector<int32_t> ChatPromptIds(const tok::Tokenizer& tokenizer, const std::string& model_dir,
+                                   const std::string& system, const std::string& prompt, bool think) {
+  const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
+  std::vector<ChatMessage> messages;
+  if (!system.empty()) messages.push_back({"system", system});
+  messages.push_back({"user", prompt});
+  ChatOptions chat;
+  chat.enable_thinking = think;
+  return tmpl.Encode(tokenizer, messages, chat);
+}
+
+// --print-ids: 'generated ids: ID,ID,...' on stderr.
+void PrintGeneratedIds(const GenerateStats& stats) {
+  std::string line;
+  for (int32_t id : stats.tokens) {
+    if (!line.empty()) line += ',';
+    line += std::to_string(id);
+  }
+  std::fprintf(stderr, "generated ids: %s\n", line.c_str());
+}
+
+// The speeds line on stderr; `seed` when sampling (not greedy).
+void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
+  std::fprintf(stderr,
+               "prompt: %zu tokens, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
+               "time to first token: %.3f s | stop: %s",
+               stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens,
+               stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
+  if (seed) std::fprintf(stderr, " | seed %llu", static_cast<unsigned long long>(*seed));
+  std::fputc('\n', stderr);
+}
+
 }  // namespace
 
 int Run(const std::vector<std::string>& args) {
@@ -78,23 +123,8 @@ int Run(const std::vector<std::string>& args) {
   GenerationConfig gen = GenerationConfig::Load(model_dir);
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
-  std::vector<int32_t> ids;
-  if (raw) {
-    // Special tokens in the text are matched (tokenize's default): a raw prompt is the caller's own
-    // markup. One <bos> in front, unless the text already starts with it.
-    const int32_t bos = tokenizer.PieceToId("<bos>").value_or(gen.bos_token_id);
-    const std::vector<int32_t> text = tokenizer.Encode(prompt, tok::SpecialTokens::kMatch);
-    if (text.empty() || text.front() != bos) ids.push_back(bos);
-    ids.insert(ids.end(), text.begin(), text.end());
-  } else {
-    const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
-    std::vector<ChatMessage> messages;
-    if (!system.empty()) messages.push_back({"system", system});
-    messages.push_back({"user", prompt});
-    ChatOptions chat;
-    chat.enable_thinking = think;
-    ids = tmpl.Encode(tokenizer, messages, chat);
-  }
+  const std::vector<int32_t> ids = raw ? RawPromptIds(tokenizer, prompt, gen.bos_token_id)
+                                       : ChatPromptIds(tokenizer, model_dir, system, prompt, think);
   if (options.context && ids.size() > options.context) {
     throw Error("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(options.context) + " (raise --ctx)");
@@ -126,21 +156,8 @@ int Run(const std::vector<std::string>& args) {
   if (!ends_with_newline && ::isatty(STDOUT_FILENO)) std::fputc('\n', stdout);
   std::fflush(stdout);
 
-  if (print_ids) {
-    std::string line;
-    for (int32_t id : stats.tokens) {
-      if (!line.empty()) line += ',';
-      line += std::to_string(id);
-    }
-    std::fprintf(stderr, "generated ids: %s\n", line.c_str());
-  }
-  std::fprintf(stderr,
-               "prompt: %zu tokens, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
-               "time to first token: %.3f s | stop: %s",
-               stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens,
-               stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
-  if (!go.sampling.greedy()) std::fprintf(stderr, " | seed %llu", static_cast<unsigned long long>(seed));
-  std::fputc('\n', stderr);
+  if (print_ids) PrintGeneratedIds(stats);
+  PrintRunStats(stats, go.sampling.greedy() ? std::nullopt : std::optional<uint64_t>(seed));
   return 0;
 }
 

@@ -56,61 +56,85 @@ int ParsePort(const std::string& v) {
   return int(p);
 }
 
-}  // namespace
-
-int Serve(const std::vector<std::string>& args) {
+struct ServeArgs {
   std::string model_dir, name;
   uint32_t parallel = 4;
-  std::optional<uint32_t> queue;
+  uint32_t max_queued = 0;  // --queue, else 4 x --parallel
   serve::ServerOptions server_options;
   EngineOptions options;
+};
+
+// nullopt after printing the usage (--help).
+std::optional<ServeArgs> ParseServeArgs(const std::vector<std::string>& args) {
+  ServeArgs a;
+  std::optional<uint32_t> queue;
   OptionParser parser("serve");
-  AddEngineOptions(parser, &model_dir, &options);
-  parser.Value({"--host"}, [&](const std::string& v) { server_options.host = v; })
-      .Value({"--port"}, [&](const std::string& v) { server_options.port = ParsePort(v); })
-      .Value({"--parallel", "-np"}, [&](const std::string& v) { parallel = ParseCount("--parallel", v, 1); })
+  AddEngineOptions(parser, &a.model_dir, &a.options);
+  parser.Value({"--host"}, [&](const std::string& v) { a.server_options.host = v; })
+      .Value({"--port"}, [&](const std::string& v) { a.server_options.port = ParsePort(v); })
+      .Value({"--parallel", "-np"}, [&](const std::string& v) { a.parallel = ParseCount("--parallel", v, 1); })
       .Value({"--queue"}, [&](const std::string& v) { queue = ParseCount("--queue", v, 0); })
       .Value({"--api-key"}, [&](const std::string& v) {
         if (v.empty()) throw UsageError("--api-key needs a non-empty key");
-        server_options.api_key = v;
+        a.server_options.api_key = v;
       })
-      .Value({"--max-body"}, [&](const std::string& v) { server_options.max_body_bytes = ParseCount("--max-body", v, 1024); })
-      .Value({"--name"}, [&](const std::string& v) { name = v; });
-  if (!ParseModelCommand(parser, args, kUsage, "serve", model_dir)) return 0;
-  if (parallel > 64) throw UsageError("--parallel is at most 64");
-  if (!std::filesystem::is_directory(model_dir)) throw Error("model directory '" + model_dir + "' does not exist");
-  const uint32_t max_queued = queue.value_or(4 * parallel);
+      .Value({"--max-body"}, [&](const std::string& v) { a.server_options.max_body_bytes = ParseCount("--max-body", v, 1024); })
+      .Value({"--name"}, [&](const std::string& v) { a.name = v; });
+  if (!ParseModelCommand(parser, args, kUsage, "serve", a.model_dir)) return std::nullopt;
+  if (a.parallel > 64) throw UsageError("--parallel is at most 64");
+  if (!std::filesystem::is_directory(a.model_dir)) throw Error("model directory '" + a.model_dir + "' does not exist");
+  a.max_queued = queue.value_or(4 * a.parallel);
+  return a;
+}
 
-  // SIGINT/SIGTERM are taken by one thread (sigwait), never by a handler interrupting another: they
-  // are blocked before any thread exists (the driver starts its own while the model loads, and a
-  // signal delivered to one of those would kill the process in the middle of a stream).
-  // Before the server is up a signal just ends the process; after, it drains the server.
-  // SIGPIPE: a client that closed its socket must not kill the server (send() reports it).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  std::atomic<serve::HttpServer*> running{nullptr};
-  std::atomic<bool> finished{false};
-  std::thread signal_thread([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    if (finished.load()) return;
-    serve::HttpServer* server = running.load();
-    if (!server) std::_Exit(128 + sig);  // still loading (or already stopped): nothing to finish
-    server->Stop();
-  });
-  struct JoinSignalThread {  // on every way out (a load error too): wake the thread and join it
-    std::thread& t;
-    std::atomic<bool>& finished;
-    ~JoinSignalThread() {
-      finished.store(true);
-      kill(getpid(), SIGTERM);
-      t.join();
-    }
-  } join_signal_thread{signal_thread, finished};
+// SIGINT/SIGTERM are taken by one thread (sigwait), never by a handler interrupting another: they
+// are blocked before any thread exists (the driver starts its own while the model loads, and a
+// signal delivered to one of those would kill the process in the middle of a stream).
+// Before the server is up a signal just ends the process; after, it drains the server.
+// SIGPIPE: a client that closed its socket must not kill the server (send() reports it).
+class StopSignalThread {
+ public:
+  StopSignalThread() {
+    sigemptyset(&stop_signals_);
+    sigaddset(&stop_signals_, SIGINT);
+    sigaddset(&stop_signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals_, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    thread_ = std::thread([this] {
+      int sig = 0;
+      sigwait(&stop_signals_, &sig);
+      if (finished_.load()) return;
+      serve::HttpServer* server = running_.load();
+      if (!server) std::_Exit(128 + sig);  // still loading (or already stopped): nothing to finish
+      server->Stop();
+    });
+  }
+  // On every way out (a load error too): wake the thread and join it.
+  ~StopSignalThread() {
+    finished_.store(true);
+    kill(getpid(), SIGTERM);
+    thread_.join();
+  }
+  // The server a signal stops from now on; nullptr: a signal ends the process.
+  void SetServer(serve::HttpServer* server) { running_.store(server); }
+
+ private:
+  sigset_t stop_signals_;
+  std::atomic<serve::HttpServer*> running_{nullptr};
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+int Serve(const std::vector<std::string>& args) {
+  std::optional<ServeArgs> parsed = ParseServeArgs(args);
+  if (!parsed) return 0;
+  const std::string& model_dir = parsed->model_dir;
+  const uint32_t parallel = parsed->parallel, max_queued = parsed->max_queued;
+  const EngineOptions& options = parsed->options;
+  serve::ServerOptions& server_options = parsed->server_options;
+  StopSignalThread stop_signals;
 
   // The cheap checks first, then the load. -m: a checkpoint directory or a .gguf file.
   CheckModelPath(model_dir);
@@ -128,7 +152,7 @@ int Serve(const std::vector<std::string>& args) {
                double(m.scratch) / 1048576.0);
 
   serve::ServedModel served;
-  served.id = name.empty() ? std::filesystem::weakly_canonical(model_dir).filename().string() : name;
+  served.id = parsed->name.empty() ? std::filesystem::weakly_canonical(model_dir).filename().string() : parsed->name;
   served.context = engine->context();
   served.tokenizer = &tokenizer;
   served.chat_template = &tmpl;
@@ -148,14 +172,14 @@ int Serve(const std::vector<std::string>& args) {
   BatchEngine* engine_ptr = engine.get();
   serve::HttpServer server(served, loop, [engine_ptr] { return engine_ptr->validation_messages(); }, server_options);
   const int port = server.Bind();
-  running.store(&server);
+  stop_signals.SetServer(&server);
   const std::string host = server_options.host.find(':') != std::string::npos ? "[" + server_options.host + "]"
                                                                                : server_options.host;
   std::printf("vkgemma serve: listening on http://%s:%d (model '%s', %u slots of %u positions)\n", host.c_str(), port,
               served.id.c_str(), engine->slots(), engine->context());
   std::fflush(stdout);
   server.Run();
-  running.store(nullptr);
+  stop_signals.SetServer(nullptr);
   loop.Stop();
   const int messages = engine->validation_messages();
   std::fprintf(stderr, "vkgemma serve: stopped\n");

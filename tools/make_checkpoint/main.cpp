@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -62,13 +63,65 @@ int Usage(const std::string& why) {
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o;
+// What the command line asks for besides the checkpoint's Options: the GGUF export.
+struct ExportArgs {
   vkg::mkckpt::GgufExportOptions gguf;
-  std::string chat_template_path;
-  std::map<std::string, int*> ints = {
+  std::string chat_template_path;  // --chat-template: a file whose text the GGUF file carries
+};
+
+// Sets `arg`, a known option that takes a value, to `value` (integers through `ints`); a value
+// when the program should exit with it (a usage error, already printed).
+std::optional<int> SetOption(const std::string& arg, const std::string& value, Options& o, ExportArgs& x,
+                             const std::map<std::string, int*>& ints) {
+  try {
+    size_t used = 0;
+    if (arg == "--out") {
+      o.out = value;
+    } else if (arg == "--gguf") {
+      x.gguf.out = value;
+    } else if (arg == "--gguf-type") {
+      std::string v = value;
+      if (v == "q4_k_m" || v == "q5_k_m") {
+        x.gguf.k_mix = true;
+        v = v.substr(0, 4);
+      }
+      if (!vkg::ParseDType(v, &x.gguf.type)) {
+        return Usage("--gguf-type must be f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, "
+                     "q4_k_m or q5_k_m, got \"" + value + "\"");
+      }
+    } else if (arg == "--tokenizer") {
+      x.gguf.tokenizer_json = value;
+    } else if (arg == "--chat-template") {
+      x.chat_template_path = value;
+    } else if (arg == "--variant") {
+      o.variant = value;
+    } else if (arg == "--seed") {
+      o.seed = std::stoull(value, &used);
+    } else if (arg == "--dtype") {
+      if (!ParseStorageDType(value, &o.dtype)) return Usage("--dtype must be bf16, f16 or f32, got \"" + value + "\"");
+    } else if (arg == "--dtype-of") {
+      const size_t eq = value.rfind('=');
+      vkg::DType t;
+      if (eq == std::string::npos || eq == 0 || !ParseStorageDType(value.substr(eq + 1), &t)) {
+        return Usage("--dtype-of needs PART=bf16|f16|f32, got \"" + value + "\"");
+      }
+      o.dtype_overrides.push_back({value.substr(0, eq), t});
+    } else if (arg == "--softcap") {
+      o.softcap = std::stof(value, &used);
+    } else {
+      *ints.at(arg) = std::stoi(value, &used);
+    }
+    if (used != 0 && used != value.size()) throw std::invalid_argument(value);
+  } catch (const std::exception&) {
+    return Usage("bad value \"" + value + "\" for " + arg);
+  }
+  return std::nullopt;
+}
+
+// Parses the command line into `o` and `x`; a value when the program should exit with it (--help:
+// 0, a usage error: 2).
+std::optional<int> ParseArgs(int argc, char** argv, Options& o, ExportArgs& x) {
+  const std::map<std::string, int*> ints = {
       {"--vocab", &o.vocab},       {"--hidden", &o.hidden},
       {"--intermediate", &o.intermediate}, {"--heads", &o.heads},
       {"--head-dim", &o.head_dim}, {"--global-head-dim", &o.global_head_dim},
@@ -78,7 +131,7 @@ int main(int argc, char** argv) {
       {"--ple-dim", &o.ple_dim},   {"--experts", &o.experts},
       {"--top-k", &o.top_k},       {"--moe-intermediate", &o.moe_intermediate},
       {"--max-pos", &o.max_pos},   {"--shards", &o.shards}};
-  std::map<std::string, bool*> flags = {
+  const std::map<std::string, bool*> flags = {
       {"--text-only", &o.text_only}, {"--untied", &o.untied}, {"--force", &o.force}};
 
   for (int i = 1; i < argc; ++i) {
@@ -106,69 +159,41 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) return Usage(arg + " needs a value");
       value = argv[++i];
     }
-    try {
-      size_t used = 0;
-      if (arg == "--out") {
-        o.out = value;
-      } else if (arg == "--gguf") {
-        gguf.out = value;
-      } else if (arg == "--gguf-type") {
-        std::string v = value;
-        if (v == "q4_k_m" || v == "q5_k_m") {
-          gguf.k_mix = true;
-          v = v.substr(0, 4);
-        }
-        if (!vkg::ParseDType(v, &gguf.type)) {
-          return Usage("--gguf-type must be f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, "
-                       "q4_k_m or q5_k_m, got \"" + value + "\"");
-        }
-      } else if (arg == "--tokenizer") {
-        gguf.tokenizer_json = value;
-      } else if (arg == "--chat-template") {
-        chat_template_path = value;
-      } else if (arg == "--variant") {
-        o.variant = value;
-      } else if (arg == "--seed") {
-        o.seed = std::stoull(value, &used);
-      } else if (arg == "--dtype") {
-        if (!ParseStorageDType(value, &o.dtype)) return Usage("--dtype must be bf16, f16 or f32, got \"" + value + "\"");
-      } else if (arg == "--dtype-of") {
-        const size_t eq = value.rfind('=');
-        vkg::DType t;
-        if (eq == std::string::npos || eq == 0 || !ParseStorageDType(value.substr(eq + 1), &t)) {
-          return Usage("--dtype-of needs PART=bf16|f16|f32, got \"" + value + "\"");
-        }
-        o.dtype_overrides.push_back({value.substr(0, eq), t});
-      } else if (arg == "--softcap") {
-        o.softcap = std::stof(value, &used);
-      } else {
-        *ints.at(arg) = std::stoi(value, &used);
-      }
-      if (used != 0 && used != value.size()) throw std::invalid_argument(value);
-    } catch (const std::exception&) {
-      return Usage("bad value \"" + value + "\" for " + arg);
-    }
+    if (const std::optional<int> exit_code = SetOption(arg, value, o, x, ints)) return exit_code;
   }
   if (o.out.empty()) return Usage("--out is required");
+  return std::nullopt;
+}
 
-  try {
-    vkg::mkckpt::ApplyVariantDefaults(&o);
-    const auto doc = vkg::mkckpt::MakeConfigJson(o);
-    // Parse what we are about to write, so an impossible size combination fails before any file
-    // is written and the tensor list comes from the same code the readers use.
-    const vkg::ModelConfig config = vkg::ParseConfig(nlohmann::json::parse(doc.dump()), "config.json");
-    vkg::mkckpt::WriteCheckpoint(o, doc, config);
-    if (!gguf.out.empty()) {
-      if (!chat_template_path.empty()) {
-        std::ifstream in(chat_template_path, std::ios::binary);
-        if (!in) throw vkg::Error(chat_template_path + ": cannot open");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        gguf.chat_template = ss.str();
-      }
-      // From the files just written, so both hold the same (stored, rounded) values.
-      vkg::mkckpt::WriteGguf(vkg::Checkpoint::Load(o.out), gguf);
+// Writes the checkpoint, then the GGUF file if asked for; throws on failure.
+void Write(Options& o, ExportArgs& x) {
+  vkg::mkckpt::ApplyVariantDefaults(&o);
+  const auto doc = vkg::mkckpt::MakeConfigJson(o);
+  // Parse what we are about to write, so an impossible size combination fails before any file
+  // is written and the tensor list comes from the same code the readers use.
+  const vkg::ModelConfig config = vkg::ParseConfig(nlohmann::json::parse(doc.dump()), "config.json");
+  vkg::mkckpt::WriteCheckpoint(o, doc, config);
+  if (!x.gguf.out.empty()) {
+    if (!x.chat_template_path.empty()) {
+      std::ifstream in(x.chat_template_path, std::ios::binary);
+      if (!in) throw vkg::Error(x.chat_template_path + ": cannot open");
+      std::stringstream ss;
+      ss << in.rdbuf();
+      x.gguf.chat_template = ss.str();
     }
+    // From the files just written, so both hold the same (stored, rounded) values.
+    vkg::mkckpt::WriteGguf(vkg::Checkpoint::Load(o.out), x.gguf);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  ExportArgs x;
+  if (const std::optional<int> exit_code = ParseArgs(argc, argv, o, x)) return *exit_code;
+  try {
+    Write(o, x);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

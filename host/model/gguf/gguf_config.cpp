@@ -70,28 +70,10 @@ float RotaryFactor(int pairs, int D) {
   return f;
 }
 
-}  // namespace
-
-ModelConfig GgufModelConfig(const GgufModel& model) {
-  const GgufFile& f = model.first();
-  const std::string arch = f.GetString("general.architecture");
-  if (arch != kGgufArchitecture) {
-    throw Error(f.name() + ": architecture \"" + arch + "\" is not supported (expected gemma4)");
-  }
-  const Keys k(f);
-  ModelConfig c;
-  c.model_type = "gemma4";
-  c.num_hidden_layers = k.Int("block_count");
+// Query and KV head counts and head dims (sliding layers' and full layers'): one query head count
+// for every layer, KV heads per layer type, values as long as keys.
+void ReadAttentionHeads(const Keys& k, const std::vector<bool>& sliding, ModelConfig& c) {
   const int L = c.num_hidden_layers;
-  if (L <= 0 || L > 4096) k.Fail("block_count", "is " + std::to_string(L) + ", expected 1..4096");
-  c.hidden_size = k.Int("embedding_length");
-  c.max_position_embeddings = k.Int("context_length", c.max_position_embeddings);
-  c.rms_norm_eps = k.Float("attention.layer_norm_rms_epsilon");
-  c.sliding_window = k.Int("attention.sliding_window");
-  c.num_kv_shared_layers = k.Int("attention.shared_kv_layers", 0);
-
-  const std::vector<bool> sliding = k.Bools("attention.sliding_window_pattern", L);
-  for (bool s : sliding) c.layer_types.push_back(s ? "sliding_attention" : "full_attention");
   auto first_of = [&](bool want_sliding) {
     for (int l = 0; l < L; ++l) {
       if (sliding[size_t(l)] == want_sliding) return l;
@@ -117,7 +99,11 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
   if (k.Int("attention.value_length_swa", c.head_dim) != c.head_dim) {
     k.Fail("attention.value_length_swa", "differs from attention.key_length_swa (Gemma 4 needs them equal)");
   }
+}
 
+// The MLP width: one for every layer, except KV-shared layers, which may have it doubled.
+void ReadFeedForward(const Keys& k, ModelConfig& c) {
+  const int L = c.num_hidden_layers;
   const std::vector<int> ffn = k.PerLayer("feed_forward_length", L);
   c.intermediate_size = ffn[0];
   const int first_shared = L - c.num_kv_shared_layers;
@@ -129,7 +115,10 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
                                         ": only KV-shared layers may differ, and only by 2x");
     }
   }
+}
 
+// RoPE bases and rotated fractions (full layers': from rope_freqs.weight when the file has it).
+void ReadRope(const GgufModel& model, const Keys& k, ModelConfig& c) {
   c.rope_theta_full = k.Float("rope.freq_base");
   c.rope_theta_sliding = k.Has("rope.freq_base_swa") ? k.Float("rope.freq_base_swa") : c.rope_theta_full;
   if (c.head_dim > 0) {
@@ -138,7 +127,7 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
   c.partial_rotary_factor_full = 0.25f;
   if (const GgufTensor* rf = model.FindTensor("rope_freqs.weight")) {
     if (rf->type != GgmlType::F32 || rf->ne.size() != 1 || int64_t(rf->ne[0]) * 2 != c.global_head_dim) {
-      throw Error(f.name() + ": tensor rope_freqs.weight must be F32 [" + std::to_string(c.global_head_dim / 2) + "]");
+      throw Error(model.first().name() + ": tensor rope_freqs.weight must be F32 [" + std::to_string(c.global_head_dim / 2) + "]");
     }
     int rotated = 0;
     for (uint64_t i = 0; i < rf->ne[0]; ++i) {
@@ -148,6 +137,33 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
     }
     c.partial_rotary_factor_full = RotaryFactor(rotated, c.global_head_dim);
   }
+}
+
+}  // namespace
+
+ModelConfig GgufModelConfig(const GgufModel& model) {
+  const GgufFile& f = model.first();
+  const std::string arch = f.GetString("general.architecture");
+  if (arch != kGgufArchitecture) {
+    throw Error(f.name() + ": architecture \"" + arch + "\" is not supported (expected gemma4)");
+  }
+  const Keys k(f);
+  ModelConfig c;
+  c.model_type = "gemma4";
+  c.num_hidden_layers = k.Int("block_count");
+  const int L = c.num_hidden_layers;
+  if (L <= 0 || L > 4096) k.Fail("block_count", "is " + std::to_string(L) + ", expected 1..4096");
+  c.hidden_size = k.Int("embedding_length");
+  c.max_position_embeddings = k.Int("context_length", c.max_position_embeddings);
+  c.rms_norm_eps = k.Float("attention.layer_norm_rms_epsilon");
+  c.sliding_window = k.Int("attention.sliding_window");
+  c.num_kv_shared_layers = k.Int("attention.shared_kv_layers", 0);
+
+  const std::vector<bool> sliding = k.Bools("attention.sliding_window_pattern", L);
+  for (bool s : sliding) c.layer_types.push_back(s ? "sliding_attention" : "full_attention");
+  ReadAttentionHeads(k, sliding, c);
+  ReadFeedForward(k, c);
+  ReadRope(model, k, c);
 
   c.hidden_size_per_layer_input = k.Int("embedding_length_per_layer_input", 0);
   c.vocab_size_per_layer_input = 0;
@@ -166,6 +182,7 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
   if (vocab <= 0) throw Error(f.name() + ": missing tensor token_embd.weight (a 2-D table)");
   c.vocab_size = int(vocab);
   c.tie_word_embeddings = model.FindTensor("output.weight") == nullptr;
+  const int first_shared = L - c.num_kv_shared_layers;
   for (int l = 0; l < std::min(L, first_shared); ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     if (!sliding[size_t(l)] && model.FindTensor(p + "attn_k.weight") && !model.FindTensor(p + "attn_v.weight")) {

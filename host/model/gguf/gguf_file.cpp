@@ -194,6 +194,63 @@ std::unique_ptr<GgufFile> GgufFile::Open(const std::filesystem::path& path) {
   return f;
 }
 
+namespace {
+
+// A tensor record after its name and dimension count: the dimensions, the ggml type (whole blocks
+// per row), the byte size, and the data offset (a multiple of `alignment`).
+void ReadTensorShapeAndType(Cursor& c, uint32_t n_dims, uint64_t alignment, GgufTensor& t) {
+  uint64_t elements = 1;
+  for (uint32_t d = 0; d < n_dims; ++d) {
+    const uint64_t n = c.Read<uint64_t>("tensor dimension");
+    if (n == 0 || !MulOk(elements, n, &elements) || elements > (uint64_t(1) << 50)) {
+      throw c.Fail("tensor '" + t.name + "': dimension " + std::to_string(d) + " of " + std::to_string(n) +
+                   " gives an impossible size");
+    }
+    t.ne.push_back(n);
+  }
+  const uint32_t type = c.Read<uint32_t>("tensor type");
+  const GgmlTypeInfo* info = FindGgmlType(type);
+  if (!info) throw c.Fail("tensor '" + t.name + "' has ggml type " + std::to_string(type) + ", which vkgemma does not know");
+  t.type = info->type;
+  if (t.ne[0] % info->block_values != 0) {
+    throw c.Fail("tensor '" + t.name + "': rows of " + std::to_string(t.ne[0]) + " values are not whole " +
+                 info->name + " blocks of " + std::to_string(info->block_values));
+  }
+  t.bytes = elements / info->block_values * info->block_bytes;
+  t.offset = c.Read<uint64_t>("tensor offset");
+  if (t.offset % alignment != 0) {
+    throw c.Fail("tensor '" + t.name + "': data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
+                 std::to_string(alignment));
+  }
+}
+
+// The data section starts at the next multiple of the alignment: every tensor's data must lie in
+// it, no two overlapping; sets each tensor's data pointer.
+void PlaceTensorData(const Cursor& c, std::span<const uint8_t> bytes, uint64_t alignment, uint64_t n_tensors,
+                     std::vector<GgufTensor>& tensors) {
+  const uint64_t data_start = (c.pos() + alignment - 1) / alignment * alignment;
+  const uint64_t data_size = data_start <= bytes.size() ? bytes.size() - data_start : 0;
+  if (n_tensors > 0 && data_start > bytes.size()) throw c.Fail("truncated file: no data section after the tensor list");
+  std::vector<std::pair<uint64_t, const GgufTensor*>> spans;
+  for (GgufTensor& t : tensors) {
+    if (t.offset > data_size || t.bytes > data_size - t.offset) {
+      throw c.Fail("tensor '" + t.name + "': data [" + std::to_string(t.offset) + ", " + std::to_string(t.offset + t.bytes) +
+                   ") lies past the end of the " + std::to_string(data_size) + "-byte data section");
+    }
+    t.data = bytes.data() + data_start + t.offset;
+    spans.push_back({t.offset, &t});
+  }
+  std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t k = 1; k < spans.size(); ++k) {
+    const GgufTensor& prev = *spans[k - 1].second;
+    if (prev.offset + prev.bytes > spans[k].first) {
+      throw c.Fail("tensors '" + prev.name + "' and '" + spans[k].second->name + "' overlap in the data section");
+    }
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<GgufFile> GgufFile::Parse(std::span<const uint8_t> bytes, const std::string& name) {
   std::unique_ptr<GgufFile> f(new GgufFile());
   f->name_ = name;
@@ -241,52 +298,11 @@ std::unique_ptr<GgufFile> GgufFile::Parse(std::span<const uint8_t> bytes, const 
     if (n_dims == 0 || n_dims > kMaxDims) {
       throw c.Fail("tensor '" + t.name + "': " + std::to_string(n_dims) + " dimensions (1 to 4 allowed)");
     }
-    uint64_t elements = 1;
-    for (uint32_t d = 0; d < n_dims; ++d) {
-      const uint64_t n = c.Read<uint64_t>("tensor dimension");
-      if (n == 0 || !MulOk(elements, n, &elements) || elements > (uint64_t(1) << 50)) {
-        throw c.Fail("tensor '" + t.name + "': dimension " + std::to_string(d) + " of " + std::to_string(n) +
-                     " gives an impossible size");
-      }
-      t.ne.push_back(n);
-    }
-    const uint32_t type = c.Read<uint32_t>("tensor type");
-    const GgmlTypeInfo* info = FindGgmlType(type);
-    if (!info) throw c.Fail("tensor '" + t.name + "' has ggml type " + std::to_string(type) + ", which vkgemma does not know");
-    t.type = info->type;
-    if (t.ne[0] % info->block_values != 0) {
-      throw c.Fail("tensor '" + t.name + "': rows of " + std::to_string(t.ne[0]) + " values are not whole " +
-                   info->name + " blocks of " + std::to_string(info->block_values));
-    }
-    t.bytes = elements / info->block_values * info->block_bytes;
-    t.offset = c.Read<uint64_t>("tensor offset");
-    if (t.offset % f->alignment_ != 0) {
-      throw c.Fail("tensor '" + t.name + "': data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
-                   std::to_string(f->alignment_));
-    }
+    ReadTensorShapeAndType(c, n_dims, f->alignment_, t);
     f->tensors_.push_back(std::move(t));
   }
 
-  // The data section starts at the next multiple of the alignment.
-  const uint64_t data_start = (c.pos() + f->alignment_ - 1) / f->alignment_ * f->alignment_;
-  const uint64_t data_size = data_start <= bytes.size() ? bytes.size() - data_start : 0;
-  if (n_tensors > 0 && data_start > bytes.size()) throw c.Fail("truncated file: no data section after the tensor list");
-  std::vector<std::pair<uint64_t, const GgufTensor*>> spans;
-  for (GgufTensor& t : f->tensors_) {
-    if (t.offset > data_size || t.bytes > data_size - t.offset) {
-      throw c.Fail("tensor '" + t.name + "': data [" + std::to_string(t.offset) + ", " + std::to_string(t.offset + t.bytes) +
-                   ") lies past the end of the " + std::to_string(data_size) + "-byte data section");
-    }
-    t.data = bytes.data() + data_start + t.offset;
-    spans.push_back({t.offset, &t});
-  }
-  std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t k = 1; k < spans.size(); ++k) {
-    const GgufTensor& prev = *spans[k - 1].second;
-    if (prev.offset + prev.bytes > spans[k].first) {
-      throw c.Fail("tensors '" + prev.name + "' and '" + spans[k].second->name + "' overlap in the data section");
-    }
-  }
+  PlaceTensorData(c, bytes, f->alignment_, n_tensors, f->tensors_);
   return f;
 }
 

@@ -106,6 +106,8 @@ std::vector<Value> Iterate(const Value& v, int line) {
   }
 }
 
+// Long by design: a flat dispatch on the receiver's type, then the method name, one short branch
+// per Python method the templates call.
 std::optional<Value> CallMethod(const Value& obj, const std::string& name, const Args& args, int line) {
   const auto arg = [&](size_t i, const char* n) -> const Value* { return args.Get(i, n); };
   const auto need = [&](size_t i, const char* n) -> const Value& { return Arg(args, i, n, name, line); };

@@ -317,6 +317,8 @@ class Interpreter {
     return sb.Take();
   }
 
+  // Long by design: a flat dispatch on the operator, one branch per binary operator with its
+  // Python semantics.
   static Value EvalBinary(const std::string& op, const Value& l, const Value& r, int line) {
     const auto bad = [&]() -> Value {
       throw Error(line, "unsupported operand types for " + op + ": " + l.TypeName() + " and " + r.TypeName());

@@ -146,6 +146,8 @@ class Parser {
     return found;
   }
 
+  // Long by design: a flat dispatch on the statement keyword, one short branch per statement
+  // (if, for, set, macro, ...), each reading its own syntax.
   StmtPtr ParseStatement() {
     const int line = Peek().line;
     const std::string keyword = Next().text;
