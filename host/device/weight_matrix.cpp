@@ -19,8 +19,8 @@ void EncodeRawRow(DType dtype, const uint8_t* stored, uint32_t cols_padded, std:
   data.assign(WeightRowBytes(dtype, cols_padded), 0);
   scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
   for (uint32_t b = 0; b < cols_padded / f.block_values; ++b) {
-    f.encode_device(dtype, stored + size_t(b) * f.file_block_bytes, &data[size_t(b) * f.device_block_bytes],
-                    scales.data() + size_t(b) * f.scale_block_bytes);
+    f.EncodeDevice(stored + size_t(b) * f.file_block_bytes, &data[size_t(b) * f.device_block_bytes],
+                   scales.data() + size_t(b) * f.scale_block_bytes);
   }
 }
 
@@ -41,9 +41,9 @@ void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padde
     return true;
   }(), "EncodeRow: a block as stored must fit its buffer");
   for (uint32_t b = 0; b < cols_padded / f.block_values; ++b) {
-    f.quantize(dtype, &padded[size_t(b) * f.block_values], block);
-    f.encode_device(dtype, block, &data[size_t(b) * f.device_block_bytes],
-                    scales.data() + size_t(b) * f.scale_block_bytes);
+    f.Quantize(&padded[size_t(b) * f.block_values], block);
+    f.EncodeDevice(block, &data[size_t(b) * f.device_block_bytes],
+                   scales.data() + size_t(b) * f.scale_block_bytes);
   }
 }
 

@@ -167,8 +167,8 @@ std::vector<float> RoundTripThrough(DType t, std::span<const float> x) {
   out.resize((n + bv - 1) / bv * bv, 0.f);
   std::vector<uint8_t> block(f.file_block_bytes);
   for (size_t b = 0; b < out.size(); b += bv) {
-    f.quantize(t, &out[b], block.data());
-    for (size_t i = 0; i < bv; ++i) out[b + i] = f.value(t, block.data(), int(i));
+    f.Quantize(&out[b], block.data());
+    for (size_t i = 0; i < bv; ++i) out[b + i] = f.Value(block.data(), int(i));
   }
   out.resize(n);
   return out;

@@ -34,7 +34,7 @@ float Q8Q4BlockValue(DType t, const uint8_t* b, int j) {
 
 float GgmlBlockElement(DType t, const uint8_t* data, size_t i) {
   const FormatTraits& f = Format(t);
-  return f.value(t, data + i / f.block_values * f.file_block_bytes, int(i % f.block_values));
+  return f.Value(data + i / f.block_values * f.file_block_bytes, int(i % f.block_values));
 }
 
 void EncodeGgmlQ8Q4Device(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales) {
@@ -59,7 +59,7 @@ std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n) {
   const size_t bv = f.block_values;
   if (n % bv) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole blocks");
   std::vector<uint8_t> out(n / bv * f.file_block_bytes);
-  for (size_t b = 0; b < n / bv; ++b) f.quantize(t, x + b * bv, out.data() + b * f.file_block_bytes);
+  for (size_t b = 0; b < n / bv; ++b) f.Quantize(x + b * bv, out.data() + b * f.file_block_bytes);
   return out;
 }
 

@@ -64,7 +64,7 @@ TEST(FormatTraits, CodecsRoundTrip) {
     padded.resize((n + f.block_values - 1) / f.block_values * f.block_values, 0.f);
     std::vector<uint8_t> bytes(padded.size() / f.block_values * f.file_block_bytes);
     for (size_t b = 0; b < padded.size() / f.block_values; ++b) {
-      f.quantize(f.dtype, &padded[b * f.block_values], &bytes[b * f.file_block_bytes]);
+      f.Quantize(&padded[b * f.block_values], &bytes[b * f.file_block_bytes]);
     }
     double err = 0, ref = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -75,7 +75,7 @@ TEST(FormatTraits, CodecsRoundTrip) {
     EXPECT_LT(err / ref, 0.25);  // every format, 2-bit codes included, keeps the values' shape
     // The device encoding writes within its sizes.
     std::vector<uint8_t> data(f.device_block_bytes + 16, 0xAB), scales(f.scale_block_bytes + 16, 0xAB);
-    f.encode_device(f.dtype, bytes.data(), data.data(), scales.data());
+    f.EncodeDevice(bytes.data(), data.data(), scales.data());
     for (size_t i = f.device_block_bytes; i < data.size(); ++i) ASSERT_EQ(data[i], 0xAB) << "data byte " << i;
     for (size_t i = f.scale_block_bytes; i < scales.size(); ++i) ASSERT_EQ(scales[i], 0xAB) << "scale byte " << i;
   }
