@@ -7,11 +7,11 @@
 namespace vkg {
 
 // y[m][n] = sum_k x[m][k] * w[n][k], accumulated in f32 whatever w's storage type.
-// w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
+// w: [N][K] (any format of host/formats/format_traits.h, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
 // M == 1 runs a decode kernel (shaders/matvec.comp: a subgroup splits K over its lanes, for GPUs;
 // shaders/matvec_rows.comp: each invocation owns whole rows, for CPU devices), M > 1 a prefill
 // kernel (shaders/matmul_coopmat.comp: matrix units, for GPUs with VK_KHR_cooperative_matrix and
-// f16/bf16/q8_0/q4_0 weights, host/ops/matmul_coopmat.h; shaders/matmul_tiled.comp: shared-memory
+// weights of any format but f32, host/ops/matmul_coopmat.h; shaders/matmul_tiled.comp: shared-memory
 // tiles, for other GPUs; shaders/matmul.comp: register blocking, for CPU devices); one dispatch per
 // weight chunk, each writing its own columns of y.
 // Test overrides of what MatMul plans for the device: each forces one kernel or geometry so tests
