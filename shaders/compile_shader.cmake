@@ -47,7 +47,7 @@ function(vkg_check_shader)
   add_custom_target(vkg_check_${ARG_NAME} ALL DEPENDS ${out})
 endfunction()
 
-# Writes shader_id.inc and shader_table.cpp (the one translation unit holding every SPIR-V array)
+# Writes shader_id.inc, weight_shader.inc (weight_formats.cmake) and shader_table.cpp (the one translation unit holding every SPIR-V array)
 # and defines the vkg_shaders library. Call once, after every vkg_add_shader.
 function(vkg_finalize_shaders)
   get_property(ids GLOBAL PROPERTY VKG_SHADER_IDS)
@@ -63,6 +63,7 @@ function(vkg_finalize_shaders)
     string(APPEND name_lines "    \"${id}\",\n")
   endforeach()
   file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/shader_id.inc CONTENT "${enum_lines}")
+  vkg_write_weight_shader_table(${CMAKE_CURRENT_BINARY_DIR}/weight_shader.inc)
   configure_file(${CMAKE_CURRENT_SOURCE_DIR}/shader_table.cpp.in ${CMAKE_CURRENT_BINARY_DIR}/shader_table.cpp @ONLY)
   configure_file(${CMAKE_CURRENT_SOURCE_DIR}/shader_compiler.cpp.in ${CMAKE_CURRENT_BINARY_DIR}/shader_compiler.cpp @ONLY)
   add_library(vkg_shaders STATIC ${CMAKE_CURRENT_BINARY_DIR}/shader_table.cpp

@@ -1,7 +1,8 @@
 #version 460
 // embed: out[t][i] = table[ids[t]][i] * scale for the tokens whose row lies in this weight chunk
 // (rows row_begin .. row_begin + chunk_rows - 1); other tokens are left to the other chunks'
-// dispatches. Variants per table dtype: -DWEIGHT_F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q5_K/Q6_K.
+// dispatches. Variants per table dtype: -DWEIGHT_<FMT> for every weight format
+// (shaders/weight_formats.cmake).
 // binding 0: weights (texel view of the chunk).  binding 1: scales (texel view; q8_0/q4_0 only,
 // the data view again otherwise).  binding 2: ids [n_tokens] int32, read.
 // binding 3: out [n_tokens][dim] f32, write.

@@ -6,7 +6,7 @@
 // per value it holds: 8-32 fetches of the same 16 bytes). Tokens whose row lies outside this
 // weight chunk (rows row_begin .. row_begin + chunk_rows - 1) leave the workgroup at once: the
 // branch is uniform over the workgroup, so the chunks' dispatches cost nothing for them.
-// Variants per table dtype: -DWEIGHT_F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q5_K/Q6_K/Q2_K/Q3_K/Q4_1/Q5_0/Q5_1.
+// Variants per table dtype: -DWEIGHT_<FMT> for every weight format (shaders/weight_formats.cmake).
 // binding 0: weights (texel view of the chunk).  binding 1: scales (texel view; q8_0/q4_0 only,
 // the data view again otherwise).  binding 2: ids [n_tokens] int32, read.
 // binding 3: out [n_tokens][dim] f32 as vec4, write (dim % 4 == 0; host/ops/embed.cpp keeps

@@ -1,10 +1,10 @@
 #version 460
 // matmul: prefill product, Y[m][row_offset + r] = sum_k W[r][k] * X[m][k] for the rows r < rows of
 // one weight chunk and the tokens m < M; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
-// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K and ggml's WEIGHT_Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (same
-// geometry as q4_0; weight_texel.glsl) (value = scale * code + bias per 32-value texel, the bias
-// from the sub-block min; common/weight_texel.glsl).
+// Variants (-D): WEIGHT_<FMT> for every weight format (shaders/weight_formats.cmake; the format
+// table host/formats/format_traits.h), each decoded by common/weight_texel.glsl: the float and
+// q8_0 / q4_0 texels directly, the ggml block formats on the affine-texel path (value = scale * code
+// + bias per 32-value texel, the bias from the sub-block min) with q4_0's geometry.
 // Bindings: 0: X [M][K] f32 storage, read (rows K floats apart; never read past column K)
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels (read instead of binding 0 when K % 4 == 0)

@@ -2,8 +2,8 @@
 // matmul_coopmat: prefill product on matrix units (VK_KHR_cooperative_matrix),
 // Y[m][row_offset + r] = sum_k W[r][k] * X[m][k] for the rows r < rows of one weight chunk and the
 // tokens m < M; weights and x rounded to f16 in shared memory, f32 accumulation.
-// Variants (-D): WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K/Q5_K/Q6_K (f32 weights stay on
-// matmul_tiled.comp); with COOPMAT_EMULATED=1 the same kernel on emulated fragments
+// Variants (-D): WEIGHT_<FMT> for every weight format but F32 (shaders/weight_formats.cmake; f32
+// weights stay on matmul_tiled.comp); with COOPMAT_EMULATED=1 the same kernel on emulated fragments
 // (common/coopmat_fragment.glsl), so lavapipe tests everything but the matrix-unit intrinsics.
 // Bindings (as matmul_tiled.comp): 0: X [M][K] f32 storage, read (the partial last quad of a row only)
 //           1: Y [M][N] f32 storage, write (only columns [row_offset, row_offset + rows))

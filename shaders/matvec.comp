@@ -1,8 +1,8 @@
 #version 460
 // matvec: decode matrix-vector product, y[row_offset + r] = sum_k W[r][k] * x[k] for the rows
 // r < rows of one weight chunk; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K,
-// WEIGHT_Q5_K, WEIGHT_Q6_K (K-quants: see below), Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K, and two fusions of
+// Variants (-D): WEIGHT_<FMT> for every weight format (shaders/weight_formats.cmake; the format
+// table host/formats/format_traits.h; the ggml block formats: see below), and two fusions of
 // the gated feed-forward's gelu_tanh(gate) * up (each: one dispatch, one barrier and one trip of an
 // activation through memory fewer):
 //   GELU_PAIRS=1: the [gate | up] product writes y[j] = gelu(gate row j . x) * (up row j . x), the
@@ -52,7 +52,8 @@
 // values, the 144 / 176 / 210 bytes per 256 of the format. The min is folded as q4_0's offset:
 // sum((scale q + bias) x) = scale sum(q x) + bias sum(x). Same geometry as q4_0 (32 values a
 // texel): 31B down (K = 21504): 21 texel steps per lane and row.
-// ggml's WEIGHT_Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (host/formats/more_blocks.h) take the same path and
+// ggml's other block formats (the format table's ggml_block rows beyond the K-quants;
+// host/formats/ggml_small_blocks.h) take the same path and
 // geometry (weight_texel.glsl unpacks their 32-value texels; Q2_K, with two mins per texel, returns
 // decoded values and bias 0); the launch-geometry test pins all of them at the E2B and 31B shapes.
 // Dispatched by host/ops/matmul.cpp (MatMul with M == 1), once per weight chunk.

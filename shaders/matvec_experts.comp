@@ -6,10 +6,10 @@
 // (global rows [chunk_row_begin, + chunk_rows)); together the dispatches cover every output.
 // f32 accumulation whatever the weight type. Ids outside [0, E) give zero rows, written by the
 // dispatch of the chunk that starts at row 0 (so each output is written exactly once).
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
-// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K and ggml's WEIGHT_Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (same
-// geometry as q4_0; weight_texel.glsl) (value = scale * code + bias per 32-value texel, the bias
-// from the sub-block min; common/weight_texel.glsl).
+// Variants (-D): WEIGHT_<FMT> for every weight format (shaders/weight_formats.cmake; the format
+// table host/formats/format_traits.h), each decoded by common/weight_texel.glsl: the float and
+// q8_0 / q4_0 texels directly, the ggml block formats on the affine-texel path (value = scale * code
+// + bias per 32-value texel, the bias from the sub-block min) with q4_0's geometry.
 // Bindings: 0: X [n_slots / x_div][K] f32 storage, read (never past column K of a row)
 //           1: Y [n_slots][rows] f32 storage, write
 //           2: ids [n_slots] int32 storage, read (the router's choices; stay on the device)

@@ -1,10 +1,10 @@
 #version 460
 // matvec_rows: decode matrix-vector product for CPU devices, y[row_offset + r] = sum_k W[r][k] x[k]
 // for the rows r < rows of one weight chunk; f32 accumulation whatever the weight type.
-// Variants (-D): WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, and the K-quants
-// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K and ggml's WEIGHT_Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K (same
-// geometry as q4_0; weight_texel.glsl) (value = scale * code + bias per 32-value texel, the bias
-// from the sub-block min; common/weight_texel.glsl).
+// Variants (-D): WEIGHT_<FMT> for every weight format (shaders/weight_formats.cmake; the format
+// table host/formats/format_traits.h), each decoded by common/weight_texel.glsl: the float and
+// q8_0 / q4_0 texels directly, the ggml block formats on the affine-texel path (value = scale * code
+// + bias per 32-value texel, the bias from the sub-block min) with q4_0's geometry.
 // Bindings (as matvec.comp): 0: x [K] f32 storage, read (the tail past the last whole texel only)
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: the same x as RGBA32UI texels (every whole weight texel's x values come from here)

@@ -7,12 +7,21 @@
 #include <string>
 
 #include "host/formats/dtype.h"
+#include "host/formats/format_traits.h"
 
 namespace vkg::test {
 namespace {
 constexpr uint32_t kGuardPattern = 0x7fc0dead;  // a NaN no op writes
 constexpr size_t kGuardBytes = 256;
 }  // namespace
+
+std::vector<DType> AllWeightFormats(bool with_f32) {
+  std::vector<DType> out;
+  for (const FormatTraits& f : kFormats) {
+    if (with_f32 || f.dtype != DType::F32) out.push_back(f.dtype);
+  }
+  return out;
+}
 
 std::vector<float> RandomVector(size_t n, uint32_t seed, float lo, float hi) {
   std::mt19937 rng(seed);

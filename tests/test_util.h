@@ -19,6 +19,11 @@ namespace vkg::test {
 // Seeded uniform values in [lo, hi).
 std::vector<float> RandomVector(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f);
 
+// Every weight format of the format table (host/formats/format_traits.h), in DType order (without
+// f32 where with_f32 is false: the matrix-unit kernels have no f32 variant). The op tests that cover
+// every format iterate this, so a new format's row puts it under them.
+std::vector<DType> AllWeightFormats(bool with_f32 = true);
+
 struct ErrorStats {
   double nmse = 0;     // sum((got - ref)^2) / sum(ref^2)
   double max_abs = 0;  // max |got - ref|

@@ -223,8 +223,9 @@ std::string GpuModel::formats() const {
 }
 
 DType ScaledMatrixFormat(DType format, float scale) {
-  // Q2_K / Q3_K too: their f16 super-block scales are as small (max / 45, max / 128).
-  const bool super_scales = IsKQuant(format) || format == DType::Q2_K || format == DType::Q3_K;
+  // Every super-block format (K-quants, Q2_K / Q3_K too: their f16 super-block scales are as
+  // small, max / 45, max / 128).
+  const bool super_scales = BlockValues(format) == uint32_t(kKQuantBlock);
   return scale != 1.f && super_scales ? DType::F16 : format;
 }
 

@@ -4,9 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "host/formats/ggml_blocks.h"
-#include "host/formats/kquant_blocks.h"
-#include "host/formats/more_blocks.h"
+#include "host/formats/format_traits.h"
 #include "vk/check.h"
 #include "vk/device.h"
 #include "vk/transfer.h"
@@ -14,81 +12,38 @@
 namespace vkg {
 namespace {
 
-// Encodes one row of ggml blocks (q8_0, q4_0, K-quant super-blocks, Q4_1 ... Q3_K blocks: a GGUF
-// file's bytes) into the device layout, moving bits only.
-void EncodeRawRow(DType dtype, const uint8_t* ggml, uint32_t cols_padded, std::vector<uint8_t>& data,
+// Encodes one row of blocks as stored (a GGUF file's bytes) into the device layout, moving bits only.
+void EncodeRawRow(DType dtype, const uint8_t* stored, uint32_t cols_padded, std::vector<uint8_t>& data,
                   std::vector<uint8_t>& scales) {
+  const FormatTraits& f = Format(dtype);
   data.assign(WeightRowBytes(dtype, cols_padded), 0);
   scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
-  const bool small = !IsGgmlBlock(dtype);  // q8_0 / q4_0
-  const size_t in_bytes = small ? DTypeBytes(dtype, kQuantBlock) : GgmlBlockBytes(dtype);
-  const size_t data_bytes = small ? WeightRowBytes(dtype, kQuantBlock) : DeviceBlockDataBytes(dtype);
-  const size_t scale_bytes = small ? 2 : DeviceBlockScaleBytes(dtype);
-  for (uint32_t b = 0; b < cols_padded / BlockValues(dtype); ++b) {
-    const uint8_t* in = ggml + size_t(b) * in_bytes;
-    uint8_t* d = &data[size_t(b) * data_bytes];
-    uint8_t* sc = &scales[size_t(b) * scale_bytes];
-    if (small) {
-      EncodeGgmlQ8Q4Device(dtype, in, d, sc);
-    } else {
-      EncodeGgmlBlockDevice(dtype, in, d, sc);
-    }
+  for (uint32_t b = 0; b < cols_padded / f.block_values; ++b) {
+    f.EncodeDevice(stored + size_t(b) * f.file_block_bytes, &data[size_t(b) * f.device_block_bytes],
+                   scales.data() + size_t(b) * f.scale_block_bytes);
   }
 }
 
-// Encodes one source row into its data bytes and (quantized) scale bytes.
+// Encodes one source row into its data bytes and (quantized) scale bytes: each block through the
+// format's quantizer, then into the device layout.
 void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padded,
                std::vector<uint8_t>& data, std::vector<uint8_t>& scales) {
+  const FormatTraits& f = Format(dtype);
   std::vector<float> padded(cols_padded, 0.f);
   std::copy(row, row + cols, padded.begin());
   data.assign(WeightRowBytes(dtype, cols_padded), 0);
   scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
-  switch (dtype) {
-    case DType::F32:
-      std::memcpy(data.data(), padded.data(), data.size());
-      break;
-    case DType::F16:
-    case DType::BF16:
-      for (uint32_t i = 0; i < cols_padded; ++i) {
-        const uint16_t h = dtype == DType::F16 ? FloatToHalf(padded[i]) : FloatToBf16(padded[i]);
-        std::memcpy(&data[size_t(i) * 2], &h, 2);
-      }
-      break;
-    case DType::Q8_0:
-      for (uint32_t b = 0; b < cols_padded / kQuantBlock; ++b) {
-        const Q8Block q = QuantizeQ8Block(&padded[size_t(b) * kQuantBlock]);
-        std::memcpy(&data[size_t(b) * 32], q.q, 32);
-        std::memcpy(&scales[size_t(b) * 2], &q.d, 2);
-      }
-      break;
-    case DType::Q4_0:
-      for (uint32_t b = 0; b < cols_padded / kQuantBlock; ++b) {
-        const Q4Block q = QuantizeQ4Block(&padded[size_t(b) * kQuantBlock]);
-        for (int i = 0; i < 16; ++i) data[size_t(b) * 16 + i] = uint8_t(q.q[2 * i] | (q.q[2 * i + 1] << 4));
-        std::memcpy(&scales[size_t(b) * 2], &q.d, 2);
-      }
-      break;
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K:
-      for (uint32_t b = 0; b < cols_padded / kKQuantBlock; ++b) {
-        EncodeKDevice(dtype, QuantizeK(dtype, &padded[size_t(b) * kKQuantBlock]),
-                      &data[size_t(b) * KDeviceDataBytes(dtype)], &scales[size_t(b) * KDeviceScaleBytes(dtype)]);
-      }
-      break;
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q2_K:
-    case DType::Q3_K: {
-      std::vector<uint8_t> block(MoreBlockBytes(dtype));
-      for (uint32_t b = 0; b < cols_padded / BlockValues(dtype); ++b) {
-        QuantizeMoreBlock(dtype, &padded[size_t(b) * BlockValues(dtype)], block.data());
-        EncodeMoreDevice(dtype, block.data(), &data[size_t(b) * MoreDeviceDataBytes(dtype)],
-                         &scales[size_t(b) * MoreDeviceScaleBytes(dtype)]);
-      }
-      break;
+  uint8_t block[512];
+  static_assert([] {
+    for (const FormatTraits& g : kFormats) {
+      if (g.file_block_bytes > 512) return false;
     }
+    return true;
+  }(), "EncodeRow: a block as stored must fit its buffer");
+  for (uint32_t b = 0; b < cols_padded / f.block_values; ++b) {
+    f.Quantize(&padded[size_t(b) * f.block_values], block);
+    f.EncodeDevice(block, &data[size_t(b) * f.device_block_bytes],
+                   scales.data() + size_t(b) * f.scale_block_bytes);
   }
 }
 
@@ -127,31 +82,15 @@ uint64_t RoundUp16(uint64_t n) { return (n + 15) / 16 * 16; }
 }  // namespace
 
 uint64_t WeightRowBytes(DType dtype, uint32_t cols_padded) {
-  switch (dtype) {
-    case DType::F32: return uint64_t(cols_padded) * 4;
-    case DType::F16:
-    case DType::BF16: return uint64_t(cols_padded) * 2;
-    case DType::Q8_0: return cols_padded;
-    case DType::Q4_0: return cols_padded / 2;
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q2_K:
-    case DType::Q3_K: return uint64_t(cols_padded / BlockValues(dtype)) * DeviceBlockDataBytes(dtype);
-  }
-  return 0;
+  return uint64_t(cols_padded / Format(dtype).block_values) * Format(dtype).device_block_bytes;
 }
 
 uint64_t WeightScaleRowBytes(DType dtype, uint32_t cols_padded) {
-  if (IsGgmlBlock(dtype)) return uint64_t(cols_padded / BlockValues(dtype)) * DeviceBlockScaleBytes(dtype);
-  return IsQuantized(dtype) ? uint64_t(cols_padded / kQuantBlock) * 2 : 0;
+  return uint64_t(cols_padded / Format(dtype).block_values) * Format(dtype).scale_block_bytes;
 }
 
 uint32_t WeightRowScales(DType dtype, uint32_t cols_padded) {
-  return IsGgmlBlock(dtype) ? cols_padded / BlockValues(dtype) : cols_padded / kQuantBlock;
+  return cols_padded / std::max<uint32_t>(Format(dtype).block_values, kQuantBlock);
 }
 
 WeightMatrix StackMatrices(std::vector<WeightMatrix> matrices) {

@@ -16,7 +16,7 @@
 //     q6_k: 4 texels of bits 4-5 (one u64 per 32 values, value i at bits 2i..2i+1) and 1 texel of
 //           the 16 int8 sub-block scales: 13 texels, 208 bytes; scales = [rows][cols_padded/256]
 //           f16 d, packed as q8_0's scales (210 bytes per super-block, ggml's size).
-//   ggml's other block formats (host/formats/more_blocks.h; every number the file's, only moved):
+//   ggml's other block formats (host/formats/ggml_small_blocks.h; every number the file's, only moved):
 //     q4_1: data = one texel per block of 32: the nibbles, value i in nibble i (q4_0's texel);
 //           scales = [rows][cols_padded/32] entries of 4 bytes: f16 d, f16 m (20 bytes a block);
 //     q5_0 / q5_1: data as q4_1 (bits 0-3); scales = entries of 8 bytes: f16 d, f16 m (q5_0: 0),

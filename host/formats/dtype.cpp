@@ -1,70 +1,32 @@
-// Element types and CPU conversions (layer: host/model).
+// Element types and CPU conversions (layer: host/formats).
 #include "host/formats/dtype.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "host/formats/kquant_blocks.h"
-#include "host/formats/more_blocks.h"
+#include "host/formats/format_traits.h"
 
 namespace vkg {
 
-std::string_view DTypeName(DType t) {
-  switch (t) {
-    case DType::F32: return "f32";
-    case DType::F16: return "f16";
-    case DType::BF16: return "bf16";
-    case DType::Q8_0: return "q8_0";
-    case DType::Q4_0: return "q4_0";
-    case DType::Q4_K: return "q4_k";
-    case DType::Q5_K: return "q5_k";
-    case DType::Q6_K: return "q6_k";
-    case DType::Q4_1: return "q4_1";
-    case DType::Q5_0: return "q5_0";
-    case DType::Q5_1: return "q5_1";
-    case DType::Q2_K: return "q2_k";
-    case DType::Q3_K: return "q3_k";
-  }
-  return "?";
-}
+std::string_view DTypeName(DType t) { return size_t(t) < kFormats.size() ? Format(t).name : "?"; }
 
 bool ParseDType(std::string_view name, DType* out) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K,
-                  DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K}) {
-    if (name == DTypeName(t)) {
-      *out = t;
+  for (const FormatTraits& f : kFormats) {
+    if (name == f.name) {
+      *out = f.dtype;
       return true;
     }
   }
   return false;
 }
 
-bool IsQuantized(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || IsGgmlBlock(t); }
-bool IsGgmlBlock(DType t) { return IsKQuant(t) || IsMoreBlock(t); }
-bool IsKQuant(DType t) { return t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K; }
-uint32_t BlockValues(DType t) {
-  return IsKQuant(t) || t == DType::Q2_K || t == DType::Q3_K ? kKQuantBlock : IsQuantized(t) ? kQuantBlock : 1;
-}
+bool IsQuantized(DType t) { return Format(t).quantized; }
+bool IsGgmlBlock(DType t) { return Format(t).ggml_block; }
+bool IsKQuant(DType t) { return Format(t).kquant; }
+uint32_t BlockValues(DType t) { return Format(t).block_values; }
 
-size_t DTypeBytes(DType t, size_t n) {
-  switch (t) {
-    case DType::F32: return n * 4;
-    case DType::F16:
-    case DType::BF16: return n * 2;
-    case DType::Q8_0: return n / kQuantBlock * (2 + 32);
-    case DType::Q4_0: return n / kQuantBlock * (2 + 16);
-    case DType::Q4_K: return n / kKQuantBlock * 144;
-    case DType::Q5_K: return n / kKQuantBlock * 176;
-    case DType::Q6_K: return n / kKQuantBlock * 210;
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q2_K:
-    case DType::Q3_K: return n / BlockValues(t) * MoreBlockBytes(t);
-  }
-  return 0;
-}
+size_t DTypeBytes(DType t, size_t n) { return n / Format(t).block_values * Format(t).file_block_bytes; }
 
 uint16_t FloatToHalf(float f) {
   uint32_t x;
@@ -172,48 +134,43 @@ void DequantizeQ4Block(const Q4Block& b, float* out) {
   for (int i = 0; i < 32; ++i) out[i] = float(int(b.q[i]) - 8) * d;
 }
 
+void QuantizeFloat(DType t, const float* x, uint8_t* value) {
+  if (t == DType::F32) {
+    std::memcpy(value, x, 4);
+    return;
+  }
+  const uint16_t h = t == DType::F16 ? FloatToHalf(*x) : FloatToBf16(*x);
+  std::memcpy(value, &h, 2);
+}
+
+float FloatValue(DType t, const uint8_t* block, int i) {
+  if (t == DType::F32) {
+    float f;
+    std::memcpy(&f, block + 4 * i, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, block + 2 * i, 2);
+  return t == DType::F16 ? HalfToFloat(h) : Bf16ToFloat(h);
+}
+
+void EncodeFloatDevice(DType t, const uint8_t* value, uint8_t* data, uint8_t* scales) {
+  std::memcpy(data, value, t == DType::F32 ? 4 : 2);
+}
+
 std::vector<float> RoundTripThrough(DType t, std::span<const float> x) {
   std::vector<float> out(x.begin(), x.end());
-  switch (t) {
-    case DType::F32: break;
-    case DType::F16: for (float& v : out) v = RoundTripHalf(v); break;
-    case DType::BF16: for (float& v : out) v = RoundTripBf16(v); break;
-    case DType::Q8_0:
-    case DType::Q4_0: {
-      const size_t n = x.size();
-      out.resize((n + 31) / 32 * 32, 0.f);
-      for (size_t b = 0; b < out.size(); b += 32) {
-        if (t == DType::Q8_0) DequantizeQ8Block(QuantizeQ8Block(&out[b]), &out[b]);
-        else DequantizeQ4Block(QuantizeQ4Block(&out[b]), &out[b]);
-      }
-      out.resize(n);
-      break;
-    }
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K: {
-      const size_t n = x.size();
-      out.resize((n + kKQuantBlock - 1) / kKQuantBlock * kKQuantBlock, 0.f);
-      for (size_t b = 0; b < out.size(); b += kKQuantBlock) DequantizeK(t, QuantizeK(t, &out[b]), &out[b]);
-      out.resize(n);
-      break;
-    }
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q2_K:
-    case DType::Q3_K: {
-      const size_t n = x.size(), bv = BlockValues(t);
-      out.resize((n + bv - 1) / bv * bv, 0.f);
-      std::vector<uint8_t> block(MoreBlockBytes(t));
-      for (size_t b = 0; b < out.size(); b += bv) {
-        QuantizeMoreBlock(t, &out[b], block.data());
-        for (size_t i = 0; i < bv; ++i) out[b + i] = MoreBlockElement(t, block.data(), int(i));
-      }
-      out.resize(n);
-      break;
-    }
+  if (t == DType::F32) return out;
+  // Whole blocks (zero-padded; f16 / bf16: single values) through the table's codec and back.
+  const FormatTraits& f = Format(t);
+  const size_t n = x.size(), bv = f.block_values;
+  out.resize((n + bv - 1) / bv * bv, 0.f);
+  std::vector<uint8_t> block(f.file_block_bytes);
+  for (size_t b = 0; b < out.size(); b += bv) {
+    f.Quantize(&out[b], block.data());
+    for (size_t i = 0; i < bv; ++i) out[b + i] = f.Value(block.data(), int(i));
   }
+  out.resize(n);
   return out;
 }
 

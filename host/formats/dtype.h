@@ -1,4 +1,4 @@
-// Element types and CPU-side conversions (layer: host/model, CPU only).
+// Element types and CPU-side conversions (layer: host/formats, CPU only).
 // These are the storage formats of weights: on disk (safetensors) and on the device.
 #pragma once
 #include <cstddef>
@@ -13,29 +13,29 @@ enum class DType : uint32_t {
   F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4, Q4_K = 5, Q5_K = 6, Q6_K = 7,
   Q4_1 = 8, Q5_0 = 9, Q5_1 = 10, Q2_K = 11, Q3_K = 12,
 };
+// One more than the last enumerator: the size of the format table (host/formats/format_traits.h),
+// which has one row per DType, checked at compile time.
+inline constexpr size_t kDTypeCount = size_t(DType::Q3_K) + 1;
 
-// Block-quantized formats: q8_0 / q4_0 hold 32 weights per block with one f16 scale per block;
-// the K-quants (ggml's Q4_K, Q5_K, Q6_K; codecs in host/formats/kquant_blocks.h) super-blocks of 256;
-// ggml's Q4_1, Q5_0, Q5_1 (blocks of 32) and Q2_K, Q3_K (256) in host/formats/more_blocks.h.
-inline constexpr int kQuantBlock = 32;
-inline constexpr int kKQuantBlock = 256;
+// Every fact about a format (names, block and byte sizes, flags, codecs) is a row of the format
+// table, host/formats/format_traits.h; the functions below read it.
+inline constexpr int kQuantBlock = 32;     // values per block of q8_0, q4_0, q4_1, q5_0, q5_1
+inline constexpr int kKQuantBlock = 256;   // values per K-quant super-block
 
-std::string_view DTypeName(DType t);
-// Parses "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "q4_1", "q5_0", "q5_1",
-// "q2_k", "q3_k"; false on anything else.
+std::string_view DTypeName(DType t);  // the table's name: "f32", "q4_k", ...
+// The DType whose table name is `name`; false on anything else.
 bool ParseDType(std::string_view name, DType* out);
-// Block-quantized (q8_0, q4_0 and the K-quants): the device holds a scales view beside the data.
+// Block-quantized: the device holds a scales view beside the data.
 bool IsQuantized(DType t);
-bool IsKQuant(DType t);  // Q4_K, Q5_K, Q6_K
+bool IsKQuant(DType t);  // ggml's Q4_K, Q5_K, Q6_K
 // Formats kept as ggml's blocks (quantized to them, GGUF bytes uploaded as stored) and read by the
-// kernels' affine-texel path (value = scale * code + bias per 32 values): the K-quants above and
-// Q4_1, Q5_0, Q5_1, Q2_K, Q3_K.
+// kernels' affine-texel path (value = scale * code + bias per 32 values).
 bool IsGgmlBlock(DType t);
-// Values per block: 1 (f32/f16/bf16), 32 (q8_0/q4_0/q4_1/q5_0/q5_1), 256 (K-quants, Q2_K, Q3_K).
+// Values per block: 1 (f32/f16/bf16), 32 or 256.
 uint32_t BlockValues(DType t);
-// The device's row length for a [rows][cols] matrix (host/device/weight_matrix.h): cols rounded up to 32
-// for every type (whole 16-byte texels for f32/f16/bf16 too, which the kernels' row stride
-// row_texels assumes), 256 for the K-quants Q2_K..Q6_K (whole super-blocks).
+// The device's row length for a [rows][cols] matrix (host/device/weight_matrix.h): cols rounded up to
+// whole blocks and to at least 32 for every type (whole 16-byte texels for f32/f16/bf16 too, which
+// the kernels' row stride row_texels assumes).
 inline uint32_t PaddedCols(DType t, uint32_t cols) {
   const uint32_t unit = BlockValues(t) > 32u ? BlockValues(t) : 32u;
   return (cols + unit - 1) / unit * unit;
@@ -67,6 +67,12 @@ Q8Block QuantizeQ8Block(const float* x);
 Q4Block QuantizeQ4Block(const float* x);
 void DequantizeQ8Block(const Q8Block& b, float* out);
 void DequantizeQ4Block(const Q4Block& b, float* out);
+
+// The f32 / f16 / bf16 rows of the format table: a "block" is one value, stored as the device
+// holds it (f32 bits, f16 or bf16 bits, round to nearest even).
+void QuantizeFloat(DType t, const float* x, uint8_t* value);
+float FloatValue(DType t, const uint8_t* block, int i);
+void EncodeFloatDevice(DType t, const uint8_t* value, uint8_t* data, uint8_t* scales);
 
 // Rounds a row of n values through dtype t, as the device will see them
 // (quantized: n padded with zeros to whole blocks). Used to feed references the same numbers.

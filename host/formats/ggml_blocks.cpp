@@ -1,34 +1,40 @@
-// ggml q8_0 / q4_0 block decoding and encoding (layer: host/model). Layouts: ggml_blocks.h.
+// ggml q8_0 / q4_0 block decoding and encoding (layer: host/formats). Layouts: ggml_blocks.h.
 #include "host/formats/ggml_blocks.h"
 
 #include <cstring>
+#include <string>
 
 #include "host/error.h"
-#include "host/formats/kquant_blocks.h"
-#include "host/formats/more_blocks.h"
+#include "host/formats/format_traits.h"
 
 namespace vkg {
 
-float GgmlBlockElement(DType t, const uint8_t* data, size_t i) {
-  if (IsGgmlBlock(t)) {
-    const size_t bv = BlockValues(t);
-    return GgmlBlockValue(t, data + i / bv * GgmlBlockBytes(t), int(i % bv));
-  }
-  const size_t block = i / kQuantBlock, j = i % kQuantBlock;
-  uint16_t d;
+void QuantizeQ8Q4Block(DType t, const float* x, uint8_t* block) {
   if (t == DType::Q8_0) {
-    const uint8_t* b = data + block * kGgmlQ8_0BlockBytes;
-    std::memcpy(&d, b, 2);
-    return float(int8_t(b[2 + j])) * HalfToFloat(d);
+    const Q8Block q = QuantizeQ8Block(x);
+    std::memcpy(block, &q.d, 2);
+    for (int j = 0; j < 32; ++j) block[2 + j] = uint8_t(q.q[j]);
+    return;
   }
-  if (t == DType::Q4_0) {
-    const uint8_t* b = data + block * kGgmlQ4_0BlockBytes;
-    std::memcpy(&d, b, 2);
-    const uint8_t byte = b[2 + j % 16];
-    const int nibble = j < 16 ? (byte & 0xF) : (byte >> 4);
-    return float(nibble - 8) * HalfToFloat(d);
-  }
-  throw Error("GgmlBlockElement: not a ggml block type");
+  if (t != DType::Q4_0) throw Error("QuantizeQ8Q4Block: not q8_0 / q4_0");
+  const Q4Block q = QuantizeQ4Block(x);
+  std::memcpy(block, &q.d, 2);
+  for (int j = 0; j < 16; ++j) block[2 + j] = uint8_t(q.q[j] | (q.q[j + 16] << 4));
+}
+
+float Q8Q4BlockValue(DType t, const uint8_t* b, int j) {
+  uint16_t d;
+  std::memcpy(&d, b, 2);
+  if (t == DType::Q8_0) return float(int8_t(b[2 + j])) * HalfToFloat(d);
+  if (t != DType::Q4_0) throw Error("Q8Q4BlockValue: not q8_0 / q4_0");
+  const uint8_t byte = b[2 + j % 16];
+  const int nibble = j < 16 ? (byte & 0xF) : (byte >> 4);
+  return float(nibble - 8) * HalfToFloat(d);
+}
+
+float GgmlBlockElement(DType t, const uint8_t* data, size_t i) {
+  const FormatTraits& f = Format(t);
+  return f.Value(data + i / f.block_values * f.file_block_bytes, int(i % f.block_values));
 }
 
 void EncodeGgmlQ8Q4Device(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales) {
@@ -48,31 +54,12 @@ void EncodeGgmlQ8Q4Device(DType t, const uint8_t* block, uint8_t* data, uint8_t*
 }
 
 std::vector<uint8_t> EncodeGgmlBlocks(DType t, const float* x, size_t n) {
-  if (IsGgmlBlock(t)) {
-    const size_t bv = BlockValues(t);
-    if (n % bv) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole blocks");
-    std::vector<uint8_t> out(n / bv * GgmlBlockBytes(t));
-    for (size_t b = 0; b < n / bv; ++b) QuantizeGgmlBlock(t, x + b * bv, out.data() + b * GgmlBlockBytes(t));
-    return out;
-  }
-  if (n % kQuantBlock) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole blocks");
-  std::vector<uint8_t> out;
-  for (size_t b = 0; b < n / kQuantBlock; ++b) {
-    const float* v = x + b * kQuantBlock;
-    if (t == DType::Q8_0) {
-      const Q8Block q = QuantizeQ8Block(v);
-      out.push_back(uint8_t(q.d));
-      out.push_back(uint8_t(q.d >> 8));
-      for (int j = 0; j < 32; ++j) out.push_back(uint8_t(q.q[j]));
-    } else if (t == DType::Q4_0) {
-      const Q4Block q = QuantizeQ4Block(v);
-      out.push_back(uint8_t(q.d));
-      out.push_back(uint8_t(q.d >> 8));
-      for (int j = 0; j < 16; ++j) out.push_back(uint8_t(q.q[j] | (q.q[j + 16] << 4)));
-    } else {
-      throw Error("EncodeGgmlBlocks: not a ggml block type");
-    }
-  }
+  const FormatTraits& f = Format(t);
+  if (!f.quantized) throw Error("EncodeGgmlBlocks: not a ggml block type");
+  const size_t bv = f.block_values;
+  if (n % bv) throw Error("EncodeGgmlBlocks: " + std::to_string(n) + " values is not whole blocks");
+  std::vector<uint8_t> out(n / bv * f.file_block_bytes);
+  for (size_t b = 0; b < n / bv; ++b) f.Quantize(x + b * bv, out.data() + b * f.file_block_bytes);
   return out;
 }
 

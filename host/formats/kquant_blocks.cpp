@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "host/error.h"
+#include "host/formats/format_traits.h"
 
 namespace vkg {
 namespace {
@@ -184,15 +185,6 @@ KQuantBlock Quantize(DType t, const float* x, bool search) {
 
 }  // namespace
 
-size_t GgmlKBlockBytes(DType t) {
-  switch (t) {
-    case DType::Q4_K: return 144;
-    case DType::Q5_K: return 176;
-    case DType::Q6_K: return 210;
-    default: throw Error("GgmlKBlockBytes: not a K-quant type");
-  }
-}
-
 KQuantBlock UnpackGgmlK(DType t, const uint8_t* p) {
   KQuantBlock b;
   if (t == DType::Q6_K) {
@@ -225,7 +217,7 @@ KQuantBlock UnpackGgmlK(DType t, const uint8_t* p) {
 }
 
 void PackGgmlK(DType t, const KQuantBlock& b, uint8_t* p) {
-  std::memset(p, 0, GgmlKBlockBytes(t));
+  std::memset(p, 0, Format(t).file_block_bytes);
   if (t == DType::Q6_K) {
     uint8_t *ql = p, *qh = p + 128;
     for (int i = 0; i < 256; ++i) {
@@ -288,17 +280,6 @@ void DequantizeK(DType t, const KQuantBlock& b, float* out) {
 KQuantBlock QuantizeK(DType t, const float* x) { return Quantize(t, x, true); }
 KQuantBlock QuantizeKNaive(DType t, const float* x) { return Quantize(t, x, false); }
 
-size_t KDeviceDataBytes(DType t) {
-  switch (t) {
-    case DType::Q4_K: return 128;
-    case DType::Q5_K: return 160;
-    case DType::Q6_K: return 208;
-    default: throw Error("KDeviceDataBytes: not a K-quant type");
-  }
-}
-
-size_t KDeviceScaleBytes(DType t) { return t == DType::Q6_K ? 2 : 16; }
-
 void EncodeKDevice(DType t, const KQuantBlock& b, uint8_t* data, uint8_t* scales) {
   // Low 4 bits of every code: 32 values per 16 bytes, value i of a group in nibble i (q4_0's texel).
   for (int i = 0; i < 128; ++i) data[i] = uint8_t((b.q[2 * i] & 15) | ((b.q[2 * i + 1] & 15) << 4));
@@ -324,6 +305,12 @@ void EncodeKDevice(DType t, const KQuantBlock& b, uint8_t* data, uint8_t* scales
   Store16(scales, b.d);
   Store16(scales + 2, b.dmin);
   PackScaleMin(b.sc, b.m, scales + 4);
+}
+
+void QuantizeKBlock(DType t, const float* x, uint8_t* block) { PackGgmlK(t, QuantizeK(t, x), block); }
+
+void EncodeKBlockDevice(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales) {
+  EncodeKDevice(t, UnpackGgmlK(t, block), data, scales);
 }
 
 }  // namespace vkg

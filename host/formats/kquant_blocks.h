@@ -1,6 +1,6 @@
 // CPU codecs of ggml's K-quant super-blocks (256 values) Q4_K, Q5_K and Q6_K: unpacking and
 // packing ggml's bytes, dequantizing, our error-minimising quantizer, and the device encoding of
-// host/device/weight_matrix.h (layer: host/model, CPU only). Written from the formats' definitions:
+// host/device/weight_matrix.h (layer: host/formats, CPU only). Written from the formats' definitions:
 //   Q4_K (144 bytes): f16 d, f16 dmin, scales[12] (eight 6-bit scales and eight 6-bit mins),
 //        qs[128]. Sub-block s (32 values) has sc_s, m_s; value = d*sc_s*q - dmin*m_s, q in 0..15.
 //        Byte l of qs[32c .. 32c+31] holds value 64c + l in its low nibble, 64c + 32 + l in its high.
@@ -29,7 +29,6 @@ struct KQuantBlock {
   uint8_t q[256] = {};   // codes: 0..15 (Q4_K), 0..31 (Q5_K), 0..63 (Q6_K, value code - 32)
 };
 
-size_t GgmlKBlockBytes(DType t);  // 144, 176, 210
 KQuantBlock UnpackGgmlK(DType t, const uint8_t* block);
 void PackGgmlK(DType t, const KQuantBlock& b, uint8_t* block);
 // Value i (0..255) of a ggml super-block, decoded straight from its bytes.
@@ -50,9 +49,13 @@ KQuantBlock QuantizeK(DType t, const float* x);
 // The naive max-based choice (scale = (max - min) / levels, no search or refit), for tests.
 KQuantBlock QuantizeKNaive(DType t, const float* x);
 
-// Device layout per super-block (host/device/weight_matrix.h): data bytes and scale-view bytes.
-size_t KDeviceDataBytes(DType t);   // 128 (Q4_K), 160 (Q5_K), 208 (Q6_K)
-size_t KDeviceScaleBytes(DType t);  // 16 (Q4_K, Q5_K), 2 (Q6_K)
+// Device layout per super-block (host/device/weight_matrix.h; sizes in the format table,
+// host/formats/format_traits.h): data 128 (Q4_K), 160 (Q5_K), 208 (Q6_K) bytes, scales 16 / 16 / 2.
 void EncodeKDevice(DType t, const KQuantBlock& b, uint8_t* data, uint8_t* scales);
+
+// The codec entry points of the format table, one super-block of ggml's bytes (144, 176, 210) at a
+// time: our quantizer packed as ggml's bytes, and those bytes in the device layout.
+void QuantizeKBlock(DType t, const float* x, uint8_t* block);
+void EncodeKBlockDevice(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales);
 
 }  // namespace vkg

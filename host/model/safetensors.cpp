@@ -51,26 +51,8 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-float TensorElement(const TensorInfo& t, size_t i) {
-  if (t.quantized) return GgmlBlockElement(t.dtype, t.data, i);
-  switch (t.dtype) {
-    case DType::F32: {
-      float f;
-      std::memcpy(&f, t.data + 4 * i, 4);
-      return f;
-    }
-    case DType::F16: {
-      uint16_t h;
-      std::memcpy(&h, t.data + 2 * i, 2);
-      return HalfToFloat(h);
-    }
-    default: {  // BF16
-      uint16_t b;
-      std::memcpy(&b, t.data + 2 * i, 2);
-      return Bf16ToFloat(b);
-    }
-  }
-}
+// Any format as stored (f32/f16/bf16 and the ggml blocks): the format table's value codec.
+float TensorElement(const TensorInfo& t, size_t i) { return GgmlBlockElement(t.dtype, t.data, i); }
 
 std::vector<float> ToFloat32(const TensorInfo& t) {
   if (!t.is_float && !t.quantized) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "host/ops/plans/matvec_plan.h"
+#include "host/ops/weight_shader.h"
 
 #include "shaders/params/experts_params.h"
 #include "vk/check.h"
@@ -14,25 +15,6 @@ namespace vkg {
 namespace {
 
 using shaders::ShaderId;
-
-ShaderId ExpertsShader(DType t, const std::string& name) {
-  switch (t) {
-    case DType::F32: return ShaderId::MatVecExpertsF32;
-    case DType::F16: return ShaderId::MatVecExpertsF16;
-    case DType::BF16: return ShaderId::MatVecExpertsBF16;
-    case DType::Q8_0: return ShaderId::MatVecExpertsQ8_0;
-    case DType::Q4_0: return ShaderId::MatVecExpertsQ4_0;
-    case DType::Q4_K: return ShaderId::MatVecExpertsQ4_K;
-    case DType::Q5_K: return ShaderId::MatVecExpertsQ5_K;
-    case DType::Q6_K: return ShaderId::MatVecExpertsQ6_K;
-    case DType::Q2_K: return ShaderId::MatVecExpertsQ2_K;
-    case DType::Q3_K: return ShaderId::MatVecExpertsQ3_K;
-    case DType::Q4_1: return ShaderId::MatVecExpertsQ4_1;
-    case DType::Q5_0: return ShaderId::MatVecExpertsQ5_0;
-    case DType::Q5_1: return ShaderId::MatVecExpertsQ5_1;
-  }
-  throw vk::Error("MatMulExperts '" + name + "': unknown weight dtype");
-}
 
 // CPU devices (docs/lavapipe.md): 8 rows per subgroup (16 for the quantized types), a
 // workgroup of a few whole subgroups (64 invocations at least) whose subgroups loop over the
@@ -57,9 +39,10 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, DType t) {
 
 }  // namespace
 
-void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expert, uint32_t row_begin,
-                   uint32_t rows, const vk::BufferSlice& ids, uint32_t n_slots, const Tensor& x, uint32_t x_div,
-                   const Tensor& y) {
+void MatMulExperts(OpContext& ctx, const WeightMatrix& w, const ExpertRows& e, const Tensor& x, const Tensor& y) {
+  const uint32_t rows_per_expert = e.rows_per_expert, row_begin = e.row_begin, rows = e.rows;
+  const uint32_t n_slots = e.n_slots, x_div = e.x_div;
+  const vk::BufferSlice& ids = e.ids;
   const std::string& name = w.name;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMulExperts '", name, "': x and y must be f32");
   VKG_CHECK(rows_per_expert > 0 && w.rows % rows_per_expert == 0, "MatMulExperts '", name, "': ", w.rows,
@@ -90,7 +73,7 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, uint32_t rows_per_expe
   spec.Set(0, b.workgroup).Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
   using K = vk::BindingKind;
   const uint32_t push = sizeof(shaders::ExpertsParams);
-  const ShaderId shader = ExpertsShader(w.dtype, name);
+  const ShaderId shader = WeightShaderFor(shaders::WeightKernel::MatVecExperts, w.dtype, "MatMulExperts '" + name + "'");
   const vk::ComputePipeline& pipeline =
       quantized ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel, K::kTexel},
                                push, spec)

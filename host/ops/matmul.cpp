@@ -11,6 +11,7 @@
 #include "host/ops/matmul_int8.h"
 #include "host/ops/plans/matvec_plan.h"
 #include "host/ops/quantize_activations.h"
+#include "host/ops/weight_shader.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
 
@@ -19,119 +20,7 @@ namespace {
 
 using shaders::ShaderId;
 
-ShaderId MatVecShader(DType t) {
-  switch (t) {
-    case DType::F32: return ShaderId::MatVecF32;
-    case DType::F16: return ShaderId::MatVecF16;
-    case DType::BF16: return ShaderId::MatVecBF16;
-    case DType::Q8_0: return ShaderId::MatVecQ8_0;
-    case DType::Q4_0: return ShaderId::MatVecQ4_0;
-    case DType::Q4_K: return ShaderId::MatVecQ4_K;
-    case DType::Q5_K: return ShaderId::MatVecQ5_K;
-    case DType::Q6_K: return ShaderId::MatVecQ6_K;
-    case DType::Q2_K: return ShaderId::MatVecQ2_K;
-    case DType::Q3_K: return ShaderId::MatVecQ3_K;
-    case DType::Q4_1: return ShaderId::MatVecQ4_1;
-    case DType::Q5_0: return ShaderId::MatVecQ5_0;
-    case DType::Q5_1: return ShaderId::MatVecQ5_1;
-  }
-  throw vk::Error("MatMul: unknown weight dtype");
-}
-
-ShaderId MatVecGeluMulShader(DType t) {
-  switch (t) {
-    case DType::F32: return ShaderId::MatVecGeluMulF32;
-    case DType::F16: return ShaderId::MatVecGeluMulF16;
-    case DType::BF16: return ShaderId::MatVecGeluMulBF16;
-    case DType::Q8_0: return ShaderId::MatVecGeluMulQ8_0;
-    case DType::Q4_0: return ShaderId::MatVecGeluMulQ4_0;
-    case DType::Q4_K: return ShaderId::MatVecGeluMulQ4_K;
-    case DType::Q5_K: return ShaderId::MatVecGeluMulQ5_K;
-    case DType::Q6_K: return ShaderId::MatVecGeluMulQ6_K;
-    case DType::Q2_K: return ShaderId::MatVecGeluMulQ2_K;
-    case DType::Q3_K: return ShaderId::MatVecGeluMulQ3_K;
-    case DType::Q4_1: return ShaderId::MatVecGeluMulQ4_1;
-    case DType::Q5_0: return ShaderId::MatVecGeluMulQ5_0;
-    case DType::Q5_1: return ShaderId::MatVecGeluMulQ5_1;
-  }
-  throw vk::Error("MatMul: unknown weight dtype");
-}
-
-ShaderId MatVecGeluPairsShader(DType t) {
-  switch (t) {
-    case DType::F32: return ShaderId::MatVecGeluPairsF32;
-    case DType::F16: return ShaderId::MatVecGeluPairsF16;
-    case DType::BF16: return ShaderId::MatVecGeluPairsBF16;
-    case DType::Q8_0: return ShaderId::MatVecGeluPairsQ8_0;
-    case DType::Q4_0: return ShaderId::MatVecGeluPairsQ4_0;
-    case DType::Q4_K: return ShaderId::MatVecGeluPairsQ4_K;
-    case DType::Q5_K: return ShaderId::MatVecGeluPairsQ5_K;
-    case DType::Q6_K: return ShaderId::MatVecGeluPairsQ6_K;
-    case DType::Q2_K: return ShaderId::MatVecGeluPairsQ2_K;
-    case DType::Q3_K: return ShaderId::MatVecGeluPairsQ3_K;
-    case DType::Q4_1: return ShaderId::MatVecGeluPairsQ4_1;
-    case DType::Q5_0: return ShaderId::MatVecGeluPairsQ5_0;
-    case DType::Q5_1: return ShaderId::MatVecGeluPairsQ5_1;
-  }
-  throw vk::Error("MatMul: unknown weight dtype");
-}
-
-ShaderId MatVecRowsShader(DType t) {
-  switch (t) {
-    case DType::F32: return ShaderId::MatVecRowsF32;
-    case DType::F16: return ShaderId::MatVecRowsF16;
-    case DType::BF16: return ShaderId::MatVecRowsBF16;
-    case DType::Q8_0: return ShaderId::MatVecRowsQ8_0;
-    case DType::Q4_0: return ShaderId::MatVecRowsQ4_0;
-    case DType::Q4_K: return ShaderId::MatVecRowsQ4_K;
-    case DType::Q5_K: return ShaderId::MatVecRowsQ5_K;
-    case DType::Q6_K: return ShaderId::MatVecRowsQ6_K;
-    case DType::Q2_K: return ShaderId::MatVecRowsQ2_K;
-    case DType::Q3_K: return ShaderId::MatVecRowsQ3_K;
-    case DType::Q4_1: return ShaderId::MatVecRowsQ4_1;
-    case DType::Q5_0: return ShaderId::MatVecRowsQ5_0;
-    case DType::Q5_1: return ShaderId::MatVecRowsQ5_1;
-  }
-  throw vk::Error("MatMul: unknown weight dtype");
-}
-
-ShaderId MatMulTiledShader(DType t) {
-  switch (t) {
-    case DType::F32: return ShaderId::MatMulTiledF32;
-    case DType::F16: return ShaderId::MatMulTiledF16;
-    case DType::BF16: return ShaderId::MatMulTiledBF16;
-    case DType::Q8_0: return ShaderId::MatMulTiledQ8_0;
-    case DType::Q4_0: return ShaderId::MatMulTiledQ4_0;
-    case DType::Q4_K: return ShaderId::MatMulTiledQ4_K;
-    case DType::Q5_K: return ShaderId::MatMulTiledQ5_K;
-    case DType::Q6_K: return ShaderId::MatMulTiledQ6_K;
-    case DType::Q2_K: return ShaderId::MatMulTiledQ2_K;
-    case DType::Q3_K: return ShaderId::MatMulTiledQ3_K;
-    case DType::Q4_1: return ShaderId::MatMulTiledQ4_1;
-    case DType::Q5_0: return ShaderId::MatMulTiledQ5_0;
-    case DType::Q5_1: return ShaderId::MatMulTiledQ5_1;
-  }
-  throw vk::Error("MatMul: unknown weight dtype");
-}
-
-ShaderId MatMulShader(DType t) {
-  switch (t) {
-    case DType::F32: return ShaderId::MatMulF32;
-    case DType::F16: return ShaderId::MatMulF16;
-    case DType::BF16: return ShaderId::MatMulBF16;
-    case DType::Q8_0: return ShaderId::MatMulQ8_0;
-    case DType::Q4_0: return ShaderId::MatMulQ4_0;
-    case DType::Q4_K: return ShaderId::MatMulQ4_K;
-    case DType::Q5_K: return ShaderId::MatMulQ5_K;
-    case DType::Q6_K: return ShaderId::MatMulQ6_K;
-    case DType::Q2_K: return ShaderId::MatMulQ2_K;
-    case DType::Q3_K: return ShaderId::MatMulQ3_K;
-    case DType::Q4_1: return ShaderId::MatMulQ4_1;
-    case DType::Q5_0: return ShaderId::MatMulQ5_0;
-    case DType::Q5_1: return ShaderId::MatMulQ5_1;
-  }
-  throw vk::Error("MatMul: unknown weight dtype");
-}
+using shaders::WeightKernel;
 
 // Blocking: decode comes from PlanMatVec (host/ops/plans/matvec_plan.h); prefill blocks 4 rows x 8
 // tokens per subgroup (more on CPU devices, docs/lavapipe.md) or uses the tiled kernel. The
@@ -148,7 +37,7 @@ struct Blocking {
 
 Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t rows, uint32_t cols_padded,
                         bool decode, const MatMulOptions& options) {
-  const MatMulOptions::DecodeKernel kernel = options.decode_kernel;
+  const MatMulOverrides::DecodeKernel kernel = options.force.decode_kernel;
   const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
   Blocking b;
   b.workgroup = std::max<uint32_t>(64, subgroup);
@@ -163,7 +52,7 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
   const uint32_t min_subgroup = std::max<uint32_t>(caps.subgroup_size ? caps.subgroup_size : subgroup, 1);
   b.rows_per_workgroup = b.rows_per_subgroup * std::max<uint32_t>(1, b.workgroup / min_subgroup);
   // Decode: host/ops/plans/matvec_plan.cpp (matvec_rows.comp on CPU devices, matvec.comp on GPUs).
-  using DK = MatMulOptions::DecodeKernel;
+  using DK = MatMulOverrides::DecodeKernel;
   if (decode) {
     const bool rows_kernel = kernel == DK::kRowsPerInvocation || (kernel == DK::kAuto && cpu);
     const MatVecPlan mv = PlanMatVec(caps, !rows_kernel, t, rows, cols_padded);
@@ -171,18 +60,18 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
     b.workgroup = mv.workgroup;
     b.rows_per_subgroup = mv.rows_per_subgroup;
     b.rows_per_workgroup = mv.rows_per_workgroup;
-    if (!rows_kernel && options.decode_rows_per_subgroup && options.decode_subgroups) {
+    if (!rows_kernel && options.force.decode_rows_per_subgroup && options.force.decode_subgroups) {
       const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
-      b.workgroup = sg * options.decode_subgroups;
-      b.rows_per_subgroup = options.decode_rows_per_subgroup;
-      b.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
+      b.workgroup = sg * options.force.decode_subgroups;
+      b.rows_per_subgroup = options.force.decode_rows_per_subgroup;
+      b.rows_per_workgroup = options.force.decode_rows_per_subgroup * options.force.decode_subgroups;
     }
   }
   // Prefill on GPUs: shared-memory tiles of 32 tokens x 64 rows, 256 invocations, 12 KiB of shared
   // memory (the tile constants of matmul_tiled.comp).
-  using PK = MatMulOptions::PrefillKernel;
+  using PK = MatMulOverrides::PrefillKernel;
   const bool tiled_fits = caps.max_workgroup_invocations >= 256 && caps.max_shared_memory >= 12 * 1024;
-  if (!decode && (options.prefill_kernel == PK::kTiled || (options.prefill_kernel == PK::kAuto && !cpu && tiled_fits))) {
+  if (!decode && (options.force.prefill_kernel == PK::kTiled || (options.force.prefill_kernel == PK::kAuto && !cpu && tiled_fits))) {
     VKG_CHECK(tiled_fits, "MatMul: the tiled kernel needs 256-invocation workgroups and 12 KiB of shared memory");
     b.tiled = true;
     b.workgroup = 256;
@@ -205,14 +94,11 @@ const vk::ComputePipeline& MatMulPipeline(OpContext& ctx, shaders::ShaderId shad
                    : ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel}, push, spec);
 }
 
-// One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader;
-// x_bytes: the input bytes each dispatch reads (for the profile's bytes read). gelu_pairs: the
-// GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
-// column_groups: grid z of the decode kernels' batched columns (ColumnsOf).
+// One dispatch per weight chunk, each writing its rows of y (matmul_chunks.h).
 void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
-                          std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
-                          uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs,
-                          uint32_t column_groups) {
+                          const MatMulDispatch& d) {
+  const bool gelu_pairs = d.gelu_pairs;
+  const uint32_t rows_per_workgroup = d.rows_per_workgroup;
   for (const WeightChunk& c : w.chunks) {
     shaders::MatMulParams p{};
     p.k = w.cols;
@@ -221,17 +107,17 @@ void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::Compu
     p.rows = gelu_pairs ? c.rows / 2 : c.rows;
     p.row_offset = c.row_begin;
     p.n = gelu_pairs ? c.rows / 2 : w.rows;
-    p.m_tokens = m_tokens;
+    p.m_tokens = d.m_tokens;
     const uint64_t row_groups = DivUp(p.rows, gelu_pairs ? rows_per_workgroup / 2 : rows_per_workgroup);
-    const uint64_t groups = row_groups * token_groups;
+    const uint64_t groups = row_groups * d.token_groups;
     VKG_CHECK(groups <= uint64_t(65535) * 65535, "MatMul '", w.name, "': ", groups, " workgroups is too many");
     p.row_groups = uint32_t(row_groups);
     p.groups = uint32_t(groups);
-    p.softcap = softcap;
+    p.softcap = d.softcap;
     const Grid g = Grid1D(groups);
     std::array<vk::Binding, 5> bind{};  // no host allocation per dispatch
     size_t n = 0;
-    for (const vk::Binding& b : inputs) bind[n++] = b;
+    for (const vk::Binding& b : d.inputs) bind[n++] = b;
     bind[n++] = vk::Binding::Texel(*c.data);
     if (IsQuantized(w.dtype)) {
       VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");
@@ -239,8 +125,8 @@ void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::Compu
     }
     // The chunk's weights (and scales) once per token group, and x.
     const uint64_t scale_bytes = uint64_t(c.rows) * WeightScaleRowBytes(w.dtype, w.cols_padded);
-    ctx.rec.SetDispatchBytes((uint64_t(c.rows) * p.row_texels * 16 + scale_bytes) * token_groups + x_bytes);
-    ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y, column_groups);
+    ctx.rec.SetDispatchBytes((uint64_t(c.rows) * p.row_texels * 16 + scale_bytes) * d.token_groups + d.x_bytes);
+    ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y, d.column_groups);
   }
 }
 
@@ -267,7 +153,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   // A stack of parts in different types: one product per part, each writing its rows of y.
   for (const WeightMatrix& part : w.parts) MatMul(ctx, part, x, y, options);
   if (!w.parts.empty()) return;
-  const uint32_t prefill_rows = options.prefill_rows;
+  const uint32_t prefill_rows = options.force.prefill_rows;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMul '", w.name, "': x and y must be f32");
   VKG_CHECK(x.cols == w.cols, "MatMul '", w.name, "': x has ", x.cols, " columns, the weight [", w.rows,
             "][", w.cols, "] needs ", w.cols);
@@ -322,35 +208,42 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
     }
     spec.Set(3, cols.per_group);
   }
-  const ShaderId shader = b.tiled  ? MatMulTiledShader(w.dtype)
-                         : !decode ? MatMulShader(w.dtype)
-                         : b.rows_per_invocation ? MatVecRowsShader(w.dtype) : MatVecShader(w.dtype);
+  const WeightKernel kernel = b.tiled                 ? WeightKernel::MatMulTiled
+                              : !decode               ? WeightKernel::MatMul
+                              : b.rows_per_invocation ? WeightKernel::MatVecRows
+                                                      : WeightKernel::MatVec;
+  const ShaderId shader = WeightShaderFor(kernel, w.dtype, "MatMul '" + w.name + "'");
   const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, quantized, spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
-  DispatchMatMulChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
-                       x.rows, b.rows_per_workgroup, decode ? 1 : DivUp(x.rows, b.tokens), options.softcap,
-                       x.elements() * 4, false, cols.groups);
+  DispatchMatMulChunks(ctx, w, pipeline,
+                       {.inputs = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
+                        .m_tokens = x.rows,
+                        .rows_per_workgroup = b.rows_per_workgroup,
+                        .token_groups = decode ? 1 : DivUp(x.rows, b.tokens),
+                        .softcap = options.softcap,
+                        .x_bytes = x.elements() * 4,
+                        .column_groups = cols.groups});
 }
 
-bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
+bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
                       const MatMulOptions& options) {
   const WeightMatrix& w = gate_up;
-  VKG_CHECK(x.dtype == DType::F32 && act.dtype == DType::F32, "MatVecGateUpGelu '", w.name, "': x and act must be f32");
-  VKG_CHECK(x.rows >= 1 && act.rows == x.rows, "MatVecGateUpGelu '", w.name, "': x has ", x.rows, " rows and act ",
+  VKG_CHECK(x.dtype == DType::F32 && act.dtype == DType::F32, "MatVecGeluPairs '", w.name, "': x and act must be f32");
+  VKG_CHECK(x.rows >= 1 && act.rows == x.rows, "MatVecGeluPairs '", w.name, "': x has ", x.rows, " rows and act ",
             act.rows);
-  VKG_CHECK(w.rows % 2 == 0 && x.cols == w.cols && act.cols == w.rows / 2, "MatVecGateUpGelu '", w.name, "': x has ",
+  VKG_CHECK(w.rows % 2 == 0 && x.cols == w.cols && act.cols == w.rows / 2, "MatVecGeluPairs '", w.name, "': x has ",
             x.cols, " columns and act ", act.cols, ", the [gate | up] weight is [", w.rows, "][", w.cols, "]");
   // GPU family only; the gate and up rows of an output must share a chunk: one chunk (every real
   // gate_up fits one binding on GPUs; a larger one, or gate and up in different types, takes the
   // separate gelu pass).
   if (!w.parts.empty()) return false;
-  VKG_CHECK(!w.chunks.empty(), "MatVecGateUpGelu '", w.name, "': weight has no chunks (not uploaded?)");
+  VKG_CHECK(!w.chunks.empty(), "MatVecGeluPairs '", w.name, "': weight has no chunks (not uploaded?)");
   if (!ctx.GpuKernels() || w.chunks.size() != 1) return false;
   if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
     if (x.rows > 1) {  // batched decode rows: each exactly as alone
       for (uint32_t r = 0; r < x.rows; ++r) {
-        MatVecGateUpGelu(ctx, w, RowRange(x, r, 1, x.cols), RowRange(act, r, 1, act.cols), options);
+        MatVecGeluPairs(ctx, w, RowRange(x, r, 1, x.cols), RowRange(act, r, 1, act.cols), options);
       }
       return true;
     }
@@ -358,24 +251,30 @@ bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor&
     ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
     QuantizeActivations(ctx, x, xq);
     ctx.rec.ComputeToCompute();
-    MatVecGateUpGeluInt8(ctx, w, xq, act, options);
+    MatVecInt8GeluPairs(ctx, w, xq, act, options);
     return true;
   }
   const vk::DeviceCaps& caps = ctx.device.caps();
   MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows / 2, w.cols_padded);  // outputs
-  if (options.decode_rows_per_subgroup && options.decode_subgroups) {  // tests: every geometry
-    plan.workgroup = std::max<uint32_t>(caps.subgroup_size, 1) * options.decode_subgroups;
-    plan.rows_per_subgroup = options.decode_rows_per_subgroup;
-    plan.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
+  if (options.force.decode_rows_per_subgroup && options.force.decode_subgroups) {  // tests: every geometry
+    plan.workgroup = std::max<uint32_t>(caps.subgroup_size, 1) * options.force.decode_subgroups;
+    plan.rows_per_subgroup = options.force.decode_rows_per_subgroup;
+    plan.rows_per_workgroup = options.force.decode_rows_per_subgroup * options.force.decode_subgroups;
   }
   const Columns cols = ColumnsOf(w.name, x.rows, w.cols);
   vk::SpecConstants spec;
   spec.Set(0, plan.workgroup).Set(1, 2 * plan.rows_per_subgroup).Set(2, 2 * plan.rows_per_workgroup);
   if (cols.per_group > 1) spec.Set(3, cols.per_group);
-  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, MatVecGeluPairsShader(w.dtype), IsQuantized(w.dtype), spec);
+  const vk::ComputePipeline& pipeline = MatMulPipeline(
+      ctx, WeightShaderFor(WeightKernel::MatVecGeluPairs, w.dtype, "MatVecGeluPairs"), IsQuantized(w.dtype), spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
-  DispatchMatMulChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels}, x.rows,
-                 2 * plan.rows_per_workgroup, 1, 0.f, x.elements() * 4, true, cols.groups);
+  DispatchMatMulChunks(ctx, w, pipeline,
+                       {.inputs = {vk::Binding::Storage(x.slice), vk::Binding::Storage(act.slice), x_texels},
+                        .m_tokens = x.rows,
+                        .rows_per_workgroup = 2 * plan.rows_per_workgroup,
+                        .x_bytes = x.elements() * 4,
+                        .gelu_pairs = true,
+                        .column_groups = cols.groups});
   return true;
 }
 
@@ -400,11 +299,16 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
   vk::SpecConstants spec;
   spec.Set(0, plan.workgroup).Set(1, plan.rows_per_subgroup).Set(2, plan.rows_per_workgroup);
   if (cols.per_group > 1) spec.Set(3, cols.per_group);
-  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, MatVecGeluMulShader(w.dtype), IsQuantized(w.dtype), spec,
+  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, WeightShaderFor(WeightKernel::MatVecGeluMul, w.dtype, "MatVecGeluMul"),
+                                                       IsQuantized(w.dtype), spec,
                                                  /*up_storage=*/true);
-  DispatchMatMulChunks(ctx, w, pipeline,
-                 {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)},
-                 gate.rows, plan.rows_per_workgroup, 1, 0.f, uint64_t(w.cols) * 2 * 4 * gate.rows, false, cols.groups);
+  DispatchMatMulChunks(
+      ctx, w, pipeline,
+      {.inputs = {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)},
+       .m_tokens = gate.rows,
+       .rows_per_workgroup = plan.rows_per_workgroup,
+       .x_bytes = uint64_t(w.cols) * 2 * 4 * gate.rows,
+       .column_groups = cols.groups});
   return true;
 }
 

@@ -7,16 +7,16 @@
 namespace vkg {
 
 // y[m][n] = sum_k x[m][k] * w[n][k], accumulated in f32 whatever w's storage type.
-// w: [N][K] (any dtype, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
+// w: [N][K] (any format of host/formats/format_traits.h, any number of row chunks); x: [M][K] f32; y: [M][N] f32.
 // M == 1 runs a decode kernel (shaders/matvec.comp: a subgroup splits K over its lanes, for GPUs;
 // shaders/matvec_rows.comp: each invocation owns whole rows, for CPU devices), M > 1 a prefill
 // kernel (shaders/matmul_coopmat.comp: matrix units, for GPUs with VK_KHR_cooperative_matrix and
-// f16/bf16/q8_0/q4_0 weights, host/ops/matmul_coopmat.h; shaders/matmul_tiled.comp: shared-memory
+// weights of any format but f32, host/ops/matmul_coopmat.h; shaders/matmul_tiled.comp: shared-memory
 // tiles, for other GPUs; shaders/matmul.comp: register blocking, for CPU devices); one dispatch per
 // weight chunk, each writing its own columns of y.
-struct MatMulOptions {
-  // > 0: y = softcap * tanh(y / softcap), fused into the product (Gemma 4's final logits: 30).
-  float softcap = 0.f;
+// Test overrides of what MatMul plans for the device: each forces one kernel or geometry so tests
+// cover every path on any device. Production code leaves them at their defaults (planned).
+struct MatMulOverrides {
   // Weight rows per subgroup of the prefill kernel; 0 = the device's tuned value (tests pass
   // 4, 16 and 32 to cover the blockings every kind of device uses).
   uint32_t prefill_rows = 0;
@@ -39,6 +39,12 @@ struct MatMulOptions {
   // Decode on the split-K kernel: rows per subgroup and subgroups per workgroup; 0 = planned
   // (PlanMatVec). Tests force each geometry the plan may pick.
   uint32_t decode_rows_per_subgroup = 0, decode_subgroups = 0;
+};
+
+// What a caller asks of a product; `force` holds the test overrides.
+struct MatMulOptions {
+  // > 0: y = softcap * tanh(y / softcap), fused into the product (Gemma 4's final logits: 30).
+  float softcap = 0.f;
   // Batched decode (host/batch): every row of x is a separate sequence's token and is computed by
   // the decode kernel exactly as M == 1 computes it (bit-identical), up to kDecodeColumns rows
   // sharing each weight load. Needs K % 4 == 0 when M > 1.
@@ -49,6 +55,8 @@ struct MatMulOptions {
   // Empty (the default): always the float product. With rows_as_decode, each row is quantized and
   // multiplied on its own, exactly as alone (the int8 decode kernel takes one row).
   vk::BufferSlice int8_scratch;
+  // Tests only: force a kernel or geometry instead of the planned one.
+  MatMulOverrides force;
 };
 // Rows of x one decode dispatch reads each weight load for (matvec.comp / matvec_rows.comp COLS);
 // more rows take further groups of workgroups (grid z).
@@ -62,9 +70,9 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
 // GPU kernel family and a single weight chunk only: returns false, recording nothing, otherwise,
 // and the caller runs MatMul then GeluMulPairs instead.
 // Several rows (batched decode): each row as one token alone, bit-identical (see rows_as_decode).
-// options: decode_rows_per_subgroup / decode_subgroups (outputs per subgroup; tests) and
+// options: force.decode_rows_per_subgroup / force.decode_subgroups (outputs per subgroup; tests) and
 // int8_scratch (the integer-dot variant, host/ops/matmul_int8.h, where it applies).
-bool MatVecGateUpGelu(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
+bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
                       const MatMulOptions& options = {});
 
 // y = W (gelu_tanh(gate) * up) for ONE token, the gate applied as x is read (matvec.comp with

@@ -2,7 +2,7 @@
 // matmul_int8.cpp):
 // their pipeline layout and the one-dispatch-per-weight-chunk loop.
 #pragma once
-#include <initializer_list>
+#include <array>
 
 #include "host/ops/op_context.h"
 #include "host/device/weight_matrix.h"
@@ -15,14 +15,20 @@ namespace vkg {
 const vk::ComputePipeline& MatMulPipeline(OpContext& ctx, shaders::ShaderId shader, bool quantized,
                                           const vk::SpecConstants& spec, bool up_storage = false);
 
-// One dispatch per weight chunk, each writing its rows of y. `inputs`: bindings 0-2 of the shader;
-// x_bytes: the input bytes each dispatch reads (for the profile's bytes read). gelu_pairs: the
-// GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
-// Workgroups: ceil(chunk rows / rows_per_workgroup) x token_groups, as MatMulParams row_groups/groups;
-// column_groups: grid z of the decode kernels' batched columns (batched decode rows).
+// One dispatch per weight chunk, each writing its rows of y, described by:
+struct MatMulDispatch {
+  std::array<vk::Binding, 3> inputs;  // bindings 0-2 of the shader (x, y, x texels or their stand-ins)
+  uint32_t m_tokens = 1;              // rows of x (MatMulParams m_tokens)
+  // Workgroups: ceil(chunk rows / rows_per_workgroup) x token_groups, as MatMulParams row_groups/groups.
+  uint32_t rows_per_workgroup = 1;
+  uint64_t token_groups = 1;
+  float softcap = 0.f;                // MatMulOptions::softcap
+  uint64_t x_bytes = 0;               // input bytes each dispatch reads (the profile's bytes read)
+  // The GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
+  bool gelu_pairs = false;
+  uint32_t column_groups = 1;         // grid z: the decode kernels' batched columns (batched decode rows)
+};
 void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
-                          std::initializer_list<vk::Binding> inputs, uint32_t m_tokens, uint32_t rows_per_workgroup,
-                          uint64_t token_groups, float softcap, uint64_t x_bytes, bool gelu_pairs = false,
-                          uint32_t column_groups = 1);
+                          const MatMulDispatch& d);
 
 }  // namespace vkg

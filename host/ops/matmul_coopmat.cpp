@@ -2,6 +2,7 @@
 #include "host/ops/matmul_coopmat.h"
 
 #include "host/ops/matmul_chunks.h"
+#include "host/ops/weight_shader.h"
 #include "vk/check.h"
 
 namespace vkg {
@@ -9,47 +10,15 @@ namespace {
 
 using shaders::ShaderId;
 
-ShaderId EmulatedShader(DType t) {
-  switch (t) {
-    case DType::F16: return ShaderId::MatMulCoopmatEmulatedF16;
-    case DType::BF16: return ShaderId::MatMulCoopmatEmulatedBF16;
-    case DType::Q8_0: return ShaderId::MatMulCoopmatEmulatedQ8_0;
-    case DType::Q4_0: return ShaderId::MatMulCoopmatEmulatedQ4_0;
-    case DType::Q4_K: return ShaderId::MatMulCoopmatEmulatedQ4_K;
-    case DType::Q5_K: return ShaderId::MatMulCoopmatEmulatedQ5_K;
-    case DType::Q6_K: return ShaderId::MatMulCoopmatEmulatedQ6_K;
-    case DType::Q2_K: return ShaderId::MatMulCoopmatEmulatedQ2_K;
-    case DType::Q3_K: return ShaderId::MatMulCoopmatEmulatedQ3_K;
-    case DType::Q4_1: return ShaderId::MatMulCoopmatEmulatedQ4_1;
-    case DType::Q5_0: return ShaderId::MatMulCoopmatEmulatedQ5_0;
-    case DType::Q5_1: return ShaderId::MatMulCoopmatEmulatedQ5_1;
-    case DType::F32: break;
+// The matrix-unit kernel (or its emulation) for weights of type t: every format but f32.
+ShaderId CoopMatShader(shaders::WeightKernel kernel, DType t) {
+  if (t == DType::F32) {
+    throw vk::Error("MatMulCoopMat: f32 weights have no matrix-unit kernel (they stay on matmul_tiled.comp)");
   }
-  throw vk::Error("MatMulCoopMat: f32 weights have no matrix-unit kernel (they stay on matmul_tiled.comp)");
-}
-
-ShaderId MatrixUnitShader(DType t) {
-#if VKG_SHADERS_COOPMAT
-  switch (t) {
-    case DType::F16: return ShaderId::MatMulCoopmatF16;
-    case DType::BF16: return ShaderId::MatMulCoopmatBF16;
-    case DType::Q8_0: return ShaderId::MatMulCoopmatQ8_0;
-    case DType::Q4_0: return ShaderId::MatMulCoopmatQ4_0;
-    case DType::Q4_K: return ShaderId::MatMulCoopmatQ4_K;
-    case DType::Q5_K: return ShaderId::MatMulCoopmatQ5_K;
-    case DType::Q6_K: return ShaderId::MatMulCoopmatQ6_K;
-    case DType::Q2_K: return ShaderId::MatMulCoopmatQ2_K;
-    case DType::Q3_K: return ShaderId::MatMulCoopmatQ3_K;
-    case DType::Q4_1: return ShaderId::MatMulCoopmatQ4_1;
-    case DType::Q5_0: return ShaderId::MatMulCoopmatQ5_0;
-    case DType::Q5_1: return ShaderId::MatMulCoopmatQ5_1;
-    case DType::F32: break;
+  if (kernel == shaders::WeightKernel::MatMulCoopmat && !VKG_SHADERS_COOPMAT) {
+    throw vk::Error("MatMulCoopMat: this build's shader compiler could not build the matrix-unit kernels");
   }
-  throw vk::Error("MatMulCoopMat: f32 weights have no matrix-unit kernel (they stay on matmul_tiled.comp)");
-#else
-  (void)t;
-  throw vk::Error("MatMulCoopMat: this build's shader compiler could not build the matrix-unit kernels");
-#endif
+  return WeightShaderFor(kernel, t, "MatMulCoopMat");
 }
 
 }  // namespace
@@ -78,16 +47,16 @@ const char* CoopMatPathName(CoopMatPath p) {
 
 bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
                    const MatMulOptions& options) {
-  using PK = MatMulOptions::PrefillKernel;
+  using PK = MatMulOverrides::PrefillKernel;
   if (x.rows < 2) return false;  // decode: matvec
   CoopMatPath path = CoopMatPath::kNone;
-  if (options.prefill_kernel == PK::kCoopMatEmulated) {
+  if (options.force.prefill_kernel == PK::kCoopMatEmulated) {
     path = CoopMatPath::kEmulated;
-  } else if (options.prefill_kernel == PK::kCoopMat) {
+  } else if (options.force.prefill_kernel == PK::kCoopMat) {
     VKG_CHECK(CoopMatKernelsCompiled() && ctx.device.caps().HasCoopMatF16(), "MatMul '", w.name,
               "': the matrix-unit kernel needs VK_KHR_cooperative_matrix with an f16 shape and a build that compiled it");
     path = CoopMatPath::kMatrixUnits;
-  } else if (options.prefill_kernel == PK::kAuto) {
+  } else if (options.force.prefill_kernel == PK::kAuto) {
     // Every prefill size: both this kernel and the tiled one read each weight once per token tile,
     // and the units make the arithmetic nearly free, so no M favours the tiled kernel.
     path = w.dtype == DType::F32 ? CoopMatPath::kNone : CoopMatPrefillPath(ctx);
@@ -99,21 +68,21 @@ bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const
   uint32_t lanes = caps.subgroup_size;
   ShaderId shader{};
   if (path == CoopMatPath::kEmulated) {
-    unit.m = options.coopmat_m;
-    unit.n = options.coopmat_n;
-    unit.k = options.coopmat_k;
+    unit.m = options.force.coopmat_m;
+    unit.n = options.force.coopmat_n;
+    unit.k = options.force.coopmat_k;
     VKG_CHECK(unit.m && unit.n && unit.m <= 16 && unit.n <= 16 && unit.m * unit.n % kCoopMatEmulatedLanes == 0 &&
                   unit.k && kCoopMatStepK % unit.k == 0,
               "MatMul '", w.name, "': cannot emulate a ", unit.m, "x", unit.n, "x", unit.k, " unit");
     lanes = kCoopMatEmulatedLanes;
-    shader = EmulatedShader(w.dtype);
+    shader = CoopMatShader(shaders::WeightKernel::MatMulCoopmatEmulated, w.dtype);
   } else {
-    shader = MatrixUnitShader(w.dtype);
+    shader = CoopMatShader(shaders::WeightKernel::MatMulCoopmat, w.dtype);
   }
   CoopMatPlan plan = PlanCoopMat(caps, unit, lanes, x.rows, w.rows);
-  if (options.coopmat_frag_m && options.coopmat_frag_n) {  // tests: every tile the plan may pick
-    plan.frag_m = options.coopmat_frag_m;
-    plan.frag_n = options.coopmat_frag_n;
+  if (options.force.coopmat_frag_m && options.force.coopmat_frag_n) {  // tests: every tile the plan may pick
+    plan.frag_m = options.force.coopmat_frag_m;
+    plan.frag_n = options.force.coopmat_frag_n;
     DeriveCoopMatPlan(plan, x.rows, w.rows);
   }
   VKG_CHECK(plan.shared_bytes <= caps.max_shared_memory, "MatMul '", w.name, "': a ", plan.tile_m, "x", plan.tile_n,
@@ -131,8 +100,13 @@ bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const
                                      .Set(7, plan.frag_n);
   const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, IsQuantized(w.dtype), spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
-  DispatchMatMulChunks(ctx, w, pipeline, {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
-                       x.rows, plan.tile_n, DivUp(x.rows, plan.tile_m), options.softcap, x.elements() * 4);
+  DispatchMatMulChunks(ctx, w, pipeline,
+                       {.inputs = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
+                        .m_tokens = x.rows,
+                        .rows_per_workgroup = plan.tile_n,
+                        .token_groups = DivUp(x.rows, plan.tile_m),
+                        .softcap = options.softcap,
+                        .x_bytes = x.elements() * 4});
   return true;
 }
 

@@ -24,7 +24,7 @@ const char* CoopMatPathName(CoopMatPath p);  // "none", "matrix units", "emulate
 // True where this build holds the real matrix-unit kernels (a compiler with GL_KHR_cooperative_matrix).
 bool CoopMatKernelsCompiled();
 
-// Records y = x W^T on the matrix-unit kernel where options.prefill_kernel (kCoopMat,
+// Records y = x W^T on the matrix-unit kernel where options.force.prefill_kernel (kCoopMat,
 // kCoopMatEmulated) or, for kAuto, CoopMatPrefillPath selects it; returns false, recording nothing,
 // otherwise (decode, f32 weights, other kernels). Shapes are checked by the caller (MatMul).
 bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,

@@ -5,6 +5,7 @@
 
 #include "host/ops/matmul_chunks.h"
 #include "host/ops/plans/matmul_int8_plan.h"
+#include "host/ops/weight_shader.h"
 #include "shaders/params/matmul_params.h"
 #include "vk/check.h"
 
@@ -54,34 +55,39 @@ void Dispatch(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, c
             "': gelu pairs need one token and one chunk");
   const vk::DeviceCaps& caps = ctx.device.caps();
   const bool decode = x.rows == 1;
-  const bool q8 = w.dtype == DType::Q8_0;
   using shaders::ShaderId;
+  using shaders::WeightKernel;
   vk::SpecConstants spec;
   uint32_t rows_per_workgroup = 0;  // weight rows
   ShaderId shader;
   if (decode) {
     MatVecPlan plan = PlanMatVecInt8(caps, w.dtype, outputs, w.cols_padded);
-    if (options.decode_rows_per_subgroup && options.decode_subgroups) {  // tests: every geometry
-      plan.workgroup = std::max<uint32_t>(caps.subgroup_size, 1) * options.decode_subgroups;
-      plan.rows_per_subgroup = options.decode_rows_per_subgroup;
-      plan.rows_per_workgroup = options.decode_rows_per_subgroup * options.decode_subgroups;
+    if (options.force.decode_rows_per_subgroup && options.force.decode_subgroups) {  // tests: every geometry
+      plan.workgroup = std::max<uint32_t>(caps.subgroup_size, 1) * options.force.decode_subgroups;
+      plan.rows_per_subgroup = options.force.decode_rows_per_subgroup;
+      plan.rows_per_workgroup = options.force.decode_rows_per_subgroup * options.force.decode_subgroups;
     }
     const uint32_t pair = gelu_pairs ? 2 : 1;  // weight rows per output
     spec.Set(0, plan.workgroup).Set(1, pair * plan.rows_per_subgroup).Set(2, pair * plan.rows_per_workgroup);
     rows_per_workgroup = pair * plan.rows_per_workgroup;
-    shader = gelu_pairs ? (q8 ? ShaderId::MatVecInt8GeluPairsQ8_0 : ShaderId::MatVecInt8GeluPairsQ4_0)
-                        : (q8 ? ShaderId::MatVecInt8Q8_0 : ShaderId::MatVecInt8Q4_0);
+    shader = WeightShaderFor(gelu_pairs ? WeightKernel::MatVecInt8GeluPairs : WeightKernel::MatVecInt8, w.dtype,
+                             "MatMulInt8");
   } else {
     spec.Set(0, MatMulInt8Plan::kWorkgroup);
     rows_per_workgroup = MatMulInt8Plan::kTileRows;
-    shader = q8 ? ShaderId::MatMulInt8TiledQ8_0 : ShaderId::MatMulInt8TiledQ4_0;
+    shader = WeightShaderFor(WeightKernel::MatMulInt8Tiled, w.dtype, "MatMulInt8");
   }
   // Bindings x quants, y, x scales (storage), then the weight texels: the X_GELU_MUL layout.
   const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, /*quantized=*/true, spec, /*up_storage=*/true);
-  DispatchMatMulChunks(ctx, w, pipeline,
-                       {vk::Binding::Storage(x.quants), vk::Binding::Storage(y.slice), vk::Binding::Storage(x.scales)},
-                       x.rows, rows_per_workgroup, decode ? 1 : DivUp(x.rows, MatMulInt8Plan::kTileTokens),
-                       options.softcap, x.quants.size + x.scales.size, gelu_pairs);
+  DispatchMatMulChunks(
+      ctx, w, pipeline,
+      {.inputs = {vk::Binding::Storage(x.quants), vk::Binding::Storage(y.slice), vk::Binding::Storage(x.scales)},
+       .m_tokens = x.rows,
+       .rows_per_workgroup = rows_per_workgroup,
+       .token_groups = decode ? 1 : DivUp(x.rows, MatMulInt8Plan::kTileTokens),
+       .softcap = options.softcap,
+       .x_bytes = x.quants.size + x.scales.size,
+       .gelu_pairs = gelu_pairs});
 }
 
 }  // namespace
@@ -97,13 +103,13 @@ void MatMulInt8(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x,
 #endif
 }
 
-void MatVecGateUpGeluInt8(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,
+void MatVecInt8GeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,
                           const MatMulOptions& options) {
 #if VKG_SHADERS_INTEGER_DOT
   Dispatch(ctx, gate_up, x, act, options, true);
 #else
   (void)ctx, (void)gate_up, (void)x, (void)act, (void)options;
-  throw vk::Error("MatVecGateUpGeluInt8: built with a shader compiler without GL_EXT_integer_dot_product");
+  throw vk::Error("MatVecInt8GeluPairs: built with a shader compiler without GL_EXT_integer_dot_product");
 #endif
 }
 

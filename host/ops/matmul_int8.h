@@ -10,7 +10,7 @@
 // (VKG_SHADERS_INTEGER_DOT) and the device enabled shaderIntegerDotProduct, per
 // KernelFeatures::integer_dot: kAuto where the device accelerates 4x8-bit packed dot products,
 // kForce wherever it has the feature (lavapipe, for the tests), kOff never. MatMul and
-// MatVecGateUpGelu take it by themselves when given an int8 scratch (MatMulOptions::int8_scratch).
+// MatVecGeluPairs take it by themselves when given an int8 scratch (MatMulOptions::int8_scratch).
 // The decode gate|up product keeps its gelu fusion (matvec_int8.comp GELU_PAIRS); the
 // per-layer-input projection fused with gelu * up on its input (MatVecGeluMul, X_GELU_MUL: K = 256,
 // 1536 x 256 at E2B) stays on the float kernel, which computes its input as it reads it.
@@ -37,8 +37,8 @@ void MatMulInt8(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x,
                 const MatMulOptions& options = {});
 
 // act[j] = gelu_tanh(gate row j . x) * (up row j . x) for ONE token, gate_up the [gate | up] stack
-// [N][K] in a single chunk (MatVecGateUpGelu's contract), x int8 [1][K], act [1][N / 2].
-void MatVecGateUpGeluInt8(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,
+// [N][K] in a single chunk (MatVecGeluPairs's contract), x int8 [1][K], act [1][N / 2].
+void MatVecInt8GeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,
                           const MatMulOptions& options = {});
 
 }  // namespace vkg

@@ -116,7 +116,7 @@ void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_
   // Decode rows on a GPU: the gate/up product writes gelu(gate) * up itself (no gelu_mul pass).
   std::vector<const RowGroup*> unfused;
   for (const RowGroup& g : s.groups) {
-    if (g.decode && MatVecGateUpGelu(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, act, I), s.Opt(g))) continue;
+    if (g.decode && MatVecGeluPairs(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, act, I), s.Opt(g))) continue;
     MatMul(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, gu, 2 * I), s.Opt(g));
     unfused.push_back(&g);
   }
@@ -147,12 +147,14 @@ void Experts(Step& s, int l) {
   s.Barrier();
   // Each expert's [gate | up] rows (gate first) in one product per slot.
   const Tensor gu = s.Rows(s.a.gate_up, slots, 2 * I), act = s.Rows(s.a.act, slots, I);
-  MatMulExperts(s.ctx, *w.experts_gate_up, 2 * I, 0, 2 * I, s.a.expert_ids, slots, u, K, gu);
+  MatMulExperts(s.ctx, *w.experts_gate_up,
+                {.rows_per_expert = 2 * I, .rows = 2 * I, .ids = s.a.expert_ids, .n_slots = slots, .x_div = K}, u, gu);
   s.Barrier();
   GeluMulPairs(s.ctx, gu, act);
   s.Barrier();
   const Tensor eo = s.Rows(s.a.expert_out, slots, H);
-  MatMulExperts(s.ctx, *w.experts_down, H, 0, H, s.a.expert_ids, slots, act, 1, eo);
+  MatMulExperts(s.ctx, *w.experts_down, {.rows_per_expert = H, .rows = H, .ids = s.a.expert_ids, .n_slots = slots},
+                act, eo);
   s.Barrier();
   MoeCombine(s.ctx, eo, wts, h2);
   s.Barrier();

@@ -4,6 +4,7 @@
 // texels instead.
 #ifndef VKG_WEIGHT_ELEMENT_GLSL
 #define VKG_WEIGHT_ELEMENT_GLSL
+#include "weight_formats.glsl"
 #include "types.glsl"
 
 #if defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K) || defined(WEIGHT_Q6_K) || defined(WEIGHT_Q2_K) || \

@@ -2,27 +2,32 @@
 // matvec.comp, matmul.comp and matvec_experts.comp). Gathers of single elements use
 // weight_element.glsl instead.
 //
-// The including shader defines exactly one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0,
-// WEIGHT_Q4_0, WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K, and declares its X input twice on one binding before including this file:
+// The including shader defines exactly one WEIGHT_<FMT>, FMT one of the weight formats of
+// shaders/weight_formats.cmake (the format table: host/formats/format_traits.h; a new format adds
+// its branch below), and declares its X input twice on one binding before including this file:
 //   layout(std430, binding = B) readonly buffer X { float x_[]; };
 //   layout(std430, binding = B) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
 // This file declares the weight views: w_data at binding WEIGHT_DATA_BINDING (default 2) and, for
-// q8_0 / q4_0, w_scales at WEIGHT_SCALES_BINDING (default 3); define those macros first to move them.
-// It defines VPT, QPT, WEIGHT_QUANTIZED (q8_0 / q4_0 / K-quants), WTexel, weightTexel, weightQuad,
-// weightScale and loadX4 (K-quants also WEIGHT_KQUANT and weightAffine); none of them reads push
+// the quantized formats, w_scales at WEIGHT_SCALES_BINDING (default 3); define those macros first to
+// move them. It defines VPT (the table's texel_values), QPT, WEIGHT_QUANTIZED (the table's
+// quantized rows), WTexel, weightTexel, weightQuad, weightScale and loadX4 (the ggml block formats,
+// the table's ggml_block rows, also WEIGHT_KQUANT and weightAffine); none of them reads push
 // constants: the shapes come in as arguments.
-// K-quants: a logical texel t is 32 values (one sub-block; Q6_K two of 16): WTexel bundles its low
-// nibbles with its high bits (Q5_K, Q6_K) and sub-block scales (Q6_K), gathered from the super-
-// block's data texels by weightTexel; value = scale * weightQuad + bias with (scale, bias) from
+// The ggml block formats (WEIGHT_KQUANT: the K-quants and ggml's Q4_1 / Q5_0 / Q5_1 / Q2_K / Q3_K):
+// a logical texel t is 32 values (one sub-block or block; Q6_K two of 16): WTexel bundles its low
+// nibbles with its high bits (Q5_K, Q6_K, Q5_0 / Q5_1, Q3_K) and sub-block scales (Q6_K), gathered
+// from the block's data texels by weightTexel; value = scale * weightQuad + bias with (scale, bias) from
 // weightAffine (Q6_K: bias 0, its int8 sub-block scale already inside weightQuad). Kernels take the
 // bias as bias * sum(x) per texel, the q4_0 offset trick. Not for the integer-dot kernels.
 //
 // Device layout from host/device/weight_matrix.h: row r of a chunk starts at texel r * row_texels; each
 // RGBA32UI texel holds VPT values (f32 4, f16/bf16 8, q8_0 16 = half a block, q4_0 32 = one block).
-// Padding columns (k >= K) hold zeros. Quantized rows have one f16 scale per 32 values: scale s of
-// the chunk sits in scales texel s / 8, uint (s % 8) / 2, half s % 2.
+// Padding columns (k >= K) hold zeros. q8_0 / q4_0 rows have one f16 scale per 32 values: scale s of
+// the chunk sits in scales texel s / 8, uint (s % 8) / 2, half s % 2; the ggml block formats keep
+// their per-block scale bytes (the table's scale_block_bytes) as kquant.glsl reads them.
 #ifndef VKG_WEIGHT_TEXEL_GLSL
 #define VKG_WEIGHT_TEXEL_GLSL
+#include "weight_formats.glsl"
 #include "types.glsl"
 
 #ifndef WEIGHT_DATA_BINDING
@@ -50,7 +55,7 @@ const uint VPT = 32;
 #define WEIGHT_KQUANT 1
 #include "kquant.glsl"
 #else
-#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K, WEIGHT_Q2_K, WEIGHT_Q3_K, WEIGHT_Q4_1, WEIGHT_Q5_0, WEIGHT_Q5_1"
+#error "define one WEIGHT_<FMT> of shaders/weight_formats.cmake's VKG_WEIGHT_FORMATS"
 #endif
 const uint QPT = VPT / 4;  // quads (vec4 of weights) per texel
 

@@ -93,11 +93,11 @@ TEST_P(BatchedFusedGeluTest, FusedGeluVariantsEqualRowsAlone) {
       Upload(x, xv);
       Upload(up, uv);
       bool fused = false;
-      Run([&](OpContext& ctx) { fused = MatVecGateUpGelu(ctx, gate_up, x, act) && MatVecGeluMul(ctx, w, x, up, y); },
+      Run([&](OpContext& ctx) { fused = MatVecGeluPairs(ctx, gate_up, x, act) && MatVecGeluMul(ctx, w, x, up, y); },
           family);
       ASSERT_TRUE(fused) << what;
       const auto act_alone = RowsAlone(xv, m, s.k, s.n, [&](OpContext& ctx, const Tensor& xr, const Tensor& yr) {
-        ASSERT_TRUE(MatVecGateUpGelu(ctx, gate_up, xr, yr));
+        ASSERT_TRUE(MatVecGeluPairs(ctx, gate_up, xr, yr));
       });
       ExpectSameBits(act_alone, Download(act), "gate/up " + what);
       std::vector<float> y_alone;

@@ -263,7 +263,7 @@ TEST_F(GgufErrorTest, KQuantMatrixLoads) {
   EXPECT_EQ(Checkpoint::Load(out).Tensor("layers.1.mlp.down_proj.weight").dtype, DType::Q6_K);
 }
 
-TEST_F(GgufErrorTest, MoreBlockMatricesLoad) {  // Q4_1, Q5_0, Q5_1, Q2_K, Q3_K (more_blocks.h)
+TEST_F(GgufErrorTest, GgmlSmallBlockMatricesLoad) {  // Q4_1, Q5_0, Q5_1, Q2_K, Q3_K (ggml_small_blocks.h)
   const std::pair<GgmlType, DType> kTypes[] = {{GgmlType::Q4_1, DType::Q4_1}, {GgmlType::Q5_0, DType::Q5_0},
                                                {GgmlType::Q5_1, DType::Q5_1}, {GgmlType::Q2_K, DType::Q2_K},
                                                {GgmlType::Q3_K, DType::Q3_K}};

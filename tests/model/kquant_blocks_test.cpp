@@ -10,6 +10,7 @@
 
 #include "host/formats/dtype.h"
 #include "host/formats/ggml_blocks.h"
+#include "host/formats/format_traits.h"
 #include "host/formats/kquant_blocks.h"
 
 namespace vkg {
@@ -38,7 +39,7 @@ TEST(KQuantBlocks, PackUnpackAndElementDecodeAgree) {
     for (uint32_t seed = 1; seed <= 20; ++seed) {
       const std::vector<float> x = Random(256, seed, seed % 2 ? -1.f : -0.1f, 1.f);
       const KQuantBlock q = QuantizeK(t, x.data());
-      std::vector<uint8_t> bytes(GgmlKBlockBytes(t));
+      std::vector<uint8_t> bytes(Format(t).file_block_bytes);
       PackGgmlK(t, q, bytes.data());
       const KQuantBlock back = UnpackGgmlK(t, bytes.data());
       EXPECT_EQ(std::memcmp(&q, &back, sizeof q), 0) << DTypeName(t) << " seed " << seed;
@@ -125,7 +126,7 @@ TEST(KQuantBlocks, RoundTripThroughAndGgmlBlocksMatch) {
     for (size_t i = 0; i < x.size(); ++i) e += double(rt[i] - x[i]) * (rt[i] - x[i]);
     EXPECT_LT(std::sqrt(e / double(x.size())), t == DType::Q4_K ? 0.05 : 0.025) << DTypeName(t);
     const std::vector<uint8_t> g = EncodeGgmlBlocks(t, x.data(), 512);
-    ASSERT_EQ(g.size(), 2 * GgmlKBlockBytes(t));
+    ASSERT_EQ(g.size(), 2 * Format(t).file_block_bytes);
     for (size_t i = 0; i < 512; ++i) ASSERT_EQ(GgmlBlockElement(t, g.data(), i), rt[i]) << DTypeName(t) << " " << i;
   }
   EXPECT_EQ(DTypeBytes(DType::Q4_K, 512), 288u);

@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(
                       KQuantFile{"moe", "q5_k_m", "q5_k+q6_k"}, KQuantFile{"dense", "q6_k", "q6_k"},
                       KQuantFile{"dense", "q4_k_m", "q4_k+q6_k", KernelFamily::kGpu},
                       KQuantFile{"ple", "q5_k", "f32+q5_k", KernelFamily::kGpu},
-                      // ggml's other block formats (host/formats/more_blocks.h), one small model each,
+                      // ggml's other block formats (host/formats/ggml_small_blocks.h), one small model each,
                       // both kernel families between them.
                       KQuantFile{"dense", "q4_1", "q4_1"}, KQuantFile{"ple", "q5_0", "f32+q5_0", KernelFamily::kGpu},
                       KQuantFile{"moe", "q5_1", "q5_1"}, KQuantFile{"dense", "q2_k", "q2_k", KernelFamily::kGpu},

@@ -29,9 +29,7 @@ namespace {
 // per texel, or there is none (Q6_K, Q3_K, Q2_K's decoded values): matmul_test.cpp's note.
 constexpr double kNmse = 1e-10;
 
-constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0,
-                               DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q4_1, DType::Q5_0,
-                               DType::Q5_1, DType::Q2_K, DType::Q3_K};
+const std::vector<DType> kAllTypes = AllWeightFormats();
 
 constexpr uint32_t kExperts = 8, kTopK = 2;
 
@@ -95,7 +93,7 @@ class ExpertsTest : public GpuTest {
     const vk::BufferSlice id_slice = UploadIds(ids);
     Run([&](OpContext& ctx) {
       ctx.kernels = family_;
-      MatMulExperts(ctx, st.w, rpe, row_begin, rows, id_slice, n_slots, x, x_div, y);
+      MatMulExperts(ctx, st.w, {rpe, row_begin, rows, id_slice, n_slots, x_div}, x, y);
     });
     const std::vector<float> got = Download(y);
     const std::vector<float> ref = Reference(st, rpe, row_begin, rows, ids, xv, x_div);
@@ -204,14 +202,20 @@ TEST_F(ExpertsTest, RejectsBadArguments) {
       EXPECT_NE(std::string(e.what()).find("w_experts_f16"), std::string::npos) << what << ": " << e.what();
     }
   };
-  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, 16, 0, 8, ids, 4, x_bad, 2, y); }, "x columns");
-  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, 16, 0, 8, ids, 4, x, 2, y_bad); }, "y columns");
-  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, 16, 10, 8, ids, 4, x, 2, y); }, "rows past the expert");
-  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, 15, 0, 8, ids, 4, x, 2, y); }, "not a stack");
-  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, 16, 0, 8, ids, 4, x, 1, y); }, "x rows");
-  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, 16, 0, 8, ids.Sub(0, 12), 4, x, 2, y); }, "ids size");
+  const ExpertRows good{.rows_per_expert = 16, .rows = 8, .ids = ids, .n_slots = 4, .x_div = 2};
+  ExpertRows past = good, not_stack = good, one_slot_per_x = good, short_ids = good;
+  past.row_begin = 10;
+  not_stack.rows_per_expert = 15;
+  one_slot_per_x.x_div = 1;
+  short_ids.ids = ids.Sub(0, 12);
+  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, good, x_bad, y); }, "x columns");
+  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, good, x, y_bad); }, "y columns");
+  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, past, x, y); }, "rows past the expert");
+  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, not_stack, x, y); }, "not a stack");
+  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, one_slot_per_x, x, y); }, "x rows");
+  expect_error([&](OpContext& c) { MatMulExperts(c, st.w, short_ids, x, y); }, "ids size");
   // The same arguments, valid, run.
-  Run([&](OpContext& c) { MatMulExperts(c, st.w, 16, 0, 8, ids, 4, x, 2, y); });
+  Run([&](OpContext& c) { MatMulExperts(c, st.w, good, x, y); });
 }
 
 // ---- MoeCombine: out[t][i] = sum_j weights[t][j] * expert_out[t * top_k + j][i] ----

@@ -75,7 +75,7 @@ std::vector<Product> Products(const ModelConfig& c) {
     out.push_back({at + "o", H, NH * D});
     if (li.ffn_dim > 0) {
       // The [gate | up] stack writes gelu(gate) * up: its plan is for ffn_dim outputs, each reading
-      // a gate and an up row (host/ops/matmul.cpp MatVecGateUpGelu).
+      // a gate and an up row (host/ops/matmul.cpp MatVecGeluPairs).
       out.push_back({at + "gate_up (gelu pairs)", uint64_t(li.ffn_dim), H});
       out.push_back({at + "down", H, uint32_t(li.ffn_dim)});
     }

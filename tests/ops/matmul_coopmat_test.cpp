@@ -19,7 +19,7 @@
 namespace vkg::test {
 namespace {
 
-using PK = MatMulOptions::PrefillKernel;
+using PK = MatMulOverrides::PrefillKernel;
 
 // NMSE against a reference fed what the kernel multiplies: x rounded to f16, and the weights as
 // the device holds them (DeviceRowValues: q * d exact in f32), rounded to f16 as the kernel
@@ -38,8 +38,7 @@ constexpr double kF16InputsNmse = 5e-4;
 
 // K-quants too: their decoded values (exact f32, as the reference's) are rounded to f16 like the
 // others', so the same bounds hold.
-constexpr DType kCoopMatTypes[] = {DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K,
-                                   DType::Q6_K, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K};
+const std::vector<DType> kCoopMatTypes = AllWeightFormats(/*with_f32=*/false);
 
 struct Case {
   uint32_t m, n, k;
@@ -116,7 +115,7 @@ class CoopMatEmulatedUnits : public CoopMatTest, public ::testing::WithParamInte
 TEST_P(CoopMatEmulatedUnits, MatchesReference) {
   const auto [t, u] = GetParam();
   for (const Case c : kCases)
-    Check(t, c, {.prefill_kernel = PK::kCoopMatEmulated, .coopmat_m = u.m, .coopmat_n = u.n, .coopmat_k = u.k},
+    Check(t, c, {.force = {.prefill_kernel = PK::kCoopMatEmulated, .coopmat_m = u.m, .coopmat_n = u.n, .coopmat_k = u.k}},
           kEmulatedNmse, "emulated " + std::to_string(u.m) + "x" + std::to_string(u.n) + "x" + std::to_string(u.k));
 }
 
@@ -145,7 +144,7 @@ TEST_P(CoopMatEmulatedTiles, MatchesReference) {
   const DType t = GetParam();
   for (const auto& [fm, fn] : {std::pair{2u, 4u}, {2u, 2u}, {1u, 2u}, {1u, 1u}})
     for (const Case c : {Case{70, 300, 100}, Case{9, 131, 64}})
-      Check(t, c, {.prefill_kernel = PK::kCoopMatEmulated, .coopmat_frag_m = fm, .coopmat_frag_n = fn},
+      Check(t, c, {.force = {.prefill_kernel = PK::kCoopMatEmulated, .coopmat_frag_m = fm, .coopmat_frag_n = fn}},
             kEmulatedNmse, "emulated frags " + std::to_string(fm) + "x" + std::to_string(fn));
 }
 
@@ -153,11 +152,12 @@ TEST_P(CoopMatEmulatedTiles, ChunkedWeightAndSoftcap) {
   const DType t = GetParam();
   size_t chunks = 0;
   // 300 rows in chunks of at most 4 KiB of weight data: several dispatches, each its own columns.
-  Check(t, Case{37, 300, 96}, {.prefill_kernel = PK::kCoopMatEmulated}, kEmulatedNmse, "emulated chunked", 4096,
-        &chunks);
+  Check(t, Case{37, 300, 96}, {.force = {.prefill_kernel = PK::kCoopMatEmulated}}, kEmulatedNmse,
+        "emulated chunked", 4096, &chunks);
   EXPECT_GT(chunks, 1u);
   // Logits well past the cap (x in [-8, 8)).
-  const Result r = Run(t, Case{9, 300, 64}, {.softcap = 30.f, .prefill_kernel = PK::kCoopMatEmulated}, 0, nullptr, 8.f);
+  const Result r =
+      Run(t, Case{9, 300, 64}, {.softcap = 30.f, .force = {.prefill_kernel = PK::kCoopMatEmulated}}, 0, nullptr, 8.f);
   ExpectClose(r.ref_f16, r.got, kEmulatedNmse, "emulated + softcap");
 }
 
@@ -178,11 +178,12 @@ TEST_P(CoopMatUnits, MatchesReference) {
                  << "f32 subgroup shape (and shaderFloat16 + vulkanMemoryModel)";
   const DType t = GetParam();
   const std::string unit = caps.coopmat_f16.ToString();
-  for (const Case c : kCases) Check(t, c, {.prefill_kernel = PK::kCoopMat}, kUnitsNmse, "units " + unit);
+  for (const Case c : kCases) Check(t, c, {.force = {.prefill_kernel = PK::kCoopMat}}, kUnitsNmse, "units " + unit);
   for (const auto& [fm, fn] : {std::pair{2u, 4u}, {1u, 1u}})
-    Check(t, Case{70, 300, 100}, {.prefill_kernel = PK::kCoopMat, .coopmat_frag_m = fm, .coopmat_frag_n = fn},
+    Check(t, Case{70, 300, 100}, {.force = {.prefill_kernel = PK::kCoopMat, .coopmat_frag_m = fm, .coopmat_frag_n = fn}},
           kUnitsNmse, "units frags " + std::to_string(fm) + "x" + std::to_string(fn));
-  const Result r = Run(t, Case{9, 300, 64}, {.softcap = 30.f, .prefill_kernel = PK::kCoopMat}, 0, nullptr, 8.f);
+  const Result r =
+      Run(t, Case{9, 300, 64}, {.softcap = 30.f, .force = {.prefill_kernel = PK::kCoopMat}}, 0, nullptr, 8.f);
   ExpectClose(r.ref_f16, r.got, kUnitsNmse, "units + softcap");
 }
 
@@ -225,7 +226,7 @@ TEST_F(CoopMatTest, F32WeightsStayOnTheTiledKernel) {
   ref::MatMul(w.data(), xv.data(), ref.data(), 8, 64, 64);
   ExpectClose(ref, Download(y), 1e-10, "f32 weights, emulation on");
   try {
-    GpuTest::Run([&](OpContext& ctx) { MatMul(ctx, wm, x, y, {.prefill_kernel = PK::kCoopMatEmulated}); });
+    GpuTest::Run([&](OpContext& ctx) { MatMul(ctx, wm, x, y, {.force = {.prefill_kernel = PK::kCoopMatEmulated}}); });
     FAIL() << "expected an error for f32 weights";
   } catch (const vk::Error& e) {
     EXPECT_NE(std::string(e.what()).find("f32"), std::string::npos) << e.what();

@@ -241,10 +241,10 @@ TEST_P(MatMulInt8Shapes, DecodeGeometries) {
   const DType t = GetParam();
   for (const auto& [rows, subgroups] : {std::pair{4u, 4u}, {2u, 4u}, {1u, 4u}, {1u, 2u}, {1u, 1u}})
     for (const Case c : {Case{1, 131, 100}, Case{1, 5, 800}})
-      Check(t, c, {.decode_rows_per_subgroup = rows, .decode_subgroups = subgroups});
+      Check(t, c, {.force = {.decode_rows_per_subgroup = rows, .decode_subgroups = subgroups}});
 }
 
-// The decode gate|up product writing gelu(gate) * up (GELU_PAIRS) through MatVecGateUpGelu with an
+// The decode gate|up product writing gelu(gate) * up (GELU_PAIRS) through MatVecGeluPairs with an
 // int8 scratch, at every geometry the plan may pick (outputs per subgroup x subgroups; 0 = planned).
 TEST_P(MatMulInt8Shapes, GateUpGelu) {
   const DType t = GetParam();
@@ -258,8 +258,8 @@ TEST_P(MatMulInt8Shapes, GateUpGelu) {
       Upload(x, xv);
       bool fused = false;
       RunForced([&](OpContext& ctx) {
-        fused = MatVecGateUpGelu(
-            ctx, w, x, act, {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs, .int8_scratch = scratch.slice});
+        fused = MatVecGeluPairs(
+            ctx, w, x, act, {.int8_scratch = scratch.slice, .force = {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs}});
       });
       ASSERT_TRUE(fused);
       std::vector<float> same(2 * c.n), flt(2 * c.n), same_act(c.n), flt_act(c.n);

@@ -24,35 +24,16 @@ namespace {
 // K <= 2048 and random inputs, the same for every dtype (the decoded weights are exact f32 values
 // in all of them). 1e-10 leaves about two orders of magnitude of margin while still catching any
 // real bug (a wrong scale, a lost block or a skipped column gives NMSE >= 1e-4).
-double NmseThreshold(DType t) {
-  switch (t) {
-    case DType::F32: return 1e-10;   // products rounded once in f32, sums in f32
-    case DType::F16: return 1e-10;   // f16 -> f32 is exact
-    case DType::BF16: return 1e-10;  // bf16 -> f32 is exact
-    case DType::Q8_0: return 1e-10;  // q (int8) * d (f16) is exact in f32; sum(q x) * d adds one rounding
-    case DType::Q4_0: return 1e-10;  // same as q8_0
-    // K-quants: each decoded value (scale * code + bias) is the reference's exact f32 value; the
-    // kernels sum scale * sum(q x) + bias * sum(x) per 32-value texel, q4_0's offset fold, whose
-    // cancellation costs about one order of magnitude at most (measured 1e-14..1e-12 here).
-    case DType::Q4_K: return 1e-10;
-    case DType::Q5_K: return 1e-10;
-    case DType::Q6_K: return 1e-10;  // no bias; code * int8 scale exact, times d: one rounding
-    // ggml's other block formats on the same path: Q4_1 / Q5_1 (d q + m) and Q5_0 (d q - 16 d)
-    // fold their bias as the K-quants do; Q3_K is Q6_K's case (code * int8 scale, times d); Q2_K's
-    // texels carry two mins, so its kernels take the decoded values themselves (bias 0): the
-    // reference's values exactly, only the summation order differs.
-    case DType::Q4_1: return 1e-10;
-    case DType::Q5_0: return 1e-10;
-    case DType::Q5_1: return 1e-10;
-    case DType::Q2_K: return 1e-10;
-    case DType::Q3_K: return 1e-10;
-  }
-  return 0;
-}
+// Every format: f32 / f16 / bf16 -> f32 are exact; q8_0 / q4_0: q (int) * d (f16) is exact in f32,
+// sum(q x) * d adds one rounding. The ggml block formats: each decoded value (scale * code + bias)
+// is the reference's exact f32 value; the kernels sum scale * sum(q x) + bias * sum(x) per 32-value
+// texel, q4_0's offset fold, whose cancellation costs about one order of magnitude at most
+// (measured 1e-14..1e-12 here); Q6_K / Q3_K have no bias (code * int8 scale exact, times d: one
+// rounding); Q2_K's texels carry two mins, so its kernels take the decoded values themselves (bias
+// 0): the reference's values exactly, only the summation order differs.
+double NmseThreshold(DType) { return 1e-10; }
 
-constexpr DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0,
-                               DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q4_1, DType::Q5_0,
-                               DType::Q5_1, DType::Q2_K, DType::Q3_K};
+const std::vector<DType> kAllTypes = AllWeightFormats();
 
 struct Case {
   uint32_t m, n, k;
@@ -77,8 +58,8 @@ class MatMulTest : public GpuTest {
 
   // Runs MatMul and compares with the reference; returns the NMSE.
   double Check(DType t, Case c, uint64_t max_chunk_bytes = 0, size_t* chunks = nullptr, uint32_t prefill_rows = 0,
-               MatMulOptions::DecodeKernel decode_kernel = MatMulOptions::DecodeKernel::kAuto,
-               MatMulOptions::PrefillKernel prefill_kernel = MatMulOptions::PrefillKernel::kAuto) {
+               MatMulOverrides::DecodeKernel decode_kernel = MatMulOverrides::DecodeKernel::kAuto,
+               MatMulOverrides::PrefillKernel prefill_kernel = MatMulOverrides::PrefillKernel::kAuto) {
     std::vector<float> wr;
     const WeightMatrix w = MakeWeight(t, c.n, c.k, 1000 + c.n * 7 + c.k, wr, max_chunk_bytes);
     if (chunks) *chunks = w.chunks.size();
@@ -86,7 +67,7 @@ class MatMulTest : public GpuTest {
     const Tensor x = NewTensor(c.m, c.k), y = NewTensor(c.m, c.n);
     Upload(x, xv);
     Run([&](OpContext& ctx) {
-      MatMul(ctx, w, x, y, {.prefill_rows = prefill_rows, .decode_kernel = decode_kernel, .prefill_kernel = prefill_kernel});
+      MatMul(ctx, w, x, y, {.force = {.prefill_rows = prefill_rows, .decode_kernel = decode_kernel, .prefill_kernel = prefill_kernel}});
     });
     const std::vector<float> got = Download(y);
     std::vector<float> ref(size_t(c.m) * c.n);
@@ -145,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(All, MatMulBlockings,
 
 class MatVecKernels
     : public MatMulTest,
-      public ::testing::WithParamInterface<std::tuple<DType, MatMulOptions::DecodeKernel>> {};
+      public ::testing::WithParamInterface<std::tuple<DType, MatMulOverrides::DecodeKernel>> {};
 
 TEST_P(MatVecKernels, MatchesReference) {
   const auto [t, kernel] = GetParam();
@@ -160,11 +141,11 @@ TEST_P(MatVecKernels, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(
     All, MatVecKernels,
     ::testing::Combine(::testing::ValuesIn(kAllTypes),
-                       ::testing::Values(MatMulOptions::DecodeKernel::kSubgroupSplitK,
-                                         MatMulOptions::DecodeKernel::kRowsPerInvocation)),
+                       ::testing::Values(MatMulOverrides::DecodeKernel::kSubgroupSplitK,
+                                         MatMulOverrides::DecodeKernel::kRowsPerInvocation)),
     [](const auto& info) {
       return std::string(DTypeName(std::get<0>(info.param))) +
-             (std::get<1>(info.param) == MatMulOptions::DecodeKernel::kSubgroupSplitK ? "_split_k" : "_rows");
+             (std::get<1>(info.param) == MatMulOverrides::DecodeKernel::kSubgroupSplitK ? "_split_k" : "_rows");
     });
 
 // ---- every split-K geometry PlanMatVec may pick (rows per subgroup x subgroups per workgroup) ----
@@ -182,9 +163,9 @@ TEST_P(MatVecGeometries, MatchesReference) {
       Upload(x, xv);
       Run([&](OpContext& ctx) {
         MatMul(ctx, w, x, y,
-               {.decode_kernel = MatMulOptions::DecodeKernel::kSubgroupSplitK,
-                .decode_rows_per_subgroup = rows,
-                .decode_subgroups = subgroups});
+               {.force = {.decode_kernel = MatMulOverrides::DecodeKernel::kSubgroupSplitK,
+                          .decode_rows_per_subgroup = rows,
+                          .decode_subgroups = subgroups}});
       });
       std::vector<float> ref(c.n);
       ref::MatMul(wr.data(), xv.data(), ref.data(), 1, int(c.n), int(c.k));
@@ -200,11 +181,11 @@ INSTANTIATE_TEST_SUITE_P(All, MatVecGeometries, ::testing::ValuesIn(kAllTypes),
 
 // ---- the gate/up decode product writing gelu(gate) * up (GELU_PAIRS) ----
 
-class MatVecGateUpGeluTest : public MatMulTest, public ::testing::WithParamInterface<DType> {};
+class MatVecGeluPairsTest : public MatMulTest, public ::testing::WithParamInterface<DType> {};
 
 // act = gelu(W_gate x) * (W_up x) against the reference (MatMul of the stack, then GeluMul) on the
 // GPU kernel family, for every geometry the plan may pick (outputs per subgroup x subgroups).
-TEST_P(MatVecGateUpGeluTest, MatchesProductThenGeluMul) {
+TEST_P(MatVecGeluPairsTest, MatchesProductThenGeluMul) {
   const DType t = GetParam();
   for (const auto& [per_sg, sgs] : {std::pair{0u, 0u}, {4u, 4u}, {2u, 4u}, {1u, 2u}, {1u, 1u}}) {
     for (const Case c : {Case{1, 27, 100}, Case{1, 131, 256}, Case{1, 300, 1536}}) {
@@ -216,7 +197,7 @@ TEST_P(MatVecGateUpGeluTest, MatchesProductThenGeluMul) {
       bool fused = false;
       Run([&](OpContext& ctx) {
         ctx.kernels = KernelFamily::kGpu;
-        fused = MatVecGateUpGelu(ctx, w, x, act, {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs});
+        fused = MatVecGeluPairs(ctx, w, x, act, {.force = {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs}});
       });
       ASSERT_TRUE(fused);
       std::vector<float> gu(2 * size_t(c.n)), ref(c.n);
@@ -231,7 +212,7 @@ TEST_P(MatVecGateUpGeluTest, MatchesProductThenGeluMul) {
 
 // CPU-family kernels and a stack split over chunks (gate and up rows of an output in different
 // bindings) keep the separate pass: nothing is recorded, false returned.
-TEST_P(MatVecGateUpGeluTest, DeclinesWhereItDoesNotApply) {
+TEST_P(MatVecGeluPairsTest, DeclinesWhereItDoesNotApply) {
   const DType t = GetParam();
   std::vector<float> wr;
   const WeightMatrix one = MakeWeight(t, 16, 64, 5, wr);
@@ -240,13 +221,13 @@ TEST_P(MatVecGateUpGeluTest, DeclinesWhereItDoesNotApply) {
   const Tensor x = NewTensor(1, 64), act = NewTensor(1, 8);
   Run([&](OpContext& ctx) {
     ctx.kernels = KernelFamily::kGpu;
-    EXPECT_FALSE(MatVecGateUpGelu(ctx, chunked, x, act));
+    EXPECT_FALSE(MatVecGeluPairs(ctx, chunked, x, act));
     ctx.kernels = KernelFamily::kCpu;
-    EXPECT_FALSE(MatVecGateUpGelu(ctx, one, x, act));
+    EXPECT_FALSE(MatVecGeluPairs(ctx, one, x, act));
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(All, MatVecGateUpGeluTest, ::testing::ValuesIn(kAllTypes),
+INSTANTIATE_TEST_SUITE_P(All, MatVecGeluPairsTest, ::testing::ValuesIn(kAllTypes),
                          [](const auto& info) { return std::string(DTypeName(info.param)); });
 
 // ---- decode product with the gated feed-forward's gelu fused into the read of x ----
@@ -317,14 +298,14 @@ TEST_P(MatMulTiled, MatchesReference) {
   for (const Case c : {Case{2, 27, 45}, Case{31, 64, 100}, Case{33, 130, 300}, Case{70, 100, 64},
                        Case{8, 64, 1536}})
     std::printf("  M=%u N=%u K=%u: NMSE %.3g\n", c.m, c.n, c.k,
-                Check(t, c, 0, nullptr, 0, MatMulOptions::DecodeKernel::kAuto, MatMulOptions::PrefillKernel::kTiled));
+                Check(t, c, 0, nullptr, 0, MatMulOverrides::DecodeKernel::kAuto, MatMulOverrides::PrefillKernel::kTiled));
 }
 
 TEST_P(MatMulTiled, ChunkedWeightAndSoftcap) {
   const DType t = GetParam();
   size_t chunks = 0;
   // 300 rows in chunks of at most 4 KiB of weight data: several dispatches, each its own columns.
-  Check(t, Case{37, 300, 96}, 4096, &chunks, 0, MatMulOptions::DecodeKernel::kAuto, MatMulOptions::PrefillKernel::kTiled);
+  Check(t, Case{37, 300, 96}, 4096, &chunks, 0, MatMulOverrides::DecodeKernel::kAuto, MatMulOverrides::PrefillKernel::kTiled);
   EXPECT_GT(chunks, 1u);
   std::vector<float> wr;
   const uint32_t m = 9, n = 300, k = 64;
@@ -333,7 +314,7 @@ TEST_P(MatMulTiled, ChunkedWeightAndSoftcap) {
   const Tensor x = NewTensor(m, k), y = NewTensor(m, n);
   Upload(x, xv);
   Run([&](OpContext& ctx) {
-    MatMul(ctx, w, x, y, {.softcap = 30.f, .prefill_kernel = MatMulOptions::PrefillKernel::kTiled});
+    MatMul(ctx, w, x, y, {.softcap = 30.f, .force = {.prefill_kernel = MatMulOverrides::PrefillKernel::kTiled}});
   });
   std::vector<float> ref(size_t(m) * n);
   ref::MatMul(wr.data(), xv.data(), ref.data(), int(m), int(n), int(k));

@@ -142,7 +142,7 @@ TEST_F(StoredWeightsTest, StackOfTypesWritesEachPartsRows) {
   }
   // The fused gate|up kernel needs one type and one binding: a stack declines it.
   const Tensor x = NewTensor(1, k), act = NewTensor(1, stack.rows / 2);
-  Run([&](OpContext& ctx) { EXPECT_FALSE(MatVecGateUpGelu(ctx, stack, x, act)); }, KernelFamily::kGpu);
+  Run([&](OpContext& ctx) { EXPECT_FALSE(MatVecGeluPairs(ctx, stack, x, act)); }, KernelFamily::kGpu);
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ struct GgufExportOptions {
   // tensors.
   // q4_k / q5_k / q6_k: K-quant super-blocks (kquant_blocks.h's quantizer) for every matrix whose
   // rows are whole super-blocks (ne0 % 256 == 0), q8_0 for the others (llama.cpp also falls back
-  // where rows are not whole super-blocks). q4_1 / q5_0 / q5_1 / q2_k / q3_k: more_blocks.h's
+  // where rows are not whole super-blocks). q4_1 / q5_0 / q5_1 / q2_k / q3_k: ggml_small_blocks.h's
   // quantizer, the same fallback where rows are not whole (super-)blocks.
   DType type = DType::F32;
   // With type q4_k or q5_k: a llama.cpp "_M" mix: the token embedding, attn_v and ffn_down of

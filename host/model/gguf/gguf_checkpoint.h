@@ -20,10 +20,9 @@ struct GgufCheckpoint {
 GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path);
 
 // The storage types a GGUF tensor may have, as the dtype our loaders read it in; false for the
-// rest. Q4_K, Q5_K and Q6_K are read (kquant_blocks.h), and Q4_1, Q5_0, Q5_1, Q2_K, Q3_K
-// (more_blocks.h); Q8_1 and Q8_K (activation formats) and the IQ / TQ types are refused until the
-// device has kernels for them: adding one here (with a decoder in ggml_blocks.h and device kernels)
-// is what it takes to accept it.
+// rest: every format of the format table (host/formats/format_traits.h). Q8_1 and Q8_K (activation
+// formats) and the IQ / TQ types are refused until the device has kernels for them: a table row
+// and its codec (docs/add-weight-format.md) plus a line here is what it takes to accept one.
 bool GgmlTypeSupported(GgmlType t, DType* as);
 
 }  // namespace vkg

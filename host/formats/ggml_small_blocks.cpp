@@ -1,12 +1,12 @@
-// ggml's Q4_1, Q5_0, Q5_1, Q2_K and Q3_K codecs (layer: host/model). Layouts: more_blocks.h.
-#include "host/formats/more_blocks.h"
+// ggml's Q4_1, Q5_0, Q5_1, Q2_K and Q3_K codecs (layer: host/formats). Layouts: ggml_small_blocks.h.
+#include "host/formats/ggml_small_blocks.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "host/error.h"
-#include "host/formats/kquant_blocks.h"
+#include "host/formats/format_traits.h"
 
 namespace vkg {
 namespace {
@@ -58,7 +58,7 @@ void CodePlace(int v, int* byte, int* shift) {
 
 void QuantizeSmall(DType t, const float* x, uint8_t* p) {
   const Small L = SmallLayout(t);
-  std::memset(p, 0, MoreBlockBytes(t));
+  std::memset(p, 0, Format(t).file_block_bytes);
   const int top = t == DType::Q4_1 ? 15 : 31;
   int q[32];
   if (t == DType::Q5_0) {  // symmetric: the value of largest magnitude maps to code 0 (-16 d)
@@ -158,22 +158,7 @@ void QuantizeQ3K(const float* x, uint8_t* p) {
 
 }  // namespace
 
-bool IsMoreBlock(DType t) {
-  return t == DType::Q4_1 || t == DType::Q5_0 || t == DType::Q5_1 || t == DType::Q2_K || t == DType::Q3_K;
-}
-
-size_t MoreBlockBytes(DType t) {
-  switch (t) {
-    case DType::Q4_1: return 20;
-    case DType::Q5_0: return 22;
-    case DType::Q5_1: return 24;
-    case DType::Q2_K: return 84;
-    case DType::Q3_K: return 110;
-    default: throw Error("MoreBlockBytes: not Q4_1, Q5_0, Q5_1, Q2_K or Q3_K");
-  }
-}
-
-float MoreBlockElement(DType t, const uint8_t* p, int i) {
+float SmallBlockValue(DType t, const uint8_t* p, int i) {
   switch (t) {
     case DType::Q4_1:
     case DType::Q5_1: {
@@ -196,38 +181,19 @@ float MoreBlockElement(DType t, const uint8_t* p, int i) {
       const float d = HalfToFloat(Load16(p + 108));
       return (d * float(Q3Scale(p + 96, i / 16) - 32)) * float(q - 4);
     }
-    default: throw Error("MoreBlockElement: not Q4_1, Q5_0, Q5_1, Q2_K or Q3_K");
+    default: throw Error("SmallBlockValue: not Q4_1, Q5_0, Q5_1, Q2_K or Q3_K");
   }
 }
 
-void QuantizeMoreBlock(DType t, const float* x, uint8_t* block) {
+void QuantizeSmallBlock(DType t, const float* x, uint8_t* block) {
   if (t == DType::Q2_K) return QuantizeQ2K(x, block);
   if (t == DType::Q3_K) return QuantizeQ3K(x, block);
   QuantizeSmall(t, x, block);
 }
 
-size_t MoreDeviceDataBytes(DType t) {
-  switch (t) {
-    case DType::Q2_K: return 80;
-    case DType::Q3_K: return 112;
-    default: MoreBlockBytes(t); return 16;
-  }
-}
-
-size_t MoreDeviceScaleBytes(DType t) {
-  switch (t) {
-    case DType::Q4_1: return 4;
-    case DType::Q5_0:
-    case DType::Q5_1: return 8;
-    case DType::Q2_K: return 4;
-    case DType::Q3_K: return 2;
-    default: throw Error("MoreDeviceScaleBytes: not Q4_1, Q5_0, Q5_1, Q2_K or Q3_K");
-  }
-}
-
-void EncodeMoreDevice(DType t, const uint8_t* p, uint8_t* data, uint8_t* scales) {
-  std::memset(data, 0, MoreDeviceDataBytes(t));
-  std::memset(scales, 0, MoreDeviceScaleBytes(t));
+void EncodeSmallBlockDevice(DType t, const uint8_t* p, uint8_t* data, uint8_t* scales) {
+  std::memset(data, 0, Format(t).device_block_bytes);
+  std::memset(scales, 0, Format(t).scale_block_bytes);
   if (t == DType::Q2_K || t == DType::Q3_K) {
     const bool q2 = t == DType::Q2_K;
     const uint8_t* qs = p + (q2 ? 16 : 32);
@@ -260,27 +226,6 @@ void EncodeMoreDevice(DType t, const uint8_t* p, uint8_t* data, uint8_t* scales)
   std::memcpy(scales, p, 2);                  // f16 d
   if (L.m >= 0) std::memcpy(scales + 2, p + L.m, 2);  // f16 m (Q5_0: zeros)
   if (L.qh >= 0) std::memcpy(scales + 4, p + L.qh, 4);  // u32 qh
-}
-
-// ---- dispatch over every ggml block format ----
-
-size_t GgmlBlockBytes(DType t) { return IsKQuant(t) ? GgmlKBlockBytes(t) : MoreBlockBytes(t); }
-
-float GgmlBlockValue(DType t, const uint8_t* block, int i) {
-  return IsKQuant(t) ? GgmlKElement(t, block, i) : MoreBlockElement(t, block, i);
-}
-
-void QuantizeGgmlBlock(DType t, const float* x, uint8_t* block) {
-  if (IsKQuant(t)) return PackGgmlK(t, QuantizeK(t, x), block);
-  QuantizeMoreBlock(t, x, block);
-}
-
-size_t DeviceBlockDataBytes(DType t) { return IsKQuant(t) ? KDeviceDataBytes(t) : MoreDeviceDataBytes(t); }
-size_t DeviceBlockScaleBytes(DType t) { return IsKQuant(t) ? KDeviceScaleBytes(t) : MoreDeviceScaleBytes(t); }
-
-void EncodeGgmlBlockDevice(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales) {
-  if (IsKQuant(t)) return EncodeKDevice(t, UnpackGgmlK(t, block), data, scales);
-  EncodeMoreDevice(t, block, data, scales);
 }
 
 }  // namespace vkg

@@ -1,4 +1,4 @@
-// Codecs of ggml's Q4_1, Q5_0, Q5_1, Q2_K and Q3_K (host/formats/more_blocks.h): hand-built blocks
+// Codecs of ggml's Q4_1, Q5_0, Q5_1, Q2_K and Q3_K (host/formats/ggml_small_blocks.h): hand-built blocks
 // decode to the values the format definitions give, our quantizer's blocks read back close to
 // their inputs, and the device encoding keeps every code and scale (decoded the device's way).
 #include <gtest/gtest.h>
@@ -10,7 +10,8 @@
 
 #include "host/formats/dtype.h"
 #include "host/formats/ggml_blocks.h"
-#include "host/formats/more_blocks.h"
+#include "host/formats/format_traits.h"
+#include "host/formats/ggml_small_blocks.h"
 
 namespace vkg {
 namespace {
@@ -23,15 +24,15 @@ void Put16(uint8_t* p, float v) {
 }
 
 // Blocks written byte by byte from ggml's block_q4_1 / q5_0 / q5_1 / q2_K / q3_K definitions.
-TEST(MoreBlocks, HandBuiltBlocksDecodeByTheDefinition) {
+TEST(GgmlSmallBlocks, HandBuiltBlocksDecodeByTheDefinition) {
   {  // Q4_1: d = 0.5, m = -3; qs[5] = 0xA7: value 5 = 7, value 21 = 10 (high nibble).
     uint8_t b[20] = {};
     Put16(b, 0.5f);
     Put16(b + 2, -3.f);
     b[4 + 5] = 0xA7;
-    EXPECT_EQ(MoreBlockElement(DType::Q4_1, b, 5), 0.5f * 7.f - 3.f);
-    EXPECT_EQ(MoreBlockElement(DType::Q4_1, b, 21), 0.5f * 10.f - 3.f);
-    EXPECT_EQ(MoreBlockElement(DType::Q4_1, b, 0), -3.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q4_1, b, 5), 0.5f * 7.f - 3.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q4_1, b, 21), 0.5f * 10.f - 3.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q4_1, b, 0), -3.f);
   }
   {  // Q5_0: d = 0.25; qh bit 3 (value 3's bit 4), bit 19 (value 19's); qs[3] = 0x52.
     uint8_t b[22] = {};
@@ -39,9 +40,9 @@ TEST(MoreBlocks, HandBuiltBlocksDecodeByTheDefinition) {
     const uint32_t qh = (1u << 3) | (1u << 19);
     std::memcpy(b + 2, &qh, 4);
     b[6 + 3] = 0x52;
-    EXPECT_EQ(MoreBlockElement(DType::Q5_0, b, 3), 0.25f * float((2 | 16) - 16));
-    EXPECT_EQ(MoreBlockElement(DType::Q5_0, b, 19), 0.25f * float((5 | 16) - 16));
-    EXPECT_EQ(MoreBlockElement(DType::Q5_0, b, 4), 0.25f * -16.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q5_0, b, 3), 0.25f * float((2 | 16) - 16));
+    EXPECT_EQ(SmallBlockValue(DType::Q5_0, b, 19), 0.25f * float((5 | 16) - 16));
+    EXPECT_EQ(SmallBlockValue(DType::Q5_0, b, 4), 0.25f * -16.f);
   }
   {  // Q5_1: d = 2, m = 0.125; qh bit 31 (value 31), qs[15] = 0xF0: value 31 = 15 | 16.
     uint8_t b[24] = {};
@@ -50,8 +51,8 @@ TEST(MoreBlocks, HandBuiltBlocksDecodeByTheDefinition) {
     const uint32_t qh = 1u << 31;
     std::memcpy(b + 4, &qh, 4);
     b[8 + 15] = 0xF0;
-    EXPECT_EQ(MoreBlockElement(DType::Q5_1, b, 31), 2.f * 31.f + 0.125f);
-    EXPECT_EQ(MoreBlockElement(DType::Q5_1, b, 15), 0.125f);
+    EXPECT_EQ(SmallBlockValue(DType::Q5_1, b, 31), 2.f * 31.f + 0.125f);
+    EXPECT_EQ(SmallBlockValue(DType::Q5_1, b, 15), 0.125f);
   }
   {  // Q2_K: value 128 + 96 + 20 = 244: half 1, shift 6, qs[32 + 20]; sub-block 244 / 16 = 15.
     uint8_t b[84] = {};
@@ -59,9 +60,9 @@ TEST(MoreBlocks, HandBuiltBlocksDecodeByTheDefinition) {
     b[16 + 32 + 20] = 2 << 6;
     Put16(b + 80, 0.5f);
     Put16(b + 82, 0.25f);
-    EXPECT_EQ(MoreBlockElement(DType::Q2_K, b, 244), 0.5f * 11.f * 2.f - 0.25f * 3.f);
-    EXPECT_EQ(MoreBlockElement(DType::Q2_K, b, 240), -0.25f * 3.f);  // code 0
-    EXPECT_EQ(MoreBlockElement(DType::Q2_K, b, 0), 0.f);             // scale 0, min 0
+    EXPECT_EQ(SmallBlockValue(DType::Q2_K, b, 244), 0.5f * 11.f * 2.f - 0.25f * 3.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q2_K, b, 240), -0.25f * 3.f);  // code 0
+    EXPECT_EQ(SmallBlockValue(DType::Q2_K, b, 0), 0.f);             // scale 0, min 0
   }
   {  // Q3_K: value 128 + 64 + 17 = 209: half 1, j 2 (shift 4), l 17, hmask bit 4 + 2 = 6 of
      // hmask[17]; sub-block 13: low 4 bits in the high nibble of scales[5], high 2 bits at bits
@@ -72,15 +73,15 @@ TEST(MoreBlocks, HandBuiltBlocksDecodeByTheDefinition) {
     b[96 + 5] = 0x90;          // low 4 bits 9
     b[96 + 9] = 2 << 6;        // high 2 bits 2: scale 9 | 32 = 41, minus 32 = 9
     Put16(b + 108, 0.125f);
-    EXPECT_EQ(MoreBlockElement(DType::Q3_K, b, 209), 0.125f * 9.f * 1.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q3_K, b, 209), 0.125f * 9.f * 1.f);
     b[17] = 0;  // high bit clear: q = 1 - 4 = -3
-    EXPECT_EQ(MoreBlockElement(DType::Q3_K, b, 209), 0.125f * 9.f * -3.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q3_K, b, 209), 0.125f * 9.f * -3.f);
     // Sub-block 2 (s < 8: low nibble of scales[2], high bits at bits 0-1 of scales[10]) stays 0: -32.
-    EXPECT_EQ(MoreBlockElement(DType::Q3_K, b, 32), 0.125f * -32.f * -4.f);
+    EXPECT_EQ(SmallBlockValue(DType::Q3_K, b, 32), 0.125f * -32.f * -4.f);
   }
 }
 
-TEST(MoreBlocks, QuantizerReadsBackClose) {
+TEST(GgmlSmallBlocks, QuantizerReadsBackClose) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
   for (DType t : kTypes) {
@@ -133,7 +134,7 @@ float DeviceValue(DType t, const uint8_t* data, const uint8_t* scales, int i) {
   return half(scales) * float(q) + half(scales + 2);
 }
 
-TEST(MoreBlocks, DeviceEncodingKeepsEveryValue) {
+TEST(GgmlSmallBlocks, DeviceEncodingKeepsEveryValue) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-2.f, 1.f);
   for (DType t : kTypes) {
@@ -142,11 +143,11 @@ TEST(MoreBlocks, DeviceEncodingKeepsEveryValue) {
     for (float& v : x) v = u(rng);
     const std::vector<uint8_t> g = EncodeGgmlBlocks(t, x.data(), x.size());
     for (int b = 0; b < 3; ++b) {
-      std::vector<uint8_t> data(MoreDeviceDataBytes(t)), scales(MoreDeviceScaleBytes(t));
-      const uint8_t* block = g.data() + size_t(b) * MoreBlockBytes(t);
-      EncodeMoreDevice(t, block, data.data(), scales.data());
+      std::vector<uint8_t> data(Format(t).device_block_bytes), scales(Format(t).scale_block_bytes);
+      const uint8_t* block = g.data() + size_t(b) * Format(t).file_block_bytes;
+      EncodeSmallBlockDevice(t, block, data.data(), scales.data());
       for (int i = 0; i < bv; ++i) {
-        ASSERT_EQ(DeviceValue(t, data.data(), scales.data(), i), MoreBlockElement(t, block, i)) << DTypeName(t) << " " << i;
+        ASSERT_EQ(DeviceValue(t, data.data(), scales.data(), i), SmallBlockValue(t, block, i)) << DTypeName(t) << " " << i;
       }
     }
   }

@@ -1,7 +1,8 @@
-// CPU codecs of ggml's other block formats (layer: host/model, CPU only): Q4_1, Q5_0, Q5_1 (blocks
-// of 32 values) and the K-quants Q2_K, Q3_K (super-blocks of 256): decoding ggml's bytes, a simple
-// quantizer producing them (the generator, op tests, --weights), and the device encoding of
-// host/device/weight_matrix.h. Written from the formats' definitions (ggml's block_* structs and
+// CPU codecs of ggml's small block formats (layer: host/formats, CPU only): the 4/5-bit affine
+// blocks Q4_1, Q5_0, Q5_1 (32 values) and the 2/3-bit K-quants Q2_K, Q3_K (super-blocks of 256):
+// decoding ggml's bytes, a simple quantizer producing them (the generator, op tests, --weights),
+// and the device encoding of host/device/weight_matrix.h. Their rows of the format table (sizes,
+// flags) are in host/formats/format_traits.h. Written from the formats' definitions (ggml's block_* structs and
 // dequantizers), all little-endian:
 //   Q4_1 (20 bytes): f16 d, f16 m, qs[16]; value j < 16 in the low nibble of qs[j], j >= 16 in
 //        the high nibble of qs[j - 16]; value = d * q + m.
@@ -24,29 +25,16 @@
 
 namespace vkg {
 
-bool IsMoreBlock(DType t);          // Q4_1, Q5_0, Q5_1, Q2_K, Q3_K
-size_t MoreBlockBytes(DType t);     // ggml's: 20, 22, 24, 84, 110
+// The codec entry points of the format table (host/formats/format_traits.h), one block at a time.
 // Value i (0..31, K-quants 0..255) of a ggml block, decoded straight from its bytes, with ggml's
 // roundings: every product above is exact in f32, so the value rounds at most once (the + m / - m).
-float MoreBlockElement(DType t, const uint8_t* block, int i);
+float SmallBlockValue(DType t, const uint8_t* block, int i);
 // Our quantizer: per block (Q2_K / Q3_K: per sub-block of 16) the min/max-based scale (and min),
 // codes rounded to nearest; the K-quants' sub-block scales then quantized against f16 super-scales
 // and the codes re-rounded with them. Simple, not error-minimising.
-void QuantizeMoreBlock(DType t, const float* x, uint8_t* block);
-
-// Device layout per block (host/device/weight_matrix.h): data bytes and scale-view bytes.
-size_t MoreDeviceDataBytes(DType t);   // 16 (Q4_1, Q5_0, Q5_1), 80 (Q2_K), 112 (Q3_K)
-size_t MoreDeviceScaleBytes(DType t);  // 4 (Q4_1), 8 (Q5_0, Q5_1), 4 (Q2_K), 2 (Q3_K)
-void EncodeMoreDevice(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales);
-
-// Every format IsGgmlBlock covers (the K-quants of kquant_blocks.h and the five above), by dtype:
-// ggml's bytes per block, value i of a block, our quantizer to ggml's bytes, and the device
-// encoding of ggml's bytes (host/device/weight_matrix.h).
-size_t GgmlBlockBytes(DType t);
-float GgmlBlockValue(DType t, const uint8_t* block, int i);
-void QuantizeGgmlBlock(DType t, const float* x, uint8_t* block);
-size_t DeviceBlockDataBytes(DType t);
-size_t DeviceBlockScaleBytes(DType t);
-void EncodeGgmlBlockDevice(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales);
+void QuantizeSmallBlock(DType t, const float* x, uint8_t* block);
+// Device layout per block (host/device/weight_matrix.h; sizes in the format table): Q4_1/Q5_0/Q5_1
+// 16 data bytes (q4_0's texel) and scales f16 d, f16 m, u32 qh; Q2_K 80 + 4 (d, dmin); Q3_K 112 + 2.
+void EncodeSmallBlockDevice(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales);
 
 }  // namespace vkg
