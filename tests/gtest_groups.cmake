@@ -1,0 +1,60 @@
+# vkg_gtest_groups(TARGET [FILTER gtest-filter] [SUFFIX s] [PROPERTIES prop value ...])
+#
+# Registers a GoogleTest binary's cases with ctest as GROUPS, one process per group, instead of
+# gtest_discover_tests' one process per case: every GPU test process pays for a Vulkan instance
+# with the validation layers, a lavapipe device and the compile of every pipeline it uses (seconds),
+# and every model test for generating or loading its checkpoint, which the cases of a group share.
+# The cases and their assertions are unchanged; gtest reports each case by name inside its group.
+#   - the instances of one TEST_P (Prefix/Suite.Name/Param...) form the group "Prefix/Suite.Name";
+#   - the plain TEST / TEST_F cases of one suite form the group "Suite".
+# Each group runs `TARGET --gtest_filter=<its cases, listed by name>`, so FILTER (applied when the
+# cases are listed, as gtest_discover_tests' TEST_FILTER) holds exactly. A group whose every case
+# skipped exits 77 (tests/test_main.cpp) and ctest reports it as not run, as it did a skipped case;
+# a group with a skipped case and a failed one fails. SUFFIX is appended to the group names (two calls on one binary with disjoint filters
+# may otherwise name a suite twice). COST of each group: tests/test_costs.txt (seconds measured on
+# 2 cores, a group per line) so ctest -j starts the long groups first; 1 for a group not listed.
+# Listing happens after each build (POST_BUILD), as with gtest_discover_tests.
+set(VKG_GTEST_GROUPS_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/gtest_groups_add.cmake")
+
+function(vkg_gtest_groups target)
+  cmake_parse_arguments(A "" "FILTER;SUFFIX" "PROPERTIES" ${ARGN})
+  get_property(n TARGET ${target} PROPERTY VKG_GTEST_GROUP_CALLS)
+  if(NOT n)
+    set(n 0)
+  endif()
+  math(EXPR next "${n} + 1")
+  set_property(TARGET ${target} PROPERTY VKG_GTEST_GROUP_CALLS ${next})
+  set(base "${CMAKE_CURRENT_BINARY_DIR}/${target}_groups_${n}")
+  get_property(emulator TARGET ${target} PROPERTY CROSSCOMPILING_EMULATOR)
+  # The settings go through a generated file: lists (the launcher, the properties) survive intact.
+  set(props "")
+  foreach(p IN LISTS A_PROPERTIES)
+    string(APPEND props " [==[${p}]==]")
+  endforeach()
+  set(launcher "")
+  foreach(p IN LISTS emulator)
+    string(APPEND launcher " [==[${p}]==]")
+  endforeach()
+  file(GENERATE OUTPUT "${base}_args.cmake" CONTENT
+"set(EXE [==[$<TARGET_FILE:${target}>]==])
+set(LAUNCHER ${launcher})
+set(FILTER [==[${A_FILTER}]==])
+set(SUFFIX [==[${A_SUFFIX}]==])
+set(PROPS ${props})
+set(WORKDIR [==[${CMAKE_CURRENT_BINARY_DIR}]==])
+set(COSTS [==[${CMAKE_CURRENT_SOURCE_DIR}/test_costs.txt]==])
+set(CTEST_FILE [==[${base}_tests.cmake]==])
+")
+  add_custom_command(TARGET ${target} POST_BUILD
+    BYPRODUCTS "${base}_tests.cmake"
+    COMMAND "${CMAKE_COMMAND}" -D "ARGS_FILE=${base}_args.cmake" -P "${VKG_GTEST_GROUPS_SCRIPT}"
+    VERBATIM)
+  file(WRITE "${base}_include.cmake"
+"if(EXISTS [==[${base}_tests.cmake]==])
+  include([==[${base}_tests.cmake]==])
+else()
+  add_test([==[${target}_NOT_BUILT${A_SUFFIX}]==] [==[${target}_NOT_BUILT]==])
+endif()
+")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${base}_include.cmake")
+endfunction()
