@@ -37,7 +37,9 @@ foreach(line IN LISTS lines)
     continue()
   endif()
   string(STRIP "${line}" test)
-  if(test MATCHES "^([^/]+)/")  # an instance of a TEST_P: grouped with its siblings
+  if(BY_PARAM AND suite MATCHES "${BY_PARAM}" AND test MATCHES "^[^/]+/(.+)$")
+    set(group "${suite}/${CMAKE_MATCH_1}")  # every TEST_P of the suite with this parameter
+  elseif(test MATCHES "^([^/]+)/")  # an instance of a TEST_P: grouped with its siblings
     set(group "${suite}.${CMAKE_MATCH_1}")
   else()
     set(group "${suite}")
