@@ -1,5 +1,5 @@
 # vkg_gtest_groups(TARGET [FILTER gtest-filter] [SUFFIX s] [BY_PARAM suite-regex]
-#                  [PROPERTIES prop value ...])
+#                  [LONG group-regex] [PROPERTIES prop value ...])
 #
 # Registers a GoogleTest binary's cases with ctest as GROUPS, one process per group, instead of
 # gtest_discover_tests' one process per case: every GPU test process pays for a Vulkan instance
@@ -11,6 +11,9 @@
 #   - BY_PARAM: for suites matching the regex, the cases of every TEST_P with one parameter form
 #     the group "Prefix/Suite/Param" instead, so that they share what the fixture builds for that
 #     parameter (a generated checkpoint, its reference logits) in a per-process cache.
+# LONG: groups whose name matches get the label "long" besides their own: slow sweeps, which run a
+# sample of their cases unless VKG_SWEEP=full (tests/sweep.h); `VKG_SWEEP=full ctest -L long`
+# runs them whole.
 # Each group runs `TARGET --gtest_filter=<its cases, listed by name>`, so FILTER (applied when the
 # cases are listed, as gtest_discover_tests' TEST_FILTER) holds exactly. A group whose every case
 # skipped exits 77 (tests/test_main.cpp) and ctest reports it as not run, as it did a skipped case;
@@ -21,7 +24,7 @@
 set(VKG_GTEST_GROUPS_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/gtest_groups_add.cmake")
 
 function(vkg_gtest_groups target)
-  cmake_parse_arguments(A "" "FILTER;SUFFIX;BY_PARAM" "PROPERTIES" ${ARGN})
+  cmake_parse_arguments(A "" "FILTER;SUFFIX;BY_PARAM;LONG" "PROPERTIES" ${ARGN})
   get_property(n TARGET ${target} PROPERTY VKG_GTEST_GROUP_CALLS)
   if("${n}" STREQUAL "")
     set(n 0)
@@ -45,6 +48,7 @@ set(LAUNCHER ${launcher})
 set(FILTER [==[${A_FILTER}]==])
 set(SUFFIX [==[${A_SUFFIX}]==])
 set(BY_PARAM [==[${A_BY_PARAM}]==])
+set(LONG [==[${A_LONG}]==])
 set(PROPS ${props})
 set(WORKDIR [==[${CMAKE_CURRENT_BINARY_DIR}]==])
 set(COSTS [==[${CMAKE_CURRENT_SOURCE_DIR}/test_costs.txt]==])
