@@ -20,7 +20,7 @@
 # a group with a skipped case and a failed one fails. SUFFIX is appended to the group names (two calls on one binary with disjoint filters
 # may otherwise name a suite twice). COST of each group: tests/test_costs.txt (seconds measured on
 # 2 cores, a group per line) so ctest -j starts the long groups first; 1 for a group not listed.
-# Listing happens after each build (POST_BUILD), as with gtest_discover_tests.
+# The cases are listed at build time, after the binary is built (as gtest_discover_tests does).
 set(VKG_GTEST_GROUPS_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/gtest_groups_add.cmake")
 
 function(vkg_gtest_groups target)
@@ -54,10 +54,12 @@ set(WORKDIR [==[${CMAKE_CURRENT_BINARY_DIR}]==])
 set(COSTS [==[${CMAKE_CURRENT_SOURCE_DIR}/test_costs.txt]==])
 set(CTEST_FILE [==[${base}_tests.cmake]==])
 ")
-  add_custom_command(TARGET ${target} POST_BUILD
-    BYPRODUCTS "${base}_tests.cmake"
+  # Listed again whenever the binary, these settings, the script or the costs change.
+  add_custom_command(OUTPUT "${base}_tests.cmake"
     COMMAND "${CMAKE_COMMAND}" -D "ARGS_FILE=${base}_args.cmake" -P "${VKG_GTEST_GROUPS_SCRIPT}"
+    DEPENDS ${target} "${base}_args.cmake" "${VKG_GTEST_GROUPS_SCRIPT}" "${CMAKE_CURRENT_SOURCE_DIR}/test_costs.txt"
     VERBATIM)
+  add_custom_target(${target}_groups_${n} ALL DEPENDS "${base}_tests.cmake")
   file(WRITE "${base}_include.cmake"
 "if(EXISTS [==[${base}_tests.cmake]==])
   include([==[${base}_tests.cmake]==])
