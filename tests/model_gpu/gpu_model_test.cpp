@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "host/runtime/engine.h"
@@ -83,16 +84,37 @@ struct Generated {
 
 void PrintTo(const Generated& g, std::ostream* os) { *os << g.variant << " " << g.extra; }
 
+// What every GpuVsCpuTest case of one checkpoint starts from, built once per process: ctest runs
+// each variant's cases together (tests/CMakeLists.txt: BY_PARAM), so the checkpoint is generated
+// and the reference evaluated once for them all, not once per case.
+struct Prepared {
+  std::unique_ptr<TempDir> dir;
+  std::unique_ptr<Engine> cpu;
+  std::vector<int32_t> tokens;
+  std::vector<float> ref;
+};
+
 class GpuVsCpuTest : public ::testing::TestWithParam<Generated> {
  protected:
   void SetUp() override {
-    dir_ = std::make_unique<TempDir>("gpu_" + GetParam().variant);
-    ASSERT_EQ(RunMakeCheckpoint("--out " + dir_->path().string() + " --variant " + GetParam().variant +
-                                " --seed 7 " + GetParam().extra), 0);
-    cpu_ = Engine::Open(dir_->path().string(), EngineOptions{.device = "cpu"});
-    // 40 tokens: five times the sliding window of 8, so rings wrap several times.
-    tokens_ = RandomPrompt(40, cpu_->config().vocab_size, 11);
-    ref_ = cpu_->Forward(tokens_, true);
+    static std::map<std::string, Prepared> cache;
+    const std::string key = GetParam().variant + " " + GetParam().extra;
+    if (!cache.count(key)) {
+      Prepared p;
+      p.dir = std::make_unique<TempDir>("gpu_" + GetParam().variant);
+      ASSERT_EQ(RunMakeCheckpoint("--out " + p.dir->path().string() + " --variant " + GetParam().variant +
+                                  " --seed 7 " + GetParam().extra), 0);
+      p.cpu = Engine::Open(p.dir->path().string(), EngineOptions{.device = "cpu"});
+      // 40 tokens: five times the sliding window of 8, so rings wrap several times.
+      p.tokens = RandomPrompt(40, p.cpu->config().vocab_size, 11);
+      p.ref = p.cpu->Forward(p.tokens, true);
+      cache.emplace(key, std::move(p));
+    }
+    const Prepared& p = cache.at(key);
+    dir_ = p.dir.get();
+    cpu_ = p.cpu.get();
+    tokens_ = p.tokens;
+    ref_ = p.ref;
   }
   // Decode steps replay one command buffer that reads its position from a device buffer, recorded
   // for the last position (attention split for the longest cache). Against decode recorded anew
@@ -123,8 +145,8 @@ class GpuVsCpuTest : public ::testing::TestWithParam<Generated> {
     EXPECT_EQ(replayed->n_past(), tokens_.size());
     EXPECT_EQ(replayed->validation_messages() + recorded->validation_messages(), 0);
   }
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<Engine> cpu_;
+  const TempDir* dir_ = nullptr;
+  const Engine* cpu_ = nullptr;
   std::vector<int32_t> tokens_;
   std::vector<float> ref_;
 };

@@ -6,6 +6,7 @@
 // (reported as not run, with the reason, elsewhere); and which kernel a context plans.
 #include <cstdio>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "host/ops/plans/attention_plan.h"
 #include "host/ops/matmul_coopmat.h"
 #include "host/reference/ref_ops.h"
+#include "tests/sweep.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {
@@ -156,7 +158,17 @@ const Case kCases[] = {
 
 class AttentionCoopMatEmulated : public AttentionCoopMatTest, public ::testing::WithParamInterface<Case> {};
 
-TEST_P(AttentionCoopMatEmulated, MatchesReference) { RunCase(GetParam(), Path::kEmulated); }
+// A long sweep (label "long"): CI runs a sample covering heads 64 / 256 / 512, f16 and f32 caches,
+// split keys, a wrapped ring and K = V; VKG_SWEEP=full runs every case.
+TEST_P(AttentionCoopMatEmulated, MatchesReference) {
+  static const std::set<std::string> kSample = {"d64_gqa4_full_T37_start100_split",
+                                                "d256_gqa2_slide64_T200_start300_ring",
+                                                "d256_gqa2_slide96_T45_start177_ring_split_f32_k_eq_v",
+                                                "d512_gqa8_slide8_T23_ring_f32",
+                                                "d512_31b_full_32h_4kv_T33_start64_k_eq_v"};
+  VKG_SWEEP_SAMPLE(kSample.count(GetParam().name) > 0);
+  RunCase(GetParam(), Path::kEmulated);
+}
 
 INSTANTIATE_TEST_SUITE_P(All, AttentionCoopMatEmulated, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return info.param.name; });

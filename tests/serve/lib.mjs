@@ -38,10 +38,15 @@ export function tinyModel(dir) {
   return model;
 }
 
-// The official openai package, installed by the serve.npm_ci test into VKG_NPM_DIR.
+// The official openai package, installed at set-up (tests/serve/fetch.sh, run by tools/test.sh)
+// into VKG_NPM_DIR (tests/serve): the test itself never downloads.
 export function openaiModule() {
   const require = createRequire(path.join(process.env.VKG_NPM_DIR, "package.json"));
-  return require("openai");
+  try {
+    return require("openai");
+  } catch (e) {
+    throw new Error(`the openai package is not installed in ${process.env.VKG_NPM_DIR}: run \`bash tests/serve/fetch.sh\` (needs npm)\n${e}`);
+  }
 }
 
 // Starts `vkgemma serve -m model --port 0 ...args`; resolves once it prints its URL.
