@@ -18,8 +18,8 @@ inline bool FullSweep() {
 }  // namespace vkg::test
 
 // In a TEST_P of a long sweep: skips the case unless `in_sample` or VKG_SWEEP=full.
-#define VKG_SWEEP_SAMPLE(in_sample)                                                              \
-  do {                                                                                           \
-    if (!(in_sample) && !::vkg::test::FullSweep())                                               \
-      GTEST_SKIP() << "not in this sweep's CI sample: VKG_SWEEP=full ctest -L long runs it";     \
+#define VKG_SWEEP_SAMPLE(in_sample)                                                          \
+  do {                                                                                       \
+    if (!(in_sample) && !::vkg::test::FullSweep())                                           \
+      GTEST_SKIP() << "not in this sweep's CI sample: VKG_SWEEP=full ctest -L long runs it"; \
   } while (0)

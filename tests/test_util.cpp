@@ -48,19 +48,21 @@ ErrorStats Compare(std::span<const float> ref, std::span<const float> got) {
   return s;
 }
 
-void ExpectClose(std::span<const float> ref, std::span<const float> got, double nmse_threshold,
-                 const char* what) {
+void ExpectClose(std::span<const float> ref, std::span<const float> got, double nmse_threshold, const char* what) {
   ASSERT_EQ(ref.size(), got.size()) << what;
   const ErrorStats s = Compare(ref, got);
   // Where it goes wrong first helps more than the aggregate.
   size_t worst = 0;
   for (size_t i = 0; i < ref.size(); ++i) {
-    if (!std::isfinite(got[i])) { worst = i; break; }
+    if (!std::isfinite(got[i])) {
+      worst = i;
+      break;
+    }
     if (std::fabs(double(got[i]) - ref[i]) > std::fabs(double(got[worst]) - ref[worst])) worst = i;
   }
-  const std::string where = ref.empty() ? std::string() :
-      " worst at [" + std::to_string(worst) + "]: got " + std::to_string(got[worst]) + ", expected " +
-      std::to_string(ref[worst]);
+  const std::string where = ref.empty() ? std::string()
+                                        : " worst at [" + std::to_string(worst) + "]: got " +
+                                              std::to_string(got[worst]) + ", expected " + std::to_string(ref[worst]);
   EXPECT_EQ(s.non_finite, 0u) << what << ": " << s.non_finite << " non-finite outputs;" << where;
   EXPECT_LE(s.nmse, nmse_threshold) << what << ": NMSE " << s.nmse << " (max abs " << s.max_abs << ");" << where;
 }

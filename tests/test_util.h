@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "host/device/gpu_context.h"
-#include "host/ops/op_context.h"
 #include "host/device/tensor.h"
+#include "host/ops/op_context.h"
 #include "vk/buffer.h"
 #include "vk/command.h"
 
@@ -32,8 +32,7 @@ struct ErrorStats {
 ErrorStats Compare(std::span<const float> ref, std::span<const float> got);
 
 // Fails the test unless sizes match, every value is finite and NMSE <= threshold.
-void ExpectClose(std::span<const float> ref, std::span<const float> got, double nmse_threshold,
-                 const char* what);
+void ExpectClose(std::span<const float> ref, std::span<const float> got, double nmse_threshold, const char* what);
 
 // Base fixture for GPU op tests. Validation layers are on when VKGEMMA_VALIDATION=1 (ctest sets
 // it), and any validation message during a test fails it.

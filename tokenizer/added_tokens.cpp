@@ -14,8 +14,7 @@ namespace {
 // Unicode White_Space: what Hugging Face's lstrip/rstrip remove (the Rust regex \s).
 bool IsSpace(uint32_t cp) {
   return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-         cp == 0x3000;
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 // The Rust regex \w that single_word tests: alphabetic, marks, decimal digits, connector
@@ -30,8 +29,8 @@ bool IsWordChar(uint32_t cp) {
       (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE20 && cp <= 0xFE2F)) {
     return true;  // combining marks
   }
-  if (cp == 0x200C || cp == 0x200D || cp == 0x203F || cp == 0x2040 || cp == 0x2054 || cp == 0xFE33 ||
-      cp == 0xFE34 || (cp >= 0xFE4D && cp <= 0xFE4F) || cp == 0xFF3F) {
+  if (cp == 0x200C || cp == 0x200D || cp == 0x203F || cp == 0x2040 || cp == 0x2054 || cp == 0xFE33 || cp == 0xFE34 ||
+      (cp >= 0xFE4D && cp <= 0xFE4F) || cp == 0xFF3F) {
     return true;  // joiners and connector punctuation
   }
   static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
@@ -118,8 +117,8 @@ std::vector<Segment> AddedTokens::Split(Set set, std::string_view text, bool ski
     pos = match_end;
     const AddedTokenFlags& f = flags_.at(id);
     if (skip_special && f.special) continue;
-    if (f.single_word && (EndsWithWordChar(text.substr(0, match_begin)) ||
-                          StartsWithWordChar(text.substr(match_end)))) {
+    if (f.single_word &&
+        (EndsWithWordChar(text.substr(0, match_begin)) || StartsWithWordChar(text.substr(match_end)))) {
       continue;
     }
     size_t begin = match_begin, end = match_end;

@@ -305,8 +305,8 @@ std::string DecoderChain::Apply(std::vector<std::string> tokens) const {
           if (st.from.empty()) break;
           size_t b = 0, e = t.size();
           for (int k = 0; k < st.start && t.compare(b, st.from.size(), st.from) == 0 && b < e; ++k) b += st.from.size();
-          for (int k = 0; k < st.stop && e >= b + st.from.size() &&
-                          t.compare(e - st.from.size(), st.from.size(), st.from) == 0;
+          for (int k = 0;
+               k < st.stop && e >= b + st.from.size() && t.compare(e - st.from.size(), st.from.size(), st.from) == 0;
                ++k) {
             e -= st.from.size();
           }

@@ -65,9 +65,7 @@ class HfBpe final : public Backend {
     std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> spans;
     std::vector<int32_t> ids;
   };
-  [[noreturn]] void Fail(const std::string& what) const {
-    throw TokenizerError("tokenizer: '" + path_ + "': " + what);
-  }
+  [[noreturn]] void Fail(const std::string& what) const { throw TokenizerError("tokenizer: '" + path_ + "': " + what); }
   void LoadModel(const json& model);
   void LoadVocab(const json& model);
   void LoadMerges(const json& merges);
@@ -82,9 +80,9 @@ class HfBpe final : public Backend {
   void EncodeChunk(std::string_view chunk, std::vector<int32_t>& out) const;
   int32_t CharId(std::string_view ch) const;
 
-  StrIdMap vocab_;                    // model vocab
-  StrIdMap added_;                    // added tokens (content -> id)
-  std::vector<std::string> pieces_;   // id -> piece text (model vocab and added tokens)
+  StrIdMap vocab_;                   // model vocab
+  StrIdMap added_;                   // added tokens (content -> id)
+  std::vector<std::string> pieces_;  // id -> piece text (model vocab and added tokens)
   std::vector<uint8_t> has_piece_;
   std::vector<uint8_t> special_;
   std::vector<uint8_t> is_added_;
@@ -208,7 +206,8 @@ void HfBpe::LoadMerges(const json& merges) {
       Fail("merge \"" + a + " " + b + "\" uses a token that is not in the vocab");
     }
     // Keep the first (lowest) rank if a pair is listed twice, as Hugging Face does.
-    merges_.emplace(PairKey(ia->second, ib->second), (static_cast<uint64_t>(rank) << 32) | static_cast<uint32_t>(ic->second));
+    merges_.emplace(PairKey(ia->second, ib->second),
+                    (static_cast<uint64_t>(rank) << 32) | static_cast<uint32_t>(ic->second));
     if (IsBytePiece(a) || IsBytePiece(b)) chunking_ = false;  // chunk boundaries assume character symbols
     // Record every adjacent code point pair of the merge result.
     const std::string& c = ic->first;
@@ -369,8 +368,8 @@ void HfBpe::EncodeWord(std::string_view word, Cache& cache, std::vector<int32_t>
     }
     const size_t begin = out.size();
     EncodeChunk(chunk, out);
-    cache.spans.emplace(chunk, std::make_pair(static_cast<uint32_t>(cache.ids.size()),
-                                              static_cast<uint32_t>(out.size() - begin)));
+    cache.spans.emplace(
+        chunk, std::make_pair(static_cast<uint32_t>(cache.ids.size()), static_cast<uint32_t>(out.size() - begin)));
     cache.ids.insert(cache.ids.end(), out.begin() + static_cast<std::ptrdiff_t>(begin), out.end());
   };
   if (!chunking_) {
@@ -439,8 +438,8 @@ std::shared_ptr<const Backend> LoadHfBpe(const std::string& path) {
   try {
     root = json::parse(buf.str());
   } catch (const json::parse_error& e) {
-    throw TokenizerError("tokenizer: '" + path + "' is not valid JSON (parse error at byte " +
-                         std::to_string(e.byte) + ")");
+    throw TokenizerError("tokenizer: '" + path + "' is not valid JSON (parse error at byte " + std::to_string(e.byte) +
+                         ")");
   }
   return LoadHfBpeJson(path, root);
 }

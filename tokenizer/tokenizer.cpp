@@ -105,9 +105,7 @@ std::string Tokenizer::IdToPiece(int32_t id) const {
   return *piece;
 }
 
-std::optional<int32_t> Tokenizer::PieceToId(std::string_view piece) const {
-  return impl_->PieceToId(piece);
-}
+std::optional<int32_t> Tokenizer::PieceToId(std::string_view piece) const { return impl_->PieceToId(piece); }
 
 int32_t Tokenizer::vocab_size() const { return impl_->VocabSize(); }
 

@@ -24,9 +24,7 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const s
   vkGetBufferMemoryRequirements(device.handle(), buffer, &req);
   VkMemoryPropertyFlags required = 0, preferred = 0;
   switch (kind) {
-    case MemoryKind::kDeviceLocal:
-      preferred = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-      break;
+    case MemoryKind::kDeviceLocal: preferred = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT; break;
     case MemoryKind::kUpload:
       required = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
       break;
@@ -37,8 +35,10 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const s
       break;
   }
   if (size > device.caps().max_memory_allocation && device.caps().max_memory_allocation > 0) {
-    throw Error(Concat("buffer '", name, "' needs ", size, " bytes, more than the device's maximum "
-                       "allocation of ", device.caps().max_memory_allocation, " bytes"));
+    throw Error(Concat("buffer '", name, "' needs ", size,
+                       " bytes, more than the device's maximum "
+                       "allocation of ",
+                       device.caps().max_memory_allocation, " bytes"));
   }
   VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   alloc.allocationSize = req.size;
@@ -46,8 +46,8 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const s
   VkDeviceMemory memory = VK_NULL_HANDLE;
   const VkResult r = vkAllocateMemory(device.handle(), &alloc, nullptr, &memory);
   if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY) {
-    throw Error(Concat("out of device memory allocating ", size >> 20, " MiB for '", name,
-                       "' on ", device.caps().name));
+    throw Error(
+        Concat("out of device memory allocating ", size >> 20, " MiB for '", name, "' on ", device.caps().name));
   }
   VK_CHECK(r);
   memory_ = UniqueMemory(device.handle(), memory);
@@ -67,23 +67,21 @@ const TexelView& Buffer::TexelViewOf(VkDeviceSize offset, VkDeviceSize size) con
   VKG_CHECK(offset < size_ && offset % std::max<VkDeviceSize>(16, device_->caps().min_texel_offset_alignment) == 0,
             "texel view of '", name_, "' at misaligned offset ", offset);
   const VkDeviceSize range = std::min((size + 15) / 16 * 16, (size_ - offset) / 16 * 16);
-  auto view = std::make_unique<TexelView>(*device_, BufferSlice{this, offset, range},
-                                          Concat(name_, "@", offset, "+", range));
+  auto view =
+      std::make_unique<TexelView>(*device_, BufferSlice{this, offset, range}, Concat(name_, "@", offset, "+", range));
   return *views_.emplace(key, std::move(view)).first->second;
 }
 
 BufferSlice BufferSlice::Sub(VkDeviceSize offset_in_slice, VkDeviceSize bytes) const {
-  VKG_CHECK(offset_in_slice + bytes <= size, "sub-slice [", offset_in_slice, ", +", bytes,
-            ") outside slice of ", size, " bytes");
+  VKG_CHECK(offset_in_slice + bytes <= size, "sub-slice [", offset_in_slice, ", +", bytes, ") outside slice of ", size,
+            " bytes");
   return {buffer, offset + offset_in_slice, bytes};
 }
 
-TexelView::TexelView(const Device& device, const BufferSlice& slice, const std::string& name)
-    : slice_(slice) {
+TexelView::TexelView(const Device& device, const BufferSlice& slice, const std::string& name) : slice_(slice) {
   VKG_CHECK(slice.size % 16 == 0, "texel view '", name, "' size ", slice.size, " is not a multiple of 16");
-  VKG_CHECK(slice.size / 16 <= device.caps().max_texel_buffer_elements, "texel view '", name,
-            "' has ", slice.size / 16, " texels, over the device limit of ",
-            device.caps().max_texel_buffer_elements);
+  VKG_CHECK(slice.size / 16 <= device.caps().max_texel_buffer_elements, "texel view '", name, "' has ", slice.size / 16,
+            " texels, over the device limit of ", device.caps().max_texel_buffer_elements);
   VkBufferViewCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
   info.buffer = slice.buffer->handle();
   info.format = VK_FORMAT_R32G32B32A32_UINT;
@@ -95,8 +93,7 @@ TexelView::TexelView(const Device& device, const BufferSlice& slice, const std::
   device.SetName(VK_OBJECT_TYPE_BUFFER_VIEW, uint64_t(view), name);
 }
 
-BlockAllocator::BlockAllocator(const Device& device, MemoryKind kind, const std::string& name,
-                               VkDeviceSize block_size)
+BlockAllocator::BlockAllocator(const Device& device, MemoryKind kind, const std::string& name, VkDeviceSize block_size)
     : device_(device), kind_(kind), name_(name), block_size_(block_size) {
   const auto& c = device.caps();
   alignment_ = std::max<VkDeviceSize>({256, c.min_storage_offset_alignment, c.min_texel_offset_alignment});
@@ -115,8 +112,7 @@ BufferSlice BlockAllocator::Allocate(VkDeviceSize bytes) {
     }
   }
   const VkDeviceSize size = std::max(block_size_, rounded);
-  blocks_.push_back(std::make_unique<Buffer>(device_, size, kind_,
-                                             Concat(name_, "#", blocks_.size())));
+  blocks_.push_back(std::make_unique<Buffer>(device_, size, kind_, Concat(name_, "#", blocks_.size())));
   used_.push_back(rounded);
   allocated_ += rounded;
   return {blocks_.back().get(), 0, bytes};

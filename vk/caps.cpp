@@ -136,8 +136,7 @@ void FillIdentity(DeviceCaps& c, const VkPhysicalDeviceProperties& base, const P
   c.driver_version = base.driverVersion;
   c.driver_version_string = DriverVersionString(base.vendorID, base.driverVersion);
   c.api_version = base.apiVersion;
-  c.api_version_string = Concat(VK_API_VERSION_MAJOR(base.apiVersion), ".",
-                                VK_API_VERSION_MINOR(base.apiVersion), ".",
+  c.api_version_string = Concat(VK_API_VERSION_MAJOR(base.apiVersion), ".", VK_API_VERSION_MINOR(base.apiVersion), ".",
                                 VK_API_VERSION_PATCH(base.apiVersion));
   if (v12) {
     c.driver_name = p.driver.driverName;

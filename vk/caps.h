@@ -54,7 +54,7 @@ struct DeviceCaps {
   CoopMatShape coopmat_f16{};
   bool HasCoopMatF16() const { return coopmat_f16.m != 0; }
   bool push_descriptor = false;
-  bool portability_subset = false;   // MoltenVK: must enable VK_KHR_portability_subset
+  bool portability_subset = false;  // MoltenVK: must enable VK_KHR_portability_subset
 
   uint64_t max_storage_buffer_range = 0;
   uint64_t max_memory_allocation = 0;

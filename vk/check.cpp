@@ -7,7 +7,8 @@ namespace vkg::vk {
 
 const char* ResultName(VkResult r) {
   switch (r) {
-#define VKG_CASE(x) case x: return #x;
+#define VKG_CASE(x) \
+  case x: return #x;
     VKG_CASE(VK_SUCCESS)
     VKG_CASE(VK_NOT_READY)
     VKG_CASE(VK_TIMEOUT)
@@ -38,8 +39,8 @@ const char* ResultName(VkResult r) {
 
 void ThrowResult(VkResult r, const char* expr, const char* file, int line) {
   const char* base = std::strrchr(file, '/');
-  std::string msg = Concat("Vulkan call failed: ", ResultName(r), " from ", expr, " (",
-                           base ? base + 1 : file, ":", line, ")");
+  std::string msg =
+      Concat("Vulkan call failed: ", ResultName(r), " from ", expr, " (", base ? base + 1 : file, ":", line, ")");
   if (r == VK_ERROR_DEVICE_LOST) throw DeviceLostError(msg);
   if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY) {
     throw Error(Concat("out of device memory (", ResultName(r), " from ", expr, ")"));

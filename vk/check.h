@@ -33,13 +33,13 @@ std::string Concat(const Args&... args) {
 
 }  // namespace vkg::vk
 
-#define VK_CHECK(expr)                                                          \
-  do {                                                                          \
-    const VkResult vkg_result_ = (expr);                                        \
+#define VK_CHECK(expr)                                                                             \
+  do {                                                                                             \
+    const VkResult vkg_result_ = (expr);                                                           \
     if (vkg_result_ != VK_SUCCESS) ::vkg::vk::ThrowResult(vkg_result_, #expr, __FILE__, __LINE__); \
   } while (0)
 
-#define VKG_CHECK(cond, ...)                                                     \
-  do {                                                                           \
-    if (!(cond)) throw ::vkg::vk::Error(::vkg::vk::Concat(__VA_ARGS__));         \
+#define VKG_CHECK(cond, ...)                                             \
+  do {                                                                   \
+    if (!(cond)) throw ::vkg::vk::Error(::vkg::vk::Concat(__VA_ARGS__)); \
   } while (0)

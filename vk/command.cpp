@@ -107,16 +107,16 @@ VkDescriptorSet Recorder::AllocateSet(VkDescriptorSetLayout layout) {
   }
 }
 
-void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings,
-                        const void* push, uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
+void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings, const void* push,
+                        uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
   VKG_CHECK(recording_, "dispatch of '", pipeline.name(), "' outside Begin/End");
-  VKG_CHECK(bindings.size() == pipeline.bindings().size(), "'", pipeline.name(), "' takes ",
-            pipeline.bindings().size(), " bindings, got ", bindings.size());
+  VKG_CHECK(bindings.size() == pipeline.bindings().size(), "'", pipeline.name(), "' takes ", pipeline.bindings().size(),
+            " bindings, got ", bindings.size());
   VKG_CHECK(push_bytes == pipeline.push_constant_bytes(), "'", pipeline.name(), "' takes ",
             pipeline.push_constant_bytes(), " push-constant bytes, got ", push_bytes);
   const auto& caps = device_.caps();
-  VKG_CHECK(gx >= 1 && gy >= 1 && gz >= 1 && gx <= caps.max_workgroup_count[0] &&
-                gy <= caps.max_workgroup_count[1] && gz <= caps.max_workgroup_count[2],
+  VKG_CHECK(gx >= 1 && gy >= 1 && gz >= 1 && gx <= caps.max_workgroup_count[0] && gy <= caps.max_workgroup_count[1] &&
+                gz <= caps.max_workgroup_count[2],
             "'", pipeline.name(), "' dispatch of ", gx, "x", gy, "x", gz, " workgroups is outside the device limits");
 
   // Fixed arrays: recording a dispatch allocates nothing on the host either (decode hot path).
@@ -135,11 +135,10 @@ void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding
     w.dstBinding = uint32_t(i);
     w.descriptorCount = 1;
     if (b.kind == BindingKind::kStorage) {
-      VKG_CHECK(b.slice.size <= caps.max_storage_buffer_range, "'", pipeline.name(), "' binding ", i,
-                " spans ", b.slice.size, " bytes, over the device's storage-buffer range of ",
-                caps.max_storage_buffer_range);
-      VKG_CHECK(b.slice.offset % caps.min_storage_offset_alignment == 0, "'", pipeline.name(),
-                "' binding ", i, " offset ", b.slice.offset, " is misaligned");
+      VKG_CHECK(b.slice.size <= caps.max_storage_buffer_range, "'", pipeline.name(), "' binding ", i, " spans ",
+                b.slice.size, " bytes, over the device's storage-buffer range of ", caps.max_storage_buffer_range);
+      VKG_CHECK(b.slice.offset % caps.min_storage_offset_alignment == 0, "'", pipeline.name(), "' binding ", i,
+                " offset ", b.slice.offset, " is misaligned");
       infos[i] = {b.slice.buffer->handle(), b.slice.offset, b.slice.size};
       w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
       w.pBufferInfo = &infos[i];
@@ -218,9 +217,7 @@ void Recorder::ToHost() {
           VK_ACCESS_HOST_READ_BIT);
 }
 
-void Recorder::ResetTimestamps(TimestampPool& pool) {
-  vkCmdResetQueryPool(cmd_, pool.handle(), 0, pool.capacity());
-}
+void Recorder::ResetTimestamps(TimestampPool& pool) { vkCmdResetQueryPool(cmd_, pool.handle(), 0, pool.capacity()); }
 
 void Recorder::WriteTimestamp(TimestampPool& pool, uint32_t index) {
   VKG_CHECK(index < pool.capacity(), "timestamp index ", index, " out of range");
@@ -237,8 +234,10 @@ void Recorder::Submit() {
   VkResult r = vkQueueSubmit(device_.queue(), 1, &si, fence);
   if (r == VK_SUCCESS) r = vkWaitForFences(device_.handle(), 1, &fence, VK_TRUE, UINT64_MAX);
   if (r == VK_ERROR_DEVICE_LOST) {
-    throw DeviceLostError(Concat("the GPU device was lost (driver reset or crash) while running a "
-                                 "command buffer whose last op was '", last_op_, "'"));
+    throw DeviceLostError(
+        Concat("the GPU device was lost (driver reset or crash) while running a "
+               "command buffer whose last op was '",
+               last_op_, "'"));
   }
   VK_CHECK(r);
   if (profiler_) {

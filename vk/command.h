@@ -38,12 +38,11 @@ class Recorder {
   void Begin();  // resets the command buffer and frees this recorder's descriptor sets
   void End();
 
-  void Dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings,
-                const void* push, uint32_t push_bytes, uint32_t groups_x, uint32_t groups_y = 1,
-                uint32_t groups_z = 1);
+  void Dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings, const void* push,
+                uint32_t push_bytes, uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
   template <typename Params>
-  void Dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings,
-                const Params& params, uint32_t gx, uint32_t gy = 1, uint32_t gz = 1) {
+  void Dispatch(const ComputePipeline& pipeline, std::span<const Binding> bindings, const Params& params, uint32_t gx,
+                uint32_t gy = 1, uint32_t gz = 1) {
     Dispatch(pipeline, bindings, &params, sizeof(Params), gx, gy, gz);
   }
 
@@ -91,8 +90,7 @@ class Recorder {
 
  private:
   VkDescriptorSet AllocateSet(VkDescriptorSetLayout layout);
-  void Barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst,
-               VkAccessFlags dst_access);
+  void Barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst, VkAccessFlags dst_access);
 
   const Device& device_;
   UniqueCommandPool pool_;
@@ -110,7 +108,7 @@ class Recorder {
   uint32_t dispatches_ = 0;
   bool recording_ = false;
   TimestampPool* profiler_ = nullptr;
-  std::vector<const char*> profile_ops_;  // op of timestamp i + 1
+  std::vector<const char*> profile_ops_;    // op of timestamp i + 1
   std::vector<Geometry> profile_geometry_;  // its launch geometry
   uint64_t next_bytes_ = 0;                 // SetDispatchBytes for the next dispatch
   bool has_next_bytes_ = false;

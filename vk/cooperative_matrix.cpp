@@ -43,8 +43,8 @@ std::vector<CoopMatShape> QueryCoopMatShapes(VkInstance instance, VkPhysicalDevi
   vkGetPhysicalDeviceFeatures2(pd, &feats);
   if (!feature.cooperativeMatrix) return {};
   using Fn = VkResult(VKAPI_PTR*)(VkPhysicalDevice, uint32_t*, CoopMatPropertiesKHR*);
-  const auto get = reinterpret_cast<Fn>(
-      vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"));
+  const auto get =
+      reinterpret_cast<Fn>(vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR"));
   if (!get) return {};
   uint32_t n = 0;
   if (get(pd, &n, nullptr) != VK_SUCCESS || n == 0) return {};

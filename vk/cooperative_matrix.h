@@ -13,8 +13,18 @@ namespace vkg::vk {
 
 // VkComponentTypeKHR values (the registry's numbers; bf16 from VK_KHR_shader_bfloat16).
 enum class CoopMatType : uint32_t {
-  kF16 = 0, kF32 = 1, kF64 = 2, kS8 = 3, kS16 = 4, kS32 = 5, kS64 = 6,
-  kU8 = 7, kU16 = 8, kU32 = 9, kU64 = 10, kBF16 = 1000141000,
+  kF16 = 0,
+  kF32 = 1,
+  kF64 = 2,
+  kS8 = 3,
+  kS16 = 4,
+  kS32 = 5,
+  kS64 = 6,
+  kU8 = 7,
+  kU16 = 8,
+  kU32 = 9,
+  kU64 = 10,
+  kBF16 = 1000141000,
 };
 const char* CoopMatTypeName(CoopMatType t);
 
@@ -30,8 +40,8 @@ struct CoopMatShape {
 
   // f16 x f16 -> f32 at subgroup scope: what the prefill products (shaders/matmul_coopmat.comp) use.
   bool IsF16F32Subgroup() const {
-    return a == CoopMatType::kF16 && b == CoopMatType::kF16 && c == CoopMatType::kF32 &&
-           result == CoopMatType::kF32 && scope == CoopMatScope::kSubgroup;
+    return a == CoopMatType::kF16 && b == CoopMatType::kF16 && c == CoopMatType::kF32 && result == CoopMatType::kF32 &&
+           scope == CoopMatScope::kSubgroup;
   }
   std::string ToString() const;  // "16x16x16 f16*f16+f32->f32 subgroup"
 };
@@ -70,7 +80,8 @@ inline constexpr VkStructureType kStructPhysicalDeviceCoopMatFeatures =
     VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR;
 inline constexpr VkStructureType kStructCoopMatProperties = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR;
 struct PhysicalDeviceCoopMatFeaturesKHR : VkPhysicalDeviceCooperativeMatrixFeaturesKHR {
-  PhysicalDeviceCoopMatFeaturesKHR() : VkPhysicalDeviceCooperativeMatrixFeaturesKHR{kStructPhysicalDeviceCoopMatFeatures} {}
+  PhysicalDeviceCoopMatFeaturesKHR()
+      : VkPhysicalDeviceCooperativeMatrixFeaturesKHR{kStructPhysicalDeviceCoopMatFeatures} {}
 };
 using CoopMatPropertiesKHR = VkCooperativeMatrixPropertiesKHR;
 #endif

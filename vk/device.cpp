@@ -24,8 +24,8 @@ int TypeRank(VkPhysicalDeviceType t) {
 
 bool SameHardware(const DeviceCaps& a, const DeviceCaps& b) {
   if (a.has_pci_bus && b.has_pci_bus) {
-    return a.pci_domain == b.pci_domain && a.pci_bus == b.pci_bus &&
-           a.pci_device == b.pci_device && a.pci_function == b.pci_function;
+    return a.pci_domain == b.pci_domain && a.pci_bus == b.pci_bus && a.pci_device == b.pci_device &&
+           a.pci_function == b.pci_function;
   }
   return std::memcmp(a.device_uuid, b.device_uuid, VK_UUID_SIZE) == 0 && a.vendor_id == b.vendor_id &&
          a.device_id == b.device_id && a.type == b.type;
@@ -43,8 +43,8 @@ std::vector<PhysicalDeviceEntry> OrderAndDeduplicate(std::vector<PhysicalDeviceE
   std::vector<PhysicalDeviceEntry> out;
   for (auto& e : devices) {
     if (e.caps.api_version < VK_API_VERSION_1_2) continue;  // we need 1.2 features
-    const bool dup = std::any_of(out.begin(), out.end(),
-                                 [&](const PhysicalDeviceEntry& o) { return SameHardware(o.caps, e.caps); });
+    const bool dup =
+        std::any_of(out.begin(), out.end(), [&](const PhysicalDeviceEntry& o) { return SameHardware(o.caps, e.caps); });
     if (!dup) out.push_back(std::move(e));
   }
   std::stable_sort(out.begin(), out.end(), [](const PhysicalDeviceEntry& a, const PhysicalDeviceEntry& b) {
@@ -59,12 +59,11 @@ std::vector<PhysicalDeviceEntry> ListDevices(const Instance& instance) {
   return OrderAndDeduplicate(std::move(all));
 }
 
-const PhysicalDeviceEntry& SelectDevice(const std::vector<PhysicalDeviceEntry>& devices,
-                                        std::string_view selector) {
+const PhysicalDeviceEntry& SelectDevice(const std::vector<PhysicalDeviceEntry>& devices, std::string_view selector) {
   if (devices.empty()) throw Error("no Vulkan 1.2 device found");
   if (selector.empty()) return devices.front();
-  const bool numeric = std::all_of(selector.begin(), selector.end(),
-                                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  const bool numeric =
+      std::all_of(selector.begin(), selector.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   if (numeric) {
     const size_t index = std::strtoul(std::string(selector).c_str(), nullptr, 10);
     if (index < devices.size()) return devices[index];
@@ -123,7 +122,8 @@ Device::Device(const Instance& instance, const PhysicalDeviceEntry& entry)
   f12.storageBuffer8BitAccess = caps_.int8;
   // Integer dot product: the int8-activation q8_0/q4_0 products (host/ops/matmul_int8.h) need the
   // feature enabled, accelerated or not (tests force those kernels on lavapipe, which emulates it).
-  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
   dot.shaderIntegerDotProduct = VK_TRUE;
   if (caps_.integer_dot_feature) f12.pNext = &dot;
 

@@ -28,8 +28,7 @@ std::vector<PhysicalDeviceEntry> OrderAndDeduplicate(std::vector<PhysicalDeviceE
 // Picks a device by selector: "" (first in the default order), an index into ListDevices ("0",
 // "1", ...) or a case-insensitive substring of the device name. Throws vk::Error listing the
 // devices when nothing matches.
-const PhysicalDeviceEntry& SelectDevice(const std::vector<PhysicalDeviceEntry>& devices,
-                                        std::string_view selector);
+const PhysicalDeviceEntry& SelectDevice(const std::vector<PhysicalDeviceEntry>& devices, std::string_view selector);
 
 // The selector from VKGEMMA_DEVICE, or "" when unset.
 std::string DeviceSelectorFromEnv();
@@ -49,8 +48,7 @@ class Device {
   const Instance& instance() const { return instance_; }
 
   // Memory type index with all `required` flags, preferring `preferred` ones; throws if none.
-  uint32_t FindMemoryType(uint32_t type_bits, VkMemoryPropertyFlags required,
-                          VkMemoryPropertyFlags preferred) const;
+  uint32_t FindMemoryType(uint32_t type_bits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const;
 
   // Gives a Vulkan object a debug name (visible in validation messages and GPU debuggers).
   void SetName(VkObjectType type, uint64_t handle, const std::string& name) const;

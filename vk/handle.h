@@ -12,8 +12,7 @@ class UniqueHandle {
  public:
   UniqueHandle() = default;
   UniqueHandle(VkDevice device, T handle) : device_(device), handle_(handle) {}
-  UniqueHandle(UniqueHandle&& o) noexcept
-      : device_(o.device_), handle_(std::exchange(o.handle_, VK_NULL_HANDLE)) {}
+  UniqueHandle(UniqueHandle&& o) noexcept : device_(o.device_), handle_(std::exchange(o.handle_, VK_NULL_HANDLE)) {}
   UniqueHandle& operator=(UniqueHandle&& o) noexcept {
     if (this != &o) {
       reset();

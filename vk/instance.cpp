@@ -49,8 +49,9 @@ Instance::Instance(const InstanceOptions& options) : validation_(options.validat
   std::vector<const char*> layers, extensions;
   if (validation_) {
     if (!HasLayer(kValidationLayer)) {
-      throw Error("validation requested but VK_LAYER_KHRONOS_validation is not installed "
-                  "(Debian: apt-get install vulkan-validationlayers)");
+      throw Error(
+          "validation requested but VK_LAYER_KHRONOS_validation is not installed "
+          "(Debian: apt-get install vulkan-validationlayers)");
     }
     layers.push_back(kValidationLayer);
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
@@ -74,10 +75,10 @@ Instance::Instance(const InstanceOptions& options) : validation_(options.validat
   features.pEnabledValidationFeatures = enables;
 
   VkDebugUtilsMessengerCreateInfoEXT messenger_info{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT};
-  messenger_info.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
-                                   VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
-  messenger_info.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                               VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT;
+  messenger_info.messageSeverity =
+      VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  messenger_info.messageType =
+      VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT;
   messenger_info.pfnUserCallback = &Instance::OnMessage;
   messenger_info.pUserData = this;
   if (validation_) {
@@ -94,8 +95,9 @@ Instance::Instance(const InstanceOptions& options) : validation_(options.validat
   info.ppEnabledExtensionNames = extensions.data();
   const VkResult r = vkCreateInstance(&info, nullptr, &instance_);
   if (r == VK_ERROR_INCOMPATIBLE_DRIVER) {
-    throw Error("no Vulkan driver found (install your GPU's Vulkan driver, or mesa-vulkan-drivers "
-                "for the CPU device)");
+    throw Error(
+        "no Vulkan driver found (install your GPU's Vulkan driver, or mesa-vulkan-drivers "
+        "for the CPU device)");
   }
   VK_CHECK(r);
 
@@ -132,8 +134,7 @@ std::string Instance::last_validation_message() const {
 
 VkBool32 VKAPI_CALL Instance::OnMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                         VkDebugUtilsMessageTypeFlagsEXT type,
-                                        const VkDebugUtilsMessengerCallbackDataEXT* data,
-                                        void* user) {
+                                        const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
   auto* self = static_cast<Instance*>(user);
   const char* text = data && data->pMessage ? data->pMessage : "(no message)";
   // The loader's own GENERAL messages about layer/driver discovery are informational; only

@@ -36,9 +36,8 @@ SpecConstants& SpecConstants::SetFloat(uint32_t id, float value) {
 ComputePipeline::ComputePipeline(const Device& device, const PipelineDesc& desc, VkPipelineCache cache)
     : bindings_(desc.bindings), push_bytes_(desc.push_constant_bytes), name_(desc.name) {
   VKG_CHECK(!desc.spirv.empty(), "pipeline '", desc.name, "' has no SPIR-V");
-  VKG_CHECK(desc.push_constant_bytes <= device.caps().max_push_constants, "pipeline '", desc.name,
-            "' needs ", desc.push_constant_bytes, " push-constant bytes, device allows ",
-            device.caps().max_push_constants);
+  VKG_CHECK(desc.push_constant_bytes <= device.caps().max_push_constants, "pipeline '", desc.name, "' needs ",
+            desc.push_constant_bytes, " push-constant bytes, device allows ", device.caps().max_push_constants);
   const VkDevice dev = device.handle();
   const SpirvLayout reflected = ReflectSpirv(desc.spirv);
   invocations_ = InvocationsPerWorkgroup(reflected, desc.spec.values);
@@ -117,8 +116,8 @@ PipelineCache::PipelineCache(const Device& device) : device_(device) {
     const auto& c = device.caps();
     char uuid[2 * VK_UUID_SIZE + 1] = {};
     for (unsigned i = 0; i < VK_UUID_SIZE; ++i) std::snprintf(uuid + 2 * i, 3, "%02x", c.device_uuid[i]);
-    disk_path_ = Concat(dir, "/pipelines-", std::hex, c.vendor_id, "-", c.device_id, "-",
-                        c.driver_version, "-", uuid, ".bin");
+    disk_path_ =
+        Concat(dir, "/pipelines-", std::hex, c.vendor_id, "-", c.device_id, "-", c.driver_version, "-", uuid, ".bin");
     std::ifstream in(disk_path_, std::ios::binary);
     if (in) initial.assign(std::istreambuf_iterator<char>(in), {});
   }

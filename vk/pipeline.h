@@ -30,7 +30,7 @@ enum class BindingKind { kStorage, kTexel };
 struct PipelineDesc {
   std::span<const uint32_t> spirv;
   std::string name;                   // debug name; also reported on device loss
-  std::vector<BindingKind> bindings;   // set 0, bindings 0..n-1 in order
+  std::vector<BindingKind> bindings;  // set 0, bindings 0..n-1 in order
   uint32_t push_constant_bytes = 0;
   SpecConstants spec;
 };

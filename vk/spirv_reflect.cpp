@@ -62,8 +62,7 @@ SpirvLayout ReflectSpirv(std::span<const uint32_t> spirv) {
       case kOpVariable:
         if (words >= 4) var_type[w[2]] = w[1];
         break;
-      default:
-        break;
+      default: break;
     }
     i += words;
   }

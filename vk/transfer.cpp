@@ -38,9 +38,8 @@ void Transfer::UploadWith(const BufferSlice& dst, size_t bytes, const FillFn& fi
 
 void Transfer::Upload(const BufferSlice& dst, const void* src, size_t bytes) {
   const auto* p = static_cast<const std::byte*>(src);
-  UploadWith(dst, bytes, [p](size_t off, std::span<std::byte> chunk) {
-    std::memcpy(chunk.data(), p + off, chunk.size());
-  });
+  UploadWith(dst, bytes,
+             [p](size_t off, std::span<std::byte> chunk) { std::memcpy(chunk.data(), p + off, chunk.size()); });
 }
 
 void Transfer::Download(const BufferSlice& src, void* dst, size_t bytes) {
@@ -50,7 +49,8 @@ void Transfer::Download(const BufferSlice& src, void* dst, size_t bytes) {
     std::memcpy(out, static_cast<const std::byte*>(src.buffer->mapped()) + src.offset, bytes);
     return;
   }
-  if (!readback_) readback_ = std::make_unique<Buffer>(device_, staging_bytes_, MemoryKind::kReadback, "staging-readback");
+  if (!readback_)
+    readback_ = std::make_unique<Buffer>(device_, staging_bytes_, MemoryKind::kReadback, "staging-readback");
   for (size_t off = 0; off < bytes; off += staging_bytes_) {
     const size_t n = std::min<size_t>(staging_bytes_, bytes - off);
     recorder_.Begin();

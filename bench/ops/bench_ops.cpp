@@ -14,23 +14,23 @@
 #include <string>
 #include <vector>
 
+#include "bench/ops/coopmat_peak.h"
 #include "host/device/bandwidth.h"
 #include "host/device/gpu_context.h"
+#include "host/device/tensor.h"
+#include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
-#include "bench/ops/coopmat_peak.h"
-#include "host/ops/matmul.h"
-#include "host/ops/quantize_activations.h"
-#include "host/ops/matmul_coopmat.h"
-#include "host/reference/ref_ops.h"
 #include "host/ops/attention.h"
 #include "host/ops/attention_inputs.h"
 #include "host/ops/elementwise.h"
-#include "host/ops/rope.h"
-#include "host/ops/rms_norm.h"
+#include "host/ops/matmul.h"
+#include "host/ops/matmul_coopmat.h"
 #include "host/ops/op_context.h"
 #include "host/ops/ple.h"
-#include "host/device/tensor.h"
-#include "host/device/weight_matrix.h"
+#include "host/ops/quantize_activations.h"
+#include "host/ops/rms_norm.h"
+#include "host/ops/rope.h"
+#include "host/reference/ref_ops.h"
 #include "vk/buffer.h"
 #include "vk/check.h"
 #include "vk/command.h"
@@ -125,8 +125,7 @@ Case MatMulCase(DType t, uint32_t n, uint32_t k, uint32_t m, bool gpu_only = fal
     // The format's own device bytes (data and scales views; K-quant rows padded to 256 values),
     // so GB/s compares what each format really moves, not its nominal bits per weight.
     const uint32_t cols_padded = PaddedCols(t, k);
-    const uint64_t weight_bytes =
-        (WeightRowBytes(t, cols_padded) + WeightScaleRowBytes(t, cols_padded)) * uint64_t(n);
+    const uint64_t weight_bytes = (WeightRowBytes(t, cols_padded) + WeightScaleRowBytes(t, cols_padded)) * uint64_t(n);
     const uint64_t room = env.gpu.device().caps().DeviceLocalBytes();
     if (room && weight_bytes > room / 2) {
       p.skip = "weights (" + std::to_string(weight_bytes >> 20) + " MiB) exceed half the device memory";
@@ -186,8 +185,9 @@ Case ResidualNormCase(uint32_t rows, uint32_t dim) {
 
 // Per-head norms + RoPE of q and k + the KV append from a stacked q|k|v row (f16 cache).
 Case AttentionInputsCase(uint32_t tokens, uint32_t heads, uint32_t kv_heads, uint32_t head_dim, uint32_t pairs) {
-  return SimpleCase("attention_inputs", std::to_string(tokens) + "x" + std::to_string(heads) + "h" +
-                                            std::to_string(kv_heads) + "kv/D" + std::to_string(head_dim),
+  return SimpleCase("attention_inputs",
+                    std::to_string(tokens) + "x" + std::to_string(heads) + "h" + std::to_string(kv_heads) + "kv/D" +
+                        std::to_string(head_dim),
                     [=](Env& env) {
                       Prepared p;
                       const uint32_t q_cols = heads * head_dim, kv_cols = kv_heads * head_dim;
@@ -202,9 +202,18 @@ Case AttentionInputsCase(uint32_t tokens, uint32_t heads, uint32_t kv_heads, uin
                       p.bytes = 4.0 * tokens * (2.0 * q_cols + 2.0 * kv_cols) + 2.0 * tokens * 2.0 * kv_cols;
                       p.flops = 10.0 * tokens * (q_cols + 2.0 * kv_cols);
                       p.record = [=](OpContext& ctx) {
-                        AttentionInputs in{.qkv = qkv, .k_col = q_cols, .v_col = q_cols + kv_cols, .q = q,
-                                           .q_norm = n, .n_heads = heads, .head_dim = head_dim, .inv_freq = f,
-                                           .n_kv_heads = kv_heads, .k_norm = n, .k_cache = kc, .v_cache = vc};
+                        AttentionInputs in{.qkv = qkv,
+                                           .k_col = q_cols,
+                                           .v_col = q_cols + kv_cols,
+                                           .q = q,
+                                           .q_norm = n,
+                                           .n_heads = heads,
+                                           .head_dim = head_dim,
+                                           .inv_freq = f,
+                                           .n_kv_heads = kv_heads,
+                                           .k_norm = n,
+                                           .k_cache = kc,
+                                           .v_cache = vc};
                         PrepareAttentionInputs(ctx, in, 1000);
                       };
                       return p;
@@ -229,8 +238,7 @@ Case RopeCase(uint32_t tokens, uint32_t heads, uint32_t head_dim, uint32_t pairs
 // (PleNormCombine) or as RmsNorm + PleCombine.
 Case PleCase(uint32_t tokens, uint32_t layers, uint32_t P, bool fused) {
   return SimpleCase(fused ? "ple_norm_combine" : "rms_norm+ple_combine",
-                    std::to_string(tokens) + "x" + std::to_string(layers) + "x" + std::to_string(P),
-                    [=](Env& env) {
+                    std::to_string(tokens) + "x" + std::to_string(layers) + "x" + std::to_string(P), [=](Env& env) {
                       Prepared p;
                       const Tensor c = NewTensor(env, tokens, layers * P), t = NewTensor(env, tokens, layers * P);
                       const Tensor w = NewTensor(env, 1, P), out = NewTensor(env, layers * tokens, P);
@@ -278,8 +286,8 @@ Case SoftcapCase(uint32_t n) {
 // coopmat: prefill on the matrix-unit kernel (attention_prefill_coopmat.comp, op
 // "attention_coopmat"; not run without the units); otherwise the matrix units are kept off, so
 // prefill measures attention_prefill_gpu.comp (GPU family) or attention_prefill.comp (CPU family).
-Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_dim, uint32_t context,
-                   uint32_t window, bool coopmat = false) {
+Case AttentionCase(uint32_t T, uint32_t heads, uint32_t kv_heads, uint32_t head_dim, uint32_t context, uint32_t window,
+                   bool coopmat = false) {
   const std::string shape = "T" + std::to_string(T) + "/" + std::to_string(heads) + "h" + std::to_string(kv_heads) +
                             "kv/D" + std::to_string(head_dim) + "/ctx" + std::to_string(context) +
                             (window ? "/w" + std::to_string(window) : "");
@@ -388,9 +396,9 @@ void AppendElementwiseCases(std::vector<Case>& cases) {
     cases.push_back(ResidualNormCase(rows, 1536));
     cases.push_back(ResidualNormCase(rows, 5376));
   }
-  cases.push_back(AttentionInputsCase(1, 8, 1, 256, 128));    // E2B sliding layer, decode
-  cases.push_back(AttentionInputsCase(1, 32, 4, 512, 64));    // 31B full layer, decode
-  cases.push_back(AttentionInputsCase(64, 8, 1, 256, 128));   // E2B, a 64-token prefill chunk
+  cases.push_back(AttentionInputsCase(1, 8, 1, 256, 128));   // E2B sliding layer, decode
+  cases.push_back(AttentionInputsCase(1, 32, 4, 512, 64));   // 31B full layer, decode
+  cases.push_back(AttentionInputsCase(64, 8, 1, 256, 128));  // E2B, a 64-token prefill chunk
   cases.push_back(RopeCase(1, 8, 256, 128, 1e4f));
   cases.push_back(RopeCase(64, 32, 512, 64, 1e6f));
   cases.push_back(SoftcapCase(262144));
@@ -609,8 +617,9 @@ void PrintTextHeader(const vk::DeviceCaps& caps, const Options& o, const Yardsti
               : o.kernels == KernelFamily::kCpu ? "cpu (forced)"
                                                 : "device",
               FeatureName(o.integer_dot));
-  std::printf("| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s | dispatches | "
-              "workgroups | invocations | KB read | %% of f16 peak | shaders |\n");
+  std::printf(
+      "| case | op | dtype | shape | median ms | min ms | GB/s | %% of copy | GFLOP/s | dispatches | "
+      "workgroups | invocations | KB read | %% of f16 peak | shaders |\n");
   std::printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
   std::fflush(stdout);
 }
@@ -643,8 +652,8 @@ Result RunCase(Env& env, const Case& c, const Options& o, const Yardsticks& y) {
 void PrintTextRow(const Result& r) {
   const Case& c = *r.c;
   if (!r.skip.empty()) {
-    std::printf("| %s | %s | %s | %s | skipped: %s | | | | | | | | | |\n", c.name.c_str(), c.op.c_str(), c.dtype.c_str(),
-                c.shape.c_str(), r.skip.c_str());
+    std::printf("| %s | %s | %s | %s | skipped: %s | | | | | | | | | |\n", c.name.c_str(), c.op.c_str(),
+                c.dtype.c_str(), c.shape.c_str(), r.skip.c_str());
   } else {
     const Geometry& g = r.geometry;
     char pct_peak[32] = "";

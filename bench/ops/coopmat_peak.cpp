@@ -36,8 +36,10 @@ CoopMatPeak MeasureCoopMatPeak(GpuContext& gpu, int reps) {
   const vk::BufferSlice sink = alloc.Allocate(256);
   vk::PipelineCache& cache = gpu.pipelines();
   const vk::ComputePipeline& pipeline =
-      cache.Get({shaders::Spirv(shaders::ShaderId::CoopMatPeak), shaders::Name(shaders::ShaderId::CoopMatPeak),
-                 {vk::BindingKind::kStorage}, sizeof(shaders::CoopMatPeakParams),
+      cache.Get({shaders::Spirv(shaders::ShaderId::CoopMatPeak),
+                 shaders::Name(shaders::ShaderId::CoopMatPeak),
+                 {vk::BindingKind::kStorage},
+                 sizeof(shaders::CoopMatPeakParams),
                  vk::SpecConstants().Set(0, workgroup).Set(1, u.m).Set(2, u.n).Set(3, u.k)});
   const shaders::CoopMatPeakParams params{kIterations, 0.5f, 0.25f, -12345.f};
   const vk::Binding bind[] = {vk::Binding::Storage(sink)};

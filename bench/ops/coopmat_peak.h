@@ -8,9 +8,9 @@
 namespace vkg::bench {
 
 struct CoopMatPeak {
-  double tflops = 0;       // median over the timed dispatches; 0 when not run
-  std::string unit;        // the shape measured, e.g. "16x16x16 f16*f16+f32->f32 subgroup"
-  std::string not_run;     // non-empty: why it did not run (no extension, compiler without it)
+  double tflops = 0;    // median over the timed dispatches; 0 when not run
+  std::string unit;     // the shape measured, e.g. "16x16x16 f16*f16+f32->f32 subgroup"
+  std::string not_run;  // non-empty: why it did not run (no extension, compiler without it)
 };
 
 // shaders/coopmat_peak.comp on the device's preferred f16 x f16 -> f32 subgroup shape: 16

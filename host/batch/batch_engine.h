@@ -20,8 +20,7 @@ class BatchEngine {
   // Opens the checkpoint (as Engine::Open) with `slots` sequences of options.context positions each
   // (0 = the largest context that fits `slots` caches). `--device cpu` gives the CPU reference,
   // one reference sequence per slot.
-  static std::unique_ptr<BatchEngine> Open(const std::string& model_dir, const EngineOptions& options,
-                                           uint32_t slots);
+  static std::unique_ptr<BatchEngine> Open(const std::string& model_dir, const EngineOptions& options, uint32_t slots);
   virtual ~BatchEngine() = default;
 
   virtual const ModelConfig& config() const = 0;

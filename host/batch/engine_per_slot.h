@@ -17,8 +17,7 @@ class EnginePerSlot : public BatchEngine {
  public:
   // Opens `slots` engines with `options` (EngineOptions::device picks the CPU reference or a GPU).
   // options.context 0: the engines' own default context.
-  static std::unique_ptr<BatchEngine> Open(const std::string& model_dir, const EngineOptions& options,
-                                           uint32_t slots);
+  static std::unique_ptr<BatchEngine> Open(const std::string& model_dir, const EngineOptions& options, uint32_t slots);
   explicit EnginePerSlot(std::vector<std::unique_ptr<Engine>> engines);
 
   const ModelConfig& config() const override { return engines_[0]->config(); }

@@ -5,18 +5,18 @@
 #include <numeric>
 #include <optional>
 
-#include "host/runtime/activations.h"
 #include "host/batch/step_plan.h"
-#include "host/runtime/forward.h"
 #include "host/device/gpu_context.h"
 #include "host/device/kv_cache.h"
-#include "host/model/checkpoint.h"
+#include "host/device/weight_source.h"
 #include "host/error.h"
+#include "host/model/checkpoint.h"
 #include "host/ops/attention.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
+#include "host/runtime/activations.h"
+#include "host/runtime/forward.h"
 #include "host/runtime/scheduler.h"
-#include "host/device/weight_source.h"
 #include "vk/check.h"
 
 namespace vkg {
@@ -163,8 +163,8 @@ class GpuBatchEngine : public BatchEngine {
       const SlotInput& in = inputs[ch.input];
       Slot& s = slots_[in.slot];
       std::copy_n(in.tokens.begin() + ch.first, ch.T, ids.begin() + ch.row0);
-      ForwardSegment seg{ch.row0, ch.T, s.n_past, s.kv.get(), nullptr,
-                         s.attn_scratch.slice.buffer ? &s.attn_scratch : nullptr};
+      ForwardSegment seg{ch.row0,    ch.T,    s.n_past,
+                         s.kv.get(), nullptr, s.attn_scratch.slice.buffer ? &s.attn_scratch : nullptr};
       if (ch.replay) {
         // As the replayed decode recording: planned for the context's last position, the real one
         // read from the slot's position buffer.
@@ -245,8 +245,8 @@ class GpuBatchEngine : public BatchEngine {
     }
     for (uint64_t n : cols) {
       if (n * 4 % align != 0) {
-        throw Error(vk::Concat("continuous batching needs activation rows of a multiple of ", align / 4,
-                               " floats on ", caps.name, "; this model has rows of ", n));
+        throw Error(vk::Concat("continuous batching needs activation rows of a multiple of ", align / 4, " floats on ",
+                               caps.name, "; this model has rows of ", n));
       }
     }
   }
@@ -260,7 +260,8 @@ class GpuBatchEngine : public BatchEngine {
     const uint32_t wanted = std::min<uint32_t>(uint32_t(c.max_position_embeddings), 8192);
     const uint64_t per_token = std::max<uint64_t>(1, KvCache::BytesPerContextToken(c, options_.kv_dtype)) * slots;
     const uint64_t rings = (KvCache::Bytes(c, wanted, options_.batch, options_.kv_dtype) -
-                            KvCache::BytesPerContextToken(c, options_.kv_dtype) * wanted) * slots;
+                            KvCache::BytesPerContextToken(c, options_.kv_dtype) * wanted) *
+                           slots;
     const uint64_t fixed = model_->device_bytes() + acts_->bytes + rings;
     const uint64_t fits = heap > fixed ? (heap - fixed) / per_token : 0;
     if (fits >= wanted) return wanted;

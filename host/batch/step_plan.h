@@ -16,12 +16,12 @@
 namespace vkg {
 
 struct StepChunk {
-  uint32_t input = 0;        // index into the step's inputs
-  uint32_t first = 0, T = 1; // its tokens first .. first + T - 1 of the input
-  uint32_t row0 = 0;         // its rows of the pass
-  bool decode = false;       // one token through the decode kernels
-  bool replay = false;       // decode planned as the replayed decode step (the input is one token)
-  bool last = false;         // holds the input's last token: its logits are the input's result
+  uint32_t input = 0;         // index into the step's inputs
+  uint32_t first = 0, T = 1;  // its tokens first .. first + T - 1 of the input
+  uint32_t row0 = 0;          // its rows of the pass
+  bool decode = false;        // one token through the decode kernels
+  bool replay = false;        // decode planned as the replayed decode step (the input is one token)
+  bool last = false;          // holds the input's last token: its logits are the input's result
 };
 
 struct StepPass {

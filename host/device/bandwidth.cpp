@@ -57,7 +57,9 @@ double TimeReadPasses(GpuContext& gpu, shaders::ShaderId id, const std::vector<v
                       const vk::BufferSlice& sinks, uint64_t sink_stride, int reps) {
   const bool texel = id == shaders::ShaderId::ReadBandwidthTexel;
   const vk::BindingKind src_kind = texel ? vk::BindingKind::kTexel : vk::BindingKind::kStorage;
-  const auto& pipe = gpu.pipelines().Get({shaders::Spirv(id), shaders::Name(id), {src_kind, vk::BindingKind::kStorage},
+  const auto& pipe = gpu.pipelines().Get({shaders::Spirv(id),
+                                          shaders::Name(id),
+                                          {src_kind, vk::BindingKind::kStorage},
                                           sizeof(shaders::ReadBandwidthParams),
                                           vk::SpecConstants().Set(0, kReadWorkgroup).Set(1, kReadLoads)});
   vk::TimestampPool pool(gpu.device(), 2);
@@ -68,8 +70,9 @@ double TimeReadPasses(GpuContext& gpu, shaders::ShaderId id, const std::vector<v
   for (size_t i = 0; i < ranges.size(); ++i) {
     const vk::BufferSlice& r = ranges[i];
     // Each dispatch its own sink slot: no write-after-write between the barrier-free dispatches.
-    const vk::Binding b[] = {texel ? vk::Binding::Texel(r.buffer->TexelViewOf(r.offset, r.size)) : vk::Binding::Storage(r),
-                             vk::Binding::Storage(sinks.Sub(i * sink_stride, 16))};
+    const vk::Binding b[] = {
+        texel ? vk::Binding::Texel(r.buffer->TexelViewOf(r.offset, r.size)) : vk::Binding::Storage(r),
+        vk::Binding::Storage(sinks.Sub(i * sink_stride, 16))};
     const uint64_t groups = r.size / kBytesPerGroup;
     const shaders::ReadBandwidthParams params{uint32_t(groups), 0x9E3779B9u, 0, 0};
     const uint32_t gx = uint32_t(std::min<uint64_t>(groups, 65535)), gy = uint32_t((groups + gx - 1) / gx);
@@ -106,7 +109,8 @@ ReadBandwidth MeasureReadBandwidth(GpuContext& gpu, int reps, uint64_t bytes) {
   std::vector<vk::BufferSlice> ranges;
   for (uint64_t done = 0; done < bytes;) {
     const uint64_t n = std::min(range, bytes - done);
-    buffers.push_back(std::make_unique<vk::Buffer>(gpu.device(), n, vk::MemoryKind::kDeviceLocal, "bandwidth_read_src"));
+    buffers.push_back(
+        std::make_unique<vk::Buffer>(gpu.device(), n, vk::MemoryKind::kDeviceLocal, "bandwidth_read_src"));
     ranges.push_back({buffers.back().get(), 0, n});
     done += n;
   }

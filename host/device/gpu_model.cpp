@@ -33,8 +33,14 @@ class Loader {
  public:
   Loader(const WeightSource& src, GpuContext& gpu, vk::BlockAllocator& alloc, DType format, bool own_types,
          const UploadProgress& progress, std::set<DType>& used)
-      : src_(src), gpu_(gpu), alloc_(alloc), format_(format), own_types_(own_types), progress_(progress),
-        used_(used), total_(src.total_bytes()) {}
+      : src_(src),
+        gpu_(gpu),
+        alloc_(alloc),
+        format_(format),
+        own_types_(own_types),
+        progress_(progress),
+        used_(used),
+        total_(src.total_bytes()) {}
 
   // A [rows][cols] matrix (or a row range of one) in the compute format, or in its own stored type
   // (KeptType).
@@ -113,12 +119,13 @@ class Loader {
         raws[i](r, out);
       };
     }
-    WeightMatrix m = UploadWeightMatrix(gpu_.device(), alloc_, gpu_.transfer(), t, rows, cols,
-                                        [&](uint32_t r, float* out) {
-                                          const size_t i = part_of(r);
-                                          sources[i](r, out);
-                                        },
-                                        name, 0, raw);
+    WeightMatrix m = UploadWeightMatrix(
+        gpu_.device(), alloc_, gpu_.transfer(), t, rows, cols,
+        [&](uint32_t r, float* out) {
+          const size_t i = part_of(r);
+          sources[i](r, out);
+        },
+        name, 0, raw);
     used_.insert(t);
     Advance(bytes);
     return m;
@@ -138,8 +145,8 @@ std::string L(int l, const char* rest) { return "layers." + std::to_string(l) + 
 
 }  // namespace
 
-GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType format,
-                   const UploadProgress& progress, bool own_types)
+GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType format, const UploadProgress& progress,
+                   bool own_types)
     : source_(std::move(source)), config_(source_->config()), format_(format) {
   weights_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "weights");
   const WeightSource& src = *source_;
@@ -152,8 +159,7 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
   final_norm_ = ld.Vector("norm.weight");
   const uint32_t P = uint32_t(c.hidden_size_per_layer_input);
   if (c.has_ple()) {
-    ple_rows_ = src.Rows("embed_tokens_per_layer.weight", uint32_t(c.num_hidden_layers) * P, 0,
-                         c.ple_embed_scale());
+    ple_rows_ = src.Rows("embed_tokens_per_layer.weight", uint32_t(c.num_hidden_layers) * P, 0, c.ple_embed_scale());
     ple_proj_norm_ = ld.Vector("per_layer_projection_norm.weight");
     // ctx = (W_plmp x0) * H^-0.5 (docs/model.md §2.3): the constant is folded into the rows.
     ple_model_proj_ = ld.Matrix("per_layer_model_projection.weight", uint32_t(c.num_hidden_layers) * P, H, 0,
@@ -198,9 +204,9 @@ GpuModel::GpuModel(std::unique_ptr<WeightSource> source, GpuContext& gpu, DType 
       for (uint32_t e = 0; e < E; ++e) {
         for (uint32_t i = 0; i < H; ++i) proj[size_t(e) * H + i] *= scale[i] * root;
       }
-      g.router = UploadWeightMatrix(gpu.device(), *weights_, gpu.transfer(), DType::F32, E, H,
-                                    [&](uint32_t r, float* out) { std::copy_n(&proj[size_t(r) * H], H, out); },
-                                    L(l, "router.proj.weight"));
+      g.router = UploadWeightMatrix(
+          gpu.device(), *weights_, gpu.transfer(), DType::F32, E, H,
+          [&](uint32_t r, float* out) { std::copy_n(&proj[size_t(r) * H], H, out); }, L(l, "router.proj.weight"));
       g.per_expert_scale = ld.Vector(L(l, "router.per_expert_scale"));
       g.experts_gate_up = ld.Matrix(L(l, "experts.gate_up_proj"), E * 2 * IM, H);
       g.experts_down = ld.Matrix(L(l, "experts.down_proj"), E * H, IM);

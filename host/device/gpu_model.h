@@ -8,12 +8,12 @@
 #include <set>
 #include <vector>
 
-#include "host/model/checkpoint.h"
-#include "host/model/config.h"
 #include "host/device/tensor.h"
 #include "host/device/upload_progress.h"
 #include "host/device/weight_matrix.h"
 #include "host/device/weight_source.h"
+#include "host/model/checkpoint.h"
+#include "host/model/config.h"
 #include "vk/buffer.h"
 
 namespace vkg {
@@ -26,15 +26,15 @@ struct GpuLayer {
   // [NH*D + kv_rows + v_rows][H], rows q then k then v. KV-shared layers have no k or v rows
   // (kv_rows = 0); K=V full layers no v rows (v_rows = 0: V is the raw K).
   WeightMatrix qkv;
-  uint32_t kv_rows = 0, v_rows = 0;      // KVH*D or 0
-  Tensor q_norm, k_norm;                 // [1][D] f32
-  WeightMatrix o_proj;                   // [H][NH*D]
-  WeightMatrix gate_up;                  // [2I][H]: rows [0, I) gate_proj, [I, 2I) up_proj (one product)
-  WeightMatrix down;                     // [H][I]
+  uint32_t kv_rows = 0, v_rows = 0;  // KVH*D or 0
+  Tensor q_norm, k_norm;             // [1][D] f32
+  WeightMatrix o_proj;               // [H][NH*D]
+  WeightMatrix gate_up;              // [2I][H]: rows [0, I) gate_proj, [I, 2I) up_proj (one product)
+  WeightMatrix down;                 // [H][I]
   float layer_scalar = 1.f;
   // Mixture of experts (26B-A4B: every layer, beside the dense MLP).
-  std::optional<WeightMatrix> router;    // [E][H] f32, router.scale * H^-0.5 folded into columns
-  Tensor per_expert_scale;               // [1][E] f32
+  std::optional<WeightMatrix> router;           // [E][H] f32, router.scale * H^-0.5 folded into columns
+  Tensor per_expert_scale;                      // [1][E] f32
   std::optional<WeightMatrix> experts_gate_up;  // [E*2*I_moe][H]: expert e owns rows [e*2I, (e+1)*2I), gate first
   std::optional<WeightMatrix> experts_down;     // [E*H][I_moe]: expert e owns rows [e*H, (e+1)*H)
   Tensor pre_ffn_norm_2, post_ffn_norm_1, post_ffn_norm_2;  // [1][H] f32
@@ -43,7 +43,6 @@ struct GpuLayer {
   std::optional<WeightMatrix> ple_proj;  // [H][P]
   Tensor ple_post_norm;                  // [1][H] f32
 };
-
 
 // The format of a matrix uploaded with a constant folded into its rows (the per-layer model
 // projection, x H^-0.5) under compute format `format`: f16 where that is a K-quant, whose f16

@@ -31,8 +31,7 @@ uint64_t KvCache::BytesPerContextToken(const ModelConfig& config, DType dtype) {
   return total;
 }
 
-KvCache::KvCache(const ModelConfig& config, vk::BlockAllocator& alloc, uint32_t context, uint32_t batch,
-                 DType dtype)
+KvCache::KvCache(const ModelConfig& config, vk::BlockAllocator& alloc, uint32_t context, uint32_t batch, DType dtype)
     : context_(context), dtype_(dtype) {
   VKG_CHECK(dtype == DType::F16 || dtype == DType::F32, "KV cache dtype must be f16 or f32");
   layers_.resize(config.layers.size());

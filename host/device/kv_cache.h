@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/model/config.h"
 #include "host/device/tensor.h"
+#include "host/model/config.h"
 #include "vk/buffer.h"
 
 namespace vkg {

@@ -26,24 +26,25 @@ void EncodeRawRow(DType dtype, const uint8_t* stored, uint32_t cols_padded, std:
 
 // Encodes one source row into its data bytes and (quantized) scale bytes: each block through the
 // format's quantizer, then into the device layout.
-void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padded,
-               std::vector<uint8_t>& data, std::vector<uint8_t>& scales) {
+void EncodeRow(DType dtype, const float* row, uint32_t cols, uint32_t cols_padded, std::vector<uint8_t>& data,
+               std::vector<uint8_t>& scales) {
   const FormatTraits& f = Format(dtype);
   std::vector<float> padded(cols_padded, 0.f);
   std::copy(row, row + cols, padded.begin());
   data.assign(WeightRowBytes(dtype, cols_padded), 0);
   scales.assign(WeightScaleRowBytes(dtype, cols_padded), 0);
   uint8_t block[512];
-  static_assert([] {
-    for (const FormatTraits& g : kFormats) {
-      if (g.file_block_bytes > 512) return false;
-    }
-    return true;
-  }(), "EncodeRow: a block as stored must fit its buffer");
+  static_assert(
+      [] {
+        for (const FormatTraits& g : kFormats) {
+          if (g.file_block_bytes > 512) return false;
+        }
+        return true;
+      }(),
+      "EncodeRow: a block as stored must fit its buffer");
   for (uint32_t b = 0; b < cols_padded / f.block_values; ++b) {
     f.Quantize(&padded[size_t(b) * f.block_values], block);
-    f.EncodeDevice(block, &data[size_t(b) * f.device_block_bytes],
-                   scales.data() + size_t(b) * f.scale_block_bytes);
+    f.EncodeDevice(block, &data[size_t(b) * f.device_block_bytes], scales.data() + size_t(b) * f.scale_block_bytes);
   }
 }
 
@@ -119,10 +120,9 @@ std::vector<float> DeviceRowValues(DType dtype, const float* row, uint32_t cols)
   return RoundTripThrough(dtype, std::span<const float>(row, cols));
 }
 
-WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& alloc,
-                                vk::Transfer& transfer, DType dtype, uint32_t rows, uint32_t cols,
-                                const RowSource& source, const std::string& name,
-                                uint64_t max_chunk_bytes, const RawRowSource& raw) {
+WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& alloc, vk::Transfer& transfer,
+                                DType dtype, uint32_t rows, uint32_t cols, const RowSource& source,
+                                const std::string& name, uint64_t max_chunk_bytes, const RawRowSource& raw) {
   VKG_CHECK(rows > 0 && cols > 0, "weight '", name, "' has an empty shape");
   WeightMatrix m;
   m.name = name;
@@ -159,7 +159,8 @@ WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& al
         source(r, src.data());
         EncodeRow(dtype, src.data(), cols, m.cols_padded, data_bytes, scale_bytes);
       }
-      std::copy(scale_bytes.begin(), scale_bytes.end(), chunk_scales.begin() + std::ptrdiff_t((r - chunk_begin) * scale_row));
+      std::copy(scale_bytes.begin(), scale_bytes.end(),
+                chunk_scales.begin() + std::ptrdiff_t((r - chunk_begin) * scale_row));
       cached = r;
     }
   };

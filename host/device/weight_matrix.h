@@ -95,10 +95,10 @@ uint32_t WeightRowScales(DType dtype, uint32_t cols_padded);
 // Converts and uploads a [rows][cols] matrix. max_chunk_bytes caps the data bytes of one chunk
 // (0: the device's limits: texel-view elements and maximum allocation); tests lower it to
 // exercise the split path on small matrices.
-WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& alloc,
-                                vk::Transfer& transfer, DType dtype, uint32_t rows, uint32_t cols,
-                                const RowSource& source, const std::string& name,
-                                uint64_t max_chunk_bytes = 0, const RawRowSource& raw = nullptr);
+WeightMatrix UploadWeightMatrix(const vk::Device& device, vk::BlockAllocator& alloc, vk::Transfer& transfer,
+                                DType dtype, uint32_t rows, uint32_t cols, const RowSource& source,
+                                const std::string& name, uint64_t max_chunk_bytes = 0,
+                                const RawRowSource& raw = nullptr);
 
 // Stacks matrices of equal cols (in any types) row-wise, in order, into one whose parts they
 // become (WeightMatrix::parts); a single matrix is returned as it is.

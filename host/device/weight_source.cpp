@@ -12,7 +12,6 @@
 namespace vkg {
 namespace {
 
-
 class CheckpointSource : public WeightSource {
  public:
   explicit CheckpointSource(const Checkpoint& ckpt) : ckpt_(ckpt) {

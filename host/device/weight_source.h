@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
-#include "host/device/weight_matrix.h"
 
 namespace vkg {
 
@@ -19,8 +19,7 @@ class WeightSource {
   virtual const ModelConfig& config() const = 0;
   // Rows of tensor `name` viewed as [rows][cols] (3-D stacks flatten their first two dims),
   // starting at row_offset, each value times `scale`. The source must outlive the RowSource.
-  virtual RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset = 0,
-                         float scale = 1.f) const = 0;
+  virtual RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset = 0, float scale = 1.f) const = 0;
   // The type tensor `name` is stored in when it is block-quantized (a GGUF file's Q8_0, Q4_0 or
   // K-quant tensors), else nullopt: what a matrix computes in when it keeps its own type.
   virtual std::optional<DType> StoredType(const std::string&) const { return std::nullopt; }

@@ -10,8 +10,19 @@
 namespace vkg {
 
 enum class DType : uint32_t {
-  F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4, Q4_K = 5, Q5_K = 6, Q6_K = 7,
-  Q4_1 = 8, Q5_0 = 9, Q5_1 = 10, Q2_K = 11, Q3_K = 12,
+  F32 = 0,
+  F16 = 1,
+  BF16 = 2,
+  Q8_0 = 3,
+  Q4_0 = 4,
+  Q4_K = 5,
+  Q5_K = 6,
+  Q6_K = 7,
+  Q4_1 = 8,
+  Q5_0 = 9,
+  Q5_1 = 10,
+  Q2_K = 11,
+  Q3_K = 12,
 };
 // One more than the last enumerator: the size of the format table (host/formats/format_traits.h),
 // which has one row per DType, checked at compile time.
@@ -19,8 +30,8 @@ inline constexpr size_t kDTypeCount = size_t(DType::Q3_K) + 1;
 
 // Every fact about a format (names, block and byte sizes, flags, codecs) is a row of the format
 // table, host/formats/format_traits.h; the functions below read it.
-inline constexpr int kQuantBlock = 32;     // values per block of q8_0, q4_0, q4_1, q5_0, q5_1
-inline constexpr int kKQuantBlock = 256;   // values per K-quant super-block
+inline constexpr int kQuantBlock = 32;    // values per block of q8_0, q4_0, q4_1, q5_0, q5_1
+inline constexpr int kKQuantBlock = 256;  // values per K-quant super-block
 
 std::string_view DTypeName(DType t);  // the table's name: "f32", "q4_k", ...
 // The DType whose table name is `name`; false on anything else.
@@ -61,8 +72,14 @@ inline float RoundTripBf16(float f) { return Bf16ToFloat(FloatToBf16(f)); }
 // q8_0: d = max|x| / 127, q = round(x / d) in [-127, 127], value = q * d.
 // q4_0: d = (signed value of largest magnitude) / -8, q = clamp(round(x / d) + 8, 0, 15),
 //       value = (q - 8) * d. Scales are stored as f16 and the quants use the rounded scale.
-struct Q8Block { uint16_t d; int8_t q[32]; };
-struct Q4Block { uint16_t d; uint8_t q[32]; };  // q unpacked here: one 4-bit value per byte
+struct Q8Block {
+  uint16_t d;
+  int8_t q[32];
+};
+struct Q4Block {
+  uint16_t d;
+  uint8_t q[32];
+};  // q unpacked here: one 4-bit value per byte
 Q8Block QuantizeQ8Block(const float* x);
 Q4Block QuantizeQ4Block(const float* x);
 void DequantizeQ8Block(const Q8Block& b, float* out);

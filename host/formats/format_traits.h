@@ -38,8 +38,8 @@ struct FormatTraits {
   // family of formats and are called with `codec`: the row's own DType, or that of the format whose
   // bytes and device layout this one shares (its sizes then equal that row's: checked below).
   DType codec;
-  void (*quantize)(DType t, const float* x, uint8_t* block);     // block_values values -> block
-  float (*value)(DType t, const uint8_t* block, int i);          // value i of a block
+  void (*quantize)(DType t, const float* x, uint8_t* block);                             // block_values values -> block
+  float (*value)(DType t, const uint8_t* block, int i);                                  // value i of a block
   void (*encode_device)(DType t, const uint8_t* block, uint8_t* data, uint8_t* scales);  // -> device
 
   void Quantize(const float* x, uint8_t* block) const { quantize(codec, x, block); }
@@ -52,19 +52,32 @@ struct FormatTraits {
 // Every DType, indexed by its value.
 inline constexpr std::array<FormatTraits, kDTypeCount> kFormats = {{
     // dtype       name    suffix  values file dev scale texel  quant  ggml   kquant  codec (dtype, functions)
-    {DType::F32,  "f32",  "F32",  1,   4,   4,   0,  4,  false, false, false, DType::F32, QuantizeFloat, FloatValue, EncodeFloatDevice},
-    {DType::F16,  "f16",  "F16",  1,   2,   2,   0,  8,  false, false, false, DType::F16, QuantizeFloat, FloatValue, EncodeFloatDevice},
-    {DType::BF16, "bf16", "BF16", 1,   2,   2,   0,  8,  false, false, false, DType::BF16, QuantizeFloat, FloatValue, EncodeFloatDevice},
-    {DType::Q8_0, "q8_0", "Q8_0", 32,  34,  32,  2,  16, true,  false, false, DType::Q8_0, QuantizeQ8Q4Block, Q8Q4BlockValue, EncodeGgmlQ8Q4Device},
-    {DType::Q4_0, "q4_0", "Q4_0", 32,  18,  16,  2,  32, true,  false, false, DType::Q4_0, QuantizeQ8Q4Block, Q8Q4BlockValue, EncodeGgmlQ8Q4Device},
-    {DType::Q4_K, "q4_k", "Q4_K", 256, 144, 128, 16, 32, true,  true,  true,  DType::Q4_K, QuantizeKBlock, GgmlKElement, EncodeKBlockDevice},
-    {DType::Q5_K, "q5_k", "Q5_K", 256, 176, 160, 16, 32, true,  true,  true,  DType::Q5_K, QuantizeKBlock, GgmlKElement, EncodeKBlockDevice},
-    {DType::Q6_K, "q6_k", "Q6_K", 256, 210, 208, 2,  32, true,  true,  true,  DType::Q6_K, QuantizeKBlock, GgmlKElement, EncodeKBlockDevice},
-    {DType::Q4_1, "q4_1", "Q4_1", 32,  20,  16,  4,  32, true,  true,  false, DType::Q4_1, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q5_0, "q5_0", "Q5_0", 32,  22,  16,  8,  32, true,  true,  false, DType::Q5_0, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q5_1, "q5_1", "Q5_1", 32,  24,  16,  8,  32, true,  true,  false, DType::Q5_1, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q2_K, "q2_k", "Q2_K", 256, 84,  80,  4,  32, true,  true,  false, DType::Q2_K, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q3_K, "q3_k", "Q3_K", 256, 110, 112, 2,  32, true,  true,  false, DType::Q3_K, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::F32, "f32", "F32", 1, 4, 4, 0, 4, false, false, false, DType::F32, QuantizeFloat, FloatValue,
+     EncodeFloatDevice},
+    {DType::F16, "f16", "F16", 1, 2, 2, 0, 8, false, false, false, DType::F16, QuantizeFloat, FloatValue,
+     EncodeFloatDevice},
+    {DType::BF16, "bf16", "BF16", 1, 2, 2, 0, 8, false, false, false, DType::BF16, QuantizeFloat, FloatValue,
+     EncodeFloatDevice},
+    {DType::Q8_0, "q8_0", "Q8_0", 32, 34, 32, 2, 16, true, false, false, DType::Q8_0, QuantizeQ8Q4Block, Q8Q4BlockValue,
+     EncodeGgmlQ8Q4Device},
+    {DType::Q4_0, "q4_0", "Q4_0", 32, 18, 16, 2, 32, true, false, false, DType::Q4_0, QuantizeQ8Q4Block, Q8Q4BlockValue,
+     EncodeGgmlQ8Q4Device},
+    {DType::Q4_K, "q4_k", "Q4_K", 256, 144, 128, 16, 32, true, true, true, DType::Q4_K, QuantizeKBlock, GgmlKElement,
+     EncodeKBlockDevice},
+    {DType::Q5_K, "q5_k", "Q5_K", 256, 176, 160, 16, 32, true, true, true, DType::Q5_K, QuantizeKBlock, GgmlKElement,
+     EncodeKBlockDevice},
+    {DType::Q6_K, "q6_k", "Q6_K", 256, 210, 208, 2, 32, true, true, true, DType::Q6_K, QuantizeKBlock, GgmlKElement,
+     EncodeKBlockDevice},
+    {DType::Q4_1, "q4_1", "Q4_1", 32, 20, 16, 4, 32, true, true, false, DType::Q4_1, QuantizeSmallBlock,
+     SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q5_0, "q5_0", "Q5_0", 32, 22, 16, 8, 32, true, true, false, DType::Q5_0, QuantizeSmallBlock,
+     SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q5_1, "q5_1", "Q5_1", 32, 24, 16, 8, 32, true, true, false, DType::Q5_1, QuantizeSmallBlock,
+     SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q2_K, "q2_k", "Q2_K", 256, 84, 80, 4, 32, true, true, false, DType::Q2_K, QuantizeSmallBlock,
+     SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q3_K, "q3_k", "Q3_K", 256, 110, 112, 2, 32, true, true, false, DType::Q3_K, QuantizeSmallBlock,
+     SmallBlockValue, EncodeSmallBlockDevice},
 }};
 
 // Row i describes DType(i) and shares its codec row's sizes and functions; the array's size, kDTypeCount (dtype.h: the last enumerator + 1), makes

@@ -12,7 +12,9 @@ namespace vkg {
 namespace {
 
 uint16_t Load16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
-uint32_t Load32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint32_t Load32(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
 void Store16(uint8_t* p, uint16_t v) {
   p[0] = uint8_t(v);
   p[1] = uint8_t(v >> 8);
@@ -210,8 +212,8 @@ void EncodeSmallBlockDevice(DType t, const uint8_t* p, uint8_t* data, uint8_t* s
       }
     }
     if (q2) {
-      std::memcpy(data + 64, p, 16);     // the scale|min bytes, as stored
-      std::memcpy(scales, p + 80, 4);    // f16 d, f16 dmin
+      std::memcpy(data + 64, p, 16);   // the scale|min bytes, as stored
+      std::memcpy(scales, p + 80, 4);  // f16 d, f16 dmin
     } else {
       std::memcpy(data + 96, p + 96, 12);  // the packed 6-bit scales, as stored (4 zero bytes after)
       std::memcpy(scales, p + 108, 2);     // f16 d
@@ -223,8 +225,8 @@ void EncodeSmallBlockDevice(DType t, const uint8_t* p, uint8_t* data, uint8_t* s
     const int q = i < 16 ? (p[L.qs + i] & 15) : (p[L.qs + i - 16] >> 4);
     data[i / 2] = uint8_t(data[i / 2] | (q << (4 * (i % 2))));
   }
-  std::memcpy(scales, p, 2);                  // f16 d
-  if (L.m >= 0) std::memcpy(scales + 2, p + L.m, 2);  // f16 m (Q5_0: zeros)
+  std::memcpy(scales, p, 2);                            // f16 d
+  if (L.m >= 0) std::memcpy(scales + 2, p + L.m, 2);    // f16 m (Q5_0: zeros)
   if (L.qh >= 0) std::memcpy(scales + 4, p + L.qh, 4);  // u32 qh
 }
 

@@ -22,11 +22,11 @@ namespace vkg {
 
 // A super-block unpacked: codes per value and the per-sub-block scale parameters.
 struct KQuantBlock {
-  uint16_t d = 0;        // f16 bits
-  uint16_t dmin = 0;     // f16 bits (Q4_K, Q5_K)
-  uint8_t sc[16] = {};   // Q4_K/Q5_K: 8 six-bit scales; Q6_K: 16 int8 scales (as bytes)
-  uint8_t m[8] = {};     // Q4_K/Q5_K: 8 six-bit mins
-  uint8_t q[256] = {};   // codes: 0..15 (Q4_K), 0..31 (Q5_K), 0..63 (Q6_K, value code - 32)
+  uint16_t d = 0;       // f16 bits
+  uint16_t dmin = 0;    // f16 bits (Q4_K, Q5_K)
+  uint8_t sc[16] = {};  // Q4_K/Q5_K: 8 six-bit scales; Q6_K: 16 int8 scales (as bytes)
+  uint8_t m[8] = {};    // Q4_K/Q5_K: 8 six-bit mins
+  uint8_t q[256] = {};  // codes: 0..15 (Q4_K), 0..31 (Q5_K), 0..63 (Q6_K, value code - 32)
 };
 
 KQuantBlock UnpackGgmlK(DType t, const uint8_t* block);

@@ -46,8 +46,6 @@ const TensorInfo& Checkpoint::Tensor(const std::string& name) const {
   return *t;
 }
 
-std::vector<float> Checkpoint::Float32(const std::string& name) const {
-  return ToFloat32(Tensor(name));
-}
+std::vector<float> Checkpoint::Float32(const std::string& name) const { return ToFloat32(Tensor(name)); }
 
 }  // namespace vkg

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "host/formats/dtype.h"
 #include "host/error.h"
+#include "host/formats/dtype.h"
 
 namespace vkg {
 namespace {
@@ -78,16 +78,16 @@ bool FamilyOf(const std::string& model_type, bool* unified) {
 
 // rope_parameters[layer_type]: theta and the rotated fraction. Only the rope types the released
 // models use are accepted; anything else would silently compute different positions.
-void ReadRope(const FieldReader& text, const std::string& source, const char* type_key,
-              const char* expected_type, float* theta, float* factor) {
+void ReadRope(const FieldReader& text, const std::string& source, const char* type_key, const char* expected_type,
+              float* theta, float* factor) {
   if (!text.Has("rope_parameters")) return;
   const json& all = text.Raw("rope_parameters");
   if (!all.is_object()) text.Fail("rope_parameters", all, "an object keyed by layer type");
   if (!all.contains(type_key) || all.at(type_key).is_null()) return;
   const json& p = all.at(type_key);
   const std::string prefix = text.Path("rope_parameters") + "." + type_key + ".";
-  if (!p.is_object()) throw Error(source + ": " + prefix.substr(0, prefix.size() - 1) + " is " +
-                                  p.dump() + ", expected an object");
+  if (!p.is_object())
+    throw Error(source + ": " + prefix.substr(0, prefix.size() - 1) + " is " + p.dump() + ", expected an object");
   FieldReader r(p, source, prefix);
   const std::string rope_type = r.String("rope_type", expected_type);
   if (rope_type != "default" && rope_type != "proportional") {
@@ -97,12 +97,10 @@ void ReadRope(const FieldReader& text, const std::string& source, const char* ty
   *theta = r.Float("rope_theta", *theta);
   *factor = r.Float("partial_rotary_factor", rope_type == "proportional" ? *factor : 1.f);
   if (r.Has("factor") && r.Float("factor", 1.f) != 1.f) {
-    throw Error(source + ": " + r.Path("factor") + " is " + r.Raw("factor").dump() +
-                ", only 1.0 is supported");
+    throw Error(source + ": " + r.Path("factor") + " is " + r.Raw("factor").dump() + ", only 1.0 is supported");
   }
   if (rope_type == "default" && *factor != 1.f) {
-    throw Error(source + ": " + r.Path("partial_rotary_factor") +
-                " must be 1.0 for rope_type default");
+    throw Error(source + ": " + r.Path("partial_rotary_factor") + " must be 1.0 for rope_type default");
   }
 }
 
@@ -114,13 +112,9 @@ int ModelConfig::first_kv_shared_layer() const {
   return first > 0 ? first : num_hidden_layers;
 }
 
-float ModelConfig::embed_scale() const {
-  return RoundTripBf16(std::sqrt(float(hidden_size)));
-}
+float ModelConfig::embed_scale() const { return RoundTripBf16(std::sqrt(float(hidden_size))); }
 
-float ModelConfig::ple_embed_scale() const {
-  return RoundTripBf16(std::sqrt(float(hidden_size_per_layer_input)));
-}
+float ModelConfig::ple_embed_scale() const { return RoundTripBf16(std::sqrt(float(hidden_size_per_layer_input))); }
 
 void ModelConfig::Finish(const std::string& source) {
   // Default layer pattern 5 sliding : 1 full; the last layer is always forced to full (HF).
@@ -132,8 +126,8 @@ void ModelConfig::Finish(const std::string& source) {
   if (!layer_types.empty()) layer_types.back() = "full_attention";
 
   // Full layers take num_global_key_value_heads only when k_eq_v is on and it is set (§1.2).
-  const int full_kv = attention_k_eq_v && num_global_key_value_heads > 0 ? num_global_key_value_heads
-                                                                          : num_key_value_heads;
+  const int full_kv =
+      attention_k_eq_v && num_global_key_value_heads > 0 ? num_global_key_value_heads : num_key_value_heads;
   const int first_shared = first_kv_shared_layer();
   layers.assign(layer_types.size(), LayerInfo{});
   for (int l = 0; l < int(layers.size()); ++l) {
@@ -191,8 +185,7 @@ void ModelConfig::Validate(const std::string& source) const {
     positive("top_k_experts", top_k_experts);
     positive("moe_intermediate_size", moe_intermediate_size);
     if (top_k_experts > num_experts) {
-      fail("top_k_experts " + std::to_string(top_k_experts) + " exceeds num_experts " +
-           std::to_string(num_experts));
+      fail("top_k_experts " + std::to_string(top_k_experts) + " exceeds num_experts " + std::to_string(num_experts));
     }
   }
   if (int(layer_types.size()) != num_hidden_layers) {
@@ -209,13 +202,12 @@ void ModelConfig::Validate(const std::string& source) const {
   for (int l = 0; l < int(layers.size()); ++l) {
     const LayerInfo& li = layers[size_t(l)];
     if (li.rope_pairs < 0 || li.rope_pairs > li.head_dim / 2) {
-      fail("partial_rotary_factor gives " + std::to_string(li.rope_pairs) +
-           " rotary pairs for head_dim " + std::to_string(li.head_dim));
+      fail("partial_rotary_factor gives " + std::to_string(li.rope_pairs) + " rotary pairs for head_dim " +
+           std::to_string(li.head_dim));
     }
     if (li.n_kv_heads <= 0 || num_attention_heads % li.n_kv_heads) {
-      fail("num_attention_heads " + std::to_string(num_attention_heads) +
-           " is not divisible by the " + (li.full ? "full" : "sliding") + "-layer KV heads " +
-           std::to_string(li.n_kv_heads));
+      fail("num_attention_heads " + std::to_string(num_attention_heads) + " is not divisible by the " +
+           (li.full ? "full" : "sliding") + "-layer KV heads " + std::to_string(li.n_kv_heads));
     }
     if (li.kv_source_layer < 0) {
       fail("KV-shared layer " + std::to_string(l) + " (" + layer_types[size_t(l)] +
@@ -236,8 +228,7 @@ void ReadModelType(const FieldReader& top, const FieldReader& text, bool nested,
     throw Error(source + ": missing model_type (expected gemma4, gemma4_text or gemma4_unified)");
   }
   if (!FamilyOf(mt, &c.unified)) {
-    throw Error(source + ": unknown model_type \"" + mt +
-                "\" (expected gemma4, gemma4_text or gemma4_unified)");
+    throw Error(source + ": unknown model_type \"" + mt + "\" (expected gemma4, gemma4_text or gemma4_unified)");
   }
   c.model_type = c.unified ? "gemma4_unified" : "gemma4";
   if (c.unified) {
@@ -320,14 +311,12 @@ ModelConfig ParseConfig(const json& doc, const std::string& source) {
   c.max_position_embeddings = text.Int("max_position_embeddings", c.max_position_embeddings);
   c.rms_norm_eps = text.Float("rms_norm_eps", c.rms_norm_eps);
   c.final_logit_softcapping = text.Float("final_logit_softcapping", 0.f);
-  c.tie_word_embeddings =
-      text.Bool("tie_word_embeddings", top.Bool("tie_word_embeddings", c.tie_word_embeddings));
+  c.tie_word_embeddings = text.Bool("tie_word_embeddings", top.Bool("tie_word_embeddings", c.tie_word_embeddings));
   c.attention_k_eq_v = text.Bool("attention_k_eq_v", false);
   c.num_kv_shared_layers = text.Int("num_kv_shared_layers", 0);
   c.use_double_wide_mlp = text.Bool("use_double_wide_mlp", false);
   if (!c.unified) {
-    c.hidden_size_per_layer_input =
-        text.Int("hidden_size_per_layer_input", c.hidden_size_per_layer_input);
+    c.hidden_size_per_layer_input = text.Int("hidden_size_per_layer_input", c.hidden_size_per_layer_input);
     c.vocab_size_per_layer_input = text.Int("vocab_size_per_layer_input", c.vocab_size_per_layer_input);
     c.enable_moe_block = text.Bool("enable_moe_block", false);
     c.num_experts = text.Int("num_experts", 0);
@@ -339,10 +328,8 @@ ModelConfig ParseConfig(const json& doc, const std::string& source) {
   RefuseUnsupported(text, source);
 
   ReadLayerTypes(text, c);
-  ReadRope(text, source, "sliding_attention", "default", &c.rope_theta_sliding,
-           &c.partial_rotary_factor_sliding);
-  ReadRope(text, source, "full_attention", "proportional", &c.rope_theta_full,
-           &c.partial_rotary_factor_full);
+  ReadRope(text, source, "sliding_attention", "default", &c.rope_theta_sliding, &c.partial_rotary_factor_sliding);
+  ReadRope(text, source, "full_attention", "proportional", &c.rope_theta_full, &c.partial_rotary_factor_full);
 
   c.Finish(source);
   return c;

@@ -19,8 +19,8 @@ struct LayerInfo {
   int kv_source_layer = 0;  // this layer's own index if it owns a KV cache, else the layer it reads
   int ffn_dim = 0;          // dense MLP width (doubled on KV-shared layers with use_double_wide_mlp)
   float rope_theta = 0.f;
-  int rope_pairs = 0;       // rotated (i, i + D/2) pairs; inv_freq is 0 beyond them
-  int window = 0;           // sliding window W (keys i-W+1 .. i); 0 for full layers
+  int rope_pairs = 0;  // rotated (i, i + D/2) pairs; inv_freq is 0 beyond them
+  int window = 0;      // sliding window W (keys i-W+1 .. i); 0 for full layers
 
   bool owns_kv(int self) const { return kv_source_layer == self; }
 };

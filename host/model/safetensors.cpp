@@ -3,7 +3,6 @@
 // data_offsets: [begin, end)}} (offsets relative to the data section), then the data section.
 #include "host/model/safetensors.h"
 
-
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -25,9 +24,8 @@ namespace {
 // Element size of every dtype the safetensors format defines; 0 = not a safetensors dtype.
 size_t ElementSize(const std::string& dt) {
   static const std::map<std::string, size_t> kSizes = {
-      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2},
-      {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},    {"U32", 4},     {"F32", 4},
-      {"F64", 8},  {"I64", 8}, {"U64", 8}};
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2}, {"U16", 2}, {"F16", 2},
+      {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4},     {"F64", 8},     {"I64", 8}, {"U64", 8}};
   auto it = kSizes.find(dt);
   return it == kSizes.end() ? 0 : it->second;
 }
@@ -56,8 +54,7 @@ float TensorElement(const TensorInfo& t, size_t i) { return GgmlBlockElement(t.d
 
 std::vector<float> ToFloat32(const TensorInfo& t) {
   if (!t.is_float && !t.quantized) {
-    throw Error(t.file + ": tensor " + t.name + " has dtype " + t.dtype_name +
-                ", expected BF16, F16 or F32");
+    throw Error(t.file + ": tensor " + t.name + " has dtype " + t.dtype_name + ", expected BF16, F16 or F32");
   }
   const size_t n = size_t(t.numel());
   std::vector<float> out(n);
@@ -66,8 +63,7 @@ std::vector<float> ToFloat32(const TensorInfo& t) {
 }
 
 bool IsMultimodalTensorName(const std::string& n) {
-  for (const char* p : {"model.vision_tower.", "model.audio_tower.", "model.embed_vision.",
-                        "model.embed_audio."}) {
+  for (const char* p : {"model.vision_tower.", "model.audio_tower.", "model.embed_vision.", "model.embed_audio."}) {
     if (n.rfind(p, 0) == 0) return true;
   }
   return false;
@@ -96,8 +92,8 @@ struct Header {
 Header ParseHeader(const std::string& file, const MappedFile& map) {
   const size_t file_size = map.size();
   if (file_size < 8) {
-    throw FileError(file, "truncated file (" + std::to_string(file_size) +
-                              " bytes, too short for the 8-byte header length)");
+    throw FileError(file,
+                    "truncated file (" + std::to_string(file_size) + " bytes, too short for the 8-byte header length)");
   }
   Header h;
   for (int i = 7; i >= 0; --i) h.length = (h.length << 8) | map.data()[i];
@@ -122,9 +118,7 @@ struct HeaderTensor {
 };
 
 HeaderTensor ParseHeaderTensor(const std::string& file, const std::string& raw, const json& v) {
-  auto bad = [&](const std::string& what) {
-    return FileError(file, "malformed header: tensor " + raw + " " + what);
-  };
+  auto bad = [&](const std::string& what) { return FileError(file, "malformed header: tensor " + raw + " " + what); };
   if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets")) {
     throw bad("needs dtype, shape and data_offsets");
   }
@@ -157,14 +151,13 @@ HeaderTensor ParseHeaderTensor(const std::string& file, const std::string& raw, 
   }
   const size_t esize = ElementSize(t.dtype_name);
   if (esize == 0 && !h.multimodal) {
-    throw FileError(file, "tensor " + raw + " has unsupported dtype \"" + t.dtype_name +
-                              "\" (expected F32, F16 or BF16)");
+    throw FileError(file,
+                    "tensor " + raw + " has unsupported dtype \"" + t.dtype_name + "\" (expected F32, F16 or BF16)");
   }
   if (esize != 0 && e.end - e.begin != numel * esize) {
-    throw FileError(file, "tensor " + raw + " data_offsets [" + std::to_string(e.begin) + ", " +
-                              std::to_string(e.end) + "] hold " + std::to_string(e.end - e.begin) +
-                              " bytes, but shape " + ShapeString(t.shape) + " of " + t.dtype_name + " needs " +
-                              std::to_string(numel * esize));
+    throw FileError(file, "tensor " + raw + " data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                              "] hold " + std::to_string(e.end - e.begin) + " bytes, but shape " +
+                              ShapeString(t.shape) + " of " + t.dtype_name + " needs " + std::to_string(numel * esize));
   }
   t.is_float = t.dtype_name == "F32" || t.dtype_name == "F16" || t.dtype_name == "BF16";
   t.dtype = t.dtype_name == "F16" ? DType::F16 : t.dtype_name == "BF16" ? DType::BF16 : DType::F32;
@@ -176,9 +169,8 @@ HeaderTensor ParseHeaderTensor(const std::string& file, const std::string& raw, 
 // data section of `data_size` bytes.
 void CheckOffsets(const std::string& file, std::vector<Entry> entries, uint64_t data_size) {
   // Overlaps first: sorted by begin, each tensor must start at or after the previous one's end.
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
   bool contiguous = true;  // tensors tile [0, end) with no gaps, as every writer lays them out
   uint64_t prev_end = 0;
   size_t last = 0;  // the entry that reaches prev_end
@@ -187,8 +179,8 @@ void CheckOffsets(const std::string& file, std::vector<Entry> entries, uint64_t 
     if (i > 0 && e.begin < prev_end && e.end > e.begin) {
       const Entry& p = entries[last];
       throw FileError(file, "tensors " + p.name + " [" + std::to_string(p.begin) + ", " + std::to_string(p.end) +
-                                ") and " + e.name + " [" + std::to_string(e.begin) + ", " +
-                                std::to_string(e.end) + ") overlap");
+                                ") and " + e.name + " [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                                ") overlap");
     }
     if (e.begin != prev_end) contiguous = false;
     if (e.end > prev_end) {
@@ -248,8 +240,8 @@ void WeightsFile::Add(std::unique_ptr<SafetensorsFile> f) {
   for (const TensorInfo& t : f->tensors()) {
     auto [it, inserted] = by_name_.emplace(t.name, &t);
     if (!inserted) {
-      throw Error(t.file + ": tensor " + t.name + " appears twice (as " + it->second->file_name +
-                  " in " + it->second->file + " and as " + t.file_name + ")");
+      throw Error(t.file + ": tensor " + t.name + " appears twice (as " + it->second->file_name + " in " +
+                  it->second->file + " and as " + t.file_name + ")");
     }
   }
   files_.push_back(std::move(f));
@@ -318,8 +310,7 @@ WeightsFile WeightsFile::Open(const std::filesystem::path& dir) {
   for (const std::string& shard : shards) {
     const fs::path p = dir / shard;
     if (!fs::exists(p)) {
-      throw Error(iname + ": shard " + shard + " (named for tensor " + expected[shard].front() +
-                  ") does not exist");
+      throw Error(iname + ": shard " + shard + " (named for tensor " + expected[shard].front() + ") does not exist");
     }
     auto f = SafetensorsFile::Open(p);
     std::set<std::string> present;

@@ -15,14 +15,14 @@
 namespace vkg {
 
 struct TensorInfo {
-  std::string name;         // per-model name, prefix stripped: "layers.3.self_attn.q_proj.weight"
-  std::string file_name;    // as written in the file: "model.language_model.layers.3...."
-  std::string dtype_name;   // dtype as the file names it: "BF16", "F32", "I64", "Q8_0", ...
-  bool is_float = false;    // F32, F16 or BF16
+  std::string name;        // per-model name, prefix stripped: "layers.3.self_attn.q_proj.weight"
+  std::string file_name;   // as written in the file: "model.language_model.layers.3...."
+  std::string dtype_name;  // dtype as the file names it: "BF16", "F32", "I64", "Q8_0", ...
+  bool is_float = false;   // F32, F16 or BF16
   // Meaningful when is_float or quantized. Q8_0 / Q4_0 come only from GGUF files and keep ggml's
   // block layout (ggml_blocks.h): the checkpoint's bytes are never rewritten.
   DType dtype = DType::F32;
-  bool quantized = false;   // Q8_0 or Q4_0 (GGUF)
+  bool quantized = false;  // Q8_0 or Q4_0 (GGUF)
   std::vector<int64_t> shape;
   const uint8_t* data = nullptr;  // points into the read-only mapping
   size_t size = 0;                // bytes

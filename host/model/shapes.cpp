@@ -138,11 +138,16 @@ ModelConfig ShapeConfig(std::string_view name) {
   std::string n(name);
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
   ModelConfig c;
-  if (n == "e2b") c = E2B();
-  else if (n == "e4b") c = E4B();
-  else if (n == "12b") c = G12B();
-  else if (n == "26b-a4b") c = G26B();
-  else if (n == "31b") c = G31B();
+  if (n == "e2b")
+    c = E2B();
+  else if (n == "e4b")
+    c = E4B();
+  else if (n == "12b")
+    c = G12B();
+  else if (n == "26b-a4b")
+    c = G26B();
+  else if (n == "31b")
+    c = G31B();
   else {
     std::string valid;
     for (const std::string& s : ShapeNames()) valid += (valid.empty() ? "" : ", ") + s;

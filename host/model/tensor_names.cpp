@@ -69,12 +69,11 @@ void CheckTensors(const ModelConfig& config, const WeightsFile& weights) {
                   ShapeString(spec.shape) + ")");
     }
     if (t->shape != spec.shape) {
-      throw Error(t->file + ": tensor " + spec.name + " has shape " + ShapeString(t->shape) +
-                  ", expected " + ShapeString(spec.shape));
+      throw Error(t->file + ": tensor " + spec.name + " has shape " + ShapeString(t->shape) + ", expected " +
+                  ShapeString(spec.shape));
     }
     if (!t->is_float) {
-      throw Error(t->file + ": tensor " + spec.name + " has dtype " + t->dtype_name +
-                  ", expected BF16, F16 or F32");
+      throw Error(t->file + ": tensor " + spec.name + " has dtype " + t->dtype_name + ", expected BF16, F16 or F32");
     }
   });
 }

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <string>
 
-#include "host/ops/plans/attention_plan.h"
 #include "host/ops/matmul_coopmat.h"
+#include "host/ops/plans/attention_plan.h"
 #include "shaders/params/attention_params.h"
 #include "vk/check.h"
 
@@ -79,9 +79,9 @@ void DispatchPrefillAndCombine(OpContext& ctx, const vk::ComputePipeline& p, con
   const shaders::AttentionCombineParams cparams{rows, plan.splits};
   const vk::Binding bc[] = {vk::Binding::Storage(scratch->slice), vk::Binding::Storage(out.slice)};
   ctx.rec.SetDispatchBytes(plan.ScratchFloats(q.rows, params.n_heads, head_dim) * 4);
-  const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
-                                sizeof(shaders::AttentionCombineParams),
-                                vk::SpecConstants().Set(0, 256u).Set(1, head_dim));
+  const auto& pc =
+      ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S}, sizeof(shaders::AttentionCombineParams),
+                   vk::SpecConstants().Set(0, 256u).Set(1, head_dim));
   ctx.rec.Dispatch(pc, bc, cparams, rows, uint32_t(DivUp(head_dim, kAttentionCombineSlice)));
 }
 
@@ -91,14 +91,15 @@ void RecordPrefillGpu(OpContext& ctx, const AttentionOperands& t, shaders::Atten
                       const AttentionPrefillPlan& plan, bool f16, uint32_t head_dim) {
   const auto S = vk::BindingKind::kStorage;
   const bool kv_same = SameCache(t.k_cache, t.v_cache);
-  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
-                               {S, S, S, S, S}, sizeof(params),
-                               vk::SpecConstants()
-                                   .Set(0, plan.workgroup)
-                                   .Set(1, head_dim)
-                                   .Set(2, plan.rows)
-                                   .Set(3, plan.keys_per_tile)
-                                   .Set(4, kv_same ? 1u : 0u));
+  const auto& p =
+      ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
+                   {S, S, S, S, S}, sizeof(params),
+                   vk::SpecConstants()
+                       .Set(0, plan.workgroup)
+                       .Set(1, head_dim)
+                       .Set(2, plan.rows)
+                       .Set(3, plan.keys_per_tile)
+                       .Set(4, kv_same ? 1u : 0u));
   DispatchPrefillAndCombine(ctx, p, t, params, plan, kv_same, head_dim);
 }
 
@@ -109,7 +110,8 @@ void RecordPrefillCoopMat(OpContext& ctx, const AttentionOperands& t, shaders::A
   const bool kv_same = SameCache(t.k_cache, t.v_cache);
   shaders::ShaderId id{};
   if (emulated) {
-    id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatEmulatedF16 : shaders::ShaderId::AttentionPrefillCoopmatEmulatedF32;
+    id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatEmulatedF16
+             : shaders::ShaderId::AttentionPrefillCoopmatEmulatedF32;
   } else {
 #if VKG_SHADERS_COOPMAT
     id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatF16 : shaders::ShaderId::AttentionPrefillCoopmatF32;
@@ -148,7 +150,8 @@ vk::CoopMatShape Unit(uint32_t m, uint32_t n, uint32_t k) {
 // the same kernel code at other specialization constants, as devices with smaller units get.
 AttentionPrefillPlan PlanEmulated(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t T, uint32_t kvb,
                                   bool with_scratch) {
-  AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(caps, Unit(16, 16, 16), kCoopMatEmulatedLanes, s, T, kvb, with_scratch);
+  AttentionPrefillPlan p =
+      PlanAttentionPrefillCoopMat(caps, Unit(16, 16, 16), kCoopMatEmulatedLanes, s, T, kvb, with_scratch);
   if (!p.coopmat) p = PlanAttentionPrefillCoopMat(caps, Unit(8, 8, 8), kCoopMatEmulatedLanes, s, T, kvb, with_scratch);
   return p;
 }
@@ -177,14 +180,15 @@ uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens) 
     // subgroups, and as the emulated fragments plan it, at 32 and 48 KiB of shared memory (other
     // units and shared sizes may find the scratch too small and then run one split).
     for (uint32_t kvb : {2u, 4u}) {
-      n = std::max(n, PlanAttentionPrefill(LargestPlannedGpu(), true, shape, n_tokens, kvb).ScratchFloats(
-                          n_tokens, shape.n_heads, shape.head_dim));
+      n = std::max(n, PlanAttentionPrefill(LargestPlannedGpu(), true, shape, n_tokens, kvb)
+                          .ScratchFloats(n_tokens, shape.n_heads, shape.head_dim));
       for (uint32_t shared_kib : {32u, 48u}) {
         vk::DeviceCaps c = LargestPlannedGpu();
         c.max_shared_memory = shared_kib * 1024;
         n = std::max(n, PlanAttentionPrefillCoopMat(c, Unit(16, 16, 16), 32, shape, n_tokens, kvb)
                             .ScratchFloats(n_tokens, shape.n_heads, shape.head_dim));
-        n = std::max(n, PlanEmulated(c, shape, n_tokens, kvb, true).ScratchFloats(n_tokens, shape.n_heads, shape.head_dim));
+        n = std::max(
+            n, PlanEmulated(c, shape, n_tokens, kvb, true).ScratchFloats(n_tokens, shape.n_heads, shape.head_dim));
       }
     }
     return n;
@@ -193,7 +197,8 @@ uint64_t AttentionScratchFloats(const AttentionShape& shape, uint32_t n_tokens) 
   vk::DeviceCaps cpu;
   cpu.subgroup_size = cpu.min_subgroup_size = cpu.max_subgroup_size = 8;
   const uint64_t a = PlanAttentionDecode(cpu, false, shape, 2).ScratchFloats(shape.n_heads, shape.head_dim);
-  const uint64_t b = PlanAttentionDecode(LargestPlannedGpu(), true, shape, 2).ScratchFloats(shape.n_heads, shape.head_dim);
+  const uint64_t b =
+      PlanAttentionDecode(LargestPlannedGpu(), true, shape, 2).ScratchFloats(shape.n_heads, shape.head_dim);
   return std::max(a, b);
 }
 
@@ -215,8 +220,8 @@ uint64_t CheckAttentionShapes(const OpContext& ctx, const AttentionOperands& t, 
             "Attention: q/out must be [T][n_heads * head_dim]");
   VKG_CHECK(k_cache.dtype == v_cache.dtype && (k_cache.dtype == DType::F16 || k_cache.dtype == DType::F32),
             "Attention: K/V caches must both be f16 or both f32");
-  VKG_CHECK(k_cache.rows == s.cache_len && v_cache.rows == s.cache_len &&
-                k_cache.cols == s.n_kv_heads * s.head_dim && v_cache.cols == k_cache.cols,
+  VKG_CHECK(k_cache.rows == s.cache_len && v_cache.rows == s.cache_len && k_cache.cols == s.n_kv_heads * s.head_dim &&
+                v_cache.cols == k_cache.cols,
             "Attention: caches must be [cache_len][n_kv_heads * head_dim]");
   // Ring rule: the keys of the first query, AttentionFirstKey .. start_pos, must still be in the cache after
   // the whole chunk was written, i.e. no two needed positions may share a slot.
@@ -231,8 +236,8 @@ uint64_t CheckAttentionShapes(const OpContext& ctx, const AttentionOperands& t, 
 // T > 1 query tokens: the matrix-unit kernel (hardware or emulated), the GPU family's tiled kernel,
 // or the CPU family's row kernel, as PlanAttentionPrefillFor chooses (one split when `scratch` is
 // too small for its plan).
-void RecordPrefill(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s,
-                   shaders::AttentionParams params, const AttentionLaunch& launch, uint64_t needed) {
+void RecordPrefill(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s, shaders::AttentionParams params,
+                   const AttentionLaunch& launch, uint64_t needed) {
   const vk::DeviceCaps& caps = ctx.device.caps();
   const uint32_t T = t.q.rows;
   const bool f16 = launch.f16;
@@ -281,22 +286,22 @@ void RecordDecodeCombine(OpContext& ctx, const AttentionOperands& t, const Atten
   const vk::Binding bc[] = {vk::Binding::Storage(t.scratch->slice), vk::Binding::Storage(t.out.slice)};
   ctx.rec.SetDispatchBytes(plan.ScratchFloats(s.n_heads, s.head_dim) * 4);
   if (plan.gpu_kernel) {
-    const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S},
-                                  sizeof(shaders::AttentionCombineParams),
-                                  vk::SpecConstants().Set(0, plan.combine_workgroup).Set(1, s.head_dim));
+    const auto& pc =
+        ctx.Pipeline(shaders::ShaderId::AttentionDecodeGpuCombine, {S, S}, sizeof(shaders::AttentionCombineParams),
+                     vk::SpecConstants().Set(0, plan.combine_workgroup).Set(1, s.head_dim));
     ctx.rec.Dispatch(pc, bc, cparams, s.n_heads, uint32_t(DivUp(s.head_dim, kAttentionCombineSlice)));
   } else {
-    const auto& pc = ctx.Pipeline(shaders::ShaderId::AttentionDecodeCombine, {S, S},
-                                  sizeof(shaders::AttentionCombineParams),
-                                  vk::SpecConstants().Set(0, plan.combine_workgroup).Set(1, s.head_dim));
+    const auto& pc =
+        ctx.Pipeline(shaders::ShaderId::AttentionDecodeCombine, {S, S}, sizeof(shaders::AttentionCombineParams),
+                     vk::SpecConstants().Set(0, plan.combine_workgroup).Set(1, s.head_dim));
     ctx.rec.Dispatch(pc, bc, cparams, s.n_heads);
   }
 }
 
 // One query token: the GPU or CPU family's decode kernel over (row blocks, KV heads, key splits),
 // then, with splits, the combine pass.
-void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s,
-                  shaders::AttentionParams params, const AttentionLaunch& launch) {
+void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s, shaders::AttentionParams params,
+                  const AttentionLaunch& launch) {
   const vk::DeviceCaps& caps = ctx.device.caps();
   const bool f16 = launch.f16;
   const auto S = vk::BindingKind::kStorage;
@@ -318,8 +323,10 @@ void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionSha
   }
   const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params), spec);
   const vk::BufferSlice scratch_slice = plan.splits > 1 ? t.scratch->slice : t.out.slice;  // unused when 1 split
-  const vk::Binding b[] = {vk::Binding::Storage(t.q.slice), vk::Binding::Storage(t.k_cache.slice),
-                           vk::Binding::Storage(t.v_cache.slice), vk::Binding::Storage(t.out.slice),
+  const vk::Binding b[] = {vk::Binding::Storage(t.q.slice),
+                           vk::Binding::Storage(t.k_cache.slice),
+                           vk::Binding::Storage(t.v_cache.slice),
+                           vk::Binding::Storage(t.out.slice),
                            vk::Binding::Storage(scratch_slice),
                            vk::Binding::Storage(s.position ? *s.position : t.q.slice)};  // q: never read
   ctx.rec.SetDispatchBytes(plan.bytes_read);
@@ -329,8 +336,8 @@ void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionSha
 
 }  // namespace
 
-void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-               const Tensor& out, const AttentionShape& s, const Tensor* scratch) {
+void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, const Tensor& out,
+               const AttentionShape& s, const Tensor* scratch) {
   const AttentionOperands t{q, k_cache, v_cache, out, scratch};
   const uint64_t needed = CheckAttentionShapes(ctx, t, s);
   const vk::DeviceCaps& caps = ctx.device.caps();

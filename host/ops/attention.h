@@ -4,19 +4,19 @@
 #pragma once
 #include <cstdint>
 
-#include "host/ops/op_context.h"
 #include "host/device/tensor.h"
+#include "host/ops/op_context.h"
 
 namespace vkg {
 
 struct AttentionShape {
-  uint32_t start_pos = 0;   // position of query token 0
-  uint32_t n_heads = 0;     // query heads; head h reads KV head h / (n_heads / n_kv_heads)
+  uint32_t start_pos = 0;  // position of query token 0
+  uint32_t n_heads = 0;    // query heads; head h reads KV head h / (n_heads / n_kv_heads)
   uint32_t n_kv_heads = 0;
-  uint32_t head_dim = 0;    // even, <= 512
-  uint32_t cache_len = 0;   // slots of k_cache / v_cache
-  uint32_t window = 0;      // 0 = full causal; W: query i sees keys i-W+1 .. i
-  float scale = 1.f;        // score = scale * q.k (Gemma 4: 1.0)
+  uint32_t head_dim = 0;   // even, <= 512
+  uint32_t cache_len = 0;  // slots of k_cache / v_cache
+  uint32_t window = 0;     // 0 = full causal; W: query i sees keys i-W+1 .. i
+  float scale = 1.f;       // score = scale * q.k (Gemma 4: 1.0)
   // Decode only: when set, the query position is the uint32 this slice holds when the command
   // buffer runs, and start_pos is the largest position it may run at (the checks and the split
   // plan use it; splits past the real position stay empty). One recording then serves every step.
@@ -55,7 +55,7 @@ AttentionPrefillPlan PlanAttentionPrefillFor(const OpContext& ctx, const Attenti
 // In the GPU family, where the context's matrix-unit path (CoopMatPrefillPath: the device's f16
 // units, or the emulated fragments KernelFeatures asks for) has a tile for the shape, T > 1 takes
 // attention_prefill_coopmat.comp instead (PlanAttentionPrefillCoopMat).
-void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-               const Tensor& out, const AttentionShape& shape, const Tensor* scratch = nullptr);
+void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, const Tensor& out,
+               const AttentionShape& shape, const Tensor* scratch = nullptr);
 
 }  // namespace vkg

@@ -11,19 +11,21 @@ void PrepareAttentionInputs(OpContext& ctx, const AttentionInputs& in, uint32_t 
   const bool writes_kv = in.n_kv_heads > 0;
   const uint32_t kv_row = in.n_kv_heads * D;
   VKG_CHECK(D > 0 && D % 4 == 0, "PrepareAttentionInputs: head_dim ", D, " is not a multiple of 4");
-  VKG_CHECK(in.qkv.dtype == DType::F32 && cols >= in.n_heads * D, "PrepareAttentionInputs: qkv is [", T, ", ",
-            cols, "], its rows must hold ", in.n_heads, " query heads of ", D);
-  VKG_CHECK(in.q.dtype == DType::F32 && in.q.rows == T && in.q.cols == in.n_heads * D,
-            "PrepareAttentionInputs: q is [", in.q.rows, ", ", in.q.cols, "], expected [", T, ", ", in.n_heads * D, "]");
-  VKG_CHECK(in.q_norm.elements() == D, "PrepareAttentionInputs: q_norm has ", in.q_norm.elements(), " values, expected ", D);
+  VKG_CHECK(in.qkv.dtype == DType::F32 && cols >= in.n_heads * D, "PrepareAttentionInputs: qkv is [", T, ", ", cols,
+            "], its rows must hold ", in.n_heads, " query heads of ", D);
+  VKG_CHECK(in.q.dtype == DType::F32 && in.q.rows == T && in.q.cols == in.n_heads * D, "PrepareAttentionInputs: q is [",
+            in.q.rows, ", ", in.q.cols, "], expected [", T, ", ", in.n_heads * D, "]");
+  VKG_CHECK(in.q_norm.elements() == D, "PrepareAttentionInputs: q_norm has ", in.q_norm.elements(),
+            " values, expected ", D);
   VKG_CHECK(in.inv_freq.elements() == D / 2, "PrepareAttentionInputs: inv_freq has ", in.inv_freq.elements(),
             " values, expected ", D / 2);
   if (writes_kv) {
     VKG_CHECK(in.k_col % 2 == 0 && in.v_col % 2 == 0 && in.k_col + kv_row <= cols && in.v_col + kv_row <= cols,
               "PrepareAttentionInputs: K at column ", in.k_col, " and V at ", in.v_col, " do not fit rows of ", cols);
-    VKG_CHECK(in.k_norm.elements() == D, "PrepareAttentionInputs: k_norm has ", in.k_norm.elements(), " values, expected ", D);
-    VKG_CHECK(in.k_cache.dtype == in.v_cache.dtype && in.k_cache.rows == in.v_cache.rows &&
-                  in.k_cache.cols == kv_row && in.v_cache.cols == kv_row,
+    VKG_CHECK(in.k_norm.elements() == D, "PrepareAttentionInputs: k_norm has ", in.k_norm.elements(),
+              " values, expected ", D);
+    VKG_CHECK(in.k_cache.dtype == in.v_cache.dtype && in.k_cache.rows == in.v_cache.rows && in.k_cache.cols == kv_row &&
+                  in.v_cache.cols == kv_row,
               "PrepareAttentionInputs: caches must both be [slots, ", kv_row, "] of one dtype");
     VKG_CHECK(in.k_cache.dtype == DType::F16 || in.k_cache.dtype == DType::F32,
               "PrepareAttentionInputs: cache must be f16 or f32");

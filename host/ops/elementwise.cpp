@@ -21,8 +21,8 @@ void CheckSame(const char* op, const Tensor& a, const Tensor& b) {
 void Record(OpContext& ctx, shaders::ShaderId id, std::initializer_list<vk::Binding> bindings,
             const shaders::ElementwiseParams& params) {
   std::vector<BindingKind> kinds(bindings.size(), BindingKind::kStorage);
-  const auto& p = ctx.pipelines.Get({shaders::Spirv(id), shaders::Name(id), kinds,
-                                     sizeof(params), vk::SpecConstants().Set(0, kElementwiseWorkgroup)});
+  const auto& p = ctx.pipelines.Get({shaders::Spirv(id), shaders::Name(id), kinds, sizeof(params),
+                                     vk::SpecConstants().Set(0, kElementwiseWorkgroup)});
   const Grid g = Grid1D(DivUp(params.n, kElementwiseWorkgroup));
   // Every binding but the last (the output, or the in-place tensor itself) is read; each n floats.
   ctx.rec.SetDispatchBytes(uint64_t(params.n) * 4 * std::max<size_t>(bindings.size() - 1, 1));
@@ -35,9 +35,8 @@ void RecordGeluMul(OpContext& ctx, const Tensor& gate, const Tensor& up, const T
   // is 16-byte aligned; workgroups of 64 so that decode's few thousand outputs still spread over
   // dozens of compute units. Both families: on lavapipe too vec4 measured 2-3.5x faster
   // (vkg_bench_ops --kernels gpu|cpu --filter gelu, 3 alternations: 64x12288 3.6-4.0 vs 13-14 ms).
-  const bool vec4 = params.cols % 4 == 0 && params.in_stride % 4 == 0 &&
-                    params.up_offset % 4 == 0 && gate.slice.offset % 16 == 0 && up.slice.offset % 16 == 0 &&
-                    out.slice.offset % 16 == 0;
+  const bool vec4 = params.cols % 4 == 0 && params.in_stride % 4 == 0 && params.up_offset % 4 == 0 &&
+                    gate.slice.offset % 16 == 0 && up.slice.offset % 16 == 0 && out.slice.offset % 16 == 0;
   const auto S = BindingKind::kStorage;
   const auto& p = ctx.Pipeline(vec4 ? shaders::ShaderId::GeluMulVec4 : shaders::ShaderId::GeluMul, {S, S, S},
                                sizeof(params), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
@@ -58,8 +57,8 @@ void GeluMul(OpContext& ctx, const Tensor& gate, const Tensor& up, const Tensor&
 
 void GeluMulPairs(OpContext& ctx, const Tensor& gate_up, const Tensor& out) {
   VKG_CHECK(gate_up.dtype == DType::F32 && out.dtype == DType::F32, "GeluMulPairs: tensors must be f32");
-  VKG_CHECK(gate_up.rows == out.rows && gate_up.cols == 2 * out.cols, "GeluMulPairs: gate_up is [", gate_up.rows,
-            ", ", gate_up.cols, "], out [", out.rows, ", ", out.cols, "]");
+  VKG_CHECK(gate_up.rows == out.rows && gate_up.cols == 2 * out.cols, "GeluMulPairs: gate_up is [", gate_up.rows, ", ",
+            gate_up.cols, "], out [", out.rows, ", ", out.cols, "]");
   RecordGeluMul(ctx, gate_up, gate_up, out, {uint32_t(out.elements()), out.cols, gate_up.cols, out.cols});
 }
 

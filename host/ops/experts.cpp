@@ -47,8 +47,8 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, const ExpertRows& e, c
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMulExperts '", name, "': x and y must be f32");
   VKG_CHECK(rows_per_expert > 0 && w.rows % rows_per_expert == 0, "MatMulExperts '", name, "': ", w.rows,
             " weight rows are not a stack of experts of ", rows_per_expert, " rows");
-  VKG_CHECK(rows > 0 && uint64_t(row_begin) + rows <= rows_per_expert, "MatMulExperts '", name, "': rows [",
-            row_begin, ", ", uint64_t(row_begin) + rows, ") are outside an expert's ", rows_per_expert, " rows");
+  VKG_CHECK(rows > 0 && uint64_t(row_begin) + rows <= rows_per_expert, "MatMulExperts '", name, "': rows [", row_begin,
+            ", ", uint64_t(row_begin) + rows, ") are outside an expert's ", rows_per_expert, " rows");
   VKG_CHECK(n_slots > 0 && x_div > 0 && n_slots % x_div == 0, "MatMulExperts '", name, "': ", n_slots,
             " slots with x_div ", x_div, " (need n_slots > 0, a multiple of x_div > 0)");
   VKG_CHECK(x.cols == w.cols, "MatMulExperts '", name, "': x has ", x.cols, " columns, the weight [", w.rows, "][",
@@ -73,11 +73,12 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, const ExpertRows& e, c
   spec.Set(0, b.workgroup).Set(1, b.rows_per_subgroup).Set(2, b.rows_per_workgroup);
   using K = vk::BindingKind;
   const uint32_t push = sizeof(shaders::ExpertsParams);
-  const ShaderId shader = WeightShaderFor(shaders::WeightKernel::MatVecExperts, w.dtype, "MatMulExperts '" + name + "'");
+  const ShaderId shader =
+      WeightShaderFor(shaders::WeightKernel::MatVecExperts, w.dtype, "MatMulExperts '" + name + "'");
   const vk::ComputePipeline& pipeline =
-      quantized ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel, K::kTexel},
-                               push, spec)
-                : ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec);
+      quantized
+          ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel, K::kTexel}, push, spec)
+          : ctx.Pipeline(shader, {K::kStorage, K::kStorage, K::kStorage, K::kTexel, K::kTexel}, push, spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
 
   const uint64_t row_groups = DivUp(rows, b.rows_per_workgroup);
@@ -105,8 +106,12 @@ void MatMulExperts(OpContext& ctx, const WeightMatrix& w, const ExpertRows& e, c
     ctx.rec.SetDispatchBytes(uint64_t(n_slots) * rows * row_bytes / w.chunks.size() + x.elements() * 4);
     if (quantized) {
       VKG_CHECK(c.scales != nullptr, "MatMulExperts '", name, "': quantized chunk without scales");
-      const vk::Binding bind[] = {Bind(x), Bind(y), vk::Binding::Storage(id_slice), x_texels,
-                                  vk::Binding::Texel(*c.data), vk::Binding::Texel(*c.scales)};
+      const vk::Binding bind[] = {Bind(x),
+                                  Bind(y),
+                                  vk::Binding::Storage(id_slice),
+                                  x_texels,
+                                  vk::Binding::Texel(*c.data),
+                                  vk::Binding::Texel(*c.scales)};
       ctx.rec.Dispatch(pipeline, bind, p, g.x, g.y);
     } else {
       const vk::Binding bind[] = {Bind(x), Bind(y), vk::Binding::Storage(id_slice), x_texels,

@@ -3,8 +3,8 @@
 #pragma once
 #include <cstdint>
 
-#include "host/ops/op_context.h"
 #include "host/device/weight_matrix.h"
+#include "host/ops/op_context.h"
 
 namespace vkg {
 
@@ -19,7 +19,7 @@ struct ExpertRows {
   uint32_t rows = 0;             // how many
   vk::BufferSlice ids;           // [n_slots] int32: the expert of each slot
   uint32_t n_slots = 0;
-  uint32_t x_div = 1;            // slots per row of x
+  uint32_t x_div = 1;  // slots per row of x
 };
 void MatMulExperts(OpContext& ctx, const WeightMatrix& w, const ExpertRows& e, const Tensor& x, const Tensor& y);
 

@@ -1,7 +1,7 @@
 // Fill op: out[i] = value (layer: host/ops). Used to initialise buffers and as a smoke test.
 #pragma once
-#include "host/ops/op_context.h"
 #include "host/device/tensor.h"
+#include "host/ops/op_context.h"
 
 namespace vkg {
 

@@ -6,8 +6,8 @@
 
 namespace vkg {
 
-void KvWrite(OpContext& ctx, const Tensor& k_new, const Tensor& v_new, const Tensor& k_cache,
-             const Tensor& v_cache, uint32_t start_pos) {
+void KvWrite(OpContext& ctx, const Tensor& k_new, const Tensor& v_new, const Tensor& k_cache, const Tensor& v_cache,
+             uint32_t start_pos) {
   VKG_CHECK(k_new.dtype == DType::F32 && v_new.dtype == DType::F32, "KvWrite: new K/V must be f32");
   VKG_CHECK(k_new.rows == v_new.rows && k_new.cols == v_new.cols, "KvWrite: K/V shapes differ");
   VKG_CHECK(k_cache.dtype == v_cache.dtype && k_cache.rows == v_cache.rows && k_cache.cols == v_cache.cols,

@@ -8,8 +8,8 @@
 #pragma once
 #include <cstdint>
 
-#include "host/ops/op_context.h"
 #include "host/device/tensor.h"
+#include "host/ops/op_context.h"
 
 namespace vkg {
 
@@ -17,7 +17,7 @@ namespace vkg {
 // k_cache, v_cache: [cache_len][n_kv_heads * head_dim] f16 or f32 (both the same dtype).
 // Writes token t to slot (start_pos + t) % cache_len, converting to the cache dtype (f16: round to
 // nearest even). T <= cache_len, so a chunk never overwrites itself.
-void KvWrite(OpContext& ctx, const Tensor& k_new, const Tensor& v_new, const Tensor& k_cache,
-             const Tensor& v_cache, uint32_t start_pos);
+void KvWrite(OpContext& ctx, const Tensor& k_new, const Tensor& v_new, const Tensor& k_cache, const Tensor& v_cache,
+             uint32_t start_pos);
 
 }  // namespace vkg

@@ -35,8 +35,8 @@ struct Blocking {
   uint32_t tokens = 1;
 };
 
-Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t rows, uint32_t cols_padded,
-                        bool decode, const MatMulOptions& options) {
+Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t rows, uint32_t cols_padded, bool decode,
+                        const MatMulOptions& options) {
   const MatMulOverrides::DecodeKernel kernel = options.force.decode_kernel;
   const uint32_t subgroup = std::max<uint32_t>(caps.max_subgroup_size ? caps.max_subgroup_size : caps.subgroup_size, 1);
   Blocking b;
@@ -71,7 +71,8 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
   // memory (the tile constants of matmul_tiled.comp).
   using PK = MatMulOverrides::PrefillKernel;
   const bool tiled_fits = caps.max_workgroup_invocations >= 256 && caps.max_shared_memory >= 12 * 1024;
-  if (!decode && (options.force.prefill_kernel == PK::kTiled || (options.force.prefill_kernel == PK::kAuto && !cpu && tiled_fits))) {
+  if (!decode && (options.force.prefill_kernel == PK::kTiled ||
+                  (options.force.prefill_kernel == PK::kAuto && !cpu && tiled_fits))) {
     VKG_CHECK(tiled_fits, "MatMul: the tiled kernel needs 256-invocation workgroups and 12 KiB of shared memory");
     b.tiled = true;
     b.workgroup = 256;
@@ -155,10 +156,10 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   if (!w.parts.empty()) return;
   const uint32_t prefill_rows = options.force.prefill_rows;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "MatMul '", w.name, "': x and y must be f32");
-  VKG_CHECK(x.cols == w.cols, "MatMul '", w.name, "': x has ", x.cols, " columns, the weight [", w.rows,
-            "][", w.cols, "] needs ", w.cols);
-  VKG_CHECK(y.cols == w.rows, "MatMul '", w.name, "': y has ", y.cols, " columns, the weight [", w.rows,
-            "][", w.cols, "] gives ", w.rows);
+  VKG_CHECK(x.cols == w.cols, "MatMul '", w.name, "': x has ", x.cols, " columns, the weight [", w.rows, "][", w.cols,
+            "] needs ", w.cols);
+  VKG_CHECK(y.cols == w.rows, "MatMul '", w.name, "': y has ", y.cols, " columns, the weight [", w.rows, "][", w.cols,
+            "] gives ", w.rows);
   VKG_CHECK(x.rows == y.rows && x.rows > 0, "MatMul '", w.name, "': x has ", x.rows, " rows and y ", y.rows);
   VKG_CHECK(!w.chunks.empty(), "MatMul '", w.name, "': weight has no chunks (not uploaded?)");
   VKG_CHECK(x.slice.size >= x.elements() * 4 && y.slice.size >= y.elements() * 4, "MatMul '", w.name,
@@ -185,7 +186,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
   }
 
   const bool cpu = ctx.kernels == KernelFamily::kDevice ? ctx.device.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU
-                                                       : ctx.kernels == KernelFamily::kCpu;
+                                                        : ctx.kernels == KernelFamily::kCpu;
   // Chunks of one matrix share one blocking, planned for the whole matrix's rows.
   Blocking b = ChooseBlocking(ctx.device.caps(), cpu, w.dtype, w.rows, w.cols_padded, decode, options);
   if (!decode && prefill_rows && !b.tiled) {
@@ -227,7 +228,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
 }
 
 bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
-                      const MatMulOptions& options) {
+                     const MatMulOptions& options) {
   const WeightMatrix& w = gate_up;
   VKG_CHECK(x.dtype == DType::F32 && act.dtype == DType::F32, "MatVecGeluPairs '", w.name, "': x and act must be f32");
   VKG_CHECK(x.rows >= 1 && act.rows == x.rows, "MatVecGeluPairs '", w.name, "': x has ", x.rows, " rows and act ",
@@ -255,7 +256,7 @@ bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& 
     return true;
   }
   const vk::DeviceCaps& caps = ctx.device.caps();
-  MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows / 2, w.cols_padded);  // outputs
+  MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows / 2, w.cols_padded);    // outputs
   if (options.force.decode_rows_per_subgroup && options.force.decode_subgroups) {  // tests: every geometry
     plan.workgroup = std::max<uint32_t>(caps.subgroup_size, 1) * options.force.decode_subgroups;
     plan.rows_per_subgroup = options.force.decode_rows_per_subgroup;
@@ -283,9 +284,8 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
             "': gate, up and y must be f32");
   VKG_CHECK(gate.rows >= 1 && up.rows == gate.rows && y.rows == gate.rows, "MatVecGeluMul '", w.name,
             "': gate, up and y have ", gate.rows, ", ", up.rows, " and ", y.rows, " rows");
-  VKG_CHECK(gate.cols == w.cols && up.cols == w.cols && y.cols == w.rows, "MatVecGeluMul '", w.name,
-            "': gate/up have ", gate.cols, "/", up.cols, " columns and y ", y.cols, ", the weight is [", w.rows, "][",
-            w.cols, "]");
+  VKG_CHECK(gate.cols == w.cols && up.cols == w.cols && y.cols == w.rows, "MatVecGeluMul '", w.name, "': gate/up have ",
+            gate.cols, "/", up.cols, " columns and y ", y.cols, ", the weight is [", w.rows, "][", w.cols, "]");
   if (!w.parts.empty()) return false;  // a stack of types: the separate gelu pass, then MatMul
   VKG_CHECK(!w.chunks.empty(), "MatVecGeluMul '", w.name, "': weight has no chunks (not uploaded?)");
   const vk::DeviceCaps& caps = ctx.device.caps();
@@ -299,9 +299,9 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
   vk::SpecConstants spec;
   spec.Set(0, plan.workgroup).Set(1, plan.rows_per_subgroup).Set(2, plan.rows_per_workgroup);
   if (cols.per_group > 1) spec.Set(3, cols.per_group);
-  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, WeightShaderFor(WeightKernel::MatVecGeluMul, w.dtype, "MatVecGeluMul"),
-                                                       IsQuantized(w.dtype), spec,
-                                                 /*up_storage=*/true);
+  const vk::ComputePipeline& pipeline = MatMulPipeline(
+      ctx, WeightShaderFor(WeightKernel::MatVecGeluMul, w.dtype, "MatVecGeluMul"), IsQuantized(w.dtype), spec,
+      /*up_storage=*/true);
   DispatchMatMulChunks(
       ctx, w, pipeline,
       {.inputs = {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)},

@@ -1,8 +1,8 @@
 // Matrix products with device weight matrices (layer: host/ops): every linear layer of the model.
 #pragma once
-#include "host/ops/op_context.h"
 #include "host/device/tensor.h"
 #include "host/device/weight_matrix.h"
+#include "host/ops/op_context.h"
 
 namespace vkg {
 
@@ -61,8 +61,7 @@ struct MatMulOptions {
 // Rows of x one decode dispatch reads each weight load for (matvec.comp / matvec_rows.comp COLS);
 // more rows take further groups of workgroups (grid z).
 inline constexpr uint32_t kDecodeColumns = 8;
-void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
-            const MatMulOptions& options = {});
+void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, const MatMulOptions& options = {});
 
 // act[j] = gelu_tanh(gate row j . x) * (up row j . x) for ONE token, j < N / 2, with gate_up the
 // [gate | up] stack [N][K]: the gated feed-forward's gate applied as the product writes (matvec.comp
@@ -73,7 +72,7 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
 // options: force.decode_rows_per_subgroup / force.decode_subgroups (outputs per subgroup; tests) and
 // int8_scratch (the integer-dot variant, host/ops/matmul_int8.h, where it applies).
 bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& x, const Tensor& act,
-                      const MatMulOptions& options = {});
+                     const MatMulOptions& options = {});
 
 // y = W (gelu_tanh(gate) * up) for ONE token, the gate applied as x is read (matvec.comp with
 // X_GELU_MUL: the per-layer-input projection without a gelu_mul pass in between; every row block

@@ -4,8 +4,8 @@
 #pragma once
 #include <array>
 
-#include "host/ops/op_context.h"
 #include "host/device/weight_matrix.h"
+#include "host/ops/op_context.h"
 #include "shaders/shader_table.h"
 
 namespace vkg {
@@ -22,11 +22,11 @@ struct MatMulDispatch {
   // Workgroups: ceil(chunk rows / rows_per_workgroup) x token_groups, as MatMulParams row_groups/groups.
   uint32_t rows_per_workgroup = 1;
   uint64_t token_groups = 1;
-  float softcap = 0.f;                // MatMulOptions::softcap
-  uint64_t x_bytes = 0;               // input bytes each dispatch reads (the profile's bytes read)
+  float softcap = 0.f;   // MatMulOptions::softcap
+  uint64_t x_bytes = 0;  // input bytes each dispatch reads (the profile's bytes read)
   // The GELU_PAIRS variant over a single chunk of 2n rows: n outputs, up rows n further than gate rows.
   bool gelu_pairs = false;
-  uint32_t column_groups = 1;         // grid z: the decode kernels' batched columns (batched decode rows)
+  uint32_t column_groups = 1;  // grid z: the decode kernels' batched columns (batched decode rows)
 };
 void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
                           const MatMulDispatch& d);

@@ -53,8 +53,9 @@ bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const
   if (options.force.prefill_kernel == PK::kCoopMatEmulated) {
     path = CoopMatPath::kEmulated;
   } else if (options.force.prefill_kernel == PK::kCoopMat) {
-    VKG_CHECK(CoopMatKernelsCompiled() && ctx.device.caps().HasCoopMatF16(), "MatMul '", w.name,
-              "': the matrix-unit kernel needs VK_KHR_cooperative_matrix with an f16 shape and a build that compiled it");
+    VKG_CHECK(
+        CoopMatKernelsCompiled() && ctx.device.caps().HasCoopMatF16(), "MatMul '", w.name,
+        "': the matrix-unit kernel needs VK_KHR_cooperative_matrix with an f16 shape and a build that compiled it");
     path = CoopMatPath::kMatrixUnits;
   } else if (options.force.prefill_kernel == PK::kAuto) {
     // Every prefill size: both this kernel and the tiled one read each weight once per token tile,

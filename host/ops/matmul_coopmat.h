@@ -2,8 +2,8 @@
 // the same kernel on emulated fragments for devices without them (layer: host/ops).
 #pragma once
 #include "host/ops/matmul.h"
-#include "host/ops/plans/matmul_coopmat_plan.h"
 #include "host/ops/op_context.h"
+#include "host/ops/plans/matmul_coopmat_plan.h"
 
 namespace vkg {
 

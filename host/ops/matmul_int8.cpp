@@ -104,7 +104,7 @@ void MatMulInt8(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x,
 }
 
 void MatVecInt8GeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,
-                          const MatMulOptions& options) {
+                         const MatMulOptions& options) {
 #if VKG_SHADERS_INTEGER_DOT
   Dispatch(ctx, gate_up, x, act, options, true);
 #else

@@ -15,11 +15,11 @@
 // per-layer-input projection fused with gelu * up on its input (MatVecGeluMul, X_GELU_MUL: K = 256,
 // 1536 x 256 at E2B) stays on the float kernel, which computes its input as it reads it.
 #pragma once
+#include "host/device/tensor.h"
+#include "host/device/weight_matrix.h"
 #include "host/ops/matmul.h"
 #include "host/ops/op_context.h"
 #include "host/ops/quantize_activations.h"
-#include "host/device/tensor.h"
-#include "host/device/weight_matrix.h"
 
 namespace vkg {
 
@@ -39,6 +39,6 @@ void MatMulInt8(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x,
 // act[j] = gelu_tanh(gate row j . x) * (up row j . x) for ONE token, gate_up the [gate | up] stack
 // [N][K] in a single chunk (MatVecGeluPairs's contract), x int8 [1][K], act [1][N / 2].
 void MatVecInt8GeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,
-                          const MatMulOptions& options = {});
+                         const MatMulOptions& options = {});
 
 }  // namespace vkg

@@ -10,9 +10,9 @@ void MoeCombine(OpContext& ctx, const Tensor& expert_out, const Tensor& weights,
   VKG_CHECK(weights.rows == T && expert_out.rows == T * K && expert_out.cols == H, "MoeCombine: expert_out [",
             expert_out.rows, ", ", expert_out.cols, "], weights [", weights.rows, ", ", K, "], out [", T, ", ", H, "]");
   using vk::BindingKind;
-  const auto& p = ctx.Pipeline(shaders::ShaderId::MoeCombine,
-                               {BindingKind::kStorage, BindingKind::kStorage, BindingKind::kStorage},
-                               sizeof(shaders::MoeCombineParams), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
+  const auto& p =
+      ctx.Pipeline(shaders::ShaderId::MoeCombine, {BindingKind::kStorage, BindingKind::kStorage, BindingKind::kStorage},
+                   sizeof(shaders::MoeCombineParams), vk::SpecConstants().Set(0, kElementwiseWorkgroup));
   const shaders::MoeCombineParams params{T, K, H};
   const vk::Binding b[] = {Bind(expert_out), Bind(weights), Bind(out)};
   const Grid g = Grid1D(DivUp(uint64_t(T) * H, kElementwiseWorkgroup));

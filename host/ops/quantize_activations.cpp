@@ -9,7 +9,9 @@ namespace {
 // Offset of the scales: every device's minStorageBufferOffsetAlignment divides 256.
 constexpr uint64_t kScalesAlign = 256;
 uint64_t QuantBytes(uint32_t rows, uint32_t cols) { return uint64_t(rows) * DivUp(cols, 32) * 32; }
-uint64_t ScalesOffset(uint32_t rows, uint32_t cols) { return DivUp(QuantBytes(rows, cols), kScalesAlign) * kScalesAlign; }
+uint64_t ScalesOffset(uint32_t rows, uint32_t cols) {
+  return DivUp(QuantBytes(rows, cols), kScalesAlign) * kScalesAlign;
+}
 }  // namespace
 
 uint64_t Int8ActivationsBytes(uint32_t max_rows, uint32_t max_cols) {

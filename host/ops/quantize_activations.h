@@ -5,8 +5,8 @@
 #pragma once
 #include <cstdint>
 
-#include "host/ops/op_context.h"
 #include "host/device/tensor.h"
+#include "host/ops/op_context.h"
 #include "vk/buffer.h"
 
 namespace vkg {

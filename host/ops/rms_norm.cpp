@@ -10,10 +10,9 @@ namespace vkg {
 void RmsNorm(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor& y, float eps) {
   const bool has_weight = w.slice.buffer != nullptr;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "RmsNorm: x and y must be f32");
-  VKG_CHECK(x.rows == y.rows && x.cols == y.cols, "RmsNorm: x is [", x.rows, ", ", x.cols, "], y is [",
-            y.rows, ", ", y.cols, "]");
-  VKG_CHECK(!has_weight || w.elements() == x.cols, "RmsNorm: weight has ", w.elements(),
-            " values, rows have ", x.cols);
+  VKG_CHECK(x.rows == y.rows && x.cols == y.cols, "RmsNorm: x is [", x.rows, ", ", x.cols, "], y is [", y.rows, ", ",
+            y.cols, "]");
+  VKG_CHECK(!has_weight || w.elements() == x.cols, "RmsNorm: weight has ", w.elements(), " values, rows have ", x.cols);
   using vk::BindingKind;
   const BindingKind S = BindingKind::kStorage;
   const shaders::RowParams params{x.rows, x.cols, eps, has_weight ? 1u : 0u};
@@ -24,8 +23,9 @@ void RmsNorm(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor& y, 
   // rows too long for the registers: rms_norm.comp's 64-lane loops.
   const RowPlan plan = PlanRow(x.cols, {&x, &y, &w});
   if (!UseCpuKernels(ctx) && plan.fits()) {
-    const auto& p = ctx.Pipeline(plan.vec4 ? shaders::ShaderId::RmsNormRowsVec4 : shaders::ShaderId::RmsNormRows,
-                                 {S, S, S}, sizeof(params), vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
+    const auto& p =
+        ctx.Pipeline(plan.vec4 ? shaders::ShaderId::RmsNormRowsVec4 : shaders::ShaderId::RmsNormRows, {S, S, S},
+                     sizeof(params), vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
     ctx.rec.Dispatch(p, b, params, g.x, g.y);
     return;
   }
@@ -38,10 +38,10 @@ void ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Ten
                      const Tensor& w_next, const Tensor& a, float eps) {
   const bool has_next = w_next.slice.buffer != nullptr;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "ResidualRmsNorm: x and y must be f32");
-  VKG_CHECK(x.rows == y.rows && x.cols == y.cols, "ResidualRmsNorm: x is [", x.rows, ", ", x.cols, "], y is [",
-            y.rows, ", ", y.cols, "]");
-  VKG_CHECK(w_out.elements() == x.cols, "ResidualRmsNorm: output norm has ", w_out.elements(),
-            " values, rows have ", x.cols);
+  VKG_CHECK(x.rows == y.rows && x.cols == y.cols, "ResidualRmsNorm: x is [", x.rows, ", ", x.cols, "], y is [", y.rows,
+            ", ", y.cols, "]");
+  VKG_CHECK(w_out.elements() == x.cols, "ResidualRmsNorm: output norm has ", w_out.elements(), " values, rows have ",
+            x.cols);
   VKG_CHECK(!has_next || (w_next.elements() == x.cols && a.dtype == DType::F32 && a.rows == x.rows && a.cols == x.cols),
             "ResidualRmsNorm: next norm or its output does not match rows of ", x.cols);
   using vk::BindingKind;
@@ -58,9 +58,9 @@ void ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Ten
   ctx.rec.SetDispatchBytes((2 * x.elements() + uint64_t(x.cols) * (has_next ? 2 : 1)) * 4);  // x, y, the norms
   const RowPlan plan = PlanRow(x.cols, {&x, &y, &w_out, &w_next, &a});
   if (!UseCpuKernels(ctx) && plan.fits()) {
-    const auto& p = ctx.Pipeline(plan.vec4 ? shaders::ShaderId::ResidualNormRowsVec4 : shaders::ShaderId::ResidualNormRows,
-                                 {S, S, S, S, S}, sizeof(params),
-                                 vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
+    const auto& p =
+        ctx.Pipeline(plan.vec4 ? shaders::ShaderId::ResidualNormRowsVec4 : shaders::ShaderId::ResidualNormRows,
+                     {S, S, S, S, S}, sizeof(params), vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
     ctx.rec.Dispatch(p, b, params, g.x, g.y);
     return;
   }

@@ -15,8 +15,8 @@ namespace vkg::ref {
 // ulp there: q then differs by 1).
 struct Int8Activations {
   int rows = 0, cols = 0, blocks = 0;
-  std::vector<int8_t> q;        // [rows][blocks * 32]
-  std::vector<float> d, s;      // [rows][blocks]
+  std::vector<int8_t> q;    // [rows][blocks * 32]
+  std::vector<float> d, s;  // [rows][blocks]
 };
 Int8Activations QuantizeActivations(const float* x, int rows, int cols);
 

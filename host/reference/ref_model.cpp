@@ -115,8 +115,10 @@ void KvCache::Reserve(int start, int n) {
       std::vector<float> k(Sz(need) * row), v(Sz(need) * row);
       const int first = std::max(0, start - (li.window - 1));
       for (int j = first; j < start; ++j) {
-        std::copy_n(L.k.begin() + std::ptrdiff_t(Sz(j % L.slots) * row), row, k.begin() + std::ptrdiff_t(Sz(j % need) * row));
-        std::copy_n(L.v.begin() + std::ptrdiff_t(Sz(j % L.slots) * row), row, v.begin() + std::ptrdiff_t(Sz(j % need) * row));
+        std::copy_n(L.k.begin() + std::ptrdiff_t(Sz(j % L.slots) * row), row,
+                    k.begin() + std::ptrdiff_t(Sz(j % need) * row));
+        std::copy_n(L.v.begin() + std::ptrdiff_t(Sz(j % L.slots) * row), row,
+                    v.begin() + std::ptrdiff_t(Sz(j % need) * row));
       }
       L.k = std::move(k);
       L.v = std::move(v);
@@ -130,15 +132,13 @@ void KvCache::Reserve(int start, int n) {
 
 Model::Model(const Checkpoint& ckpt) : Model(ckpt.config(), ModelWeights::Load(ckpt)) {}
 
-Model::Model(ModelConfig config, ModelWeights weights)
-    : config_(std::move(config)), weights_(std::move(weights)) {
+Model::Model(ModelConfig config, ModelWeights weights) : config_(std::move(config)), weights_(std::move(weights)) {
   for (const LayerInfo& li : config_.layers) {
     inv_freq_.push_back(RopeInvFreq(li.head_dim, li.rope_theta, li.rope_pairs));
   }
 }
 
-std::vector<float> Model::PerLayerInputs(std::span<const int32_t> tokens,
-                                         const std::vector<float>& x0) const {
+std::vector<float> Model::PerLayerInputs(std::span<const int32_t> tokens, const std::vector<float>& x0) const {
   const int T = int(tokens.size()), H = config_.hidden_size, L = config_.num_hidden_layers;
   const int P = config_.hidden_size_per_layer_input, LP = L * P;
   // Token part: the PLE table row (layer-major [L][P]) times bf16(sqrt(P)). Ids outside the PLE
@@ -148,8 +148,8 @@ std::vector<float> Model::PerLayerInputs(std::span<const int32_t> tokens,
     if (id < 0 || id >= config_.vocab_size_per_layer_input) id = 0;
   }
   std::vector<float> tok(Sz(T, LP));
-  Embed(weights_.ple_embed.data(), config_.vocab_size_per_layer_input, LP, ids.data(), T,
-        config_.ple_embed_scale(), tok.data());
+  Embed(weights_.ple_embed.data(), config_.vocab_size_per_layer_input, LP, ids.data(), T, config_.ple_embed_scale(),
+        tok.data());
   // Context part: rmsnorm_P(W_plmp x0 * H^-0.5), normalised per layer slice of P values.
   std::vector<float> ctx(Sz(T, LP));
   MatMul(weights_.ple_model_proj.data(), x0.data(), ctx.data(), T, LP, H);
@@ -216,8 +216,7 @@ void Model::AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, K
   AddInPlace(x, y);
 }
 
-void Model::Mlp(const float* gate, const float* up, const float* down, int I, const float* m,
-                float* out, int T) const {
+void Model::Mlp(const float* gate, const float* up, const float* down, int I, const float* m, float* out, int T) const {
   const int H = config_.hidden_size;
   std::vector<float> g(Sz(T, I)), u(Sz(T, I));  // [T][I]
   MatMul(gate, m, g.data(), T, I, H);
@@ -264,7 +263,7 @@ void Model::FfnBlock(int l, std::vector<float>& x, int T) const {
     for (int j = 0; j < K; ++j) {
       const int e = ids[Sz(t, K) + size_t(j)];
       const float* gate = w.experts_gate_up.data() + Sz(e, 2 * I, H);  // rows [0, I)
-      const float* up = gate + Sz(I, H);                                 // rows [I, 2I)
+      const float* up = gate + Sz(I, H);                               // rows [I, 2I)
       const float* down = w.experts_down.data() + Sz(e, H, I);
       Mlp(gate, up, down, I, u.data() + Sz(t, H), e_out.data(), 1);
       AddScaled(e_out.data(), nullptr, e_out.data(), e_out.size(), wts[Sz(t, K) + size_t(j)]);
@@ -311,7 +310,7 @@ std::vector<float> Model::Forward(std::span<const int32_t> tokens, int start_pos
   // x0 = Embed[id] * bf16(sqrt(H))                                       // [T][H]  (§2.2)
   std::vector<float> x(Sz(T, H));
   Embed(weights_.embed.data(), V, H, tokens.data(), T, config_.embed_scale(), x.data());
-  std::vector<float> ple;                                                 // [T][L][P]
+  std::vector<float> ple;  // [T][L][P]
   if (config_.has_ple()) ple = PerLayerInputs(tokens, x);
 
   for (int l = 0; l < config_.num_hidden_layers; ++l) {
@@ -327,7 +326,7 @@ std::vector<float> Model::Forward(std::span<const int32_t> tokens, int start_pos
   // logits = softcap(final_norm(x) @ Embed^T)  (tied head: the UNscaled embedding)  (§2.8)
   RmsNorm(x.data(), weights_.final_norm.data(), x.data(), T, H, config_.rms_norm_eps);
   const std::vector<float>& head = config_.tie_word_embeddings ? weights_.embed : weights_.lm_head;
-  std::vector<float> logits(Sz(T, V));                                    // [T][V]
+  std::vector<float> logits(Sz(T, V));  // [T][V]
   MatMul(head.data(), x.data(), logits.data(), T, V, H);
   if (config_.final_logit_softcapping > 0.f) {
     Softcap(logits.data(), logits.size(), config_.final_logit_softcapping);

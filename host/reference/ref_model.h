@@ -15,12 +15,12 @@ namespace vkg::ref {
 // Every weight as float32 (converted from the checkpoint's bf16). Absent tensors stay empty.
 struct LayerWeights {
   std::vector<float> input_norm, post_attn_norm, pre_ffn_norm, post_ffn_norm;  // [H]
-  std::vector<float> q_proj;            // [NH*D, H]
-  std::vector<float> q_norm, k_norm;    // [D]
-  std::vector<float> k_proj, v_proj;    // [KVH*D, H]; empty on KV-shared layers (v: and k_eq_v)
-  std::vector<float> o_proj;            // [H, NH*D]
-  std::vector<float> gate, up;          // [I, H]
-  std::vector<float> down;              // [H, I]
+  std::vector<float> q_proj;                                                   // [NH*D, H]
+  std::vector<float> q_norm, k_norm;                                           // [D]
+  std::vector<float> k_proj, v_proj;  // [KVH*D, H]; empty on KV-shared layers (v: and k_eq_v)
+  std::vector<float> o_proj;          // [H, NH*D]
+  std::vector<float> gate, up;        // [I, H]
+  std::vector<float> down;            // [H, I]
   float layer_scalar = 1.f;
   // MoE (every layer of a MoE model), beside the dense MLP above.
   std::vector<float> router_proj;       // [E, H]
@@ -30,18 +30,18 @@ struct LayerWeights {
   std::vector<float> experts_down;      // [E, H, I_moe]
   std::vector<float> pre_ffn_norm_2, post_ffn_norm_1, post_ffn_norm_2;  // [H]
   // Per-layer embeddings (E2B/E4B).
-  std::vector<float> ple_gate;          // [P, H]
-  std::vector<float> ple_proj;          // [H, P]
-  std::vector<float> ple_post_norm;     // [H]
+  std::vector<float> ple_gate;       // [P, H]
+  std::vector<float> ple_proj;       // [H, P]
+  std::vector<float> ple_post_norm;  // [H]
 };
 
 struct ModelWeights {
-  std::vector<float> embed;            // [V, H]; also the output head when tied
-  std::vector<float> lm_head;          // [V, H] only when tie_word_embeddings is false
-  std::vector<float> final_norm;       // [H]
-  std::vector<float> ple_embed;        // [V_ple, L*P], layer-major within a row
-  std::vector<float> ple_model_proj;   // [L*P, H]
-  std::vector<float> ple_proj_norm;    // [P]
+  std::vector<float> embed;           // [V, H]; also the output head when tied
+  std::vector<float> lm_head;         // [V, H] only when tie_word_embeddings is false
+  std::vector<float> final_norm;      // [H]
+  std::vector<float> ple_embed;       // [V_ple, L*P], layer-major within a row
+  std::vector<float> ple_model_proj;  // [L*P, H]
+  std::vector<float> ple_proj_norm;   // [P]
   std::vector<LayerWeights> layers;
 
   static ModelWeights Load(const Checkpoint& ckpt);
@@ -54,8 +54,8 @@ struct ModelWeights {
 class KvCache {
  public:
   explicit KvCache(const ModelConfig& config);
-  int n_past() const { return n_past_; }   // positions stored (the next start_pos)
-  int slots(int layer) const;              // ring/context length of an owning layer; 0 otherwise
+  int n_past() const { return n_past_; }  // positions stored (the next start_pos)
+  int slots(int layer) const;             // ring/context length of an owning layer; 0 otherwise
   void Reset();
   // Forgets positions n .. n_past() - 1 so evaluation continues at n. Returns false (and changes
   // nothing) when a sliding layer's ring no longer holds the window that position n needs.
@@ -98,8 +98,7 @@ class Model {
   void AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, KvCache& cache,
                       const std::vector<int32_t>& positions) const;
   // Dense MLP down(gelu(gate m) * up m) of rows m: [T][H] -> [T][H], width I.
-  void Mlp(const float* gate, const float* up, const float* down, int I, const float* m, float* out,
-           int T) const;
+  void Mlp(const float* gate, const float* up, const float* down, int I, const float* m, float* out, int T) const;
   // Feed-forward block with its residual: dense (§2.7) or dense + experts (MoE).
   void FfnBlock(int l, std::vector<float>& x, int T) const;
   // x += post_ple_norm(proj(gelu(gate x) * ple[l])) (§2.3, after the FFN residual).

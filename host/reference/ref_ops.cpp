@@ -39,8 +39,7 @@ std::vector<float> RopeInvFreq(int head_dim, float theta, int rotary_pairs) {
   return f;
 }
 
-void Rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* positions,
-          const float* inv_freq) {
+void Rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* positions, const float* inv_freq) {
   const int half = head_dim / 2;
   for (int t = 0; t < n_tokens; ++t) {
     for (int h = 0; h < n_heads; ++h) {
@@ -77,8 +76,7 @@ void GeluMul(const float* gate, const float* up, float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = GeluTanh(gate[i]) * up[i];
 }
 
-void Embed(const float* table, int vocab, int dim, const int32_t* ids, int n, float scale,
-           float* out) {
+void Embed(const float* table, int vocab, int dim, const int32_t* ids, int n, float scale, float* out) {
   for (int t = 0; t < n; ++t) {
     if (ids[t] < 0 || ids[t] >= vocab) throw std::out_of_range("ref::Embed: token id out of range");
     for (int i = 0; i < dim; ++i) out[size_t(t) * dim + i] = table[size_t(ids[t]) * dim + i] * scale;
@@ -93,8 +91,8 @@ void AddScaled(const float* a, const float* b, float* out, size_t n, float scale
   for (size_t i = 0; i < n; ++i) out[i] = (a[i] + (b ? b[i] : 0.f)) * scale;
 }
 
-void TopKSoftmax(const float* logits, int rows, int n_experts, int k, const float* per_expert_scale,
-                 int32_t* ids, float* weights) {
+void TopKSoftmax(const float* logits, int rows, int n_experts, int k, const float* per_expert_scale, int32_t* ids,
+                 float* weights) {
   std::vector<int> order(static_cast<size_t>(n_experts));  // not size_t(...): vexing parse
   for (int r = 0; r < rows; ++r) {
     const float* lr = logits + size_t(r) * n_experts;
@@ -142,8 +140,7 @@ void Attention(const float* q, const float* k_cache, const float* v_cache, float
       for (int d = 0; d < head_dim; ++d) {
         double acc = 0.0;
         for (int j = first; j <= p; ++j) {
-          acc += scores[size_t(j - first)] *
-                 v_cache[(size_t(j % cache_len) * n_kv_heads + kvh) * head_dim + d];
+          acc += scores[size_t(j - first)] * v_cache[(size_t(j % cache_len) * n_kv_heads + kvh) * head_dim + d];
         }
         o[d] = float(acc / sum);
       }

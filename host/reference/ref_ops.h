@@ -23,8 +23,7 @@ std::vector<float> RopeInvFreq(int head_dim, float theta, int rotary_pairs);
 
 // NeoX / rotate_half RoPE in place: dim i pairs with i + head_dim/2, angle = float(pos) * inv_freq[i].
 // x: [n_tokens][n_heads][head_dim]; positions: [n_tokens]; inv_freq: [head_dim / 2].
-void Rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* positions,
-          const float* inv_freq);
+void Rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* positions, const float* inv_freq);
 
 // Row softmax in place. x: [rows][cols].
 void Softmax(float* x, int rows, int cols);
@@ -34,8 +33,7 @@ void GeluMul(const float* gate, const float* up, float* out, size_t n);
 float GeluTanh(float u);
 
 // out[t] = table[ids[t]] * scale. table: [vocab][dim]; out: [n][dim].
-void Embed(const float* table, int vocab, int dim, const int32_t* ids, int n, float scale,
-           float* out);
+void Embed(const float* table, int vocab, int dim, const int32_t* ids, int n, float scale, float* out);
 
 // x = cap * tanh(x / cap) in place over n values.
 void Softcap(float* x, size_t n, float cap);
@@ -46,8 +44,8 @@ void AddScaled(const float* a, const float* b, float* out, size_t n, float scale
 // Expert routing per row: the k largest logits (ties: lower id first), their softmax (equal to
 // softmax over all experts, top-k, renormalise), each times per_expert_scale[id] if given.
 // logits: [rows][n_experts]; ids, weights: [rows][k].
-void TopKSoftmax(const float* logits, int rows, int n_experts, int k, const float* per_expert_scale,
-                 int32_t* ids, float* weights);
+void TopKSoftmax(const float* logits, int rows, int n_experts, int k, const float* per_expert_scale, int32_t* ids,
+                 float* weights);
 
 // Attention of T query tokens at positions start_pos .. start_pos+T-1 over a KV cache.
 // q, out: [T][n_heads][head_dim]; k_cache, v_cache: [cache_len][n_kv_heads][head_dim], the key of

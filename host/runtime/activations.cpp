@@ -10,14 +10,18 @@ namespace vkg {
 
 Activations::Activations(const ModelConfig& c, vk::BlockAllocator& alloc, uint32_t batch_, uint32_t logit_rows_,
                          uint32_t context)
-    : Activations(c, [&alloc](uint64_t n) { return alloc.Allocate(n); }, batch_, logit_rows_, context) {}
+    : Activations(
+          c, [&alloc](uint64_t n) { return alloc.Allocate(n); }, batch_, logit_rows_, context) {}
 
 uint64_t Activations::Bytes(const ModelConfig& c, uint32_t batch, uint32_t logit_rows, uint32_t context) {
   uint64_t total = 0;
-  Activations counting(c, [&total](uint64_t n) {
-    total += (n + 255) / 256 * 256;  // the allocator's alignment
-    return vk::BufferSlice{nullptr, 0, n};
-  }, batch, logit_rows, context);
+  Activations counting(
+      c,
+      [&total](uint64_t n) {
+        total += (n + 255) / 256 * 256;  // the allocator's alignment
+        return vk::BufferSlice{nullptr, 0, n};
+      },
+      batch, logit_rows, context);
   return total;
 }
 

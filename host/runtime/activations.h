@@ -5,8 +5,8 @@
 #include <functional>
 #include <vector>
 
-#include "host/model/config.h"
 #include "host/device/tensor.h"
+#include "host/model/config.h"
 #include "vk/buffer.h"
 
 namespace vkg {
@@ -19,23 +19,23 @@ struct Activations {
   static uint64_t Bytes(const ModelConfig& config, uint32_t batch, uint32_t logit_rows, uint32_t context);
 
   uint32_t batch, logit_rows;
-  uint32_t ple_rows;             // rows per layer in `ple` (>= batch; keeps each layer's slice aligned)
-  vk::BufferSlice ids;           // [batch] int32, uploaded per chunk
-  vk::BufferSlice position;      // [1] uint32: the position of a replayed decode step
-  Tensor x, a, y;                // [batch][H] residual stream, normed input, block output
-  Tensor q, attn;                // [batch][NH * Dmax]
-  Tensor qkv;                    // [batch][NH * Dmax + 2 * KVHmax * Dmax]: the stacked q|k|v projection
-  Tensor gate_up;                // [batch * max(1, top_k)][2 * max(I, I_moe)]: fused gate|up products
-  Tensor act;                    // [batch * max(1, top_k)][max(I, I_moe)]: gelu(gate) * up
-  Tensor ple, ple_tok, ple_g;    // [L * ple_rows][P], [batch][L * P], [batch][P]
-  Tensor ple_ctx;                // [batch][L * P]: the model projection of x0, token-major
-  Tensor z, h2;                  // [batch][H] MoE: router input, expert sum
-  Tensor router_logits;          // [batch][E]
-  vk::BufferSlice expert_ids;    // [batch][top_k] int32
-  Tensor expert_weights;         // [batch][top_k]
-  Tensor expert_out;             // [batch * top_k][H]
-  Tensor head_in, logits;        // [logit_rows][H], [logit_rows][V]
-  Tensor attn_scratch;           // split decode / GPU prefill attention partials (may be empty)
+  uint32_t ple_rows;           // rows per layer in `ple` (>= batch; keeps each layer's slice aligned)
+  vk::BufferSlice ids;         // [batch] int32, uploaded per chunk
+  vk::BufferSlice position;    // [1] uint32: the position of a replayed decode step
+  Tensor x, a, y;              // [batch][H] residual stream, normed input, block output
+  Tensor q, attn;              // [batch][NH * Dmax]
+  Tensor qkv;                  // [batch][NH * Dmax + 2 * KVHmax * Dmax]: the stacked q|k|v projection
+  Tensor gate_up;              // [batch * max(1, top_k)][2 * max(I, I_moe)]: fused gate|up products
+  Tensor act;                  // [batch * max(1, top_k)][max(I, I_moe)]: gelu(gate) * up
+  Tensor ple, ple_tok, ple_g;  // [L * ple_rows][P], [batch][L * P], [batch][P]
+  Tensor ple_ctx;              // [batch][L * P]: the model projection of x0, token-major
+  Tensor z, h2;                // [batch][H] MoE: router input, expert sum
+  Tensor router_logits;        // [batch][E]
+  vk::BufferSlice expert_ids;  // [batch][top_k] int32
+  Tensor expert_weights;       // [batch][top_k]
+  Tensor expert_out;           // [batch * top_k][H]
+  Tensor head_in, logits;      // [logit_rows][H], [logit_rows][V]
+  Tensor attn_scratch;         // split decode / GPU prefill attention partials (may be empty)
   // Int8 activations of one product input (host/ops/quantize_activations.h), for the integer-dot
   // products: any [max(batch, logit_rows)][K] input of a MatMul; empty when the shader compiler
   // had no GL_EXT_integer_dot_product (the products then stay float).

@@ -3,11 +3,11 @@
 
 #include <optional>
 
-#include "host/runtime/activations.h"
 #include "host/device/gpu_context.h"
 #include "host/device/kv_cache.h"
 #include "host/error.h"
 #include "host/reference/ref_model.h"
+#include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
 #include "vk/check.h"
 #include "vk/query.h"
@@ -100,14 +100,16 @@ class GpuEngine : public Engine {
 class CpuEngine : public Engine {
  public:
   CpuEngine(Checkpoint ckpt, const EngineOptions& o)
-      : ckpt_(std::move(ckpt)), model_(ckpt_), cache_(ckpt_.config()),
+      : ckpt_(std::move(ckpt)),
+        model_(ckpt_),
+        cache_(ckpt_.config()),
         context_(o.context ? o.context : uint32_t(std::min(ckpt_.config().max_position_embeddings, 8192))) {}
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const ModelConfig& c = ckpt_.config();
     if (uint64_t(cache_.n_past()) + tokens.size() > context_) {
-      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(),
-                             " positions but the context holds ", context_, " (raise --ctx)"));
+      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(), " positions but the context holds ",
+                             context_, " (raise --ctx)"));
     }
     for (int32_t id : tokens) {
       if (id < 0 || id >= c.vocab_size) {
@@ -148,8 +150,7 @@ std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineO
   return std::make_unique<GpuEngine>(std::move(ckpt), config, 0, format, options, own_types);
 }
 
-std::unique_ptr<Engine> Engine::OpenSynthetic(const ModelConfig& config, const EngineOptions& options,
-                                              uint64_t seed) {
+std::unique_ptr<Engine> Engine::OpenSynthetic(const ModelConfig& config, const EngineOptions& options, uint64_t seed) {
   if (options.device == "cpu") throw Error("synthetic weights run on a GPU device only, not --device cpu");
   return std::make_unique<GpuEngine>(std::nullopt, config, seed, options.weights.value_or(DType::BF16), options);
 }

@@ -9,27 +9,27 @@
 #include <vector>
 
 #include "host/device/upload_progress.h"
+#include "host/formats/dtype.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
-#include "host/formats/dtype.h"
 #include "host/ops/kernel_family.h"
 
 namespace vkg {
 
 struct EngineOptions {
-  std::string device;            // "cpu", a device index or name substring; "" = default GPU
+  std::string device;  // "cpu", a device index or name substring; "" = default GPU
   // Compute format of the linear layers (GPU path). Unset: the checkpoint's own
   // (Checkpoint::stored_format(): bf16 stays bf16, f16 f16, f32 f32); bf16 for synthetic weights,
   // which stand for the released (bf16) checkpoints.
   std::optional<DType> weights;
-  uint32_t context = 0;          // 0 = the largest that fits (capped at 8192)
-  uint32_t batch = 0;            // prompt tokens per forward chunk; 0 = Scheduler::DefaultBatch
-  DType kv_dtype = DType::F16;   // KV cache storage (GPU path)
-  bool validation = false;       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
-  bool replay_decode = true;     // decode steps replay one recorded command buffer (GPU path)
+  uint32_t context = 0;                          // 0 = the largest that fits (capped at 8192)
+  uint32_t batch = 0;                            // prompt tokens per forward chunk; 0 = Scheduler::DefaultBatch
+  DType kv_dtype = DType::F16;                   // KV cache storage (GPU path)
+  bool validation = false;                       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
+  bool replay_decode = true;                     // decode steps replay one recorded command buffer (GPU path)
   KernelFamily kernels = KernelFamily::kDevice;  // matrix-product variants (tests force the GPU ones)
   KernelFeatures features;                       // integer-dot / matrix-unit paths (kernel_family.h)
-  UploadProgress progress;       // called while weights are converted and uploaded
+  UploadProgress progress;                       // called while weights are converted and uploaded
 };
 
 struct MemoryReport {

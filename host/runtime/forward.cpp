@@ -38,7 +38,9 @@ struct Step {
   void Barrier() { ctx.rec.ComputeToCompute(); }
   // Group g's rows of a scratch tensor of `cols` columns.
   Tensor G(const RowGroup& g, const Tensor& t, uint32_t cols) const { return RowRange(t, g.row0, g.n, cols); }
-  Tensor S(const ForwardSegment& seg, const Tensor& t, uint32_t cols) const { return RowRange(t, seg.row0, seg.T, cols); }
+  Tensor S(const ForwardSegment& seg, const Tensor& t, uint32_t cols) const {
+    return RowRange(t, seg.row0, seg.T, cols);
+  }
   // Product options: the int8 scratch, so that q8_0/q4_0 products take the integer-dot path where
   // host/ops/matmul_int8.h's rule allows (MatMul quantizes each input there first); decode rows
   // batched (each computed as alone: rows_as_decode).
@@ -77,8 +79,14 @@ void AttentionBlock(Step& s, int l) {
   // q_norm + RoPE on q; k_norm + RoPE on k and v_norm (of the raw K on K=V layers), both appended
   // to the cache: one fused op per sequence (each its own cache and position; no barrier between).
   for (const ForwardSegment& seg : s.b.segments) {
-    AttentionInputs in{.qkv = s.S(seg, qkv, qkv_cols), .q = s.S(seg, q, NH * D), .q_norm = w.q_norm, .n_heads = NH,
-                       .head_dim = D, .inv_freq = inv_freq, .eps = s.eps, .position = seg.position};
+    AttentionInputs in{.qkv = s.S(seg, qkv, qkv_cols),
+                       .q = s.S(seg, q, NH * D),
+                       .q_norm = w.q_norm,
+                       .n_heads = NH,
+                       .head_dim = D,
+                       .inv_freq = inv_freq,
+                       .eps = s.eps,
+                       .position = seg.position};
     if (owns) {
       in.k_col = NH * D;
       in.v_col = w.v_rows ? NH * D + w.kv_rows : in.k_col;  // K=V layers: V from the raw K
@@ -153,8 +161,8 @@ void Experts(Step& s, int l) {
   GeluMulPairs(s.ctx, gu, act);
   s.Barrier();
   const Tensor eo = s.Rows(s.a.expert_out, slots, H);
-  MatMulExperts(s.ctx, *w.experts_down, {.rows_per_expert = H, .rows = H, .ids = s.a.expert_ids, .n_slots = slots},
-                act, eo);
+  MatMulExperts(s.ctx, *w.experts_down, {.rows_per_expert = H, .rows = H, .ids = s.a.expert_ids, .n_slots = slots}, act,
+                eo);
   s.Barrier();
   MoeCombine(s.ctx, eo, wts, h2);
   s.Barrier();
@@ -173,7 +181,7 @@ void FfnBlock(Step& s, int l, float scale, const Tensor& next_norm) {
   Mlp(s, w.gate_up, w.down, uint32_t(li.ffn_dim), a, y);  // a = pre_ffn_norm(x) from the attention block
   if (c.has_moe()) {
     RmsNorm(s.ctx, y, w.post_ffn_norm_1, y, s.eps);  // dense branch h1
-    Experts(s, l);                                     // h2 (reads x, writes its own scratch)
+    Experts(s, l);                                   // h2 (reads x, writes its own scratch)
     AddScaled(s.ctx, y, s.V(s.a.h2, H), y, 1.f);
     s.Barrier();
   }
@@ -214,12 +222,10 @@ void PerLayerInputs(Step& s) {
   s.Product(s.m.ple_model_proj(), x0, ctx);
   s.Barrier();
   // The norm over each layer's P values and the combine in one dispatch (ple_norm_combine.comp).
-  PleNormCombine(s.ctx, ctx, s.m.ple_proj_norm(), s.a.ple_tok, s.a.ple,
-                 PleCombineShape{.n_tokens = s.T,
-                                 .n_layers = L,
-                                 .ple_rows = s.a.ple_rows,
-                                 .scale = float(1.0 / std::sqrt(2.0))},
-                 s.eps);
+  PleNormCombine(
+      s.ctx, ctx, s.m.ple_proj_norm(), s.a.ple_tok, s.a.ple,
+      PleCombineShape{.n_tokens = s.T, .n_layers = L, .ple_rows = s.a.ple_rows, .scale = float(1.0 / std::sqrt(2.0))},
+      s.eps);
   s.Barrier();
 }
 

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/runtime/activations.h"
 #include "host/device/gpu_model.h"
 #include "host/device/kv_cache.h"
 #include "host/ops/op_context.h"
+#include "host/runtime/activations.h"
 
 namespace vkg {
 
@@ -27,15 +27,15 @@ void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Act
 // and attention run per segment on its own cache and position. Rows no segment covers (alignment
 // padding) are computed and ignored (their ids must be valid).
 struct ForwardSegment {
-  uint32_t row0 = 0, T = 1;   // its rows of the step
-  uint32_t start_pos = 0;     // position of its first row (with `position`: the largest it may be)
+  uint32_t row0 = 0, T = 1;  // its rows of the step
+  uint32_t start_pos = 0;    // position of its first row (with `position`: the largest it may be)
   const KvCache* kv = nullptr;
   const vk::BufferSlice* position = nullptr;  // decode row planned as a replayed decode step
   const Tensor* attn_scratch = nullptr;       // its decode attention partials (may be null)
 };
 struct ForwardBatch {
-  uint32_t rows = 0;          // rows of the step, padding included
-  uint32_t decode_rows = 0;   // leading single-token segments
+  uint32_t rows = 0;                     // rows of the step, padding included
+  uint32_t decode_rows = 0;              // leading single-token segments
   std::vector<ForwardSegment> segments;  // in row order; the first decode_rows have T = 1
 };
 void RecordForwardBatch(OpContext& ctx, const GpuModel& model, Activations& acts, const ForwardBatch& batch);

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "host/text/generation_config.h"
 #include "host/error.h"
+#include "host/text/generation_config.h"
 #include "tokenizer/tokenizer.h"
 
 namespace vkg {
@@ -37,8 +37,8 @@ GenerateStats Generate(Engine& engine, std::span<const int32_t> prompt, const Ge
       throw Error("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " +
                   std::to_string(context) + " (raise --ctx)");
     }
-    throw Error("the conversation has " + std::to_string(past + prompt.size()) +
-                " tokens but the context holds " + std::to_string(context) + " (raise --ctx)");
+    throw Error("the conversation has " + std::to_string(past + prompt.size()) + " tokens but the context holds " +
+                std::to_string(context) + " (raise --ctx)");
   }
   const int64_t vocab = engine.config().vocab_size;
   auto cancelled = [&] { return options.cancel && options.cancel->load(std::memory_order_relaxed); };

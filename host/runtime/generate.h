@@ -32,9 +32,9 @@ enum class StopReason { kStopToken, kMaxTokens, kContextFull, kCancelled };
 const char* StopReasonName(StopReason r);
 
 struct GenerateStats {
-  size_t prompt_tokens = 0;      // evaluated by this call (the new part of the prompt)
-  size_t generated_tokens = 0;   // sampled, the stop token included
-  std::vector<int32_t> tokens;   // the sampled ids, the stop token included
+  size_t prompt_tokens = 0;     // evaluated by this call (the new part of the prompt)
+  size_t generated_tokens = 0;  // sampled, the stop token included
+  std::vector<int32_t> tokens;  // the sampled ids, the stop token included
   StopReason stop = StopReason::kMaxTokens;
   double time_to_first_token_s = 0;  // from the call to the first sampled token
   double prefill_s = 0;              // prompt forward passes only

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 
-#include "host/runtime/forward.h"
 #include "host/device/gpu_context.h"
 #include "host/error.h"
 #include "host/reference/ref_ops.h"
+#include "host/runtime/forward.h"
 #include "vk/check.h"
 
 namespace vkg {
@@ -36,8 +36,9 @@ uint32_t Scheduler::DefaultBatch(const ModelConfig& config, const vk::DeviceCaps
   const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
   const uint32_t ctx = std::min<uint32_t>(256, uint32_t(config.max_position_embeddings));
   uint32_t batch = kGpuBatch;
-  while (batch > kCpuBatch && weight_bytes + Activations::Bytes(config, batch, 8, ctx) +
-                                      KvCache::Bytes(config, ctx, batch, kv_dtype) > heap) {
+  while (batch > kCpuBatch &&
+         weight_bytes + Activations::Bytes(config, batch, 8, ctx) + KvCache::Bytes(config, ctx, batch, kv_dtype) >
+             heap) {
     batch /= 2;
   }
   return batch;
@@ -52,11 +53,11 @@ Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOpti
   acts_ = std::make_unique<Activations>(c, *alloc_, options.batch, options.logit_rows, max_ctx);
   uint32_t context = options.context;
   if (context == 0) {
-    context = DefaultContext(c, gpu.device().caps(), model.device_bytes(), acts_->bytes, options.batch,
-                             options.kv_dtype);
+    context =
+        DefaultContext(c, gpu.device().caps(), model.device_bytes(), acts_->bytes, options.batch, options.kv_dtype);
   } else if (context > uint32_t(c.max_position_embeddings)) {
-    throw Error(vk::Concat("--ctx ", context, " exceeds the model's max_position_embeddings of ",
-                           c.max_position_embeddings));
+    throw Error(
+        vk::Concat("--ctx ", context, " exceeds the model's max_position_embeddings of ", c.max_position_embeddings));
   }
   kv_ = std::make_unique<KvCache>(c, *alloc_, context, options.batch, options.kv_dtype);
   rec_ = std::make_unique<vk::Recorder>(gpu.device());
@@ -107,8 +108,8 @@ std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_
   const uint32_t V = uint32_t(c.vocab_size), n = uint32_t(tokens.size());
   if (n == 0) return {};
   if (uint64_t(n_past_) + n > context()) {
-    throw Error(vk::Concat("the prompt needs ", n_past_ + n, " positions but the context holds ", context(),
-                           " (raise --ctx)"));
+    throw Error(
+        vk::Concat("the prompt needs ", n_past_ + n, " positions but the context holds ", context(), " (raise --ctx)"));
   }
   std::vector<float> logits(size_t(all_logits ? n : 1) * V);
   if (n == 1 && options_.replay_decode) {

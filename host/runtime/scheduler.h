@@ -7,10 +7,10 @@
 #include <span>
 #include <vector>
 
-#include "host/runtime/activations.h"
 #include "host/device/gpu_model.h"
 #include "host/device/kv_cache.h"
 #include "host/ops/op_context.h"
+#include "host/runtime/activations.h"
 #include "vk/buffer.h"
 #include "vk/caps.h"
 #include "vk/command.h"
@@ -20,8 +20,8 @@ namespace vkg {
 class GpuContext;
 
 struct SchedulerOptions {
-  uint32_t context = 0;    // KV positions; 0 = DefaultContext
-  uint32_t batch = 64;     // most prompt tokens per forward chunk
+  uint32_t context = 0;  // KV positions; 0 = DefaultContext
+  uint32_t batch = 64;   // most prompt tokens per forward chunk
   DType kv_dtype = DType::F16;
   uint32_t logit_rows = 8;  // rows of logits computed per head pass (all-position requests)
   // Decode steps (one token) replay one command buffer recorded at the first step, reading their

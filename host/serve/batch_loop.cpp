@@ -18,8 +18,12 @@ using Clock = std::chrono::steady_clock;
 // A running sequence: its own sampler, text decoder and stop strings.
 struct BatchLoop::Active {
   Active(Waiting w, const tok::Tokenizer& tokenizer, size_t reused)
-      : request(std::move(w.request)), stream(std::move(w.stream)), sampler(request.sampling),
-        decoder(tokenizer), stops(request.stop_strings), prefilled(reused) {
+      : request(std::move(w.request)),
+        stream(std::move(w.stream)),
+        sampler(request.sampling),
+        decoder(tokenizer),
+        stops(request.stop_strings),
+        prefilled(reused) {
     sampler.Accept(request.prompt);  // the repetition penalty sees the whole prompt, as in Generate
   }
   bool decoding() const { return prefilled == request.prompt.size(); }
@@ -29,8 +33,8 @@ struct BatchLoop::Active {
   Sampler sampler;
   tok::StreamDecoder decoder;
   StopStrings stops;
-  size_t prefilled;      // prompt tokens the slot holds
-  int32_t next = -1;     // the sampled token to evaluate in the next step
+  size_t prefilled;   // prompt tokens the slot holds
+  int32_t next = -1;  // the sampled token to evaluate in the next step
   uint32_t generated = 0;
 };
 
@@ -215,7 +219,8 @@ void BatchLoop::Sample(uint32_t s, std::span<const float> logits) {
     std::lock_guard lock(mu_);
     ++stats_.generated_tokens;
   }
-  const bool stop_token = std::find(a.request.stop_ids.begin(), a.request.stop_ids.end(), id) != a.request.stop_ids.end();
+  const bool stop_token =
+      std::find(a.request.stop_ids.begin(), a.request.stop_ids.end(), id) != a.request.stop_ids.end();
   std::string text = stop_token ? "" : a.stops.Push(a.decoder.Push(id));
   if (a.stops.stopped() || stop_token) {
     if (stop_token) text += a.stops.Push(a.decoder.Finish()) + a.stops.Flush();

@@ -34,12 +34,12 @@ struct BatchLoopOptions {
 struct BatchLoopStats {
   uint32_t slots = 0, slots_in_use = 0;  // in use: running a sequence
   uint32_t active = 0, queued = 0;
-  uint64_t prompt_tokens = 0;       // prompt tokens of finished and running sequences
-  uint64_t reused_tokens = 0;       // prompt tokens not evaluated: found in a slot's cache
-  uint64_t prefill_tokens = 0;      // prompt tokens evaluated
-  uint64_t generated_tokens = 0;    // sampled tokens
+  uint64_t prompt_tokens = 0;     // prompt tokens of finished and running sequences
+  uint64_t reused_tokens = 0;     // prompt tokens not evaluated: found in a slot's cache
+  uint64_t prefill_tokens = 0;    // prompt tokens evaluated
+  uint64_t generated_tokens = 0;  // sampled tokens
   uint64_t steps = 0;
-  uint64_t cancelled = 0;           // sequences ended because their reader went away
+  uint64_t cancelled = 0;                          // sequences ended because their reader went away
   double prefill_seconds = 0, decode_seconds = 0;  // step time, split by token share
   double prefill_tokens_per_s() const { return prefill_seconds > 0 ? double(prefill_tokens) / prefill_seconds : 0; }
   double decode_tokens_per_s() const { return decode_seconds > 0 ? double(generated_tokens) / decode_seconds : 0; }
@@ -72,7 +72,7 @@ class BatchLoop {
   };
 
   void Run();
-  void Admit(Waiting w);                         // to the best free slot (prefix reuse)
+  void Admit(Waiting w);  // to the best free slot (prefix reuse)
   uint32_t ChooseSlot(const std::vector<int32_t>& prompt, size_t* reused) const;
   void StepOnce();
   void Sample(uint32_t slot, std::span<const float> logits);
@@ -88,7 +88,7 @@ class BatchLoop {
   bool stopping_ = false;
   BatchLoopStats stats_;
 
-  std::vector<Slot> slots_;  // loop thread only
+  std::vector<Slot> slots_;      // loop thread only
   uint32_t prefill_cursor_ = 0;  // the slot whose prompt goes first in the next step
   std::thread thread_;
 };

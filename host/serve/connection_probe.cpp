@@ -36,7 +36,8 @@ bool IsConnection(int fd, int local_port, const std::string& peer_addr, int peer
   socklen_t local_len = sizeof local, peer_len = sizeof peer;
   // The listening socket has no peer; a client socket of this same process (in-process tests)
   // has the two ports the other way round.
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 || Port(local) != local_port) return false;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 || Port(local) != local_port)
+    return false;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0 || Port(peer) != peer_port) return false;
   return NumericHost(peer, peer_len) == peer_addr;
 }

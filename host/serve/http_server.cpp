@@ -33,8 +33,12 @@ struct StreamState {
 
 struct HttpServer::Impl {
   Impl(const ServedModel& m, BatchLoop& l, std::function<int()> v, const ServerOptions& o)
-      : model(m), loop(l), validation_messages(std::move(v)), options(o),
-        created(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
+      : model(m),
+        loop(l),
+        validation_messages(std::move(v)),
+        options(o),
+        created(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count()) {}
 
   const ServedModel& model;
   BatchLoop& loop;
@@ -59,8 +63,9 @@ struct HttpServer::Impl {
   bool Authorized(const httplib::Request& req, httplib::Response& res) {
     if (options.api_key.empty()) return true;
     if (req.get_header_value("Authorization") == "Bearer " + options.api_key) return true;
-    Error(res, ApiError(401, req.has_header("Authorization") ? "the API key is not valid"
-                                                             : "an API key is required: Authorization: Bearer <key>",
+    Error(res, ApiError(401,
+                        req.has_header("Authorization") ? "the API key is not valid"
+                                                        : "an API key is required: Authorization: Bearer <key>",
                         "invalid_request_error", "invalid_api_key"));
     return false;
   }
@@ -227,9 +232,8 @@ struct HttpServer::Impl {
       res.status = 500;
       res.set_content(ErrorBody(ApiError(500, what, "server_error", "internal_error")), "application/json");
     });
-    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      counters.Count(req.path, res.status);
-    });
+    server.set_logger(
+        [this](const httplib::Request& req, const httplib::Response& res) { counters.Count(req.path, res.status); });
     server.set_payload_max_length(options.max_body_bytes);
     server.set_keep_alive_timeout(2);
     server.set_read_timeout(30);
@@ -274,7 +278,8 @@ void HttpServer::Stop() {
       impl->cv.wait(lock, [&] { return impl->in_flight == 0; });
     }
     // A Stop() right after Bind() may come before Run() listens, when stop() would do nothing.
-    for (int i = 0; i < 500 && !impl->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && !impl->server.is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     impl->server.stop();
   });
 }

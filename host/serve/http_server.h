@@ -15,12 +15,12 @@
 namespace vkg::serve {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";  // loopback unless told otherwise
-  int port = 8080;                 // 0: any free port (Bind returns it)
-  std::string api_key;             // non-empty: /v1/* need "Authorization: Bearer <key>"
-  size_t max_body_bytes = 4 << 20; // larger bodies: 413
-  uint32_t threads = 32;           // connections served at once
-  std::string fingerprint;         // system_fingerprint of every response
+  std::string host = "127.0.0.1";   // loopback unless told otherwise
+  int port = 8080;                  // 0: any free port (Bind returns it)
+  std::string api_key;              // non-empty: /v1/* need "Authorization: Bearer <key>"
+  size_t max_body_bytes = 4 << 20;  // larger bodies: 413
+  uint32_t threads = 32;            // connections served at once
+  std::string fingerprint;          // system_fingerprint of every response
 };
 
 class HttpServer {

@@ -16,8 +16,8 @@ void Metric(std::string* out, const char* name, const char* type, const char* he
 }  // namespace
 
 void RequestCounters::Count(const std::string& endpoint, int status) {
-  static const std::set<std::string> kServed = {"/",          "/health",         "/metrics", "/v1/models",
-                                                "/v1/completions", "/v1/chat/completions"};
+  static const std::set<std::string> kServed = {"/",          "/health",         "/metrics",
+                                                "/v1/models", "/v1/completions", "/v1/chat/completions"};
   std::lock_guard lock(mu_);
   ++counts_[{kServed.count(endpoint) ? endpoint : "other", status}];
 }
@@ -35,19 +35,28 @@ std::string PrometheusText(const RequestCounters& requests, const BatchLoopStats
     out += "vkgemma_requests_total{endpoint=\"" + key.first + "\",status=\"" + std::to_string(key.second) + "\"} " +
            std::to_string(count) + "\n";
   }
-  Metric(&out, "vkgemma_prompt_tokens_total", "counter", "Prompt tokens of admitted sequences (tokens in).", double(s.prompt_tokens));
-  Metric(&out, "vkgemma_prompt_tokens_reused_total", "counter", "Prompt tokens found in a slot's KV cache, not evaluated.", double(s.reused_tokens));
-  Metric(&out, "vkgemma_prompt_tokens_evaluated_total", "counter", "Prompt tokens evaluated (prefill).", double(s.prefill_tokens));
-  Metric(&out, "vkgemma_generated_tokens_total", "counter", "Tokens generated (tokens out).", double(s.generated_tokens));
+  Metric(&out, "vkgemma_prompt_tokens_total", "counter", "Prompt tokens of admitted sequences (tokens in).",
+         double(s.prompt_tokens));
+  Metric(&out, "vkgemma_prompt_tokens_reused_total", "counter",
+         "Prompt tokens found in a slot's KV cache, not evaluated.", double(s.reused_tokens));
+  Metric(&out, "vkgemma_prompt_tokens_evaluated_total", "counter", "Prompt tokens evaluated (prefill).",
+         double(s.prefill_tokens));
+  Metric(&out, "vkgemma_generated_tokens_total", "counter", "Tokens generated (tokens out).",
+         double(s.generated_tokens));
   Metric(&out, "vkgemma_sequences_active", "gauge", "Sequences being prefilled or decoded.", double(s.active));
   Metric(&out, "vkgemma_sequences_queued", "gauge", "Requests waiting for a free slot.", double(s.queued));
-  Metric(&out, "vkgemma_sequences_cancelled_total", "counter", "Sequences ended because their client went away.", double(s.cancelled));
+  Metric(&out, "vkgemma_sequences_cancelled_total", "counter", "Sequences ended because their client went away.",
+         double(s.cancelled));
   Metric(&out, "vkgemma_kv_slots", "gauge", "KV cache slots (--parallel).", double(s.slots));
   Metric(&out, "vkgemma_kv_slots_in_use", "gauge", "KV cache slots running a sequence.", double(s.slots_in_use));
   Metric(&out, "vkgemma_steps_total", "counter", "Batched forward steps.", double(s.steps));
-  Metric(&out, "vkgemma_prompt_tokens_per_second", "gauge", "Prefill speed since start: prompt tokens evaluated per second of step time spent on them.", s.prefill_tokens_per_s());
-  Metric(&out, "vkgemma_decode_tokens_per_second", "gauge", "Decode speed since start: tokens generated per second of step time spent decoding.", s.decode_tokens_per_s());
-  Metric(&out, "vkgemma_validation_messages", "gauge", "Vulkan validation messages seen (validation layers on).", double(validation_messages));
+  Metric(&out, "vkgemma_prompt_tokens_per_second", "gauge",
+         "Prefill speed since start: prompt tokens evaluated per second of step time spent on them.",
+         s.prefill_tokens_per_s());
+  Metric(&out, "vkgemma_decode_tokens_per_second", "gauge",
+         "Decode speed since start: tokens generated per second of step time spent decoding.", s.decode_tokens_per_s());
+  Metric(&out, "vkgemma_validation_messages", "gauge", "Vulkan validation messages seen (validation layers on).",
+         double(validation_messages));
   return out;
 }
 

@@ -59,7 +59,9 @@ bool Integer(const json& body, const char* field, int64_t lo, int64_t hi, int64_
   if (it->is_number_float()) {
     const double d = it->get<double>();
     if (std::trunc(d) != d) throw WrongType(field, "an integer", *it);
-    v = d >= 9.2e18 ? std::numeric_limits<int64_t>::max() : d <= -9.2e18 ? std::numeric_limits<int64_t>::min() : int64_t(d);
+    v = d >= 9.2e18    ? std::numeric_limits<int64_t>::max()
+        : d <= -9.2e18 ? std::numeric_limits<int64_t>::min()
+                       : int64_t(d);
   } else if (it->is_number_unsigned()) {
     const uint64_t u = it->get<uint64_t>();
     v = u > uint64_t(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max() : int64_t(u);
@@ -97,9 +99,11 @@ std::string Content(const json& content, const std::string& field) {
       throw BadRequest("'" + f + ".type' must be \"text\" (this model reads text only)", "invalid_value", f + ".type");
     }
     auto t = part.find("text");
-    if (t == part.end() || !t->is_string()) throw BadRequest("'" + f + ".text' must be a string", "invalid_type", f + ".text");
+    if (t == part.end() || !t->is_string())
+      throw BadRequest("'" + f + ".text' must be a string", "invalid_type", f + ".text");
     for (const auto& [key, value] : part.items()) {
-      if (key != "type" && key != "text") throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
+      if (key != "type" && key != "text")
+        throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
     }
     text += t->get<std::string>();
   }
@@ -128,13 +132,15 @@ std::vector<ChatMessage> Messages(const json& body) {
     if (r == "developer") r = "system";  // OpenAI's newer name for system instructions
     if (r == "assistant") r = "model";
     if (r != "system" && r != "user" && r != "model") {
-      throw BadRequest("'" + f + ".role' is \"" + role->get<std::string>() +
-                           "\", expected system, developer, user or assistant",
-                       "invalid_value", f + ".role");
+      throw BadRequest(
+          "'" + f + ".role' is \"" + role->get<std::string>() + "\", expected system, developer, user or assistant",
+          "invalid_value", f + ".role");
     }
     auto content = m.find("content");
-    if (content == m.end()) throw BadRequest("'" + f + ".content' is required", "missing_required_parameter", f + ".content");
-    if (auto name = m.find("name"); name != m.end() && !name->is_string()) throw WrongType(f + ".name", "a string", *name);
+    if (content == m.end())
+      throw BadRequest("'" + f + ".content' is required", "missing_required_parameter", f + ".content");
+    if (auto name = m.find("name"); name != m.end() && !name->is_string())
+      throw WrongType(f + ".name", "a string", *name);
     out.push_back({r, Content(*content, f + ".content")});
   }
   return out;
@@ -180,11 +186,12 @@ namespace {
 // any other is refused by name.
 void CheckKnownFields(const json& body, bool chat) {
   static const std::set<std::string> kCommon = {
-      "model", "stream", "stream_options", "max_tokens", "temperature", "top_p", "seed", "stop",
-      "presence_penalty", "frequency_penalty", "top_k", "min_p", "repeat_penalty", "n", "user", "logprobs"};
+      "model", "stream",           "stream_options",    "max_tokens", "temperature", "top_p",          "seed",
+      "stop",  "presence_penalty", "frequency_penalty", "top_k",      "min_p",       "repeat_penalty", "n",
+      "user",  "logprobs"};
   for (const auto& [key, value] : body.items()) {
-    const bool known = kCommon.count(key) || (chat ? key == "messages" || key == "max_completion_tokens"
-                                                   : key == "prompt" || key == "echo");
+    const bool known = kCommon.count(key) ||
+                       (chat ? key == "messages" || key == "max_completion_tokens" : key == "prompt" || key == "echo");
     if (!known) throw BadRequest("unknown field '" + key + "'", "unknown_parameter", key);
   }
 }
@@ -195,7 +202,8 @@ void CheckModel(const json& body, const ServedModel& model) {
   if (m != body.end() && !m->is_null()) {
     if (!m->is_string()) throw WrongType("model", "a string", *m);
     if (m->get<std::string>() != model.id) {
-      throw ApiError(404, "the model '" + m->get<std::string>() + "' does not exist; this server serves '" + model.id + "'",
+      throw ApiError(404,
+                     "the model '" + m->get<std::string>() + "' does not exist; this server serves '" + model.id + "'",
                      "invalid_request_error", "model_not_found", "model");
     }
   }
@@ -209,15 +217,19 @@ void ParseStreaming(const json& body, ParsedRequest& out) {
     if (!so->is_object()) throw WrongType("stream_options", "an object", *so);
     if (!out.stream) throw BadRequest("'stream_options' needs 'stream': true", "invalid_value", "stream_options");
     for (const auto& [key, value] : so->items()) {
-      if (key != "include_usage") throw BadRequest("unknown field 'stream_options." + key + "'", "unknown_parameter", "stream_options." + key);
+      if (key != "include_usage")
+        throw BadRequest("unknown field 'stream_options." + key + "'", "unknown_parameter", "stream_options." + key);
     }
     Boolean(*so, "include_usage", &out.include_usage);
   }
   int64_t n = 1;
-  if (Integer(body, "n", 1, 1000000, &n) && n != 1) throw BadRequest("'n' must be 1: one choice per request", "invalid_value", "n");
-  if (auto u = body.find("user"); u != body.end() && !u->is_null() && !u->is_string()) throw WrongType("user", "a string", *u);
+  if (Integer(body, "n", 1, 1000000, &n) && n != 1)
+    throw BadRequest("'n' must be 1: one choice per request", "invalid_value", "n");
+  if (auto u = body.find("user"); u != body.end() && !u->is_null() && !u->is_string())
+    throw WrongType("user", "a string", *u);
   bool flag = false;
-  if (Boolean(body, "logprobs", &flag) && flag) throw BadRequest("'logprobs' is not supported", "invalid_value", "logprobs");
+  if (Boolean(body, "logprobs", &flag) && flag)
+    throw BadRequest("'logprobs' is not supported", "invalid_value", "logprobs");
   if (Boolean(body, "echo", &flag) && flag) throw BadRequest("'echo' is not supported", "invalid_value", "echo");
 }
 
@@ -250,7 +262,8 @@ std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool 
     try {
       ids = model.chat_template->Encode(tokenizer, messages, ChatOptions{});
     } catch (const Error& e) {
-      throw BadRequest(std::string("the chat template rejected the messages: ") + e.what(), "invalid_value", "messages");
+      throw BadRequest(std::string("the chat template rejected the messages: ") + e.what(), "invalid_value",
+                       "messages");
     }
   } else {
     // As `vkgemma run --raw`: <bos>, then the text with special tokens written in it matched.
@@ -281,8 +294,8 @@ uint32_t MaxTokens(const json& body, const ServedModel& model, bool chat, size_t
   }
   if (have_max && max_tokens > room) {
     throw BadRequest("'" + std::string(max_field) + "' is " + std::to_string(max_tokens) + " but the prompt's " +
-                         std::to_string(prompt_tokens) + " tokens leave " + std::to_string(room) + " of the context's " +
-                         std::to_string(ctx),
+                         std::to_string(prompt_tokens) + " tokens leave " + std::to_string(room) +
+                         " of the context's " + std::to_string(ctx),
                      "context_length_exceeded", max_field);
   }
   return uint32_t(max_tokens);

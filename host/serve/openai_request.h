@@ -10,16 +10,19 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "host/serve/sequence.h"
 #include "host/text/chat_template.h"
 #include "host/text/generation_config.h"
-#include "host/serve/sequence.h"
 #include "tokenizer/tokenizer.h"
 
 namespace vkg::serve {
 
 struct ApiError : std::runtime_error {
   ApiError(int status, std::string message, std::string type, std::string code, std::string param = "")
-      : std::runtime_error(message), status(status), type(std::move(type)), code(std::move(code)),
+      : std::runtime_error(message),
+        status(status),
+        type(std::move(type)),
+        code(std::move(code)),
         param(std::move(param)) {}
   int status;         // 400, 401, 404, 413, 503...
   std::string type;   // invalid_request_error, authentication_error, server_error...
@@ -31,12 +34,12 @@ std::string ErrorBody(const ApiError& e);
 
 // What requests are checked against: the served model.
 struct ServedModel {
-  std::string id;                    // the name clients pass as "model" (the checkpoint directory's)
-  uint32_t context = 0;              // positions per sequence
+  std::string id;        // the name clients pass as "model" (the checkpoint directory's)
+  uint32_t context = 0;  // positions per sequence
   const tok::Tokenizer* tokenizer = nullptr;
   const ChatTemplate* chat_template = nullptr;
-  GenerationConfig generation;       // sampling defaults
-  std::vector<int32_t> stop_ids;     // StopTokenIds
+  GenerationConfig generation;    // sampling defaults
+  std::vector<int32_t> stop_ids;  // StopTokenIds
 };
 
 enum class Endpoint { kChatCompletions, kCompletions };

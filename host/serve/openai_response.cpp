@@ -34,7 +34,8 @@ std::string Event(const json& j) { return "data: " + j.dump() + "\n\n"; }
 
 // One choice of a stream chunk.
 json Choice(const ResponseHeader& h, json delta_or_text, json finish) {
-  if (Chat(h)) return {{"index", 0}, {"delta", std::move(delta_or_text)}, {"logprobs", nullptr}, {"finish_reason", finish}};
+  if (Chat(h))
+    return {{"index", 0}, {"delta", std::move(delta_or_text)}, {"logprobs", nullptr}, {"finish_reason", finish}};
   return {{"index", 0}, {"text", std::move(delta_or_text)}, {"logprobs", nullptr}, {"finish_reason", finish}};
 }
 
@@ -93,7 +94,10 @@ std::string UsageChunkEvent(const ResponseHeader& h, uint32_t prompt_tokens, uin
 std::string ErrorEvent(const ApiError& e) { return "data: " + ErrorBody(e) + "\n\n"; }
 
 std::string ModelsJson(const std::string& model, int64_t created, uint32_t context) {
-  json m = {{"id", model}, {"object", "model"}, {"created", created}, {"owned_by", "vkgemma"},
+  json m = {{"id", model},
+            {"object", "model"},
+            {"created", created},
+            {"owned_by", "vkgemma"},
             {"meta", {{"n_ctx", context}}}};
   return json{{"object", "list"}, {"data", json::array({m})}}.dump();
 }

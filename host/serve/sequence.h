@@ -15,7 +15,7 @@
 namespace vkg::serve {
 
 struct SequenceRequest {
-  std::vector<int32_t> prompt;            // the whole prompt, <bos> and template markup included
+  std::vector<int32_t> prompt;  // the whole prompt, <bos> and template markup included
   SamplingParams sampling;
   uint32_t max_tokens = 1;                // generated tokens at most (>= 1; prompt + this <= context)
   std::vector<int32_t> stop_ids;          // end of turn / end of text: ends the reply, not in its text

@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/text/jinja/template.h"
 #include "host/model/gguf/gguf_file.h"
+#include "host/text/jinja/template.h"
 
 namespace vkg {
 namespace {
@@ -169,8 +169,8 @@ std::vector<int32_t> ChatTemplate::Encode(const tok::Tokenizer& tokenizer, std::
   const auto flush = [&](size_t end) {
     if (end > plain_start) {
       // As text: message contents are here, and a user's "<bos>" must stay text.
-      const std::vector<int32_t> part = tokenizer.Encode(std::string_view(text).substr(plain_start, end - plain_start),
-                                                         tok::SpecialTokens::kAsText);
+      const std::vector<int32_t> part =
+          tokenizer.Encode(std::string_view(text).substr(plain_start, end - plain_start), tok::SpecialTokens::kAsText);
       ids.insert(ids.end(), part.begin(), part.end());
     }
   };

@@ -14,7 +14,7 @@
 namespace vkg {
 
 struct ChatMessage {
-  std::string role;     // "system", "user", "model" ("assistant" is accepted as "model")
+  std::string role;  // "system", "user", "model" ("assistant" is accepted as "model")
   std::string content;
 };
 

@@ -55,8 +55,8 @@ GenerationConfig GenerationConfig::Parse(const std::string& json_text, const std
 }
 
 void GenerationConfig::Override(const std::string& key, const std::string& value, const std::string& source) {
-  static const char* kKeys[] = {"eos_token_id", "bos_token_id", "pad_token_id", "do_sample", "temperature",
-                                "top_k", "top_p", "min_p", "repetition_penalty"};
+  static const char* kKeys[] = {"eos_token_id", "bos_token_id", "pad_token_id", "do_sample",         "temperature",
+                                "top_k",        "top_p",        "min_p",        "repetition_penalty"};
   if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
     throw Error(source + ": unknown generation setting \"" + key + "\"");
   }

@@ -14,11 +14,11 @@ struct GenerationConfig {
   std::vector<int32_t> eos_token_ids = {1};
   int32_t bos_token_id = 2;
   int32_t pad_token_id = 0;
-  bool do_sample = true;      // false: greedy decoding
-  float temperature = 1.0f;   // <= 0: greedy
-  int32_t top_k = 64;         // 0: off
-  float top_p = 0.95f;        // 1: off
-  float min_p = 0.0f;         // 0: off
+  bool do_sample = true;            // false: greedy decoding
+  float temperature = 1.0f;         // <= 0: greedy
+  int32_t top_k = 64;               // 0: off
+  float top_p = 0.95f;              // 1: off
+  float min_p = 0.0f;               // 0: off
   float repetition_penalty = 1.0f;  // 1: off
 
   // <model_dir>/generation_config.json when present, else the defaults above. A malformed file or

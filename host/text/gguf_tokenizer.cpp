@@ -31,8 +31,8 @@ nlohmann::json GgufTokenizerJson(const GgufFile& f) {
   const std::vector<std::string>& tokens = array("tokenizer.ggml.tokens", GgufType::kString).strings;
   const GgufValue* types_v = f.Find("tokenizer.ggml.token_type");
   if (!types_v || types_v->type != GgufType::kArray || types_v->ints.size() != tokens.size()) {
-    fail("metadata 'tokenizer.ggml.token_type' must hold one integer per token (" +
-         std::to_string(tokens.size()) + ")");
+    fail("metadata 'tokenizer.ggml.token_type' must hold one integer per token (" + std::to_string(tokens.size()) +
+         ")");
   }
   const std::vector<int64_t>& types = types_v->ints;
 
@@ -42,8 +42,13 @@ nlohmann::json GgufTokenizerJson(const GgufFile& f) {
     vocab[tokens[id]] = id;
     pieces.insert(tokens[id]);
     if (types[id] == kControl || types[id] == kUserDefined) {
-      added.push_back({{"id", id}, {"content", tokens[id]}, {"single_word", false}, {"lstrip", false},
-                       {"rstrip", false}, {"normalized", false}, {"special", types[id] == kControl}});
+      added.push_back({{"id", id},
+                       {"content", tokens[id]},
+                       {"single_word", false},
+                       {"lstrip", false},
+                       {"rstrip", false},
+                       {"normalized", false},
+                       {"special", types[id] == kControl}});
     }
   }
   if (vocab.size() != tokens.size()) fail("tokenizer.ggml.tokens holds the same piece twice");
@@ -87,9 +92,16 @@ nlohmann::json GgufTokenizerJson(const GgufFile& f) {
                                   {{"type", "ByteFallback"}},
                                   {{"type", "Fuse"}}})}}},
       {"model",
-       {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", unk}, {"continuing_subword_prefix", nullptr},
-        {"end_of_word_suffix", nullptr}, {"fuse_unk", true}, {"byte_fallback", true},
-        {"ignore_merges", false}, {"vocab", vocab}, {"merges", merges}}},
+       {{"type", "BPE"},
+        {"dropout", nullptr},
+        {"unk_token", unk},
+        {"continuing_subword_prefix", nullptr},
+        {"end_of_word_suffix", nullptr},
+        {"fuse_unk", true},
+        {"byte_fallback", true},
+        {"ignore_merges", false},
+        {"vocab", vocab},
+        {"merges", merges}}},
   };
   return doc;
 }

@@ -106,7 +106,9 @@ std::vector<std::pair<int32_t, double>> Sampler::Distribution(std::span<const fl
   const std::vector<float> x = Penalized(logits);
   if (x.empty()) return {};
   // Most likely first; equal logits: lower id first (so greedy picks the lowest id of a tie).
-  auto before = [&](int32_t a, int32_t b) { return x[size_t(a)] > x[size_t(b)] || (x[size_t(a)] == x[size_t(b)] && a < b); };
+  auto before = [&](int32_t a, int32_t b) {
+    return x[size_t(a)] > x[size_t(b)] || (x[size_t(a)] == x[size_t(b)] && a < b);
+  };
   if (params_.greedy()) {
     int32_t best = 0;
     for (int32_t i = 1; i < int32_t(x.size()); ++i) {

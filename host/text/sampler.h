@@ -66,9 +66,9 @@ class Sampler {
 
   SamplingParams params_;
   Rng rng_;
-  std::vector<int32_t> seen_;     // distinct ids recorded
+  std::vector<int32_t> seen_;  // distinct ids recorded
   std::vector<uint8_t> seen_mask_;
-  std::vector<int32_t> generated_;        // distinct ids generated
+  std::vector<int32_t> generated_;         // distinct ids generated
   std::vector<uint32_t> generated_count_;  // per id: times generated
 };
 

@@ -6,18 +6,18 @@
 #include "params/params_common.h"
 VKG_PARAMS_BEGIN
 struct AttentionParams {
-  uint n_rows;          // T * group: query rows per KV head
-  uint group;           // n_heads / n_kv_heads
+  uint n_rows;  // T * group: query rows per KV head
+  uint group;   // n_heads / n_kv_heads
   uint n_heads;
   uint n_kv_heads;
-  uint start_pos;       // position of token 0
-  uint cache_len;       // slots in the KV cache; position j lives in slot j % cache_len
-  uint window;          // sliding window W (0 = full causal): query i sees keys i-W+1 .. i
-  float scale;          // score = scale * q.k (Gemma 4: 1.0)
-  uint keys_per_split;  // decode: keys per split; prefill: unused
-  uint n_splits;        // decode: 1 = write out directly, >1 = write partials to scratch
-  uint pos_from_buffer; // decode: 1 = the query position is the uint at binding 5, not start_pos
-                        // (a recording replayed at every position; start_pos is the largest)
+  uint start_pos;        // position of token 0
+  uint cache_len;        // slots in the KV cache; position j lives in slot j % cache_len
+  uint window;           // sliding window W (0 = full causal): query i sees keys i-W+1 .. i
+  float scale;           // score = scale * q.k (Gemma 4: 1.0)
+  uint keys_per_split;   // decode: keys per split; prefill: unused
+  uint n_splits;         // decode: 1 = write out directly, >1 = write partials to scratch
+  uint pos_from_buffer;  // decode: 1 = the query position is the uint at binding 5, not start_pos
+                         // (a recording replayed at every position; start_pos is the largest)
 };
 /* Pass 2 of split decode: merges n_splits partial softmax states per head. */
 struct AttentionCombineParams {

@@ -4,8 +4,8 @@
 #include "params/params_common.h"
 VKG_PARAMS_BEGIN
 struct ReadBandwidthParams {
-  uint groups;  /* workgroups that read: the bound range / (invocations x loads x 16 bytes) */
-  uint magic;   /* the sink is written only if the loaded words xor to this (never, for a zero-filled source) */
+  uint groups; /* workgroups that read: the bound range / (invocations x loads x 16 bytes) */
+  uint magic;  /* the sink is written only if the loaded words xor to this (never, for a zero-filled source) */
   uint pad0, pad1;
 };
 VKG_PARAMS_END

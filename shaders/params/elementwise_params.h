@@ -5,8 +5,8 @@
 VKG_PARAMS_BEGIN
 struct ElementwiseParams {
   uint n;
-  float scale;  /* add_scaled: the factor; softcap: the cap */
-  uint has_b;   /* add_scaled: 0 means out = a * scale */
+  float scale; /* add_scaled: the factor; softcap: the cap */
+  uint has_b;  /* add_scaled: 0 means out = a * scale */
   uint pad;
 };
 VKG_PARAMS_END

@@ -5,10 +5,10 @@
 VKG_PARAMS_BEGIN
 struct EmbedParams {
   uint n_tokens;
-  uint dim;          /* columns written per token */
-  uint cols_padded;  /* row length in the weight layout */
-  uint row_begin;    /* first vocabulary row held by this chunk */
-  uint chunk_rows;   /* rows held by this chunk */
+  uint dim;         /* columns written per token */
+  uint cols_padded; /* row length in the weight layout */
+  uint row_begin;   /* first vocabulary row held by this chunk */
+  uint chunk_rows;  /* rows held by this chunk */
   float scale;
 };
 VKG_PARAMS_END

@@ -7,10 +7,10 @@
 #include "params/params_common.h"
 VKG_PARAMS_BEGIN
 struct GeluMulParams {
-  uint n;          /* outputs: rows * cols */
+  uint n; /* outputs: rows * cols */
   uint cols;
-  uint in_stride;  /* floats between rows of the inputs */
-  uint up_offset;  /* floats from a gate value to its up value within the up binding's row */
+  uint in_stride; /* floats between rows of the inputs */
+  uint up_offset; /* floats from a gate value to its up value within the up binding's row */
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(GeluMulParams, 16)

@@ -6,8 +6,8 @@ VKG_PARAMS_BEGIN
 struct RowParams {
   uint rows;
   uint dim;
-  float eps;         /* RMSNorm epsilon (unused by softmax) */
-  uint has_weight;   /* RMSNorm: 1 multiplies by the weight, 0 is the weightless form */
+  float eps;       /* RMSNorm epsilon (unused by softmax) */
+  uint has_weight; /* RMSNorm: 1 multiplies by the weight, 0 is the weightless form */
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(RowParams, 16)
@@ -19,8 +19,8 @@ struct ResidualNormParams {
   uint rows;
   uint dim;
   float eps;
-  float scale;     /* residual factor (the layer scalar, or 1) */
-  uint has_next;   /* 1: also write a = rmsnorm(x, w_next) */
+  float scale;   /* residual factor (the layer scalar, or 1) */
+  uint has_next; /* 1: also write a = rmsnorm(x, w_next) */
   uint pad0, pad1, pad2;
 };
 VKG_PARAMS_END

@@ -4,7 +4,9 @@
 #define VKG_PARAMS_COMMON_H
 #ifdef __cplusplus
 #include <cstdint>
-#define VKG_PARAMS_BEGIN namespace vkg::shaders { using uint = std::uint32_t;
+#define VKG_PARAMS_BEGIN   \
+  namespace vkg::shaders { \
+  using uint = std::uint32_t;
 #define VKG_PARAMS_END }
 #define VKG_PARAMS_CHECK(T, bytes) \
   static_assert(sizeof(vkg::shaders::T) == (bytes) && (bytes) <= 128, #T " layout changed");

@@ -4,11 +4,11 @@
 #include "params/params_common.h"
 VKG_PARAMS_BEGIN
 struct PleParams {
-  uint n_tokens;  /* T */
-  uint n_layers;  /* L */
-  uint dim;       /* P */
-  uint ple_rows;  /* rows per layer in ple (>= T) */
-  float scale;    /* 2^-0.5 */
+  uint n_tokens; /* T */
+  uint n_layers; /* L */
+  uint dim;      /* P */
+  uint ple_rows; /* rows per layer in ple (>= T) */
+  float scale;   /* 2^-0.5 */
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(PleParams, 20)

@@ -7,7 +7,7 @@ struct TopKParams {
   uint rows;
   uint n_experts;
   uint k;
-  uint has_scale;  /* multiply by per_expert_scale[id] */
+  uint has_scale; /* multiply by per_expert_scale[id] */
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(TopKParams, 16)

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
 #include "host/ops/matmul.h"
-#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {
@@ -48,14 +48,15 @@ class BatchedDecodeTest : public GpuTest, public ::testing::WithParamInterface<s
     }
     return all;
   }
-  static void ExpectSameBits(const std::vector<float>& alone, const std::vector<float>& batched, const std::string& what) {
+  static void ExpectSameBits(const std::vector<float>& alone, const std::vector<float>& batched,
+                             const std::string& what) {
     ASSERT_EQ(alone.size(), batched.size()) << what;
     size_t differ = 0, first = 0;
     for (size_t i = alone.size(); i-- > 0;) {
       if (std::memcmp(&alone[i], &batched[i], 4) != 0) ++differ, first = i;
     }
-    EXPECT_EQ(differ, 0u) << what << ": " << differ << " of " << alone.size() << " values differ, the first at " << first
-                          << ": " << alone[first] << " alone, " << batched[first] << " batched";
+    EXPECT_EQ(differ, 0u) << what << ": " << differ << " of " << alone.size() << " values differ, the first at "
+                          << first << ": " << alone[first] << " alone, " << batched[first] << " batched";
   }
 };
 
@@ -71,8 +72,9 @@ TEST_P(BatchedDecodeTest, ProductRowsEqualRowsAlone) {
       const auto alone = RowsAlone(xv, m, s.k, s.n, [&](OpContext& ctx, const Tensor& xr, const Tensor& yr) {
         MatMul(ctx, w, xr, yr, {.softcap = 30.f});
       });
-      ExpectSameBits(alone, Download(y), std::string(DTypeName(t)) + " M=" + std::to_string(m) + " N=" +
-                                             std::to_string(s.n) + " K=" + std::to_string(s.k));
+      ExpectSameBits(alone, Download(y),
+                     std::string(DTypeName(t)) + " M=" + std::to_string(m) + " N=" + std::to_string(s.n) +
+                         " K=" + std::to_string(s.k));
     }
   }
 }

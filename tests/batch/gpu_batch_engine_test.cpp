@@ -12,8 +12,8 @@
 
 #include "host/batch/gpu_batch_engine.h"
 #include "host/batch/step_plan.h"
-#include "host/runtime/engine.h"
 #include "host/error.h"
+#include "host/runtime/engine.h"
 #include "tests/model/test_helpers.h"
 
 namespace vkg::test {
@@ -65,8 +65,8 @@ class BatchVsAloneTest : public ::testing::TestWithParam<Case> {
     const auto gguf = tmp_->path() / "m.gguf";
     EXPECT_EQ(RunMakeCheckpoint("--out " + (tmp_->path() / "ckpt").string() + " --variant " + GetParam().variant +
                                 " --seed 4 --hidden 256 --intermediate 512 --heads 4 --head-dim 64 "
-                                "--global-head-dim 128 --ple-dim 256 --vocab 512 --gguf " + gguf.string() +
-                                " --gguf-type " + GetParam().gguf),
+                                "--global-head-dim 128 --ple-dim 256 --vocab 512 --gguf " +
+                                gguf.string() + " --gguf-type " + GetParam().gguf),
               0);
     return gguf;
   }
@@ -74,7 +74,7 @@ class BatchVsAloneTest : public ::testing::TestWithParam<Case> {
     EngineOptions o;
     if (!GetParam().gguf) o.weights = GetParam().weights;
     o.kernels = GetParam().kernels;
-    o.batch = 8;     // prompts of 9..24 tokens take several chunks, some ending in a 1-token chunk
+    o.batch = 8;  // prompts of 9..24 tokens take several chunks, some ending in a 1-token chunk
     o.context = 64;
     return o;
   }
@@ -134,8 +134,8 @@ TEST_P(BatchVsAloneTest, EverySlotEqualsEngineAloneBitForBit) {
       ASSERT_EQ(want.size(), e.logits.size());
       EXPECT_EQ(std::memcmp(want.data(), e.logits.data(), want.size() * 4), 0)
           << "slot " << slot << " input " << input << " (" << e.tokens.size() << " tokens at position "
-          << alone->n_past() - e.tokens.size() << "): batched logits differ from alone, argmax "
-          << Argmax(e.logits) << " vs " << Argmax(want);
+          << alone->n_past() - e.tokens.size() << "): batched logits differ from alone, argmax " << Argmax(e.logits)
+          << " vs " << Argmax(want);
       ++input;
     }
     EXPECT_EQ(alone->n_past(), batch->n_past(slot)) << "slot " << slot;
@@ -143,21 +143,18 @@ TEST_P(BatchVsAloneTest, EverySlotEqualsEngineAloneBitForBit) {
   EXPECT_EQ(alone->validation_messages(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, BatchVsAloneTest,
-                         // Every format once per family at least (the products' per-format
-                         // identity is checked for all of them in batched_decode_products_test).
-                         ::testing::Values(Case{"ple", DType::BF16, KernelFamily::kGpu},
-                                           Case{"ple", DType::BF16, KernelFamily::kCpu},
-                                           Case{"ple", DType::F32, KernelFamily::kGpu},
-                                           Case{"ple", DType::Q8_0, KernelFamily::kCpu},
-                                           Case{"ple", DType::Q4_0, KernelFamily::kGpu},
-                                           Case{"dense", DType::BF16, KernelFamily::kGpu},
-                                           Case{"dense", DType::Q4_0, KernelFamily::kCpu},
-                                           Case{"moe", DType::BF16, KernelFamily::kGpu},
-                                           // A Q4_K_M file: Q4_K and Q6_K matrices as stored, q|k|v
-                                           // stacks of both types (WeightMatrix::parts) on even layers.
-                                           Case{"ple", DType::F32, KernelFamily::kGpu, "q4_k_m"}),
-                         CaseName);
+INSTANTIATE_TEST_SUITE_P(
+    Formats, BatchVsAloneTest,
+    // Every format once per family at least (the products' per-format
+    // identity is checked for all of them in batched_decode_products_test).
+    ::testing::Values(Case{"ple", DType::BF16, KernelFamily::kGpu}, Case{"ple", DType::BF16, KernelFamily::kCpu},
+                      Case{"ple", DType::F32, KernelFamily::kGpu}, Case{"ple", DType::Q8_0, KernelFamily::kCpu},
+                      Case{"ple", DType::Q4_0, KernelFamily::kGpu}, Case{"dense", DType::BF16, KernelFamily::kGpu},
+                      Case{"dense", DType::Q4_0, KernelFamily::kCpu}, Case{"moe", DType::BF16, KernelFamily::kGpu},
+                      // A Q4_K_M file: Q4_K and Q6_K matrices as stored, q|k|v
+                      // stacks of both types (WeightMatrix::parts) on even layers.
+                      Case{"ple", DType::F32, KernelFamily::kGpu, "q4_k_m"}),
+    CaseName);
 
 // ---- Errors: the exact message, and nothing evaluated ----
 

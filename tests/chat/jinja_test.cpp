@@ -39,16 +39,20 @@ TEST(Jinja, TextExpressionsAndComments) {
   EXPECT_EQ(R("a{# note #}b{{ 'c' }}{{ \"d\\n\" }}"), "abcd\n");
   EXPECT_EQ(R("{{ 1 + 2 * 3 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ 1 / 2 }} {{ 2 ** 3 }} {{ 1.5 + 1 }}"),
             "7 3 -4 1 0.5 8 2.5");
-  EXPECT_EQ(R("{{ 'a' ~ 1 ~ none ~ true }} {{ 'x' + 'y' }} {{ [1] + [2] }} {{ 'ab' * 2 }}"), "a1NoneTrue xy [1, 2] abab");
+  EXPECT_EQ(R("{{ 'a' ~ 1 ~ none ~ true }} {{ 'x' + 'y' }} {{ [1] + [2] }} {{ 'ab' * 2 }}"),
+            "a1NoneTrue xy [1, 2] abab");
   EXPECT_EQ(R("{{ {'k': 'v', 'n': [1, 2.0, None, False]} }}"), "{'k': 'v', 'n': [1, 2.0, None, False]}");
   EXPECT_EQ(R("{{ 1 < 2 and not 2 < 1 }} {{ 3 in [1, 3] }} {{ 'b' not in 'abc' }} {{ 0 or 'z' }} {{ 1 == 1.0 }}"),
             "True True False z True");
   EXPECT_EQ(R("{{ 'yes' if flag else 'no' }}|{{ 'yes' if not flag }}|{{ missing }}|"), "yes|||");
-  EXPECT_EQ(R("{{ messages[1]['content'] }} {{ messages[1].role }} {{ messages[-1].content }} {{ messages[5] is defined }}"),
-            "Hi user Hello! False");
+  EXPECT_EQ(
+      R("{{ messages[1]['content'] }} {{ messages[1].role }} {{ messages[-1].content }} {{ messages[5] is defined }}"),
+      "Hi user Hello! False");
   EXPECT_EQ(R("{{ 'hello'[1:3] }} {{ 'hello'[::-1] }} {{ [1, 2, 3, 4][1:] }} {{ [1, 2, 3][:-1] }} {{ 'héllo'[1] }}"),
             "el olleh [2, 3, 4] [1, 2] é");
-  EXPECT_EQ(R("{{ '\\u00e9\\x41\\'' }}"), "\xc3\xa9" "A'");
+  EXPECT_EQ(R("{{ '\\u00e9\\x41\\'' }}"),
+            "\xc3\xa9"
+            "A'");
 }
 
 TEST(Jinja, WhitespaceControlTrimBlocksLstripBlocks) {
@@ -57,20 +61,22 @@ TEST(Jinja, WhitespaceControlTrimBlocksLstripBlocks) {
             "<ul>\n  <li>system</li>\n  <li>user</li>\n  <li>assistant</li>\n</ul>");
   EXPECT_EQ(R("a  {%- if flag -%}  b  {%- endif -%}  c"), "abc");
   EXPECT_EQ(R("a {{- ' b ' -}} c"), "a b c");
-  EXPECT_EQ(R("x {% if flag %}y{% endif %} z"), "x y z");  // mid-line tags keep their spaces
+  EXPECT_EQ(R("x {% if flag %}y{% endif %} z"), "x y z");      // mid-line tags keep their spaces
   EXPECT_EQ(R("  {%+ if flag %}y{% endif +%}\nz"), "  y\nz");  // '+' opts out
   EXPECT_EQ(R("{# c #}\nq"), "q");
 }
 
 TEST(Jinja, IfForSetNamespaceMacro) {
   EXPECT_EQ(R("{% if n > 9 %}a{% elif n > 5 %}b{% else %}c{% endif %}"), "b");
-  EXPECT_EQ(R("{% for m in messages %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}"),
+  EXPECT_EQ(R("{% for m in messages %}{{ loop.index }}{{ loop.index0 }}{{ loop.first }}{{ loop.last }}{{ loop.length "
+              "}};{% endfor %}"),
             "10TrueFalse3;21FalseFalse3;32FalseTrue3;");
   EXPECT_EQ(R("{% for x in [] %}x{% else %}empty{% endfor %}"), "empty");
   EXPECT_EQ(R("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }},{% endfor %}"), "a=1,b=2,");
   EXPECT_EQ(R("{% for m in messages if m.role != 'system' %}{{ loop.index }}:{{ m.role }} {% endfor %}"),
             "1:user 2:assistant ");
-  EXPECT_EQ(R("{% for i in range(5) %}{% if i == 1 %}{% continue %}{% endif %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}"),
+  EXPECT_EQ(R("{% for i in range(5) %}{% if i == 1 %}{% continue %}{% endif %}{% if i == 3 %}{% break %}{% endif %}{{ "
+              "i }}{% endfor %}"),
             "02");
   // set inside a loop does not leak; namespace attributes do.
   EXPECT_EQ(R("{% set x = 1 %}{% set ns = namespace(c=0) %}{% for m in messages %}{% set x = 2 %}"
@@ -85,25 +91,32 @@ TEST(Jinja, IfForSetNamespaceMacro) {
 }
 
 TEST(Jinja, FiltersTestsAndMethods) {
-  EXPECT_EQ(R("{{ '  x y  ' | trim }}|{{ 'abc' | upper }}|{{ 'ABC' | lower }}|{{ messages | length }}|{{ 'héllo' | count }}"),
-            "x y|ABC|abc|3|5");
-  EXPECT_EQ(R("{{ 'a-b-c' | replace('-', '+') }} {{ [1, 2, 3] | join(', ') }} {{ messages | map(attribute='role') | join }}"),
-            "a+b+c 1, 2, 3 systemuserassistant");
+  EXPECT_EQ(
+      R("{{ '  x y  ' | trim }}|{{ 'abc' | upper }}|{{ 'ABC' | lower }}|{{ messages | length }}|{{ 'héllo' | count }}"),
+      "x y|ABC|abc|3|5");
+  EXPECT_EQ(
+      R("{{ 'a-b-c' | replace('-', '+') }} {{ [1, 2, 3] | join(', ') }} {{ messages | map(attribute='role') | join }}"),
+      "a+b+c 1, 2, 3 systemuserassistant");
   EXPECT_EQ(R("{{ [4, 5] | first }}{{ [4, 5] | last }} {{ missing | default('d') }} {{ '' | default('e', true) }}"),
             "45 d e");
-  EXPECT_EQ(R("{{ {'a': [1, 'x\"y'], 'b': none, 'c': 1.5} | tojson }}"), "{\"a\": [1, \"x\\\"y\"], \"b\": null, \"c\": 1.5}");
+  EXPECT_EQ(R("{{ {'a': [1, 'x\"y'], 'b': none, 'c': 1.5} | tojson }}"),
+            "{\"a\": [1, \"x\\\"y\"], \"b\": null, \"c\": 1.5}");
   EXPECT_EQ(R("{{ {'a': [1]} | tojson(indent=2) }}"), "{\n  \"a\": [\n    1\n  ]\n}");
   EXPECT_EQ(R("{{ 5 | string ~ '1' }} {{ '42' | int + 1 }} {{ 'ab' | list }} {{ {'a': 1} | items | list }}"),
             "51 43 ['a', 'b'] [['a', 1]]");
-  EXPECT_EQ(R("{{ {'b': 1, 'a': 2} | dictsort }} {{ [3, 1, 2] | sort }} {{ messages | selectattr('role', 'equalto', 'user') | list | length }}"),
+  EXPECT_EQ(R("{{ {'b': 1, 'a': 2} | dictsort }} {{ [3, 1, 2] | sort }} {{ messages | selectattr('role', 'equalto', "
+              "'user') | list | length }}"),
             "[['a', 2], ['b', 1]] [1, 2, 3] 1");
   EXPECT_EQ(R("{{ ' a b '.strip() }}|{{ 'xxa'.lstrip('x') }}|{{ 'a,b'.split(',') }}|{{ 'a b'.split() }}|"
-              "{{ 'abc'.startswith('ab') }}{{ 'abc'.endswith('bc') }}|{{ 'hi there'.title() }}|{{ 'aXa'.replace('a', 'b') }}"),
+              "{{ 'abc'.startswith('ab') }}{{ 'abc'.endswith('bc') }}|{{ 'hi there'.title() }}|{{ 'aXa'.replace('a', "
+              "'b') }}"),
             "a b|a|['a', 'b']|['a', 'b']|TrueTrue|Hi There|bXb");
-  EXPECT_EQ(R("{{ {'a': 1}.get('a') }}{{ {'a': 1}.get('b', 2) }}{{ {'a': 1}.keys() | list }}{{ {'a': 1}.values() | list }}"),
-            "12['a'][1]");
+  EXPECT_EQ(
+      R("{{ {'a': 1}.get('a') }}{{ {'a': 1}.get('b', 2) }}{{ {'a': 1}.keys() | list }}{{ {'a': 1}.values() | list }}"),
+      "12['a'][1]");
   EXPECT_EQ(R("{{ n is defined }}{{ nope is undefined }}{{ none is none }}{{ 'a' is string }}{{ {} is mapping }}"
-              "{{ [] is iterable }}{{ [] is sequence }}{{ 1.5 is number }}{{ true is true }}{{ 0 is false }}{{ n is not none }}"),
+              "{{ [] is iterable }}{{ [] is sequence }}{{ 1.5 is number }}{{ true is true }}{{ 0 is false }}{{ n is "
+              "not none }}"),
             "TrueTrueTrueTrueTrueTrueTrueTrueTrueFalseTrue");
 }
 
@@ -155,23 +168,25 @@ TEST(Jinja, HostileTemplatesAreBounded) {
   std::string chain = "{{ 1";
   for (int i = 0; i < 300; ++i) chain += " + 1";
   EXPECT_EQ(ErrorOf(chain + " }}"), "jinja: line 1: expressions or blocks nested deeper than 128");
-  EXPECT_EQ(ErrorOf("{{ " + std::string(300, '-') + "1 }}"), "jinja: line 1: expressions or blocks nested deeper than 128");
+  EXPECT_EQ(ErrorOf("{{ " + std::string(300, '-') + "1 }}"),
+            "jinja: line 1: expressions or blocks nested deeper than 128");
   std::string blocks;
   for (int i = 0; i < 200; ++i) blocks += "{% if true %}";
   EXPECT_EQ(ErrorOf(blocks), "jinja: line 1: expressions or blocks nested deeper than 128");
   EXPECT_EQ(ErrorOf("{% macro f(x) %}{{ f(x) }}{% endmacro %}{{ f(1) }}"),
             "jinja: line 1: macro 'f' calls nest deeper than 64");
   EXPECT_EQ(ErrorOf("{{ range(1000000000) | length }}"), "jinja: line 1: range() of more than 100000 items");
-  EXPECT_EQ(ErrorOf("{{ 'abc' * 100000000 }}"), "jinja: line 1: repetition too large (the rendered text is limited to 16 MiB)");
+  EXPECT_EQ(ErrorOf("{{ 'abc' * 100000000 }}"),
+            "jinja: line 1: repetition too large (the rendered text is limited to 16 MiB)");
   EXPECT_EQ(ErrorOf("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"),
             "jinja: line 1: the rendered text exceeds 16 MiB");
   EXPECT_EQ(ErrorOf("{{ 9223372036854775807 + 1 }}"), "jinja: line 1: integer overflow");
   EXPECT_EQ(ErrorOf("{{ -9223372036854775807 - 2 }}"), "jinja: line 1: integer overflow");
   EXPECT_EQ(ErrorOf("{{ 4294967296 * 4294967296 }}"), "jinja: line 1: integer overflow");
   EXPECT_EQ(ErrorOf("{{ 10 ** 30 }}"), "jinja: line 1: integer overflow");
-  EXPECT_EQ(R("{{ range(0, 9223372036854775807, 4611686018427387904) | list }}"),
-            "[0, 4611686018427387904]");
-  EXPECT_EQ(ErrorOf("{% set ns = namespace(a=1) %}{% set ns.a = [ns] %}"), "jinja: line 1: cannot put a namespace inside itself");
+  EXPECT_EQ(R("{{ range(0, 9223372036854775807, 4611686018427387904) | list }}"), "[0, 4611686018427387904]");
+  EXPECT_EQ(ErrorOf("{% set ns = namespace(a=1) %}{% set ns.a = [ns] %}"),
+            "jinja: line 1: cannot put a namespace inside itself");
   EXPECT_EQ(ErrorOf("{% set l = [] %}{{ l.append([1, l]) }}"), "jinja: line 1: cannot put a list inside itself");
   EXPECT_EQ(ErrorOf("{% set ns = namespace(x=0) %}{% for i in range(100) %}{% set ns.x = [ns.x] %}{% endfor %}"),
             "jinja: line 1: values nested deeper than 64");
@@ -184,7 +199,8 @@ TEST(Jinja, HostileTemplatesAreBounded) {
 TEST(Jinja, TaintFollowsStringOperations) {
   Value ctx = Value::MakeDict();
   ctx.dict()->Set("c", Value("  ab<x>cd  ", std::string(11, '\1')));
-  const Rendered r = Template("[{{ c | trim }}|{{ c.split('<x>')[1] | trim }}|{{ (c ~ 'T')[-3:] }}]").RenderTracked(ctx);
+  const Rendered r =
+      Template("[{{ c | trim }}|{{ c.split('<x>')[1] | trim }}|{{ (c ~ 'T')[-3:] }}]").RenderTracked(ctx);
   EXPECT_EQ(r.text, "[ab<x>cd|cd|  T]");
   EXPECT_EQ(r.taint, std::string("\0\1\1\1\1\1\1\1\0\1\1\0\1\1\0\0", 16));
 }

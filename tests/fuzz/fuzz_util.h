@@ -16,7 +16,8 @@ namespace vkg::fuzz {
 // A per-process scratch directory (in /dev/shm when it exists: no disk writes per execution).
 inline const std::filesystem::path& ScratchDir() {
   static const std::filesystem::path dir = [] {
-    const std::filesystem::path base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::filesystem::path base =
+        std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
     auto d = base / ("vkg-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     return d;

@@ -6,7 +6,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
-    (void)vkg::GenerationConfig::Parse(std::string(reinterpret_cast<const char*>(data), size), "generation_config.json");
+    (void)vkg::GenerationConfig::Parse(std::string(reinterpret_cast<const char*>(data), size),
+                                       "generation_config.json");
   } catch (const std::exception&) {
   }
   return 0;

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "host/error.h"
 #include "host/runtime/engine.h"
 #include "host/runtime/generate.h"
 #include "host/text/generation_config.h"
-#include "host/error.h"
 #include "tests/model/test_helpers.h"
 #include "tests/run_vkgemma.h"
 #include "tokenizer/tokenizer.h"

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "host/text/generation_config.h"
 #include "host/error.h"
+#include "host/text/generation_config.h"
 #include "host/text/sampler.h"
 
 namespace vkg {
@@ -139,8 +139,8 @@ TEST(Sampler, TopPKeepsTheSmallestSetReachingP) {
 TEST(Sampler, TopKThenTopP) {
   const auto logits = LogitsOfProbs({0.4, 0.3, 0.2, 0.1});
   SamplingParams p = Plain();
-  p.top_k = 2;    // {0.4, 0.3} -> renormalized 0.571, 0.429
-  p.top_p = 0.5f; // 0.571 already reaches it
+  p.top_k = 2;     // {0.4, 0.3} -> renormalized 0.571, 0.429
+  p.top_p = 0.5f;  // 0.571 already reaches it
   EXPECT_EQ(SampledSupport(p, logits, 500), (std::set<int32_t>{0}));
 }
 
@@ -257,12 +257,14 @@ TEST(GenerationConfig, DefaultsFollowGemma4) {
 TEST(GenerationConfig, ParsesTheReleasedFile) {
   const GenerationConfig c = GenerationConfig::Parse(R"({
     "bos_token_id": 2, "do_sample": true, "eos_token_id": [1, 106, 50], "pad_token_id": 0,
-    "temperature": 1.0, "top_k": 64, "top_p": 0.95, "transformers_version": "5.0.0"})", "g.json");
+    "temperature": 1.0, "top_k": 64, "top_p": 0.95, "transformers_version": "5.0.0"})",
+                                                     "g.json");
   EXPECT_EQ(c.eos_token_ids, (std::vector<int32_t>{1, 106, 50}));
   EXPECT_EQ(c.top_k, 64);
   const GenerationConfig d = GenerationConfig::Parse(
       R"({"eos_token_id": 7, "do_sample": false, "temperature": 0.3, "top_k": null, "min_p": 0.05,
-          "repetition_penalty": 1.2})", "g.json");
+          "repetition_penalty": 1.2})",
+      "g.json");
   EXPECT_EQ(d.eos_token_ids, std::vector<int32_t>{7});
   EXPECT_FALSE(d.do_sample);
   EXPECT_FLOAT_EQ(d.temperature, 0.3f);
@@ -292,7 +294,8 @@ TEST(GenerationConfig, MalformedFilesGiveOneLineNamingTheFile) {
   EXPECT_EQ(ErrorOf(R"({"do_sample": 1})"), "/m/generation_config.json: do_sample is 1, expected true or false");
   EXPECT_EQ(ErrorOf(R"({"temperature": -1})"), "/m/generation_config.json: temperature is -1, expected a number >= 0");
   EXPECT_EQ(ErrorOf(R"({"top_k": 2.5})"), "/m/generation_config.json: top_k is 2.5, expected a whole number >= 0");
-  for (const std::string& bad : {std::string("{"), std::string(R"({"top_p": 0})"), std::string(R"({"repetition_penalty": 0})")}) {
+  for (const std::string& bad :
+       {std::string("{"), std::string(R"({"top_p": 0})"), std::string(R"({"repetition_penalty": 0})")}) {
     const std::string e = ErrorOf(bad);
     EXPECT_EQ(e.rfind("/m/generation_config.json: ", 0), 0u) << e;
     EXPECT_EQ(e.find('\n'), std::string::npos) << e;
@@ -305,7 +308,8 @@ TEST(GenerationConfig, MalformedFilesGiveOneLineNamingTheFile) {
     GenerationConfig::Load(dir);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), (dir / "generation_config.json").string() + ": malformed JSON (parse error at byte 2)");
+    EXPECT_EQ(std::string(e.what()),
+              (dir / "generation_config.json").string() + ": malformed JSON (parse error at byte 2)");
   }
   std::ofstream(dir / "generation_config.json") << R"({"top_k": 5})";
   EXPECT_EQ(GenerationConfig::Load(dir).top_k, 5);

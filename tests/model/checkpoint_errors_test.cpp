@@ -49,8 +49,9 @@ class CheckpointErrorsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     base_ = new test::TempDir("ckpt_base");
     ASSERT_EQ(test::RunMakeCheckpoint("--out " + (base_->path() / "dense").string() + " --seed 7"), 0);
-    ASSERT_EQ(test::RunMakeCheckpoint("--out " + (base_->path() / "sharded").string() +
-                                      " --variant ple --shards 2 --seed 7"), 0);
+    ASSERT_EQ(
+        test::RunMakeCheckpoint("--out " + (base_->path() / "sharded").string() + " --variant ple --shards 2 --seed 7"),
+        0);
   }
   static void TearDownTestSuite() {
     delete base_;
@@ -119,12 +120,10 @@ TEST_F(CheckpointErrorsTest, TruncatedSafetensors) {
   const StFile f = ReadSt(st);
   const size_t full = f.data.size();
   fs::resize_file(st, fs::file_size(st) - 1000);  // cut inside the data section
-  EXPECT_EQ(LoadError(dir), "model.safetensors: truncated file: the header describes " +
-                                std::to_string(full) + " bytes of tensor data, but only " +
-                                std::to_string(full - 1000) + " follow it");
+  EXPECT_EQ(LoadError(dir), "model.safetensors: truncated file: the header describes " + std::to_string(full) +
+                                " bytes of tensor data, but only " + std::to_string(full - 1000) + " follow it");
   fs::resize_file(st, 5);  // not even the header length
-  EXPECT_EQ(LoadError(dir),
-            "model.safetensors: truncated file (5 bytes, too short for the 8-byte header length)");
+  EXPECT_EQ(LoadError(dir), "model.safetensors: truncated file (5 bytes, too short for the 8-byte header length)");
 }
 
 TEST_F(CheckpointErrorsTest, HeaderLengthBeyondFile) {
@@ -154,8 +153,7 @@ TEST_F(CheckpointErrorsTest, OffsetsOutsideTheFile) {
   WriteSt(dir / "model.safetensors", f);
   EXPECT_EQ(LoadError(dir), "model.safetensors: tensor model.language_model.norm.weight data_offsets [" +
                                 std::to_string(n + 64) + ", " + std::to_string(n + 192) +
-                                "] point outside the file (data section is " + std::to_string(n) +
-                                " bytes)");
+                                "] point outside the file (data section is " + std::to_string(n) + " bytes)");
 }
 
 TEST_F(CheckpointErrorsTest, OverlappingTensors) {
@@ -167,9 +165,8 @@ TEST_F(CheckpointErrorsTest, OverlappingTensors) {
   f.header[b]["data_offsets"] = {begin + 64, begin + 192};  // [H=64] bf16 = 128 bytes each
   WriteSt(dir / "model.safetensors", f);
   EXPECT_EQ(LoadError(dir), "model.safetensors: tensors " + a + " [" + std::to_string(begin) + ", " +
-                                std::to_string(begin + 128) + ") and " + b + " [" +
-                                std::to_string(begin + 64) + ", " + std::to_string(begin + 192) +
-                                ") overlap");
+                                std::to_string(begin + 128) + ") and " + b + " [" + std::to_string(begin + 64) + ", " +
+                                std::to_string(begin + 192) + ") overlap");
 }
 
 TEST_F(CheckpointErrorsTest, OffsetsDisagreeWithShape) {
@@ -189,8 +186,7 @@ TEST_F(CheckpointErrorsTest, MissingTensor) {
   StFile f = ReadSt(dir / "model.safetensors");
   f.header.erase(std::string(kPre) + "layers.2.mlp.up_proj.weight");
   WriteSt(dir / "model.safetensors", f);
-  EXPECT_EQ(LoadError(dir),
-            "model.safetensors: missing tensor layers.2.mlp.up_proj.weight (expected shape [256, 64])");
+  EXPECT_EQ(LoadError(dir), "model.safetensors: missing tensor layers.2.mlp.up_proj.weight (expected shape [256, 64])");
 }
 
 TEST_F(CheckpointErrorsTest, WrongShape) {
@@ -210,8 +206,7 @@ TEST_F(CheckpointErrorsTest, WrongDtype) {
   StFile f = ReadSt(dir / "model.safetensors");
   f.header[std::string(kPre) + "layers.1.layer_scalar"]["dtype"] = "I16";  // same size as BF16
   WriteSt(dir / "model.safetensors", f);
-  EXPECT_EQ(LoadError(dir),
-            "model.safetensors: tensor layers.1.layer_scalar has dtype I16, expected BF16, F16 or F32");
+  EXPECT_EQ(LoadError(dir), "model.safetensors: tensor layers.1.layer_scalar has dtype I16, expected BF16, F16 or F32");
 }
 
 TEST_F(CheckpointErrorsTest, UnsupportedDtype) {
@@ -219,8 +214,9 @@ TEST_F(CheckpointErrorsTest, UnsupportedDtype) {
   StFile f = ReadSt(dir / "model.safetensors");
   f.header[std::string(kPre) + "layers.1.layer_scalar"]["dtype"] = "Q9";
   WriteSt(dir / "model.safetensors", f);
-  EXPECT_EQ(LoadError(dir), "model.safetensors: tensor model.language_model.layers.1.layer_scalar has "
-                            "unsupported dtype \"Q9\" (expected F32, F16 or BF16)");
+  EXPECT_EQ(LoadError(dir),
+            "model.safetensors: tensor model.language_model.layers.1.layer_scalar has "
+            "unsupported dtype \"Q9\" (expected F32, F16 or BF16)");
 }
 
 TEST_F(CheckpointErrorsTest, MissingShard) {
@@ -235,8 +231,10 @@ TEST_F(CheckpointErrorsTest, MissingShard) {
   }
   ASSERT_FALSE(first.empty());
   fs::remove(dir / "model-00002-of-00002.safetensors");
-  EXPECT_EQ(LoadError(dir), "model.safetensors.index.json: shard model-00002-of-00002.safetensors "
-                            "(named for tensor " + first + ") does not exist");
+  EXPECT_EQ(LoadError(dir),
+            "model.safetensors.index.json: shard model-00002-of-00002.safetensors "
+            "(named for tensor " +
+                first + ") does not exist");
 }
 
 TEST_F(CheckpointErrorsTest, TensorMissingFromItsShard) {
@@ -245,8 +243,9 @@ TEST_F(CheckpointErrorsTest, TensorMissingFromItsShard) {
   StFile f = ReadSt(shard);
   f.header.erase(std::string(kPre) + "embed_tokens.weight");
   WriteSt(shard, f);
-  EXPECT_EQ(LoadError(dir), "model-00001-of-00002.safetensors: tensor model.language_model.embed_tokens.weight "
-                            "named in model.safetensors.index.json is not in this file");
+  EXPECT_EQ(LoadError(dir),
+            "model-00001-of-00002.safetensors: tensor model.language_model.embed_tokens.weight "
+            "named in model.safetensors.index.json is not in this file");
 }
 
 TEST_F(CheckpointErrorsTest, MissingTensorInShardedCheckpointNamesTheIndex) {
@@ -259,8 +258,9 @@ TEST_F(CheckpointErrorsTest, MissingTensorInShardedCheckpointNamesTheIndex) {
   StFile f = ReadSt(dir / shard);
   f.header.erase(name);
   WriteSt(dir / shard, f);
-  EXPECT_EQ(LoadError(dir), "model.safetensors.index.json: missing tensor layers.0.self_attn.q_norm.weight "
-                            "(expected shape [16])");
+  EXPECT_EQ(LoadError(dir),
+            "model.safetensors.index.json: missing tensor layers.0.self_attn.q_norm.weight "
+            "(expected shape [16])");
 }
 
 // Random byte corruption of the header: the loader either accepts the file or throws vkg::Error,
@@ -309,8 +309,8 @@ TEST_F(CheckpointErrorsTest, SkipsMultimodalAndAcceptsFloatDtypes) {
   // norm.weight re-stored as F32 at the end (its old bytes become an unused gap).
   std::string f32(norm.size() * 4, '\0');
   std::memcpy(f32.data(), norm.data(), f32.size());
-  f.header[std::string(kPre) + "norm.weight"] = {{"dtype", "F32"}, {"shape", {64}},
-                                                 {"data_offsets", {n + 14, n + 14 + f32.size()}}};
+  f.header[std::string(kPre) + "norm.weight"] = {
+      {"dtype", "F32"}, {"shape", {64}}, {"data_offsets", {n + 14, n + 14 + f32.size()}}};
   f.data += f32;
   WriteSt(dir / "model.safetensors", f);
 

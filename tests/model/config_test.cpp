@@ -98,7 +98,7 @@ TEST(ConfigTest, Gemma4DefaultsWhenFieldsMissing) {
   EXPECT_FLOAT_EQ(c.rms_norm_eps, 1e-6f);
   EXPECT_EQ(c.final_logit_softcapping, 0.f);  // null = no cap
   EXPECT_TRUE(c.tie_word_embeddings);
-  EXPECT_TRUE(c.has_ple());                    // gemma4: PLE dim 256 by default
+  EXPECT_TRUE(c.has_ple());  // gemma4: PLE dim 256 by default
   EXPECT_EQ(c.hidden_size_per_layer_input, 256);
   EXPECT_EQ(c.vocab_size_per_layer_input, 262144);
   EXPECT_FALSE(c.has_moe());
@@ -119,9 +119,9 @@ TEST(ConfigTest, Gemma4DefaultsWhenFieldsMissing) {
 
 TEST(ConfigTest, UnifiedHasNoPleOrMoeAndOwnDefaults) {
   // The converter writes PLE/MoE fields for BC; Gemma4UnifiedTextConfig does not declare them.
-  const json doc = {{"model_type", "gemma4_unified"},
-                    {"text_config",
-                     {{"hidden_size_per_layer_input", 256}, {"enable_moe_block", true}, {"num_experts", 4}}}};
+  const json doc = {
+      {"model_type", "gemma4_unified"},
+      {"text_config", {{"hidden_size_per_layer_input", 256}, {"enable_moe_block", true}, {"num_experts", 4}}}};
   const ModelConfig c = ParseConfig(doc);
   EXPECT_EQ(c.model_type, "gemma4_unified");
   EXPECT_FALSE(c.has_ple());
@@ -139,8 +139,7 @@ TEST(ConfigTest, LastLayerForcedFullAndKvHeadOverride) {
                     {"num_key_value_heads", 4},
                     {"num_global_key_value_heads", 2},
                     {"attention_k_eq_v", true},
-                    {"layer_types", {"sliding_attention", "full_attention", "sliding_attention",
-                                     "sliding_attention"}}};
+                    {"layer_types", {"sliding_attention", "full_attention", "sliding_attention", "sliding_attention"}}};
   const ModelConfig c = ParseConfig(doc);
   EXPECT_EQ(c.layer_types.back(), "full_attention");
   EXPECT_TRUE(c.layers[3].full);
@@ -151,13 +150,13 @@ TEST(ConfigTest, LastLayerForcedFullAndKvHeadOverride) {
 }
 
 TEST(ConfigTest, RopeParametersAndEmbedScaleRounding) {
-  json doc = {{"model_type", "gemma4_text"},
-              {"hidden_size", 5376},
-              {"num_hidden_layers", 6},
-              {"rope_parameters",
-               {{"full_attention", {{"rope_type", "proportional"}, {"partial_rotary_factor", 0.5},
-                                    {"rope_theta", 5e5}}},
-                {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 2e4}}}}}};
+  json doc = {
+      {"model_type", "gemma4_text"},
+      {"hidden_size", 5376},
+      {"num_hidden_layers", 6},
+      {"rope_parameters",
+       {{"full_attention", {{"rope_type", "proportional"}, {"partial_rotary_factor", 0.5}, {"rope_theta", 5e5}}},
+        {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 2e4}}}}}};
   const ModelConfig c = ParseConfig(doc);
   EXPECT_EQ(c.layers[5].rope_pairs, 128);
   EXPECT_FLOAT_EQ(c.layers[5].rope_theta, 5e5f);
@@ -170,9 +169,13 @@ TEST(ConfigTest, RopeParametersAndEmbedScaleRounding) {
 }
 
 TEST(ConfigTest, UnknownModelTypeError) {
-  EXPECT_EQ(test::ErrorOf([] { ParseConfig(json{{"model_type", "llama"}}); }),
+  EXPECT_EQ(test::ErrorOf([] {
+              ParseConfig(json{{"model_type", "llama"}});
+            }),
             "config.json: unknown model_type \"llama\" (expected gemma4, gemma4_text or gemma4_unified)");
-  EXPECT_EQ(test::ErrorOf([] { ParseConfig(json{{"text_config", json::object()}}); }),
+  EXPECT_EQ(test::ErrorOf([] {
+              ParseConfig(json{{"text_config", json::object()}});
+            }),
             "config.json: missing model_type (expected gemma4, gemma4_text or gemma4_unified)");
 }
 
@@ -182,20 +185,21 @@ TEST(ConfigTest, ValidationErrors) {
             }),
             "config.json: num_attention_heads 6 is not divisible by the sliding-layer KV heads 4");
   EXPECT_EQ(test::ErrorOf([] {
-              ParseConfig(json{{"model_type", "gemma4"},
-                               {"text_config", {{"hidden_size", "big"}}}});
+              ParseConfig(json{{"model_type", "gemma4"}, {"text_config", {{"hidden_size", "big"}}}});
             }),
             "config.json: text_config.hidden_size is \"big\", expected an integer");
   EXPECT_EQ(test::ErrorOf([] {
-              ParseConfig(json{{"model_type", "gemma4_text"}, {"num_hidden_layers", 3},
+              ParseConfig(json{{"model_type", "gemma4_text"},
+                               {"num_hidden_layers", 3},
                                {"layer_types", {"sliding_attention", "full_attention"}}});
             }),
             "config.json: layer_types has 2 entries, expected 3 (num_hidden_layers)");
   EXPECT_EQ(test::ErrorOf([] {
-              ParseConfig(json{{"model_type", "gemma4_text"}, {"num_hidden_layers", 4},
-                               {"num_kv_shared_layers", 3},
-                               {"layer_types", {"sliding_attention", "sliding_attention",
-                                                "sliding_attention", "full_attention"}}});
+              ParseConfig(json{
+                  {"model_type", "gemma4_text"},
+                  {"num_hidden_layers", 4},
+                  {"num_kv_shared_layers", 3},
+                  {"layer_types", {"sliding_attention", "sliding_attention", "sliding_attention", "full_attention"}}});
             }),
             "config.json: KV-shared layer 3 (full_attention) has no earlier non-shared layer of "
             "the same type to read");
@@ -204,8 +208,11 @@ TEST(ConfigTest, ValidationErrors) {
             }),
             "config.json: hidden_activation \"silu\" is not supported (expected gelu_pytorch_tanh)");
   EXPECT_EQ(test::ErrorOf([] {
-              ParseConfig(json{{"model_type", "gemma4_text"}, {"enable_moe_block", true},
-                               {"num_experts", 4}, {"top_k_experts", 8}, {"moe_intermediate_size", 8}});
+              ParseConfig(json{{"model_type", "gemma4_text"},
+                               {"enable_moe_block", true},
+                               {"num_experts", 4},
+                               {"top_k_experts", 8},
+                               {"moe_intermediate_size", 8}});
             }),
             "config.json: top_k_experts 8 exceeds num_experts 4");
 }

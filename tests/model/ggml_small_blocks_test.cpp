@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "host/formats/dtype.h"
-#include "host/formats/ggml_blocks.h"
 #include "host/formats/format_traits.h"
+#include "host/formats/ggml_blocks.h"
 #include "host/formats/ggml_small_blocks.h"
 
 namespace vkg {
@@ -111,7 +111,11 @@ TEST(GgmlSmallBlocks, QuantizerReadsBackClose) {
 
 // The device encoding read back the way the shaders read it (host/device/weight_matrix.h's layout).
 float DeviceValue(DType t, const uint8_t* data, const uint8_t* scales, int i) {
-  auto half = [](const uint8_t* p) { uint16_t h; std::memcpy(&h, p, 2); return HalfToFloat(h); };
+  auto half = [](const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return HalfToFloat(h);
+  };
   if (t == DType::Q2_K || t == DType::Q3_K) {
     const int j = i / 32, l = i % 32, s = i / 16;
     const int code = (data[8 * j + l / 4] >> (2 * (l % 4))) & 3;
@@ -147,7 +151,8 @@ TEST(GgmlSmallBlocks, DeviceEncodingKeepsEveryValue) {
       const uint8_t* block = g.data() + size_t(b) * Format(t).file_block_bytes;
       EncodeSmallBlockDevice(t, block, data.data(), scales.data());
       for (int i = 0; i < bv; ++i) {
-        ASSERT_EQ(DeviceValue(t, data.data(), scales.data(), i), SmallBlockValue(t, block, i)) << DTypeName(t) << " " << i;
+        ASSERT_EQ(DeviceValue(t, data.data(), scales.data(), i), SmallBlockValue(t, block, i))
+            << DTypeName(t) << " " << i;
       }
     }
   }

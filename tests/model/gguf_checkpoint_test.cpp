@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "host/model/checkpoint.h"
 #include "host/formats/ggml_blocks.h"
+#include "host/model/checkpoint.h"
 #include "host/model/gguf/gguf_checkpoint.h"
 #include "host/model/gguf/gguf_file.h"
 #include "host/model/gguf/gguf_names.h"
@@ -91,9 +91,8 @@ TEST_P(GgufVariantTest, SameConfigTensorsAndReferenceLogitsAsSafetensors) {
   const Checkpoint gg = Checkpoint::Load(dir.path() / (std::string(variant) + "." + type + ".gguf"));
   EXPECT_TRUE(gg.is_gguf());
   ExpectSameConfig(st.config(), gg.config());
-  ForEachTensor(st.config(), [&](const TensorSpec& spec) {
-    EXPECT_EQ(st.Float32(spec.name), gg.Float32(spec.name)) << spec.name;
-  });
+  ForEachTensor(st.config(),
+                [&](const TensorSpec& spec) { EXPECT_EQ(st.Float32(spec.name), gg.Float32(spec.name)) << spec.name; });
   EXPECT_EQ(gg.stored_format(), std::string(type) == "bf16" ? DType::BF16 : DType::F32);
 
   const ref::Model a(st), b(gg);
@@ -143,14 +142,17 @@ TEST(GgufQuantized, BlocksAreGgmlsAndReencodeExactly) {
       const size_t cols = size_t(spec.shape.back());
       for (size_t r = 0; r < src.size() / cols; ++r) {
         const std::vector<float> want = RoundTripThrough(t, std::span(src).subspan(r * cols, cols));
-        ASSERT_EQ(std::vector<float>(got.begin() + std::ptrdiff_t(r * cols), got.begin() + std::ptrdiff_t((r + 1) * cols)),
-                  want) << spec.name << " row " << r;
+        ASSERT_EQ(
+            std::vector<float>(got.begin() + std::ptrdiff_t(r * cols), got.begin() + std::ptrdiff_t((r + 1) * cols)),
+            want)
+            << spec.name << " row " << r;
       }
       for (size_t b = 0; b < got.size() / kQuantBlock; ++b) {
         const float* x = &got[b * kQuantBlock];
         const size_t block_bytes = t == DType::Q8_0 ? kGgmlQ8_0BlockBytes : kGgmlQ4_0BlockBytes;
         const std::vector<uint8_t> again = EncodeGgmlBlocks(t, x, kQuantBlock);
-        ASSERT_EQ(0, std::memcmp(again.data(), info.data + b * block_bytes, block_bytes)) << spec.name << " block " << b;
+        ASSERT_EQ(0, std::memcmp(again.data(), info.data + b * block_bytes, block_bytes))
+            << spec.name << " block " << b;
       }
     });
     EXPECT_GT(quantized, 10) << type;
@@ -172,11 +174,11 @@ TEST(GgufQuantized, Q4_0NibbleOrderIsGgmls) {
 // ---- refusals: one line naming the file, the tensor or key, and what is wrong ----
 
 struct Edit {
-  std::string drop_tensor;            // leave this tensor out
-  std::string reshape_tensor;         // swap its two dimensions
-  std::string retype_tensor;          // store it as `type` (bytes of that type, zeros)
+  std::string drop_tensor;     // leave this tensor out
+  std::string reshape_tensor;  // swap its two dimensions
+  std::string retype_tensor;   // store it as `type` (bytes of that type, zeros)
   GgmlType type = GgmlType::F32;
-  std::string arch;                   // general.architecture, if set
+  std::string arch;  // general.architecture, if set
 };
 
 // Copies `src` with one edit applied.
@@ -251,10 +253,12 @@ TEST_F(GgufErrorTest, UnsupportedQuantIsRefusedInOneLine) {
   // Q8_1 (32 values) and Q8_K (256: ffn_down's rows, the FFN width 256, are whole blocks) are
   // ggml's activation formats and have no kernels: one line naming the tensor and the type.
   const char kSupported[] = "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)";
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q8_1}),
-            std::string("bad.gguf: tensor blk.1.ffn_down.weight has type Q8_1, which is not supported yet ") + kSupported);
-  EXPECT_EQ(LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q8_K}),
-            std::string("bad.gguf: tensor blk.0.ffn_down.weight has type Q8_K, which is not supported yet ") + kSupported);
+  EXPECT_EQ(
+      LoadError({.retype_tensor = "blk.1.ffn_down.weight", .type = GgmlType::Q8_1}),
+      std::string("bad.gguf: tensor blk.1.ffn_down.weight has type Q8_1, which is not supported yet ") + kSupported);
+  EXPECT_EQ(
+      LoadError({.retype_tensor = "blk.0.ffn_down.weight", .type = GgmlType::Q8_K}),
+      std::string("bad.gguf: tensor blk.0.ffn_down.weight has type Q8_K, which is not supported yet ") + kSupported);
 }
 
 TEST_F(GgufErrorTest, KQuantMatrixLoads) {
@@ -264,8 +268,10 @@ TEST_F(GgufErrorTest, KQuantMatrixLoads) {
 }
 
 TEST_F(GgufErrorTest, GgmlSmallBlockMatricesLoad) {  // Q4_1, Q5_0, Q5_1, Q2_K, Q3_K (ggml_small_blocks.h)
-  const std::pair<GgmlType, DType> kTypes[] = {{GgmlType::Q4_1, DType::Q4_1}, {GgmlType::Q5_0, DType::Q5_0},
-                                               {GgmlType::Q5_1, DType::Q5_1}, {GgmlType::Q2_K, DType::Q2_K},
+  const std::pair<GgmlType, DType> kTypes[] = {{GgmlType::Q4_1, DType::Q4_1},
+                                               {GgmlType::Q5_0, DType::Q5_0},
+                                               {GgmlType::Q5_1, DType::Q5_1},
+                                               {GgmlType::Q2_K, DType::Q2_K},
                                                {GgmlType::Q3_K, DType::Q3_K}};
   for (const auto& [g, d] : kTypes) {
     const fs::path out = dir_->path() / "more.gguf";
@@ -313,9 +319,8 @@ TEST(GgufNames, EveryTensorOfEveryVariantHasAName) {
   for (const char* v : {"dense", "ple", "e4b", "moe"}) {
     test::TempDir dir("gguf_names");
     ASSERT_EQ(test::RunMakeCheckpoint("--out " + dir.path().string() + " --variant " + v), 0);
-    ForEachTensor(Checkpoint::LoadConfigOf(dir.path()), [&](const TensorSpec& s) {
-      EXPECT_NO_THROW(GgufTensorName(s.name)) << s.name;
-    });
+    ForEachTensor(Checkpoint::LoadConfigOf(dir.path()),
+                  [&](const TensorSpec& s) { EXPECT_NO_THROW(GgufTensorName(s.name)) << s.name; });
   }
   EXPECT_EQ(GgufTensorName("layers.12.router.per_expert_scale"), "blk.12.ffn_down_exps.scale");
   EXPECT_EQ(GgufTensorName("layers.0.layer_scalar"), "blk.0.layer_output_scale.weight");

@@ -200,7 +200,8 @@ TEST(GgufFile, RefusesBadTensorRecords) {
   };
   EXPECT_EQ(with([&](auto& c) { PutU32(c, a, 0); }), "m.gguf: tensor 'a': 0 dimensions (1 to 4 allowed)");
   EXPECT_EQ(with([&](auto& c) { PutU32(c, a, 9); }), "m.gguf: tensor 'a': 9 dimensions (1 to 4 allowed)");
-  EXPECT_EQ(with([&](auto& c) { PutU64(c, a + 4, 0); }), "m.gguf: tensor 'a': dimension 0 of 0 gives an impossible size");
+  EXPECT_EQ(with([&](auto& c) { PutU64(c, a + 4, 0); }),
+            "m.gguf: tensor 'a': dimension 0 of 0 gives an impossible size");
   EXPECT_EQ(with([&](auto& c) { PutU64(c, a + 12, uint64_t(1) << 62); }),
             "m.gguf: tensor 'a': dimension 1 of 4611686018427387904 gives an impossible size");
   EXPECT_EQ(with([&](auto& c) { PutU32(c, a + 20, 40); }),
@@ -242,7 +243,8 @@ TEST(GgufModel, OpensEveryPartFromTheFirst) {
   std::filesystem::remove(dir / "m-00002-of-00002.gguf");
   EXPECT_EQ(error("m-00001-of-00002.gguf"), "m-00001-of-00002.gguf: part 2 of 2 (m-00002-of-00002.gguf) is missing");
   std::filesystem::copy_file(dir / "m-00001-of-00002.gguf", dir / "single.gguf");
-  EXPECT_EQ(error("single.gguf"), "single.gguf: split.count says 2 parts, 1 found (name the first part, '-00001-of-0000N.gguf')");
+  EXPECT_EQ(error("single.gguf"),
+            "single.gguf: split.count says 2 parts, 1 found (name the first part, '-00001-of-0000N.gguf')");
   EXPECT_EQ(error("absent.gguf").rfind((dir / "absent.gguf").string() + ": cannot open", 0), 0u);
   std::filesystem::remove_all(dir);
   EXPECT_TRUE(IsGgufPath("x/model-Q4_K_M.gguf"));

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "host/formats/dtype.h"
-#include "host/formats/ggml_blocks.h"
 #include "host/formats/format_traits.h"
+#include "host/formats/ggml_blocks.h"
 #include "host/formats/kquant_blocks.h"
 
 namespace vkg {
@@ -63,8 +63,8 @@ TEST(KQuantBlocks, HandBuiltBlocksDecodeByTheDefinition) {
     std::memcpy(&b[2], &half, 2);
     uint8_t* sc = &b[4];
     sc[9] = uint8_t((0x2A & 15) | ((0x13 & 15) << 4));  // b[s+4]: low 4 bits of sc and m
-    sc[1] = uint8_t((0x2A >> 4) << 6);                   // b[s-4]: top 2 bits of sc
-    sc[5] = uint8_t((0x13 >> 4) << 6);                   // b[s]: top 2 bits of m
+    sc[1] = uint8_t((0x2A >> 4) << 6);                  // b[s-4]: top 2 bits of sc
+    sc[5] = uint8_t((0x13 >> 4) << 6);                  // b[s]: top 2 bits of m
     // Value 160 + 7 (sub-block 5 = high nibbles of qs[64..95], l = 7) = code 11.
     b[16 + 64 + 7] = uint8_t(11 << 4);
     EXPECT_EQ(GgmlKElement(DType::Q4_K, b.data(), 167), 42.f * 11.f - 0.5f * 19.f);
@@ -77,7 +77,7 @@ TEST(KQuantBlocks, HandBuiltBlocksDecodeByTheDefinition) {
   {  // Q5_K: value 3*32 + 9 = 105: low nibble in qs[32 + 9] high half (sub-block 3 odd), bit 3 of qh[9].
     std::vector<uint8_t> b(176, 0);
     std::memcpy(&b[0], &one, 2);
-    b[4 + 3] = 2;                  // sc[3] = 2 (s < 4), m[3] = 0
+    b[4 + 3] = 2;  // sc[3] = 2 (s < 4), m[3] = 0
     b[48 + 32 + 9] = uint8_t(5 << 4);
     b[16 + 9] = uint8_t(1 << 3);
     EXPECT_EQ(GgmlKElement(DType::Q5_K, b.data(), 105), 2.f * float(5 + 16));

@@ -29,8 +29,7 @@ TEST(MakeCheckpointTest, HelpAndBadUsage) {
   EXPECT_EQ(test::RunMakeCheckpoint("--out x --hidden 6x4", redirect), 2);
   EXPECT_EQ(test::RunMakeCheckpoint("--variant dense", redirect), 2);  // no --out
   EXPECT_EQ(test::RunMakeCheckpoint("--out " + (dir.path() / "v").string() + " --variant llama", redirect), 1);
-  EXPECT_EQ(test::ReadFile(err),
-            "error: unknown variant \"llama\" (expected dense, ple, e4b, moe or unified)\n");
+  EXPECT_EQ(test::ReadFile(err), "error: unknown variant \"llama\" (expected dense, ple, e4b, moe or unified)\n");
 }
 
 TEST(MakeCheckpointTest, RefusesToOverwriteWithoutForce) {
@@ -101,8 +100,9 @@ TEST(MakeCheckpointTest, DtypesAndMixedCheckpoints) {
   for (const auto& [name, t32] : f32.weights().all()) {
     EXPECT_EQ(t32->dtype, DType::F32) << name;
     EXPECT_EQ(f16.Tensor(name).dtype, DType::F16) << name;
-    const DType want = name.find("norm") != std::string::npos ? DType::F32
-                       : name.find("mlp.") != std::string::npos ? DType::F16 : DType::BF16;
+    const DType want = name.find("norm") != std::string::npos   ? DType::F32
+                       : name.find("mlp.") != std::string::npos ? DType::F16
+                                                                : DType::BF16;
     EXPECT_EQ(mixed.Tensor(name).dtype, want) << name;
     const std::vector<float> v32 = f32.Float32(name), v16 = f16.Float32(name), vb = bf16.Float32(name);
     for (size_t i = 0; i < v32.size(); ++i) {

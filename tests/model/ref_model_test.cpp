@@ -25,8 +25,8 @@ float MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
 
 // Runs `tokens` through a fresh cache in chunks of the given sizes (the last size repeats) and
 // concatenates the logits; the cache is handed back for inspection.
-std::vector<float> RunChunked(const ref::Model& m, const std::vector<int32_t>& tokens,
-                              const std::vector<int>& chunks, ref::KvCache* cache_out = nullptr) {
+std::vector<float> RunChunked(const ref::Model& m, const std::vector<int32_t>& tokens, const std::vector<int>& chunks,
+                              ref::KvCache* cache_out = nullptr) {
   ref::KvCache cache(m.config());
   std::vector<float> all;
   size_t pos = 0, c = 0;
@@ -49,8 +49,10 @@ class IncrementalTest : public ::testing::TestWithParam<const char*> {
   static void SetUpTestSuite() {
     dir_ = new test::TempDir("incremental");
     for (const char* v : {"dense", "ple", "e4b", "moe", "unified"}) {
-      ASSERT_EQ(test::RunMakeCheckpoint("--out " + (dir_->path() / v).string() + " --variant " + v +
-                                        " --seed 11 --window 6"), 0) << v;
+      ASSERT_EQ(
+          test::RunMakeCheckpoint("--out " + (dir_->path() / v).string() + " --variant " + v + " --seed 11 --window 6"),
+          0)
+          << v;
     }
   }
   static void TearDownTestSuite() {
@@ -74,7 +76,8 @@ TEST_P(IncrementalTest, DecodeAndChunkedPrefillEqualOneShot) {
   for (float v : one) ASSERT_TRUE(std::isfinite(v));
   // A real model, not a constant: logits vary across positions.
   EXPECT_GT(MaxAbsDiff(std::vector<float>(one.begin(), one.begin() + c.vocab_size),
-                       std::vector<float>(one.end() - c.vocab_size, one.end())), 0.1f);
+                       std::vector<float>(one.end() - c.vocab_size, one.end())),
+            0.1f);
 
   // Prefill 9 tokens, then decode one at a time.
   ref::KvCache dec_cache(c);
@@ -113,8 +116,7 @@ TEST_P(IncrementalTest, StartPosMustMatchCache) {
   EXPECT_EQ(cache.n_past(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, IncrementalTest,
-                         ::testing::Values("dense", "ple", "e4b", "moe", "unified"),
+INSTANTIATE_TEST_SUITE_P(Variants, IncrementalTest, ::testing::Values("dense", "ple", "e4b", "moe", "unified"),
                          [](const auto& info) { return std::string(info.param); });
 
 // Masks: layer 0 is sliding, so its output at position p depends only on tokens p-W+1 .. p; the
@@ -190,7 +192,8 @@ TEST(RefModelTest, RealHeadDimsRunAndStayIncremental) {
   ASSERT_EQ(test::RunMakeCheckpoint("--out " + dir.path().string() +
                                     " --variant ple --hidden 96 --heads 8 --kv-heads 1 --head-dim 256"
                                     " --global-head-dim 512 --intermediate 128 --layers 6 --full-every 3 --kv-shared 2"
-                                    " --window 4 --vocab 300"), 0);
+                                    " --window 4 --vocab 300"),
+            0);
   const Checkpoint ckpt = Checkpoint::Load(dir.path());
   EXPECT_EQ(ckpt.config().layers[5].rope_pairs, 64);
   EXPECT_EQ(ckpt.config().layers[5].kv_source_layer, 2);

@@ -91,7 +91,7 @@ TEST(Shapes, E2B) {
   EXPECT_FALSE(c.has_moe());
   EXPECT_EQ(c.first_kv_shared_layer(), 15);
   EXPECT_EQ(c.layers[14].ffn_dim, 6144);
-  EXPECT_EQ(c.layers[15].ffn_dim, 12288);  // double-wide on KV-shared layers
+  EXPECT_EQ(c.layers[15].ffn_dim, 12288);       // double-wide on KV-shared layers
   EXPECT_EQ(c.layers[15].kv_source_layer, 13);  // last sliding non-shared layer
   EXPECT_EQ(c.layers[19].kv_source_layer, 14);  // last full non-shared layer
   const auto s = Shapes(c);

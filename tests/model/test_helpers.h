@@ -25,8 +25,7 @@ class TempDir {
  public:
   explicit TempDir(const std::string& tag) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = "vkg_" + tag + "_" + (info ? std::string(info->name()) : "x") + "_" +
-                       std::to_string(::getpid());
+    std::string name = "vkg_" + tag + "_" + (info ? std::string(info->name()) : "x") + "_" + std::to_string(::getpid());
     path_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);

@@ -8,11 +8,11 @@
 #include <cmath>
 #include <set>
 
-#include "host/runtime/engine.h"
 #include "host/device/gpu_model.h"
-#include "host/model/checkpoint.h"
-#include "host/formats/dtype.h"
 #include "host/device/weight_source.h"
+#include "host/formats/dtype.h"
+#include "host/model/checkpoint.h"
+#include "host/runtime/engine.h"
 #include "tests/model/test_helpers.h"
 
 namespace vkg::test {
@@ -31,7 +31,8 @@ Diff Compare(const std::vector<float>& a, const std::vector<float>& b, size_t V)
   }
   for (size_t p = 0; (p + 1) * V <= std::min(a.size(), b.size()); ++p) {
     const auto x = a.begin() + std::ptrdiff_t(p * V), y = b.begin() + std::ptrdiff_t(p * V);
-    d.argmax_mismatches += std::max_element(x, x + std::ptrdiff_t(V)) - x != std::max_element(y, y + std::ptrdiff_t(V)) - y;
+    d.argmax_mismatches +=
+        std::max_element(x, x + std::ptrdiff_t(V)) - x != std::max_element(y, y + std::ptrdiff_t(V)) - y;
   }
   return d;
 }
@@ -56,8 +57,8 @@ TEST_P(GgufGpuTest, FloatFileGivesTheCheckpointsLogitsExactly) {
   const auto [variant, type] = GetParam();
   TempDir dir(std::string("gguf_gpu_") + variant);
   const auto ckpt = dir.path() / "ckpt", gguf = dir.path() / "m.gguf";
-  ASSERT_EQ(RunMakeCheckpoint("--out " + ckpt.string() + " --variant " + variant + " --seed 4 --gguf " +
-                              gguf.string() + " --gguf-type " + type),
+  ASSERT_EQ(RunMakeCheckpoint("--out " + ckpt.string() + " --variant " + variant + " --seed 4 --gguf " + gguf.string() +
+                              " --gguf-type " + type),
             0);
   const DType format = std::string(type) == "bf16" ? DType::BF16 : DType::F32;
   auto a = Open(ckpt, format), b = Open(gguf, std::nullopt);
@@ -105,7 +106,8 @@ INSTANTIATE_TEST_SUITE_P(Formats, GgufQuantGpuTest,
                                            std::tuple{"ple", DType::Q8_0}, std::tuple{"ple", DType::Q4_0},
                                            std::tuple{"moe", DType::Q4_0}),
                          [](const auto& info) {
-                           return std::string(std::get<0>(info.param)) + "_" + std::string(DTypeName(std::get<1>(info.param)));
+                           return std::string(std::get<0>(info.param)) + "_" +
+                                  std::string(DTypeName(std::get<1>(info.param)));
                          });
 
 // K-quant files as llama.cpp's Q4_K_M / Q5_K_M / Q6_K mix them (the generator's --gguf-type
@@ -116,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, GgufQuantGpuTest,
 // a wrong sub-block scale, min or high bit moves logits by O(1)). Both kernel families.
 struct KQuantFile {
   const char* variant;
-  const char* type;  // --gguf-type
+  const char* type;     // --gguf-type
   const char* formats;  // what the GPU computes from
   KernelFamily kernels = KernelFamily::kDevice;
 };

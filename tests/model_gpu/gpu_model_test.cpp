@@ -10,11 +10,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "host/runtime/engine.h"
 #include "host/device/gpu_model.h"
 #include "host/formats/dtype.h"
 #include "host/model/shapes.h"
 #include "host/reference/ref_model.h"
+#include "host/runtime/engine.h"
 #include "tests/model/test_helpers.h"
 
 namespace vkg::test {
@@ -35,7 +35,8 @@ Diff CompareLogits(const std::vector<float>& ref, const std::vector<float>& got,
   }
   for (size_t p = 0; p * V < std::min(ref.size(), got.size()); ++p) {
     const auto r = ref.begin() + std::ptrdiff_t(p * V), g = got.begin() + std::ptrdiff_t(p * V);
-    d.argmax_mismatches += std::max_element(r, r + std::ptrdiff_t(V)) - r != std::max_element(g, g + std::ptrdiff_t(V)) - g;
+    d.argmax_mismatches +=
+        std::max_element(r, r + std::ptrdiff_t(V)) - r != std::max_element(g, g + std::ptrdiff_t(V)) - g;
   }
   return d;
 }
@@ -103,7 +104,8 @@ class GpuVsCpuTest : public ::testing::TestWithParam<Generated> {
       Prepared p;
       p.dir = std::make_unique<TempDir>("gpu_" + GetParam().variant);
       ASSERT_EQ(RunMakeCheckpoint("--out " + p.dir->path().string() + " --variant " + GetParam().variant +
-                                  " --seed 7 " + GetParam().extra), 0);
+                                  " --seed 7 " + GetParam().extra),
+                0);
       p.cpu = Engine::Open(p.dir->path().string(), EngineOptions{.device = "cpu"});
       // 40 tokens: five times the sliding window of 8, so rings wrap several times.
       p.tokens = RandomPrompt(40, p.cpu->config().vocab_size, 11);
@@ -317,19 +319,17 @@ TEST_P(FormatTest, MatchesTheReferenceWithTheSameRoundedWeights) {
 // Tolerance (relative to the largest logit): measured 1.2e-3 (dense f16) to 3.7e-3 (ple q4_0),
 // mostly the f16 KV cache (~5e-4 relative per value through every layer); 1e-2 leaves 3-8x margin
 // and still fails on any real defect (a wrong block scale or row moves logits by O(1)).
-INSTANTIATE_TEST_SUITE_P(Formats, FormatTest,
-                         ::testing::Values(FormatCase{"dense", DType::F16, 1e-2}, FormatCase{"dense", DType::Q8_0, 1e-2},
-                                           FormatCase{"dense", DType::Q4_0, 1e-2}, FormatCase{"ple", DType::Q8_0, 1e-2},
-                                           FormatCase{"ple", DType::Q4_0, 1e-2}, FormatCase{"moe", DType::Q4_0, 1e-2, DType::F32},
-                                           FormatCase{"moe", DType::F16, 1e-2, DType::F32},
-                                           // K-quants (--weights q4_k|q5_k|q6_k, quantized while
-                                           // uploading); hidden 64: every row padded to 256 values
-                                           FormatCase{"dense", DType::Q4_K, 1e-2}, FormatCase{"ple", DType::Q6_K, 1e-2},
-                                           FormatCase{"ple", DType::Q4_K, 1e-2},
-                                           FormatCase{"moe", DType::Q5_K, 1e-2, DType::F32}),
-                         [](const auto& info) {
-                           return info.param.variant + "_" + std::string(DTypeName(info.param.format));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Formats, FormatTest,
+    ::testing::Values(FormatCase{"dense", DType::F16, 1e-2}, FormatCase{"dense", DType::Q8_0, 1e-2},
+                      FormatCase{"dense", DType::Q4_0, 1e-2}, FormatCase{"ple", DType::Q8_0, 1e-2},
+                      FormatCase{"ple", DType::Q4_0, 1e-2}, FormatCase{"moe", DType::Q4_0, 1e-2, DType::F32},
+                      FormatCase{"moe", DType::F16, 1e-2, DType::F32},
+                      // K-quants (--weights q4_k|q5_k|q6_k, quantized while
+                      // uploading); hidden 64: every row padded to 256 values
+                      FormatCase{"dense", DType::Q4_K, 1e-2}, FormatCase{"ple", DType::Q6_K, 1e-2},
+                      FormatCase{"ple", DType::Q4_K, 1e-2}, FormatCase{"moe", DType::Q5_K, 1e-2, DType::F32}),
+    [](const auto& info) { return info.param.variant + "_" + std::string(DTypeName(info.param.format)); });
 
 // ---- Prefill products on the matrix-unit kernel (emulated fragments), whole models ----
 
@@ -417,7 +417,8 @@ class DefaultWeightsTest : public ::testing::TestWithParam<DefaultCase> {};
 TEST_P(DefaultWeightsTest, GpuMatchesTheReferenceWithDefaultOptions) {
   const DefaultCase dc = GetParam();
   TempDir dir("default_" + dc.variant);
-  ASSERT_EQ(RunMakeCheckpoint("--out " + dir.path().string() + " --variant " + dc.variant + " --seed 7 " + dc.flags), 0);
+  ASSERT_EQ(RunMakeCheckpoint("--out " + dir.path().string() + " --variant " + dc.variant + " --seed 7 " + dc.flags),
+            0);
   auto cpu = Engine::Open(dir.path().string(), EngineOptions{.device = "cpu"});
   const std::vector<int32_t> tokens = RandomPrompt(40, cpu->config().vocab_size, 11);
   const std::vector<float> ref = cpu->Forward(tokens, true);
@@ -463,7 +464,8 @@ TEST_P(DefaultWeightsTest, GpuMatchesTheReferenceWithDefaultOptions) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SourceDtypes, DefaultWeightsTest,
-                         ::testing::Values(DefaultCase{"e4b", "", DType::BF16}, DefaultCase{"e4b", "--dtype f16", DType::F16},
+                         ::testing::Values(DefaultCase{"e4b", "", DType::BF16},
+                                           DefaultCase{"e4b", "--dtype f16", DType::F16},
                                            DefaultCase{"e4b", "--dtype f32", DType::F32},
                                            // an f32 embedding among bf16 layers: the widest, f32
                                            DefaultCase{"e4b", "--dtype-of embed_tokens.weight=f32", DType::F32},
@@ -472,7 +474,9 @@ INSTANTIATE_TEST_SUITE_P(SourceDtypes, DefaultWeightsTest,
                          [](const auto& info) {
                            const std::string& f = info.param.flags;
                            return info.param.variant + "_" +
-                                  (f.empty() ? "bf16" : f.find("embed") != std::string::npos ? "mixed" : f.substr(8));
+                                  (f.empty()                              ? "bf16"
+                                   : f.find("embed") != std::string::npos ? "mixed"
+                                                                          : f.substr(8));
                          });
 
 // ---- Errors the scheduler reports ----

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "host/runtime/engine.h"
 #include "host/formats/dtype.h"
+#include "host/runtime/engine.h"
 #include "tests/model/test_helpers.h"
 #include "vk/device.h"
 #include "vk/instance.h"
@@ -94,8 +94,8 @@ TEST_P(IntegerDotModelTest, MatchesTheFloatGpuKernels) {
     for (auto it = ra; it != ra + std::ptrdiff_t(V); ++it)
       if (it != top) second = std::max(second, *it);
     const double gap = double(*top) - second;
-    std::printf("[ measured ] position %zu: greedy token differs; float top-2 gap %.3g, max difference %.3g\n", p,
-                gap, pos_abs);
+    std::printf("[ measured ] position %zu: greedy token differs; float top-2 gap %.3g, max difference %.3g\n", p, gap,
+                pos_abs);
     decisive_mismatches += gap > 2 * pos_abs;
   }
   std::printf("[ measured ] %s %s int8 vs float products: max abs %.3g of max |logit| %.3g, argmax mismatches %d\n",

@@ -2,10 +2,10 @@
 // the promise that the full E2B at q4_0 fits a 4 GiB GPU with an 8192-token context.
 #include <gtest/gtest.h>
 
-#include "host/runtime/activations.h"
 #include "host/device/gpu_model.h"
 #include "host/device/kv_cache.h"
 #include "host/model/shapes.h"
+#include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
 
 namespace vkg::test {
@@ -46,25 +46,27 @@ vk::DeviceCaps Described(VkPhysicalDeviceType type, uint64_t heap_bytes) {
 
 TEST(MemoryBudget, PromptChunkIs512OnGpus64OnCpuDevicesAndShrinksWhenMemoryIsShort) {
   const ModelConfig e2b = ShapeConfig("e2b"), m31b = ShapeConfig("31b");
-  const uint64_t e2b_q4 = GpuModel::EstimateBytes(e2b, DType::Q4_0), m31b_q4 = GpuModel::EstimateBytes(m31b, DType::Q4_0);
+  const uint64_t e2b_q4 = GpuModel::EstimateBytes(e2b, DType::Q4_0),
+                 m31b_q4 = GpuModel::EstimateBytes(m31b, DType::Q4_0);
   constexpr uint64_t GiB = uint64_t(1) << 30;
   EXPECT_EQ(Scheduler::DefaultBatch(e2b, Described(VK_PHYSICAL_DEVICE_TYPE_CPU, 2 * GiB), e2b_q4, DType::F16), 64u);
   EXPECT_EQ(Scheduler::DefaultBatch(e2b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 8 * GiB), e2b_q4, DType::F16),
             512u);
-  EXPECT_EQ(Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 141 * GiB), m31b_q4, DType::F16),
-            512u);
+  EXPECT_EQ(
+      Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 141 * GiB), m31b_q4, DType::F16),
+      512u);
   // 31B q4_0 on a card where 512 rows of scratch do not fit beside the weights: the largest
   // halving that does, and never below 64 (the engine then refuses the model with its own message).
   const uint64_t s512 = Activations::Bytes(m31b, 512, 8, 256) + KvCache::Bytes(m31b, 256, 512, DType::F16);
   const uint64_t s256 = Activations::Bytes(m31b, 256, 8, 256) + KvCache::Bytes(m31b, 256, 256, DType::F16);
   ASSERT_GT(s512, s256);
   const uint64_t heap_for_256 = (m31b_q4 + s256) * 10 / 9 + 10;  // 90% of it holds 256 rows, not 512
-  EXPECT_EQ(Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, heap_for_256), m31b_q4,
-                                    DType::F16),
-            256u);
-  EXPECT_EQ(Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, m31b_q4), m31b_q4,
-                                    DType::F16),
-            64u);
+  EXPECT_EQ(
+      Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, heap_for_256), m31b_q4, DType::F16),
+      256u);
+  EXPECT_EQ(
+      Scheduler::DefaultBatch(m31b, Described(VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, m31b_q4), m31b_q4, DType::F16),
+      64u);
 }
 
 }  // namespace

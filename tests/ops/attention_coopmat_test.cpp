@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "host/ops/attention.h"
-#include "host/ops/plans/attention_plan.h"
 #include "host/ops/matmul_coopmat.h"
+#include "host/ops/plans/attention_plan.h"
 #include "host/reference/ref_ops.h"
 #include "tests/sweep.h"
 #include "tests/test_util.h"
@@ -50,7 +50,6 @@ class AttentionCoopMatTest : public GpuTest {
 
 // Runs `c` on the context's matrix-unit path and checks it against both references.
 void AttentionCoopMatTest::RunCase(const Case& c, Path path) {
-
   const uint32_t row = c.n_kv_heads * c.head_dim, qcols = c.n_heads * c.head_dim;
   const uint32_t last = c.start_pos + c.T - 1;
   const uint32_t first = c.window > 0 && c.start_pos + 1 > c.window ? c.start_pos + 1 - c.window : 0;
@@ -103,11 +102,12 @@ void AttentionCoopMatTest::RunCase(const Case& c, Path path) {
     setup(ctx);
     // The plan this context records: the matrix-unit kernel, split where the case passes scratch.
     const AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, shape, c.T, kvb, c.scratch);
-    std::printf("  [%s] plan: %s, unit %ux%ux%u, BR %u x BC %u (KSPLIT %u, %u B shared), %u row blocks x %u splits "
-                "of %u keys, %llu loop iterations\n",
-                c.name.c_str(), plan.coopmat ? "attention_prefill_coopmat" : "NOT the matrix-unit kernel", plan.fm,
-                plan.fn, plan.fk, plan.rows, plan.keys_per_tile, plan.ksplit, plan.shared_bytes, plan.row_blocks,
-                plan.splits, plan.keys_per_split, (unsigned long long)plan.loop_iterations);
+    std::printf(
+        "  [%s] plan: %s, unit %ux%ux%u, BR %u x BC %u (KSPLIT %u, %u B shared), %u row blocks x %u splits "
+        "of %u keys, %llu loop iterations\n",
+        c.name.c_str(), plan.coopmat ? "attention_prefill_coopmat" : "NOT the matrix-unit kernel", plan.fm, plan.fn,
+        plan.fk, plan.rows, plan.keys_per_tile, plan.ksplit, plan.shared_bytes, plan.row_blocks, plan.splits,
+        plan.keys_per_split, (unsigned long long)plan.loop_iterations);
     EXPECT_TRUE(plan.coopmat) << c.name;
     if (c.scratch) {
       EXPECT_GT(plan.splits, 1u) << c.name << ": meant to split the keys";
@@ -161,11 +161,10 @@ class AttentionCoopMatEmulated : public AttentionCoopMatTest, public ::testing::
 // A long sweep (label "long"): CI runs a sample covering heads 64 / 256 / 512, f16 and f32 caches,
 // split keys, a wrapped ring and K = V; VKG_SWEEP=full runs every case.
 TEST_P(AttentionCoopMatEmulated, MatchesReference) {
-  static const std::set<std::string> kSample = {"d64_gqa4_full_T37_start100_split",
-                                                "d256_gqa2_slide64_T200_start300_ring",
-                                                "d256_gqa2_slide96_T45_start177_ring_split_f32_k_eq_v",
-                                                "d512_gqa8_slide8_T23_ring_f32",
-                                                "d512_31b_full_32h_4kv_T33_start64_k_eq_v"};
+  static const std::set<std::string> kSample = {
+      "d64_gqa4_full_T37_start100_split", "d256_gqa2_slide64_T200_start300_ring",
+      "d256_gqa2_slide96_T45_start177_ring_split_f32_k_eq_v", "d512_gqa8_slide8_T23_ring_f32",
+      "d512_31b_full_32h_4kv_T33_start64_k_eq_v"};
   VKG_SWEEP_SAMPLE(kSample.count(GetParam().name) > 0);
   RunCase(GetParam(), Path::kEmulated);
 }

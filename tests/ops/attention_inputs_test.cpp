@@ -63,8 +63,8 @@ TEST_P(AttentionInputsTest, MatchesNormRopeAndKvWrite) {
   Upload(tqn, q_norm);
   Upload(tkn, k_norm);
   Upload(tf, inv_freq);
-  AttentionInputs in{.qkv = tqkv, .q = tq, .q_norm = tqn, .n_heads = c.n_heads, .head_dim = D, .inv_freq = tf,
-                     .eps = eps};
+  AttentionInputs in{
+      .qkv = tqkv, .q = tq, .q_norm = tqn, .n_heads = c.n_heads, .head_dim = D, .inv_freq = tf, .eps = eps};
   Tensor tkc, tvc;
   if (c.n_kv_heads) {
     tkc = NewTensor(c.cache_len, kvrow, c.cache);
@@ -128,11 +128,22 @@ INSTANTIATE_TEST_SUITE_P(
 class AttentionInputsChecks : public GpuTest {};
 
 TEST_F(AttentionInputsChecks, RejectsBadShapes) {
-  const Tensor qkv = NewTensor(2, 2 * 64 + 2 * 64), q = NewTensor(2, 2 * 64), n = NewTensor(1, 64), f = NewTensor(1, 32);
+  const Tensor qkv = NewTensor(2, 2 * 64 + 2 * 64), q = NewTensor(2, 2 * 64), n = NewTensor(1, 64),
+               f = NewTensor(1, 32);
   const Tensor kc = NewTensor(8, 64, DType::F16), small = NewTensor(1, 64, DType::F16);
   Run([&](OpContext& ctx) {
-    AttentionInputs in{.qkv = qkv, .k_col = 128, .v_col = 192, .q = q, .q_norm = n, .n_heads = 2, .head_dim = 64,
-                       .inv_freq = f, .n_kv_heads = 1, .k_norm = n, .k_cache = kc, .v_cache = kc};
+    AttentionInputs in{.qkv = qkv,
+                       .k_col = 128,
+                       .v_col = 192,
+                       .q = q,
+                       .q_norm = n,
+                       .n_heads = 2,
+                       .head_dim = 64,
+                       .inv_freq = f,
+                       .n_kv_heads = 1,
+                       .k_norm = n,
+                       .k_cache = kc,
+                       .v_cache = kc};
     EXPECT_NO_THROW(PrepareAttentionInputs(ctx, in, 0));
     in.head_dim = 62;
     EXPECT_THROW(PrepareAttentionInputs(ctx, in, 0), vk::Error);  // not a multiple of 4

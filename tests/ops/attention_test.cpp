@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "host/ops/attention.h"
-#include "host/ops/plans/attention_plan.h"
 #include "host/ops/kv_write.h"
+#include "host/ops/plans/attention_plan.h"
 #include "host/reference/ref_ops.h"
 #include "tests/test_util.h"
 #include "vk/check.h"
@@ -111,8 +111,8 @@ TEST_P(AttentionTest, MatchesReference) {
   // GPU-family prefill: the plan this device gets. Cases with a head of a multiple of 8 must take
   // the flash kernel (others its fallback), and scratch cases must split their keys.
   if (c.family == KernelFamily::kGpu && c.T > 1) {
-    const AttentionPrefillPlan plan = PlanAttentionPrefill(gpu().device().caps(), true, shape, c.T,
-                                                           c.kv == DType::F16 ? 2 : 4, c.scratch);
+    const AttentionPrefillPlan plan =
+        PlanAttentionPrefill(gpu().device().caps(), true, shape, c.T, c.kv == DType::F16 ? 2 : 4, c.scratch);
     std::printf("  [%s] plan: %s, BR %u x BC %u, %u row blocks x %u splits of %u keys\n", c.name.c_str(),
                 plan.gpu_kernel ? "attention_prefill_gpu" : "attention_prefill (fallback)", plan.rows,
                 plan.keys_per_tile, plan.row_blocks, plan.splits, plan.keys_per_split);
@@ -128,8 +128,9 @@ TEST_P(AttentionTest, MatchesReference) {
   });
   const std::vector<float> got = Download(tout);
   const ErrorStats st = Compare(ref, got);
-  std::printf("  [%s] NMSE %.3g max_abs %.3g splits %s\n", c.name.c_str(), st.nmse, st.max_abs,
-              c.scratch ? std::to_string(scratch_floats / (uint64_t(c.T) * c.n_heads * (c.head_dim + 2))).c_str() : "1");
+  std::printf(
+      "  [%s] NMSE %.3g max_abs %.3g splits %s\n", c.name.c_str(), st.nmse, st.max_abs,
+      c.scratch ? std::to_string(scratch_floats / (uint64_t(c.T) * c.n_heads * (c.head_dim + 2))).c_str() : "1");
   ExpectClose(ref, got, c.nmse, c.name.c_str());
   Download(tk);  // guard checks: the op must not write the caches' neighbours
   if (c.scratch) Download(tscratch);
@@ -193,7 +194,8 @@ INSTANTIATE_TEST_SUITE_P(
         Gpu(Case{"d16_gqa8_full_pos300_split", 1, 300, 8, 1, 16, 301, 0, F16, true}),
         Gpu(Case{"d256_gqa2_full_pos300_replay_plan4095", 1, 300, 4, 2, 256, 4096, 0, F16, true, kNmseF32Math, 4095}),
         Gpu(Case{"d16_mha_full_pos0_replay_plan1023_f32", 1, 0, 4, 4, 16, 1024, 0, F32, true, kNmseF32Math, 1023}),
-        Gpu(Case{"d512_gqa8_slide512_pos3000_replay_ring", 1, 3000, 8, 1, 512, 512, 512, F16, true, kNmseF32Math, 8191}),
+        Gpu(Case{"d512_gqa8_slide512_pos3000_replay_ring", 1, 3000, 8, 1, 512, 512, 512, F16, true, kNmseF32Math,
+                 8191}),
         Gpu(Case{"d256_gqa8_slide16_pos5_replay_nosplit", 1, 5, 8, 1, 256, 16, 16, F16, false, kNmseF32Math, 900}),
         Gpu(Case{"d512_gqa8_full_pos8191_split", 1, 8191, 8, 1, 512, 8192, 0, F16, true}),
         Gpu(Case{"d512_31b_full_32h_4kv_pos4095_split", 1, 4095, 32, 4, 512, 4096, 0, F16, true}),
@@ -206,19 +208,17 @@ INSTANTIATE_TEST_SUITE_P(
         Gpu(Case{"d256_gqa8_full_pos40_replay_plan32767", 1, 40, 8, 1, 256, 32768, 0, F16, true, kNmseF32Math, 32767})),
     [](const auto& info) { return info.param.name; });
 
-INSTANTIATE_TEST_SUITE_P(
-    Prefill, AttentionTest,
-    ::testing::Values(
-        Case{"d16_mha_full_T23", 23, 0, 4, 4, 16, 23, 0, F32},
-        Case{"d32_gqa2_full_T27_start5", 27, 5, 4, 2, 32, 32, 0, F16},
-        // positions 0..22 with W = 16: before, at (15) and after the window edge
-        Case{"d256_gqa8_slide16_T23_edges", 23, 0, 8, 1, 256, 38, 16, F16},
-        // ring of W + T - 1 slots, positions 200..226 (the ring wrapped 4 times)
-        Case{"d256_mha_slide16_T27_ring_min", 27, 200, 2, 2, 256, 42, 16, F16},
-        Case{"d512_gqa2_full_T9_start100", 9, 100, 4, 2, 512, 128, 0, F16},
-        Case{"d512_gqa8_slide8_T23_ring_f32", 23, 50, 8, 1, 512, 30, 8, F32},
-        Case{"d32_gqa8_slide4_T2", 2, 3, 8, 1, 32, 5, 4, F16}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Prefill, AttentionTest,
+                         ::testing::Values(Case{"d16_mha_full_T23", 23, 0, 4, 4, 16, 23, 0, F32},
+                                           Case{"d32_gqa2_full_T27_start5", 27, 5, 4, 2, 32, 32, 0, F16},
+                                           // positions 0..22 with W = 16: before, at (15) and after the window edge
+                                           Case{"d256_gqa8_slide16_T23_edges", 23, 0, 8, 1, 256, 38, 16, F16},
+                                           // ring of W + T - 1 slots, positions 200..226 (the ring wrapped 4 times)
+                                           Case{"d256_mha_slide16_T27_ring_min", 27, 200, 2, 2, 256, 42, 16, F16},
+                                           Case{"d512_gqa2_full_T9_start100", 9, 100, 4, 2, 512, 128, 0, F16},
+                                           Case{"d512_gqa8_slide8_T23_ring_f32", 23, 50, 8, 1, 512, 30, 8, F32},
+                                           Case{"d32_gqa8_slide4_T2", 2, 3, 8, 1, 32, 5, 4, F16}),
+                         [](const auto& info) { return info.param.name; });
 
 // The GPU kernel family forced on prefill: attention_prefill_gpu.comp (flash attention, query
 // blocks x key tiles through shared memory) at head dims 8..512, GQA 1/2/3/5/8/16 (blocks of one
@@ -284,47 +284,49 @@ TEST_F(AttentionChecks, RejectsOddHeadDimAndBadGroups) {
 // cache of every position (so the ring bookkeeping is checked independently of ref's ring).
 TEST_F(AttentionChecks, ChunkedPrefillThenDecodeOnRingMatchesLinearCache) {
   for (KernelFamily family : {KernelFamily::kCpu, KernelFamily::kGpu}) {
-  SCOPED_TRACE(family == KernelFamily::kGpu ? "GPU kernel family" : "CPU kernel family");
-  const uint32_t nh = 4, kvh = 2, hd = 32, W = 8, chunk = 5, prompt = 23, steps = 12;
-  const uint32_t total = prompt + steps, ring = W + chunk - 1, row = kvh * hd;
-  const std::vector<float> k_all = RandomVector(size_t(total) * row, 11);
-  const std::vector<float> v_all = RandomVector(size_t(total) * row, 12);
-  const std::vector<float> q_all = RandomVector(size_t(total) * nh * hd, 13);
-  std::vector<float> k16(k_all.size()), v16(v_all.size());
-  for (size_t i = 0; i < k16.size(); ++i) k16[i] = RoundTripHalf(k_all[i]), v16[i] = RoundTripHalf(v_all[i]);
+    SCOPED_TRACE(family == KernelFamily::kGpu ? "GPU kernel family" : "CPU kernel family");
+    const uint32_t nh = 4, kvh = 2, hd = 32, W = 8, chunk = 5, prompt = 23, steps = 12;
+    const uint32_t total = prompt + steps, ring = W + chunk - 1, row = kvh * hd;
+    const std::vector<float> k_all = RandomVector(size_t(total) * row, 11);
+    const std::vector<float> v_all = RandomVector(size_t(total) * row, 12);
+    const std::vector<float> q_all = RandomVector(size_t(total) * nh * hd, 13);
+    std::vector<float> k16(k_all.size()), v16(v_all.size());
+    for (size_t i = 0; i < k16.size(); ++i) k16[i] = RoundTripHalf(k_all[i]), v16[i] = RoundTripHalf(v_all[i]);
 
-  const Tensor kc = NewTensor(ring, row, DType::F16), vc = NewTensor(ring, row, DType::F16);
-  double worst = 0;
-  for (uint32_t pos = 0; pos < total;) {
-    const uint32_t T = pos < prompt ? std::min(chunk, prompt - pos) : 1;
-    const Tensor kn = NewTensor(T, row), vn = NewTensor(T, row);
-    const Tensor q = NewTensor(T, nh * hd), out = NewTensor(T, nh * hd);
-    Upload(kn, std::span<const float>(k_all).subspan(size_t(pos) * row, size_t(T) * row));
-    Upload(vn, std::span<const float>(v_all).subspan(size_t(pos) * row, size_t(T) * row));
-    Upload(q, std::span<const float>(q_all).subspan(size_t(pos) * nh * hd, size_t(T) * nh * hd));
-    const AttentionShape shape{pos, nh, kvh, hd, ring, W, 1.f};
-    Run([&](OpContext& ctx) {
-      KvWrite(ctx, kn, vn, kc, vc, pos);
-      ctx.rec.ComputeToCompute();
-      Attention(ctx, q, kc, vc, out, shape);
-    }, family);
-    std::vector<float> ref(size_t(T) * nh * hd);
-    ref::Attention(q_all.data() + size_t(pos) * nh * hd, k16.data(), v16.data(), ref.data(),
-                   ref::AttentionShape{.tokens = int(T),
-                                       .start_pos = int(pos),
-                                       .n_heads = int(nh),
-                                       .n_kv_heads = int(kvh),
-                                       .head_dim = int(hd),
-                                       .cache_len = int(total),
-                                       .window = int(W)});
-    const std::vector<float> got = Download(out);
-    worst = std::max(worst, Compare(ref, got).nmse);
-    ExpectClose(ref, got, kNmseF32Math, ("step at position " + std::to_string(pos)).c_str());
-    pos += T;
-  }
-  std::printf("  [ring chain, %s family] worst NMSE %.3g\n", family == KernelFamily::kGpu ? "GPU" : "CPU", worst);
-  Download(kc);
-  Download(vc);
+    const Tensor kc = NewTensor(ring, row, DType::F16), vc = NewTensor(ring, row, DType::F16);
+    double worst = 0;
+    for (uint32_t pos = 0; pos < total;) {
+      const uint32_t T = pos < prompt ? std::min(chunk, prompt - pos) : 1;
+      const Tensor kn = NewTensor(T, row), vn = NewTensor(T, row);
+      const Tensor q = NewTensor(T, nh * hd), out = NewTensor(T, nh * hd);
+      Upload(kn, std::span<const float>(k_all).subspan(size_t(pos) * row, size_t(T) * row));
+      Upload(vn, std::span<const float>(v_all).subspan(size_t(pos) * row, size_t(T) * row));
+      Upload(q, std::span<const float>(q_all).subspan(size_t(pos) * nh * hd, size_t(T) * nh * hd));
+      const AttentionShape shape{pos, nh, kvh, hd, ring, W, 1.f};
+      Run(
+          [&](OpContext& ctx) {
+            KvWrite(ctx, kn, vn, kc, vc, pos);
+            ctx.rec.ComputeToCompute();
+            Attention(ctx, q, kc, vc, out, shape);
+          },
+          family);
+      std::vector<float> ref(size_t(T) * nh * hd);
+      ref::Attention(q_all.data() + size_t(pos) * nh * hd, k16.data(), v16.data(), ref.data(),
+                     ref::AttentionShape{.tokens = int(T),
+                                         .start_pos = int(pos),
+                                         .n_heads = int(nh),
+                                         .n_kv_heads = int(kvh),
+                                         .head_dim = int(hd),
+                                         .cache_len = int(total),
+                                         .window = int(W)});
+      const std::vector<float> got = Download(out);
+      worst = std::max(worst, Compare(ref, got).nmse);
+      ExpectClose(ref, got, kNmseF32Math, ("step at position " + std::to_string(pos)).c_str());
+      pos += T;
+    }
+    std::printf("  [ring chain, %s family] worst NMSE %.3g\n", family == KernelFamily::kGpu ? "GPU" : "CPU", worst);
+    Download(kc);
+    Download(vc);
   }
 }
 

@@ -36,13 +36,15 @@ TEST_P(ElementwiseTest, GeluMulPairsOfAFusedProduct) {
   const uint32_t n = GetParam(), rows = 3;
   const auto gu = RandomVector(size_t(rows) * 2 * n, 6, -8.f, 8.f);
   std::vector<float> ref(size_t(rows) * n);
-  for (uint32_t t = 0; t < rows; ++t) ref::GeluMul(&gu[size_t(t) * 2 * n], &gu[size_t(t) * 2 * n + n], &ref[size_t(t) * n], n);
+  for (uint32_t t = 0; t < rows; ++t)
+    ref::GeluMul(&gu[size_t(t) * 2 * n], &gu[size_t(t) * 2 * n + n], &ref[size_t(t) * n], n);
   const Tensor tgu = NewTensor(rows, 2 * n), to = NewTensor(rows, n);
   Upload(tgu, gu);
   for (KernelFamily f : {KernelFamily::kCpu, KernelFamily::kGpu}) {
     Upload(to, std::vector<float>(ref.size(), -7.f));
     Run([&](OpContext& ctx) { GeluMulPairs(ctx, tgu, to); }, f);
-    ExpectClose(ref, Download(to), kNmse, f == KernelFamily::kGpu ? "GeluMulPairs, gpu kernels" : "GeluMulPairs, cpu kernels");
+    ExpectClose(ref, Download(to), kNmse,
+                f == KernelFamily::kGpu ? "GeluMulPairs, gpu kernels" : "GeluMulPairs, cpu kernels");
   }
 }
 
@@ -70,7 +72,7 @@ TEST_P(ElementwiseTest, AddScaledAndScaleOnly) {
   Upload(tb, b);
   Run([&](OpContext& ctx) {
     AddScaled(ctx, ta, tb, tc, 0.75f);
-    ctx.rec.ComputeToCompute();  // the second dispatch overwrites what the first reads
+    ctx.rec.ComputeToCompute();               // the second dispatch overwrites what the first reads
     AddScaled(ctx, ta, Tensor{}, ta, -1.5f);  // in place, as layer_scalar is applied
   });
   ExpectClose(sum, Download(tc), 1e-14, "AddScaled");  // one add and one multiply: exact-ish

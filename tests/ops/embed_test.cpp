@@ -1,8 +1,8 @@
 // Embedding gather on the device against ref::Embed, for every table format, including a table
 // split into several chunks (the path tables past the device's view limit take).
 #include "host/ops/embed.h"
-#include "host/reference/ref_ops.h"
 #include "host/device/weight_matrix.h"
+#include "host/reference/ref_ops.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {
@@ -11,7 +11,7 @@ namespace {
 struct Case {
   DType dtype;
   uint32_t vocab, dim;
-  uint64_t max_chunk_bytes;  // 0 = one chunk
+  uint64_t max_chunk_bytes;                     // 0 = one chunk
   KernelFamily family = KernelFamily::kDevice;  // kGpu: embed_rows.comp where dim % 4 == 0
 };
 
@@ -22,8 +22,7 @@ TEST_P(EmbedTest, GathersScaledRows) {
   const auto table = RandomVector(size_t(c.vocab) * c.dim, 11, -1.f, 1.f);
   const WeightMatrix w = UploadWeightMatrix(
       gpu().device(), alloc(), gpu().transfer(), c.dtype, c.vocab, c.dim,
-      [&](uint32_t r, float* out) { std::copy_n(&table[size_t(r) * c.dim], c.dim, out); }, "embed",
-      c.max_chunk_bytes);
+      [&](uint32_t r, float* out) { std::copy_n(&table[size_t(r) * c.dim], c.dim, out); }, "embed", c.max_chunk_bytes);
   if (c.max_chunk_bytes) {
     ASSERT_GT(w.chunks.size(), 2u);
   }
@@ -48,48 +47,38 @@ TEST_P(EmbedTest, GathersScaledRows) {
   ExpectClose(ref, Download(out), 0.0, "Embed");
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, EmbedTest,
-                         ::testing::Values(Case{DType::F32, 300, 64, 0}, Case{DType::F16, 300, 64, 0},
-                                           Case{DType::BF16, 300, 1536, 0}, Case{DType::Q8_0, 300, 96, 0},
-                                           Case{DType::Q4_0, 300, 45, 0},       // awkward dim: padded rows
-                                           Case{DType::BF16, 300, 64, 4096},    // 32 rows per chunk
-                                           Case{DType::Q4_0, 1000, 256, 8192},
-                                           // K-quants: (scale * code + bias) rounds once, as the
-                                           // reference's (d * sc) * q - dmin * m: bit-exact too.
-                                           Case{DType::Q4_K, 300, 45, 0}, Case{DType::Q5_K, 300, 512, 0},
-                                           Case{DType::Q6_K, 300, 300, 0}, Case{DType::Q4_K, 1000, 256, 8192},
-                                           Case{DType::Q6_K, 1000, 256, 8192},
-                                           // ggml's other block formats: every product in their
-                                           // values is exact, the + m / - dmin m rounds once.
-                                           Case{DType::Q4_1, 300, 45, 0}, Case{DType::Q5_0, 300, 96, 0},
-                                           Case{DType::Q5_1, 300, 64, 0}, Case{DType::Q2_K, 300, 300, 0},
-                                           Case{DType::Q3_K, 300, 512, 0}, Case{DType::Q5_0, 1000, 256, 8192},
-                                           Case{DType::Q3_K, 1000, 256, 8192}));
+INSTANTIATE_TEST_SUITE_P(
+    Formats, EmbedTest,
+    ::testing::Values(Case{DType::F32, 300, 64, 0}, Case{DType::F16, 300, 64, 0}, Case{DType::BF16, 300, 1536, 0},
+                      Case{DType::Q8_0, 300, 96, 0}, Case{DType::Q4_0, 300, 45, 0},  // awkward dim: padded rows
+                      Case{DType::BF16, 300, 64, 4096},                              // 32 rows per chunk
+                      Case{DType::Q4_0, 1000, 256, 8192},
+                      // K-quants: (scale * code + bias) rounds once, as the
+                      // reference's (d * sc) * q - dmin * m: bit-exact too.
+                      Case{DType::Q4_K, 300, 45, 0}, Case{DType::Q5_K, 300, 512, 0}, Case{DType::Q6_K, 300, 300, 0},
+                      Case{DType::Q4_K, 1000, 256, 8192}, Case{DType::Q6_K, 1000, 256, 8192},
+                      // ggml's other block formats: every product in their
+                      // values is exact, the + m / - dmin m rounds once.
+                      Case{DType::Q4_1, 300, 45, 0}, Case{DType::Q5_0, 300, 96, 0}, Case{DType::Q5_1, 300, 64, 0},
+                      Case{DType::Q2_K, 300, 300, 0}, Case{DType::Q3_K, 300, 512, 0},
+                      Case{DType::Q5_0, 1000, 256, 8192}, Case{DType::Q3_K, 1000, 256, 8192}));
 
 // The GPU family's workgroup-per-row kernel (embed_rows.comp), forced on lavapipe: every format, a
 // row of several workgroups (bf16 1536: 192 texels), a row ending inside a texel (q4_0 96 of 128
 // padded columns), the element kernel for a dim that is not a multiple of 4, and chunked tables.
-INSTANTIATE_TEST_SUITE_P(GpuRows, EmbedTest,
-                         ::testing::Values(Case{DType::F32, 300, 64, 0, KernelFamily::kGpu},
-                                           Case{DType::F16, 300, 520, 0, KernelFamily::kGpu},
-                                           Case{DType::BF16, 300, 1536, 0, KernelFamily::kGpu},
-                                           Case{DType::Q8_0, 300, 96, 0, KernelFamily::kGpu},
-                                           Case{DType::Q4_0, 300, 96, 0, KernelFamily::kGpu},
-                                           Case{DType::Q4_0, 300, 45, 0, KernelFamily::kGpu},
-                                           Case{DType::BF16, 300, 64, 4096, KernelFamily::kGpu},
-                                           Case{DType::Q4_0, 1000, 256, 8192, KernelFamily::kGpu},
-                                           Case{DType::Q4_K, 300, 96, 0, KernelFamily::kGpu},
-                                           Case{DType::Q4_K, 300, 45, 0, KernelFamily::kGpu},
-                                           Case{DType::Q5_K, 300, 520, 0, KernelFamily::kGpu},
-                                           Case{DType::Q6_K, 300, 512, 0, KernelFamily::kGpu},
-                                           Case{DType::Q5_K, 1000, 256, 8192, KernelFamily::kGpu},
-                                           Case{DType::Q6_K, 1000, 256, 8192, KernelFamily::kGpu},
-                                           Case{DType::Q4_1, 300, 45, 0, KernelFamily::kGpu},
-                                           Case{DType::Q5_0, 300, 96, 0, KernelFamily::kGpu},
-                                           Case{DType::Q5_1, 300, 520, 0, KernelFamily::kGpu},
-                                           Case{DType::Q2_K, 300, 96, 0, KernelFamily::kGpu},
-                                           Case{DType::Q3_K, 300, 512, 0, KernelFamily::kGpu},
-                                           Case{DType::Q2_K, 1000, 256, 8192, KernelFamily::kGpu}));
+INSTANTIATE_TEST_SUITE_P(
+    GpuRows, EmbedTest,
+    ::testing::Values(
+        Case{DType::F32, 300, 64, 0, KernelFamily::kGpu}, Case{DType::F16, 300, 520, 0, KernelFamily::kGpu},
+        Case{DType::BF16, 300, 1536, 0, KernelFamily::kGpu}, Case{DType::Q8_0, 300, 96, 0, KernelFamily::kGpu},
+        Case{DType::Q4_0, 300, 96, 0, KernelFamily::kGpu}, Case{DType::Q4_0, 300, 45, 0, KernelFamily::kGpu},
+        Case{DType::BF16, 300, 64, 4096, KernelFamily::kGpu}, Case{DType::Q4_0, 1000, 256, 8192, KernelFamily::kGpu},
+        Case{DType::Q4_K, 300, 96, 0, KernelFamily::kGpu}, Case{DType::Q4_K, 300, 45, 0, KernelFamily::kGpu},
+        Case{DType::Q5_K, 300, 520, 0, KernelFamily::kGpu}, Case{DType::Q6_K, 300, 512, 0, KernelFamily::kGpu},
+        Case{DType::Q5_K, 1000, 256, 8192, KernelFamily::kGpu}, Case{DType::Q6_K, 1000, 256, 8192, KernelFamily::kGpu},
+        Case{DType::Q4_1, 300, 45, 0, KernelFamily::kGpu}, Case{DType::Q5_0, 300, 96, 0, KernelFamily::kGpu},
+        Case{DType::Q5_1, 300, 520, 0, KernelFamily::kGpu}, Case{DType::Q2_K, 300, 96, 0, KernelFamily::kGpu},
+        Case{DType::Q3_K, 300, 512, 0, KernelFamily::kGpu}, Case{DType::Q2_K, 1000, 256, 8192, KernelFamily::kGpu}));
 
 }  // namespace
 }  // namespace vkg::test

@@ -10,10 +10,10 @@
 #include <tuple>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
 #include "host/ops/experts.h"
 #include "host/reference/ref_ops.h"
-#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 #include "vk/check.h"
 
@@ -69,8 +69,7 @@ class ExpertsTest : public GpuTest {
   // Reference: y[s][r] = sum_k W[ids[s] * rpe + row_begin + r][k] * x[s / x_div][k]; ids outside
   // [0, E) give zeros.
   static std::vector<float> Reference(const Stack& st, uint32_t rpe, uint32_t row_begin, uint32_t rows,
-                                      const std::vector<int32_t>& ids, const std::vector<float>& x,
-                                      uint32_t x_div) {
+                                      const std::vector<int32_t>& ids, const std::vector<float>& x, uint32_t x_div) {
     const uint32_t k = st.w.cols, e = st.w.rows / rpe;
     std::vector<float> y(ids.size() * rows, 0.f);
     for (size_t s = 0; s < ids.size(); ++s) {
@@ -117,8 +116,8 @@ class ExpertsTest : public GpuTest {
     ids[0] = kExperts - 1;
     if (slots > 1) ids[slots - 1] = 0;
     if (slots > 3) ids[3] = ids[0];  // the same expert for two tokens
-    const std::string tag = dt + " H=" + std::to_string(sh.h) + " I=" + std::to_string(sh.i) + " T=" +
-                            std::to_string(tokens) + (max_chunk_bytes ? " chunked" : "");
+    const std::string tag = dt + " H=" + std::to_string(sh.h) + " I=" + std::to_string(sh.i) +
+                            " T=" + std::to_string(tokens) + (max_chunk_bytes ? " chunked" : "");
     const std::vector<float> u = RandomVector(size_t(tokens) * sh.h, 600 + tokens);
     double worst = CheckOne(gate_up, 2 * sh.i, 0, sh.i, ids, u, kTopK, tag + " gate");
     worst = std::max(worst, CheckOne(gate_up, 2 * sh.i, sh.i, sh.i, ids, u, kTopK, tag + " up"));
@@ -150,8 +149,8 @@ INSTANTIATE_TEST_SUITE_P(All, ExpertsShapes,
                                             ::testing::Values(1u, 5u)),
                          [](const auto& info) {
                            const Shape sh = std::get<1>(info.param);
-                           return std::string(DTypeName(std::get<0>(info.param))) + "_H" + std::to_string(sh.h) +
-                                  "_I" + std::to_string(sh.i) + "_T" + std::to_string(std::get<2>(info.param));
+                           return std::string(DTypeName(std::get<0>(info.param))) + "_H" + std::to_string(sh.h) + "_I" +
+                                  std::to_string(sh.i) + "_T" + std::to_string(std::get<2>(info.param));
                          });
 
 // ---- chunk split: 7 rows per chunk, so experts' rows (54 and 45 per expert) straddle chunks ----

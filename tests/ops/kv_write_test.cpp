@@ -24,8 +24,8 @@ TEST_P(KvWriteTest, WritesSlotsAndNothingElse) {
   const KvCase& c = GetParam();
   const std::vector<float> kn = RandomVector(size_t(c.T) * c.row, 7, -4.f, 4.f);
   std::vector<float> vn = RandomVector(size_t(c.T) * c.row, 8, -4.f, 4.f);
-  vn[0] = 65504.f;       // largest finite half
-  vn[1] = 1e-7f;         // subnormal in f16
+  vn[0] = 65504.f;  // largest finite half
+  vn[1] = 1e-7f;    // subnormal in f16
   // Previous cache contents, which every slot not written must keep.
   std::vector<float> k_old = RandomVector(size_t(c.cache_len) * c.row, 9);
   std::vector<float> v_old = RandomVector(size_t(c.cache_len) * c.row, 10);
@@ -52,15 +52,14 @@ TEST_P(KvWriteTest, WritesSlotsAndNothingElse) {
   EXPECT_EQ(v_bad, 0u) << "V values differ from the host conversion";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, KvWriteTest,
-    ::testing::Values(KvCase{"decode_f16_d16x4", 1, 5, 8, 64, DType::F16},
-                      KvCase{"decode_f32_d512", 1, 1023, 1024, 512, DType::F32},
-                      KvCase{"prefill_f16_T23_d256x2", 23, 0, 64, 512, DType::F16},
-                      // ring: positions 30..52 in 40 slots wrap past the end
-                      KvCase{"prefill_f16_T23_ring_wrap", 23, 30, 40, 32, DType::F16},
-                      KvCase{"prefill_f32_T27_ring_full", 27, 1000, 27, 32, DType::F32}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Cases, KvWriteTest,
+                         ::testing::Values(KvCase{"decode_f16_d16x4", 1, 5, 8, 64, DType::F16},
+                                           KvCase{"decode_f32_d512", 1, 1023, 1024, 512, DType::F32},
+                                           KvCase{"prefill_f16_T23_d256x2", 23, 0, 64, 512, DType::F16},
+                                           // ring: positions 30..52 in 40 slots wrap past the end
+                                           KvCase{"prefill_f16_T23_ring_wrap", 23, 30, 40, 32, DType::F16},
+                                           KvCase{"prefill_f32_T27_ring_full", 27, 1000, 27, 32, DType::F32}),
+                         [](const auto& info) { return info.param.name; });
 
 class KvWriteChecks : public GpuTest {};
 

@@ -71,7 +71,8 @@ TEST(LaunchGeometryInt8, DecodeFillsTheGpuWithBoundedRows) {
           const uint64_t outputs = p.gelu_pairs ? p.rows / 2 : p.rows;
           const MatVecPlan plan = PlanMatVecInt8(caps, t, outputs, Padded(p.cols));
           const MatVecPlan flt = PlanMatVec(caps, true, t, outputs, Padded(p.cols));
-          const std::string what = std::to_string(cus) + " CUs " + model + " " + std::string(DTypeName(t)) + " " + p.name;
+          const std::string what =
+              std::to_string(cus) + " CUs " + model + " " + std::string(DTypeName(t)) + " " + p.name;
           EXPECT_EQ(plan.workgroups, flt.workgroups) << what;
           EXPECT_EQ(plan.workgroup, flt.workgroup) << what;
           if (plan.bytes_read > kMiB) {
@@ -98,9 +99,9 @@ TEST(LaunchGeometryInt8, PinnedOnH200) {
   // E2B o_proj (1536 rows, K = 2048); E2B down (K = 6144); 31B qkv of a sliding layer
   // (32 x 256 + 2 x 16 x 256 = 16384 rows, K = 5376); 31B down (5376 rows, K = 21504); the head.
   const Pin pins[] = {
-      {DType::Q4_0, 1536, 2048, 1, 64, 768, 32},        {DType::Q8_0, 1536, 6144, 1, 64, 768, 192},
-      {DType::Q4_0, 16384, 5376, 4, 128, 1024, 96},     {DType::Q8_0, 5376, 21504, 2, 128, 672, 672},
-      {DType::Q4_0, 5376, 21504, 2, 128, 672, 336},     {DType::Q4_0, 262144, 1536, 4, 128, 16384, 32},
+      {DType::Q4_0, 1536, 2048, 1, 64, 768, 32},    {DType::Q8_0, 1536, 6144, 1, 64, 768, 192},
+      {DType::Q4_0, 16384, 5376, 4, 128, 1024, 96}, {DType::Q8_0, 5376, 21504, 2, 128, 672, 672},
+      {DType::Q4_0, 5376, 21504, 2, 128, 672, 336}, {DType::Q4_0, 262144, 1536, 4, 128, 16384, 32},
   };
   for (const Pin& p : pins) {
     const MatVecPlan plan = PlanMatVecInt8(h200, p.t, p.rows, p.cols);

@@ -18,12 +18,12 @@
 #include <tuple>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/model/shapes.h"
 #include "host/ops/plans/attention_plan.h"
 #include "host/ops/plans/embed_plan.h"
 #include "host/ops/plans/matmul_coopmat_plan.h"
 #include "host/ops/plans/matvec_plan.h"
-#include "host/device/weight_matrix.h"
 
 namespace vkg::test {
 namespace {
@@ -144,7 +144,8 @@ TEST(LaunchGeometry, DecodeAttentionFillsTheGpuAtEveryContext) {
       const ModelConfig c = ShapeConfig(model);
       for (bool full : {false, true}) {
         const LayerInfo* li = nullptr;
-        for (const LayerInfo& l : c.layers) if (l.full == full) li = &l;
+        for (const LayerInfo& l : c.layers)
+          if (l.full == full) li = &l;
         ASSERT_NE(li, nullptr);
         uint64_t at512 = 0;
         for (uint32_t keys : {1u, 37u, 512u, 520u, 2048u, 8192u, 32768u, 131072u}) {
@@ -172,10 +173,11 @@ TEST(LaunchGeometry, DecodeAttentionFillsTheGpuAtEveryContext) {
             EXPECT_GE(p.workgroups, at512) << what;
           }
           if (g.compute_units == 132 && (keys == 520 || keys == 32768))
-            std::printf("  %s %s %u keys: %llu workgroups x %u invocations, %u splits of %u keys, %u keys per "
-                        "invocation, %.1f MB\n",
-                        model, full ? "full" : "sliding", keys, (unsigned long long)p.workgroups, p.workgroup,
-                        p.splits, p.keys_per_split, p.serial_keys, p.bytes_read / 1e6);
+            std::printf(
+                "  %s %s %u keys: %llu workgroups x %u invocations, %u splits of %u keys, %u keys per "
+                "invocation, %.1f MB\n",
+                model, full ? "full" : "sliding", keys, (unsigned long long)p.workgroups, p.workgroup, p.splits,
+                p.keys_per_split, p.serial_keys, p.bytes_read / 1e6);
         }
       }
     }
@@ -194,7 +196,8 @@ TEST(LaunchGeometry, PrefillAttentionFillsTheGpu) {
       const ModelConfig c = ShapeConfig(model);
       for (bool full : {false, true}) {
         const LayerInfo* li = nullptr;
-        for (const LayerInfo& l : c.layers) if (l.full == full) li = &l;
+        for (const LayerInfo& l : c.layers)
+          if (l.full == full) li = &l;
         ASSERT_NE(li, nullptr);
         for (uint32_t T : {64u, 512u, 2048u}) {
           for (uint32_t start : {0u, 4096u}) {
@@ -213,17 +216,19 @@ TEST(LaunchGeometry, PrefillAttentionFillsTheGpu) {
             EXPECT_EQ(p.workgroups, uint64_t(p.row_blocks) * s.n_kv_heads * p.splits) << what;
             EXPECT_EQ(p.keys_per_split % p.keys_per_tile, 0u) << what;
             EXPECT_LE(p.splits, kAttentionGpuMaxSplits) << what;
-            const uint32_t min_split = uint32_t(DivUp(kAttentionPrefillMinKeysPerSplit, p.keys_per_tile) * p.keys_per_tile);
+            const uint32_t min_split =
+                uint32_t(DivUp(kAttentionPrefillMinKeysPerSplit, p.keys_per_tile) * p.keys_per_tile);
             if (p.workgroups < kWorkgroupsPerCu * caps.ComputeUnits()) {
               EXPECT_LE(p.keys_per_split, min_split) << what << ": too few workgroups, yet splits could be finer";
             }
             EXPECT_GE(AttentionScratchFloats(s, T), p.ScratchFloats(T, s.n_heads, s.head_dim)) << what;
             if (g.compute_units == 132 && start == 0 && T != 64)
-              std::printf("  %s %s T %u: %u row blocks (BR %u x BC %u, %u B shared) x %u KV heads x %u splits of %u "
-                          "keys = %llu workgroups x %u invocations, %.1f MB of K/V\n",
-                          model, full ? "full" : "sliding", T, p.row_blocks, p.rows, p.keys_per_tile, p.shared_bytes,
-                          s.n_kv_heads, p.splits, p.keys_per_split, (unsigned long long)p.workgroups, p.workgroup,
-                          p.bytes_read / 1e6);
+              std::printf(
+                  "  %s %s T %u: %u row blocks (BR %u x BC %u, %u B shared) x %u KV heads x %u splits of %u "
+                  "keys = %llu workgroups x %u invocations, %.1f MB of K/V\n",
+                  model, full ? "full" : "sliding", T, p.row_blocks, p.rows, p.keys_per_tile, p.shared_bytes,
+                  s.n_kv_heads, p.splits, p.keys_per_split, (unsigned long long)p.workgroups, p.workgroup,
+                  p.bytes_read / 1e6);
           }
         }
       }
@@ -242,7 +247,8 @@ TEST(LaunchGeometry, PrefillAttentionFillsTheGpu) {
                         Want{"31b", false, 512, 16, 32, 1, 512, 1024}, Want{"31b", true, 512, 8, 16, 1, 512, 2048}}) {
     const ModelConfig c = ShapeConfig(w.model);
     const LayerInfo* li = nullptr;
-    for (const LayerInfo& l : c.layers) if (l.full == w.full) li = &l;
+    for (const LayerInfo& l : c.layers)
+      if (l.full == w.full) li = &l;
     AttentionShape s;
     s.n_heads = uint32_t(c.num_attention_heads);
     s.n_kv_heads = uint32_t(li->n_kv_heads);
@@ -274,13 +280,13 @@ TEST(LaunchGeometry, CoopMatPrefillProductsFillTheGpu) {
     uint32_t tile_m, tile_n;
     uint64_t workgroups;
   };
-  for (const Pinned& p : {Pinned{"E2B q/o 1536", 1536, 32, 64, 384}, Pinned{"E2B FFN 6144", 6144, 64, 128, 384},
-                          Pinned{"E2B FFN 12288", 12288, 64, 128, 768}, Pinned{"31B hidden 5376", 5376, 64, 128, 336},
-                          Pinned{"31B FFN 21504", 21504, 64, 128, 1344},
-                          Pinned{"vocabulary 262144", 262144, 64, 128, 16384}}) {
+  for (const Pinned& p :
+       {Pinned{"E2B q/o 1536", 1536, 32, 64, 384}, Pinned{"E2B FFN 6144", 6144, 64, 128, 384},
+        Pinned{"E2B FFN 12288", 12288, 64, 128, 768}, Pinned{"31B hidden 5376", 5376, 64, 128, 336},
+        Pinned{"31B FFN 21504", 21504, 64, 128, 1344}, Pinned{"vocabulary 262144", 262144, 64, 128, 16384}}) {
     const CoopMatPlan plan = PlanCoopMat(h200, unit, 32, 512, p.rows);
-    std::printf("  %s x 512 tokens: tile %ux%u, %llu workgroups of %u, %u B shared\n", p.name, plan.tile_m,
-                plan.tile_n, (unsigned long long)plan.workgroups, plan.workgroup, plan.shared_bytes);
+    std::printf("  %s x 512 tokens: tile %ux%u, %llu workgroups of %u, %u B shared\n", p.name, plan.tile_m, plan.tile_n,
+                (unsigned long long)plan.workgroups, plan.workgroup, plan.shared_bytes);
     EXPECT_EQ(plan.tile_m, p.tile_m) << p.name;
     EXPECT_EQ(plan.tile_n, p.tile_n) << p.name;
     EXPECT_EQ(plan.workgroups, p.workgroups) << p.name;
@@ -314,7 +320,8 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
       const ModelConfig c = ShapeConfig(model);
       for (bool full : {false, true}) {
         const LayerInfo* li = nullptr;
-        for (const LayerInfo& l : c.layers) if (l.full == full) li = &l;
+        for (const LayerInfo& l : c.layers)
+          if (l.full == full) li = &l;
         ASSERT_NE(li, nullptr);
         for (uint32_t end : {512u, 4096u, 32768u}) {
           const uint32_t T = 512;
@@ -326,8 +333,8 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
           s.window = uint32_t(li->window);
           s.cache_len = full ? end : std::min<uint32_t>(end, s.window + T - 1);
           const AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(caps, unit, g.subgroup, s, T, 2);
-          const std::string what = std::string(g.name) + " " + model + (full ? " full" : " sliding") + " to " +
-                                   std::to_string(end);
+          const std::string what =
+              std::string(g.name) + " " + model + (full ? " full" : " sliding") + " to " + std::to_string(end);
           ASSERT_TRUE(p.coopmat) << what;
           EXPECT_LE(p.shared_bytes, caps.max_shared_memory) << what;
           EXPECT_EQ(p.workgroup, kAttentionCoopMatSubgroups * g.subgroup) << what;
@@ -338,7 +345,8 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
           EXPECT_EQ(p.workgroups, uint64_t(p.row_blocks) * s.n_kv_heads * p.splits) << what;
           EXPECT_EQ(p.keys_per_split % p.keys_per_tile, 0u) << what;
           EXPECT_LE(p.splits, kAttentionGpuMaxSplits) << what;
-          const uint32_t min_split = uint32_t(DivUp(kAttentionPrefillMinKeysPerSplit, p.keys_per_tile) * p.keys_per_tile);
+          const uint32_t min_split =
+              uint32_t(DivUp(kAttentionPrefillMinKeysPerSplit, p.keys_per_tile) * p.keys_per_tile);
           if (p.workgroups < kWorkgroupsPerCu * caps.ComputeUnits()) {
             EXPECT_LE(p.keys_per_split, min_split) << what << ": too few workgroups, yet splits could be finer";
           }
@@ -346,11 +354,12 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
             EXPECT_GE(AttentionScratchFloats(s, T), p.ScratchFloats(T, s.n_heads, s.head_dim)) << what;
           }
           if (g.compute_units == 132)
-            std::printf("  coopmat %s %s to %u keys: %u row blocks (BR %u x BC %u, KSPLIT %u, %u B shared) x %u KV "
-                        "heads x %u splits of %u keys = %llu workgroups x %u invocations, %.1f MB of K/V\n",
-                        model, full ? "full" : "sliding", end, p.row_blocks, p.rows, p.keys_per_tile, p.ksplit,
-                        p.shared_bytes, s.n_kv_heads, p.splits, p.keys_per_split, (unsigned long long)p.workgroups,
-                        p.workgroup, p.bytes_read / 1e6);
+            std::printf(
+                "  coopmat %s %s to %u keys: %u row blocks (BR %u x BC %u, KSPLIT %u, %u B shared) x %u KV "
+                "heads x %u splits of %u keys = %llu workgroups x %u invocations, %.1f MB of K/V\n",
+                model, full ? "full" : "sliding", end, p.row_blocks, p.rows, p.keys_per_tile, p.ksplit, p.shared_bytes,
+                s.n_kv_heads, p.splits, p.keys_per_split, (unsigned long long)p.workgroups, p.workgroup,
+                p.bytes_read / 1e6);
         }
       }
     }
@@ -368,7 +377,8 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
                         Want{"31b", false, 512, 32, 32, 1, 2, 1024}, Want{"31b", true, 512, 16, 16, 4, 1, 1024}}) {
     const ModelConfig c = ShapeConfig(w.model);
     const LayerInfo* li = nullptr;
-    for (const LayerInfo& l : c.layers) if (l.full == w.full) li = &l;
+    for (const LayerInfo& l : c.layers)
+      if (l.full == w.full) li = &l;
     AttentionShape s;
     s.start_pos = w.end - 512;
     s.n_heads = uint32_t(c.num_attention_heads);
@@ -397,7 +407,8 @@ TEST(LaunchGeometry, CoopMatPrefillAttentionFillsTheGpu) {
       for (uint32_t hd : {256u, 512u}) {
         s.head_dim = hd;
         const AttentionPrefillPlan p = PlanAttentionPrefillCoopMat(caps, u, 32, s, 512, 2);
-        EXPECT_TRUE(p.coopmat || (kib == 32 && hd == 512)) << u.m << "x" << u.n << "x" << u.k << " " << kib << " KiB head " << hd;
+        EXPECT_TRUE(p.coopmat || (kib == 32 && hd == 512))
+            << u.m << "x" << u.n << "x" << u.k << " " << kib << " KiB head " << hd;
         if (p.coopmat) {
           EXPECT_LE(p.shared_bytes, caps.max_shared_memory);
         }
@@ -426,18 +437,19 @@ TEST(LaunchGeometry, EmbedRowsTakeAWorkgroupPerTokenAnd64Texels) {
     uint32_t texels, workgroups_per_token;
   };
   const Table kTables[] = {
-      {"e2b tokens", 1536, DType::Q4_0, 48, 1},    {"e2b tokens", 1536, DType::Q8_0, 96, 2},
-      {"e2b tokens", 1536, DType::BF16, 192, 3},   {"e2b tokens", 1536, DType::F16, 192, 3},
-      {"e2b tokens", 1536, DType::F32, 384, 6},    {"e2b per-layer", 8960, DType::Q4_0, 280, 5},
-      {"e2b per-layer", 8960, DType::Q8_0, 560, 9}, {"e2b per-layer", 8960, DType::BF16, 1120, 18},
+      {"e2b tokens", 1536, DType::Q4_0, 48, 1},      {"e2b tokens", 1536, DType::Q8_0, 96, 2},
+      {"e2b tokens", 1536, DType::BF16, 192, 3},     {"e2b tokens", 1536, DType::F16, 192, 3},
+      {"e2b tokens", 1536, DType::F32, 384, 6},      {"e2b per-layer", 8960, DType::Q4_0, 280, 5},
+      {"e2b per-layer", 8960, DType::Q8_0, 560, 9},  {"e2b per-layer", 8960, DType::BF16, 1120, 18},
       {"e2b per-layer", 8960, DType::F32, 2240, 35}, {"31b tokens", 5376, DType::Q4_0, 168, 3},
-      {"31b tokens", 5376, DType::Q8_0, 336, 6},   {"31b tokens", 5376, DType::BF16, 672, 11},
+      {"31b tokens", 5376, DType::Q8_0, 336, 6},     {"31b tokens", 5376, DType::BF16, 672, 11},
       {"31b tokens", 5376, DType::F32, 1344, 21},
   };
   const uint64_t h200_units = kGpus[0].compute_units;
   for (const Table& tb : kTables) {
     for (uint32_t tokens : {1u, 512u}) {
-      const std::string what = std::string(tb.name) + " " + std::string(DTypeName(tb.t)) + " x" + std::to_string(tokens);
+      const std::string what =
+          std::string(tb.name) + " " + std::string(DTypeName(tb.t)) + " x" + std::to_string(tokens);
       const EmbedPlan p = PlanEmbed(true, tb.t, tb.dim, PaddedCols(tb.t, tb.dim), tokens);
       EXPECT_TRUE(p.rows) << what;
       EXPECT_EQ(p.row_texels, tb.texels) << what;

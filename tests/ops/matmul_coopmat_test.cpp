@@ -8,11 +8,11 @@
 #include <tuple>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
 #include "host/ops/matmul.h"
 #include "host/ops/matmul_coopmat.h"
 #include "host/reference/ref_ops.h"
-#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 #include "vk/check.h"
 
@@ -105,8 +105,7 @@ class CoopMatTest : public GpuTest {
 // M = 2, 17, 70: inside one token tile, across the 16-token fragment, across 64-token tiles;
 // N = 27, 130, 300: rows not a multiple of any fragment or tile; K = 45, 100: partial blocks and
 // quads; K = 64, 300, 512: one and several 64-K steps (300: a last step past the padded row).
-const Case kCases[] = {Case{2, 27, 45}, Case{17, 130, 100}, Case{70, 300, 64}, Case{33, 64, 300},
-                       Case{16, 16, 512}};
+const Case kCases[] = {Case{2, 27, 45}, Case{17, 130, 100}, Case{70, 300, 64}, Case{33, 64, 300}, Case{16, 16, 512}};
 
 // ---- emulated fragments: every weight type x unit shape, with the planned tile ----
 
@@ -115,7 +114,8 @@ class CoopMatEmulatedUnits : public CoopMatTest, public ::testing::WithParamInte
 TEST_P(CoopMatEmulatedUnits, MatchesReference) {
   const auto [t, u] = GetParam();
   for (const Case c : kCases)
-    Check(t, c, {.force = {.prefill_kernel = PK::kCoopMatEmulated, .coopmat_m = u.m, .coopmat_n = u.n, .coopmat_k = u.k}},
+    Check(t, c,
+          {.force = {.prefill_kernel = PK::kCoopMatEmulated, .coopmat_m = u.m, .coopmat_n = u.n, .coopmat_k = u.k}},
           kEmulatedNmse, "emulated " + std::to_string(u.m) + "x" + std::to_string(u.n) + "x" + std::to_string(u.k));
 }
 
@@ -124,8 +124,8 @@ TEST_P(CoopMatEmulatedUnits, MatchesReference) {
 // units (the spec constants must not mix FM and FN up); 8x8x32 and 16x16x8, K per unit other than 16.
 std::string UnitName(const ::testing::TestParamInfo<std::tuple<DType, Unit>>& info) {
   const Unit u = std::get<1>(info.param);
-  return std::string(DTypeName(std::get<0>(info.param))) + "_" + std::to_string(u.m) + "x" + std::to_string(u.n) +
-         "x" + std::to_string(u.k);
+  return std::string(DTypeName(std::get<0>(info.param))) + "_" + std::to_string(u.m) + "x" + std::to_string(u.n) + "x" +
+         std::to_string(u.k);
 }
 INSTANTIATE_TEST_SUITE_P(Types, CoopMatEmulatedUnits,
                          ::testing::Combine(::testing::ValuesIn(kCoopMatTypes), ::testing::Values(Unit{16, 16, 16})),
@@ -152,8 +152,8 @@ TEST_P(CoopMatEmulatedTiles, ChunkedWeightAndSoftcap) {
   const DType t = GetParam();
   size_t chunks = 0;
   // 300 rows in chunks of at most 4 KiB of weight data: several dispatches, each its own columns.
-  Check(t, Case{37, 300, 96}, {.force = {.prefill_kernel = PK::kCoopMatEmulated}}, kEmulatedNmse,
-        "emulated chunked", 4096, &chunks);
+  Check(t, Case{37, 300, 96}, {.force = {.prefill_kernel = PK::kCoopMatEmulated}}, kEmulatedNmse, "emulated chunked",
+        4096, &chunks);
   EXPECT_GT(chunks, 1u);
   // Logits well past the cap (x in [-8, 8)).
   const Result r =
@@ -180,8 +180,9 @@ TEST_P(CoopMatUnits, MatchesReference) {
   const std::string unit = caps.coopmat_f16.ToString();
   for (const Case c : kCases) Check(t, c, {.force = {.prefill_kernel = PK::kCoopMat}}, kUnitsNmse, "units " + unit);
   for (const auto& [fm, fn] : {std::pair{2u, 4u}, {1u, 1u}})
-    Check(t, Case{70, 300, 100}, {.force = {.prefill_kernel = PK::kCoopMat, .coopmat_frag_m = fm, .coopmat_frag_n = fn}},
-          kUnitsNmse, "units frags " + std::to_string(fm) + "x" + std::to_string(fn));
+    Check(t, Case{70, 300, 100},
+          {.force = {.prefill_kernel = PK::kCoopMat, .coopmat_frag_m = fm, .coopmat_frag_n = fn}}, kUnitsNmse,
+          "units frags " + std::to_string(fm) + "x" + std::to_string(fn));
   const Result r =
       Run(t, Case{9, 300, 64}, {.softcap = 30.f, .force = {.prefill_kernel = PK::kCoopMat}}, 0, nullptr, 8.f);
   ExpectClose(r.ref_f16, r.got, kUnitsNmse, "units + softcap");

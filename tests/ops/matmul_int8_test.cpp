@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
 #include "host/ops/matmul.h"
 #include "host/ops/matmul_int8.h"
 #include "host/ops/quantize_activations.h"
 #include "host/reference/ref_int8.h"
 #include "host/reference/ref_ops.h"
-#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {
@@ -44,8 +44,8 @@ struct Case {
 };
 
 std::string Name(DType t, Case c) {
-  return std::string(DTypeName(t)) + " M=" + std::to_string(c.m) + " N=" + std::to_string(c.n) + " K=" +
-         std::to_string(c.k);
+  return std::string(DTypeName(t)) + " M=" + std::to_string(c.m) + " N=" + std::to_string(c.n) +
+         " K=" + std::to_string(c.k);
 }
 
 class MatMulInt8Test : public GpuTest {
@@ -70,8 +70,8 @@ class MatMulInt8Test : public GpuTest {
 
   // A random [n][k] matrix on the device, with its integers and scales for ref::MatMulInt8 and
   // its dequantized values for ref::MatMul.
-  WeightMatrix MakeWeight(DType t, uint32_t n, uint32_t k, uint32_t seed, ref::Int8Weights& wi,
-                          std::vector<float>& wf, uint64_t max_chunk_bytes = 0) {
+  WeightMatrix MakeWeight(DType t, uint32_t n, uint32_t k, uint32_t seed, ref::Int8Weights& wi, std::vector<float>& wf,
+                          uint64_t max_chunk_bytes = 0) {
     const std::vector<float> w = RandomVector(size_t(n) * k, seed);
     const uint32_t blocks = (k + 31) / 32;
     wi.rows = int(n);
@@ -213,8 +213,8 @@ TEST_P(MatMulInt8Shapes, MatchesReference) {
   for (const Case c : {Case{1, 27, 96}, Case{1, 131, 100}, Case{1, 1, 32}, Case{1, 257, 1536}, Case{2, 27, 96},
                        Case{7, 131, 100}, Case{64, 65, 256}, Case{65, 27, 96}, Case{65, 131, 1536}}) {
     const Result r = Check(t, c);
-    std::printf("  %s: NMSE %.3g vs the same int8 inputs, %.3g vs the float product\n", Name(t, c).c_str(),
-                r.nmse_same, r.nmse_float);
+    std::printf("  %s: NMSE %.3g vs the same int8 inputs, %.3g vs the float product\n", Name(t, c).c_str(), r.nmse_same,
+                r.nmse_float);
   }
 }
 
@@ -259,7 +259,8 @@ TEST_P(MatMulInt8Shapes, GateUpGelu) {
       bool fused = false;
       RunForced([&](OpContext& ctx) {
         fused = MatVecGeluPairs(
-            ctx, w, x, act, {.int8_scratch = scratch.slice, .force = {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs}});
+            ctx, w, x, act,
+            {.int8_scratch = scratch.slice, .force = {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs}});
       });
       ASSERT_TRUE(fused);
       std::vector<float> same(2 * c.n), flt(2 * c.n), same_act(c.n), flt_act(c.n);

@@ -6,13 +6,13 @@
 #include <tuple>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
-#include "host/device/weight_matrix.h"
-#include "vk/check.h"
 #include "tests/sweep.h"
 #include "tests/test_util.h"
+#include "vk/check.h"
 
 namespace vkg::test {
 namespace {
@@ -78,13 +78,15 @@ class MatMulTest : public GpuTest {
     const Tensor x = NewTensor(c.m, c.k), y = NewTensor(c.m, c.n);
     Upload(x, xv);
     Run([&](OpContext& ctx) {
-      MatMul(ctx, w, x, y, {.force = {.prefill_rows = prefill_rows, .decode_kernel = decode_kernel, .prefill_kernel = prefill_kernel}});
+      MatMul(
+          ctx, w, x, y,
+          {.force = {.prefill_rows = prefill_rows, .decode_kernel = decode_kernel, .prefill_kernel = prefill_kernel}});
     });
     const std::vector<float> got = Download(y);
     std::vector<float> ref(size_t(c.m) * c.n);
     ref::MatMul(wr.data(), xv.data(), ref.data(), int(c.m), int(c.n), int(c.k));
-    const std::string what = std::string(DTypeName(t)) + " M=" + std::to_string(c.m) + " N=" +
-                             std::to_string(c.n) + " K=" + std::to_string(c.k);
+    const std::string what = std::string(DTypeName(t)) + " M=" + std::to_string(c.m) + " N=" + std::to_string(c.n) +
+                             " K=" + std::to_string(c.k);
     ExpectClose(ref, got, NmseThreshold(t), what.c_str());
     return Compare(ref, got).nmse;
   }
@@ -103,19 +105,18 @@ TEST_P(MatMulShapes, MatchesReference) {
 
 std::string ShapeName(const ::testing::TestParamInfo<std::tuple<DType, Case>>& info) {
   const Case c = std::get<1>(info.param);
-  return std::string(DTypeName(std::get<0>(info.param))) + "_M" + std::to_string(c.m) + "_N" +
-         std::to_string(c.n) + "_K" + std::to_string(c.k);
+  return std::string(DTypeName(std::get<0>(info.param))) + "_M" + std::to_string(c.m) + "_N" + std::to_string(c.n) +
+         "_K" + std::to_string(c.k);
 }
 
 // K = 45 and 100 are not multiples of 32 (padded rows, X must not be read past K); N = 27 and
 // 100 are not multiples of any block; M = 23 is not a multiple of the 8-token block.
-INSTANTIATE_TEST_SUITE_P(
-    All, MatMulShapes,
-    ::testing::Combine(::testing::ValuesIn(kAllTypes),
-                       ::testing::Values(Case{1, 27, 45}, Case{1, 100, 100}, Case{1, 64, 256},
-                                         Case{8, 27, 45}, Case{8, 64, 256}, Case{23, 27, 100},
-                                         Case{23, 100, 45}, Case{3, 33, 64})),
-    ShapeName);
+INSTANTIATE_TEST_SUITE_P(All, MatMulShapes,
+                         ::testing::Combine(::testing::ValuesIn(kAllTypes),
+                                            ::testing::Values(Case{1, 27, 45}, Case{1, 100, 100}, Case{1, 64, 256},
+                                                              Case{8, 27, 45}, Case{8, 64, 256}, Case{23, 27, 100},
+                                                              Case{23, 100, 45}, Case{3, 33, 64})),
+                         ShapeName);
 
 // ---- every prefill blocking a device may use (CPU devices 16/32 rows per subgroup, GPUs 4) ----
 
@@ -135,29 +136,29 @@ INSTANTIATE_TEST_SUITE_P(All, MatMulBlockings,
 
 // ---- both decode kernels on any device (GPUs use the subgroup split, CPU devices rows per lane) ----
 
-class MatVecKernels
-    : public MatMulTest,
-      public ::testing::WithParamInterface<std::tuple<DType, MatMulOverrides::DecodeKernel>> {};
+class MatVecKernels : public MatMulTest,
+                      public ::testing::WithParamInterface<std::tuple<DType, MatMulOverrides::DecodeKernel>> {};
 
 TEST_P(MatVecKernels, MatchesReference) {
   const auto [t, kernel] = GetParam();
   // K = 45, 100: a partial last texel; K = 300 (10 blocks): scales not in whole texels of 8 blocks;
   // K = 512, 1536: whole scale texels only; K = 800: both (24 + 1 blocks). N = 27, 131: rows not a
   // multiple of any blocking; N = 1: a single row.
-  for (const Case c : {Case{1, 27, 45}, Case{1, 131, 100}, Case{1, 64, 300}, Case{1, 131, 512},
-                       Case{1, 1, 800}, Case{1, 257, 1536}, Case{1, 64, 8192}})
+  for (const Case c : {Case{1, 27, 45}, Case{1, 131, 100}, Case{1, 64, 300}, Case{1, 131, 512}, Case{1, 1, 800},
+                       Case{1, 257, 1536}, Case{1, 64, 8192}})
     std::printf("  K=%u: NMSE %.3g\n", c.k, Check(t, c, 0, nullptr, 0, kernel));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, MatVecKernels,
-    ::testing::Combine(::testing::ValuesIn(kAllTypes),
-                       ::testing::Values(MatMulOverrides::DecodeKernel::kSubgroupSplitK,
-                                         MatMulOverrides::DecodeKernel::kRowsPerInvocation)),
-    [](const auto& info) {
-      return std::string(DTypeName(std::get<0>(info.param))) +
-             (std::get<1>(info.param) == MatMulOverrides::DecodeKernel::kSubgroupSplitK ? "_split_k" : "_rows");
-    });
+INSTANTIATE_TEST_SUITE_P(All, MatVecKernels,
+                         ::testing::Combine(::testing::ValuesIn(kAllTypes),
+                                            ::testing::Values(MatMulOverrides::DecodeKernel::kSubgroupSplitK,
+                                                              MatMulOverrides::DecodeKernel::kRowsPerInvocation)),
+                         [](const auto& info) {
+                           return std::string(DTypeName(std::get<0>(info.param))) +
+                                  (std::get<1>(info.param) == MatMulOverrides::DecodeKernel::kSubgroupSplitK
+                                       ? "_split_k"
+                                       : "_rows");
+                         });
 
 // ---- every split-K geometry PlanMatVec may pick (rows per subgroup x subgroups per workgroup) ----
 
@@ -212,7 +213,8 @@ TEST_P(MatVecGeluPairsTest, MatchesProductThenGeluMul) {
       bool fused = false;
       Run([&](OpContext& ctx) {
         ctx.kernels = KernelFamily::kGpu;
-        fused = MatVecGeluPairs(ctx, w, x, act, {.force = {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs}});
+        fused =
+            MatVecGeluPairs(ctx, w, x, act, {.force = {.decode_rows_per_subgroup = per_sg, .decode_subgroups = sgs}});
       });
       ASSERT_TRUE(fused);
       std::vector<float> gu(2 * size_t(c.n)), ref(c.n);
@@ -278,8 +280,8 @@ TEST_P(MatVecGeluMulTest, MatchesGeluMulThenProduct) {
       std::vector<float> x(c.k), ref(c.n);
       ref::GeluMul(gu.data(), gu.data() + c.k, x.data(), c.k);
       ref::MatMul(wr.data(), x.data(), ref.data(), 1, int(c.n), int(c.k));
-      const std::string what = std::string(DTypeName(t)) + (halves ? " halves" : " separate") + " N=" +
-                               std::to_string(c.n) + " K=" + std::to_string(c.k);
+      const std::string what = std::string(DTypeName(t)) + (halves ? " halves" : " separate") +
+                               " N=" + std::to_string(c.n) + " K=" + std::to_string(c.k);
       ExpectClose(ref, Download(y), NmseThreshold(t), what.c_str());
     }
   }
@@ -310,17 +312,18 @@ TEST_P(MatMulTiled, MatchesReference) {
   const DType t = GetParam();
   // Tiles are 32 tokens x 64 rows x 32 K: M = 2, 31, 33, 70 and N = 27, 64, 100, 130 cross the
   // tile edges; K = 45, 100 leave partial quantization blocks and quads; K = 300 is 10 blocks.
-  for (const Case c : {Case{2, 27, 45}, Case{31, 64, 100}, Case{33, 130, 300}, Case{70, 100, 64},
-                       Case{8, 64, 1536}})
-    std::printf("  M=%u N=%u K=%u: NMSE %.3g\n", c.m, c.n, c.k,
-                Check(t, c, 0, nullptr, 0, MatMulOverrides::DecodeKernel::kAuto, MatMulOverrides::PrefillKernel::kTiled));
+  for (const Case c : {Case{2, 27, 45}, Case{31, 64, 100}, Case{33, 130, 300}, Case{70, 100, 64}, Case{8, 64, 1536}})
+    std::printf(
+        "  M=%u N=%u K=%u: NMSE %.3g\n", c.m, c.n, c.k,
+        Check(t, c, 0, nullptr, 0, MatMulOverrides::DecodeKernel::kAuto, MatMulOverrides::PrefillKernel::kTiled));
 }
 
 TEST_P(MatMulTiled, ChunkedWeightAndSoftcap) {
   const DType t = GetParam();
   size_t chunks = 0;
   // 300 rows in chunks of at most 4 KiB of weight data: several dispatches, each its own columns.
-  Check(t, Case{37, 300, 96}, 4096, &chunks, 0, MatMulOverrides::DecodeKernel::kAuto, MatMulOverrides::PrefillKernel::kTiled);
+  Check(t, Case{37, 300, 96}, 4096, &chunks, 0, MatMulOverrides::DecodeKernel::kAuto,
+        MatMulOverrides::PrefillKernel::kTiled);
   EXPECT_GT(chunks, 1u);
   std::vector<float> wr;
   const uint32_t m = 9, n = 300, k = 64;

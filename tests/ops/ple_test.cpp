@@ -62,11 +62,11 @@ TEST_P(PleTest, CombineAndNormCombine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, PleTest,
-                         ::testing::Values(Case{1, 35, 256, 1},     // E2B decode: 35 workgroups of 64 x 1 vec4
-                                           Case{1, 42, 256, 8},     // E4B, rows beyond T left alone
-                                           Case{17, 35, 256, 64},   // E2B prefill chunk
-                                           Case{5, 3, 36, 5},       // 9 vec4 per slice: 32 lanes, most idle
-                                           Case{2, 4, 30, 3}));     // not a multiple of 4: floats
+                         ::testing::Values(Case{1, 35, 256, 1},    // E2B decode: 35 workgroups of 64 x 1 vec4
+                                           Case{1, 42, 256, 8},    // E4B, rows beyond T left alone
+                                           Case{17, 35, 256, 64},  // E2B prefill chunk
+                                           Case{5, 3, 36, 5},      // 9 vec4 per slice: 32 lanes, most idle
+                                           Case{2, 4, 30, 3}));    // not a multiple of 4: floats
 
 }  // namespace
 }  // namespace vkg::test

@@ -62,16 +62,16 @@ TEST_F(RmsNormTest, InPlacePerHeadSlices) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RmsNormTest,
-                         ::testing::Values(Case{1, 1536, true},      // decode, E2B hidden: 256 x 2 vec4
-                                           Case{64, 2560, true},     // prefill, E4B hidden
-                                           Case{23, 27, true},       // awkward: floats, 32 lanes
-                                           Case{3, 512, false},      // weightless (v_norm)
-                                           Case{1, 5376, false},     // router norm, 31B width: 256 x 6 vec4
-                                           Case{1, 5376, true},      // 31B final norm
-                                           Case{35, 256, true},      // E2B per-layer-input slices: 64 x 1 vec4
-                                           Case{7, 1534, true},      // not a multiple of 4: 256 x 6 floats
-                                           Case{2, 1100, true},      // vec4 with a partial last pass (275 of 512)
-                                           Case{2, 20000, true}));   // beyond the registers: CPU kernel
+                         ::testing::Values(Case{1, 1536, true},     // decode, E2B hidden: 256 x 2 vec4
+                                           Case{64, 2560, true},    // prefill, E4B hidden
+                                           Case{23, 27, true},      // awkward: floats, 32 lanes
+                                           Case{3, 512, false},     // weightless (v_norm)
+                                           Case{1, 5376, false},    // router norm, 31B width: 256 x 6 vec4
+                                           Case{1, 5376, true},     // 31B final norm
+                                           Case{35, 256, true},     // E2B per-layer-input slices: 64 x 1 vec4
+                                           Case{7, 1534, true},     // not a multiple of 4: 256 x 6 floats
+                                           Case{2, 1100, true},     // vec4 with a partial last pass (275 of 512)
+                                           Case{2, 20000, true}));  // beyond the registers: CPU kernel
 
 // ---- ResidualRmsNorm: RmsNorm(y) + AddScaled + RmsNorm(x) fused ----
 
@@ -118,10 +118,10 @@ TEST_P(ResidualRmsNormTest, MatchesNormAddNorm) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ResidualRmsNormTest,
-                         ::testing::Values(ResidualCase{1, 1536, 1.f, true},     // decode, E2B
-                                           ResidualCase{1, 5376, 0.73f, true},   // 31B width, layer scalar
-                                           ResidualCase{17, 2560, 1.f, true},    // prefill, E4B
-                                           ResidualCase{5, 100, 0.5f, false},    // awkward, no next norm
+                         ::testing::Values(ResidualCase{1, 1536, 1.f, true},    // decode, E2B
+                                           ResidualCase{1, 5376, 0.73f, true},  // 31B width, layer scalar
+                                           ResidualCase{17, 2560, 1.f, true},   // prefill, E4B
+                                           ResidualCase{5, 100, 0.5f, false},   // awkward, no next norm
                                            ResidualCase{2, 1536, 1.f, false},
                                            ResidualCase{3, 1538, 0.9f, true},    // not a multiple of 4: floats
                                            ResidualCase{1, 4100, 1.f, true},     // 256 x 5 vec4, last pass partial

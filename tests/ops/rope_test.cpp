@@ -44,8 +44,10 @@ TEST_F(RopeTest, ProportionalLeavesUnrotatedDimsUntouched) {
   for (uint32_t h = 0; h < 2; ++h) {
     for (uint32_t i = 0; i < head_dim; ++i) {
       const bool rotated = i < 64 || (i >= 256 && i < 320);
-      if (!rotated) ASSERT_EQ(got[h * head_dim + i], x[h * head_dim + i]) << "dim " << i;
-      else ASSERT_NE(got[h * head_dim + i], x[h * head_dim + i]) << "dim " << i;
+      if (!rotated)
+        ASSERT_EQ(got[h * head_dim + i], x[h * head_dim + i]) << "dim " << i;
+      else
+        ASSERT_NE(got[h * head_dim + i], x[h * head_dim + i]) << "dim " << i;
     }
   }
 }

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
 #include "host/formats/ggml_blocks.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
-#include "host/device/weight_matrix.h"
 #include "tests/test_util.h"
 
 namespace vkg::test {
@@ -31,14 +31,14 @@ std::vector<size_t> F16Fields(DType t) {
   switch (t) {
     case DType::Q8_0:
     case DType::Q4_0:
-    case DType::Q5_0: return {0};                 // d, then quants (Q5_0: qh, then nibbles)
+    case DType::Q5_0: return {0};  // d, then quants (Q5_0: qh, then nibbles)
     case DType::Q4_1:
     case DType::Q5_1:
     case DType::Q4_K:
-    case DType::Q5_K: return {0, 2};              // d, m / dmin first
-    case DType::Q2_K: return {80, 82};            // scales[16], qs[64], d, dmin
-    case DType::Q3_K: return {108};               // hmask[32], qs[64], scales[12], d
-    case DType::Q6_K: return {208};               // ql[128], qh[64], scales[16], d
+    case DType::Q5_K: return {0, 2};    // d, m / dmin first
+    case DType::Q2_K: return {80, 82};  // scales[16], qs[64], d, dmin
+    case DType::Q3_K: return {108};     // hmask[32], qs[64], scales[12], d
+    case DType::Q6_K: return {208};     // ql[128], qh[64], scales[16], d
     default: return {};
   }
 }
@@ -75,8 +75,8 @@ class StoredWeightsTest : public GpuTest {
       Run([&](OpContext& ctx) { MatMul(ctx, w, x, y); }, family);
       std::vector<float> ref(size_t(m) * w.rows);
       ref::MatMul(values.data(), xv.data(), ref.data(), int(m), int(w.rows), int(w.cols));
-      const std::string at = what + (family == KernelFamily::kGpu ? " gpu family" : " cpu family") +
-                             " M=" + std::to_string(m);
+      const std::string at =
+          what + (family == KernelFamily::kGpu ? " gpu family" : " cpu family") + " M=" + std::to_string(m);
       ExpectClose(ref, Download(y), kNmse, at.c_str());
     }
   }
@@ -116,8 +116,8 @@ TEST_F(StoredWeightsTest, StackOfTypesWritesEachPartsRows) {
     uint32_t rows;
     uint64_t max_chunk_bytes = 0;
   };
-  const std::vector<Part> parts = {{DType::Q4_K, 48}, {DType::Q6_K, 21, WeightRowBytes(DType::Q6_K, k) * 8},
-                                   {DType::Q8_0, 13}, {DType::F32, 8}};
+  const std::vector<Part> parts = {
+      {DType::Q4_K, 48}, {DType::Q6_K, 21, WeightRowBytes(DType::Q6_K, k) * 8}, {DType::Q8_0, 13}, {DType::F32, 8}};
   std::vector<WeightMatrix> matrices;
   std::vector<float> values;
   uint32_t seed = 70;

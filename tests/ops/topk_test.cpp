@@ -39,10 +39,10 @@ TEST_P(TopKTest, SelectsAndWeights) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, TopKTest,
-                         ::testing::Values(Case{1, 128, 8, true},     // 26B-A4B decode
-                                           Case{33, 128, 8, true},    // prefill
-                                           Case{5, 8, 2, false},      // tiny MoE test model
-                                           Case{3, 27, 27, true}));   // k = all experts
+                         ::testing::Values(Case{1, 128, 8, true},    // 26B-A4B decode
+                                           Case{33, 128, 8, true},   // prefill
+                                           Case{5, 8, 2, false},     // tiny MoE test model
+                                           Case{3, 27, 27, true}));  // k = all experts
 
 }  // namespace
 }  // namespace vkg::test

@@ -99,7 +99,8 @@ TEST_F(VkLayerTest, ChunkedStagingRoundTrip) {
 }
 
 TEST_F(VkLayerTest, PipelineCacheIsSavedToDiskAndReloaded) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("vkg-cache-" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("vkg-cache-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   const char* old = std::getenv("XDG_CACHE_HOME");
   const std::string saved = old ? old : "";
@@ -108,7 +109,10 @@ TEST_F(VkLayerTest, PipelineCacheIsSavedToDiskAndReloaded) {
   {
     vk::PipelineCache cache(gpu().device());
     path = cache.disk_path();
-    const vk::PipelineDesc desc{shaders::Spirv(shaders::ShaderId::Fill), "fill", {vk::BindingKind::kStorage}, 8,
+    const vk::PipelineDesc desc{shaders::Spirv(shaders::ShaderId::Fill),
+                                "fill",
+                                {vk::BindingKind::kStorage},
+                                8,
                                 vk::SpecConstants().Set(0, 64)};
     const auto& p1 = cache.Get(desc);
     EXPECT_EQ(&p1, &cache.Get(desc));  // memory cache hit
@@ -121,8 +125,10 @@ TEST_F(VkLayerTest, PipelineCacheIsSavedToDiskAndReloaded) {
   { vk::PipelineCache reload(gpu().device()); }  // loads the file
   { std::ofstream(path, std::ios::binary | std::ios::trunc) << "garbage"; }
   { vk::PipelineCache corrupt(gpu().device()); }  // a corrupt file never fails a run
-  if (old) setenv("XDG_CACHE_HOME", saved.c_str(), 1);
-  else unsetenv("XDG_CACHE_HOME");
+  if (old)
+    setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+  else
+    unsetenv("XDG_CACHE_HOME");
   std::filesystem::remove_all(dir);
 }
 
@@ -141,8 +147,11 @@ TEST_F(VkLayerTest, TimestampsMeasureADispatch) {
 
 TEST_F(VkLayerTest, ShapeErrorsNameTheOp) {
   // Spec constant 48 is used by no op, so this pipeline is created here with this name.
-  const auto& p = gpu().pipelines().Get({shaders::Spirv(shaders::ShaderId::Fill), "fill-misuse",
-                                         {vk::BindingKind::kStorage}, 8, vk::SpecConstants().Set(0, 48)});
+  const auto& p = gpu().pipelines().Get({shaders::Spirv(shaders::ShaderId::Fill),
+                                         "fill-misuse",
+                                         {vk::BindingKind::kStorage},
+                                         8,
+                                         vk::SpecConstants().Set(0, 48)});
   try {
     Run([&](OpContext& ctx) { ctx.rec.Dispatch(p, {}, nullptr, 8, 1); });
     FAIL() << "no error";

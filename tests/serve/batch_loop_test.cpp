@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "host/batch/batch_engine.h"
-#include "host/text/chat_template.h"
 #include "host/runtime/generate.h"
-#include "host/text/generation_config.h"
 #include "host/serve/batch_loop.h"
+#include "host/text/chat_template.h"
+#include "host/text/generation_config.h"
 #include "tests/serve/serve_test_util.h"
 
 namespace vkg::serve {
@@ -91,9 +91,14 @@ class BatchLoopTest : public ::testing::Test {
     // slots the fourth (the same prompt) goes to that slot and evaluates only the prompt's last
     // token (a longer divergence would outrun the tiny model's 8-position sliding window ring).
     const std::vector<std::pair<std::string, uint32_t>> cases = {
-        {"Hi", 1}, {"The quick brown fox jumps over the lazy dog.", 5}, {"a", 9}, {"Hi", 12},
+        {"Hi", 1},
+        {"The quick brown fox jumps over the lazy dog.", 5},
+        {"a", 9},
+        {"Hi", 12},
         {"Tell me a story about a robot who learns to paint, in three sentences.", 7},
-        {"Hi there", 3}, {"0123456789 0123456789 0123456789 0123456789", 11}, {"Why?", 8}};
+        {"Hi there", 3},
+        {"0123456789 0123456789 0123456789 0123456789", 11},
+        {"Why?", 8}};
     std::unique_ptr<BatchEngine> batch = BatchEngine::Open(serve_test::TinyModelDir().string(), Options(device), slots);
     BatchLoopOptions lo;
     lo.prefill_chunk = 16;
@@ -133,7 +138,9 @@ class BatchLoopTest : public ::testing::Test {
 };
 
 TEST_F(BatchLoopTest, CpuEightConcurrentRequestsEqualEachAlone) { EightConcurrentRequestsEqualEachAlone("cpu", 8); }
-TEST_F(BatchLoopTest, CpuMoreRequestsThanSlotsQueueAndReusePrefixes) { EightConcurrentRequestsEqualEachAlone("cpu", 3); }
+TEST_F(BatchLoopTest, CpuMoreRequestsThanSlotsQueueAndReusePrefixes) {
+  EightConcurrentRequestsEqualEachAlone("cpu", 3);
+}
 TEST_F(BatchLoopTest, GpuMoreRequestsThanSlotsQueueAndReusePrefixes) { EightConcurrentRequestsEqualEachAlone("", 3); }
 
 TEST_F(BatchLoopTest, CpuCancelledSequenceFreesItsSlotAtOnce) {

@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "host/batch/batch_engine.h"
-#include "host/text/chat_template.h"
 #include "host/runtime/generate.h"
 #include "host/serve/batch_loop.h"
 #include "host/serve/http_server.h"
+#include "host/text/chat_template.h"
 #include "tests/serve/serve_test_util.h"
 
 namespace vkg::serve {
@@ -32,7 +32,8 @@ using namespace std::chrono_literals;
 // about a millisecond, too fast for a test to act while a reply is still being generated.
 class SlowEngine : public BatchEngine {
  public:
-  SlowEngine(std::unique_ptr<BatchEngine> inner, std::chrono::milliseconds delay) : inner_(std::move(inner)), delay_(delay) {}
+  SlowEngine(std::unique_ptr<BatchEngine> inner, std::chrono::milliseconds delay)
+      : inner_(std::move(inner)), delay_(delay) {}
   const ModelConfig& config() const override { return inner_->config(); }
   uint32_t slots() const override { return inner_->slots(); }
   uint32_t context() const override { return inner_->context(); }
@@ -79,7 +80,8 @@ class Served {
     so.api_key = api_key;
     so.max_body_bytes = max_body;
     so.fingerprint = "vkgemma-test";
-    server_ = std::make_unique<HttpServer>(model_, *loop_, [] { return 0; }, so);
+    server_ = std::make_unique<HttpServer>(
+        model_, *loop_, [] { return 0; }, so);
     port_ = server_->Bind();
     thread_ = std::thread([this] { server_->Run(); });
   }
@@ -156,7 +158,8 @@ TEST(HttpServer, EndpointsAnswer) {
   EXPECT_EQ(j["usage"]["total_tokens"].get<int>(),
             j["usage"]["prompt_tokens"].get<int>() + j["usage"]["completion_tokens"].get<int>());
 
-  auto completion = c.Post("/v1/completions", R"({"prompt":"The quick","max_tokens":4,"temperature":0})", "application/json");
+  auto completion =
+      c.Post("/v1/completions", R"({"prompt":"The quick","max_tokens":4,"temperature":0})", "application/json");
   ASSERT_TRUE(completion);
   ASSERT_EQ(completion->status, 200) << completion->body;
   const json k = json::parse(completion->body);
@@ -191,7 +194,8 @@ TEST(HttpServer, EndpointsAnswer) {
   EXPECT_EQ(events.front()["choices"][0]["delta"]["role"], "assistant");
   for (const json& e : events) {
     EXPECT_EQ(e["object"], "chat.completion.chunk");
-    if (!e["choices"].empty() && e["choices"][0]["delta"].contains("content")) text += e["choices"][0]["delta"]["content"];
+    if (!e["choices"].empty() && e["choices"][0]["delta"].contains("content"))
+      text += e["choices"][0]["delta"]["content"];
   }
   EXPECT_EQ(text, j["choices"][0]["message"]["content"]) << "streamed and whole replies differ";
   EXPECT_EQ(events[events.size() - 2]["choices"][0]["finish_reason"], finish);
@@ -207,9 +211,10 @@ TEST(HttpServer, EndpointsAnswer) {
   }
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find(two_chats), std::string::npos) << metrics->body;
-  for (const char* name : {"vkgemma_prompt_tokens_total ", "vkgemma_generated_tokens_total ", "vkgemma_sequences_active 0",
-                           "vkgemma_sequences_queued 0", "vkgemma_kv_slots_in_use 0", "vkgemma_kv_slots 2",
-                           "vkgemma_prompt_tokens_per_second ", "vkgemma_decode_tokens_per_second "}) {
+  for (const char* name :
+       {"vkgemma_prompt_tokens_total ", "vkgemma_generated_tokens_total ", "vkgemma_sequences_active 0",
+        "vkgemma_sequences_queued 0", "vkgemma_kv_slots_in_use 0", "vkgemma_kv_slots 2",
+        "vkgemma_prompt_tokens_per_second ", "vkgemma_decode_tokens_per_second "}) {
     EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
   }
 }
@@ -217,14 +222,21 @@ TEST(HttpServer, EndpointsAnswer) {
 TEST(HttpServer, BadRequestsGetOpenAiErrors) {
   Served s(1, 4, "", 4096);
   auto c = s.Client();
-  auto post = [&](const std::string& path, const std::string& body) { return c.Post(path.c_str(), body, "application/json"); };
+  auto post = [&](const std::string& path, const std::string& body) {
+    return c.Post(path.c_str(), body, "application/json");
+  };
   ExpectError(post("/v1/chat/completions", "{not json"), 400, "invalid_json");
   ExpectError(post("/v1/chat/completions", R"({"messages":"Hi"})"), 400, "invalid_type");
-  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":"many"})"), 400, "invalid_type");
-  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"temperature":[1]})"), 400, "invalid_type");
-  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"tools":[]})"), 400, "unknown_parameter");
-  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o"})"), 404, "model_not_found");
-  ExpectError(post("/v1/completions", R"({"prompt":")" + std::string(200, 'x') + R"("})"), 400, "context_length_exceeded");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":"many"})"), 400,
+              "invalid_type");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"temperature":[1]})"), 400,
+              "invalid_type");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"tools":[]})"), 400,
+              "unknown_parameter");
+  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o"})"), 404,
+              "model_not_found");
+  ExpectError(post("/v1/completions", R"({"prompt":")" + std::string(200, 'x') + R"("})"), 400,
+              "context_length_exceeded");
   ExpectError(post("/v1/completions", R"({"prompt":"x","max_tokens":500})"), 400, "context_length_exceeded");
   ExpectError(post("/v1/completions", R"({"prompt":")" + std::string(5000, 'x') + R"("})"), 413, "payload_too_large");
   ExpectError(post("/v1/nothing", "{}"), 404, "not_found");
@@ -267,7 +279,8 @@ int Connect(int port) {
 }
 
 void SendPost(int fd, const std::string& path, const std::string& body) {
-  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+  const std::string req = "POST " + path +
+                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
                           std::to_string(body.size()) + "\r\n\r\n" + body;
   ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), ssize_t(req.size()));
 }

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "host/text/chat_template.h"
 #include "host/runtime/generate.h"
 #include "host/serve/openai_request.h"
+#include "host/text/chat_template.h"
 #include "tests/serve/serve_test_util.h"
 
 namespace vkg::serve {
@@ -51,7 +51,8 @@ TEST_F(OpenAiRequest, ChatMessagesGoThroughTheChatTemplate) {
       {"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"},{"role":"user","content":[{"type":"text","text":"Again"}]}],
       "max_tokens":5,"temperature":0,"stop":["\n"],"seed":3,"presence_penalty":0.5,"frequency_penalty":-0.5,
       "top_k":4,"min_p":0.1,"repeat_penalty":1.1,"top_p":0.9,"stream":true,"stream_options":{"include_usage":true}})");
-  const std::vector<ChatMessage> messages = {{"system", "Be brief."}, {"user", "Hi"}, {"model", "Hello"}, {"user", "Again"}};
+  const std::vector<ChatMessage> messages = {
+      {"system", "Be brief."}, {"user", "Hi"}, {"model", "Hello"}, {"user", "Again"}};
   EXPECT_EQ(r.sequence.prompt, template_.Encode(tokenizer_, messages, ChatOptions{}));
   EXPECT_EQ(r.sequence.max_tokens, 5u);
   EXPECT_TRUE(r.sequence.sampling.greedy());
@@ -98,9 +99,12 @@ TEST_F(OpenAiRequest, EveryBadRequestIsA4xxNamingTheField) {
   EXPECT_EQ(ErrorOf(C, R"({})"), Error3(400, "missing_required_parameter", "messages"));
   EXPECT_EQ(ErrorOf(C, R"({"messages":"hi"})"), Error3(400, "invalid_type", "messages"));
   EXPECT_EQ(ErrorOf(C, R"({"messages":[]})"), Error3(400, "invalid_value", "messages"));
-  EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"robot","content":"x"}]})"), Error3(400, "invalid_value", "messages[0].role"));
-  EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"user"}]})"), Error3(400, "missing_required_parameter", "messages[0].content"));
-  EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"user","content":5}]})"), Error3(400, "invalid_type", "messages[0].content"));
+  EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"robot","content":"x"}]})"),
+            Error3(400, "invalid_value", "messages[0].role"));
+  EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"user"}]})"),
+            Error3(400, "missing_required_parameter", "messages[0].content"));
+  EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"user","content":5}]})"),
+            Error3(400, "invalid_type", "messages[0].content"));
   EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"user","content":"x","tool_calls":[]}]})"),
             Error3(400, "unknown_parameter", "messages[0].tool_calls"));
   EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"user","content":[{"type":"image_url"}]}]})"),
@@ -115,7 +119,8 @@ TEST_F(OpenAiRequest, EveryBadRequestIsA4xxNamingTheField) {
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"repeat_penalty":0})"), Error3(400, "invalid_value", "repeat_penalty"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"seed":"1"})"), Error3(400, "invalid_type", "seed"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"stream":"yes"})"), Error3(400, "invalid_type", "stream"));
-  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"stream_options":{"include_usage":true}})"), Error3(400, "invalid_value", "stream_options"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"stream_options":{"include_usage":true}})"),
+            Error3(400, "invalid_value", "stream_options"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"stop":5})"), Error3(400, "invalid_type", "stop"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"stop":["a","b","c","d","e"]})"), Error3(400, "invalid_value", "stop"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"n":2})"), Error3(400, "invalid_value", "n"));
@@ -123,8 +128,10 @@ TEST_F(OpenAiRequest, EveryBadRequestIsA4xxNamingTheField) {
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"max_tokens":"5"})"), Error3(400, "invalid_type", "max_tokens"));
   // Past the context: the prompt alone, or the prompt and max_tokens.
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"max_tokens":128})"), Error3(400, "context_length_exceeded", "max_tokens"));
-  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"max_completion_tokens":1000})"), Error3(400, "context_length_exceeded", "max_completion_tokens"));
-  EXPECT_EQ(ErrorOf(P, R"({"prompt":")" + std::string(130, 'x') + R"("})"), Error3(400, "context_length_exceeded", "prompt"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"max_completion_tokens":1000})"),
+            Error3(400, "context_length_exceeded", "max_completion_tokens"));
+  EXPECT_EQ(ErrorOf(P, R"({"prompt":")" + std::string(130, 'x') + R"("})"),
+            Error3(400, "context_length_exceeded", "prompt"));
   EXPECT_EQ(ErrorOf(C, R"({"messages":[{"role":"user","content":")" + std::string(130, 'x') + R"("}]})"),
             Error3(400, "context_length_exceeded", "messages"));
   EXPECT_EQ(ErrorOf(P, R"({"prompt":5})"), Error3(400, "invalid_type", "prompt"));

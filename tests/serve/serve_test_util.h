@@ -24,7 +24,8 @@ inline const std::filesystem::path& TinyModelDir() {
 }
 
 inline void RemoveTinyModelDir() {
-  std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("vkg_serve_model_" + std::to_string(::getpid())));
+  std::filesystem::remove_all(std::filesystem::temp_directory_path() /
+                              ("vkg_serve_model_" + std::to_string(::getpid())));
 }
 
 }  // namespace vkg::serve_test

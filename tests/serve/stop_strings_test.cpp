@@ -54,7 +54,7 @@ TEST(StopStrings, EarliestOfSeveralStopsWinsAndEmptyStopsAreIgnored) {
 TEST(StopStrings, MultiByteTextStaysWhole) {
   StopStrings s({"ß!"});
   EXPECT_EQ(s.Push("straße"), "straße");  // no tail of it starts the stop
-  EXPECT_EQ(s.Push("aß"), "a");          // the whole two-byte "ß" is held, never half of it
+  EXPECT_EQ(s.Push("aß"), "a");           // the whole two-byte "ß" is held, never half of it
   EXPECT_EQ(s.Push("!x"), "");
   EXPECT_TRUE(s.stopped());
 }

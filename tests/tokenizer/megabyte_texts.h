@@ -17,7 +17,7 @@ inline std::vector<std::string> MegabyteTexts(const nlohmann::json& cases) {
     corpus_text += i % 7 ? " " : "\n";
   }
   std::mt19937 rng(1234);
-  const std::vector<std::string> alphabet = {"a", "e", "i", "o", "u", "n", "r", "s", "t", "l", "k", "z",
+  const std::vector<std::string> alphabet = {"a", "e", "i", "o", "u",  "n",  "r",  "s", "t", "l", "k", "z",
                                              "é", "ж", "д", "λ", "中", "文", "字", "😀", "1", "7", ".", ","};
   std::string random_text;
   while (random_text.size() < (1u << 20)) {

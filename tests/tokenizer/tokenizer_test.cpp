@@ -12,8 +12,8 @@
 #include <random>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <sentencepiece_trainer.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/tokenizer/megabyte_texts.h"
 
@@ -39,10 +39,14 @@ json ReadJson(const std::string& path) {
 std::string Show(const std::string& s) {  // printable form for failure messages
   std::string out;
   for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c < 0x20 || c == 0x7f) out += "\\x" + std::to_string(c);
-    else out += static_cast<char>(c);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c < 0x20 || c == 0x7f)
+      out += "\\x" + std::to_string(c);
+    else
+      out += static_cast<char>(c);
   }
   return out.size() > 120 ? out.substr(0, 120) + "..." : out;
 }
@@ -99,8 +103,8 @@ class GemmaParity : public ::testing::Test {
     tok_ = new Tokenizer(Tokenizer::Load(kGemmaDir));
     // VKG_TOKENIZER_EXPECTED: another parity file (e.g. from tools/tokenizer/fuzz_expected.mjs).
     const char* other = std::getenv("VKG_TOKENIZER_EXPECTED");
-    expected_ = new json(ReadJson(other ? std::string(other)
-                                        : std::string(VKG_TEST_DATA_DIR) + "/tokenizer/expected.json"));
+    expected_ =
+        new json(ReadJson(other ? std::string(other) : std::string(VKG_TEST_DATA_DIR) + "/tokenizer/expected.json"));
   }
   static void TearDownTestSuite() {
     delete tok_;
@@ -131,12 +135,14 @@ TEST_F(GemmaParity, EncodeIdsEqualReferenceInBothModes) {
   int mismatches = 0;
   for (const json& c : (*expected_)["cases"]) {
     const std::string text = c["text"];
-    for (const auto& [key, mode] : {std::pair{"ids", SpecialTokens::kMatch}, std::pair{"plain_ids", SpecialTokens::kAsText}}) {
+    for (const auto& [key, mode] :
+         {std::pair{"ids", SpecialTokens::kMatch}, std::pair{"plain_ids", SpecialTokens::kAsText}}) {
       const std::vector<int32_t> want = c[key];
       const std::vector<int32_t> got = tok_->Encode(text, mode);
       if (got != want) {
         ++mismatches;
-        ADD_FAILURE() << key << " of \"" << Show(text) << "\": got " << json(got).dump() << " want " << json(want).dump();
+        ADD_FAILURE() << key << " of \"" << Show(text) << "\": got " << json(got).dump() << " want "
+                      << json(want).dump();
       }
     }
   }
@@ -300,15 +306,15 @@ TEST(TinyJson, BpeMergesByRankByteFallbackAndSpecials) {
   WriteFile(dir / "tokenizer.json", kTinyJson);
   const Tokenizer tok = Tokenizer::Load(dir.string());
   EXPECT_EQ(tok.vocab_size(), 17);
-  EXPECT_EQ(tok.Encode("abc"), (std::vector<int32_t>{9}));         // b+c (rank 0) first, then a+bc
+  EXPECT_EQ(tok.Encode("abc"), (std::vector<int32_t>{9}));  // b+c (rank 0) first, then a+bc
   EXPECT_EQ(tok.Encode("ab"), (std::vector<int32_t>{7}));
   EXPECT_EQ(tok.Encode("a a"), (std::vector<int32_t>{3, 10}));     // "▁a"
   EXPECT_EQ(tok.Encode("é"), (std::vector<int32_t>{11, 12}));      // byte fallback
   EXPECT_EQ(tok.Encode("a\nb"), (std::vector<int32_t>{3, 2, 4}));  // non-special added token
-  EXPECT_EQ(tok.Encode("<bos>"), (std::vector<int32_t>{1}));      // special: matched by default,
+  EXPECT_EQ(tok.Encode("<bos>"), (std::vector<int32_t>{1}));       // special: matched by default,
   EXPECT_EQ(tok.Encode("<bos>", SpecialTokens::kAsText), (std::vector<int32_t>{13, 4, 15, 16, 14}));  // or text
   EXPECT_EQ(tok.Encode("a\nb", SpecialTokens::kAsText), (std::vector<int32_t>{3, 2, 4}));  // non-special: both
-  EXPECT_EQ(tok.Encode("\xFF"), (std::vector<int32_t>{0}));        // no <0xFF> piece: <unk>
+  EXPECT_EQ(tok.Encode("\xFF"), (std::vector<int32_t>{0}));                                // no <0xFF> piece: <unk>
   EXPECT_EQ(tok.Encode(""), std::vector<int32_t>{});
   EXPECT_EQ(tok.Decode(std::vector<int32_t>{1, 10, 11, 12, 2}), "<bos> aé\n");
   EXPECT_EQ(tok.PieceToId("<bos>"), 1);
@@ -326,28 +332,34 @@ TEST(TinyJson, AddedTokenFlagsFollowHuggingFace) {
   int32_t next = 0;
   const auto add = [&](const std::string& content, bool special, bool normalized, bool lstrip, bool rstrip,
                        bool single_word) {
-    added.push_back({{"id", next}, {"content", content}, {"special", special}, {"normalized", normalized},
-                     {"lstrip", lstrip}, {"rstrip", rstrip}, {"single_word", single_word}});
+    added.push_back({{"id", next},
+                     {"content", content},
+                     {"special", special},
+                     {"normalized", normalized},
+                     {"lstrip", lstrip},
+                     {"rstrip", rstrip},
+                     {"single_word", single_word}});
     vocab[content] = next++;
   };
-  add("<unk>", true, false, false, false, false);   // 0
-  add("[CLS]", true, false, false, false, false);   // 1
-  add("[SEP]", true, false, false, false, false);   // 2
-  add("my", false, false, true, true, false);       // 3: swallows the whitespace on both sides
-  add("ony", false, false, false, false, true);     // 4: whole words only
-  add("<mask>", false, false, true, true, true);    // 5: both (RoBERTa's mask)
-  add("LS", false, false, false, false, false);     // 6: inside the special "[CLS]"
-  add(" q", false, true, false, false, false);      // 7: normalized: searched for as "▁q"
-  add("\u2581z", false, false, false, false, false); // 8: raw: a literal "▁z" only
-  for (const char* c : {"\u2581", "\t", "<", ">", "[", "]", "C", "L", "S", "E", "P", "a", "b", "d", "e", "h", "i",
-                        "k", "m", "n", "o", "q", "r", "s", "t", "u", "y", "z"}) {
+  add("<unk>", true, false, false, false, false);     // 0
+  add("[CLS]", true, false, false, false, false);     // 1
+  add("[SEP]", true, false, false, false, false);     // 2
+  add("my", false, false, true, true, false);         // 3: swallows the whitespace on both sides
+  add("ony", false, false, false, false, true);       // 4: whole words only
+  add("<mask>", false, false, true, true, true);      // 5: both (RoBERTa's mask)
+  add("LS", false, false, false, false, false);       // 6: inside the special "[CLS]"
+  add(" q", false, true, false, false, false);        // 7: normalized: searched for as "▁q"
+  add("\u2581z", false, false, false, false, false);  // 8: raw: a literal "▁z" only
+  for (const char* c : {"\u2581", "\t", "<", ">", "[", "]", "C", "L", "S", "E", "P", "a", "b", "d",
+                        "e",      "h",  "i", "k", "m", "n", "o", "q", "r", "s", "t", "u", "y", "z"}) {
     vocab[c] = next++;
   }
-  const json root = {
-      {"version", "1.0"}, {"added_tokens", added},
-      {"normalizer", {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}},
-      {"pre_tokenizer", nullptr}, {"decoder", nullptr},
-      {"model", {{"type", "BPE"}, {"unk_token", "<unk>"}, {"vocab", vocab}, {"merges", json::array()}}}};
+  const json root = {{"version", "1.0"},
+                     {"added_tokens", added},
+                     {"normalizer", {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}},
+                     {"pre_tokenizer", nullptr},
+                     {"decoder", nullptr},
+                     {"model", {{"type", "BPE"}, {"unk_token", "<unk>"}, {"vocab", vocab}, {"merges", json::array()}}}};
   const fs::path dir = TempDir("flags");
   WriteFile(dir / "tokenizer.json", root.dump());
   const Tokenizer tok = Tokenizer::Load(dir.string());
@@ -480,13 +492,16 @@ TEST(TokenizerErrors, MissingAndMalformedFiles) {
   // id 249999958 made a 3 KB file allocate 8 GB of id slots; small ids here, so that the test does
   // not allocate much without the check).
   WriteFile(json_path, R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1000}, "merges": []}})");
-  EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path +
-                              "': vocab id 1000 is out of range [0, 2): the file defines 2 tokens (vocab and added_tokens)");
+  EXPECT_EQ(LoadError(d),
+            "tokenizer: '" + json_path +
+                "': vocab id 1000 is out of range [0, 2): the file defines 2 tokens (vocab and added_tokens)");
   WriteFile(json_path, R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
                            "added_tokens": [{"id": 1, "content": "<b>"}, {"id": 5000, "content": "<c>"}]})");
-  EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path +
-                              "': added token id 5000 is out of range [0, 3): the file defines 3 tokens (vocab and added_tokens)");
-  WriteFile(json_path, R"({"normalizer": {"type": "NFKC"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
+  EXPECT_EQ(LoadError(d),
+            "tokenizer: '" + json_path +
+                "': added token id 5000 is out of range [0, 3): the file defines 3 tokens (vocab and added_tokens)");
+  WriteFile(json_path,
+            R"({"normalizer": {"type": "NFKC"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
   EXPECT_EQ(LoadError(d), "tokenizer: '" + json_path + "': normalizer type \"NFKC\" is not supported");
 
   fs::remove(json_path);

@@ -33,9 +33,9 @@ CommandResult RunCommand(const std::string& cmd) {
 
 bool Compiles(const std::string& probe) {
   std::string out = std::string(VKG_BINARY_DIR) + "/toolchain-test-" + probe + ".spv";
-  CommandResult r = RunCommand("'" + std::string(vkg::shaders::Compiler().path) +
-                     "' --target-env vulkan1.2 -S comp -o '" + out + "' '" VKG_SOURCE_DIR "/shaders/probe/" + probe +
-                     ".comp'");
+  CommandResult r =
+      RunCommand("'" + std::string(vkg::shaders::Compiler().path) + "' --target-env vulkan1.2 -S comp -o '" + out +
+                 "' '" VKG_SOURCE_DIR "/shaders/probe/" + probe + ".comp'");
   std::remove(out.c_str());
   return r.status == 0;
 }

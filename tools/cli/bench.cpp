@@ -13,19 +13,19 @@
 #include <string>
 #include <vector>
 
-#include "host/runtime/activations.h"
 #include "host/device/bandwidth.h"
 #include "host/device/gpu_context.h"
 #include "host/device/gpu_model.h"
 #include "host/device/kv_cache.h"
+#include "host/device/weight_matrix.h"
+#include "host/error.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
-#include "host/error.h"
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
 #include "host/ops/plans/kernel_choice.h"
+#include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
-#include "host/device/weight_matrix.h"
 #include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
@@ -84,7 +84,6 @@ constexpr const char* kUsage =
     "are wall clock around the engine's forward calls (submit, device work, logits read-back).\n";
 
 double GiB(uint64_t b) { return double(b) / double(1ull << 30); }
-
 
 std::string F2(double v) {
   char buf[32];
@@ -253,15 +252,18 @@ nlohmann::json ToJson(const OpProfile& p) {
                    {"bytes_read_estimated", o.bytes_estimated},
                    {"read_gbps", o.ReadGbps(p.tokens)}});
   }
-  return {{"tokens", p.tokens}, {"device_ms_per_token", p.device_ms_per_token},
-          {"wall_ms_per_token", p.wall_ms_per_token}, {"ops", ops}};
+  return {{"tokens", p.tokens},
+          {"device_ms_per_token", p.device_ms_per_token},
+          {"wall_ms_per_token", p.wall_ms_per_token},
+          {"ops", ops}};
 }
 
 void PrintProfile(const char* what, const OpProfile& p) {
   std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n\n", what,
               p.tokens, p.device_ms_per_token, p.wall_ms_per_token);
-  std::printf("| op | per token | ms per token | %% of device time | workgroups | invocations | KB read | GB/s read |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| op | per token | ms per token | %% of device time | workgroups | invocations | KB read | GB/s read |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|\n");
   bool any_estimate = false;
   for (const auto& o : p.ops) {
     any_estimate = any_estimate || o.bytes_estimated;
@@ -271,7 +273,9 @@ void PrintProfile(const char* what, const OpProfile& p) {
                 o.BytesPerDispatch() / 1024.0, o.bytes_estimated ? "~" : "", o.ReadGbps(p.tokens));
   }
   std::printf("\nworkgroups, invocations and KB read are per dispatch%s\n",
-              any_estimate ? "; ~: estimated from the bound ranges of the read bindings (the op does not state its bytes)" : "");
+              any_estimate
+                  ? "; ~: estimated from the bound ranges of the read bindings (the op does not state its bytes)"
+                  : "");
 }
 
 // The command line, as given (lengths still 0 where not set: their defaults depend on the device).
@@ -298,18 +302,23 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
       .Value({"-r", "--reps"}, [&](const std::string& v) { a.reps = ParseCount("-r", v, 1), a.reps_set = true; })
       .Value({"--ctx-depth"}, [&](const std::string& v) { a.depth = ParseCount("--ctx-depth", v, 0); })
       .Value({"--seed"}, [&](const std::string& v) { a.seed = ParseCount("--seed", v, 0); })
-      .Value({"--ctx"}, [&](const std::string&) {
-        throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
-      })
+      .Value({"--ctx"},
+             [&](const std::string&) {
+               throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
+             })
       .Value({"--parallel"}, [&](const std::string& v) { a.parallel = ParseParallelLevels(v); })
       .Flag({"--json"}, [&] { a.json = true; })
       .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
       .Value({"--kernels"}, [&](const std::string& v) {
-        if (v == "device") o.kernels = KernelFamily::kDevice;
-        else if (v == "gpu") o.kernels = KernelFamily::kGpu;
-        else if (v == "cpu") o.kernels = KernelFamily::kCpu;
-        else throw UsageError("--kernels must be device, gpu or cpu, not '" + v + "'");
+        if (v == "device")
+          o.kernels = KernelFamily::kDevice;
+        else if (v == "gpu")
+          o.kernels = KernelFamily::kGpu;
+        else if (v == "cpu")
+          o.kernels = KernelFamily::kCpu;
+        else
+          throw UsageError("--kernels must be device, gpu or cpu, not '" + v + "'");
       });
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
@@ -391,11 +400,12 @@ BenchModel SizeModel(BenchArgs& a, ModelConfig config, const vk::DeviceCaps& cap
   if (a.model_dir.empty() && a.shape.empty()) {
     a.shape = largest_fitting(format);
     if (a.shape.empty()) {
-      throw Error(vk::Concat("no built-in shape fits ", caps.name, " (", usable >> 20,
-                             " MiB usable) in ", DTypeName(format), "; e2b needs ",
-                             Estimate(ShapeConfig("e2b"), format, context, batch_for(ShapeConfig("e2b"), format),
-                                      o.kv_dtype).total() >> 20,
-                             " MiB"));
+      throw Error(vk::Concat(
+          "no built-in shape fits ", caps.name, " (", usable >> 20, " MiB usable) in ", DTypeName(format),
+          "; e2b needs ",
+          Estimate(ShapeConfig("e2b"), format, context, batch_for(ShapeConfig("e2b"), format), o.kv_dtype).total() >>
+              20,
+          " MiB"));
     }
     config = ShapeConfig(a.shape);
   }
@@ -419,9 +429,9 @@ BenchModel SizeModel(BenchArgs& a, ModelConfig config, const vk::DeviceCaps& cap
       if (hint.empty()) hint = "; no built-in shape fits this device";
     }
     throw Error(vk::Concat(model_name, " does not fit ", caps.name, " in ", DTypeName(format), ": it needs ",
-                           F2(GiB(need.total())), " GiB (weights ", F2(GiB(need.weights)),
-                           " + KV cache ", F2(GiB(need.kv)), " + scratch ", F2(GiB(need.scratch)),
-                           ") of ", F2(GiB(usable)), " GiB usable device memory", hint));
+                           F2(GiB(need.total())), " GiB (weights ", F2(GiB(need.weights)), " + KV cache ",
+                           F2(GiB(need.kv)), " + scratch ", F2(GiB(need.scratch)), ") of ", F2(GiB(usable)),
+                           " GiB usable device memory", hint));
   }
   return {std::move(config), model_name, context};
 }
@@ -461,8 +471,8 @@ std::unique_ptr<Engine> OpenEngine(const BenchArgs& a, const BenchModel& m, doub
     };
   }
   const auto load_start = std::chrono::steady_clock::now();
-  std::unique_ptr<Engine> engine = a.model_dir.empty() ? Engine::OpenSynthetic(m.config, o, a.seed)
-                                                       : Engine::Open(a.model_dir, o);
+  std::unique_ptr<Engine> engine =
+      a.model_dir.empty() ? Engine::OpenSynthetic(m.config, o, a.seed) : Engine::Open(a.model_dir, o);
   *load_s = Seconds(load_start);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!a.json) {
@@ -550,7 +560,7 @@ int WarnIfValidation(const Engine& engine, const EngineOptions& o) {
 
 // The reported numbers: speeds over the repetitions, the bytes a decode step reads, the parameters.
 struct BenchResults {
-  Stats prefill, decode, ttft_ms, gbps, pct;  // tok/s, tok/s, ms, GB/s, % of the read bandwidth
+  Stats prefill, decode, ttft_ms, gbps, pct;             // tok/s, tok/s, ms, GB/s, % of the read bandwidth
   uint64_t weight_read = 0, kv_read = 0, per_token = 0;  // bytes per decode token
   uint64_t params = 0;
 };
@@ -623,7 +633,8 @@ void PrintJson(const BenchReport& r) {
   j["batch"] = mem.batch;
   j["pipelines_created_while_timed"] = r.pipelines_created_while_timed;
   nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/plans/kernel_choice.h)
-  for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, r.engine.weights_format())) by_op[k.op] = k.kernel;
+  for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, r.engine.weights_format()))
+    by_op[k.op] = k.kernel;
   j["kernels_by_op"] = by_op;
   j["replay_decode"] = o.replay_decode;
   j["kernels"] = o.kernels == KernelFamily::kGpu ? "gpu" : o.kernels == KernelFamily::kCpu ? "cpu" : "device";
@@ -640,13 +651,14 @@ void PrintJson(const BenchReport& r) {
                        {"scratch", mem.scratch},
                        {"total", mem.weights + mem.kv_cache + mem.scratch},
                        {"device_local_heap", caps.DeviceLocalBytes()}};
-  j["bandwidth"] = {{"gbps", rbw.gbps},           {"method", "read_kernel"},
-                    {"kernel", rbw.method},       {"counted", "read"},
-                    {"buffer_bytes", rbw.bytes},  {"ranges", rbw.ranges},
-                    {"reps", rbw.reps},           {"storage_gbps", rbw.storage_gbps},
-                    {"texel_gbps", rbw.texel_gbps}};
-  j["copy_bandwidth"] = {{"gbps", bw.gbps}, {"method", "vkCmdCopyBuffer"}, {"counted", "read+write"},
-                         {"buffer_bytes", bw.bytes}, {"reps", bw.reps}};
+  j["bandwidth"] = {{"gbps", rbw.gbps},  {"method", "read_kernel"},          {"kernel", rbw.method},
+                    {"counted", "read"}, {"buffer_bytes", rbw.bytes},        {"ranges", rbw.ranges},
+                    {"reps", rbw.reps},  {"storage_gbps", rbw.storage_gbps}, {"texel_gbps", rbw.texel_gbps}};
+  j["copy_bandwidth"] = {{"gbps", bw.gbps},
+                         {"method", "vkCmdCopyBuffer"},
+                         {"counted", "read+write"},
+                         {"buffer_bytes", bw.bytes},
+                         {"reps", bw.reps}};
   if (a.profile) j["profile"] = {{"prefill", ToJson(r.profiles.prefill)}, {"decode", ToJson(r.profiles.decode)}};
   std::printf("%s\n", j.dump(2).c_str());
 }
@@ -666,15 +678,17 @@ void PrintText(const BenchReport& r) {
               a.model_dir.empty() ? "synthetic weights at the real shapes" : "checkpoint", double(s.params) / 1e9,
               std::string(DTypeName(*o.weights)).c_str(), std::string(DTypeName(o.kv_dtype)).c_str());
   std::printf("run            -p %u -n %u -r %u --ctx-depth %u (context %u, batch %u, decode %s)%s; load %.1f s\n",
-              a.prompt, a.gen, a.reps, a.depth, mem.context, mem.batch, o.replay_decode ? "replayed" : "recorded per step",
+              a.prompt, a.gen, a.reps, a.depth, mem.context, mem.batch,
+              o.replay_decode ? "replayed" : "recorded per step",
               a.prompt_set || a.gen_set || a.reps_set ? "" : " [defaults]", r.load_s);
   std::printf("memory         %.1f MiB: weights %.1f + KV cache %.1f + scratch %.1f (device-local heap %.0f MiB)\n",
               double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,
               double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0,
               double(caps.DeviceLocalBytes()) / 1048576.0);
-  std::printf("bandwidth      read %.1f GB/s (compute kernel, %s loads, %.0f MiB); copy %.1f GB/s "
-              "(vkCmdCopyBuffer %.0f MiB, counted read+write)\n",
-              rbw.gbps, rbw.method.c_str(), double(rbw.bytes) / 1048576.0, bw.gbps, double(bw.bytes) / 1048576.0);
+  std::printf(
+      "bandwidth      read %.1f GB/s (compute kernel, %s loads, %.0f MiB); copy %.1f GB/s "
+      "(vkCmdCopyBuffer %.0f MiB, counted read+write)\n",
+      rbw.gbps, rbw.method.c_str(), double(rbw.bytes) / 1048576.0, bw.gbps, double(bw.bytes) / 1048576.0);
   std::printf("decode reads   %.1f MB per token: weights %.1f MB + KV cache %.1f MB\n\n", double(s.per_token) / 1e6,
               double(s.weight_read) / 1e6, double(s.kv_read) / 1e6);
   std::printf("| metric | median | min | max |\n|---|---:|---:|---:|\n");
@@ -721,7 +735,7 @@ int Bench(const std::vector<std::string>& args) {
   const Profiles profiles = a.profile ? ProfileRun(*engine, tokens, std::min<uint32_t>(a.gen, 8)) : Profiles{};
   const int validation = WarnIfValidation(*engine, a.options);
   const BenchResults results = ComputeResults(runs, a, c, device.read.gbps);
-  const BenchReport report{a,          model,  device, *engine, memory, load_s, validation, runs.pipelines_created,
+  const BenchReport report{a,       model,   device, *engine, memory, load_s, validation, runs.pipelines_created,
                            results, profiles};
   if (a.json) {
     PrintJson(report);

@@ -42,11 +42,11 @@ std::vector<int32_t> Prompt(uint32_t n, int vocab, uint64_t seed) {
 
 struct Level {
   uint32_t sequences = 0;
-  double prefill_s = 0;        // the step evaluating every prompt (each request's time to first token)
-  double decode_step_ms = 0;   // median wall time of one decode step (every sequence's per-token latency)
-  double decode_tok_s = 0;     // aggregate: sequences x gen / total decode time (median over reps)
-  double request_s = 0;        // a request's latency: its prompt step plus gen decode steps (median)
-  uint32_t dispatches = 0;     // device dispatches of one decode step
+  double prefill_s = 0;       // the step evaluating every prompt (each request's time to first token)
+  double decode_step_ms = 0;  // median wall time of one decode step (every sequence's per-token latency)
+  double decode_tok_s = 0;    // aggregate: sequences x gen / total decode time (median over reps)
+  double request_s = 0;       // a request's latency: its prompt step plus gen decode steps (median)
+  uint32_t dispatches = 0;    // device dispatches of one decode step
 };
 
 }  // namespace
@@ -70,7 +70,8 @@ std::vector<uint32_t> ParseParallelLevels(const std::string& text) {
 namespace {
 
 // Warm-up (untimed): the pipelines of prompt steps and of decode steps at every level.
-void WarmUp(BatchEngine& engine, const std::vector<uint32_t>& levels, const std::vector<std::vector<int32_t>>& prompts) {
+void WarmUp(BatchEngine& engine, const std::vector<uint32_t>& levels,
+            const std::vector<std::vector<int32_t>>& prompts) {
   for (uint32_t level : levels) {
     std::vector<BatchEngine::SlotInput> in;
     for (uint32_t s = 0; s < level; ++s) engine.Reset(s), in.push_back({s, prompts[s]});
@@ -181,9 +182,10 @@ void PrintText(const ParallelBench& b, const ParallelReport& r) {
   std::printf("memory         %.1f MiB: weights %.1f + KV caches %.1f + scratch %.1f\n\n",
               double(mem.weights + mem.kv_cache + mem.scratch) / 1048576.0, double(mem.weights) / 1048576.0,
               double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0);
-  std::printf("| sequences | aggregate decode tok/s | x of 1 sequence | per-sequence tok/s | decode step ms "
-              "(per-token latency) | prompt step s (time to first token) | request latency s | dispatches per step |\n"
-              "|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| sequences | aggregate decode tok/s | x of 1 sequence | per-sequence tok/s | decode step ms "
+      "(per-token latency) | prompt step s (time to first token) | request latency s | dispatches per step |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Level& l : r.levels) {
     std::printf("| %u | %.2f | %s | %.2f | %.1f | %.2f | %.2f | %u |\n", l.sequences, l.decode_tok_s,
                 base > 0 ? vk::Concat(int(l.decode_tok_s / base * 100 + 0.5) / 100.0).c_str() : "-",

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "host/runtime/engine.h"
 #include "host/model/config.h"
+#include "host/runtime/engine.h"
 #include "vk/caps.h"
 
 namespace vkg::cli {
@@ -16,10 +16,10 @@ struct ParallelBench {
   EngineOptions options;              // context sized by the caller
   uint64_t seed = 1;
   uint32_t prompt = 8, gen = 4, reps = 1;
-  std::vector<uint32_t> levels;       // concurrent sequences per measurement
+  std::vector<uint32_t> levels;  // concurrent sequences per measurement
   bool json = false;
   vk::DeviceCaps caps;
-  double read_gbps = 0;               // the device's read bandwidth (bench's yardstick)
+  double read_gbps = 0;  // the device's read bandwidth (bench's yardstick)
 };
 
 // Parses "1,4,16": positive counts, each at most 256.

@@ -17,13 +17,13 @@
 #include <span>
 #include <string>
 
-#include "host/text/chat_template.h"
-#include "host/runtime/generate.h"
-#include "host/text/generation_config.h"
 #include "host/error.h"
+#include "host/runtime/generate.h"
+#include "host/text/chat_template.h"
+#include "host/text/generation_config.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
-#include "host/text/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -48,8 +48,8 @@ constexpr const char* kUsage =
     "  --stats             after each reply, print to stderr: new/reused prompt tokens, generated\n"
     "                      tokens, speeds, time to first token\n";
 
-std::atomic<bool> g_cancel{false};     // stop the reply being generated
-std::atomic<int> g_interrupts{0};      // SIGINTs seen
+std::atomic<bool> g_cancel{false};  // stop the reply being generated
+std::atomic<int> g_interrupts{0};   // SIGINTs seen
 
 void OnSigint(int) {
   g_cancel.store(true);

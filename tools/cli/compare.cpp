@@ -89,15 +89,19 @@ int Compare(const std::vector<std::string>& args) {
       {"vendor", [](const auto& j) { return Str(j, "vendor"); }},
       {"driver", [](const auto& j) { return Str(j, "driver") + " " + Str(j, "driver_version"); }},
       {"vkgemma commit", [](const auto& j) { return Str(j, "commit"); }},
-      {"model, weights, KV", [](const auto& j) { return Str(j, "model") + ", " + Str(j, "weights") + ", " + Str(j, "kv_dtype"); }},
-      {"-p / -n / -r, depth", [](const auto& j) {
-         return Str(j, "prompt_tokens") + " / " + Str(j, "gen_tokens") + " / " + Str(j, "reps") + ", " + Str(j, "ctx_depth");
+      {"model, weights, KV",
+       [](const auto& j) { return Str(j, "model") + ", " + Str(j, "weights") + ", " + Str(j, "kv_dtype"); }},
+      {"-p / -n / -r, depth",
+       [](const auto& j) {
+         return Str(j, "prompt_tokens") + " / " + Str(j, "gen_tokens") + " / " + Str(j, "reps") + ", " +
+                Str(j, "ctx_depth");
        }},
       {"prefill tok/s", [](const auto& j) { return Fixed(Median(j, "prefill_tok_s"), 1); }},
       {"decode tok/s", [](const auto& j) { return Fixed(Median(j, "decode_tok_s"), 2); }},
       {"time to first token ms", [](const auto& j) { return Fixed(Median(j, "ttft_ms"), 1); }},
       {"decode GB/s", [](const auto& j) { return Fixed(Median(j, "decode_gbps"), 1); }},
-      {"bandwidth GB/s (yardstick)", [](const auto& j) {
+      {"bandwidth GB/s (yardstick)",
+       [](const auto& j) {
          const std::string m = j["bandwidth"].value("method", "");
          return Fixed(j["bandwidth"].value("gbps", 0.0), 1) + (m == "vkCmdCopyBuffer" ? " (copy)" : " (read)");
        }},
@@ -117,18 +121,20 @@ int Compare(const std::vector<std::string>& args) {
   }
   const double base = Median(runs[0].j, "decode_tok_s");
   std::printf("| decode vs the first |");
-  for (const Result& r : runs) std::printf(" %sx |", base > 0 ? Fixed(Median(r.j, "decode_tok_s") / base, 2).c_str() : "-");
+  for (const Result& r : runs)
+    std::printf(" %sx |", base > 0 ? Fixed(Median(r.j, "decode_tok_s") / base, 2).c_str() : "-");
   std::printf("\n");
 
   // Tokens/s only compare between runs of the same work.
   auto work = [](const nlohmann::json& j) {
-    return Str(j, "model") + "|" + Str(j, "weights") + "|" + Str(j, "prompt_tokens") + "|" + Str(j, "gen_tokens") + "|" +
-           Str(j, "ctx_depth");
+    return Str(j, "model") + "|" + Str(j, "weights") + "|" + Str(j, "prompt_tokens") + "|" + Str(j, "gen_tokens") +
+           "|" + Str(j, "ctx_depth");
   };
   for (const Result& r : runs) {
     if (work(r.j) != work(runs[0].j)) {
-      std::printf("\nnote: the runs differ in model, weights, lengths or depth: compare their %% of bandwidth, "
-                  "not their tokens/s\n");
+      std::printf(
+          "\nnote: the runs differ in model, weights, lengths or depth: compare their %% of bandwidth, "
+          "not their tokens/s\n");
       break;
     }
   }

@@ -52,13 +52,13 @@ nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
           {"subgroup_size", c.subgroup_size},
           {"min_subgroup_size", c.min_subgroup_size},
           {"max_subgroup_size", c.max_subgroup_size},
-          {"compute_units", c.compute_units},            // 0: the driver does not tell
-          {"planned_compute_units", c.ComputeUnits()},   // what the kernel plans assume
+          {"compute_units", c.compute_units},           // 0: the driver does not tell
+          {"planned_compute_units", c.ComputeUnits()},  // what the kernel plans assume
           {"kernel_family", c.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? "cpu" : "gpu"},
           {"kernels_by_op", KernelsByOp(c)},
           {"fp16", c.fp16},
           {"int8", c.int8},
-          {"integer_dot_product", c.integer_dot_product},  // accelerated 4x8-bit packed signed
+          {"integer_dot_product", c.integer_dot_product},    // accelerated 4x8-bit packed signed
           {"integer_dot_supported", c.integer_dot_feature},  // the shader feature, accelerated or not
           {"cooperative_matrix", c.cooperative_matrix},
           {"cooperative_matrix_shapes", shapes},
@@ -72,7 +72,6 @@ nlohmann::json ToJson(size_t index, const vk::DeviceCaps& c) {
           {"heaps", heaps}};
 }
 
-
 // `devices --bandwidth`: the yardstick alone, 5 passes of each kernel (medians).
 int Bandwidth(const std::string& device, bool json) {
   GpuContext gpu(GpuOptions{device, false});
@@ -80,16 +79,26 @@ int Bandwidth(const std::string& device, bool json) {
   const CopyBandwidth c = MeasureCopyBandwidth(gpu, 5);
   const auto& caps = gpu.device().caps();
   if (json) {
-    const nlohmann::json out = {
-        {"device", caps.name},
-        {"device_type", caps.type_name},
-        {"driver", caps.driver_name + " " + caps.driver_info},
-        {"read_bandwidth", {{"gbps", r.gbps}, {"kernel", r.method}, {"storage_gbps", r.storage_gbps},
-                            {"texel_gbps", r.texel_gbps}, {"median_ms", r.median_ms}, {"buffer_bytes", r.bytes},
-                            {"ranges", r.ranges}, {"reps", r.reps}, {"counted", "read"}}},
-        {"copy_bandwidth", {{"gbps", c.gbps}, {"median_ms", c.median_ms}, {"buffer_bytes", c.bytes},
-                            {"reps", c.reps}, {"counted", "read+write"}}},
-        {"validation_messages", gpu.instance().validation_message_count()}};
+    const nlohmann::json out = {{"device", caps.name},
+                                {"device_type", caps.type_name},
+                                {"driver", caps.driver_name + " " + caps.driver_info},
+                                {"read_bandwidth",
+                                 {{"gbps", r.gbps},
+                                  {"kernel", r.method},
+                                  {"storage_gbps", r.storage_gbps},
+                                  {"texel_gbps", r.texel_gbps},
+                                  {"median_ms", r.median_ms},
+                                  {"buffer_bytes", r.bytes},
+                                  {"ranges", r.ranges},
+                                  {"reps", r.reps},
+                                  {"counted", "read"}}},
+                                {"copy_bandwidth",
+                                 {{"gbps", c.gbps},
+                                  {"median_ms", c.median_ms},
+                                  {"buffer_bytes", c.bytes},
+                                  {"reps", c.reps},
+                                  {"counted", "read+write"}}},
+                                {"validation_messages", gpu.instance().validation_message_count()}};
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
@@ -143,8 +152,8 @@ int Devices(const std::vector<std::string>& args) {
     const auto& c = devices[i].caps;
     const auto yn = [](bool b) { return b ? "yes" : "no"; };
     std::printf("[%zu] %s\n", i, c.name.c_str());
-    std::printf("    type %s, vendor %s (0x%04x), driver %s %s, Vulkan %s\n", c.type_name.c_str(),
-                c.vendor.c_str(), c.vendor_id, c.driver_name.c_str(),
+    std::printf("    type %s, vendor %s (0x%04x), driver %s %s, Vulkan %s\n", c.type_name.c_str(), c.vendor.c_str(),
+                c.vendor_id, c.driver_name.c_str(),
                 c.driver_info.empty() ? c.driver_version_string.c_str() : c.driver_info.c_str(),
                 c.api_version_string.c_str());
     // int dot: "accelerated" (kAuto takes the int8-activation products), "supported" (the feature
@@ -166,9 +175,10 @@ int Devices(const std::vector<std::string>& args) {
                     std::to_string(s.k);
     }
     if (!c.coopmat_shapes.empty())
-      std::printf("    coop matrix f16*f16->f32 subgroup shapes: %s; prefill products use %s\n",
-                  f16_shapes.empty() ? "none" : f16_shapes.c_str(),
-                  c.HasCoopMatF16() ? c.coopmat_f16.ToString().c_str() : "none (needs shaderFloat16 + vulkanMemoryModel)");
+      std::printf(
+          "    coop matrix f16*f16->f32 subgroup shapes: %s; prefill products use %s\n",
+          f16_shapes.empty() ? "none" : f16_shapes.c_str(),
+          c.HasCoopMatF16() ? c.coopmat_f16.ToString().c_str() : "none (needs shaderFloat16 + vulkanMemoryModel)");
     std::printf("    kernels by op (q4_0 weights):\n");
     for (const OpKernel& k : DescribeKernels(c, KernelFamily::kDevice, {}, DType::Q4_0))
       std::printf("      %-18s %s\n", k.op.c_str(), k.kernel.c_str());

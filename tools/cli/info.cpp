@@ -10,16 +10,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/runtime/activations.h"
 #include "host/device/gpu_model.h"
 #include "host/device/kv_cache.h"
+#include "host/device/weight_source.h"
+#include "host/error.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
-#include "host/error.h"
 #include "host/model/shapes.h"
 #include "host/model/tensor_names.h"
+#include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
-#include "host/device/weight_source.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 
@@ -36,8 +36,8 @@ constexpr const char* kUsage =
 
 std::string Variant(const ModelConfig& c) {
   if (c.has_moe()) return "mixture of experts (like 26B-A4B)";
-  if (c.has_ple()) return c.num_kv_shared_layers > 0 ? "per-layer embeddings + KV sharing (like E2B/E4B)"
-                                                    : "per-layer embeddings";
+  if (c.has_ple())
+    return c.num_kv_shared_layers > 0 ? "per-layer embeddings + KV sharing (like E2B/E4B)" : "per-layer embeddings";
   return c.unified ? "dense, unified (like 12B)" : "dense (like 31B)";
 }
 
@@ -68,7 +68,8 @@ std::optional<DType> ConfigDType(const std::filesystem::path& config_path) {
 
 Stored StoredFormatOf(const std::filesystem::path& dir) {
   if (IsGgufPath(dir)) return {Checkpoint::Load(dir).stored_format(), "GGUF tensor types"};
-  if (std::filesystem::exists(dir / "model.safetensors") || std::filesystem::exists(dir / "model.safetensors.index.json")) {
+  if (std::filesystem::exists(dir / "model.safetensors") ||
+      std::filesystem::exists(dir / "model.safetensors.index.json")) {
     return {Checkpoint::Load(dir).stored_format(), "safetensors headers"};
   }
   if (const std::optional<DType> t = ConfigDType(dir / "config.json")) {
@@ -86,8 +87,8 @@ void PrintArchitecture(const ModelConfig& c, const std::string& model_name) {
   }
   std::printf("model        %s\n", model_name.c_str());
   std::printf("type         %s, %s\n", c.model_type.c_str(), Variant(c).c_str());
-  std::printf("layers       %d: %d sliding (window %d), %d full; %d read another layer's KV\n",
-              c.num_hidden_layers, c.num_hidden_layers - full, c.sliding_window, full, shared);
+  std::printf("layers       %d: %d sliding (window %d), %d full; %d read another layer's KV\n", c.num_hidden_layers,
+              c.num_hidden_layers - full, c.sliding_window, full, shared);
   std::printf("hidden       %d; heads %d; head dim %d sliding / %d full; vocabulary %d\n", c.hidden_size,
               c.num_attention_heads, c.head_dim, c.global_head_dim, c.vocab_size);
 }
@@ -100,10 +101,14 @@ void PrintParameters(const ModelConfig& c, const Stored& stored, bool gguf_file)
     uint64_t n = 1;
     for (int64_t d : s.shape) n *= uint64_t(d);
     total += n;
-    if (s.name.rfind("embed_tokens_per_layer", 0) == 0) groups["per-layer embedding table (host memory)"] += n;
-    else if (s.name.rfind("embed_tokens", 0) == 0 || s.name.rfind("lm_head", 0) == 0) groups["token embedding"] += n;
-    else if (s.name.find("experts.") != std::string::npos) groups["experts"] += n;
-    else groups["other (attention, MLP, norms)"] += n;
+    if (s.name.rfind("embed_tokens_per_layer", 0) == 0)
+      groups["per-layer embedding table (host memory)"] += n;
+    else if (s.name.rfind("embed_tokens", 0) == 0 || s.name.rfind("lm_head", 0) == 0)
+      groups["token embedding"] += n;
+    else if (s.name.find("experts.") != std::string::npos)
+      groups["experts"] += n;
+    else
+      groups["other (attention, MLP, norms)"] += n;
   });
   std::printf("stored       %s (%s): the default --weights%s\n", std::string(DTypeName(stored.format)).c_str(),
               stored.how.c_str(), gguf_file ? " of float matrices; block-quantized ones keep their own types" : "");
@@ -150,8 +155,9 @@ int Info(const std::vector<std::string>& args) {
   const auto print_row = [&](const std::string& name, uint64_t w) {
     std::printf("  %-6s %7.2f GiB  ", name.c_str(), GiB(w));
     for (uint32_t n : {4096u, 8192u, 32768u, uint32_t(c.max_position_embeddings)}) {
-      std::printf(" %7.2f", GiB(w + scratch + KvCache::Bytes(c, std::min<uint32_t>(n, uint32_t(c.max_position_embeddings)),
-                                                              o.batch, o.kv_dtype)));
+      std::printf(" %7.2f", GiB(w + scratch +
+                                KvCache::Bytes(c, std::min<uint32_t>(n, uint32_t(c.max_position_embeddings)), o.batch,
+                                               o.kv_dtype)));
     }
     std::printf(" GiB\n");
   };
@@ -163,8 +169,8 @@ int Info(const std::vector<std::string>& args) {
   if (own_types) {
     const Checkpoint ckpt = Checkpoint::Load(model_dir);
     const std::unique_ptr<WeightSource> src = CheckpointWeights(ckpt);
-    own_bytes = GpuModel::EstimateBytes(c, stored.format, [&](const std::string& n) { return src->StoredType(n); },
-                                        &own_formats);
+    own_bytes = GpuModel::EstimateBytes(
+        c, stored.format, [&](const std::string& n) { return src->StoredType(n); }, &own_formats);
     print_row("stored", own_bytes);
   }
   for (DType t : {DType::F32, DType::BF16, DType::F16, DType::Q8_0, DType::Q6_K, DType::Q5_1, DType::Q5_K, DType::Q5_0,

@@ -9,8 +9,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "host/model/checkpoint.h"
 #include "host/error.h"
+#include "host/model/checkpoint.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
 

@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 
-#include "host/text/generation_config.h"
 #include "host/error.h"
 #include "host/model/gguf/gguf_file.h"
+#include "host/text/generation_config.h"
 #include "tools/cli/commands.h"
 
 namespace vkg::cli {
@@ -95,7 +95,9 @@ uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t 
 DType ParseWeights(const std::string& flag, const std::string& value) {
   DType t;
   if (!ParseDType(value, &t)) {
-    throw UsageError(flag + " must be one of f32, bf16, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k; got '" + value + "'");
+    throw UsageError(
+        flag + " must be one of f32, bf16, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k; got '" +
+        value + "'");
   }
   return t;
 }
@@ -114,9 +116,11 @@ void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOption
 }
 
 void AddSamplingOptions(OptionParser& parser, SamplingFlags* flags) {
-  constexpr std::pair<const char*, const char*> kFlags[] = {
-      {"--temp", "temperature"}, {"--top-k", "top_k"}, {"--top-p", "top_p"}, {"--min-p", "min_p"},
-      {"--repeat-penalty", "repetition_penalty"}};
+  constexpr std::pair<const char*, const char*> kFlags[] = {{"--temp", "temperature"},
+                                                            {"--top-k", "top_k"},
+                                                            {"--top-p", "top_p"},
+                                                            {"--min-p", "min_p"},
+                                                            {"--repeat-penalty", "repetition_penalty"}};
   for (const auto& [flag, key] : kFlags) {
     parser.Value({flag}, [flags, flag = std::string(flag), key = std::string(key)](const std::string& v) {
       try {
@@ -161,8 +165,8 @@ std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, Eng
       if (pct == last) return;
       last = pct;
       const int filled = pct * 30 / 100;
-      std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%  %.2f / %.2f GB", filled,
-                   "##############################", 30 - filled, "", pct, double(done) / 1e9, double(total) / 1e9);
+      std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%  %.2f / %.2f GB", filled, "##############################",
+                   30 - filled, "", pct, double(done) / 1e9, double(total) / 1e9);
       std::fflush(stderr);
     };
   }
@@ -171,8 +175,9 @@ std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, Eng
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const MemoryReport m = engine->memory();
   if (tty) std::fprintf(stderr, "\r\033[K");
-  std::fprintf(stderr, "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB for %u positions, "
-                       "scratch %.1f MiB\n",
+  std::fprintf(stderr,
+               "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB for %u positions, "
+               "scratch %.1f MiB\n",
                model_dir.c_str(), engine->device_name().c_str(), seconds, double(m.weights) / 1048576.0,
                FormatNote(*engine).c_str(), double(m.kv_cache) / 1048576.0, m.context, double(m.scratch) / 1048576.0);
   return engine;

@@ -2,8 +2,8 @@
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/runtime/engine.h"

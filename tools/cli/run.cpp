@@ -10,13 +10,13 @@
 #include <random>
 #include <string>
 
-#include "host/text/chat_template.h"
-#include "host/runtime/generate.h"
-#include "host/text/generation_config.h"
 #include "host/error.h"
+#include "host/runtime/generate.h"
+#include "host/text/chat_template.h"
+#include "host/text/generation_config.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
-#include "host/text/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -90,8 +90,8 @@ void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
   std::fprintf(stderr,
                "prompt: %zu tokens, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
                "time to first token: %.3f s | stop: %s",
-               stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens,
-               stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
+               stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens, stats.decode_tokens_per_s(),
+               stats.time_to_first_token_s, StopReasonName(stats.stop));
   if (seed) std::fprintf(stderr, " | seed %llu", static_cast<unsigned long long>(*seed));
   std::fputc('\n', stderr);
 }

@@ -19,15 +19,15 @@
 
 #include "git_commit.h"
 #include "host/batch/batch_engine.h"
-#include "host/text/chat_template.h"
-#include "host/runtime/generate.h"
-#include "host/text/generation_config.h"
 #include "host/error.h"
+#include "host/runtime/generate.h"
 #include "host/serve/batch_loop.h"
 #include "host/serve/http_server.h"
+#include "host/text/chat_template.h"
+#include "host/text/generation_config.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
-#include "host/text/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -52,7 +52,8 @@ constexpr const char* kUsage =
 int ParsePort(const std::string& v) {
   char* end = nullptr;
   const long p = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || p < 0 || p > 65535) throw UsageError("--port needs a number in 0..65535, got '" + v + "'");
+  if (v.empty() || *end != '\0' || p < 0 || p > 65535)
+    throw UsageError("--port needs a number in 0..65535, got '" + v + "'");
   return int(p);
 }
 
@@ -74,11 +75,13 @@ std::optional<ServeArgs> ParseServeArgs(const std::vector<std::string>& args) {
       .Value({"--port"}, [&](const std::string& v) { a.server_options.port = ParsePort(v); })
       .Value({"--parallel", "-np"}, [&](const std::string& v) { a.parallel = ParseCount("--parallel", v, 1); })
       .Value({"--queue"}, [&](const std::string& v) { queue = ParseCount("--queue", v, 0); })
-      .Value({"--api-key"}, [&](const std::string& v) {
-        if (v.empty()) throw UsageError("--api-key needs a non-empty key");
-        a.server_options.api_key = v;
-      })
-      .Value({"--max-body"}, [&](const std::string& v) { a.server_options.max_body_bytes = ParseCount("--max-body", v, 1024); })
+      .Value({"--api-key"},
+             [&](const std::string& v) {
+               if (v.empty()) throw UsageError("--api-key needs a non-empty key");
+               a.server_options.api_key = v;
+             })
+      .Value({"--max-body"},
+             [&](const std::string& v) { a.server_options.max_body_bytes = ParseCount("--max-body", v, 1024); })
       .Value({"--name"}, [&](const std::string& v) { a.name = v; });
   if (!ParseModelCommand(parser, args, kUsage, "serve", a.model_dir)) return std::nullopt;
   if (a.parallel > 64) throw UsageError("--parallel is at most 64");
@@ -144,8 +147,9 @@ int Serve(const std::vector<std::string>& args) {
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<BatchEngine> engine = BatchEngine::Open(model_dir, options, parallel);
   const MemoryReport m = engine->memory();
-  std::fprintf(stderr, "loaded %s on %s in %.2f s: %u slots of %u positions, weights %.1f MiB, KV cache %.1f MiB, "
-                       "scratch %.1f MiB\n",
+  std::fprintf(stderr,
+               "loaded %s on %s in %.2f s: %u slots of %u positions, weights %.1f MiB, KV cache %.1f MiB, "
+               "scratch %.1f MiB\n",
                model_dir.c_str(), engine->device_name().c_str(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), engine->slots(),
                engine->context(), double(m.weights) / 1048576.0, double(m.kv_cache) / 1048576.0,
@@ -170,11 +174,12 @@ int Serve(const std::vector<std::string>& args) {
   server_options.threads = parallel + max_queued + 16;
   server_options.fingerprint = std::string("vkgemma-") + VKG_GIT_COMMIT;
   BatchEngine* engine_ptr = engine.get();
-  serve::HttpServer server(served, loop, [engine_ptr] { return engine_ptr->validation_messages(); }, server_options);
+  serve::HttpServer server(
+      served, loop, [engine_ptr] { return engine_ptr->validation_messages(); }, server_options);
   const int port = server.Bind();
   stop_signals.SetServer(&server);
-  const std::string host = server_options.host.find(':') != std::string::npos ? "[" + server_options.host + "]"
-                                                                               : server_options.host;
+  const std::string host =
+      server_options.host.find(':') != std::string::npos ? "[" + server_options.host + "]" : server_options.host;
   std::printf("vkgemma serve: listening on http://%s:%d (model '%s', %u slots of %u positions)\n", host.c_str(), port,
               served.id.c_str(), engine->slots(), engine->context());
   std::fflush(stdout);

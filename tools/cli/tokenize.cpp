@@ -6,9 +6,9 @@
 #include <string>
 
 #include "host/error.h"
+#include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
-#include "host/text/gguf_tokenizer.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {

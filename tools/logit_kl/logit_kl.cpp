@@ -50,8 +50,8 @@ LogitDivergence CompareLogits(std::span<const float> reference, std::span<const 
   }
   for (size_t i = 0; i < reference.size(); ++i) {
     if (!std::isfinite(reference[i]) || !std::isfinite(test[i])) {
-      throw std::invalid_argument("logit " + std::to_string(i % vocab) + " of position " +
-                                  std::to_string(i / vocab) + " is not finite");
+      throw std::invalid_argument("logit " + std::to_string(i % vocab) + " of position " + std::to_string(i / vocab) +
+                                  " is not finite");
     }
   }
   LogitDivergence d;

@@ -15,10 +15,10 @@ namespace vkg::tools {
 
 struct LogitDivergence {
   size_t positions = 0;
-  double mean_kl = 0;     // nats, averaged over positions
+  double mean_kl = 0;  // nats, averaged over positions
   double median_kl = 0;
   double max_kl = 0;
-  double p99_kl = 0;      // the value below which 99% of the positions' KL lie (nearest rank)
+  double p99_kl = 0;          // the value below which 99% of the positions' KL lie (nearest rank)
   double top1_agreement = 0;  // fraction of positions whose argmax is the same
   double rms_logit_diff = 0;  // sqrt(mean over all logits of (test - reference)^2)
 };

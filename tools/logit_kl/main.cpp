@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) return Usage("--vocab needs a value");
       char* end = nullptr;
       vocab = std::strtol(argv[++i], &end, 10);
-      if (*end != '\0' || vocab <= 0) return Usage(std::string("--vocab needs a positive integer, got '") + argv[i] + "'");
+      if (*end != '\0' || vocab <= 0)
+        return Usage(std::string("--vocab needs a positive integer, got '") + argv[i] + "'");
     } else if (!a.empty() && a[0] == '-') {
       return Usage("unknown option '" + a + "'");
     } else if (n_files < 2) {
@@ -61,19 +62,22 @@ int main(int argc, char** argv) {
     const auto test = vkg::tools::ReadFloat32File(files[1]);
     const auto d = vkg::tools::CompareLogits(ref, test, size_t(vocab));
     if (json) {
-      const nlohmann::json j = {{"positions", d.positions},       {"mean_kl", d.mean_kl},
-                                {"median_kl", d.median_kl},       {"p99_kl", d.p99_kl},
-                                {"max_kl", d.max_kl},             {"top1_agreement", d.top1_agreement},
+      const nlohmann::json j = {{"positions", d.positions},
+                                {"mean_kl", d.mean_kl},
+                                {"median_kl", d.median_kl},
+                                {"p99_kl", d.p99_kl},
+                                {"max_kl", d.max_kl},
+                                {"top1_agreement", d.top1_agreement},
                                 {"rms_logit_diff", d.rms_logit_diff}};
       std::printf("%s\n", j.dump().c_str());
     } else if (!row.empty()) {
       std::printf("| %s | %zu | %.3g | %.3g | %.3g | %.3g | %.1f%% |\n", row.c_str(), d.positions, d.mean_kl,
                   d.median_kl, d.p99_kl, d.max_kl, 100.0 * d.top1_agreement);
     } else {
-      std::printf("positions %zu  KL mean %.6g  median %.6g  p99 %.6g  max %.6g nats  top-1 agree %.2f%%  "
-                  "RMS logit diff %.6g\n",
-                  d.positions, d.mean_kl, d.median_kl, d.p99_kl, d.max_kl, 100.0 * d.top1_agreement,
-                  d.rms_logit_diff);
+      std::printf(
+          "positions %zu  KL mean %.6g  median %.6g  p99 %.6g  max %.6g nats  top-1 agree %.2f%%  "
+          "RMS logit diff %.6g\n",
+          d.positions, d.mean_kl, d.median_kl, d.p99_kl, d.max_kl, 100.0 * d.top1_agreement, d.rms_logit_diff);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

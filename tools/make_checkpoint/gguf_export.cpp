@@ -86,13 +86,15 @@ void WriteTokenizer(const std::filesystem::path& path, const ModelConfig& c, Ggu
     tokens[id] = piece;
     types[id] = type;
   };
-  const std::string unk = model.value("unk_token", nlohmann::json()).is_string() ? model["unk_token"].get<std::string>() : "";
+  const std::string unk =
+      model.value("unk_token", nlohmann::json()).is_string() ? model["unk_token"].get<std::string>() : "";
   for (const auto& [piece, id] : model.at("vocab").items()) {
     const bool byte = piece.size() == 6 && piece.rfind("<0x", 0) == 0 && piece.back() == '>';
     put(id.get<size_t>(), piece, piece == unk ? kUnknown : byte ? kByte : kNormal);
   }
   for (const nlohmann::json& t : doc.at("added_tokens")) {
-    put(t.at("id").get<size_t>(), t.at("content").get<std::string>(), t.at("special").get<bool>() ? kControl : kUserDefined);
+    put(t.at("id").get<size_t>(), t.at("content").get<std::string>(),
+        t.at("special").get<bool>() ? kControl : kUserDefined);
   }
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (types[i] == 0) throw Error(path.string() + ": no token has id " + std::to_string(i));
@@ -150,7 +152,8 @@ GgmlType GgmlTypeOf(DType t) {
 // attn_v and ffn_down of the even layers.
 bool MoreBits(const std::string& name) {
   if (name == "embed_tokens.weight") return true;
-  const bool v = name.find("self_attn.v_proj") != std::string::npos, down = name.find("mlp.down_proj") != std::string::npos;
+  const bool v = name.find("self_attn.v_proj") != std::string::npos,
+             down = name.find("mlp.down_proj") != std::string::npos;
   if (!v && !down) return false;
   const size_t dot = name.find('.');  // "layers.N...."
   return name.rfind("layers.", 0) == 0 && std::stoi(name.substr(dot + 1)) % 2 == 0;

@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <string>
 
-#include "host/model/checkpoint.h"
 #include "host/formats/dtype.h"
+#include "host/model/checkpoint.h"
 
 namespace vkg::mkckpt {
 
 struct GgufExportOptions {
-  std::filesystem::path out;       // the .gguf file
+  std::filesystem::path out;  // the .gguf file
   // Type of the linear weights and embedding tables (the converter's --outtype). f32/f16/bf16 are
   // exact conversions of the checkpoint's values; q8_0 / q4_0 quantize each row (ggml's rounding,
   // ggml's block layout). Norms, scalars and router scales stay F32, as the converter keeps 1-D

@@ -3,17 +3,17 @@
 // models and bad files; exit 0 ok, 1 error, 2 bad usage.
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
-#include <fstream>
 #include <sstream>
 #include <string>
 
-#include "host/model/config.h"
-#include "host/formats/dtype.h"
 #include "host/error.h"
+#include "host/formats/dtype.h"
 #include "host/model/checkpoint.h"
+#include "host/model/config.h"
 #include "tools/make_checkpoint/gguf_export.h"
 #include "tools/make_checkpoint/options.h"
 #include "tools/make_checkpoint/writer.h"
@@ -86,8 +86,10 @@ std::optional<int> SetOption(const std::string& arg, const std::string& value, O
         v = v.substr(0, 4);
       }
       if (!vkg::ParseDType(v, &x.gguf.type)) {
-        return Usage("--gguf-type must be f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, "
-                     "q4_k_m or q5_k_m, got \"" + value + "\"");
+        return Usage(
+            "--gguf-type must be f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, "
+            "q4_k_m or q5_k_m, got \"" +
+            value + "\"");
       }
     } else if (arg == "--tokenizer") {
       x.gguf.tokenizer_json = value;
@@ -121,16 +123,24 @@ std::optional<int> SetOption(const std::string& arg, const std::string& value, O
 // Parses the command line into `o` and `x`; a value when the program should exit with it (--help:
 // 0, a usage error: 2).
 std::optional<int> ParseArgs(int argc, char** argv, Options& o, ExportArgs& x) {
-  const std::map<std::string, int*> ints = {
-      {"--vocab", &o.vocab},       {"--hidden", &o.hidden},
-      {"--intermediate", &o.intermediate}, {"--heads", &o.heads},
-      {"--head-dim", &o.head_dim}, {"--global-head-dim", &o.global_head_dim},
-      {"--layers", &o.layers},     {"--kv-heads", &o.kv_heads},
-      {"--global-kv-heads", &o.global_kv_heads}, {"--full-every", &o.full_every},
-      {"--kv-shared", &o.kv_shared}, {"--window", &o.window},
-      {"--ple-dim", &o.ple_dim},   {"--experts", &o.experts},
-      {"--top-k", &o.top_k},       {"--moe-intermediate", &o.moe_intermediate},
-      {"--max-pos", &o.max_pos},   {"--shards", &o.shards}};
+  const std::map<std::string, int*> ints = {{"--vocab", &o.vocab},
+                                            {"--hidden", &o.hidden},
+                                            {"--intermediate", &o.intermediate},
+                                            {"--heads", &o.heads},
+                                            {"--head-dim", &o.head_dim},
+                                            {"--global-head-dim", &o.global_head_dim},
+                                            {"--layers", &o.layers},
+                                            {"--kv-heads", &o.kv_heads},
+                                            {"--global-kv-heads", &o.global_kv_heads},
+                                            {"--full-every", &o.full_every},
+                                            {"--kv-shared", &o.kv_shared},
+                                            {"--window", &o.window},
+                                            {"--ple-dim", &o.ple_dim},
+                                            {"--experts", &o.experts},
+                                            {"--top-k", &o.top_k},
+                                            {"--moe-intermediate", &o.moe_intermediate},
+                                            {"--max-pos", &o.max_pos},
+                                            {"--shards", &o.shards}};
   const std::map<std::string, bool*> flags = {
       {"--text-only", &o.text_only}, {"--untied", &o.untied}, {"--force", &o.force}};
 

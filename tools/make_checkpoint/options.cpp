@@ -11,9 +11,7 @@ using nlohmann::ordered_json;
 namespace {
 
 // config.json's "dtype" (transformers' torch dtype names).
-const char* TorchDTypeName(DType t) {
-  return t == DType::F32 ? "float32" : t == DType::F16 ? "float16" : "bfloat16";
-}
+const char* TorchDTypeName(DType t) { return t == DType::F32 ? "float32" : t == DType::F16 ? "float16" : "bfloat16"; }
 
 }  // namespace
 
@@ -77,8 +75,7 @@ ordered_json MakeConfigJson(const Options& o) {
   t["bos_token_id"] = 2;
   t["tie_word_embeddings"] = !o.untied;
   t["rope_parameters"] = {
-      {"full_attention",
-       {{"rope_type", "proportional"}, {"partial_rotary_factor", 0.25}, {"rope_theta", 1000000.0}}},
+      {"full_attention", {{"rope_type", "proportional"}, {"partial_rotary_factor", 0.25}, {"rope_theta", 1000000.0}}},
       {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 10000.0}}}};
   t["attention_bias"] = false;
   t["attention_dropout"] = 0.0;
@@ -116,7 +113,8 @@ ordered_json MakeConfigJson(const Options& o) {
     return t;
   }
   ordered_json c;
-  c["architectures"] = ordered_json::array({unified ? "Gemma4UnifiedForConditionalGeneration" : "Gemma4ForConditionalGeneration"});
+  c["architectures"] =
+      ordered_json::array({unified ? "Gemma4UnifiedForConditionalGeneration" : "Gemma4ForConditionalGeneration"});
   c["model_type"] = unified ? "gemma4_unified" : "gemma4";
   c["text_config"] = t;
   c["vision_config"] = nullptr;

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "host/formats/dtype.h"
 #include "host/error.h"
+#include "host/formats/dtype.h"
 #include "host/model/tensor_names.h"
 #include "tools/make_checkpoint/random_weights.h"
 
@@ -28,9 +28,7 @@ struct Planned {
   uint64_t bytes = 0;
 };
 
-const char* SafetensorsDTypeName(DType t) {
-  return t == DType::F32 ? "F32" : t == DType::F16 ? "F16" : "BF16";
-}
+const char* SafetensorsDTypeName(DType t) { return t == DType::F32 ? "F32" : t == DType::F16 ? "F16" : "BF16"; }
 
 // Little-endian bytes of the values rounded to dtype (round to nearest even, as PyTorch does).
 std::vector<uint8_t> Encode(const std::vector<float>& v, DType dtype) {
@@ -70,7 +68,8 @@ void WriteShard(const fs::path& path, const std::vector<const Planned*>& tensors
   header["__metadata__"] = {{"format", "pt"}};
   uint64_t offset = 0;
   for (const Planned* t : tensors) {
-    header[t->file_name] = {{"dtype", SafetensorsDTypeName(t->dtype)}, {"shape", t->spec.shape},
+    header[t->file_name] = {{"dtype", SafetensorsDTypeName(t->dtype)},
+                            {"shape", t->spec.shape},
                             {"data_offsets", {offset, offset + t->bytes}}};
     offset += t->bytes;
   }
@@ -89,10 +88,8 @@ void WriteShard(const fs::path& path, const std::vector<const Planned*>& tensors
 }
 
 bool IsCheckpointFile(const std::string& name) {
-  return name == "config.json" || name == "model.safetensors" ||
-         name == "model.safetensors.index.json" ||
-         (name.rfind("model-", 0) == 0 && name.size() > 12 &&
-          name.compare(name.size() - 12, 12, ".safetensors") == 0);
+  return name == "config.json" || name == "model.safetensors" || name == "model.safetensors.index.json" ||
+         (name.rfind("model-", 0) == 0 && name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0);
 }
 
 // Refuses to overwrite an existing checkpoint unless --force; with it, removes only the files a

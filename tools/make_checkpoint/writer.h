@@ -7,7 +7,6 @@
 namespace vkg::mkckpt {
 
 // Streams tensor by tensor, so large sizes need memory for one tensor only. Throws vkg::Error.
-void WriteCheckpoint(const Options& o, const nlohmann::ordered_json& config_json,
-                     const ModelConfig& config);
+void WriteCheckpoint(const Options& o, const nlohmann::ordered_json& config_json, const ModelConfig& config);
 
 }  // namespace vkg::mkckpt

@@ -58,14 +58,12 @@ GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path) {
     const std::string name = GgufTensorName(spec.name);
     const GgufTensor* t = model->FindTensor(name);
     if (!t) {
-      throw Error(model->first().name() + ": missing tensor " + name + " (expected ne " +
-                  NeString(spec.shape) + ")");
+      throw Error(model->first().name() + ": missing tensor " + name + " (expected ne " + NeString(spec.shape) + ")");
     }
     const std::string& file = part_of.at(t);
     const std::vector<int64_t> shape = t->Shape();
     if (shape != spec.shape) {
-      throw Error(file + ": tensor " + name + " has ne " + NeString(shape) + ", expected " +
-                  NeString(spec.shape));
+      throw Error(file + ": tensor " + name + " has ne " + NeString(shape) + ", expected " + NeString(spec.shape));
     }
     const GgmlTypeInfo* type = FindGgmlType(uint32_t(t->type));
     const std::string type_name = type ? type->name : std::to_string(uint32_t(t->type));
@@ -90,8 +88,7 @@ GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path) {
     info.file = file;
     infos.push_back(std::move(info));
   });
-  return GgufCheckpoint{std::move(config),
-                        WeightsFile::FromTensors(model->first().name(), std::move(infos), model)};
+  return GgufCheckpoint{std::move(config), WeightsFile::FromTensors(model->first().name(), std::move(infos), model)};
 }
 
 }  // namespace vkg

@@ -127,7 +127,8 @@ void ReadRope(const GgufModel& model, const Keys& k, ModelConfig& c) {
   c.partial_rotary_factor_full = 0.25f;
   if (const GgufTensor* rf = model.FindTensor("rope_freqs.weight")) {
     if (rf->type != GgmlType::F32 || rf->ne.size() != 1 || int64_t(rf->ne[0]) * 2 != c.global_head_dim) {
-      throw Error(model.first().name() + ": tensor rope_freqs.weight must be F32 [" + std::to_string(c.global_head_dim / 2) + "]");
+      throw Error(model.first().name() + ": tensor rope_freqs.weight must be F32 [" +
+                  std::to_string(c.global_head_dim / 2) + "]");
     }
     int rotated = 0;
     for (uint64_t i = 0; i < rf->ne[0]; ++i) {
@@ -189,9 +190,7 @@ ModelConfig GgufModelConfig(const GgufModel& model) {
       c.attention_k_eq_v = true;
     }
   }
-  auto token_id = [&](const char* key, int fallback) {
-    return f.Find(key) ? int(f.GetInt(key)) : fallback;
-  };
+  auto token_id = [&](const char* key, int fallback) { return f.Find(key) ? int(f.GetInt(key)) : fallback; };
   c.bos_token_id = token_id("tokenizer.ggml.bos_token_id", c.bos_token_id);
   c.eos_token_id = token_id("tokenizer.ggml.eos_token_id", c.eos_token_id);
   c.pad_token_id = token_id("tokenizer.ggml.padding_token_id", c.pad_token_id);

@@ -16,24 +16,32 @@ namespace vkg {
 namespace {
 
 constexpr GgmlTypeInfo kTypes[] = {
-    {GgmlType::F32, "F32", 1, 4},        {GgmlType::F16, "F16", 1, 2},        {GgmlType::BF16, "BF16", 1, 2},
-    {GgmlType::Q4_0, "Q4_0", 32, 18},    {GgmlType::Q4_1, "Q4_1", 32, 20},    {GgmlType::Q5_0, "Q5_0", 32, 22},
-    {GgmlType::Q5_1, "Q5_1", 32, 24},    {GgmlType::Q8_0, "Q8_0", 32, 34},    {GgmlType::Q8_1, "Q8_1", 32, 36},
-    {GgmlType::Q2_K, "Q2_K", 256, 84},   {GgmlType::Q3_K, "Q3_K", 256, 110},  {GgmlType::Q4_K, "Q4_K", 256, 144},
-    {GgmlType::Q5_K, "Q5_K", 256, 176},  {GgmlType::Q6_K, "Q6_K", 256, 210},  {GgmlType::Q8_K, "Q8_K", 256, 292},
+    {GgmlType::F32, "F32", 1, 4},       {GgmlType::F16, "F16", 1, 2},       {GgmlType::BF16, "BF16", 1, 2},
+    {GgmlType::Q4_0, "Q4_0", 32, 18},   {GgmlType::Q4_1, "Q4_1", 32, 20},   {GgmlType::Q5_0, "Q5_0", 32, 22},
+    {GgmlType::Q5_1, "Q5_1", 32, 24},   {GgmlType::Q8_0, "Q8_0", 32, 34},   {GgmlType::Q8_1, "Q8_1", 32, 36},
+    {GgmlType::Q2_K, "Q2_K", 256, 84},  {GgmlType::Q3_K, "Q3_K", 256, 110}, {GgmlType::Q4_K, "Q4_K", 256, 144},
+    {GgmlType::Q5_K, "Q5_K", 256, 176}, {GgmlType::Q6_K, "Q6_K", 256, 210}, {GgmlType::Q8_K, "Q8_K", 256, 292},
 };
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
-constexpr int kMaxArrayDepth = 4;          // arrays of arrays nest no deeper (bounds recursion)
-constexpr uint32_t kMaxDims = 4;           // ggml tensors have at most 4 dimensions
+constexpr int kMaxArrayDepth = 4;        // arrays of arrays nest no deeper (bounds recursion)
+constexpr uint32_t kMaxDims = 4;         // ggml tensors have at most 4 dimensions
 
 // Bytes one element of a metadata type occupies at the least (strings: their length field).
 uint64_t MinBytes(GgufType t) {
   switch (t) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
-    case GgufType::kU16: case GgufType::kI16: return 2;
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
-    case GgufType::kU64: case GgufType::kI64: case GgufType::kF64: case GgufType::kString: return 8;
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kBool: return 1;
+    case GgufType::kU16:
+    case GgufType::kI16: return 2;
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kF32: return 4;
+    case GgufType::kU64:
+    case GgufType::kI64:
+    case GgufType::kF64:
+    case GgufType::kString: return 8;
     case GgufType::kArray: return 12;  // element type + count
   }
   return 0;
@@ -171,9 +179,7 @@ const GgmlTypeInfo* FindGgmlType(uint32_t type) {
   return nullptr;
 }
 
-size_t GgufValue::ArraySize() const {
-  return ints.size() + floats.size() + strings.size() + arrays.size();
-}
+size_t GgufValue::ArraySize() const { return ints.size() + floats.size() + strings.size() + arrays.size(); }
 
 uint64_t GgufTensor::Elements() const {
   uint64_t n = 1;
@@ -181,9 +187,7 @@ uint64_t GgufTensor::Elements() const {
   return n;
 }
 
-std::vector<int64_t> GgufTensor::Shape() const {
-  return std::vector<int64_t>(ne.rbegin(), ne.rend());
-}
+std::vector<int64_t> GgufTensor::Shape() const { return std::vector<int64_t>(ne.rbegin(), ne.rend()); }
 
 GgufFile::~GgufFile() = default;
 
@@ -210,17 +214,18 @@ void ReadTensorShapeAndType(Cursor& c, uint32_t n_dims, uint64_t alignment, Gguf
   }
   const uint32_t type = c.Read<uint32_t>("tensor type");
   const GgmlTypeInfo* info = FindGgmlType(type);
-  if (!info) throw c.Fail("tensor '" + t.name + "' has ggml type " + std::to_string(type) + ", which vkgemma does not know");
+  if (!info)
+    throw c.Fail("tensor '" + t.name + "' has ggml type " + std::to_string(type) + ", which vkgemma does not know");
   t.type = info->type;
   if (t.ne[0] % info->block_values != 0) {
-    throw c.Fail("tensor '" + t.name + "': rows of " + std::to_string(t.ne[0]) + " values are not whole " +
-                 info->name + " blocks of " + std::to_string(info->block_values));
+    throw c.Fail("tensor '" + t.name + "': rows of " + std::to_string(t.ne[0]) + " values are not whole " + info->name +
+                 " blocks of " + std::to_string(info->block_values));
   }
   t.bytes = elements / info->block_values * info->block_bytes;
   t.offset = c.Read<uint64_t>("tensor offset");
   if (t.offset % alignment != 0) {
-    throw c.Fail("tensor '" + t.name + "': data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
-                 std::to_string(alignment));
+    throw c.Fail("tensor '" + t.name + "': data offset " + std::to_string(t.offset) +
+                 " is not a multiple of the alignment " + std::to_string(alignment));
   }
 }
 
@@ -234,8 +239,9 @@ void PlaceTensorData(const Cursor& c, std::span<const uint8_t> bytes, uint64_t a
   std::vector<std::pair<uint64_t, const GgufTensor*>> spans;
   for (GgufTensor& t : tensors) {
     if (t.offset > data_size || t.bytes > data_size - t.offset) {
-      throw c.Fail("tensor '" + t.name + "': data [" + std::to_string(t.offset) + ", " + std::to_string(t.offset + t.bytes) +
-                   ") lies past the end of the " + std::to_string(data_size) + "-byte data section");
+      throw c.Fail("tensor '" + t.name + "': data [" + std::to_string(t.offset) + ", " +
+                   std::to_string(t.offset + t.bytes) + ") lies past the end of the " + std::to_string(data_size) +
+                   "-byte data section");
     }
     t.data = bytes.data() + data_start + t.offset;
     spans.push_back({t.offset, &t});
@@ -265,8 +271,8 @@ std::unique_ptr<GgufFile> GgufFile::Parse(std::span<const uint8_t> bytes, const 
   // A key-value pair takes at least 13 bytes (key length, type, a one-byte value), a tensor
   // record 28 (name length, n_dims, type, offset): counts beyond that are corrupt.
   if (n_kv > c.left() / 13) {
-    throw c.Fail("metadata count " + std::to_string(n_kv) + " cannot fit in a file of " +
-                 std::to_string(bytes.size()) + " bytes");
+    throw c.Fail("metadata count " + std::to_string(n_kv) + " cannot fit in a file of " + std::to_string(bytes.size()) +
+                 " bytes");
   }
   if (n_tensors > c.left() / 28) {
     throw c.Fail("tensor count " + std::to_string(n_tensors) + " cannot fit in a file of " +
@@ -331,11 +337,15 @@ std::string GgufFile::GetString(const std::string& key) const {
 int64_t GgufFile::GetInt(const std::string& key) const {
   const GgufValue& v = Need(*this, key);
   switch (v.type) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kU16: case GgufType::kI16:
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kU64: case GgufType::kI64:
-      return v.i;
-    default:
-      throw WrongType(*this, key, v, "integer");
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kU16:
+    case GgufType::kI16:
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kU64:
+    case GgufType::kI64: return v.i;
+    default: throw WrongType(*this, key, v, "integer");
   }
 }
 

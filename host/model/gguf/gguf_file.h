@@ -29,16 +29,40 @@ class MappedFile;
 
 // Value types of GGUF metadata.
 enum class GgufType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
-  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 const char* GgufTypeName(GgufType t);
 
 // ggml tensor types as numbered in GGUF files. Only the ones with a known block layout are
 // listed; any other number is refused with the tensor's name.
 enum class GgmlType : uint32_t {
-  F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q8_1 = 9,
-  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_K = 15, BF16 = 30,
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q4_1 = 3,
+  Q5_0 = 6,
+  Q5_1 = 7,
+  Q8_0 = 8,
+  Q8_1 = 9,
+  Q2_K = 10,
+  Q3_K = 11,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
+  Q8_K = 15,
+  BF16 = 30,
 };
 struct GgmlTypeInfo {
   GgmlType type;
@@ -57,18 +81,18 @@ struct GgufValue {
   std::string s;
   // Arrays: element type, then the elements in the vector of their kind.
   GgufType elem = GgufType::kU8;
-  std::vector<int64_t> ints;        // integer and bool elements
-  std::vector<double> floats;       // f32 / f64 elements
-  std::vector<std::string> strings; // string elements
-  std::vector<GgufValue> arrays;    // array elements (nested arrays)
-  size_t ArraySize() const;         // elements of an array value
+  std::vector<int64_t> ints;         // integer and bool elements
+  std::vector<double> floats;        // f32 / f64 elements
+  std::vector<std::string> strings;  // string elements
+  std::vector<GgufValue> arrays;     // array elements (nested arrays)
+  size_t ArraySize() const;          // elements of an array value
 };
 
 struct GgufTensor {
   std::string name;
   GgmlType type = GgmlType::F32;
-  std::vector<uint64_t> ne;   // GGUF order: ne[0] innermost
-  uint64_t offset = 0;        // in the data section
+  std::vector<uint64_t> ne;  // GGUF order: ne[0] innermost
+  uint64_t offset = 0;       // in the data section
   uint64_t bytes = 0;
   const uint8_t* data = nullptr;  // into the read-only mapping
   uint64_t Elements() const;
@@ -94,7 +118,7 @@ class GgufFile {
   const GgufValue* Find(const std::string& key) const;
   // Typed metadata reads; a missing key or a value of another type throws a one-line vkg::Error.
   std::string GetString(const std::string& key) const;
-  int64_t GetInt(const std::string& key) const;  // any integer type
+  int64_t GetInt(const std::string& key) const;   // any integer type
   double GetFloat(const std::string& key) const;  // f32 / f64
   bool GetBool(const std::string& key) const;
 

@@ -21,10 +21,15 @@ void GgufWriter::Key(const std::string& key, GgufType type) {
 
 void GgufWriter::PutValue(GgufType type, const GgufValue& v) {
   switch (type) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: Put<uint8_t>(uint8_t(v.i)); break;
-    case GgufType::kU16: case GgufType::kI16: Put<uint16_t>(uint16_t(v.i)); break;
-    case GgufType::kU32: case GgufType::kI32: Put<uint32_t>(uint32_t(v.i)); break;
-    case GgufType::kU64: case GgufType::kI64: Put<uint64_t>(uint64_t(v.i)); break;
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kBool: Put<uint8_t>(uint8_t(v.i)); break;
+    case GgufType::kU16:
+    case GgufType::kI16: Put<uint16_t>(uint16_t(v.i)); break;
+    case GgufType::kU32:
+    case GgufType::kI32: Put<uint32_t>(uint32_t(v.i)); break;
+    case GgufType::kU64:
+    case GgufType::kI64: Put<uint64_t>(uint64_t(v.i)); break;
     case GgufType::kF32: Put<float>(float(v.f)); break;
     case GgufType::kF64: Put<double>(v.f); break;
     case GgufType::kString: PutString(v.s); break;
@@ -35,7 +40,8 @@ void GgufWriter::PutValue(GgufType type, const GgufValue& v) {
       for (size_t k = 0; k < v.ArraySize(); ++k) {
         switch (v.elem) {
           case GgufType::kString: e.s = v.strings[k]; break;
-          case GgufType::kF32: case GgufType::kF64: e.f = v.floats[k]; break;
+          case GgufType::kF32:
+          case GgufType::kF64: e.f = v.floats[k]; break;
           case GgufType::kArray: e = v.arrays[k]; break;
           default: e.i = v.ints[k]; break;
         }

@@ -44,7 +44,9 @@ class GgufWriter {
     kv_.insert(kv_.end(), b, b + n);
   }
   template <typename T>
-  void Put(T v) { Raw(&v, sizeof v); }
+  void Put(T v) {
+    Raw(&v, sizeof v);
+  }
   void PutString(const std::string& s);
   void PutValue(GgufType type, const GgufValue& v);
 

@@ -52,7 +52,8 @@ void PlanGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t span,
   // ceil(TILE / kgroups) keys (P.V); the larger over the split's tiles is its serial work.
   const uint32_t subgroups = std::max(1u, kAttentionGpuWorkgroup / sg);
   const uint32_t tiles = uint32_t(DivUp(plan.keys_per_split, kAttentionGpuTile));
-  const uint32_t per_tile = uint32_t(std::max(DivUp(kAttentionGpuTile, subgroups), DivUp(kAttentionGpuTile, plan.kgroups)));
+  const uint32_t per_tile =
+      uint32_t(std::max(DivUp(kAttentionGpuTile, subgroups), DivUp(kAttentionGpuTile, plan.kgroups)));
   plan.serial_keys = tiles * per_tile;
 }
 
@@ -132,10 +133,10 @@ void FinishPrefillPlan(const AttentionShape& s, uint32_t T, uint32_t kvb, Attent
 }  // namespace
 
 uint32_t AttentionPrefillGpuSharedBytes(uint32_t head_dim, uint32_t kvb, uint32_t rows, uint32_t keys_per_tile) {
-  const uint32_t q = rows * (head_dim + 4) * 4;              // f32, one vec4 of padding per row
+  const uint32_t q = rows * (head_dim + 4) * 4;                 // f32, one vec4 of padding per row
   const uint32_t tile = keys_per_tile * (head_dim * kvb + 16);  // K or V rows, 16 bytes of padding
   const uint32_t scores = rows * keys_per_tile * 4;
-  return q + tile + scores + rows * 3 * 4;                   // + m, l, rescale factor per row
+  return q + tile + scores + rows * 3 * 4;  // + m, l, rescale factor per row
 }
 
 AttentionPrefillPlan PlanAttentionPrefill(const vk::DeviceCaps& caps, bool gpu_family, const AttentionShape& s,
@@ -171,7 +172,8 @@ AttentionPrefillPlan PlanAttentionPrefill(const vk::DeviceCaps& caps, bool gpu_f
   return plan;
 }
 
-uint32_t AttentionPrefillCoopMatSharedBytes(uint32_t head_dim, uint32_t rows, uint32_t keys_per_tile, uint32_t c_floats) {
+uint32_t AttentionPrefillCoopMatSharedBytes(uint32_t head_dim, uint32_t rows, uint32_t keys_per_tile,
+                                            uint32_t c_floats) {
   const uint32_t a = rows * (head_dim + 8) + rows * (keys_per_tile + 8);  // Q, P (f16, padded rows)
   const uint32_t b = keys_per_tile * (head_dim + 8);                      // K / V tile (f16)
   return 2 * (a + b) + 4 * c_floats + rows * 3 * 4 + 4;
@@ -221,7 +223,8 @@ AttentionPrefillPlan PlanAttentionPrefillCoopMat(const vk::DeviceCaps& caps, con
   const uint64_t mul_add = uint64_t(fm) * fn / lanes + 1;
   const uint64_t s_steps = uint64_t(br / fm) * (bc / fn) * (hd / fk) / sgs;
   const uint64_t o_frags = uint64_t(br / fm) * (hd / fn) / sgs;
-  const uint64_t per_tile = 2 * DivUp(uint64_t(bc) * hd / (kvb == 4 ? 4 : 8), wg) + (s_steps + o_frags * (bc / fk)) * mul_add +
+  const uint64_t per_tile = 2 * DivUp(uint64_t(bc) * hd / (kvb == 4 ? 4 : 8), wg) +
+                            (s_steps + o_frags * (bc / fk)) * mul_add +
                             DivUp(br, std::max(1u, wg / sg)) * (2 * DivUp(bc, sg) * (plan.ksplit + 1) + 2);
   plan.loop_iterations = DivUp(plan.serial_keys, bc) * per_tile + o_frags * (2 * mul_add + DivUp(fm * fn, lanes)) +
                          DivUp(uint64_t(br) * hd / 4, wg);
@@ -253,7 +256,8 @@ AttentionDecodePlan PlanAttentionDecode(const vk::DeviceCaps& caps, bool gpu_fam
   plan.workgroups = uint64_t(plan.row_blocks) * s.n_kv_heads * plan.splits;
   if (plan.splits > 1) {
     plan.combine_workgroup = plan.gpu_kernel ? 256 : 64;
-    plan.combine_workgroups = plan.gpu_kernel ? uint64_t(s.n_heads) * DivUp(s.head_dim, kAttentionCombineSlice) : s.n_heads;
+    plan.combine_workgroups =
+        plan.gpu_kernel ? uint64_t(s.n_heads) * DivUp(s.head_dim, kAttentionCombineSlice) : s.n_heads;
   }
   plan.bytes_read = uint64_t(span) * s.n_kv_heads * s.head_dim * kv_bytes_per_value * 2 * plan.row_blocks +
                     uint64_t(s.n_heads) * s.head_dim * 4;

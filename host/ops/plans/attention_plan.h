@@ -11,11 +11,11 @@ namespace vkg {
 
 // GPU kernel constants (shaders/attention_decode_gpu.comp).
 inline constexpr uint32_t kAttentionGpuWorkgroup = 256;
-inline constexpr uint32_t kAttentionGpuTile = 32;           // keys per tile
+inline constexpr uint32_t kAttentionGpuTile = 32;  // keys per tile
 inline constexpr uint32_t kAttentionGpuMaxKeysPerSplit = 256;
-inline constexpr uint32_t kAttentionGpuMaxSplits = 1024;    // the combine pass's shared weights
-inline constexpr uint32_t kAttentionGpuMaxRows = 8;         // query heads per workgroup
-inline constexpr uint32_t kAttentionCombineSlice = 64;      // head values per combine workgroup
+inline constexpr uint32_t kAttentionGpuMaxSplits = 1024;  // the combine pass's shared weights
+inline constexpr uint32_t kAttentionGpuMaxRows = 8;       // query heads per workgroup
+inline constexpr uint32_t kAttentionCombineSlice = 64;    // head values per combine workgroup
 // Workgroups per compute unit the split plan aims for (docs/gpu.md: enough warps in
 // flight per SM to hide memory latency), and the most compute units it plans for (so that the
 // scratch sized without a device, Activations::Bytes, fits every device).
@@ -32,18 +32,18 @@ uint32_t AttentionFirstKey(const AttentionShape& shape);
 uint32_t AttentionSubgroupRows(uint32_t head_dim, uint32_t sg_min, uint32_t limit);
 
 struct AttentionDecodePlan {
-  bool gpu_kernel = false;        // attention_decode_gpu.comp, else attention_decode.comp
-  uint32_t splits = 1;            // key ranges, one workgroup each per (row block, KV head)
+  bool gpu_kernel = false;  // attention_decode_gpu.comp, else attention_decode.comp
+  uint32_t splits = 1;      // key ranges, one workgroup each per (row block, KV head)
   uint32_t keys_per_split = 0;
-  uint32_t rows = 1;              // query heads per workgroup (ROWS)
-  uint32_t row_blocks = 1;        // ceil(group / rows)
-  uint32_t workgroup = 0;         // invocations per workgroup (pass 1)
-  uint32_t kgroups = 1;           // GPU kernel: key groups of the P.V step
-  uint64_t workgroups = 0;        // pass 1: row_blocks x KV heads x splits
+  uint32_t rows = 1;                // query heads per workgroup (ROWS)
+  uint32_t row_blocks = 1;          // ceil(group / rows)
+  uint32_t workgroup = 0;           // invocations per workgroup (pass 1)
+  uint32_t kgroups = 1;             // GPU kernel: key groups of the P.V step
+  uint64_t workgroups = 0;          // pass 1: row_blocks x KV heads x splits
   uint64_t combine_workgroups = 0;  // pass 2 (0 with one split)
   uint32_t combine_workgroup = 0;
-  uint32_t serial_keys = 0;       // most keys one invocation loads K or V rows of, in one phase
-  uint64_t bytes_read = 0;        // K and V bytes pass 1 reads (+ q)
+  uint32_t serial_keys = 0;  // most keys one invocation loads K or V rows of, in one phase
+  uint64_t bytes_read = 0;   // K and V bytes pass 1 reads (+ q)
   uint64_t ScratchFloats(uint32_t n_heads, uint32_t head_dim) const {
     return splits > 1 ? uint64_t(splits) * n_heads * (head_dim + 2) : 0;
   }
@@ -64,24 +64,24 @@ inline constexpr uint32_t kAttentionPrefillMinKeysPerSplit = 64;  // a split's p
 inline constexpr uint64_t kLavapipeLoopLimit = 65000;
 
 struct AttentionPrefillPlan {
-  bool gpu_kernel = false;        // attention_prefill_gpu.comp, else attention_prefill.comp
-  uint32_t rows = 1;              // query rows per workgroup (GPU: BR; CPU kernel: ROWS)
-  uint32_t keys_per_tile = 0;     // GPU: BC, keys per shared-memory tile
-  uint32_t workgroup = 0;         // invocations per workgroup
-  uint32_t row_blocks = 1;        // ceil(T * group / rows)
-  uint32_t splits = 1;            // GPU: key ranges per row block (partials + the combine pass)
-  uint32_t keys_per_split = 0;    // GPU: a multiple of keys_per_tile (the widest block's keys: 1 split)
-  uint64_t workgroups = 0;        // row_blocks x KV heads x splits
+  bool gpu_kernel = false;          // attention_prefill_gpu.comp, else attention_prefill.comp
+  uint32_t rows = 1;                // query rows per workgroup (GPU: BR; CPU kernel: ROWS)
+  uint32_t keys_per_tile = 0;       // GPU: BC, keys per shared-memory tile
+  uint32_t workgroup = 0;           // invocations per workgroup
+  uint32_t row_blocks = 1;          // ceil(T * group / rows)
+  uint32_t splits = 1;              // GPU: key ranges per row block (partials + the combine pass)
+  uint32_t keys_per_split = 0;      // GPU: a multiple of keys_per_tile (the widest block's keys: 1 split)
+  uint64_t workgroups = 0;          // row_blocks x KV heads x splits
   uint64_t combine_workgroups = 0;  // T * n_heads x ceil(head_dim / 64) with splits, else 0
-  uint32_t shared_bytes = 0;      // GPU: shared memory per workgroup
-  uint32_t serial_keys = 0;       // most keys one workgroup walks
-  uint64_t loop_iterations = 0;   // GPU: loop iterations of one workgroup, all loops (lavapipe's limit)
-  uint64_t bytes_read = 0;        // K and V bytes the row blocks read (+ q)
+  uint32_t shared_bytes = 0;        // GPU: shared memory per workgroup
+  uint32_t serial_keys = 0;         // most keys one workgroup walks
+  uint64_t loop_iterations = 0;     // GPU: loop iterations of one workgroup, all loops (lavapipe's limit)
+  uint64_t bytes_read = 0;          // K and V bytes the row blocks read (+ q)
   // Matrix-unit kernel (attention_prefill_coopmat.comp; gpu_kernel is also true): the unit, the
   // subgroups per workgroup, the head-dimension split of the S fragments and c_sh's f32 count.
   bool coopmat = false;
   uint32_t fm = 0, fn = 0, fk = 0;
-  uint32_t lanes = 0;             // invocations per fragment subgroup (device subgroup, 8 emulated)
+  uint32_t lanes = 0;  // invocations per fragment subgroup (device subgroup, 8 emulated)
   uint32_t subgroups = 0;
   uint32_t ksplit = 1;
   uint32_t c_floats = 0;
@@ -107,7 +107,8 @@ inline constexpr uint32_t kAttentionCoopMatSubgroups = 4;  // fragment subgroups
 
 // Shared memory of attention_prefill_coopmat.comp: Q and P (f16), one K/V tile (f16), c_sh (f32:
 // S partials or staging fragments), m / l / rescale factor per row and the rescale flag.
-uint32_t AttentionPrefillCoopMatSharedBytes(uint32_t head_dim, uint32_t rows, uint32_t keys_per_tile, uint32_t c_floats);
+uint32_t AttentionPrefillCoopMatSharedBytes(uint32_t head_dim, uint32_t rows, uint32_t keys_per_tile,
+                                            uint32_t c_floats);
 
 // The plan for T > 1 query tokens on units of `unit` (an f16 x f16 -> f32 subgroup shape; lanes:
 // the device's subgroup size, or kCoopMatEmulatedLanes for the emulated fragments): the largest

@@ -28,12 +28,12 @@ std::vector<OpKernel> DescribeKernels(const vk::DeviceCaps& caps, KernelFamily k
                           : gpu ? "matvec.comp (split-K over subgroups, planned rows)"
                                 : "matvec_rows.comp (rows per invocation)"},
       {"prefill products", prefill},
-      {"decode attention", gpu ? "attention_decode_gpu.comp (flash-decoding: key splits + combine)"
-                               : "attention_decode.comp"},
-      {"prefill attention", gpu ? "attention_prefill_gpu.comp (flash attention: query x key tiles)"
-                                : "attention_prefill.comp"},
-      {"norms", gpu ? "rms_norm_rows.comp / residual_norm_rows.comp (workgroup per row)"
-                    : "rms_norm.comp / residual_norm.comp"},
+      {"decode attention",
+       gpu ? "attention_decode_gpu.comp (flash-decoding: key splits + combine)" : "attention_decode.comp"},
+      {"prefill attention",
+       gpu ? "attention_prefill_gpu.comp (flash attention: query x key tiles)" : "attention_prefill.comp"},
+      {"norms",
+       gpu ? "rms_norm_rows.comp / residual_norm_rows.comp (workgroup per row)" : "rms_norm.comp / residual_norm.comp"},
       {"embedding", gpu ? "embed_rows.comp (workgroup per row)" : "embed.comp"},
   };
 }

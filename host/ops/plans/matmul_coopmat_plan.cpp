@@ -22,10 +22,14 @@ CoopMatPlan PlanCoopMat(const vk::DeviceCaps& caps, const vk::CoopMatShape& unit
   const uint64_t want = kCoopMatWorkgroupsPerComputeUnit * caps.ComputeUnits();
   const uint32_t max_shared = caps.max_shared_memory ? caps.max_shared_memory : 16 * 1024;
   while (p.workgroups < want || p.shared_bytes > max_shared) {
-    if (p.frag_n > 2) p.frag_n = 2;
-    else if (p.frag_m > 1) p.frag_m = 1;
-    else if (p.frag_n > 1) p.frag_n = 1;
-    else break;
+    if (p.frag_n > 2)
+      p.frag_n = 2;
+    else if (p.frag_m > 1)
+      p.frag_m = 1;
+    else if (p.frag_n > 1)
+      p.frag_n = 1;
+    else
+      break;
     DeriveCoopMatPlan(p, m_tokens, rows);
   }
   return p;

@@ -9,18 +9,18 @@
 namespace vkg {
 
 struct CoopMatPlan {
-  uint32_t fm = 16, fn = 16, fk = 16;      // the unit: tokens x weight rows x K per multiply-add
-  uint32_t sg_m = 2, sg_n = 2;             // subgroups along tokens and rows
-  uint32_t frag_m = 2, frag_n = 4;         // accumulator fragments per subgroup
-  uint32_t lanes = 32;                     // invocations per subgroup
-  uint32_t workgroup = 128;                // sg_m x sg_n x lanes
-  uint32_t tile_m = 64, tile_n = 128;      // tokens and weight rows per workgroup
-  uint32_t shared_bytes = 0;               // x tile + weight tile (f16) + staging fragments (f32)
-  uint64_t workgroups = 0;                 // for m_tokens x rows
+  uint32_t fm = 16, fn = 16, fk = 16;  // the unit: tokens x weight rows x K per multiply-add
+  uint32_t sg_m = 2, sg_n = 2;         // subgroups along tokens and rows
+  uint32_t frag_m = 2, frag_n = 4;     // accumulator fragments per subgroup
+  uint32_t lanes = 32;                 // invocations per subgroup
+  uint32_t workgroup = 128;            // sg_m x sg_n x lanes
+  uint32_t tile_m = 64, tile_n = 128;  // tokens and weight rows per workgroup
+  uint32_t shared_bytes = 0;           // x tile + weight tile (f16) + staging fragments (f32)
+  uint64_t workgroups = 0;             // for m_tokens x rows
 };
 
 // The shaders' constants (matmul_coopmat.comp, coopmat_fragment.glsl).
-inline constexpr uint32_t kCoopMatStepK = 64;     // K values per shared-memory step
+inline constexpr uint32_t kCoopMatStepK = 64;  // K values per shared-memory step
 inline constexpr uint32_t kCoopMatEmulatedLanes = 8;
 
 // m_tokens x rows output on units of `unit` (an f16 x f16 -> f32 subgroup shape). lanes: the

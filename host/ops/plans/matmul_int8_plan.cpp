@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "host/ops/op_context.h"
 #include "host/device/weight_matrix.h"
+#include "host/ops/op_context.h"
 
 namespace vkg {
 

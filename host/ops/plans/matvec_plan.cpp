@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "host/ops/plans/attention_plan.h"  // kWorkgroupsPerComputeUnit
-#include "host/ops/op_context.h"
 #include "host/device/weight_matrix.h"
+#include "host/ops/op_context.h"
+#include "host/ops/plans/attention_plan.h"  // kWorkgroupsPerComputeUnit
 
 namespace vkg {
 
@@ -32,7 +32,9 @@ MatVecPlan PlanMatVec(const vk::DeviceCaps& caps, bool gpu_family, DType t, uint
     // row blocks, so another subgroup size only idles or doubles up some of them). Fewer rows per workgroup for the small matrices (E2B's 1536-row
     // products) keep 4 workgroups per compute unit; 4 rows x 4 subgroups where rows are plentiful
     // (every x value fetched serves 4 rows).
-    struct Option { uint32_t rows_per_subgroup, subgroups; };
+    struct Option {
+      uint32_t rows_per_subgroup, subgroups;
+    };
     constexpr Option kOptions[] = {{4, 4}, {2, 4}, {1, 4}, {1, 2}, {1, 1}};
     const uint64_t target = uint64_t(caps.ComputeUnits()) * kWorkgroupsPerComputeUnit;
     Option pick = kOptions[4];

@@ -14,10 +14,10 @@ struct MatVecPlan {
   uint32_t workgroup = 64;           // invocations per workgroup
   uint32_t rows_per_subgroup = 4;    // matvec.comp: rows a subgroup reduces at once (matvec_rows: per invocation)
   uint32_t rows_per_workgroup = 32;
-  uint64_t workgroups = 0;           // for `rows` rows
-  uint64_t serial_row_bytes = 0;     // most bytes of one weight row a single invocation reads
-  uint32_t loads_in_flight = 0;      // independent 16-byte weight loads per invocation per step
-  uint64_t bytes_read = 0;           // weights (+ scales) + x
+  uint64_t workgroups = 0;        // for `rows` rows
+  uint64_t serial_row_bytes = 0;  // most bytes of one weight row a single invocation reads
+  uint32_t loads_in_flight = 0;   // independent 16-byte weight loads per invocation per step
+  uint64_t bytes_read = 0;        // weights (+ scales) + x
 };
 
 // rows x cols_padded weights of type t (cols_padded: the row length as stored, a multiple of 32).

@@ -9,9 +9,9 @@
 namespace vkg {
 
 struct RowPlan {
-  bool vec4 = false;        // 16-byte elements (the row length and every binding offset are multiples of 4 floats)
-  uint32_t workgroup = 0;   // invocations per row: clamp(pow2ceil(elements), 32, 256)
-  uint32_t per = 0;         // elements per invocation (spec 1: the register array's size)
+  bool vec4 = false;       // 16-byte elements (the row length and every binding offset are multiples of 4 floats)
+  uint32_t workgroup = 0;  // invocations per row: clamp(pow2ceil(elements), 32, 256)
+  uint32_t per = 0;        // elements per invocation (spec 1: the register array's size)
   bool fits() const { return per <= kMaxPer; }
   // 16 vec4 = 64 registers per array: rows up to 16384 floats (4096 without vec4) fit; longer rows
   // fall back to the CPU-family kernel, which loops over any length.

@@ -12,10 +12,10 @@ namespace vkg::jinja {
 namespace {
 
 const std::set<std::string, std::less<>> kTests = {
-    "defined", "undefined", "none", "string", "mapping", "iterable", "sequence", "number", "integer",
-    "float", "boolean", "true", "false", "callable", "odd", "even", "divisibleby", "eq", "equalto", "==",
-    "ne", "!=", "lt", "lessthan", "<", "gt", "greaterthan", ">", "le", "<=", "ge", ">=", "in", "sameas",
-    "lower", "upper"};
+    "defined", "undefined", "none", "string", "mapping",  "iterable", "sequence", "number",      "integer",
+    "float",   "boolean",   "true", "false",  "callable", "odd",      "even",     "divisibleby", "eq",
+    "equalto", "==",        "ne",   "!=",     "lt",       "lessthan", "<",        "gt",          "greaterthan",
+    ">",       "le",        "<=",   "ge",     ">=",       "in",       "sameas",   "lower",       "upper"};
 
 const Value& Arg(const Args& args, size_t i, const char* name, const std::string& fn, int line) {
   const Value* v = args.Get(i, name);
@@ -147,7 +147,9 @@ std::optional<Value> CallMethod(const Value& obj, const std::string& name, const
     if (name == "count") {
       const std::string& sub = need(0, "sub").str();
       int64_t n = 0;
-      for (size_t at = obj.str().find(sub); !sub.empty() && at != std::string::npos; at = obj.str().find(sub, at + sub.size())) ++n;
+      for (size_t at = obj.str().find(sub); !sub.empty() && at != std::string::npos;
+           at = obj.str().find(sub, at + sub.size()))
+        ++n;
       return Value(n);
     }
     if (name == "join") {
@@ -286,7 +288,8 @@ void CheckInsert(const Value& container, const Value& item, int line) {
     const auto [v, depth] = stack.back();
     stack.pop_back();
     if (!v->is_list() && !v->is_dict()) continue;
-    const void* here = v->is_list() ? static_cast<const void*>(v->list().get()) : static_cast<const void*>(v->dict().get());
+    const void* here =
+        v->is_list() ? static_cast<const void*>(v->list().get()) : static_cast<const void*>(v->dict().get());
     if (here == target) throw Error(line, "cannot put a " + container.TypeName() + " inside itself");
     if (depth + 1 > kMaxValueDepth) throw Error(line, "values nested deeper than " + std::to_string(kMaxValueDepth));
     if (v->is_list()) {

@@ -11,10 +11,10 @@ namespace vkg::jinja {
 namespace {
 
 const std::set<std::string, std::less<>> kFilters = {
-    "trim", "length", "count", "upper", "lower", "capitalize", "title", "replace", "join", "first", "last",
-    "default", "d", "tojson", "string", "int", "float", "list", "items", "keys", "values", "dictsort", "abs",
-    "reverse", "sort", "unique", "map", "select", "reject", "selectattr", "rejectattr", "safe", "indent",
-    "round", "sum", "min", "max", "attr", "wordcount"};
+    "trim",       "length",   "count",  "upper",   "lower",  "capitalize", "title", "replace", "join",     "first",
+    "last",       "default",  "d",      "tojson",  "string", "int",        "float", "list",    "items",    "keys",
+    "values",     "dictsort", "abs",    "reverse", "sort",   "unique",     "map",   "select",  "reject",   "selectattr",
+    "rejectattr", "safe",     "indent", "round",   "sum",    "min",        "max",   "attr",    "wordcount"};
 
 // value[attribute] for map/sort/selectattr ("a.b" walks nested dicts).
 Value Attribute(const Value& v, const std::string& path) {
@@ -104,12 +104,15 @@ Value ApplyFilter(const std::string& name, const Value& v, const Args& args, int
   }
   if (name == "upper" || name == "lower" || name == "capitalize" || name == "title") {
     const Value s = v.ToStr();
-    return ChangeCase(s, name == "upper" ? Case::Upper : name == "lower" ? Case::Lower
-                         : name == "title" ? Case::Title : Case::Capitalize);
+    return ChangeCase(s, name == "upper"   ? Case::Upper
+                         : name == "lower" ? Case::Lower
+                         : name == "title" ? Case::Title
+                                           : Case::Capitalize);
   }
   if (name == "replace") {
     const Value* count = args.Get(2, "count");
-    return Replace(v.ToStr(), need(0, "old").ToStr().str(), need(1, "new").ToStr(), count ? ToInt(*count, nullptr).as_int() : -1);
+    return Replace(v.ToStr(), need(0, "old").ToStr().str(), need(1, "new").ToStr(),
+                   count ? ToInt(*count, nullptr).as_int() : -1);
   }
   if (name == "length" || name == "count") {
     if (v.is_string()) return Value(static_cast<int64_t>(CharCount(v.str())));
@@ -204,12 +207,14 @@ Value ApplyFilter(const std::string& name, const Value& v, const Args& args, int
     if (name == "unique") {
       List out;
       for (const Value& x : items) {
-        const bool seen = std::any_of(out.begin(), out.end(), [&](const Value& y) { return Compare(key(x), key(y), cs, line) == 0; });
+        const bool seen =
+            std::any_of(out.begin(), out.end(), [&](const Value& y) { return Compare(key(x), key(y), cs, line) == 0; });
         if (!seen) out.push_back(x);
       }
       return Value(std::move(out));
     }
-    std::stable_sort(items.begin(), items.end(), [&](const Value& a, const Value& b) { return Compare(key(a), key(b), cs, line) < 0; });
+    std::stable_sort(items.begin(), items.end(),
+                     [&](const Value& a, const Value& b) { return Compare(key(a), key(b), cs, line) < 0; });
     if (name == "min") return items.empty() ? Value::Undefined() : items.front();
     if (name == "max") return items.empty() ? Value::Undefined() : items.back();
     if (Flag(args, 0, "reverse")) std::reverse(items.begin(), items.end());
@@ -263,7 +268,8 @@ Value ApplyFilter(const std::string& name, const Value& v, const Args& args, int
   if (name == "indent") {
     const Value s = v.ToStr();
     const Value* w = args.Get(0, "width");
-    const std::string pad = w && w->is_string() ? w->str() : std::string(w ? static_cast<size_t>(ToInt(*w, nullptr).as_int()) : 4, ' ');
+    const std::string pad =
+        w && w->is_string() ? w->str() : std::string(w ? static_cast<size_t>(ToInt(*w, nullptr).as_int()) : 4, ' ');
     const bool first = Flag(args, 1, "first"), blank = Flag(args, 2, "blank");
     Value nl("\n");
     const std::vector<Value> lines = Split(s, &nl, -1);

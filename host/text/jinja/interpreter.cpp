@@ -183,8 +183,10 @@ class Interpreter {
     Args args;
     for (size_t i = first; i < e.kids.size(); ++i) {
       const std::string& n = e.arg_names[i - 1];
-      if (n.empty()) args.pos.push_back(Eval(*e.kids[i]));
-      else args.kw.emplace_back(n, Eval(*e.kids[i]));
+      if (n.empty())
+        args.pos.push_back(Eval(*e.kids[i]));
+      else
+        args.kw.emplace_back(n, Eval(*e.kids[i]));
     }
     return args;
   }
@@ -354,8 +356,10 @@ class Interpreter {
       StrBuilder sb;
       List out;
       for (int64_t i = 0; i < r.as_int(); ++i) {
-        if (l.is_string()) sb.Add(l);
-        else out.insert(out.end(), l.list()->begin(), l.list()->end());
+        if (l.is_string())
+          sb.Add(l);
+        else
+          out.insert(out.end(), l.list()->begin(), l.list()->end());
       }
       return l.is_string() ? sb.Take() : Value(std::move(out));
     }

@@ -65,8 +65,10 @@ class Lexer {
     if (prev_flag == '-') {
       while (left < text.size() && IsSpace(text[left])) ++left;
     } else if ((prev_kind == '%' || prev_kind == '#') && opt_.trim_blocks && prev_flag != '+') {
-      if (text.substr(0, 1) == "\n") left = 1;
-      else if (text.substr(0, 2) == "\r\n") left = 2;
+      if (text.substr(0, 1) == "\n")
+        left = 1;
+      else if (text.substr(0, 2) == "\r\n")
+        left = 2;
     }
     if (flag == '-') {
       while (right > 0 && IsSpace(text[right - 1])) --right;
@@ -152,8 +154,10 @@ class Lexer {
       if (ch != '_') spelling += ch;
     }
     Token t{is_float ? Tok::Float : Tok::Int, spelling, line};
-    if (is_float) t.float_value = std::stod(spelling);
-    else t.int_value = std::stoll(spelling);
+    if (is_float)
+      t.float_value = std::stod(spelling);
+    else
+      t.int_value = std::stoll(spelling);
     out_.push_back(std::move(t));
     Advance(pos_ + n);
   }
@@ -194,9 +198,13 @@ class Lexer {
         case 't': value += '\t'; break;
         case 'r': value += '\r'; break;
         case '0': value += '\0'; break;
-        case '\\': case '\'': case '"': value += e; break;
+        case '\\':
+        case '\'':
+        case '"': value += e; break;
         case '\n': break;  // line continuation
-        case 'x': case 'u': case 'U': {
+        case 'x':
+        case 'u':
+        case 'U': {
           const size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
           if (i + digits >= rest.size()) throw Error(line, "bad escape in string literal");
           const std::string hex(rest.substr(i + 1, digits));

@@ -31,9 +31,7 @@ class Parser {
     if (pos_ < t_.size() - 1) ++pos_;
     return tok;
   }
-  bool IsOp(const char* op, size_t ahead = 0) const {
-    return Peek(ahead).kind == Tok::Op && Peek(ahead).text == op;
-  }
+  bool IsOp(const char* op, size_t ahead = 0) const { return Peek(ahead).kind == Tok::Op && Peek(ahead).text == op; }
   bool IsName(const char* name, size_t ahead = 0) const {
     return Peek(ahead).kind == Tok::Name && Peek(ahead).text == name;
   }
@@ -230,7 +228,8 @@ class Parser {
       ExpectBlockEnd();
       return s;
     }
-    static const std::set<std::string> kEnds = {"elif", "else", "endif", "endfor", "endset", "endmacro", "endgeneration"};
+    static const std::set<std::string> kEnds = {"elif",   "else",     "endif",        "endfor",
+                                                "endset", "endmacro", "endgeneration"};
     if (kEnds.count(keyword)) throw Error(line, "unexpected '" + keyword + "'");
     throw Error(line, "unknown tag '" + keyword + "'");
   }
@@ -483,7 +482,7 @@ class Parser {
         if (IsConstantName(tok.text)) {
           auto lit = Make(ExprKind::Literal, line);
           lit->value = (tok.text == "none" || tok.text == "None") ? Value::None()
-                                                                 : Value(tok.text == "true" || tok.text == "True");
+                                                                  : Value(tok.text == "true" || tok.text == "True");
           return lit;
         }
         return Make(ExprKind::Name, line, tok.text);

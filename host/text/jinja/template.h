@@ -11,7 +11,6 @@
 
 namespace vkg::jinja {
 
-
 class Template {
  public:
   // Throws jinja::Error on a syntax error (unterminated tag, unknown filter, ...).

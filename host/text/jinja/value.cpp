@@ -270,7 +270,8 @@ bool Value::ContainsTaint() const {
     return std::any_of(list_->begin(), list_->end(), [](const Value& v) { return v.ContainsTaint(); });
   }
   if (kind_ == Kind::Dict) {
-    return std::any_of(dict_->items.begin(), dict_->items.end(), [](const auto& kv) { return kv.second.ContainsTaint(); });
+    return std::any_of(dict_->items.begin(), dict_->items.end(),
+                       [](const auto& kv) { return kv.second.ContainsTaint(); });
   }
   return false;
 }

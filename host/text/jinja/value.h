@@ -70,8 +70,8 @@ class Value {
   bool as_bool() const { return b_; }
   int64_t as_int() const { return i_; }
   double as_double() const { return kind_ == Kind::Int ? static_cast<double>(i_) : f_; }
-  const std::string& str() const { return s_; }          // string text (or undefined's name)
-  const std::string& taint() const { return taint_; }    // empty = untainted, else str().size() bytes
+  const std::string& str() const { return s_; }        // string text (or undefined's name)
+  const std::string& taint() const { return taint_; }  // empty = untainted, else str().size() bytes
   bool tainted() const;
   const ListPtr& list() const { return list_; }
   const DictPtr& dict() const { return dict_; }
