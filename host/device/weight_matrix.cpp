@@ -1,4 +1,4 @@
-// Weight conversion and upload (layer: host).
+// Weight conversion and upload (layer: host/device).
 #include "host/device/weight_matrix.h"
 
 #include <algorithm>

@@ -50,35 +50,25 @@ struct FormatTraits {
 };
 
 // Every DType, indexed by its value.
+// One row per format, in columns (kept out of clang-format).
+// clang-format off
 inline constexpr std::array<FormatTraits, kDTypeCount> kFormats = {{
-    // dtype       name    suffix  values file dev scale texel  quant  ggml   kquant  codec (dtype, functions)
-    {DType::F32, "f32", "F32", 1, 4, 4, 0, 4, false, false, false, DType::F32, QuantizeFloat, FloatValue,
-     EncodeFloatDevice},
-    {DType::F16, "f16", "F16", 1, 2, 2, 0, 8, false, false, false, DType::F16, QuantizeFloat, FloatValue,
-     EncodeFloatDevice},
-    {DType::BF16, "bf16", "BF16", 1, 2, 2, 0, 8, false, false, false, DType::BF16, QuantizeFloat, FloatValue,
-     EncodeFloatDevice},
-    {DType::Q8_0, "q8_0", "Q8_0", 32, 34, 32, 2, 16, true, false, false, DType::Q8_0, QuantizeQ8Q4Block, Q8Q4BlockValue,
-     EncodeGgmlQ8Q4Device},
-    {DType::Q4_0, "q4_0", "Q4_0", 32, 18, 16, 2, 32, true, false, false, DType::Q4_0, QuantizeQ8Q4Block, Q8Q4BlockValue,
-     EncodeGgmlQ8Q4Device},
-    {DType::Q4_K, "q4_k", "Q4_K", 256, 144, 128, 16, 32, true, true, true, DType::Q4_K, QuantizeKBlock, GgmlKElement,
-     EncodeKBlockDevice},
-    {DType::Q5_K, "q5_k", "Q5_K", 256, 176, 160, 16, 32, true, true, true, DType::Q5_K, QuantizeKBlock, GgmlKElement,
-     EncodeKBlockDevice},
-    {DType::Q6_K, "q6_k", "Q6_K", 256, 210, 208, 2, 32, true, true, true, DType::Q6_K, QuantizeKBlock, GgmlKElement,
-     EncodeKBlockDevice},
-    {DType::Q4_1, "q4_1", "Q4_1", 32, 20, 16, 4, 32, true, true, false, DType::Q4_1, QuantizeSmallBlock,
-     SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q5_0, "q5_0", "Q5_0", 32, 22, 16, 8, 32, true, true, false, DType::Q5_0, QuantizeSmallBlock,
-     SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q5_1, "q5_1", "Q5_1", 32, 24, 16, 8, 32, true, true, false, DType::Q5_1, QuantizeSmallBlock,
-     SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q2_K, "q2_k", "Q2_K", 256, 84, 80, 4, 32, true, true, false, DType::Q2_K, QuantizeSmallBlock,
-     SmallBlockValue, EncodeSmallBlockDevice},
-    {DType::Q3_K, "q3_k", "Q3_K", 256, 110, 112, 2, 32, true, true, false, DType::Q3_K, QuantizeSmallBlock,
-     SmallBlockValue, EncodeSmallBlockDevice},
+    // dtype       name     suffix   vals file dev scale texel quant  ggml   kquant codec        quantize            value            encode_device
+    {DType::F32,  "f32",   "F32",     1,   4,   4,  0,  4,   false, false, false, DType::F32,  QuantizeFloat,      FloatValue,      EncodeFloatDevice},
+    {DType::F16,  "f16",   "F16",     1,   2,   2,  0,  8,   false, false, false, DType::F16,  QuantizeFloat,      FloatValue,      EncodeFloatDevice},
+    {DType::BF16, "bf16",  "BF16",    1,   2,   2,  0,  8,   false, false, false, DType::BF16, QuantizeFloat,      FloatValue,      EncodeFloatDevice},
+    {DType::Q8_0, "q8_0",  "Q8_0",   32,  34,  32,  2, 16,   true,  false, false, DType::Q8_0, QuantizeQ8Q4Block,  Q8Q4BlockValue,  EncodeGgmlQ8Q4Device},
+    {DType::Q4_0, "q4_0",  "Q4_0",   32,  18,  16,  2, 32,   true,  false, false, DType::Q4_0, QuantizeQ8Q4Block,  Q8Q4BlockValue,  EncodeGgmlQ8Q4Device},
+    {DType::Q4_K, "q4_k",  "Q4_K",  256, 144, 128, 16, 32,   true,  true,  true,  DType::Q4_K, QuantizeKBlock,     GgmlKElement,    EncodeKBlockDevice},
+    {DType::Q5_K, "q5_k",  "Q5_K",  256, 176, 160, 16, 32,   true,  true,  true,  DType::Q5_K, QuantizeKBlock,     GgmlKElement,    EncodeKBlockDevice},
+    {DType::Q6_K, "q6_k",  "Q6_K",  256, 210, 208,  2, 32,   true,  true,  true,  DType::Q6_K, QuantizeKBlock,     GgmlKElement,    EncodeKBlockDevice},
+    {DType::Q4_1, "q4_1",  "Q4_1",   32,  20,  16,  4, 32,   true,  true,  false, DType::Q4_1, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q5_0, "q5_0",  "Q5_0",   32,  22,  16,  8, 32,   true,  true,  false, DType::Q5_0, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q5_1, "q5_1",  "Q5_1",   32,  24,  16,  8, 32,   true,  true,  false, DType::Q5_1, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q2_K, "q2_k",  "Q2_K",  256,  84,  80,  4, 32,   true,  true,  false, DType::Q2_K, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
+    {DType::Q3_K, "q3_k",  "Q3_K",  256, 110, 112,  2, 32,   true,  true,  false, DType::Q3_K, QuantizeSmallBlock, SmallBlockValue, EncodeSmallBlockDevice},
 }};
+// clang-format on
 
 // Row i describes DType(i) and shares its codec row's sizes and functions; the array's size, kDTypeCount (dtype.h: the last enumerator + 1), makes
 // a missing row a compile error (a short initializer list value-initializes the rest: dtype F32).

@@ -1,4 +1,4 @@
-// K-quant super-block codecs (layer: host/model). Layouts: kquant_blocks.h.
+// K-quant super-block codecs (layer: host/formats). Layouts: kquant_blocks.h.
 #include "host/formats/kquant_blocks.h"
 
 #include <algorithm>
