@@ -19,7 +19,7 @@ namespace vkg::test {
 
 struct MmFixture {
   std::filesystem::path dir;
-  std::vector<int32_t> tokens;      // BOI, image_token_id x soft, EOI, ... as HF's processor builds them
+  std::vector<int32_t> tokens;       // BOI, image_token_id x soft, EOI, ... as HF's processor builds them
   std::vector<ImagePatches> images;  // in prompt order
   std::vector<float> soft_tokens;    // [sum of soft][H]: every image's, in order
   std::vector<float> logits;         // [tokens][vocab]

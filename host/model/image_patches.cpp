@@ -48,4 +48,44 @@ void ImagePatches::Check(const VisionConfig& v, const std::string& what) const {
   }
 }
 
+std::vector<ImageSpan> FindImageSpans(const std::vector<int32_t>& tokens, int image_token_id) {
+  std::vector<ImageSpan> spans;
+  for (int i = 0; i < int(tokens.size()); ++i) {
+    if (tokens[size_t(i)] != image_token_id) continue;
+    if (!spans.empty() && spans.back().start + spans.back().length == i) {
+      ++spans.back().length;
+    } else {
+      spans.push_back({i, 1});
+    }
+  }
+  return spans;
+}
+
+void CheckImageSpans(const std::vector<ImageSpan>& spans, const std::vector<ImagePatches>& images,
+                     const VisionConfig& vision) {
+  auto plural = [](size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+  if (spans.size() != images.size()) {
+    throw Error("the prompt has " + plural(spans.size(), "image-token run") + " but " + plural(images.size(), "image") +
+                (images.size() == 1 ? " was" : " were") + " given");
+  }
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const int soft = images[i].soft_tokens(vision);
+    if (soft != spans[i].length) {
+      throw Error("image " + std::to_string(i + 1) + " makes " + std::to_string(soft) +
+                  " soft tokens but its run in the prompt has " + std::to_string(spans[i].length) + " image tokens");
+    }
+  }
+}
+
+void CheckImagePrompt(const ModelConfig& config, std::span<const int32_t> tokens,
+                      const std::vector<ImagePatches>& images) {
+  if (images.empty()) return;
+  if (!config.mm.has_vision) {
+    throw Error("this model has no vision tower (its config.json has no vision_config): it cannot take images");
+  }
+  for (size_t i = 0; i < images.size(); ++i) images[i].Check(config.mm.vision, "image " + std::to_string(i + 1));
+  CheckImageSpans(FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config.mm.image_token_id), images,
+                  config.mm.vision);
+}
+
 }  // namespace vkg

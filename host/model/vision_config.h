@@ -13,11 +13,11 @@ struct VisionConfig {
   int hidden_size = 768;         // Hv
   int intermediate_size = 3072;  // Iv
   int num_hidden_layers = 16;
-  int num_attention_heads = 12;   // NHv
-  int num_key_value_heads = 12;   // KVHv
-  int head_dim = 64;              // Dv
-  int patch_size = 16;            // ps: a patch is ps x ps x 3 = 768 values (row, column, channel)
-  int pooling_kernel_size = 3;    // k: a soft token averages k x k patches
+  int num_attention_heads = 12;         // NHv
+  int num_key_value_heads = 12;         // KVHv
+  int head_dim = 64;                    // Dv
+  int patch_size = 16;                  // ps: a patch is ps x ps x 3 = 768 values (row, column, channel)
+  int pooling_kernel_size = 3;          // k: a soft token averages k x k patches
   int position_embedding_size = 10240;  // rows of each of the x and y position tables
   float rope_theta = 100.f;             // 2D RoPE: first half of a head by x, second by y
   float rms_norm_eps = 1e-6f;

@@ -7,6 +7,7 @@
 #include "host/device/kv_cache.h"
 #include "host/error.h"
 #include "host/reference/ref_model.h"
+#include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
 #include "vk/check.h"
@@ -45,6 +46,11 @@ class GpuEngine : public Engine {
   }
   const ModelConfig& config() const override { return config_; }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
+    const std::vector<ImagePatches> images = TakeImages();
+    if (!images.empty()) {
+      CheckImagePrompt(config_, tokens, images);
+      throw Error("image input on " + device_name() + " is not implemented yet (use --device cpu)");
+    }
     return scheduler_->Forward(tokens, all_logits);
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
@@ -106,20 +112,16 @@ class CpuEngine : public Engine {
         context_(o.context ? o.context : uint32_t(std::min(ckpt_.config().max_position_embeddings, 8192))) {}
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
-    const ModelConfig& c = ckpt_.config();
-    if (uint64_t(cache_.n_past()) + tokens.size() > context_) {
-      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(), " positions but the context holds ",
-                             context_, " (raise --ctx)"));
+    const std::vector<ImagePatches> images = TakeImages();
+    if (images.empty()) return Run(tokens, all_logits, {});
+    CheckImagePrompt(ckpt_.config(), tokens, images);
+    if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
+    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
+    for (const ImagePatches& im : images) {
+      const std::vector<float> s = tower_->Encode(im);
+      soft.insert(soft.end(), s.begin(), s.end());
     }
-    for (int32_t id : tokens) {
-      if (id < 0 || id >= c.vocab_size) {
-        throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
-      }
-    }
-    std::vector<float> logits = model_.Forward(tokens, cache_.n_past(), cache_);
-    if (all_logits || tokens.empty()) return logits;
-    const size_t V = size_t(c.vocab_size);
-    return std::vector<float>(logits.end() - std::ptrdiff_t(V), logits.end());
+    return Run(tokens, all_logits, soft);
   }
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
@@ -131,8 +133,26 @@ class CpuEngine : public Engine {
   int validation_messages() const override { return 0; }
 
  private:
+  std::vector<float> Run(std::span<const int32_t> tokens, bool all_logits, std::span<const float> soft) {
+    const ModelConfig& c = ckpt_.config();
+    if (uint64_t(cache_.n_past()) + tokens.size() > context_) {
+      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(), " positions but the context holds ",
+                             context_, " (raise --ctx)"));
+    }
+    for (int32_t id : tokens) {
+      if (id < 0 || id >= c.vocab_size) {
+        throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
+      }
+    }
+    std::vector<float> logits = model_.ForwardWithImages(tokens, cache_.n_past(), cache_, soft);
+    if (all_logits || tokens.empty()) return logits;
+    const size_t V = size_t(c.vocab_size);
+    return std::vector<float>(logits.end() - std::ptrdiff_t(V), logits.end());
+  }
+
   Checkpoint ckpt_;
   ref::Model model_;
+  std::optional<ref::VisionTower> tower_;  // loaded on the first image
   ref::KvCache cache_;
   uint32_t context_;
 };

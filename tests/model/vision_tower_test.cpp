@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "host/model/checkpoint.h"
+#include "host/reference/ref_model.h"
 #include "host/reference/vision_tower.h"
 #include "tests/mm_fixture.h"
 #include "tests/model/test_helpers.h"
@@ -39,7 +40,50 @@ TEST_P(VisionTowerTest, SoftTokensMatchHuggingFace) {
   EXPECT_GT(scale, 0.1f);  // the fixture's soft tokens are not trivially small
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, VisionTowerTest, ::testing::Values("ple-vision", "dense-vision-bidir"),
+// The whole prompt (text, BOI, the image's soft tokens, EOI, text) within 1e-3 of HF's logits at
+// every position: the merge (unscaled soft tokens, pad row for per-layer embeddings) and, for
+// dense-vision-bidir, the image seeing itself in both directions on sliding layers.
+TEST_P(VisionTowerTest, LogitsMatchHuggingFace) {
+  const test::MmFixture f = test::LoadMmFixture(GetParam());
+  const Checkpoint ckpt = Checkpoint::Load(f.dir);
+  const ref::VisionTower tower(ckpt.config(), ref::VisionWeights::Load(ckpt));
+  CheckImagePrompt(ckpt.config(), f.tokens, f.images);
+  std::vector<float> soft;
+  for (const ImagePatches& im : f.images) {
+    const std::vector<float> s = tower.Encode(im);
+    soft.insert(soft.end(), s.begin(), s.end());
+  }
+  const ref::Model model(ckpt);
+  ref::KvCache cache(ckpt.config());
+  const std::vector<float> logits = model.ForwardWithImages(f.tokens, 0, cache, soft);
+  ASSERT_EQ(logits.size(), f.logits.size());
+  const size_t V = size_t(f.vocab);
+  for (size_t t = 0; t < f.tokens.size(); ++t) {
+    float worst = 0.f;
+    for (size_t i = 0; i < V; ++i) worst = std::max(worst, std::fabs(logits[t * V + i] - f.logits[t * V + i]));
+    EXPECT_LE(worst, 1e-3f) << "position " << t << " (token " << f.tokens[t] << ")";
+  }
+}
+
+// The bidirectional fixture does exercise the rule: run causally, its image positions move by
+// more than the tolerance (so LogitsMatchHuggingFace above cannot pass by accident).
+TEST(VisionMergeTest, BidirectionalFixtureNeedsTheRule) {
+  const test::MmFixture f = test::LoadMmFixture("dense-vision-bidir");
+  const Checkpoint ckpt = Checkpoint::Load(f.dir);
+  const ref::VisionTower tower(ckpt.config(), ref::VisionWeights::Load(ckpt));
+  const std::vector<float> soft = tower.Encode(f.images.at(0));
+  ModelConfig causal = ckpt.config();
+  causal.mm.bidirectional_vision = false;
+  const ref::Model model(causal, ref::ModelWeights::Load(ckpt));
+  ref::KvCache cache(causal);
+  const std::vector<float> logits = model.ForwardWithImages(f.tokens, 0, cache, soft);
+  float worst = 0.f;
+  for (size_t i = 0; i < logits.size(); ++i) worst = std::max(worst, std::fabs(logits[i] - f.logits[i]));
+  EXPECT_GT(worst, 0.05f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, VisionTowerTest,
+                         ::testing::Values("ple-vision", "dense-vision-bidir", "dense-vision-bidir-2img"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
@@ -66,7 +110,8 @@ TEST(VisionConfigTest, ReadsVisionConfigAndTokenIds) {
 }
 
 TEST(VisionConfigTest, DefaultsAreTheReleasedTower) {
-  const nlohmann::json doc = {{"model_type", "gemma4"}, {"image_token_id", 258880}, {"vision_config", nlohmann::json::object()}};
+  const nlohmann::json doc = {
+      {"model_type", "gemma4"}, {"image_token_id", 258880}, {"vision_config", nlohmann::json::object()}};
   const ModelConfig c = ParseConfig(doc);
   ASSERT_TRUE(c.mm.has_vision);
   EXPECT_EQ(c.mm.vision.hidden_size, 768);
@@ -92,8 +137,9 @@ TEST(VisionConfigTest, RefusesWhatTheTowerCannotRun) {
   using nlohmann::json;
   ExpectConfigError({{"model_type", "gemma4"}, {"image_token_id", 5}, {"vision_config", {{"head_dim", 18}}}},
                     "config.json: vision_config.head_dim is 18, expected a multiple of 4 (2D RoPE)");
-  ExpectConfigError({{"model_type", "gemma4"}, {"image_token_id", 5}, {"vision_config", {{"hidden_activation", "relu"}}}},
-                    "config.json: vision_config.hidden_activation \"relu\" is not supported (expected gelu_pytorch_tanh)");
+  ExpectConfigError(
+      {{"model_type", "gemma4"}, {"image_token_id", 5}, {"vision_config", {{"hidden_activation", "relu"}}}},
+      "config.json: vision_config.hidden_activation \"relu\" is not supported (expected gelu_pytorch_tanh)");
   ExpectConfigError({{"model_type", "gemma4"}, {"vision_config", json::object()}},
                     "config.json: vision_config is present but image_token_id is missing");
   ExpectConfigError({{"model_type", "gemma4"}, {"image_token_id", 5}, {"vision_config", 3}},
