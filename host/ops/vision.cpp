@@ -22,8 +22,8 @@ void ClampCopy(OpContext& ctx, const Tensor& src, const Tensor& dst, float lo, f
 void Rope2D(OpContext& ctx, const Tensor& x, uint32_t n_heads, uint32_t head_dim, const vk::BufferSlice& positions,
             const Tensor& inv_freq) {
   VKG_CHECK(head_dim % 4 == 0, "Rope2D: head_dim ", head_dim, " is not a multiple of 4");
-  VKG_CHECK(x.cols >= n_heads * head_dim, "Rope2D: rows of ", x.cols, " floats hold fewer than ", n_heads,
-            " heads of ", head_dim);
+  VKG_CHECK(x.cols >= n_heads * head_dim, "Rope2D: rows of ", x.cols, " floats hold fewer than ", n_heads, " heads of ",
+            head_dim);
   VKG_CHECK(inv_freq.elements() == head_dim / 4, "Rope2D: inv_freq has ", inv_freq.elements(), " values, expected ",
             head_dim / 4);
   VKG_CHECK(positions.size >= uint64_t(x.rows) * 8, "Rope2D: positions hold fewer than ", x.rows, " (x, y) pairs");
@@ -37,11 +37,11 @@ void Rope2D(OpContext& ctx, const Tensor& x, uint32_t n_heads, uint32_t head_dim
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 
-void VisionPool(OpContext& ctx, const Tensor& x, const vk::BufferSlice& members, uint32_t members_per_row,
-                float scale, const Tensor& std_bias, const Tensor& std_scale, const Tensor& out) {
+void VisionPool(OpContext& ctx, const Tensor& x, const vk::BufferSlice& members, uint32_t members_per_row, float scale,
+                const Tensor& std_bias, const Tensor& std_scale, const Tensor& out) {
   VKG_CHECK(x.cols == out.cols, "VisionPool: x has ", x.cols, " columns, out ", out.cols);
-  VKG_CHECK(members.size >= uint64_t(out.rows) * members_per_row * 4, "VisionPool: members hold fewer than ",
-            out.rows, " x ", members_per_row, " patch indices");
+  VKG_CHECK(members.size >= uint64_t(out.rows) * members_per_row * 4, "VisionPool: members hold fewer than ", out.rows,
+            " x ", members_per_row, " patch indices");
   const bool standardize = std_bias.elements() > 0;
   VKG_CHECK(!standardize || (std_bias.elements() == x.cols && std_scale.elements() == x.cols),
             "VisionPool: std_bias / std_scale must hold ", x.cols, " values");

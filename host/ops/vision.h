@@ -20,7 +20,7 @@ void Rope2D(OpContext& ctx, const Tensor& x, uint32_t n_heads, uint32_t head_dim
 // out[s] = (sum of x's rows members[s][0 .. k*k) * scale - std_bias) * std_scale (the last two only
 // with standardize). x: [N][Hv]; members: a slice of [S][k*k] int32; std_bias, std_scale: [1][Hv]
 // (Tensor{} without standardize); out: [S][Hv]. shaders/vision_pool.comp.
-void VisionPool(OpContext& ctx, const Tensor& x, const vk::BufferSlice& members, uint32_t members_per_row,
-                float scale, const Tensor& std_bias, const Tensor& std_scale, const Tensor& out);
+void VisionPool(OpContext& ctx, const Tensor& x, const vk::BufferSlice& members, uint32_t members_per_row, float scale,
+                const Tensor& std_bias, const Tensor& std_scale, const Tensor& out);
 
 }  // namespace vkg

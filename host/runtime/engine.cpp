@@ -10,6 +10,7 @@
 #include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
+#include "host/runtime/vision_tower_gpu.h"
 #include "vk/check.h"
 #include "vk/query.h"
 
@@ -43,15 +44,28 @@ class GpuEngine : public Engine {
     so.kernels = o.kernels;
     so.features = o.features;
     scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
+    kernels_ = o.kernels;
+    features_ = o.features;
   }
   const ModelConfig& config() const override { return config_; }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
-    if (!images.empty()) {
-      CheckImagePrompt(config_, tokens, images);
-      throw Error("image input on " + device_name() + " is not implemented yet (use --device cpu)");
+    if (images.empty()) return scheduler_->Forward(tokens, all_logits);
+    CheckImagePrompt(config_, tokens, images);
+    if (!tower_) {  // uploaded on the first image
+      VKG_CHECK(ckpt_.has_value(), "image input needs checkpoint weights");
+      tower_source_ = CheckpointWeights(*ckpt_);
+      tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
     }
-    return scheduler_->Forward(tokens, all_logits);
+    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
+    for (const ImagePatches& im : images) {
+      const std::vector<float> s = tower_->Encode(im, kernels_, features_);
+      soft.insert(soft.end(), s.begin(), s.end());
+    }
+    return scheduler_->ForwardWithSoftTokens(
+        tokens, all_logits,
+        FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config_.mm.image_token_id), soft,
+        config_.mm.bidirectional_vision);
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
   void Reset() override { scheduler_->Reset(); }
@@ -100,6 +114,10 @@ class GpuEngine : public Engine {
   std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
   std::unique_ptr<GpuModel> model_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the tower
+  std::unique_ptr<GpuVisionTower> tower_;       // on the first image
+  KernelFamily kernels_ = KernelFamily::kDevice;
+  KernelFeatures features_;
   std::unique_ptr<vk::TimestampPool> timestamps_;  // created by SetProfiling(true)
 };
 

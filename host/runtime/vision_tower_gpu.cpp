@@ -26,8 +26,7 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 
 GpuVisionTower::~GpuVisionTower() = default;
 
-GpuVisionTower::GpuVisionTower(const WeightSource& source, GpuContext& gpu, DType format)
-    : source_(source), gpu_(gpu) {
+GpuVisionTower::GpuVisionTower(const WeightSource& source, GpuContext& gpu, DType format) : source_(source), gpu_(gpu) {
   const ModelConfig& c = source.config();
   VKG_CHECK(c.mm.has_vision, "GpuVisionTower: the config has no vision tower");
   v_ = c.mm.vision;
