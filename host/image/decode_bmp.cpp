@@ -62,8 +62,10 @@ Decoded DecodeBmp(std::span<const uint8_t> b, const std::string& name, uint64_t 
   if (width < 0) fail("negative width");
   CheckPixelLimit(uint64_t(width), uint64_t(height), max_pixels, name);
   if (compression == 1 || compression == 2) throw Error(name + ": compressed BMP files (RLE) are not supported");
-  if (compression == 4 || compression == 5) throw Error(name + ": BMP files holding JPEG or PNG data are not supported");
-  if (compression != 0 && compression != 3 && compression != 6) fail("unknown compression " + std::to_string(compression));
+  if (compression == 4 || compression == 5)
+    throw Error(name + ": BMP files holding JPEG or PNG data are not supported");
+  if (compression != 0 && compression != 3 && compression != 6)
+    fail("unknown compression " + std::to_string(compression));
   if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32) {
     fail("unsupported bit depth " + std::to_string(bpp));
   }
@@ -115,7 +117,8 @@ Decoded DecodeBmp(std::span<const uint8_t> b, const std::string& name, uint64_t 
       } else if (bpp == 24) {
         out[0] = row[x * 3 + 2], out[1] = row[x * 3 + 1], out[2] = row[x * 3];
       } else {
-        const uint32_t pixel = bpp == 16 ? U16(std::span(row, 2 * (x + 1)), 2 * x) : U32(std::span(row, 4 * (x + 1)), 4 * x);
+        const uint32_t pixel =
+            bpp == 16 ? U16(std::span(row, 2 * (x + 1)), 2 * x) : U32(std::span(row, 4 * (x + 1)), 4 * x);
         out[0] = red.Get(pixel), out[1] = green.Get(pixel), out[2] = blue.Get(pixel);
       }
     }

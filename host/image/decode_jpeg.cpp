@@ -5,9 +5,9 @@
 // with gray), and progressive files are capped at 1000 scans (a few bytes can otherwise make
 // libjpeg work for minutes). libjpeg reports errors by longjmp: ReadPixels, the setjmp frame,
 // holds no C++ object with a destructor.
-#include <cstdio>  // jpeglib.h needs FILE and size_t first
-#include <jpeglib.h>
 #include <jerror.h>
+#include <jpeglib.h>
+#include <cstdio>  // jpeglib.h needs FILE and size_t first
 
 #include <csetjmp>
 #include <cstring>
@@ -43,8 +43,8 @@ void OnMessage(j_common_ptr cinfo, int level) {
 
 void OnProgress(j_common_ptr cinfo) {
   if (cinfo->is_decompressor && reinterpret_cast<j_decompress_ptr>(cinfo)->input_scan_number > kMaxScans) {
-    std::snprintf(reinterpret_cast<JpegErrors*>(cinfo->err)->message, JMSG_LENGTH_MAX,
-                  "more than %d progressive scans", kMaxScans);
+    std::snprintf(reinterpret_cast<JpegErrors*>(cinfo->err)->message, JMSG_LENGTH_MAX, "more than %d progressive scans",
+                  kMaxScans);
     std::longjmp(reinterpret_cast<JpegErrors*>(cinfo->err)->jump, 1);
   }
 }
@@ -145,7 +145,8 @@ Decoded DecodeJpeg(std::span<const uint8_t> bytes, const std::string& name, uint
   d.image.rgb.resize(size_t(job.width) * job.height * 3);
   for (size_t i = 0, n = size_t(job.width) * job.height; i < n; ++i) {
     uint8_t c[4];
-    for (int ch = 0; ch < 4; ++ch) c[ch] = job.adobe_inverted ? uint8_t(255 - samples[i * 4 + ch]) : samples[i * 4 + ch];
+    for (int ch = 0; ch < 4; ++ch)
+      c[ch] = job.adobe_inverted ? uint8_t(255 - samples[i * 4 + ch]) : samples[i * 4 + ch];
     const int nk = 255 - c[3];
     for (int ch = 0; ch < 3; ++ch) {
       const int t = c[ch] * nk + 128;

@@ -18,12 +18,12 @@ namespace {
 struct PngState {
   std::span<const uint8_t> bytes;
   size_t offset = 0;
-  char message[256] = {};   // libpng's error text
+  char message[256] = {};  // libpng's error text
   bool too_large = false;
   uint64_t max_pixels = 0;
   png_uint_32 width = 0, height = 0;
-  uint8_t* pixels = nullptr;     // [height][width][3], owned by the caller
-  png_bytep* rows = nullptr;     // [height] pointers into pixels, owned by the caller
+  uint8_t* pixels = nullptr;  // [height][width][3], owned by the caller
+  png_bytep* rows = nullptr;  // [height] pointers into pixels, owned by the caller
   std::vector<uint8_t>* exif = nullptr;
   // Called between reading the header and the pixels to allocate them (can throw: not from a
   // libpng callback, so the exception passes through our frames only).

@@ -36,7 +36,9 @@ uint16_t ExifOrientation(std::span<const uint8_t> tiff) {
   const auto u16 = [&](size_t at) -> uint32_t {
     return little ? uint32_t(tiff[at]) | uint32_t(tiff[at + 1]) << 8 : uint32_t(tiff[at]) << 8 | uint32_t(tiff[at + 1]);
   };
-  const auto u32 = [&](size_t at) -> uint64_t { return little ? u16(at) | uint64_t(u16(at + 2)) << 16 : uint64_t(u16(at)) << 16 | u16(at + 2); };
+  const auto u32 = [&](size_t at) -> uint64_t {
+    return little ? u16(at) | uint64_t(u16(at + 2)) << 16 : uint64_t(u16(at)) << 16 | u16(at + 2);
+  };
   const uint64_t ifd = u32(4);  // IFD0: the main image's tags
   if (ifd + 2 > tiff.size()) return 1;
   const uint32_t entries = u16(size_t(ifd));
@@ -64,13 +66,13 @@ RgbImage ApplyOrientation(RgbImage in, uint16_t orientation) {
     for (size_t x = 0; x < out.width; ++x) {
       size_t sx = x, sy = y;  // source pixel of output (x, y)
       switch (orientation) {
-        case 2: sx = W - 1 - x; break;                    // mirrored left-right
-        case 3: sx = W - 1 - x, sy = H - 1 - y; break;    // rotated 180
-        case 4: sy = H - 1 - y; break;                    // mirrored top-bottom
-        case 5: sx = y, sy = x; break;                    // transpose
-        case 6: sx = y, sy = H - 1 - x; break;            // PIL ROTATE_270: 90 degrees clockwise
-        case 7: sx = W - 1 - y, sy = H - 1 - x; break;    // transverse
-        case 8: sx = W - 1 - y, sy = x; break;            // PIL ROTATE_90: 90 degrees counter-clockwise
+        case 2: sx = W - 1 - x; break;                  // mirrored left-right
+        case 3: sx = W - 1 - x, sy = H - 1 - y; break;  // rotated 180
+        case 4: sy = H - 1 - y; break;                  // mirrored top-bottom
+        case 5: sx = y, sy = x; break;                  // transpose
+        case 6: sx = y, sy = H - 1 - x; break;          // PIL ROTATE_270: 90 degrees clockwise
+        case 7: sx = W - 1 - y, sy = H - 1 - x; break;  // transverse
+        case 8: sx = W - 1 - y, sy = x; break;          // PIL ROTATE_90: 90 degrees counter-clockwise
       }
       std::memcpy(&out.rgb[(y * out.width + x) * 3], &in.rgb[(sy * W + sx) * 3], 3);
     }

@@ -16,9 +16,9 @@ namespace vkg::image {
 
 // Gemma 4's fixed geometry (preprocessor_config.json: patch_size 16, pooling_kernel_size 3).
 constexpr uint32_t kPatchSize = 16;
-constexpr uint32_t kPoolingKernel = 3;                          // soft token = 3x3 patches
-constexpr uint32_t kPatchValues = kPatchSize * kPatchSize * 3;  // 768 floats per patch
-constexpr uint32_t kSideMultiple = kPatchSize * kPoolingKernel;  // 48: resized sides are multiples
+constexpr uint32_t kPoolingKernel = 3;                               // soft token = 3x3 patches
+constexpr uint32_t kPatchValues = kPatchSize * kPatchSize * 3;       // 768 floats per patch
+constexpr uint32_t kSideMultiple = kPatchSize * kPoolingKernel;      // 48: resized sides are multiples
 constexpr uint32_t kSoftTokenBudgets[] = {70, 140, 280, 560, 1120};  // --image-tokens choices
 constexpr uint32_t kDefaultSoftTokenBudget = 280;
 // Decoders refuse images over this many pixels before allocating them (a 10000 x 10000 photo
@@ -36,10 +36,10 @@ struct RgbImage {
 // max_soft_tokens x 9 patches), rescaled by 1/255, cut into 16x16 patches. Padding patches are not
 // included (HF pads to max_soft_tokens x 9 with positions -1; the tower ignores those).
 struct PreprocessedImage {
-  uint32_t width = 0;    // resized size in pixels
+  uint32_t width = 0;  // resized size in pixels
   uint32_t height = 0;
-  uint32_t patches_x = 0;  // width / 16
-  uint32_t patches_y = 0;  // height / 16
+  uint32_t patches_x = 0;    // width / 16
+  uint32_t patches_y = 0;    // height / 16
   uint32_t soft_tokens = 0;  // patches_x * patches_y / 9: the tower's output rows for this image
   // [patches][768] in [0, 1]; patch p = py * patches_x + px (row-major over the patch grid), inside a
   // patch (row, col, channel) order: value (r * 16 + c) * 3 + ch. Exactly HF's pixel_values rows.
@@ -52,8 +52,7 @@ struct PreprocessedImage {
 // ---- Decoding (image_decode.cpp) ----
 // PNG, JPEG, WebP, GIF (first frame), BMP, recognised by their bytes, not the file name. Any
 // failure throws vkg::Error with one line naming `name` (a path or "image 2 of the request").
-RgbImage DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
-                     uint64_t max_pixels = kDefaultMaxPixels);
+RgbImage DecodeImage(std::span<const uint8_t> bytes, const std::string& name, uint64_t max_pixels = kDefaultMaxPixels);
 RgbImage LoadImageFile(const std::filesystem::path& path, uint64_t max_pixels = kDefaultMaxPixels);
 
 // ---- Preprocessing (preprocess.cpp) ----

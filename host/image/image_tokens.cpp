@@ -71,7 +71,8 @@ uint32_t DefaultSoftTokenBudget(const std::filesystem::path& model_dir) {
       if (!o || !o->is_object()) continue;
       for (const char* key : {"max_soft_tokens", "image_seq_length"}) {
         const auto it = o->find(key);
-        if (it != o->end() && it->is_number_integer() && IsBudget(it->get<int64_t>())) return uint32_t(it->get<int64_t>());
+        if (it != o->end() && it->is_number_integer() && IsBudget(it->get<int64_t>()))
+          return uint32_t(it->get<int64_t>());
       }
     }
   }

@@ -22,9 +22,9 @@ double Bicubic(double x) {
 // The taps of one output pixel: source index of the first, and ksize fixed-point weights.
 struct Taps {
   int ksize = 0;
-  std::vector<int> first;   // [out]
-  std::vector<int> count;   // [out] taps used (<= ksize)
-  std::vector<int32_t> k;   // [out][ksize]
+  std::vector<int> first;  // [out]
+  std::vector<int> count;  // [out] taps used (<= ksize)
+  std::vector<int32_t> k;  // [out][ksize]
 };
 
 Taps Coefficients(int in_size, int out_size) {
@@ -99,7 +99,8 @@ void Vertical(const uint8_t* in, uint32_t width, int row0, const Taps& t, uint32
 }  // namespace
 
 RgbImage ResizeBicubicLikePil(const RgbImage& image, uint32_t width, uint32_t height) {
-  if (width == 0 || height == 0 || image.width == 0 || image.height == 0) throw Error("resize to or from an empty image");
+  if (width == 0 || height == 0 || image.width == 0 || image.height == 0)
+    throw Error("resize to or from an empty image");
   const bool horizontal = width != image.width;
   const bool vertical = height != image.height;
   const Taps th = Coefficients(int(image.width), int(width));

@@ -73,7 +73,8 @@ PreprocessedImage Preprocess(const RgbImage& image, uint32_t max_soft_tokens) {
       out.pos_y[p] = int32_t(py);
       float* dst = &out.pixels[p * kPatchValues];
       for (uint32_t r = 0; r < kPatchSize; ++r) {
-        const uint8_t* src = &resized.rgb[((size_t(py) * kPatchSize + r) * resized.width + size_t(px) * kPatchSize) * 3];
+        const uint8_t* src =
+            &resized.rgb[((size_t(py) * kPatchSize + r) * resized.width + size_t(px) * kPatchSize) * 3];
         for (uint32_t i = 0; i < kPatchSize * 3; ++i) dst[r * kPatchSize * 3 + i] = scaled[src[i]];
       }
     }

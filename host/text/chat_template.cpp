@@ -80,7 +80,7 @@ constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat 
 )TPL";
 
 constexpr std::string_view kImagePlace = "<|image|>";  // Gemma 4's image placeholder in template markup
-constexpr size_t kMaxSpecialLength = 64;  // bytes; longer special tokens are not matched in markup
+constexpr size_t kMaxSpecialLength = 64;               // bytes; longer special tokens are not matched in markup
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

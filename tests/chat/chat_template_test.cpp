@@ -318,7 +318,8 @@ TEST(ChatTemplate, EncodeImagePlaceBecomesTheImageToken) {
   const tok::Tokenizer tok = TinyTokenizer(dir);
   ChatOptions o;
   o.image_token_id = 250;
-  const std::vector<int32_t> ids = Builtin().Encode(tok, std::vector<ChatMessage>{Parts("user", {Image(), Text("<|image|> hi")})}, o);
+  const std::vector<int32_t> ids =
+      Builtin().Encode(tok, std::vector<ChatMessage>{Parts("user", {Image(), Text("<|image|> hi")})}, o);
   EXPECT_EQ(std::count(ids.begin(), ids.end(), 250), 1);
   const int32_t nl = 8;
   const auto at = std::find(ids.begin(), ids.end(), 250);
@@ -329,7 +330,8 @@ TEST(ChatTemplate, EncodeImagePlaceBecomesTheImageToken) {
   const std::vector<int32_t> text = tok.Encode("<|image|> hi", tok::SpecialTokens::kAsText);
   EXPECT_NE(std::search(ids.begin(), ids.end(), text.begin(), text.end()), ids.end());
   // Without image_token_id and without the token in the vocabulary, the markup is text.
-  const std::vector<int32_t> plain = Builtin().Encode(tok, std::vector<ChatMessage>{Parts("user", {Image()})}, ChatOptions{});
+  const std::vector<int32_t> plain =
+      Builtin().Encode(tok, std::vector<ChatMessage>{Parts("user", {Image()})}, ChatOptions{});
   EXPECT_EQ(std::count(plain.begin(), plain.end(), 250), 0);
   fs::remove_all(dir);
 }

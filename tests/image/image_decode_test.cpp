@@ -85,8 +85,8 @@ TEST(ImageDecode, TruncatedFilesGiveOneErrorLine) {
 TEST(ImageDecode, CorruptBytesGiveOneErrorLine) {
   // Flipping bytes all over the files: decodes or one error line, never a crash (run under the
   // sanitizers in CI).
-  for (const char* file : {"decode_q75.jpg", "decode_pal4.png", "decode_lossless.webp", "decode_gif.gif",
-                           "decode_rgba32.bmp"}) {
+  for (const char* file :
+       {"decode_q75.jpg", "decode_pal4.png", "decode_lossless.webp", "decode_gif.gif", "decode_rgba32.bmp"}) {
     const std::vector<uint8_t> whole = ReadBytes(DataDir() / file);
     for (size_t at = 0; at < whole.size(); at += 1 + whole.size() / 97) {
       std::vector<uint8_t> bad = whole;

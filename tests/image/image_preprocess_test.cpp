@@ -21,7 +21,8 @@ TEST(ImagePreprocess, MatchesHuggingFacePixelValues) {
   ASSERT_GE(Manifest()["preprocess"].size(), 12u);
   for (const auto& c : Manifest()["preprocess"]) {
     SCOPED_TRACE(c["name"].get<std::string>());
-    const PreprocessedImage got = LoadAndPreprocess(DataDir() / c["file"].get<std::string>(), c["budget"].get<uint32_t>());
+    const PreprocessedImage got =
+        LoadAndPreprocess(DataDir() / c["file"].get<std::string>(), c["budget"].get<uint32_t>());
     ASSERT_EQ(got.width, c["width"].get<uint32_t>());
     ASSERT_EQ(got.height, c["height"].get<uint32_t>());
     ASSERT_EQ(got.soft_tokens, c["soft_tokens"].get<uint32_t>());
@@ -49,7 +50,8 @@ TEST(ImagePreprocess, MatchesHuggingFacePixelValues) {
       }
     }
     EXPECT_LE(worst, 1.0f / 255.0f + 1e-6f);
-    RecordProperty(c["name"].get<std::string>() + "_exact", std::to_string(exact) + "/" + std::to_string(got.pixels.size()));
+    RecordProperty(c["name"].get<std::string>() + "_exact",
+                   std::to_string(exact) + "/" + std::to_string(got.pixels.size()));
     EXPECT_EQ(exact, got.pixels.size()) << "largest difference " << worst * 255 << " steps";
   }
 }
@@ -62,10 +64,10 @@ TEST(ImagePreprocess, TargetSizes) {
   };
   EXPECT_EQ(size(150, 200, 70), "336x432");
   EXPECT_EQ(size(260, 120, 70), "576x240");
-  EXPECT_EQ(size(20, 3000, 70), "48x3360");        // one row of soft tokens, width capped at 70 x 48
+  EXPECT_EQ(size(20, 3000, 70), "48x3360");  // one row of soft tokens, width capped at 70 x 48
   EXPECT_EQ(size(3000, 20, 1120), "19632x96");
   EXPECT_EQ(size(1, 100000, 280), "48x13440");
-  EXPECT_EQ(size(768, 768, 280), "768x768");       // 16 x 16 soft tokens: 256 of 280
+  EXPECT_EQ(size(768, 768, 280), "768x768");  // 16 x 16 soft tokens: 256 of 280
   EXPECT_EQ(size(4000, 3000, 1120), "1824x1344");
   EXPECT_EQ(size(7, 3024, 70), "48x3360");
   EXPECT_EQ(size(1, 1, 70), "384x384");
