@@ -5,12 +5,14 @@
 // with gray), and progressive files are capped at 1000 scans (a few bytes can otherwise make
 // libjpeg work for minutes). libjpeg reports errors by longjmp: ReadPixels, the setjmp frame,
 // holds no C++ object with a destructor.
+#include <csetjmp>
+#include <cstdio>  // jpeglib.h needs FILE and size_t first
+#include <cstring>
+
+// clang-format off: jpeglib.h before jerror.h, both after <cstdio>
 #include <jerror.h>
 #include <jpeglib.h>
-#include <cstdio>  // jpeglib.h needs FILE and size_t first
-
-#include <csetjmp>
-#include <cstring>
+// clang-format on
 
 #include "host/error.h"
 #include "host/image/decoders.h"
