@@ -29,6 +29,7 @@ cp tests/fuzz/seeds/safetensors_index/* "$seeds/safetensors_index/"
 python3 tests/fuzz/seeds/make_gguf_seeds.py "$seeds/gguf"
 # Images: the small decoder test files (every format and conversion), not the large resize cases.
 cp tests/data/gemma4-image/decode_* "$seeds/image/"
+{ printf 'data:image/png;base64,'; base64 -w0 tests/data/gemma4-image/decode_pal4.png; } >"$seeds/image/data_url.txt"
 
 declare -A max_len=([gguf]=8192 [safetensors]=8192 [safetensors_index]=4096 [config]=8192
                     [generation_config]=2048 [tokenizer]=8192 [jinja]=4096 [image]=16384)

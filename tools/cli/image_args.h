@@ -14,7 +14,10 @@
 
 namespace vkg {
 class Engine;
+namespace serve {
+struct ServedModel;
 }
+}  // namespace vkg
 
 namespace vkg::cli {
 
@@ -57,5 +60,9 @@ std::vector<uint32_t> SoftTokenCounts(std::span<const image::PreprocessedImage> 
 // n_past onward) uses each image's soft tokens at its span instead of the image-token embeddings;
 // spans before n_past are already in the engine's cache. Throws vkg::Error when the engine cannot.
 void AttachImages(Engine& engine, std::span<const int32_t> prompt, const PromptImages& images);
+
+// `serve`: whether requests may hold images (served->image_tokens, image_budget), else why not
+// (served->no_images_reason). Set where the batch engine learns to run the vision tower.
+void ConfigureServedImages(const std::string& model_dir, serve::ServedModel* served);
 
 }  // namespace vkg::cli
