@@ -23,7 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const vkg::image::RgbImage image = vkg::image::DecodeImage(bytes, "fuzz", 1'000'000);
     if (image.rgb.size() != size_t(image.width) * image.height * 3) __builtin_trap();
-    if (uint64_t(image.width) * image.height <= 65536) vkg::image::Preprocess(image, 70);
+    // The resize always writes a budget-sized image (~160k pixels at 70), whatever the input: done
+    // for one input in 16 so the decoders get most of the executions.
+    if (uint64_t(image.width) * image.height <= 65536 && size % 16 == 0) vkg::image::Preprocess(image, 70);
   } catch (const vkg::Error&) {
   }
   return 0;
