@@ -15,7 +15,10 @@ namespace {
 class CheckpointSource : public WeightSource {
  public:
   explicit CheckpointSource(const Checkpoint& ckpt) : ckpt_(ckpt) {
-    for (const auto& [name, info] : ckpt.weights().all()) total_ += info->size;
+    // The text decoder's bytes (what GpuModel uploads with progress); the vision tower's are not.
+    for (const auto& [name, info] : ckpt.weights().all()) {
+      if (name.rfind("vision_tower.", 0) != 0 && name.rfind("embed_vision.", 0) != 0) total_ += info->size;
+    }
   }
   const ModelConfig& config() const override { return ckpt_.config(); }
   RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset, float scale) const override {
