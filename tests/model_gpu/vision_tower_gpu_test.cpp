@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "host/device/weight_source.h"
 #include "host/model/checkpoint.h"
@@ -100,6 +101,42 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, VisionEngineGpuTest,
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n + (info.param.family == KernelFamily::kGpu ? "_gpu_family" : "");
                          });
+
+// One-line errors: a bidirectional image longer than the prompt chunk, a model without a tower,
+// runs and images that disagree.
+TEST(VisionEngineErrorsTest, RefusesWhatItCannotEvaluate) {
+  const MmFixture f = LoadMmFixture("dense-vision-bidir");
+  auto expect_error = [](const std::function<void()>& body, const std::string& message) {
+    try {
+      body();
+      ADD_FAILURE() << "no error, expected: " << message;
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), message);
+    }
+  };
+  EngineOptions o;
+  o.batch = 32;
+  auto small = Engine::Open(f.dir.string(), o);
+  expect_error([&] { small->ForwardWithImages(f.tokens, false, f.images); },
+               "an image of 60 soft tokens needs --batch 60 or more: its tokens attend to each other, so it is "
+               "evaluated in one chunk");
+  auto text_only = Engine::Open(FixtureDir("dense").string(), EngineOptions{});
+  expect_error([&] { text_only->ForwardWithImages(f.tokens, false, f.images); },
+               "this model has no vision tower (its config.json has no vision_config): it cannot take images");
+  auto engine = Engine::Open(f.dir.string(), EngineOptions{});
+  std::vector<int32_t> shorter(f.tokens);
+  shorter.erase(shorter.begin() + 10);  // one image token fewer
+  expect_error([&] { engine->ForwardWithImages(shorter, false, f.images); },
+               "image 1 makes 60 soft tokens but its run in the prompt has 59 image tokens");
+  expect_error(
+      [&] {
+        engine->ForwardWithImages(f.tokens, false, {f.images[0], f.images[0]});
+      },
+      "the prompt has 1 image-token run but 2 images were given");
+  // Nothing was evaluated by the refused calls: the engine still runs the prompt.
+  EXPECT_EQ(engine->n_past(), 0u);
+  EXPECT_EQ(engine->ForwardWithImages(f.tokens, true, f.images).size(), f.logits.size());
+}
 
 // End to end from the image file: `vkgemma logits --image image.png` (decoding and HF's
 // preprocessing by host/image, the tower, the merge) on the device and on the CPU reference, HF's
