@@ -39,16 +39,18 @@ TEST_F(ImageTokens, IdsComeFromConfigJsonWithAVisionTower) {
   EXPECT_FALSE(ReadImageTokenIds(dir_).has_value());
   Write("config.json", R"({"vision_config": null, "image_token_id": 5})");
   EXPECT_FALSE(ReadImageTokenIds(dir_).has_value());
-  Write("config.json",
-        R"({"vision_config": {"hidden_size": 768}, "boi_token_id": 255999, "image_token_id": 258880, "eoi_token_id": 258882})");
+  Write(
+      "config.json",
+      R"({"vision_config": {"hidden_size": 768}, "boi_token_id": 255999, "image_token_id": 258880, "eoi_token_id": 258882})");
   const std::optional<ImageTokenIds> ids = ReadImageTokenIds(dir_);
   ASSERT_TRUE(ids.has_value());
   EXPECT_EQ(ids->boi, 255999);
   EXPECT_EQ(ids->image, 258880);
   EXPECT_EQ(ids->eoi, 258882);
   Write("config.json", R"({"vision_config": {}, "boi_token_id": 1, "image_token_id": "x", "eoi_token_id": 3})");
-  EXPECT_EQ(ErrorOf([&] { ReadImageTokenIds(dir_); }),
-            (dir_ / "config.json").string() + ": vision_config is there but \"image_token_id\" is missing or not a token id");
+  EXPECT_EQ(
+      ErrorOf([&] { ReadImageTokenIds(dir_); }),
+      (dir_ / "config.json").string() + ": vision_config is there but \"image_token_id\" is missing or not a token id");
   Write("config.json", "{");
   EXPECT_NE(ErrorOf([&] { ReadImageTokenIds(dir_); }).find("invalid JSON"), std::string::npos);
   EXPECT_FALSE(ReadImageTokenIds(dir_ / "model.gguf").has_value());
