@@ -214,12 +214,20 @@ struct HttpServer::Impl {
     });
     // Errors httplib answers itself (404, 413 for a body over the limit, 400 for a bad request
     // line) get an OpenAI-style body too.
+    // httplib calls it outside its try/catch: nothing may throw out of it (JsonText replaces the
+    // invalid UTF-8 a decoded path may hold).
     server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      std::string message = "HTTP " + std::to_string(res.status), code = "http_error";
-      if (res.status == 404) message = "no route for " + req.method + " " + req.path, code = "not_found";
-      if (res.status == 413) message = "the request body is over the size limit", code = "payload_too_large";
-      res.set_content(ErrorBody(ApiError(res.status, message, "invalid_request_error", code)), "application/json");
+      try {
+        if (!res.body.empty()) return;
+        std::string message = "HTTP " + std::to_string(res.status), code = "http_error";
+        if (res.status == 404) message = "no route for " + req.method + " " + req.path, code = "not_found";
+        if (res.status == 413) message = "the request body is over the size limit", code = "payload_too_large";
+        res.set_content(ErrorBody(ApiError(res.status, message, "invalid_request_error", code)), "application/json");
+      } catch (...) {
+        res.set_content(
+            R"({"error":{"message":"internal error","type":"server_error","param":null,"code":"internal_error"}})",
+            "application/json");
+      }
     });
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
       std::string what = "unknown error";

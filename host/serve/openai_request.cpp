@@ -9,6 +9,7 @@
 #include <set>
 
 #include "host/error.h"
+#include "host/serve/json_text.h"
 
 namespace vkg::serve {
 namespace {
@@ -177,7 +178,7 @@ std::vector<std::string> StopStrings(const json& body) {
 std::string ErrorBody(const ApiError& e) {
   json err = {{"message", e.what()}, {"type", e.type}, {"param", nullptr}, {"code", e.code}};
   if (!e.param.empty()) err["param"] = e.param;
-  return json{{"error", err}}.dump();
+  return JsonText(json{{"error", err}});
 }
 
 namespace {

@@ -370,6 +370,44 @@ TEST(HttpServer, StopLetsStreamsInFlightFinish) {
   s.reset();  // joins the server: returns once the stream is over
 }
 
+// Raw bytes on a fresh connection; returns all the server sends until it closes (the requests
+// say Connection: close).
+std::string RawExchange(int port, const std::string& request) {
+  const int fd = Connect(port);
+  if (fd < 0) return "";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  const std::string got = ReadUntil(fd, "\r\n\r\n\r\n\r\n");  // (never comes: reads to the end)
+  ::close(fd);
+  return got;
+}
+
+// Invalid UTF-8 in the path (decoded from %ff, %c0), the query, a header and the body: each gets
+// its 4xx with a JSON body whose text has the bad bytes replaced, and the server lives on.
+TEST(HttpServer, InvalidUtf8AnywhereIsAnsweredNotACrash) {
+  Served s(1, 4, "sekret");
+  for (const std::string& request :
+       {std::string("GET /%ff HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        std::string("POST /v1/%c0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"),
+        std::string("GET /v1/models?x=%ff%fe HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    "\xff\xfe\r\nConnection: close\r\n\r\n"),
+        std::string("GET /nothing/\xc3\x28 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")}) {
+    const std::string reply = RawExchange(s.port(), request);
+    ASSERT_NE(reply.find("HTTP/1.1 4"), std::string::npos) << request << "\n->\n" << reply;
+    const size_t body = reply.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos) << reply;
+    const json j = json::parse(reply.substr(body + 4), nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << reply;
+    auto health = s.Client().Get("/health");
+    ASSERT_TRUE(health) << "the server died on: " << request;
+    EXPECT_EQ(health->status, 200);
+  }
+  // In the body: valid JSON escapes are fine, raw invalid bytes are invalid JSON (400).
+  httplib::Headers key = {{"Authorization", "Bearer sekret"}};
+  auto bad = s.Client().Post("/v1/completions", key, "{\"prompt\":\"\xff\"}", "application/json");
+  ExpectError(bad, 400, "invalid_json");
+  EXPECT_EQ(json::parse(s.Client().Get("/health")->body)["status"], "ok");
+}
+
 class Cleanup : public ::testing::Environment {
  public:
   void TearDown() override { serve_test::RemoveTinyModelDir(); }
