@@ -231,8 +231,9 @@ TEST(HttpServer, BadRequestsGetOpenAiErrors) {
               "invalid_type");
   ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"temperature":[1]})"), 400,
               "invalid_type");
-  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"tools":[]})"), 400,
-              "unknown_parameter");
+  ExpectError(
+      post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function"}]})"),
+      400, "unsupported_parameter");
   ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o"})"), 404,
               "model_not_found");
   ExpectError(post("/v1/completions", R"({"prompt":")" + std::string(200, 'x') + R"("})"), 400,
