@@ -60,9 +60,10 @@ void ConnectionStream::Fail(int status, const std::string& message, const std::s
   if (failed_.exchange(true)) return;
   const char* reason = status == 408 ? "Request Timeout" : status == 431 ? "Request Header Fields Too Large" : "Error";
   const std::string body = ErrorBody(ApiError(status, message, "invalid_request_error", code));
-  const std::string reply = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                            "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                            std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string reply =
+      "HTTP/1.1 " + std::to_string(status) + " " + reason +
+      "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
   // Best effort, without blocking: the client may not be reading at all.
   (void)::send(fd_, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(fd_, SHUT_RDWR);

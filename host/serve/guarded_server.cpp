@@ -62,9 +62,9 @@ size_t GuardedServer::open_connections() const {
 }
 
 void GuardedServer::RefuseBusy(int fd, bool stopping) {
-  const std::string body =
-      ErrorBody(stopping ? ApiError(503, "the server is shutting down", "server_error", "shutting_down")
-                         : ApiError(503, "too many open connections; retry later", "server_error", "too_many_connections"));
+  const std::string body = ErrorBody(
+      stopping ? ApiError(503, "the server is shutting down", "server_error", "shutting_down")
+               : ApiError(503, "too many open connections; retry later", "server_error", "too_many_connections"));
   const std::string reply =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: "
       "close\r\nContent-Length: " +

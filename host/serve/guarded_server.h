@@ -36,7 +36,7 @@ class GuardedServer : public httplib::Server {
   void CloseAll();
   size_t open_connections() const;
 
- struct Connection;  // (guarded_server.cpp)
+  struct Connection;  // (guarded_server.cpp)
 
  private:
   bool process_and_close_socket(socket_t sock) override;

@@ -50,7 +50,8 @@ std::string HostPart(std::string_view authority) {
 
 bool IsIpLiteral(const std::string& host) {
   if (host.find(':') != std::string::npos) return true;  // (brackets removed: only v6 has colons)
-  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(uint8_t(c)) || c == '.'; });
+  return !host.empty() &&
+         std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(uint8_t(c)) || c == '.'; });
 }
 
 bool HostAllowed(const std::string& host, const RequestPolicy& policy) {
@@ -122,10 +123,10 @@ PolicyVerdict CheckRequestHead(const RequestHead& head, const RequestPolicy& pol
   }
   const std::string host = HostPart(hosts.front());
   if (!HostAllowed(host, policy)) {
-    v.error = Refuse(403,
-                     "the Host header names '" + hosts.front() +
-                         "', which is not this server; allow the name with --allowed-hosts",
-                     "host_not_allowed");
+    v.error = Refuse(
+        403,
+        "the Host header names '" + hosts.front() + "', which is not this server; allow the name with --allowed-hosts",
+        "host_not_allowed");
     return v;
   }
   // Origin: a browser's cross-origin request, refused unless --cors-origin allows it.
@@ -133,9 +134,8 @@ PolicyVerdict CheckRequestHead(const RequestHead& head, const RequestPolicy& pol
   if (!origins.empty()) {
     const std::string& origin = origins.front();
     const bool same = origins.size() == 1 && OriginAuthority(origin) == Lower(Trim(hosts.front()));
-    const bool allowed =
-        origins.size() == 1 && !policy.cors_origin.empty() &&
-        (policy.cors_origin == "*" || Lower(policy.cors_origin) == Lower(origin));
+    const bool allowed = origins.size() == 1 && !policy.cors_origin.empty() &&
+                         (policy.cors_origin == "*" || Lower(policy.cors_origin) == Lower(origin));
     if (!same && !allowed) {
       v.error = Refuse(403, "cross-origin requests are refused (Origin '" + origin + "'); allow one with --cors-origin",
                        "origin_not_allowed");
@@ -151,7 +151,8 @@ PolicyVerdict CheckRequestHead(const RequestHead& head, const RequestPolicy& pol
   // preflight) is refused before it is read.
   if (head.method == "POST") {
     const std::vector<std::string> types = Values(head, "content-type");
-    std::string media = types.size() == 1 ? Lower(Trim(std::string_view(types.front()).substr(0, types.front().find(';')))) : "";
+    std::string media =
+        types.size() == 1 ? Lower(Trim(std::string_view(types.front()).substr(0, types.front().find(';')))) : "";
     if (media != "application/json") {
       v.error = Refuse(415,
                        "the request body must be JSON with Content-Type: application/json, got " +
@@ -165,13 +166,13 @@ PolicyVerdict CheckRequestHead(const RequestHead& head, const RequestPolicy& pol
   if (!policy.api_key.empty() && keyed) {
     const std::vector<std::string> auth = Values(head, "authorization");
     const std::string_view given = auth.size() == 1 ? std::string_view(auth.front()) : std::string_view();
-    const bool ok = given.size() > 7 && Lower(given.substr(0, 7)) == "bearer " &&
-                    KeyMatches(Trim(given.substr(7)), policy.api_key);
+    const bool ok =
+        given.size() > 7 && Lower(given.substr(0, 7)) == "bearer " && KeyMatches(Trim(given.substr(7)), policy.api_key);
     if (!ok) {
       // Never the key, nor what was sent: a log of errors must not hold secrets.
-      v.error = Refuse(401,
-                       auth.empty() ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
-                       "invalid_api_key");
+      v.error =
+          Refuse(401, auth.empty() ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
+                 "invalid_api_key");
       return v;
     }
   }
