@@ -75,7 +75,8 @@ void InstallRequestGuards(httplib::Server& server, const RequestPolicy& policy, 
       if (res.status == 400) message = "malformed request line or headers", code = "bad_request";
       if (res.status == 404) message = "no route for " + req.method + " " + req.path, code = "not_found";
       if (res.status == 413) {
-        message = "the request body is over the size limit of " + std::to_string(max_body_bytes) + " bytes (--max-body)";
+        message =
+            "the request body is over the size limit of " + std::to_string(max_body_bytes) + " bytes (--max-body)";
         code = "payload_too_large";
       }
       if (res.status == 414) message = "the request target is too long", code = "uri_too_long";

@@ -3,6 +3,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/cli_util.cmake)
 vkg_run(out rc err serve --help)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "usage: vkgemma serve" OR NOT out MATCHES "--parallel N" OR NOT out MATCHES "--api-key KEY"
+   OR NOT out MATCHES "--shutdown-grace S" OR NOT out MATCHES "--cors-origin ORIGIN" OR NOT out MATCHES "--allowed-hosts"
    OR NOT out MATCHES "--device D")
   message(FATAL_ERROR "serve --help: rc=${rc}\n${out}")
 endif()

@@ -71,8 +71,9 @@ struct Harness {
       server.Post(path, [this, endpoint = endpoint](const httplib::Request& req, httplib::Response& res) {
         try {
           const ParsedRequest p = ParseRequest(endpoint, req.body, model);
-          res.set_content(JsonText({{"prompt_tokens", p.sequence.prompt.size()}, {"max_tokens", p.sequence.max_tokens}}),
-                          "application/json");
+          res.set_content(
+              JsonText({{"prompt_tokens", p.sequence.prompt.size()}, {"max_tokens", p.sequence.max_tokens}}),
+              "application/json");
         } catch (const ApiError& e) {
           SetError(res, e);
         }

@@ -84,7 +84,8 @@ TEST(HostileClient, HeaderCountLineAndTotalSizeAreLimited) {
   std::string many = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (int i = 0; i < 200; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
   EXPECT_EQ(StatusOf(RawExchange(s.port(), many + "\r\n")), 400) << "200 headers (at most 100)";
-  const std::string long_line = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + std::string(9000, 'y') + "\r\n\r\n";
+  const std::string long_line =
+      "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + std::string(9000, 'y') + "\r\n\r\n";
   EXPECT_EQ(StatusOf(RawExchange(s.port(), long_line)), 400) << "a 9000-byte header line (at most 8 KiB)";
   std::string big = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (int i = 0; i < 10; ++i) big += "X-" + std::to_string(i) + ": " + std::string(8000, 'y') + "\r\n";
@@ -114,7 +115,8 @@ TEST(HostileClient, AmbiguousFramingIs400AndClosesTheConnection) {
 
 TEST(HostileClient, PipelinedRequestsAreAnsweredInOrder) {
   Served s(1, 4);
-  const std::string three = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + Post("/v1/completions", R"({"prompt":"Hi","max_tokens":2,"temperature":0})") +
+  const std::string three = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
+                            Post("/v1/completions", R"({"prompt":"Hi","max_tokens":2,"temperature":0})") +
                             "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   const std::string reply = RawExchange(s.port(), three);
   const size_t first = reply.find(R"({"status":"ok"})");
@@ -228,30 +230,35 @@ TEST(HostileClient, BrowsersCannotDriveTheServerFromAnotherSite) {
   Served s(1, 4);
   const std::string body = R"({"prompt":"Hi","max_tokens":2})";
   // DNS rebinding: a page whose own name now resolves to 127.0.0.1.
-  std::string reply = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: evil.example\r\nContent-Type: "
-                                            "application/json\r\nContent-Length: " +
-                                                std::to_string(body.size()) + "\r\n\r\n" + body);
+  std::string reply = RawExchange(s.port(),
+                                  "POST /v1/completions HTTP/1.1\r\nHost: evil.example\r\nContent-Type: "
+                                  "application/json\r\nContent-Length: " +
+                                      std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_EQ(StatusOf(reply), 403) << reply;
   EXPECT_EQ(BodyOf(reply)["error"]["code"], "host_not_allowed");
   EXPECT_EQ(StatusOf(RawExchange(s.port(), "GET /health HTTP/1.1\r\n\r\n")), 400) << "no Host";
   // A "simple" cross-site POST (no preflight): text/plain, a form.
-  reply = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                                "text/plain\r\nContent-Length: " +
-                                    std::to_string(body.size()) + "\r\n\r\n" + body);
+  reply = RawExchange(s.port(),
+                      "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                      "text/plain\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_EQ(StatusOf(reply), 415) << reply;
   const std::string form = "a=" + std::string(9000, 'b');
-  reply = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                                "application/x-www-form-urlencoded\r\nContent-Length: " +
-                                    std::to_string(form.size()) + "\r\n\r\n" + form);
+  reply = RawExchange(s.port(),
+                      "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                      "application/x-www-form-urlencoded\r\nContent-Length: " +
+                          std::to_string(form.size()) + "\r\n\r\n" + form);
   EXPECT_EQ(StatusOf(reply), 415) << reply;
   reply = RawExchange(s.port(), Post("/v1/completions", body, "Origin: https://evil.example\r\n"));
   EXPECT_EQ(StatusOf(reply), 403) << reply;
   EXPECT_EQ(BodyOf(reply)["error"]["code"], "origin_not_allowed");
   // The chat page's own requests (same origin: Origin and Host name the same host and port) are served.
   const std::string authority = "127.0.0.1:" + std::to_string(s.port());
-  reply = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: " + authority + "\r\nOrigin: http://" +
-                                    authority + "\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  reply =
+      RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: " + authority + "\r\nOrigin: http://" + authority +
+                                "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                "Content-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_EQ(StatusOf(reply), 200) << reply;
 }
 
@@ -268,13 +275,15 @@ TEST(HostileClient, CorsOriginAndAllowedHostsOpenWhatTheyName) {
   EXPECT_EQ(StatusOf(reply), 204) << reply;
   EXPECT_NE(reply.find("Access-Control-Allow-Origin: https://app.example\r\n"), std::string::npos) << reply;
   EXPECT_NE(reply.find("Access-Control-Allow-Headers: Authorization, Content-Type\r\n"), std::string::npos) << reply;
-  reply = RawExchange(s.port(), "POST /v1/completions HTTP/1.1\r\nHost: gpu-box.lan\r\nOrigin: https://app.example\r\n"
-                                "Content-Type: application/json\r\nConnection: close\r\nContent-Length: 31\r\n\r\n"
-                                R"({"prompt":"Hi","max_tokens":2} )");
+  reply = RawExchange(s.port(),
+                      "POST /v1/completions HTTP/1.1\r\nHost: gpu-box.lan\r\nOrigin: https://app.example\r\n"
+                      "Content-Type: application/json\r\nConnection: close\r\nContent-Length: 31\r\n\r\n"
+                      R"({"prompt":"Hi","max_tokens":2} )");
   EXPECT_EQ(StatusOf(reply), 200) << reply;
   EXPECT_NE(reply.find("Access-Control-Allow-Origin: https://app.example\r\n"), std::string::npos) << reply;
-  reply = RawExchange(s.port(), "OPTIONS /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://other.example\r\n"
-                                "Connection: close\r\n\r\n");
+  reply = RawExchange(s.port(),
+                      "OPTIONS /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://other.example\r\n"
+                      "Connection: close\r\n\r\n");
   EXPECT_EQ(StatusOf(reply), 403) << reply;
 }
 

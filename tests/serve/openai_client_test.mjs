@@ -1,6 +1,7 @@
 // The official `openai` npm client against `vkgemma serve` on the GPU path (lavapipe in CI): models,
 // chat and completions, streamed and not (the streamed text equals the whole reply), errors as the
 // client's typed exceptions, and SIGTERM during a stream: the stream finishes, the server exits 0.
+import net from "node:net";
 import assert from "node:assert/strict";
 import { metrics, openaiModule, startServer, tempDir, tinyModel, watchdog } from "./lib.mjs";
 
@@ -79,7 +80,12 @@ const m = await metrics(server.url, "test-key");
 assert.equal(m.value("vkgemma_validation_messages"), 0, m.text);
 assert.equal(m.value("vkgemma_kv_slots_in_use"), 0);
 
-// SIGTERM while a stream is running: it is finished, then the server exits 0.
+// SIGTERM while a stream is running and another client trickles a request it never finishes: the
+// stream is finished, the half-sent request's connection closed, and the server exits 0.
+const trickler = net.connect(new URL(server.url).port, "127.0.0.1");
+await new Promise((r) => trickler.once("connect", r));
+trickler.write("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-");
+const tricklerClosed = new Promise((r) => { trickler.on("close", r); trickler.on("error", () => {}); });
 const long = await client.chat.completions.create({ model: "gemma4-tiny", messages, max_tokens: 40, temperature: 1,
                                                     seed: 3, stream: true });
 let chunks = 0, lastFinish = null;
@@ -90,4 +96,5 @@ for await (const chunk of long) {
 assert.ok(["stop", "length"].includes(lastFinish), "the stream in flight did not finish");
 const { code } = await server.exited;
 assert.equal(code, 0, server.stderr());
+await tricklerClosed;
 console.log("openai client test: ok");
