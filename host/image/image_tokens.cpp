@@ -59,21 +59,24 @@ std::optional<ImageTokenIds> ReadImageTokenIds(const std::filesystem::path& mode
 uint32_t DefaultSoftTokenBudget(const std::filesystem::path& model_dir) {
   if (IsGguf(model_dir)) return kDefaultSoftTokenBudget;
   // processor_config.json nests the image processor's settings; preprocessor_config.json is flat.
+  // The image processor's max_soft_tokens decides the pixels, so it wins over the processor's
+  // image_seq_length (a placeholder count).
+  std::vector<nlohmann::json> sources;  // in order of precedence
   for (const char* file : {"processor_config.json", "preprocessor_config.json"}) {
-    std::optional<nlohmann::json> j;
     try {
-      j = ReadJson(model_dir / file);
+      std::optional<nlohmann::json> j = ReadJson(model_dir / file);
+      if (!j || !j->is_object()) continue;
+      if (j->contains("image_processor") && (*j)["image_processor"].is_object())
+        sources.push_back((*j)["image_processor"]);
+      sources.push_back(std::move(*j));
     } catch (const Error&) {
-      continue;  // a broken optional file leaves the default (the model loads without it)
+      // a broken optional file leaves the default (the model loads without it)
     }
-    if (!j || !j->is_object()) continue;
-    for (const nlohmann::json* o : {&*j, j->contains("image_processor") ? &(*j)["image_processor"] : nullptr}) {
-      if (!o || !o->is_object()) continue;
-      for (const char* key : {"max_soft_tokens", "image_seq_length"}) {
-        const auto it = o->find(key);
-        if (it != o->end() && it->is_number_integer() && IsBudget(it->get<int64_t>()))
-          return uint32_t(it->get<int64_t>());
-      }
+  }
+  for (const char* key : {"max_soft_tokens", "image_seq_length"}) {
+    for (const nlohmann::json& o : sources) {
+      const auto it = o.find(key);
+      if (it != o.end() && it->is_number_integer() && IsBudget(it->get<int64_t>())) return uint32_t(it->get<int64_t>());
     }
   }
   return kDefaultSoftTokenBudget;

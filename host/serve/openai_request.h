@@ -67,11 +67,16 @@ struct ParsedRequest {
   // sequence.prompt (empty without images).
   std::vector<image::PreprocessedImage> images;
   std::vector<image::ImageSpan> image_spans;
+  // Fields no API this server follows defines: accepted and ignored, as llama-server and vLLM do,
+  // and named in the reply's X-Vkgemma-Ignored-Fields header and the log.
+  std::vector<std::string> ignored_fields;
 };
 
 // Parses and checks a request body; throws ApiError (4xx) for anything wrong with it: malformed
-// JSON, a field of the wrong type or out of range, an unknown field, an unknown model, a prompt
-// that does not fit the context, max_tokens past it.
+// JSON, a known field of the wrong type or out of range (or at a value this server cannot serve:
+// n > 1, logprobs, tools ...), an unknown model, a prompt that does not fit the context,
+// max_tokens past it. Fields known: OpenAI's, and llama-server's / vLLM's extras (top_k, min_p,
+// repeat_penalty / repetition_penalty, ignore_eos, n_predict, cache_prompt).
 ParsedRequest ParseRequest(Endpoint endpoint, std::string_view body, const ServedModel& model);
 
 }  // namespace vkg::serve

@@ -131,6 +131,13 @@ Image.fromarray(base[:, :, 0]).save(os.path.join(OUT, "decode_gray.jpg"), qualit
 Image.fromarray(base).convert("P", palette=Image.ADAPTIVE, colors=16).save(os.path.join(OUT, "decode_pal4.png"), bits=4)
 Image.fromarray(base).convert("LA").save(os.path.join(OUT, "decode_gray_alpha.png"))
 Image.fromarray(base).convert("CMYK").save(os.path.join(OUT, "decode_cmyk.jpg"), quality=90)
+pal = Image.fromarray(base).convert("P", palette=Image.ADAPTIVE, colors=32)
+pal.save(os.path.join(OUT, "decode_pal_trns.png"), transparency=3)  # tRNS on a palette: dropped
+pal.save(os.path.join(OUT, "decode_gif_trns.gif"), transparency=3)
+frames = [Image.fromarray(base), Image.fromarray(255 - base)]
+frames[0].save(os.path.join(OUT, "decode_animated_gif.gif"), save_all=True, append_images=frames[1:], duration=100)
+frames[0].save(os.path.join(OUT, "decode_animated_webp.webp"), save_all=True, append_images=frames[1:], duration=100,
+               lossless=True)
 for orientation in range(2, 9):
     e = Image.Exif()
     e[0x0112] = orientation
