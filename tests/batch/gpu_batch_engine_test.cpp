@@ -147,23 +147,23 @@ TEST_P(BatchVsAloneTest, EverySlotEqualsEngineAloneBitForBit) {
   EXPECT_EQ(alone->validation_messages(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Formats, BatchVsAloneTest,
-    // Every format once per family at least (the products' per-format identity is checked for
-    // all of them in batched_decode_products_test). Each case compiles a model's pipelines on
-    // lavapipe (30-60 s): CI's sample keeps every variant, both families, a float, q8_0, q4_0 and
-    // the mixed K-quant file; VKG_SWEEP=full adds the other four.
-    ::testing::Values(Case{"ple", DType::BF16, KernelFamily::kGpu},
-                      Case{"ple", DType::BF16, KernelFamily::kCpu, nullptr, false},
-                      Case{"ple", DType::F32, KernelFamily::kGpu, nullptr, false},
-                      Case{"ple", DType::Q8_0, KernelFamily::kCpu},
-                      Case{"ple", DType::Q4_0, KernelFamily::kGpu, nullptr, false},
-                      Case{"dense", DType::BF16, KernelFamily::kGpu, nullptr, false},
-                      Case{"dense", DType::Q4_0, KernelFamily::kCpu}, Case{"moe", DType::BF16, KernelFamily::kGpu},
-                      // A Q4_K_M file: Q4_K and Q6_K matrices as stored, q|k|v
-                      // stacks of both types (WeightMatrix::parts) on even layers.
-                      Case{"ple", DType::F32, KernelFamily::kGpu, "q4_k_m"}),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(Formats, BatchVsAloneTest,
+                         // Every format once per family at least (the products' per-format identity is checked for
+                         // all of them in batched_decode_products_test). Each case compiles a model's pipelines on
+                         // lavapipe (30-60 s): CI's sample keeps every variant, both families, a float, q8_0, q4_0 and
+                         // the mixed K-quant file; VKG_SWEEP=full adds the other four.
+                         ::testing::Values(Case{"ple", DType::BF16, KernelFamily::kGpu},
+                                           Case{"ple", DType::BF16, KernelFamily::kCpu, nullptr, false},
+                                           Case{"ple", DType::F32, KernelFamily::kGpu, nullptr, false},
+                                           Case{"ple", DType::Q8_0, KernelFamily::kCpu},
+                                           Case{"ple", DType::Q4_0, KernelFamily::kGpu, nullptr, false},
+                                           Case{"dense", DType::BF16, KernelFamily::kGpu, nullptr, false},
+                                           Case{"dense", DType::Q4_0, KernelFamily::kCpu},
+                                           Case{"moe", DType::BF16, KernelFamily::kGpu},
+                                           // A Q4_K_M file: Q4_K and Q6_K matrices as stored, q|k|v
+                                           // stacks of both types (WeightMatrix::parts) on even layers.
+                                           Case{"ple", DType::F32, KernelFamily::kGpu, "q4_k_m"}),
+                         CaseName);
 
 // ---- Errors: the exact message, and nothing evaluated ----
 

@@ -131,8 +131,7 @@ std::string ShapeName(const ::testing::TestParamInfo<std::tuple<DType, Case>>& i
 // K = 45 and 100 are not multiples of 32 (padded rows, X must not be read past K); N = 27 and
 // 100 are not multiples of any block; M = 23 is not a multiple of the 8-token block.
 INSTANTIATE_TEST_SUITE_P(All, MatMulShapes,
-                         ::testing::Combine(::testing::ValuesIn(kAllTypes), ::testing::ValuesIn(kShapes)),
-                         ShapeName);
+                         ::testing::Combine(::testing::ValuesIn(kAllTypes), ::testing::ValuesIn(kShapes)), ShapeName);
 
 // ---- every prefill blocking a device may use (CPU devices 16/32 rows per subgroup, GPUs 4) ----
 
