@@ -95,8 +95,10 @@ void CheckReplies(const std::string& out) {
     const std::string head = out.substr(at, head_end - at);
     const size_t cl = head.find("Content-Length: ");
     size_t length = cl == std::string::npos ? 0 : std::strtoul(head.c_str() + cl + 16, nullptr, 10);
+    // A reply to HEAD has a Content-Length but no body: the next reply (or the end) follows.
+    if (head_end + 4 == out.size() || out.compare(head_end + 4, 9, "HTTP/1.1 ") == 0) length = 0;
     const std::string body = out.substr(head_end + 4, length);
-    if (head.find("Content-Type: application/json") != std::string::npos &&
+    if (length > 0 && head.find("Content-Type: application/json") != std::string::npos &&
         nlohmann::json::parse(body, nullptr, false).is_discarded())
       std::abort();
     at = head_end + 4 + length;
