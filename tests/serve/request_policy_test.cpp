@@ -64,7 +64,8 @@ TEST(RequestPolicy, OriginsAndPreflight) {
   EXPECT_EQ(CodeOf(Head("GET", "/v1/models", {host, {"Origin", "null"}})), "403 origin_not_allowed");
   RequestPolicy p;
   p.cors_origin = "https://app.example";
-  const PolicyVerdict pre = CheckRequestHead(Head("OPTIONS", "/v1/completions", {host, {"Origin", "https://app.example"}}), p);
+  const PolicyVerdict pre =
+      CheckRequestHead(Head("OPTIONS", "/v1/completions", {host, {"Origin", "https://app.example"}}), p);
   EXPECT_FALSE(pre.error);
   EXPECT_TRUE(pre.preflight);
   EXPECT_EQ(pre.allow_origin, "https://app.example");
@@ -77,7 +78,8 @@ TEST(RequestPolicy, OriginsAndPreflight) {
 TEST(RequestPolicy, PostsAreJsonAndTheKeyIsChecked) {
   const std::pair<std::string, std::string> host{"Host", "localhost"};
   EXPECT_EQ(CodeOf(Head("POST", "/v1/completions", {host, {"Content-Type", "application/json; charset=utf-8"}})), "");
-  EXPECT_EQ(CodeOf(Head("POST", "/v1/completions", {host, {"Content-Type", "text/plain"}})), "415 unsupported_media_type");
+  EXPECT_EQ(CodeOf(Head("POST", "/v1/completions", {host, {"Content-Type", "text/plain"}})),
+            "415 unsupported_media_type");
   EXPECT_EQ(CodeOf(Head("POST", "/v1/completions", {host})), "415 unsupported_media_type");
   RequestPolicy p;
   p.api_key = "s3cret";
