@@ -103,23 +103,32 @@ void ForEachVisionTensor(const ModelConfig& c, const std::function<void(const Te
   emit("embed_vision.embedding_projection.weight", {c.hidden_size, Hv}, -1, R::kMatrix);
 }
 
+namespace {
+
+// Present, of the listed shape, and a float dtype; else vkg::Error naming the tensor.
+void CheckOne(const TensorSpec& spec, const WeightsFile& weights) {
+  const TensorInfo* t = weights.Find(spec.name);
+  if (!t) {
+    throw Error(weights.source_name() + ": missing tensor " + spec.name + " (expected shape " +
+                ShapeString(spec.shape) + ")");
+  }
+  if (t->shape != spec.shape) {
+    throw Error(t->file + ": tensor " + spec.name + " has shape " + ShapeString(t->shape) + ", expected " +
+                ShapeString(spec.shape));
+  }
+  if (!t->is_float) {
+    throw Error(t->file + ": tensor " + spec.name + " has dtype " + t->dtype_name + ", expected BF16, F16 or F32");
+  }
+}
+
+}  // namespace
+
 void CheckTensors(const ModelConfig& config, const WeightsFile& weights) {
-  auto check = [&](const TensorSpec& spec) {
-    const TensorInfo* t = weights.Find(spec.name);
-    if (!t) {
-      throw Error(weights.source_name() + ": missing tensor " + spec.name + " (expected shape " +
-                  ShapeString(spec.shape) + ")");
-    }
-    if (t->shape != spec.shape) {
-      throw Error(t->file + ": tensor " + spec.name + " has shape " + ShapeString(t->shape) + ", expected " +
-                  ShapeString(spec.shape));
-    }
-    if (!t->is_float) {
-      throw Error(t->file + ": tensor " + spec.name + " has dtype " + t->dtype_name + ", expected BF16, F16 or F32");
-    }
-  };
-  ForEachTensor(config, check);
-  ForEachVisionTensor(config, check);
+  ForEachTensor(config, [&](const TensorSpec& spec) { CheckOne(spec, weights); });
+}
+
+void CheckVisionTensors(const ModelConfig& config, const WeightsFile& weights) {
+  ForEachVisionTensor(config, [&](const TensorSpec& spec) { CheckOne(spec, weights); });
 }
 
 bool InComputeFormat(const TensorSpec& spec) {

@@ -46,10 +46,14 @@ void ForEachVisionTensor(const ModelConfig& config, const std::function<void(con
 // per-layer-embedding table (it stays in host memory as stored), nor norms and scalars.
 bool InComputeFormat(const TensorSpec& spec);
 
-// Verifies every listed tensor (text, and the vision tower's when config.mm.has_vision) is present with the expected shape and a float dtype (BF16, F16 or
+// Verifies every listed text-decoder tensor is present with the expected shape and a float dtype (BF16, F16 or
 // F32) before anything runs. Throws vkg::Error like
 //   "model.safetensors: tensor layers.3.self_attn.q_proj.weight has shape [64, 48], expected [64, 64]".
 // Tensors the list does not name (e.g. k_proj on KV-shared layers, which HF ignores) are allowed.
 void CheckTensors(const ModelConfig& config, const WeightsFile& weights);
+// The same for the vision tower's tensors, checked when the tower is first loaded (a checkpoint
+// whose config declares a tower its files lack still runs text; an image then gets one error line
+// naming the first missing tensor).
+void CheckVisionTensors(const ModelConfig& config, const WeightsFile& weights);
 
 }  // namespace vkg

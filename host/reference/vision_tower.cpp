@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "host/error.h"
+#include "host/model/tensor_names.h"
 #include "host/reference/ref_ops.h"
 
 namespace vkg::ref {
@@ -22,6 +23,7 @@ void Clamp(float* x, size_t n, float lo, float hi) {
 VisionWeights VisionWeights::Load(const Checkpoint& ckpt) {
   const ModelConfig& c = ckpt.config();
   if (!c.mm.has_vision) throw Error("this checkpoint has no vision tower (config.json has no vision_config)");
+  CheckVisionTensors(c, ckpt.weights());
   const VisionConfig& v = c.mm.vision;
   auto get = [&](const std::string& name) { return ckpt.Float32(name); };
   auto linear = [&](const std::string& p) {

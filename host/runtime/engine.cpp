@@ -6,6 +6,7 @@
 #include "host/device/gpu_context.h"
 #include "host/device/kv_cache.h"
 #include "host/error.h"
+#include "host/model/tensor_names.h"
 #include "host/reference/ref_model.h"
 #include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
@@ -54,6 +55,7 @@ class GpuEngine : public Engine {
     CheckImagePrompt(config_, tokens, images);
     if (!tower_) {  // uploaded on the first image
       VKG_CHECK(ckpt_.has_value(), "image input needs checkpoint weights");
+      CheckVisionTensors(config_, ckpt_->weights());
       tower_source_ = CheckpointWeights(*ckpt_);
       tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
     }
