@@ -194,8 +194,8 @@ SelftestCase Runner::Product(const ProductCase& c) {
   if (gelu_in) Upload(up, upv);
   SelftestCase r;
   // The options forward.cpp passes (Step::Opt, RecordHead).
-  const MatMulOptions opt{.softcap = c.softcap, .rows_as_decode = c.decode && c.matrix != "head",
-                          .int8_scratch = scratch.slice};
+  const MatMulOptions opt{
+      .softcap = c.softcap, .rows_as_decode = c.decode && c.matrix != "head", .int8_scratch = scratch.slice};
   r.kernels = Run(s, [&](OpContext& ctx) {
     if (pairs && c.decode) {
       if (MatVecGeluPairs(ctx, w, x, y, opt)) return;
@@ -393,8 +393,12 @@ SelftestReport RunSelftest(const SelftestOptions& o, const std::function<void(co
   if (po.formats.empty())
     po.formats = o.quick ? std::vector<DType>{DType::Q4_0} : std::vector<DType>{DType::Q4_0, DType::Q8_0, DType::BF16};
   selftest::Plan plan;
-  for (const std::string& name : o.shapes.empty() ? ShapeNames() : o.shapes)
-    selftest::AddModel(plan, name, ShapeConfig(name), po);
+  if (!o.models.empty()) {
+    for (const auto& [name, config] : o.models) selftest::AddModel(plan, name, config, po);
+  } else {
+    for (const std::string& name : o.shapes.empty() ? ShapeNames() : o.shapes)
+      selftest::AddModel(plan, name, ShapeConfig(name), po);
+  }
 
   Runner run(gpu, o);
   auto case_start = std::chrono::steady_clock::now();
@@ -417,8 +421,7 @@ SelftestReport RunSelftest(const SelftestOptions& o, const std::function<void(co
                                                                   : "prefill product";
     const std::string shape = std::string(DTypeName(c.dtype)) + " " + c.matrix + " N=" + Sampled(c.n, c.n_run) +
                               " K=" + std::to_string(c.k) + " M=" + std::to_string(c.m) +
-                              (c.decode && c.m > 1 ? " (batched decode)" : "") +
-                              (c.softcap > 0 ? " softcap" : "");
+                              (c.decode && c.m > 1 ? " (batched decode)" : "") + (c.softcap > 0 ? " softcap" : "");
     add(run.Product(c), op, shape, p.models);
   }
   for (const auto& a : plan.attention) {

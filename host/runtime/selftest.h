@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/formats/dtype.h"
+#include "host/model/config.h"
 #include "host/ops/kernel_family.h"
 
 namespace vkg {
@@ -24,7 +26,9 @@ struct SelftestOptions {
   KernelFamily kernels = KernelFamily::kDevice;
   KernelFeatures features;
   std::vector<std::string> shapes;  // built-in shape names (host/model/shapes.h); empty = all of them
-  std::vector<DType> formats;       // weight formats; empty = q4_0, q8_0 and bf16 (quick: q4_0)
+  // Models given by config instead (bench: a checkpoint's, or the shape it times); used when not empty.
+  std::vector<std::pair<std::string, ModelConfig>> models;
+  std::vector<DType> formats;  // weight formats; empty = q4_0, q8_0 and bf16 (quick: q4_0)
   // Smaller samples (rows of huge matrices, prefill tokens, context) for CI on lavapipe; the same
   // kernels and the same shapes' K, heads and windows.
   bool quick = false;

@@ -52,7 +52,7 @@ void AddModel(Plan& plan, const std::string& name, const ModelConfig& c, const P
       const uint64_t cap = std::max<uint64_t>(128, sz.max_values / k / 128 * 128);
       ProductCase pc{kind, matrix, t, n, k, uint32_t(std::min<uint64_t>(n, cap)), 1, true, softcap};
       AddUnique(plan.products, pc, name, ProductKey);  // decode, one token
-      const bool head = matrix == "head";  // RecordHead: one token, or up to logit_rows (8) rows
+      const bool head = matrix == "head";              // RecordHead: one token, or up to logit_rows (8) rows
       if (kind != ProductCase::Kind::kGeluMulInput && !head) {
         pc.m = sz.decode_batch;  // decode rows of several sequences (continuous batching)
         AddUnique(plan.products, pc, name, ProductKey);

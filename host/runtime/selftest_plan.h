@@ -13,18 +13,18 @@ namespace vkg::selftest {
 // A weight matrix product as forward.cpp records it.
 struct ProductCase {
   enum class Kind {
-    kPlain,          // MatMul (qkv, o_proj, down, ple_gate, ple_model_proj, head)
-    kGeluPairs,      // decode gate|up: MatVecGeluPairs, else MatMul + GeluMulPairs (forward.cpp Mlp)
-    kGeluMulInput,   // decode per-layer-input projection: MatVecGeluMul, else GeluMul + MatMul
+    kPlain,         // MatMul (qkv, o_proj, down, ple_gate, ple_model_proj, head)
+    kGeluPairs,     // decode gate|up: MatVecGeluPairs, else MatMul + GeluMulPairs (forward.cpp Mlp)
+    kGeluMulInput,  // decode per-layer-input projection: MatVecGeluMul, else GeluMul + MatMul
   };
   Kind kind = Kind::kPlain;
-  std::string matrix;   // what it is in the model ("qkv", "gate_up", "head", ...)
+  std::string matrix;  // what it is in the model ("qkv", "gate_up", "head", ...)
   DType dtype = DType::Q4_0;
-  uint32_t n = 0, k = 0;        // the real [N][K]
-  uint32_t n_run = 0;           // rows uploaded and run (n, or a sample of huge matrices)
-  uint32_t m = 1;               // tokens (rows of x)
-  bool decode = true;           // decode kernels (rows_as_decode when m > 1), else prefill
-  float softcap = 0.f;          // the head's final_logit_softcapping
+  uint32_t n = 0, k = 0;  // the real [N][K]
+  uint32_t n_run = 0;     // rows uploaded and run (n, or a sample of huge matrices)
+  uint32_t m = 1;         // tokens (rows of x)
+  bool decode = true;     // decode kernels (rows_as_decode when m > 1), else prefill
+  float softcap = 0.f;    // the head's final_logit_softcapping
 };
 
 // Attention over a KV cache as forward.cpp records it: decode replayed (position from a buffer,

@@ -26,6 +26,7 @@
 #include "host/ops/plans/kernel_choice.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
+#include "tools/cli/bench_check.h"
 #include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
@@ -47,7 +48,7 @@ constexpr Lengths kCpuDefaults{8, 4, 1};
 constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
-    "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--parallel N,N,...]\n"
+    "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--parallel N,N,...] [--no-check]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -74,6 +75,8 @@ constexpr const char* kUsage =
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
     "  --no-replay       record every decode step anew instead of replaying one command buffer\n"
+    "  --no-check        skip the selftest of the timed kernels (run before timing, or its passing result\n"
+    "                    cached per device, driver and build); the result says \"checked\": false\n"
     "  --kernels F       device (default: the device kind's family), gpu or cpu: run that kernel family\n"
     "                    (e.g. the GPU family's dispatches and geometry on a CPU device)\n"
     "  --profile         after the timed runs, prefill the prompt and decode up to 8 tokens again\n"
@@ -286,6 +289,8 @@ struct BenchArgs {
   bool prompt_set = false, gen_set = false, reps_set = false, json = false, profile = false;
   std::vector<uint32_t> parallel;
   uint64_t seed = 1;
+  bool no_check = false;  // --no-check: time the kernels without their selftest
+  BenchCheck check;       // the selftest of the kernels timed (tools/cli/bench_check.h)
 };
 
 // Parses and checks the arguments; nullopt after printing the usage for --help.
@@ -310,6 +315,7 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
       .Flag({"--json"}, [&] { a.json = true; })
       .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
+      .Flag({"--no-check"}, [&] { a.no_check = true; })
       .Value({"--kernels"}, [&](const std::string& v) {
         if (v == "device")
           o.kernels = KernelFamily::kDevice;
@@ -450,6 +456,8 @@ int RunParallel(const BenchArgs& a, const BenchModel& m, const DeviceProbe& d) {
   pb.reps = a.reps;
   pb.levels = a.parallel;
   pb.json = a.json;
+  pb.checked = a.check.checked;
+  pb.check = a.check.ToJson();
   pb.caps = d.caps;
   pb.read_gbps = d.read.gbps;
   return RunParallelBench(pb);
@@ -632,6 +640,8 @@ void PrintJson(const BenchReport& r) {
   j["context"] = mem.context;
   j["batch"] = mem.batch;
   j["pipelines_created_while_timed"] = r.pipelines_created_while_timed;
+  j["checked"] = a.check.checked;
+  j["check"] = a.check.ToJson();
   nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/plans/kernel_choice.h)
   for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, r.engine.weights_format()))
     by_op[k.op] = k.kernel;
@@ -689,6 +699,11 @@ void PrintText(const BenchReport& r) {
       "bandwidth      read %.1f GB/s (compute kernel, %s loads, %.0f MiB); copy %.1f GB/s "
       "(vkCmdCopyBuffer %.0f MiB, counted read+write)\n",
       rbw.gbps, rbw.method.c_str(), double(rbw.bytes) / 1048576.0, bw.gbps, double(bw.bytes) / 1048576.0);
+  std::printf("checked        %s\n",
+              a.check.checked ? ("yes: the selftest of these kernels passed (" + std::to_string(a.check.cases) +
+                                 " cases, " + (a.check.source == "cache" ? "cached" : "run now") + ")")
+                                    .c_str()
+                              : "NO (--no-check): these kernels were not checked against the CPU reference");
   std::printf("decode reads   %.1f MB per token: weights %.1f MB + KV cache %.1f MB\n\n", double(s.per_token) / 1e6,
               double(s.weight_read) / 1e6, double(s.kv_read) / 1e6);
   std::printf("| metric | median | min | max |\n|---|---:|---:|---:|\n");
@@ -722,6 +737,12 @@ int Bench(const std::vector<std::string>& args) {
   const DeviceProbe device = ProbeDevice(a.options);
   BenchModel model = SizeModel(a, std::move(config), device.caps);
   a.options.context = model.context;
+  // Only checked kernels are timed: their selftest at this model's shapes and format, or its
+  // cached pass for this device, driver and build.
+  if (!a.no_check) {
+    a.check = CheckBenchKernels(a.options.device, a.options.validation, device.caps, a.options.kernels,
+                                a.options.features, model.name, model.config, *a.options.weights);
+  }
   if (!a.parallel.empty()) return RunParallel(a, model, device);
 
   double load_s = 0;

@@ -150,6 +150,8 @@ void PrintJson(const ParallelBench& b, const ParallelReport& r) {
                                                            : "device";
   j["load_s"] = r.load_s;
   j["validation_messages"] = r.validation_messages;
+  j["checked"] = b.checked;
+  j["check"] = b.check;
   j["read_bandwidth_gbps"] = b.read_gbps;
   j["memory_bytes"] = {{"weights", mem.weights}, {"kv_cache", mem.kv_cache}, {"scratch", mem.scratch}};
   const double base = r.base_tok_s;
