@@ -60,6 +60,7 @@ class GpuEngine : public Engine {
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
   size_t pipelines_created() const override { return gpu_->pipelines().size(); }
+  uint64_t submissions() const override { return scheduler_->submits(); }
   void SetProfiling(bool on) override {
     // 4096 timestamps: a decode step of the largest model records about 1500 ops.
     if (on && !timestamps_) timestamps_ = std::make_unique<vk::TimestampPool>(gpu_->device(), 4096);

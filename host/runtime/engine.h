@@ -77,6 +77,8 @@ class Engine {
   };
   virtual void SetProfiling(bool /*on*/) {}
   virtual std::vector<OpTime> TakeProfile() { return {}; }
+  // Queue submissions so far (0 for the CPU path): benchmarks report them per decode token.
+  virtual uint64_t submissions() const { return 0; }
   // Compute pipelines created so far (0 for the CPU path): benchmarks check that none is created
   // inside a timed run.
   virtual size_t pipelines_created() const { return 0; }

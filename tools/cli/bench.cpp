@@ -196,7 +196,9 @@ struct OpProfile {
   };
   uint32_t tokens = 0;
   double device_ms_per_token = 0, wall_ms_per_token = 0;
-  std::vector<Op> ops;  // most time first
+  double dispatches_per_token = 0;  // compute dispatches (copies and fills not counted)
+  double submits_per_token = 0;     // queue submissions, each waited on (Engine::submissions)
+  std::vector<Op> ops;              // most time first
 };
 
 OpProfile Aggregate(std::vector<Engine::OpTime> times, uint32_t tokens, double wall_s) {
@@ -213,6 +215,7 @@ OpProfile Aggregate(std::vector<Engine::OpTime> times, uint32_t tokens, double w
     it->bytes_read += double(t.bytes_read);
     it->bytes_estimated = it->bytes_estimated || t.bytes_estimated;
     p.device_ms_per_token += t.ns * 1e-6 / p.tokens;
+    if (t.name != "copy" && t.name != "fill") p.dispatches_per_token += 1.0 / p.tokens;
   }
   std::sort(p.ops.begin(), p.ops.end(), [](const auto& a, const auto& b) { return a.ms_per_token > b.ms_per_token; });
   p.wall_ms_per_token = wall_s * 1e3 / p.tokens;
@@ -228,10 +231,13 @@ Profiles ProfileRun(Engine& engine, const std::vector<int32_t>& prompt, uint32_t
   engine.Reset();
   engine.SetProfiling(true);
   auto t0 = std::chrono::steady_clock::now();
+  uint64_t submits = engine.submissions();
   std::vector<float> logits = engine.Forward(prompt, false);
   p.prefill = Aggregate(engine.TakeProfile(), uint32_t(prompt.size()), Seconds(t0));
+  p.prefill.submits_per_token = double(engine.submissions() - submits) / p.prefill.tokens;
   double wall = 0;
   steps = std::max<uint32_t>(steps, 1);
+  submits = engine.submissions();
   for (uint32_t i = 0; i < steps; ++i) {
     const int32_t next = Argmax(logits);
     t0 = std::chrono::steady_clock::now();
@@ -239,6 +245,7 @@ Profiles ProfileRun(Engine& engine, const std::vector<int32_t>& prompt, uint32_t
     wall += Seconds(t0);
   }
   p.decode = Aggregate(engine.TakeProfile(), steps, wall);
+  p.decode.submits_per_token = double(engine.submissions() - submits) / steps;
   engine.SetProfiling(false);
   return p;
 }
@@ -258,12 +265,15 @@ nlohmann::json ToJson(const OpProfile& p) {
   return {{"tokens", p.tokens},
           {"device_ms_per_token", p.device_ms_per_token},
           {"wall_ms_per_token", p.wall_ms_per_token},
+          {"dispatches_per_token", p.dispatches_per_token},
+          {"submits_per_token", p.submits_per_token},
           {"ops", ops}};
 }
 
 void PrintProfile(const char* what, const OpProfile& p) {
-  std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n\n", what,
+  std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n", what,
               p.tokens, p.device_ms_per_token, p.wall_ms_per_token);
+  std::printf("per token: %.1f dispatches, %.2f queue submissions\n\n", p.dispatches_per_token, p.submits_per_token);
   std::printf(
       "| op | per token | ms per token | %% of device time | workgroups | invocations | KB read | GB/s read |\n"
       "|---|---:|---:|---:|---:|---:|---:|---:|\n");

@@ -40,9 +40,9 @@ std::string Key(const vk::DeviceCaps& caps, KernelFamily kernels, const KernelFe
   std::ostringstream k;
   k << caps.name << '|' << caps.vendor << '|' << caps.driver_name << '|' << caps.driver_info << '|'
     << caps.driver_version << '|' << VKG_GIT_COMMIT << '|' << int(kernels) << '|' << int(f.integer_dot) << '|'
-    << int(f.cooperative_matrix) << '|' << f.emulate_cooperative_matrix << '|' << model_name << '|'
-    << c.hidden_size << '|' << c.num_hidden_layers << '|' << c.num_attention_heads << '|' << c.head_dim << '|'
-    << c.vocab_size << '|' << c.intermediate_size << '|' << DTypeName(format) << '|' << quick;
+    << int(f.cooperative_matrix) << '|' << f.emulate_cooperative_matrix << '|' << model_name << '|' << c.hidden_size
+    << '|' << c.num_hidden_layers << '|' << c.num_attention_heads << '|' << c.head_dim << '|' << c.vocab_size << '|'
+    << c.intermediate_size << '|' << DTypeName(format) << '|' << quick;
   return k.str();
 }
 
@@ -85,8 +85,7 @@ BenchCheck CheckBenchKernels(const std::string& device, bool validation, const v
   o.models = {{model_name, config}};
   o.formats = {format};
   o.quick = quick;
-  std::fprintf(stderr, "checking the kernels this benchmark times (vkgemma selftest%s) ...\n",
-               quick ? " --quick" : "");
+  std::fprintf(stderr, "checking the kernels this benchmark times (vkgemma selftest%s) ...\n", quick ? " --quick" : "");
   const SelftestReport report = RunSelftest(o);
   if (!report.passed()) {
     std::string failed;
