@@ -61,6 +61,9 @@ class GpuEngine : public Engine {
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
   size_t pipelines_created() const override { return gpu_->pipelines().size(); }
   uint64_t submissions() const override { return scheduler_->submits(); }
+  StepCounts decode_step_counts() const override {
+    return {scheduler_->decode_dispatches(), scheduler_->decode_barriers(), scheduler_->decode_barrier_requests()};
+  }
   void SetProfiling(bool on) override {
     // 4096 timestamps: a decode step of the largest model records about 1500 ops.
     if (on && !timestamps_) timestamps_ = std::make_unique<vk::TimestampPool>(gpu_->device(), 4096);

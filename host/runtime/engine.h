@@ -79,6 +79,13 @@ class Engine {
   virtual std::vector<OpTime> TakeProfile() { return {}; }
   // Queue submissions so far (0 for the CPU path): benchmarks report them per decode token.
   virtual uint64_t submissions() const { return 0; }
+  // Dispatches and pipeline barriers of one replayed decode step (0 for the CPU path, and before
+  // the first decode step).
+  struct StepCounts {
+    uint32_t dispatches = 0, barriers = 0;
+    uint32_t barriers_requested = 0;  // by the ops, before back-to-back ones merged (vk::Recorder)
+  };
+  virtual StepCounts decode_step_counts() const { return {}; }
   // Compute pipelines created so far (0 for the CPU path): benchmarks check that none is created
   // inside a timed run.
   virtual size_t pipelines_created() const { return 0; }

@@ -178,6 +178,9 @@ void Scheduler::DecodeStep(int32_t token, float* logits) {
     decode_logits_ =
         static_cast<const float*>(decode_io_->RecordOutput(*decode_rec_, acts_->logits.slice.Sub(0, V * 4)));
     decode_rec_->End();
+    decode_dispatches_ = decode_rec_->dispatch_count();
+    decode_barriers_ = decode_rec_->barrier_count();
+    decode_barrier_requests_ = decode_rec_->barrier_requests();
     decode_recorded_ = true;
   }
   *decode_id_ = token;

@@ -55,6 +55,11 @@ class Scheduler {
   // logits moving through mapped memory inside it (StepStaging); a prefill chunk uploads its ids
   // (and per-layer rows), submits, and downloads its logits.
   uint64_t submits() const { return submits_; }
+  // Dispatches and pipeline barriers of the recorded decode step (0 before the first one):
+  // every dispatch after a barrier waits for the ones before it (docs/gpu.md).
+  uint32_t decode_dispatches() const { return decode_dispatches_; }
+  uint32_t decode_barriers() const { return decode_barriers_; }
+  uint32_t decode_barrier_requests() const { return decode_barrier_requests_; }  // before merging
 
   // min(max_position_embeddings, cap) when its KV cache and scratch fit beside the weights in 90%
   // of the device's largest device-local heap, else the largest multiple of 256 that does.
@@ -92,6 +97,7 @@ class Scheduler {
   float* decode_ple_ = nullptr;             // ... its per-layer embedding rows [L * P]
   const float* decode_logits_ = nullptr;    // the logits the step copied out [V]
   uint64_t submits_ = 0;
+  uint32_t decode_dispatches_ = 0, decode_barriers_ = 0, decode_barrier_requests_ = 0;
   std::vector<float> ple_rows_;  // [batch][L * P] host staging of per-layer-embedding rows
   uint32_t n_past_ = 0;
 };

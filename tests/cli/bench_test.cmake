@@ -37,9 +37,21 @@ set(ENV{LP_NUM_THREADS} 0)
 # Bench first checks the kernels it times (their selftest); a fresh cache directory: it runs now.
 set(ENV{XDG_CACHE_HOME} ${BINARY_DIR}/cli-bench-cache)
 file(REMOVE_RECURSE ${BINARY_DIR}/cli-bench-cache)
-vkg_run(out rc err bench -m ${SOURCE_DIR}/tests/data/gemma4-tiny/dense -p 8 -n 4 -r 2 --json)
+vkg_run(out rc err bench -m ${SOURCE_DIR}/tests/data/gemma4-tiny/dense -p 8 -n 4 -r 2 --json --profile)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "bench --json: rc=${rc}\n${err}")
+endif()
+# The replayed decode step, pinned: one queue submission per token (inputs and logits through mapped
+# memory), and on lavapipe (the CPU kernel family) this checkpoint's exact dispatches and barriers
+# (back-to-back barriers merged: 61 of the 63 the ops ask for). A change to either is deliberate.
+string(JSON submits GET "${out}" profile decode submits_per_token)
+string(JSON dispatches GET "${out}" profile decode dispatches_per_token)
+string(JSON barriers GET "${out}" profile decode barriers_per_token)
+string(JSON asked GET "${out}" profile decode barriers_requested_per_token)
+string(JSON device_type GET "${out}" device_type)
+if(NOT submits EQUAL 1 OR (device_type STREQUAL "cpu" AND (NOT dispatches EQUAL 58 OR NOT barriers EQUAL 61
+                                                            OR NOT asked EQUAL 63)))
+  message(FATAL_ERROR "bench --profile decode step: ${submits} submits, ${dispatches} dispatches, ${barriers} barriers (${asked} asked)\n${out}")
 endif()
 string(JSON checked GET "${out}" checked)
 string(JSON check_source GET "${out}" check source)

@@ -196,9 +196,11 @@ struct OpProfile {
   };
   uint32_t tokens = 0;
   double device_ms_per_token = 0, wall_ms_per_token = 0;
-  double dispatches_per_token = 0;  // compute dispatches (copies and fills not counted)
-  double submits_per_token = 0;     // queue submissions, each waited on (Engine::submissions)
-  std::vector<Op> ops;              // most time first
+  double dispatches_per_token = 0;           // compute dispatches (copies and fills not counted)
+  double submits_per_token = 0;              // queue submissions, each waited on (Engine::submissions)
+  double barriers_per_token = -1;            // decode: pipeline barriers of the replayed step (-1: not known)
+  double barriers_requested_per_token = -1;  // ... as the ops asked for them, before merging
+  std::vector<Op> ops;                       // most time first
 };
 
 OpProfile Aggregate(std::vector<Engine::OpTime> times, uint32_t tokens, double wall_s) {
@@ -246,6 +248,13 @@ Profiles ProfileRun(Engine& engine, const std::vector<int32_t>& prompt, uint32_t
   }
   p.decode = Aggregate(engine.TakeProfile(), steps, wall);
   p.decode.submits_per_token = double(engine.submissions() - submits) / steps;
+  // The recorded step's own counts (the profile's timestamps add no dispatches or barriers).
+  const Engine::StepCounts counts = engine.decode_step_counts();
+  if (counts.dispatches) {
+    p.decode.dispatches_per_token = counts.dispatches;
+    p.decode.barriers_per_token = counts.barriers;
+    p.decode.barriers_requested_per_token = counts.barriers_requested;
+  }
   engine.SetProfiling(false);
   return p;
 }
@@ -267,13 +276,19 @@ nlohmann::json ToJson(const OpProfile& p) {
           {"wall_ms_per_token", p.wall_ms_per_token},
           {"dispatches_per_token", p.dispatches_per_token},
           {"submits_per_token", p.submits_per_token},
+          {"barriers_per_token", p.barriers_per_token >= 0 ? nlohmann::json(p.barriers_per_token) : nlohmann::json()},
+          {"barriers_requested_per_token",
+           p.barriers_requested_per_token >= 0 ? nlohmann::json(p.barriers_requested_per_token) : nlohmann::json()},
           {"ops", ops}};
 }
 
 void PrintProfile(const char* what, const OpProfile& p) {
   std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n", what,
               p.tokens, p.device_ms_per_token, p.wall_ms_per_token);
-  std::printf("per token: %.1f dispatches, %.2f queue submissions\n\n", p.dispatches_per_token, p.submits_per_token);
+  std::printf("per token: %.1f dispatches, %s pipeline barriers (%s asked for by the ops), %.2f queue submissions\n\n",
+              p.dispatches_per_token, p.barriers_per_token >= 0 ? vk::Concat(p.barriers_per_token).c_str() : "-",
+              p.barriers_requested_per_token >= 0 ? vk::Concat(p.barriers_requested_per_token).c_str() : "-",
+              p.submits_per_token);
   std::printf(
       "| op | per token | ms per token | %% of device time | workgroups | invocations | KB read | GB/s read |\n"
       "|---|---:|---:|---:|---:|---:|---:|---:|\n");
