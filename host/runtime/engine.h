@@ -13,6 +13,7 @@
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
 #include "host/ops/kernel_family.h"
+#include "host/runtime/selftest.h"
 
 namespace vkg {
 
@@ -77,6 +78,9 @@ class Engine {
   };
   virtual void SetProfiling(bool /*on*/) {}
   virtual std::vector<OpTime> TakeProfile() { return {}; }
+  // `vkgemma selftest` on this engine's device (host/runtime/selftest.h), sharing its pipelines:
+  // bench checks the kernels it times this way. Throws vkg::Error on the CPU path.
+  virtual SelftestReport Selftest(const SelftestOptions& options);
   // Queue submissions so far (0 for the CPU path): benchmarks report them per decode token.
   virtual uint64_t submissions() const { return 0; }
   // Dispatches and pipeline barriers of one replayed decode step (0 for the CPU path, and before

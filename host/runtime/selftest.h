@@ -62,8 +62,14 @@ struct SelftestReport {
   std::vector<std::string> failed() const;  // "op [kernels] shape" of each failing case
 };
 
-// Runs every case; on_case (may be empty) sees each result as it finishes.
+// Runs every case on a device of its own; on_case (may be empty) sees each result as it finishes.
 SelftestReport RunSelftest(const SelftestOptions& options,
                            const std::function<void(const SelftestCase&)>& on_case = nullptr);
+
+class GpuContext;
+// The same on an open device (Engine::Selftest: an engine's pipelines are then compiled once for
+// both); options.device and options.validation are the context's.
+SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& options,
+                             const std::function<void(const SelftestCase&)>& on_case = nullptr);
 
 }  // namespace vkg

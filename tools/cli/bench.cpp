@@ -763,15 +763,21 @@ int Bench(const std::vector<std::string>& args) {
   BenchModel model = SizeModel(a, std::move(config), device.caps);
   a.options.context = model.context;
   // Only checked kernels are timed: their selftest at this model's shapes and format, or its
-  // cached pass for this device, driver and build.
-  if (!a.no_check) {
+  // cached pass for this device, driver and build (on the engine's device below: one compile of
+  // each pipeline for both).
+  auto check = [&](const std::function<SelftestReport(const SelftestOptions&)>& run) {
+    if (a.no_check) return;
     a.check = CheckBenchKernels(a.options.device, a.options.validation, device.caps, a.options.kernels,
-                                a.options.features, model.name, model.config, *a.options.weights);
+                                a.options.features, model.name, model.config, *a.options.weights, run);
+  };
+  if (!a.parallel.empty()) {
+    check(nullptr);
+    return RunParallel(a, model, device);
   }
-  if (!a.parallel.empty()) return RunParallel(a, model, device);
 
   double load_s = 0;
   std::unique_ptr<Engine> engine = OpenEngine(a, model, &load_s);
+  check([&](const SelftestOptions& so) { return engine->Selftest(so); });
   const ModelConfig& c = engine->config();
   const MemoryReport memory = engine->memory();
   const std::vector<int32_t> tokens = PromptTokens(a.prompt, c.vocab_size, a.seed);

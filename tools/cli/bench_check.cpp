@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "host/error.h"
-#include "host/runtime/selftest.h"
 #include "tools/cli/selftest_json.h"
 
 #include "git_commit.h"
@@ -56,7 +55,8 @@ nlohmann::json BenchCheck::ToJson() const {
 
 BenchCheck CheckBenchKernels(const std::string& device, bool validation, const vk::DeviceCaps& caps,
                              KernelFamily kernels, const KernelFeatures& features, const std::string& model_name,
-                             const ModelConfig& config, DType format) {
+                             const ModelConfig& config, DType format,
+                             const std::function<SelftestReport(const SelftestOptions&)>& run) {
   const bool quick = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
   BenchCheck check;
   const std::string dir = CacheDir();
@@ -86,7 +86,7 @@ BenchCheck CheckBenchKernels(const std::string& device, bool validation, const v
   o.formats = {format};
   o.quick = quick;
   std::fprintf(stderr, "checking the kernels this benchmark times (vkgemma selftest%s) ...\n", quick ? " --quick" : "");
-  const SelftestReport report = RunSelftest(o);
+  const SelftestReport report = run ? run(o) : RunSelftest(o);
   if (!report.passed()) {
     std::string failed;
     for (const std::string& f : report.failed()) failed += (failed.empty() ? "" : "; ") + f;
