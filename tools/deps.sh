@@ -5,11 +5,15 @@
 # tools/test.sh, so each is a complete set-up on a fresh machine.
 set -euo pipefail
 # python3 only serves the glslang 15 build (its build generates a header with a Python script).
-# `vkgemma serve`: cpp-httplib (its HTTP server); chromium and nginx only serve its tests (the chat
+# `vkgemma serve`: cpp-httplib 0.18.7 from Debian 13's source (tools/httplib.sh below; patch and
+# xz-utils unpack it); chromium and nginx only serve its tests (the chat
 # page in a headless browser, two servers behind a load balancer). Node 20 and npm (the openai
 # client test) are expected to be there already, as for the tokenizer tests.
+# Image input (host/image): libpng, libjpeg-turbo, libwebp and giflib decode PNG, JPEG, WebP and GIF
+# (PIL uses the same libjpeg-turbo and libwebp, so decoded pixels equal Hugging Face's).
 PACKAGES="cmake g++ make git pkg-config libvulkan-dev glslang-tools libsentencepiece-dev nlohmann-json3-dev
-          libgtest-dev mesa-vulkan-drivers vulkan-validationlayers python3 libcpp-httplib-dev chromium nginx"
+          libgtest-dev mesa-vulkan-drivers vulkan-validationlayers python3 patch xz-utils chromium nginx
+          libpng-dev libjpeg62-turbo-dev libwebp-dev libgif-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -25,3 +29,5 @@ fi
 # leaves out. So a failed download or build warns and carries on.
 bash "$(dirname "$0")/glslang.sh" ||
   echo "warning: glslangValidator 15 was not built (tools/glslang.sh failed); the build falls back to the system's glslang" >&2
+# cpp-httplib 0.18.7 (one header) for `vkgemma serve`: without it the build stops, so a failure stops here.
+bash "$(dirname "$0")/httplib.sh"

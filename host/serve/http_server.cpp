@@ -11,9 +11,11 @@
 
 #include "host/error.h"
 #include "host/serve/chat_page.h"
-#include "host/serve/connection_probe.h"
+#include "host/serve/guarded_server.h"
+#include "host/serve/http_guards.h"
 #include "host/serve/metrics.h"
 #include "host/serve/openai_response.h"
+#include "host/serve/request_policy.h"
 
 namespace vkg::serve {
 namespace {
@@ -37,6 +39,7 @@ struct HttpServer::Impl {
         loop(l),
         validation_messages(std::move(v)),
         options(o),
+        server(o.max_connections, o.limits),
         created(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                     .count()) {}
 
@@ -44,8 +47,8 @@ struct HttpServer::Impl {
   BatchLoop& loop;
   std::function<int()> validation_messages;
   ServerOptions options;
+  GuardedServer server;
   int64_t created;
-  httplib::Server server;
   RequestCounters counters;
 
   // Generation requests in flight (a stream counts until its last byte is sent).
@@ -55,19 +58,9 @@ struct HttpServer::Impl {
   bool draining = false;
   std::thread stopper;
 
-  void Error(httplib::Response& res, const ApiError& e) {
+  static void Error(httplib::Response& res, const ApiError& e) {
     res.status = e.status;
     res.set_content(ErrorBody(e), "application/json");
-  }
-
-  bool Authorized(const httplib::Request& req, httplib::Response& res) {
-    if (options.api_key.empty()) return true;
-    if (req.get_header_value("Authorization") == "Bearer " + options.api_key) return true;
-    Error(res, ApiError(401,
-                        req.has_header("Authorization") ? "the API key is not valid"
-                                                        : "an API key is required: Authorization: Bearer <key>",
-                        "invalid_request_error", "invalid_api_key"));
-    return false;
   }
 
   // Counts a generation request in; false (and a 503) while the server drains.
@@ -88,13 +81,20 @@ struct HttpServer::Impl {
   }
 
   void Generate(Endpoint endpoint, const httplib::Request& req, httplib::Response& res) {
-    if (!Authorized(req, res)) return;
     ParsedRequest parsed;
     try {
       parsed = ParseRequest(endpoint, req.body, model);
     } catch (const ApiError& e) {
       Error(res, e);
       return;
+    }
+    if (!parsed.ignored_fields.empty()) {
+      // Accepted, not refused, as llama-server and vLLM do; said in a header and the log.
+      std::string names;
+      for (const std::string& f : parsed.ignored_fields) names += (names.empty() ? "" : ", ") + f;
+      res.set_header("X-Vkgemma-Ignored-Fields", names);
+      std::fprintf(stderr, "vkgemma serve: %s %s: ignored unknown fields: %s\n", req.method.c_str(), req.path.c_str(),
+                   names.c_str());
     }
     if (!Enter(res)) return;
     const uint32_t prompt_tokens = uint32_t(parsed.sequence.prompt.size());
@@ -114,16 +114,15 @@ struct HttpServer::Impl {
   }
 
   // stream: false. Nothing is written until the end, so the client's leaving is noticed by asking
-  // its socket.
+  // its socket (httplib's is_connection_closed: a peek; a pipelined request waiting reads as open).
   void RespondWhole(const httplib::Request& req, httplib::Response& res, SequenceStream& stream,
                     const ResponseHeader& header, uint32_t prompt_tokens) {
-    const ConnectionProbe client(req.local_port, req.remote_addr, req.remote_port);
     std::string text;
     for (;;) {
       SequenceUpdate u = stream.Take(std::chrono::milliseconds(200));
       text += u.text;
       if (!u.done()) {
-        if (!client.Closed()) continue;
+        if (!req.is_connection_closed()) continue;
         stream.Cancel();  // the client went away: free its slot now, not at max_tokens
         // nginx's "client closed request", for the log and /metrics (no one reads the body).
         Error(res, ApiError(499, "the client closed the connection", "invalid_request_error", "client_closed"));
@@ -191,54 +190,62 @@ struct HttpServer::Impl {
     }
   }
 
-  void Routes() {
-    server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-      const std::string_view page = ChatPageHtml();
-      res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
-    });
-    server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(R"({"status":"ok"})", "application/json");
-    });
-    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(PrometheusText(counters, loop.stats(), validation_messages()), "text/plain; version=0.0.4");
-    });
-    server.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!Authorized(req, res)) return;
-      res.set_content(ModelsJson(model.id, created, model.context), "application/json");
-    });
-    server.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      Generate(Endpoint::kChatCompletions, req, res);
-    });
-    server.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      Generate(Endpoint::kCompletions, req, res);
-    });
-    // Errors httplib answers itself (404, 413 for a body over the limit, 400 for a bad request
-    // line) get an OpenAI-style body too.
-    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      std::string message = "HTTP " + std::to_string(res.status), code = "http_error";
-      if (res.status == 404) message = "no route for " + req.method + " " + req.path, code = "not_found";
-      if (res.status == 413) message = "the request body is over the size limit", code = "payload_too_large";
-      res.set_content(ErrorBody(ApiError(res.status, message, "invalid_request_error", code)), "application/json");
-    });
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-      std::string what = "unknown error";
+  // Every route: marks the request received (GuardedServer), and turns any exception into a 500
+  // for this request: nothing a client sends ends the process.
+  template <class F>
+  httplib::Server::Handler Route(F f) {
+    return [f](const httplib::Request& req, httplib::Response& res) {
+      GuardedServer::EnterHandler();
       try {
-        std::rethrow_exception(ep);
+        f(req, res);
+      } catch (const ApiError& e) {
+        Error(res, e);
       } catch (const std::exception& e) {
-        what = e.what();
+        Error(res, ApiError(500, std::string("internal error: ") + e.what(), "server_error", "internal_error"));
       } catch (...) {
+        Error(res, ApiError(500, "internal error", "server_error", "internal_error"));
       }
-      res.status = 500;
-      res.set_content(ErrorBody(ApiError(500, what, "server_error", "internal_error")), "application/json");
-    });
+    };
+  }
+
+  RequestPolicy Policy() const {
+    RequestPolicy p;
+    p.api_key = options.api_key;
+    p.allowed_hosts = options.allowed_hosts;
+    p.bound_host = options.host;
+    p.cors_origin = options.cors_origin;
+    return p;
+  }
+
+  void Routes() {
+    server.Get("/", Route([](const httplib::Request&, httplib::Response& res) {
+                 const std::string_view page = ChatPageHtml();
+                 res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
+               }));
+    server.Get("/health", Route([](const httplib::Request&, httplib::Response& res) {
+                 res.set_content(R"({"status":"ok"})", "application/json");
+               }));
+    server.Get("/metrics", Route([this](const httplib::Request&, httplib::Response& res) {
+                 res.set_content(PrometheusText(counters, loop.stats(), validation_messages()),
+                                 "text/plain; version=0.0.4");
+               }));
+    server.Get("/v1/models", Route([this](const httplib::Request&, httplib::Response& res) {
+                 res.set_content(ModelsJson(model.id, created, model.context), "application/json");
+               }));
+    server.Post("/v1/chat/completions", Route([this](const httplib::Request& req, httplib::Response& res) {
+                  Generate(Endpoint::kChatCompletions, req, res);
+                }));
+    server.Post("/v1/completions", Route([this](const httplib::Request& req, httplib::Response& res) {
+                  Generate(Endpoint::kCompletions, req, res);
+                }));
+    InstallRequestGuards(server, Policy(), options.max_body_bytes);
     server.set_logger(
         [this](const httplib::Request& req, const httplib::Response& res) { counters.Count(req.path, res.status); });
     server.set_payload_max_length(options.max_body_bytes);
-    server.set_keep_alive_timeout(2);
-    server.set_read_timeout(30);
-    const uint32_t threads = std::max<uint32_t>(options.threads, 4);
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server.set_keep_alive_timeout(std::max<int64_t>(1, options.limits.idle_timeout.count() / 1000));
+    // Per read and write; the whole request's deadline is the connection's (ConnectionStream).
+    server.set_read_timeout(std::chrono::milliseconds(options.limits.request_timeout));
+    server.set_write_timeout(std::chrono::milliseconds(options.limits.write_timeout));
   }
 };
 
@@ -271,15 +278,18 @@ void HttpServer::Stop() {
   std::lock_guard lock(impl_->mu);
   if (impl_->draining) return;
   impl_->draining = true;
-  // httplib's stop() cuts streams short, so it waits until the last one has ended.
   impl_->stopper = std::thread([impl = impl_.get()] {
-    {
-      std::unique_lock lock(impl->mu);
-      impl->cv.wait(lock, [&] { return impl->in_flight == 0; });
-    }
     // A Stop() right after Bind() may come before Run() listens, when stop() would do nothing.
     for (int i = 0; i < 500 && !impl->server.is_running(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // New connections are answered 503 and closed; idle and half-sent ones are closed now.
+    // (httplib's stop() would also cut the streams short: it comes last.)
+    impl->server.BeginShutdown();
+    {
+      std::unique_lock lock(impl->mu);
+      impl->cv.wait_for(lock, impl->options.shutdown_grace, [&] { return impl->in_flight == 0; });
+    }
+    impl->server.CloseAll();  // the grace is over: whatever is left
     impl->server.stop();
   });
 }

@@ -9,6 +9,8 @@
 #include <set>
 
 #include "host/error.h"
+#include "host/image/data_url.h"
+#include "host/serve/json_text.h"
 
 namespace vkg::serve {
 namespace {
@@ -85,32 +87,94 @@ bool Boolean(const json& body, const char* field, bool* out) {
   return true;
 }
 
-// Message content: a string, or an array of {"type": "text", "text": ...} parts.
-std::string Content(const json& content, const std::string& field) {
-  if (content.is_string()) return content.get<std::string>();
-  if (!content.is_array()) throw WrongType(field, "a string or an array of text parts", content);
-  std::string text;
+// An image_url part's image: {"url": "data:...", "detail": ...} (or the URL as a string, as some
+// clients send it), decoded and preprocessed now so a broken image is a 400 naming its field.
+image::PreprocessedImage ImagePart(const json& part, const std::string& f, const ServedModel& model) {
+  if (!model.image_tokens) {
+    throw BadRequest("'" + f + "' is an image, but " + model.no_images_reason, "invalid_value", f + ".type");
+  }
+  auto iu = part.find("image_url");
+  if (iu == part.end())
+    throw BadRequest("'" + f + ".image_url' is required", "missing_required_parameter", f + ".image_url");
+  const json* url = &*iu;
+  if (iu->is_object()) {
+    for (const auto& [key, value] : iu->items()) {
+      if (key != "url" && key != "detail")
+        throw BadRequest("unknown field '" + f + ".image_url." + key + "'", "unknown_parameter",
+                         f + ".image_url." + key);
+    }
+    auto u = iu->find("url");
+    if (u == iu->end())
+      throw BadRequest("'" + f + ".image_url.url' is required", "missing_required_parameter", f + ".image_url.url");
+    url = &*u;
+  }
+  if (!url->is_string()) throw WrongType(f + ".image_url.url", "a string", *url);
+  const image::DataUrlResult data = image::DecodeDataUrl(url->get_ref<const std::string&>(), kMaxImageBytes);
+  switch (data.error) {
+    case image::DataUrlError::kNone: break;
+    case image::DataUrlError::kTooLarge:
+      throw ApiError(413, "'" + f + ".image_url.url': " + data.message, "invalid_request_error", "image_too_large",
+                     f + ".image_url.url");
+    case image::DataUrlError::kRemote:
+      throw BadRequest("'" + f + ".image_url.url': " + data.message, "unsupported_image_url", f + ".image_url.url");
+    default: throw BadRequest("'" + f + ".image_url.url': " + data.message, "invalid_image_url", f + ".image_url.url");
+  }
+  try {
+    return image::Preprocess(image::DecodeImage(data.bytes, f, kMaxImagePixels), model.image_budget);
+  } catch (const Error& e) {
+    throw BadRequest(e.what(), "invalid_image", f + ".image_url.url");
+  }
+}
+
+// Message content: a string, or an array of parts {"type": "text", "text": ...} and {"type":
+// "image_url", "image_url": {"url": "data:image/png;base64,..."}}. Text parts alone are joined into
+// one string; with an image, the message keeps its parts in order and the images go to `images`.
+void Content(const json& content, const std::string& field, const ServedModel& model, ChatMessage* m,
+             std::vector<image::PreprocessedImage>* images) {
+  if (content.is_string()) {
+    m->content = content.get<std::string>();
+    return;
+  }
+  if (!content.is_array()) throw WrongType(field, "a string or an array of content parts", content);
+  std::vector<ContentPart> parts;
+  bool any_image = false;
   for (size_t i = 0; i < content.size(); ++i) {
     const json& part = content[i];
     const std::string f = field + "[" + std::to_string(i) + "]";
     if (!part.is_object()) throw WrongType(f, "an object", part);
     auto type = part.find("type");
-    if (type == part.end() || !type->is_string() || *type != "text") {
-      throw BadRequest("'" + f + ".type' must be \"text\" (this model reads text only)", "invalid_value", f + ".type");
+    const bool is_image = type != part.end() && *type == "image_url";
+    if (type == part.end() || !type->is_string() || (*type != "text" && !is_image)) {
+      throw BadRequest("'" + f + ".type' must be \"text\" or \"image_url\"", "invalid_value", f + ".type");
+    }
+    for (const auto& [key, value] : part.items()) {
+      if (key != "type" && key != (is_image ? "image_url" : "text"))
+        throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
+    }
+    if (is_image) {
+      if (images->size() >= kMaxImagesPerRequest) {
+        throw BadRequest("a request holds at most " + std::to_string(kMaxImagesPerRequest) + " images",
+                         "too_many_images", f);
+      }
+      images->push_back(ImagePart(part, f, model));
+      parts.push_back({ContentPart::Kind::kImage, ""});
+      any_image = true;
+      continue;
     }
     auto t = part.find("text");
     if (t == part.end() || !t->is_string())
       throw BadRequest("'" + f + ".text' must be a string", "invalid_type", f + ".text");
-    for (const auto& [key, value] : part.items()) {
-      if (key != "type" && key != "text")
-        throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
-    }
-    text += t->get<std::string>();
+    parts.push_back({ContentPart::Kind::kText, t->get<std::string>()});
   }
-  return text;
+  if (any_image) {
+    m->parts = std::move(parts);
+    return;
+  }
+  for (const ContentPart& p : parts) m->content += p.text;
 }
 
-std::vector<ChatMessage> Messages(const json& body) {
+std::vector<ChatMessage> Messages(const json& body, const ServedModel& model,
+                                  std::vector<image::PreprocessedImage>* images) {
   auto it = body.find("messages");
   if (it == body.end()) throw BadRequest("'messages' is required", "missing_required_parameter", "messages");
   if (!it->is_array()) throw WrongType("messages", "an array", *it);
@@ -141,21 +205,62 @@ std::vector<ChatMessage> Messages(const json& body) {
       throw BadRequest("'" + f + ".content' is required", "missing_required_parameter", f + ".content");
     if (auto name = m.find("name"); name != m.end() && !name->is_string())
       throw WrongType(f + ".name", "a string", *name);
-    out.push_back({r, Content(*content, f + ".content")});
+    ChatMessage message{r, "", {}};
+    Content(*content, f + ".content", model, &message, images);
+    out.push_back(std::move(message));
   }
   return out;
 }
 
-std::string Prompt(const json& body) {
+// /v1/completions' prompt: a string, or one prompt as OpenAI allows it: ["text"], token ids
+// [1, 2, 3], or [[1, 2, 3]]. More than one prompt is refused (one request, one choice).
+struct PromptField {
+  std::string text;
+  std::vector<int32_t> ids;  // non-empty: given as token ids
+};
+
+bool IsTokenArray(const json& v) {
+  return v.is_array() && !v.empty() &&
+         std::all_of(v.begin(), v.end(), [](const json& t) { return t.is_number_integer(); });
+}
+
+PromptField Prompt(const json& body, int32_t vocab) {
   auto it = body.find("prompt");
   if (it == body.end()) throw BadRequest("'prompt' is required", "missing_required_parameter", "prompt");
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_array() && it->size() == 1 && (*it)[0].is_string()) return (*it)[0].get<std::string>();
-  if (it->is_array() && it->size() > 1) {
+  PromptField out;
+  if (it->is_string()) {
+    out.text = it->get<std::string>();
+    return out;
+  }
+  if (!it->is_array()) throw WrongType("prompt", "a string, an array of token ids or an array of one string", *it);
+  if (it->empty()) throw BadRequest("'prompt' is an empty array", "invalid_value", "prompt");
+  const json* ids = nullptr;
+  if (IsTokenArray(*it)) {
+    ids = &*it;
+  } else if (it->size() == 1 && (*it)[0].is_string()) {
+    out.text = (*it)[0].get<std::string>();
+    return out;
+  } else if (it->size() == 1 && IsTokenArray((*it)[0])) {
+    ids = &(*it)[0];
+  } else if (it->size() > 1 &&
+             std::all_of(it->begin(), it->end(), [](const json& p) { return p.is_string() || p.is_array(); })) {
     throw BadRequest("'prompt' holds " + std::to_string(it->size()) + " prompts; one request serves one",
                      "invalid_value", "prompt");
+  } else {
+    throw WrongType("prompt", "a string, an array of token ids or an array of one string", *it);
   }
-  throw WrongType("prompt", "a string", *it);
+  for (const json& t : *ids) {
+    const int64_t id = t.is_number_unsigned() && t.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())
+                           ? std::numeric_limits<int64_t>::max()
+                           : t.get<int64_t>();
+    if (id < 0 || id >= vocab) {
+      throw BadRequest(
+          "'prompt' holds the token id " + t.dump() + ", outside the vocabulary [0, " + std::to_string(vocab) + ")",
+          "invalid_value", "prompt");
+    }
+    out.ids.push_back(int32_t(id));
+  }
+  return out;
 }
 
 std::vector<std::string> StopStrings(const json& body) {
@@ -177,23 +282,53 @@ std::vector<std::string> StopStrings(const json& body) {
 std::string ErrorBody(const ApiError& e) {
   json err = {{"message", e.what()}, {"type", e.type}, {"param", nullptr}, {"code", e.code}};
   if (!e.param.empty()) err["param"] = e.param;
-  return json{{"error", err}}.dump();
+  return JsonText(json{{"error", err}});
 }
 
 namespace {
 
-// Every field OpenAI defines that this server honours (or accepts at its only supported value);
-// any other is refused by name.
-void CheckKnownFields(const json& body, bool chat) {
+// The fields this server knows: those it honours, and those it accepts only at the value that
+// asks for nothing (n: 1, logprobs: false, tools: [] ...). Any other is ignored and reported.
+std::vector<std::string> UnknownFields(const json& body, bool chat) {
   static const std::set<std::string> kCommon = {
-      "model", "stream",           "stream_options",    "max_tokens", "temperature", "top_p",          "seed",
-      "stop",  "presence_penalty", "frequency_penalty", "top_k",      "min_p",       "repeat_penalty", "n",
-      "user",  "logprobs"};
+      // OpenAI
+      "model", "stream", "stream_options", "max_tokens", "temperature", "top_p", "seed", "stop", "presence_penalty",
+      "frequency_penalty", "n", "user", "logprobs", "top_logprobs", "logit_bias", "best_of",
+      // llama-server / vLLM
+      "top_k", "min_p", "repeat_penalty", "repetition_penalty", "ignore_eos", "n_predict", "cache_prompt"};
+  static const std::set<std::string> kChat = {
+      "messages",  "max_completion_tokens", "tools",           "tool_choice",
+      "functions", "function_call",         "response_format", "parallel_tool_calls"};
+  std::vector<std::string> unknown;
   for (const auto& [key, value] : body.items()) {
-    const bool known = kCommon.count(key) ||
-                       (chat ? key == "messages" || key == "max_completion_tokens" : key == "prompt" || key == "echo");
-    if (!known) throw BadRequest("unknown field '" + key + "'", "unknown_parameter", key);
+    const bool known =
+        kCommon.count(key) || (chat ? kChat.count(key) > 0 : key == "prompt" || key == "echo" || key == "suffix");
+    if (!known) unknown.push_back(key);
   }
+  return unknown;
+}
+
+// A known field this server cannot honour, given at a value other than "none": 400.
+void RefuseUnservable(const json& body) {
+  for (const char* field : {"tools", "functions", "logit_bias", "suffix"}) {
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null() || (it->is_array() && it->empty()) || (it->is_object() && it->empty()) ||
+        (it->is_string() && it->get<std::string>().empty()))
+      continue;
+    throw BadRequest("'" + std::string(field) + "' is not supported by this server", "unsupported_parameter", field);
+  }
+  for (const char* field : {"tool_choice", "function_call"}) {
+    auto it = body.find(field);
+    if (it != body.end() && !it->is_null() && *it != "none" && *it != "auto")
+      throw BadRequest("'" + std::string(field) + "' is not supported by this server", "unsupported_parameter", field);
+  }
+  if (auto rf = body.find("response_format"); rf != body.end() && !rf->is_null()) {
+    if (!rf->is_object() || rf->value("type", json()) != "text")
+      throw BadRequest("'response_format' other than {\"type\": \"text\"} is not supported", "unsupported_parameter",
+                       "response_format");
+  }
+  if (auto p = body.find("parallel_tool_calls"); p != body.end() && !p->is_null() && !p->is_boolean())
+    throw WrongType("parallel_tool_calls", "a boolean", *p);
 }
 
 // "model" is optional, as in llama-server (there is one model); given, it must be that one.
@@ -228,8 +363,17 @@ void ParseStreaming(const json& body, ParsedRequest& out) {
   if (auto u = body.find("user"); u != body.end() && !u->is_null() && !u->is_string())
     throw WrongType("user", "a string", *u);
   bool flag = false;
-  if (Boolean(body, "logprobs", &flag) && flag)
-    throw BadRequest("'logprobs' is not supported", "invalid_value", "logprobs");
+  // logprobs: OpenAI's chat field is a boolean, its completions field (and vLLM's) a count.
+  if (auto lp = body.find("logprobs"); lp != body.end() && !lp->is_null()) {
+    if (!lp->is_boolean() && !lp->is_number_integer()) throw WrongType("logprobs", "a boolean or an integer", *lp);
+    if ((lp->is_boolean() && lp->get<bool>()) || (lp->is_number_integer() && lp->get<int64_t>() != 0))
+      throw BadRequest("'logprobs' is not supported", "invalid_value", "logprobs");
+  }
+  if (Integer(body, "top_logprobs", 0, 20, &n) && n != 0)
+    throw BadRequest("'top_logprobs' is not supported", "invalid_value", "top_logprobs");
+  if (Integer(body, "best_of", 1, 1000000, &n) && n != 1)
+    throw BadRequest("'best_of' must be 1: one choice per request", "invalid_value", "best_of");
+  Boolean(body, "cache_prompt", &flag);  // the prefix cache is always on (README, "Serving")
   if (Boolean(body, "echo", &flag) && flag) throw BadRequest("'echo' is not supported", "invalid_value", "echo");
 }
 
@@ -241,10 +385,12 @@ SamplingParams ParseSampling(const json& body, const GenerationConfig& gen) {
   if (Number(body, "top_p", 0.0, 1.0, &f, /*lo_open=*/true)) sp.top_p = f;
   if (Number(body, "min_p", 0.0, 1.0, &f)) sp.min_p = f;
   if (Number(body, "repeat_penalty", 0.0, 10.0, &f, /*lo_open=*/true)) sp.repetition_penalty = f;
+  if (Number(body, "repetition_penalty", 0.0, 10.0, &f, /*lo_open=*/true)) sp.repetition_penalty = f;  // vLLM's name
   Number(body, "presence_penalty", -2.0, 2.0, &sp.presence_penalty);
   Number(body, "frequency_penalty", -2.0, 2.0, &sp.frequency_penalty);
   int64_t i = 0;
-  if (Integer(body, "top_k", 0, std::numeric_limits<int32_t>::max(), &i)) sp.top_k = int32_t(i);
+  // top_k: 0 and vLLM's -1 both mean "all tokens".
+  if (Integer(body, "top_k", -1, std::numeric_limits<int32_t>::max(), &i)) sp.top_k = int32_t(std::max<int64_t>(i, 0));
   if (Integer(body, "seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), &i)) {
     sp.seed = uint64_t(i);
   } else {
@@ -254,22 +400,32 @@ SamplingParams ParseSampling(const json& body, const GenerationConfig& gen) {
 }
 
 // The prompt as tokens: the messages through the chat template, or (completions) the prompt text.
-std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool chat) {
+std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool chat, ParsedRequest* out) {
   const tok::Tokenizer& tokenizer = *model.tokenizer;
   std::vector<int32_t> ids;
   if (chat) {
-    const std::vector<ChatMessage> messages = Messages(body);
+    const std::vector<ChatMessage> messages = Messages(body, model, &out->images);
     try {
-      ids = model.chat_template->Encode(tokenizer, messages, ChatOptions{});
+      ChatOptions options;
+      if (!out->images.empty()) options.image_token_id = model.image_tokens->image;
+      ids = model.chat_template->Encode(tokenizer, messages, options);
+      if (!out->images.empty()) {
+        std::vector<uint32_t> counts;
+        for (const image::PreprocessedImage& im : out->images) counts.push_back(im.soft_tokens);
+        ids = image::ExpandImagePlaceholders(ids, *model.image_tokens, counts);
+        out->image_spans = image::FindImageSpans(ids, model.image_tokens->image, out->images);
+      }
     } catch (const Error& e) {
       throw BadRequest(std::string("the chat template rejected the messages: ") + e.what(), "invalid_value",
                        "messages");
     }
   } else {
     // As `vkgemma run --raw`: <bos>, then the text with special tokens written in it matched.
-    const std::string prompt = Prompt(body);
+    // Token ids are taken as given (the client chose whether to start with <bos>).
+    PromptField prompt = Prompt(body, tokenizer.vocab_size());
+    if (!prompt.ids.empty()) return prompt.ids;
     const int32_t bos = tokenizer.PieceToId("<bos>").value_or(model.generation.bos_token_id);
-    const std::vector<int32_t> text_ids = tokenizer.Encode(prompt, tok::SpecialTokens::kMatch);
+    const std::vector<int32_t> text_ids = tokenizer.Encode(prompt.text, tok::SpecialTokens::kMatch);
     if (text_ids.empty() || text_ids.front() != bos) ids.push_back(bos);
     ids.insert(ids.end(), text_ids.begin(), text_ids.end());
   }
@@ -292,6 +448,12 @@ uint32_t MaxTokens(const json& body, const ServedModel& model, bool chat, size_t
   if (chat && Integer(body, "max_completion_tokens", 1, std::numeric_limits<int32_t>::max(), &max_tokens)) {
     max_field = "max_completion_tokens", have_max = true;
   }
+  // llama-server's n_predict, used when no OpenAI field is given; -1: until the context is full.
+  int64_t n_predict = 0;
+  if (!have_max && Integer(body, "n_predict", -1, std::numeric_limits<int32_t>::max(), &n_predict)) {
+    if (n_predict == 0) throw BadRequest("'n_predict' must be -1 or at least 1", "invalid_value", "n_predict");
+    if (n_predict > 0) max_tokens = n_predict, max_field = "n_predict", have_max = true;
+  }
   if (have_max && max_tokens > room) {
     throw BadRequest("'" + std::string(max_field) + "' is " + std::to_string(max_tokens) + " but the prompt's " +
                          std::to_string(prompt_tokens) + " tokens leave " + std::to_string(room) +
@@ -310,16 +472,18 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
     throw BadRequest("the request body is not valid JSON", "invalid_json");
   }
   if (!body.is_object()) throw BadRequest("the request body must be a JSON object", "invalid_json");
-  CheckKnownFields(body, chat);
-  CheckModel(body, model);
-
   ParsedRequest out;
+  out.ignored_fields = UnknownFields(body, chat);
+  RefuseUnservable(body);
+  CheckModel(body, model);
   out.endpoint = endpoint;
   ParseStreaming(body, out);
   out.sequence.sampling = ParseSampling(body, model.generation);
   out.sequence.stop_strings = StopStrings(body);
   out.sequence.stop_ids = model.stop_ids;
-  out.sequence.prompt = PromptIds(body, model, chat);
+  bool ignore_eos = false;  // llama-server / vLLM: generate to max_tokens, past end-of-turn
+  if (Boolean(body, "ignore_eos", &ignore_eos) && ignore_eos) out.sequence.stop_ids.clear();
+  out.sequence.prompt = PromptIds(body, model, chat, &out);
   out.sequence.max_tokens = MaxTokens(body, model, chat, out.sequence.prompt.size());
   return out;
 }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "host/serve/json_text.h"
+
 namespace vkg::serve {
 namespace {
 
@@ -30,7 +32,7 @@ json Finish(FinishReason r) {
   return nullptr;
 }
 
-std::string Event(const json& j) { return "data: " + j.dump() + "\n\n"; }
+std::string Event(const json& j) { return "data: " + JsonText(j) + "\n\n"; }
 
 // One choice of a stream chunk.
 json Choice(const ResponseHeader& h, json delta_or_text, json finish) {
@@ -63,7 +65,7 @@ std::string CompletionJson(const ResponseHeader& h, const std::string& text, Fin
   }
   j["choices"] = json::array({choice});
   j["usage"] = Usage(prompt_tokens, completion_tokens);
-  return j.dump();
+  return JsonText(j);
 }
 
 std::string RoleChunkEvent(const ResponseHeader& h) {
@@ -99,7 +101,7 @@ std::string ModelsJson(const std::string& model, int64_t created, uint32_t conte
             {"created", created},
             {"owned_by", "vkgemma"},
             {"meta", {{"n_ctx", context}}}};
-  return json{{"object", "list"}, {"data", json::array({m})}}.dump();
+  return JsonText(json{{"object", "list"}, {"data", json::array({m})}});
 }
 
 }  // namespace vkg::serve

@@ -15,6 +15,7 @@
 #include "host/error.h"
 #include "host/runtime/engine.h"
 #include "tests/model/test_helpers.h"
+#include "tests/sweep.h"
 
 namespace vkg::test {
 namespace {
@@ -48,6 +49,8 @@ struct Case {
   // Set: the variant written as a GGUF file of this --gguf-type and run without --weights (each
   // matrix in its stored type; `weights` unused), at K-quant-sized shapes.
   const char* gguf = nullptr;
+  // Label "long": run in CI's sample (tests/sweep.h), else only with VKG_SWEEP=full.
+  bool in_ci_sample = true;
 };
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
@@ -82,6 +85,7 @@ class BatchVsAloneTest : public ::testing::TestWithParam<Case> {
 };
 
 TEST_P(BatchVsAloneTest, EverySlotEqualsEngineAloneBitForBit) {
+  VKG_SWEEP_SAMPLE(GetParam().in_ci_sample);
   constexpr uint32_t kSlots = 8;
   const auto dir = Model();
   auto batch = OpenGpuBatchEngine(dir.string(), Options(), kSlots);
@@ -143,18 +147,23 @@ TEST_P(BatchVsAloneTest, EverySlotEqualsEngineAloneBitForBit) {
   EXPECT_EQ(alone->validation_messages(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Formats, BatchVsAloneTest,
-    // Every format once per family at least (the products' per-format
-    // identity is checked for all of them in batched_decode_products_test).
-    ::testing::Values(Case{"ple", DType::BF16, KernelFamily::kGpu}, Case{"ple", DType::BF16, KernelFamily::kCpu},
-                      Case{"ple", DType::F32, KernelFamily::kGpu}, Case{"ple", DType::Q8_0, KernelFamily::kCpu},
-                      Case{"ple", DType::Q4_0, KernelFamily::kGpu}, Case{"dense", DType::BF16, KernelFamily::kGpu},
-                      Case{"dense", DType::Q4_0, KernelFamily::kCpu}, Case{"moe", DType::BF16, KernelFamily::kGpu},
-                      // A Q4_K_M file: Q4_K and Q6_K matrices as stored, q|k|v
-                      // stacks of both types (WeightMatrix::parts) on even layers.
-                      Case{"ple", DType::F32, KernelFamily::kGpu, "q4_k_m"}),
-    CaseName);
+INSTANTIATE_TEST_SUITE_P(Formats, BatchVsAloneTest,
+                         // Every format once per family at least (the products' per-format identity is checked for
+                         // all of them in batched_decode_products_test). Each case compiles a model's pipelines on
+                         // lavapipe (30-60 s): CI's sample keeps every variant, both families, a float, q8_0, q4_0 and
+                         // the mixed K-quant file; VKG_SWEEP=full adds the other four.
+                         ::testing::Values(Case{"ple", DType::BF16, KernelFamily::kGpu},
+                                           Case{"ple", DType::BF16, KernelFamily::kCpu, nullptr, false},
+                                           Case{"ple", DType::F32, KernelFamily::kGpu, nullptr, false},
+                                           Case{"ple", DType::Q8_0, KernelFamily::kCpu},
+                                           Case{"ple", DType::Q4_0, KernelFamily::kGpu, nullptr, false},
+                                           Case{"dense", DType::BF16, KernelFamily::kGpu, nullptr, false},
+                                           Case{"dense", DType::Q4_0, KernelFamily::kCpu},
+                                           Case{"moe", DType::BF16, KernelFamily::kGpu},
+                                           // A Q4_K_M file: Q4_K and Q6_K matrices as stored, q|k|v
+                                           // stacks of both types (WeightMatrix::parts) on even layers.
+                                           Case{"ple", DType::F32, KernelFamily::kGpu, "q4_k_m"}),
+                         CaseName);
 
 // ---- Errors: the exact message, and nothing evaluated ----
 

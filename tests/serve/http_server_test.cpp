@@ -2,12 +2,8 @@
 // raw socket): every error case answers a 4xx (or 401/503) with an OpenAI-style error body, the
 // streams are well formed, a client that disconnects (mid-stream, or waiting for a whole reply)
 // frees its slot, Stop() lets streams finish.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -15,116 +11,14 @@
 #include <string>
 #include <thread>
 
-#include "host/batch/batch_engine.h"
-#include "host/runtime/generate.h"
-#include "host/serve/batch_loop.h"
-#include "host/serve/http_server.h"
-#include "host/text/chat_template.h"
-#include "tests/serve/serve_test_util.h"
+#include "tests/serve/http_test_util.h"
 
 namespace vkg::serve {
 namespace {
 
+using namespace http_test;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-// A BatchEngine whose every step takes at least `delay` longer: the tiny model decodes a token in
-// about a millisecond, too fast for a test to act while a reply is still being generated.
-class SlowEngine : public BatchEngine {
- public:
-  SlowEngine(std::unique_ptr<BatchEngine> inner, std::chrono::milliseconds delay)
-      : inner_(std::move(inner)), delay_(delay) {}
-  const ModelConfig& config() const override { return inner_->config(); }
-  uint32_t slots() const override { return inner_->slots(); }
-  uint32_t context() const override { return inner_->context(); }
-  std::vector<std::vector<float>> Step(std::span<const SlotInput> inputs) override {
-    std::this_thread::sleep_for(delay_);
-    return inner_->Step(inputs);
-  }
-  uint32_t n_past(uint32_t slot) const override { return inner_->n_past(slot); }
-  void Reset(uint32_t slot) override { inner_->Reset(slot); }
-  bool Truncate(uint32_t slot, uint32_t n) override { return inner_->Truncate(slot, n); }
-  MemoryReport memory() const override { return inner_->memory(); }
-  std::string device_name() const override { return inner_->device_name(); }
-  int validation_messages() const override { return inner_->validation_messages(); }
-
- private:
-  std::unique_ptr<BatchEngine> inner_;
-  std::chrono::milliseconds delay_;
-};
-
-// A server on a free loopback port with `slots` CPU slots.
-class Served {
- public:
-  // stop_tokens false: replies run to max_tokens (tests that need a sequence to keep running).
-  // step_delay: added to every batch step (SlowEngine).
-  Served(uint32_t slots, uint32_t max_queued, const std::string& api_key = "", size_t max_body = 4 << 20,
-         bool stop_tokens = true, std::chrono::milliseconds step_delay = std::chrono::milliseconds(0))
-      : tokenizer_(tok::Tokenizer::Load(serve_test::TinyModelDir())),
-        template_(ChatTemplate::Load(serve_test::TinyModelDir())) {
-    EngineOptions eo;
-    eo.device = "cpu";
-    eo.context = 128;
-    engine_ = BatchEngine::Open(serve_test::TinyModelDir().string(), eo, slots);
-    if (step_delay.count() > 0) engine_ = std::make_unique<SlowEngine>(std::move(engine_), step_delay);
-    model_.id = "gemma4-tiny";
-    model_.context = engine_->context();
-    model_.tokenizer = &tokenizer_;
-    model_.chat_template = &template_;
-    if (stop_tokens) model_.stop_ids = StopTokenIds(tokenizer_, model_.generation);
-    BatchLoopOptions lo;
-    lo.max_queued = max_queued;
-    loop_ = std::make_unique<BatchLoop>(*engine_, tokenizer_, lo);
-    ServerOptions so;
-    so.port = 0;
-    so.api_key = api_key;
-    so.max_body_bytes = max_body;
-    so.fingerprint = "vkgemma-test";
-    server_ = std::make_unique<HttpServer>(
-        model_, *loop_, [] { return 0; }, so);
-    port_ = server_->Bind();
-    thread_ = std::thread([this] { server_->Run(); });
-  }
-  ~Served() {
-    server_->Stop();
-    thread_.join();
-    loop_->Stop();
-  }
-  int port() const { return port_; }
-  HttpServer& server() { return *server_; }
-  BatchLoop& loop() { return *loop_; }
-  httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    c.set_connection_timeout(10, 0);
-    return c;
-  }
-
- private:
-  tok::Tokenizer tokenizer_;
-  ChatTemplate template_;
-  std::unique_ptr<BatchEngine> engine_;
-  ServedModel model_;
-  std::unique_ptr<BatchLoop> loop_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-  int port_ = 0;
-};
-
-// The error body OpenAI clients parse: {"error": {"message", "type", "param", "code"}}.
-void ExpectError(const httplib::Result& r, int status, const std::string& code) {
-  ASSERT_TRUE(r) << "no response";
-  EXPECT_EQ(r->status, status) << r->body;
-  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
-  const json j = json::parse(r->body, nullptr, false);
-  ASSERT_TRUE(j.is_object() && j.contains("error")) << r->body;
-  EXPECT_TRUE(j["error"]["message"].is_string());
-  EXPECT_TRUE(j["error"]["type"].is_string());
-  EXPECT_TRUE(j["error"].contains("param"));
-  EXPECT_EQ(j["error"]["code"], code) << r->body;
-}
-
-const char* kChat = R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"temperature":0})";
 
 TEST(HttpServer, EndpointsAnswer) {
   Served s(2, 4);
@@ -231,8 +125,9 @@ TEST(HttpServer, BadRequestsGetOpenAiErrors) {
               "invalid_type");
   ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"temperature":[1]})"), 400,
               "invalid_type");
-  ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"tools":[]})"), 400,
-              "unknown_parameter");
+  ExpectError(
+      post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function"}]})"),
+      400, "unsupported_parameter");
   ExpectError(post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o"})"), 404,
               "model_not_found");
   ExpectError(post("/v1/completions", R"({"prompt":")" + std::string(200, 'x') + R"("})"), 400,
@@ -249,7 +144,7 @@ TEST(HttpServer, BadRequestsGetOpenAiErrors) {
   EXPECT_EQ(s.loop().stats().prompt_tokens, uint64_t(json::parse(ok->body)["usage"]["prompt_tokens"].get<int>()));
 }
 
-TEST(HttpServer, ApiKeyIsRequiredOnTheApiOnly) {
+TEST(HttpServer, ApiKeyIsRequiredOnTheApiAndMetrics) {
   Served s(1, 4, "sekret");
   auto c = s.Client();
   ExpectError(c.Post("/v1/chat/completions", kChat, "application/json"), 401, "invalid_api_key");
@@ -263,38 +158,7 @@ TEST(HttpServer, ApiKeyIsRequiredOnTheApiOnly) {
   auto health = c.Get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
-}
-
-// A raw HTTP request on a socket, so the test can close it mid-stream.
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-void SendPost(int fd, const std::string& path, const std::string& body) {
-  const std::string req = "POST " + path +
-                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body;
-  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), ssize_t(req.size()));
-}
-
-// Reads until `needle` has arrived (or the socket ends); returns what was read.
-std::string ReadUntil(int fd, const std::string& needle) {
-  std::string got;
-  char buf[4096];
-  while (got.find(needle) == std::string::npos) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, size_t(n));
-  }
-  return got;
+  ExpectError(c.Get("/metrics"), 401, "invalid_api_key");
 }
 
 // After the one running sequence's client left: its slot is freed (within 10 s) and the cancel
@@ -368,6 +232,31 @@ TEST(HttpServer, StopLetsStreamsInFlightFinish) {
   EXPECT_NE(rest.find("\"finish_reason\":\"length\""), std::string::npos) << rest;
   ::close(fd);
   s.reset();  // joins the server: returns once the stream is over
+}
+
+TEST(HttpServer, InvalidUtf8AnywhereIsAnsweredNotACrash) {
+  Served s(1, 4, "sekret");
+  for (const std::string& request :
+       {std::string("GET /%ff HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        std::string("POST /v1/%c0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"),
+        std::string("GET /v1/models?x=%ff%fe HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    "\xff\xfe\r\nConnection: close\r\n\r\n"),
+        std::string("GET /nothing/\xc3\x28 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")}) {
+    const std::string reply = RawExchange(s.port(), request);
+    ASSERT_NE(reply.find("HTTP/1.1 4"), std::string::npos) << request << "\n->\n" << reply;
+    const size_t body = reply.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos) << reply;
+    const json j = json::parse(reply.substr(body + 4), nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << reply;
+    auto health = s.Client().Get("/health");
+    ASSERT_TRUE(health) << "the server died on: " << request;
+    EXPECT_EQ(health->status, 200);
+  }
+  // In the body: valid JSON escapes are fine, raw invalid bytes are invalid JSON (400).
+  httplib::Headers key = {{"Authorization", "Bearer sekret"}};
+  auto bad = s.Client().Post("/v1/completions", key, "{\"prompt\":\"\xff\"}", "application/json");
+  ExpectError(bad, 400, "invalid_json");
+  EXPECT_EQ(json::parse(s.Client().Get("/health")->body)["status"], "ok");
 }
 
 class Cleanup : public ::testing::Environment {

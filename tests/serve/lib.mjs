@@ -123,8 +123,10 @@ export async function readEvents(res) {
   return { events, done };
 }
 
-export async function metrics(url) {
-  const text = await (await fetch(url + "/metrics", { signal: AbortSignal.timeout(30000) })).text();
+// apiKey: the server's --api-key, which /metrics needs too.
+export async function metrics(url, apiKey = "") {
+  const headers = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+  const text = await (await fetch(url + "/metrics", { headers, signal: AbortSignal.timeout(30000) })).text();
   const value = (name) => {
     const m = text.match(new RegExp(`^${name} ([0-9.e+-]+)$`, "m"));
     return m ? Number(m[1]) : NaN;

@@ -12,7 +12,7 @@ const server = await startServer(model, ["--device", "cpu", "--parallel", "4", "
 const chatUrl = server.url + "/v1/chat/completions";
 
 const badRequests = [
-  ["{not json", 400], [{ messages: "hi" }, 400], [{ messages: [{ role: "user", content: "x" }], bogus: 1 }, 400],
+  ["{not json", 400], [{ messages: "hi" }, 400], [{ messages: [{ role: "user", content: "x" }], top_k: "many" }, 400],
   [{ messages: [{ role: "user", content: "x" }], model: "nope" }, 404],
   [{ messages: [{ role: "user", content: "x".repeat(200) }] }, 400],
   [{ messages: [{ role: "user", content: "x" }], max_tokens: 1000 }, 400],

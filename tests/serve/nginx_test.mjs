@@ -37,6 +37,7 @@ ${upstreams}
       proxy_pass http://vkgemma;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      proxy_set_header Host $host;  # the client's, which vkgemma serve checks (not "vkgemma")
       proxy_buffering off;
       proxy_read_timeout 600s;
     }

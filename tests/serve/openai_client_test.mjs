@@ -1,6 +1,7 @@
 // The official `openai` npm client against `vkgemma serve` on the GPU path (lavapipe in CI): models,
 // chat and completions, streamed and not (the streamed text equals the whole reply), errors as the
 // client's typed exceptions, and SIGTERM during a stream: the stream finishes, the server exits 0.
+import net from "node:net";
 import assert from "node:assert/strict";
 import { metrics, openaiModule, startServer, tempDir, tinyModel, watchdog } from "./lib.mjs";
 
@@ -67,14 +68,24 @@ await expectError(client.chat.completions.create({ model: "gpt-4o", messages }),
 await expectError(client.chat.completions.create({ model: "gemma4-tiny", messages, max_tokens: 100000 }), 400,
                   "context_length_exceeded");
 await expectError(client.chat.completions.create({ model: "gemma4-tiny", messages, temperature: 7 }), 400, "invalid_value");
-await expectError(client.chat.completions.create({ model: "gemma4-tiny", messages, bogus_field: 1 }), 400, "unknown_parameter");
+await expectError(client.chat.completions.create({ model: "gemma4-tiny", messages, ignore_eos: "yes" }), 400, "invalid_type");
+// A field no API defines is ignored, and named in a header (as llama-server and vLLM accept them).
+const { data: ignored, response } = await client.chat.completions
+  .create({ model: "gemma4-tiny", messages, max_tokens: 2, bogus_field: 1 }).withResponse();
+assert.equal(ignored.object, "chat.completion");
+assert.equal(response.headers.get("x-vkgemma-ignored-fields"), "bogus_field");
 await expectError(client.completions.create({ model: "gemma4-tiny", prompt: "x".repeat(300) }), 400, "context_length_exceeded");
 
-const m = await metrics(server.url);
+const m = await metrics(server.url, "test-key");
 assert.equal(m.value("vkgemma_validation_messages"), 0, m.text);
 assert.equal(m.value("vkgemma_kv_slots_in_use"), 0);
 
-// SIGTERM while a stream is running: it is finished, then the server exits 0.
+// SIGTERM while a stream is running and another client trickles a request it never finishes: the
+// stream is finished, the half-sent request's connection closed, and the server exits 0.
+const trickler = net.connect(new URL(server.url).port, "127.0.0.1");
+await new Promise((r) => trickler.once("connect", r));
+trickler.write("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-");
+const tricklerClosed = new Promise((r) => { trickler.on("close", r); trickler.on("error", () => {}); });
 const long = await client.chat.completions.create({ model: "gemma4-tiny", messages, max_tokens: 40, temperature: 1,
                                                     seed: 3, stream: true });
 let chunks = 0, lastFinish = null;
@@ -85,4 +96,5 @@ for await (const chunk of long) {
 assert.ok(["stop", "length"].includes(lastFinish), "the stream in flight did not finish");
 const { code } = await server.exited;
 assert.equal(code, 0, server.stderr());
+await tricklerClosed;
 console.log("openai client test: ok");

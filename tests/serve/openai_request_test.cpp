@@ -92,8 +92,21 @@ TEST_F(OpenAiRequest, EveryBadRequestIsA4xxNamingTheField) {
   EXPECT_EQ(ErrorOf(C, "{"), Error3(400, "invalid_json", ""));
   EXPECT_EQ(ErrorOf(C, "[1]"), Error3(400, "invalid_json", ""));
   EXPECT_EQ(ErrorOf(C, ""), Error3(400, "invalid_json", ""));
-  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"bogus":1})"), Error3(400, "unknown_parameter", "bogus"));
-  EXPECT_EQ(ErrorOf(P, R"({"prompt":"x","messages":[]})"), Error3(400, "unknown_parameter", "messages"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"tools":[{"type":"function"}]})"),
+            Error3(400, "unsupported_parameter", "tools"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"response_format":{"type":"json_object"}})"),
+            Error3(400, "unsupported_parameter", "response_format"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"logprobs":true})"), Error3(400, "invalid_value", "logprobs"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"ignore_eos":1})"), Error3(400, "invalid_type", "ignore_eos"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"repetition_penalty":-1})"),
+            Error3(400, "invalid_value", "repetition_penalty"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"cache_prompt":"yes"})"), Error3(400, "invalid_type", "cache_prompt"));
+  EXPECT_EQ(ErrorOf(P, R"({"prompt":"x","n_predict":0})"), Error3(400, "invalid_value", "n_predict"));
+  EXPECT_EQ(ErrorOf(P, R"({"prompt":[1,256]})"), Error3(400, "invalid_value", "prompt"));
+  EXPECT_EQ(ErrorOf(P, R"({"prompt":[1,-1]})"), Error3(400, "invalid_value", "prompt"));
+  EXPECT_EQ(ErrorOf(P, R"({"prompt":[[1],[2]]})"), Error3(400, "invalid_value", "prompt"));
+  EXPECT_EQ(ErrorOf(P, R"({"prompt":[]})"), Error3(400, "invalid_value", "prompt"));
+  EXPECT_EQ(ErrorOf(P, R"({"prompt":[1,"a"]})"), Error3(400, "invalid_type", "prompt"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"model":"gpt-4"})"), Error3(404, "model_not_found", "model"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"model":7})"), Error3(400, "invalid_type", "model"));
   EXPECT_EQ(ErrorOf(C, R"({})"), Error3(400, "missing_required_parameter", "messages"));
@@ -114,7 +127,7 @@ TEST_F(OpenAiRequest, EveryBadRequestIsA4xxNamingTheField) {
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"top_p":0})"), Error3(400, "invalid_value", "top_p"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"presence_penalty":2.5})"), Error3(400, "invalid_value", "presence_penalty"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"frequency_penalty":-3})"), Error3(400, "invalid_value", "frequency_penalty"));
-  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"top_k":-1})"), Error3(400, "invalid_value", "top_k"));
+  EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"top_k":-2})"), Error3(400, "invalid_value", "top_k"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"top_k":1.5})"), Error3(400, "invalid_type", "top_k"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"repeat_penalty":0})"), Error3(400, "invalid_value", "repeat_penalty"));
   EXPECT_EQ(ErrorOf(C, "{" + user + R"(,"seed":"1"})"), Error3(400, "invalid_type", "seed"));
@@ -141,6 +154,35 @@ TEST_F(OpenAiRequest, EveryBadRequestIsA4xxNamingTheField) {
   // A prompt that exactly fits with one token to generate is fine.
   const size_t n = Completion(R"({"prompt":"x"})").sequence.prompt.size();
   EXPECT_EQ(Completion(R"({"prompt":")" + std::string(128 - n, 'x') + R"(","max_tokens":1})").sequence.max_tokens, 1u);
+}
+
+// llama-server's and vLLM's fields are honoured; fields no API defines are ignored and named.
+TEST_F(OpenAiRequest, LlamaServerAndVllmFieldsAreHonouredUnknownOnesIgnored) {
+  const std::string user = R"("messages":[{"role":"user","content":"Hi"}])";
+  const ParsedRequest r = Chat("{" + user +
+                               R"(,"ignore_eos":true,"repetition_penalty":1.3,"top_k":-1,"cache_prompt":true,
+      "logprobs":false,"top_logprobs":0,"tools":[],"tool_choice":"none","response_format":{"type":"text"},
+      "mirostat":2,"typical_p":0.5,"n_predict":7})");
+  EXPECT_TRUE(r.sequence.stop_ids.empty()) << "ignore_eos keeps generating past end-of-turn";
+  EXPECT_FLOAT_EQ(r.sequence.sampling.repetition_penalty, 1.3f);
+  EXPECT_EQ(r.sequence.sampling.top_k, 0);  // vLLM's -1: every token
+  EXPECT_EQ(r.sequence.max_tokens, 7u);     // n_predict
+  EXPECT_EQ(r.ignored_fields, (std::vector<std::string>{"mirostat", "typical_p"}));
+  EXPECT_EQ(Chat("{" + user + "}").sequence.stop_ids, model_.stop_ids);
+  EXPECT_TRUE(Chat("{" + user + "}").ignored_fields.empty());
+  // max_tokens wins over n_predict; n_predict -1: the rest of the context.
+  EXPECT_EQ(Chat("{" + user + R"(,"n_predict":7,"max_tokens":3})").sequence.max_tokens, 3u);
+  const ParsedRequest all = Completion(R"({"prompt":"x","n_predict":-1})");
+  EXPECT_EQ(all.sequence.max_tokens, 128u - all.sequence.prompt.size());
+  // A completions field on the chat endpoint is unknown there, and the reverse.
+  EXPECT_EQ(Completion(R"({"prompt":"x","messages":[]})").ignored_fields, (std::vector<std::string>{"messages"}));
+}
+
+// OpenAI's completions prompt may be token ids: taken as given, no <bos> added.
+TEST_F(OpenAiRequest, CompletionsPromptMayBeTokenIds) {
+  EXPECT_EQ(Completion(R"({"prompt":[1,2,3]})").sequence.prompt, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_EQ(Completion(R"({"prompt":[[2,72,105]]})").sequence.prompt, (std::vector<int32_t>{2, 72, 105}));
+  EXPECT_EQ(Completion(R"({"prompt":[2,72,105],"max_tokens":4})").sequence.max_tokens, 4u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // requests, finishes those in flight and exits 0.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "git_commit.h"
 #include "host/batch/batch_engine.h"
 #include "host/error.h"
+#include "host/model/gguf/gguf_file.h"
 #include "host/runtime/generate.h"
 #include "host/serve/batch_loop.h"
 #include "host/serve/http_server.h"
@@ -28,13 +30,14 @@
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vkgemma serve -m DIR [options]\n"
+    "usage: vkgemma serve -m DIR|FILE.gguf [options]\n"
     "An OpenAI-compatible HTTP server: POST /v1/chat/completions and /v1/completions (streamed\n"
     "with stream: true), GET /v1/models, /health, /metrics (Prometheus) and a chat page at /.\n"
     "Up to --parallel sequences run at once (continuous batching: a request starts as soon as a\n"
@@ -45,9 +48,17 @@ constexpr const char* kUsage =
     "  --port N            port (default 8080; 0: any free port, named in the ready line)\n"
     "  --parallel N        sequences decoded together, each with its own KV cache (default 4)\n"
     "  --queue N           requests waiting for a slot at most (default 4 x --parallel)\n"
-    "  --api-key KEY       require 'Authorization: Bearer KEY' on /v1/* (default: none)\n"
-    "  --max-body BYTES    largest request body (default 4194304); larger ones get 413\n"
-    "  --name NAME         the model's name in the API (default: the checkpoint directory's name)\n";
+    "  --api-key KEY       require 'Authorization: Bearer KEY' on /v1/* and /metrics (default: none)\n"
+    "  --max-body BYTES    largest request body, sent whole or chunked (default 4194304); larger: 413\n"
+    "  --max-connections N open connections at most (default 1024); the next get 503 and are closed\n"
+    "  --request-timeout S seconds a client has to send a whole request (default 30); then 408\n"
+    "  --shutdown-grace S  on Ctrl-C / SIGTERM, seconds requests in flight may take to finish\n"
+    "                      (default 30); idle connections close at once, the rest after it\n"
+    "  --allowed-hosts H,H names the Host header may give besides localhost, 127.0.0.1, ::1 and\n"
+    "                      --host ('*': any; keeps other sites' pages out, DNS rebinding)\n"
+    "  --cors-origin ORIGIN a web origin (https://app.example) whose pages may call the API\n"
+    "                      ('*': any); by default cross-origin requests are refused (403)\n"
+    "  --name NAME         the model's name in the API (default: the checkpoint's directory or file name)\n";
 
 int ParsePort(const std::string& v) {
   char* end = nullptr;
@@ -82,10 +93,36 @@ std::optional<ServeArgs> ParseServeArgs(const std::vector<std::string>& args) {
              })
       .Value({"--max-body"},
              [&](const std::string& v) { a.server_options.max_body_bytes = ParseCount("--max-body", v, 1024); })
+      .Value({"--max-connections"},
+             [&](const std::string& v) { a.server_options.max_connections = ParseCount("--max-connections", v, 1); })
+      .Value({"--request-timeout"},
+             [&](const std::string& v) {
+               a.server_options.limits.request_timeout = std::chrono::seconds(ParseCount("--request-timeout", v, 1));
+             })
+      .Value({"--shutdown-grace"},
+             [&](const std::string& v) {
+               a.server_options.shutdown_grace = std::chrono::seconds(ParseCount("--shutdown-grace", v, 0));
+             })
+      .Value({"--allowed-hosts"},
+             [&](const std::string& v) {
+               for (size_t start = 0; start <= v.size();) {
+                 const size_t comma = std::min(v.find(',', start), v.size());
+                 if (comma > start) a.server_options.allowed_hosts.push_back(v.substr(start, comma - start));
+                 start = comma + 1;
+               }
+               if (a.server_options.allowed_hosts.empty()) throw UsageError("--allowed-hosts needs a name");
+             })
+      .Value({"--cors-origin"},
+             [&](const std::string& v) {
+               if (v != "*" && (v.find("://") == std::string::npos || v.back() == '/'))
+                 throw UsageError("--cors-origin needs an origin such as https://app.example (no path) or '*', got '" +
+                                  v + "'");
+               a.server_options.cors_origin = v;
+             })
       .Value({"--name"}, [&](const std::string& v) { a.name = v; });
   if (!ParseModelCommand(parser, args, kUsage, "serve", a.model_dir)) return std::nullopt;
   if (a.parallel > 64) throw UsageError("--parallel is at most 64");
-  if (!std::filesystem::is_directory(a.model_dir)) throw Error("model directory '" + a.model_dir + "' does not exist");
+  CheckModelPath(a.model_dir);  // a checkpoint directory or a .gguf file, as `run` takes
   a.max_queued = queue.value_or(4 * a.parallel);
   return a;
 }
@@ -128,6 +165,24 @@ class StopSignalThread {
   std::thread thread_;
 };
 
+// Each connection is a descriptor: lift the soft limit (often 1024) towards the hard one, so
+// --max-connections, not the limit, decides; and keep the cap below what is available.
+void RaiseOpenFileLimit(size_t& max_connections) {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  if (r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+    getrlimit(RLIMIT_NOFILE, &r);
+  }
+  constexpr rlim_t kReserved = 128;  // model files, the device, logs
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur > kReserved && max_connections > r.rlim_cur - kReserved) {
+    max_connections = size_t(r.rlim_cur - kReserved);
+    std::fprintf(stderr, "vkgemma serve: --max-connections lowered to %zu (open file limit %llu)\n", max_connections,
+                 (unsigned long long)r.rlim_cur);
+  }
+}
+
 }  // namespace
 
 int Serve(const std::vector<std::string>& args) {
@@ -156,12 +211,16 @@ int Serve(const std::vector<std::string>& args) {
                double(m.scratch) / 1048576.0);
 
   serve::ServedModel served;
-  served.id = parsed->name.empty() ? std::filesystem::weakly_canonical(model_dir).filename().string() : parsed->name;
+  const std::filesystem::path model_path = std::filesystem::weakly_canonical(model_dir);
+  served.id = !parsed->name.empty()   ? parsed->name
+              : IsGgufPath(model_dir) ? model_path.stem().string()
+                                      : model_path.filename().string();
   served.context = engine->context();
   served.tokenizer = &tokenizer;
   served.chat_template = &tmpl;
   served.generation = gen;
   served.stop_ids = StopTokenIds(tokenizer, gen);
+  ConfigureServedImages(model_dir, &served);  // image_url parts (tools/cli/image_engine.cpp)
 
   serve::BatchLoopOptions loop_options;
   loop_options.max_queued = max_queued;
@@ -171,7 +230,7 @@ int Serve(const std::vector<std::string>& args) {
   loop_options.prefill_tokens_per_step = std::max<uint32_t>(chunk, 128);
 
   serve::BatchLoop loop(*engine, tokenizer, loop_options);
-  server_options.threads = parallel + max_queued + 16;
+  RaiseOpenFileLimit(server_options.max_connections);
   server_options.fingerprint = std::string("vkgemma-") + VKG_GIT_COMMIT;
   BatchEngine* engine_ptr = engine.get();
   serve::HttpServer server(
