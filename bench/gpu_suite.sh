@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The speed measurements a lent GPU session owes (issue "Fast on every GPU"), in one script that runs
-# on the device machine (docs/device-runs.md): the op bench, then `vkgemma bench` for each shape and
-# weight format asked, each with --json and --profile, plus one --no-replay run for the cost of
-# per-step recording. Everything lands in $OUT (or ./gpu-results): one JSON per run, a log, and
-# summary.md with one line per run. A run that fails (e.g. a shape that does not fit) is logged and
-# the suite goes on.
+# What a lent GPU session owes, in order, in one script that runs on the device machine
+# (docs/device-runs.md) within one 10-minute call: first `vkgemma selftest` (every kernel the engine
+# runs on this device against the CPU reference: a wrong kernel makes every later number
+# meaningless), then the test suite on the GPU (ctest, when a build tree is carried), then the
+# speed measurements: the op bench, `vkgemma bench` for each shape and weight format asked, each with
+# --json and --profile (bench checks its kernels itself and reuses the selftest's cached pass), plus
+# one --no-replay run for the cost of per-step recording. Everything lands in $OUT (or
+# ./gpu-results): selftest.json, ctest.log, one JSON per run, a log, and summary.md with one line
+# per run. A run that fails (e.g. a shape that does not fit) is logged and the suite goes on; benchmark
+# runs that would start past the time budget are skipped and listed as such.
 #
 # Usage: bench/gpu_suite.sh [BIN_DIR] [SHAPES] [FORMATS]
 #   BIN_DIR  where vkgemma and vkg_bench_ops are (default .devbin)
@@ -12,7 +16,10 @@
 #   FORMATS  comma list (default q4_0,q8_0)
 # Loading a synthetic 31B takes about a minute of host CPU per format, so on a 10-minute command
 # limit run the shapes in two or three calls, e.g. "e2b,e4b" then "26b-a4b" then "31b".
-# Environment: BENCH_ARGS (default "-p 512 -n 128 -r 5") is passed to every `vkgemma bench`.
+# Environment: BENCH_ARGS (default "-p 512 -n 128 -r 5") is passed to every `vkgemma bench`;
+# BUILD_DIR (default build): a build tree whose ctest runs the GPU tests (skipped when absent or
+# when SKIP_TESTS=1); SUITE_BUDGET_S (default 540): no benchmark starts after this many seconds;
+# SELFTEST_ARGS (default none: every built-in shape, q4_0, q8_0 and bf16).
 set -u
 bin=${1:-.devbin}
 shapes=${2:-e2b,e4b,26b-a4b,31b}
@@ -25,8 +32,25 @@ summary="$out/summary.md"
 
 say() { echo "$*" | tee -a "$log"; }
 
+budget=${SUITE_BUDGET_S:-540}
+build=${BUILD_DIR:-build}
+
 say "# gpu_suite $(date -u +%FT%TZ) bin=$bin shapes=$shapes formats=$formats args=$args"
 "$bin/vkgemma" devices --json > "$out/devices.json" 2>>"$log" || say "devices failed"
+
+# 1. Correctness of every kernel on this device first (about 2 minutes at most on a GPU).
+if [ ! -e "$out/selftest.json" ]; then
+  # shellcheck disable=SC2086
+  "$bin/vkgemma" selftest ${SELFTEST_ARGS:-} --json > "$out/selftest.json" 2>>"$log"
+  rc=$?
+  say "selftest exit $rc ($SECONDS s): $(grep -c '"pass": true' "$out/selftest.json") cases passed," \
+    "$(grep -c '"pass": false' "$out/selftest.json") failed (failures named in $log)"
+fi
+# 2. The test suite on the GPU (validation layers on, as in CI), bounded so benchmarks still run.
+if [ "${SKIP_TESTS:-0}" != 1 ] && [ -e "$build/CTestTestfile.cmake" ] && [ ! -e "$out/ctest.log" ]; then
+  timeout 240 ctest --test-dir "$build" -j "$(nproc)" -L gpu --output-on-failure > "$out/ctest.log" 2>&1
+  say "ctest -L gpu exit $? ($SECONDS s): $(grep -E 'tests passed|tests failed' "$out/ctest.log" | tail -1)"
+fi
 if [ -x "$bin/vkg_bench_ops" ] && [ ! -e "$out/ops.json" ]; then
   "$bin/vkg_bench_ops" --reps 7 > "$out/ops.md" 2>>"$log" || say "vkg_bench_ops failed"
   "$bin/vkg_bench_ops" --reps 7 --json > "$out/ops.json" 2>>"$log" || say "vkg_bench_ops --json failed"
@@ -45,6 +69,11 @@ fi
 bench() {
   local name=$1
   shift
+  if [ "$SECONDS" -ge "$budget" ]; then
+    say "## $name: skipped (past the ${budget} s budget)"
+    printf '| %s | skipped (time) | | | |\n' "$name" >> "$summary"
+    return
+  fi
   say "## $name: vkgemma bench $*"
   if "$bin/vkgemma" bench "$@" --json > "$out/$name.json" 2>>"$log"; then
     # Medians from the JSON without a JSON tool: the fields are "name": {"max": .., "median": .., ...}.

@@ -39,6 +39,9 @@ void Recorder::Begin() {
   for (auto& p : descriptor_pools_) VK_CHECK(vkResetDescriptorPool(device_.handle(), p.get(), 0));
   current_pool_ = 0;
   dispatches_ = 0;
+  barriers_ = 0;
+  barrier_requests_ = 0;
+  pending_ = {};
   last_op_ = "(nothing recorded)";
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   VK_CHECK(vkBeginCommandBuffer(cmd_, &bi));
@@ -78,6 +81,7 @@ void Recorder::ProfilePoint(const char* op, const Geometry& g) {
 
 void Recorder::End() {
   VKG_CHECK(recording_, "Recorder::End without Begin");
+  FlushBarrier();
   VK_CHECK(vkEndCommandBuffer(cmd_));
   recording_ = false;
 }
@@ -153,6 +157,7 @@ void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding
   if (push_bytes) {
     vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
   }
+  FlushBarrier();
   vkCmdDispatch(cmd_, gx, gy, gz);
   last_op_ = pipeline.name().c_str();  // pipelines outlive recordings (PipelineCache)
   ++dispatches_;
@@ -175,6 +180,7 @@ void Recorder::Dispatch(const ComputePipeline& pipeline, std::span<const Binding
 void Recorder::CopyBuffer(const BufferSlice& src, const BufferSlice& dst) {
   VKG_CHECK(src.size <= dst.size, "copy of ", src.size, " bytes into a slice of ", dst.size);
   VkBufferCopy region{src.offset, dst.offset, src.size};
+  FlushBarrier();
   vkCmdCopyBuffer(cmd_, src.buffer->handle(), dst.buffer->handle(), 1, &region);
   last_op_ = "copy";
   ProfilePoint(last_op_, {0, 0, src.size, false});
@@ -182,17 +188,33 @@ void Recorder::CopyBuffer(const BufferSlice& src, const BufferSlice& dst) {
 
 void Recorder::FillZero(const BufferSlice& dst) {
   VKG_CHECK(dst.offset % 4 == 0 && dst.size % 4 == 0, "FillZero needs 4-byte aligned slices");
+  FlushBarrier();
   vkCmdFillBuffer(cmd_, dst.buffer->handle(), dst.offset, dst.size, 0);
   last_op_ = "fill";
   ProfilePoint(last_op_, {});
 }
 
+// Barriers are deferred to the next command and merged: back-to-back ones (an op's closing barrier
+// and the next op's opening one, a head's barrier and the read-back's) become one barrier whose
+// stages and accesses are their union, at least as strong as each. On a GPU every barrier drains
+// the queue; duplicates cost a drain each for nothing.
 void Recorder::Barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst,
                        VkAccessFlags dst_access) {
+  ++barrier_requests_;
+  pending_.src |= src;
+  pending_.src_access |= src_access;
+  pending_.dst |= dst;
+  pending_.dst_access |= dst_access;
+}
+
+void Recorder::FlushBarrier() {
+  if (!pending_.src) return;
   VkMemoryBarrier b{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  b.srcAccessMask = src_access;
-  b.dstAccessMask = dst_access;
-  vkCmdPipelineBarrier(cmd_, src, dst, 0, 1, &b, 0, nullptr, 0, nullptr);
+  b.srcAccessMask = pending_.src_access;
+  b.dstAccessMask = pending_.dst_access;
+  vkCmdPipelineBarrier(cmd_, pending_.src, pending_.dst, 0, 1, &b, 0, nullptr, 0, nullptr);
+  pending_ = {};
+  ++barriers_;
 }
 
 void Recorder::ComputeToCompute() {
@@ -217,10 +239,14 @@ void Recorder::ToHost() {
           VK_ACCESS_HOST_READ_BIT);
 }
 
-void Recorder::ResetTimestamps(TimestampPool& pool) { vkCmdResetQueryPool(cmd_, pool.handle(), 0, pool.capacity()); }
+void Recorder::ResetTimestamps(TimestampPool& pool) {
+  FlushBarrier();
+  vkCmdResetQueryPool(cmd_, pool.handle(), 0, pool.capacity());
+}
 
 void Recorder::WriteTimestamp(TimestampPool& pool, uint32_t index) {
   VKG_CHECK(index < pool.capacity(), "timestamp index ", index, " out of range");
+  FlushBarrier();
   vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool.handle(), index);
 }
 

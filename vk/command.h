@@ -87,10 +87,14 @@ class Recorder {
   VkCommandBuffer handle() const { return cmd_; }
   const char* last_op() const { return last_op_; }
   uint32_t dispatch_count() const { return dispatches_; }
+  // Pipeline barriers recorded since Begin(): back-to-back barrier calls merge into one (Barrier).
+  uint32_t barrier_count() const { return barriers_; }
+  uint32_t barrier_requests() const { return barrier_requests_; }  // before merging
 
  private:
   VkDescriptorSet AllocateSet(VkDescriptorSetLayout layout);
   void Barrier(VkPipelineStageFlags src, VkAccessFlags src_access, VkPipelineStageFlags dst, VkAccessFlags dst_access);
+  void FlushBarrier();  // records the pending (merged) barrier, if any
 
   const Device& device_;
   UniqueCommandPool pool_;
@@ -106,6 +110,12 @@ class Recorder {
 
   const char* last_op_ = "(nothing recorded)";  // no string copy per dispatch
   uint32_t dispatches_ = 0;
+  uint32_t barriers_ = 0, barrier_requests_ = 0;
+  struct PendingBarrier {
+    VkPipelineStageFlags src = 0, dst = 0;
+    VkAccessFlags src_access = 0, dst_access = 0;
+  };
+  PendingBarrier pending_;  // barriers asked for since the last command, merged
   bool recording_ = false;
   TimestampPool* profiler_ = nullptr;
   std::vector<const char*> profile_ops_;    // op of timestamp i + 1

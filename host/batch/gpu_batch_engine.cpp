@@ -2,6 +2,7 @@
 #include "host/batch/gpu_batch_engine.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <optional>
 
@@ -17,6 +18,7 @@
 #include "host/runtime/activations.h"
 #include "host/runtime/forward.h"
 #include "host/runtime/scheduler.h"
+#include "host/runtime/step_staging.h"
 #include "vk/check.h"
 
 namespace vkg {
@@ -66,7 +68,12 @@ class GpuBatchEngine : public BatchEngine {
       slots_.push_back(std::move(slot));
     }
     rec_ = std::make_unique<vk::Recorder>(gpu_->device());
-    if (c.has_ple()) ple_rows_.resize(size_t(rows) * c.num_hidden_layers * c.hidden_size_per_layer_input);
+    // One submission per pass: ids, per-layer rows and decode positions staged in mapped memory and
+    // copied in by the pass; its logits copied out into mapped memory (host/runtime/step_staging.h).
+    const uint64_t LP = uint64_t(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+    io_ = std::make_unique<StepStaging>(
+        gpu_->device(), 16 * (uint64_t(slots) + 2) + uint64_t(rows) * 4 + (c.has_ple() ? uint64_t(rows) * LP * 4 : 0),
+        uint64_t(slots) * uint64_t(c.vocab_size) * 4);
     for (const LayerInfo& li : c.layers) {  // RoPE inverse frequencies, as Scheduler computes them
       const std::vector<float> f = ref::RopeInvFreq(li.head_dim, li.rope_theta, li.rope_pairs);
       gpu_->transfer().Upload((li.full ? acts_->inv_freq_full : acts_->inv_freq_sliding).slice, f.data(), f.size() * 4);
@@ -98,6 +105,7 @@ class GpuBatchEngine : public BatchEngine {
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
   uint32_t last_step_dispatches() const { return last_dispatches_; }
+  uint32_t last_step_submits() const { return last_submits_; }
 
   std::vector<std::vector<float>> Step(std::span<const SlotInput> inputs) override {
     Validate(inputs);
@@ -111,6 +119,7 @@ class GpuBatchEngine : public BatchEngine {
     const size_t V = size_t(config_.vocab_size);
     std::vector<std::vector<float>> logits(inputs.size());
     last_dispatches_ = 0;
+    last_submits_ = 0;
     for (const StepPass& pass : PlanStep(sizes, po)) RunPass(inputs, pass, logits, V);
     return logits;
   }
@@ -155,6 +164,7 @@ class GpuBatchEngine : public BatchEngine {
     const ModelConfig& c = config_;
     const uint32_t H = uint32_t(c.hidden_size);
     std::vector<int32_t> ids(pass.rows, 0);
+    io_->Clear();
     ForwardBatch fb;
     fb.rows = pass.rows;
     fb.decode_rows = pass.decode_rows;
@@ -168,16 +178,17 @@ class GpuBatchEngine : public BatchEngine {
       if (ch.replay) {
         // As the replayed decode recording: planned for the context's last position, the real one
         // read from the slot's position buffer.
-        gpu_->transfer().Upload(s.position, &s.n_past, 4);
+        *static_cast<uint32_t*>(io_->Stage(s.position, 4)) = s.n_past;
         seg.start_pos = context_ - 1;
         seg.position = &s.position;
       }
       fb.segments.push_back(seg);
       if (ch.last) heads.push_back(&ch);
     }
-    UploadRows(ids);
+    StageRows(ids);
     OpContext ctx{gpu_->device(), gpu_->pipelines(), *rec_, options_.kernels, options_.features};
     rec_->Begin();
+    io_->RecordInputs(*rec_);
     RecordForwardBatch(ctx, *model_, *acts_, fb);
     const uint32_t n = uint32_t(heads.size());
     if (n) {
@@ -194,34 +205,31 @@ class GpuBatchEngine : public BatchEngine {
       mo.softcap = c.final_logit_softcapping;
       mo.rows_as_decode = true;
       MatMul(ctx, model_->head(), View(acts_->head_in, n, H), View(acts_->logits, n, uint32_t(V)), mo);
-      rec_->ComputeToCompute();
     }
-    rec_->ToHost();
+    const float* out =
+        n ? static_cast<const float*>(io_->RecordOutput(*rec_, acts_->logits.slice.Sub(0, n * V * 4))) : nullptr;
+    if (!n) rec_->ToHost();
     rec_->End();
     last_dispatches_ += rec_->dispatch_count();
     rec_->Submit();
-    if (n) {
-      std::vector<float> all(n * V);
-      gpu_->transfer().Download(acts_->logits.slice, all.data(), all.size() * 4);
-      for (uint32_t i = 0; i < n; ++i) {
-        logits[heads[i]->input].assign(all.begin() + std::ptrdiff_t(i * V), all.begin() + std::ptrdiff_t((i + 1) * V));
-      }
-    }
+    ++last_submits_;
+    for (uint32_t i = 0; i < n; ++i) logits[heads[i]->input].assign(out + i * V, out + (i + 1) * V);
     for (const StepChunk& ch : pass.chunks) slots_[inputs[ch.input].slot].n_past += ch.T;
   }
 
-  // The pass's token ids and, with per-layer embeddings, their rows of the host table.
-  void UploadRows(const std::vector<int32_t>& ids) {
+  // The pass's token ids and, with per-layer embeddings, their rows of the host table, written
+  // into the mapped staging the pass copies from.
+  void StageRows(const std::vector<int32_t>& ids) {
     const ModelConfig& c = config_;
-    gpu_->transfer().Upload(acts_->ids, ids.data(), ids.size() * 4);
+    std::memcpy(io_->Stage(acts_->ids, ids.size() * 4), ids.data(), ids.size() * 4);
     if (!c.has_ple()) return;
     const size_t LP = size_t(c.num_hidden_layers) * c.hidden_size_per_layer_input;
+    auto* rows = static_cast<float*>(io_->Stage(acts_->ple_tok.slice, ids.size() * LP * 4));
     for (size_t t = 0; t < ids.size(); ++t) {
       int32_t id = ids[t];
       if (id >= c.vocab_size_per_layer_input) id = 0;  // HF reads <pad> outside the PLE vocabulary
-      model_->ple_row()(uint32_t(id), &ple_rows_[t * LP]);
+      model_->ple_row()(uint32_t(id), rows + t * LP);
     }
-    gpu_->transfer().Upload(acts_->ple_tok.slice, ple_rows_.data(), ids.size() * LP * 4);
   }
 
   // Decode rows lie one after another in the scratch, each bound at its own offset (attention,
@@ -282,9 +290,10 @@ class GpuBatchEngine : public BatchEngine {
   std::unique_ptr<Activations> acts_;
   std::vector<Slot> slots_;
   std::unique_ptr<vk::Recorder> rec_;
-  std::vector<float> ple_rows_;  // [rows][L * P] host staging of per-layer-embedding rows
+  std::unique_ptr<StepStaging> io_;  // the pass's inputs and logits, mapped
   uint32_t context_ = 0;
   uint32_t last_dispatches_ = 0;
+  uint32_t last_submits_ = 0;
 };
 
 }  // namespace
@@ -309,6 +318,11 @@ std::unique_ptr<BatchEngine> OpenSyntheticGpuBatchEngine(const ModelConfig& conf
 uint32_t LastStepDispatches(const BatchEngine& engine) {
   const auto* gpu = dynamic_cast<const GpuBatchEngine*>(&engine);
   return gpu ? gpu->last_step_dispatches() : 0;
+}
+
+uint32_t LastStepSubmits(const BatchEngine& engine) {
+  const auto* gpu = dynamic_cast<const GpuBatchEngine*>(&engine);
+  return gpu ? gpu->last_step_submits() : 0;
 }
 
 }  // namespace vkg

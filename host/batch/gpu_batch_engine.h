@@ -23,5 +23,8 @@ std::unique_ptr<BatchEngine> OpenSyntheticGpuBatchEngine(const ModelConfig& conf
 // Device dispatches recorded by the last Step (all its passes): what `vkgemma bench --parallel`
 // reports per step. 0 before the first step and for engines that are not GPU batch engines.
 uint32_t LastStepDispatches(const BatchEngine& engine);
+// Queue submissions of the last Step: one per pass (its inputs and logits move through mapped
+// memory inside it, host/runtime/step_staging.h); a decode step is one pass.
+uint32_t LastStepSubmits(const BatchEngine& engine);
 
 }  // namespace vkg

@@ -23,6 +23,10 @@ class KvCache {
   // Bytes one more context position costs (full layers only: sliding rings do not grow).
   static uint64_t BytesPerContextToken(const ModelConfig& config, DType dtype);
 
+  // Slots of a layer's K and V: the context (full layers) or the sliding ring (the selftest sizes
+  // its rings with it).
+  static uint32_t Slots(const LayerInfo& li, uint32_t context, uint32_t batch);
+
   const Tensor& k(int layer) const { return layers_[size_t(layer)].k; }  // of the owning layer
   const Tensor& v(int layer) const { return layers_[size_t(layer)].v; }
   uint32_t slots(int layer) const { return layers_[size_t(layer)].k.rows; }
@@ -34,7 +38,6 @@ class KvCache {
   struct Layer {
     Tensor k, v;  // [slots][KVH * D]; empty for KV-shared layers
   };
-  static uint32_t Slots(const LayerInfo& li, uint32_t context, uint32_t batch);
   std::vector<Layer> layers_;
   uint32_t context_;
   DType dtype_;

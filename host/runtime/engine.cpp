@@ -82,6 +82,11 @@ class GpuEngine : public Engine {
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
   size_t pipelines_created() const override { return gpu_->pipelines().size(); }
+  uint64_t submissions() const override { return scheduler_->submits(); }
+  SelftestReport Selftest(const SelftestOptions& options) override { return RunSelftestOn(*gpu_, options); }
+  StepCounts decode_step_counts() const override {
+    return {scheduler_->decode_dispatches(), scheduler_->decode_barriers(), scheduler_->decode_barrier_requests()};
+  }
   void SetProfiling(bool on) override {
     // 4096 timestamps: a decode step of the largest model records about 1500 ops.
     if (on && !timestamps_) timestamps_ = std::make_unique<vk::TimestampPool>(gpu_->device(), 4096);
@@ -178,6 +183,10 @@ class CpuEngine : public Engine {
 };
 
 }  // namespace
+
+SelftestReport Engine::Selftest(const SelftestOptions&) {
+  throw Error("the selftest checks a Vulkan device's kernels; the CPU reference has none");
+}
 
 std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineOptions& options) {
   Checkpoint ckpt = Checkpoint::Load(model_dir);

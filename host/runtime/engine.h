@@ -15,6 +15,7 @@
 #include "host/model/config.h"
 #include "host/model/image_patches.h"
 #include "host/ops/kernel_family.h"
+#include "host/runtime/selftest.h"
 
 namespace vkg {
 
@@ -91,6 +92,18 @@ class Engine {
   };
   virtual void SetProfiling(bool /*on*/) {}
   virtual std::vector<OpTime> TakeProfile() { return {}; }
+  // `vkgemma selftest` on this engine's device (host/runtime/selftest.h), sharing its pipelines:
+  // bench checks the kernels it times this way. Throws vkg::Error on the CPU path.
+  virtual SelftestReport Selftest(const SelftestOptions& options);
+  // Queue submissions so far (0 for the CPU path): benchmarks report them per decode token.
+  virtual uint64_t submissions() const { return 0; }
+  // Dispatches and pipeline barriers of one replayed decode step (0 for the CPU path, and before
+  // the first decode step).
+  struct StepCounts {
+    uint32_t dispatches = 0, barriers = 0;
+    uint32_t barriers_requested = 0;  // by the ops, before back-to-back ones merged (vk::Recorder)
+  };
+  virtual StepCounts decode_step_counts() const { return {}; }
   // Compute pipelines created so far (0 for the CPU path): benchmarks check that none is created
   // inside a timed run.
   virtual size_t pipelines_created() const { return 0; }

@@ -2,6 +2,7 @@
 #include "host/runtime/scheduler.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "host/device/gpu_context.h"
 #include "host/error.h"
@@ -84,13 +85,19 @@ bool Scheduler::Truncate(uint32_t n) {
   return true;
 }
 
-void Scheduler::UploadChunk(std::span<const int32_t> chunk, const ChunkImages* images) {
-  const ModelConfig& c = model_.config();
-  for (int32_t id : chunk) {
+namespace {
+void CheckTokens(const ModelConfig& c, std::span<const int32_t> tokens) {
+  for (int32_t id : tokens) {
     if (id < 0 || id >= c.vocab_size) {
       throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
     }
   }
+}
+}  // namespace
+
+void Scheduler::UploadChunk(std::span<const int32_t> chunk, const ChunkImages* images) {
+  const ModelConfig& c = model_.config();
+  CheckTokens(c, chunk);
   // Image rows embed as <pad> (then their soft tokens replace the embedding) and read the pad row
   // of the per-layer-embedding table, as HF does (§5.3).
   std::vector<int32_t> ids(chunk.begin(), chunk.end());
@@ -99,6 +106,7 @@ void Scheduler::UploadChunk(std::span<const int32_t> chunk, const ChunkImages* i
   }
   const std::span<const int32_t> tokens(ids);
   gpu_.transfer().Upload(acts_->ids, tokens.data(), tokens.size_bytes());
+  ++submits_;
   if (!c.has_ple()) return;
   // Per-layer embeddings: only these tokens' rows of the big host table go to the device.
   const size_t LP = size_t(c.num_hidden_layers) * c.hidden_size_per_layer_input;
@@ -108,6 +116,7 @@ void Scheduler::UploadChunk(std::span<const int32_t> chunk, const ChunkImages* i
     model_.ple_row()(uint32_t(id), &ple_rows_[t * LP]);
   }
   gpu_.transfer().Upload(acts_->ple_tok.slice, ple_rows_.data(), tokens.size() * LP * 4);
+  ++submits_;
 }
 
 std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_logits) {
@@ -198,9 +207,11 @@ std::vector<float> Scheduler::Run(std::span<const int32_t> tokens, bool all_logi
       rec_->ToHost();
       rec_->End();
       rec_->Submit();
+      ++submits_;
       if (!rows) break;
       const size_t out_row = all_logits ? done + row : 0;
       gpu_.transfer().Download(acts_->logits.slice, &logits[out_row * V], size_t(rows) * V * 4);
+      ++submits_;
       row += rows;
       head_pending = row < T;
       if (!head_pending) break;
@@ -212,22 +223,41 @@ std::vector<float> Scheduler::Run(std::span<const int32_t> tokens, bool all_logi
 }
 
 void Scheduler::DecodeStep(int32_t token, float* logits) {
-  UploadChunk(std::span(&token, 1));
-  const uint32_t pos = n_past_;
-  gpu_.transfer().Upload(acts_->position, &pos, sizeof pos);
+  const ModelConfig& c = model_.config();
+  CheckTokens(c, std::span(&token, 1));
+  const size_t V = size_t(c.vocab_size), LP = size_t(c.num_hidden_layers) * c.hidden_size_per_layer_input;
   if (!decode_recorded_) {
+    // One submission per token: the token id, position and per-layer rows are written into mapped
+    // memory that the step copies in first; the logits are copied out last (StepStaging).
+    if (!decode_io_) decode_io_ = std::make_unique<StepStaging>(gpu_.device(), 64 + LP * 4, V * 4);
+    decode_io_->Clear();
+    decode_id_ = static_cast<int32_t*>(decode_io_->Stage(acts_->ids, 4));
+    decode_pos_ = static_cast<uint32_t*>(decode_io_->Stage(acts_->position, 4));
+    decode_ple_ = c.has_ple() ? static_cast<float*>(decode_io_->Stage(acts_->ple_tok.slice, LP * 4)) : nullptr;
     // Recorded for the last position of the context: the attention splits are planned for the
     // longest cache, and every position-dependent op reads the real one from acts.position.
     OpContext ctx{gpu_.device(), gpu_.pipelines(), *decode_rec_, options_.kernels, options_.features};
     decode_rec_->Begin();
+    decode_io_->RecordInputs(*decode_rec_);
     RecordForward(ctx, model_, *kv_, *acts_, 1, context() - 1, &acts_->position);
     RecordHead(ctx, model_, *acts_, 0, 1);
-    decode_rec_->ToHost();
+    decode_logits_ =
+        static_cast<const float*>(decode_io_->RecordOutput(*decode_rec_, acts_->logits.slice.Sub(0, V * 4)));
     decode_rec_->End();
+    decode_dispatches_ = decode_rec_->dispatch_count();
+    decode_barriers_ = decode_rec_->barrier_count();
+    decode_barrier_requests_ = decode_rec_->barrier_requests();
     decode_recorded_ = true;
   }
+  *decode_id_ = token;
+  *decode_pos_ = n_past_;
+  if (decode_ple_) {
+    // HF reads <pad> outside the per-layer-input vocabulary (UploadChunk does the same).
+    model_.ple_row()(uint32_t(token < c.vocab_size_per_layer_input ? token : 0), decode_ple_);
+  }
   decode_rec_->Submit();
-  gpu_.transfer().Download(acts_->logits.slice, logits, size_t(model_.config().vocab_size) * 4);
+  ++submits_;
+  std::memcpy(logits, decode_logits_, V * 4);
   n_past_ += 1;
 }
 

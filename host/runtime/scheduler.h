@@ -12,6 +12,7 @@
 #include "host/model/image_patches.h"
 #include "host/ops/op_context.h"
 #include "host/runtime/activations.h"
+#include "host/runtime/step_staging.h"
 #include "host/runtime/forward.h"
 #include "vk/buffer.h"
 #include "vk/caps.h"
@@ -59,6 +60,15 @@ class Scheduler {
   uint64_t kv_bytes() const { return kv_->bytes(); }
   uint64_t scratch_bytes() const { return acts_->bytes; }
   uint32_t batch() const { return options_.batch; }
+  // Queue submissions so far (each waited on): a replayed decode step is one, its inputs and
+  // logits moving through mapped memory inside it (StepStaging); a prefill chunk uploads its ids
+  // (and per-layer rows), submits, and downloads its logits.
+  uint64_t submits() const { return submits_; }
+  // Dispatches and pipeline barriers of the recorded decode step (0 before the first one):
+  // every dispatch after a barrier waits for the ones before it (docs/gpu.md).
+  uint32_t decode_dispatches() const { return decode_dispatches_; }
+  uint32_t decode_barriers() const { return decode_barriers_; }
+  uint32_t decode_barrier_requests() const { return decode_barrier_requests_; }  // before merging
 
   // min(max_position_embeddings, cap) when its KV cache and scratch fit beside the weights in 90%
   // of the device's largest device-local heap, else the largest multiple of 256 that does.
@@ -93,6 +103,13 @@ class Scheduler {
   std::unique_ptr<vk::Recorder> rec_;
   std::unique_ptr<vk::Recorder> decode_rec_;  // the replayed decode step
   bool decode_recorded_ = false;
+  std::unique_ptr<StepStaging> decode_io_;  // the replayed step's inputs and logits, mapped
+  int32_t* decode_id_ = nullptr;            // where the host writes the step's token id
+  uint32_t* decode_pos_ = nullptr;          // ... its position
+  float* decode_ple_ = nullptr;             // ... its per-layer embedding rows [L * P]
+  const float* decode_logits_ = nullptr;    // the logits the step copied out [V]
+  uint64_t submits_ = 0;
+  uint32_t decode_dispatches_ = 0, decode_barriers_ = 0, decode_barrier_requests_ = 0;
   std::vector<float> ple_rows_;  // [batch][L * P] host staging of per-layer-embedding rows
   uint32_t n_past_ = 0;
 };

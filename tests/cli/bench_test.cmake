@@ -34,13 +34,36 @@ endif()
 # A real run, small and fast: the tiny dense checkpoint. LP_NUM_THREADS=0: dispatches cost ~0.5 us
 # instead of ~45 us on lavapipe (docs/lavapipe.md), which dominates at this size.
 set(ENV{LP_NUM_THREADS} 0)
-vkg_run(out rc err bench -m ${SOURCE_DIR}/tests/data/gemma4-tiny/dense -p 8 -n 4 -r 2 --json)
+# Bench first checks the kernels it times (their selftest); a fresh cache directory: it runs now.
+set(ENV{XDG_CACHE_HOME} ${BINARY_DIR}/cli-bench-cache)
+file(REMOVE_RECURSE ${BINARY_DIR}/cli-bench-cache)
+vkg_run(out rc err bench -m ${SOURCE_DIR}/tests/data/gemma4-tiny/dense -p 8 -n 4 -r 2 --json --profile)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "bench --json: rc=${rc}\n${err}")
 endif()
+# The replayed decode step, pinned: one queue submission per token (inputs and logits through mapped
+# memory), and on lavapipe (the CPU kernel family) this checkpoint's exact dispatches and barriers
+# (back-to-back barriers merged: 61 of the 63 the ops ask for). A change to either is deliberate.
+string(JSON submits GET "${out}" profile decode submits_per_token)
+string(JSON dispatches GET "${out}" profile decode dispatches_per_token)
+string(JSON barriers GET "${out}" profile decode barriers_per_token)
+string(JSON asked GET "${out}" profile decode barriers_requested_per_token)
+string(JSON device_type GET "${out}" device_type)
+if(NOT submits EQUAL 1 OR (device_type STREQUAL "cpu" AND (NOT dispatches EQUAL 58 OR NOT barriers EQUAL 61
+                                                            OR NOT asked EQUAL 63)))
+  message(FATAL_ERROR "bench --profile decode step: ${submits} submits, ${dispatches} dispatches, ${barriers} barriers (${asked} asked)\n${out}")
+endif()
+string(JSON checked GET "${out}" checked)
+string(JSON check_source GET "${out}" check source)
+string(JSON check_cases GET "${out}" check cases)
+string(JSON check_file GET "${out}" check cache_file)
+if(NOT checked OR NOT check_source STREQUAL "run" OR check_cases LESS 20 OR NOT EXISTS "${check_file}")
+  message(FATAL_ERROR "bench: checked=${checked} source=${check_source} cases=${check_cases} file=${check_file}\n${out}")
+endif()
 # Every field bench/README.md documents.
 foreach(field schema commit device device_type vendor driver driver_version api_version model source params
-              weights kv_dtype prompt_tokens gen_tokens reps ctx_depth context batch load_s validation_messages)
+              weights kv_dtype prompt_tokens gen_tokens reps ctx_depth context batch load_s validation_messages
+              checked check)
   string(JSON value ERROR_VARIABLE json_err GET "${out}" ${field})
   if(json_err)
     message(FATAL_ERROR "bench --json: field ${field} missing (${json_err})\n${out}")
@@ -114,6 +137,12 @@ endif()
 vkg_run(out rc err bench -m ${SOURCE_DIR}/tests/data/gemma4-tiny/dense -p 8 -n 4 -r 1 --json --profile --no-replay)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "bench --profile: rc=${rc}\n${err}")
+endif()
+# The same kernels again: the passing selftest is reused from the cache (device, driver, build).
+string(JSON checked GET "${out}" checked)
+string(JSON check_source GET "${out}" check source)
+if(NOT checked OR NOT check_source STREQUAL "cache")
+  message(FATAL_ERROR "bench: second run checked=${checked} source=${check_source}\n${out}")
 endif()
 string(JSON replay GET "${out}" replay_decode)
 if(NOT replay STREQUAL "OFF")

@@ -4,7 +4,8 @@ include(${CMAKE_CURRENT_LIST_DIR}/cli_util.cmake)
 set(result ${SOURCE_DIR}/bench/results/lavapipe-bench.json)
 vkg_run(out rc err compare ${result} ${result})
 if(NOT rc EQUAL 0 OR NOT out MATCHES "\\| decode tok/s \\| [0-9.]+ \\| [0-9.]+ \\|\n"
-   OR NOT out MATCHES "\\| decode vs the first \\| 1.00x \\| 1.00x \\|" OR out MATCHES "note:")
+   OR NOT out MATCHES "\\| decode vs the first \\| 1.00x \\| 1.00x \\|" OR out MATCHES "note:"
+   OR NOT out MATCHES "\\| kernels checked \\| [a-z() ]+ \\| [a-z() ]+ \\|")
   message(FATAL_ERROR "compare: rc=${rc}\n${out}${err}")
 endif()
 

@@ -26,6 +26,7 @@
 #include "host/ops/plans/kernel_choice.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
+#include "tools/cli/bench_check.h"
 #include "tools/cli/bench_image.h"
 #include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
@@ -49,7 +50,7 @@ constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
     "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--parallel N,N,...]\n"
-    "                     [--image-tokens N]\n"
+    "                     [--image-tokens N] [--no-check]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -79,6 +80,8 @@ constexpr const char* kUsage =
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
     "  --no-replay       record every decode step anew instead of replaying one command buffer\n"
+    "  --no-check        skip the selftest of the timed kernels (run before timing, or its passing result\n"
+    "                    cached per device, driver and build); the result says \"checked\": false\n"
     "  --kernels F       device (default: the device kind's family), gpu or cpu: run that kernel family\n"
     "                    (e.g. the GPU family's dispatches and geometry on a CPU device)\n"
     "  --profile         after the timed runs, prefill the prompt and decode up to 8 tokens again\n"
@@ -198,7 +201,11 @@ struct OpProfile {
   };
   uint32_t tokens = 0;
   double device_ms_per_token = 0, wall_ms_per_token = 0;
-  std::vector<Op> ops;  // most time first
+  double dispatches_per_token = 0;           // compute dispatches (copies and fills not counted)
+  double submits_per_token = 0;              // queue submissions, each waited on (Engine::submissions)
+  double barriers_per_token = -1;            // decode: pipeline barriers of the replayed step (-1: not known)
+  double barriers_requested_per_token = -1;  // ... as the ops asked for them, before merging
+  std::vector<Op> ops;                       // most time first
 };
 
 OpProfile Aggregate(std::vector<Engine::OpTime> times, uint32_t tokens, double wall_s) {
@@ -215,6 +222,7 @@ OpProfile Aggregate(std::vector<Engine::OpTime> times, uint32_t tokens, double w
     it->bytes_read += double(t.bytes_read);
     it->bytes_estimated = it->bytes_estimated || t.bytes_estimated;
     p.device_ms_per_token += t.ns * 1e-6 / p.tokens;
+    if (t.name != "copy" && t.name != "fill") p.dispatches_per_token += 1.0 / p.tokens;
   }
   std::sort(p.ops.begin(), p.ops.end(), [](const auto& a, const auto& b) { return a.ms_per_token > b.ms_per_token; });
   p.wall_ms_per_token = wall_s * 1e3 / p.tokens;
@@ -230,10 +238,13 @@ Profiles ProfileRun(Engine& engine, const std::vector<int32_t>& prompt, uint32_t
   engine.Reset();
   engine.SetProfiling(true);
   auto t0 = std::chrono::steady_clock::now();
+  uint64_t submits = engine.submissions();
   std::vector<float> logits = engine.Forward(prompt, false);
   p.prefill = Aggregate(engine.TakeProfile(), uint32_t(prompt.size()), Seconds(t0));
+  p.prefill.submits_per_token = double(engine.submissions() - submits) / p.prefill.tokens;
   double wall = 0;
   steps = std::max<uint32_t>(steps, 1);
+  submits = engine.submissions();
   for (uint32_t i = 0; i < steps; ++i) {
     const int32_t next = Argmax(logits);
     t0 = std::chrono::steady_clock::now();
@@ -241,6 +252,14 @@ Profiles ProfileRun(Engine& engine, const std::vector<int32_t>& prompt, uint32_t
     wall += Seconds(t0);
   }
   p.decode = Aggregate(engine.TakeProfile(), steps, wall);
+  p.decode.submits_per_token = double(engine.submissions() - submits) / steps;
+  // The recorded step's own counts (the profile's timestamps add no dispatches or barriers).
+  const Engine::StepCounts counts = engine.decode_step_counts();
+  if (counts.dispatches) {
+    p.decode.dispatches_per_token = counts.dispatches;
+    p.decode.barriers_per_token = counts.barriers;
+    p.decode.barriers_requested_per_token = counts.barriers_requested;
+  }
   engine.SetProfiling(false);
   return p;
 }
@@ -260,12 +279,21 @@ nlohmann::json ToJson(const OpProfile& p) {
   return {{"tokens", p.tokens},
           {"device_ms_per_token", p.device_ms_per_token},
           {"wall_ms_per_token", p.wall_ms_per_token},
+          {"dispatches_per_token", p.dispatches_per_token},
+          {"submits_per_token", p.submits_per_token},
+          {"barriers_per_token", p.barriers_per_token >= 0 ? nlohmann::json(p.barriers_per_token) : nlohmann::json()},
+          {"barriers_requested_per_token",
+           p.barriers_requested_per_token >= 0 ? nlohmann::json(p.barriers_requested_per_token) : nlohmann::json()},
           {"ops", ops}};
 }
 
 void PrintProfile(const char* what, const OpProfile& p) {
-  std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n\n", what,
+  std::printf("\n%s profile (%u tokens, timestamps after every op): device %.2f ms of %.2f ms wall per token\n", what,
               p.tokens, p.device_ms_per_token, p.wall_ms_per_token);
+  std::printf("per token: %.1f dispatches, %s pipeline barriers (%s asked for by the ops), %.2f queue submissions\n\n",
+              p.dispatches_per_token, p.barriers_per_token >= 0 ? vk::Concat(p.barriers_per_token).c_str() : "-",
+              p.barriers_requested_per_token >= 0 ? vk::Concat(p.barriers_requested_per_token).c_str() : "-",
+              p.submits_per_token);
   std::printf(
       "| op | per token | ms per token | %% of device time | workgroups | invocations | KB read | GB/s read |\n"
       "|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -291,6 +319,8 @@ struct BenchArgs {
   bool prompt_set = false, gen_set = false, reps_set = false, json = false, profile = false;
   std::vector<uint32_t> parallel;
   uint64_t seed = 1;
+  bool no_check = false;       // --no-check: time the kernels without their selftest
+  BenchCheck check;            // the selftest of the kernels timed (tools/cli/bench_check.h)
   uint32_t image_tokens = 0;  // --image-tokens: the vision tower's encode instead (bench_image.h)
 };
 
@@ -321,6 +351,7 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
       .Flag({"--json"}, [&] { a.json = true; })
       .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
+      .Flag({"--no-check"}, [&] { a.no_check = true; })
       .Value({"--kernels"}, [&](const std::string& v) {
         if (v == "device")
           o.kernels = KernelFamily::kDevice;
@@ -461,6 +492,8 @@ int RunParallel(const BenchArgs& a, const BenchModel& m, const DeviceProbe& d) {
   pb.reps = a.reps;
   pb.levels = a.parallel;
   pb.json = a.json;
+  pb.checked = a.check.checked;
+  pb.check = a.check.ToJson();
   pb.caps = d.caps;
   pb.read_gbps = d.read.gbps;
   return RunParallelBench(pb);
@@ -643,6 +676,8 @@ void PrintJson(const BenchReport& r) {
   j["context"] = mem.context;
   j["batch"] = mem.batch;
   j["pipelines_created_while_timed"] = r.pipelines_created_while_timed;
+  j["checked"] = a.check.checked;
+  j["check"] = a.check.ToJson();
   nlohmann::json by_op = nlohmann::json::object();  // the kernel each op kind ran (host/ops/plans/kernel_choice.h)
   for (const OpKernel& k : DescribeKernels(caps, o.kernels, o.features, r.engine.weights_format()))
     by_op[k.op] = k.kernel;
@@ -700,6 +735,11 @@ void PrintText(const BenchReport& r) {
       "bandwidth      read %.1f GB/s (compute kernel, %s loads, %.0f MiB); copy %.1f GB/s "
       "(vkCmdCopyBuffer %.0f MiB, counted read+write)\n",
       rbw.gbps, rbw.method.c_str(), double(rbw.bytes) / 1048576.0, bw.gbps, double(bw.bytes) / 1048576.0);
+  std::printf("checked        %s\n",
+              a.check.checked ? ("yes: the selftest of these kernels passed (" + std::to_string(a.check.cases) +
+                                 " cases, " + (a.check.source == "cache" ? "cached" : "run now") + ")")
+                                    .c_str()
+                              : "NO (--no-check): these kernels were not checked against the CPU reference");
   std::printf("decode reads   %.1f MB per token: weights %.1f MB + KV cache %.1f MB\n\n", double(s.per_token) / 1e6,
               double(s.weight_read) / 1e6, double(s.kv_read) / 1e6);
   std::printf("| metric | median | min | max |\n|---|---:|---:|---:|\n");
@@ -739,10 +779,22 @@ int Bench(const std::vector<std::string>& args) {
   const DeviceProbe device = ProbeDevice(a.options);
   BenchModel model = SizeModel(a, std::move(config), device.caps);
   a.options.context = model.context;
-  if (!a.parallel.empty()) return RunParallel(a, model, device);
+  // Only checked kernels are timed: their selftest at this model's shapes and format, or its
+  // cached pass for this device, driver and build (on the engine's device below: one compile of
+  // each pipeline for both).
+  auto check = [&](const std::function<SelftestReport(const SelftestOptions&)>& run) {
+    if (a.no_check) return;
+    a.check = CheckBenchKernels(a.options.device, a.options.validation, device.caps, a.options.kernels,
+                                a.options.features, model.name, model.config, *a.options.weights, run);
+  };
+  if (!a.parallel.empty()) {
+    check(nullptr);
+    return RunParallel(a, model, device);
+  }
 
   double load_s = 0;
   std::unique_ptr<Engine> engine = OpenEngine(a, model, &load_s);
+  check([&](const SelftestOptions& so) { return engine->Selftest(so); });
   const ModelConfig& c = engine->config();
   const MemoryReport memory = engine->memory();
   const std::vector<int32_t> tokens = PromptTokens(a.prompt, c.vocab_size, a.seed);

@@ -47,6 +47,7 @@ struct Level {
   double decode_tok_s = 0;    // aggregate: sequences x gen / total decode time (median over reps)
   double request_s = 0;       // a request's latency: its prompt step plus gen decode steps (median)
   uint32_t dispatches = 0;    // device dispatches of one decode step
+  uint32_t submits = 0;       // queue submissions of one decode step
 };
 
 }  // namespace
@@ -87,7 +88,7 @@ void WarmUp(BatchEngine& engine, const std::vector<uint32_t>& levels,
 Level MeasureLevel(BatchEngine& engine, const ParallelBench& b, uint32_t level,
                    const std::vector<std::vector<int32_t>>& prompts) {
   std::vector<double> prefill, step_ms, tok_s, request;
-  uint32_t dispatches = 0;
+  uint32_t dispatches = 0, submits = 0;
   for (uint32_t r = 0; r < b.reps; ++r) {
     std::vector<BatchEngine::SlotInput> in;
     for (uint32_t s = 0; s < level; ++s) engine.Reset(s), in.push_back({s, prompts[s]});
@@ -104,6 +105,7 @@ Level MeasureLevel(BatchEngine& engine, const ParallelBench& b, uint32_t level,
       decode += dt;
       step_ms.push_back(dt * 1e3);
       dispatches = LastStepDispatches(engine);
+      submits = LastStepSubmits(engine);
     }
     prefill.push_back(p);
     tok_s.push_back(double(level) * b.gen / decode);
@@ -113,7 +115,7 @@ Level MeasureLevel(BatchEngine& engine, const ParallelBench& b, uint32_t level,
                    b.reps, p, tok_s.back());
     }
   }
-  return {level, Median(prefill), Median(step_ms), Median(tok_s), Median(request), dispatches};
+  return {level, Median(prefill), Median(step_ms), Median(tok_s), Median(request), dispatches, submits};
 }
 
 // What the report shows besides the options: the engine's numbers and every level's results.
@@ -150,6 +152,8 @@ void PrintJson(const ParallelBench& b, const ParallelReport& r) {
                                                            : "device";
   j["load_s"] = r.load_s;
   j["validation_messages"] = r.validation_messages;
+  j["checked"] = b.checked;
+  j["check"] = b.check;
   j["read_bandwidth_gbps"] = b.read_gbps;
   j["memory_bytes"] = {{"weights", mem.weights}, {"kv_cache", mem.kv_cache}, {"scratch", mem.scratch}};
   const double base = r.base_tok_s;
@@ -162,7 +166,8 @@ void PrintJson(const ParallelBench& b, const ParallelReport& r) {
                       {"decode_step_ms", l.decode_step_ms},
                       {"prompt_step_s", l.prefill_s},
                       {"request_latency_s", l.request_s},
-                      {"dispatches_per_decode_step", l.dispatches}});
+                      {"dispatches_per_decode_step", l.dispatches},
+                      {"submits_per_decode_step", l.submits}});
   }
   j["parallel"] = levels;
   std::printf("%s\n", j.dump(2).c_str());
@@ -184,12 +189,13 @@ void PrintText(const ParallelBench& b, const ParallelReport& r) {
               double(mem.kv_cache) / 1048576.0, double(mem.scratch) / 1048576.0);
   std::printf(
       "| sequences | aggregate decode tok/s | x of 1 sequence | per-sequence tok/s | decode step ms "
-      "(per-token latency) | prompt step s (time to first token) | request latency s | dispatches per step |\n"
-      "|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "(per-token latency) | prompt step s (time to first token) | request latency s | dispatches per step | submits "
+      "per step |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Level& l : r.levels) {
-    std::printf("| %u | %.2f | %s | %.2f | %.1f | %.2f | %.2f | %u |\n", l.sequences, l.decode_tok_s,
+    std::printf("| %u | %.2f | %s | %.2f | %.1f | %.2f | %.2f | %u | %u |\n", l.sequences, l.decode_tok_s,
                 base > 0 ? vk::Concat(int(l.decode_tok_s / base * 100 + 0.5) / 100.0).c_str() : "-",
-                l.decode_tok_s / l.sequences, l.decode_step_ms, l.prefill_s, l.request_s, l.dispatches);
+                l.decode_tok_s / l.sequences, l.decode_step_ms, l.prefill_s, l.request_s, l.dispatches, l.submits);
   }
 }
 

@@ -1,6 +1,7 @@
 // `vkgemma bench --parallel 1,4,16`: continuous-batching decode throughput (layer: tools).
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct ParallelBench {
   bool json = false;
   vk::DeviceCaps caps;
   double read_gbps = 0;  // the device's read bandwidth (bench's yardstick)
+  bool checked = false;  // the kernels' selftest passed (tools/cli/bench_check.h)
+  nlohmann::json check;
 };
 
 // Parses "1,4,16": positive counts, each at most 256.

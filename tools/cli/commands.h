@@ -21,5 +21,6 @@ int Tokenize(const std::vector<std::string>& args);
 int Bench(const std::vector<std::string>& args);
 int Compare(const std::vector<std::string>& args);
 int Serve(const std::vector<std::string>& args);
+int Selftest(const std::vector<std::string>& args);
 
 }  // namespace vkg::cli

@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: vkgemma compare FILE.json [FILE.json ...]\n"
     "Prints `vkgemma bench --json` results side by side as a markdown table, one column per file:\n"
-    "device, driver, model and run, then the medians of prefill and decode tokens/s, time to first\n"
+    "device, driver, whether the timed kernels passed their selftest, model and run, then the medians of prefill and "
+    "decode tokens/s, time to first\n"
     "token, decode GB/s and percent of the device's own bandwidth (schema 2: a read kernel;\n"
     "schema 1: vkCmdCopyBuffer), device memory, and each\n"
     "run's decode speed relative to the first file's. Runs of different models, weight formats or\n"
@@ -89,6 +90,15 @@ int Compare(const std::vector<std::string>& args) {
       {"vendor", [](const auto& j) { return Str(j, "vendor"); }},
       {"driver", [](const auto& j) { return Str(j, "driver") + " " + Str(j, "driver_version"); }},
       {"vkgemma commit", [](const auto& j) { return Str(j, "commit"); }},
+      // Whether the timed kernels passed their selftest first (bench/README.md); results from
+      // before the check existed say "unknown".
+      {"kernels checked",
+       [](const auto& j) -> std::string {
+         if (!j.contains("checked") || !j["checked"].is_boolean()) return "unknown";
+         if (j["checked"] == false) return "**NO**";
+         const std::string source = j.contains("check") ? j["check"].value("source", "") : "";
+         return source == "cache" ? "yes (cached)" : "yes";
+       }},
       {"model, weights, KV",
        [](const auto& j) { return Str(j, "model") + ", " + Str(j, "weights") + ", " + Str(j, "kv_dtype"); }},
       {"-p / -n / -r, depth",

@@ -20,6 +20,7 @@ void PrintUsage(FILE* out) {
                "  run        generate a reply to one prompt, streamed to stdout\n"
                "  chat       interactive multi-turn conversation (also reads piped stdin)\n"
                "  serve      OpenAI-compatible HTTP server with continuous batching and a chat page\n"
+               "  selftest   every kernel the engine runs on a device against the CPU reference\n"
                "  compare    bench --json results side by side (one column per device or run)\n"
                "  tokenize   a text's token ids (and pieces) with a checkpoint's tokenizer\n"
                "run 'vkgemma <command> --help' for a command's options\n");
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return vkg::cli::Run(args);
     if (cmd == "chat") return vkg::cli::Chat(args);
     if (cmd == "serve") return vkg::cli::Serve(args);
+    if (cmd == "selftest") return vkg::cli::Selftest(args);
     if (cmd == "tokenize") return vkg::cli::Tokenize(args);
   } catch (const vkg::cli::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -1,0 +1,460 @@
+// `vkgemma selftest` (layer: host/runtime): runs the plan of selftest_plan.cpp on a device through
+// the forward pass's own host ops, and compares every case with the CPU reference.
+//
+// Tolerances (NMSE over the checked outputs) are the op tests', for the reasons they state:
+// * float products (every format; the reference multiplies the values the device holds, in
+//   double): 1e-10, tests/ops/matmul_test.cpp (f32 accumulation order only: ~1e-14..1e-12);
+// * integer-dot products (int8 activations) against the float product: 1e-4,
+//   tests/ops/matmul_int8_test.cpp (x quantized to 8 bits per block: ~1.6e-5);
+// * matrix-unit products, reference fed f16-rounded x and weights: 1e-9,
+//   tests/ops/matmul_coopmat_test.cpp (units may truncate their f32 sums);
+// * attention, f16 K/V as the reference sees them: 1e-9, tests/ops/attention_test.cpp; on matrix
+//   units (q and P rounded to f16), reference fed f16 q: 1e-6, tests/ops/attention_coopmat_test.cpp;
+// * norms: 1e-10, tests/ops/rms_norm_test.cpp.
+// A wrong block, scale, key, mask edge or head mapping gives NMSE >= 1e-4 (1e-3 for attention), so
+// every bound still catches a wrong kernel.
+#include "host/runtime/selftest.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "host/device/gpu_context.h"
+#include "host/device/weight_matrix.h"
+#include "host/error.h"
+#include "host/model/shapes.h"
+#include "host/ops/attention.h"
+#include "host/ops/elementwise.h"
+#include "host/ops/matmul.h"
+#include "host/ops/quantize_activations.h"
+#include "host/ops/rms_norm.h"
+#include "host/reference/ref_ops.h"
+#include "host/runtime/selftest_plan.h"
+#include "vk/check.h"
+#include "vk/query.h"
+
+namespace vkg {
+namespace {
+
+using selftest::AttentionCase;
+using selftest::NormCase;
+using selftest::ProductCase;
+
+constexpr double kFloatProductNmse = 1e-10;
+constexpr double kInt8ProductNmse = 1e-4;
+constexpr double kCoopMatProductNmse = 1e-9;
+constexpr double kAttentionNmse = 1e-9;
+constexpr double kCoopMatAttentionNmse = 1e-6;
+constexpr double kNormNmse = 1e-10;
+
+// Seeded value in [lo, hi) of element i of stream `seed` (a hash: any element without the others).
+float Hash(uint64_t seed, uint64_t i, float lo = -1.f, float hi = 1.f) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + i + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return lo + (hi - lo) * float(double(z >> 40) / double(1ull << 24));
+}
+std::vector<float> Values(size_t n, uint64_t seed, float lo = -1.f, float hi = 1.f) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = Hash(seed, i, lo, hi);
+  return v;
+}
+
+bool Contains(const std::string& s, const char* what) {
+  std::string a = s, b = what;
+  std::transform(a.begin(), a.end(), a.begin(), ::tolower);
+  std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+  return a.find(b) != std::string::npos;
+}
+
+std::string Join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+// Everything one case allocates, freed when it ends (at most one matrix sample in memory).
+class Runner {
+ public:
+  Runner(GpuContext& gpu, const SelftestOptions& o) : gpu_(gpu), o_(o) {}
+
+  SelftestCase Product(const ProductCase& c);
+  SelftestCase Attention(const AttentionCase& c);
+  SelftestCase Norm(const NormCase& c, bool residual);
+
+ private:
+  struct Session {
+    std::unique_ptr<vk::BlockAllocator> alloc;
+    std::unique_ptr<vk::Recorder> rec;
+    std::unique_ptr<vk::TimestampPool> pool;
+  };
+  Session Begin() {
+    Session s;
+    s.alloc = std::make_unique<vk::BlockAllocator>(gpu_.device(), vk::MemoryKind::kDeviceLocal, "selftest");
+    s.rec = std::make_unique<vk::Recorder>(gpu_.device());
+    // Timestamps after every op: the profile names the shader variants the case dispatched.
+    s.pool = std::make_unique<vk::TimestampPool>(gpu_.device(), 64);
+    s.rec->AttachProfiler(s.pool.get());
+    return s;
+  }
+  Tensor NewTensor(Session& s, uint32_t rows, uint32_t cols, DType t = DType::F32) {
+    return Tensor{s.alloc->Allocate(std::max<uint64_t>(16, DTypeBytes(t, uint64_t(rows) * cols))), t, rows, cols};
+  }
+  void Upload(const Tensor& t, const std::vector<float>& v) {
+    if (t.dtype == DType::F16) {
+      std::vector<uint16_t> h(v.size());
+      for (size_t i = 0; i < v.size(); ++i) h[i] = FloatToHalf(v[i]);
+      gpu_.transfer().Upload(t.slice, h.data(), h.size() * 2);
+    } else {
+      gpu_.transfer().Upload(t.slice, v.data(), v.size() * 4);
+    }
+  }
+  std::vector<float> Download(const Tensor& t) {
+    std::vector<float> v(t.elements());
+    gpu_.transfer().Download(t.slice, v.data(), v.size() * 4);
+    return v;
+  }
+  // Records body, submits, and returns the shader variants it dispatched ('+'-joined, in order).
+  std::string Run(Session& s, const std::function<void(OpContext&)>& body) {
+    OpContext ctx{gpu_.device(), gpu_.pipelines(), *s.rec, o_.kernels, o_.features};
+    s.rec->Begin();
+    body(ctx);
+    s.rec->ToHost();
+    s.rec->End();
+    s.rec->Submit();
+    std::vector<std::string> names;
+    for (const auto& t : s.rec->TakeProfile()) {
+      if (t.name == "copy" || t.name == "fill") continue;
+      if (std::find(names.begin(), names.end(), t.name) == names.end()) names.push_back(t.name);
+    }
+    return Join(names, "+");
+  }
+  // Fills the case's error fields; applies the perturbation hook first.
+  void Finish(SelftestCase& r, const std::vector<double>& ref, std::vector<float> got) {
+    if (!o_.perturb.empty() && Contains(r.kernels, o_.perturb.c_str()) && !got.empty()) {
+      double rms = 0;
+      for (double x : ref) rms += x * x;
+      got[got.size() / 2] += float(1.0 + 100.0 * std::sqrt(rms / double(ref.size())));
+    }
+    double num = 0, den = 0, max_abs = 0;
+    bool finite = true;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      if (!std::isfinite(got[i])) finite = false;
+      const double d = double(got[i]) - ref[i];
+      num += d * d;
+      den += ref[i] * ref[i];
+      max_abs = std::max(max_abs, std::abs(d));
+    }
+    r.error = finite ? (den > 0 ? num / den : num) : std::numeric_limits<double>::infinity();
+    r.max_abs = finite ? max_abs : std::numeric_limits<double>::infinity();
+    r.checked = ref.size();
+    r.pass = finite && r.error <= r.tolerance;
+  }
+
+  GpuContext& gpu_;
+  const SelftestOptions& o_;
+  std::unique_ptr<vk::BlockAllocator> weight_alloc_;  // the current matrix (before weight_: outlives it)
+  std::unique_ptr<WeightMatrix> weight_;
+  uint64_t weight_key_ = 0;
+};
+
+// ---- products ----
+
+SelftestCase Runner::Product(const ProductCase& c) {
+  Session s = Begin();
+  const uint32_t n = c.n_run, k = c.k, m = c.m;
+  const uint64_t wseed = o_.seed * 1000003ull + uint64_t(c.dtype) * 7919 + c.n * 31ull + k;
+  auto row = [&](uint32_t r, float* out) {
+    for (uint32_t i = 0; i < k; ++i) out[i] = Hash(wseed, uint64_t(r) * k + i);
+  };
+  // The decode, batched-decode and prefill cases of a matrix follow each other: upload it once.
+  const uint64_t key = wseed * 131 + n;
+  if (!weight_alloc_ || weight_key_ != key) {
+    weight_.reset();
+    weight_alloc_.reset();  // the previous matrix's memory first
+    weight_alloc_ = std::make_unique<vk::BlockAllocator>(gpu_.device(), vk::MemoryKind::kDeviceLocal, "selftest w");
+    weight_ = std::make_unique<WeightMatrix>(
+        UploadWeightMatrix(gpu_.device(), *weight_alloc_, gpu_.transfer(), c.dtype, n, k, row, "selftest_" + c.matrix));
+    weight_key_ = key;
+  }
+  const WeightMatrix& w = *weight_;
+  const bool pairs = c.kind == ProductCase::Kind::kGeluPairs, gelu_in = c.kind == ProductCase::Kind::kGeluMulInput;
+  const uint32_t out_cols = pairs ? n / 2 : n;
+  // x, or for the per-layer-input projection its gate and up inputs (gelu(gate) * up is x).
+  const std::vector<float> xv = Values(size_t(m) * k, wseed + 1);
+  const std::vector<float> upv = gelu_in ? Values(size_t(m) * k, wseed + 2) : std::vector<float>{};
+  const Tensor x = NewTensor(s, m, k), up = NewTensor(s, m, k), y = NewTensor(s, m, out_cols);
+  const Tensor gu = pairs ? NewTensor(s, m, n) : Tensor{};
+  const Tensor scratch{s.alloc->Allocate(Int8ActivationsBytes(m, k)), DType::F32, 1, 1};
+  Upload(x, xv);
+  if (gelu_in) Upload(up, upv);
+  SelftestCase r;
+  // The options forward.cpp passes (Step::Opt, RecordHead).
+  const MatMulOptions opt{
+      .softcap = c.softcap, .rows_as_decode = c.decode && c.matrix != "head", .int8_scratch = scratch.slice};
+  r.kernels = Run(s, [&](OpContext& ctx) {
+    if (pairs && c.decode) {
+      if (MatVecGeluPairs(ctx, w, x, y, opt)) return;
+      MatMul(ctx, w, x, gu, opt);
+      ctx.rec.ComputeToCompute();
+      GeluMulPairs(ctx, gu, y);
+    } else if (gelu_in) {
+      if (MatVecGeluMul(ctx, w, x, up, y)) return;
+      GeluMul(ctx, x, up, x);
+      ctx.rec.ComputeToCompute();
+      MatMul(ctx, w, x, y, opt);
+    } else {
+      MatMul(ctx, w, x, y, opt);
+    }
+  });
+  const std::vector<float> got_all = Download(y);
+
+  const bool int8 = Contains(r.kernels, "int8"), coopmat = Contains(r.kernels, "coopmat");
+  r.tolerance = int8 ? kInt8ProductNmse : coopmat ? kCoopMatProductNmse : kFloatProductNmse;
+  r.reference = int8      ? "f32 product of the float x (device: int8 x)"
+                : coopmat ? "f32 product of f16-rounded x and weights"
+                          : "f32 product of the weights' device values";
+  // The reference input rows (the gelu applied on the host for the per-layer-input projection).
+  std::vector<float> xr = xv;
+  if (gelu_in) ref::GeluMul(xv.data(), upv.data(), xr.data(), xr.size());
+  if (coopmat)
+    for (float& v : xr) v = RoundTripHalf(v);
+  // Outputs checked: every one where cheap, else evenly spaced columns (about 4M multiply-adds).
+  const uint64_t budget = uint64_t(1) << 22;
+  const uint32_t want = uint32_t(std::clamp<uint64_t>(budget / (uint64_t(m) * k * (pairs ? 2 : 1)), 128, out_cols));
+  std::vector<double> ref;
+  std::vector<float> got;
+  std::vector<float> src(k), wr(k), wr2(k);
+  auto dot = [&](const std::vector<float>& wv, uint32_t t) {
+    double acc = 0;
+    for (uint32_t i = 0; i < k; ++i) acc += double(wv[i]) * xr[size_t(t) * k + i];
+    return acc;
+  };
+  auto device_row = [&](uint32_t rr, std::vector<float>& out) {
+    row(rr, src.data());
+    out = DeviceRowValues(c.dtype, src.data(), k);
+    out.resize(k);
+    if (coopmat)
+      for (float& v : out) v = RoundTripHalf(v);
+  };
+  for (uint32_t j = 0; j < want; ++j) {
+    const uint32_t col = uint32_t(uint64_t(j) * out_cols / want);
+    device_row(col, wr);
+    if (pairs) device_row(col + n / 2, wr2);
+    for (uint32_t t = 0; t < m; ++t) {
+      double v = dot(wr, t);
+      if (pairs) v = double(ref::GeluTanh(float(v))) * dot(wr2, t);
+      if (c.softcap > 0) v = c.softcap * std::tanh(v / c.softcap);
+      ref.push_back(v);
+      got.push_back(got_all[size_t(t) * out_cols + col]);
+    }
+  }
+  Finish(r, ref, got);
+  return r;
+}
+
+// ---- attention ----
+
+SelftestCase Runner::Attention(const AttentionCase& c) {
+  Session s = Begin();
+  const uint32_t row = c.n_kv_heads * c.head_dim, qcols = c.n_heads * c.head_dim;
+  const uint32_t last = c.start_pos + c.T - 1;
+  const uint32_t first = c.window > 0 && c.start_pos + 1 > c.window ? c.start_pos + 1 - c.window : 0;
+  const uint64_t seed = o_.seed * 7777ull + c.head_dim * 13ull + c.n_heads + c.T * 101ull;
+  // Slots no query may see hold NaN, so that a read of one poisons the output.
+  std::vector<float> k = Values(size_t(c.cache_len) * row, seed + 1), v = Values(size_t(c.cache_len) * row, seed + 2);
+  std::vector<bool> used(c.cache_len, false);
+  for (uint32_t j = first; j <= last; ++j) used[j % c.cache_len] = true;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (uint32_t slot = 0; slot < c.cache_len; ++slot) {
+    if (used[slot]) continue;
+    std::fill_n(k.begin() + size_t(slot) * row, row, nan);
+    std::fill_n(v.begin() + size_t(slot) * row, row, nan);
+  }
+  for (float& x : k) x = RoundTripHalf(x);
+  for (float& x : v) x = RoundTripHalf(x);
+  if (c.k_is_v) v = k;
+  std::vector<float> q = Values(size_t(c.T) * qcols, seed + 3);
+
+  const Tensor tq = NewTensor(s, c.T, qcols), tout = NewTensor(s, c.T, qcols);
+  const Tensor tk = NewTensor(s, c.cache_len, row, DType::F16), tv = NewTensor(s, c.cache_len, row, DType::F16);
+  Upload(tq, q);
+  Upload(tk, k);
+  Upload(tv, v);
+  AttentionShape shape{c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, 1.f};
+  const Tensor tpos = NewTensor(s, 1, 1);
+  if (c.T == 1) {
+    // The replayed decode step: recorded for the context's last position, run at start_pos.
+    gpu_.transfer().Upload(tpos.slice, &c.start_pos, 4);
+    shape.start_pos = c.context - 1;
+    shape.position = &tpos.slice;
+  }
+  const uint64_t scratch_floats = AttentionScratchFloats(shape, c.T);
+  const Tensor scratch = scratch_floats ? NewTensor(s, 1, uint32_t(scratch_floats)) : Tensor{};
+  SelftestCase r;
+  r.kernels = Run(s, [&](OpContext& ctx) {
+    vkg::Attention(ctx, tq, tk, c.k_is_v ? tk : tv, tout, shape, scratch_floats ? &scratch : nullptr);
+  });
+  const bool coopmat = Contains(r.kernels, "coopmat");
+  r.tolerance = coopmat ? kCoopMatAttentionNmse : kAttentionNmse;
+  r.reference = coopmat ? "f32 attention of f16-rounded q, K, V" : "f32 attention of f16 K, V";
+  if (coopmat)
+    for (float& x : q) x = RoundTripHalf(x);
+  std::vector<float> out(q.size());
+  ref::Attention(q.data(), k.data(), v.data(), out.data(),
+                 {.tokens = int(c.T),
+                  .start_pos = int(c.start_pos),
+                  .n_heads = int(c.n_heads),
+                  .n_kv_heads = int(c.n_kv_heads),
+                  .head_dim = int(c.head_dim),
+                  .cache_len = int(c.cache_len),
+                  .window = int(c.window)});
+  Finish(r, std::vector<double>(out.begin(), out.end()), Download(tout));
+  return r;
+}
+
+// ---- norms ----
+
+SelftestCase Runner::Norm(const NormCase& c, bool residual) {
+  Session s = Begin();
+  const size_t n = size_t(c.rows) * c.dim;
+  const uint64_t seed = o_.seed * 31337ull + n;
+  const float eps = 1e-6f, scale = 0.75f;
+  const std::vector<float> xv = Values(n, seed + 1, -4.f, 4.f), yv = Values(n, seed + 2, -4.f, 4.f);
+  const std::vector<float> w1 = Values(c.dim, seed + 3, 0.5f, 1.5f), w2 = Values(c.dim, seed + 4, 0.5f, 1.5f);
+  const Tensor x = NewTensor(s, c.rows, c.dim), y = NewTensor(s, c.rows, c.dim), a = NewTensor(s, c.rows, c.dim);
+  const Tensor tw1 = NewTensor(s, 1, c.dim), tw2 = NewTensor(s, 1, c.dim);
+  Upload(x, xv);
+  Upload(y, yv);
+  Upload(tw1, w1);
+  Upload(tw2, w2);
+  SelftestCase r;
+  r.tolerance = kNormNmse;
+  r.kernels = Run(s, [&](OpContext& ctx) {
+    if (residual) {
+      ResidualRmsNorm(ctx, x, y, tw1, scale, tw2, a, eps);
+    } else {
+      RmsNorm(ctx, x, tw1, a, eps);
+    }
+  });
+  std::vector<float> yn(n), xr(n), ar(n);
+  std::vector<float> got = Download(a);
+  if (residual) {
+    r.reference = "x = (x + rmsnorm(y)) * scale; a = rmsnorm(x)";
+    ref::RmsNorm(yv.data(), w1.data(), yn.data(), int(c.rows), int(c.dim), eps);
+    ref::AddScaled(xv.data(), yn.data(), xr.data(), n, scale);
+    ref::RmsNorm(xr.data(), w2.data(), ar.data(), int(c.rows), int(c.dim), eps);
+    const std::vector<float> gx = Download(x);
+    got.insert(got.begin(), gx.begin(), gx.end());
+    ar.insert(ar.begin(), xr.begin(), xr.end());
+  } else {
+    r.reference = "rmsnorm(x) * w";
+    ref::RmsNorm(xv.data(), w1.data(), ar.data(), int(c.rows), int(c.dim), eps);
+  }
+  Finish(r, std::vector<double>(ar.begin(), ar.end()), got);
+  return r;
+}
+
+std::string Sampled(uint32_t real, uint32_t run) {
+  return std::to_string(real) + (run < real ? " (" + std::to_string(run) + " run)" : "");
+}
+
+}  // namespace
+
+bool SelftestReport::passed() const { return failed().empty() && !cases.empty(); }
+
+std::vector<std::string> SelftestReport::failed() const {
+  std::vector<std::string> f;
+  for (const SelftestCase& c : cases)
+    if (!c.pass) f.push_back(c.op + " [" + c.kernels + "] " + c.shape);
+  return f;
+}
+
+SelftestReport RunSelftest(const SelftestOptions& o, const std::function<void(const SelftestCase&)>& on_case) {
+  if (o.device == "cpu") throw Error("selftest checks a Vulkan device's kernels; --device cpu is the reference itself");
+  GpuContext gpu(GpuOptions{o.device, o.validation});
+  return RunSelftestOn(gpu, o, on_case);
+}
+
+SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
+                             const std::function<void(const SelftestCase&)>& on_case) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int messages_before = gpu.instance().validation_message_count();
+  const vk::DeviceCaps& caps = gpu.device().caps();
+  SelftestReport report;
+  report.device = caps.name;
+  report.device_type = caps.type_name;
+  report.driver = caps.driver_name + (caps.driver_info.empty() ? "" : " " + caps.driver_info);
+  report.driver_version = caps.driver_version;
+  report.kernels = GpuFamily(caps, o.kernels) ? "gpu" : "cpu";
+
+  selftest::PlanOptions po;
+  po.quick = o.quick;
+  po.gpu_device = caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+  po.formats = o.formats;
+  if (po.formats.empty())
+    po.formats = o.quick ? std::vector<DType>{DType::Q4_0} : std::vector<DType>{DType::Q4_0, DType::Q8_0, DType::BF16};
+  selftest::Plan plan;
+  if (!o.models.empty()) {
+    for (const auto& [name, config] : o.models) selftest::AddModel(plan, name, config, po);
+  } else {
+    for (const std::string& name : o.shapes.empty() ? ShapeNames() : o.shapes)
+      selftest::AddModel(plan, name, ShapeConfig(name), po);
+  }
+
+  Runner run(gpu, o);
+  auto case_start = std::chrono::steady_clock::now();
+  auto add = [&](SelftestCase r, const std::string& op, const std::string& shape,
+                 const std::vector<std::string>& models) {
+    r.op = op;
+    r.shape = shape;
+    r.models = Join(models, ",");
+    const auto now = std::chrono::steady_clock::now();
+    r.seconds = std::chrono::duration<double>(now - case_start).count();
+    case_start = now;
+    report.cases.push_back(r);
+    if (on_case) on_case(report.cases.back());
+  };
+  for (const auto& p : plan.products) {
+    const ProductCase& c = p.c;
+    const char* op = c.kind == ProductCase::Kind::kGeluPairs      ? "decode product + gelu pairs"
+                     : c.kind == ProductCase::Kind::kGeluMulInput ? "decode product of gelu(gate)*up"
+                     : c.decode                                   ? "decode product"
+                                                                  : "prefill product";
+    const std::string shape = std::string(DTypeName(c.dtype)) + " " + c.matrix + " N=" + Sampled(c.n, c.n_run) +
+                              " K=" + std::to_string(c.k) + " M=" + std::to_string(c.m) +
+                              (c.decode && c.m > 1 ? " (batched decode)" : "") + (c.softcap > 0 ? " softcap" : "");
+    add(run.Product(c), op, shape, p.models);
+  }
+  for (const auto& a : plan.attention) {
+    const AttentionCase& c = a.c;
+    const std::string shape =
+        "T=" + std::to_string(c.T) + " pos=" + std::to_string(c.start_pos) + " heads=" + std::to_string(c.n_heads) +
+        "/" + std::to_string(c.n_kv_heads) + " D=" + std::to_string(c.head_dim) +
+        (c.window ? " window=" + std::to_string(c.window) + " ring=" + std::to_string(c.cache_len) : " full") +
+        (c.k_is_v ? " K=V" : "") + (c.T == 1 ? " planned@" + std::to_string(c.context - 1) : "");
+    add(run.Attention(c), c.T == 1 ? "decode attention" : "prefill attention", shape, a.models);
+  }
+  for (const auto& nm : plan.norms) {
+    const std::string shape = "rows=" + std::to_string(nm.c.rows) + " dim=" + std::to_string(nm.c.dim);
+    add(run.Norm(nm.c, false), "rms norm", shape, nm.models);
+    add(run.Norm(nm.c, true), "residual norm", shape, nm.models);
+  }
+  const int messages = gpu.instance().validation_message_count() - messages_before;
+  if (messages > 0) {
+    SelftestCase v;
+    v.op = "validation";
+    v.kernels = "(all)";
+    v.shape = std::to_string(messages) + " Vulkan validation messages";
+    v.error = messages;
+    add(v, v.op, v.shape, {});
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+}  // namespace vkg
