@@ -340,8 +340,12 @@ int Chat(const std::vector<std::string>& args) {
     for (image::PreprocessedImage& im : conv.pending) conv.images.images.push_back(std::move(im));
     conv.pending.clear();
     std::vector<int32_t> ids;
+    size_t reused = 0;
     try {
       ids = EncodeConversation(tmpl, tokenizer, conv, chat_options);
+      // The engine keeps the shared prefix first, so that an image the re-rendered conversation
+      // moved past that point is encoded again (AttachImages takes those from n_past on).
+      reused = ReuseEnginePrefix(*engine, conv.evaluated, ids);
       if (!conv.images.images.empty()) AttachImages(*engine, ids, conv.images);
     } catch (const Error& e) {
       conv.history.pop_back();
@@ -350,7 +354,6 @@ int Chat(const std::vector<std::string>& args) {
       if (!interactive) return 1;
       continue;
     }
-    const size_t reused = ReuseEnginePrefix(*engine, conv.evaluated, ids);
     const std::span<const int32_t> fresh(ids.data() + reused, ids.size() - reused);
     go.history = std::span<const int32_t>(conv.evaluated);
     go.sampling.seed = seed + turn++;
