@@ -319,8 +319,8 @@ struct BenchArgs {
   bool prompt_set = false, gen_set = false, reps_set = false, json = false, profile = false;
   std::vector<uint32_t> parallel;
   uint64_t seed = 1;
-  bool no_check = false;       // --no-check: time the kernels without their selftest
-  BenchCheck check;            // the selftest of the kernels timed (tools/cli/bench_check.h)
+  bool no_check = false;      // --no-check: time the kernels without their selftest
+  BenchCheck check;           // the selftest of the kernels timed (tools/cli/bench_check.h)
   uint32_t image_tokens = 0;  // --image-tokens: the vision tower's encode instead (bench_image.h)
 };
 
