@@ -80,6 +80,7 @@ layout(std430, binding = 5) readonly buffer Position { uint position; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
 uint attnStartPos() { return p.pos_from_buffer != 0u ? position : p.start_pos; }
+int attnLastKey(uint t, int pos) { return pos; }  // decode: causal
 #include "attention_core.glsl"
 
 void main() {

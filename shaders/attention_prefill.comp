@@ -4,12 +4,16 @@
 // share KV head y, rows numbered t * group + g (query head kv_head * group + g), so one K/V row
 // load serves ROWS queries: with GQA a block holds several heads of one token, otherwise ROWS
 // consecutive tokens. Softmax in f32 with a running max (see common/attention_core.glsl).
-// Visibility: key j is seen by the query at position i iff j <= i and (W == 0 or j > i - W).
+// Visibility: key j is seen by the query at position i iff j <= last(i) and (W == 0 or j > i - W),
+// where last(i) = i (causal) or, with p.last_key_from_buffer, last_key[t] >= i: an image token seeing
+// its whole image (Gemma 4 "vision" bidirectional attention on sliding layers; every patch of the
+// vision tower seeing every other).
 // binding 0: q       [T][n_heads][head_dim] f32, read
 // binding 1: k_cache [cache_len][n_kv_heads][head_dim] f16 (f32 with -D KV_F32), read;
 //            position j in slot j % cache_len
 // binding 2: v_cache same layout as k_cache, read
 // binding 3: out     [T][n_heads][head_dim] f32, write
+// binding 4: last_key [T] int, read when p.last_key_from_buffer (any buffer otherwise)
 // push: AttentionParams (keys_per_split, n_splits unused).
 // spec: 0 workgroup size (a multiple of every subgroup size the device may use), 1 HEAD_DIM (even,
 //       <= 512), 2 SG_MIN (smallest subgroup size), 3 ROWS (query rows per workgroup).
@@ -35,9 +39,11 @@ layout(std430, binding = 0) readonly buffer Q { vec2 q_in[]; };
 layout(std430, binding = 1) readonly buffer K { KV_T k_cache[]; };
 layout(std430, binding = 2) readonly buffer V { KV_T v_cache[]; };
 layout(std430, binding = 3) writeonly buffer Out { vec2 out_[]; };
+layout(std430, binding = 4) readonly buffer LastKey { int last_key[]; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
 uint attnStartPos() { return p.start_pos; }
+int attnLastKey(uint t, int pos) { return p.last_key_from_buffer != 0u ? last_key[t] : pos; }
 #include "attention_core.glsl"
 
 void main() {

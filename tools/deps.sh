@@ -9,8 +9,11 @@ set -euo pipefail
 # xz-utils unpack it); chromium and nginx only serve its tests (the chat
 # page in a headless browser, two servers behind a load balancer). Node 20 and npm (the openai
 # client test) are expected to be there already, as for the tokenizer tests.
+# Image input (host/image): libpng, libjpeg-turbo, libwebp and giflib decode PNG, JPEG, WebP and GIF
+# (PIL uses the same libjpeg-turbo and libwebp, so decoded pixels equal Hugging Face's).
 PACKAGES="cmake g++ make git pkg-config libvulkan-dev glslang-tools libsentencepiece-dev nlohmann-json3-dev
-          libgtest-dev mesa-vulkan-drivers vulkan-validationlayers python3 patch xz-utils chromium nginx"
+          libgtest-dev mesa-vulkan-drivers vulkan-validationlayers python3 patch xz-utils chromium nginx
+          libpng-dev libjpeg62-turbo-dev libwebp-dev libgif-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

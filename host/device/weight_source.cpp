@@ -15,7 +15,10 @@ namespace {
 class CheckpointSource : public WeightSource {
  public:
   explicit CheckpointSource(const Checkpoint& ckpt) : ckpt_(ckpt) {
-    for (const auto& [name, info] : ckpt.weights().all()) total_ += info->size;
+    // The text decoder's bytes (what GpuModel uploads with progress); the vision tower's are not.
+    for (const auto& [name, info] : ckpt.weights().all()) {
+      if (name.rfind("vision_tower.", 0) != 0 && name.rfind("embed_vision.", 0) != 0) total_ += info->size;
+    }
   }
   const ModelConfig& config() const override { return ckpt_.config(); }
   RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset, float scale) const override {
@@ -88,12 +91,14 @@ void FillRow(uint32_t row_key, float step, uint32_t cols, float* out) {
 class SyntheticSource : public WeightSource {
  public:
   SyntheticSource(ModelConfig config, uint64_t seed) : config_(std::move(config)), seed_(seed) {
-    ForEachTensor(config_, [&](const TensorSpec& s) {
+    auto add = [&](const TensorSpec& s) {
       uint64_t n = 1;
       for (int64_t d : s.shape) n *= uint64_t(d);
       total_ += n * 2;  // as bf16 on disk
       elements_[s.name] = n;
-    });
+    };
+    ForEachTensor(config_, add);
+    ForEachVisionTensor(config_, add);  // a vision tower (bench --image-tokens)
   }
   const ModelConfig& config() const override { return config_; }
   RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset, float scale) const override {
@@ -111,7 +116,12 @@ class SyntheticSource : public WeightSource {
     std::vector<float> v(size_t(it->second));
     const uint64_t key = Key(name);
     const bool scalar = name.find("layer_scalar") != std::string::npos;
-    for (size_t i = 0; i < v.size(); ++i) v[i] = scalar ? 1.f : 1.f + 0.1f * Uniform(key, i);
+    // Clamp bounds of the vision tower's clipped linears: about +-4, wide enough to pass most values.
+    const bool bound = name.ends_with("put_min") || name.ends_with("put_max");
+    const float sign = name.ends_with("_min") ? -1.f : 1.f;
+    for (size_t i = 0; i < v.size(); ++i) {
+      v[i] = scalar ? 1.f : bound ? sign * (4.f + Uniform(key, i)) : 1.f + 0.1f * Uniform(key, i);
+    }
     return v;
   }
   uint64_t total_bytes() const override { return total_; }

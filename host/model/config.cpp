@@ -9,59 +9,12 @@
 
 #include "host/error.h"
 #include "host/formats/dtype.h"
+#include "host/model/field_reader.h"
 
 namespace vkg {
 namespace {
 
 using nlohmann::json;
-
-// Reads typed fields from one JSON object; errors name the file and the dotted field path.
-class FieldReader {
- public:
-  FieldReader(const json& obj, std::string source, std::string prefix)
-      : obj_(obj), source_(std::move(source)), prefix_(std::move(prefix)) {}
-
-  bool Has(const char* key) const { return obj_.contains(key) && !obj_.at(key).is_null(); }
-
-  // Missing or null -> fallback (HF treats null as "unset" for every field we read).
-  int Int(const char* key, int fallback) const {
-    if (!Has(key)) return fallback;
-    const json& v = obj_.at(key);
-    if (!v.is_number_integer()) Fail(key, v, "an integer");
-    const int64_t i = v.get<int64_t>();
-    if (i < INT32_MIN || i > INT32_MAX) Fail(key, v, "a 32-bit integer");
-    return int(i);
-  }
-  float Float(const char* key, float fallback) const {
-    if (!Has(key)) return fallback;
-    const json& v = obj_.at(key);
-    if (!v.is_number()) Fail(key, v, "a number");
-    return v.get<float>();
-  }
-  bool Bool(const char* key, bool fallback) const {
-    if (!Has(key)) return fallback;
-    const json& v = obj_.at(key);
-    if (!v.is_boolean()) Fail(key, v, "true or false");
-    return v.get<bool>();
-  }
-  std::string String(const char* key, const std::string& fallback) const {
-    if (!Has(key)) return fallback;
-    const json& v = obj_.at(key);
-    if (!v.is_string()) Fail(key, v, "a string");
-    return v.get<std::string>();
-  }
-  const json& Raw(const char* key) const { return obj_.at(key); }
-  std::string Path(const char* key) const { return prefix_ + key; }
-
-  [[noreturn]] void Fail(const char* key, const json& v, const char* expected) const {
-    throw Error(source_ + ": " + Path(key) + " is " + v.dump() + ", expected " + expected);
-  }
-
- private:
-  const json& obj_;
-  std::string source_;
-  std::string prefix_;
-};
 
 // Maps every accepted model_type to its family; returns false for anything else.
 bool FamilyOf(const std::string& model_type, bool* unified) {
@@ -331,6 +284,11 @@ ModelConfig ParseConfig(const json& doc, const std::string& source) {
   ReadRope(text, source, "sliding_attention", "default", &c.rope_theta_sliding, &c.partial_rotary_factor_sliding);
   ReadRope(text, source, "full_attention", "proportional", &c.rope_theta_full, &c.partial_rotary_factor_full);
 
+  c.mm = ParseMultimodalConfig(doc, source);
+  if (c.mm.has_vision && (c.mm.image_token_id >= c.vocab_size)) {
+    throw Error(source + ": image_token_id " + std::to_string(c.mm.image_token_id) + " is outside the vocabulary of " +
+                std::to_string(c.vocab_size));
+  }
   c.Finish(source);
   return c;
 }

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/model/vision_config.h"
+
 namespace vkg {
 
 // Everything a layer's kernels need to know, derived once from the config (docs/model.md §2.4-§2.7).
@@ -63,6 +65,9 @@ struct ModelConfig {
   float rope_theta_full = 1000000.f;
   float partial_rotary_factor_full = 0.25f;  // "proportional" rope on full layers
   float partial_rotary_factor_sliding = 1.f;
+
+  // The vision tower and the image token ids (absent tower: mm.has_vision false). docs/model.md §5.
+  MultimodalConfig mm;
 
   // Derived by Finish(): one entry per layer.
   std::vector<LayerInfo> layers;

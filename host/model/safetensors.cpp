@@ -62,6 +62,10 @@ std::vector<float> ToFloat32(const TensorInfo& t) {
   return out;
 }
 
+bool IsVisionTensorName(const std::string& n) {
+  return n.rfind("model.vision_tower.", 0) == 0 || n.rfind("model.embed_vision.", 0) == 0;
+}
+
 bool IsMultimodalTensorName(const std::string& n) {
   for (const char* p : {"model.vision_tower.", "model.audio_tower.", "model.embed_vision.", "model.embed_audio."}) {
     if (n.rfind(p, 0) == 0) return true;
@@ -218,7 +222,10 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::pa
     if (it.key() == "__metadata__") continue;
     HeaderTensor h = ParseHeaderTensor(f->name_, it.key(), it.value());
     entries.push_back(h.entry);
-    if (h.multimodal) continue;
+    // Vision tensors are kept (the tower runs from them) when their dtype is one we read; audio
+    // ones, and vision ones of other dtypes, are skipped: CheckTensors names a vision tensor the
+    // config needs and this left out.
+    if (h.multimodal && !(IsVisionTensorName(it.key()) && h.info.is_float)) continue;
     // Offsets are checked below (CheckOffsets) before anyone can read through this pointer.
     h.info.data = data_section + std::min<uint64_t>(h.entry.begin, data_size);
     f->tensors_.push_back(std::move(h.info));
@@ -293,8 +300,10 @@ WeightsFile WeightsFile::Open(const std::filesystem::path& dir) {
   if (!index.is_object() || !index.contains("weight_map") || !index.at("weight_map").is_object()) {
     throw Error(iname + ": missing weight_map object");
   }
-  // Shards in first-mention order; a shard holding only multimodal tensors need not exist.
+  // Shards in first-mention order; a shard holding only multimodal tensors need not exist (one with
+  // vision tensors is read when it does: CheckTensors names what a vision config misses).
   std::vector<std::string> shards;
+  std::set<std::string> vision_only;
   std::map<std::string, std::vector<std::string>> expected;  // shard -> text tensors it must hold
   for (auto it = index.at("weight_map").begin(); it != index.at("weight_map").end(); ++it) {
     if (!it.value().is_string()) throw Error(iname + ": weight_map entry " + it.key() + " is not a file name");
@@ -303,8 +312,16 @@ WeightsFile WeightsFile::Open(const std::filesystem::path& dir) {
       throw Error(iname + ": weight_map names \"" + shard + "\" for tensor " + it.key() +
                   ", expected a file name in the checkpoint directory");
     }
-    if (IsMultimodalTensorName(it.key())) continue;
-    if (!expected.count(shard)) shards.push_back(shard);
+    if (IsMultimodalTensorName(it.key())) {
+      if (IsVisionTensorName(it.key()) && !expected.count(shard) && fs::exists(dir / shard)) {
+        if (vision_only.insert(shard).second) shards.push_back(shard);
+      }
+      continue;
+    }
+    vision_only.erase(shard);
+    if (!expected.count(shard)) {
+      if (std::find(shards.begin(), shards.end(), shard) == shards.end()) shards.push_back(shard);
+    }
     expected[shard].push_back(it.key());
   }
   for (const std::string& shard : shards) {

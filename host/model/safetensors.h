@@ -43,6 +43,9 @@ float TensorElement(const TensorInfo& t, size_t i);
 // True for tensor names of the vision/audio towers and their projectors: the text decoder skips
 // them without looking at them.
 bool IsMultimodalTensorName(const std::string& file_name);
+// "model.vision_tower.*" and "model.embed_vision.*": kept (as "vision_tower.*", "embed_vision.*")
+// when their dtype is a float one.
+bool IsVisionTensorName(const std::string& file_name);
 // "model.language_model.X" (released) and "model.X" (text-only export) -> "X"; others unchanged.
 std::string StripModelPrefix(const std::string& file_name);
 

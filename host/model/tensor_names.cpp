@@ -61,21 +61,74 @@ void ForEachTensor(const ModelConfig& c, const std::function<void(const TensorSp
   if (!c.tie_word_embeddings) emit("lm_head.weight", {V, H}, -1, R::kEmbedding);
 }
 
+void ForEachVisionTensor(const ModelConfig& c, const std::function<void(const TensorSpec&)>& fn) {
+  if (!c.mm.has_vision) return;
+  using R = TensorRole;
+  const VisionConfig& v = c.mm.vision;
+  const int64_t Hv = v.hidden_size, Iv = v.intermediate_size, D = v.head_dim;
+  const int64_t NH = v.num_attention_heads, KVH = v.num_key_value_heads;
+  auto emit = [&](std::string name, std::vector<int64_t> shape, int layer, R role) {
+    fn(TensorSpec{std::move(name), std::move(shape), layer, role});
+  };
+  // A clippable linear: its weight [out, in] and, with use_clipped_linears, four f32 scalars.
+  auto linear = [&](const std::string& p, int64_t out, int64_t in, int layer) {
+    emit(p + ".linear.weight", {out, in}, layer, R::kMatrix);
+    if (!v.use_clipped_linears) return;
+    for (const char* b : {".input_min", ".input_max", ".output_min", ".output_max"})
+      emit(p + b, {}, layer, R::kClipBound);
+  };
+  const std::string t = "vision_tower.";
+  emit(t + "patch_embedder.input_proj.weight", {Hv, v.patch_values()}, -1, R::kMatrix);
+  emit(t + "patch_embedder.position_embedding_table", {2, v.position_embedding_size, Hv}, -1, R::kEmbedding);
+  for (int l = 0; l < v.num_hidden_layers; ++l) {
+    const std::string p = t + "encoder.layers." + std::to_string(l) + ".";
+    emit(p + "input_layernorm.weight", {Hv}, l, R::kNorm);
+    linear(p + "self_attn.q_proj", NH * D, Hv, l);
+    linear(p + "self_attn.k_proj", KVH * D, Hv, l);
+    linear(p + "self_attn.v_proj", KVH * D, Hv, l);
+    linear(p + "self_attn.o_proj", Hv, NH * D, l);
+    emit(p + "self_attn.q_norm.weight", {D}, l, R::kNorm);
+    emit(p + "self_attn.k_norm.weight", {D}, l, R::kNorm);
+    emit(p + "post_attention_layernorm.weight", {Hv}, l, R::kNorm);
+    emit(p + "pre_feedforward_layernorm.weight", {Hv}, l, R::kNorm);
+    linear(p + "mlp.gate_proj", Iv, Hv, l);
+    linear(p + "mlp.up_proj", Iv, Hv, l);
+    linear(p + "mlp.down_proj", Hv, Iv, l);
+    emit(p + "post_feedforward_layernorm.weight", {Hv}, l, R::kNorm);
+  }
+  if (v.standardize) {
+    emit(t + "std_bias", {Hv}, -1, R::kVisionVector);
+    emit(t + "std_scale", {Hv}, -1, R::kVisionVector);
+  }
+  emit("embed_vision.embedding_projection.weight", {c.hidden_size, Hv}, -1, R::kMatrix);
+}
+
+namespace {
+
+// Present, of the listed shape, and a float dtype; else vkg::Error naming the tensor.
+void CheckOne(const TensorSpec& spec, const WeightsFile& weights) {
+  const TensorInfo* t = weights.Find(spec.name);
+  if (!t) {
+    throw Error(weights.source_name() + ": missing tensor " + spec.name + " (expected shape " +
+                ShapeString(spec.shape) + ")");
+  }
+  if (t->shape != spec.shape) {
+    throw Error(t->file + ": tensor " + spec.name + " has shape " + ShapeString(t->shape) + ", expected " +
+                ShapeString(spec.shape));
+  }
+  if (!t->is_float) {
+    throw Error(t->file + ": tensor " + spec.name + " has dtype " + t->dtype_name + ", expected BF16, F16 or F32");
+  }
+}
+
+}  // namespace
+
 void CheckTensors(const ModelConfig& config, const WeightsFile& weights) {
-  ForEachTensor(config, [&](const TensorSpec& spec) {
-    const TensorInfo* t = weights.Find(spec.name);
-    if (!t) {
-      throw Error(weights.source_name() + ": missing tensor " + spec.name + " (expected shape " +
-                  ShapeString(spec.shape) + ")");
-    }
-    if (t->shape != spec.shape) {
-      throw Error(t->file + ": tensor " + spec.name + " has shape " + ShapeString(t->shape) + ", expected " +
-                  ShapeString(spec.shape));
-    }
-    if (!t->is_float) {
-      throw Error(t->file + ": tensor " + spec.name + " has dtype " + t->dtype_name + ", expected BF16, F16 or F32");
-    }
-  });
+  ForEachTensor(config, [&](const TensorSpec& spec) { CheckOne(spec, weights); });
+}
+
+void CheckVisionTensors(const ModelConfig& config, const WeightsFile& weights) {
+  ForEachVisionTensor(config, [&](const TensorSpec& spec) { CheckOne(spec, weights); });
 }
 
 bool InComputeFormat(const TensorSpec& spec) {

@@ -211,6 +211,8 @@ uint64_t CheckAttentionShapes(const OpContext& ctx, const AttentionOperands& t, 
   const uint32_t T = q.rows;
   VKG_CHECK(T >= 1, "Attention: no query tokens");
   VKG_CHECK(!s.position || T == 1, "Attention: a position buffer is for decode (one query token)");
+  VKG_CHECK(!s.last_key || (T > 1 && s.last_key->size >= uint64_t(T) * 4),
+            "Attention: last_key needs T > 1 and [T] int32 values");
   VKG_CHECK(s.n_kv_heads >= 1 && s.n_heads % s.n_kv_heads == 0, "Attention: ", s.n_heads,
             " heads are not a multiple of ", s.n_kv_heads, " KV heads");
   VKG_CHECK(s.head_dim >= 2 && s.head_dim <= 512 && s.head_dim % 2 == 0, "Attention: head_dim ", s.head_dim,
@@ -246,6 +248,9 @@ void RecordPrefill(OpContext& ctx, const AttentionOperands& t, const AttentionSh
   AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, want_scratch);
   if (plan.splits > 1 && t.scratch->elements() < plan.ScratchFloats(T, s.n_heads, s.head_dim))
     plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, false);  // too small: one split
+  // Per-query last keys: only the row kernel reads them (the tiled and matrix-unit kernels mask by
+  // position alone; an image span on a GPU takes the row kernel for its chunk's sliding layers).
+  if (s.last_key) plan = PlanAttentionPrefill(caps, false, s, T, f16 ? 2 : 4, false);
   if (plan.coopmat) {
     // lavapipe's loop limit binds the emulated fragments too (their multiply-adds are loops).
     VKG_CHECK(!launch.llvmpipe || plan.loop_iterations <= kLavapipeLoopLimit,
@@ -263,16 +268,18 @@ void RecordPrefill(OpContext& ctx, const AttentionOperands& t, const AttentionSh
     return;
   }
   const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
-                               {S, S, S, S}, sizeof(params),
+                               {S, S, S, S, S}, sizeof(params),
                                vk::SpecConstants()
                                    .Set(0, launch.workgroup)
                                    .Set(1, s.head_dim)
                                    .Set(2, launch.min_subgroup_size)
                                    .Set(3, plan.rows));
   params.n_splits = 1;
+  params.last_key_from_buffer = s.last_key ? 1u : 0u;
   CheckLoopLimit(launch, needed);
   const vk::Binding b[] = {vk::Binding::Storage(t.q.slice), vk::Binding::Storage(t.k_cache.slice),
-                           vk::Binding::Storage(t.v_cache.slice), vk::Binding::Storage(t.out.slice)};
+                           vk::Binding::Storage(t.v_cache.slice), vk::Binding::Storage(t.out.slice),
+                           vk::Binding::Storage(s.last_key ? *s.last_key : t.q.slice)};  // q: never read
   ctx.rec.SetDispatchBytes(plan.bytes_read);
   ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads);
 }

@@ -21,6 +21,11 @@ struct AttentionShape {
   // buffer runs, and start_pos is the largest position it may run at (the checks and the split
   // plan use it; splits past the real position stay empty). One recording then serves every step.
   const vk::BufferSlice* position = nullptr;
+  // Prefill (T > 1) only: when set, a slice of [T] int32: the last key
+  // position query token t sees, >= its own (causal: its own). Gemma 4's image tokens seeing their
+  // whole image on sliding layers (docs/model.md §5.3), and the vision tower's patches seeing all
+  // patches. Runs the row kernel (attention_prefill.comp) on every device.
+  const vk::BufferSlice* last_key = nullptr;
 };
 
 // Decode (T = 1) splits the visible keys into chunks of at least this many keys, one workgroup

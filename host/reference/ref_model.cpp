@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "host/model/image_patches.h"
 #include "host/reference/ref_ops.h"
 
 namespace vkg::ref {
@@ -161,7 +162,7 @@ std::vector<float> Model::PerLayerInputs(std::span<const int32_t> tokens, const 
 }
 
 void Model::AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, KvCache& cache,
-                           const std::vector<int32_t>& positions) const {
+                           const std::vector<int32_t>& positions, const std::vector<int32_t>& last_key) const {
   const LayerInfo& li = config_.layers[size_t(l)];
   const LayerWeights& w = weights_.layers[size_t(l)];
   const int H = config_.hidden_size, NH = config_.num_attention_heads;
@@ -208,7 +209,8 @@ void Model::AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, K
                            .head_dim = D,
                            .cache_len = C.slots,
                            .window = li.window,
-                           .scale = 1.f});  // Gemma 4: no 1/sqrt(D), QK-norm replaces it
+                           .scale = 1.f,  // Gemma 4: no 1/sqrt(D), QK-norm replaces it
+                           .last_key = !li.full && !last_key.empty() ? last_key.data() : nullptr});
 
   std::vector<float> y(Sz(T, H));
   MatMul(w.o_proj.data(), o.data(), y.data(), T, H, NH * D);
@@ -294,6 +296,11 @@ void Model::PleBlock(int l, std::vector<float>& x, int T, const std::vector<floa
 
 std::vector<float> Model::Forward(std::span<const int32_t> tokens, int start_pos, KvCache& cache,
                                   const LayerObserver& observer) const {
+  return ForwardWithImages(tokens, start_pos, cache, {}, observer);
+}
+
+std::vector<float> Model::ForwardWithImages(std::span<const int32_t> tokens, int start_pos, KvCache& cache,
+                                            std::span<const float> soft_tokens, const LayerObserver& observer) const {
   if (start_pos != cache.n_past()) {
     throw std::invalid_argument("ref::Model::Forward: start_pos " + std::to_string(start_pos) +
                                 " but the cache holds " + std::to_string(cache.n_past()) + " positions");
@@ -307,14 +314,46 @@ std::vector<float> Model::Forward(std::span<const int32_t> tokens, int start_pos
   for (int t = 0; t < T; ++t) positions[size_t(t)] = start_pos + t;  // absolute, no offset
   cache.Reserve(start_pos, T);
 
+  // Image positions (§5.3): embedded as <pad>, then replaced by their soft tokens (unscaled).
+  std::vector<int32_t> ids(tokens.begin(), tokens.end());
+  std::vector<int32_t> last_key;  // [T] on sliding layers with bidirectional image runs
+  const bool images = !soft_tokens.empty();
+  size_t n_image = 0;
+  if (images) {
+    for (int32_t& id : ids) {
+      if (id == config_.mm.image_token_id) {
+        id = config_.pad_token_id;
+        ++n_image;
+      }
+    }
+    if (soft_tokens.size() != n_image * size_t(H)) {
+      throw std::invalid_argument("ref::Model::ForwardWithImages: " + std::to_string(soft_tokens.size() / size_t(H)) +
+                                  " soft tokens for " + std::to_string(n_image) + " image tokens");
+    }
+    if (config_.mm.bidirectional_vision) {
+      last_key = positions;
+      for (const ImageSpan& s :
+           FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config_.mm.image_token_id)) {
+        for (int t = s.start; t < s.start + s.length; ++t) last_key[size_t(t)] = start_pos + s.start + s.length - 1;
+      }
+    }
+  }
+
   // x0 = Embed[id] * bf16(sqrt(H))                                       // [T][H]  (§2.2)
   std::vector<float> x(Sz(T, H));
-  Embed(weights_.embed.data(), V, H, tokens.data(), T, config_.embed_scale(), x.data());
-  std::vector<float> ple;  // [T][L][P]
-  if (config_.has_ple()) ple = PerLayerInputs(tokens, x);
+  Embed(weights_.embed.data(), V, H, ids.data(), T, config_.embed_scale(), x.data());
+  if (images) {
+    size_t next = 0;
+    for (int t = 0; t < T; ++t) {
+      if (tokens[size_t(t)] != config_.mm.image_token_id) continue;
+      std::copy_n(soft_tokens.begin() + std::ptrdiff_t(next++ * size_t(H)), H, x.begin() + std::ptrdiff_t(Sz(t, H)));
+    }
+  }
+  std::vector<float> ple;  // [T][L][P]: token part from ids (pad at images), context part from x
+  if (config_.has_ple()) ple = PerLayerInputs(ids, x);
 
   for (int l = 0; l < config_.num_hidden_layers; ++l) {
-    AttentionBlock(l, x, T, start_pos, cache, positions);
+    AttentionBlock(l, x, T, start_pos, cache, positions, last_key);
     FfnBlock(l, x, T);
     if (config_.has_ple()) PleBlock(l, x, T, ple);
     // layer_scalar scales the whole residual stream, after PLE (§2.7).

@@ -90,13 +90,23 @@ class Model {
   // cache.n_past()), appends their K/V to the cache and returns logits [n][vocab].
   std::vector<float> Forward(std::span<const int32_t> tokens, int start_pos, KvCache& cache,
                              const LayerObserver& observer = nullptr) const;
+  // The same with images (docs/model.md §5.3): soft_tokens [n][H] replace, in order, the embeddings
+  // of the n image_token_id positions of `tokens` (unscaled; their per-layer embeddings read the pad
+  // row). Under use_bidirectional_attention "vision", each run of image tokens (one image: whole
+  // inside this call) sees itself in both directions on sliding layers. Throws
+  // std::invalid_argument when n does not match.
+  std::vector<float> ForwardWithImages(std::span<const int32_t> tokens, int start_pos, KvCache& cache,
+                                       std::span<const float> soft_tokens,
+                                       const LayerObserver& observer = nullptr) const;
 
  private:
   // Per-layer embeddings for the chunk: [T][L][P] (docs/model.md §2.3).
   std::vector<float> PerLayerInputs(std::span<const int32_t> tokens, const std::vector<float>& x0) const;
   // x += post_attn_norm(attention(input_norm(x))) for one layer (§2.4, §2.6).
+  // last_key: [T] the last key position each query sees on sliding layers (bidirectional image
+  // runs), empty for causal.
   void AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, KvCache& cache,
-                      const std::vector<int32_t>& positions) const;
+                      const std::vector<int32_t>& positions, const std::vector<int32_t>& last_key) const;
   // Dense MLP down(gelu(gate m) * up m) of rows m: [T][H] -> [T][H], width I.
   void Mlp(const float* gate, const float* up, const float* down, int I, const float* m, float* out, int T) const;
   // Feed-forward block with its residual: dense (§2.7) or dense + experts (MoE).

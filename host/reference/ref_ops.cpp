@@ -56,6 +56,26 @@ void Rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* posi
   }
 }
 
+void Rope2D(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* positions_xy, const float* inv_freq) {
+  const int part = head_dim / 2, quarter = head_dim / 4;
+  for (int t = 0; t < n_tokens; ++t) {
+    for (int h = 0; h < n_heads; ++h) {
+      for (int axis = 0; axis < 2; ++axis) {
+        float* v = x + (size_t(t) * n_heads + h) * head_dim + size_t(axis * part);
+        const float pos = float(positions_xy[2 * t + axis]);
+        for (int i = 0; i < quarter; ++i) {
+          const float angle = pos * inv_freq[i];  // float32 product, as HF
+          const float c = float(std::cos(double(angle)));
+          const float s = float(std::sin(double(angle)));
+          const float a = v[i], b = v[i + quarter];
+          v[i] = a * c - b * s;
+          v[i + quarter] = b * c + a * s;
+        }
+      }
+    }
+  }
+}
+
 void Softmax(float* x, int rows, int cols) {
   for (int r = 0; r < rows; ++r) {
     float* xr = x + size_t(r) * cols;
@@ -120,13 +140,14 @@ void Attention(const float* q, const float* k_cache, const float* v_cache, float
   for (int t = 0; t < T; ++t) {
     const int p = start_pos + t;
     const int first = window > 0 ? std::max(0, p - window + 1) : 0;
-    if (p - first + 1 > cache_len) throw std::invalid_argument("ref::Attention: cache too short");
+    const int last = shape.last_key ? std::max(p, int(shape.last_key[t])) : p;
+    if (last - first + 1 > cache_len) throw std::invalid_argument("ref::Attention: cache too short");
     for (int h = 0; h < n_heads; ++h) {
       const int kvh = h / group;
       const float* qv = q + (size_t(t) * n_heads + h) * head_dim;
-      scores.assign(size_t(p - first + 1), 0.0);
+      scores.assign(size_t(last - first + 1), 0.0);
       double mx = -INFINITY;
-      for (int j = first; j <= p; ++j) {
+      for (int j = first; j <= last; ++j) {
         const float* kv = k_cache + (size_t(j % cache_len) * n_kv_heads + kvh) * head_dim;
         double s = 0.0;
         for (int d = 0; d < head_dim; ++d) s += double(qv[d]) * kv[d];
@@ -139,7 +160,7 @@ void Attention(const float* q, const float* k_cache, const float* v_cache, float
       float* o = out + (size_t(t) * n_heads + h) * head_dim;
       for (int d = 0; d < head_dim; ++d) {
         double acc = 0.0;
-        for (int j = first; j <= p; ++j) {
+        for (int j = first; j <= last; ++j) {
           acc += scores[size_t(j - first)] * v_cache[(size_t(j % cache_len) * n_kv_heads + kvh) * head_dim + d];
         }
         o[d] = float(acc / sum);

@@ -25,6 +25,12 @@ std::vector<float> RopeInvFreq(int head_dim, float theta, int rotary_pairs);
 // x: [n_tokens][n_heads][head_dim]; positions: [n_tokens]; inv_freq: [head_dim / 2].
 void Rope(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* positions, const float* inv_freq);
 
+// Gemma 4 vision 2D RoPE in place: the first half of each head rotates by the patch's x, the second
+// by its y, each half as NeoX RoPE of head_dim / 2 (dim i pairs with i + head_dim / 4).
+// x: [n_tokens][n_heads][head_dim]; positions_xy: [n_tokens][2] (x, y);
+// inv_freq: [head_dim / 4] = RopeInvFreq(head_dim / 2, theta, head_dim / 4).
+void Rope2D(float* x, int n_tokens, int n_heads, int head_dim, const int32_t* positions_xy, const float* inv_freq);
+
 // Row softmax in place. x: [rows][cols].
 void Softmax(float* x, int rows, int cols);
 
@@ -51,7 +57,9 @@ void TopKSoftmax(const float* logits, int rows, int n_experts, int k, const floa
 // q, out: [T][n_heads][head_dim]; k_cache, v_cache: [cache_len][n_kv_heads][head_dim], the key of
 // position j in slot j % cache_len (a ring when cache_len is shorter than the context).
 // Query at position p sees keys j <= p, and j > p - window when window > 0 (sliding layers: exactly
-// `window` keys including itself). Query head h reads KV head h / (n_heads / n_kv_heads).
+// `window` keys including itself). With last_key, query token t sees keys up to last_key[t] (>= p)
+// instead of p: image tokens attending in both directions within their image (docs/model.md §5.3),
+// or every vision patch seeing every other (last_key = n - 1 for all). Query head h reads KV head h / (n_heads / n_kv_heads).
 // scores = scale * q.k (Gemma 4: scale 1.0), softmax in float32, out = sum p * v.
 struct AttentionShape {
   int tokens = 0;     // T: query tokens
@@ -62,6 +70,7 @@ struct AttentionShape {
   int cache_len = 0;  // slots of k_cache / v_cache
   int window = 0;     // 0: full causal; W: a sliding layer
   float scale = 1.f;
+  const int32_t* last_key = nullptr;  // [T] last key position each query sees; nullptr: causal (p)
 };
 void Attention(const float* q, const float* k_cache, const float* v_cache, float* out, const AttentionShape& shape);
 

@@ -47,6 +47,11 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
 
   ids = allocate(uint64_t(batch) * 4);
   bytes += 256;
+  if (c.mm.has_vision) {
+    soft = f32(batch, H);
+    last_key = allocate(uint64_t(batch) * 4);
+    bytes += uint64_t(batch) * 4 + 256;
+  }
   position = allocate(4);
   bytes += 256;
   x = f32(batch, H);

@@ -41,6 +41,10 @@ struct Activations {
   // had no GL_EXT_integer_dot_product (the products then stay float).
   vk::BufferSlice int8_x;
   Tensor inv_freq_sliding, inv_freq_full;  // [1][D/2] of each layer type
+  // Models with a vision tower: a chunk's image soft tokens, copied over their rows' embeddings,
+  // and each row's last visible key on sliding layers (bidirectional images). Empty otherwise.
+  Tensor soft;               // [batch][H]
+  vk::BufferSlice last_key;  // [batch] int32
   uint64_t bytes = 0;
 
   // Layer l's [T][P] slice of `ple`.

@@ -6,9 +6,12 @@
 #include "host/device/gpu_context.h"
 #include "host/device/kv_cache.h"
 #include "host/error.h"
+#include "host/model/tensor_names.h"
 #include "host/reference/ref_model.h"
+#include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
+#include "host/runtime/vision_tower_gpu.h"
 #include "vk/check.h"
 #include "vk/query.h"
 
@@ -42,10 +45,29 @@ class GpuEngine : public Engine {
     so.kernels = o.kernels;
     so.features = o.features;
     scheduler_ = std::make_unique<Scheduler>(*gpu_, *model_, so);
+    kernels_ = o.kernels;
+    features_ = o.features;
   }
   const ModelConfig& config() const override { return config_; }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
-    return scheduler_->Forward(tokens, all_logits);
+    const std::vector<ImagePatches> images = TakeImages();
+    if (images.empty()) return scheduler_->Forward(tokens, all_logits);
+    CheckImagePrompt(config_, tokens, images);
+    if (!tower_) {  // uploaded on the first image
+      VKG_CHECK(ckpt_.has_value(), "image input needs checkpoint weights");
+      CheckVisionTensors(config_, ckpt_->weights());
+      tower_source_ = CheckpointWeights(*ckpt_);
+      tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
+    }
+    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
+    for (const ImagePatches& im : images) {
+      const std::vector<float> s = tower_->Encode(im, kernels_, features_);
+      soft.insert(soft.end(), s.begin(), s.end());
+    }
+    return scheduler_->ForwardWithSoftTokens(
+        tokens, all_logits,
+        FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config_.mm.image_token_id), soft,
+        config_.mm.bidirectional_vision);
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
   void Reset() override { scheduler_->Reset(); }
@@ -94,6 +116,10 @@ class GpuEngine : public Engine {
   std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
   std::unique_ptr<GpuModel> model_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the tower
+  std::unique_ptr<GpuVisionTower> tower_;       // on the first image
+  KernelFamily kernels_ = KernelFamily::kDevice;
+  KernelFeatures features_;
   std::unique_ptr<vk::TimestampPool> timestamps_;  // created by SetProfiling(true)
 };
 
@@ -106,20 +132,16 @@ class CpuEngine : public Engine {
         context_(o.context ? o.context : uint32_t(std::min(ckpt_.config().max_position_embeddings, 8192))) {}
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
-    const ModelConfig& c = ckpt_.config();
-    if (uint64_t(cache_.n_past()) + tokens.size() > context_) {
-      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(), " positions but the context holds ",
-                             context_, " (raise --ctx)"));
+    const std::vector<ImagePatches> images = TakeImages();
+    if (images.empty()) return Run(tokens, all_logits, {});
+    CheckImagePrompt(ckpt_.config(), tokens, images);
+    if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
+    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
+    for (const ImagePatches& im : images) {
+      const std::vector<float> s = tower_->Encode(im);
+      soft.insert(soft.end(), s.begin(), s.end());
     }
-    for (int32_t id : tokens) {
-      if (id < 0 || id >= c.vocab_size) {
-        throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
-      }
-    }
-    std::vector<float> logits = model_.Forward(tokens, cache_.n_past(), cache_);
-    if (all_logits || tokens.empty()) return logits;
-    const size_t V = size_t(c.vocab_size);
-    return std::vector<float>(logits.end() - std::ptrdiff_t(V), logits.end());
+    return Run(tokens, all_logits, soft);
   }
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
@@ -131,8 +153,26 @@ class CpuEngine : public Engine {
   int validation_messages() const override { return 0; }
 
  private:
+  std::vector<float> Run(std::span<const int32_t> tokens, bool all_logits, std::span<const float> soft) {
+    const ModelConfig& c = ckpt_.config();
+    if (uint64_t(cache_.n_past()) + tokens.size() > context_) {
+      throw Error(vk::Concat("the prompt needs ", cache_.n_past() + tokens.size(), " positions but the context holds ",
+                             context_, " (raise --ctx)"));
+    }
+    for (int32_t id : tokens) {
+      if (id < 0 || id >= c.vocab_size) {
+        throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
+      }
+    }
+    std::vector<float> logits = model_.ForwardWithImages(tokens, cache_.n_past(), cache_, soft);
+    if (all_logits || tokens.empty()) return logits;
+    const size_t V = size_t(c.vocab_size);
+    return std::vector<float>(logits.end() - std::ptrdiff_t(V), logits.end());
+  }
+
   Checkpoint ckpt_;
   ref::Model model_;
+  std::optional<ref::VisionTower> tower_;  // loaded on the first image
   ref::KvCache cache_;
   uint32_t context_;
 };

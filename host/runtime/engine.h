@@ -6,12 +6,14 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/device/upload_progress.h"
 #include "host/formats/dtype.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
+#include "host/model/image_patches.h"
 #include "host/ops/kernel_family.h"
 
 namespace vkg {
@@ -50,6 +52,18 @@ class Engine {
   virtual const ModelConfig& config() const = 0;
   // Evaluates tokens at positions n_past() ..; logits [n][vocab] (all_logits) or [1][vocab].
   virtual std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) = 0;
+  // Images for the next Forward call (docs/model.md §5): each run of image_token_id in that call's
+  // tokens takes the next image's soft tokens, computed by the vision tower, and the call evaluates
+  // each image in one pass, so it sees itself whole. That call checks the runs against the images
+  // (CheckImagePrompt, image_patches.h) and throws vkg::Error (one line) when the model has no
+  // vision tower or they disagree; it consumes the images either way.
+  void AttachImages(std::vector<ImagePatches> images) { pending_images_ = std::move(images); }
+  // AttachImages + Forward.
+  std::vector<float> ForwardWithImages(std::span<const int32_t> tokens, bool all_logits,
+                                       std::vector<ImagePatches> images) {
+    AttachImages(std::move(images));
+    return Forward(tokens, all_logits);
+  }
   virtual uint32_t n_past() const = 0;
   virtual void Reset() = 0;
   // Forgets positions n .. n_past() - 1; false (nothing changed) when the cache cannot (a sliding
@@ -82,6 +96,13 @@ class Engine {
   virtual size_t pipelines_created() const { return 0; }
   // Vulkan validation messages seen so far (0 for the CPU path); tests require none.
   virtual int validation_messages() const = 0;
+
+ protected:
+  // The attached images, emptied: what a Forward call takes.
+  std::vector<ImagePatches> TakeImages() { return std::exchange(pending_images_, {}); }
+
+ private:
+  std::vector<ImagePatches> pending_images_;
 };
 
 }  // namespace vkg

@@ -107,6 +107,8 @@ void AttentionBlock(Step& s, int l) {
     shape.window = uint32_t(li.window);
     shape.scale = 1.f;  // Gemma 4: QK-norm replaces 1/sqrt(D)
     shape.position = seg.position;
+    // Image tokens seeing their whole image: sliding layers only; full layers stay causal (§5.3).
+    if (!li.full && s.b.images && s.b.images->bidirectional) shape.last_key = &s.a.last_key;
     Attention(s.ctx, s.S(seg, q, NH * D), seg.kv->k(src), seg.kv->v(src), s.S(seg, attn, NH * D), shape,
               seg.attn_scratch);
   }
@@ -232,9 +234,12 @@ void PerLayerInputs(Step& s) {
 }  // namespace
 
 void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Activations& acts, uint32_t T,
-                   uint32_t start_pos, const vk::BufferSlice* position) {
+                   uint32_t start_pos, const vk::BufferSlice* position, const ChunkImages* images) {
   VKG_CHECK(!position || T == 1, "RecordForward: a position buffer is for one decode token");
+  VKG_CHECK(!images || images->runs.empty() || (acts.soft.rows > 0 && (T > 1 || !images->bidirectional)),
+            "RecordForward: image rows need a model with a vision tower (bidirectional: a prompt chunk)");
   ForwardBatch b;
+  if (images && !images->runs.empty()) b.images = images;
   b.rows = T;
   b.decode_rows = T == 1 ? 1 : 0;  // one token: the decode kernels, as a batch of one
   b.segments.push_back({0, T, start_pos, &kv, position, acts.attn_scratch.slice.buffer ? &acts.attn_scratch : nullptr});
@@ -263,6 +268,17 @@ void RecordForwardBatch(OpContext& ctx, const GpuModel& model, Activations& acts
   const uint32_t H = uint32_t(c.hidden_size);
   const Tensor x = s.V(acts.x, H);
   Embed(ctx, model.embed(), acts.ids, x, c.embed_scale());
+  if (batch.images) {
+    // Image rows: their soft tokens, unscaled, over the (pad) embeddings (§5.3).
+    ctx.rec.ComputeToTransfer();
+    uint64_t src = 0;
+    for (const ChunkImages::Run& r : batch.images->runs) {
+      const uint64_t bytes = uint64_t(r.n) * H * 4;
+      ctx.rec.CopyBuffer(acts.soft.slice.Sub(src, bytes), x.slice.Sub(uint64_t(r.row) * H * 4, bytes));
+      src += bytes;
+    }
+    ctx.rec.TransferToCompute();
+  }
   s.Barrier();
   if (c.has_ple()) PerLayerInputs(s);
   // Every block starts from a = its input norm of x, written by the block before (EndBlock); the

@@ -16,8 +16,19 @@ namespace vkg {
 // Appends their K/V to the cache and leaves final_norm(x) in acts.x: [T][H].
 // With `position` (T = 1, a decode step recorded once and replayed), the step's position is the
 // uint32 in that buffer when the command buffer runs, and start_pos the largest it may be.
+// The image rows of a prompt chunk (docs/model.md §5.3): runs of rows whose embeddings are replaced
+// by the soft tokens in acts.soft (uploaded, in run order), and, for models whose image tokens see
+// their whole image on sliding layers, acts.last_key holding each row's last visible key.
+struct ChunkImages {
+  struct Run {
+    uint32_t row = 0, n = 0;  // rows [row, row + n) of the chunk
+  };
+  std::vector<Run> runs;
+  bool bidirectional = false;  // sliding layers read acts.last_key
+};
+
 void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Activations& acts, uint32_t T,
-                   uint32_t start_pos, const vk::BufferSlice* position = nullptr);
+                   uint32_t start_pos, const vk::BufferSlice* position = nullptr, const ChunkImages* images = nullptr);
 
 // Several sequences in one forward pass (continuous batching, host/batch). The step's rows are
 // grouped per sequence: rows [0, decode_rows) are single decode tokens, one sequence each, and
@@ -37,6 +48,7 @@ struct ForwardBatch {
   uint32_t rows = 0;                     // rows of the step, padding included
   uint32_t decode_rows = 0;              // leading single-token segments
   std::vector<ForwardSegment> segments;  // in row order; the first decode_rows have T = 1
+  const ChunkImages* images = nullptr;   // one prompt segment holding images (RecordForward)
 };
 void RecordForwardBatch(OpContext& ctx, const GpuModel& model, Activations& acts, const ForwardBatch& batch);
 

@@ -84,13 +84,20 @@ bool Scheduler::Truncate(uint32_t n) {
   return true;
 }
 
-void Scheduler::UploadChunk(std::span<const int32_t> tokens) {
+void Scheduler::UploadChunk(std::span<const int32_t> chunk, const ChunkImages* images) {
   const ModelConfig& c = model_.config();
-  for (int32_t id : tokens) {
+  for (int32_t id : chunk) {
     if (id < 0 || id >= c.vocab_size) {
       throw Error(vk::Concat("token id ", id, " is outside the vocabulary of ", c.vocab_size));
     }
   }
+  // Image rows embed as <pad> (then their soft tokens replace the embedding) and read the pad row
+  // of the per-layer-embedding table, as HF does (§5.3).
+  std::vector<int32_t> ids(chunk.begin(), chunk.end());
+  if (images) {
+    for (const ChunkImages::Run& r : images->runs) std::fill_n(ids.begin() + r.row, r.n, int32_t(c.pad_token_id));
+  }
+  const std::span<const int32_t> tokens(ids);
   gpu_.transfer().Upload(acts_->ids, tokens.data(), tokens.size_bytes());
   if (!c.has_ple()) return;
   // Per-layer embeddings: only these tokens' rows of the big host table go to the device.
@@ -104,7 +111,37 @@ void Scheduler::UploadChunk(std::span<const int32_t> tokens) {
 }
 
 std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_logits) {
+  return Run(tokens, all_logits, nullptr, nullptr, false);
+}
+
+std::vector<float> Scheduler::ForwardWithSoftTokens(std::span<const int32_t> tokens, bool all_logits,
+                                                    const std::vector<ImageSpan>& spans, const std::vector<float>& soft,
+                                                    bool bidirectional) {
+  const size_t H = size_t(model_.config().hidden_size);
+  size_t rows = 0;
+  for (const ImageSpan& sp : spans) {
+    VKG_CHECK(sp.start >= 0 && size_t(sp.start) + size_t(sp.length) <= tokens.size(),
+              "ForwardWithSoftTokens: a span is outside the tokens");
+    rows += size_t(sp.length);
+  }
+  VKG_CHECK(soft.size() == rows * H, "ForwardWithSoftTokens: ", soft.size() / H, " soft tokens for ", rows,
+            " image rows");
+  VKG_CHECK(spans.empty() || acts_->soft.rows > 0, "ForwardWithSoftTokens: the model has no vision tower");
+  if (bidirectional) {
+    for (const ImageSpan& sp : spans) {
+      if (uint32_t(sp.length) > options_.batch) {
+        throw Error(vk::Concat("an image of ", sp.length, " soft tokens needs --batch ", sp.length,
+                               " or more: its tokens attend to each other, so it is evaluated in one chunk"));
+      }
+    }
+  }
+  return Run(tokens, all_logits, &spans, &soft, bidirectional);
+}
+
+std::vector<float> Scheduler::Run(std::span<const int32_t> tokens, bool all_logits, const std::vector<ImageSpan>* spans,
+                                  const std::vector<float>* soft, bool bidirectional) {
   const ModelConfig& c = model_.config();
+  const bool images = spans && !spans->empty();
   const uint32_t V = uint32_t(c.vocab_size), n = uint32_t(tokens.size());
   if (n == 0) return {};
   if (uint64_t(n_past_) + n > context()) {
@@ -112,18 +149,47 @@ std::vector<float> Scheduler::Forward(std::span<const int32_t> tokens, bool all_
         vk::Concat("the prompt needs ", n_past_ + n, " positions but the context holds ", context(), " (raise --ctx)"));
   }
   std::vector<float> logits(size_t(all_logits ? n : 1) * V);
-  if (n == 1 && options_.replay_decode) {
+  if (n == 1 && options_.replay_decode && !images) {
     DecodeStep(tokens[0], logits.data());
     return logits;
   }
   OpContext ctx{gpu_.device(), gpu_.pipelines(), *rec_, options_.kernels, options_.features};
-  for (uint32_t done = 0; done < n; done += options_.batch) {
-    const uint32_t T = std::min(options_.batch, n - done);
-    UploadChunk(tokens.subspan(done, T));
+  const size_t H = size_t(c.hidden_size);
+  uint32_t T = 0;
+  for (uint32_t done = 0; done < n; done += T) {
+    T = std::min(options_.batch, n - done);
+    ChunkImages chunk_images;
+    if (images) {
+      // A bidirectional image never straddles chunks: the chunk ends before it instead.
+      for (const ImageSpan& sp : *spans) {
+        const uint32_t s0 = uint32_t(sp.start), s1 = s0 + uint32_t(sp.length);
+        if (bidirectional && s0 > done && s0 < done + T && s1 > done + T) T = s0 - done;
+      }
+      std::vector<float> rows;
+      std::vector<int32_t> last(T);
+      for (uint32_t t = 0; t < T; ++t) last[t] = int32_t(n_past_ + t);
+      size_t offset = 0;  // soft row of the span's first token
+      for (const ImageSpan& sp : *spans) {
+        const uint32_t s0 = uint32_t(sp.start), s1 = s0 + uint32_t(sp.length);
+        const uint32_t a = std::max(s0, done), b = std::min(s1, done + T);
+        if (a < b) {
+          chunk_images.runs.push_back({a - done, b - a});
+          const auto first = soft->begin() + std::ptrdiff_t((offset + (a - s0)) * H);
+          rows.insert(rows.end(), first, first + std::ptrdiff_t(size_t(b - a) * H));
+          for (uint32_t t = a; t < b; ++t) last[t - done] = int32_t(n_past_ + (b - done) - 1);
+        }
+        offset += size_t(sp.length);
+      }
+      chunk_images.bidirectional = bidirectional && !chunk_images.runs.empty() && T > 1;
+      if (!rows.empty()) gpu_.transfer().Upload(acts_->soft.slice, rows.data(), rows.size() * 4);
+      if (chunk_images.bidirectional) gpu_.transfer().Upload(acts_->last_key, last.data(), last.size() * 4);
+    }
+    const ChunkImages* chunk = chunk_images.runs.empty() ? nullptr : &chunk_images;
+    UploadChunk(tokens.subspan(done, T), chunk);
     // Rows of this chunk whose logits are wanted: all of them, or the prompt's last token.
     const uint32_t first = all_logits ? 0 : (done + T == n ? T - 1 : T);
     rec_->Begin();
-    RecordForward(ctx, model_, *kv_, *acts_, T, n_past_);
+    RecordForward(ctx, model_, *kv_, *acts_, T, n_past_, nullptr, chunk);
     uint32_t row = first;
     bool head_pending = row < T;
     while (true) {

@@ -9,8 +9,10 @@
 
 #include "host/device/gpu_model.h"
 #include "host/device/kv_cache.h"
+#include "host/model/image_patches.h"
 #include "host/ops/op_context.h"
 #include "host/runtime/activations.h"
+#include "host/runtime/forward.h"
 #include "vk/buffer.h"
 #include "vk/caps.h"
 #include "vk/command.h"
@@ -38,6 +40,13 @@ class Scheduler {
   // Evaluates `tokens` at positions n_past() .. n_past() + n - 1. Returns logits [n][vocab] when
   // all_logits, else [1][vocab] for the last token. Throws vkg::Error past the context.
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits);
+  // The same for a prompt holding images (docs/model.md §5.3): soft [sum of spans' lengths][H]
+  // replace the embeddings of the rows of `spans` (indices into tokens, in order); with
+  // bidirectional, each span is evaluated inside one chunk and sees itself whole on sliding layers
+  // (vkg::Error when a span is longer than the chunk: raise --batch).
+  std::vector<float> ForwardWithSoftTokens(std::span<const int32_t> tokens, bool all_logits,
+                                           const std::vector<ImageSpan>& spans, const std::vector<float>& soft,
+                                           bool bidirectional);
   void Reset() { n_past_ = 0; }
   // Forgets positions n .. n_past() - 1 (to continue a conversation from a shared prefix).
   // False, changing nothing, when a sliding ring no longer holds the window position n needs.
@@ -68,7 +77,10 @@ class Scheduler {
                                DType kv_dtype);
 
  private:
-  void UploadChunk(std::span<const int32_t> tokens);
+  // ids (image rows as <pad>, also for the per-layer-embedding rows) of the chunk.
+  void UploadChunk(std::span<const int32_t> tokens, const ChunkImages* images = nullptr);
+  std::vector<float> Run(std::span<const int32_t> tokens, bool all_logits, const std::vector<ImageSpan>* spans,
+                         const std::vector<float>* soft, bool bidirectional);
   // One decode token through the replayed command buffer (recorded on first use).
   void DecodeStep(int32_t token, float* logits);
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "host/error.h"
+#include "host/image/data_url.h"
 #include "host/serve/json_text.h"
 
 namespace vkg::serve {
@@ -86,32 +87,94 @@ bool Boolean(const json& body, const char* field, bool* out) {
   return true;
 }
 
-// Message content: a string, or an array of {"type": "text", "text": ...} parts.
-std::string Content(const json& content, const std::string& field) {
-  if (content.is_string()) return content.get<std::string>();
-  if (!content.is_array()) throw WrongType(field, "a string or an array of text parts", content);
-  std::string text;
+// An image_url part's image: {"url": "data:...", "detail": ...} (or the URL as a string, as some
+// clients send it), decoded and preprocessed now so a broken image is a 400 naming its field.
+image::PreprocessedImage ImagePart(const json& part, const std::string& f, const ServedModel& model) {
+  if (!model.image_tokens) {
+    throw BadRequest("'" + f + "' is an image, but " + model.no_images_reason, "invalid_value", f + ".type");
+  }
+  auto iu = part.find("image_url");
+  if (iu == part.end())
+    throw BadRequest("'" + f + ".image_url' is required", "missing_required_parameter", f + ".image_url");
+  const json* url = &*iu;
+  if (iu->is_object()) {
+    for (const auto& [key, value] : iu->items()) {
+      if (key != "url" && key != "detail")
+        throw BadRequest("unknown field '" + f + ".image_url." + key + "'", "unknown_parameter",
+                         f + ".image_url." + key);
+    }
+    auto u = iu->find("url");
+    if (u == iu->end())
+      throw BadRequest("'" + f + ".image_url.url' is required", "missing_required_parameter", f + ".image_url.url");
+    url = &*u;
+  }
+  if (!url->is_string()) throw WrongType(f + ".image_url.url", "a string", *url);
+  const image::DataUrlResult data = image::DecodeDataUrl(url->get_ref<const std::string&>(), kMaxImageBytes);
+  switch (data.error) {
+    case image::DataUrlError::kNone: break;
+    case image::DataUrlError::kTooLarge:
+      throw ApiError(413, "'" + f + ".image_url.url': " + data.message, "invalid_request_error", "image_too_large",
+                     f + ".image_url.url");
+    case image::DataUrlError::kRemote:
+      throw BadRequest("'" + f + ".image_url.url': " + data.message, "unsupported_image_url", f + ".image_url.url");
+    default: throw BadRequest("'" + f + ".image_url.url': " + data.message, "invalid_image_url", f + ".image_url.url");
+  }
+  try {
+    return image::Preprocess(image::DecodeImage(data.bytes, f, kMaxImagePixels), model.image_budget);
+  } catch (const Error& e) {
+    throw BadRequest(e.what(), "invalid_image", f + ".image_url.url");
+  }
+}
+
+// Message content: a string, or an array of parts {"type": "text", "text": ...} and {"type":
+// "image_url", "image_url": {"url": "data:image/png;base64,..."}}. Text parts alone are joined into
+// one string; with an image, the message keeps its parts in order and the images go to `images`.
+void Content(const json& content, const std::string& field, const ServedModel& model, ChatMessage* m,
+             std::vector<image::PreprocessedImage>* images) {
+  if (content.is_string()) {
+    m->content = content.get<std::string>();
+    return;
+  }
+  if (!content.is_array()) throw WrongType(field, "a string or an array of content parts", content);
+  std::vector<ContentPart> parts;
+  bool any_image = false;
   for (size_t i = 0; i < content.size(); ++i) {
     const json& part = content[i];
     const std::string f = field + "[" + std::to_string(i) + "]";
     if (!part.is_object()) throw WrongType(f, "an object", part);
     auto type = part.find("type");
-    if (type == part.end() || !type->is_string() || *type != "text") {
-      throw BadRequest("'" + f + ".type' must be \"text\" (this model reads text only)", "invalid_value", f + ".type");
+    const bool is_image = type != part.end() && *type == "image_url";
+    if (type == part.end() || !type->is_string() || (*type != "text" && !is_image)) {
+      throw BadRequest("'" + f + ".type' must be \"text\" or \"image_url\"", "invalid_value", f + ".type");
+    }
+    for (const auto& [key, value] : part.items()) {
+      if (key != "type" && key != (is_image ? "image_url" : "text"))
+        throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
+    }
+    if (is_image) {
+      if (images->size() >= kMaxImagesPerRequest) {
+        throw BadRequest("a request holds at most " + std::to_string(kMaxImagesPerRequest) + " images",
+                         "too_many_images", f);
+      }
+      images->push_back(ImagePart(part, f, model));
+      parts.push_back({ContentPart::Kind::kImage, ""});
+      any_image = true;
+      continue;
     }
     auto t = part.find("text");
     if (t == part.end() || !t->is_string())
       throw BadRequest("'" + f + ".text' must be a string", "invalid_type", f + ".text");
-    for (const auto& [key, value] : part.items()) {
-      if (key != "type" && key != "text")
-        throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
-    }
-    text += t->get<std::string>();
+    parts.push_back({ContentPart::Kind::kText, t->get<std::string>()});
   }
-  return text;
+  if (any_image) {
+    m->parts = std::move(parts);
+    return;
+  }
+  for (const ContentPart& p : parts) m->content += p.text;
 }
 
-std::vector<ChatMessage> Messages(const json& body) {
+std::vector<ChatMessage> Messages(const json& body, const ServedModel& model,
+                                  std::vector<image::PreprocessedImage>* images) {
   auto it = body.find("messages");
   if (it == body.end()) throw BadRequest("'messages' is required", "missing_required_parameter", "messages");
   if (!it->is_array()) throw WrongType("messages", "an array", *it);
@@ -142,7 +205,9 @@ std::vector<ChatMessage> Messages(const json& body) {
       throw BadRequest("'" + f + ".content' is required", "missing_required_parameter", f + ".content");
     if (auto name = m.find("name"); name != m.end() && !name->is_string())
       throw WrongType(f + ".name", "a string", *name);
-    out.push_back({r, Content(*content, f + ".content")});
+    ChatMessage message{r, "", {}};
+    Content(*content, f + ".content", model, &message, images);
+    out.push_back(std::move(message));
   }
   return out;
 }
@@ -335,13 +400,21 @@ SamplingParams ParseSampling(const json& body, const GenerationConfig& gen) {
 }
 
 // The prompt as tokens: the messages through the chat template, or (completions) the prompt text.
-std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool chat) {
+std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool chat, ParsedRequest* out) {
   const tok::Tokenizer& tokenizer = *model.tokenizer;
   std::vector<int32_t> ids;
   if (chat) {
-    const std::vector<ChatMessage> messages = Messages(body);
+    const std::vector<ChatMessage> messages = Messages(body, model, &out->images);
     try {
-      ids = model.chat_template->Encode(tokenizer, messages, ChatOptions{});
+      ChatOptions options;
+      if (!out->images.empty()) options.image_token_id = model.image_tokens->image;
+      ids = model.chat_template->Encode(tokenizer, messages, options);
+      if (!out->images.empty()) {
+        std::vector<uint32_t> counts;
+        for (const image::PreprocessedImage& im : out->images) counts.push_back(im.soft_tokens);
+        ids = image::ExpandImagePlaceholders(ids, *model.image_tokens, counts);
+        out->image_spans = image::FindImageSpans(ids, model.image_tokens->image, out->images);
+      }
     } catch (const Error& e) {
       throw BadRequest(std::string("the chat template rejected the messages: ") + e.what(), "invalid_value",
                        "messages");
@@ -410,7 +483,7 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
   out.sequence.stop_ids = model.stop_ids;
   bool ignore_eos = false;  // llama-server / vLLM: generate to max_tokens, past end-of-turn
   if (Boolean(body, "ignore_eos", &ignore_eos) && ignore_eos) out.sequence.stop_ids.clear();
-  out.sequence.prompt = PromptIds(body, model, chat);
+  out.sequence.prompt = PromptIds(body, model, chat, &out);
   out.sequence.max_tokens = MaxTokens(body, model, chat, out.sequence.prompt.size());
   return out;
 }

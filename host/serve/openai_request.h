@@ -3,6 +3,7 @@
 // the status and the OpenAI-style {"error": {"message", "type", "param", "code"}} to answer.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "host/image/image_input.h"
 #include "host/serve/sequence.h"
 #include "host/text/chat_template.h"
 #include "host/text/generation_config.h"
@@ -40,7 +42,19 @@ struct ServedModel {
   const ChatTemplate* chat_template = nullptr;
   GenerationConfig generation;    // sampling defaults
   std::vector<int32_t> stop_ids;  // StopTokenIds
+  // Image input: the checkpoint's image token ids when the server runs its vision tower; unset,
+  // image_url parts are refused (400) with no_images_reason. image_budget: soft tokens per image.
+  std::optional<image::ImageTokenIds> image_tokens;
+  std::string no_images_reason = "the served model takes no images (it has no vision tower)";
+  uint32_t image_budget = image::kDefaultSoftTokenBudget;
 };
+
+// Inline images (data: URLs): per image at most kMaxImageBytes decoded bytes (413 past it) and
+// kMaxImagePixels pixels (below the CLI's limit: a server decodes for many clients at once), and
+// at most kMaxImagesPerRequest images.
+constexpr size_t kMaxImageBytes = size_t(20) << 20;
+constexpr uint64_t kMaxImagePixels = 50'000'000;
+constexpr size_t kMaxImagesPerRequest = 16;
 
 enum class Endpoint { kChatCompletions, kCompletions };
 
@@ -49,6 +63,10 @@ struct ParsedRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage: a last chunk with the usage
   SequenceRequest sequence;
+  // The messages' images in prompt order, preprocessed, and where their soft tokens sit in
+  // sequence.prompt (empty without images).
+  std::vector<image::PreprocessedImage> images;
+  std::vector<image::ImageSpan> image_spans;
   // Fields no API this server follows defines: accepted and ignored, as llama-server and vLLM do,
   // and named in the reply's X-Vkgemma-Ignored-Fields header and the log.
   std::vector<std::string> ignored_fields;

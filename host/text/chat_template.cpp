@@ -24,6 +24,8 @@ namespace {
 
 // Own text, rendering the turn format of docs/model.md §4 (large-model variant: thinking
 // off pre-fills an empty thought channel; thinking on writes "<|think|>\n" first in the system turn).
+// Content given as parts renders as Gemma 4's own template renders it: text trimmed, an image as
+// "\n\n<|image|>\n\n".
 constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat template -#}
 {%- macro without_thinking(text) -%}
     {%- set acc = namespace(text='') -%}
@@ -31,6 +33,19 @@ constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat 
         {%- set acc.text = acc.text ~ (piece.split('<|channel>')[0] if '<|channel>' in piece else piece) -%}
     {%- endfor -%}
     {{- acc.text | trim -}}
+{%- endmacro -%}
+{%- macro render_content(content) -%}
+    {%- if content is string -%}
+        {{- content | trim -}}
+    {%- else -%}
+        {%- for item in content -%}
+            {%- if item['type'] == 'text' -%}
+                {{- item['text'] | trim -}}
+            {%- elif item['type'] == 'image' -%}
+                {{- '\n\n<|image|>\n\n' -}}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro -%}
 {{- bos_token -}}
 {%- set history = messages -%}
@@ -41,7 +56,7 @@ constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat 
         {{- '<|think|>\n' -}}
     {%- endif -%}
     {%- if has_system -%}
-        {{- messages[0].content | trim -}}
+        {{- render_content(messages[0].content) -}}
         {%- set history = messages[1:] -%}
     {%- endif -%}
     {{- '<turn|>\n' -}}
@@ -49,10 +64,10 @@ constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat 
 {%- for message in history -%}
     {%- set role = 'model' if message.role == 'assistant' else message.role -%}
     {{- '<|turn>' ~ role ~ '\n' -}}
-    {%- if role == 'model' -%}
+    {%- if role == 'model' and message.content is string -%}
         {{- without_thinking(message.content) -}}
     {%- else -%}
-        {{- message.content | trim -}}
+        {{- render_content(message.content) -}}
     {%- endif -%}
     {{- '<turn|>\n' -}}
 {%- endfor -%}
@@ -64,7 +79,8 @@ constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat 
 {%- endif -%}
 )TPL";
 
-constexpr size_t kMaxSpecialLength = 64;  // bytes; longer special tokens are not matched in markup
+constexpr std::string_view kImagePlace = "<|image|>";  // Gemma 4's image placeholder in template markup
+constexpr size_t kMaxSpecialLength = 64;               // bytes; longer special tokens are not matched in markup
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -85,9 +101,27 @@ ChatTemplate FromFile(const std::filesystem::path& path, std::string source) {
 jinja::Value Context(std::span<const ChatMessage> messages, const ChatOptions& options, bool taint_content) {
   jinja::List list;
   for (const ChatMessage& m : messages) {
+    const auto text = [&](const std::string& t) {
+      return jinja::Value(t, taint_content ? std::string(t.size(), '\1') : std::string());
+    };
     auto d = std::make_shared<jinja::Dict>();
     d->Set("role", jinja::Value(m.role));
-    d->Set("content", jinja::Value(m.content, taint_content ? std::string(m.content.size(), '\1') : std::string()));
+    if (m.parts.empty()) {
+      d->Set("content", text(m.content));
+    } else {
+      jinja::List parts;
+      for (const ContentPart& part : m.parts) {
+        auto item = std::make_shared<jinja::Dict>();
+        if (part.kind == ContentPart::Kind::kImage) {
+          item->Set("type", jinja::Value("image"));
+        } else {
+          item->Set("type", jinja::Value("text"));
+          item->Set("text", text(part.text));
+        }
+        parts.emplace_back(item);
+      }
+      d->Set("content", jinja::Value(std::move(parts)));
+    }
     list.emplace_back(d);
   }
   auto ctx = std::make_shared<jinja::Dict>();
@@ -184,9 +218,13 @@ std::vector<int32_t> ChatTemplate::Encode(const tok::Tokenizer& tokenizer, std::
       run_end = i;
       while (run_end < text.size() && !tainted(run_end)) ++run_end;
     }
-    // Longest special token starting at i inside template markup.
+    // Longest special token starting at i inside template markup; an image's place first.
     size_t matched = 0;
     int32_t id = -1;
+    if (options.image_token_id >= 0 && std::string_view(text).substr(i, run_end - i).starts_with(kImagePlace)) {
+      matched = kImagePlace.size();
+      id = options.image_token_id;
+    }
     for (size_t len = std::min(kMaxSpecialLength, run_end - i); len > 0 && !matched; --len) {
       const std::optional<int32_t> found = tokenizer.PieceToId(std::string_view(text).substr(i, len));
       if (found && tokenizer.IsSpecial(*found)) {

@@ -13,14 +13,30 @@
 
 namespace vkg {
 
+// One piece of a message given as parts: text, or an image whose place the template marks (Gemma 4's
+// template writes "\n\n<|image|>\n\n"; the caller expands that token into the image's soft tokens,
+// host/image ExpandImagePlaceholders).
+struct ContentPart {
+  enum class Kind { kText, kImage };
+  Kind kind = Kind::kText;
+  std::string text;  // kText only
+};
+
 struct ChatMessage {
   std::string role;  // "system", "user", "model" ("assistant" is accepted as "model")
   std::string content;
+  // When not empty, the message is these parts in order (content is then ignored); templates see
+  // content as a list [{"type": "text", "text": ...}, {"type": "image"}], as in Hugging Face's
+  // apply_chat_template.
+  std::vector<ContentPart> parts;
 };
 
 struct ChatOptions {
   bool add_generation_prompt = true;  // end with the opening of the model's turn
   bool enable_thinking = false;       // Gemma 4 thinking mode (<|think|> in the system turn)
+  // Encode: when >= 0, the markup "<|image|>" (an image's place) becomes this id whether or not the
+  // tokenizer lists it (config.json's image_token_id; small test vocabularies remap it).
+  int32_t image_token_id = -1;
 };
 
 class ChatTemplate {

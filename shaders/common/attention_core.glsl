@@ -16,7 +16,9 @@
 //   spec constants HEAD_DIM, SG_MIN (smallest subgroup size the device may use), ROWS;
 //   buffers: q_in (vec2 pairs, [T][n_heads][head_dim] f32), k_cache / v_cache (KV_T pairs,
 //   [cache_len][n_kv_heads][head_dim]), push constant block `p` (AttentionParams);
-//   KV_F32 when the cache is f32 (KV_T = vec2), otherwise it is f16 (KV_T = uint, 2 halves).
+//   KV_F32 when the cache is f32 (KV_T = vec2), otherwise it is f16 (KV_T = uint, 2 halves);
+//   int attnLastKey(uint t, int pos): the last key position query token t (at pos) sees, >= pos
+//   (pos for causal attention; the end of its image for image tokens that see their whole image).
 #ifndef VKG_ATTENTION_CORE_GLSL
 #define VKG_ATTENTION_CORE_GLSL
 
@@ -40,6 +42,7 @@ float m_run[ROWS];    // running max score (NEG_BIG: nothing seen)
 float l_run[ROWS];    // running sum of exp(score - m_run)
 int row_pos[ROWS];    // query position (-1: padding row, sees nothing)
 int row_first[ROWS];  // first visible key position
+int row_last[ROWS];   // last visible key position (row_pos, or later for a bidirectional image)
 uint row_head[ROWS];  // query head
 uint row_tok[ROWS];   // token index t
 
@@ -54,6 +57,7 @@ void attnInit(uint kvh, uint block) {
     const int pos = valid ? int(attnStartPos() + t) : -1;
     row_pos[r] = pos;
     row_first[r] = p.window > 0 ? max(0, pos - int(p.window) + 1) : 0;
+    row_last[r] = valid ? max(pos, attnLastKey(t, pos)) : -1;
     row_head[r] = h;
     row_tok[r] = t;
     m_run[r] = NEG_BIG;
@@ -73,7 +77,7 @@ ivec2 attnKeyRange() {
   for (uint r = 0; r < ROWS; ++r) {
     if (row_pos[r] < 0) continue;
     lo = min(lo, row_first[r]);
-    hi = max(hi, row_pos[r] + 1);
+    hi = max(hi, row_last[r] + 1);
   }
   return ivec2(lo, hi);
 }
@@ -97,7 +101,7 @@ void attnKey(uint kvh, int j) {
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     const float sc = subgroupBroadcastFirst(subgroupAdd(part[r])) * p.scale;
     pr[r] = 0.0;
-    if (j < row_first[r] || j > row_pos[r]) continue;  // masked for this row
+    if (j < row_first[r] || j > row_last[r]) continue;  // masked for this row
     if (sc > m_run[r]) {
       const float corr = m_run[r] > NEG_BIG ? exp(m_run[r] - sc) : 0.0;
       l_run[r] *= corr;

@@ -283,3 +283,58 @@ TEST(ChatTemplate, NoMessageTextBecomesAControlTokenInAnyRole) {
 
 }  // namespace
 }  // namespace vkg
+
+namespace vkg {
+namespace {
+
+ChatMessage Parts(const std::string& role, std::vector<ContentPart> parts) {
+  ChatMessage m;
+  m.role = role;
+  m.parts = std::move(parts);
+  return m;
+}
+ContentPart Text(const std::string& t) { return {ContentPart::Kind::kText, t}; }
+ContentPart Image() { return {ContentPart::Kind::kImage, ""}; }
+
+// Content parts render where the message puts them, as Gemma 4's own chat_template.jinja does: text
+// trimmed, each image as "\n\n<|image|>\n\n".
+TEST(ChatTemplate, ImagePartsRenderWhereTheMessagePutsThem) {
+  EXPECT_EQ(Render(Builtin(), {Parts("user", {Image(), Text(" What is this? ")})}),
+            "<bos><|turn>user\n\n\n<|image|>\n\nWhat is this?<turn|>\n<|turn>model\n<|channel>thought\n<channel|>");
+  EXPECT_EQ(Render(Builtin(), {Parts("user", {Text("Compare"), Image(), Text("with"), Image()})}, false, false),
+            "<bos><|turn>user\nCompare\n\n<|image|>\n\nwith\n\n<|image|>\n\n<turn|>\n");
+  // The same template written as Hugging Face's (a user's chat_template.jinja) reads the same list.
+  const ChatTemplate hf = ChatTemplate::FromSource(
+      "{%- for m in messages -%}{%- if m['content'] is string -%}{{ m['content'] }}{%- else -%}"
+      "{%- for item in m['content'] -%}{%- if item['type'] == 'image' -%}[IMG]{%- elif item['type'] == 'text' -%}"
+      "{{ item['text'] }}{%- endif -%}{%- endfor -%}{%- endif -%}{%- endfor -%}");
+  EXPECT_EQ(Render(hf, {Parts("user", {Text("a"), Image(), Text("b")})}), "a[IMG]b");
+}
+
+// Encode: the template's "<|image|>" becomes the config's image_token_id even when the tokenizer does
+// not list it; a user typing "<|image|>" gets text.
+TEST(ChatTemplate, EncodeImagePlaceBecomesTheImageToken) {
+  const fs::path dir = TempDir("image");
+  const tok::Tokenizer tok = TinyTokenizer(dir);
+  ChatOptions o;
+  o.image_token_id = 250;
+  const std::vector<int32_t> ids =
+      Builtin().Encode(tok, std::vector<ChatMessage>{Parts("user", {Image(), Text("<|image|> hi")})}, o);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 250), 1);
+  const int32_t nl = 8;
+  const auto at = std::find(ids.begin(), ids.end(), 250);
+  ASSERT_NE(at, ids.end());
+  // "\n\n" before and after it as text tokens (the tiny vocabulary has "\n" as one token).
+  EXPECT_EQ(*(at - 1), nl);
+  EXPECT_EQ(*(at + 1), nl);
+  const std::vector<int32_t> text = tok.Encode("<|image|> hi", tok::SpecialTokens::kAsText);
+  EXPECT_NE(std::search(ids.begin(), ids.end(), text.begin(), text.end()), ids.end());
+  // Without image_token_id and without the token in the vocabulary, the markup is text.
+  const std::vector<int32_t> plain =
+      Builtin().Encode(tok, std::vector<ChatMessage>{Parts("user", {Image()})}, ChatOptions{});
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), 250), 0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vkg

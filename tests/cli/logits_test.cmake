@@ -63,8 +63,14 @@ expect_error(2 "--weights must be one of" logits -m ${dense} --tokens 2 --weight
 vkg_run(out rc err info -m ${dense})
 if(NOT rc EQUAL 0 OR NOT out MATCHES "dense \\(like 31B\\)" OR NOT out MATCHES "q4_0"
    OR NOT out MATCHES "\nstored       bf16 \\(safetensors headers\\): the default --weights\n"
-   OR NOT out MATCHES "\nchosen       --weights bf16 --ctx 4096: [^\n]* \\(the stored format: the default\\)\n")
+   OR NOT out MATCHES "\nchosen       --weights bf16 --ctx 4096: [^\n]* \\(the stored format: the default\\)\n"
+   OR NOT out MATCHES "\nvision       none \\(no vision_config\\): text only\n")
   message(FATAL_ERROR "info: rc=${rc}\n${out}\n${err}")
+endif()
+# A checkpoint with a vision tower: its shape, parameters, device memory and image token rule.
+vkg_run(out rc err info -m ${SOURCE_DIR}/tests/data/gemma4-mm/dense-vision-bidir)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\nvision       tower: hidden 32, 2 layers, 2 heads of 16, MLP 64, patch 16, pooling 3, clipped linears, standardize\n  parameters 0.06 M \\(position tables 0.01 M in host memory\\); device 0.1 MiB at bf16 [^\n]*\n  image tokens: id 252 \\(BOI 250, EOI 251\\); an image's tokens see each other on sliding layers")
+  message(FATAL_ERROR "info with a vision tower: rc=${rc}\n${out}\n${err}")
 endif()
 
 # The default compute format is the checkpoint's own: an f32 checkpoint computes in f32, says so

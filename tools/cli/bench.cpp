@@ -26,6 +26,7 @@
 #include "host/ops/plans/kernel_choice.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
+#include "tools/cli/bench_image.h"
 #include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
@@ -48,6 +49,7 @@ constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
     "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--parallel N,N,...]\n"
+    "                     [--image-tokens N]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -66,6 +68,9 @@ constexpr const char* kUsage =
     "                    their -p prompts in one step and decode -n tokens together (one forward\n"
     "                    pass per step); reports aggregate decode tok/s, per-token and per-request\n"
     "                    latency and dispatches per step per count (e.g. --parallel 1,4,16)\n"
+    "  --image-tokens N  the vision tower instead: encode one synthetic image of N soft tokens (9N\n"
+    "                    patches) at the released tower's shapes (hidden 768, 16 layers); reports\n"
+    "                    encode ms and soft tokens/s (weights bf16 unless --weights; -r reps, 3)\n"
     "  --ctx-depth N     first fill the KV cache with N positions (untimed), then measure the prompt\n"
     "                    and decode at positions N.. (default 0)\n"
     "  --device D        a device index or name substring (default: VKGEMMA_DEVICE, else the first)\n"
@@ -286,6 +291,7 @@ struct BenchArgs {
   bool prompt_set = false, gen_set = false, reps_set = false, json = false, profile = false;
   std::vector<uint32_t> parallel;
   uint64_t seed = 1;
+  uint32_t image_tokens = 0;  // --image-tokens: the vision tower's encode instead (bench_image.h)
 };
 
 // Parses and checks the arguments; nullopt after printing the usage for --help.
@@ -307,6 +313,11 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
                throw UsageError("bench sizes the context itself (--ctx-depth + -p + -n); use --ctx-depth");
              })
       .Value({"--parallel"}, [&](const std::string& v) { a.parallel = ParseParallelLevels(v); })
+      .Value({"--image-tokens"},
+             [&](const std::string& v) {
+               a.image_tokens = ParseCount("--image-tokens", v, 1);
+               if (a.image_tokens > 1120) throw UsageError("--image-tokens is at most 1120 (HF's largest budget)");
+             })
       .Flag({"--json"}, [&] { a.json = true; })
       .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
@@ -718,6 +729,12 @@ int Bench(const std::vector<std::string>& args) {
   std::optional<BenchArgs> parsed = ParseBenchArgs(args);
   if (!parsed) return 0;  // --help
   BenchArgs& a = *parsed;
+  if (a.image_tokens) {
+    if (!a.model_dir.empty() || !a.shape.empty())
+      throw UsageError("--image-tokens runs the tower on synthetic weights");
+    if (!a.options.weights || *a.options.weights == DType::Q4_0) a.options.weights = DType::BF16;
+    return RunImageBench(a.image_tokens, a.reps_set ? a.reps : 3, a.options, a.json);
+  }
   ModelConfig config = ConfigOfArgs(a);
   const DeviceProbe device = ProbeDevice(a.options);
   BenchModel model = SizeModel(a, std::move(config), device.caps);

@@ -24,6 +24,7 @@
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -31,8 +32,9 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: vkgemma chat -m DIR [options]\n"
-    "A conversation with the model: type a message, read the reply. Commands: /reset (forget the\n"
-    "conversation), /exit (or end of input). Ctrl-C stops the reply being written; Ctrl-C twice at\n"
+    "A conversation with the model: type a message, read the reply. Commands: /image FILE (attach\n"
+    "an image to the next message; repeat for several), /reset (forget the conversation), /exit (or\n"
+    "end of input). Ctrl-C stops the reply being written; Ctrl-C twice at\n"
     "the prompt quits. With stdin not a terminal, reads one message per line until EOF and prints\n"
     "only the replies (one per line). Sampling defaults come from generation_config.json. Messages\n"
     "are text: special tokens typed in them (<bos>, <|turn>) stay text, never control tokens.\n"
@@ -46,7 +48,10 @@ constexpr const char* kUsage =
     "  --system TEXT       a system message at the start of the conversation\n"
     "  --think             turn on Gemma 4's thinking mode\n"
     "  --stats             after each reply, print to stderr: new/reused prompt tokens, generated\n"
-    "                      tokens, speeds, time to first token\n";
+    "                      tokens, speeds, time to first token\n"
+    "  --image FILE        attach an image to the first message (as /image FILE does)\n"
+    "  --image-tokens N    soft tokens per image: 70, 140, 280, 560 or 1120 (default: the\n"
+    "                      checkpoint's processor config, else 280)\n";
 
 std::atomic<bool> g_cancel{false};  // stop the reply being generated
 std::atomic<int> g_interrupts{0};   // SIGINTs seen
@@ -143,8 +148,10 @@ PromptInput ReadPrompt(LineReader& reader, bool interactive, bool* interrupted_a
 // The conversation so far and the tokens the engine holds for it.
 struct Conversation {
   std::vector<ChatMessage> history;
-  size_t base = 0;                 // messages before the first turn (the system message)
-  std::vector<int32_t> evaluated;  // the tokens the engine holds, in order
+  size_t base = 0;                                // messages before the first turn (the system message)
+  std::vector<int32_t> evaluated;                 // the tokens the engine holds, in order
+  PromptImages images;                            // every image in history, in order (token ids set when it has any)
+  std::vector<image::PreprocessedImage> pending;  // /image files waiting for the next message
 };
 
 // Keeps the longest prefix of `ids` the engine already holds (the template may re-render earlier
@@ -170,6 +177,8 @@ void AppendEvaluated(const Engine& engine, std::vector<int32_t>& evaluated, std:
 // /reset: back to the system message, with an empty engine.
 void ResetConversation(Conversation& conv, Engine& engine, bool interactive, bool show_stats) {
   conv.history.resize(conv.base);
+  conv.images.images.clear();
+  conv.pending.clear();
   engine.Reset();
   conv.evaluated.clear();
   if (interactive) std::fputs("(conversation reset)\n", stderr);
@@ -210,7 +219,39 @@ struct ChatArgs {
   uint32_t n_predict = 0;
   SamplingFlags sampling;
   EngineOptions options;
+  ImageFlags images;
 };
+
+// /image FILE: decoded and preprocessed now, so a bad file is reported at once (one error line);
+// it joins the next message. The checkpoint must have a vision tower.
+void QueueImage(Conversation& conv, const std::string& model_dir, const ImageFlags& flags, const std::string& file,
+                const std::string& what) {
+  if (conv.images.images.empty() && conv.pending.empty()) {
+    conv.images.tokens = RequireVisionTower(model_dir, what);
+    conv.images.budget = ImageBudget(model_dir, flags);
+  }
+  conv.pending.push_back(image::LoadAndPreprocess(file, conv.images.budget));
+}
+
+// The next user message: the pending images first, then the text.
+ChatMessage UserMessage(Conversation& conv, const std::string& text) {
+  ChatMessage m{"user", text, {}};
+  if (conv.pending.empty()) return m;
+  m.parts.assign(conv.pending.size(), ContentPart{ContentPart::Kind::kImage, ""});
+  m.parts.push_back({ContentPart::Kind::kText, text});
+  return m;
+}
+
+// The conversation as prompt ids, image places expanded to their token runs.
+std::vector<int32_t> EncodeConversation(const ChatTemplate& tmpl, const tok::Tokenizer& tokenizer, Conversation& conv,
+                                        ChatOptions options) {
+  if (conv.images.images.empty()) return tmpl.Encode(tokenizer, conv.history, options);
+  options.image_token_id = conv.images.tokens.image;
+  std::vector<int32_t> ids = image::ExpandImagePlaceholders(tmpl.Encode(tokenizer, conv.history, options),
+                                                            conv.images.tokens, SoftTokenCounts(conv.images.images));
+  conv.images.spans = image::FindImageSpans(ids, conv.images.tokens.image, conv.images.images);
+  return ids;
+}
 
 // nullopt after printing the usage (--help).
 std::optional<ChatArgs> ParseChatArgs(const std::vector<std::string>& args) {
@@ -222,6 +263,7 @@ std::optional<ChatArgs> ParseChatArgs(const std::vector<std::string>& args) {
       .Flag({"--think"}, [&] { a.think = true; })
       .Flag({"--stats"}, [&] { a.show_stats = true; });
   AddSamplingOptions(parser, &a.sampling);
+  AddImageOptions(parser, &a.images);
   if (!ParseModelCommand(parser, args, kUsage, "chat", a.model_dir)) return std::nullopt;
   CheckModelPath(a.model_dir);
   return a;
@@ -240,6 +282,8 @@ int Chat(const std::vector<std::string>& args) {
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
+  Conversation conv;
+  for (const std::string& file : parsed->images.files) QueueImage(conv, model_dir, parsed->images, file, "--image");
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   auto engine = OpenEngineWithProgress(model_dir, parsed->options);
@@ -253,13 +297,16 @@ int Chat(const std::vector<std::string>& args) {
   ChatOptions chat_options;
   chat_options.enable_thinking = parsed->think;
 
-  Conversation conv;
   if (!parsed->system.empty()) conv.history.push_back({"system", parsed->system});
   conv.base = conv.history.size();
   LineReader reader;
   bool interrupted_at_prompt = false;
   uint64_t turn = 0;
-  if (interactive) std::fputs("(chat: /reset starts over, /exit or Ctrl-D quits, Ctrl-C stops a reply)\n", stderr);
+  if (interactive) {
+    std::fputs(
+        "(chat: /image FILE attaches an image, /reset starts over, /exit or Ctrl-D quits, Ctrl-C stops a reply)\n",
+        stderr);
+  }
 
   for (;;) {
     std::string text;
@@ -271,13 +318,38 @@ int Chat(const std::vector<std::string>& args) {
       ResetConversation(conv, *engine, interactive, show_stats);
       continue;
     }
+    if (text.rfind("/image ", 0) == 0 || text == "/image") {
+      const std::string file = Trim(text.substr(6));
+      try {
+        if (file.empty()) throw Error("/image needs a file: /image FILE");
+        QueueImage(conv, model_dir, parsed->images, file, "/image");
+        if (interactive) std::fprintf(stderr, "(image %zu attached to the next message)\n", conv.pending.size());
+      } catch (const Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        if (!interactive) return 1;
+      }
+      continue;
+    }
     if (text[0] == '/' && text.find(' ') == std::string::npos) {
-      std::fprintf(stderr, "unknown command '%s' (commands: /reset, /exit)\n", text.c_str());
+      std::fprintf(stderr, "unknown command '%s' (commands: /image FILE, /reset, /exit)\n", text.c_str());
       continue;
     }
 
-    conv.history.push_back({"user", text});
-    const std::vector<int32_t> ids = tmpl.Encode(tokenizer, conv.history, chat_options);
+    conv.history.push_back(UserMessage(conv, text));
+    const size_t images_before = conv.images.images.size();
+    for (image::PreprocessedImage& im : conv.pending) conv.images.images.push_back(std::move(im));
+    conv.pending.clear();
+    std::vector<int32_t> ids;
+    try {
+      ids = EncodeConversation(tmpl, tokenizer, conv, chat_options);
+      if (!conv.images.images.empty()) AttachImages(*engine, ids, conv.images);
+    } catch (const Error& e) {
+      conv.history.pop_back();
+      conv.images.images.resize(images_before);
+      std::fprintf(stderr, "error: %s\n", e.what());
+      if (!interactive) return 1;
+      continue;
+    }
     const size_t reused = ReuseEnginePrefix(*engine, conv.evaluated, ids);
     const std::span<const int32_t> fresh(ids.data() + reused, ids.size() - reused);
     go.history = std::span<const int32_t>(conv.evaluated);
@@ -291,6 +363,7 @@ int Chat(const std::vector<std::string>& args) {
     } catch (const Error& e) {
       // The conversation no longer fits (checked before anything is evaluated): drop the message.
       conv.history.pop_back();
+      conv.images.images.resize(images_before);
       std::fprintf(stderr, "error: %s\n", e.what());
       if (!interactive) return 1;
       continue;

@@ -116,6 +116,49 @@ void PrintParameters(const ModelConfig& c, const Stored& stored, bool gguf_file)
   for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
 }
 
+// The vision tower, when the config has one: shape, parameters, and the device memory its weights
+// take at the chosen format (the position tables stay in host memory) plus one image's scratch at
+// 280 soft tokens (docs/model.md §5).
+void PrintVision(const ModelConfig& c, DType format) {
+  if (!c.mm.has_vision) {
+    std::printf("vision       none (no vision_config): text only\n");
+    return;
+  }
+  const VisionConfig& v = c.mm.vision;
+  uint64_t params = 0, table = 0, device = 0;
+  ForEachVisionTensor(c, [&](const TensorSpec& s) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    params += n;
+    if (s.role == TensorRole::kEmbedding) {
+      table += n;  // the position tables: host memory, rows gathered per image
+    } else if (s.role == TensorRole::kMatrix) {
+      const uint64_t cols = uint64_t(s.shape.back());
+      const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
+      device += DTypeBytes(t, n);
+    } else if (s.role != TensorRole::kClipBound) {
+      device += n * 4;
+    }
+  });
+  const uint64_t N = 280ull * uint64_t(v.pooling_kernel_size * v.pooling_kernel_size);  // patches
+  const uint64_t Hv = uint64_t(v.hidden_size), Iv = uint64_t(v.intermediate_size);
+  const uint64_t qd = uint64_t(v.num_attention_heads * v.head_dim), kvd = uint64_t(v.num_key_value_heads * v.head_dim);
+  const uint64_t wide = std::max({Hv, Iv, qd, uint64_t(v.patch_values())});
+  const uint64_t scratch = N * 4 * (uint64_t(v.patch_values()) + 4 * Hv + wide + 2 * qd + 2 * kvd + 2 * Iv);
+  std::printf("vision       tower: hidden %d, %d layers, %d heads of %d, MLP %d, patch %d, pooling %d%s%s\n",
+              v.hidden_size, v.num_hidden_layers, v.num_attention_heads, v.head_dim, v.intermediate_size, v.patch_size,
+              v.pooling_kernel_size, v.use_clipped_linears ? ", clipped linears" : "",
+              v.standardize ? ", standardize" : "");
+  std::printf(
+      "  parameters %.2f M (position tables %.2f M in host memory); device %.1f MiB at %s + %.1f MiB "
+      "scratch per image of 280 soft tokens\n",
+      double(params) / 1e6, double(table) / 1e6, double(device) / (1 << 20), std::string(DTypeName(format)).c_str(),
+      double(scratch) / (1 << 20));
+  std::printf("  image tokens: id %d (BOI %d, EOI %d); %s\n", c.mm.image_token_id, c.mm.boi_token_id, c.mm.eoi_token_id,
+              c.mm.bidirectional_vision ? "an image's tokens see each other on sliding layers (\"vision\")"
+                                        : "causal over image tokens");
+}
+
 }  // namespace
 
 int Info(const std::vector<std::string>& args) {
@@ -187,10 +230,12 @@ int Info(const std::vector<std::string>& args) {
     std::string types;
     for (DType t : own_formats) types += (types.empty() ? "" : "+") + std::string(DTypeName(t));
     print_chosen("each matrix in its stored type (" + types + ")", own_bytes, " (the default)");
+    PrintVision(c, DType::F32);
     return 0;
   }
   print_chosen("--weights " + std::string(DTypeName(chosen)), GpuModel::EstimateBytes(c, chosen),
                weights_set ? "" : " (the stored format: the default)");
+  PrintVision(c, chosen);
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "host/error.h"
 #include "host/model/checkpoint.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -20,9 +21,13 @@ namespace {
 constexpr const char* kUsage =
     "usage: vkgemma logits --model DIR --tokens ID,ID,... [--device cpu|N|NAME] [--weights F]\n"
     "                      [--out FILE] [--ctx N] [--batch N] [--kv f16|f32]\n"
+    "                      [--image FILE ...] [--image-tokens N]\n"
     "Evaluates the tokens as one prompt from position 0. With --out, writes all positions' logits to\n"
     "FILE as float32 little-endian, row-major [n_tokens][vocab]. Prints the last position's top 5 as\n"
-    "one JSON line {\"top\":[[id,logit],...]}. The KV cache defaults to f32 here (exactness first).\n";
+    "one JSON line {\"top\":[[id,logit],...]}. The KV cache defaults to f32 here (exactness first).\n"
+    "With --image, the token list holds each image as Hugging Face's processor writes it (BOI, one\n"
+    "image_token_id per soft token, EOI; ids from config.json): the images fill the runs of image\n"
+    "tokens in order, and each run's length must be that image's soft-token count.\n";
 
 std::vector<int32_t> ParseTokens(const std::string& text) {
   std::vector<int32_t> ids;
@@ -49,11 +54,26 @@ int Logits(const std::vector<std::string>& args) {
   options.kv_dtype = DType::F32;
   OptionParser parser("logits");
   AddEngineOptions(parser, &model_dir, &options);
+  ImageFlags image_flags;
   parser.Value({"--tokens"}, [&](const std::string& v) { tokens_arg = v; })
       .Value({"--out", "-o"}, [&](const std::string& v) { out_path = v; });
+  AddImageOptions(parser, &image_flags);
   if (!ParseModelCommand(parser, args, kUsage, "logits", model_dir)) return 0;
   if (tokens_arg.empty()) throw UsageError("logits needs --tokens ID,ID,...");
   const std::vector<int32_t> tokens = ParseTokens(tokens_arg);
+  if (image_flags.budget && image_flags.files.empty()) throw UsageError("--image-tokens needs --image FILE");
+
+  // Images before the output file and the load: the checkpoint must have a vision tower, the files
+  // must decode, and the token list must hold one run of image tokens per image, of its length.
+  PromptImages images;
+  if (!image_flags.files.empty()) {
+    CheckModelPath(model_dir);
+    images.tokens = RequireVisionTower(model_dir, "--image");
+    images.budget = ImageBudget(model_dir, image_flags);
+    for (const std::string& file : image_flags.files)
+      images.images.push_back(image::LoadAndPreprocess(file, images.budget));
+    images.spans = image::FindImageSpans(tokens, images.tokens.image, images.images);
+  }
 
   // Open the output before the (slow) model load, so a bad path fails fast.
   std::ofstream out;
@@ -74,6 +94,7 @@ int Logits(const std::vector<std::string>& args) {
                 std::to_string(options.context) + " (raise --ctx)");
   }
   auto engine = OpenEngineWithProgress(model_dir, options);
+  if (!images.images.empty()) AttachImages(*engine, tokens, images);
   const size_t V = size_t(engine->config().vocab_size);
   const std::vector<float> logits = engine->Forward(tokens, /*all_logits=*/true);
   if (out.is_open()) {

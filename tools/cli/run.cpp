@@ -17,6 +17,7 @@
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -43,7 +44,13 @@ constexpr const char* kUsage =
     "                      is not doubled). Without --raw the prompt is a user message, and text\n"
     "                      typed in a message never becomes a special token\n"
     "  --print-ids         also print the generated token ids (stop token included) to stderr as\n"
-    "                      one line 'generated ids: ID,ID,...' (for tests and debugging)\n";
+    "                      one line 'generated ids: ID,ID,...' (for tests and debugging)\n"
+    "  --image FILE        an image for the prompt (PNG, JPEG, WebP, GIF first frame, BMP); repeat\n"
+    "                      for several. Each <__media__> in the prompt places the next image;\n"
+    "                      without one, the images come before the text. With --raw the prompt's\n"
+    "                      own <|image|> tokens place them. Needs a checkpoint with a vision tower\n"
+    "  --image-tokens N    soft tokens per image: 70, 140, 280, 560 or 1120 (default: the\n"
+    "                      checkpoint's processor config, else 280; more reads small text better)\n";
 
 std::string ReadAll(std::istream& in) {
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -63,16 +70,23 @@ std::vector<int32_t> RawPromptIds(const tok::Tokenizer& tokenizer, const std::st
   return ids;
 }
 
-// The prompt as a user message (after the system message, if any), through the chat template.
+// The prompt as a user message (after the system message, if any), through the chat template; with
+// images, the message is content parts and each image's place becomes its token run.
 std::vector<int32_t> ChatPromptIds(const tok::Tokenizer& tokenizer, const std::string& model_dir,
-                                   const std::string& system, const std::string& prompt, bool think) {
+                                   const std::string& system, const std::string& prompt, bool think,
+                                   const PromptImages& images) {
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   std::vector<ChatMessage> messages;
   if (!system.empty()) messages.push_back({"system", system});
-  messages.push_back({"user", prompt});
+  ChatMessage user{"user", prompt, {}};
+  if (!images.images.empty()) user.parts = PromptParts(prompt, images.images.size());
+  messages.push_back(std::move(user));
   ChatOptions chat;
   chat.enable_thinking = think;
-  return tmpl.Encode(tokenizer, messages, chat);
+  if (images.images.empty()) return tmpl.Encode(tokenizer, messages, chat);
+  chat.image_token_id = images.tokens.image;
+  return image::ExpandImagePlaceholders(tmpl.Encode(tokenizer, messages, chat), images.tokens,
+                                        SoftTokenCounts(images.images));
 }
 
 // --print-ids: 'generated ids: ID,ID,...' on stderr.
@@ -113,18 +127,35 @@ int Run(const std::vector<std::string>& args) {
       .Flag({"--raw"}, [&] { raw = true; })
       .Flag({"--print-ids"}, [&] { print_ids = true; });
   AddSamplingOptions(parser, &sampling);
+  ImageFlags image_flags;
+  AddImageOptions(parser, &image_flags);
   if (!ParseModelCommand(parser, args, kUsage, "run", model_dir)) return 0;
   if (!have_prompt) throw UsageError("run needs --prompt TEXT (or -p - to read stdin)");
   if (raw && (think || !system.empty())) throw UsageError("--system and --think need the chat template, not --raw");
+  if (image_flags.budget && image_flags.files.empty()) throw UsageError("--image-tokens needs --image FILE");
   CheckModelPath(model_dir);
   if (prompt == "-") prompt = ReadAll(std::cin);
+  if (!image_flags.files.empty() && !raw) PromptParts(prompt, image_flags.files.size());  // markers vs images
+
+  // Images next: the checkpoint must have a vision tower, then every file must decode.
+  PromptImages images;
+  if (!image_flags.files.empty()) {
+    images.tokens = RequireVisionTower(model_dir, "--image");
+    images.budget = ImageBudget(model_dir, image_flags);
+    for (const std::string& file : image_flags.files)
+      images.images.push_back(image::LoadAndPreprocess(file, images.budget));
+  }
 
   // Everything cheap first (tokenizer, template, prompt length), so mistakes fail before the load.
   GenerationConfig gen = GenerationConfig::Load(model_dir);
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
-  const std::vector<int32_t> ids = raw ? RawPromptIds(tokenizer, prompt, gen.bos_token_id)
-                                       : ChatPromptIds(tokenizer, model_dir, system, prompt, think);
+  std::vector<int32_t> ids = raw ? RawPromptIds(tokenizer, prompt, gen.bos_token_id)
+                                 : ChatPromptIds(tokenizer, model_dir, system, prompt, think, images);
+  if (raw && !images.images.empty()) {
+    ids = image::ExpandImagePlaceholders(ids, images.tokens, SoftTokenCounts(images.images));
+  }
+  if (!images.images.empty()) images.spans = image::FindImageSpans(ids, images.tokens.image, images.images);
   if (options.context && ids.size() > options.context) {
     throw Error("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(options.context) + " (raise --ctx)");
@@ -133,6 +164,7 @@ int Run(const std::vector<std::string>& args) {
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
 
   auto engine = OpenEngineWithProgress(model_dir, options);
+  if (!images.images.empty()) AttachImages(*engine, ids, images);
   GenerateOptions go;
   go.sampling = SamplingParams::FromConfig(gen, seed);
   go.max_tokens = n_predict;

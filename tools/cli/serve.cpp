@@ -30,6 +30,7 @@
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
 
 namespace vkg::cli {
@@ -219,6 +220,7 @@ int Serve(const std::vector<std::string>& args) {
   served.chat_template = &tmpl;
   served.generation = gen;
   served.stop_ids = StopTokenIds(tokenizer, gen);
+  ConfigureServedImages(model_dir, &served);  // image_url parts (tools/cli/image_engine.cpp)
 
   serve::BatchLoopOptions loop_options;
   loop_options.max_queued = max_queued;

@@ -39,7 +39,7 @@ std::vector<float> RandomValues(const TensorSpec& spec, uint64_t seed) {
   size_t n = 1;
   for (int64_t d : spec.shape) n *= size_t(d);
   Rng rng(seed * 0x9e3779b97f4a7c15ull ^ Fnv1a(spec.name));
-  const double fan_in = double(spec.shape.back());
+  const double fan_in = spec.shape.empty() ? 1.0 : double(spec.shape.back());
   std::vector<float> out(n);
   for (size_t i = 0; i < n; ++i) {
     double v = 0.0;
@@ -50,6 +50,9 @@ std::vector<float> RandomValues(const TensorSpec& spec, uint64_t seed) {
       case TensorRole::kRouterScale: v = 1.0 + 0.1 * rng.Normal(); break;
       case TensorRole::kLayerScalar: v = 0.6 + 0.6 * rng.Uniform(); break;
       case TensorRole::kPerExpertScale: v = 0.5 + rng.Uniform(); break;
+      case TensorRole::kVisionVector: v = 0.5 + rng.Uniform(); break;
+      // Clamp ranges wide enough that typical activations pass, narrow enough that outliers clip.
+      case TensorRole::kClipBound: v = (spec.name.ends_with("_min") ? -1.0 : 1.0) * (4.0 + rng.Uniform()); break;
     }
     out[i] = float(v);
   }

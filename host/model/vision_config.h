@@ -1,0 +1,47 @@
+// VisionConfig: the Gemma 4 vision tower's configuration (config.json's `vision_config`) and the
+// multimodal token ids of the top level (layer: host/model, CPU only). Math: docs/model.md §5.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vkg {
+
+// HF Gemma4VisionConfig, with its defaults (the released towers: hidden 768, 16 layers, 12 heads
+// of 64, patch 16, pooling 3, position table 10240, theta 100, clipped linears, standardize).
+struct VisionConfig {
+  int hidden_size = 768;         // Hv
+  int intermediate_size = 3072;  // Iv
+  int num_hidden_layers = 16;
+  int num_attention_heads = 12;         // NHv
+  int num_key_value_heads = 12;         // KVHv
+  int head_dim = 64;                    // Dv
+  int patch_size = 16;                  // ps: a patch is ps x ps x 3 = 768 values (row, column, channel)
+  int pooling_kernel_size = 3;          // k: a soft token averages k x k patches
+  int position_embedding_size = 10240;  // rows of each of the x and y position tables
+  float rope_theta = 100.f;             // 2D RoPE: first half of a head by x, second by y
+  float rms_norm_eps = 1e-6f;
+  bool use_clipped_linears = false;  // clamp every linear's input and output (stored bounds)
+  bool standardize = false;          // (pooled - std_bias) * std_scale
+
+  int patch_values() const { return 3 * patch_size * patch_size; }
+};
+
+// The multimodal part of a config.json: the tower (when `vision_config` is present and not null),
+// the ids that frame and stand for an image in the prompt, and the text attention rule over them.
+struct MultimodalConfig {
+  bool has_vision = false;
+  VisionConfig vision;
+  int image_token_id = -1;  // one per soft token; -1: none declared
+  int boi_token_id = -1, eoi_token_id = -1;
+  // text_config.use_bidirectional_attention == "vision": image tokens of one image see each other
+  // in both directions on sliding layers (within the window); full layers stay causal.
+  bool bidirectional_vision = false;
+};
+
+// Reads the top level's ids, `vision_config` and text_config.use_bidirectional_attention. A
+// vision_config the tower code cannot run (activation, heads not dividing, odd head size) throws
+// vkg::Error naming `source` and the field.
+MultimodalConfig ParseMultimodalConfig(const nlohmann::json& doc, const std::string& source);
+
+}  // namespace vkg
