@@ -352,16 +352,7 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
       .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
       .Flag({"--no-check"}, [&] { a.no_check = true; })
-      .Value({"--kernels"}, [&](const std::string& v) {
-        if (v == "device")
-          o.kernels = KernelFamily::kDevice;
-        else if (v == "gpu")
-          o.kernels = KernelFamily::kGpu;
-        else if (v == "cpu")
-          o.kernels = KernelFamily::kCpu;
-        else
-          throw UsageError("--kernels must be device, gpu or cpu, not '" + v + "'");
-      });
+      .Value({"--kernels"}, [&](const std::string& v) { o.kernels = ParseKernels(v); });
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);

@@ -102,6 +102,13 @@ DType ParseWeights(const std::string& flag, const std::string& value) {
   return t;
 }
 
+KernelFamily ParseKernels(const std::string& value) {
+  if (value == "device") return KernelFamily::kDevice;
+  if (value == "gpu") return KernelFamily::kGpu;
+  if (value == "cpu") return KernelFamily::kCpu;
+  throw UsageError("--kernels must be device, gpu or cpu, not '" + value + "'");
+}
+
 void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOptions* options) {
   parser.Value({"-m", "--model"}, [model_dir](const std::string& v) { *model_dir = v; })
       .Value({"--device"}, [options](const std::string& v) { options->device = v; })

@@ -41,6 +41,8 @@ bool ParseModelCommand(const OptionParser& parser, const std::vector<std::string
 
 uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t min_value);
 DType ParseWeights(const std::string& flag, const std::string& value);
+// --kernels device|gpu|cpu (bench, selftest).
+KernelFamily ParseKernels(const std::string& value);
 
 // The engine options every model command shares: --model/-m, --device, --weights, --ctx,
 // --batch, --kv. Registers them on the parser.

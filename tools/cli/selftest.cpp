@@ -61,17 +61,7 @@ int Selftest(const std::vector<std::string>& args) {
   bool json = false;
   OptionParser parser("selftest");
   parser.Value({"--device"}, [&](const std::string& v) { o.device = v; })
-      .Value({"--kernels"},
-             [&](const std::string& v) {
-               if (v == "device")
-                 o.kernels = KernelFamily::kDevice;
-               else if (v == "gpu")
-                 o.kernels = KernelFamily::kGpu;
-               else if (v == "cpu")
-                 o.kernels = KernelFamily::kCpu;
-               else
-                 throw UsageError("--kernels must be device, gpu or cpu, not '" + v + "'");
-             })
+      .Value({"--kernels"}, [&](const std::string& v) { o.kernels = ParseKernels(v); })
       .Value({"--shape"},
              [&](const std::string& v) {
                for (const std::string& s : SplitList(v)) {
