@@ -224,10 +224,10 @@ struct ChatArgs {
 
 // /image FILE: decoded and preprocessed now, so a bad file is reported at once (one error line);
 // it joins the next message. The checkpoint must have a vision tower.
-void QueueImage(Conversation& conv, const std::string& model_dir, const ImageFlags& flags, const std::string& file,
-                const std::string& what) {
+void QueueImage(Conversation& conv, const std::string& model_dir, const std::string& mmproj, const ImageFlags& flags,
+                const std::string& file, const std::string& what) {
   if (conv.images.images.empty() && conv.pending.empty()) {
-    conv.images.tokens = RequireVisionTower(model_dir, what);
+    conv.images.tokens = RequireVisionTower(model_dir, mmproj, what);
     conv.images.budget = ImageBudget(model_dir, flags);
   }
   conv.pending.push_back(image::LoadAndPreprocess(file, conv.images.budget));
@@ -283,7 +283,8 @@ int Chat(const std::vector<std::string>& args) {
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   Conversation conv;
-  for (const std::string& file : parsed->images.files) QueueImage(conv, model_dir, parsed->images, file, "--image");
+  for (const std::string& file : parsed->images.files)
+    QueueImage(conv, model_dir, parsed->options.mmproj, parsed->images, file, "--image");
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   auto engine = OpenEngineWithProgress(model_dir, parsed->options);
@@ -322,7 +323,7 @@ int Chat(const std::vector<std::string>& args) {
       const std::string file = Trim(text.substr(6));
       try {
         if (file.empty()) throw Error("/image needs a file: /image FILE");
-        QueueImage(conv, model_dir, parsed->images, file, "/image");
+        QueueImage(conv, model_dir, parsed->options.mmproj, parsed->images, file, "/image");
         if (interactive) std::fprintf(stderr, "(image %zu attached to the next message)\n", conv.pending.size());
       } catch (const Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());

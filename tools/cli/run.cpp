@@ -140,7 +140,7 @@ int Run(const std::vector<std::string>& args) {
   // Images next: the checkpoint must have a vision tower, then every file must decode.
   PromptImages images;
   if (!image_flags.files.empty()) {
-    images.tokens = RequireVisionTower(model_dir, "--image");
+    images.tokens = RequireVisionTower(model_dir, options.mmproj, "--image");
     images.budget = ImageBudget(model_dir, image_flags);
     for (const std::string& file : image_flags.files)
       images.images.push_back(image::LoadAndPreprocess(file, images.budget));
