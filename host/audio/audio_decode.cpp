@@ -1,0 +1,207 @@
+// DecodeAudio: WAV, FLAC, MP3 and Ogg through Debian's libsndfile (which reads MP3 through
+// libmpg123 and Ogg through libvorbis/libopus), from memory or a file, without reading more than
+// the 30 s the model hears (layer: host/audio).
+//
+// Why libsndfile: it is what Python's soundfile wraps, and librosa.load (Hugging Face's audio
+// loading) reads WAV/FLAC/Ogg/MP3 through soundfile, so the samples here are the ones HF's users
+// get: PCM divided by 2^(bits-1) (8-bit unsigned centred on 128), floats as stored.
+// The format is recognised by the first bytes, not the name; other formats libsndfile knows (AIFF,
+// AU, raw ...) are refused, which keeps the fuzzed surface to the four that matter.
+#include <sndfile.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "host/audio/audio_input.h"
+#include "host/error.h"
+
+namespace vkg::audio {
+namespace {
+
+enum class Container { kUnknown, kWav, kFlac, kMp3, kOgg };
+
+const char* ContainerName(Container c) {
+  switch (c) {
+    case Container::kWav: return "WAV";
+    case Container::kFlac: return "FLAC";
+    case Container::kMp3: return "MP3";
+    case Container::kOgg: return "Ogg";
+    default: return "unknown";
+  }
+}
+
+Container Sniff(std::span<const uint8_t> head) {
+  const auto starts = [&](const char* magic) {
+    const size_t n = std::strlen(magic);
+    return head.size() >= n && std::memcmp(head.data(), magic, n) == 0;
+  };
+  if ((starts("RIFF") || starts("RIFX") || starts("RF64")) && head.size() >= 12 &&
+      std::memcmp(head.data() + 8, "WAVE", 4) == 0) {
+    return Container::kWav;
+  }
+  if (starts("fLaC")) return Container::kFlac;
+  if (starts("OggS")) return Container::kOgg;
+  if (starts("ID3")) return Container::kMp3;
+  // An MPEG audio frame header: 11 sync bits, then a version other than "reserved" (01) and a
+  // layer other than "reserved" (00).
+  if (head.size() >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0 && (head[1] & 0x18) != 0x08 &&
+      (head[1] & 0x06) != 0) {
+    return Container::kMp3;
+  }
+  return Container::kUnknown;
+}
+
+// libsndfile's virtual I/O over either bytes in memory or an open file.
+struct Source {
+  std::span<const uint8_t> bytes;  // memory source
+  std::FILE* file = nullptr;       // file source
+  sf_count_t size = 0;
+  sf_count_t pos = 0;
+};
+
+sf_count_t SourceLength(void* user) { return static_cast<Source*>(user)->size; }
+
+sf_count_t SourceSeek(sf_count_t offset, int whence, void* user) {
+  Source& s = *static_cast<Source*>(user);
+  sf_count_t target = offset;
+  if (whence == SEEK_CUR) target = s.pos + offset;
+  if (whence == SEEK_END) target = s.size + offset;
+  if (target < 0) return -1;
+  s.pos = target;  // past the end is allowed (reads there return 0), as with a file
+  return s.pos;
+}
+
+sf_count_t SourceRead(void* dst, sf_count_t count, void* user) {
+  Source& s = *static_cast<Source*>(user);
+  if (count <= 0 || s.pos >= s.size) return 0;
+  const sf_count_t n = std::min(count, s.size - s.pos);
+  if (s.file) {
+    if (std::fseek(s.file, long(s.pos), SEEK_SET) != 0) return 0;
+    const size_t got = std::fread(dst, 1, size_t(n), s.file);
+    s.pos += sf_count_t(got);
+    return sf_count_t(got);
+  }
+  std::memcpy(dst, s.bytes.data() + s.pos, size_t(n));
+  s.pos += n;
+  return n;
+}
+
+sf_count_t SourceWrite(const void*, sf_count_t, void*) { return 0; }  // read-only
+sf_count_t SourceTell(void* user) { return static_cast<Source*>(user)->pos; }
+
+struct SndfileCloser {
+  void operator()(SNDFILE* f) const { sf_close(f); }
+};
+
+// One line from libsndfile's message ("Error in WAV file. No 'data' chunk marker." and the like).
+std::string SndfileMessage(SNDFILE* f) {
+  std::string m = sf_strerror(f);
+  std::replace(m.begin(), m.end(), '\n', ' ');
+  while (!m.empty() && m.back() == ' ') m.pop_back();
+  return m;
+}
+
+DecodedAudio Decode(Source& source, std::span<const uint8_t> head, const std::string& what) {
+  if (source.size == 0) throw Error(what + ": the file is empty");
+  const Container container = Sniff(head);
+  if (container == Container::kUnknown) {
+    throw Error(what + ": not an audio file vkgemma reads (WAV, FLAC, MP3, Ogg Vorbis/Opus)");
+  }
+  SF_VIRTUAL_IO io{SourceLength, SourceSeek, SourceRead, SourceWrite, SourceTell};
+  SF_INFO info{};
+  std::unique_ptr<SNDFILE, SndfileCloser> snd(sf_open_virtual(&io, SFM_READ, &info, &source));
+  if (!snd) {
+    throw Error(what + ": cannot decode this " + std::string(ContainerName(container)) + " file (" +
+                SndfileMessage(nullptr) + ")");
+  }
+  if (info.channels <= 0 || info.channels > kMaxChannels) {
+    throw Error(what + ": " + std::to_string(info.channels) + " channels (vkgemma reads 1 to " +
+                std::to_string(kMaxChannels) + ")");
+  }
+  if (info.samplerate < kMinSourceRate || info.samplerate > kMaxSourceRate) {
+    throw Error(what + ": sample rate " + std::to_string(info.samplerate) + " Hz (vkgemma reads " +
+                std::to_string(kMinSourceRate) + " to " + std::to_string(kMaxSourceRate) + " Hz)");
+  }
+  DecodedAudio out;
+  out.rate = info.samplerate;
+  out.channels = info.channels;
+  // Containers that know their length say it; an MP3 without a Xing/VBRI header gives an estimate
+  // or SF_COUNT_MAX, and nothing is allocated from it.
+  const bool length_known = info.frames > 0 && info.frames < SF_COUNT_MAX;
+  if (length_known) out.source_seconds = double(info.frames) / info.samplerate;
+
+  // The model hears 30 s at 16 kHz: read that much of the source plus a quarter second for the
+  // resampler's filter (so the kept samples equal those of resampling the whole file).
+  const int64_t cap = int64_t(kMaxSamples / kSampleRate) * info.samplerate + info.samplerate / 4;
+  const int64_t expected = length_known ? std::min<int64_t>(info.frames, cap) : cap;
+  out.samples.reserve(size_t(length_known ? expected : std::min<int64_t>(cap, int64_t(1) << 20)));
+  constexpr sf_count_t kChunkFrames = 4096;
+  std::vector<float> chunk(size_t(kChunkFrames) * size_t(info.channels));
+  const float inv_channels = 1.0f / float(info.channels);
+  while (int64_t(out.samples.size()) < cap) {
+    const sf_count_t want = std::min<sf_count_t>(kChunkFrames, sf_count_t(cap - int64_t(out.samples.size())));
+    const sf_count_t got = sf_readf_float(snd.get(), chunk.data(), want);
+    if (got <= 0) break;
+    for (sf_count_t f = 0; f < got; ++f) {
+      const float* frame = &chunk[size_t(f) * size_t(info.channels)];
+      float sum = 0;
+      for (int c = 0; c < info.channels; ++c) sum += frame[c];
+      const float mono = info.channels == 1 ? sum : sum * inv_channels;
+      if (!std::isfinite(mono)) {
+        throw Error(what + ": sample " + std::to_string(out.samples.size()) + " is not a finite number");
+      }
+      out.samples.push_back(mono);
+    }
+    if (got < want) break;
+  }
+  if (sf_error(snd.get()) != SF_ERR_NO_ERROR) {
+    throw Error(what + ": the " + std::string(ContainerName(container)) + " data is corrupt after " +
+                std::to_string(out.samples.size()) + " samples (" + SndfileMessage(snd.get()) + ")");
+  }
+  if (out.samples.empty()) throw Error(what + ": the file holds no audio samples");
+  // WAV and FLAC state their length: a stream that ends early was cut short (a partial download).
+  if (length_known && container != Container::kMp3 && container != Container::kOgg &&
+      int64_t(out.samples.size()) < expected) {
+    throw Error(what + ": truncated (the header promises " + std::to_string(info.frames) + " samples, the file holds " +
+                std::to_string(out.samples.size()) + ")");
+  }
+  out.truncated = int64_t(out.samples.size()) >= cap && (!length_known || info.frames > cap);
+  return out;
+}
+
+}  // namespace
+
+DecodedAudio DecodeAudio(std::span<const uint8_t> bytes, const std::string& what) {
+  Source source;
+  source.bytes = bytes;
+  source.size = sf_count_t(bytes.size());
+  return Decode(source, bytes.first(std::min<size_t>(bytes.size(), 16)), what);
+}
+
+DecodedAudio DecodeAudioFile(const std::filesystem::path& path) {
+  const std::string what = path.string();
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) throw Error(what + ": no such file");
+  if (!std::filesystem::is_regular_file(status)) throw Error(what + ": not a regular file");
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(what.c_str(), "rb"));
+  if (!file) throw Error(what + ": cannot open (" + std::strerror(errno) + ")");
+  Source source;
+  source.file = file.get();
+  if (std::fseek(file.get(), 0, SEEK_END) != 0) throw Error(what + ": cannot seek");
+  source.size = sf_count_t(std::ftell(file.get()));
+  if (source.size < 0) throw Error(what + ": cannot tell its size");
+  uint8_t head[16] = {};
+  std::fseek(file.get(), 0, SEEK_SET);
+  const size_t n = std::fread(head, 1, sizeof head, file.get());
+  return Decode(source, std::span<const uint8_t>(head, n), what);
+}
+
+}  // namespace vkg::audio
