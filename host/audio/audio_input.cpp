@@ -11,9 +11,7 @@ AudioFeatures Features(const audio::DecodedAudio& decoded, const std::string& wh
 
 }  // namespace
 
-AudioFeatures LoadAudioFile(const std::string& path) {
-  return Features(audio::DecodeAudioFile(path), path);
-}
+AudioFeatures LoadAudioFile(const std::string& path) { return Features(audio::DecodeAudioFile(path), path); }
 
 AudioFeatures LoadAudioBytes(std::span<const uint8_t> bytes, const std::string& what) {
   return Features(audio::DecodeAudio(bytes, what), what);

@@ -29,13 +29,13 @@ namespace audio {
 
 // Gemma 4's feature extractor (HF defaults, preprocessor_config.json of the released checkpoints).
 constexpr int kSampleRate = 16000;
-constexpr int kFrameLength = 320;                            // 20 ms window
-constexpr int kHopLength = 160;                              // 10 ms hop
-constexpr int kFftLength = 512;                              // next power of two of the window
-constexpr int kMaxSamples = 480000;                          // 30 s: HF's max_length, truncation on
-constexpr int kPadToMultiple = 128;                          // HF pads the samples (not frames) to this
-constexpr double kMelFloor = 1e-3;                           // log(mel + 0.001)
-constexpr int kMaxSoftTokens = 750;                          // the processor's audio_seq_length
+constexpr int kFrameLength = 320;    // 20 ms window
+constexpr int kHopLength = 160;      // 10 ms hop
+constexpr int kFftLength = 512;      // next power of two of the window
+constexpr int kMaxSamples = 480000;  // 30 s: HF's max_length, truncation on
+constexpr int kPadToMultiple = 128;  // HF pads the samples (not frames) to this
+constexpr double kMelFloor = 1e-3;   // log(mel + 0.001)
+constexpr int kMaxSoftTokens = 750;  // the processor's audio_seq_length
 // Decoders refuse streams beyond these before allocating (a hostile header cannot ask for more).
 constexpr int kMaxChannels = 64;
 constexpr int kMaxSourceRate = 768000;

@@ -55,7 +55,10 @@ enum class WavFormat { kU8, kS16, kS24, kS32, kF32 };
 // floats as 16-bit); 8-bit keeps the top byte.
 inline std::vector<uint8_t> MakeWav(const std::vector<int16_t>& interleaved, int channels, int rate,
                                     WavFormat format = WavFormat::kS16) {
-  const int bytes_per = format == WavFormat::kU8 ? 1 : format == WavFormat::kS16 ? 2 : format == WavFormat::kS24 ? 3 : 4;
+  const int bytes_per = format == WavFormat::kU8    ? 1
+                        : format == WavFormat::kS16 ? 2
+                        : format == WavFormat::kS24 ? 3
+                                                    : 4;
   const uint32_t data_size = uint32_t(interleaved.size() * size_t(bytes_per));
   std::vector<uint8_t> w;
   const auto u32 = [&](uint32_t v) {
@@ -109,7 +112,8 @@ inline std::filesystem::path TempPath(const std::string& name) {
 
 inline std::filesystem::path WriteFile(const std::string& name, const std::vector<uint8_t>& bytes) {
   const auto path = TempPath(name);
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   return path;
 }
 
