@@ -1,5 +1,5 @@
-// DecodeAudio: WAV, FLAC, MP3 and Ogg through Debian's libsndfile (which reads MP3 through
-// libmpg123 and Ogg through libvorbis/libopus), from memory or a file, without reading more than
+// DecodeAudio: WAV, FLAC and Ogg through Debian's libsndfile (Ogg through libvorbis/libopus), MP3
+// through libmpg123 (decode_mp3.cpp), from memory or a file, without reading more than
 // the 30 s the model hears (layer: host/audio).
 //
 // Why libsndfile: it is what Python's soundfile wraps, and librosa.load (Hugging Face's audio
@@ -17,10 +17,39 @@
 #include <memory>
 
 #include "host/audio/audio_input.h"
+#include "host/audio/decoders.h"
 #include "host/error.h"
 
 namespace vkg::audio {
+namespace detail {
+
+int64_t SourceReadBytes(Source& s, void* dst, int64_t count) {
+  if (count <= 0 || s.pos >= s.size) return 0;
+  const int64_t n = std::min(count, s.size - s.pos);
+  if (s.file) {
+    if (std::fseek(s.file, long(s.pos), SEEK_SET) != 0) return 0;
+    const size_t got = std::fread(dst, 1, size_t(n), s.file);
+    s.pos += int64_t(got);
+    return int64_t(got);
+  }
+  std::memcpy(dst, s.bytes.data() + s.pos, size_t(n));
+  s.pos += n;
+  return n;
+}
+
+int64_t SourceSeekTo(Source& s, int64_t offset, int whence) {
+  int64_t target = offset;
+  if (whence == SEEK_CUR) target = s.pos + offset;
+  if (whence == SEEK_END) target = s.size + offset;
+  if (target < 0) return -1;
+  s.pos = target;
+  return s.pos;
+}
+
+}  // namespace detail
 namespace {
+
+using detail::Source;
 
 enum class Container { kUnknown, kWav, kFlac, kMp3, kOgg };
 
@@ -55,43 +84,41 @@ Container Sniff(std::span<const uint8_t> head) {
   return Container::kUnknown;
 }
 
-// libsndfile's virtual I/O over either bytes in memory or an open file.
-struct Source {
-  std::span<const uint8_t> bytes;  // memory source
-  std::FILE* file = nullptr;       // file source
-  sf_count_t size = 0;
-  sf_count_t pos = 0;
-};
-
+// libsndfile's virtual I/O over the Source.
 sf_count_t SourceLength(void* user) { return static_cast<Source*>(user)->size; }
-
 sf_count_t SourceSeek(sf_count_t offset, int whence, void* user) {
-  Source& s = *static_cast<Source*>(user);
-  sf_count_t target = offset;
-  if (whence == SEEK_CUR) target = s.pos + offset;
-  if (whence == SEEK_END) target = s.size + offset;
-  if (target < 0) return -1;
-  s.pos = target;  // past the end is allowed (reads there return 0), as with a file
-  return s.pos;
+  return SourceSeekTo(*static_cast<Source*>(user), offset, whence);
 }
-
 sf_count_t SourceRead(void* dst, sf_count_t count, void* user) {
-  Source& s = *static_cast<Source*>(user);
-  if (count <= 0 || s.pos >= s.size) return 0;
-  const sf_count_t n = std::min(count, s.size - s.pos);
-  if (s.file) {
-    if (std::fseek(s.file, long(s.pos), SEEK_SET) != 0) return 0;
-    const size_t got = std::fread(dst, 1, size_t(n), s.file);
-    s.pos += sf_count_t(got);
-    return sf_count_t(got);
-  }
-  std::memcpy(dst, s.bytes.data() + s.pos, size_t(n));
-  s.pos += n;
-  return n;
+  return SourceReadBytes(*static_cast<Source*>(user), dst, count);
 }
-
 sf_count_t SourceWrite(const void*, sf_count_t, void*) { return 0; }  // read-only
 sf_count_t SourceTell(void* user) { return static_cast<Source*>(user)->pos; }
+
+// A RIFF/WAVE file whose data chunk promises more bytes than follow it was cut short (libsndfile
+// reads what is there and says nothing). 0 and 0xFFFFFFFF are the "length unknown" sizes that
+// streaming writers (ffmpeg to a pipe) leave, so those are not errors.
+void CheckWavDataChunk(Source& source, const std::string& what) {
+  uint8_t head[12];
+  source.pos = 0;
+  if (SourceRead(head, 12, &source) != 12 || std::memcmp(head, "RIFF", 4) != 0) return;  // RIFX, RF64: libsndfile
+  sf_count_t at = 12;
+  for (int chunk = 0; chunk < 4096 && at + 8 <= source.size; ++chunk) {
+    uint8_t h[8];
+    source.pos = at;
+    if (SourceRead(h, 8, &source) != 8) return;
+    const uint32_t size = uint32_t(h[4]) | uint32_t(h[5]) << 8 | uint32_t(h[6]) << 16 | uint32_t(h[7]) << 24;
+    if (std::memcmp(h, "data", 4) == 0) {
+      const sf_count_t held = source.size - (at + 8);
+      if (size != 0 && size != 0xFFFFFFFFu && sf_count_t(size) > held) {
+        throw Error(what + ": truncated (its data chunk promises " + std::to_string(size) + " bytes, the file holds " +
+                    std::to_string(held) + ")");
+      }
+      return;
+    }
+    at += 8 + sf_count_t(size) + (size & 1);
+  }
+}
 
 struct SndfileCloser {
   void operator()(SNDFILE* f) const { sf_close(f); }
@@ -111,6 +138,9 @@ DecodedAudio Decode(Source& source, std::span<const uint8_t> head, const std::st
   if (container == Container::kUnknown) {
     throw Error(what + ": not an audio file vkgemma reads (WAV, FLAC, MP3, Ogg Vorbis/Opus)");
   }
+  if (container == Container::kMp3) return detail::DecodeMp3(source, kMaxSamples / kSampleRate, what);
+  if (container == Container::kWav) CheckWavDataChunk(source, what);
+  source.pos = 0;
   SF_VIRTUAL_IO io{SourceLength, SourceSeek, SourceRead, SourceWrite, SourceTell};
   SF_INFO info{};
   std::unique_ptr<SNDFILE, SndfileCloser> snd(sf_open_virtual(&io, SFM_READ, &info, &source));
@@ -163,9 +193,9 @@ DecodedAudio Decode(Source& source, std::span<const uint8_t> head, const std::st
                 std::to_string(out.samples.size()) + " samples (" + SndfileMessage(snd.get()) + ")");
   }
   if (out.samples.empty()) throw Error(what + ": the file holds no audio samples");
-  // WAV and FLAC state their length: a stream that ends early was cut short (a partial download).
-  if (length_known && container != Container::kMp3 && container != Container::kOgg &&
-      int64_t(out.samples.size()) < expected) {
+  // FLAC states its length: a stream that ends early was cut short (a partial download); WAV's
+  // data chunk was checked before opening (libsndfile trims its length to the file).
+  if (length_known && container == Container::kFlac && int64_t(out.samples.size()) < expected) {
     throw Error(what + ": truncated (the header promises " + std::to_string(info.frames) + " samples, the file holds " +
                 std::to_string(out.samples.size()) + ")");
   }
