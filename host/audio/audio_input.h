@@ -16,7 +16,7 @@
 namespace vkg {
 
 // ---- The whole path (audio_input.cpp) ----
-// A file (WAV, FLAC, MP3, Ogg Vorbis/Opus, recognised by its bytes) to the tower's features: decode,
+// A file (WAV, FLAC, MP3, recognised by its bytes) to the tower's features: decode,
 // downmix, resample to 16 kHz, keep the first 30 s (HF's extractor truncates there), log-mel. Any
 // failure (missing, empty, truncated, unknown format, no channels or rate, too short to hold one
 // feature frame) throws vkg::Error with one line naming the file.

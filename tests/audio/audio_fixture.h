@@ -68,7 +68,9 @@ inline std::vector<uint8_t> MakeWav(const std::vector<int16_t>& interleaved, int
     w.push_back(uint8_t(v));
     w.push_back(uint8_t(v >> 8));
   };
-  const auto tag = [&](const char* t) { w.insert(w.end(), t, t + 4); };
+  const auto tag = [&](const char* t) {
+    for (int i = 0; i < 4; ++i) w.push_back(uint8_t(t[i]));
+  };
   tag("RIFF");
   u32(36 + data_size);
   tag("WAVE");
