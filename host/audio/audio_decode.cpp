@@ -188,8 +188,8 @@ DecodedAudio Decode(Source& source, std::span<const uint8_t> head, const std::st
     if (got < want) break;
   }
   if (sf_error(snd.get()) != SF_ERR_NO_ERROR) {
-    throw Error(what + ": the " + std::string(ContainerName(container)) + " data is corrupt after " +
-                std::to_string(out.samples.size()) + " samples (" + SndfileMessage(snd.get()) + ")");
+    throw Error(what + ": the " + std::string(ContainerName(container)) + " data is cut short or corrupt (" +
+                SndfileMessage(snd.get()) + ")");
   }
   if (out.samples.empty()) throw Error(what + ": the file holds no audio samples");
   // FLAC states its length: a stream that ends early was cut short (a partial download); WAV's

@@ -67,6 +67,10 @@ TEST(AudioDecode, FlacIsLosslessAndMp3KeepsTheLength) {
   const std::vector<uint8_t> flac = Encode(pcm, 16000, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, "clip.flac");
   ASSERT_FALSE(flac.empty());
   EXPECT_EQ(LoadAudioBytes(flac, "clip.flac").mel, ref.mel);
+  // A partial download: one line, whatever libFLAC says about it.
+  const std::vector<uint8_t> cut(flac.begin(), flac.begin() + std::ptrdiff_t(flac.size() / 2));
+  EXPECT_EQ(ErrorOf(cut, "cut.flac").rfind("cut.flac: the FLAC data is cut short or corrupt (", 0), 0u)
+      << ErrorOf(cut, "cut.flac");
   const std::vector<uint8_t> mp3 = Encode(pcm, 16000, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, "clip.mp3");
   if (mp3.empty()) GTEST_SKIP() << "not run: this libsndfile writes no MP3 (no LAME)";
   const DecodedAudio d = DecodeAudio(mp3, "clip.mp3");
