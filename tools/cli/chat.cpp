@@ -26,6 +26,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
+#include "vk/buffer.h"
 
 namespace vkg::cli {
 namespace {
@@ -53,7 +54,8 @@ constexpr const char* kUsage =
     "                      and evaluate what is kept again; default: the reply stops ('stopped:\n"
     "                      context full') and a message that does not fit is refused\n"
     "  --stats             after each reply, print to stderr: new/reused prompt tokens, generated\n"
-    "                      tokens, speeds, time to first token\n"
+    "                      tokens, speeds, time to first token, the device memory held (Vulkan\n"
+    "                      allocations and bytes), the finish reason\n"
     "  --image FILE        attach an image to the first message (as /image FILE does)\n"
     "  --image-tokens N    soft tokens per image: 70, 140, 280, 560 or 1120 (default: the\n"
     "                      checkpoint's processor config, else 280)\n";
@@ -301,11 +303,18 @@ class ReplyShifter {
 };
 
 void PrintTurnStats(const GenerateStats& stats, size_t reused) {
+  // The device memory the process holds (none on the CPU reference): flat over a long chat.
+  const vk::LiveAllocations device = vk::CurrentLiveAllocations();
+  std::string memory;
+  if (device.memory_objects) {
+    memory = " | device memory: " + std::to_string(device.memory_objects) + " allocations, " +
+             std::to_string(device.memory_bytes) + " bytes";
+  }
   std::fprintf(stderr,
                "[prompt: %zu new tokens, %zu reused, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
-               "time to first token: %.3f s | stop: %s]\n",
+               "time to first token: %.3f s%s | stop: %s]\n",
                stats.prompt_tokens, reused, stats.prefill_tokens_per_s(), stats.generated_tokens,
-               stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
+               stats.decode_tokens_per_s(), stats.time_to_first_token_s, memory.c_str(), StopReasonName(stats.stop));
 }
 
 struct ChatArgs {
@@ -450,7 +459,8 @@ int Chat(const std::vector<std::string>& args) {
           std::fprintf(stderr, "(context full: dropped the oldest %u turn%s)\n", dropped, dropped == 1 ? "" : "s");
       } else {
         ids = EncodeConversation(tmpl, tokenizer, conv, chat_options);
-        if (ids.size() >= context) {
+        // (A first message that does not fit gets Generate's "the prompt has N tokens" line.)
+        if (ids.size() >= context && conv.history.size() > conv.base + 1) {
           throw Error("the conversation has " + std::to_string(ids.size()) + " tokens but the context holds " +
                       std::to_string(context) + " (/reset, raise --ctx, or use --context-shift)");
         }
