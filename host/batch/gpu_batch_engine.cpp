@@ -301,7 +301,7 @@ class GpuBatchEngine : public BatchEngine {
 std::unique_ptr<BatchEngine> OpenGpuBatchEngine(const std::string& model_dir, const EngineOptions& options,
                                                 uint32_t slots) {
   if (options.device == "cpu") throw Error("the GPU batch engine does not run on --device cpu");
-  Checkpoint ckpt = Checkpoint::Load(model_dir);
+  Checkpoint ckpt = Checkpoint::Load(model_dir, options.mmproj);
   const ModelConfig config = ckpt.config();
   const DType format = options.weights.value_or(ckpt.stored_format());
   const bool own_types = !options.weights && ckpt.is_gguf();  // as Engine::Open

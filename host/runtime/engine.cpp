@@ -189,7 +189,7 @@ SelftestReport Engine::Selftest(const SelftestOptions&) {
 }
 
 std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineOptions& options) {
-  Checkpoint ckpt = Checkpoint::Load(model_dir);
+  Checkpoint ckpt = Checkpoint::Load(model_dir, options.mmproj);
   if (options.device == "cpu") return std::make_unique<CpuEngine>(std::move(ckpt), options);
   const ModelConfig config = ckpt.config();
   const DType format = options.weights.value_or(ckpt.stored_format());

@@ -21,6 +21,8 @@ namespace vkg {
 
 struct EngineOptions {
   std::string device;  // "cpu", a device index or name substring; "" = default GPU
+  // --mmproj: llama.cpp's Gemma 4 vision projector GGUF next to a GGUF text model ("" = none).
+  std::string mmproj;
   // Compute format of the linear layers (GPU path). Unset: the checkpoint's own
   // (Checkpoint::stored_format(): bf16 stays bf16, f16 f16, f32 f32); bf16 for synthetic weights,
   // which stand for the released (bf16) checkpoints.

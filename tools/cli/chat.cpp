@@ -23,6 +23,7 @@
 #include "host/text/generation_config.h"
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tools/cli/audio_args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
@@ -34,7 +35,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: vkgemma chat -m DIR [options]\n"
     "A conversation with the model: type a message, read the reply. Commands: /image FILE (attach\n"
-    "an image to the next message; repeat for several), /reset (forget the conversation), /exit (or\n"
+    "an image to the next message; repeat for several), /audio FILE (attach a recording: WAV, FLAC,\n"
+    "MP3; the model hears its first 30 s), /reset (forget the conversation), /exit (or\n"
     "end of input). Ctrl-C stops the reply being written; Ctrl-C twice at\n"
     "the prompt quits. With stdin not a terminal, reads one message per line until EOF and prints\n"
     "only the replies (one per line). Sampling defaults come from generation_config.json. Messages\n"
@@ -58,7 +60,8 @@ constexpr const char* kUsage =
     "                      allocations and bytes), the finish reason\n"
     "  --image FILE        attach an image to the first message (as /image FILE does)\n"
     "  --image-tokens N    soft tokens per image: 70, 140, 280, 560 or 1120 (default: the\n"
-    "                      checkpoint's processor config, else 280)\n";
+    "                      checkpoint's processor config, else 280)\n"
+    "  --audio FILE        attach a recording to the first message (as /audio FILE does)\n";
 
 std::atomic<bool> g_cancel{false};  // stop the reply being generated
 std::atomic<int> g_interrupts{0};   // SIGINTs seen
@@ -159,6 +162,8 @@ struct Conversation {
   std::vector<int32_t> evaluated;                 // the tokens the engine holds, in order
   PromptImages images;                            // every image in history, in order (token ids set when it has any)
   std::vector<image::PreprocessedImage> pending;  // /image files waiting for the next message
+  PromptAudio audio;                              // every clip in history, in order (token ids set when it has any)
+  std::vector<AudioFeatures> pending_audio;       // /audio files waiting for the next message
 };
 
 // Keeps the longest prefix of `ids` the engine already holds (the template may re-render earlier
@@ -177,6 +182,8 @@ void ResetConversation(Conversation& conv, Engine& engine, bool interactive, boo
   conv.history.resize(conv.base);
   conv.images.images.clear();
   conv.pending.clear();
+  conv.audio.clips.clear();
+  conv.pending_audio.clear();
   engine.Reset();
   conv.evaluated.clear();
   if (interactive) std::fputs("(conversation reset)\n", stderr);
@@ -324,36 +331,54 @@ struct ChatArgs {
   SamplingFlags sampling;
   EngineOptions options;
   ImageFlags images;
+  AudioFlags audio;
 };
 
 // /image FILE: decoded and preprocessed now, so a bad file is reported at once (one error line);
 // it joins the next message. The checkpoint must have a vision tower.
-void QueueImage(Conversation& conv, const std::string& model_dir, const ImageFlags& flags, const std::string& file,
-                const std::string& what) {
+void QueueImage(Conversation& conv, const std::string& model_dir, const std::string& mmproj, const ImageFlags& flags,
+                const std::string& file, const std::string& what) {
   if (conv.images.images.empty() && conv.pending.empty()) {
-    conv.images.tokens = RequireVisionTower(model_dir, what);
+    conv.images.tokens = RequireVisionTower(model_dir, mmproj, what);
     conv.images.budget = ImageBudget(model_dir, flags);
   }
   conv.pending.push_back(image::LoadAndPreprocess(file, conv.images.budget));
 }
 
-// The next user message: the pending images first, then the text.
+// /audio FILE: decoded to features now (one error line for a bad file); it joins the next message.
+// The checkpoint must have an audio tower and this build's engine must run it.
+void QueueAudio(Conversation& conv, const std::string& model_dir, const std::string& file, const std::string& what) {
+  if (conv.audio.clips.empty() && conv.pending_audio.empty()) conv.audio.tokens = RequireAudioTower(model_dir, what);
+  AudioFeatures clip = LoadAudioFile(file);
+  RequireAudioEngine();
+  conv.pending_audio.push_back(std::move(clip));
+}
+
+// The next user message: the pending images first, then the pending clips, then the text.
 ChatMessage UserMessage(Conversation& conv, const std::string& text) {
   ChatMessage m{"user", text, {}};
-  if (conv.pending.empty()) return m;
+  if (conv.pending.empty() && conv.pending_audio.empty()) return m;
   m.parts.assign(conv.pending.size(), ContentPart{ContentPart::Kind::kImage, ""});
+  m.parts.insert(m.parts.end(), conv.pending_audio.size(), ContentPart{ContentPart::Kind::kAudio, ""});
   m.parts.push_back({ContentPart::Kind::kText, text});
   return m;
 }
 
-// The conversation as prompt ids, image places expanded to their token runs.
+// The conversation as prompt ids, image and audio places expanded to their token runs.
 std::vector<int32_t> EncodeConversation(const ChatTemplate& tmpl, const tok::Tokenizer& tokenizer, Conversation& conv,
                                         ChatOptions options) {
-  if (conv.images.images.empty()) return tmpl.Encode(tokenizer, conv.history, options);
-  options.image_token_id = conv.images.tokens.image;
-  std::vector<int32_t> ids = image::ExpandImagePlaceholders(tmpl.Encode(tokenizer, conv.history, options),
-                                                            conv.images.tokens, SoftTokenCounts(conv.images.images));
-  conv.images.spans = image::FindImageSpans(ids, conv.images.tokens.image, conv.images.images);
+  if (conv.images.images.empty() && conv.audio.clips.empty()) return tmpl.Encode(tokenizer, conv.history, options);
+  if (!conv.images.images.empty()) options.image_token_id = conv.images.tokens.image;
+  if (!conv.audio.clips.empty()) options.audio_token_id = conv.audio.tokens.audio;
+  std::vector<int32_t> ids = tmpl.Encode(tokenizer, conv.history, options);
+  if (!conv.images.images.empty()) {
+    ids = image::ExpandImagePlaceholders(ids, conv.images.tokens, SoftTokenCounts(conv.images.images));
+    conv.images.spans = image::FindImageSpans(ids, conv.images.tokens.image, conv.images.images);
+  }
+  if (!conv.audio.clips.empty()) {
+    ids = audio::ExpandAudioPlaceholders(ids, conv.audio.tokens, AudioSoftTokenCounts(conv.audio.clips));
+    conv.audio.spans = audio::FindAudioSpans(ids, conv.audio.tokens.audio, conv.audio.clips);
+  }
   return ids;
 }
 
@@ -370,9 +395,12 @@ std::optional<ChatArgs> ParseChatArgs(const std::vector<std::string>& args) {
       .Flag({"--ignore-eos"}, [&] { a.ignore_eos = true; });
   AddSamplingOptions(parser, &a.sampling);
   AddImageOptions(parser, &a.images);
+  AddAudioOptions(parser, &a.audio, &a.images.files);
   if (!ParseModelCommand(parser, args, kUsage, "chat", a.model_dir)) return std::nullopt;
-  // A shift evaluates the kept tokens again, and images cannot be attached to that pass yet.
-  if (a.context_shift && !a.images.files.empty()) throw UsageError("--context-shift cannot be used with --image");
+  // A shift evaluates the kept tokens again, and images and audio cannot be attached to that pass yet.
+  if (a.context_shift && (!a.images.files.empty() || !a.audio.files.empty())) {
+    throw UsageError("--context-shift cannot be used with --image or --audio");
+  }
   CheckModelPath(a.model_dir);
   return a;
 }
@@ -391,7 +419,9 @@ int Chat(const std::vector<std::string>& args) {
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   Conversation conv;
-  for (const std::string& file : parsed->images.files) QueueImage(conv, model_dir, parsed->images, file, "--image");
+  for (const std::string& file : parsed->images.files)
+    QueueImage(conv, model_dir, parsed->options.mmproj, parsed->images, file, "--image");
+  for (const std::string& file : parsed->audio.files) QueueAudio(conv, model_dir, file, "--audio");
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   auto engine = OpenEngineWithProgress(model_dir, parsed->options);
@@ -413,7 +443,8 @@ int Chat(const std::vector<std::string>& args) {
   uint64_t turn = 0;
   if (interactive) {
     std::fputs(
-        "(chat: /image FILE attaches an image, /reset starts over, /exit or Ctrl-D quits, Ctrl-C stops a reply)\n",
+        "(chat: /image FILE attaches an image, /audio FILE a recording, /reset starts over, /exit or Ctrl-D\n"
+        " quits, Ctrl-C stops a reply)\n",
         stderr);
   }
 
@@ -432,7 +463,7 @@ int Chat(const std::vector<std::string>& args) {
       try {
         if (file.empty()) throw Error("/image needs a file: /image FILE");
         if (parsed->context_shift) throw Error("/image cannot be used with --context-shift");
-        QueueImage(conv, model_dir, parsed->images, file, "/image");
+        QueueImage(conv, model_dir, parsed->options.mmproj, parsed->images, file, "/image");
         if (interactive) std::fprintf(stderr, "(image %zu attached to the next message)\n", conv.pending.size());
       } catch (const Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
@@ -440,8 +471,21 @@ int Chat(const std::vector<std::string>& args) {
       }
       continue;
     }
+    if (text.rfind("/audio ", 0) == 0 || text == "/audio") {
+      const std::string file = Trim(text.substr(6));
+      try {
+        if (file.empty()) throw Error("/audio needs a file: /audio FILE");
+        if (parsed->context_shift) throw Error("/audio cannot be used with --context-shift");
+        QueueAudio(conv, model_dir, file, "/audio");
+        if (interactive) std::fprintf(stderr, "(clip %zu attached to the next message)\n", conv.pending_audio.size());
+      } catch (const Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        if (!interactive) return 1;
+      }
+      continue;
+    }
     if (text[0] == '/' && text.find(' ') == std::string::npos) {
-      std::fprintf(stderr, "unknown command '%s' (commands: /image FILE, /reset, /exit)\n", text.c_str());
+      std::fprintf(stderr, "unknown command '%s' (commands: /image FILE, /audio FILE, /reset, /exit)\n", text.c_str());
       continue;
     }
 
@@ -449,6 +493,9 @@ int Chat(const std::vector<std::string>& args) {
     const size_t images_before = conv.images.images.size();
     for (image::PreprocessedImage& im : conv.pending) conv.images.images.push_back(std::move(im));
     conv.pending.clear();
+    const size_t clips_before = conv.audio.clips.size();
+    for (AudioFeatures& clip : conv.pending_audio) conv.audio.clips.push_back(std::move(clip));
+    conv.pending_audio.clear();
     std::vector<int32_t> ids;
     size_t reused = 0;
     try {
@@ -469,9 +516,11 @@ int Chat(const std::vector<std::string>& args) {
       // moved past that point is encoded again (AttachImages takes those from n_past on).
       reused = ReuseEnginePrefix(*engine, conv.evaluated, ids);
       if (!conv.images.images.empty()) AttachImages(*engine, ids, conv.images);
+      if (!conv.audio.clips.empty()) AttachAudio(*engine, ids, conv.audio);
     } catch (const Error& e) {
       conv.history.pop_back();
       conv.images.images.resize(images_before);
+      conv.audio.clips.resize(clips_before);
       std::fprintf(stderr, "error: %s\n", e.what());
       if (!interactive) return 1;
       continue;
@@ -491,6 +540,7 @@ int Chat(const std::vector<std::string>& args) {
       // The conversation no longer fits (checked before anything is evaluated): drop the message.
       conv.history.pop_back();
       conv.images.images.resize(images_before);
+      conv.audio.clips.resize(clips_before);
       std::fprintf(stderr, "error: %s\n", e.what());
       if (!interactive) return 1;
       continue;

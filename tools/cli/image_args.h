@@ -43,7 +43,9 @@ struct PromptImages {
 
 // The checkpoint's image token ids, or Error "<model>: this checkpoint has no vision tower ..."
 // (`what` names what asked: "--image", "/image", "an image in the request").
-image::ImageTokenIds RequireVisionTower(const std::string& model_dir, const std::string& what);
+// A GGUF text model takes its tower and ids from `mmproj` (--mmproj; "" = none given).
+image::ImageTokenIds RequireVisionTower(const std::string& model_dir, const std::string& mmproj,
+                                        const std::string& what);
 // The soft-token budget for the command: the flag, else the checkpoint's default.
 uint32_t ImageBudget(const std::string& model_dir, const ImageFlags& flags);
 

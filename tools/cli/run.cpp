@@ -16,6 +16,7 @@
 #include "host/text/generation_config.h"
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tools/cli/audio_args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
@@ -54,7 +55,12 @@ constexpr const char* kUsage =
     "                      without one, the images come before the text. With --raw the prompt's\n"
     "                      own <|image|> tokens place them. Needs a checkpoint with a vision tower\n"
     "  --image-tokens N    soft tokens per image: 70, 140, 280, 560 or 1120 (default: the\n"
-    "                      checkpoint's processor config, else 280; more reads small text better)\n";
+    "                      checkpoint's processor config, else 280; more reads small text better)\n"
+    "  --audio FILE        an audio clip for the prompt (WAV, FLAC, MP3; any rate, mono or\n"
+    "                      stereo; the model hears the first 30 s); repeat for several. <__media__>\n"
+    "                      places images and clips in command-line order; without it they come\n"
+    "                      before the text. With --raw the prompt's own <|audio|> tokens place\n"
+    "                      them. Needs a checkpoint with an audio tower (Gemma 4 E2B, E4B)\n";
 
 std::string ReadAll(std::istream& in) {
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -78,19 +84,31 @@ std::vector<int32_t> RawPromptIds(const tok::Tokenizer& tokenizer, const std::st
 // images, the message is content parts and each image's place becomes its token run.
 std::vector<int32_t> ChatPromptIds(const tok::Tokenizer& tokenizer, const std::string& model_dir,
                                    const std::string& system, const std::string& prompt, bool think,
-                                   const PromptImages& images) {
+                                   const PromptImages& images, const PromptAudio& audio,
+                                   const AudioFlags& audio_flags) {
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   std::vector<ChatMessage> messages;
   if (!system.empty()) messages.push_back({"system", system});
   ChatMessage user{"user", prompt, {}};
-  if (!images.images.empty()) user.parts = PromptParts(prompt, images.images.size());
+  if (!audio.clips.empty()) {
+    user.parts = MediaPromptParts(prompt, images.images.size(), audio_flags);
+  } else if (!images.images.empty()) {
+    user.parts = PromptParts(prompt, images.images.size());
+  }
   messages.push_back(std::move(user));
   ChatOptions chat;
   chat.enable_thinking = think;
-  if (images.images.empty()) return tmpl.Encode(tokenizer, messages, chat);
-  chat.image_token_id = images.tokens.image;
-  return image::ExpandImagePlaceholders(tmpl.Encode(tokenizer, messages, chat), images.tokens,
-                                        SoftTokenCounts(images.images));
+  if (images.images.empty() && audio.clips.empty()) return tmpl.Encode(tokenizer, messages, chat);
+  if (!images.images.empty()) chat.image_token_id = images.tokens.image;
+  if (!audio.clips.empty()) chat.audio_token_id = audio.tokens.audio;
+  std::vector<int32_t> ids = tmpl.Encode(tokenizer, messages, chat);
+  if (!images.images.empty()) {
+    ids = image::ExpandImagePlaceholders(ids, images.tokens, SoftTokenCounts(images.images));
+  }
+  if (!audio.clips.empty()) {
+    ids = audio::ExpandAudioPlaceholders(ids, audio.tokens, AudioSoftTokenCounts(audio.clips));
+  }
+  return ids;
 }
 
 // --print-ids: 'generated ids: ID,ID,...' on stderr.
@@ -140,35 +158,51 @@ int Run(const std::vector<std::string>& args) {
   AddSamplingOptions(parser, &sampling);
   ImageFlags image_flags;
   AddImageOptions(parser, &image_flags);
+  AudioFlags audio_flags;
+  AddAudioOptions(parser, &audio_flags, &image_flags.files);
   if (!ParseModelCommand(parser, args, kUsage, "run", model_dir)) return 0;
   if (!have_prompt) throw UsageError("run needs --prompt TEXT (or -p - to read stdin)");
   if (raw && (think || !system.empty())) throw UsageError("--system and --think need the chat template, not --raw");
   if (image_flags.budget && image_flags.files.empty()) throw UsageError("--image-tokens needs --image FILE");
-  // A shift evaluates the kept tokens again, and images cannot be attached to that pass yet.
-  if (context_shift && !image_flags.files.empty()) throw UsageError("--context-shift cannot be used with --image");
+  // A shift evaluates the kept tokens again, and images and audio cannot be attached to that pass yet.
+  if (context_shift && (!image_flags.files.empty() || !audio_flags.files.empty())) {
+    throw UsageError("--context-shift cannot be used with --image or --audio");
+  }
   CheckModelPath(model_dir);
   if (prompt == "-") prompt = ReadAll(std::cin);
-  if (!image_flags.files.empty() && !raw) PromptParts(prompt, image_flags.files.size());  // markers vs images
+  if (!audio_flags.files.empty() && !raw) {
+    MediaPromptParts(prompt, image_flags.files.size(), audio_flags);  // markers vs media
+  } else if (!image_flags.files.empty() && !raw) {
+    PromptParts(prompt, image_flags.files.size());  // markers vs images
+  }
 
   // Images next: the checkpoint must have a vision tower, then every file must decode.
   PromptImages images;
   if (!image_flags.files.empty()) {
-    images.tokens = RequireVisionTower(model_dir, "--image");
+    images.tokens = RequireVisionTower(model_dir, options.mmproj, "--image");
     images.budget = ImageBudget(model_dir, image_flags);
     for (const std::string& file : image_flags.files)
       images.images.push_back(image::LoadAndPreprocess(file, images.budget));
   }
+  // Clips likewise: an audio tower, then every file decoded to features.
+  PromptAudio audio;
+  if (!audio_flags.files.empty()) audio = LoadPromptAudio(model_dir, audio_flags.files, "--audio");
 
   // Everything cheap first (tokenizer, template, prompt length), so mistakes fail before the load.
   GenerationConfig gen = GenerationConfig::Load(model_dir);
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
-  std::vector<int32_t> ids = raw ? RawPromptIds(tokenizer, prompt, gen.bos_token_id)
-                                 : ChatPromptIds(tokenizer, model_dir, system, prompt, think, images);
+  std::vector<int32_t> ids =
+      raw ? RawPromptIds(tokenizer, prompt, gen.bos_token_id)
+          : ChatPromptIds(tokenizer, model_dir, system, prompt, think, images, audio, audio_flags);
   if (raw && !images.images.empty()) {
     ids = image::ExpandImagePlaceholders(ids, images.tokens, SoftTokenCounts(images.images));
   }
+  if (raw && !audio.clips.empty()) {
+    ids = audio::ExpandAudioPlaceholders(ids, audio.tokens, AudioSoftTokenCounts(audio.clips));
+  }
   if (!images.images.empty()) images.spans = image::FindImageSpans(ids, images.tokens.image, images.images);
+  if (!audio.clips.empty()) audio.spans = audio::FindAudioSpans(ids, audio.tokens.audio, audio.clips);
   if (options.context && ids.size() > options.context) {
     throw Error("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(options.context) + " (raise --ctx)");
@@ -176,8 +210,10 @@ int Run(const std::vector<std::string>& args) {
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
 
+  if (!audio.clips.empty()) RequireAudioEngine();
   auto engine = OpenEngineWithProgress(model_dir, options);
   if (!images.images.empty()) AttachImages(*engine, ids, images);
+  if (!audio.clips.empty()) AttachAudio(*engine, ids, audio);
   GenerateOptions go;
   go.sampling = SamplingParams::FromConfig(gen, seed);
   go.max_tokens = n_predict;
