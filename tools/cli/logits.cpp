@@ -22,14 +22,16 @@ namespace {
 constexpr const char* kUsage =
     "usage: vkgemma logits --model DIR --tokens ID,ID,... [--device cpu|N|NAME] [--weights F]\n"
     "                      [--out FILE] [--ctx N] [--batch N] [--kv f16|f32]\n"
-    "                      [--image FILE ...] [--image-tokens N] [--audio FILE ...]\n"
+    "                      [--image FILE ...] [--image-tokens N] [--mmproj FILE] [--audio FILE ...]\n"
     "Evaluates the tokens as one prompt from position 0. With --out, writes all positions' logits to\n"
     "FILE as float32 little-endian, row-major [n_tokens][vocab]. Prints the last position's top 5 as\n"
     "one JSON line {\"top\":[[id,logit],...]}. The KV cache defaults to f32 here (exactness first).\n"
     "With --image, the token list holds each image as Hugging Face's processor writes it (BOI, one\n"
     "image_token_id per soft token, EOI; ids from config.json): the images fill the runs of image\n"
-    "tokens in order, and each run's length must be that image's soft-token count. --audio likewise:\n"
-    "BOA, one audio_token_id per soft token (one per 40 ms of the clip's first 30 s), EOA.\n";
+    "tokens in order, and each run's length must be that image's soft-token count. A GGUF model\n"
+    "takes images with --mmproj FILE, llama.cpp's vision projector GGUF (ids from its vocabulary).\n"
+    "--audio likewise: BOA, one audio_token_id per soft token (one per 40 ms of the clip's first\n"
+    "30 s), EOA.\n";
 
 std::vector<int32_t> ParseTokens(const std::string& text) {
   std::vector<int32_t> ids;
@@ -72,7 +74,7 @@ int Logits(const std::vector<std::string>& args) {
   PromptImages images;
   if (!image_flags.files.empty()) {
     CheckModelPath(model_dir);
-    images.tokens = RequireVisionTower(model_dir, "--image");
+    images.tokens = RequireVisionTower(model_dir, options.mmproj, "--image");
     images.budget = ImageBudget(model_dir, image_flags);
     for (const std::string& file : image_flags.files)
       images.images.push_back(image::LoadAndPreprocess(file, images.budget));
@@ -93,7 +95,7 @@ int Logits(const std::vector<std::string>& args) {
     if (!out) throw Error("cannot write " + out_path + ": " + std::strerror(errno));
   }
   // Cheap checks before the (slow) weight upload: ids inside the vocabulary, prompt within --ctx.
-  const ModelConfig config = Checkpoint::LoadConfigOf(model_dir);
+  const ModelConfig config = Checkpoint::LoadConfigOf(model_dir, options.mmproj);
   for (int32_t id : tokens) {
     if (id >= config.vocab_size) {
       throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " +
