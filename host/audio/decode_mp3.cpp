@@ -87,6 +87,7 @@ DecodedAudio DecodeMp3(Source& source, int64_t seconds_cap, const std::string& w
       break;  // a damaged tail: keep the audio before it, as players do
     }
   }
+  if (out.samples.empty()) throw Error(what + ": the file holds no audio samples");
   out.truncated = int64_t(out.samples.size()) >= cap;
   return out;
 }

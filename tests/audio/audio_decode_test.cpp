@@ -154,6 +154,11 @@ TEST(AudioDecode, BadFilesGetOneLineNamingThem) {
   const std::string junk_error = ErrorOf(junk, "junk.mp3");
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_EQ(junk_error.rfind("junk.mp3: cannot decode this MP3 file (", 0), 0u) << junk_error;
+  // An MP3 whose only frame is a Xing header (tests/data/gemma4-audio/xing_only.mp3, the fuzzer's first
+  // finding in the decode-only harness):
+  // the same line as an empty WAV, not a "too short" from the features.
+  const std::vector<uint8_t> xing = testing::ReadBytes(testing::DataDir() / "xing_only.mp3");
+  EXPECT_EQ(ErrorOf(xing, "xing.mp3"), "xing.mp3: the file holds no audio samples");
 }
 
 TEST(AudioDecode, FilesAreReadByPathWithOneLineErrors) {
