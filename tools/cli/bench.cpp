@@ -147,7 +147,7 @@ uint64_t DecodeKvBytes(const ModelConfig& c, uint32_t pos, DType kv) {
   uint64_t total = 0;
   for (const LayerInfo& li : c.layers) {
     const uint64_t seen = li.full ? uint64_t(pos) + 1 : std::min<uint64_t>(uint64_t(pos) + 1, uint64_t(li.window));
-    total += 2 * DTypeBytes(kv, seen * uint64_t(li.n_kv_heads) * uint64_t(li.head_dim));
+    total += 2 * KvBufferBytes(kv, seen * uint64_t(li.n_kv_heads) * uint64_t(li.head_dim), uint32_t(li.head_dim));
   }
   return total;
 }
