@@ -41,6 +41,9 @@
 //   binding 1: k_cache [cache_len][n_kv_heads][head_dim] f16 (f32 with -D KV_F32), read as 16-byte
 //              vectors; position j in slot j % cache_len
 //   binding 2: v_cache same layout as k_cache, read (may be k_cache itself: K=V layers)
+//   (-D KV_Q8 / KV_Q4: q8_0 / q4_0 caches, common/kv_quant.glsl; an 8-value chunk is 8 bytes or
+//   one word plus its block's f16 scale, dequantized in registers: same geometry, 1/2 or 1/4 of
+//   the f16 bytes per chunk)
 //   binding 3: out     [n_heads][head_dim] f32, write (when n_splits == 1)
 //   binding 4: scratch [n_splits][n_heads][head_dim + 2] f32 (m, l, o[head_dim]), write
 //   binding 5: position: one uint, the query's position when pos_from_buffer
@@ -55,6 +58,7 @@
 #extension GL_EXT_control_flow_attributes : require
 #include "params/attention_params.h"
 #include "reduce.glsl"
+#include "kv_quant.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HEAD_DIM = 256;
@@ -132,7 +136,10 @@ const uint C8 = HEAD_DIM / 8;     // 8-value chunks per K/V row
 const uint KU = 4;                // score keys per subgroup step (loads in flight)
 const uint VU = 4;                // value rows per P.V step (loads in flight)
 
-#ifdef KV_F32
+#if defined(KV_QUANT)
+layout(std430, binding = 1) readonly buffer K { uint k_cache[]; };
+layout(std430, binding = 2) readonly buffer V { uint v_cache[]; };
+#elif defined(KV_F32)
 layout(std430, binding = 1) readonly buffer K { vec4 k_cache[]; };
 layout(std430, binding = 2) readonly buffer V { vec4 v_cache[]; };
 #else
@@ -146,7 +153,13 @@ layout(std430, binding = 5) readonly buffer Position { uint position; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
 // Chunk c (values 8c .. 8c+7) of the K or V row of slot `row` (= slot * n_kv_heads + kvh).
-#ifdef KV_F32
+#if defined(KV_QUANT)
+// Quantized: the chunk's 8 bytes (q8_0) or one word (q4_0) and its block's scale; 4 (q8_0) or 2
+// (q4_0) neighbouring lanes cover one 32-value block.
+const uint KVQ_B = HEAD_DIM % 32u == 0u ? 32u : 16u;  // kvqBlock(HEAD_DIM)
+#define LOAD8(buf, row, c, lo, hi) \
+  KVQ_LOAD8(buf, ((row) * C8 + (c)) * 8u, kvqQuantWords(p.cache_len * p.n_kv_heads * HEAD_DIM), KVQ_B, lo, hi)
+#elif defined(KV_F32)
 #define LOAD8(buf, row, c, lo, hi) { const uint i_ = ((row) * C8 + (c)) * 2u; lo = buf[i_]; hi = buf[i_ + 1u]; }
 #else
 #define LOAD8(buf, row, c, lo, hi) { const uvec4 t_ = buf[(row) * C8 + (c)]; \

@@ -14,6 +14,10 @@
 // binding 5: k_cache [cache_len][KVH * D] f16 pairs in uints (f32 with -D KV_F32), write
 // binding 6: v_cache, same layout, write
 // binding 7: position: one uint replacing start_pos when pos_from_buffer (replayed decode)
+// Quantized caches (-D KV_Q8 / -D KV_Q4, layout in common/kv_quant.glsl): a K or V workgroup puts
+// its normed (roped) head in shared memory, then invocation i quantizes blocks i, i + 64, ... of
+// the head (head 256: 8 blocks of 32; 512: 16) and writes their quant words and scale halves: the
+// write stays in this dispatch, no extra pass. One barrier, in a workgroup-uniform branch.
 // push: AttentionInputsParams.  spec 0: workgroup size.  dispatched by host/ops/attention_inputs.cpp
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -21,11 +25,15 @@
 #include "params/attention_inputs_params.h"
 #include "math.glsl"
 #include "reduce.glsl"
+#include "kv_quant.glsl"
 
 layout(local_size_x_id = 0) in;
 #include "indexing.glsl"
 
-#ifdef KV_F32
+#if defined(KV_QUANT)
+#define KV_T uint
+#define TO_KV(x) 0u
+#elif defined(KV_F32)
 #define KV_T vec2
 #define TO_KV(x) (x)
 #else
@@ -38,12 +46,19 @@ layout(std430, binding = 1) readonly buffer QNorm { vec2 q_norm[]; };
 layout(std430, binding = 2) readonly buffer Qkv { vec2 qkv[]; };
 layout(std430, binding = 3) readonly buffer KNorm { vec2 k_norm[]; };
 layout(std430, binding = 4) readonly buffer F { vec2 inv_freq[]; };
+#ifdef KV_QUANT
+layout(std430, binding = 5) buffer KCache { uint k_cache[]; };  // not writeonly: scale atomics
+layout(std430, binding = 6) buffer VCache { uint v_cache[]; };
+shared float sh_head[512];  // the K or V head before it is quantized
+#else
 layout(std430, binding = 5) writeonly buffer KCache { KV_T k_cache[]; };
 layout(std430, binding = 6) writeonly buffer VCache { KV_T v_cache[]; };
+#endif
 layout(std430, binding = 7) readonly buffer Position { uint position; };
 layout(push_constant) uniform Push { AttentionInputsParams p; };
 
 const uint QUERY = 0u, KEY = 1u, VALUE = 2u;
+
 
 void main() {
   const uint g = linearGroup();
@@ -88,12 +103,38 @@ void main() {
       const uint out_base = (t * p.n_heads + h) * (p.head_dim / 2u);
       q[out_base + j] = a;
       q[out_base + j + half_pairs] = b;
-    } else if (kind == KEY) {
+    }
+#ifdef KV_QUANT
+    else {
+      sh_head[2u * j] = a.x;
+      sh_head[2u * j + 1u] = a.y;
+      sh_head[2u * (j + half_pairs)] = b.x;
+      sh_head[2u * (j + half_pairs) + 1u] = b.y;
+    }
+#else
+    else if (kind == KEY) {
       k_cache[dst + j] = TO_KV(a);
       k_cache[dst + j + half_pairs] = TO_KV(b);
     } else {
       v_cache[dst + j] = TO_KV(a);
       v_cache[dst + j + half_pairs] = TO_KV(b);
     }
+#endif
   }
+#ifdef KV_QUANT
+  if (kind == QUERY) return;  // uniform per workgroup
+  barrier();
+  const uint qb = kvqBlock(p.head_dim), nb = p.head_dim / qb;
+  const uint qw = kvqQuantWords(p.cache_len * p.n_kv_heads * p.head_dim);
+  const uint b0 = ((pos % p.cache_len) * p.n_kv_heads + h) * nb;  // first block of this head
+  for (uint c = gl_LocalInvocationID.x; c < nb; c += gl_WorkGroupSize.x) {
+    float x[32];
+    for (uint i = 0u; i < qb; ++i) x[i] = sh_head[c * qb + i];
+    if (kind == KEY) {
+      KVQ_STORE_BLOCK(k_cache, x, b0 + c, qw, qb)
+    } else {
+      KVQ_STORE_BLOCK(v_cache, x, b0 + c, qw, qb)
+    }
+  }
+#endif
 }

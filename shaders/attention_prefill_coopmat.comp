@@ -67,6 +67,9 @@
 // binding 1: k_cache [cache_len][n_kv_heads][head_dim] f16 (f32 with -D KV_F32), 16-byte loads;
 //            position j in slot j % cache_len (ring caches of sliding layers)
 // binding 2: v_cache same layout (may be k_cache itself: K=V layers)
+//            -D KV_Q8 / KV_Q4: q8_0 / q4_0 caches (common/kv_quant.glsl): an invocation loads an
+//            8-value chunk (8 bytes or one word and its block's scale; neighbouring invocations on
+//            neighbouring chunks) and stores it dequantized to the f16 tile.
 // binding 3: out     [T][n_heads][head_dim] f32 (when n_splits == 1)
 // binding 4: scratch [n_splits][T * n_heads][head_dim + 2] f32 (m, l, o[head_dim]) when n_splits > 1
 // binding 5: last_key [T] int, read when p.last_key_from_buffer (any buffer otherwise)
@@ -83,6 +86,7 @@
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #include "params/attention_params.h"
+#include "kv_quant.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HEAD_DIM = 256;
@@ -114,7 +118,11 @@ const uint A_STRIDE = Q_STRIDE;
 const uint B_STRIDE = KV_STRIDE;
 
 layout(std430, binding = 0) readonly buffer Q { vec4 q_in[]; };
-#ifdef KV_F32
+#if defined(KV_QUANT)
+layout(std430, binding = 1) readonly buffer K { uint k_cache[]; };
+layout(std430, binding = 2) readonly buffer V { uint v_cache[]; };
+const uint VPL = 8;                   // values per chunk
+#elif defined(KV_F32)
 layout(std430, binding = 1) readonly buffer K { vec4 k_cache[]; };
 layout(std430, binding = 2) readonly buffer V { vec4 v_cache[]; };
 const uint VPL = 4;                   // values per 16-byte load
@@ -147,7 +155,23 @@ shared uint sh_rescale;       // some row's reference max moved after it had see
 #endif
 
 // Keys t0 .. t0 + n_keys - 1 of KV head kvh from buf into b_sh as f16; rows n_keys .. BC - 1 zero.
-#ifdef KV_F32
+#if defined(KV_QUANT)
+const uint KVQ_B = HEAD_DIM % 32u == 0u ? 32u : 16u;  // kvqBlock(HEAD_DIM)
+#define LOAD_TILE(buf, t0, n_keys, kvh)                                                    \
+  for (uint i_ = gl_LocalInvocationIndex; i_ < BC * LPR; i_ += WG) {                      \
+    const uint k_ = i_ / LPR, e_ = i_ % LPR;                                               \
+    vec4 lo_ = vec4(0.0), hi_ = vec4(0.0);                                                 \
+    if (k_ < (n_keys)) {                                                                   \
+      const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                               \
+      KVQ_LOAD8(buf, ((slot_ * p.n_kv_heads + (kvh)) * LPR + e_) * 8u,                     \
+                kvqQuantWords(p.cache_len * p.n_kv_heads * HEAD_DIM), KVQ_B, lo_, hi_)     \
+    }                                                                                      \
+    [[unroll]] for (uint c_ = 0; c_ < 4; ++c_) {                                           \
+      b_sh[k_ * KV_STRIDE + 8 * e_ + c_] = float16_t(lo_[c_]);                             \
+      b_sh[k_ * KV_STRIDE + 8 * e_ + 4 + c_] = float16_t(hi_[c_]);                         \
+    }                                                                                      \
+  }
+#elif defined(KV_F32)
 #define LOAD_TILE(buf, t0, n_keys, kvh)                                          \
   for (uint i_ = gl_LocalInvocationIndex; i_ < BC * LPR; i_ += WG) {            \
     const uint k_ = i_ / LPR, e_ = i_ % LPR;                                     \

@@ -56,6 +56,10 @@
 // binding 1: k_cache [cache_len][n_kv_heads][head_dim] f16 (f32 with -D KV_F32), read as 16-byte
 //            vectors; position j in slot j % cache_len (ring caches of sliding layers)
 // binding 2: v_cache same layout as k_cache (may be k_cache itself: K=V layers)
+//            -D KV_Q8 / KV_Q4: q8_0 / q4_0 caches (common/kv_quant.glsl): an invocation loads an
+//            8-value chunk (8 bytes or one word, and its block's scale; neighbouring invocations
+//            on neighbouring chunks of a row) and stores it dequantized as f32 in the tile, which
+//            is then laid out as the f32 cache's (the host plans it with 4 bytes per value).
 // binding 3: out     [T][n_heads][head_dim] f32, written as vec4 (when n_splits == 1)
 // binding 4: scratch [n_splits][T * n_heads][head_dim + 2] f32 (m, l, o[head_dim]), written when
 //            n_splits > 1 (bound to out otherwise, never touched)
@@ -71,6 +75,7 @@
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_EXT_control_flow_attributes : require
 #include "params/attention_params.h"
+#include "kv_quant.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HEAD_DIM = 256;
@@ -87,10 +92,15 @@ const uint RG = WG / C8;               // row groups of the O += P V step
 const uint OR = (BR + RG - 1) / RG;    // rows per invocation in that step
 
 layout(std430, binding = 0) readonly buffer Q { vec4 q_in[]; };
-#ifdef KV_F32
+#if defined(KV_F32) || defined(KV_QUANT)
 // A chunk is two vec4; the tile row holds 2 * C8 vec4 + one of padding.
+#ifdef KV_QUANT
+layout(std430, binding = 1) readonly buffer K { uint k_cache[]; };
+layout(std430, binding = 2) readonly buffer V { uint v_cache[]; };
+#else
 layout(std430, binding = 1) readonly buffer K { vec4 k_cache[]; };
 layout(std430, binding = 2) readonly buffer V { vec4 v_cache[]; };
+#endif
 const uint LPR = 2 * C8;               // 16-byte loads per K/V row
 const uint KS = 2 * C8 + 1;            // tile row stride in entries
 shared vec4 sh_kv[BC * KS];
@@ -122,12 +132,26 @@ shared float sh_m[BR], sh_l[BR], sh_corr[BR];
 
 // Loads the rows of keys t0 .. t0 + n_keys - 1 of KV head kvh from buf (k_cache or v_cache) into
 // sh_kv: 16 bytes per invocation and step, consecutive invocations on consecutive bytes of a row.
+#ifdef KV_QUANT
+const uint KVQ_B = HEAD_DIM % 32u == 0u ? 32u : 16u;  // kvqBlock(HEAD_DIM)
+#define LOAD_KEYS(buf, t0, n_keys, kvh)                                                    \
+  for (uint i_ = gl_LocalInvocationID.x; i_ < (n_keys) * C8; i_ += WG) {                  \
+    const uint k_ = i_ / C8, c_ = i_ % C8;                                                 \
+    const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                                 \
+    vec4 lo_, hi_;                                                                         \
+    KVQ_LOAD8(buf, ((slot_ * p.n_kv_heads + (kvh)) * C8 + c_) * 8u,                        \
+              kvqQuantWords(p.cache_len * p.n_kv_heads * HEAD_DIM), KVQ_B, lo_, hi_)       \
+    sh_kv[k_ * KS + 2u * c_] = lo_;                                                        \
+    sh_kv[k_ * KS + 2u * c_ + 1u] = hi_;                                                   \
+  }
+#else
 #define LOAD_KEYS(buf, t0, n_keys, kvh)                                        \
   for (uint i_ = gl_LocalInvocationID.x; i_ < (n_keys) * LPR; i_ += WG) {     \
     const uint k_ = i_ / LPR, e_ = i_ % LPR;                                   \
     const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                     \
     sh_kv[k_ * KS + e_] = buf[(slot_ * p.n_kv_heads + (kvh)) * LPR + e_];      \
   }
+#endif
 
 void main() {
   const uint tid = gl_LocalInvocationID.x;

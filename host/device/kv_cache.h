@@ -6,6 +6,7 @@
 //    query of a prefill chunk of up to `batch` tokens to see its window (host/ops/kv_write.h).
 #pragma once
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "host/device/tensor.h"
@@ -13,6 +14,20 @@
 #include "vk/buffer.h"
 
 namespace vkg {
+
+// The cache formats: f32 (exact), f16, and ggml's q8_0 / q4_0 blocks along the head dimension.
+// A quantized K or V buffer holds its quants first (one byte or nibble per value, in value order)
+// and then one f16 scale per block, two per 32-bit word (shaders/common/kv_quant.glsl has the
+// layout; the numbers are those of host/formats/dtype.h's QuantizeQ8Block / QuantizeQ4Block).
+bool IsKvCacheDType(DType t);
+// Values per scale: KvQuantBlock(head_dim) (host/formats/dtype.h). Quantized caches need
+// head_dim % 16 == 0.
+// Bytes of one K or V buffer of n values (whole rows) with heads of head_dim.
+uint64_t KvBufferBytes(DType t, uint64_t n, uint32_t head_dim);
+// The bytes of a q8_0 / q4_0 K or V buffer holding the n values x (whole heads of head_dim), in
+// the layout above, with host/formats/dtype.h's quantizers (tests upload caches with it and check
+// the device writers against it).
+std::vector<uint8_t> EncodeKvQuantized(DType t, std::span<const float> x, uint32_t head_dim);
 
 class KvCache {
  public:

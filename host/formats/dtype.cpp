@@ -174,4 +174,46 @@ std::vector<float> RoundTripThrough(DType t, std::span<const float> x) {
   return out;
 }
 
+void HadamardRotate(float* x, size_t n) {
+  for (size_t h = 1; h < n; h *= 2) {
+    for (size_t i = 0; i < n; i += 2 * h) {
+      for (size_t j = i; j < i + h; ++j) {
+        const float a = x[j], b = x[j + h];
+        x[j] = a + b;
+        x[j + h] = a - b;
+      }
+    }
+  }
+  const float s = 1.f / std::sqrt(float(n));
+  for (size_t i = 0; i < n; ++i) x[i] *= s;
+}
+
+void RoundTripKv(DType t, float* x, size_t n, uint32_t head_dim, bool hadamard) {
+  if (t == DType::F32) return;
+  if (hadamard) {
+    for (size_t h = 0; h + head_dim <= n; h += head_dim) {
+      HadamardRotate(x + h, head_dim);
+      RoundTripKv(t, x + h, head_dim, head_dim, false);
+      HadamardRotate(x + h, head_dim);
+    }
+    return;
+  }
+  if (t != DType::Q8_0 && t != DType::Q4_0) {
+    for (size_t i = 0; i < n; ++i) x[i] = RoundTripHalf(x[i]);
+    return;
+  }
+  const size_t qb = KvQuantBlock(head_dim);
+  float block[32], out[32];
+  for (size_t b = 0; b + qb <= n; b += qb) {
+    std::fill(block, block + 32, 0.f);
+    std::copy_n(x + b, qb, block);
+    if (t == DType::Q8_0) {
+      DequantizeQ8Block(QuantizeQ8Block(block), out);
+    } else {
+      DequantizeQ4Block(QuantizeQ4Block(block), out);
+    }
+    std::copy_n(out, qb, x + b);
+  }
+}
+
 }  // namespace vkg

@@ -95,4 +95,18 @@ void EncodeFloatDevice(DType t, const uint8_t* value, uint8_t* data, uint8_t* sc
 // (quantized: n padded with zeros to whole blocks). Used to feed references the same numbers.
 std::vector<float> RoundTripThrough(DType t, std::span<const float> x);
 
+// KV cache formats (host/device/kv_cache.h): q8_0 / q4_0 blocks lie along the head dimension, of
+// ggml's 32 values when head_dim is a multiple of 32, else 16 (the tiny test heads).
+inline uint32_t KvQuantBlock(uint32_t head_dim) { return head_dim % 32 == 0 ? 32 : 16; }
+// Rounds n values (whole heads of head_dim) in place to what a KV cache of format t holds:
+// f32 unchanged, f16 round to nearest even, q8_0 / q4_0 ggml's block rounding per KvQuantBlock
+// values (a 16-value block is the 32-value quantizer on the values and 16 zeros: same scale,
+// same quants).
+// hadamard: rotate each head by the orthonormal Walsh-Hadamard transform before quantizing and
+// back after (llama.cpp's KV rotation; head_dim a power of two). Measured, not shipped: see README
+// "KV cache formats" (tools/kv_rotation measures it).
+void RoundTripKv(DType t, float* x, size_t n, uint32_t head_dim, bool hadamard = false);
+// x[0 .. n) <- H x / sqrt(n), n a power of two: orthonormal and its own inverse.
+void HadamardRotate(float* x, size_t n);
+
 }  // namespace vkg

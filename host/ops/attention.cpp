@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "host/device/kv_cache.h"
 #include "host/ops/matmul_coopmat.h"
 #include "host/ops/plans/attention_plan.h"
 #include "shaders/params/attention_params.h"
@@ -42,11 +43,19 @@ struct AttentionOperands {
 
 // What every kernel choice needs to know of the device and the cache dtype.
 struct AttentionLaunch {
-  bool f16 = false;                // the KV caches are f16 (else f32)
+  DType kv = DType::F16;           // the KV caches' format
+  uint32_t kvb = 2;                // plans' bytes per cached value: 2 f16; 4 f32, and q8_0 / q4_0
+                                   // (the tiled prefill dequantizes its tiles to f32)
   bool llvmpipe = false;           // lavapipe: its loop limit applies (CheckLoopLimit)
   uint32_t workgroup = 0;          // the CPU-family kernels' workgroup: a whole number of subgroups
   uint32_t min_subgroup_size = 0;  // the smallest subgroup the driver may pick
 };
+
+// The variant of a KV-reading kernel for the cache format: {f16, f32, q8_0, q4_0}.
+shaders::ShaderId ForKv(DType kv, shaders::ShaderId f16, shaders::ShaderId f32, shaders::ShaderId q8,
+                        shaders::ShaderId q4) {
+  return kv == DType::F16 ? f16 : kv == DType::F32 ? f32 : kv == DType::Q8_0 ? q8 : q4;
+}
 
 // lavapipe (Mesa 22.3 gallivm) ends an outermost loop after 65535 iterations (its "loop
 // limiter"), silently: one workgroup must not walk more keys than that. The per-key body has no
@@ -92,33 +101,36 @@ void DispatchPrefillAndCombine(OpContext& ctx, const vk::ComputePipeline& p, con
 // Records attention_prefill_gpu.comp for `plan` and, with splits, the combine pass over its
 // (token, head) partials.
 void RecordPrefillGpu(OpContext& ctx, const AttentionOperands& t, shaders::AttentionParams params,
-                      const AttentionPrefillPlan& plan, bool f16, uint32_t head_dim) {
+                      const AttentionPrefillPlan& plan, DType kv, uint32_t head_dim) {
   const auto S = vk::BindingKind::kStorage;
   const bool kv_same = SameCache(t.k_cache, t.v_cache);
-  const auto& p =
-      ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
-                   {S, S, S, S, S, S}, sizeof(params),
-                   vk::SpecConstants()
-                       .Set(0, plan.workgroup)
-                       .Set(1, head_dim)
-                       .Set(2, plan.rows)
-                       .Set(3, plan.keys_per_tile)
-                       .Set(4, kv_same ? 1u : 0u));
+  using shaders::ShaderId;
+  const auto& p = ctx.Pipeline(ForKv(kv, ShaderId::AttentionPrefillGpuF16, ShaderId::AttentionPrefillGpuF32,
+                                     ShaderId::AttentionPrefillGpuQ8, ShaderId::AttentionPrefillGpuQ4),
+                               {S, S, S, S, S, S}, sizeof(params),
+                               vk::SpecConstants()
+                                   .Set(0, plan.workgroup)
+                                   .Set(1, head_dim)
+                                   .Set(2, plan.rows)
+                                   .Set(3, plan.keys_per_tile)
+                                   .Set(4, kv_same ? 1u : 0u));
   DispatchPrefillAndCombine(ctx, p, t, params, plan, kv_same, head_dim);
 }
 
 // Records attention_prefill_coopmat.comp for `plan` (plan.coopmat) and, with splits, the combine pass.
 void RecordPrefillCoopMat(OpContext& ctx, const AttentionOperands& t, shaders::AttentionParams params,
-                          const AttentionPrefillPlan& plan, bool f16, bool emulated, uint32_t head_dim) {
+                          const AttentionPrefillPlan& plan, DType kv, bool emulated, uint32_t head_dim) {
   const auto S = vk::BindingKind::kStorage;
   const bool kv_same = SameCache(t.k_cache, t.v_cache);
-  shaders::ShaderId id{};
+  using shaders::ShaderId;
+  ShaderId id{};
   if (emulated) {
-    id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatEmulatedF16
-             : shaders::ShaderId::AttentionPrefillCoopmatEmulatedF32;
+    id = ForKv(kv, ShaderId::AttentionPrefillCoopmatEmulatedF16, ShaderId::AttentionPrefillCoopmatEmulatedF32,
+               ShaderId::AttentionPrefillCoopmatEmulatedQ8, ShaderId::AttentionPrefillCoopmatEmulatedQ4);
   } else {
 #if VKG_SHADERS_COOPMAT
-    id = f16 ? shaders::ShaderId::AttentionPrefillCoopmatF16 : shaders::ShaderId::AttentionPrefillCoopmatF32;
+    id = ForKv(kv, ShaderId::AttentionPrefillCoopmatF16, ShaderId::AttentionPrefillCoopmatF32,
+               ShaderId::AttentionPrefillCoopmatQ8, ShaderId::AttentionPrefillCoopmatQ4);
 #else
     throw vk::Error("Attention: this build's shader compiler could not build the matrix-unit kernels");
 #endif
@@ -224,8 +236,10 @@ uint64_t CheckAttentionShapes(const OpContext& ctx, const AttentionOperands& t, 
   VKG_CHECK(q.dtype == DType::F32 && out.dtype == DType::F32, "Attention: q and out must be f32");
   VKG_CHECK(q.cols == s.n_heads * s.head_dim && out.rows == T && out.cols == q.cols,
             "Attention: q/out must be [T][n_heads * head_dim]");
-  VKG_CHECK(k_cache.dtype == v_cache.dtype && (k_cache.dtype == DType::F16 || k_cache.dtype == DType::F32),
-            "Attention: K/V caches must both be f16 or both f32");
+  VKG_CHECK(k_cache.dtype == v_cache.dtype && IsKvCacheDType(k_cache.dtype),
+            "Attention: K/V caches must be of one format: f32, f16, q8_0 or q4_0");
+  VKG_CHECK(!IsQuantized(k_cache.dtype) || s.head_dim % 16 == 0, "Attention: a ", DTypeName(k_cache.dtype),
+            " cache needs head_dim a multiple of 16; got ", s.head_dim);
   VKG_CHECK(k_cache.rows == s.cache_len && v_cache.rows == s.cache_len && k_cache.cols == s.n_kv_heads * s.head_dim &&
                 v_cache.cols == k_cache.cols,
             "Attention: caches must be [cache_len][n_kv_heads * head_dim]");
@@ -246,29 +260,32 @@ void RecordPrefill(OpContext& ctx, const AttentionOperands& t, const AttentionSh
                    const AttentionLaunch& launch, uint64_t needed) {
   const vk::DeviceCaps& caps = ctx.device.caps();
   const uint32_t T = t.q.rows;
-  const bool f16 = launch.f16;
+  const uint32_t kvb = launch.kvb;
   const auto S = vk::BindingKind::kStorage;
+  using shaders::ShaderId;
   const bool want_scratch = t.scratch && t.scratch->dtype == DType::F32;
-  AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, want_scratch);
+  AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, s, T, kvb, want_scratch);
   if (plan.splits > 1 && t.scratch->elements() < plan.ScratchFloats(T, s.n_heads, s.head_dim))
-    plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, false);  // too small: one split
+    plan = PlanAttentionPrefillFor(ctx, s, T, kvb, false);  // too small: one split
   if (plan.coopmat) {
     // lavapipe's loop limit binds the emulated fragments too (their multiply-adds are loops).
     VKG_CHECK(!launch.llvmpipe || plan.loop_iterations <= kLavapipeLoopLimit,
               "Attention: the matrix-unit prefill kernel ", "would run ", plan.loop_iterations,
               " loop iterations in one workgroup, past lavapipe's loop limit ",
               "(pass a scratch tensor so that the keys split)");
-    RecordPrefillCoopMat(ctx, t, params, plan, f16, CoopMatPrefillPath(ctx) == CoopMatPath::kEmulated, s.head_dim);
+    RecordPrefillCoopMat(ctx, t, params, plan, launch.kv, CoopMatPrefillPath(ctx) == CoopMatPath::kEmulated,
+                         s.head_dim);
     return;
   }
   // lavapipe's loop limit, for the GPU kernel forced there: its loops are many per key.
   if (plan.gpu_kernel && launch.llvmpipe && plan.loop_iterations > kLavapipeLoopLimit)
-    plan = PlanAttentionPrefill(caps, false, s, T, f16 ? 2 : 4, false);
+    plan = PlanAttentionPrefill(caps, false, s, T, kvb, false);
   if (plan.gpu_kernel) {
-    RecordPrefillGpu(ctx, t, params, plan, f16, s.head_dim);
+    RecordPrefillGpu(ctx, t, params, plan, launch.kv, s.head_dim);
     return;
   }
-  const auto& p = ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillF16 : shaders::ShaderId::AttentionPrefillF32,
+  const auto& p = ctx.Pipeline(ForKv(launch.kv, ShaderId::AttentionPrefillF16, ShaderId::AttentionPrefillF32,
+                                     ShaderId::AttentionPrefillQ8, ShaderId::AttentionPrefillQ4),
                                {S, S, S, S, S}, sizeof(params),
                                vk::SpecConstants()
                                    .Set(0, launch.workgroup)
@@ -311,22 +328,25 @@ void RecordDecodeCombine(OpContext& ctx, const AttentionOperands& t, const Atten
 void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionShape& s, shaders::AttentionParams params,
                   const AttentionLaunch& launch) {
   const vk::DeviceCaps& caps = ctx.device.caps();
-  const bool f16 = launch.f16;
+  const uint32_t kvb = launch.kv == DType::F32 ? 4 : launch.kv == DType::F16 ? 2 : 1;
   const auto S = vk::BindingKind::kStorage;
+  using shaders::ShaderId;
   const bool want_scratch = t.scratch && t.scratch->dtype == DType::F32;
-  AttentionDecodePlan plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, want_scratch);
+  AttentionDecodePlan plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, kvb, want_scratch);
   if (plan.splits > 1 && t.scratch->elements() < plan.ScratchFloats(s.n_heads, s.head_dim))
-    plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, f16 ? 2 : 4, false);  // too small: one split
+    plan = PlanAttentionDecode(caps, ctx.GpuKernels(), s, kvb, false);  // too small: one split
   CheckLoopLimit(launch, plan.keys_per_split);
   params.keys_per_split = plan.keys_per_split;
   params.n_splits = plan.splits;
   vk::SpecConstants spec;
   shaders::ShaderId id;
   if (plan.gpu_kernel) {
-    id = f16 ? shaders::ShaderId::AttentionDecodeGpuF16 : shaders::ShaderId::AttentionDecodeGpuF32;
+    id = ForKv(launch.kv, ShaderId::AttentionDecodeGpuF16, ShaderId::AttentionDecodeGpuF32,
+               ShaderId::AttentionDecodeGpuQ8, ShaderId::AttentionDecodeGpuQ4);
     spec.Set(0, plan.workgroup).Set(1, s.head_dim).Set(2, plan.rows).Set(3, plan.kgroups);
   } else {
-    id = f16 ? shaders::ShaderId::AttentionDecodeF16 : shaders::ShaderId::AttentionDecodeF32;
+    id = ForKv(launch.kv, ShaderId::AttentionDecodeF16, ShaderId::AttentionDecodeF32, ShaderId::AttentionDecodeQ8,
+               ShaderId::AttentionDecodeQ4);
     spec.Set(0, launch.workgroup).Set(1, s.head_dim).Set(2, launch.min_subgroup_size).Set(3, plan.rows);
   }
   const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params), spec);
@@ -352,7 +372,8 @@ void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Ten
   const uint32_t T = q.rows;
   const uint32_t group = s.n_heads / s.n_kv_heads;
   AttentionLaunch launch;
-  launch.f16 = k_cache.dtype == DType::F16;
+  launch.kv = k_cache.dtype;
+  launch.kvb = k_cache.dtype == DType::F16 ? 2 : 4;
   launch.llvmpipe = caps.driver_name.find("llvmpipe") != std::string::npos;
   // A workgroup is a whole number of subgroups whatever size the driver picks.
   launch.min_subgroup_size = std::max(1u, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);

@@ -1,6 +1,7 @@
 // Fused attention-input preparation (layer: host/ops).
 #include "host/ops/attention_inputs.h"
 
+#include "host/device/kv_cache.h"
 #include "shaders/params/attention_inputs_params.h"
 #include "vk/check.h"
 
@@ -27,15 +28,19 @@ void PrepareAttentionInputs(OpContext& ctx, const AttentionInputs& in, uint32_t 
     VKG_CHECK(in.k_cache.dtype == in.v_cache.dtype && in.k_cache.rows == in.v_cache.rows && in.k_cache.cols == kv_row &&
                   in.v_cache.cols == kv_row,
               "PrepareAttentionInputs: caches must both be [slots, ", kv_row, "] of one dtype");
-    VKG_CHECK(in.k_cache.dtype == DType::F16 || in.k_cache.dtype == DType::F32,
-              "PrepareAttentionInputs: cache must be f16 or f32");
+    VKG_CHECK(IsKvCacheDType(in.k_cache.dtype), "PrepareAttentionInputs: cache must be f32, f16, q8_0 or q4_0");
+    VKG_CHECK(!IsQuantized(in.k_cache.dtype) || (D % 16 == 0 && D <= 512), "PrepareAttentionInputs: a ",
+              DTypeName(in.k_cache.dtype), " cache needs head_dim a multiple of 16 and <= 512; got ", D);
     VKG_CHECK(T <= in.k_cache.rows, "PrepareAttentionInputs: ", T, " tokens would overwrite each other in a ",
               in.k_cache.rows, "-slot cache");
   }
   // A head is D / 4 value pairs per half; 64 invocations cover D = 256 in one pass, 512 in two.
   constexpr uint32_t kWg = 64;
-  const bool f32_cache = writes_kv && in.k_cache.dtype == DType::F32;
-  const auto id = f32_cache ? shaders::ShaderId::AttentionInputsF32 : shaders::ShaderId::AttentionInputsF16;
+  const DType kv = writes_kv ? in.k_cache.dtype : DType::F16;
+  const auto id = kv == DType::F32    ? shaders::ShaderId::AttentionInputsF32
+                  : kv == DType::Q8_0 ? shaders::ShaderId::AttentionInputsQ8
+                  : kv == DType::Q4_0 ? shaders::ShaderId::AttentionInputsQ4
+                                      : shaders::ShaderId::AttentionInputsF16;
   const auto S = vk::BindingKind::kStorage;
   const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S, S, S}, sizeof(shaders::AttentionInputsParams),
                                vk::SpecConstants().Set(0, kWg));

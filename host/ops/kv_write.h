@@ -14,10 +14,12 @@
 namespace vkg {
 
 // k_new, v_new: [T][n_kv_heads * head_dim] f32 (rows = T), for positions start_pos .. start_pos+T-1.
-// k_cache, v_cache: [cache_len][n_kv_heads * head_dim] f16 or f32 (both the same dtype).
+// k_cache, v_cache: [cache_len][n_kv_heads * head_dim] f16, f32, q8_0 or q4_0 (both the same
+// dtype; quantized: host/device/kv_cache.h's layout, blocks along heads of head_dim).
 // Writes token t to slot (start_pos + t) % cache_len, converting to the cache dtype (f16: round to
-// nearest even). T <= cache_len, so a chunk never overwrites itself.
+// nearest even; q8_0 / q4_0: ggml's block rounding). T <= cache_len, so a chunk never overwrites
+// itself. head_dim: only quantized caches read it (their blocks do not cross heads).
 void KvWrite(OpContext& ctx, const Tensor& k_new, const Tensor& v_new, const Tensor& k_cache, const Tensor& v_cache,
-             uint32_t start_pos);
+             uint32_t start_pos, uint32_t head_dim = 0);
 
 }  // namespace vkg

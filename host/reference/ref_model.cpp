@@ -79,7 +79,8 @@ ModelWeights ModelWeights::Load(const Checkpoint& ckpt) {
 // ---------------------------------------------------------------------------------------------
 // KV cache
 
-KvCache::KvCache(const ModelConfig& config) : info_(config.layers), layers_(config.layers.size()) {}
+KvCache::KvCache(const ModelConfig& config, DType storage, bool rotate)
+    : info_(config.layers), layers_(config.layers.size()), storage_(storage), rotate_(rotate) {}
 
 int KvCache::slots(int layer) const { return layers_.at(size_t(layer)).slots; }
 
@@ -196,6 +197,8 @@ void Model::AttentionBlock(int l, std::vector<float>& x, int T, int start_pos, K
       const size_t slot = Sz((start_pos + t) % C.slots);
       std::copy_n(k.begin() + std::ptrdiff_t(Sz(t) * row), row, C.k.begin() + std::ptrdiff_t(slot * row));
       std::copy_n(v.begin() + std::ptrdiff_t(Sz(t) * row), row, C.v.begin() + std::ptrdiff_t(slot * row));
+      RoundTripKv(cache.storage_, &C.k[slot * row], row, uint32_t(D), cache.rotate_);  // the device's format
+      RoundTripKv(cache.storage_, &C.v[slot * row], row, uint32_t(D), cache.rotate_);
     }
   }
   // KV-shared layers read their source's cache (already normed and roped); same mask type.

@@ -53,7 +53,11 @@ struct ModelWeights {
 // see its W keys while the chunk's own keys are written first.
 class KvCache {
  public:
-  explicit KvCache(const ModelConfig& config);
+  // storage: the format keys and values are rounded to when written (f32: exact, the default;
+  // f16, q8_0, q4_0: what the device's cache of that format holds, host/formats/dtype.h RoundTripKv).
+  // rotate: a Hadamard rotation of each head around the rounding (RoundTripKv; measurement only).
+  explicit KvCache(const ModelConfig& config, DType storage = DType::F32, bool rotate = false);
+  DType storage() const { return storage_; }
   int n_past() const { return n_past_; }  // positions stored (the next start_pos)
   int slots(int layer) const;             // ring/context length of an owning layer; 0 otherwise
   void Reset();
@@ -73,6 +77,8 @@ class KvCache {
   std::vector<LayerInfo> info_;  // [n_layers]; a copy, so the cache need not outlive the config
   std::vector<Layer> layers_;    // [n_layers]
   int n_past_ = 0;
+  DType storage_ = DType::F32;
+  bool rotate_ = false;
 };
 
 // Called after each layer with the residual stream x: [n_tokens][H]. For per-layer diffing.

@@ -137,7 +137,7 @@ class CpuEngine : public Engine {
   CpuEngine(Checkpoint ckpt, const EngineOptions& o)
       : ckpt_(std::move(ckpt)),
         model_(ckpt_),
-        cache_(ckpt_.config()),
+        cache_(ckpt_.config(), IsQuantized(o.kv_dtype) ? o.kv_dtype : DType::F32),  // f16: exact, as before
         context_(o.context ? o.context : uint32_t(std::min(ckpt_.config().max_position_embeddings, 8192))) {}
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {

@@ -16,7 +16,9 @@
 //   spec constants HEAD_DIM, SG_MIN (smallest subgroup size the device may use), ROWS;
 //   buffers: q_in (vec2 pairs, [T][n_heads][head_dim] f32), k_cache / v_cache (KV_T pairs,
 //   [cache_len][n_kv_heads][head_dim]), push constant block `p` (AttentionParams);
-//   KV_F32 when the cache is f32 (KV_T = vec2), otherwise it is f16 (KV_T = uint, 2 halves);
+//   KV_F32 when the cache is f32 (KV_T = vec2), KV_Q8 / KV_Q4 when it is q8_0 / q4_0 (KV_T = uint
+//   words, common/kv_quant.glsl: a pair is two bytes or nibbles and its block's scale), otherwise
+//   it is f16 (KV_T = uint, 2 halves);
 //   int attnLastKey(uint t, int pos): the last key position query token t (at pos) sees, >= pos
 //   (pos for causal attention; the end of its image for image tokens that see their whole image).
 #ifndef VKG_ATTENTION_CORE_GLSL
@@ -27,7 +29,13 @@
 const uint HALF_D = HEAD_DIM / 2;
 const uint DP = (HALF_D + SG_MIN - 1) / SG_MIN;  // head_dim pairs per lane (upper bound)
 
-#ifdef KV_F32
+#include "kv_quant.glsl"
+
+#if defined(KV_QUANT)
+const uint KVQ_B = HEAD_DIM % 32u == 0u ? 32u : 16u;  // kvqBlock(HEAD_DIM)
+vec2 loadK(uint i) { return KVQ_LOAD2(k_cache, 2u * i, kvqQuantWords(p.cache_len * p.n_kv_heads * HEAD_DIM), KVQ_B); }
+vec2 loadV(uint i) { return KVQ_LOAD2(v_cache, 2u * i, kvqQuantWords(p.cache_len * p.n_kv_heads * HEAD_DIM), KVQ_B); }
+#elif defined(KV_F32)
 vec2 loadK(uint i) { return k_cache[i]; }
 vec2 loadV(uint i) { return v_cache[i]; }
 #else

@@ -76,7 +76,7 @@ constexpr const char* kUsage =
     "                    and decode at positions N.. (default 0)\n"
     "  --device D        a device index or name substring (default: VKGEMMA_DEVICE, else the first)\n"
     "  --batch N         prompt tokens per forward chunk (default 512 on GPUs, 64 on CPU devices)\n"
-    "  --kv F            KV cache storage: f16 (default) or f32\n"
+    "  --kv F            KV cache storage: f16 (default), q8_0, q4_0 or f32\n"
     "  --seed N          seed of the synthetic weights and the prompt tokens (default 1)\n"
     "  --json            print one JSON object (fields: bench/README.md) instead of the table\n"
     "  --no-replay       record every decode step anew instead of replaying one command buffer\n"
@@ -149,7 +149,7 @@ uint64_t DecodeKvBytes(const ModelConfig& c, uint32_t pos, DType kv) {
   uint64_t total = 0;
   for (const LayerInfo& li : c.layers) {
     const uint64_t seen = li.full ? uint64_t(pos) + 1 : std::min<uint64_t>(uint64_t(pos) + 1, uint64_t(li.window));
-    total += 2 * DTypeBytes(kv, seen * uint64_t(li.n_kv_heads) * uint64_t(li.head_dim));
+    total += 2 * KvBufferBytes(kv, seen * uint64_t(li.n_kv_heads) * uint64_t(li.head_dim), uint32_t(li.head_dim));
   }
   return total;
 }

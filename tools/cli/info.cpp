@@ -221,6 +221,16 @@ int Info(const std::vector<std::string>& args) {
                   DType::Q4_1, DType::Q4_K, DType::Q4_0, DType::Q3_K, DType::Q2_K}) {
     print_row(std::string(DTypeName(t)), GpuModel::EstimateBytes(c, t));
   }
+  // The KV cache alone in each format at the chosen context and at the model's full context.
+  const uint32_t full_ctx = uint32_t(c.max_position_embeddings);
+  const uint64_t kv_f16 = KvCache::Bytes(c, full_ctx, o.batch, DType::F16);
+  std::printf("KV cache by --kv format at context %u / %u:", ctx, full_ctx);
+  for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0}) {
+    const uint64_t full = KvCache::Bytes(c, full_ctx, o.batch, t);
+    std::printf("%s %s %.2f / %.2f GiB (%.3fx f16)", t == DType::F32 ? "" : ",", std::string(DTypeName(t)).c_str(),
+                GiB(KvCache::Bytes(c, ctx, o.batch, t)), GiB(full), double(full) / double(kv_f16));
+  }
+  std::printf("\n");
   const DType chosen = *o.weights;
   const uint64_t kv = KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
   const auto print_chosen = [&](const std::string& what, uint64_t w, const char* why) {

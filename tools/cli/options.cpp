@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "host/device/kv_cache.h"
 #include "host/error.h"
 #include "host/model/gguf/gguf_file.h"
 #include "host/text/generation_config.h"
@@ -102,6 +103,13 @@ DType ParseWeights(const std::string& flag, const std::string& value) {
   return t;
 }
 
+DType ParseKvDType(const std::string& value) {
+  DType t{};
+  if (!ParseDType(value, &t) || !IsKvCacheDType(t))
+    throw UsageError("--kv must be f16, q8_0, q4_0 or f32, not '" + value + "'");
+  return t;
+}
+
 KernelFamily ParseKernels(const std::string& value) {
   if (value == "device") return KernelFamily::kDevice;
   if (value == "gpu") return KernelFamily::kGpu;
@@ -123,11 +131,7 @@ void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOption
       .Value({"--weights"}, [options](const std::string& v) { options->weights = ParseWeights("--weights", v); })
       .Value({"--ctx"}, [options](const std::string& v) { options->context = ParseCount("--ctx", v, 1); })
       .Value({"--batch"}, [options](const std::string& v) { options->batch = ParseCount("--batch", v, 1); })
-      .Value({"--kv"}, [options](const std::string& v) {
-        const DType t = ParseWeights("--kv", v);
-        if (t != DType::F16 && t != DType::F32) throw UsageError("--kv must be f16 or f32; got '" + v + "'");
-        options->kv_dtype = t;
-      });
+      .Value({"--kv"}, [options](const std::string& v) { options->kv_dtype = ParseKvDType(v); });
 }
 
 void AddSamplingOptions(OptionParser& parser, SamplingFlags* flags) {
@@ -191,10 +195,11 @@ std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, Eng
   const MemoryReport m = engine->memory();
   if (tty) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr,
-               "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB for %u positions, "
+               "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB (%s) for %u positions, "
                "scratch %.1f MiB\n",
                model_dir.c_str(), engine->device_name().c_str(), seconds, double(m.weights) / 1048576.0,
-               FormatNote(*engine).c_str(), double(m.kv_cache) / 1048576.0, m.context, double(m.scratch) / 1048576.0);
+               FormatNote(*engine).c_str(), double(m.kv_cache) / 1048576.0,
+               std::string(DTypeName(options.kv_dtype)).c_str(), m.context, double(m.scratch) / 1048576.0);
   return engine;
 }
 

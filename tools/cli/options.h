@@ -45,6 +45,8 @@ DType ParseWeights(const std::string& flag, const std::string& value);
 KernelFamily ParseKernels(const std::string& value);
 // --int-dot auto|off|force (bench, selftest): KernelFeatures::integer_dot.
 FeatureUse ParseIntDot(const std::string& value);
+// --kv: a KV cache format (host/device/kv_cache.h: f32, f16, q8_0, q4_0).
+DType ParseKvDType(const std::string& value);
 
 // The engine options every model command shares: --model/-m, --mmproj, --device, --weights,
 // --ctx, --batch, --kv. Registers them on the parser.
@@ -59,7 +61,8 @@ constexpr const char* kEngineOptionsHelp =
     "  --ctx N             context length (default: the largest that fits, at most 8192)\n"
     "  --batch N           prompt tokens per forward chunk (default 512 on GPUs, fewer when the\n"
     "                      memory is short; 64 on CPU devices)\n"
-    "  --kv F              KV cache storage: f16 or f32\n";
+    "  --kv F              KV cache storage: f16 (default), q8_0, q4_0 (ggml's blocks along the head)\n"
+    "                      or f32 (exact)\n";
 
 // Sampling flags shared by run and chat. Each value is checked when parsed (bad ones are usage
 // errors) and kept as a generation_config override: flag -> JSON key.
