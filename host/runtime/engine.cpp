@@ -51,23 +51,27 @@ class GpuEngine : public Engine {
   const ModelConfig& config() const override { return config_; }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
-    if (images.empty()) return scheduler_->Forward(tokens, all_logits);
-    CheckImagePrompt(config_, tokens, images);
+    auto [spans, soft] = TakeSoftTokens();
+    if (!images.empty()) {
+      CheckImagePrompt(config_, tokens, images);
+      spans = FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config_.mm.image_token_id);
+      soft.clear();  // [image tokens][H], every image's in prompt order
+      for (const ImagePatches& im : images) {
+        const std::vector<float> s = EncodeImage(im);
+        soft.insert(soft.end(), s.begin(), s.end());
+      }
+    }
+    if (spans.empty()) return scheduler_->Forward(tokens, all_logits);
+    return scheduler_->ForwardWithSoftTokens(tokens, all_logits, spans, soft, config_.mm.bidirectional_vision);
+  }
+  std::vector<float> RunVisionTower(const ImagePatches& image) override {
     if (!tower_) {  // uploaded on the first image
       VKG_CHECK(ckpt_.has_value(), "image input needs checkpoint weights");
       CheckVisionTensors(config_, ckpt_->weights());
       tower_source_ = CheckpointWeights(*ckpt_);
       tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
     }
-    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
-    for (const ImagePatches& im : images) {
-      const std::vector<float> s = tower_->Encode(im, kernels_, features_);
-      soft.insert(soft.end(), s.begin(), s.end());
-    }
-    return scheduler_->ForwardWithSoftTokens(
-        tokens, all_logits,
-        FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config_.mm.image_token_id), soft,
-        config_.mm.bidirectional_vision);
+    return tower_->Encode(image, kernels_, features_);
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
   void Reset() override { scheduler_->Reset(); }
@@ -138,15 +142,26 @@ class CpuEngine : public Engine {
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
-    if (images.empty()) return Run(tokens, all_logits, {});
-    CheckImagePrompt(ckpt_.config(), tokens, images);
-    if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
-    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
-    for (const ImagePatches& im : images) {
-      const std::vector<float> s = tower_->Encode(im);
-      soft.insert(soft.end(), s.begin(), s.end());
+    auto [spans, soft] = TakeSoftTokens();
+    if (!images.empty()) {
+      CheckImagePrompt(ckpt_.config(), tokens, images);
+      soft.clear();  // [image tokens][H], every image's in prompt order
+      for (const ImagePatches& im : images) {
+        const std::vector<float> s = EncodeImage(im);
+        soft.insert(soft.end(), s.begin(), s.end());
+      }
+    } else if (!spans.empty()) {
+      // The reference places soft tokens at every image token of the call: the spans must be all of them.
+      size_t rows = 0, image_tokens = 0;
+      for (const ImageSpan& sp : spans) rows += size_t(sp.length);
+      for (int32_t id : tokens) image_tokens += id == ckpt_.config().mm.image_token_id ? 1 : 0;
+      VKG_CHECK(rows == image_tokens, "AttachSoftTokens: ", rows, " image rows for ", image_tokens, " image tokens");
     }
     return Run(tokens, all_logits, soft);
+  }
+  std::vector<float> RunVisionTower(const ImagePatches& image) override {
+    if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
+    return tower_->Encode(image);
   }
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
@@ -183,6 +198,17 @@ class CpuEngine : public Engine {
 };
 
 }  // namespace
+
+std::vector<float> Engine::EncodeImage(const ImagePatches& image) {
+  const ModelConfig& c = config();
+  if (!c.mm.has_vision) {
+    throw Error("this model has no vision tower (its config.json has no vision_config): it cannot take images");
+  }
+  image.Check(c.mm.vision, "image");
+  std::vector<float> soft = RunVisionTower(image);
+  ++images_encoded_;
+  return soft;
+}
 
 SelftestReport Engine::Selftest(const SelftestOptions&) {
   throw Error("the selftest checks a Vulkan device's kernels; the CPU reference has none");

@@ -67,6 +67,20 @@ class Engine {
     AttachImages(std::move(images));
     return Forward(tokens, all_logits);
   }
+  // The vision tower alone (loaded on first use): one image's soft tokens [soft_tokens][hidden],
+  // what AttachImages' Forward places. Throws vkg::Error (one line) when the model has no tower or
+  // the patches do not fit it. Counted by images_encoded().
+  std::vector<float> EncodeImage(const ImagePatches& image);
+  // Soft tokens already encoded (EncodeImage) for the next Forward call instead of images: `spans`
+  // are that call's image rows (relative to its tokens; a causal image's run may be cut at the
+  // call's edges, a bidirectional one must lie whole inside it) and `soft` their rows in span order
+  // [sum of lengths][hidden]. What a batch engine uses when it feeds a prompt in chunks.
+  void AttachSoftTokens(std::vector<ImageSpan> spans, std::vector<float> soft) {
+    pending_spans_ = std::move(spans);
+    pending_soft_ = std::move(soft);
+  }
+  // Images the vision tower encoded so far (tests: a repeated image is not encoded again).
+  uint64_t images_encoded() const { return images_encoded_; }
   virtual uint32_t n_past() const = 0;
   virtual void Reset() = 0;
   // Forgets positions n .. n_past() - 1; false (nothing changed) when the cache cannot (a sliding
@@ -115,9 +129,18 @@ class Engine {
  protected:
   // The attached images, emptied: what a Forward call takes.
   std::vector<ImagePatches> TakeImages() { return std::exchange(pending_images_, {}); }
+  // The attached soft tokens (AttachSoftTokens), emptied.
+  std::pair<std::vector<ImageSpan>, std::vector<float>> TakeSoftTokens() {
+    return {std::exchange(pending_spans_, {}), std::exchange(pending_soft_, {})};
+  }
+  // The engine's tower: one image's soft tokens (EncodeImage counts the call).
+  virtual std::vector<float> RunVisionTower(const ImagePatches& image) = 0;
 
  private:
   std::vector<ImagePatches> pending_images_;
+  std::vector<ImageSpan> pending_spans_;
+  std::vector<float> pending_soft_;
+  uint64_t images_encoded_ = 0;
 };
 
 }  // namespace vkg
