@@ -60,6 +60,10 @@
 //   16-byte K loads and as many V loads. Every K/V byte loaded serves BR query rows (32 / 16),
 //   against 16 / 8 in attention_prefill_gpu.comp at the same shared memory.
 //   The serial work of a workgroup is keys_per_split / BC tiles (the split caps it).
+//   With last keys (image tokens, vision patches) a row block's keys reach its largest last key;
+//   the vision tower (12 heads of 64, f32 K/V, no scratch: one split) at 280 soft tokens = 2520
+//   patches: BR 64 x BC 64, 40 row blocks x 12 heads = 480 workgroups (1896 at 1120 soft tokens);
+//   a 31B sliding image chunk of 512 tokens: 32 x 16 KV heads x 3 splits = 1536.
 // Numerics: q, K, V (f32 caches) and P rounded to f16 (P in [0, e^8], relative 2^-11); the products
 // and every sum in f32; the softmax state (m, l) in f32.
 //

@@ -51,6 +51,9 @@
 //   is (row blocks x keys each sees x head x 4 bytes): E2B full layer, 2048 tokens: 4.3 GB, mostly
 //   from L2 (one KV head's cache is 2 MB); the cooperative-matrix variant would take larger blocks.
 //   Shared memory: q BR x (HEAD_DIM + 4) f32, one K/V tile BC x (HEAD_DIM + pad), S/P BR x BC f32.
+//   With last keys every row block may see keys up to the chunk's end: the vision tower (12 heads
+//   of 64, f32 K/V, all see all, no scratch: one split) at 280 soft tokens (2520 patches) is 79 row
+//   blocks x 12 heads = 948 workgroups, at 1120 (10080 patches) 3780 (LastKeyPrefillReachesTheChunkEnd).
 //
 // binding 0: q       [T][n_heads][head_dim] f32, read as vec4
 // binding 1: k_cache [cache_len][n_kv_heads][head_dim] f16 (f32 with -D KV_F32), read as 16-byte

@@ -498,5 +498,53 @@ TEST(LaunchGeometry, CpuDevicesKeepTheCpuKernels) {
   EXPECT_FALSE(PlanAttentionPrefill(cpu, true, s, 512, 2).gpu_kernel);
 }
 
+// Per-query last keys (AttentionShape::last_key) on the GPU kernels: the vision tower's all-see-all
+// attention over one image's patches (the released tower: 12 heads of 64; 280 and 1120 soft tokens
+// = 2520 and 10080 patches, passed without scratch: one split) and a 31B image chunk on a sliding
+// layer (16 KV heads of 256, window 1024, with scratch): both kernels plan, and every row block's
+// splits reach the chunk's end (the kernels clamp last keys to it, so no visible key is left out).
+TEST(LaunchGeometry, LastKeyPrefillReachesTheChunkEnd) {
+  vk::CoopMatShape unit;
+  unit.m = unit.n = unit.k = 16;
+  const vk::BufferSlice last{};  // only its presence matters to the plans
+  struct Case {
+    const char* what;
+    AttentionShape s;
+    uint32_t T;
+    bool scratch;
+  };
+  std::vector<Case> cases;
+  for (uint32_t n : {2520u, 10080u}) {
+    AttentionShape s{0, 12, 12, 64, n, 0, 1.f};
+    s.last_key = &last;
+    cases.push_back({n == 2520 ? "tower, 280 soft tokens" : "tower, 1120 soft tokens", s, n, false});
+  }
+  AttentionShape slide{3000, 32, 16, 256, 1535, 1024, 1.f};
+  slide.last_key = &last;
+  cases.push_back({"31b sliding image chunk", slide, 512, true});
+  for (const Gpu& g : kGpus) {
+    const vk::DeviceCaps caps = Describe(g);
+    for (const Case& c : cases) {
+      const uint32_t lo = AttentionFirstKey(c.s), end = c.s.start_pos + c.T;
+      const AttentionPrefillPlan flash = PlanAttentionPrefill(caps, true, c.s, c.T, 4, c.scratch);
+      const AttentionPrefillPlan cm = PlanAttentionPrefillCoopMat(caps, unit, g.subgroup, c.s, c.T, 4, c.scratch);
+      const std::string what = std::string(g.name) + " " + c.what;
+      ASSERT_TRUE(flash.gpu_kernel) << what;
+      ASSERT_TRUE(cm.coopmat) << what;
+      for (const AttentionPrefillPlan* p : {&flash, &cm}) {
+        EXPECT_GE(uint64_t(p->keys_per_split) * p->splits, uint64_t(end - lo)) << what;
+        EXPECT_EQ(p->workgroups, uint64_t(p->row_blocks) * c.s.n_kv_heads * p->splits) << what;
+        if (!c.scratch) EXPECT_EQ(p->splits, 1u) << what;
+      }
+      if (g.compute_units == 132)
+        std::printf(
+            "  %s: flash %u row blocks x %u KV heads x %u splits = %llu workgroups; matrix units %u x %u x %u "
+            "= %llu (BR %u x BC %u)\n",
+            c.what, flash.row_blocks, c.s.n_kv_heads, flash.splits, (unsigned long long)flash.workgroups, cm.row_blocks,
+            c.s.n_kv_heads, cm.splits, (unsigned long long)cm.workgroups, cm.rows, cm.keys_per_tile);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vkg::test

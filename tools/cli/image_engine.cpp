@@ -30,7 +30,8 @@ void ConfigureServedImages(const std::string& model_dir, const ModelConfig& conf
                            serve::ServedModel* served) {
   served->image_budget = image::DefaultSoftTokenBudget(model_dir);
   if (!config.mm.has_vision) return;  // image parts refused (400): no vision tower
-  served->image_tokens = image::ReadImageTokenIds(model_dir);
+  // The loaded config's ids: config.json's, or a GGUF vocabulary's with --mmproj (gguf_mmproj.h).
+  served->image_tokens = image::ImageTokenIds{config.mm.boi_token_id, config.mm.image_token_id, config.mm.eoi_token_id};
   // An image whose tokens attend to each other is read in one prompt chunk (BatchEngine::AttachImages).
   if (config.mm.bidirectional_vision) served->max_image_tokens = prefill_chunk;
 }
