@@ -58,15 +58,17 @@ class SlowEngine : public BatchEngine {
 class Served {
  public:
   // stop_tokens false: replies run to max_tokens (tests that need a sequence to keep running).
-  // step_delay: added to every batch step (SlowEngine).
+  // step_delay: added to every batch step (SlowEngine). device: "cpu" (the reference engine) or ""
+  // (the Vulkan device), with `context` positions per slot.
   Served(uint32_t slots, uint32_t max_queued, const std::string& api_key = "", size_t max_body = 4 << 20,
          bool stop_tokens = true, std::chrono::milliseconds step_delay = std::chrono::milliseconds(0),
-         const std::function<void(ServerOptions&)>& configure = nullptr)
+         const std::function<void(ServerOptions&)>& configure = nullptr, const std::string& device = "cpu",
+         uint32_t context = 128)
       : tokenizer_(tok::Tokenizer::Load(serve_test::TinyModelDir())),
         template_(ChatTemplate::Load(serve_test::TinyModelDir())) {
     EngineOptions eo;
-    eo.device = "cpu";
-    eo.context = 128;
+    eo.device = device;
+    eo.context = context;
     engine_ = BatchEngine::Open(serve_test::TinyModelDir().string(), eo, slots);
     if (step_delay.count() > 0) engine_ = std::make_unique<SlowEngine>(std::move(engine_), step_delay);
     model_.id = "gemma4-tiny";

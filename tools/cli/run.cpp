@@ -44,6 +44,10 @@ constexpr const char* kUsage =
     "                      their ids, so a prompt can carry its own turn markup (a leading <bos>\n"
     "                      is not doubled). Without --raw the prompt is a user message, and text\n"
     "                      typed in a message never becomes a special token\n"
+    "  --ignore-eos        go on past <eos>/<turn|> (to -n N tokens, or the end of the context)\n"
+    "  --context-shift     when the context is full, keep the prompt and the newest half of the reply,\n"
+    "                      evaluate them again from position 0, and go on (default: stop, printing\n"
+    "                      'stopped: context full'); the cost is printed with the speeds\n"
     "  --print-ids         also print the generated token ids (stop token included) to stderr as\n"
     "                      one line 'generated ids: ID,ID,...' (for tests and debugging)\n"
     "  --image FILE        an image for the prompt (PNG, JPEG, WebP, GIF first frame, BMP); repeat\n"
@@ -117,7 +121,8 @@ void PrintGeneratedIds(const GenerateStats& stats) {
   std::fprintf(stderr, "generated ids: %s\n", line.c_str());
 }
 
-// The speeds line on stderr; `seed` when sampling (not greedy).
+// The speeds line on stderr; `seed` when sampling (not greedy); the context shifts and their cost
+// when there were any.
 void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
   std::fprintf(stderr,
                "prompt: %zu tokens, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
@@ -125,6 +130,10 @@ void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
                stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens, stats.decode_tokens_per_s(),
                stats.time_to_first_token_s, StopReasonName(stats.stop));
   if (seed) std::fprintf(stderr, " | seed %llu", static_cast<unsigned long long>(*seed));
+  if (stats.context_shifts) {
+    std::fprintf(stderr, " | context shifts: %u, %zu tokens evaluated again in %.3f s", stats.context_shifts,
+                 stats.shift_tokens, stats.shift_s);
+  }
   std::fputc('\n', stderr);
 }
 
@@ -132,7 +141,7 @@ void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
 
 int Run(const std::vector<std::string>& args) {
   std::string model_dir, prompt, system;
-  bool have_prompt = false, think = false, raw = false, print_ids = false;
+  bool have_prompt = false, think = false, raw = false, print_ids = false, ignore_eos = false, context_shift = false;
   uint32_t n_predict = 0;
   SamplingFlags sampling;
   EngineOptions options;
@@ -143,7 +152,9 @@ int Run(const std::vector<std::string>& args) {
       .Value({"--system"}, [&](const std::string& v) { system = v; })
       .Flag({"--think"}, [&] { think = true; })
       .Flag({"--raw"}, [&] { raw = true; })
-      .Flag({"--print-ids"}, [&] { print_ids = true; });
+      .Flag({"--print-ids"}, [&] { print_ids = true; })
+      .Flag({"--ignore-eos"}, [&] { ignore_eos = true; })
+      .Flag({"--context-shift"}, [&] { context_shift = true; });
   AddSamplingOptions(parser, &sampling);
   ImageFlags image_flags;
   AddImageOptions(parser, &image_flags);
@@ -153,6 +164,10 @@ int Run(const std::vector<std::string>& args) {
   if (!have_prompt) throw UsageError("run needs --prompt TEXT (or -p - to read stdin)");
   if (raw && (think || !system.empty())) throw UsageError("--system and --think need the chat template, not --raw");
   if (image_flags.budget && image_flags.files.empty()) throw UsageError("--image-tokens needs --image FILE");
+  // A shift evaluates the kept tokens again, and images and audio cannot be attached to that pass yet.
+  if (context_shift && (!image_flags.files.empty() || !audio_flags.files.empty())) {
+    throw UsageError("--context-shift cannot be used with --image or --audio");
+  }
   CheckModelPath(model_dir);
   if (prompt == "-") prompt = ReadAll(std::cin);
   if (!audio_flags.files.empty() && !raw) {
@@ -202,7 +217,14 @@ int Run(const std::vector<std::string>& args) {
   GenerateOptions go;
   go.sampling = SamplingParams::FromConfig(gen, seed);
   go.max_tokens = n_predict;
-  go.stop_ids = StopTokenIds(tokenizer, gen);
+  if (!ignore_eos) go.stop_ids = StopTokenIds(tokenizer, gen);
+  const uint32_t context = engine->memory().context;
+  if (context_shift) {
+    // The prompt (system message and the user's turn) stays; the reply's oldest half goes.
+    go.context_shift = [&](std::span<const int32_t> held) {
+      return KeepPrefixDropOldestHalf(held, ids.size(), context);
+    };
+  }
 
   tok::StreamDecoder decoder(tokenizer);
   bool ends_with_newline = true;
@@ -222,6 +244,10 @@ int Run(const std::vector<std::string>& args) {
   if (!ends_with_newline && ::isatty(STDOUT_FILENO)) std::fputc('\n', stdout);
   std::fflush(stdout);
 
+  if (stats.stop == StopReason::kContextFull) {
+    std::fprintf(stderr, "stopped: context full (%u tokens)%s\n", context,
+                 context_shift ? ": the prompt alone leaves no room to shift" : "; --context-shift goes on past it");
+  }
   if (print_ids) PrintGeneratedIds(stats);
   PrintRunStats(stats, go.sampling.greedy() ? std::nullopt : std::optional<uint64_t>(seed));
   return 0;
