@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "host/audio/audio_input.h"
 #include "host/error.h"
 #include "host/image/data_url.h"
 #include "host/serve/json_text.h"
@@ -161,10 +162,15 @@ AudioClip AudioPart(const json& part, const std::string& f, const ServedModel& m
   }
   if (bytes.error != image::DataUrlError::kNone) throw BadRequest(bytes.message, "invalid_audio", field);
   if (bytes.bytes.empty()) throw BadRequest("'" + field + "' is empty", "invalid_audio", field);
+  // Decoded now (to the tower's log-mel features), so a broken file is a 400 naming its field.
+  try {
+    clip.features = LoadAudioBytes(bytes.bytes, field);
+  } catch (const Error& e) {
+    throw BadRequest(e.what(), "invalid_audio", field);
+  }
   if (!model.audio) {
     throw BadRequest("'" + f + "' is audio, but " + model.no_audio_reason, "audio_not_supported", f + ".type");
   }
-  clip.bytes = std::move(bytes.bytes);
   return clip;
 }
 

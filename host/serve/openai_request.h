@@ -12,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "host/image/image_input.h"
+#include "host/model/audio_features.h"
 #include "host/serve/sequence.h"
 #include "host/text/chat_template.h"
 #include "host/text/generation_config.h"
@@ -68,11 +69,11 @@ constexpr size_t kMaxImagesPerRequest = 16;
 constexpr size_t kMaxAudioBytes = size_t(24) << 20;
 constexpr size_t kMaxAudioClipsPerRequest = 8;
 
-// One input_audio part: the file's bytes, checked as base64 only (the decoder reads the format
-// from the bytes; `format` is what the client said).
+// One input_audio part, decoded (host/audio: the format is read from the bytes; `format` is what
+// the client said).
 struct AudioClip {
   std::string format;  // "wav", "mp3" or "flac"
-  std::vector<uint8_t> bytes;
+  AudioFeatures features;
 };
 
 enum class Endpoint { kChatCompletions, kCompletions };

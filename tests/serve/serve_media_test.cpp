@@ -158,10 +158,15 @@ TEST(ServeMedia, HostileImagesAre4xxAndTheServerGoesOn) {
 
 TEST(ServeMedia, AudioPartsAreCheckedThenRefusedInThisBuild) {
   VisionServer server;
-  const std::string wav = image::test::Base64(std::vector<uint8_t>{'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E'});
+  // A real recording decodes, then is refused: this build serves no audio tower.
+  const std::string wav =
+      image::test::Base64(image::test::ReadBytes(std::string(VKG_TEST_DATA_DIR) + "/gemma4-audio/hf_1s3.wav"));
   const httplib::Result refused = server.Chat(UserParts(AudioPart(wav)));
   ExpectError(refused, 400, "audio_not_supported");
   EXPECT_NE(refused->body.find("audio input is not available in this build"), std::string::npos) << refused->body;
+  // Broken data: a cut WAV header, bad base64, an unknown format, a huge clip, no data.
+  const std::string cut = image::test::Base64(std::vector<uint8_t>{'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E'});
+  ExpectError(server.Chat(UserParts(AudioPart(cut))), 400, "invalid_audio");
   ExpectError(server.Chat(UserParts(AudioPart("UklG$$$"))), 400, "invalid_audio");
   ExpectError(server.Chat(UserParts(AudioPart(wav, "ogg"))), 400, "invalid_value");
   ExpectError(server.Chat(UserParts(AudioPart(std::string(36 << 20, 'A')))), 413, "audio_too_large");
