@@ -1,12 +1,15 @@
 // Engine implementations: GPU (GpuModel + Scheduler) and CPU (ref::Model) (layer: host/runtime).
 #include "host/runtime/engine.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "host/device/gpu_context.h"
 #include "host/device/kv_cache.h"
 #include "host/error.h"
+#include "host/model/audio_prompt.h"
 #include "host/model/tensor_names.h"
+#include "host/reference/audio_tower.h"
 #include "host/reference/ref_model.h"
 #include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
@@ -17,6 +20,39 @@
 
 namespace vkg {
 namespace {
+
+// The soft-token rows of one prompt: every image's and audio clip's run (audio runs causal), in
+// prompt order, and their soft tokens [rows][H] in that order (what the text model takes).
+struct SoftPrompt {
+  std::vector<ImageSpan> spans;
+  std::vector<float> soft;
+};
+
+// encode_image(i) / encode_audio(i): soft tokens [run length][H] of image / clip i.
+template <typename EncodeImage, typename EncodeAudio>
+SoftPrompt MergeSoftTokens(const ModelConfig& c, std::span<const int32_t> tokens, size_t n_images, size_t n_clips,
+                           EncodeImage encode_image, EncodeAudio encode_audio) {
+  std::vector<std::pair<ImageSpan, std::vector<float>>> runs;
+  if (n_images) {
+    const std::vector<ImageSpan> spans =
+        FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), c.mm.image_token_id);
+    for (size_t i = 0; i < spans.size(); ++i) runs.emplace_back(spans[i], encode_image(i));
+  }
+  if (n_clips) {
+    std::vector<ImageSpan> spans = FindAudioSpans(tokens, c.mm.audio_token_id);
+    for (size_t i = 0; i < spans.size(); ++i) {
+      spans[i].causal = true;
+      runs.emplace_back(spans[i], encode_audio(i));
+    }
+  }
+  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first.start < b.first.start; });
+  SoftPrompt out;
+  for (auto& [span, soft] : runs) {
+    out.spans.push_back(span);
+    out.soft.insert(out.soft.end(), soft.begin(), soft.end());
+  }
+  return out;
+}
 
 class GpuEngine : public Engine {
  public:
@@ -51,23 +87,25 @@ class GpuEngine : public Engine {
   const ModelConfig& config() const override { return config_; }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
-    if (images.empty()) return scheduler_->Forward(tokens, all_logits);
+    const std::vector<AudioFeatures> clips = TakeAudio();
+    if (images.empty() && clips.empty()) return scheduler_->Forward(tokens, all_logits);
     CheckImagePrompt(config_, tokens, images);
-    if (!tower_) {  // uploaded on the first image
+    CheckAudioPrompt(config_, tokens, clips);
+    if (!images.empty() && !tower_) {  // uploaded on the first image
       VKG_CHECK(ckpt_.has_value(), "image input needs checkpoint weights");
       CheckVisionTensors(config_, ckpt_->weights());
-      tower_source_ = CheckpointWeights(*ckpt_);
-      tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
+      tower_ = std::make_unique<GpuVisionTower>(TowerSource(), *gpu_, model_->format());
     }
-    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
-    for (const ImagePatches& im : images) {
-      const std::vector<float> s = tower_->Encode(im, kernels_, features_);
-      soft.insert(soft.end(), s.begin(), s.end());
+    if (!clips.empty() && !audio_tower_) {  // on the first clip
+      VKG_CHECK(ckpt_.has_value(), "audio input needs checkpoint weights");
+      audio_tower_.emplace(ckpt_->config(), ref::AudioWeights::Load(*ckpt_));
     }
-    return scheduler_->ForwardWithSoftTokens(
-        tokens, all_logits,
-        FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config_.mm.image_token_id), soft,
-        config_.mm.bidirectional_vision);
+    const SoftPrompt merged = MergeSoftTokens(
+        config_, tokens, images.size(), clips.size(),
+        [&](size_t i) { return tower_->Encode(images[i], kernels_, features_); },
+        [&](size_t i) { return audio_tower_->Encode(clips[i]); });
+    return scheduler_->ForwardWithSoftTokens(tokens, all_logits, merged.spans, merged.soft,
+                                             config_.mm.bidirectional_vision);
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
   void Reset() override { scheduler_->Reset(); }
@@ -121,8 +159,14 @@ class GpuEngine : public Engine {
   std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
   std::unique_ptr<GpuModel> model_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the tower
+  // The checkpoint as a weight source, read by the towers (made on first use).
+  const WeightSource& TowerSource() {
+    if (!tower_source_) tower_source_ = CheckpointWeights(*ckpt_);
+    return *tower_source_;
+  }
+  std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the towers
   std::unique_ptr<GpuVisionTower> tower_;       // on the first image
+  std::optional<ref::AudioTower> audio_tower_;  // on the first clip
   KernelFamily kernels_ = KernelFamily::kDevice;
   KernelFeatures features_;
   std::unique_ptr<vk::TimestampPool> timestamps_;  // created by SetProfiling(true)
@@ -138,15 +182,16 @@ class CpuEngine : public Engine {
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
-    if (images.empty()) return Run(tokens, all_logits, {});
+    const std::vector<AudioFeatures> clips = TakeAudio();
+    if (images.empty() && clips.empty()) return Run(tokens, all_logits, {});
     CheckImagePrompt(ckpt_.config(), tokens, images);
-    if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
-    std::vector<float> soft;  // [image tokens][H], every image's in prompt order
-    for (const ImagePatches& im : images) {
-      const std::vector<float> s = tower_->Encode(im);
-      soft.insert(soft.end(), s.begin(), s.end());
-    }
-    return Run(tokens, all_logits, soft);
+    CheckAudioPrompt(ckpt_.config(), tokens, clips);
+    if (!images.empty() && !tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
+    if (!clips.empty() && !audio_tower_) audio_tower_.emplace(ckpt_.config(), ref::AudioWeights::Load(ckpt_));
+    const SoftPrompt merged = MergeSoftTokens(
+        ckpt_.config(), tokens, images.size(), clips.size(), [&](size_t i) { return tower_->Encode(images[i]); },
+        [&](size_t i) { return audio_tower_->Encode(clips[i]); });
+    return Run(tokens, all_logits, merged.soft);
   }
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
@@ -177,7 +222,8 @@ class CpuEngine : public Engine {
 
   Checkpoint ckpt_;
   ref::Model model_;
-  std::optional<ref::VisionTower> tower_;  // loaded on the first image
+  std::optional<ref::VisionTower> tower_;       // loaded on the first image
+  std::optional<ref::AudioTower> audio_tower_;  // loaded on the first clip
   ref::KvCache cache_;
   uint32_t context_;
 };

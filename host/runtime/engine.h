@@ -11,6 +11,7 @@
 
 #include "host/device/upload_progress.h"
 #include "host/formats/dtype.h"
+#include "host/model/audio_features.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
 #include "host/model/image_patches.h"
@@ -65,6 +66,12 @@ class Engine {
     AttachImages(std::move(images));
     return Forward(tokens, all_logits);
   }
+  // Audio clips for the next Forward call (docs/model.md §6), as AttachImages: each run of
+  // audio_token_id in that call's tokens takes the next clip's soft tokens, computed by the audio
+  // tower (always causal in the text model). A prompt may hold images and audio together. That call
+  // checks the runs against the clips (CheckAudioPrompt, audio_prompt.h) and throws vkg::Error (one
+  // line) when the model has no audio tower or they disagree; it consumes the clips either way.
+  void AttachAudio(std::vector<AudioFeatures> clips) { pending_audio_ = std::move(clips); }
   virtual uint32_t n_past() const = 0;
   virtual void Reset() = 0;
   // Forgets positions n .. n_past() - 1; false (nothing changed) when the cache cannot (a sliding
@@ -113,9 +120,12 @@ class Engine {
  protected:
   // The attached images, emptied: what a Forward call takes.
   std::vector<ImagePatches> TakeImages() { return std::exchange(pending_images_, {}); }
+  // The attached audio clips, emptied.
+  std::vector<AudioFeatures> TakeAudio() { return std::exchange(pending_audio_, {}); }
 
  private:
   std::vector<ImagePatches> pending_images_;
+  std::vector<AudioFeatures> pending_audio_;
 };
 
 }  // namespace vkg
