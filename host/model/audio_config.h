@@ -1,5 +1,5 @@
 // AudioConfig: the Gemma 4 audio tower's configuration (config.json's `audio_config`), HF's
-// Gemma4AudioConfig with its defaults (layer: host/model, CPU only). Math: docs/model.md §6.
+// Gemma4AudioConfig with its defaults (layer: host/model, CPU only). Math: docs/model.md §5.4.
 #pragma once
 #include <string>
 

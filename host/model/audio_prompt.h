@@ -1,5 +1,5 @@
 // Audio clips in a prompt: checks of a clip against the tower and of the prompt's runs of
-// audio_token_id against the clips (layer: host/model, CPU only). docs/model.md §6.3.
+// audio_token_id against the clips (layer: host/model, CPU only). docs/model.md §5.6.
 #pragma once
 #include <cstdint>
 #include <span>

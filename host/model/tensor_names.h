@@ -44,7 +44,7 @@ void ForEachVisionTensor(const ModelConfig& config, const std::function<void(con
 
 // Calls fn for every audio-tower tensor when config.mm.has_audio (names without "model.":
 // "audio_tower.layers.0.self_attn.q_proj.linear.weight", "embed_audio.embedding_projection.weight";
-// layer = the conformer layer or -1). docs/model.md §6.1.
+// layer = the conformer layer or -1). docs/model.md §5.4.
 void ForEachAudioTensor(const ModelConfig& config, const std::function<void(const TensorSpec&)>& fn);
 
 // True for the weights the GPU stores in the compute format (--weights): every linear layer and the

@@ -41,7 +41,7 @@ struct MultimodalConfig {
   bool bidirectional_vision = false;
   // The audio tower (when `audio_config` is present and not null) and the ids of an audio clip:
   // BOA, one audio_token_id per soft token, EOA (config.json's boa_token_id / eoa_token_index /
-  // audio_token_id). Audio tokens are always causal in the text model. docs/model.md §6.
+  // audio_token_id). Audio tokens are always causal in the text model. docs/model.md §5.4.
   bool has_audio = false;
   AudioConfig audio;
   int audio_token_id = -1;

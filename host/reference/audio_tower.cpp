@@ -1,5 +1,5 @@
 // CPU reference of the Gemma 4 audio tower (layer: host/reference). Plain float32 from ref_ops;
-// each step cites docs/model.md §6.2 and follows HF's modeling_gemma4.py (Gemma4AudioModel).
+// each step cites docs/model.md §5.5 and follows HF's modeling_gemma4.py (Gemma4AudioModel).
 #include "host/reference/audio_tower.h"
 
 #include <algorithm>
@@ -22,32 +22,33 @@ void Clamp(float* x, size_t n, float lo, float hi) {
   for (size_t i = 0; i < n; ++i) x[i] = std::min(std::max(x[i], lo), hi);
 }
 
-float Silu(float x) { return x / (1.f + std::exp(-x)); }
 float Softplus(float x) { return x > 20.f ? x : std::log1p(std::exp(x)); }  // torch's threshold 20
 
-// One 3x3 stride-2 convolution (padding 1, no bias) over [Cin][Tin][Fin] -> [Tout][Fout][Cout],
-// then LayerNorm over the Cout channels (weight, no bias) and ReLU (HF's
-// Gemma4AudioSubSampleConvProjectionLayer). Rows past Tin read zeros (HF masks invalid frames).
-std::vector<float> ConvNormRelu(const std::vector<float>& in, int Cin, int Tin, int Fin, const std::vector<float>& w,
-                                const std::vector<float>& norm, int Cout, float eps, int* Tout_, int* Fout_) {
+}  // namespace
+
+std::vector<float> AudioConvNormRelu(const std::vector<float>& in, int Tin, int Fin, int Cin,
+                                     const std::vector<float>& w, const std::vector<float>& norm, int Cout, float eps) {
   const int Tout = (Tin - 1) / 2 + 1, Fout = (Fin - 1) / 2 + 1;
   std::vector<float> out(Sz(Tout, Fout) * size_t(Cout));
   std::vector<double> acc(static_cast<size_t>(Cout));
   for (int t = 0; t < Tout; ++t) {
     for (int f = 0; f < Fout; ++f) {
       std::fill(acc.begin(), acc.end(), 0.0);
-      for (int ci = 0; ci < Cin; ++ci) {
-        for (int dt = 0; dt < 3; ++dt) {
-          const int ti = 2 * t + dt - 1;
-          if (ti < 0 || ti >= Tin) continue;
-          for (int df = 0; df < 3; ++df) {
-            const int fi = 2 * f + df - 1;
-            if (fi < 0 || fi >= Fin) continue;
-            const double x = in[(Sz(ci, Tin) + size_t(ti)) * size_t(Fin) + size_t(fi)];
-            for (int co = 0; co < Cout; ++co) acc[size_t(co)] += x * w[((Sz(co, Cin) + size_t(ci)) * 3 + dt) * 3 + df];
+      for (int dt = 0; dt < 3; ++dt) {
+        const int ti = 2 * t + dt - 1;
+        if (ti < 0 || ti >= Tin) continue;
+        for (int df = 0; df < 3; ++df) {
+          const int fi = 2 * f + df - 1;
+          if (fi < 0 || fi >= Fin) continue;
+          const float* x = in.data() + (Sz(ti, Fin) + size_t(fi)) * size_t(Cin);
+          for (int co = 0; co < Cout; ++co) {
+            double a = 0;
+            for (int ci = 0; ci < Cin; ++ci) a += double(x[ci]) * w[((Sz(co, Cin) + size_t(ci)) * 3 + dt) * 3 + df];
+            acc[size_t(co)] += a;
           }
         }
       }
+      // LayerNorm over channels (two-pass mean and biased variance, as torch), weight, no bias.
       double mean = 0, var = 0;
       for (int co = 0; co < Cout; ++co) mean += float(acc[size_t(co)]);
       mean /= Cout;
@@ -60,12 +61,63 @@ std::vector<float> ConvNormRelu(const std::vector<float>& in, int Cin, int Tin, 
       }
     }
   }
-  *Tout_ = Tout;
-  *Fout_ = Fout;
   return out;
 }
 
-}  // namespace
+std::vector<float> AudioLocalAttention(const std::vector<float>& q, const std::vector<float>& k,
+                                       const std::vector<float>& v, const std::vector<float>& rel,
+                                       const std::vector<float>& qs, int T, int heads, int D, int W, float k_scale,
+                                       float cap) {
+  const int stride = heads * D;
+  std::vector<float> out(Sz(T, stride)), p(Sz(W));
+  for (int t = 0; t < T; ++t) {
+    for (int h = 0; h < heads; ++h) {
+      const int seen = std::min(t + 1, W);  // keys t - seen + 1 .. t; the rest masked (exp -> 0)
+      float m = -INFINITY;
+      for (int d = 0; d < seen; ++d) {
+        double s = 0;
+        for (int i = 0; i < D; ++i) {
+          const size_t c = Sz(h, D) + size_t(i);
+          const double qi = double(q[Sz(t, stride) + c]) * qs[size_t(i)];
+          s += qi * (double(k[Sz(t - d, stride) + c]) * k_scale) + qi * rel[Sz(d, stride) + c];
+        }
+        p[size_t(d)] = std::tanh(float(s) / cap) * cap;
+        m = std::max(m, p[size_t(d)]);
+      }
+      double sum = 0;
+      for (int d = 0; d < seen; ++d) sum += (p[size_t(d)] = std::exp(p[size_t(d)] - m));
+      for (int i = 0; i < D; ++i) {
+        double o = 0;
+        for (int d = 0; d < seen; ++d) o += double(p[size_t(d)]) * v[Sz(t - d, stride) + Sz(h, D) + size_t(i)];
+        out[Sz(t, stride) + Sz(h, D) + size_t(i)] = float(o / sum);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<float> AudioGluConv(const std::vector<float>& s, const std::vector<float>& w, int T, int H, int K) {
+  std::vector<float> g(Sz(T, H)), out(Sz(T, H));
+  for (int t = 0; t < T; ++t) {  // GLU: first half * sigmoid(second half)
+    for (int i = 0; i < H; ++i) {
+      const float a = s[Sz(t, 2 * H) + size_t(i)], b = s[Sz(t, 2 * H) + size_t(H + i)];
+      g[Sz(t, H) + size_t(i)] = a * (1.f / (1.f + std::exp(-b)));
+    }
+  }
+  for (int t = 0; t < T; ++t) {  // kernel tap j reads row t - (K - 1) + j (left zero padding)
+    for (int i = 0; i < H; ++i) {
+      double acc = 0;
+      for (int j = 0; j < K; ++j) {
+        const int r = t - (K - 1) + j;
+        if (r >= 0) acc += double(g[Sz(r, H) + size_t(i)]) * w[Sz(i, K) + size_t(j)];
+      }
+      out[Sz(t, H) + size_t(i)] = float(acc);
+    }
+  }
+  return out;
+}
+
+float Silu(float x) { return x / (1.f + std::exp(-x)); }
 
 AudioWeights AudioWeights::Load(const Checkpoint& ckpt) {
   const ModelConfig& c = ckpt.config();
@@ -165,17 +217,12 @@ std::vector<float> AudioTower::Subsample(const AudioFeatures& clip) const {
   const int C0 = a_.subsampling_channels0, C1 = a_.subsampling_channels1, Ha = a_.hidden_size;
   // Only the valid frames: HF zeroes the rest before each conv, and a valid output row never reads
   // past them but into zeros, the same as the convolution's own padding.
-  std::vector<float> in(clip.mel.begin(), clip.mel.begin() + std::ptrdiff_t(Sz(T0, F0)));  // [1][T0][128]
-  int T1 = 0, F1 = 0, T2 = 0, F2 = 0;
+  const std::vector<float> in(clip.mel.begin(), clip.mel.begin() + std::ptrdiff_t(Sz(T0, F0)));  // [T0][128][1]
+  const int T1 = (T0 - 1) / 2 + 1, F1 = (F0 - 1) / 2 + 1, T2 = (T1 - 1) / 2 + 1, F2 = (F1 - 1) / 2 + 1;
   const std::vector<float> h0 =
-      ConvNormRelu(in, 1, T0, F0, weights_.conv0, weights_.norm0, C0, a_.rms_norm_eps, &T1, &F1);  // [T1][F1][C0]
-  std::vector<float> h0c(h0.size());  // channel-major [C0][T1][F1] for the second conv
-  for (int t = 0; t < T1; ++t)
-    for (int f = 0; f < F1; ++f)
-      for (int c = 0; c < C0; ++c)
-        h0c[(Sz(c, T1) + size_t(t)) * size_t(F1) + size_t(f)] = h0[(Sz(t, F1) + size_t(f)) * size_t(C0) + size_t(c)];
+      AudioConvNormRelu(in, T0, F0, 1, weights_.conv0, weights_.norm0, C0, a_.rms_norm_eps);  // [T1][F1][C0]
   const std::vector<float> h1 =
-      ConvNormRelu(h0c, C0, T1, F1, weights_.conv1, weights_.norm1, C1, a_.rms_norm_eps, &T2, &F2);  // [T2][F2][C1]
+      AudioConvNormRelu(h0, T1, F1, C0, weights_.conv1, weights_.norm1, C1, a_.rms_norm_eps);  // [T2][F2][C1]
   // (time, bin, channel) flattened per row -> input_proj_linear                      // [T2][Ha]
   std::vector<float> x(Sz(T2, Ha));
   MatMul(weights_.input_proj.data(), h1.data(), x.data(), T2, Ha, F2 * C1);
@@ -212,46 +259,7 @@ void AudioTower::Attention(const AudioLayerWeights& w, const std::vector<float>&
   const float k_scale = float(std::log(1.0 + std::exp(1.0)) / std::log(2.0));
   std::vector<float> qs(Sz(D));
   for (int i = 0; i < D; ++i) qs[size_t(i)] = q_scale * Softplus(w.per_dim_scale[size_t(i)]);
-  for (int t = 0; t < T; ++t) {
-    for (int h = 0; h < NH; ++h) {
-      for (int i = 0; i < D; ++i) q[Sz(t, Ha) + Sz(h, D) + size_t(i)] *= qs[size_t(i)];
-    }
-  }
-  for (float& kv : k) kv *= k_scale;
-  const float cap = a_.attention_logit_cap;
-  std::vector<float> p(Sz(W));
-  for (int t = 0; t < T; ++t) {
-    for (int h = 0; h < NH; ++h) {
-      const float* qr = q.data() + Sz(t, Ha) + Sz(h, D);
-      // Logits over distance d = t - key: (q.k + q.rel_d), tanh-capped; keys before 0 are masked
-      // (HF's invalid value, exp underflows to 0).
-      float m = -INFINITY;
-      for (int d = 0; d < W; ++d) {
-        if (t - d < 0) {
-          p[size_t(d)] = a_.attention_invalid_logits_value;
-        } else {
-          const float* kr = k.data() + Sz(t - d, Ha) + Sz(h, D);
-          const float* rr = rel.data() + Sz(d, Ha) + Sz(h, D);
-          double ac = 0, bd = 0;
-          for (int i = 0; i < D; ++i) {
-            ac += double(qr[i]) * kr[i];
-            bd += double(qr[i]) * rr[i];
-          }
-          p[size_t(d)] = std::tanh(float(ac + bd) / cap) * cap;
-        }
-        m = std::max(m, p[size_t(d)]);
-      }
-      double sum = 0;
-      for (int d = 0; d < W; ++d) sum += (p[size_t(d)] = std::exp(p[size_t(d)] - m));
-      float* o = out.data() + Sz(t, Ha) + Sz(h, D);
-      for (int i = 0; i < D; ++i) {
-        double acc = 0;
-        for (int d = 0; d <= std::min(t, W - 1); ++d)
-          acc += double(p[size_t(d)]) * v[Sz(t - d, Ha) + Sz(h, D) + size_t(i)];
-        o[i] = float(acc / sum);
-      }
-    }
-  }
+  out = AudioLocalAttention(q, k, v, rel, qs, T, NH, D, W, k_scale, a_.attention_logit_cap);
 }
 
 void AudioTower::LightConv(const AudioLayerWeights& w, std::vector<float>& x, int T) const {
@@ -261,23 +269,7 @@ void AudioTower::LightConv(const AudioLayerWeights& w, std::vector<float>& x, in
   std::vector<float> h(Sz(T, Ha)), s(Sz(T, 2 * Ha));
   RmsNorm(x.data(), w.lconv_pre_norm.data(), h.data(), T, Ha, eps);
   Linear(w.lconv_start, h.data(), s.data(), T, 2 * Ha, Ha);
-  for (int t = 0; t < T; ++t) {  // GLU: first half * sigmoid(second half)
-    for (int i = 0; i < Ha; ++i) {
-      const float a = s[Sz(t, 2 * Ha) + size_t(i)], b = s[Sz(t, 2 * Ha) + size_t(Ha + i)];
-      h[Sz(t, Ha) + size_t(i)] = a * (1.f / (1.f + std::exp(-b)));
-    }
-  }
-  std::vector<float> c(Sz(T, Ha));
-  for (int t = 0; t < T; ++t) {  // kernel tap j reads row t - (K - 1) + j (left zero padding)
-    for (int i = 0; i < Ha; ++i) {
-      double acc = 0;
-      for (int j = 0; j < K; ++j) {
-        const int r = t - (K - 1) + j;
-        if (r >= 0) acc += double(h[Sz(r, Ha) + size_t(i)]) * w.depthwise[Sz(i, K) + size_t(j)];
-      }
-      c[Sz(t, Ha) + size_t(i)] = float(acc);
-    }
-  }
+  std::vector<float> c = AudioGluConv(s, w.depthwise, T, Ha, K);
   Clamp(c.data(), c.size(), -g, g);
   RmsNorm(c.data(), w.lconv_conv_norm.data(), c.data(), T, Ha, eps);
   for (float& v : c) v = Silu(v);

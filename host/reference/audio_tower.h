@@ -1,6 +1,6 @@
 // CPU reference of the Gemma 4 audio tower: log-mel frames -> soft tokens in the text model's
 // width, float32, exactly HF's Gemma4AudioModel + Gemma4MultimodalEmbedder (embed_audio)
-// (layer: host/reference). Step by step in docs/model.md §6.2; the GPU tower is tested against it.
+// (layer: host/reference). Step by step in docs/model.md §5.5; the GPU tower is tested against it.
 #pragma once
 #include <vector>
 
@@ -44,6 +44,24 @@ struct AudioWeights {
 // Sinusoidal relative positions of the attention: [left - 1 + 1][Ha], row d = distance d (query
 // minus key) as [sin(d w_0) .. sin(d w_{Ha/2-1}), cos(d w_0) ..], w_i = 10^(-4 i / (Ha/2 - 1)).
 std::vector<float> AudioRelativePositions(const AudioConfig& a);
+
+// The tower's steps as free functions (the GPU ops are tested against them):
+// One subsampling layer: 3x3 stride-2 conv (padding 1, no bias), LayerNorm over the channels
+// (weight, no bias), ReLU. in [Tin][Fin][Cin] (channel innermost), w [Cout][Cin][3][3], norm [Cout]
+// -> [(Tin-1)/2+1][(Fin-1)/2+1][Cout].
+std::vector<float> AudioConvNormRelu(const std::vector<float>& in, int Tin, int Fin, int Cin,
+                                     const std::vector<float>& w, const std::vector<float>& norm, int Cout, float eps);
+// The local attention: query t sees keys t - d, d < min(t + 1, W); logit = cap tanh((q * qs) .
+// (k * k_scale + rel_d) / cap); softmax; sum of v. q, k, v, out [T][heads * D]; rel [W][heads * D];
+// qs [D] (q_scale * softplus(per_dim_scale)).
+std::vector<float> AudioLocalAttention(const std::vector<float>& q, const std::vector<float>& k,
+                                       const std::vector<float>& v, const std::vector<float>& rel,
+                                       const std::vector<float>& qs, int T, int heads, int D, int W, float k_scale,
+                                       float cap);
+// GLU then depthwise causal conv: s [T][2H] -> glu [T][H] -> out[t][i] = sum_j w[i][j] glu[t-K+1+j][i].
+std::vector<float> AudioGluConv(const std::vector<float>& s, const std::vector<float>& w, int T, int H, int K);
+// x * sigmoid(x)
+float Silu(float x);
 
 class AudioTower {
  public:

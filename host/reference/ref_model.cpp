@@ -319,7 +319,7 @@ std::vector<float> Model::ForwardWithImages(std::span<const int32_t> tokens, int
   std::vector<int32_t> last_key;  // [T] on sliding layers with bidirectional image runs
   const bool images = !soft_tokens.empty();
   size_t n_image = 0;
-  // Audio positions take soft tokens too (§6.3), in prompt order among the images'; never bidirectional.
+  // Audio positions take soft tokens too (§5.6), in prompt order among the images'; never bidirectional.
   const int audio_id = config_.mm.has_audio ? config_.mm.audio_token_id : -1;
   auto soft_row = [&](int32_t id) { return id == config_.mm.image_token_id || id == audio_id; };
   if (images) {

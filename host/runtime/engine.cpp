@@ -10,6 +10,7 @@
 #include "host/model/audio_prompt.h"
 #include "host/model/tensor_names.h"
 #include "host/reference/audio_tower.h"
+#include "host/runtime/audio_tower_gpu.h"
 #include "host/reference/ref_model.h"
 #include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
@@ -98,12 +99,13 @@ class GpuEngine : public Engine {
     }
     if (!clips.empty() && !audio_tower_) {  // on the first clip
       VKG_CHECK(ckpt_.has_value(), "audio input needs checkpoint weights");
-      audio_tower_.emplace(ckpt_->config(), ref::AudioWeights::Load(*ckpt_));
+      CheckAudioTensors(config_, ckpt_->weights());
+      audio_tower_ = std::make_unique<GpuAudioTower>(TowerSource(), *gpu_, model_->format());
     }
     const SoftPrompt merged = MergeSoftTokens(
         config_, tokens, images.size(), clips.size(),
         [&](size_t i) { return tower_->Encode(images[i], kernels_, features_); },
-        [&](size_t i) { return audio_tower_->Encode(clips[i]); });
+        [&](size_t i) { return audio_tower_->Encode(clips[i], kernels_, features_); });
     return scheduler_->ForwardWithSoftTokens(tokens, all_logits, merged.spans, merged.soft,
                                              config_.mm.bidirectional_vision);
   }
@@ -166,7 +168,7 @@ class GpuEngine : public Engine {
   }
   std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the towers
   std::unique_ptr<GpuVisionTower> tower_;       // on the first image
-  std::optional<ref::AudioTower> audio_tower_;  // on the first clip
+  std::unique_ptr<GpuAudioTower> audio_tower_;  // on the first clip
   KernelFamily kernels_ = KernelFamily::kDevice;
   KernelFeatures features_;
   std::unique_ptr<vk::TimestampPool> timestamps_;  // created by SetProfiling(true)

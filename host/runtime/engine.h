@@ -66,7 +66,7 @@ class Engine {
     AttachImages(std::move(images));
     return Forward(tokens, all_logits);
   }
-  // Audio clips for the next Forward call (docs/model.md §6), as AttachImages: each run of
+  // Audio clips for the next Forward call (docs/model.md §5.4), as AttachImages: each run of
   // audio_token_id in that call's tokens takes the next clip's soft tokens, computed by the audio
   // tower (always causal in the text model). A prompt may hold images and audio together. That call
   // checks the runs against the clips (CheckAudioPrompt, audio_prompt.h) and throws vkg::Error (one

@@ -40,11 +40,20 @@ std::vector<float> RunWithAudio(const test::AudioFixture& f) {
   return model.ForwardWithImages(f.tokens, 0, cache, soft);
 }
 
-TEST(AudioTowerTest, LogitsMatchHuggingFace) {
-  const test::AudioFixture f = test::LoadAudioFixture("ple-audio");
+class AudioClipTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AudioClipTest, LogitsMatchHuggingFace) {
+  const test::AudioFixture f = test::LoadAudioFixture("ple-audio", GetParam());
   ASSERT_EQ(f.clip.soft_tokens, AudioConfig::SoftTokens(f.clip.valid_frames));
   ExpectLogitsMatch(RunWithAudio(f), f);
 }
+
+// 1.3 s (33 soft tokens), 0.3 s (8: under one attention chunk), 4 s (100: many chunks).
+INSTANTIATE_TEST_SUITE_P(Clips, AudioClipTest, ::testing::Values("", "clip-0.3s", "clip-4s"), [](const auto& info) {
+  std::string n = *info.param ? info.param : "clip-1.3s";
+  for (char& ch : n) ch = (ch == '-' || ch == '.') ? '_' : ch;
+  return n;
+});
 
 // The audio changes the logits after it by more than the tolerance (the match above is not won
 // by text alone): zeroed features (log 0.001) move the text positions after EOA.
