@@ -103,7 +103,7 @@ TEST(AudioPromptTest, OneLineErrors) {
   AudioFeatures bad = f.clip;
   bad.soft_tokens = 30;
   EXPECT_EQ(ErrorOf([&] { CheckAudioPrompt(c, f.tokens, {bad}); }),
-            "audio clip 1: 130 valid frames make 33 soft tokens, not 30");
+            "audio clip 1: 129 valid frames make 33 soft tokens, not 30");
   bad = f.clip;
   bad.mel.pop_back();
   EXPECT_EQ(ErrorOf([&] { CheckAudioPrompt(c, f.tokens, {bad}); }),
