@@ -5,9 +5,9 @@
 // load serves ROWS queries: with GQA a block holds several heads of one token, otherwise ROWS
 // consecutive tokens. Softmax in f32 with a running max (see common/attention_core.glsl).
 // Visibility: key j is seen by the query at position i iff j <= last(i) and (W == 0 or j > i - W),
-// where last(i) = i (causal) or, with p.last_key_from_buffer, last_key[t] >= i: an image token seeing
-// its whole image (Gemma 4 "vision" bidirectional attention on sliding layers; every patch of the
-// vision tower seeing every other).
+// where last(i) = i (causal) or, with p.last_key_from_buffer, last_key[t] clamped to [i, the chunk's
+// last position]: an image token seeing its whole image (Gemma 4 "vision" bidirectional attention
+// on sliding layers; every patch of the vision tower seeing every other).
 // binding 0: q       [T][n_heads][head_dim] f32, read
 // binding 1: k_cache [cache_len][n_kv_heads][head_dim] f16 (f32 with -D KV_F32), read;
 //            position j in slot j % cache_len
@@ -43,7 +43,10 @@ layout(std430, binding = 4) readonly buffer LastKey { int last_key[]; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
 uint attnStartPos() { return p.start_pos; }
-int attnLastKey(uint t, int pos) { return p.last_key_from_buffer != 0u ? last_key[t] : pos; }
+// Clamped to the chunk's last position (attnInit raises it to pos): keys past it are not written yet.
+int attnLastKey(uint t, int pos) {
+  return p.last_key_from_buffer != 0u ? min(last_key[t], int(p.start_pos + p.n_rows / p.group) - 1) : pos;
+}
 #include "attention_core.glsl"
 
 void main() {

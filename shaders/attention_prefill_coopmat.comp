@@ -8,8 +8,10 @@
 // Rows: the queries that share one KV head, row = t * group + g (query head kvh * group + g): a
 // block of BR rows is BR / group tokens x the whole GQA group (E2B: 8 heads, so a 32-row block is 4
 // tokens x 8 heads and every K/V tile feeds 32 rows of the units), or part of one token's group.
-// Workgroup (x, y, z) = (row block, KV head, key split); the block's visible keys [lo, hi) as in
-// attention_prefill_gpu.comp (whole key blocks outside the causal/sliding range never visited),
+// Workgroup (x, y, z) = (row block, KV head, key split); the block's visible keys [lo, hi) and the
+// per-query last keys (p.last_key_from_buffer: image tokens / vision patches seeing their whole
+// image, clamped to the chunk) as in attention_prefill_gpu.comp (whole key blocks outside the
+// causal/sliding range never visited),
 // split z walks [lo + z * keys_per_split, + keys_per_split) in tiles of BC keys:
 //   1. K tile BC x HEAD_DIM -> f16 shared (b_sh, [key][d], rows padded by 8 halves), 16-byte loads,
 //      rows past the split's end zeroed (so 0 x V and the padded scores stay finite);
@@ -67,7 +69,8 @@
 // binding 2: v_cache same layout (may be k_cache itself: K=V layers)
 // binding 3: out     [T][n_heads][head_dim] f32 (when n_splits == 1)
 // binding 4: scratch [n_splits][T * n_heads][head_dim + 2] f32 (m, l, o[head_dim]) when n_splits > 1
-// push: AttentionParams (n_rows = T * group, keys_per_split, n_splits).
+// binding 5: last_key [T] int, read when p.last_key_from_buffer (any buffer otherwise)
+// push: AttentionParams (n_rows = T * group, keys_per_split, n_splits, last_key_from_buffer).
 // spec: 0 WG = SUBGROUPS x lanes (lanes: the device's subgroup size; 8 emulated), 1 HEAD_DIM,
 //       2 BR, 3 BC, 4 KV_SAME, 5-7 FM, FN, FK (the unit), 8 SUBGROUPS, 9 KSPLIT, 10 C_FLOATS
 //       (f32 of c_sh: max(KSPLIT x BR x BC, SUBGROUPS x FM x FN)). The host guarantees BR % FM,
@@ -123,6 +126,7 @@ const uint VPL = 8;
 const uint LPR = HEAD_DIM / VPL;      // 16-byte loads per K/V row
 layout(std430, binding = 3) writeonly buffer Out { float out_[]; };
 layout(std430, binding = 4) writeonly buffer Scratch { float scratch[]; };
+layout(std430, binding = 5) readonly buffer LastKey { int last_key[]; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
 shared float16_t a_sh[BR * Q_STRIDE + BR * P_STRIDE];  // Q [BR][Q_STRIDE], then P [BR][P_STRIDE]
@@ -185,9 +189,19 @@ void main() {
   const int pos_hi = int(p.start_pos + (row0 + n_valid - 1u) / p.group);
   const int W = int(p.window);
   const int lo = W > 0 ? max(0, pos_lo - W + 1) : 0;
+  // The smallest and largest last key of the block's tokens (causal: pos_lo, pos_hi).
+  const int last_pos = int(p.start_pos + p.n_rows / p.group) - 1;
+  int last_lo = pos_lo, last_hi = pos_hi;
+  if (p.last_key_from_buffer != 0u) {
+    for (uint t = row0 / p.group; t <= (row0 + n_valid - 1u) / p.group; ++t) {
+      const int l = clamp(last_key[t], int(p.start_pos + t), last_pos);
+      last_lo = min(last_lo, l);
+      last_hi = max(last_hi, l);
+    }
+  }
   const int s_lo = lo + int(split * p.keys_per_split);
-  const int s_hi = min(pos_hi + 1, s_lo + int(p.keys_per_split));
-  // Every key of [first_hi, pos_lo] is seen by every row: tiles inside it need no mask.
+  const int s_hi = min(last_hi + 1, s_lo + int(p.keys_per_split));
+  // Every key of [first_hi, last_lo] is seen by every row: tiles inside it need no mask.
   const int first_hi = W > 0 ? max(0, pos_hi - W + 1) : 0;
 
   // Q tile, f16, once per workgroup; rows past the chunk are zero.
@@ -234,14 +248,16 @@ void main() {
 
     // 3. V tile into the K tile's place, and the online softmax (one subgroup per row).
     if (!KV_SAME) LOAD_TILE(v_cache, t0, n_keys, kvh)
-    const bool unmasked = t0 >= first_hi && t0 + int(n_keys) - 1 <= pos_lo;
+    const bool unmasked = t0 >= first_hi && t0 + int(n_keys) - 1 <= last_lo;
     for (uint r = hsg; r < BR; r += nhsg) {
-      const int pos = r < n_valid ? int(p.start_pos + (row0 + r) / p.group) : -1;
+      const uint tok = (row0 + r) / p.group;
+      const int pos = r < n_valid ? int(p.start_pos + tok) : -1;
       const int first = W > 0 ? max(0, pos - W + 1) : 0;
+      const int last = p.last_key_from_buffer != 0u && r < n_valid ? clamp(last_key[tok], pos, last_pos) : pos;
       float mx = NEG_BIG;
       for (uint k = lane; k < n_keys; k += sgs) {
         const int j = t0 + int(k);
-        if (unmasked || (j >= first && j <= pos)) {
+        if (unmasked || (j >= first && j <= last)) {
           float sv = 0.0;
           for (uint ks = 0; ks < KSPLIT; ++ks) sv += c_sh[ks * BR * BC + r * BC + k];
           mx = max(mx, sv * p.scale);
@@ -253,7 +269,7 @@ void main() {
       float sum = 0.0;
       for (uint k = lane; k < BC; k += sgs) {
         const int j = t0 + int(k);
-        const bool seen = k < n_keys && (unmasked || (j >= first && j <= pos));
+        const bool seen = k < n_keys && (unmasked || (j >= first && j <= last));
         float16_t ph = float16_t(0.0);
         if (seen) {
           float sv = 0.0;

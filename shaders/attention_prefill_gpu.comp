@@ -7,8 +7,13 @@
 // block of BR consecutive rows is BR / group tokens x the whole GQA group (or, for group > BR, a
 // part of one token's group): every K/V tile loaded into shared memory serves all BR rows.
 // Workgroup (x, y, z) = (row block, KV head, key split). The block's visible keys are
-// [lo, hi) = [first key its first token sees, position of its last token + 1]; keys outside it are
-// never visited (whole key blocks skipped: causal future, and keys left of the sliding window).
+// [lo, hi) = [first key its first token sees, last key any of its tokens sees + 1]; keys outside
+// it are never visited (whole key blocks skipped: causal future, and keys left of the sliding window).
+// Visibility: key j is seen by the query at position i iff j <= last(i) and (W == 0 or j > i - W),
+// where last(i) = i (causal) or, with p.last_key_from_buffer, last_key[t] clamped to [i, last
+// position of the chunk]: an image token seeing its whole image (Gemma 4 "vision" bidirectional
+// attention on sliding layers), every patch of the vision tower seeing every other. The block's
+// last keys are read once per invocation (<= BR tokens) and again per row in the softmax step.
 // Split z takes [lo + z * keys_per_split, + keys_per_split) of that range in tiles of BC keys:
 //   1. K tile: BC rows x HEAD_DIM loaded into shared memory with 16-byte loads (consecutive
 //      invocations read consecutive 16 bytes of a row: coalesced), rows padded by 16 bytes so the
@@ -54,7 +59,9 @@
 // binding 3: out     [T][n_heads][head_dim] f32, written as vec4 (when n_splits == 1)
 // binding 4: scratch [n_splits][T * n_heads][head_dim + 2] f32 (m, l, o[head_dim]), written when
 //            n_splits > 1 (bound to out otherwise, never touched)
-// push: AttentionParams (n_rows = T * group, keys_per_split, n_splits; pos_from_buffer unused).
+// binding 5: last_key [T] int, read when p.last_key_from_buffer (any buffer otherwise)
+// push: AttentionParams (n_rows = T * group, keys_per_split, n_splits, last_key_from_buffer;
+//       pos_from_buffer unused). With last keys the host plans the splits over [lo, start_pos + T).
 // spec: 0 WG (invocations; multiple of the subgroup size), 1 HEAD_DIM (multiple of 8, <= 512,
 //       HEAD_DIM / 8 <= WG), 2 BR (query rows per workgroup), 3 BC (keys per tile),
 //       4 KV_SAME (k_cache and v_cache are one buffer: the V tile is not loaded again).
@@ -106,6 +113,7 @@ void chunk(uint k, uint c, out vec4 lo, out vec4 hi) {
 #endif
 layout(std430, binding = 3) writeonly buffer Out { vec4 out_[]; };
 layout(std430, binding = 4) writeonly buffer Scratch { float scratch[]; };
+layout(std430, binding = 5) readonly buffer LastKey { int last_key[]; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
 shared vec4 sh_q[BR * QS];
@@ -134,9 +142,19 @@ void main() {
   const int pos_hi = int(p.start_pos + (row0 + n_valid - 1u) / p.group);
   const int W = int(p.window);
   const int lo = W > 0 ? max(0, pos_lo - W + 1) : 0;
+  // The smallest and largest last key of the block's tokens (causal: pos_lo, pos_hi).
+  const int last_pos = int(p.start_pos + p.n_rows / p.group) - 1;
+  int last_lo = pos_lo, last_hi = pos_hi;
+  if (p.last_key_from_buffer != 0u) {
+    for (uint t = row0 / p.group; t <= (row0 + n_valid - 1u) / p.group; ++t) {
+      const int l = clamp(last_key[t], int(p.start_pos + t), last_pos);
+      last_lo = min(last_lo, l);
+      last_hi = max(last_hi, l);
+    }
+  }
   const int s_lo = lo + int(split * p.keys_per_split);
-  const int s_hi = min(pos_hi + 1, s_lo + int(p.keys_per_split));
-  // Every key of [first_hi, pos_lo] is seen by every row: tiles inside it need no mask.
+  const int s_hi = min(last_hi + 1, s_lo + int(p.keys_per_split));
+  // Every key of [first_hi, last_lo] is seen by every row: tiles inside it need no mask.
   const int first_hi = W > 0 ? max(0, pos_hi - W + 1) : 0;
 
   for (uint i = tid; i < BR * QS; i += WG) {
@@ -180,21 +198,23 @@ void main() {
     barrier();  // scores complete; the K tile is free
     // 3. V tile into the K tile's place, and the online softmax (one subgroup per row).
     if (!KV_SAME) LOAD_KEYS(v_cache, t0, n_keys, kvh)
-    const bool unmasked = t0 >= first_hi && t0 + int(n_keys) - 1 <= pos_lo;
+    const bool unmasked = t0 >= first_hi && t0 + int(n_keys) - 1 <= last_lo;
     for (uint r = sg; r < BR; r += nsg) {
-      const int pos = r < n_valid ? int(p.start_pos + (row0 + r) / p.group) : -1;
+      const uint tok = (row0 + r) / p.group;
+      const int pos = r < n_valid ? int(p.start_pos + tok) : -1;
       const int first = W > 0 ? max(0, pos - W + 1) : 0;
+      const int last = p.last_key_from_buffer != 0u && r < n_valid ? clamp(last_key[tok], pos, last_pos) : pos;
       float mx = NEG_BIG;
       for (uint k = lane; k < n_keys; k += sgs) {
         const int j = t0 + int(k);
-        if (unmasked || (j >= first && j <= pos)) mx = max(mx, sh_s[r * BC + k]);
+        if (unmasked || (j >= first && j <= last)) mx = max(mx, sh_s[r * BC + k]);
       }
       const float m_old = sh_m[r];
       const float m_new = max(m_old, subgroupMax(mx));
       float sum = 0.0;
       for (uint k = lane; k < BC; k += sgs) {
         const int j = t0 + int(k);
-        const bool seen = k < n_keys && (unmasked || (j >= first && j <= pos));
+        const bool seen = k < n_keys && (unmasked || (j >= first && j <= last));
         const float pr = seen ? exp(sh_s[r * BC + k] - m_new) : 0.0;
         sh_s[r * BC + k] = pr;
         sum += pr;

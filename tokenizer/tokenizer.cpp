@@ -1,6 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "tokenizer/backend.h"
 #include "tokenizer/hf_bpe.h"

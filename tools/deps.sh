@@ -11,9 +11,11 @@ set -euo pipefail
 # client test) are expected to be there already, as for the tokenizer tests.
 # Image input (host/image): libpng, libjpeg-turbo, libwebp and giflib decode PNG, JPEG, WebP and GIF
 # (PIL uses the same libjpeg-turbo and libwebp, so decoded pixels equal Hugging Face's).
+# Audio input (host/audio): libsndfile (WAV, FLAC; what Python's soundfile wraps), libmpg123
+# (MP3), libsoxr (resampling to 16 kHz, librosa's default); espeak-ng makes speech for a test.
 PACKAGES="cmake g++ make git pkg-config libvulkan-dev glslang-tools libsentencepiece-dev nlohmann-json3-dev
           libgtest-dev mesa-vulkan-drivers vulkan-validationlayers python3 patch xz-utils chromium nginx
-          libpng-dev libjpeg62-turbo-dev libwebp-dev libgif-dev"
+          libpng-dev libjpeg62-turbo-dev libwebp-dev libgif-dev libsndfile1-dev libmpg123-dev libsoxr-dev espeak-ng"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-1000000}
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(gguf safetensors safetensors_index config generation_config tokenizer jinja http_request image)
+[[ ${#targets[@]} -gt 0 ]] || targets=(gguf safetensors safetensors_index config generation_config tokenizer jinja http_request image audio)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (apt-get install clang)" >&2; exit 1; }
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DVKG_FUZZ=ON \
@@ -19,7 +19,7 @@ cmake --build "$BUILD" -j"$(nproc)" --target $(printf '%s_fuzz ' "${targets[@]}"
 
 # Seed corpora: the files the tests use, plus small generated ones.
 seeds="$BUILD/seeds"
-rm -rf "$seeds" && mkdir -p "$seeds"/{gguf,safetensors,safetensors_index,config,generation_config,tokenizer,jinja,http_request,image}
+rm -rf "$seeds" && mkdir -p "$seeds"/{gguf,safetensors,safetensors_index,config,generation_config,tokenizer,jinja,http_request,image,audio}
 cp tests/data/gemma4-tiny/dense/model.safetensors "$seeds/safetensors/dense.safetensors"
 for v in dense ple e4b moe; do cp "tests/data/gemma4-tiny/$v/config.json" "$seeds/config/$v.json"; done
 cp tests/generate/data/tokenizer.json "$seeds/tokenizer/small.json"
@@ -31,9 +31,12 @@ python3 tests/fuzz/seeds/make_gguf_seeds.py "$seeds/gguf"
 # Images: the small decoder test files (every format and conversion), not the large resize cases.
 cp tests/data/gemma4-image/decode_* "$seeds/image/"
 { printf 'data:image/png;base64,'; base64 -w0 tests/data/gemma4-image/decode_pal4.png; } >"$seeds/image/data_url.txt"
+# Audio: small WAV, FLAC and MP3 files (tests/fuzz/seeds/audio, made by make_audio_seeds.sh).
+cp tests/fuzz/seeds/audio/* "$seeds/audio/"
 
 declare -A max_len=([gguf]=8192 [safetensors]=8192 [safetensors_index]=4096 [config]=8192
-                    [generation_config]=2048 [tokenizer]=8192 [jinja]=4096 [http_request]=4096 [image]=16384)
+                    [generation_config]=2048 [tokenizer]=8192 [jinja]=4096 [http_request]=4096 [image]=16384
+                    [audio]=16384)
 status=0
 for t in "${targets[@]}"; do
   findings="$BUILD/findings/$t" && mkdir -p "$findings" "$BUILD/corpus/$t"

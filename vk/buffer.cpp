@@ -2,11 +2,24 @@
 #include "vk/buffer.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "vk/check.h"
 #include "vk/device.h"
 
 namespace vkg::vk {
+namespace {
+
+// Process-wide counts behind CurrentLiveAllocations (relaxed: they are statistics, read by tests
+// and `--stats` between steps, never used to order memory).
+std::atomic<uint64_t> g_memory_objects{0}, g_memory_bytes{0}, g_texel_views{0};
+
+}  // namespace
+
+LiveAllocations CurrentLiveAllocations() {
+  return {g_memory_objects.load(std::memory_order_relaxed), g_memory_bytes.load(std::memory_order_relaxed),
+          g_texel_views.load(std::memory_order_relaxed)};
+}
 
 Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const std::string& name)
     : device_(&device), size_(size), kind_(kind), name_(name) {
@@ -51,6 +64,9 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const s
   }
   VK_CHECK(r);
   memory_ = UniqueMemory(device.handle(), memory);
+  allocated_bytes_ = req.size;
+  g_memory_objects.fetch_add(1, std::memory_order_relaxed);
+  g_memory_bytes.fetch_add(allocated_bytes_, std::memory_order_relaxed);
   VK_CHECK(vkBindBufferMemory(device.handle(), buffer, memory, 0));
   if (kind != MemoryKind::kDeviceLocal) {
     VK_CHECK(vkMapMemory(device.handle(), memory, 0, VK_WHOLE_SIZE, 0, &mapped_));
@@ -58,7 +74,11 @@ Buffer::Buffer(const Device& device, VkDeviceSize size, MemoryKind kind, const s
   device.SetName(VK_OBJECT_TYPE_BUFFER, uint64_t(buffer), name);
 }
 
-Buffer::~Buffer() = default;
+Buffer::~Buffer() {
+  if (!memory_) return;
+  g_memory_objects.fetch_sub(1, std::memory_order_relaxed);
+  g_memory_bytes.fetch_sub(allocated_bytes_, std::memory_order_relaxed);
+}
 
 const TexelView& Buffer::TexelViewOf(VkDeviceSize offset, VkDeviceSize size) const {
   const auto key = std::make_pair(offset, size);
@@ -90,7 +110,12 @@ TexelView::TexelView(const Device& device, const BufferSlice& slice, const std::
   VkBufferView view = VK_NULL_HANDLE;
   VK_CHECK(vkCreateBufferView(device.handle(), &info, nullptr, &view));
   view_ = UniqueBufferView(device.handle(), view);
+  g_texel_views.fetch_add(1, std::memory_order_relaxed);
   device.SetName(VK_OBJECT_TYPE_BUFFER_VIEW, uint64_t(view), name);
+}
+
+TexelView::~TexelView() {
+  if (view_) g_texel_views.fetch_sub(1, std::memory_order_relaxed);
 }
 
 BlockAllocator::BlockAllocator(const Device& device, MemoryKind kind, const std::string& name, VkDeviceSize block_size)

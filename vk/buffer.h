@@ -20,6 +20,14 @@ enum class MemoryKind {
   kReadback,     // host-visible, cached when possible: staging for downloads
 };
 
+// Device memory this process holds now: live VkDeviceMemory objects (every Buffer owns one) with
+// their allocated bytes, and live texel views. Soak tests and `--stats` check that hours of
+// generation allocate nothing after warm-up (counted process-wide, atomically).
+struct LiveAllocations {
+  uint64_t memory_objects = 0, memory_bytes = 0, texel_views = 0;
+};
+LiveAllocations CurrentLiveAllocations();
+
 // Every buffer can be a storage buffer, a uniform texel buffer (weights are read through texel
 // views: faster on some drivers and not capped by maxStorageBufferRange) and a copy source/target.
 class Buffer {
@@ -47,6 +55,7 @@ class Buffer {
   mutable std::map<std::pair<VkDeviceSize, VkDeviceSize>, std::unique_ptr<TexelView>> views_;
   UniqueBuffer buffer_;
   UniqueMemory memory_;
+  VkDeviceSize allocated_bytes_ = 0;  // the allocation's size (the requirement, >= size_)
   VkDeviceSize size_ = 0;
   MemoryKind kind_;
   void* mapped_ = nullptr;
@@ -67,6 +76,9 @@ struct BufferSlice {
 class TexelView {
  public:
   TexelView(const Device& device, const BufferSlice& slice, const std::string& name);
+  ~TexelView();
+  TexelView(const TexelView&) = delete;  // counted in CurrentLiveAllocations: never copied or moved
+  TexelView& operator=(const TexelView&) = delete;
   VkBufferView handle() const { return view_.get(); }
   const BufferSlice& slice() const { return slice_; }
 

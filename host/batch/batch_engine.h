@@ -37,6 +37,23 @@ class BatchEngine {
   // an input does not fit its slot's context.
   virtual std::vector<std::vector<float>> Step(std::span<const SlotInput> inputs) = 0;
 
+  // One image of a slot's prompt: its soft tokens take the prompt positions [start, start +
+  // patches.soft_tokens) (absolute: position 0 is the prompt's first token).
+  struct SlotImage {
+    uint32_t start = 0;
+    ImagePatches patches;
+  };
+  // The images of the slot's prompt from n_past(slot) on, replacing any kept from an earlier
+  // prompt (an empty list just forgets those). Runs the vision tower on each image now
+  // (docs/model.md §5) and keeps its soft tokens for the slot: later Steps place them over those positions' embeddings as they evaluate them (a prompt
+  // chunk may hold part of a causal image's run; a bidirectional image ("vision" attention) must
+  // lie whole inside one input, as Engine's chunks keep it). Reset and Truncate forget the images
+  // past the kept positions. Throws vkg::Error (one line, nothing kept) when the model has no
+  // vision tower or an image does not fit it.
+  virtual void AttachImages(uint32_t slot, std::vector<SlotImage> images) = 0;
+  // Images the vision tower encoded so far, all slots (tests: a repeated image is not re-encoded).
+  virtual uint64_t images_encoded() const = 0;
+
   virtual uint32_t n_past(uint32_t slot) const = 0;
   virtual void Reset(uint32_t slot) = 0;
   // Forgets positions n .. n_past(slot) - 1 of one slot (prefix reuse); false, changing nothing,

@@ -18,6 +18,24 @@ std::unique_ptr<BatchEngine> EnginePerSlot::Open(const std::string& model_dir, c
 
 EnginePerSlot::EnginePerSlot(std::vector<std::unique_ptr<Engine>> engines) : engines_(std::move(engines)) {
   if (engines_.empty()) throw Error("a batch engine needs at least one slot");
+  images_.assign(engines_.size(), SlotSoftTokens(uint32_t(engines_[0]->config().hidden_size)));
+}
+
+void EnginePerSlot::AttachImages(uint32_t slot, std::vector<SlotImage> images) {
+  Engine& e = engine(slot);
+  std::vector<SlotSoftTokens::Image> encoded;
+  for (SlotImage& im : images) {
+    std::vector<float> soft = e.EncodeImage(im.patches);
+    encoded.push_back({im.start, uint32_t(soft.size() / size_t(config().hidden_size)), std::move(soft)});
+  }
+  images_[slot].ForgetFrom(e.n_past());
+  images_[slot].Add(std::move(encoded));
+}
+
+uint64_t EnginePerSlot::images_encoded() const {
+  uint64_t n = 0;
+  for (const auto& e : engines_) n += e->images_encoded();
+  return n;
 }
 
 Engine& EnginePerSlot::engine(uint32_t slot) const {
@@ -39,12 +57,25 @@ std::vector<std::vector<float>> EnginePerSlot::Step(std::span<const SlotInput> i
       throw Error("slot " + std::to_string(in.slot) + " needs " + std::to_string(e.n_past() + in.tokens.size()) +
                   " positions but holds " + std::to_string(e.memory().context));
     }
+    if (config().mm.bidirectional_vision && images_[in.slot].Splits(e.n_past(), uint32_t(in.tokens.size()))) {
+      throw Error("slot " + std::to_string(in.slot) +
+                  ": an input cuts an image whose tokens attend to each other (it is evaluated in one chunk)");
+    }
   }
   const int64_t vocab = config().vocab_size;
   std::vector<std::vector<float>> out;
   out.reserve(inputs.size());
   for (const SlotInput& in : inputs) {
-    std::vector<float> logits = engine(in.slot).Forward(in.tokens, /*all_logits=*/false);
+    Engine& e = engine(in.slot);
+    SlotSoftTokens& images = images_[in.slot];
+    if (!images.empty()) {
+      std::vector<ImageSpan> spans;
+      std::vector<float> soft;
+      images.SpansFor(e.n_past(), uint32_t(in.tokens.size()), &spans, &soft);
+      if (!spans.empty()) e.AttachSoftTokens(std::move(spans), std::move(soft));
+    }
+    std::vector<float> logits = e.Forward(in.tokens, /*all_logits=*/false);
+    images.ForgetBefore(e.n_past());
     logits.resize(size_t(vocab));
     out.push_back(std::move(logits));
   }
@@ -52,8 +83,16 @@ std::vector<std::vector<float>> EnginePerSlot::Step(std::span<const SlotInput> i
 }
 
 uint32_t EnginePerSlot::n_past(uint32_t slot) const { return engine(slot).n_past(); }
-void EnginePerSlot::Reset(uint32_t slot) { engine(slot).Reset(); }
-bool EnginePerSlot::Truncate(uint32_t slot, uint32_t n) { return engine(slot).Truncate(n); }
+void EnginePerSlot::Reset(uint32_t slot) {
+  engine(slot).Reset();
+  images_[slot].ForgetFrom(0);
+}
+
+bool EnginePerSlot::Truncate(uint32_t slot, uint32_t n) {
+  if (!engine(slot).Truncate(n)) return false;
+  images_[slot].ForgetFrom(n);
+  return true;
+}
 
 MemoryReport EnginePerSlot::memory() const {
   MemoryReport total;

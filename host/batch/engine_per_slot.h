@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "host/batch/batch_engine.h"
+#include "host/batch/slot_soft_tokens.h"
 
 namespace vkg {
 
@@ -24,6 +25,8 @@ class EnginePerSlot : public BatchEngine {
   uint32_t slots() const override { return uint32_t(engines_.size()); }
   uint32_t context() const override { return engines_[0]->memory().context; }
   std::vector<std::vector<float>> Step(std::span<const SlotInput> inputs) override;
+  void AttachImages(uint32_t slot, std::vector<SlotImage> images) override;
+  uint64_t images_encoded() const override;
   uint32_t n_past(uint32_t slot) const override;
   void Reset(uint32_t slot) override;
   bool Truncate(uint32_t slot, uint32_t n) override;
@@ -35,6 +38,7 @@ class EnginePerSlot : public BatchEngine {
   Engine& engine(uint32_t slot) const;
 
   std::vector<std::unique_ptr<Engine>> engines_;
+  std::vector<SlotSoftTokens> images_;  // per slot: its prompt's encoded images
 };
 
 }  // namespace vkg

@@ -6,12 +6,14 @@
 #include <numeric>
 #include <optional>
 
+#include "host/batch/slot_soft_tokens.h"
 #include "host/batch/step_plan.h"
 #include "host/device/gpu_context.h"
 #include "host/device/kv_cache.h"
 #include "host/device/weight_source.h"
 #include "host/error.h"
 #include "host/model/checkpoint.h"
+#include "host/model/tensor_names.h"
 #include "host/ops/attention.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
@@ -19,6 +21,7 @@
 #include "host/runtime/forward.h"
 #include "host/runtime/scheduler.h"
 #include "host/runtime/step_staging.h"
+#include "host/runtime/vision_tower_gpu.h"
 #include "vk/check.h"
 
 namespace vkg {
@@ -65,6 +68,9 @@ class GpuBatchEngine : public BatchEngine {
       slot.kv = std::make_unique<KvCache>(c, *alloc_, context_, options_.batch, o.kv_dtype);
       slot.position = alloc_->Allocate(4);
       if (scratch) slot.attn_scratch = Tensor{alloc_->Allocate(scratch * 4), DType::F32, 1, uint32_t(scratch)};
+      slot.images = SlotSoftTokens(uint32_t(c.hidden_size));
+      // A prompt chunk's last visible keys for bidirectional images: one chunk per slot per pass.
+      if (c.mm.has_vision && c.mm.bidirectional_vision) slot.last_key = alloc_->Allocate(uint64_t(options_.batch) * 4);
       slots_.push_back(std::move(slot));
     }
     rec_ = std::make_unique<vk::Recorder>(gpu_->device());
@@ -84,7 +90,21 @@ class GpuBatchEngine : public BatchEngine {
   uint32_t slots() const override { return uint32_t(slots_.size()); }
   uint32_t context() const override { return context_; }
   uint32_t n_past(uint32_t slot) const override { return At(slot).n_past; }
-  void Reset(uint32_t slot) override { At(slot).n_past = 0; }
+  void Reset(uint32_t slot) override {
+    At(slot).n_past = 0;
+    At(slot).images.ForgetFrom(0);
+  }
+  void AttachImages(uint32_t slot, std::vector<SlotImage> images) override {
+    Slot& s = At(slot);
+    std::vector<SlotSoftTokens::Image> encoded;
+    for (SlotImage& im : images) {
+      std::vector<float> soft = Encode(im.patches);
+      encoded.push_back({im.start, uint32_t(soft.size() / size_t(config_.hidden_size)), std::move(soft)});
+    }
+    s.images.ForgetFrom(s.n_past);
+    s.images.Add(std::move(encoded));
+  }
+  uint64_t images_encoded() const override { return images_encoded_; }
   bool Truncate(uint32_t slot, uint32_t n) override {
     Slot& s = At(slot);
     if (n > s.n_past) return false;
@@ -95,6 +115,7 @@ class GpuBatchEngine : public BatchEngine {
       if (li.owns_kv(int(l)) && !li.full && s.n_past - n > s.kv->slots(int(l)) - uint32_t(li.window) + 1) return false;
     }
     s.n_past = n;
+    s.images.ForgetFrom(n);
     return true;
   }
   MemoryReport memory() const override {
@@ -118,9 +139,21 @@ class GpuBatchEngine : public BatchEngine {
     po.one_input_per_pass = config_.has_moe();  // the expert products take one sequence per pass
     const size_t V = size_t(config_.vocab_size);
     std::vector<std::vector<float>> logits(inputs.size());
+    const std::vector<StepPass> plan = PlanStep(sizes, po);
+    if (config_.mm.bidirectional_vision) {  // an image whose tokens see each other is one chunk
+      for (const StepPass& pass : plan) {
+        for (const StepChunk& ch : pass.chunks) {
+          const Slot& s = slots_[inputs[ch.input].slot];
+          if (s.images.Splits(s.n_past + ch.first, ch.T)) {
+            throw Error(vk::Concat("slot ", inputs[ch.input].slot,
+                                   ": a prompt chunk cuts an image whose tokens attend to each other"));
+          }
+        }
+      }
+    }
     last_dispatches_ = 0;
     last_submits_ = 0;
-    for (const StepPass& pass : PlanStep(sizes, po)) RunPass(inputs, pass, logits, V);
+    for (const StepPass& pass : plan) RunPass(inputs, pass, logits, V);
     return logits;
   }
 
@@ -130,7 +163,27 @@ class GpuBatchEngine : public BatchEngine {
     vk::BufferSlice position;  // the uint32 position of a decode row planned as a replayed step
     Tensor attn_scratch;       // split-decode attention partials (empty when none are needed)
     uint32_t n_past = 0;
+    SlotSoftTokens images;     // its prompt's encoded images, by position
+    vk::BufferSlice last_key;  // [batch] int32: a chunk's bidirectional-image keys (vision models)
   };
+
+  // The vision tower (uploaded on the first image) on one image: [soft tokens][H].
+  std::vector<float> Encode(const ImagePatches& image) {
+    const ModelConfig& c = config_;
+    if (!c.mm.has_vision) {
+      throw Error("this model has no vision tower (its config.json has no vision_config): it cannot take images");
+    }
+    image.Check(c.mm.vision, "image");
+    if (!tower_) {
+      if (!ckpt_) throw Error("image input needs checkpoint weights");
+      CheckVisionTensors(c, ckpt_->weights());
+      tower_source_ = CheckpointWeights(*ckpt_);
+      tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
+    }
+    std::vector<float> soft = tower_->Encode(image, options_.kernels, options_.features);
+    ++images_encoded_;
+    return soft;
+  }
 
   Slot& At(uint32_t slot) {
     if (slot >= slots_.size()) throw Error(vk::Concat("slot ", slot, " does not exist (", slots_.size(), " slots)"));
@@ -169,12 +222,34 @@ class GpuBatchEngine : public BatchEngine {
     fb.rows = pass.rows;
     fb.decode_rows = pass.decode_rows;
     std::vector<const StepChunk*> heads;  // chunks whose last row's logits are an input's result
+    ChunkImages images;                   // image rows of the pass, their soft rows in `soft`
+    std::vector<float> soft;
     for (const StepChunk& ch : pass.chunks) {
       const SlotInput& in = inputs[ch.input];
       Slot& s = slots_[in.slot];
       std::copy_n(in.tokens.begin() + ch.first, ch.T, ids.begin() + ch.row0);
       ForwardSegment seg{ch.row0,    ch.T,    s.n_past,
                          s.kv.get(), nullptr, s.attn_scratch.slice.buffer ? &s.attn_scratch : nullptr};
+      // Image rows (docs/model.md §5.3), as Scheduler::Run places them: embedded as <pad> (also
+      // their per-layer rows), then their soft tokens copied over; a chunk holding a bidirectional
+      // image gives its rows' last visible keys (an image row: its run's last; text: itself).
+      const std::vector<SlotSoftTokens::Run> runs = s.images.Runs(s.n_past, ch.T);
+      std::vector<int32_t> last;
+      const bool bidirectional = c.mm.bidirectional_vision && !runs.empty() && ch.T > 1;
+      if (bidirectional) {
+        last.resize(ch.T);
+        for (uint32_t t = 0; t < ch.T; ++t) last[t] = int32_t(s.n_past + t);
+      }
+      for (const SlotSoftTokens::Run& r : runs) {
+        std::fill_n(ids.begin() + ch.row0 + r.row, r.n, int32_t(c.pad_token_id));
+        images.runs.push_back({ch.row0 + r.row, r.n});
+        soft.insert(soft.end(), r.soft, r.soft + size_t(r.n) * H);
+        if (bidirectional) std::fill_n(last.begin() + r.row, r.n, int32_t(s.n_past + r.row + r.n - 1));
+      }
+      if (bidirectional) {
+        gpu_->transfer().Upload(s.last_key, last.data(), last.size() * 4);
+        seg.last_key = &s.last_key;
+      }
       if (ch.replay) {
         // As the replayed decode recording: planned for the context's last position, the real one
         // read from the slot's position buffer.
@@ -184,6 +259,10 @@ class GpuBatchEngine : public BatchEngine {
       }
       fb.segments.push_back(seg);
       if (ch.last) heads.push_back(&ch);
+    }
+    if (!soft.empty()) {
+      gpu_->transfer().Upload(acts_->soft.slice, soft.data(), soft.size() * 4);
+      fb.images = &images;
     }
     StageRows(ids);
     OpContext ctx{gpu_->device(), gpu_->pipelines(), *rec_, options_.kernels, options_.features};
@@ -214,7 +293,11 @@ class GpuBatchEngine : public BatchEngine {
     rec_->Submit();
     ++last_submits_;
     for (uint32_t i = 0; i < n; ++i) logits[heads[i]->input].assign(out + i * V, out + (i + 1) * V);
-    for (const StepChunk& ch : pass.chunks) slots_[inputs[ch.input].slot].n_past += ch.T;
+    for (const StepChunk& ch : pass.chunks) {
+      Slot& s = slots_[inputs[ch.input].slot];
+      s.n_past += ch.T;
+      s.images.ForgetBefore(s.n_past);
+    }
   }
 
   // The pass's token ids and, with per-layer embeddings, their rows of the host table, written
@@ -290,7 +373,10 @@ class GpuBatchEngine : public BatchEngine {
   std::unique_ptr<Activations> acts_;
   std::vector<Slot> slots_;
   std::unique_ptr<vk::Recorder> rec_;
-  std::unique_ptr<StepStaging> io_;  // the pass's inputs and logits, mapped
+  std::unique_ptr<StepStaging> io_;             // the pass's inputs and logits, mapped
+  std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the tower
+  std::unique_ptr<GpuVisionTower> tower_;       // on the first image
+  uint64_t images_encoded_ = 0;
   uint32_t context_ = 0;
   uint32_t last_dispatches_ = 0;
   uint32_t last_submits_ = 0;
@@ -301,7 +387,7 @@ class GpuBatchEngine : public BatchEngine {
 std::unique_ptr<BatchEngine> OpenGpuBatchEngine(const std::string& model_dir, const EngineOptions& options,
                                                 uint32_t slots) {
   if (options.device == "cpu") throw Error("the GPU batch engine does not run on --device cpu");
-  Checkpoint ckpt = Checkpoint::Load(model_dir);
+  Checkpoint ckpt = Checkpoint::Load(model_dir, options.mmproj);
   const ModelConfig config = ckpt.config();
   const DType format = options.weights.value_or(ckpt.stored_format());
   const bool own_types = !options.weights && ckpt.is_gguf();  // as Engine::Open

@@ -31,6 +31,39 @@ DataUrlResult Fail(DataUrlError e, std::string message) {
   return r;
 }
 
+// Base64 (whitespace and padding allowed; both alphabets) into at most max_bytes bytes, bounded
+// before anything is allocated.
+DataUrlResult Base64Bytes(std::string_view data, size_t max_bytes, const std::string& too_large,
+                          const std::string& malformed) {
+  // At most 3 bytes per 4 characters: bounded before allocating.
+  if (data.size() / 4 * 3 > max_bytes + 3) return Fail(DataUrlError::kTooLarge, too_large);
+  DataUrlResult r;
+  r.bytes.reserve(data.size() / 4 * 3 + 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t padding = 0;
+  for (const char ch : data) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    const int v = Base64Value(c);
+    if (v < 0 || padding > 0) return Fail(DataUrlError::kBadBase64, malformed);
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      r.bytes.push_back(uint8_t(acc >> bits));
+      acc &= (1u << bits) - 1;
+    }
+  }
+  if (padding > 2 || bits >= 6) return Fail(DataUrlError::kBadBase64, malformed);
+  if (r.bytes.size() > max_bytes) return Fail(DataUrlError::kTooLarge, too_large);
+  return r;
+}
+
 }  // namespace
 
 DataUrlResult DecodeDataUrl(std::string_view url, size_t max_bytes) {
@@ -58,39 +91,18 @@ DataUrlResult DecodeDataUrl(std::string_view url, size_t max_bytes) {
   }
   if (!base64) return Fail(DataUrlError::kNotBase64, "the data: URL must be base64 (data:image/png;base64,...)");
 
-  const std::string_view data = url.substr(comma + 1);
-  // At most 3 bytes per 4 characters: bounded before allocating.
-  if (data.size() / 4 * 3 > max_bytes + 3) {
-    return Fail(DataUrlError::kTooLarge, "the image is over the limit of " + std::to_string(max_bytes) + " bytes");
-  }
-  DataUrlResult r;
-  r.media_type = std::string(semicolon == std::string_view::npos ? meta : meta.substr(0, semicolon));
-  r.bytes.reserve(data.size() / 4 * 3 + 3);
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t padding = 0;
-  for (const char ch : data) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    const int v = Base64Value(c);
-    if (v < 0 || padding > 0) return Fail(DataUrlError::kBadBase64, "the data: URL's base64 data is malformed");
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      r.bytes.push_back(uint8_t(acc >> bits));
-      acc &= (1u << bits) - 1;
-    }
-  }
-  if (padding > 2 || bits >= 6) return Fail(DataUrlError::kBadBase64, "the data: URL's base64 data is malformed");
-  if (r.bytes.size() > max_bytes) {
-    return Fail(DataUrlError::kTooLarge, "the image is over the limit of " + std::to_string(max_bytes) + " bytes");
+  DataUrlResult r = Base64Bytes(url.substr(comma + 1), max_bytes,
+                                "the image is over the limit of " + std::to_string(max_bytes) + " bytes",
+                                "the data: URL's base64 data is malformed");
+  if (r.error == DataUrlError::kNone) {
+    r.media_type = std::string(semicolon == std::string_view::npos ? meta : meta.substr(0, semicolon));
   }
   return r;
+}
+
+DataUrlResult DecodeBase64(std::string_view data, size_t max_bytes, const std::string& what) {
+  return Base64Bytes(data, max_bytes, what + " is over the limit of " + std::to_string(max_bytes) + " bytes",
+                     what + " is not valid base64");
 }
 
 }  // namespace vkg::image

@@ -24,4 +24,8 @@ struct DataUrlResult {
 // characters are refused. Never throws for bad input.
 DataUrlResult DecodeDataUrl(std::string_view url, size_t max_bytes);
 
+// Base64 data alone (OpenAI's input_audio "data"), with the same bounds and checks: kTooLarge or
+// kBadBase64 with a message naming `what` ("'messages[0].content[1].input_audio.data'").
+DataUrlResult DecodeBase64(std::string_view data, size_t max_bytes, const std::string& what);
+
 }  // namespace vkg::image

@@ -4,21 +4,40 @@
 #include "host/error.h"
 #include "host/model/gguf/gguf_checkpoint.h"
 #include "host/model/gguf/gguf_config.h"
+#include "host/model/gguf/gguf_mmproj.h"
 #include "host/model/tensor_names.h"
 
 namespace vkg {
 
-ModelConfig Checkpoint::LoadConfigOf(const std::filesystem::path& dir) {
-  if (IsGgufPath(dir)) return GgufModelConfig(GgufModel::Open(dir));
+namespace {
+
+// --mmproj goes with a GGUF text model only (an HF checkpoint's tower is in its config.json).
+void CheckMmproj(const std::filesystem::path& dir, const std::filesystem::path& mmproj) {
+  if (mmproj.empty() || IsGgufPath(dir)) return;
+  throw Error("--mmproj " + mmproj.string() + ": a projector file goes with a GGUF text model; " + dir.string() +
+              " is a Hugging Face checkpoint, whose vision tower is in its own files");
+}
+
+}  // namespace
+
+ModelConfig Checkpoint::LoadConfigOf(const std::filesystem::path& dir, const std::filesystem::path& mmproj) {
+  CheckMmproj(dir, mmproj);
+  if (IsGgufPath(dir)) {
+    const GgufModel model = GgufModel::Open(dir);
+    ModelConfig c = GgufModelConfig(model);
+    if (!mmproj.empty()) c.mm = GgufProjectorConfig(mmproj, c, model.first());
+    return c;
+  }
   if (!std::filesystem::is_directory(dir)) {
     throw Error(dir.string() + ": not a checkpoint directory");
   }
   return LoadConfig(dir / "config.json");
 }
 
-Checkpoint Checkpoint::Load(const std::filesystem::path& dir) {
+Checkpoint Checkpoint::Load(const std::filesystem::path& dir, const std::filesystem::path& mmproj) {
+  CheckMmproj(dir, mmproj);
   if (IsGgufPath(dir)) {
-    GgufCheckpoint g = LoadGgufCheckpoint(dir);
+    GgufCheckpoint g = LoadGgufCheckpoint(dir, mmproj);
     return Checkpoint(dir, std::move(g.config), std::move(g.weights));
   }
   ModelConfig config = LoadConfigOf(dir);

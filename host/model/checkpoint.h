@@ -17,10 +17,13 @@ class Checkpoint {
   // Parses config.json, maps the weights (single file or shards) and runs CheckTensors; for a
   // path ending in .gguf (IsGgufPath), LoadGgufCheckpoint. Throws vkg::Error on any problem,
   // naming the file and the tensor.
-  static Checkpoint Load(const std::filesystem::path& dir);
-  // Only the directory check and config.json, or a GGUF file's metadata (cheap; for checks before
-  // loading weights).
-  static ModelConfig LoadConfigOf(const std::filesystem::path& dir);
+  // mmproj (--mmproj): llama.cpp's projector GGUF for Gemma 4 vision next to a GGUF text model
+  // (host/model/gguf/gguf_mmproj.h); empty for none. An HF directory carries its own tower and
+  // refuses one.
+  static Checkpoint Load(const std::filesystem::path& dir, const std::filesystem::path& mmproj = {});
+  // Only the directory check and config.json, or a GGUF file's metadata (and the mmproj's) (cheap;
+  // for checks before loading weights).
+  static ModelConfig LoadConfigOf(const std::filesystem::path& dir, const std::filesystem::path& mmproj = {});
 
   const ModelConfig& config() const { return config_; }
   const WeightsFile& weights() const { return weights_; }

@@ -5,6 +5,8 @@
 #include "host/error.h"
 #include "host/model/field_reader.h"
 
+#include <nlohmann/json.hpp>
+
 namespace vkg {
 namespace {
 

@@ -37,6 +37,7 @@ struct AttentionOperands {
   const Tensor& v_cache;
   const Tensor& out;
   const Tensor* scratch;
+  const vk::BufferSlice* last_key;  // per-query last keys (prefill), or null
 };
 
 // What every kernel choice needs to know of the device and the cache dtype.
@@ -61,15 +62,18 @@ void CheckLoopLimit(const AttentionLaunch& launch, uint64_t keys_per_workgroup) 
 void DispatchPrefillAndCombine(OpContext& ctx, const vk::ComputePipeline& p, const AttentionOperands& t,
                                shaders::AttentionParams params, const AttentionPrefillPlan& plan, bool kv_same,
                                uint32_t head_dim) {
+  const vk::BufferSlice* last_key = t.last_key;
+  params.last_key_from_buffer = last_key ? 1u : 0u;
   const Tensor &q = t.q, &k_cache = t.k_cache, &v_cache = t.v_cache, &out = t.out;
   const Tensor* scratch = t.scratch;
   const auto S = vk::BindingKind::kStorage;
   params.keys_per_split = plan.keys_per_split;
   params.n_splits = plan.splits;
   const vk::BufferSlice scratch_slice = plan.splits > 1 ? scratch->slice : out.slice;  // unused when 1 split
-  const vk::Binding b[] = {vk::Binding::Storage(q.slice), vk::Binding::Storage(k_cache.slice),
+  // last_key: q when there is none (never read: params.last_key_from_buffer is 0).
+  const vk::Binding b[] = {vk::Binding::Storage(q.slice),       vk::Binding::Storage(k_cache.slice),
                            vk::Binding::Storage(v_cache.slice), vk::Binding::Storage(out.slice),
-                           vk::Binding::Storage(scratch_slice)};
+                           vk::Binding::Storage(scratch_slice), vk::Binding::Storage(last_key ? *last_key : q.slice)};
   ctx.rec.SetDispatchBytes(kv_same ? plan.bytes_read / 2 : plan.bytes_read);
   ctx.rec.Dispatch(p, b, params, plan.row_blocks, params.n_kv_heads, plan.splits);
   if (plan.splits == 1) return;
@@ -93,7 +97,7 @@ void RecordPrefillGpu(OpContext& ctx, const AttentionOperands& t, shaders::Atten
   const bool kv_same = SameCache(t.k_cache, t.v_cache);
   const auto& p =
       ctx.Pipeline(f16 ? shaders::ShaderId::AttentionPrefillGpuF16 : shaders::ShaderId::AttentionPrefillGpuF32,
-                   {S, S, S, S, S}, sizeof(params),
+                   {S, S, S, S, S, S}, sizeof(params),
                    vk::SpecConstants()
                        .Set(0, plan.workgroup)
                        .Set(1, head_dim)
@@ -121,7 +125,7 @@ void RecordPrefillCoopMat(OpContext& ctx, const AttentionOperands& t, shaders::A
   }
   VKG_CHECK(plan.shared_bytes <= ctx.device.caps().max_shared_memory, "Attention: a ", plan.rows, "x",
             plan.keys_per_tile, " matrix-unit tile needs ", plan.shared_bytes, " bytes of shared memory");
-  const auto& p = ctx.Pipeline(id, {S, S, S, S, S}, sizeof(params),
+  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params),
                                vk::SpecConstants()
                                    .Set(0, plan.workgroup)
                                    .Set(1, head_dim)
@@ -248,9 +252,6 @@ void RecordPrefill(OpContext& ctx, const AttentionOperands& t, const AttentionSh
   AttentionPrefillPlan plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, want_scratch);
   if (plan.splits > 1 && t.scratch->elements() < plan.ScratchFloats(T, s.n_heads, s.head_dim))
     plan = PlanAttentionPrefillFor(ctx, s, T, f16 ? 2 : 4, false);  // too small: one split
-  // Per-query last keys: only the row kernel reads them (the tiled and matrix-unit kernels mask by
-  // position alone; an image span on a GPU takes the row kernel for its chunk's sliding layers).
-  if (s.last_key) plan = PlanAttentionPrefill(caps, false, s, T, f16 ? 2 : 4, false);
   if (plan.coopmat) {
     // lavapipe's loop limit binds the emulated fragments too (their multiply-adds are loops).
     VKG_CHECK(!launch.llvmpipe || plan.loop_iterations <= kLavapipeLoopLimit,
@@ -345,7 +346,7 @@ void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionSha
 
 void Attention(OpContext& ctx, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, const Tensor& out,
                const AttentionShape& s, const Tensor* scratch) {
-  const AttentionOperands t{q, k_cache, v_cache, out, scratch};
+  const AttentionOperands t{q, k_cache, v_cache, out, scratch, s.last_key};
   const uint64_t needed = CheckAttentionShapes(ctx, t, s);
   const vk::DeviceCaps& caps = ctx.device.caps();
   const uint32_t T = q.rows;

@@ -21,10 +21,11 @@ struct AttentionShape {
   // buffer runs, and start_pos is the largest position it may run at (the checks and the split
   // plan use it; splits past the real position stay empty). One recording then serves every step.
   const vk::BufferSlice* position = nullptr;
-  // Prefill (T > 1) only: when set, a slice of [T] int32: the last key
-  // position query token t sees, >= its own (causal: its own). Gemma 4's image tokens seeing their
-  // whole image on sliding layers (docs/model.md §5.3), and the vision tower's patches seeing all
-  // patches. Runs the row kernel (attention_prefill.comp) on every device.
+  // Prefill (T > 1) only: when set, a slice of [T] int32: the last key position query token t
+  // sees, from its own (causal) to the chunk's last, start_pos + T - 1 (values outside are clamped
+  // into that range). Gemma 4's image tokens seeing their whole image on sliding layers
+  // (docs/model.md §5.3), and the vision tower's patches seeing all patches. Every prefill kernel
+  // reads it (row, flash and matrix-unit); the GPU kernels' splits then cover keys up to the chunk's end.
   const vk::BufferSlice* last_key = nullptr;
 };
 

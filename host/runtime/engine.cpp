@@ -89,25 +89,34 @@ class GpuEngine : public Engine {
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
     const std::vector<AudioFeatures> clips = TakeAudio();
-    if (images.empty() && clips.empty()) return scheduler_->Forward(tokens, all_logits);
-    CheckImagePrompt(config_, tokens, images);
-    CheckAudioPrompt(config_, tokens, clips);
-    if (!images.empty() && !tower_) {  // uploaded on the first image
+    auto [spans, soft] = TakeSoftTokens();
+    if (!images.empty() || !clips.empty()) {
+      CheckImagePrompt(config_, tokens, images);
+      CheckAudioPrompt(config_, tokens, clips);
+      SoftPrompt merged =
+          MergeSoftTokens(config_, tokens, images.size(), clips.size(), [&](size_t i) { return EncodeImage(images[i]); },
+                          [&](size_t i) { return EncodeAudio(clips[i]); });
+      spans = std::move(merged.spans);
+      soft = std::move(merged.soft);
+    }
+    if (spans.empty()) return scheduler_->Forward(tokens, all_logits);
+    return scheduler_->ForwardWithSoftTokens(tokens, all_logits, spans, soft, config_.mm.bidirectional_vision);
+  }
+  std::vector<float> RunVisionTower(const ImagePatches& image) override {
+    if (!tower_) {  // uploaded on the first image
       VKG_CHECK(ckpt_.has_value(), "image input needs checkpoint weights");
       CheckVisionTensors(config_, ckpt_->weights());
       tower_ = std::make_unique<GpuVisionTower>(TowerSource(), *gpu_, model_->format());
     }
-    if (!clips.empty() && !audio_tower_) {  // on the first clip
+    return tower_->Encode(image, kernels_, features_);
+  }
+  std::vector<float> RunAudioTower(const AudioFeatures& clip) override {
+    if (!audio_tower_) {  // uploaded on the first clip
       VKG_CHECK(ckpt_.has_value(), "audio input needs checkpoint weights");
       CheckAudioTensors(config_, ckpt_->weights());
       audio_tower_ = std::make_unique<GpuAudioTower>(TowerSource(), *gpu_, model_->format());
     }
-    const SoftPrompt merged = MergeSoftTokens(
-        config_, tokens, images.size(), clips.size(),
-        [&](size_t i) { return tower_->Encode(images[i], kernels_, features_); },
-        [&](size_t i) { return audio_tower_->Encode(clips[i], kernels_, features_); });
-    return scheduler_->ForwardWithSoftTokens(tokens, all_logits, merged.spans, merged.soft,
-                                             config_.mm.bidirectional_vision);
+    return audio_tower_->Encode(clip, kernels_, features_);
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
   void Reset() override { scheduler_->Reset(); }
@@ -185,15 +194,35 @@ class CpuEngine : public Engine {
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
     const std::vector<AudioFeatures> clips = TakeAudio();
-    if (images.empty() && clips.empty()) return Run(tokens, all_logits, {});
-    CheckImagePrompt(ckpt_.config(), tokens, images);
-    CheckAudioPrompt(ckpt_.config(), tokens, clips);
-    if (!images.empty() && !tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
-    if (!clips.empty() && !audio_tower_) audio_tower_.emplace(ckpt_.config(), ref::AudioWeights::Load(ckpt_));
-    const SoftPrompt merged = MergeSoftTokens(
-        ckpt_.config(), tokens, images.size(), clips.size(), [&](size_t i) { return tower_->Encode(images[i]); },
-        [&](size_t i) { return audio_tower_->Encode(clips[i]); });
-    return Run(tokens, all_logits, merged.soft);
+    auto [spans, soft] = TakeSoftTokens();
+    if (!images.empty() || !clips.empty()) {
+      CheckImagePrompt(ckpt_.config(), tokens, images);
+      CheckAudioPrompt(ckpt_.config(), tokens, clips);
+      soft = MergeSoftTokens(
+                 ckpt_.config(), tokens, images.size(), clips.size(), [&](size_t i) { return EncodeImage(images[i]); },
+                 [&](size_t i) { return EncodeAudio(clips[i]); })
+                 .soft;
+    } else if (!spans.empty()) {
+      // The reference places soft tokens at every image and audio token of the call: the spans must
+      // be all of them.
+      const ModelConfig& c = ckpt_.config();
+      size_t rows = 0, soft_tokens = 0;
+      for (const ImageSpan& sp : spans) rows += size_t(sp.length);
+      for (int32_t id : tokens) {
+        soft_tokens += id == c.mm.image_token_id || (c.mm.has_audio && id == c.mm.audio_token_id) ? 1 : 0;
+      }
+      VKG_CHECK(rows == soft_tokens, "AttachSoftTokens: ", rows, " soft-token rows for ", soft_tokens,
+                " image and audio tokens");
+    }
+    return Run(tokens, all_logits, soft);
+  }
+  std::vector<float> RunVisionTower(const ImagePatches& image) override {
+    if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
+    return tower_->Encode(image);
+  }
+  std::vector<float> RunAudioTower(const AudioFeatures& clip) override {
+    if (!audio_tower_) audio_tower_.emplace(ckpt_.config(), ref::AudioWeights::Load(ckpt_));  // on first use
+    return audio_tower_->Encode(clip);
   }
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
@@ -232,12 +261,32 @@ class CpuEngine : public Engine {
 
 }  // namespace
 
+std::vector<float> Engine::EncodeImage(const ImagePatches& image) {
+  const ModelConfig& c = config();
+  if (!c.mm.has_vision) {
+    throw Error("this model has no vision tower (its config.json has no vision_config): it cannot take images");
+  }
+  image.Check(c.mm.vision, "image");
+  std::vector<float> soft = RunVisionTower(image);
+  ++images_encoded_;
+  return soft;
+}
+
+std::vector<float> Engine::EncodeAudio(const AudioFeatures& clip) {
+  const ModelConfig& c = config();
+  if (!c.mm.has_audio) {
+    throw Error("this model has no audio tower (its config.json has no audio_config): it cannot take audio");
+  }
+  CheckAudioFeatures(clip, "audio clip");
+  return RunAudioTower(clip);
+}
+
 SelftestReport Engine::Selftest(const SelftestOptions&) {
   throw Error("the selftest checks a Vulkan device's kernels; the CPU reference has none");
 }
 
 std::unique_ptr<Engine> Engine::Open(const std::string& model_dir, const EngineOptions& options) {
-  Checkpoint ckpt = Checkpoint::Load(model_dir);
+  Checkpoint ckpt = Checkpoint::Load(model_dir, options.mmproj);
   if (options.device == "cpu") return std::make_unique<CpuEngine>(std::move(ckpt), options);
   const ModelConfig config = ckpt.config();
   const DType format = options.weights.value_or(ckpt.stored_format());

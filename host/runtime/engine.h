@@ -22,6 +22,8 @@ namespace vkg {
 
 struct EngineOptions {
   std::string device;  // "cpu", a device index or name substring; "" = default GPU
+  // --mmproj: llama.cpp's Gemma 4 vision projector GGUF next to a GGUF text model ("" = none).
+  std::string mmproj;
   // Compute format of the linear layers (GPU path). Unset: the checkpoint's own
   // (Checkpoint::stored_format(): bf16 stays bf16, f16 f16, f32 f32); bf16 for synthetic weights,
   // which stand for the released (bf16) checkpoints.
@@ -72,6 +74,25 @@ class Engine {
   // checks the runs against the clips (CheckAudioPrompt, audio_prompt.h) and throws vkg::Error (one
   // line) when the model has no audio tower or they disagree; it consumes the clips either way.
   void AttachAudio(std::vector<AudioFeatures> clips) { pending_audio_ = std::move(clips); }
+  // The audio tower alone (loaded on first use): one clip's soft tokens [soft_tokens][hidden], what
+  // AttachAudio's Forward places (a batch engine passes them on through AttachSoftTokens with
+  // ImageSpan::causal set). Throws vkg::Error (one line) when the model has no audio tower or the
+  // clip is malformed (CheckAudioFeatures).
+  std::vector<float> EncodeAudio(const AudioFeatures& clip);
+  // The vision tower alone (loaded on first use): one image's soft tokens [soft_tokens][hidden],
+  // what AttachImages' Forward places. Throws vkg::Error (one line) when the model has no tower or
+  // the patches do not fit it. Counted by images_encoded().
+  std::vector<float> EncodeImage(const ImagePatches& image);
+  // Soft tokens already encoded (EncodeImage) for the next Forward call instead of images: `spans`
+  // are that call's image rows (relative to its tokens; a causal image's run may be cut at the
+  // call's edges, a bidirectional one must lie whole inside it) and `soft` their rows in span order
+  // [sum of lengths][hidden]. What a batch engine uses when it feeds a prompt in chunks.
+  void AttachSoftTokens(std::vector<ImageSpan> spans, std::vector<float> soft) {
+    pending_spans_ = std::move(spans);
+    pending_soft_ = std::move(soft);
+  }
+  // Images the vision tower encoded so far (tests: a repeated image is not encoded again).
+  uint64_t images_encoded() const { return images_encoded_; }
   virtual uint32_t n_past() const = 0;
   virtual void Reset() = 0;
   // Forgets positions n .. n_past() - 1; false (nothing changed) when the cache cannot (a sliding
@@ -122,10 +143,21 @@ class Engine {
   std::vector<ImagePatches> TakeImages() { return std::exchange(pending_images_, {}); }
   // The attached audio clips, emptied.
   std::vector<AudioFeatures> TakeAudio() { return std::exchange(pending_audio_, {}); }
+  // The attached soft tokens (AttachSoftTokens), emptied.
+  std::pair<std::vector<ImageSpan>, std::vector<float>> TakeSoftTokens() {
+    return {std::exchange(pending_spans_, {}), std::exchange(pending_soft_, {})};
+  }
+  // The engine's tower: one image's soft tokens (EncodeImage counts the call).
+  virtual std::vector<float> RunVisionTower(const ImagePatches& image) = 0;
+  // The engine's audio tower: one clip's soft tokens.
+  virtual std::vector<float> RunAudioTower(const AudioFeatures& clip) = 0;
 
  private:
   std::vector<ImagePatches> pending_images_;
   std::vector<AudioFeatures> pending_audio_;
+  std::vector<ImageSpan> pending_spans_;
+  std::vector<float> pending_soft_;
+  uint64_t images_encoded_ = 0;
 };
 
 }  // namespace vkg

@@ -108,7 +108,7 @@ void AttentionBlock(Step& s, int l) {
     shape.scale = 1.f;  // Gemma 4: QK-norm replaces 1/sqrt(D)
     shape.position = seg.position;
     // Image tokens seeing their whole image: sliding layers only; full layers stay causal (§5.3).
-    if (!li.full && s.b.images && s.b.images->bidirectional) shape.last_key = &s.a.last_key;
+    if (!li.full && seg.last_key) shape.last_key = seg.last_key;
     Attention(s.ctx, s.S(seg, q, NH * D), seg.kv->k(src), seg.kv->v(src), s.S(seg, attn, NH * D), shape,
               seg.attn_scratch);
   }
@@ -242,7 +242,8 @@ void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Act
   if (images && !images->runs.empty()) b.images = images;
   b.rows = T;
   b.decode_rows = T == 1 ? 1 : 0;  // one token: the decode kernels, as a batch of one
-  b.segments.push_back({0, T, start_pos, &kv, position, acts.attn_scratch.slice.buffer ? &acts.attn_scratch : nullptr});
+  b.segments.push_back({0, T, start_pos, &kv, position, acts.attn_scratch.slice.buffer ? &acts.attn_scratch : nullptr,
+                        b.images && images->bidirectional ? &acts.last_key : nullptr});
   RecordForwardBatch(ctx, model, acts, b);
 }
 

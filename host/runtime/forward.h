@@ -43,12 +43,17 @@ struct ForwardSegment {
   const KvCache* kv = nullptr;
   const vk::BufferSlice* position = nullptr;  // decode row planned as a replayed decode step
   const Tensor* attn_scratch = nullptr;       // its decode attention partials (may be null)
+  // A prompt chunk holding a bidirectional image (docs/model.md §5.3): [T] int32, each row's last
+  // visible key position on sliding layers; null: causal.
+  const vk::BufferSlice* last_key = nullptr;
 };
 struct ForwardBatch {
   uint32_t rows = 0;                     // rows of the step, padding included
   uint32_t decode_rows = 0;              // leading single-token segments
   std::vector<ForwardSegment> segments;  // in row order; the first decode_rows have T = 1
-  const ChunkImages* images = nullptr;   // one prompt segment holding images (RecordForward)
+  // Image rows of the step (runs in step rows, their soft tokens in acts.soft in run order); a
+  // segment's bidirectional attention comes from its own last_key.
+  const ChunkImages* images = nullptr;
 };
 void RecordForwardBatch(OpContext& ctx, const GpuModel& model, Activations& acts, const ForwardBatch& batch);
 

@@ -13,6 +13,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How many of the first `len` tokens may be reused when `prompt_images` and `cached_images` sit in
+// them: each image wholly inside the kept prefix must be the same (start and pixels) on both sides,
+// and no image may be cut by the prefix's end; else the prefix ends where that image starts.
+size_t ImagesAgree(size_t len, const std::vector<SequenceImage>& prompt_images,
+                   const std::vector<SequenceImage>& cached_images) {
+  for (;;) {
+    size_t cut = len;
+    for (const auto* list : {&prompt_images, &cached_images}) {
+      const auto* other = list == &prompt_images ? &cached_images : &prompt_images;
+      for (const SequenceImage& im : *list) {
+        if (im.start >= cut) continue;
+        const bool whole = size_t(im.start) + im.length <= cut;
+        const auto same = std::find_if(other->begin(), other->end(), [&](const SequenceImage& o) {
+          return o.start == im.start && o.length == im.length && o.hash == im.hash;
+        });
+        if (!whole || same == other->end()) cut = im.start;
+      }
+    }
+    if (cut == len) return len;
+    len = cut;
+  }
+}
+
 }  // namespace
 
 // A running sequence: its own sampler, text decoder and stop strings.
@@ -104,7 +127,8 @@ void BatchLoop::Run() {
   }
 }
 
-uint32_t BatchLoop::ChooseSlot(const std::vector<int32_t>& prompt, size_t* reused) const {
+uint32_t BatchLoop::ChooseSlot(const SequenceRequest& request, size_t* reused) const {
+  const std::vector<int32_t>& prompt = request.prompt;
   uint32_t best = 0;
   bool found = false;
   size_t best_len = 0;
@@ -115,6 +139,7 @@ uint32_t BatchLoop::ChooseSlot(const std::vector<int32_t>& prompt, size_t* reuse
     const size_t limit = std::min(slot.cached.size(), prompt.size() - 1);
     size_t len = 0;
     while (len < limit && slot.cached[len] == prompt[len]) ++len;
+    len = ImagesAgree(len, request.images, slot.cached_images);
     if (!found || len > best_len || (len == best_len && slot.last_used < slots_[best].last_used)) {
       best = s, best_len = len, found = true;
     }
@@ -126,7 +151,7 @@ uint32_t BatchLoop::ChooseSlot(const std::vector<int32_t>& prompt, size_t* reuse
 
 void BatchLoop::Admit(Waiting w) {
   size_t reused = 0;
-  const uint32_t s = ChooseSlot(w.request.prompt, &reused);
+  const uint32_t s = ChooseSlot(w.request, &reused);
   Slot& slot = slots_[s];
   if (reused == 0) {
     if (engine_.n_past(s) > 0) engine_.Reset(s);
@@ -135,6 +160,23 @@ void BatchLoop::Admit(Waiting w) {
     reused = 0;
   }
   slot.cached.resize(reused);
+  // The images past the reused prefix go through the vision tower now; those inside it are in the
+  // cache already (a conversation re-sending its earlier images).
+  std::vector<BatchEngine::SlotImage> images;
+  for (const SequenceImage& im : w.request.images) {
+    if (im.start >= reused) images.push_back({im.start, *im.patches});
+  }
+  try {
+    engine_.AttachImages(s, std::move(images));
+  } catch (const std::exception& e) {
+    engine_.Reset(s);
+    slot.cached.clear();
+    slot.cached_images.clear();
+    w.stream->Finish(FinishReason::kError, uint32_t(w.request.prompt.size()), 0, e.what());
+    return;
+  }
+  slot.cached_images = w.request.images;
+  for (SequenceImage& im : slot.cached_images) im.patches.reset();
   const size_t prompt_tokens = w.request.prompt.size();
   slot.seq = std::make_unique<Active>(std::move(w), tokenizer_, reused);
   std::lock_guard lock(mu_);
@@ -142,6 +184,19 @@ void BatchLoop::Admit(Waiting w) {
   ++stats_.active;
   stats_.prompt_tokens += prompt_tokens;
   stats_.reused_tokens += reused;
+  stats_.images_encoded = engine_.images_encoded();
+}
+
+size_t BatchLoop::NextChunk(const Active& a) const {
+  const size_t done = a.prefilled;
+  size_t n = std::min<size_t>(options_.prefill_chunk, a.request.prompt.size() - done);
+  if (engine_.config().mm.bidirectional_vision) {
+    for (const SequenceImage& im : a.request.images) {
+      const size_t s0 = im.start, s1 = s0 + im.length;
+      if (s0 > done && s0 < done + n && s1 > done + n) n = s0 - done;
+    }
+  }
+  return n;
 }
 
 void BatchLoop::StepOnce() {
@@ -166,7 +221,7 @@ void BatchLoop::StepOnce() {
     const uint32_t s = uint32_t((first + i) % slots_.size());
     const Active* a = slots_[s].seq.get();
     if (!a || a->decoding()) continue;
-    const size_t n = std::min<size_t>(options_.prefill_chunk, a->request.prompt.size() - a->prefilled);
+    const size_t n = NextChunk(*a);
     if (prefill_tokens > 0 && prefill_tokens + n > options_.prefill_tokens_per_step) break;
     inputs.push_back({s, std::span<const int32_t>(a->request.prompt.data() + a->prefilled, n)});
     prefill.push_back(true);
@@ -185,6 +240,7 @@ void BatchLoop::StepOnce() {
     for (const auto& in : inputs) {
       engine_.Reset(in.slot);
       slots_[in.slot].cached.clear();
+      slots_[in.slot].cached_images.clear();
       if (slots_[in.slot].seq) End(in.slot, FinishReason::kError, e.what());
     }
     return;

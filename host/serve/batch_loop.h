@@ -40,6 +40,7 @@ struct BatchLoopStats {
   uint64_t generated_tokens = 0;  // sampled tokens
   uint64_t steps = 0;
   uint64_t cancelled = 0;                          // sequences ended because their reader went away
+  uint64_t images_encoded = 0;                     // images the vision tower encoded (a reused one is not)
   double prefill_seconds = 0, decode_seconds = 0;  // step time, split by token share
   double prefill_tokens_per_s() const { return prefill_seconds > 0 ? double(prefill_tokens) / prefill_seconds : 0; }
   double decode_tokens_per_s() const { return decode_seconds > 0 ? double(generated_tokens) / decode_seconds : 0; }
@@ -67,13 +68,19 @@ class BatchLoop {
   struct Active;
   struct Slot {
     std::vector<int32_t> cached;  // the tokens the engine holds for this slot, in order
+    // The images among them (the last prompt's; patches dropped): an image's positions are reused
+    // only for the same pixels, not just the same image-token ids.
+    std::vector<SequenceImage> cached_images;
     std::unique_ptr<Active> seq;  // running sequence, or none (free)
     uint64_t last_used = 0;       // step of its last sequence's end (least recently used first)
   };
 
   void Run();
   void Admit(Waiting w);  // to the best free slot (prefix reuse)
-  uint32_t ChooseSlot(const std::vector<int32_t>& prompt, size_t* reused) const;
+  uint32_t ChooseSlot(const SequenceRequest& request, size_t* reused) const;
+  // Prompt tokens of the next chunk of `a` (at most prefill_chunk; it ends before a bidirectional
+  // image it would cut, as Engine's chunks do).
+  size_t NextChunk(const Active& a) const;
   void StepOnce();
   void Sample(uint32_t slot, std::span<const float> logits);
   void End(uint32_t slot, FinishReason reason, const std::string& error = "");

@@ -1,5 +1,8 @@
 // The embedded chat page (layer: host/serve). Plain DOM and fetch(); the reply is read from the
 // response body stream as server-sent events ("data: {json}" lines, "data: [DONE]" at the end).
+// Files attached to a message (images; audio recordings: WAV, MP3, FLAC) go as OpenAI content
+// parts with their bytes inline (image_url with a data: URL, input_audio with base64 data), and
+// stay in the conversation, so later turns re-send them (the server's prefix cache keeps them).
 #include "host/serve/chat_page.h"
 
 namespace vkg::serve {
@@ -22,6 +25,8 @@ constexpr std::string_view kPage = R"PAGE(<!doctype html>
   .error { background: #ffe0e0; }
   form { display: flex; gap: 8px; padding: 12px 16px; background: #eee; }
   textarea { flex: 1; height: 3.2em; font: inherit; }
+  #attachments { font-size: 13px; color: #444; align-self: center; }
+  .msg img { display: block; max-width: 16em; max-height: 12em; margin-bottom: 4px; }
 </style>
 </head>
 <body data-state="idle">
@@ -30,12 +35,15 @@ constexpr std::string_view kPage = R"PAGE(<!doctype html>
   <button id="reset" type="button">New chat</button></header>
 <div id="log"></div>
 <form id="form"><textarea id="input" placeholder="Message (Enter sends, Shift+Enter: new line)"></textarea>
+  <label>Attach <input id="file" type="file" multiple accept="image/*,audio/wav,audio/x-wav,audio/mpeg,audio/flac,.wav,.mp3,.flac"></label>
+  <span id="attachments"></span>
   <button id="send">Send</button><button id="stop" type="button" disabled>Stop</button></form>
 <script>
 "use strict";
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const turns = [];
+let attached = [];  // content parts of the next message: {part, name}
 let controller = null;
 $("key").value = localStorage.getItem("vkgemma-key") || "";
 $("key").onchange = () => localStorage.setItem("vkgemma-key", $("key").value);
@@ -58,9 +66,56 @@ function headers() {
 fetch("/v1/models", { headers: headers() }).then((r) => r.json())
   .then((j) => { if (j.data) $("model").textContent = j.data[0].id; }).catch(() => {});
 
+// A file as a content part: an image as image_url with its data: URL, a recording as input_audio
+// (base64 and its format from the name or type).
+function readPart(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onerror = () => reject(new Error("cannot read " + file.name));
+    reader.onload = () => {
+      const url = reader.result;
+      if (file.type.startsWith("image/")) { resolve({ type: "image_url", image_url: { url } }); return; }
+      const ext = (file.name.split(".").pop() || "").toLowerCase();
+      const format = { wav: "wav", mp3: "mp3", flac: "flac" }[ext] ||
+        { "audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/flac": "flac" }[file.type];
+      if (!format) { reject(new Error(file.name + ": attach an image, or a WAV, MP3 or FLAC recording")); return; }
+      resolve({ type: "input_audio", input_audio: { data: url.slice(url.indexOf(",") + 1), format } });
+    };
+    reader.readAsDataURL(file);
+  });
+}
+
+$("file").onchange = async () => {
+  for (const file of $("file").files) {
+    try {
+      attached.push({ part: await readPart(file), name: file.name });
+    } catch (e) {
+      bubble("error", "error: " + e.message);
+    }
+  }
+  $("file").value = "";
+  $("attachments").textContent = attached.map((a) => a.name).join(", ");
+  $("attachments").dataset.count = String(attached.length);
+};
+
 async function send(text) {
-  turns.push({ role: "user", content: text });
-  bubble("user", text);
+  const parts = attached.map((a) => a.part);
+  const names = attached.map((a) => a.name);
+  attached = [];
+  $("attachments").textContent = "";
+  $("attachments").dataset.count = "0";
+  turns.push({ role: "user", content: parts.length ? [...parts, { type: "text", text }] : text });
+  const shown = bubble("user", text);
+  for (const [i, p] of parts.entries()) {
+    if (p.type === "image_url") {
+      const img = document.createElement("img");
+      img.src = p.image_url.url;
+      img.alt = names[i];
+      shown.prepend(img);
+    } else {
+      shown.prepend("[" + names[i] + "] ");
+    }
+  }
   const out = bubble("assistant", "");
   out.dataset.reply = "";
   document.body.dataset.state = "streaming";

@@ -41,6 +41,9 @@ std::string PrometheusText(const RequestCounters& requests, const BatchLoopStats
          "Prompt tokens found in a slot's KV cache, not evaluated.", double(s.reused_tokens));
   Metric(&out, "vkgemma_prompt_tokens_evaluated_total", "counter", "Prompt tokens evaluated (prefill).",
          double(s.prefill_tokens));
+  Metric(&out, "vkgemma_images_encoded_total", "counter",
+         "Images the vision tower encoded (an image found in a slot's cache is not encoded again).",
+         double(s.images_encoded));
   Metric(&out, "vkgemma_generated_tokens_total", "counter", "Tokens generated (tokens out).",
          double(s.generated_tokens));
   Metric(&out, "vkgemma_sequences_active", "gauge", "Sequences being prefilled or decoded.", double(s.active));

@@ -126,11 +126,53 @@ image::PreprocessedImage ImagePart(const json& part, const std::string& f, const
   }
 }
 
+// An input_audio part: {"data": BASE64, "format": "wav" | "mp3" | "flac"}, checked now (shape,
+// format, base64, size), then refused while the server runs no audio tower.
+AudioClip AudioPart(const json& part, const std::string& f, const ServedModel& model) {
+  auto ia = part.find("input_audio");
+  if (ia == part.end())
+    throw BadRequest("'" + f + ".input_audio' is required", "missing_required_parameter", f + ".input_audio");
+  if (!ia->is_object()) throw WrongType(f + ".input_audio", "an object", *ia);
+  for (const auto& [key, value] : ia->items()) {
+    if (key != "data" && key != "format")
+      throw BadRequest("unknown field '" + f + ".input_audio." + key + "'", "unknown_parameter",
+                       f + ".input_audio." + key);
+  }
+  auto format = ia->find("format");
+  if (format == ia->end())
+    throw BadRequest("'" + f + ".input_audio.format' is required", "missing_required_parameter",
+                     f + ".input_audio.format");
+  if (!format->is_string()) throw WrongType(f + ".input_audio.format", "a string", *format);
+  AudioClip clip;
+  clip.format = format->get<std::string>();
+  if (clip.format != "wav" && clip.format != "mp3" && clip.format != "flac") {
+    throw BadRequest("'" + f + ".input_audio.format' is \"" + clip.format + "\", expected \"wav\", \"mp3\" or \"flac\"",
+                     "invalid_value", f + ".input_audio.format");
+  }
+  auto data = ia->find("data");
+  if (data == ia->end())
+    throw BadRequest("'" + f + ".input_audio.data' is required", "missing_required_parameter", f + ".input_audio.data");
+  if (!data->is_string()) throw WrongType(f + ".input_audio.data", "a string", *data);
+  const std::string field = f + ".input_audio.data";
+  image::DataUrlResult bytes =
+      image::DecodeBase64(data->get_ref<const std::string&>(), kMaxAudioBytes, "'" + field + "'");
+  if (bytes.error == image::DataUrlError::kTooLarge) {
+    throw ApiError(413, bytes.message, "invalid_request_error", "audio_too_large", field);
+  }
+  if (bytes.error != image::DataUrlError::kNone) throw BadRequest(bytes.message, "invalid_audio", field);
+  if (bytes.bytes.empty()) throw BadRequest("'" + field + "' is empty", "invalid_audio", field);
+  if (!model.audio) {
+    throw BadRequest("'" + f + "' is audio, but " + model.no_audio_reason, "audio_not_supported", f + ".type");
+  }
+  clip.bytes = std::move(bytes.bytes);
+  return clip;
+}
+
 // Message content: a string, or an array of parts {"type": "text", "text": ...} and {"type":
 // "image_url", "image_url": {"url": "data:image/png;base64,..."}}. Text parts alone are joined into
 // one string; with an image, the message keeps its parts in order and the images go to `images`.
 void Content(const json& content, const std::string& field, const ServedModel& model, ChatMessage* m,
-             std::vector<image::PreprocessedImage>* images) {
+             std::vector<image::PreprocessedImage>* images, std::vector<AudioClip>* audio) {
   if (content.is_string()) {
     m->content = content.get<std::string>();
     return;
@@ -144,12 +186,22 @@ void Content(const json& content, const std::string& field, const ServedModel& m
     if (!part.is_object()) throw WrongType(f, "an object", part);
     auto type = part.find("type");
     const bool is_image = type != part.end() && *type == "image_url";
-    if (type == part.end() || !type->is_string() || (*type != "text" && !is_image)) {
-      throw BadRequest("'" + f + ".type' must be \"text\" or \"image_url\"", "invalid_value", f + ".type");
+    const bool is_audio = type != part.end() && *type == "input_audio";
+    if (type == part.end() || !type->is_string() || (*type != "text" && !is_image && !is_audio)) {
+      throw BadRequest("'" + f + ".type' must be \"text\", \"image_url\" or \"input_audio\"", "invalid_value",
+                       f + ".type");
     }
     for (const auto& [key, value] : part.items()) {
-      if (key != "type" && key != (is_image ? "image_url" : "text"))
+      if (key != "type" && key != (is_image ? "image_url" : is_audio ? "input_audio" : "text"))
         throw BadRequest("unknown field '" + f + "." + key + "'", "unknown_parameter", f + "." + key);
+    }
+    if (is_audio) {
+      if (audio->size() >= kMaxAudioClipsPerRequest) {
+        throw BadRequest("a request holds at most " + std::to_string(kMaxAudioClipsPerRequest) + " audio clips",
+                         "too_many_audio_clips", f);
+      }
+      audio->push_back(AudioPart(part, f, model));
+      continue;  // not reached while the server runs no audio tower (AudioPart refuses)
     }
     if (is_image) {
       if (images->size() >= kMaxImagesPerRequest) {
@@ -174,7 +226,7 @@ void Content(const json& content, const std::string& field, const ServedModel& m
 }
 
 std::vector<ChatMessage> Messages(const json& body, const ServedModel& model,
-                                  std::vector<image::PreprocessedImage>* images) {
+                                  std::vector<image::PreprocessedImage>* images, std::vector<AudioClip>* audio) {
   auto it = body.find("messages");
   if (it == body.end()) throw BadRequest("'messages' is required", "missing_required_parameter", "messages");
   if (!it->is_array()) throw WrongType("messages", "an array", *it);
@@ -206,7 +258,7 @@ std::vector<ChatMessage> Messages(const json& body, const ServedModel& model,
     if (auto name = m.find("name"); name != m.end() && !name->is_string())
       throw WrongType(f + ".name", "a string", *name);
     ChatMessage message{r, "", {}};
-    Content(*content, f + ".content", model, &message, images);
+    Content(*content, f + ".content", model, &message, images, audio);
     out.push_back(std::move(message));
   }
   return out;
@@ -404,7 +456,7 @@ std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool 
   const tok::Tokenizer& tokenizer = *model.tokenizer;
   std::vector<int32_t> ids;
   if (chat) {
-    const std::vector<ChatMessage> messages = Messages(body, model, &out->images);
+    const std::vector<ChatMessage> messages = Messages(body, model, &out->images, &out->audio);
     try {
       ChatOptions options;
       if (!out->images.empty()) options.image_token_id = model.image_tokens->image;
@@ -484,6 +536,22 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
   bool ignore_eos = false;  // llama-server / vLLM: generate to max_tokens, past end-of-turn
   if (Boolean(body, "ignore_eos", &ignore_eos) && ignore_eos) out.sequence.stop_ids.clear();
   out.sequence.prompt = PromptIds(body, model, chat, &out);
+  for (size_t i = 0; i < out.images.size(); ++i) {
+    const image::PreprocessedImage& im = out.images[i];
+    if (model.max_image_tokens && im.soft_tokens > model.max_image_tokens) {
+      throw BadRequest("image " + std::to_string(i + 1) + " makes " + std::to_string(im.soft_tokens) +
+                           " soft tokens; this server evaluates at most " + std::to_string(model.max_image_tokens) +
+                           " (its tokens attend to each other, so it is read in one prompt chunk: raise --batch)",
+                       "image_too_large", "messages");
+    }
+    SequenceImage si;
+    si.start = uint32_t(out.image_spans.at(i).first);
+    si.length = out.image_spans[i].length;
+    si.hash = HashImagePixels(im.patches_x, im.patches_y, im.pixels);
+    si.patches =
+        std::make_shared<const ImagePatches>(ImagePatches::Grid(int(im.patches_x), int(im.patches_y), im.pixels));
+    out.sequence.images.push_back(std::move(si));
+  }
   out.sequence.max_tokens = MaxTokens(body, model, chat, out.sequence.prompt.size());
   return out;
 }

@@ -47,6 +47,13 @@ struct ServedModel {
   std::optional<image::ImageTokenIds> image_tokens;
   std::string no_images_reason = "the served model takes no images (it has no vision tower)";
   uint32_t image_budget = image::kDefaultSoftTokenBudget;
+  // Soft tokens per image at most (0: any): models whose image tokens attend to each other read
+  // an image in one prompt chunk, so it must fit the server's chunk (400 past it).
+  uint32_t max_image_tokens = 0;
+  // Audio input (input_audio parts): when unset, well-formed audio parts are refused (400) with
+  // no_audio_reason.
+  bool audio = false;
+  std::string no_audio_reason = "audio input is not available in this build";
 };
 
 // Inline images (data: URLs): per image at most kMaxImageBytes decoded bytes (413 past it) and
@@ -55,6 +62,18 @@ struct ServedModel {
 constexpr size_t kMaxImageBytes = size_t(20) << 20;
 constexpr uint64_t kMaxImagePixels = 50'000'000;
 constexpr size_t kMaxImagesPerRequest = 16;
+// Inline audio (input_audio parts: base64 WAV, MP3 or FLAC): per clip at most kMaxAudioBytes
+// decoded bytes (413 past it; 30 s of 48 kHz stereo float WAV is 11.5 MB, and the extractor keeps
+// 30 s), and at most kMaxAudioClipsPerRequest clips.
+constexpr size_t kMaxAudioBytes = size_t(24) << 20;
+constexpr size_t kMaxAudioClipsPerRequest = 8;
+
+// One input_audio part: the file's bytes, checked as base64 only (the decoder reads the format
+// from the bytes; `format` is what the client said).
+struct AudioClip {
+  std::string format;  // "wav", "mp3" or "flac"
+  std::vector<uint8_t> bytes;
+};
 
 enum class Endpoint { kChatCompletions, kCompletions };
 
@@ -67,6 +86,8 @@ struct ParsedRequest {
   // sequence.prompt (empty without images).
   std::vector<image::PreprocessedImage> images;
   std::vector<image::ImageSpan> image_spans;
+  // The messages' audio clips in prompt order (empty without them).
+  std::vector<AudioClip> audio;
   // Fields no API this server follows defines: accepted and ignored, as llama-server and vLLM do,
   // and named in the reply's X-Vkgemma-Ignored-Fields header and the log.
   std::vector<std::string> ignored_fields;

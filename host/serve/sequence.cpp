@@ -47,4 +47,16 @@ void SequenceStream::Finish(FinishReason reason, uint32_t prompt_tokens, uint32_
   cv_.notify_all();
 }
 
+uint64_t HashImagePixels(uint32_t patches_x, uint32_t patches_y, const std::vector<float>& pixels) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+  auto mix = [&h](const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  mix(&patches_x, sizeof patches_x);
+  mix(&patches_y, sizeof patches_y);
+  mix(pixels.data(), pixels.size() * sizeof(float));
+  return h;
+}
+
 }  // namespace vkg::serve

@@ -6,16 +6,30 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "host/model/image_patches.h"
 #include "host/text/sampler.h"
 
 namespace vkg::serve {
 
+// One image of a prompt: its soft tokens take positions [start, start + length) of the prompt.
+// `hash` identifies the preprocessed pixels: two images of the same size give the same token ids,
+// so prefix reuse compares hashes too before it keeps an image's cached positions.
+struct SequenceImage {
+  uint32_t start = 0, length = 0;
+  uint64_t hash = 0;
+  std::shared_ptr<const ImagePatches> patches;  // what the vision tower takes
+};
+// The hash of an image's pixels as the tower sees them (FNV-1a over its patch grid and values).
+uint64_t HashImagePixels(uint32_t patches_x, uint32_t patches_y, const std::vector<float>& pixels);
+
 struct SequenceRequest {
-  std::vector<int32_t> prompt;  // the whole prompt, <bos> and template markup included
+  std::vector<int32_t> prompt;        // the whole prompt, <bos> and template markup included
+  std::vector<SequenceImage> images;  // in prompt order (chat requests with image parts)
   SamplingParams sampling;
   uint32_t max_tokens = 1;                // generated tokens at most (>= 1; prompt + this <= context)
   std::vector<int32_t> stop_ids;          // end of turn / end of text: ends the reply, not in its text

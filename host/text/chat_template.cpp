@@ -25,7 +25,7 @@ namespace {
 // Own text, rendering the turn format of docs/model.md §4 (large-model variant: thinking
 // off pre-fills an empty thought channel; thinking on writes "<|think|>\n" first in the system turn).
 // Content given as parts renders as Gemma 4's own template renders it: text trimmed, an image as
-// "\n\n<|image|>\n\n".
+// "\n\n<|image|>\n\n", an audio clip as "<|audio|>" (no blank lines: Gemma 4's released template).
 constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat template -#}
 {%- macro without_thinking(text) -%}
     {%- set acc = namespace(text='') -%}
@@ -43,6 +43,8 @@ constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat 
                 {{- item['text'] | trim -}}
             {%- elif item['type'] == 'image' -%}
                 {{- '\n\n<|image|>\n\n' -}}
+            {%- elif item['type'] == 'audio' -%}
+                {{- '<|audio|>' -}}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -80,6 +82,7 @@ constexpr const char* kGemma4Template = R"TPL({#- vkgemma built-in Gemma 4 chat 
 )TPL";
 
 constexpr std::string_view kImagePlace = "<|image|>";  // Gemma 4's image placeholder in template markup
+constexpr std::string_view kAudioPlace = "<|audio|>";  // and its audio placeholder
 constexpr size_t kMaxSpecialLength = 64;               // bytes; longer special tokens are not matched in markup
 
 std::string ReadFile(const std::filesystem::path& path) {
@@ -114,6 +117,8 @@ jinja::Value Context(std::span<const ChatMessage> messages, const ChatOptions& o
         auto item = std::make_shared<jinja::Dict>();
         if (part.kind == ContentPart::Kind::kImage) {
           item->Set("type", jinja::Value("image"));
+        } else if (part.kind == ContentPart::Kind::kAudio) {
+          item->Set("type", jinja::Value("audio"));
         } else {
           item->Set("type", jinja::Value("text"));
           item->Set("text", text(part.text));
@@ -218,12 +223,16 @@ std::vector<int32_t> ChatTemplate::Encode(const tok::Tokenizer& tokenizer, std::
       run_end = i;
       while (run_end < text.size() && !tainted(run_end)) ++run_end;
     }
-    // Longest special token starting at i inside template markup; an image's place first.
+    // Longest special token starting at i inside template markup; an image's or a clip's place first.
     size_t matched = 0;
     int32_t id = -1;
     if (options.image_token_id >= 0 && std::string_view(text).substr(i, run_end - i).starts_with(kImagePlace)) {
       matched = kImagePlace.size();
       id = options.image_token_id;
+    }
+    if (options.audio_token_id >= 0 && std::string_view(text).substr(i, run_end - i).starts_with(kAudioPlace)) {
+      matched = kAudioPlace.size();
+      id = options.audio_token_id;
     }
     for (size_t len = std::min(kMaxSpecialLength, run_end - i); len > 0 && !matched; --len) {
       const std::optional<int32_t> found = tokenizer.PieceToId(std::string_view(text).substr(i, len));

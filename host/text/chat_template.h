@@ -13,11 +13,11 @@
 
 namespace vkg {
 
-// One piece of a message given as parts: text, or an image whose place the template marks (Gemma 4's
-// template writes "\n\n<|image|>\n\n"; the caller expands that token into the image's soft tokens,
-// host/image ExpandImagePlaceholders).
+// One piece of a message given as parts: text, or an image or audio clip whose place the template
+// marks (Gemma 4's template writes "\n\n<|image|>\n\n" and "<|audio|>"; the caller expands that
+// token into the soft tokens: host/image ExpandImagePlaceholders, host/audio ExpandAudioPlaceholders).
 struct ContentPart {
-  enum class Kind { kText, kImage };
+  enum class Kind { kText, kImage, kAudio };
   Kind kind = Kind::kText;
   std::string text;  // kText only
 };
@@ -27,7 +27,8 @@ struct ChatMessage {
   std::string content;
   // When not empty, the message is these parts in order (content is then ignored); templates see
   // content as a list [{"type": "text", "text": ...}, {"type": "image"}], as in Hugging Face's
-  // apply_chat_template.
+  // apply_chat_template
+  // ({"type": "audio"} for an audio clip).
   std::vector<ContentPart> parts;
 };
 
@@ -37,6 +38,8 @@ struct ChatOptions {
   // Encode: when >= 0, the markup "<|image|>" (an image's place) becomes this id whether or not the
   // tokenizer lists it (config.json's image_token_id; small test vocabularies remap it).
   int32_t image_token_id = -1;
+  // The same for "<|audio|>" (config.json's audio_token_id).
+  int32_t audio_token_id = -1;
 };
 
 class ChatTemplate {

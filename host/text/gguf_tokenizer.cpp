@@ -1,6 +1,7 @@
 // Tokenizer from a GGUF vocabulary (layer: host/text). The layout is in gguf_tokenizer.h.
 #include "host/text/gguf_tokenizer.h"
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "host/error.h"

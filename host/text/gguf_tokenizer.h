@@ -10,7 +10,7 @@
 #pragma once
 #include <filesystem>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "tokenizer/tokenizer.h"
 

@@ -18,7 +18,7 @@ struct AttentionParams {
   uint n_splits;              // decode: 1 = write out directly, >1 = write partials to scratch
   uint pos_from_buffer;       // decode: 1 = the query position is the uint at binding 5, not start_pos
                               // (a recording replayed at every position; start_pos is the largest)
-  uint last_key_from_buffer;  // prefill row kernel: 1 = query t sees keys up to last_key[t] (binding 4)
+  uint last_key_from_buffer;  // prefill: 1 = query t sees keys up to last_key[t] (binding 4 or 5)
 };
 /* Pass 2 of split decode: merges n_splits partial softmax states per head. */
 struct AttentionCombineParams {

@@ -336,5 +336,31 @@ TEST(ChatTemplate, EncodeImagePlaceBecomesTheImageToken) {
   fs::remove_all(dir);
 }
 
+// Audio parts: Gemma 4's released template writes "<|audio|>" with no blank lines around it, and
+// Encode turns that markup into the config's audio_token_id (typed by a user, it stays text).
+ContentPart Audio() { return {ContentPart::Kind::kAudio, ""}; }
+
+TEST(ChatTemplate, AudioPartsRenderAndEncodeAsTheAudioToken) {
+  EXPECT_EQ(Render(Builtin(), {Parts("user", {Audio(), Text(" Transcribe this. ")})}),
+            "<bos><|turn>user\n<|audio|>Transcribe this.<turn|>\n<|turn>model\n<|channel>thought\n<channel|>");
+  EXPECT_EQ(Render(Builtin(), {Parts("user", {Image(), Audio(), Text("x")})}, false, false),
+            "<bos><|turn>user\n\n\n<|image|>\n\n<|audio|>x<turn|>\n");
+  const fs::path dir = TempDir("audio");
+  const tok::Tokenizer tok = TinyTokenizer(dir);
+  ChatOptions o;
+  o.image_token_id = 250;
+  o.audio_token_id = 255;
+  const std::vector<int32_t> ids =
+      Builtin().Encode(tok, std::vector<ChatMessage>{Parts("user", {Image(), Audio(), Text("<|audio|> hi")})}, o);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 255), 1);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 250), 1);
+  const auto at = std::find(ids.begin(), ids.end(), 255);
+  ASSERT_NE(at, ids.end());
+  EXPECT_EQ(*(at - 1), 8);  // the "\n" after the image's place, then the clip's place
+  const std::vector<int32_t> text = tok.Encode("<|audio|> hi", tok::SpecialTokens::kAsText);
+  EXPECT_NE(std::search(ids.begin(), ids.end(), text.begin(), text.end()), ids.end());
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vkg

@@ -2,6 +2,7 @@
 // Gemma4VisionModel + embed_vision on HF's own pixel_values), and the vision config and tensor
 // checks (what is read from config.json, one-line errors for what the tower cannot run).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -11,7 +11,10 @@
 #include <string>
 #include <thread>
 
+#include "host/runtime/engine.h"
+#include "host/runtime/generate.h"
 #include "tests/serve/http_test_util.h"
+#include "tokenizer/tokenizer.h"
 
 namespace vkg::serve {
 namespace {
@@ -159,6 +162,73 @@ TEST(HttpServer, ApiKeyIsRequiredOnTheApiAndMetrics) {
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
   ExpectError(c.Get("/metrics"), 401, "invalid_api_key");
+}
+
+// Running out of context is a finish, not an error: a request without max_tokens generates to the
+// end of the 128-position context and answers finish_reason "length" (whole and streamed, the same
+// tokens as Generate on the reference engine); a prompt that leaves no room is a 400 before any work.
+TEST(HttpServer, ARequestThatFillsTheContextFinishesWithLength) {
+  Served s(1, 4, "", 4 << 20, /*stop_tokens=*/false);
+  auto c = s.Client();
+  const tok::Tokenizer tokenizer = tok::Tokenizer::Load(serve_test::TinyModelDir());
+  EngineOptions eo;
+  eo.device = "cpu";
+  eo.context = 128;
+  auto engine = Engine::Open(serve_test::TinyModelDir().string(), eo);
+  GenerateOptions go;
+  go.sampling.temperature = 0;
+  const std::vector<int32_t> prompt = {2, 'H', 'i'};  // <bos> "Hi"
+  const GenerateStats expected = Generate(*engine, prompt, go, nullptr);
+  // 125 tokens evaluated to fill the context, and a 126th sampled from it: the server stops at the
+  // 125 that fit (max_tokens is the room left), the same tokens.
+  ASSERT_EQ(expected.stop, StopReason::kContextFull);
+  ASSERT_EQ(expected.tokens.size(), 126u);
+  const std::string text = tokenizer.Decode(std::vector<int32_t>(expected.tokens.begin(), expected.tokens.end() - 1));
+
+  auto whole = c.Post("/v1/completions", R"({"prompt":"Hi","temperature":0})", "application/json");
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200) << whole->body;
+  const json j = json::parse(whole->body);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(j["choices"][0]["text"], text);
+  EXPECT_EQ(j["usage"]["prompt_tokens"], 3);
+  EXPECT_EQ(j["usage"]["completion_tokens"], 125);
+
+  auto streamed = c.Post("/v1/completions",
+                         R"({"prompt":"Hi","temperature":0,"stream":true,"stream_options":{"include_usage":true}})",
+                         "application/json");
+  ASSERT_TRUE(streamed);
+  ASSERT_EQ(streamed->status, 200);
+  std::string streamed_text, finish;
+  json usage;
+  for (size_t pos = 0; (pos = streamed->body.find("data: ", pos)) != std::string::npos;) {
+    const size_t end = streamed->body.find("\n\n", pos);
+    const std::string data = streamed->body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data == "[DONE]") continue;
+    const json e = json::parse(data);
+    if (e.contains("usage") && !e["usage"].is_null()) usage = e["usage"];
+    if (e["choices"].empty()) continue;
+    streamed_text += e["choices"][0].value("text", "");
+    if (!e["choices"][0]["finish_reason"].is_null()) finish = e["choices"][0]["finish_reason"];
+  }
+  EXPECT_EQ(finish, "length");
+  EXPECT_EQ(streamed_text, text);
+  EXPECT_EQ(usage["completion_tokens"], 125);
+
+  // One position left: one token, "length"; none left: 400 with the OpenAI error object.
+  auto last =
+      c.Post("/v1/completions", R"({"prompt":")" + std::string(126, 'x') + R"(","temperature":0})", "application/json");
+  ASSERT_TRUE(last);
+  ASSERT_EQ(last->status, 200) << last->body;
+  EXPECT_EQ(json::parse(last->body)["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(json::parse(last->body)["usage"]["completion_tokens"], 1);
+  auto full = c.Post("/v1/completions", R"({"prompt":")" + std::string(127, 'x') + R"("})", "application/json");
+  ExpectError(full, 400, "context_length_exceeded");
+  EXPECT_EQ(json::parse(full->body)["error"]["message"],
+            "the prompt has 128 tokens but the context holds 128 (with room for at least one generated token)");
+  EXPECT_EQ(json::parse(full->body)["error"]["param"], "prompt");
+  EXPECT_EQ(json::parse(full->body)["error"]["type"], "invalid_request_error");
 }
 
 // After the one running sequence's client left: its slot is freed (within 10 s) and the cancel

@@ -38,6 +38,10 @@ class SlowEngine : public BatchEngine {
     std::this_thread::sleep_for(delay_);
     return inner_->Step(inputs);
   }
+  void AttachImages(uint32_t slot, std::vector<SlotImage> images) override {
+    inner_->AttachImages(slot, std::move(images));
+  }
+  uint64_t images_encoded() const override { return inner_->images_encoded(); }
   uint32_t n_past(uint32_t slot) const override { return inner_->n_past(slot); }
   void Reset(uint32_t slot) override { inner_->Reset(slot); }
   bool Truncate(uint32_t slot, uint32_t n) override { return inner_->Truncate(slot, n); }
@@ -54,15 +58,17 @@ class SlowEngine : public BatchEngine {
 class Served {
  public:
   // stop_tokens false: replies run to max_tokens (tests that need a sequence to keep running).
-  // step_delay: added to every batch step (SlowEngine).
+  // step_delay: added to every batch step (SlowEngine). device: "cpu" (the reference engine) or ""
+  // (the Vulkan device), with `context` positions per slot.
   Served(uint32_t slots, uint32_t max_queued, const std::string& api_key = "", size_t max_body = 4 << 20,
          bool stop_tokens = true, std::chrono::milliseconds step_delay = std::chrono::milliseconds(0),
-         const std::function<void(ServerOptions&)>& configure = nullptr)
+         const std::function<void(ServerOptions&)>& configure = nullptr, const std::string& device = "cpu",
+         uint32_t context = 128)
       : tokenizer_(tok::Tokenizer::Load(serve_test::TinyModelDir())),
         template_(ChatTemplate::Load(serve_test::TinyModelDir())) {
     EngineOptions eo;
-    eo.device = "cpu";
-    eo.context = 128;
+    eo.device = device;
+    eo.context = context;
     engine_ = BatchEngine::Open(serve_test::TinyModelDir().string(), eo, slots);
     if (step_delay.count() > 0) engine_ = std::make_unique<SlowEngine>(std::move(engine_), step_delay);
     model_.id = "gemma4-tiny";

@@ -38,6 +38,22 @@ export function tinyModel(dir) {
   return model;
 }
 
+// tests/data/gemma4-mm/ple-vision (vocab 256, a vision tower, image budget 70) with the same
+// tokenizer, in a directory named ple-vision: a servable model that takes images.
+export function tinyVisionModel(dir) {
+  const model = path.join(dir, "ple-vision");
+  fs.mkdirSync(model, { recursive: true });
+  for (const f of ["config.json", "model.safetensors", "preprocessor_config.json"]) {
+    fs.copyFileSync(path.join(SOURCE_DIR, "tests/data/gemma4-mm/ple-vision", f), path.join(model, f));
+  }
+  fs.copyFileSync(path.join(SOURCE_DIR, "tests/generate/data/tokenizer.json"), path.join(model, "tokenizer.json"));
+  return model;
+}
+
+export function sourcePath(...parts) {
+  return path.join(SOURCE_DIR, ...parts);
+}
+
 // The official openai package, installed at set-up (tests/serve/fetch.sh, run by tools/test.sh)
 // into VKG_NPM_DIR (tests/serve): the test itself never downloads.
 export function openaiModule() {

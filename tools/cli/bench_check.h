@@ -3,7 +3,7 @@
 // passing result cached per device, driver and build (layer: tools).
 #pragma once
 #include <functional>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 

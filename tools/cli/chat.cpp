@@ -23,9 +23,11 @@
 #include "host/text/generation_config.h"
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tools/cli/audio_args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
+#include "vk/buffer.h"
 
 namespace vkg::cli {
 namespace {
@@ -33,7 +35,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: vkgemma chat -m DIR [options]\n"
     "A conversation with the model: type a message, read the reply. Commands: /image FILE (attach\n"
-    "an image to the next message; repeat for several), /reset (forget the conversation), /exit (or\n"
+    "an image to the next message; repeat for several), /audio FILE (attach a recording: WAV, FLAC,\n"
+    "MP3; the model hears its first 30 s), /reset (forget the conversation), /exit (or\n"
     "end of input). Ctrl-C stops the reply being written; Ctrl-C twice at\n"
     "the prompt quits. With stdin not a terminal, reads one message per line until EOF and prints\n"
     "only the replies (one per line). Sampling defaults come from generation_config.json. Messages\n"
@@ -47,11 +50,18 @@ constexpr const char* kUsage =
     "  --seed S            random seed (default: a random one)\n"
     "  --system TEXT       a system message at the start of the conversation\n"
     "  --think             turn on Gemma 4's thinking mode\n"
+    "  --ignore-eos        go on past <eos>/<turn|> (to -n N tokens or the end of the context)\n"
+    "  --context-shift     when the conversation fills the context, drop the oldest turns (the system\n"
+    "                      message and the current turn stay; then the oldest half of a long reply)\n"
+    "                      and evaluate what is kept again; default: the reply stops ('stopped:\n"
+    "                      context full') and a message that does not fit is refused\n"
     "  --stats             after each reply, print to stderr: new/reused prompt tokens, generated\n"
-    "                      tokens, speeds, time to first token\n"
+    "                      tokens, speeds, time to first token, the device memory held (Vulkan\n"
+    "                      allocations and bytes), the finish reason\n"
     "  --image FILE        attach an image to the first message (as /image FILE does)\n"
     "  --image-tokens N    soft tokens per image: 70, 140, 280, 560 or 1120 (default: the\n"
-    "                      checkpoint's processor config, else 280)\n";
+    "                      checkpoint's processor config, else 280)\n"
+    "  --audio FILE        attach a recording to the first message (as /audio FILE does)\n";
 
 std::atomic<bool> g_cancel{false};  // stop the reply being generated
 std::atomic<int> g_interrupts{0};   // SIGINTs seen
@@ -152,6 +162,8 @@ struct Conversation {
   std::vector<int32_t> evaluated;                 // the tokens the engine holds, in order
   PromptImages images;                            // every image in history, in order (token ids set when it has any)
   std::vector<image::PreprocessedImage> pending;  // /image files waiting for the next message
+  PromptAudio audio;                              // every clip in history, in order (token ids set when it has any)
+  std::vector<AudioFeatures> pending_audio;       // /audio files waiting for the next message
 };
 
 // Keeps the longest prefix of `ids` the engine already holds (the template may re-render earlier
@@ -165,20 +177,13 @@ size_t ReuseEnginePrefix(Engine& engine, std::vector<int32_t>& evaluated, const 
   return reused;
 }
 
-// After a reply: the engine now also holds `fresh` and the generated tokens it evaluated.
-void AppendEvaluated(const Engine& engine, std::vector<int32_t>& evaluated, std::span<const int32_t> fresh,
-                     const GenerateStats& stats) {
-  evaluated.insert(evaluated.end(), fresh.begin(), fresh.end());
-  for (size_t i = 0; evaluated.size() < engine.n_past() && i < stats.tokens.size(); ++i) {
-    evaluated.push_back(stats.tokens[i]);
-  }
-}
-
 // /reset: back to the system message, with an empty engine.
 void ResetConversation(Conversation& conv, Engine& engine, bool interactive, bool show_stats) {
   conv.history.resize(conv.base);
   conv.images.images.clear();
   conv.pending.clear();
+  conv.audio.clips.clear();
+  conv.pending_audio.clear();
   engine.Reset();
   conv.evaluated.clear();
   if (interactive) std::fputs("(conversation reset)\n", stderr);
@@ -205,51 +210,174 @@ GenerateStats StreamReply(Engine& engine, std::span<const int32_t> fresh, const 
   return stats;
 }
 
+// ---- --context-shift ----
+
+// Drops the oldest turn after the system message: its user message and the model's reply. False
+// when only the current message is left.
+bool DropOldestTurn(std::vector<ChatMessage>& history, size_t base) {
+  if (history.size() <= base + 1) return false;
+  history.erase(history.begin() + ptrdiff_t(base));
+  while (history.size() > base + 1 && history[base].role != "user") history.erase(history.begin() + ptrdiff_t(base));
+  return true;
+}
+
+// The conversation's target length after a shift: the kept part (system message and current turn,
+// `keep` tokens) and half of the room beside it, as KeepPrefixDropOldestHalf leaves it.
+size_t ShiftTarget(size_t keep, uint32_t context) { return keep + (context - keep - 1) / 2; }
+
+// The system message and the current user message alone, as prompt tokens.
+size_t KeptTokens(const ChatTemplate& tmpl, const tok::Tokenizer& tokenizer, const std::vector<ChatMessage>& history,
+                  size_t base, const ChatOptions& options) {
+  std::vector<ChatMessage> kept(history.begin(), history.begin() + ptrdiff_t(base));
+  kept.push_back(history.back());
+  return tmpl.Encode(tokenizer, kept, options).size();
+}
+
+// Before a turn: a conversation that leaves no room for a reply loses its oldest turns until it
+// fills at most ShiftTarget. Returns its tokens; throws Error when the current message alone (with
+// the system message) leaves no room.
+std::vector<int32_t> FitConversation(const ChatTemplate& tmpl, const tok::Tokenizer& tokenizer,
+                                     std::vector<ChatMessage>& history, size_t base, const ChatOptions& options,
+                                     uint32_t context, uint32_t* dropped_turns) {
+  std::vector<int32_t> ids = tmpl.Encode(tokenizer, history, options);
+  if (ids.size() + 1 <= context) return ids;
+  const size_t keep = KeptTokens(tmpl, tokenizer, history, base, options);
+  if (keep + 2 > context) {
+    throw Error("the message has " + std::to_string(keep) + " tokens with the system message but the context holds " +
+                std::to_string(context) + " (raise --ctx)");
+  }
+  while (ids.size() > ShiftTarget(keep, context) && DropOldestTurn(history, base)) {
+    ++*dropped_turns;
+    ids = tmpl.Encode(tokenizer, history, options);
+  }
+  return ids;
+}
+
+// During a reply: Generate's ContextShift. The held tokens are the conversation's prompt (`history`
+// rendered) followed by the reply so far; the oldest turns go first, then the oldest half of the
+// reply. `history` ends as the conversation that was kept.
+class ReplyShifter {
+ public:
+  ReplyShifter(const ChatTemplate& tmpl, const tok::Tokenizer& tokenizer, std::vector<ChatMessage>& history,
+               size_t base, const ChatOptions& options, uint32_t context, size_t prompt_tokens)
+      : tmpl_(tmpl),
+        tokenizer_(tokenizer),
+        history_(history),
+        base_(base),
+        options_(options),
+        context_(context),
+        reply_start_(prompt_tokens) {}
+
+  std::optional<std::vector<int32_t>> operator()(std::span<const int32_t> held) {
+    const std::span<const int32_t> reply = held.subspan(std::min(reply_start_, held.size()));
+    const size_t keep = KeptTokens(tmpl_, tokenizer_, history_, base_, options_);
+    if (keep + 2 > context_) return std::nullopt;
+    std::vector<int32_t> prompt(held.begin(), held.begin() + ptrdiff_t(held.size() - reply.size()));
+    while (prompt.size() + reply.size() > ShiftTarget(keep, context_) && DropOldestTurn(history_, base_)) {
+      ++dropped_turns_;
+      prompt = tmpl_.Encode(tokenizer_, history_, options_);
+    }
+    std::vector<int32_t> kept = prompt;
+    kept.insert(kept.end(), reply.begin(), reply.end());
+    if (kept.size() > ShiftTarget(keep, context_)) {
+      std::optional<std::vector<int32_t>> halved = KeepPrefixDropOldestHalf(kept, prompt.size(), context_);
+      if (!halved) return std::nullopt;
+      kept = std::move(*halved);
+      reply_cut_ = true;
+    }
+    reply_start_ = prompt.size();
+    return kept;
+  }
+  // What the shifts dropped, for the line after the reply: "the oldest 2 turns and the reply's
+  // oldest tokens".
+  std::string Dropped() const {
+    std::string s;
+    if (dropped_turns_) s = "the oldest " + std::to_string(dropped_turns_) + (dropped_turns_ == 1 ? " turn" : " turns");
+    if (reply_cut_) s += std::string(s.empty() ? "" : " and ") + "the reply's oldest tokens";
+    return s;
+  }
+
+ private:
+  const ChatTemplate& tmpl_;
+  const tok::Tokenizer& tokenizer_;
+  std::vector<ChatMessage>& history_;
+  size_t base_;
+  const ChatOptions& options_;
+  uint32_t context_;
+  size_t reply_start_;  // where the reply starts in the held tokens
+  uint32_t dropped_turns_ = 0;
+  bool reply_cut_ = false;  // KeepPrefixDropOldestHalf cut the reply
+};
+
 void PrintTurnStats(const GenerateStats& stats, size_t reused) {
+  // The device memory the process holds (none on the CPU reference): flat over a long chat.
+  const vk::LiveAllocations device = vk::CurrentLiveAllocations();
+  std::string memory;
+  if (device.memory_objects) {
+    memory = " | device memory: " + std::to_string(device.memory_objects) + " allocations, " +
+             std::to_string(device.memory_bytes) + " bytes";
+  }
   std::fprintf(stderr,
                "[prompt: %zu new tokens, %zu reused, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
-               "time to first token: %.3f s | stop: %s]\n",
+               "time to first token: %.3f s%s | stop: %s]\n",
                stats.prompt_tokens, reused, stats.prefill_tokens_per_s(), stats.generated_tokens,
-               stats.decode_tokens_per_s(), stats.time_to_first_token_s, StopReasonName(stats.stop));
+               stats.decode_tokens_per_s(), stats.time_to_first_token_s, memory.c_str(), StopReasonName(stats.stop));
 }
 
 struct ChatArgs {
   std::string model_dir, system;
-  bool think = false, show_stats = false;
+  bool think = false, show_stats = false, context_shift = false, ignore_eos = false;
   uint32_t n_predict = 0;
   SamplingFlags sampling;
   EngineOptions options;
   ImageFlags images;
+  AudioFlags audio;
 };
 
 // /image FILE: decoded and preprocessed now, so a bad file is reported at once (one error line);
 // it joins the next message. The checkpoint must have a vision tower.
-void QueueImage(Conversation& conv, const std::string& model_dir, const ImageFlags& flags, const std::string& file,
-                const std::string& what) {
+void QueueImage(Conversation& conv, const std::string& model_dir, const std::string& mmproj, const ImageFlags& flags,
+                const std::string& file, const std::string& what) {
   if (conv.images.images.empty() && conv.pending.empty()) {
-    conv.images.tokens = RequireVisionTower(model_dir, what);
+    conv.images.tokens = RequireVisionTower(model_dir, mmproj, what);
     conv.images.budget = ImageBudget(model_dir, flags);
   }
   conv.pending.push_back(image::LoadAndPreprocess(file, conv.images.budget));
 }
 
-// The next user message: the pending images first, then the text.
+// /audio FILE: decoded to features now (one error line for a bad file); it joins the next message.
+// The checkpoint must have an audio tower.
+void QueueAudio(Conversation& conv, const std::string& model_dir, const std::string& file, const std::string& what) {
+  if (conv.audio.clips.empty() && conv.pending_audio.empty()) conv.audio.tokens = RequireAudioTower(model_dir, what);
+  AudioFeatures clip = LoadAudioFile(file);
+  conv.pending_audio.push_back(std::move(clip));
+}
+
+// The next user message: the pending images first, then the pending clips, then the text.
 ChatMessage UserMessage(Conversation& conv, const std::string& text) {
   ChatMessage m{"user", text, {}};
-  if (conv.pending.empty()) return m;
+  if (conv.pending.empty() && conv.pending_audio.empty()) return m;
   m.parts.assign(conv.pending.size(), ContentPart{ContentPart::Kind::kImage, ""});
+  m.parts.insert(m.parts.end(), conv.pending_audio.size(), ContentPart{ContentPart::Kind::kAudio, ""});
   m.parts.push_back({ContentPart::Kind::kText, text});
   return m;
 }
 
-// The conversation as prompt ids, image places expanded to their token runs.
+// The conversation as prompt ids, image and audio places expanded to their token runs.
 std::vector<int32_t> EncodeConversation(const ChatTemplate& tmpl, const tok::Tokenizer& tokenizer, Conversation& conv,
                                         ChatOptions options) {
-  if (conv.images.images.empty()) return tmpl.Encode(tokenizer, conv.history, options);
-  options.image_token_id = conv.images.tokens.image;
-  std::vector<int32_t> ids = image::ExpandImagePlaceholders(tmpl.Encode(tokenizer, conv.history, options),
-                                                            conv.images.tokens, SoftTokenCounts(conv.images.images));
-  conv.images.spans = image::FindImageSpans(ids, conv.images.tokens.image, conv.images.images);
+  if (conv.images.images.empty() && conv.audio.clips.empty()) return tmpl.Encode(tokenizer, conv.history, options);
+  if (!conv.images.images.empty()) options.image_token_id = conv.images.tokens.image;
+  if (!conv.audio.clips.empty()) options.audio_token_id = conv.audio.tokens.audio;
+  std::vector<int32_t> ids = tmpl.Encode(tokenizer, conv.history, options);
+  if (!conv.images.images.empty()) {
+    ids = image::ExpandImagePlaceholders(ids, conv.images.tokens, SoftTokenCounts(conv.images.images));
+    conv.images.spans = image::FindImageSpans(ids, conv.images.tokens.image, conv.images.images);
+  }
+  if (!conv.audio.clips.empty()) {
+    ids = audio::ExpandAudioPlaceholders(ids, conv.audio.tokens, AudioSoftTokenCounts(conv.audio.clips));
+    conv.audio.spans = audio::FindAudioSpans(ids, conv.audio.tokens.audio, conv.audio.clips);
+  }
   return ids;
 }
 
@@ -261,10 +389,17 @@ std::optional<ChatArgs> ParseChatArgs(const std::vector<std::string>& args) {
   parser.Value({"-n", "--n-predict"}, [&](const std::string& v) { a.n_predict = ParseCount("-n", v, 1); })
       .Value({"--system"}, [&](const std::string& v) { a.system = v; })
       .Flag({"--think"}, [&] { a.think = true; })
-      .Flag({"--stats"}, [&] { a.show_stats = true; });
+      .Flag({"--stats"}, [&] { a.show_stats = true; })
+      .Flag({"--context-shift"}, [&] { a.context_shift = true; })
+      .Flag({"--ignore-eos"}, [&] { a.ignore_eos = true; });
   AddSamplingOptions(parser, &a.sampling);
   AddImageOptions(parser, &a.images);
+  AddAudioOptions(parser, &a.audio, &a.images.files);
   if (!ParseModelCommand(parser, args, kUsage, "chat", a.model_dir)) return std::nullopt;
+  // A shift evaluates the kept tokens again, and images and audio cannot be attached to that pass yet.
+  if (a.context_shift && (!a.images.files.empty() || !a.audio.files.empty())) {
+    throw UsageError("--context-shift cannot be used with --image or --audio");
+  }
   CheckModelPath(a.model_dir);
   return a;
 }
@@ -283,16 +418,19 @@ int Chat(const std::vector<std::string>& args) {
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   Conversation conv;
-  for (const std::string& file : parsed->images.files) QueueImage(conv, model_dir, parsed->images, file, "--image");
+  for (const std::string& file : parsed->images.files)
+    QueueImage(conv, model_dir, parsed->options.mmproj, parsed->images, file, "--image");
+  for (const std::string& file : parsed->audio.files) QueueAudio(conv, model_dir, file, "--audio");
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   auto engine = OpenEngineWithProgress(model_dir, parsed->options);
 
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
+  const uint32_t context = engine->memory().context;
   GenerateOptions go;
   go.sampling = SamplingParams::FromConfig(gen, seed);
   go.max_tokens = parsed->n_predict;
-  go.stop_ids = StopTokenIds(tokenizer, gen);
+  if (!parsed->ignore_eos) go.stop_ids = StopTokenIds(tokenizer, gen);
   go.cancel = &g_cancel;
   ChatOptions chat_options;
   chat_options.enable_thinking = parsed->think;
@@ -304,7 +442,8 @@ int Chat(const std::vector<std::string>& args) {
   uint64_t turn = 0;
   if (interactive) {
     std::fputs(
-        "(chat: /image FILE attaches an image, /reset starts over, /exit or Ctrl-D quits, Ctrl-C stops a reply)\n",
+        "(chat: /image FILE attaches an image, /audio FILE a recording, /reset starts over, /exit or Ctrl-D\n"
+        " quits, Ctrl-C stops a reply)\n",
         stderr);
   }
 
@@ -322,7 +461,8 @@ int Chat(const std::vector<std::string>& args) {
       const std::string file = Trim(text.substr(6));
       try {
         if (file.empty()) throw Error("/image needs a file: /image FILE");
-        QueueImage(conv, model_dir, parsed->images, file, "/image");
+        if (parsed->context_shift) throw Error("/image cannot be used with --context-shift");
+        QueueImage(conv, model_dir, parsed->options.mmproj, parsed->images, file, "/image");
         if (interactive) std::fprintf(stderr, "(image %zu attached to the next message)\n", conv.pending.size());
       } catch (const Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
@@ -330,8 +470,21 @@ int Chat(const std::vector<std::string>& args) {
       }
       continue;
     }
+    if (text.rfind("/audio ", 0) == 0 || text == "/audio") {
+      const std::string file = Trim(text.substr(6));
+      try {
+        if (file.empty()) throw Error("/audio needs a file: /audio FILE");
+        if (parsed->context_shift) throw Error("/audio cannot be used with --context-shift");
+        QueueAudio(conv, model_dir, file, "/audio");
+        if (interactive) std::fprintf(stderr, "(clip %zu attached to the next message)\n", conv.pending_audio.size());
+      } catch (const Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        if (!interactive) return 1;
+      }
+      continue;
+    }
     if (text[0] == '/' && text.find(' ') == std::string::npos) {
-      std::fprintf(stderr, "unknown command '%s' (commands: /image FILE, /reset, /exit)\n", text.c_str());
+      std::fprintf(stderr, "unknown command '%s' (commands: /image FILE, /audio FILE, /reset, /exit)\n", text.c_str());
       continue;
     }
 
@@ -339,17 +492,34 @@ int Chat(const std::vector<std::string>& args) {
     const size_t images_before = conv.images.images.size();
     for (image::PreprocessedImage& im : conv.pending) conv.images.images.push_back(std::move(im));
     conv.pending.clear();
+    const size_t clips_before = conv.audio.clips.size();
+    for (AudioFeatures& clip : conv.pending_audio) conv.audio.clips.push_back(std::move(clip));
+    conv.pending_audio.clear();
     std::vector<int32_t> ids;
     size_t reused = 0;
     try {
-      ids = EncodeConversation(tmpl, tokenizer, conv, chat_options);
+      if (parsed->context_shift) {
+        uint32_t dropped = 0;
+        ids = FitConversation(tmpl, tokenizer, conv.history, conv.base, chat_options, context, &dropped);
+        if (dropped)
+          std::fprintf(stderr, "(context full: dropped the oldest %u turn%s)\n", dropped, dropped == 1 ? "" : "s");
+      } else {
+        ids = EncodeConversation(tmpl, tokenizer, conv, chat_options);
+        // (A first message that does not fit gets Generate's "the prompt has N tokens" line.)
+        if (ids.size() >= context && conv.history.size() > conv.base + 1) {
+          throw Error("the conversation has " + std::to_string(ids.size()) + " tokens but the context holds " +
+                      std::to_string(context) + " (/reset, raise --ctx, or use --context-shift)");
+        }
+      }
       // The engine keeps the shared prefix first, so that an image the re-rendered conversation
       // moved past that point is encoded again (AttachImages takes those from n_past on).
       reused = ReuseEnginePrefix(*engine, conv.evaluated, ids);
       if (!conv.images.images.empty()) AttachImages(*engine, ids, conv.images);
+      if (!conv.audio.clips.empty()) AttachAudio(*engine, ids, conv.audio);
     } catch (const Error& e) {
       conv.history.pop_back();
       conv.images.images.resize(images_before);
+      conv.audio.clips.resize(clips_before);
       std::fprintf(stderr, "error: %s\n", e.what());
       if (!interactive) return 1;
       continue;
@@ -359,6 +529,8 @@ int Chat(const std::vector<std::string>& args) {
     go.sampling.seed = seed + turn++;
     g_cancel.store(false);
 
+    ReplyShifter shifter(tmpl, tokenizer, conv.history, conv.base, chat_options, context, ids.size());
+    if (parsed->context_shift) go.context_shift = [&](std::span<const int32_t> held) { return shifter(held); };
     std::vector<int32_t> reply;
     GenerateStats stats;
     try {
@@ -367,17 +539,23 @@ int Chat(const std::vector<std::string>& args) {
       // The conversation no longer fits (checked before anything is evaluated): drop the message.
       conv.history.pop_back();
       conv.images.images.resize(images_before);
+      conv.audio.clips.resize(clips_before);
       std::fprintf(stderr, "error: %s\n", e.what());
       if (!interactive) return 1;
       continue;
     }
-    AppendEvaluated(*engine, conv.evaluated, fresh, stats);
+    conv.evaluated = std::move(stats.held);
     if (conv.evaluated.size() != engine->n_past()) {  // cannot happen; never reuse a cache we cannot describe
       engine->Reset();
       conv.evaluated.clear();
     }
     conv.history.push_back({"model", tokenizer.Decode(reply)});
     if (stats.stop == StopReason::kCancelled && interactive) std::fputs("(stopped)\n", stderr);
+    if (stats.context_shifts) {
+      std::fprintf(stderr, "(context full: %u shift%s dropped %s; %zu tokens evaluated again)\n", stats.context_shifts,
+                   stats.context_shifts == 1 ? "" : "s", shifter.Dropped().c_str(), stats.shift_tokens);
+    }
+    if (stats.stop == StopReason::kContextFull) std::fprintf(stderr, "stopped: context full (%u tokens)\n", context);
     if (show_stats) PrintTurnStats(stats, reused);
   }
   std::fflush(stdout);

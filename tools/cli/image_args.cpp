@@ -3,6 +3,7 @@
 #include "tools/cli/image_args.h"
 
 #include "host/error.h"
+#include "host/model/checkpoint.h"
 #include "tools/cli/commands.h"
 
 namespace vkg::cli {
@@ -18,7 +19,15 @@ void AddImageOptions(OptionParser& parser, ImageFlags* flags) {
       });
 }
 
-image::ImageTokenIds RequireVisionTower(const std::string& model_dir, const std::string& what) {
+image::ImageTokenIds RequireVisionTower(const std::string& model_dir, const std::string& mmproj,
+                                        const std::string& what) {
+  if (IsGgufPath(model_dir)) {
+    if (mmproj.empty()) {
+      throw Error(model_dir + " is a GGUF text model: give its vision projector with --mmproj FILE to take " + what);
+    }
+    const ModelConfig c = Checkpoint::LoadConfigOf(model_dir, mmproj);
+    return image::ImageTokenIds{c.mm.boi_token_id, c.mm.image_token_id, c.mm.eoi_token_id};
+  }
   const std::optional<image::ImageTokenIds> ids = image::ReadImageTokenIds(model_dir);
   if (!ids) {
     throw Error(model_dir + " has no vision tower (no vision_config in its config.json), so it cannot take " + what);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "host/image/image_input.h"
+#include "host/model/config.h"
 #include "host/text/chat_template.h"
 #include "tools/cli/options.h"
 
@@ -43,7 +44,9 @@ struct PromptImages {
 
 // The checkpoint's image token ids, or Error "<model>: this checkpoint has no vision tower ..."
 // (`what` names what asked: "--image", "/image", "an image in the request").
-image::ImageTokenIds RequireVisionTower(const std::string& model_dir, const std::string& what);
+// A GGUF text model takes its tower and ids from `mmproj` (--mmproj; "" = none given).
+image::ImageTokenIds RequireVisionTower(const std::string& model_dir, const std::string& mmproj,
+                                        const std::string& what);
 // The soft-token budget for the command: the flag, else the checkpoint's default.
 uint32_t ImageBudget(const std::string& model_dir, const ImageFlags& flags);
 
@@ -61,8 +64,10 @@ std::vector<uint32_t> SoftTokenCounts(std::span<const image::PreprocessedImage> 
 // spans before n_past are already in the engine's cache. Throws vkg::Error when the engine cannot.
 void AttachImages(Engine& engine, std::span<const int32_t> prompt, const PromptImages& images);
 
-// `serve`: whether requests may hold images (served->image_tokens, image_budget), else why not
-// (served->no_images_reason). Set where the batch engine learns to run the vision tower.
-void ConfigureServedImages(const std::string& model_dir, serve::ServedModel* served);
+// `serve`: whether requests may hold images (served->image_tokens, image_budget; a model with a
+// vision tower), and the most soft tokens per image (max_image_tokens: the prompt chunk, where an
+// image's tokens attend to each other and are read in one chunk).
+void ConfigureServedImages(const std::string& model_dir, const ModelConfig& config, uint32_t prefill_chunk,
+                           serve::ServedModel* served);
 
 }  // namespace vkg::cli

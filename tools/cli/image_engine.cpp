@@ -26,12 +26,13 @@ void AttachImages(Engine& engine, std::span<const int32_t> prompt, const PromptI
   engine.AttachImages(std::move(pending));
 }
 
-void ConfigureServedImages(const std::string& model_dir, serve::ServedModel* served) {
+void ConfigureServedImages(const std::string& model_dir, const ModelConfig& config, uint32_t prefill_chunk,
+                           serve::ServedModel* served) {
   served->image_budget = image::DefaultSoftTokenBudget(model_dir);
-  // Not yet: the batch engine does not run the vision tower, so image parts are refused (400).
-  if (image::ReadImageTokenIds(model_dir)) {
-    served->no_images_reason = "this build of vkgemma does not run the served model's vision tower yet";
-  }
+  if (!config.mm.has_vision) return;  // image parts refused (400): no vision tower
+  served->image_tokens = image::ReadImageTokenIds(model_dir);
+  // An image whose tokens attend to each other is read in one prompt chunk (BatchEngine::AttachImages).
+  if (config.mm.bidirectional_vision) served->max_image_tokens = prefill_chunk;
 }
 
 }  // namespace vkg::cli

@@ -28,11 +28,12 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: vkgemma info (--model DIR | --shape e2b|e4b|12b|26b-a4b|31b) [--weights F] [--ctx N]\n"
-    "                    [--batch N] [--kv f16|f32]\n"
+    "                    [--batch N] [--kv f16|f32] [--mmproj FILE]\n"
     "Prints the checkpoint's variant, layer layout, parameter counts, the dtype its weights are\n"
     "stored in (the default --weights) and the device memory it needs per weight format and\n"
     "context. Reads config.json and the safetensors headers, not the weights; before the weights\n"
-    "are downloaded, config.json's dtype (--shape: the released configs, built in; bf16).\n";
+    "are downloaded, config.json's dtype (--shape: the released configs, built in; bf16).\n"
+    "A GGUF model with --mmproj (llama.cpp's vision projector file) shows the projector's tower.\n";
 
 std::string Variant(const ModelConfig& c) {
   if (c.has_moe()) return "mixture of experts (like 26B-A4B)";
@@ -218,7 +219,7 @@ int Info(const std::vector<std::string>& args) {
   }
   if (!positional.empty()) throw UsageError("unexpected argument '" + positional[0] + "'");
   if (model_dir.empty() == shape.empty()) throw UsageError("info needs --model DIR or --shape NAME");
-  const ModelConfig c = shape.empty() ? Checkpoint::LoadConfigOf(model_dir) : ShapeConfig(shape);
+  const ModelConfig c = shape.empty() ? Checkpoint::LoadConfigOf(model_dir, o.mmproj) : ShapeConfig(shape);
   const Stored stored = shape.empty() ? StoredFormatOf(model_dir) : Stored{DType::BF16, "the released checkpoints"};
   if (!weights_set) o.weights = stored.format;
   if (!shape.empty()) model_dir = "built-in " + shape + " shape";

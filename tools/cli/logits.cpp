@@ -11,6 +11,7 @@
 
 #include "host/error.h"
 #include "host/model/checkpoint.h"
+#include "tools/cli/audio_args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
@@ -21,13 +22,16 @@ namespace {
 constexpr const char* kUsage =
     "usage: vkgemma logits --model DIR --tokens ID,ID,... [--device cpu|N|NAME] [--weights F]\n"
     "                      [--out FILE] [--ctx N] [--batch N] [--kv f16|f32]\n"
-    "                      [--image FILE ...] [--image-tokens N]\n"
+    "                      [--image FILE ...] [--image-tokens N] [--mmproj FILE] [--audio FILE ...]\n"
     "Evaluates the tokens as one prompt from position 0. With --out, writes all positions' logits to\n"
     "FILE as float32 little-endian, row-major [n_tokens][vocab]. Prints the last position's top 5 as\n"
     "one JSON line {\"top\":[[id,logit],...]}. The KV cache defaults to f32 here (exactness first).\n"
     "With --image, the token list holds each image as Hugging Face's processor writes it (BOI, one\n"
     "image_token_id per soft token, EOI; ids from config.json): the images fill the runs of image\n"
-    "tokens in order, and each run's length must be that image's soft-token count.\n";
+    "tokens in order, and each run's length must be that image's soft-token count. A GGUF model\n"
+    "takes images with --mmproj FILE, llama.cpp's vision projector GGUF (ids from its vocabulary).\n"
+    "--audio likewise: BOA, one audio_token_id per soft token (one per 40 ms of the clip's first\n"
+    "30 s), EOA.\n";
 
 std::vector<int32_t> ParseTokens(const std::string& text) {
   std::vector<int32_t> ids;
@@ -58,6 +62,8 @@ int Logits(const std::vector<std::string>& args) {
   parser.Value({"--tokens"}, [&](const std::string& v) { tokens_arg = v; })
       .Value({"--out", "-o"}, [&](const std::string& v) { out_path = v; });
   AddImageOptions(parser, &image_flags);
+  AudioFlags audio_flags;
+  AddAudioOptions(parser, &audio_flags, &image_flags.files);
   if (!ParseModelCommand(parser, args, kUsage, "logits", model_dir)) return 0;
   if (tokens_arg.empty()) throw UsageError("logits needs --tokens ID,ID,...");
   const std::vector<int32_t> tokens = ParseTokens(tokens_arg);
@@ -68,11 +74,18 @@ int Logits(const std::vector<std::string>& args) {
   PromptImages images;
   if (!image_flags.files.empty()) {
     CheckModelPath(model_dir);
-    images.tokens = RequireVisionTower(model_dir, "--image");
+    images.tokens = RequireVisionTower(model_dir, options.mmproj, "--image");
     images.budget = ImageBudget(model_dir, image_flags);
     for (const std::string& file : image_flags.files)
       images.images.push_back(image::LoadAndPreprocess(file, images.budget));
     images.spans = image::FindImageSpans(tokens, images.tokens.image, images.images);
+  }
+  // Clips likewise: an audio tower, the files decoded, one run of audio tokens per clip.
+  PromptAudio audio;
+  if (!audio_flags.files.empty()) {
+    CheckModelPath(model_dir);
+    audio = LoadPromptAudio(model_dir, audio_flags.files, "--audio");
+    audio.spans = audio::FindAudioSpans(tokens, audio.tokens.audio, audio.clips);
   }
 
   // Open the output before the (slow) model load, so a bad path fails fast.
@@ -82,7 +95,7 @@ int Logits(const std::vector<std::string>& args) {
     if (!out) throw Error("cannot write " + out_path + ": " + std::strerror(errno));
   }
   // Cheap checks before the (slow) weight upload: ids inside the vocabulary, prompt within --ctx.
-  const ModelConfig config = Checkpoint::LoadConfigOf(model_dir);
+  const ModelConfig config = Checkpoint::LoadConfigOf(model_dir, options.mmproj);
   for (int32_t id : tokens) {
     if (id >= config.vocab_size) {
       throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " +
@@ -95,6 +108,7 @@ int Logits(const std::vector<std::string>& args) {
   }
   auto engine = OpenEngineWithProgress(model_dir, options);
   if (!images.images.empty()) AttachImages(*engine, tokens, images);
+  if (!audio.clips.empty()) AttachAudio(*engine, tokens, audio);
   const size_t V = size_t(engine->config().vocab_size);
   const std::vector<float> logits = engine->Forward(tokens, /*all_logits=*/true);
   if (out.is_open()) {

@@ -112,6 +112,7 @@ KernelFamily ParseKernels(const std::string& value) {
 void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOptions* options) {
   parser.Value({"-m", "--model"}, [model_dir](const std::string& v) { *model_dir = v; })
       .Value({"--device"}, [options](const std::string& v) { options->device = v; })
+      .Value({"--mmproj"}, [options](const std::string& v) { options->mmproj = v; })
       .Value({"--weights"}, [options](const std::string& v) { options->weights = ParseWeights("--weights", v); })
       .Value({"--ctx"}, [options](const std::string& v) { options->context = ParseCount("--ctx", v, 1); })
       .Value({"--batch"}, [options](const std::string& v) { options->batch = ParseCount("--batch", v, 1); })

@@ -44,11 +44,12 @@ DType ParseWeights(const std::string& flag, const std::string& value);
 // --kernels device|gpu|cpu (bench, selftest).
 KernelFamily ParseKernels(const std::string& value);
 
-// The engine options every model command shares: --model/-m, --device, --weights, --ctx,
-// --batch, --kv. Registers them on the parser.
+// The engine options every model command shares: --model/-m, --mmproj, --device, --weights,
+// --ctx, --batch, --kv. Registers them on the parser.
 void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOptions* options);
 constexpr const char* kEngineOptionsHelp =
     "  -m, --model DIR     Hugging Face Gemma 4 checkpoint directory (config.json + safetensors)\n"
+    "  --mmproj FILE       with a GGUF model: llama.cpp's vision projector GGUF (mmproj) for images\n"
     "  --device D          cpu (the CPU reference), a device index or a name substring\n"
     "                      (default: VKGEMMA_DEVICE, else the first of `vkgemma devices`)\n"
     "  --weights F         compute format of the weights: f32, bf16, f16, q8_0, q4_0 (default:\n"

@@ -16,6 +16,7 @@
 #include "host/text/generation_config.h"
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tools/cli/audio_args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
@@ -43,6 +44,10 @@ constexpr const char* kUsage =
     "                      their ids, so a prompt can carry its own turn markup (a leading <bos>\n"
     "                      is not doubled). Without --raw the prompt is a user message, and text\n"
     "                      typed in a message never becomes a special token\n"
+    "  --ignore-eos        go on past <eos>/<turn|> (to -n N tokens, or the end of the context)\n"
+    "  --context-shift     when the context is full, keep the prompt and the newest half of the reply,\n"
+    "                      evaluate them again from position 0, and go on (default: stop, printing\n"
+    "                      'stopped: context full'); the cost is printed with the speeds\n"
     "  --print-ids         also print the generated token ids (stop token included) to stderr as\n"
     "                      one line 'generated ids: ID,ID,...' (for tests and debugging)\n"
     "  --image FILE        an image for the prompt (PNG, JPEG, WebP, GIF first frame, BMP); repeat\n"
@@ -50,7 +55,12 @@ constexpr const char* kUsage =
     "                      without one, the images come before the text. With --raw the prompt's\n"
     "                      own <|image|> tokens place them. Needs a checkpoint with a vision tower\n"
     "  --image-tokens N    soft tokens per image: 70, 140, 280, 560 or 1120 (default: the\n"
-    "                      checkpoint's processor config, else 280; more reads small text better)\n";
+    "                      checkpoint's processor config, else 280; more reads small text better)\n"
+    "  --audio FILE        an audio clip for the prompt (WAV, FLAC, MP3; any rate, mono or\n"
+    "                      stereo; the model hears the first 30 s); repeat for several. <__media__>\n"
+    "                      places images and clips in command-line order; without it they come\n"
+    "                      before the text. With --raw the prompt's own <|audio|> tokens place\n"
+    "                      them. Needs a checkpoint with an audio tower (Gemma 4 E2B, E4B)\n";
 
 std::string ReadAll(std::istream& in) {
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -74,19 +84,31 @@ std::vector<int32_t> RawPromptIds(const tok::Tokenizer& tokenizer, const std::st
 // images, the message is content parts and each image's place becomes its token run.
 std::vector<int32_t> ChatPromptIds(const tok::Tokenizer& tokenizer, const std::string& model_dir,
                                    const std::string& system, const std::string& prompt, bool think,
-                                   const PromptImages& images) {
+                                   const PromptImages& images, const PromptAudio& audio,
+                                   const AudioFlags& audio_flags) {
   const ChatTemplate tmpl = ChatTemplate::Load(model_dir);
   std::vector<ChatMessage> messages;
   if (!system.empty()) messages.push_back({"system", system});
   ChatMessage user{"user", prompt, {}};
-  if (!images.images.empty()) user.parts = PromptParts(prompt, images.images.size());
+  if (!audio.clips.empty()) {
+    user.parts = MediaPromptParts(prompt, images.images.size(), audio_flags);
+  } else if (!images.images.empty()) {
+    user.parts = PromptParts(prompt, images.images.size());
+  }
   messages.push_back(std::move(user));
   ChatOptions chat;
   chat.enable_thinking = think;
-  if (images.images.empty()) return tmpl.Encode(tokenizer, messages, chat);
-  chat.image_token_id = images.tokens.image;
-  return image::ExpandImagePlaceholders(tmpl.Encode(tokenizer, messages, chat), images.tokens,
-                                        SoftTokenCounts(images.images));
+  if (images.images.empty() && audio.clips.empty()) return tmpl.Encode(tokenizer, messages, chat);
+  if (!images.images.empty()) chat.image_token_id = images.tokens.image;
+  if (!audio.clips.empty()) chat.audio_token_id = audio.tokens.audio;
+  std::vector<int32_t> ids = tmpl.Encode(tokenizer, messages, chat);
+  if (!images.images.empty()) {
+    ids = image::ExpandImagePlaceholders(ids, images.tokens, SoftTokenCounts(images.images));
+  }
+  if (!audio.clips.empty()) {
+    ids = audio::ExpandAudioPlaceholders(ids, audio.tokens, AudioSoftTokenCounts(audio.clips));
+  }
+  return ids;
 }
 
 // --print-ids: 'generated ids: ID,ID,...' on stderr.
@@ -99,7 +121,8 @@ void PrintGeneratedIds(const GenerateStats& stats) {
   std::fprintf(stderr, "generated ids: %s\n", line.c_str());
 }
 
-// The speeds line on stderr; `seed` when sampling (not greedy).
+// The speeds line on stderr; `seed` when sampling (not greedy); the context shifts and their cost
+// when there were any.
 void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
   std::fprintf(stderr,
                "prompt: %zu tokens, %.1f tokens/s | generated: %zu tokens, %.1f tokens/s | "
@@ -107,6 +130,10 @@ void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
                stats.prompt_tokens, stats.prefill_tokens_per_s(), stats.generated_tokens, stats.decode_tokens_per_s(),
                stats.time_to_first_token_s, StopReasonName(stats.stop));
   if (seed) std::fprintf(stderr, " | seed %llu", static_cast<unsigned long long>(*seed));
+  if (stats.context_shifts) {
+    std::fprintf(stderr, " | context shifts: %u, %zu tokens evaluated again in %.3f s", stats.context_shifts,
+                 stats.shift_tokens, stats.shift_s);
+  }
   std::fputc('\n', stderr);
 }
 
@@ -114,7 +141,7 @@ void PrintRunStats(const GenerateStats& stats, std::optional<uint64_t> seed) {
 
 int Run(const std::vector<std::string>& args) {
   std::string model_dir, prompt, system;
-  bool have_prompt = false, think = false, raw = false, print_ids = false;
+  bool have_prompt = false, think = false, raw = false, print_ids = false, ignore_eos = false, context_shift = false;
   uint32_t n_predict = 0;
   SamplingFlags sampling;
   EngineOptions options;
@@ -125,37 +152,57 @@ int Run(const std::vector<std::string>& args) {
       .Value({"--system"}, [&](const std::string& v) { system = v; })
       .Flag({"--think"}, [&] { think = true; })
       .Flag({"--raw"}, [&] { raw = true; })
-      .Flag({"--print-ids"}, [&] { print_ids = true; });
+      .Flag({"--print-ids"}, [&] { print_ids = true; })
+      .Flag({"--ignore-eos"}, [&] { ignore_eos = true; })
+      .Flag({"--context-shift"}, [&] { context_shift = true; });
   AddSamplingOptions(parser, &sampling);
   ImageFlags image_flags;
   AddImageOptions(parser, &image_flags);
+  AudioFlags audio_flags;
+  AddAudioOptions(parser, &audio_flags, &image_flags.files);
   if (!ParseModelCommand(parser, args, kUsage, "run", model_dir)) return 0;
   if (!have_prompt) throw UsageError("run needs --prompt TEXT (or -p - to read stdin)");
   if (raw && (think || !system.empty())) throw UsageError("--system and --think need the chat template, not --raw");
   if (image_flags.budget && image_flags.files.empty()) throw UsageError("--image-tokens needs --image FILE");
+  // A shift evaluates the kept tokens again, and images and audio cannot be attached to that pass yet.
+  if (context_shift && (!image_flags.files.empty() || !audio_flags.files.empty())) {
+    throw UsageError("--context-shift cannot be used with --image or --audio");
+  }
   CheckModelPath(model_dir);
   if (prompt == "-") prompt = ReadAll(std::cin);
-  if (!image_flags.files.empty() && !raw) PromptParts(prompt, image_flags.files.size());  // markers vs images
+  if (!audio_flags.files.empty() && !raw) {
+    MediaPromptParts(prompt, image_flags.files.size(), audio_flags);  // markers vs media
+  } else if (!image_flags.files.empty() && !raw) {
+    PromptParts(prompt, image_flags.files.size());  // markers vs images
+  }
 
   // Images next: the checkpoint must have a vision tower, then every file must decode.
   PromptImages images;
   if (!image_flags.files.empty()) {
-    images.tokens = RequireVisionTower(model_dir, "--image");
+    images.tokens = RequireVisionTower(model_dir, options.mmproj, "--image");
     images.budget = ImageBudget(model_dir, image_flags);
     for (const std::string& file : image_flags.files)
       images.images.push_back(image::LoadAndPreprocess(file, images.budget));
   }
+  // Clips likewise: an audio tower, then every file decoded to features.
+  PromptAudio audio;
+  if (!audio_flags.files.empty()) audio = LoadPromptAudio(model_dir, audio_flags.files, "--audio");
 
   // Everything cheap first (tokenizer, template, prompt length), so mistakes fail before the load.
   GenerationConfig gen = GenerationConfig::Load(model_dir);
   for (const auto& [key, value] : sampling.overrides) gen.Override(key, value, key);
   const tok::Tokenizer tokenizer = LoadModelTokenizer(model_dir);
-  std::vector<int32_t> ids = raw ? RawPromptIds(tokenizer, prompt, gen.bos_token_id)
-                                 : ChatPromptIds(tokenizer, model_dir, system, prompt, think, images);
+  std::vector<int32_t> ids =
+      raw ? RawPromptIds(tokenizer, prompt, gen.bos_token_id)
+          : ChatPromptIds(tokenizer, model_dir, system, prompt, think, images, audio, audio_flags);
   if (raw && !images.images.empty()) {
     ids = image::ExpandImagePlaceholders(ids, images.tokens, SoftTokenCounts(images.images));
   }
+  if (raw && !audio.clips.empty()) {
+    ids = audio::ExpandAudioPlaceholders(ids, audio.tokens, AudioSoftTokenCounts(audio.clips));
+  }
   if (!images.images.empty()) images.spans = image::FindImageSpans(ids, images.tokens.image, images.images);
+  if (!audio.clips.empty()) audio.spans = audio::FindAudioSpans(ids, audio.tokens.audio, audio.clips);
   if (options.context && ids.size() > options.context) {
     throw Error("the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(options.context) + " (raise --ctx)");
@@ -165,10 +212,18 @@ int Run(const std::vector<std::string>& args) {
 
   auto engine = OpenEngineWithProgress(model_dir, options);
   if (!images.images.empty()) AttachImages(*engine, ids, images);
+  if (!audio.clips.empty()) AttachAudio(*engine, ids, audio);
   GenerateOptions go;
   go.sampling = SamplingParams::FromConfig(gen, seed);
   go.max_tokens = n_predict;
-  go.stop_ids = StopTokenIds(tokenizer, gen);
+  if (!ignore_eos) go.stop_ids = StopTokenIds(tokenizer, gen);
+  const uint32_t context = engine->memory().context;
+  if (context_shift) {
+    // The prompt (system message and the user's turn) stays; the reply's oldest half goes.
+    go.context_shift = [&](std::span<const int32_t> held) {
+      return KeepPrefixDropOldestHalf(held, ids.size(), context);
+    };
+  }
 
   tok::StreamDecoder decoder(tokenizer);
   bool ends_with_newline = true;
@@ -188,6 +243,10 @@ int Run(const std::vector<std::string>& args) {
   if (!ends_with_newline && ::isatty(STDOUT_FILENO)) std::fputc('\n', stdout);
   std::fflush(stdout);
 
+  if (stats.stop == StopReason::kContextFull) {
+    std::fprintf(stderr, "stopped: context full (%u tokens)%s\n", context,
+                 context_shift ? ": the prompt alone leaves no room to shift" : "; --context-shift goes on past it");
+  }
   if (print_ids) PrintGeneratedIds(stats);
   PrintRunStats(stats, go.sampling.greedy() ? std::nullopt : std::optional<uint64_t>(seed));
   return 0;

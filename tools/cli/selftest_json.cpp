@@ -2,6 +2,7 @@
 #include "tools/cli/selftest_json.h"
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "git_commit.h"
 

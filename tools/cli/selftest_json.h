@@ -1,7 +1,7 @@
 // The selftest report as JSON (schema vkgemma-selftest/1): `vkgemma selftest --json` and the
 // passing results bench caches per device, driver and build (layer: tools).
 #pragma once
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "host/runtime/selftest.h"
 

@@ -220,12 +220,13 @@ int Serve(const std::vector<std::string>& args) {
   served.chat_template = &tmpl;
   served.generation = gen;
   served.stop_ids = StopTokenIds(tokenizer, gen);
-  ConfigureServedImages(model_dir, &served);  // image_url parts (tools/cli/image_engine.cpp)
 
   serve::BatchLoopOptions loop_options;
   loop_options.max_queued = max_queued;
   // The engine's prompt chunk (--batch, else its device's default; the CPU reference: 64).
   const uint32_t chunk = engine->memory().batch ? engine->memory().batch : (options.batch ? options.batch : 64);
+  // image_url parts (tools/cli/image_engine.cpp)
+  ConfigureServedImages(model_dir, engine->config(), chunk, &served);
   loop_options.prefill_chunk = chunk;
   loop_options.prefill_tokens_per_step = std::max<uint32_t>(chunk, 128);
 

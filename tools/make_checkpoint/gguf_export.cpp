@@ -117,6 +117,22 @@ void WriteTokenizer(const std::filesystem::path& path, const ModelConfig& c, Ggu
   w.Bool("tokenizer.ggml.add_bos_token", true).Bool("tokenizer.ggml.add_space_prefix", false);
 }
 
+// No tokenizer.json: a placeholder vocabulary that names only the image tokens (at config.json's
+// ids), so that an mmproj finds them as in a real Gemma 4 GGUF.
+void WriteImageVocabulary(const ModelConfig& c, GgufWriter& w) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < c.vocab_size; ++i) tokens.push_back("<unused" + std::to_string(i) + ">");
+  const auto name = [&](int id, const char* piece) {
+    if (id >= 0 && id < c.vocab_size) tokens[size_t(id)] = piece;
+  };
+  name(c.mm.boi_token_id, "<|image>");
+  name(c.mm.image_token_id, "<|image|>");
+  name(c.mm.eoi_token_id, "<image|>");
+  w.String("tokenizer.ggml.model", "gemma4");
+  w.Strings("tokenizer.ggml.tokens", tokens);
+  w.I32s("tokenizer.ggml.token_type", std::vector<int32_t>(tokens.size(), kControl));
+}
+
 std::vector<uint8_t> FloatBytes(const std::vector<float>& v, GgmlType t) {
   std::vector<uint8_t> out;
   for (float x : v) {
@@ -165,7 +181,11 @@ void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o) {
   const ModelConfig& c = ckpt.config();
   GgufWriter w;
   WriteHparams(c, w);
-  if (!o.tokenizer_json.empty()) WriteTokenizer(o.tokenizer_json, c, w);
+  if (!o.tokenizer_json.empty()) {
+    WriteTokenizer(o.tokenizer_json, c, w);
+  } else if (c.mm.has_vision) {
+    WriteImageVocabulary(c, w);
+  }
   if (!o.chat_template.empty()) w.String("tokenizer.chat_template", o.chat_template);
 
   ForEachTensor(c, [&](const TensorSpec& spec) {
@@ -197,6 +217,99 @@ void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o) {
   for (int i = 0; i < rotated; ++i) freqs[size_t(i)] = 1.f;
   w.Tensor("rope_freqs.weight", GgmlType::F32, {uint64_t(half)}, FloatBytes(freqs, GgmlType::F32));
   w.Write(o.out);
+}
+
+namespace {
+
+// Our per-model vision tensor name -> the mmproj's (the loader's table, gguf_mmproj.h).
+std::string MmprojTensorName(const std::string& ours) {
+  if (ours == "vision_tower.patch_embedder.input_proj.weight") return "v.patch_embd.weight";
+  if (ours == "vision_tower.patch_embedder.position_embedding_table") return "v.position_embd.weight";
+  if (ours == "vision_tower.std_bias") return "v.std_bias";
+  if (ours == "vision_tower.std_scale") return "v.std_scale";
+  if (ours == "embed_vision.embedding_projection.weight") return "mm.input_projection.weight";
+  const std::string pre = "vision_tower.encoder.layers.";
+  const size_t dot = ours.find('.', pre.size());
+  const std::string blk = "v.blk." + ours.substr(pre.size(), dot - pre.size()) + ".", rest = ours.substr(dot + 1);
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"input_layernorm.weight", "ln1.weight"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+      {"post_attention_layernorm.weight", "attn_post_norm.weight"},
+      {"pre_feedforward_layernorm.weight", "ln2.weight"},
+      {"post_feedforward_layernorm.weight", "ffn_post_norm.weight"},
+      {"self_attn.q_proj.", "attn_q."},
+      {"self_attn.k_proj.", "attn_k."},
+      {"self_attn.v_proj.", "attn_v."},
+      {"self_attn.o_proj.", "attn_out."},
+      {"mlp.gate_proj.", "ffn_gate."},
+      {"mlp.up_proj.", "ffn_up."},
+      {"mlp.down_proj.", "ffn_down."},
+  };
+  for (const auto& [a, b] : kNames) {
+    const std::string p = a;
+    if (p.back() == '.' ? rest.rfind(p, 0) == 0 : rest == p) {
+      std::string tail = p.back() == '.' ? rest.substr(p.size()) : "";
+      if (tail == "linear.weight") tail = "weight";
+      return blk + b + tail;
+    }
+  }
+  throw Error("WriteMmproj: no mmproj name for " + ours);
+}
+
+}  // namespace
+
+void WriteMmproj(const Checkpoint& ckpt, const std::filesystem::path& out, DType type) {
+  const ModelConfig& c = ckpt.config();
+  if (!c.mm.has_vision) throw Error(ckpt.dir().string() + ": no vision tower to write as an mmproj");
+  if (type != DType::F32 && type != DType::F16 && type != DType::BF16) {
+    throw Error("an mmproj is written in f32, f16 or bf16");
+  }
+  const VisionConfig& v = c.mm.vision;
+  GgufWriter w;
+  w.String("general.architecture", "clip").String("general.type", "mmproj");
+  w.String("general.name", "vkgemma generated");
+  w.Bool("clip.has_vision_encoder", true);
+  w.U32("clip.vision.projection_dim", uint32_t(c.hidden_size));
+  w.U32("clip.vision.image_size", 224);  // unused by Gemma 4; the converter writes it too
+  w.U32("clip.vision.patch_size", uint32_t(v.patch_size));
+  w.U32("clip.vision.embedding_length", uint32_t(v.hidden_size));
+  w.U32("clip.vision.feed_forward_length", uint32_t(v.intermediate_size));
+  w.U32("clip.vision.block_count", uint32_t(v.num_hidden_layers));
+  w.U32("clip.vision.attention.head_count", uint32_t(v.num_attention_heads));
+  if (v.num_key_value_heads != v.num_attention_heads) {
+    w.U32("clip.vision.attention.head_count_kv", uint32_t(v.num_key_value_heads));
+  }
+  if (v.head_dim * v.num_attention_heads != v.hidden_size)
+    w.U32("clip.vision.attention.head_dim", uint32_t(v.head_dim));
+  w.F32s("clip.vision.image_mean", {0.f, 0.f, 0.f}).F32s("clip.vision.image_std", {1.f, 1.f, 1.f});
+  w.String("clip.vision.projector_type", "gemma4v");
+  w.F32("clip.vision.attention.layer_norm_epsilon", v.rms_norm_eps);
+  if (v.pooling_kernel_size != 3) w.U32("clip.vision.projector.scale_factor", uint32_t(v.pooling_kernel_size));
+  const GgmlType mtype = type == DType::F16 ? GgmlType::F16 : type == DType::BF16 ? GgmlType::BF16 : GgmlType::F32;
+  const uint32_t ps = uint32_t(v.patch_size);
+  ForEachVisionTensor(c, [&](const TensorSpec& spec) {
+    std::vector<float> values = ckpt.Float32(spec.name);
+    std::vector<uint64_t> ne(spec.shape.rbegin(), spec.shape.rend());
+    if (ne.empty()) ne = {1};  // HF's 0-d clip bounds as 1-element tensors
+    const std::string name = MmprojTensorName(spec.name);
+    GgmlType t = GgmlType::F32;
+    if (spec.role == TensorRole::kMatrix) t = mtype;
+    if (name == "v.patch_embd.weight") {
+      // [Hv][row][column][channel] -> the conv kernel [Hv][channel][row][column].
+      const size_t hv = size_t(spec.shape[0]), per = size_t(3) * ps * ps;
+      std::vector<float> conv(values.size());
+      for (size_t o = 0; o < hv; ++o)
+        for (uint32_t ch = 0; ch < 3; ++ch)
+          for (uint32_t r = 0; r < ps; ++r)
+            for (uint32_t col = 0; col < ps; ++col)
+              conv[o * per + (size_t(ch) * ps + r) * ps + col] = values[o * per + (size_t(r) * ps + col) * 3 + ch];
+      values = std::move(conv);
+      ne = {ps, ps, 3, uint64_t(hv)};
+    }
+    w.Tensor(name, t, ne, FloatBytes(values, t));
+  });
+  w.Write(out);
 }
 
 }  // namespace vkg::mkckpt

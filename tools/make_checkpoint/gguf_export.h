@@ -25,11 +25,19 @@ struct GgufExportOptions {
   // With type q4_k or q5_k: a llama.cpp "_M" mix: the token embedding, attn_v and ffn_down of
   // every other layer (from layer 0) in Q6_K, as Q4_K_M / Q5_K_M give more bits to those.
   bool k_mix = false;
-  std::filesystem::path tokenizer_json;  // empty: no tokenizer.ggml.* keys
-  std::string chat_template;             // empty: no tokenizer.chat_template
+  // empty: no tokenizer.ggml.* keys, except for a checkpoint with a vision tower, which gets a
+  // placeholder vocabulary ("<unusedN>") naming its image tokens as Gemma 4's does ("<|image>",
+  // "<|image|>", "<image|>"): an --mmproj finds its ids there.
+  std::filesystem::path tokenizer_json;
+  std::string chat_template;  // empty: no tokenizer.chat_template
 };
 
 // Throws vkg::Error.
 void WriteGguf(const Checkpoint& ckpt, const GgufExportOptions& o);
+
+// The checkpoint's vision tower as llama.cpp's projector GGUF (general.architecture "clip",
+// projector gemma4v; host/model/gguf/gguf_mmproj.h has the layout): matrices in `type` (f32, f16
+// or bf16), norms, bounds and the position table f32, as convert_hf_to_gguf.py writes them.
+void WriteMmproj(const Checkpoint& ckpt, const std::filesystem::path& out, DType type);
 
 }  // namespace vkg::mkckpt

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -24,6 +25,7 @@ using vkg::mkckpt::Options;
 
 const char kUsage[] =
     "usage: vkg_make_checkpoint --out DIR [options]\n"
+    "       vkg_make_checkpoint --from DIR --gguf FILE [--mmproj FILE] [--gguf-type T]\n"
     "Writes config.json and safetensors (bf16 unless --dtype) with seeded random weights, laid\n"
     "out like the released Gemma 4 checkpoints (nested text_config, model.language_model.* names,\n"
     "tied embedding not stored); with --gguf, the same model as a GGUF file too.\n"
@@ -45,6 +47,10 @@ const char kUsage[] =
     "                          ffn_down of even layers) [f32]\n"
     "  --tokenizer FILE        store this tokenizer.json's vocabulary in the GGUF (tokenizer.ggml.*)\n"
     "  --chat-template FILE    store this Jinja file as tokenizer.chat_template in the GGUF\n"
+    "  --mmproj FILE           also write the vision tower as llama.cpp's projector GGUF (gemma4v),\n"
+    "                          its matrices in f32, or in f16 / bf16 when --gguf-type says so\n"
+    "  --from DIR              convert this existing checkpoint (e.g. with a vision tower) instead\n"
+    "                          of generating one: writes only --gguf and --mmproj\n"
     "sizes (defaults are tiny; '-' = per variant):\n"
     "  --vocab N [256]  --hidden N [64]  --intermediate N [256]  --heads N [4]\n"
     "  --head-dim N [16]  --global-head-dim N [32]  --layers N [-]  --kv-heads N [-]\n"
@@ -67,6 +73,8 @@ int Usage(const std::string& why) {
 struct ExportArgs {
   vkg::mkckpt::GgufExportOptions gguf;
   std::string chat_template_path;  // --chat-template: a file whose text the GGUF file carries
+  std::string from;                // --from: convert this checkpoint instead of generating one
+  std::string mmproj;              // --mmproj: the vision tower as llama.cpp's projector GGUF
 };
 
 // Sets `arg`, a known option that takes a value, to `value` (integers through `ints`); a value
@@ -91,6 +99,10 @@ std::optional<int> SetOption(const std::string& arg, const std::string& value, O
             "q4_k_m or q5_k_m, got \"" +
             value + "\"");
       }
+    } else if (arg == "--from") {
+      x.from = value;
+    } else if (arg == "--mmproj") {
+      x.mmproj = value;
     } else if (arg == "--tokenizer") {
       x.gguf.tokenizer_json = value;
     } else if (arg == "--chat-template") {
@@ -163,7 +175,8 @@ std::optional<int> ParseArgs(int argc, char** argv, Options& o, ExportArgs& x) {
     }
     const bool known = ints.count(arg) || arg == "--out" || arg == "--variant" || arg == "--seed" ||
                        arg == "--softcap" || arg == "--dtype" || arg == "--dtype-of" || arg == "--gguf" ||
-                       arg == "--gguf-type" || arg == "--tokenizer" || arg == "--chat-template";
+                       arg == "--gguf-type" || arg == "--tokenizer" || arg == "--chat-template" || arg == "--from" ||
+                       arg == "--mmproj";
     if (!known) return Usage("unknown option " + arg);
     if (!has_value) {
       if (i + 1 >= argc) return Usage(arg + " needs a value");
@@ -171,18 +184,17 @@ std::optional<int> ParseArgs(int argc, char** argv, Options& o, ExportArgs& x) {
     }
     if (const std::optional<int> exit_code = SetOption(arg, value, o, x, ints)) return exit_code;
   }
+  if (!x.from.empty()) {
+    if (!o.out.empty()) return Usage("--from converts a checkpoint: it takes --gguf / --mmproj, not --out");
+    if (x.gguf.out.empty() && x.mmproj.empty()) return Usage("--from needs --gguf FILE or --mmproj FILE");
+    return std::nullopt;
+  }
   if (o.out.empty()) return Usage("--out is required");
   return std::nullopt;
 }
 
-// Writes the checkpoint, then the GGUF file if asked for; throws on failure.
-void Write(Options& o, ExportArgs& x) {
-  vkg::mkckpt::ApplyVariantDefaults(&o);
-  const auto doc = vkg::mkckpt::MakeConfigJson(o);
-  // Parse what we are about to write, so an impossible size combination fails before any file
-  // is written and the tensor list comes from the same code the readers use.
-  const vkg::ModelConfig config = vkg::ParseConfig(nlohmann::json::parse(doc.dump()), "config.json");
-  vkg::mkckpt::WriteCheckpoint(o, doc, config);
+// The GGUF files asked for, from `ckpt`.
+void Export(const vkg::Checkpoint& ckpt, ExportArgs& x) {
   if (!x.gguf.out.empty()) {
     if (!x.chat_template_path.empty()) {
       std::ifstream in(x.chat_template_path, std::ios::binary);
@@ -191,9 +203,29 @@ void Write(Options& o, ExportArgs& x) {
       ss << in.rdbuf();
       x.gguf.chat_template = ss.str();
     }
-    // From the files just written, so both hold the same (stored, rounded) values.
-    vkg::mkckpt::WriteGguf(vkg::Checkpoint::Load(o.out), x.gguf);
+    vkg::mkckpt::WriteGguf(ckpt, x.gguf);
   }
+  if (!x.mmproj.empty()) {
+    const vkg::DType t =
+        x.gguf.type == vkg::DType::F16 || x.gguf.type == vkg::DType::BF16 ? x.gguf.type : vkg::DType::F32;
+    vkg::mkckpt::WriteMmproj(ckpt, x.mmproj, t);
+  }
+}
+
+// Writes the checkpoint, then the GGUF files if asked for; throws on failure.
+void Write(Options& o, ExportArgs& x) {
+  if (!x.from.empty()) {
+    Export(vkg::Checkpoint::Load(x.from), x);
+    return;
+  }
+  vkg::mkckpt::ApplyVariantDefaults(&o);
+  const auto doc = vkg::mkckpt::MakeConfigJson(o);
+  // Parse what we are about to write, so an impossible size combination fails before any file
+  // is written and the tensor list comes from the same code the readers use.
+  const vkg::ModelConfig config = vkg::ParseConfig(nlohmann::json::parse(doc.dump()), "config.json");
+  vkg::mkckpt::WriteCheckpoint(o, doc, config);
+  // From the files just written, so both hold the same (stored, rounded) values.
+  if (!x.gguf.out.empty() || !x.mmproj.empty()) Export(vkg::Checkpoint::Load(o.out), x);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include "host/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace vkg::mkckpt {
 
 using nlohmann::ordered_json;

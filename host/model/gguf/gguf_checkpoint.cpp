@@ -6,6 +6,7 @@
 
 #include "host/error.h"
 #include "host/model/gguf/gguf_config.h"
+#include "host/model/gguf/gguf_mmproj.h"
 #include "host/model/gguf/gguf_names.h"
 #include "host/model/tensor_names.h"
 
@@ -45,7 +46,7 @@ bool GgmlTypeSupported(GgmlType t, DType* as) {
   }
 }
 
-GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path) {
+GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path, const std::filesystem::path& mmproj) {
   auto model = std::make_shared<GgufModel>(GgufModel::Open(path));
   ModelConfig config = GgufModelConfig(*model);
   std::map<const GgufTensor*, std::string> part_of;  // the file each tensor is in, for errors
@@ -88,7 +89,17 @@ GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path) {
     info.file = file;
     infos.push_back(std::move(info));
   });
-  return GgufCheckpoint{std::move(config), WeightsFile::FromTensors(model->first().name(), std::move(infos), model)};
+  if (mmproj.empty()) {
+    return GgufCheckpoint{std::move(config), WeightsFile::FromTensors(model->first().name(), std::move(infos), model)};
+  }
+  GgufProjector proj = LoadGgufProjector(mmproj, config, model->first());
+  config.mm = proj.mm;
+  config.Validate(model->first().name());
+  for (TensorInfo& t : proj.tensors) infos.push_back(std::move(t));
+  // Both mappings (and the projector's re-laid-out patch embedding) live as long as the weights.
+  auto both = std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(
+      model, std::move(proj.keep_alive));
+  return GgufCheckpoint{std::move(config), WeightsFile::FromTensors(model->first().name(), std::move(infos), both)};
 }
 
 }  // namespace vkg

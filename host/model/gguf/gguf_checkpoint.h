@@ -17,7 +17,9 @@ struct GgufCheckpoint {
 };
 
 // Throws a one-line vkg::Error naming the file and the GGUF tensor or key at the first problem.
-GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path);
+// mmproj: llama.cpp's projector GGUF for Gemma 4 vision (gguf_mmproj.h), or empty: its tower and
+// image token ids become config.mm and its tensors join the weights under our per-model names.
+GgufCheckpoint LoadGgufCheckpoint(const std::filesystem::path& path, const std::filesystem::path& mmproj = {});
 
 // The storage types a GGUF tensor may have, as the dtype our loaders read it in; false for the
 // rest: every format of the format table (host/formats/format_traits.h). Q8_1 and Q8_K (activation

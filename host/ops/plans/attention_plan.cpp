@@ -57,14 +57,15 @@ void PlanGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t span,
   plan.serial_keys = tiles * per_tile;
 }
 
-// Keys [lo, hi) that row block b (rows b * rows ..) of a T-token chunk sees.
+// Keys [lo, hi) that row block b (rows b * rows ..) of a T-token chunk sees. With per-query last
+// keys (known only on the device) the bound is the chunk's end: the kernels clamp last keys to it.
 void BlockKeys(const AttentionShape& s, uint32_t n_tokens, uint32_t rows, uint32_t b, uint32_t& lo, uint32_t& hi) {
   const uint32_t group = s.n_heads / s.n_kv_heads;
   const uint32_t n_rows = n_tokens * group;
   const uint32_t last_row = std::min(n_rows, (b + 1) * rows) - 1;
   const uint32_t pos_lo = s.start_pos + b * rows / group, pos_hi = s.start_pos + last_row / group;
   lo = s.window > 0 && pos_lo + 1 > s.window ? pos_lo + 1 - s.window : 0;
-  hi = pos_hi + 1;
+  hi = s.last_key ? s.start_pos + n_tokens : pos_hi + 1;
 }
 
 // Row blocks and key splits of a flash plan with plan.rows x plan.keys_per_tile tiles (both GPU
