@@ -99,6 +99,7 @@ class SyntheticSource : public WeightSource {
     };
     ForEachTensor(config_, add);
     ForEachVisionTensor(config_, add);  // a vision tower (bench --image-tokens)
+    ForEachAudioTensor(config_, add);   // an audio tower (bench --audio-seconds)
   }
   const ModelConfig& config() const override { return config_; }
   RowSource Rows(const std::string& name, uint32_t cols, uint32_t row_offset, float scale) const override {

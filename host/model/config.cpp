@@ -290,6 +290,10 @@ ModelConfig ParseConfig(const json& doc, const std::string& source) {
     throw Error(source + ": image_token_id " + std::to_string(c.mm.image_token_id) + " is outside the vocabulary of " +
                 std::to_string(c.vocab_size));
   }
+  if (c.mm.has_audio && (c.mm.audio_token_id >= c.vocab_size)) {
+    throw Error(source + ": audio_token_id " + std::to_string(c.mm.audio_token_id) + " is outside the vocabulary of " +
+                std::to_string(c.vocab_size));
+  }
   c.Finish(source);
   return c;
 }

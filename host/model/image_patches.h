@@ -29,6 +29,7 @@ struct ImagePatches {
 struct ImageSpan {
   int start = 0;
   int length = 0;
+  bool causal = false;  // an audio clip's run (docs/model.md §5.6): never bidirectional
 };
 
 // The runs of `image_token_id` in tokens, in order (HF: each run is one image, bidirectional within

@@ -222,10 +222,10 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::filesystem::pa
     if (it.key() == "__metadata__") continue;
     HeaderTensor h = ParseHeaderTensor(f->name_, it.key(), it.value());
     entries.push_back(h.entry);
-    // Vision tensors are kept (the tower runs from them) when their dtype is one we read; audio
-    // ones, and vision ones of other dtypes, are skipped: CheckTensors names a vision tensor the
-    // config needs and this left out.
-    if (h.multimodal && !(IsVisionTensorName(it.key()) && h.info.is_float)) continue;
+    // Vision and audio tensors are kept (the towers run from them) when their dtype is one we
+    // read; others are skipped: Check{Vision,Audio}Tensors names a tower tensor the config needs
+    // and this left out.
+    if (h.multimodal && !h.info.is_float) continue;
     // Offsets are checked below (CheckOffsets) before anyone can read through this pointer.
     h.info.data = data_section + std::min<uint64_t>(h.entry.begin, data_size);
     f->tensors_.push_back(std::move(h.info));
@@ -313,7 +313,7 @@ WeightsFile WeightsFile::Open(const std::filesystem::path& dir) {
                   ", expected a file name in the checkpoint directory");
     }
     if (IsMultimodalTensorName(it.key())) {
-      if (IsVisionTensorName(it.key()) && !expected.count(shard) && fs::exists(dir / shard)) {
+      if (!expected.count(shard) && fs::exists(dir / shard)) {  // a tower's own shard
         if (vision_only.insert(shard).second) shards.push_back(shard);
       }
       continue;

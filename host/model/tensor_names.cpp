@@ -103,6 +103,55 @@ void ForEachVisionTensor(const ModelConfig& c, const std::function<void(const Te
   emit("embed_vision.embedding_projection.weight", {c.hidden_size, Hv}, -1, R::kMatrix);
 }
 
+void ForEachAudioTensor(const ModelConfig& c, const std::function<void(const TensorSpec&)>& fn) {
+  if (!c.mm.has_audio) return;
+  using R = TensorRole;
+  const AudioConfig& a = c.mm.audio;
+  const int64_t Ha = a.hidden_size, C0 = a.subsampling_channels0, C1 = a.subsampling_channels1;
+  auto emit = [&](std::string name, std::vector<int64_t> shape, int layer, R role) {
+    fn(TensorSpec{std::move(name), std::move(shape), layer, role});
+  };
+  auto linear = [&](const std::string& p, int64_t out, int64_t in, int layer) {
+    emit(p + ".linear.weight", {out, in}, layer, R::kMatrix);
+    if (!a.use_clipped_linears) return;
+    for (const char* b : {".input_min", ".input_max", ".output_min", ".output_max"})
+      emit(p + b, {}, layer, R::kClipBound);
+  };
+  const std::string t = "audio_tower.";
+  const std::string s = t + "subsample_conv_projection.";
+  emit(s + "layer0.conv.weight", {C0, 1, 3, 3}, -1, R::kAudioVector);
+  emit(s + "layer0.norm.weight", {C0}, -1, R::kNorm);
+  emit(s + "layer1.conv.weight", {C1, C0, 3, 3}, -1, R::kAudioVector);
+  emit(s + "layer1.norm.weight", {C1}, -1, R::kNorm);
+  emit(s + "input_proj_linear.weight", {Ha, a.subsampled_width()}, -1, R::kMatrix);
+  for (int l = 0; l < a.num_hidden_layers; ++l) {
+    const std::string p = t + "layers." + std::to_string(l) + ".";
+    for (const char* ff : {"feed_forward1.", "feed_forward2."}) {
+      linear(p + ff + "ffw_layer_1", 4 * Ha, Ha, l);
+      linear(p + ff + "ffw_layer_2", Ha, 4 * Ha, l);
+      emit(p + ff + "pre_layer_norm.weight", {Ha}, l, R::kNorm);
+      emit(p + ff + "post_layer_norm.weight", {Ha}, l, R::kNorm);
+    }
+    linear(p + "self_attn.q_proj", Ha, Ha, l);
+    linear(p + "self_attn.k_proj", Ha, Ha, l);
+    linear(p + "self_attn.v_proj", Ha, Ha, l);
+    linear(p + "self_attn.post", Ha, Ha, l);
+    emit(p + "self_attn.relative_k_proj.weight", {Ha, Ha}, l, R::kMatrix);
+    emit(p + "self_attn.per_dim_scale", {a.head_dim()}, l, R::kAudioVector);
+    linear(p + "lconv1d.linear_start", 2 * Ha, Ha, l);
+    linear(p + "lconv1d.linear_end", Ha, Ha, l);
+    emit(p + "lconv1d.depthwise_conv1d.weight", {Ha, 1, a.conv_kernel_size}, l, R::kAudioVector);
+    emit(p + "lconv1d.pre_layer_norm.weight", {Ha}, l, R::kNorm);
+    emit(p + "lconv1d.conv_norm.weight", {Ha}, l, R::kNorm);
+    emit(p + "norm_pre_attn.weight", {Ha}, l, R::kNorm);
+    emit(p + "norm_post_attn.weight", {Ha}, l, R::kNorm);
+    emit(p + "norm_out.weight", {Ha}, l, R::kNorm);
+  }
+  emit(t + "output_proj.weight", {a.output_proj_dims, Ha}, -1, R::kMatrix);
+  emit(t + "output_proj.bias", {a.output_proj_dims}, -1, R::kAudioVector);
+  emit("embed_audio.embedding_projection.weight", {c.hidden_size, a.output_proj_dims}, -1, R::kMatrix);
+}
+
 namespace {
 
 // Present, of the listed shape, and a float dtype; else vkg::Error naming the tensor.
@@ -129,6 +178,10 @@ void CheckTensors(const ModelConfig& config, const WeightsFile& weights) {
 
 void CheckVisionTensors(const ModelConfig& config, const WeightsFile& weights) {
   ForEachVisionTensor(config, [&](const TensorSpec& spec) { CheckOne(spec, weights); });
+}
+
+void CheckAudioTensors(const ModelConfig& config, const WeightsFile& weights) {
+  ForEachAudioTensor(config, [&](const TensorSpec& spec) { CheckOne(spec, weights); });
 }
 
 bool InComputeFormat(const TensorSpec& spec) {

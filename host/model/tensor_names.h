@@ -23,6 +23,7 @@ enum class TensorRole {
   kPerExpertScale,  // router.per_expert_scale [E]
   kClipBound,       // vision clippable linears: input_min / input_max / output_min / output_max, shape []
   kVisionVector,    // vision_tower.std_bias / std_scale [Hv]
+  kAudioVector,     // audio tower tensors kept f32 on every path: convolution kernels, per_dim_scale, biases
 };
 
 struct TensorSpec {
@@ -41,6 +42,11 @@ void ForEachTensor(const ModelConfig& config, const std::function<void(const Ten
 // layer = the encoder layer or -1). docs/model.md §5.1.
 void ForEachVisionTensor(const ModelConfig& config, const std::function<void(const TensorSpec&)>& fn);
 
+// Calls fn for every audio-tower tensor when config.mm.has_audio (names without "model.":
+// "audio_tower.layers.0.self_attn.q_proj.linear.weight", "embed_audio.embedding_projection.weight";
+// layer = the conformer layer or -1). docs/model.md §5.4.
+void ForEachAudioTensor(const ModelConfig& config, const std::function<void(const TensorSpec&)>& fn);
+
 // True for the weights the GPU stores in the compute format (--weights): every linear layer and the
 // token embedding. Not the router (kept f32: routing must not move with the format), nor the
 // per-layer-embedding table (it stays in host memory as stored), nor norms and scalars.
@@ -55,5 +61,7 @@ void CheckTensors(const ModelConfig& config, const WeightsFile& weights);
 // whose config declares a tower its files lack still runs text; an image then gets one error line
 // naming the first missing tensor).
 void CheckVisionTensors(const ModelConfig& config, const WeightsFile& weights);
+// The same for the audio tower's (first audio clip).
+void CheckAudioTensors(const ModelConfig& config, const WeightsFile& weights);
 
 }  // namespace vkg

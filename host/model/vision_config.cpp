@@ -87,6 +87,22 @@ MultimodalConfig ParseMultimodalConfig(const json& doc, const std::string& sourc
       throw Error(source + ": vision_config is present but image_token_id is missing");
     }
   }
+  m.audio_token_id = top.Int("audio_token_id", -1);
+  m.boa_token_id = top.Int("boa_token_id", -1);
+  m.eoa_token_id = top.Int("eoa_token_index", top.Int("eoa_token_id", -1));
+  if (top.Has("audio_config")) {
+    const json& ac = top.Raw("audio_config");
+    if (!ac.is_object()) top.Fail("audio_config", ac, "an object or null");
+    // gemma4_unified's raw-frame audio (no conformer) is not implemented: such a model runs text
+    // and images, and refuses audio as a model without a tower does.
+    const bool raw_frames = ac.contains("model_type") && ac.at("model_type") == "gemma4_unified_audio";
+    if (!raw_frames) {
+      m.audio = ParseAudioConfig(ac, source);
+      m.has_audio = true;
+    }
+    if (m.has_audio && m.audio_token_id < 0)
+      throw Error(source + ": audio_config is present but audio_token_id is missing");
+  }
   return m;
 }
 

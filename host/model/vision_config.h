@@ -5,6 +5,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "host/model/audio_config.h"
+
 namespace vkg {
 
 // HF Gemma4VisionConfig, with its defaults (the released towers: hidden 768, 16 layers, 12 heads
@@ -37,9 +39,16 @@ struct MultimodalConfig {
   // text_config.use_bidirectional_attention == "vision": image tokens of one image see each other
   // in both directions on sliding layers (within the window); full layers stay causal.
   bool bidirectional_vision = false;
+  // The audio tower (when `audio_config` is present and not null) and the ids of an audio clip:
+  // BOA, one audio_token_id per soft token, EOA (config.json's boa_token_id / eoa_token_index /
+  // audio_token_id). Audio tokens are always causal in the text model. docs/model.md §5.4.
+  bool has_audio = false;
+  AudioConfig audio;
+  int audio_token_id = -1;
+  int boa_token_id = -1, eoa_token_id = -1;
 };
 
-// Reads the top level's ids, `vision_config` and text_config.use_bidirectional_attention. A
+// Reads the top level's ids, `vision_config`, `audio_config` and text_config.use_bidirectional_attention. A
 // vision_config the tower code cannot run (activation, heads not dividing, odd head size) throws
 // vkg::Error naming `source` and the field.
 MultimodalConfig ParseMultimodalConfig(const nlohmann::json& doc, const std::string& source);

@@ -322,16 +322,19 @@ std::vector<float> Model::ForwardWithImages(std::span<const int32_t> tokens, int
   std::vector<int32_t> last_key;  // [T] on sliding layers with bidirectional image runs
   const bool images = !soft_tokens.empty();
   size_t n_image = 0;
+  // Audio positions take soft tokens too (§5.6), in prompt order among the images'; never bidirectional.
+  const int audio_id = config_.mm.has_audio ? config_.mm.audio_token_id : -1;
+  auto soft_row = [&](int32_t id) { return id == config_.mm.image_token_id || id == audio_id; };
   if (images) {
     for (int32_t& id : ids) {
-      if (id == config_.mm.image_token_id) {
+      if (soft_row(id)) {
         id = config_.pad_token_id;
         ++n_image;
       }
     }
     if (soft_tokens.size() != n_image * size_t(H)) {
       throw std::invalid_argument("ref::Model::ForwardWithImages: " + std::to_string(soft_tokens.size() / size_t(H)) +
-                                  " soft tokens for " + std::to_string(n_image) + " image tokens");
+                                  " soft tokens for " + std::to_string(n_image) + " image and audio tokens");
     }
     if (config_.mm.bidirectional_vision) {
       last_key = positions;
@@ -348,7 +351,7 @@ std::vector<float> Model::ForwardWithImages(std::span<const int32_t> tokens, int
   if (images) {
     size_t next = 0;
     for (int t = 0; t < T; ++t) {
-      if (tokens[size_t(t)] != config_.mm.image_token_id) continue;
+      if (!soft_row(tokens[size_t(t)])) continue;
       std::copy_n(soft_tokens.begin() + std::ptrdiff_t(next++ * size_t(H)), H, x.begin() + std::ptrdiff_t(Sz(t, H)));
     }
   }

@@ -97,8 +97,8 @@ class Model {
   std::vector<float> Forward(std::span<const int32_t> tokens, int start_pos, KvCache& cache,
                              const LayerObserver& observer = nullptr) const;
   // The same with images (docs/model.md §5.3): soft_tokens [n][H] replace, in order, the embeddings
-  // of the n image_token_id positions of `tokens` (unscaled; their per-layer embeddings read the pad
-  // row). Under use_bidirectional_attention "vision", each run of image tokens (one image: whole
+  // of the n image_token_id (and, with an audio tower, audio_token_id) positions of `tokens`
+  // (unscaled; their per-layer embeddings read the pad row; audio §5.6). Under use_bidirectional_attention "vision", each run of image tokens (one image: whole
   // inside this call) sees itself in both directions on sliding layers. Throws
   // std::invalid_argument when n does not match.
   std::vector<float> ForwardWithImages(std::span<const int32_t> tokens, int start_pos, KvCache& cache,

@@ -47,7 +47,7 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
 
   ids = allocate(uint64_t(batch) * 4);
   bytes += 256;
-  if (c.mm.has_vision) {
+  if (c.mm.has_vision || c.mm.has_audio) {  // soft-token rows of images and audio clips
     soft = f32(batch, H);
     last_key = allocate(uint64_t(batch) * 4);
     bytes += uint64_t(batch) * 4 + 256;

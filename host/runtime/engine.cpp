@@ -1,12 +1,16 @@
 // Engine implementations: GPU (GpuModel + Scheduler) and CPU (ref::Model) (layer: host/runtime).
 #include "host/runtime/engine.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "host/device/gpu_context.h"
 #include "host/device/kv_cache.h"
 #include "host/error.h"
+#include "host/model/audio_prompt.h"
 #include "host/model/tensor_names.h"
+#include "host/reference/audio_tower.h"
+#include "host/runtime/audio_tower_gpu.h"
 #include "host/reference/ref_model.h"
 #include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
@@ -17,6 +21,39 @@
 
 namespace vkg {
 namespace {
+
+// The soft-token rows of one prompt: every image's and audio clip's run (audio runs causal), in
+// prompt order, and their soft tokens [rows][H] in that order (what the text model takes).
+struct SoftPrompt {
+  std::vector<ImageSpan> spans;
+  std::vector<float> soft;
+};
+
+// encode_image(i) / encode_audio(i): soft tokens [run length][H] of image / clip i.
+template <typename EncodeImage, typename EncodeAudio>
+SoftPrompt MergeSoftTokens(const ModelConfig& c, std::span<const int32_t> tokens, size_t n_images, size_t n_clips,
+                           EncodeImage encode_image, EncodeAudio encode_audio) {
+  std::vector<std::pair<ImageSpan, std::vector<float>>> runs;
+  if (n_images) {
+    const std::vector<ImageSpan> spans =
+        FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), c.mm.image_token_id);
+    for (size_t i = 0; i < spans.size(); ++i) runs.emplace_back(spans[i], encode_image(i));
+  }
+  if (n_clips) {
+    std::vector<ImageSpan> spans = FindAudioSpans(tokens, c.mm.audio_token_id);
+    for (size_t i = 0; i < spans.size(); ++i) {
+      spans[i].causal = true;
+      runs.emplace_back(spans[i], encode_audio(i));
+    }
+  }
+  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first.start < b.first.start; });
+  SoftPrompt out;
+  for (auto& [span, soft] : runs) {
+    out.spans.push_back(span);
+    out.soft.insert(out.soft.end(), soft.begin(), soft.end());
+  }
+  return out;
+}
 
 class GpuEngine : public Engine {
  public:
@@ -51,15 +88,16 @@ class GpuEngine : public Engine {
   const ModelConfig& config() const override { return config_; }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
+    const std::vector<AudioFeatures> clips = TakeAudio();
     auto [spans, soft] = TakeSoftTokens();
-    if (!images.empty()) {
+    if (!images.empty() || !clips.empty()) {
       CheckImagePrompt(config_, tokens, images);
-      spans = FindImageSpans(std::vector<int32_t>(tokens.begin(), tokens.end()), config_.mm.image_token_id);
-      soft.clear();  // [image tokens][H], every image's in prompt order
-      for (const ImagePatches& im : images) {
-        const std::vector<float> s = EncodeImage(im);
-        soft.insert(soft.end(), s.begin(), s.end());
-      }
+      CheckAudioPrompt(config_, tokens, clips);
+      SoftPrompt merged =
+          MergeSoftTokens(config_, tokens, images.size(), clips.size(), [&](size_t i) { return EncodeImage(images[i]); },
+                          [&](size_t i) { return EncodeAudio(clips[i]); });
+      spans = std::move(merged.spans);
+      soft = std::move(merged.soft);
     }
     if (spans.empty()) return scheduler_->Forward(tokens, all_logits);
     return scheduler_->ForwardWithSoftTokens(tokens, all_logits, spans, soft, config_.mm.bidirectional_vision);
@@ -68,10 +106,17 @@ class GpuEngine : public Engine {
     if (!tower_) {  // uploaded on the first image
       VKG_CHECK(ckpt_.has_value(), "image input needs checkpoint weights");
       CheckVisionTensors(config_, ckpt_->weights());
-      tower_source_ = CheckpointWeights(*ckpt_);
-      tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
+      tower_ = std::make_unique<GpuVisionTower>(TowerSource(), *gpu_, model_->format());
     }
     return tower_->Encode(image, kernels_, features_);
+  }
+  std::vector<float> RunAudioTower(const AudioFeatures& clip) override {
+    if (!audio_tower_) {  // uploaded on the first clip
+      VKG_CHECK(ckpt_.has_value(), "audio input needs checkpoint weights");
+      CheckAudioTensors(config_, ckpt_->weights());
+      audio_tower_ = std::make_unique<GpuAudioTower>(TowerSource(), *gpu_, model_->format());
+    }
+    return audio_tower_->Encode(clip, kernels_, features_);
   }
   uint32_t n_past() const override { return scheduler_->n_past(); }
   void Reset() override { scheduler_->Reset(); }
@@ -125,8 +170,14 @@ class GpuEngine : public Engine {
   std::unique_ptr<GpuContext> gpu_;  // before the model: destroyed after it
   std::unique_ptr<GpuModel> model_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the tower
+  // The checkpoint as a weight source, read by the towers (made on first use).
+  const WeightSource& TowerSource() {
+    if (!tower_source_) tower_source_ = CheckpointWeights(*ckpt_);
+    return *tower_source_;
+  }
+  std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the towers
   std::unique_ptr<GpuVisionTower> tower_;       // on the first image
+  std::unique_ptr<GpuAudioTower> audio_tower_;  // on the first clip
   KernelFamily kernels_ = KernelFamily::kDevice;
   KernelFeatures features_;
   std::unique_ptr<vk::TimestampPool> timestamps_;  // created by SetProfiling(true)
@@ -142,26 +193,36 @@ class CpuEngine : public Engine {
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
+    const std::vector<AudioFeatures> clips = TakeAudio();
     auto [spans, soft] = TakeSoftTokens();
-    if (!images.empty()) {
+    if (!images.empty() || !clips.empty()) {
       CheckImagePrompt(ckpt_.config(), tokens, images);
-      soft.clear();  // [image tokens][H], every image's in prompt order
-      for (const ImagePatches& im : images) {
-        const std::vector<float> s = EncodeImage(im);
-        soft.insert(soft.end(), s.begin(), s.end());
-      }
+      CheckAudioPrompt(ckpt_.config(), tokens, clips);
+      soft = MergeSoftTokens(
+                 ckpt_.config(), tokens, images.size(), clips.size(), [&](size_t i) { return EncodeImage(images[i]); },
+                 [&](size_t i) { return EncodeAudio(clips[i]); })
+                 .soft;
     } else if (!spans.empty()) {
-      // The reference places soft tokens at every image token of the call: the spans must be all of them.
-      size_t rows = 0, image_tokens = 0;
+      // The reference places soft tokens at every image and audio token of the call: the spans must
+      // be all of them.
+      const ModelConfig& c = ckpt_.config();
+      size_t rows = 0, soft_tokens = 0;
       for (const ImageSpan& sp : spans) rows += size_t(sp.length);
-      for (int32_t id : tokens) image_tokens += id == ckpt_.config().mm.image_token_id ? 1 : 0;
-      VKG_CHECK(rows == image_tokens, "AttachSoftTokens: ", rows, " image rows for ", image_tokens, " image tokens");
+      for (int32_t id : tokens) {
+        soft_tokens += id == c.mm.image_token_id || (c.mm.has_audio && id == c.mm.audio_token_id) ? 1 : 0;
+      }
+      VKG_CHECK(rows == soft_tokens, "AttachSoftTokens: ", rows, " soft-token rows for ", soft_tokens,
+                " image and audio tokens");
     }
     return Run(tokens, all_logits, soft);
   }
   std::vector<float> RunVisionTower(const ImagePatches& image) override {
     if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
     return tower_->Encode(image);
+  }
+  std::vector<float> RunAudioTower(const AudioFeatures& clip) override {
+    if (!audio_tower_) audio_tower_.emplace(ckpt_.config(), ref::AudioWeights::Load(ckpt_));  // on first use
+    return audio_tower_->Encode(clip);
   }
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
@@ -192,7 +253,8 @@ class CpuEngine : public Engine {
 
   Checkpoint ckpt_;
   ref::Model model_;
-  std::optional<ref::VisionTower> tower_;  // loaded on the first image
+  std::optional<ref::VisionTower> tower_;       // loaded on the first image
+  std::optional<ref::AudioTower> audio_tower_;  // loaded on the first clip
   ref::KvCache cache_;
   uint32_t context_;
 };
@@ -208,6 +270,15 @@ std::vector<float> Engine::EncodeImage(const ImagePatches& image) {
   std::vector<float> soft = RunVisionTower(image);
   ++images_encoded_;
   return soft;
+}
+
+std::vector<float> Engine::EncodeAudio(const AudioFeatures& clip) {
+  const ModelConfig& c = config();
+  if (!c.mm.has_audio) {
+    throw Error("this model has no audio tower (its config.json has no audio_config): it cannot take audio");
+  }
+  CheckAudioFeatures(clip, "audio clip");
+  return RunAudioTower(clip);
 }
 
 SelftestReport Engine::Selftest(const SelftestOptions&) {

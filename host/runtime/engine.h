@@ -11,6 +11,7 @@
 
 #include "host/device/upload_progress.h"
 #include "host/formats/dtype.h"
+#include "host/model/audio_features.h"
 #include "host/model/checkpoint.h"
 #include "host/model/config.h"
 #include "host/model/image_patches.h"
@@ -67,6 +68,17 @@ class Engine {
     AttachImages(std::move(images));
     return Forward(tokens, all_logits);
   }
+  // Audio clips for the next Forward call (docs/model.md §5.4), as AttachImages: each run of
+  // audio_token_id in that call's tokens takes the next clip's soft tokens, computed by the audio
+  // tower (always causal in the text model). A prompt may hold images and audio together. That call
+  // checks the runs against the clips (CheckAudioPrompt, audio_prompt.h) and throws vkg::Error (one
+  // line) when the model has no audio tower or they disagree; it consumes the clips either way.
+  void AttachAudio(std::vector<AudioFeatures> clips) { pending_audio_ = std::move(clips); }
+  // The audio tower alone (loaded on first use): one clip's soft tokens [soft_tokens][hidden], what
+  // AttachAudio's Forward places (a batch engine passes them on through AttachSoftTokens with
+  // ImageSpan::causal set). Throws vkg::Error (one line) when the model has no audio tower or the
+  // clip is malformed (CheckAudioFeatures).
+  std::vector<float> EncodeAudio(const AudioFeatures& clip);
   // The vision tower alone (loaded on first use): one image's soft tokens [soft_tokens][hidden],
   // what AttachImages' Forward places. Throws vkg::Error (one line) when the model has no tower or
   // the patches do not fit it. Counted by images_encoded().
@@ -129,15 +141,20 @@ class Engine {
  protected:
   // The attached images, emptied: what a Forward call takes.
   std::vector<ImagePatches> TakeImages() { return std::exchange(pending_images_, {}); }
+  // The attached audio clips, emptied.
+  std::vector<AudioFeatures> TakeAudio() { return std::exchange(pending_audio_, {}); }
   // The attached soft tokens (AttachSoftTokens), emptied.
   std::pair<std::vector<ImageSpan>, std::vector<float>> TakeSoftTokens() {
     return {std::exchange(pending_spans_, {}), std::exchange(pending_soft_, {})};
   }
   // The engine's tower: one image's soft tokens (EncodeImage counts the call).
   virtual std::vector<float> RunVisionTower(const ImagePatches& image) = 0;
+  // The engine's audio tower: one clip's soft tokens.
+  virtual std::vector<float> RunAudioTower(const AudioFeatures& clip) = 0;
 
  private:
   std::vector<ImagePatches> pending_images_;
+  std::vector<AudioFeatures> pending_audio_;
   std::vector<ImageSpan> pending_spans_;
   std::vector<float> pending_soft_;
   uint64_t images_encoded_ = 0;

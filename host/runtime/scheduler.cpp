@@ -137,10 +137,10 @@ std::vector<float> Scheduler::ForwardWithSoftTokens(std::span<const int32_t> tok
   }
   VKG_CHECK(soft.size() == rows * H, "ForwardWithSoftTokens: ", soft.size() / H, " soft tokens for ", rows,
             " image rows");
-  VKG_CHECK(spans.empty() || acts_->soft.rows > 0, "ForwardWithSoftTokens: the model has no vision tower");
+  VKG_CHECK(spans.empty() || acts_->soft.rows > 0, "ForwardWithSoftTokens: the model has no vision or audio tower");
   if (bidirectional) {
     for (const ImageSpan& sp : spans) {
-      if (uint32_t(sp.length) > options_.batch) {
+      if (!sp.causal && uint32_t(sp.length) > options_.batch) {
         throw Error(vk::Concat("an image of ", sp.length, " soft tokens needs --batch ", sp.length,
                                " or more: its tokens attend to each other, so it is evaluated in one chunk"));
       }
@@ -174,7 +174,7 @@ std::vector<float> Scheduler::Run(std::span<const int32_t> tokens, bool all_logi
       // A bidirectional image never straddles chunks: the chunk ends before it instead.
       for (const ImageSpan& sp : *spans) {
         const uint32_t s0 = uint32_t(sp.start), s1 = s0 + uint32_t(sp.length);
-        if (bidirectional && s0 > done && s0 < done + T && s1 > done + T) T = s0 - done;
+        if (bidirectional && !sp.causal && s0 > done && s0 < done + T && s1 > done + T) T = s0 - done;
       }
       std::vector<float> rows;
       std::vector<int32_t> last(T);
@@ -187,7 +187,9 @@ std::vector<float> Scheduler::Run(std::span<const int32_t> tokens, bool all_logi
           chunk_images.runs.push_back({a - done, b - a});
           const auto first = soft->begin() + std::ptrdiff_t((offset + (a - s0)) * H);
           rows.insert(rows.end(), first, first + std::ptrdiff_t(size_t(b - a) * H));
-          for (uint32_t t = a; t < b; ++t) last[t - done] = int32_t(n_past_ + (b - done) - 1);
+          if (!sp.causal) {
+            for (uint32_t t = a; t < b; ++t) last[t - done] = int32_t(n_past_ + (b - done) - 1);
+          }
         }
         offset += size_t(sp.length);
       }

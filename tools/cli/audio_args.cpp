@@ -31,10 +31,6 @@ PromptAudio LoadPromptAudio(const std::string& model_dir, const std::vector<std:
   return a;
 }
 
-void RequireAudioEngine() {
-  if (!EngineRunsAudio()) throw Error(kNoAudioEngine);
-}
-
 std::vector<ContentPart> MediaPromptParts(const std::string& prompt, size_t images, const AudioFlags& audio) {
   // The media in command-line order.
   std::vector<ContentPart::Kind> media;

@@ -55,10 +55,5 @@ std::vector<uint32_t> AudioSoftTokenCounts(std::span<const AudioFeatures> clips)
 // The audio tower's entry point for the CLI: the next evaluation of `prompt` (from the engine's
 // n_past onward) uses each clip's soft tokens at its span. Throws vkg::Error when the engine cannot.
 void AttachAudio(Engine& engine, std::span<const int32_t> prompt, const PromptAudio& audio);
-// Whether this build's engine has the audio tower's entry point (Engine::AttachAudio); when not,
-// RequireAudioEngine throws kNoAudioEngine (called after the cheap checks, before the model loads).
-bool EngineRunsAudio();
-void RequireAudioEngine();
-constexpr const char* kNoAudioEngine = "this build of vkgemma cannot run an audio tower yet (no Engine::AttachAudio)";
 
 }  // namespace vkg::cli

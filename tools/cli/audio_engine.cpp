@@ -10,27 +10,6 @@
 #include "tools/cli/audio_args.h"
 
 namespace vkg::cli {
-namespace {
-
-// Engine::AttachAudio comes with the audio tower (host/runtime); a build whose engine lacks it
-// refuses audio here, in this one place, with one line.
-template <typename E>
-constexpr bool kTakesAudio = requires(E& engine, std::vector<AudioFeatures> clips) {
-  engine.AttachAudio(std::move(clips));
-};
-
-template <typename E>
-void HandToEngine(E& engine, std::vector<AudioFeatures> clips) {
-  if constexpr (kTakesAudio<E>) {
-    engine.AttachAudio(std::move(clips));
-  } else if (!clips.empty()) {
-    throw Error(kNoAudioEngine);
-  }
-}
-
-}  // namespace
-
-bool EngineRunsAudio() { return kTakesAudio<Engine>; }
 
 void AttachAudio(Engine& engine, std::span<const int32_t> prompt, const PromptAudio& audio) {
   (void)prompt;
@@ -44,7 +23,7 @@ void AttachAudio(Engine& engine, std::span<const int32_t> prompt, const PromptAu
     }
     pending.push_back(audio.clips[i]);
   }
-  HandToEngine(engine, std::move(pending));
+  engine.AttachAudio(std::move(pending));
 }
 
 }  // namespace vkg::cli

@@ -27,6 +27,7 @@
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
 #include "tools/cli/bench_check.h"
+#include "tools/cli/bench_audio.h"
 #include "tools/cli/bench_image.h"
 #include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
@@ -50,7 +51,7 @@ constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
     "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--int-dot M]\n"
-    "                     [--parallel N,N,...] [--image-tokens N] [--no-check]\n"
+    "                     [--parallel N,N,...] [--image-tokens N] [--audio-seconds S] [--no-check]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -72,6 +73,9 @@ constexpr const char* kUsage =
     "  --image-tokens N  the vision tower instead: encode one synthetic image of N soft tokens (9N\n"
     "                    patches) at the released tower's shapes (hidden 768, 16 layers); reports\n"
     "                    encode ms and soft tokens/s (weights bf16 unless --weights; -r reps, 3)\n"
+    "  --audio-seconds S the audio tower instead: encode one synthetic clip of S seconds (at most 30)\n"
+    "                    at the released E2B/E4B tower's shapes (hidden 1024, 12 conformer layers);\n"
+    "                    reports encode ms per second of audio (weights bf16 unless --weights; -r, 3)\n"
     "  --ctx-depth N     first fill the KV cache with N positions (untimed), then measure the prompt\n"
     "                    and decode at positions N.. (default 0)\n"
     "  --device D        a device index or name substring (default: VKGEMMA_DEVICE, else the first)\n"
@@ -324,6 +328,7 @@ struct BenchArgs {
   bool no_check = false;      // --no-check: time the kernels without their selftest
   BenchCheck check;           // the selftest of the kernels timed (tools/cli/bench_check.h)
   uint32_t image_tokens = 0;  // --image-tokens: the vision tower's encode instead (bench_image.h)
+  double audio_seconds = 0;   // --audio-seconds: the audio tower's encode instead (bench_audio.h)
 };
 
 // Parses and checks the arguments; nullopt after printing the usage for --help.
@@ -349,6 +354,15 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
              [&](const std::string& v) {
                a.image_tokens = ParseCount("--image-tokens", v, 1);
                if (a.image_tokens > 1120) throw UsageError("--image-tokens is at most 1120 (HF's largest budget)");
+             })
+      .Value({"--audio-seconds"},
+             [&](const std::string& v) {
+               char* end = nullptr;
+               a.audio_seconds = std::strtod(v.c_str(), &end);
+               if (v.empty() || *end || !(a.audio_seconds >= 0.04 && a.audio_seconds <= 30.0)) {
+                 throw UsageError("--audio-seconds must be a number of seconds from 0.04 to 30 (HF's longest clip), not \"" +
+                                  v + "\"");
+               }
              })
       .Flag({"--json"}, [&] { a.json = true; })
       .Flag({"--profile"}, [&] { a.profile = true; })
@@ -763,6 +777,12 @@ int Bench(const std::vector<std::string>& args) {
   std::optional<BenchArgs> parsed = ParseBenchArgs(args);
   if (!parsed) return 0;  // --help
   BenchArgs& a = *parsed;
+  if (a.audio_seconds > 0) {
+    if (!a.model_dir.empty() || !a.shape.empty() || a.image_tokens)
+      throw UsageError("--audio-seconds runs the audio tower on synthetic weights");
+    if (!a.options.weights || *a.options.weights == DType::Q4_0) a.options.weights = DType::BF16;
+    return RunAudioBench(a.audio_seconds, a.reps_set ? a.reps : 3, a.options, a.json);
+  }
   if (a.image_tokens) {
     if (!a.model_dir.empty() || !a.shape.empty())
       throw UsageError("--image-tokens runs the tower on synthetic weights");

@@ -346,11 +346,10 @@ void QueueImage(Conversation& conv, const std::string& model_dir, const std::str
 }
 
 // /audio FILE: decoded to features now (one error line for a bad file); it joins the next message.
-// The checkpoint must have an audio tower and this build's engine must run it.
+// The checkpoint must have an audio tower.
 void QueueAudio(Conversation& conv, const std::string& model_dir, const std::string& file, const std::string& what) {
   if (conv.audio.clips.empty() && conv.pending_audio.empty()) conv.audio.tokens = RequireAudioTower(model_dir, what);
   AudioFeatures clip = LoadAudioFile(file);
-  RequireAudioEngine();
   conv.pending_audio.push_back(std::move(clip));
 }
 

@@ -160,6 +160,45 @@ void PrintVision(const ModelConfig& c, DType format) {
                                         : "causal over image tokens");
 }
 
+// The audio tower, when the config has one: shape, parameters, and the device memory its weights
+// take at the chosen format plus one clip's scratch at 30 s (750 soft tokens; docs/model.md §5.4).
+void PrintAudio(const ModelConfig& c, DType format) {
+  if (!c.mm.has_audio) {
+    std::printf("audio        none (no audio_config): no audio input\n");
+    return;
+  }
+  const AudioConfig& a = c.mm.audio;
+  uint64_t params = 0, device = 0;
+  ForEachAudioTensor(c, [&](const TensorSpec& s) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    params += n;
+    if (s.role == TensorRole::kMatrix) {
+      const uint64_t cols = uint64_t(s.shape.back());
+      const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
+      // relative_k_proj is not uploaded: its products with the fixed sinusoids are (W rows, f32).
+      device += s.name.ends_with("relative_k_proj.weight") ? uint64_t(a.attention_context_left - 1) * cols * 4
+                                                           : DTypeBytes(t, n);
+    } else if (s.role != TensorRole::kClipBound) {
+      device += n * 4;
+    }
+  });
+  const uint64_t T = 750, T1 = 1500, Ha = uint64_t(a.hidden_size);  // 30 s: 3000 frames -> 1500 -> 750 rows
+  const uint64_t scratch = 4 * (3000ull * 128 + T1 * 64 * uint64_t(a.subsampling_channels0) +
+                                T * uint64_t(a.subsampled_width()) + T * Ha * 15 + T * uint64_t(a.output_proj_dims) +
+                                T * uint64_t(c.hidden_size));
+  std::printf("audio        tower: hidden %d, %d conformer layers, %d heads of %d, subsampling [%d, %d], chunk %d, "
+              "left context %d, output %d%s\n",
+              a.hidden_size, a.num_hidden_layers, a.num_attention_heads, a.head_dim(), a.subsampling_channels0,
+              a.subsampling_channels1, a.attention_chunk_size, a.attention_context_left - 1, a.output_proj_dims,
+              a.use_clipped_linears ? ", clipped linears" : "");
+  std::printf("  parameters %.2f M; device %.1f MiB at %s + %.1f MiB scratch per 30 s clip (750 soft tokens)\n",
+              double(params) / 1e6, double(device) / (1 << 20), std::string(DTypeName(format)).c_str(),
+              double(scratch) / (1 << 20));
+  std::printf("  audio tokens: id %d (BOA %d, EOA %d); one per 40 ms, causal\n", c.mm.audio_token_id,
+              c.mm.boa_token_id, c.mm.eoa_token_id);
+}
+
 }  // namespace
 
 int Info(const std::vector<std::string>& args) {
@@ -242,11 +281,13 @@ int Info(const std::vector<std::string>& args) {
     for (DType t : own_formats) types += (types.empty() ? "" : "+") + std::string(DTypeName(t));
     print_chosen("each matrix in its stored type (" + types + ")", own_bytes, " (the default)");
     PrintVision(c, DType::F32);
+    PrintAudio(c, DType::F32);
     return 0;
   }
   print_chosen("--weights " + std::string(DTypeName(chosen)), GpuModel::EstimateBytes(c, chosen),
                weights_set ? "" : " (the stored format: the default)");
   PrintVision(c, chosen);
+  PrintAudio(c, chosen);
   return 0;
 }
 

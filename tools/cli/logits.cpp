@@ -106,7 +106,6 @@ int Logits(const std::vector<std::string>& args) {
     throw Error("the prompt needs " + std::to_string(tokens.size()) + " positions but the context holds " +
                 std::to_string(options.context) + " (raise --ctx)");
   }
-  if (!audio.clips.empty()) RequireAudioEngine();
   auto engine = OpenEngineWithProgress(model_dir, options);
   if (!images.images.empty()) AttachImages(*engine, tokens, images);
   if (!audio.clips.empty()) AttachAudio(*engine, tokens, audio);

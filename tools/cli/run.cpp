@@ -210,7 +210,6 @@ int Run(const std::vector<std::string>& args) {
   uint64_t seed = sampling.seed;
   if (!sampling.have_seed) seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
 
-  if (!audio.clips.empty()) RequireAudioEngine();
   auto engine = OpenEngineWithProgress(model_dir, options);
   if (!images.images.empty()) AttachImages(*engine, ids, images);
   if (!audio.clips.empty()) AttachAudio(*engine, ids, audio);

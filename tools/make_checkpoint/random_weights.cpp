@@ -51,6 +51,9 @@ std::vector<float> RandomValues(const TensorSpec& spec, uint64_t seed) {
       case TensorRole::kLayerScalar: v = 0.6 + 0.6 * rng.Uniform(); break;
       case TensorRole::kPerExpertScale: v = 0.5 + rng.Uniform(); break;
       case TensorRole::kVisionVector: v = 0.5 + rng.Uniform(); break;
+      case TensorRole::kAudioVector:
+        v = rng.Normal() / std::sqrt(fan_in);
+        break;  // kernels, biases, per_dim_scale
       // Clamp ranges wide enough that typical activations pass, narrow enough that outliers clip.
       case TensorRole::kClipBound: v = (spec.name.ends_with("_min") ? -1.0 : 1.0) * (4.0 + rng.Uniform()); break;
     }
