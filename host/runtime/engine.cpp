@@ -10,10 +10,10 @@
 #include "host/model/audio_prompt.h"
 #include "host/model/tensor_names.h"
 #include "host/reference/audio_tower.h"
-#include "host/runtime/audio_tower_gpu.h"
 #include "host/reference/ref_model.h"
 #include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
+#include "host/runtime/audio_tower_gpu.h"
 #include "host/runtime/scheduler.h"
 #include "host/runtime/vision_tower_gpu.h"
 #include "vk/check.h"
@@ -93,9 +93,9 @@ class GpuEngine : public Engine {
     if (!images.empty() || !clips.empty()) {
       CheckImagePrompt(config_, tokens, images);
       CheckAudioPrompt(config_, tokens, clips);
-      SoftPrompt merged =
-          MergeSoftTokens(config_, tokens, images.size(), clips.size(), [&](size_t i) { return EncodeImage(images[i]); },
-                          [&](size_t i) { return EncodeAudio(clips[i]); });
+      SoftPrompt merged = MergeSoftTokens(
+          config_, tokens, images.size(), clips.size(), [&](size_t i) { return EncodeImage(images[i]); },
+          [&](size_t i) { return EncodeAudio(clips[i]); });
       spans = std::move(merged.spans);
       soft = std::move(merged.soft);
     }

@@ -26,8 +26,8 @@
 #include "host/ops/plans/kernel_choice.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/scheduler.h"
-#include "tools/cli/bench_check.h"
 #include "tools/cli/bench_audio.h"
+#include "tools/cli/bench_check.h"
 #include "tools/cli/bench_image.h"
 #include "tools/cli/bench_parallel.h"
 #include "tools/cli/commands.h"
@@ -353,15 +353,16 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
                a.image_tokens = ParseCount("--image-tokens", v, 1);
                if (a.image_tokens > 1120) throw UsageError("--image-tokens is at most 1120 (HF's largest budget)");
              })
-      .Value({"--audio-seconds"},
-             [&](const std::string& v) {
-               char* end = nullptr;
-               a.audio_seconds = std::strtod(v.c_str(), &end);
-               if (v.empty() || *end || !(a.audio_seconds >= 0.04 && a.audio_seconds <= 30.0)) {
-                 throw UsageError("--audio-seconds must be a number of seconds from 0.04 to 30 (HF's longest clip), not \"" +
-                                  v + "\"");
-               }
-             })
+      .Value(
+          {"--audio-seconds"},
+          [&](const std::string& v) {
+            char* end = nullptr;
+            a.audio_seconds = std::strtod(v.c_str(), &end);
+            if (v.empty() || *end || !(a.audio_seconds >= 0.04 && a.audio_seconds <= 30.0)) {
+              throw UsageError(
+                  "--audio-seconds must be a number of seconds from 0.04 to 30 (HF's longest clip), not \"" + v + "\"");
+            }
+          })
       .Flag({"--json"}, [&] { a.json = true; })
       .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })

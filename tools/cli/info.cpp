@@ -184,19 +184,20 @@ void PrintAudio(const ModelConfig& c, DType format) {
     }
   });
   const uint64_t T = 750, T1 = 1500, Ha = uint64_t(a.hidden_size);  // 30 s: 3000 frames -> 1500 -> 750 rows
-  const uint64_t scratch = 4 * (3000ull * 128 + T1 * 64 * uint64_t(a.subsampling_channels0) +
-                                T * uint64_t(a.subsampled_width()) + T * Ha * 15 + T * uint64_t(a.output_proj_dims) +
-                                T * uint64_t(c.hidden_size));
-  std::printf("audio        tower: hidden %d, %d conformer layers, %d heads of %d, subsampling [%d, %d], chunk %d, "
-              "left context %d, output %d%s\n",
-              a.hidden_size, a.num_hidden_layers, a.num_attention_heads, a.head_dim(), a.subsampling_channels0,
-              a.subsampling_channels1, a.attention_chunk_size, a.attention_context_left - 1, a.output_proj_dims,
-              a.use_clipped_linears ? ", clipped linears" : "");
+  const uint64_t scratch =
+      4 * (3000ull * 128 + T1 * 64 * uint64_t(a.subsampling_channels0) + T * uint64_t(a.subsampled_width()) +
+           T * Ha * 15 + T * uint64_t(a.output_proj_dims) + T * uint64_t(c.hidden_size));
+  std::printf(
+      "audio        tower: hidden %d, %d conformer layers, %d heads of %d, subsampling [%d, %d], chunk %d, "
+      "left context %d, output %d%s\n",
+      a.hidden_size, a.num_hidden_layers, a.num_attention_heads, a.head_dim(), a.subsampling_channels0,
+      a.subsampling_channels1, a.attention_chunk_size, a.attention_context_left - 1, a.output_proj_dims,
+      a.use_clipped_linears ? ", clipped linears" : "");
   std::printf("  parameters %.2f M; device %.1f MiB at %s + %.1f MiB scratch per 30 s clip (750 soft tokens)\n",
               double(params) / 1e6, double(device) / (1 << 20), std::string(DTypeName(format)).c_str(),
               double(scratch) / (1 << 20));
-  std::printf("  audio tokens: id %d (BOA %d, EOA %d); one per 40 ms, causal\n", c.mm.audio_token_id,
-              c.mm.boa_token_id, c.mm.eoa_token_id);
+  std::printf("  audio tokens: id %d (BOA %d, EOA %d); one per 40 ms, causal\n", c.mm.audio_token_id, c.mm.boa_token_id,
+              c.mm.eoa_token_id);
 }
 
 }  // namespace
