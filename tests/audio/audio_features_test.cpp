@@ -31,7 +31,7 @@ TEST(AudioFeatures, EqualsHuggingFaceOnTheMixedFixtureClip) {
   const AudioFeatures f = LoadAudioFile((DataDir() / "hf_1s3.wav").string());
   EXPECT_EQ(f.frames, 130);
   EXPECT_EQ(f.valid_frames, 129);
-  EXPECT_EQ(f.soft_tokens, 33);  // ../shared's expected.json: 33 audio tokens in HF's prompt
+  EXPECT_EQ(f.soft_tokens, 33);  // the ple-audio fixture's expected.json: 33 audio tokens in HF's prompt
   const std::vector<float> expected = testing::ReadF32(DataDir() / "hf_1s3.features.f32");
   ASSERT_EQ(expected.size(), f.mel.size());
   for (int r = 0; r < f.frames; ++r) ExpectRow(f, r, &expected[size_t(r) * 128], "hf_1s3");

@@ -8,8 +8,8 @@ each case, Gemma4AudioFeatureExtractor's output for samples / 32768 (librosa's a
 scaling of 16-bit PCM) is summarised in manifest.json: the shape, the valid frames (the mask is a
 prefix), the processor's soft-token count (Gemma4Processor.replace_audio_token on the mask), and
 some rows of the features in `<case>.rows.f32` ([len(rows)][128], rows listed in the manifest).
-hf_1s3.wav / hf_1s3.features.f32 are ../../shared/fixtures/gemma4-mm/ple-audio's audio.wav and
-audio_features.f32 (make_mm_fixture.py --audio, seed 13), all 130 rows.
+hf_1s3.wav / hf_1s3.features.f32 are the audio.wav and audio_features.f32 of the ple-audio fixture
+(tests/data/gemma4-mm/ple-audio: a 1.3 s seed-13 clip and Hugging Face's features of it), all 130 rows.
 
 Needs transformers' sources (zucchini-nlp/transformers) through the hf-reference set-up helpers
 named by HF_REFERENCE_DIR, and Debian's python3-numpy and python3-torch.
