@@ -18,6 +18,7 @@
 namespace vkg {
 
 class GpuContext;
+class GpuUnifiedMedia;
 
 // A clippable linear: its matrix and the f32 bounds its input and output are clamped to (+-inf
 // without use_clipped_linears: no clamp is recorded).
@@ -47,6 +48,8 @@ class GpuVisionTower {
   uint64_t device_bytes() const;
 
  private:
+  // gemma4_unified (mm.vision_unified): no tower; the raw-input embedder does the work (unified_media_gpu.h).
+  std::unique_ptr<GpuUnifiedMedia> unified_;
   const WeightSource& source_;
   GpuContext& gpu_;
   VisionConfig v_;

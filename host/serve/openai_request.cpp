@@ -164,7 +164,7 @@ AudioClip AudioPart(const json& part, const std::string& f, const ServedModel& m
   if (bytes.bytes.empty()) throw BadRequest("'" + field + "' is empty", "invalid_audio", field);
   // Decoded now (to the tower's log-mel features), so a broken file is a 400 naming its field.
   try {
-    clip.features = LoadAudioBytes(bytes.bytes, field);
+    clip.features = LoadAudioBytes(bytes.bytes, field, model.audio_raw_frame_samples);
   } catch (const Error& e) {
     throw BadRequest(e.what(), "invalid_audio", field);
   }

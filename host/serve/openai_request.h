@@ -55,6 +55,8 @@ struct ServedModel {
   // no_audio_reason.
   bool audio = false;
   std::string no_audio_reason = "audio input is not available in this build";
+  // gemma4_unified: input_audio parts become raw frames of this many samples (0: log-mel features).
+  int audio_raw_frame_samples = 0;
 };
 
 // Inline images (data: URLs): per image at most kMaxImageBytes decoded bytes (413 past it) and
