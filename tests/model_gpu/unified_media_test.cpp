@@ -13,6 +13,7 @@
 #include "host/device/weight_source.h"
 #include "host/image/image_input.h"
 #include "host/model/checkpoint.h"
+#include "host/model/config.h"
 #include "host/reference/unified_media.h"
 #include "host/runtime/audio_tower_gpu.h"
 #include "host/runtime/engine.h"
@@ -197,6 +198,19 @@ TEST(UnifiedEngineErrorsTest, RefusesTheOtherAudioKind) {
   auto conformer = Engine::Open(MmFixtureDir("ple-audio").string(), EngineOptions{"cpu"});
   expect_error([&] { conformer->EncodeAudio(f.clip); },
                "audio clip has 640 values per frame, but this model takes 128-bin log-mel frames");
+  // The config: the fixture's parsed as unified; an embedder whose projection width differs from
+  // mm_embed_dim, refused with the field named.
+  nlohmann::json doc = nlohmann::json::parse(ReadBytes(f.dir / "config.json"));
+  const ModelConfig c = ParseConfig(doc);
+  EXPECT_TRUE(c.mm.has_vision && c.mm.vision_unified && c.mm.has_audio && c.mm.audio_unified);
+  EXPECT_EQ(c.mm.unified_vision.mm_embed_dim, 8);
+  EXPECT_EQ(c.mm.unified_vision.mm_posemb_size, 24);
+  EXPECT_EQ(c.mm.vision.position_embedding_size, 72);  // a 16 px patch's (x, y) bound: 3 x 24
+  EXPECT_EQ(c.mm.unified_audio.audio_embed_dim, 640);
+  doc["vision_config"]["output_proj_dims"] = 16;
+  expect_error([&] { ParseConfig(doc); },
+               "config.json: vision_config.output_proj_dims 16 differs from mm_embed_dim 8 (the embedder projects the "
+               "mm_embed_dim-wide patches)");
 }
 
 // End to end from the files: `vkgemma logits --image image.png --audio audio.wav` on the device and
