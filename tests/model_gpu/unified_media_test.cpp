@@ -19,6 +19,7 @@
 #include "host/runtime/engine.h"
 #include "host/runtime/vision_tower_gpu.h"
 #include "tests/mm_fixture.h"
+#include "tests/model/test_helpers.h"
 #include "tests/run_vkgemma.h"
 #include "tests/test_util.h"
 
