@@ -16,8 +16,9 @@ void CheckAudioFeatures(const AudioFeatures& clip, const std::string& what) {
                 " (expected 0 < valid <= frames)");
   }
   if (clip.width <= 0 || clip.mel.size() != Sz(clip.frames, clip.width)) {
-    throw Error(what + ": " + std::to_string(clip.mel.size()) + " values for " + std::to_string(clip.frames) +
-                " frames of " + std::to_string(clip.width));
+    throw Error(what + ": " + std::to_string(clip.mel.size()) + (clip.raw_frames() ? " samples" : " mel values") +
+                " for " + std::to_string(clip.frames) + " frames of " + std::to_string(clip.width) +
+                (clip.raw_frames() ? "" : " bins"));
   }
   // Raw frames (gemma4_unified): one soft token per frame; log-mel: one per 4 frames (40 ms).
   const int soft = clip.raw_frames() ? clip.valid_frames : AudioConfig::SoftTokens(clip.valid_frames);
