@@ -29,9 +29,6 @@ void AttachImages(Engine& engine, std::span<const int32_t> prompt, const PromptI
 void ConfigureServedImages(const std::string& model_dir, const ModelConfig& config, uint32_t prefill_chunk,
                            serve::ServedModel* served) {
   served->image_budget = image::DefaultSoftTokenBudget(model_dir);
-  // gemma4_unified: input_audio parts are cut into raw frames (when the server takes audio).
-  if (config.mm.has_audio && config.mm.audio_unified)
-    served->audio_raw_frame_samples = config.mm.unified_audio.audio_embed_dim;
   if (!config.mm.has_vision) return;  // image parts refused (400): no vision tower
   // The loaded config's ids: config.json's, or a GGUF vocabulary's with --mmproj (gguf_mmproj.h).
   served->image_tokens = image::ImageTokenIds{config.mm.boi_token_id, config.mm.image_token_id, config.mm.eoi_token_id};
