@@ -20,10 +20,12 @@ namespace vkg {
 // downmix, resample to 16 kHz, keep the first 30 s (HF's extractor truncates there), log-mel. Any
 // failure (missing, empty, truncated, unknown format, no channels or rate, too short to hold one
 // feature frame) throws vkg::Error with one line naming the file.
-AudioFeatures LoadAudioFile(const std::string& path);
+// raw_frame_samples > 0 (gemma4_unified, AudioTokenIds::raw_frame_samples): RawAudioFrames instead
+// of log-mel.
+AudioFeatures LoadAudioFile(const std::string& path, int raw_frame_samples = 0);
 // The same from bytes in memory (serve's input_audio parts); `what` names them in errors
 // ("audio 1 of the request").
-AudioFeatures LoadAudioBytes(std::span<const uint8_t> bytes, const std::string& what);
+AudioFeatures LoadAudioBytes(std::span<const uint8_t> bytes, const std::string& what, int raw_frame_samples = 0);
 
 namespace audio {
 
@@ -73,6 +75,11 @@ std::vector<float> ResampleTo16k(std::span<const float> samples, int rate, const
 AudioFeatures LogMelFeatures(std::span<const float> samples_16k, const std::string& what);
 // The processor's soft-token count for a clip of `samples` 16 kHz samples (0 when too short).
 int SoftTokensForSamples(int64_t samples);
+// gemma4_unified's Gemma4UnifiedAudioFeatureExtractor for one clip of 16 kHz samples (raw_frames.cpp):
+// the first 30 s (750 soft tokens, the processor's audio_seq_length; HF's unified extractor itself
+// does not truncate), zero-padded to a multiple of `samples_per_frame`, cut into rows of that many
+// samples; every row valid, one soft token per row (40 ms at 640). Throws on an empty clip.
+AudioFeatures RawAudioFrames(std::span<const float> samples_16k, int samples_per_frame, const std::string& what);
 
 // ---- Prompt tokens (audio_tokens.cpp) ----
 // The special ids from config.json: boa_token_id, audio_token_id, and eoa_token_index (the
@@ -81,6 +88,9 @@ struct AudioTokenIds {
   int32_t boa = -1;
   int32_t audio = -1;  // one per soft token
   int32_t eoa = -1;
+  // The clip's input kind: 0 = log-mel features for a conformer; gemma4_unified: the samples per
+  // raw frame (audio_config.audio_embed_dim, 640), one soft token per frame.
+  int raw_frame_samples = 0;
 };
 // Reads config.json in model_dir (a GGUF path: nullopt for now). nullopt when there is no
 // audio_config; throws when audio_config is there but an id is missing.

@@ -39,6 +39,24 @@ std::optional<AudioTokenIds> ReadAudioTokenIds(const std::filesystem::path& mode
   ids.boa = id({"boa_token_id"});
   ids.audio = id({"audio_token_id"});
   ids.eoa = id({"eoa_token_index", "eoa_token_id"});
+  // gemma4_unified's audio_config (model_type gemma4_unified_audio, or none under a gemma4_unified
+  // top level): raw frames of audio_embed_dim samples instead of log-mel features.
+  const nlohmann::json& ac = config["audio_config"];
+  const auto top_type = config.find("model_type");
+  const bool unified_top = top_type != config.end() && *top_type == "gemma4_unified";
+  const bool unified = ac.is_object() && (ac.contains("model_type") && ac["model_type"].is_string()
+                                              ? ac["model_type"] == "gemma4_unified_audio"
+                                              : unified_top);
+  if (unified) {
+    const auto dim = ac.find("audio_embed_dim");
+    ids.raw_frame_samples = 640;
+    if (dim != ac.end()) {
+      if (!dim->is_number_integer() || dim->get<int64_t>() <= 0 || dim->get<int64_t>() > kSampleRate) {
+        throw Error(path.string() + ": audio_config.audio_embed_dim is not a positive sample count");
+      }
+      ids.raw_frame_samples = int(dim->get<int64_t>());
+    }
+  }
   return ids;
 }
 

@@ -200,7 +200,7 @@ class GpuBatchEngine : public BatchEngine {
     if (!c.mm.has_audio) {
       throw Error("this model has no audio tower (its config.json has no audio_config): it cannot take audio");
     }
-    CheckAudioFeatures(clip, "audio clip");
+    CheckAudioFeaturesFit(c.mm, clip, "audio clip");
     if (!audio_tower_) {
       if (!ckpt_) throw Error("audio input needs checkpoint weights");
       CheckAudioTensors(c, ckpt_->weights());

@@ -15,14 +15,25 @@ void CheckAudioFeatures(const AudioFeatures& clip, const std::string& what) {
     throw Error(what + ": " + std::to_string(clip.valid_frames) + " valid frames of " + std::to_string(clip.frames) +
                 " (expected 0 < valid <= frames)");
   }
-  if (clip.mel.size() != Sz(clip.frames, AudioFeatures::kMelBins)) {
-    throw Error(what + ": " + std::to_string(clip.mel.size()) + " mel values for " + std::to_string(clip.frames) +
-                " frames of " + std::to_string(AudioFeatures::kMelBins) + " bins");
+  if (clip.width <= 0 || clip.mel.size() != Sz(clip.frames, clip.width)) {
+    throw Error(what + ": " + std::to_string(clip.mel.size()) + (clip.raw_frames() ? " samples" : " mel values") +
+                " for " + std::to_string(clip.frames) + " frames of " + std::to_string(clip.width) +
+                (clip.raw_frames() ? "" : " bins"));
   }
-  const int soft = AudioConfig::SoftTokens(clip.valid_frames);
+  // Raw frames (gemma4_unified): one soft token per frame; log-mel: one per 4 frames (40 ms).
+  const int soft = clip.raw_frames() ? clip.valid_frames : AudioConfig::SoftTokens(clip.valid_frames);
   if (clip.soft_tokens != soft) {
     throw Error(what + ": " + std::to_string(clip.valid_frames) + " valid frames make " + std::to_string(soft) +
                 " soft tokens, not " + std::to_string(clip.soft_tokens));
+  }
+}
+
+void CheckAudioFeaturesFit(const MultimodalConfig& mm, const AudioFeatures& clip, const std::string& what) {
+  CheckAudioFeatures(clip, what);
+  const int want = mm.audio_unified ? mm.unified_audio.audio_embed_dim : AudioFeatures::kMelBins;
+  if (clip.width != want || clip.raw_frames() != mm.audio_unified) {
+    throw Error(what + " has " + std::to_string(clip.width) + " values per frame, but this model takes " +
+                (mm.audio_unified ? "raw frames of " + std::to_string(want) + " samples" : "128-bin log-mel frames"));
   }
 }
 
@@ -36,7 +47,8 @@ void CheckAudioPrompt(const ModelConfig& config, std::span<const int32_t> tokens
   if (!config.mm.has_audio) {
     throw Error("this model has no audio tower (its config.json has no audio_config): it cannot take audio");
   }
-  for (size_t i = 0; i < clips.size(); ++i) CheckAudioFeatures(clips[i], "audio clip " + std::to_string(i + 1));
+  for (size_t i = 0; i < clips.size(); ++i)
+    CheckAudioFeaturesFit(config.mm, clips[i], "audio clip " + std::to_string(i + 1));
   const std::vector<ImageSpan> spans = FindAudioSpans(tokens, config.mm.audio_token_id);
   auto plural = [](size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
   if (spans.size() != clips.size()) {

@@ -16,6 +16,10 @@ namespace vkg {
 // 0 < valid_frames <= frames, and soft_tokens is what the tower makes of valid_frames
 // (AudioConfig::SoftTokens: one per 4 frames, 40 ms).
 void CheckAudioFeatures(const AudioFeatures& clip, const std::string& what);
+// CheckAudioFeatures, and the clip is of the kind the model takes: log-mel frames for a conformer,
+// raw frames of audio_embed_dim samples for gemma4_unified ("audio clip 1 has 128 values per frame,
+// but this model takes raw frames of 640 samples").
+void CheckAudioFeaturesFit(const MultimodalConfig& mm, const AudioFeatures& clip, const std::string& what);
 
 // The runs of audio_token_id in tokens, in order: each run is one clip (BOA / EOA separate clips).
 std::vector<ImageSpan> FindAudioSpans(std::span<const int32_t> tokens, int audio_token_id);

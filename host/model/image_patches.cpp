@@ -48,6 +48,31 @@ void ImagePatches::Check(const VisionConfig& v, const std::string& what) const {
   }
 }
 
+MergedPatches MergePatches(const ImagePatches& image, const VisionConfig& v) {
+  const int k = v.pooling_kernel_size, ps = v.patch_size, side = k * ps;
+  int width = 0;  // patches per row
+  for (int i = 0; i < image.count; ++i) width = std::max(width, image.positions[size_t(i) * 2] + 1);
+  const int blocks_x = width / k;
+  MergedPatches m;
+  m.count = image.count / (k * k);
+  m.pixels.assign(size_t(m.count) * size_t(3 * side * side), 0.f);
+  m.positions.assign(size_t(m.count) * 2, 0);
+  for (int i = 0; i < image.count; ++i) {
+    const int x = image.positions[size_t(i) * 2], y = image.positions[size_t(i) * 2 + 1];
+    const int s = x / k + (y / k) * blocks_x;
+    m.positions[size_t(s) * 2] = x / k;
+    m.positions[size_t(s) * 2 + 1] = y / k;
+    const float* src = image.pixels.data() + size_t(i) * size_t(3 * ps * ps);
+    float* dst = m.pixels.data() + size_t(s) * size_t(3 * side * side);
+    const int row0 = (y % k) * ps, col0 = (x % k) * ps;  // this patch's place inside the merged one
+    for (int r = 0; r < ps; ++r) {
+      std::copy(src + size_t(r) * ps * 3, src + size_t(r + 1) * ps * 3,
+                dst + (size_t(row0 + r) * side + size_t(col0)) * 3);
+    }
+  }
+  return m;
+}
+
 std::vector<ImageSpan> FindImageSpans(const std::vector<int32_t>& tokens, int image_token_id) {
   std::vector<ImageSpan> spans;
   for (int i = 0; i < int(tokens.size()); ++i) {

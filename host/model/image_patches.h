@@ -25,6 +25,17 @@ struct ImagePatches {
   void Check(const VisionConfig& v, const std::string& what) const;
 };
 
+// gemma4_unified's model patches (HF's patches_merge): each k x k block of ps-pixel patches becomes
+// one (k ps) x (k ps) x 3 patch in (row, column, channel) order. Rows in pooled-grid row-major order
+// (row s = bx + by * W / k, the order of the soft tokens), positions (bx, by). docs/model.md §5.7.
+struct MergedPatches {
+  int count = 0;                   // S = N / k^2
+  std::vector<float> pixels;       // [S][3 (k ps)^2]
+  std::vector<int32_t> positions;  // [S][2]
+};
+// The image must pass ImagePatches::Check(v) first (whole k x k blocks, ps x ps patches).
+MergedPatches MergePatches(const ImagePatches& image, const VisionConfig& v);
+
 // One image's place in a prompt: a run of image_token_id positions [start, start + length).
 struct ImageSpan {
   int start = 0;

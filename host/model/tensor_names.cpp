@@ -64,6 +64,25 @@ void ForEachTensor(const ModelConfig& c, const std::function<void(const TensorSp
 void ForEachVisionTensor(const ModelConfig& c, const std::function<void(const TensorSpec&)>& fn) {
   if (!c.mm.has_vision) return;
   using R = TensorRole;
+  if (c.mm.vision_unified) {  // gemma4_unified: the raw-patch embedder (Gemma4UnifiedVisionEmbedder)
+    const UnifiedVisionConfig& u = c.mm.unified_vision;
+    const int64_t P = u.patch_values(), D = u.mm_embed_dim;
+    const std::string e = "embed_vision.";
+    auto emit = [&](std::string name, std::vector<int64_t> shape, R role) {
+      fn(TensorSpec{std::move(name), std::move(shape), -1, role});
+    };
+    emit(e + "patch_ln1.weight", {P}, R::kVisionVector);
+    emit(e + "patch_ln1.bias", {P}, R::kVisionVector);
+    emit(e + "patch_dense.weight", {D, P}, R::kMatrix);
+    emit(e + "patch_dense.bias", {D}, R::kVisionVector);
+    emit(e + "patch_ln2.weight", {D}, R::kVisionVector);
+    emit(e + "patch_ln2.bias", {D}, R::kVisionVector);
+    emit(e + "pos_embedding", {u.mm_posemb_size, 2, D}, R::kEmbedding);
+    emit(e + "pos_norm.weight", {D}, R::kVisionVector);
+    emit(e + "pos_norm.bias", {D}, R::kVisionVector);
+    emit(e + "multimodal_embedder.embedding_projection.weight", {c.hidden_size, D}, R::kMatrix);
+    return;
+  }
   const VisionConfig& v = c.mm.vision;
   const int64_t Hv = v.hidden_size, Iv = v.intermediate_size, D = v.head_dim;
   const int64_t NH = v.num_attention_heads, KVH = v.num_key_value_heads;
@@ -106,6 +125,13 @@ void ForEachVisionTensor(const ModelConfig& c, const std::function<void(const Te
 void ForEachAudioTensor(const ModelConfig& c, const std::function<void(const TensorSpec&)>& fn) {
   if (!c.mm.has_audio) return;
   using R = TensorRole;
+  if (c.mm.audio_unified) {  // gemma4_unified: raw frames, one projection (no tower)
+    fn(TensorSpec{"embed_audio.embedding_projection.weight",
+                  {c.hidden_size, c.mm.unified_audio.audio_embed_dim},
+                  -1,
+                  R::kMatrix});
+    return;
+  }
   const AudioConfig& a = c.mm.audio;
   const int64_t Ha = a.hidden_size, C0 = a.subsampling_channels0, C1 = a.subsampling_channels1;
   auto emit = [&](std::string name, std::vector<int64_t> shape, int layer, R role) {

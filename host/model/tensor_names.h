@@ -22,7 +22,7 @@ enum class TensorRole {
   kRouterScale,     // router.scale [H]
   kPerExpertScale,  // router.per_expert_scale [E]
   kClipBound,       // vision clippable linears: input_min / input_max / output_min / output_max, shape []
-  kVisionVector,    // vision_tower.std_bias / std_scale [Hv]
+  kVisionVector,    // vision_tower.std_bias / std_scale [Hv]; gemma4_unified's LayerNorm weights and biases
   kAudioVector,     // audio tower tensors kept f32 on every path: convolution kernels, per_dim_scale, biases
 };
 

@@ -15,6 +15,7 @@
 #include "host/ops/vision.h"
 #include "host/reference/audio_tower.h"
 #include "host/reference/ref_ops.h"
+#include "host/runtime/unified_media_gpu.h"
 #include "vk/check.h"
 #include "vk/command.h"
 
@@ -31,6 +32,10 @@ GpuAudioTower::~GpuAudioTower() = default;
 GpuAudioTower::GpuAudioTower(const WeightSource& source, GpuContext& gpu, DType format) : gpu_(gpu) {
   const ModelConfig& c = source.config();
   VKG_CHECK(c.mm.has_audio, "GpuAudioTower: the config has no audio tower");
+  if (c.mm.audio_unified) {
+    unified_ = std::make_unique<GpuUnifiedMedia>(source, gpu, format);
+    return;
+  }
   a_ = c.mm.audio;
   text_hidden_ = c.hidden_size;
   weights_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "audio weights");
@@ -110,9 +115,12 @@ GpuAudioTower::GpuAudioTower(const WeightSource& source, GpuContext& gpu, DType 
   embed_proj_ = matrix("embed_audio.embedding_projection.weight", uint32_t(text_hidden_), O);
 }
 
-uint64_t GpuAudioTower::device_bytes() const { return weights_->allocated_bytes(); }
+uint64_t GpuAudioTower::device_bytes() const {
+  return unified_ ? unified_->device_bytes() : weights_->allocated_bytes();
+}
 
 std::vector<float> GpuAudioTower::Encode(const AudioFeatures& clip, KernelFamily kernels, KernelFeatures features) {
+  if (unified_) return unified_->EncodeAudio(clip, kernels, features);
   CheckAudioFeatures(clip, "audio clip");
   const uint32_t T0 = uint32_t(clip.valid_frames), F0 = AudioFeatures::kMelBins;
   const uint32_t C0 = uint32_t(a_.subsampling_channels0), C1 = uint32_t(a_.subsampling_channels1);

@@ -18,6 +18,7 @@
 namespace vkg {
 
 class GpuContext;
+class GpuUnifiedMedia;
 
 struct GpuAudioFeedForward {
   Tensor pre_norm;        // [1][Ha] f32
@@ -52,6 +53,8 @@ class GpuAudioTower {
   uint64_t device_bytes() const;
 
  private:
+  // gemma4_unified (mm.audio_unified): no tower; the raw-input embedder does the work (unified_media_gpu.h).
+  std::unique_ptr<GpuUnifiedMedia> unified_;
   GpuContext& gpu_;
   AudioConfig a_;
   int text_hidden_ = 0;

@@ -11,6 +11,7 @@
 #include "host/model/tensor_names.h"
 #include "host/reference/audio_tower.h"
 #include "host/reference/ref_model.h"
+#include "host/reference/unified_media.h"
 #include "host/reference/vision_tower.h"
 #include "host/runtime/activations.h"
 #include "host/runtime/audio_tower_gpu.h"
@@ -217,10 +218,18 @@ class CpuEngine : public Engine {
     return Run(tokens, all_logits, soft);
   }
   std::vector<float> RunVisionTower(const ImagePatches& image) override {
+    if (ckpt_.config().mm.vision_unified) {  // gemma4_unified: the raw-patch embedder
+      if (!unified_vision_) unified_vision_ = ref::UnifiedVisionWeights::Load(ckpt_);
+      return ref::UnifiedImageSoftTokens(ckpt_.config(), *unified_vision_, image);
+    }
     if (!tower_) tower_.emplace(ckpt_.config(), ref::VisionWeights::Load(ckpt_));  // on first use
     return tower_->Encode(image);
   }
   std::vector<float> RunAudioTower(const AudioFeatures& clip) override {
+    if (ckpt_.config().mm.audio_unified) {  // gemma4_unified: raw frames, one projection
+      if (unified_audio_.empty()) unified_audio_ = ref::LoadUnifiedAudioProjection(ckpt_);
+      return ref::UnifiedAudioSoftTokens(ckpt_.config(), unified_audio_, clip);
+    }
     if (!audio_tower_) audio_tower_.emplace(ckpt_.config(), ref::AudioWeights::Load(ckpt_));  // on first use
     return audio_tower_->Encode(clip);
   }
@@ -253,8 +262,10 @@ class CpuEngine : public Engine {
 
   Checkpoint ckpt_;
   ref::Model model_;
-  std::optional<ref::VisionTower> tower_;       // loaded on the first image
-  std::optional<ref::AudioTower> audio_tower_;  // loaded on the first clip
+  std::optional<ref::VisionTower> tower_;                    // loaded on the first image
+  std::optional<ref::AudioTower> audio_tower_;               // loaded on the first clip
+  std::optional<ref::UnifiedVisionWeights> unified_vision_;  // gemma4_unified, on the first image
+  std::vector<float> unified_audio_;                         // gemma4_unified's [H][640], first clip
   ref::KvCache cache_;
   uint32_t context_;
 };
@@ -277,7 +288,7 @@ std::vector<float> Engine::EncodeAudio(const AudioFeatures& clip) {
   if (!c.mm.has_audio) {
     throw Error("this model has no audio tower (its config.json has no audio_config): it cannot take audio");
   }
-  CheckAudioFeatures(clip, "audio clip");
+  CheckAudioFeaturesFit(c.mm, clip, "audio clip");
   std::vector<float> soft = RunAudioTower(clip);
   ++audio_encoded_;
   return soft;

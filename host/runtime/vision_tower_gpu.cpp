@@ -14,6 +14,7 @@
 #include "host/ops/rms_norm.h"
 #include "host/ops/vision.h"
 #include "host/reference/ref_ops.h"
+#include "host/runtime/unified_media_gpu.h"
 #include "vk/check.h"
 #include "vk/command.h"
 
@@ -29,6 +30,10 @@ GpuVisionTower::~GpuVisionTower() = default;
 GpuVisionTower::GpuVisionTower(const WeightSource& source, GpuContext& gpu, DType format) : source_(source), gpu_(gpu) {
   const ModelConfig& c = source.config();
   VKG_CHECK(c.mm.has_vision, "GpuVisionTower: the config has no vision tower");
+  if (c.mm.vision_unified) {
+    unified_ = std::make_unique<GpuUnifiedMedia>(source, gpu, format);
+    return;
+  }
   v_ = c.mm.vision;
   text_hidden_ = c.hidden_size;
   weights_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "vision weights");
@@ -85,9 +90,12 @@ GpuVisionTower::GpuVisionTower(const WeightSource& source, GpuContext& gpu, DTyp
   gpu.transfer().Upload(inv_freq_.slice, f.data(), f.size() * 4);
 }
 
-uint64_t GpuVisionTower::device_bytes() const { return weights_->allocated_bytes(); }
+uint64_t GpuVisionTower::device_bytes() const {
+  return unified_ ? unified_->device_bytes() : weights_->allocated_bytes();
+}
 
 std::vector<float> GpuVisionTower::Encode(const ImagePatches& image, KernelFamily kernels, KernelFeatures features) {
+  if (unified_) return unified_->EncodeImage(image, kernels, features);
   image.Check(v_, "image");
   const uint32_t N = uint32_t(image.count), Hv = uint32_t(v_.hidden_size), Iv = uint32_t(v_.intermediate_size);
   const uint32_t D = uint32_t(v_.head_dim), NH = uint32_t(v_.num_attention_heads);

@@ -19,6 +19,7 @@
 namespace vkg {
 
 class GpuContext;
+class GpuUnifiedMedia;
 
 struct GpuVisionLayer {
   Tensor input_norm, post_attn_norm, pre_ffn_norm, post_ffn_norm;  // [1][Hv] f32
@@ -41,6 +42,8 @@ class GpuVisionTower {
   uint64_t device_bytes() const;
 
  private:
+  // gemma4_unified (mm.vision_unified): no tower; the raw-input embedder does the work (unified_media_gpu.h).
+  std::unique_ptr<GpuUnifiedMedia> unified_;
   const WeightSource& source_;
   GpuContext& gpu_;
   VisionConfig v_;

@@ -163,9 +163,10 @@ AudioClip AudioPart(const json& part, const std::string& f, const ServedModel& m
   }
   if (bytes.error != image::DataUrlError::kNone) throw BadRequest(bytes.message, "invalid_audio", field);
   if (bytes.bytes.empty()) throw BadRequest("'" + field + "' is empty", "invalid_audio", field);
-  // Decoded now (to the tower's log-mel features), so a broken file is a 400 naming its field.
+  // Decoded now (to the tower's log-mel features, or gemma4_unified's raw frames), so a broken file
+  // is a 400 naming its field.
   try {
-    clip.features = LoadAudioBytes(bytes.bytes, field);
+    clip.features = LoadAudioBytes(bytes.bytes, field, model.audio_tokens ? model.audio_tokens->raw_frame_samples : 0);
   } catch (const Error& e) {
     throw BadRequest(e.what(), "invalid_audio", field);
   }

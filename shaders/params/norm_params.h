@@ -25,4 +25,14 @@ struct ResidualNormParams {
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(ResidualNormParams, 32)
+VKG_PARAMS_BEGIN
+/* Push constants of layer_norm.comp: y = LayerNorm(x [+ add]) * w + b over [rows][dim]. */
+struct LayerNormParams {
+  uint rows;
+  uint dim;
+  float eps;
+  uint has_add; /* 1: normalise x + add */
+};
+VKG_PARAMS_END
+VKG_PARAMS_CHECK(LayerNormParams, 16)
 #endif

@@ -77,3 +77,27 @@ foreach(case "${audio_model}|/audio ${dir}/empty.wav|${dir}/empty.wav: the file 
     message(FATAL_ERROR "chat '${line}' on ${model}: rc=${rc} stderr=${err}")
   endif()
 endforeach()
+
+# The 12B unified model (no tower: raw 640-sample frames, one soft token per 40 ms), with a
+# tokenizer: run and chat take an image and a clip through the same paths; logits counts its audio
+# tokens from the samples (1.0 s: 25), not from log-mel frames. Logits against HF:
+# tests/model_gpu/unified_media_test.cpp.
+set(unified ${dir}/unified)
+file(MAKE_DIRECTORY ${unified})
+set(unified_src ${SOURCE_DIR}/tests/data/gemma4-mm/unified-media)
+file(COPY ${unified_src}/config.json ${unified_src}/model.safetensors ${unified_src}/preprocessor_config.json
+          ${SOURCE_DIR}/tests/generate/data/tokenizer.json DESTINATION ${unified})
+set(unified_png ${SOURCE_DIR}/tests/data/gemma4-mm/ple-vision/image.png)
+vkg_run(out rc err run -m ${unified} -p "Compare <__media__> with <__media__>." --image ${unified_png}
+        --audio ${unified_src}/audio.wav -n 2 --device cpu)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "prompt: [0-9]+ tokens")
+  message(FATAL_ERROR "run --image --audio on the unified model: rc=${rc} stderr=${err}")
+endif()
+expect_error(1 "audio clip 1 has 25 soft tokens but its run of audio tokens at position 2 has 3"
+             logits -m ${unified} --tokens 2,253,255,255,255,254 --audio ${unified_src}/audio.wav)
+file(WRITE ${dir}/chat_in.txt "/audio ${unified_src}/audio.wav\n/image ${unified_png}\nhello\n")
+execute_process(COMMAND ${VKGEMMA} chat -m ${unified} --device cpu -n 2 INPUT_FILE ${dir}/chat_in.txt
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 120)
+if(NOT rc EQUAL 0 OR err MATCHES "error:")
+  message(FATAL_ERROR "chat /audio /image on the unified model: rc=${rc} stderr=${err}")
+endif()

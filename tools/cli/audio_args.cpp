@@ -27,7 +27,7 @@ PromptAudio LoadPromptAudio(const std::string& model_dir, const std::vector<std:
                             const std::string& what) {
   PromptAudio a;
   a.tokens = RequireAudioTower(model_dir, what);
-  for (const std::string& file : files) a.clips.push_back(LoadAudioFile(file));
+  for (const std::string& file : files) a.clips.push_back(LoadAudioFile(file, a.tokens.raw_frame_samples));
   return a;
 }
 

@@ -34,6 +34,8 @@ void ConfigureServedAudio(const ModelConfig& config, serve::ServedModel* served)
   }
   // The loaded config's ids: config.json's boa_token_id, audio_token_id, eoa_token_index.
   served->audio_tokens = audio::AudioTokenIds{config.mm.boa_token_id, config.mm.audio_token_id, config.mm.eoa_token_id};
+  // gemma4_unified: input_audio parts become raw frames of audio_embed_dim samples, not log-mel.
+  if (config.mm.audio_unified) served->audio_tokens->raw_frame_samples = config.mm.unified_audio.audio_embed_dim;
 }
 
 }  // namespace vkg::cli

@@ -349,7 +349,7 @@ void QueueImage(Conversation& conv, const std::string& model_dir, const std::str
 // The checkpoint must have an audio tower.
 void QueueAudio(Conversation& conv, const std::string& model_dir, const std::string& file, const std::string& what) {
   if (conv.audio.clips.empty() && conv.pending_audio.empty()) conv.audio.tokens = RequireAudioTower(model_dir, what);
-  AudioFeatures clip = LoadAudioFile(file);
+  AudioFeatures clip = LoadAudioFile(file, conv.audio.tokens.raw_frame_samples);
   conv.pending_audio.push_back(std::move(clip));
 }
 

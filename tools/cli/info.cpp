@@ -117,12 +117,51 @@ void PrintParameters(const ModelConfig& c, const Stored& stored, bool gguf_file)
   for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
 }
 
+// gemma4_unified's image embedder (no tower): shape, parameters, device memory (the position table
+// stays in host memory) and one image's scratch at 280 soft tokens (docs/model.md §5.7).
+void PrintUnifiedVision(const ModelConfig& c, DType format) {
+  const UnifiedVisionConfig& u = c.mm.unified_vision;
+  uint64_t params = 0, table = 0, device = 0;
+  ForEachVisionTensor(c, [&](const TensorSpec& s) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    params += n;
+    if (s.role == TensorRole::kEmbedding) {
+      table += n;
+    } else if (s.role == TensorRole::kMatrix) {
+      const uint64_t cols = uint64_t(s.shape.back());
+      const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
+      device += DTypeBytes(t, n);
+    } else {
+      device += n * 4;
+    }
+  });
+  const uint64_t S = 280, P = uint64_t(u.patch_values()), D = uint64_t(u.mm_embed_dim);
+  const uint64_t scratch = S * 4 * (P + 2 * D + uint64_t(c.hidden_size));
+  std::printf(
+      "vision       gemma4_unified raw patches (no tower): %dx%d pixel patches (%d values) -> LayerNorm -> linear "
+      "to %d -> LayerNorm -> + (x, y) position rows (%d) -> LayerNorm -> RMSNorm -> linear to %d\n",
+      u.model_patch_size(), u.model_patch_size(), u.patch_values(), u.mm_embed_dim, u.mm_posemb_size, c.hidden_size);
+  std::printf(
+      "  parameters %.2f M (position table %.2f M in host memory); device %.1f MiB at %s + %.1f MiB scratch per "
+      "image of 280 soft tokens\n",
+      double(params) / 1e6, double(table) / 1e6, double(device) / (1 << 20), std::string(DTypeName(format)).c_str(),
+      double(scratch) / (1 << 20));
+  std::printf("  image tokens: id %d (BOI %d, EOI %d); %s\n", c.mm.image_token_id, c.mm.boi_token_id, c.mm.eoi_token_id,
+              c.mm.bidirectional_vision ? "an image's tokens see each other on sliding layers (\"vision\")"
+                                        : "causal over image tokens");
+}
+
 // The vision tower, when the config has one: shape, parameters, and the device memory its weights
 // take at the chosen format (the position tables stay in host memory) plus one image's scratch at
 // 280 soft tokens (docs/model.md §5).
 void PrintVision(const ModelConfig& c, DType format) {
   if (!c.mm.has_vision) {
     std::printf("vision       none (no vision_config): text only\n");
+    return;
+  }
+  if (c.mm.vision_unified) {
+    PrintUnifiedVision(c, format);
     return;
   }
   const VisionConfig& v = c.mm.vision;
@@ -165,6 +204,24 @@ void PrintVision(const ModelConfig& c, DType format) {
 void PrintAudio(const ModelConfig& c, DType format) {
   if (!c.mm.has_audio) {
     std::printf("audio        none (no audio_config): no audio input\n");
+    return;
+  }
+  if (c.mm.audio_unified) {
+    const UnifiedAudioConfig& u = c.mm.unified_audio;
+    const uint64_t params = uint64_t(c.hidden_size) * uint64_t(u.audio_embed_dim);
+    const DType t = IsQuantized(format) && u.audio_embed_dim % int(BlockValues(format)) ? DType::F32 : format;
+    // A 30 s clip: 750 frames of audio_embed_dim samples in, 750 soft tokens out.
+    const uint64_t frames = 480000 / uint64_t(u.audio_embed_dim);
+    const uint64_t scratch = 4 * frames * uint64_t(u.audio_embed_dim + c.hidden_size);
+    std::printf(
+        "audio        gemma4_unified raw frames (no tower): %d samples (%d ms) per soft token -> RMSNorm -> "
+        "linear to %d\n",
+        u.audio_embed_dim, u.audio_embed_dim * 1000 / 16000, c.hidden_size);
+    std::printf("  parameters %.2f M; device %.1f MiB at %s + %.1f MiB scratch per 30 s clip (%llu soft tokens)\n",
+                double(params) / 1e6, double(DTypeBytes(t, params)) / (1 << 20), std::string(DTypeName(format)).c_str(),
+                double(scratch) / (1 << 20), (unsigned long long)frames);
+    std::printf("  audio tokens: id %d (BOA %d, EOA %d); one per %d ms, causal\n", c.mm.audio_token_id,
+                c.mm.boa_token_id, c.mm.eoa_token_id, u.audio_embed_dim * 1000 / 16000);
     return;
   }
   const AudioConfig& a = c.mm.audio;

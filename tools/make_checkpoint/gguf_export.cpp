@@ -262,6 +262,10 @@ std::string MmprojTensorName(const std::string& ours) {
 void WriteMmproj(const Checkpoint& ckpt, const std::filesystem::path& out, DType type) {
   const ModelConfig& c = ckpt.config();
   if (!c.mm.has_vision) throw Error(ckpt.dir().string() + ": no vision tower to write as an mmproj");
+  if (c.mm.vision_unified) {
+    throw Error(ckpt.dir().string() +
+                ": gemma4_unified has no vision tower (its raw-patch embedder has no mmproj form)");
+  }
   if (type != DType::F32 && type != DType::F16 && type != DType::BF16) {
     throw Error("an mmproj is written in f32, f16 or bf16");
   }
