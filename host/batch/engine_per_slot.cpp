@@ -102,6 +102,7 @@ MemoryReport EnginePerSlot::memory() const {
     total.kv_cache += m.kv_cache;
     total.scratch += m.scratch;
     total.context = m.context;
+    total.context_reason = m.context_reason;
   }
   return total;
 }
