@@ -28,7 +28,7 @@ auto ProductKey(const ProductCase& c) {
 }
 auto AttentionKey(const AttentionCase& c) {
   return std::make_tuple(c.T, c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, c.context,
-                         c.k_is_v);
+                         c.k_is_v, int(c.kv), c.slots);
 }
 
 }  // namespace
@@ -84,8 +84,9 @@ void AddModel(Plan& plan, const std::string& name, const ModelConfig& c, const P
   }
   product(ProductCase::Kind::kPlain, "head", uint32_t(c.vocab_size), H, c.final_logit_softcapping);
 
-  // Attention per distinct layer type, at a context holding two windows: decode as the replayed
-  // step (splits planned for the last position, run 5 positions before it: sliding rings wrapped),
+  // Attention per distinct layer type and KV cache format, at a context holding two windows: decode
+  // as the replayed step (splits planned for the last position, run 5 positions before it: sliding
+  // rings wrapped), the same for the sequences of a batched decode step,
   // prefill as a chunk starting 37 positions past the first window (a partial window, a wrapped ring).
   int max_window = 0;
   for (const LayerInfo& li : c.layers) max_window = std::max(max_window, li.window);
@@ -102,12 +103,19 @@ void AddModel(Plan& plan, const std::string& name, const ModelConfig& c, const P
     a.k_is_v = !li.has_v;
     a.context = context;
     a.cache_len = KvCache::Slots(li, context, batch);
-    a.T = 1;
-    a.start_pos = context - 5;
-    AddUnique(plan.attention, a, name, AttentionKey);
-    a.T = sz.prefill_tokens;
-    a.start_pos = uint32_t(max_window) + 37;
-    AddUnique(plan.attention, a, name, AttentionKey);
+    for (DType kv : o.kv_formats) {
+      a.kv = kv;
+      a.T = 1;
+      a.slots = 1;
+      a.start_pos = context - 5;
+      AddUnique(plan.attention, a, name, AttentionKey);
+      a.slots = sz.decode_batch;  // continuous batching: one decode row per sequence
+      AddUnique(plan.attention, a, name, AttentionKey);
+      a.slots = 1;
+      a.T = sz.prefill_tokens;
+      a.start_pos = uint32_t(max_window) + 37;
+      AddUnique(plan.attention, a, name, AttentionKey);
+    }
   }
   for (uint32_t rows : {1u, sz.prefill_tokens}) {
     AddUnique(plan.norms, NormCase{rows, H}, name, [](const NormCase& n) { return std::make_pair(n.rows, n.dim); });
