@@ -13,9 +13,14 @@
 
 namespace vkg {
 namespace {
-std::string TwoDecimals(double v) {
+// "70.31 GiB", or "10.8 MiB" under 1 GiB.
+std::string Size(uint64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
+  if (bytes < (uint64_t(1) << 30)) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / double(1 << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / double(uint64_t(1) << 30));
+  }
   return buf;
 }
 }  // namespace
@@ -39,9 +44,8 @@ Scheduler::ContextChoice Scheduler::DefaultContext(const ModelConfig& config, co
       (KvCache::Bytes(config, uint32_t(wanted), batch, kv_dtype) - per_context_token * wanted) * slots;
   const uint64_t fixed = weight_bytes + scratch_bytes + rings;
   const uint64_t fits = room.usable > fixed ? (room.usable - fixed) / per_token : 0;
-  const double gib = double(room.usable) / double(1ull << 30);
   if (fits >= wanted) {
-    return {uint32_t(wanted), vk::Concat("the model's maximum; fits ", TwoDecimals(gib), " GiB usable, ", room.bound)};
+    return {uint32_t(wanted), vk::Concat("the model's maximum; fits ", Size(room.usable), " usable, ", room.bound)};
   }
   if (fits < 256) {
     throw Error(vk::Concat("the model does not fit ", device, slots > 1 ? vk::Concat(" with ", slots, " slots") : "",
@@ -49,8 +53,8 @@ Scheduler::ContextChoice Scheduler::DefaultContext(const ModelConfig& config, co
                            room.usable >> 20, " MiB usable device memory (", room.bound,
                            "; try a smaller --weights format", slots > 1 ? " or fewer slots" : "", ")"));
   }
-  return {uint32_t(fits / 256 * 256), vk::Concat("the largest that fits ", TwoDecimals(gib), " GiB usable, ",
-                                                 room.bound, ", with a ", DTypeName(kv_dtype), " cache")};
+  return {uint32_t(fits / 256 * 256), vk::Concat("the largest that fits ", Size(room.usable), " usable, ", room.bound,
+                                                 ", with a ", DTypeName(kv_dtype), " cache")};
 }
 
 uint32_t Scheduler::DefaultBatch(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
