@@ -36,7 +36,7 @@ auto AttentionKey(const AttentionCase& c) {
 Sizes SizesFor(bool quick) {
   // Full runs: 16M weight values per matrix (E2B's products whole but its gate|up, the
   // 262144-row head as 10880 rows), 100-token prefill chunks (full and partial 32/64-token tiles),
-  // 8 batched decode rows (kDecodeColumns), an 8192-position context (the default cap).
+  // 8 batched decode rows (kDecodeColumns), an 8192-position context (the old default cap; contexts beyond it read more keys, not other kernels).
   // Quick (CI on lavapipe): 256K values, 20 tokens, 3 rows, 1024 positions.
   if (quick) return {uint64_t(1) << 18, 20, 3, 1024};
   return {uint64_t(16) << 20, 100, 8, 8192};
