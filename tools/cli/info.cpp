@@ -228,7 +228,7 @@ DefaultContextOnDevice DeviceDefaultContext(const ModelConfig& c, const EngineOp
         d.caps.name, weight_bytes, scratch, batch, o.kv_dtype);
     return {choice.context, "on " + d.caps.name + ": " + choice.reason};
   } catch (const std::exception& e) {  // no fit, no device matching --device: say so, show the maximum
-    return {max_ctx, std::string("(") + e.what() + "): the model's maximum"};
+    return {max_ctx, std::string("the model's maximum; ") + e.what()};
   }
 }
 
