@@ -199,6 +199,7 @@ DeviceCaps QueryCaps(VkPhysicalDevice pd, VkInstance instance) {
   ext.integer_dot = HasDeviceExtension(pd, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   c.cooperative_matrix = HasDeviceExtension(pd, "VK_KHR_cooperative_matrix");
   c.push_descriptor = HasDeviceExtension(pd, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+  c.memory_budget = HasDeviceExtension(pd, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
   c.portability_subset = HasDeviceExtension(pd, "VK_KHR_portability_subset");
   ext.size_control = HasDeviceExtension(pd, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   ext.sm_builtins = HasDeviceExtension(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);

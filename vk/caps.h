@@ -54,6 +54,7 @@ struct DeviceCaps {
   CoopMatShape coopmat_f16{};
   bool HasCoopMatF16() const { return coopmat_f16.m != 0; }
   bool push_descriptor = false;
+  bool memory_budget = false;       // VK_EXT_memory_budget listed (Device::DeviceLocalBudget)
   bool portability_subset = false;  // MoltenVK: must enable VK_KHR_portability_subset
 
   uint64_t max_storage_buffer_range = 0;

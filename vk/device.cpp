@@ -164,6 +164,26 @@ Device::~Device() {
   }
 }
 
+uint64_t Device::DeviceLocalBudget() const { return vk::DeviceLocalBudget(physical_, caps_); }
+
+uint64_t DeviceLocalBudget(VkPhysicalDevice physical, const DeviceCaps& caps) {
+  if (!caps.memory_budget) return 0;
+  // A physical-device query: the extension need only be supported, not enabled (Vulkan 1.1).
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+  props.pNext = &budget;
+  vkGetPhysicalDeviceMemoryProperties2(physical, &props);
+  uint64_t best_size = 0, best_budget = 0;
+  for (uint32_t i = 0; i < props.memoryProperties.memoryHeapCount; ++i) {
+    const VkMemoryHeap& h = props.memoryProperties.memoryHeaps[i];
+    if ((h.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) && h.size > best_size) {
+      best_size = h.size;
+      best_budget = budget.heapBudget[i];
+    }
+  }
+  return best_budget;
+}
+
 uint32_t Device::FindMemoryType(uint32_t type_bits, VkMemoryPropertyFlags required,
                                 VkMemoryPropertyFlags preferred) const {
   int best = -1;

@@ -30,6 +30,9 @@ std::vector<PhysicalDeviceEntry> OrderAndDeduplicate(std::vector<PhysicalDeviceE
 // devices when nothing matches.
 const PhysicalDeviceEntry& SelectDevice(const std::vector<PhysicalDeviceEntry>& devices, std::string_view selector);
 
+// Device::DeviceLocalBudget before a device is opened (vkgemma info).
+uint64_t DeviceLocalBudget(VkPhysicalDevice physical, const DeviceCaps& caps);
+
 // The selector from VKGEMMA_DEVICE, or "" when unset.
 std::string DeviceSelectorFromEnv();
 
@@ -49,6 +52,11 @@ class Device {
 
   // Memory type index with all `required` flags, preferring `preferred` ones; throws if none.
   uint32_t FindMemoryType(uint32_t type_bits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const;
+
+  // VK_EXT_memory_budget's heapBudget of the largest device-local heap, read now: what this process
+  // may hold on that heap (its own allocations included) before allocations fail or slow down,
+  // given what other processes use. 0 when the device does not list the extension.
+  uint64_t DeviceLocalBudget() const;
 
   // Gives a Vulkan object a debug name (visible in validation messages and GPU debuggers).
   void SetName(VkObjectType type, uint64_t handle, const std::string& name) const;

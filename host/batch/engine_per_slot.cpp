@@ -113,6 +113,7 @@ MemoryReport EnginePerSlot::memory() const {
     total.kv_cache += m.kv_cache;
     total.scratch += m.scratch;
     total.context = m.context;
+    total.context_reason = m.context_reason;
   }
   return total;
 }

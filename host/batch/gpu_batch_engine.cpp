@@ -58,13 +58,24 @@ class GpuBatchEngine : public BatchEngine {
     const uint32_t max_ctx = o.context ? o.context : uint32_t(c.max_position_embeddings);
     // The head computes one row per input: up to `slots` logit rows.
     acts_ = std::make_unique<Activations>(c, *alloc_, rows, slots, max_ctx);
-    context_ = o.context ? o.context : DefaultContext(slots);
+    // Each slot's own split-decode partials (its prompt chunks use acts_->attn_scratch).
+    const uint64_t scratch = AttentionScratchFloatsFor(c, max_ctx, 1);
+    context_ = o.context;
+    context_reason_ = "--ctx";
+    if (!context_) {
+      // Every slot's cache of the same context, beside the weights and all the scratch.
+      const vk::Device& dev = gpu_->device();
+      const Scheduler::ContextChoice choice = Scheduler::DefaultContext(
+          c, Scheduler::UsableDeviceMemory(dev.caps().DeviceLocalBytes(), dev.DeviceLocalBudget(), o.device_memory),
+          dev.caps().name, model_->device_bytes(), acts_->bytes + uint64_t(slots) * scratch * 4, options_.batch,
+          o.kv_dtype, slots);
+      context_ = choice.context;
+      context_reason_ = choice.reason;
+    }
     if (context_ > uint32_t(c.max_position_embeddings)) {
       throw Error(vk::Concat("--ctx ", context_, " exceeds the model's max_position_embeddings of ",
                              c.max_position_embeddings));
     }
-    // Each slot's own split-decode partials (its prompt chunks use acts_->attn_scratch).
-    const uint64_t scratch = AttentionScratchFloatsFor(c, max_ctx, 1);
     for (uint32_t s = 0; s < slots; ++s) {
       Slot slot;
       slot.kv = std::make_unique<KvCache>(c, *alloc_, context_, options_.batch, o.kv_dtype);
@@ -129,7 +140,7 @@ class GpuBatchEngine : public BatchEngine {
   MemoryReport memory() const override {
     uint64_t kv = 0, scratch = acts_->bytes;
     for (const Slot& s : slots_) kv += s.kv->bytes(), scratch += s.attn_scratch.slice.size;
-    return {model_->device_bytes(), kv, scratch, context_, options_.batch};
+    return {model_->device_bytes(), kv, scratch, context_, options_.batch, context_reason_};
   }
   std::string device_name() const override { return gpu_->device().caps().name; }
   int validation_messages() const override { return gpu_->instance().validation_message_count(); }
@@ -372,28 +383,6 @@ class GpuBatchEngine : public BatchEngine {
     }
   }
 
-  // The largest context (a multiple of 256, at most min(8192, max_position_embeddings)) whose
-  // `slots` caches fit beside the weights and scratch in 90% of the device's memory.
-  uint32_t DefaultContext(uint32_t slots) const {
-    const ModelConfig& c = config_;
-    const vk::DeviceCaps& caps = gpu_->device().caps();
-    const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
-    const uint32_t wanted = std::min<uint32_t>(uint32_t(c.max_position_embeddings), 8192);
-    const uint64_t per_token = std::max<uint64_t>(1, KvCache::BytesPerContextToken(c, options_.kv_dtype)) * slots;
-    const uint64_t rings = (KvCache::Bytes(c, wanted, options_.batch, options_.kv_dtype) -
-                            KvCache::BytesPerContextToken(c, options_.kv_dtype) * wanted) *
-                           slots;
-    const uint64_t fixed = model_->device_bytes() + acts_->bytes + rings;
-    const uint64_t fits = heap > fixed ? (heap - fixed) / per_token : 0;
-    if (fits >= wanted) return wanted;
-    if (fits < 256) {
-      throw Error(vk::Concat("the model does not fit ", caps.name, " with ", slots, " slots: weights need ",
-                             model_->device_bytes() >> 20, " MiB of ", heap >> 20,
-                             " MiB usable device memory (try fewer slots or a smaller --weights format)"));
-    }
-    return uint32_t(fits / 256 * 256);
-  }
-
   std::optional<Checkpoint> ckpt_;  // the weights are read from its mapping while uploading
   ModelConfig config_;
   EngineOptions options_;
@@ -410,6 +399,7 @@ class GpuBatchEngine : public BatchEngine {
   uint64_t images_encoded_ = 0;
   uint64_t audio_encoded_ = 0;
   uint32_t context_ = 0;
+  std::string context_reason_;  // MemoryReport::context_reason
   uint32_t last_dispatches_ = 0;
   uint32_t last_submits_ = 0;
 };

@@ -77,6 +77,7 @@ class GpuEngine : public Engine {
     model_ = std::make_unique<GpuModel>(std::move(source), *gpu_, format, o.progress, own_types);
     SchedulerOptions so;
     so.context = o.context;
+    so.device_memory = o.device_memory;
     so.batch = batch;
     so.kv_dtype = o.kv_dtype;
     so.replay_decode = o.replay_decode;
@@ -123,8 +124,8 @@ class GpuEngine : public Engine {
   void Reset() override { scheduler_->Reset(); }
   bool Truncate(uint32_t n) override { return scheduler_->Truncate(n); }
   MemoryReport memory() const override {
-    return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(), scheduler_->context(),
-            scheduler_->batch()};
+    return {model_->device_bytes(), scheduler_->kv_bytes(), scheduler_->scratch_bytes(),
+            scheduler_->context(),  scheduler_->batch(),    scheduler_->context_reason()};
   }
   DType weights_format() const override { return model_->format(); }
   std::string weights_formats() const override { return model_->formats(); }
@@ -157,11 +158,14 @@ class GpuEngine : public Engine {
     const auto& caps = gpu_->device().caps();
     const uint32_t ctx = o.context ? o.context : std::min<uint32_t>(256, uint32_t(c.max_position_embeddings));
     const uint64_t need = weights + Activations::Bytes(c, batch, 8, ctx) + KvCache::Bytes(c, ctx, batch, o.kv_dtype);
-    const uint64_t have = caps.DeviceLocalBytes() / 10 * 9;
+    const Scheduler::DeviceRoom room =
+        Scheduler::UsableDeviceMemory(caps.DeviceLocalBytes(), gpu_->device().DeviceLocalBudget(), o.device_memory);
+    const uint64_t have = room.usable;
     if (need > have) {
       throw Error(vk::Concat("the model does not fit ", caps.name, ": it needs ", (need + (1 << 20) - 1) >> 20,
                              " MiB with --weights ", DTypeName(format), " and ", have >> 20,
-                             " MiB of device memory is usable (try a smaller --weights format or --ctx)"));
+                             " MiB of device memory is usable (", room.bound,
+                             "; try a smaller --weights format or --ctx)"));
     }
   }
 
@@ -190,7 +194,9 @@ class CpuEngine : public Engine {
       : ckpt_(std::move(ckpt)),
         model_(ckpt_),
         cache_(ckpt_.config(), IsQuantized(o.kv_dtype) ? o.kv_dtype : DType::F32),  // f16: exact, as before
-        context_(o.context ? o.context : uint32_t(std::min(ckpt_.config().max_position_embeddings, 8192))) {}
+        // Host memory: the reference's cache grows with use, so the model's whole context by default.
+        context_(o.context ? o.context : uint32_t(ckpt_.config().max_position_embeddings)),
+        context_reason_(o.context ? "--ctx" : "the model's maximum; the reference's cache grows with use") {}
   const ModelConfig& config() const override { return ckpt_.config(); }
   std::vector<float> Forward(std::span<const int32_t> tokens, bool all_logits) override {
     const std::vector<ImagePatches> images = TakeImages();
@@ -236,7 +242,7 @@ class CpuEngine : public Engine {
   uint32_t n_past() const override { return uint32_t(cache_.n_past()); }
   void Reset() override { cache_.Reset(); }
   bool Truncate(uint32_t n) override { return cache_.Truncate(int(n)); }
-  MemoryReport memory() const override { return {0, 0, 0, context_, 0}; }
+  MemoryReport memory() const override { return {0, 0, 0, context_, 0, context_reason_}; }
   DType weights_format() const override { return DType::F32; }
   std::optional<DType> stored_format() const override { return ckpt_.stored_format(); }
   std::string device_name() const override { return "cpu (reference)"; }
@@ -268,6 +274,7 @@ class CpuEngine : public Engine {
   std::vector<float> unified_audio_;                         // gemma4_unified's [H][640], first clip
   ref::KvCache cache_;
   uint32_t context_;
+  std::string context_reason_;  // MemoryReport::context_reason
 };
 
 }  // namespace

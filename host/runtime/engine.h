@@ -28,7 +28,10 @@ struct EngineOptions {
   // (Checkpoint::stored_format(): bf16 stays bf16, f16 f16, f32 f32); bf16 for synthetic weights,
   // which stand for the released (bf16) checkpoints.
   std::optional<DType> weights;
-  uint32_t context = 0;                          // 0 = the largest that fits (capped at 8192)
+  uint32_t context = 0;  // 0 = the largest that fits (Scheduler::DefaultContext)
+  // Most device memory the default context may fill up to, in bytes (0: the device's: 90% of its
+  // device-local heap or its VK_EXT_memory_budget budget, the smaller). For sharing a GPU, and tests.
+  uint64_t device_memory = 0;
   uint32_t batch = 0;                            // prompt tokens per forward chunk; 0 = Scheduler::DefaultBatch
   DType kv_dtype = DType::F16;                   // KV cache storage (GPU path)
   bool validation = false;                       // Vulkan validation layers (also VKGEMMA_VALIDATION=1)
@@ -41,7 +44,8 @@ struct EngineOptions {
 struct MemoryReport {
   uint64_t weights = 0, kv_cache = 0, scratch = 0;
   uint32_t context = 0;
-  uint32_t batch = 0;  // the prompt chunk in use (tokens per prefill forward pass)
+  uint32_t batch = 0;          // the prompt chunk in use (tokens per prefill forward pass)
+  std::string context_reason;  // how `context` was chosen ("--ctx", or Scheduler::DefaultContext's reason)
 };
 
 class Engine {

@@ -2,6 +2,7 @@
 #include "host/runtime/scheduler.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "host/device/gpu_context.h"
@@ -11,24 +12,49 @@
 #include "vk/check.h"
 
 namespace vkg {
-
-uint32_t Scheduler::DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
-                                   uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap) {
-  const uint64_t heap = caps.DeviceLocalBytes() / 10 * 9;
-  const uint64_t wanted = std::min<uint64_t>(uint64_t(config.max_position_embeddings), cap);
-  const uint64_t per_token = std::max<uint64_t>(1, KvCache::BytesPerContextToken(config, kv_dtype));
-  // Sliding-window rings do not grow with the context: what the cache needs beyond per_token each.
-  const uint64_t rings = KvCache::Bytes(config, uint32_t(wanted), batch, kv_dtype) -
-                         KvCache::BytesPerContextToken(config, kv_dtype) * wanted;
-  const uint64_t fixed = weight_bytes + scratch_bytes + rings;
-  const uint64_t fits = heap > fixed ? (heap - fixed) / per_token : 0;
-  if (fits >= wanted) return uint32_t(wanted);  // the whole (capped) context fits
-  if (fits < 256) {
-    throw Error(vk::Concat("the model does not fit ", caps.name, ": weights need ", weight_bytes >> 20,
-                           " MiB and scratch ", scratch_bytes >> 20, " MiB of ", heap >> 20,
-                           " MiB usable device memory (try a smaller --weights format)"));
+namespace {
+// "70.31 GiB", or "10.8 MiB" under 1 GiB.
+std::string Size(uint64_t bytes) {
+  char buf[32];
+  if (bytes < (uint64_t(1) << 30)) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / double(1 << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / double(uint64_t(1) << 30));
   }
-  return uint32_t(fits / 256 * 256);
+  return buf;
+}
+}  // namespace
+
+Scheduler::DeviceRoom Scheduler::UsableDeviceMemory(uint64_t heap, uint64_t budget, uint64_t limit) {
+  DeviceRoom r{heap / 10 * 9, "90% of the device-local heap"};
+  if (budget && budget < r.usable) r = {budget, "the heap's budget"};
+  if (limit && limit < r.usable) r = {limit, "the device_memory limit"};
+  return r;
+}
+
+Scheduler::ContextChoice Scheduler::DefaultContext(const ModelConfig& config, const DeviceRoom& room,
+                                                   const std::string& device, uint64_t weight_bytes,
+                                                   uint64_t scratch_bytes, uint32_t batch, DType kv_dtype,
+                                                   uint32_t slots) {
+  const uint64_t wanted = uint64_t(config.max_position_embeddings);
+  const uint64_t per_context_token = KvCache::BytesPerContextToken(config, kv_dtype);
+  const uint64_t per_token = std::max<uint64_t>(1, per_context_token) * slots;
+  // Sliding-window rings do not grow with the context: what the caches need beyond per_token each.
+  const uint64_t rings =
+      (KvCache::Bytes(config, uint32_t(wanted), batch, kv_dtype) - per_context_token * wanted) * slots;
+  const uint64_t fixed = weight_bytes + scratch_bytes + rings;
+  const uint64_t fits = room.usable > fixed ? (room.usable - fixed) / per_token : 0;
+  if (fits >= wanted) {
+    return {uint32_t(wanted), vk::Concat("the model's maximum; fits ", Size(room.usable), " usable, ", room.bound)};
+  }
+  if (fits < 256) {
+    throw Error(vk::Concat("the model does not fit ", device, slots > 1 ? vk::Concat(" with ", slots, " slots") : "",
+                           ": weights need ", weight_bytes >> 20, " MiB and scratch ", scratch_bytes >> 20, " MiB of ",
+                           room.usable >> 20, " MiB usable device memory (", room.bound,
+                           "; try a smaller --weights format", slots > 1 ? " or fewer slots" : "", ")"));
+  }
+  return {uint32_t(fits / 256 * 256), vk::Concat("the largest that fits ", Size(room.usable), " usable, ", room.bound,
+                                                 ", with a ", DTypeName(kv_dtype), " cache")};
 }
 
 uint32_t Scheduler::DefaultBatch(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
@@ -54,11 +80,17 @@ Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOpti
   acts_ = std::make_unique<Activations>(c, *alloc_, options.batch, options.logit_rows, max_ctx);
   uint32_t context = options.context;
   if (context == 0) {
-    context =
-        DefaultContext(c, gpu.device().caps(), model.device_bytes(), acts_->bytes, options.batch, options.kv_dtype);
+    const vk::Device& dev = gpu.device();
+    const ContextChoice choice = DefaultContext(
+        c, UsableDeviceMemory(dev.caps().DeviceLocalBytes(), dev.DeviceLocalBudget(), options.device_memory),
+        dev.caps().name, model.device_bytes(), acts_->bytes, options.batch, options.kv_dtype);
+    context = choice.context;
+    context_reason_ = choice.reason;
   } else if (context > uint32_t(c.max_position_embeddings)) {
     throw Error(
         vk::Concat("--ctx ", context, " exceeds the model's max_position_embeddings of ", c.max_position_embeddings));
+  } else {
+    context_reason_ = "--ctx";
   }
   kv_ = std::make_unique<KvCache>(c, *alloc_, context, options.batch, options.kv_dtype);
   rec_ = std::make_unique<vk::Recorder>(gpu.device());

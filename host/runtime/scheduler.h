@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "host/device/gpu_model.h"
@@ -23,8 +24,9 @@ namespace vkg {
 class GpuContext;
 
 struct SchedulerOptions {
-  uint32_t context = 0;  // KV positions; 0 = DefaultContext
-  uint32_t batch = 64;   // most prompt tokens per forward chunk
+  uint32_t context = 0;        // KV positions; 0 = DefaultContext
+  uint64_t device_memory = 0;  // most device bytes the default context may fill up to (0: the device's)
+  uint32_t batch = 64;         // most prompt tokens per forward chunk
   DType kv_dtype = DType::F16;
   uint32_t logit_rows = 8;  // rows of logits computed per head pass (all-position requests)
   // Decode steps (one token) replay one command buffer recorded at the first step, reading their
@@ -57,6 +59,8 @@ class Scheduler {
   void SetProfiler(vk::TimestampPool* pool);
   std::vector<vk::Recorder::OpTime> TakeProfile();
   uint32_t context() const { return kv_->context(); }
+  // How context() was chosen: "--ctx", or DefaultContext's reason.
+  const std::string& context_reason() const { return context_reason_; }
   uint64_t kv_bytes() const { return kv_->bytes(); }
   uint64_t scratch_bytes() const { return acts_->bytes; }
   uint32_t batch() const { return options_.batch; }
@@ -70,11 +74,26 @@ class Scheduler {
   uint32_t decode_barriers() const { return decode_barriers_; }
   uint32_t decode_barrier_requests() const { return decode_barrier_requests_; }  // before merging
 
-  // min(max_position_embeddings, cap) when its KV cache and scratch fit beside the weights in 90%
-  // of the device's largest device-local heap, else the largest multiple of 256 that does.
+  // Device memory an engine may hold: 90% of the largest device-local heap (room for the driver
+  // and a display), no more than that heap's VK_EXT_memory_budget budget read now (what other
+  // processes leave; 0 = not known), and no more than `limit` (EngineOptions::device_memory; 0 = none).
+  struct DeviceRoom {
+    uint64_t usable = 0;
+    std::string bound;  // what set it: "90% of the device-local heap", "the heap's budget", "the device_memory limit"
+  };
+  static DeviceRoom UsableDeviceMemory(uint64_t heap, uint64_t budget, uint64_t limit);
+
+  // The default context (KV positions when none is asked for): max_position_embeddings when the
+  // weights, the scratch and `slots` KV caches of that many positions in `kv_dtype` fit in
+  // room.usable, else the largest multiple of 256 that does. reason: one phrase for the load line.
   // Throws vkg::Error naming the sizes when not even 256 positions fit.
-  static uint32_t DefaultContext(const ModelConfig& config, const vk::DeviceCaps& caps, uint64_t weight_bytes,
-                                 uint64_t scratch_bytes, uint32_t batch, DType kv_dtype, uint32_t cap = 8192);
+  struct ContextChoice {
+    uint32_t context = 0;
+    std::string reason;
+  };
+  static ContextChoice DefaultContext(const ModelConfig& config, const DeviceRoom& room, const std::string& device,
+                                      uint64_t weight_bytes, uint64_t scratch_bytes, uint32_t batch, DType kv_dtype,
+                                      uint32_t slots = 1);
 
   // The prompt chunk (tokens per prefill forward pass) when none is asked for: kGpuBatch on GPUs,
   // where the prefill products and attention need hundreds of rows to fill the device (a 64-row
@@ -97,6 +116,7 @@ class Scheduler {
   GpuContext& gpu_;
   const GpuModel& model_;
   SchedulerOptions options_;
+  std::string context_reason_;
   std::unique_ptr<vk::BlockAllocator> alloc_;
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<Activations> acts_;

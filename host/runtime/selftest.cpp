@@ -10,6 +10,9 @@
 //   tests/ops/matmul_coopmat_test.cpp (units may truncate their f32 sums);
 // * attention, f16 K/V as the reference sees them: 1e-9, tests/ops/attention_test.cpp; on matrix
 //   units (q and P rounded to f16), reference fed f16 q: 1e-6, tests/ops/attention_coopmat_test.cpp;
+//   q8_0 / q4_0 caches (the kernels dequantize q * d in f32 as the reference's values were made):
+//   the same bounds, tests/ops/attention_kv_quant_test.cpp, the matrix units' reference also fed
+//   the dequantized K, V rounded to f16 (the units' input);
 // * norms: 1e-10, tests/ops/rms_norm_test.cpp;
 // * attention inputs: q 1e-11, f16 cache rows 2.4e-7 (one f16 ulp where the two f32 results
 //   straddle a rounding boundary), tests/ops/attention_inputs_test.cpp;
@@ -29,6 +32,7 @@
 #include <memory>
 
 #include "host/device/gpu_context.h"
+#include "host/device/kv_cache.h"
 #include "host/device/weight_matrix.h"
 #include "host/error.h"
 #include "host/model/shapes.h"
@@ -321,58 +325,118 @@ SelftestCase Runner::Product(const ProductCase& c) {
 SelftestCase Runner::Attention(const AttentionCase& c) {
   Session s = Begin();
   const uint32_t row = c.n_kv_heads * c.head_dim, qcols = c.n_heads * c.head_dim;
-  const uint32_t last = c.start_pos + c.T - 1;
-  const uint32_t first = c.window > 0 && c.start_pos + 1 > c.window ? c.start_pos + 1 - c.window : 0;
-  const uint64_t seed = o_.seed * 7777ull + c.head_dim * 13ull + c.n_heads + c.T * 101ull;
-  // Slots no query may see hold NaN, so that a read of one poisons the output.
-  std::vector<float> k = Values(size_t(c.cache_len) * row, seed + 1), v = Values(size_t(c.cache_len) * row, seed + 2);
-  std::vector<bool> used(c.cache_len, false);
-  for (uint32_t j = first; j <= last; ++j) used[j % c.cache_len] = true;
+  const bool quantized = c.kv == DType::Q8_0 || c.kv == DType::Q4_0;
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (uint32_t slot = 0; slot < c.cache_len; ++slot) {
-    if (used[slot]) continue;
-    std::fill_n(k.begin() + size_t(slot) * row, row, nan);
-    std::fill_n(v.begin() + size_t(slot) * row, row, nan);
+  // One sequence per slot (decode of a batched step: each its own cache, position and scratch).
+  struct Sequence {
+    uint32_t start_pos;
+    std::vector<float> q, k, v;  // k, v: the values the cache holds, NaN in slots no query may see
+    Tensor tq, tk, tv, tout, tpos, scratch;
+    AttentionShape shape;
+  };
+  std::vector<Sequence> seqs(c.slots);
+  for (uint32_t i = 0; i < c.slots; ++i) {
+    Sequence& q = seqs[i];
+    q.start_pos = c.start_pos - 7 * i;
+    const uint32_t last = q.start_pos + c.T - 1;
+    const uint32_t first = c.window > 0 && q.start_pos + 1 > c.window ? q.start_pos + 1 - c.window : 0;
+    const uint64_t seed = o_.seed * 7777ull + c.head_dim * 13ull + c.n_heads + c.T * 101ull + i * 1009ull;
+    std::vector<float> k = Values(size_t(c.cache_len) * row, seed + 1), v = Values(size_t(c.cache_len) * row, seed + 2);
+    if (c.k_is_v) v = k;
+    std::vector<bool> used(c.cache_len, false);
+    for (uint32_t j = first; j <= last; ++j) used[j % c.cache_len] = true;
+    if (quantized) {
+      // The cache's bytes: the host encoder's blocks (the device writers are checked against it by
+      // tests/ops/attention_kv_quant_test.cpp); slots no query may see get NaN scales, so that a
+      // read of one poisons the output. The reference sees the dequantized values.
+      const uint64_t bytes = KvBufferBytes(c.kv, uint64_t(c.cache_len) * row, c.head_dim);
+      for (Tensor* t : {&q.tk, &q.tv})
+        *t = Tensor{s.alloc->Allocate(std::max<uint64_t>(16, bytes)), c.kv, c.cache_len, row};
+      const uint32_t qb = KvQuantBlock(c.head_dim), blocks_per_slot = row / qb;
+      const uint64_t scale_at = c.kv == DType::Q8_0 ? uint64_t(c.cache_len) * row : uint64_t(c.cache_len) * row / 2;
+      for (int which = 0; which < 2; ++which) {
+        std::vector<float>& x = which ? v : k;
+        std::vector<uint8_t> enc = EncodeKvQuantized(c.kv, x, c.head_dim);
+        RoundTripKv(c.kv, x.data(), x.size(), c.head_dim);
+        for (uint32_t slot = 0; slot < c.cache_len; ++slot) {
+          if (used[slot]) continue;
+          for (uint32_t b = 0; b < blocks_per_slot; ++b) {
+            const uint64_t at = scale_at + 2 * (uint64_t(slot) * blocks_per_slot + b);
+            enc[at] = 0x00, enc[at + 1] = 0x7e;  // f16 quiet NaN
+          }
+          std::fill_n(x.begin() + size_t(slot) * row, row, nan);
+        }
+        gpu_.transfer().Upload((which ? q.tv : q.tk).slice, enc.data(), enc.size());
+      }
+    } else {
+      for (uint32_t slot = 0; slot < c.cache_len; ++slot) {
+        if (used[slot]) continue;
+        std::fill_n(k.begin() + size_t(slot) * row, row, nan);
+        std::fill_n(v.begin() + size_t(slot) * row, row, nan);
+      }
+      if (c.kv != DType::F32) {  // f16: the values the cache holds
+        for (float& x : k) x = RoundTripHalf(x);
+        for (float& x : v) x = RoundTripHalf(x);
+      }
+      q.tk = NewTensor(s, c.cache_len, row, c.kv == DType::F32 ? DType::F32 : DType::F16);
+      q.tv = NewTensor(s, c.cache_len, row, c.kv == DType::F32 ? DType::F32 : DType::F16);
+      Upload(q.tk, k);
+      Upload(q.tv, v);
+    }
+    q.k = std::move(k);
+    q.v = std::move(v);
+    q.q = Values(size_t(c.T) * qcols, seed + 3);
+    q.tq = NewTensor(s, c.T, qcols);
+    q.tout = NewTensor(s, c.T, qcols);
+    Upload(q.tq, q.q);
+    q.shape = AttentionShape{q.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, 1.f};
+    q.tpos = NewTensor(s, 1, 1);
+    if (c.T == 1) {
+      // The replayed decode step: recorded for the context's last position, run at start_pos.
+      gpu_.transfer().Upload(q.tpos.slice, &q.start_pos, 4);
+      q.shape.start_pos = c.context - 1;
+      q.shape.position = &q.tpos.slice;
+    }
+    const uint64_t scratch_floats = AttentionScratchFloats(q.shape, c.T);
+    if (scratch_floats) q.scratch = NewTensor(s, 1, uint32_t(scratch_floats));
   }
-  for (float& x : k) x = RoundTripHalf(x);
-  for (float& x : v) x = RoundTripHalf(x);
-  if (c.k_is_v) v = k;
-  std::vector<float> q = Values(size_t(c.T) * qcols, seed + 3);
-
-  const Tensor tq = NewTensor(s, c.T, qcols), tout = NewTensor(s, c.T, qcols);
-  const Tensor tk = NewTensor(s, c.cache_len, row, DType::F16), tv = NewTensor(s, c.cache_len, row, DType::F16);
-  Upload(tq, q);
-  Upload(tk, k);
-  Upload(tv, v);
-  AttentionShape shape{c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, 1.f};
-  const Tensor tpos = NewTensor(s, 1, 1);
-  if (c.T == 1) {
-    // The replayed decode step: recorded for the context's last position, run at start_pos.
-    gpu_.transfer().Upload(tpos.slice, &c.start_pos, 4);
-    shape.start_pos = c.context - 1;
-    shape.position = &tpos.slice;
-  }
-  const uint64_t scratch_floats = AttentionScratchFloats(shape, c.T);
-  const Tensor scratch = scratch_floats ? NewTensor(s, 1, uint32_t(scratch_floats)) : Tensor{};
   SelftestCase r;
   r.kernels = Run(s, [&](OpContext& ctx) {
-    vkg::Attention(ctx, tq, tk, c.k_is_v ? tk : tv, tout, shape, scratch_floats ? &scratch : nullptr);
+    for (const Sequence& q : seqs) {  // a batched step's segments, back to back (forward.cpp)
+      vkg::Attention(ctx, q.tq, q.tk, c.k_is_v ? q.tk : q.tv, q.tout, q.shape,
+                     q.scratch.slice.size ? &q.scratch : nullptr);
+    }
   });
   const bool coopmat = Contains(r.kernels, "coopmat");
   r.tolerance = coopmat ? kCoopMatAttentionNmse : kAttentionNmse;
-  r.reference = coopmat ? "f32 attention of f16-rounded q, K, V" : "f32 attention of f16 K, V";
-  if (coopmat)
-    for (float& x : q) x = RoundTripHalf(x);
-  std::vector<float> out(q.size());
-  ref::Attention(q.data(), k.data(), v.data(), out.data(),
-                 {.tokens = int(c.T),
-                  .start_pos = int(c.start_pos),
-                  .n_heads = int(c.n_heads),
-                  .n_kv_heads = int(c.n_kv_heads),
-                  .head_dim = int(c.head_dim),
-                  .cache_len = int(c.cache_len),
-                  .window = int(c.window)});
-  Finish(r, std::vector<double>(out.begin(), out.end()), Download(tout));
+  const std::string cache =
+      quantized ? "dequantized " + std::string(DTypeName(c.kv)) + " K, V" : std::string(DTypeName(c.kv)) + " K, V";
+  r.reference = coopmat ? "f32 attention of f16-rounded q, " + cache + (c.kv != DType::F16 ? " (f16-rounded)" : "")
+                        : "f32 attention of " + cache;
+  std::vector<double> ref;
+  std::vector<float> got;
+  for (Sequence& q : seqs) {
+    if (coopmat) {  // the matrix units take q, K and V in f16
+      for (float& x : q.q) x = RoundTripHalf(x);
+      if (c.kv != DType::F16) {
+        for (float& x : q.k) x = RoundTripHalf(x);
+        for (float& x : q.v) x = RoundTripHalf(x);
+      }
+    }
+    std::vector<float> out(q.q.size());
+    ref::Attention(q.q.data(), q.k.data(), q.v.data(), out.data(),
+                   {.tokens = int(c.T),
+                    .start_pos = int(q.start_pos),
+                    .n_heads = int(c.n_heads),
+                    .n_kv_heads = int(c.n_kv_heads),
+                    .head_dim = int(c.head_dim),
+                    .cache_len = int(c.cache_len),
+                    .window = int(c.window)});
+    ref.insert(ref.end(), out.begin(), out.end());
+    const std::vector<float> g = Download(q.tout);
+    got.insert(got.end(), g.begin(), g.end());
+  }
+  Finish(r, ref, got);
   return r;
 }
 
@@ -659,6 +723,7 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
   po.quick = o.quick;
   po.gpu_device = caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
   po.formats = o.formats;
+  if (!o.kv_formats.empty()) po.kv_formats = o.kv_formats;
   if (po.formats.empty())
     po.formats = o.quick ? std::vector<DType>{DType::Q4_0} : std::vector<DType>{DType::Q4_0, DType::Q8_0, DType::BF16};
   selftest::Plan plan;
@@ -682,6 +747,7 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
     report.cases.push_back(r);
     if (on_case) on_case(report.cases.back());
   };
+  const auto wanted = [&](const std::string& op) { return o.ops.empty() || Contains(op, o.ops.c_str()); };
   for (const auto& p : plan.products) {
     const ProductCase& c = p.c;
     const char* op = c.kind == ProductCase::Kind::kGeluPairs      ? "decode product + gelu pairs"
@@ -691,18 +757,22 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
     const std::string shape = std::string(DTypeName(c.dtype)) + " " + c.matrix + " N=" + Sampled(c.n, c.n_run) +
                               " K=" + std::to_string(c.k) + " M=" + std::to_string(c.m) +
                               (c.decode && c.m > 1 ? " (batched decode)" : "") + (c.softcap > 0 ? " softcap" : "");
-    add(run.Product(c), op, shape, p.models);
+    if (wanted(op)) add(run.Product(c), op, shape, p.models);
   }
   for (const auto& a : plan.attention) {
     const AttentionCase& c = a.c;
     const std::string shape =
-        "T=" + std::to_string(c.T) + " pos=" + std::to_string(c.start_pos) + " heads=" + std::to_string(c.n_heads) +
-        "/" + std::to_string(c.n_kv_heads) + " D=" + std::to_string(c.head_dim) +
+        std::string(DTypeName(c.kv)) + " cache T=" + std::to_string(c.T) + " pos=" + std::to_string(c.start_pos) +
+        (c.slots > 1 ? " (" + std::to_string(c.slots) + " sequences, -7 each)" : "") +
+        " heads=" + std::to_string(c.n_heads) + "/" + std::to_string(c.n_kv_heads) +
+        " D=" + std::to_string(c.head_dim) +
         (c.window ? " window=" + std::to_string(c.window) + " ring=" + std::to_string(c.cache_len) : " full") +
         (c.k_is_v ? " K=V" : "") + (c.T == 1 ? " planned@" + std::to_string(c.context - 1) : "");
-    add(run.Attention(c), c.T == 1 ? "decode attention" : "prefill attention", shape, a.models);
+    const char* op = c.T > 1 ? "prefill attention" : c.slots > 1 ? "batched decode attention" : "decode attention";
+    if (wanted(op)) add(run.Attention(c), op, shape, a.models);
   }
   for (const auto& e : plan.attention_inputs) {
+    if (!wanted("attention inputs")) continue;
     const AttentionInputsCase& c = e.c;
     const std::string shape = "T=" + std::to_string(c.T) + " pos=" + std::to_string(c.start_pos) +
                               " heads=" + std::to_string(c.n_heads) + "/" + std::to_string(c.n_kv_heads) +
@@ -714,6 +784,7 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
     if (r.size() > 1) add(r[1], "attention inputs (K/V cache)", shape, e.models);
   }
   for (const auto& e : plan.experts) {
+    if (!wanted("router top-k") && !wanted("expert product")) continue;
     const ExpertCase& c = e.c;
     const std::string base = std::string(DTypeName(c.dtype)) + " E=" + Sampled(c.n_experts, c.experts_run) +
                              " top_k=" + std::to_string(c.top_k) + " T=" + std::to_string(c.tokens);
@@ -727,6 +798,7 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
         e.models);
   }
   for (const auto& e : plan.embeds) {
+    if (!wanted("embedding gather")) continue;
     const EmbedCase& c = e.c;
     add(run.Embed(c), "embedding gather",
         std::string(DTypeName(c.dtype)) + " vocab=" + Sampled(c.vocab, c.vocab_run) + " dim=" + std::to_string(c.dim) +
@@ -734,6 +806,7 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
         e.models);
   }
   for (const auto& e : plan.ples) {
+    if (!wanted("per-layer inputs norm + combine")) continue;
     const PleCase& c = e.c;
     add(run.Ple(c), "per-layer inputs norm + combine",
         "T=" + std::to_string(c.tokens) + " layers=" + std::to_string(c.layers) + " P=" + std::to_string(c.dim),
@@ -741,8 +814,8 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
   }
   for (const auto& nm : plan.norms) {
     const std::string shape = "rows=" + std::to_string(nm.c.rows) + " dim=" + std::to_string(nm.c.dim);
-    add(run.Norm(nm.c, false), "rms norm", shape, nm.models);
-    add(run.Norm(nm.c, true), "residual norm", shape, nm.models);
+    if (wanted("rms norm")) add(run.Norm(nm.c, false), "rms norm", shape, nm.models);
+    if (wanted("residual norm")) add(run.Norm(nm.c, true), "residual norm", shape, nm.models);
   }
   const int messages = gpu.instance().validation_message_count() - messages_before;
   if (messages > 0) {

@@ -28,7 +28,9 @@ struct SelftestOptions {
   std::vector<std::string> shapes;  // built-in shape names (host/model/shapes.h); empty = all of them
   // Models given by config instead (bench: a checkpoint's, or the shape it times); used when not empty.
   std::vector<std::pair<std::string, ModelConfig>> models;
-  std::vector<DType> formats;  // weight formats; empty = q4_0, q8_0 and bf16 (quick: q4_0)
+  std::vector<DType> formats;     // weight formats; empty = q4_0, q8_0 and bf16 (quick: q4_0)
+  std::vector<DType> kv_formats;  // KV cache formats of the attention cases; empty = f16, q8_0 and q4_0
+  std::string ops;                // only the cases whose op contains this (case-insensitive); "" = all
   // Smaller samples (rows of huge matrices, prefill tokens, context) for CI on lavapipe; the same
   // kernels and the same shapes' K, heads and windows.
   bool quick = false;

@@ -39,7 +39,7 @@ auto EmbedKey(const EmbedCase& c) {
 auto PleKey(const PleCase& c) { return std::make_tuple(c.tokens, c.layers, c.dim); }
 auto AttentionKey(const AttentionCase& c) {
   return std::make_tuple(c.T, c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, c.context,
-                         c.k_is_v);
+                         c.k_is_v, int(c.kv), c.slots);
 }
 
 }  // namespace
@@ -47,7 +47,7 @@ auto AttentionKey(const AttentionCase& c) {
 Sizes SizesFor(bool quick) {
   // Full runs: 16M weight values per matrix (E2B's products whole but its gate|up, the
   // 262144-row head as 10880 rows), 100-token prefill chunks (full and partial 32/64-token tiles),
-  // 8 batched decode rows (kDecodeColumns), an 8192-position context (the default cap).
+  // 8 batched decode rows (kDecodeColumns), an 8192-position context (the old default cap; contexts beyond it read more keys, not other kernels).
   // Quick (CI on lavapipe): 256K values, 20 tokens, 3 rows, 1024 positions.
   if (quick) return {uint64_t(1) << 18, 20, 3, 1024};
   return {uint64_t(16) << 20, 100, 8, 8192};
@@ -96,8 +96,9 @@ void AddModel(Plan& plan, const std::string& name, const ModelConfig& c, const P
   }
   product(ProductCase::Kind::kPlain, "head", uint32_t(c.vocab_size), H, c.final_logit_softcapping);
 
-  // Attention per distinct layer type, at a context holding two windows: decode as the replayed
-  // step (splits planned for the last position, run 5 positions before it: sliding rings wrapped),
+  // Attention per distinct layer type and KV cache format, at a context holding two windows: decode
+  // as the replayed step (splits planned for the last position, run 5 positions before it: sliding
+  // rings wrapped), the same for the sequences of a batched decode step,
   // prefill as a chunk starting 37 positions past the first window (a partial window, a wrapped ring).
   int max_window = 0;
   for (const LayerInfo& li : c.layers) max_window = std::max(max_window, li.window);
@@ -114,12 +115,19 @@ void AddModel(Plan& plan, const std::string& name, const ModelConfig& c, const P
     a.k_is_v = !li.has_v;
     a.context = context;
     a.cache_len = KvCache::Slots(li, context, batch);
-    a.T = 1;
-    a.start_pos = context - 5;
-    AddUnique(plan.attention, a, name, AttentionKey);
-    a.T = sz.prefill_tokens;
-    a.start_pos = uint32_t(max_window) + 37;
-    AddUnique(plan.attention, a, name, AttentionKey);
+    for (DType kv : o.kv_formats) {
+      a.kv = kv;
+      a.T = 1;
+      a.slots = 1;
+      a.start_pos = context - 5;
+      AddUnique(plan.attention, a, name, AttentionKey);
+      a.slots = sz.decode_batch;  // continuous batching: one decode row per sequence
+      AddUnique(plan.attention, a, name, AttentionKey);
+      a.slots = 1;
+      a.T = sz.prefill_tokens;
+      a.start_pos = uint32_t(max_window) + 37;
+      AddUnique(plan.attention, a, name, AttentionKey);
+    }
   }
   for (uint32_t rows : {1u, sz.prefill_tokens}) {
     AddUnique(plan.norms, NormCase{rows, H}, name, [](const NormCase& n) { return std::make_pair(n.rows, n.dim); });

@@ -35,6 +35,11 @@ struct AttentionCase {
   uint32_t cache_len = 0, window = 0, context = 0;
   bool k_is_v = false;  // K=V layers: one cache bound as K and V
   bool full = false;
+  DType kv = DType::F16;  // the cache format (--kv): f16, q8_0 or q4_0, read as the engine reads it
+  // Decode (T = 1) only: sequences of a continuous-batching step, each with its own cache, position
+  // and scratch, at start_pos, start_pos - 7, ..., recorded back to back as forward.cpp records a
+  // step's segments (host/batch). 1: the single-sequence replayed step.
+  uint32_t slots = 1;
 };
 
 // A block end (ResidualRmsNorm) and a plain RmsNorm at [T][H].
@@ -106,6 +111,7 @@ struct Plan {
 
 struct PlanOptions {
   std::vector<DType> formats;
+  std::vector<DType> kv_formats = {DType::F16, DType::Q8_0, DType::Q4_0};  // attention cases' cache formats
   bool quick = false;
   bool gpu_device = true;  // chunk sizes as Scheduler::DefaultBatch picks (512 GPUs, 64 CPU devices)
 };

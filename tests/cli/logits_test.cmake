@@ -80,12 +80,16 @@ execute_process(COMMAND ${BINARY_DIR}/tools/vkg_make_checkpoint --out ${out_dir}
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "vkg_make_checkpoint --dtype f32: ${err}")
 endif()
+# The load line says how the context was chosen: without --ctx, the largest that fits the device
+# (here the model's whole 4096 positions), with --ctx that.
 vkg_run(out rc err logits -m ${out_dir}/f32 --tokens 2,3,4)
-if(NOT rc EQUAL 0 OR NOT err MATCHES "loaded [^\n]*: weights [0-9.]+ MiB \\(f32, the checkpoint's own\\)")
+if(NOT rc EQUAL 0 OR NOT err MATCHES "loaded [^\n]*: weights [0-9.]+ MiB \\(f32, the checkpoint's own\\)"
+   OR NOT err MATCHES "KV cache [0-9.]+ MiB \\(f32\\) for 4096 positions \\(the model's maximum; fits [0-9.]+ GiB usable, ")
   message(FATAL_ERROR "logits on an f32 checkpoint: rc=${rc}\n${err}")
 endif()
-vkg_run(out rc err logits -m ${out_dir}/f32 --tokens 2,3,4 --weights q8_0)
-if(NOT rc EQUAL 0 OR NOT err MATCHES "weights [0-9.]+ MiB \\(q8_0 from the checkpoint's f32\\)")
+vkg_run(out rc err logits -m ${out_dir}/f32 --tokens 2,3,4 --weights q8_0 --kv q8_0 --ctx 512)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "weights [0-9.]+ MiB \\(q8_0 from the checkpoint's f32\\)"
+   OR NOT err MATCHES "KV cache [0-9.]+ MiB \\(q8_0\\) for 512 positions \\(--ctx\\)")
   message(FATAL_ERROR "logits --weights q8_0 on an f32 checkpoint: rc=${rc}\n${err}")
 endif()
 # A 65536-word vocabulary makes the embedding 0.03 GiB in f32 and 0.02 GiB in bf16: info's chosen

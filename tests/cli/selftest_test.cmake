@@ -44,7 +44,7 @@ endfunction()
 
 # GPU family: products on int8 activations (q4_0) and float ones (bf16), the fused decode products,
 # decode attention as replayed (splits planned for the context's end) and prefill attention.
-vkg_run(out rc err selftest --shape e2b --quick --kernels gpu --int-dot force --weights q4_0,bf16 --json)
+vkg_run(out rc err selftest --shape e2b --quick --kernels gpu --int-dot force --weights q4_0,bf16 --kv f16 --json)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "selftest --kernels gpu: rc=${rc}\n${err}\n${out}")
 endif()
@@ -61,16 +61,17 @@ foreach(kernel "QuantizeActivations\\+MatVecInt8Q4_0" MatMulInt8TiledQ4_0 MatVec
     message(FATAL_ERROR "selftest --kernels gpu: no case ran ${kernel}\n${out}")
   endif()
 endforeach()
-foreach(shape "D=256 window=512 ring=" "D=512 full" "head N=262144")
+foreach(shape "D=256 window=512 ring=" "D=512 full" "head N=262144" "f16 cache T=1 pos=[0-9]+ \\(3 sequences")
   if(NOT out MATCHES "${shape}")
     message(FATAL_ERROR "selftest --kernels gpu: no case of shape '${shape}'\n${out}")
   endif()
 endforeach()
 
-# CPU family, with the decode attention kernel "wrong": exit 1, its two cases (sliding and full
-# layer) named on stderr, every other case passing.
+# CPU family, with the f16 decode attention kernel "wrong": exit 1, its four cases (sliding and
+# full layer, one sequence and a batched step) named on stderr, every other case (the q4_0
+# cache's own decode and prefill kernels among them) passing.
 set(ENV{VKGEMMA_SELFTEST_PERTURB} AttentionDecodeF16)
-vkg_run(out rc err selftest --shape e2b --quick --kernels cpu --json)
+vkg_run(out rc err selftest --shape e2b --quick --kernels cpu --kv f16,q4_0 --json)
 unset(ENV{VKGEMMA_SELFTEST_PERTURB})
 if(NOT rc EQUAL 1)
   message(FATAL_ERROR "selftest with a perturbed kernel: rc=${rc} (expected 1)\n${err}")
@@ -78,15 +79,42 @@ endif()
 check_cases("${out}" "AttentionDecodeF16" n failed)
 string(JSON passed GET "${out}" passed)
 string(JSON family GET "${out}" kernels)
-string(REGEX MATCHALL "selftest: FAILED decode attention \\[AttentionDecodeF16\\+AttentionDecodeCombine\\]" named "${err}")
+string(REGEX MATCHALL "selftest: FAILED (batched )?decode attention \\[AttentionDecodeF16\\+AttentionDecodeCombine\\]" named "${err}")
 string(REGEX MATCHALL "selftest: FAILED" all_named "${err}")
 list(LENGTH named n_named)
 list(LENGTH all_named n_all)
-if(passed OR NOT family STREQUAL "cpu" OR NOT failed EQUAL 2 OR NOT n_named EQUAL 2 OR NOT n_all EQUAL 2)
+if(passed OR NOT family STREQUAL "cpu" OR NOT failed EQUAL 4 OR NOT n_named EQUAL 4 OR NOT n_all EQUAL 4)
   message(FATAL_ERROR "selftest perturbed: passed=${passed} family=${family} failed=${failed} named=${n_named}/${n_all}\n${err}")
 endif()
-foreach(kernel MatVecRowsQ4_0 MatMulQ4_0 AttentionPrefillF16 RmsNorm)
+foreach(kernel MatVecRowsQ4_0 MatMulQ4_0 AttentionPrefillF16 AttentionPrefillQ4
+               "AttentionDecodeQ4\\+AttentionDecodeCombine" RmsNorm)
   if(NOT out MATCHES "\"kernels\": \"[^\"]*${kernel}")
     message(FATAL_ERROR "selftest --kernels cpu: no case ran ${kernel}\n${out}")
   endif()
 endforeach()
+
+# The GPU family's attention on a q8_0 cache: flash decode and a batched decode step (splits),
+# prefill on the matrix-unit kernel (emulated fragments: lavapipe has no units) where it has a
+# tile (heads of 256) and the tiled flash kernel where not (512), all passing; only the attention
+# cases run (--ops). Together with the q4_0 cases above and tests/ops/attention_kv_quant_test.cpp
+# (both formats on every kernel) the quantized caches' kernels are all checked.
+vkg_run(out rc err selftest --shape e2b --quick --kernels gpu --coopmat emulate --kv q8_0 --ops attention --json)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "selftest --coopmat emulate --kv q8_0: rc=${rc}\n${err}\n${out}")
+endif()
+check_cases("${out}" "" n failed)
+if(NOT n EQUAL 6)
+  message(FATAL_ERROR "selftest --ops attention --kv q8_0: ${n} cases, expected 6 (decode, batched decode, prefill; 2 layer types)\n${out}")
+endif()
+foreach(kernel AttentionPrefillCoopmatEmulatedQ8 "AttentionDecodeGpuQ8\\+AttentionDecodeGpuCombine")
+  if(NOT out MATCHES "\"kernels\": \"[^\"]*${kernel}")
+    message(FATAL_ERROR "selftest --coopmat emulate --kv q8_0: no case ran ${kernel}\n${out}")
+  endif()
+endforeach()
+if(NOT out MATCHES "\"op\": \"batched decode attention\"")
+  message(FATAL_ERROR "selftest --kv q8_0: no batched decode attention case\n${out}")
+endif()
+vkg_run(out rc err selftest --kv q5_0)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "^error: --kv must be f16, q8_0, q4_0 or f32, not 'q5_0'\n")
+  message(FATAL_ERROR "selftest --kv q5_0: rc=${rc} stderr=${err}")
+endif()

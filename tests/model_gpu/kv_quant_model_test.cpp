@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -133,5 +134,46 @@ TEST(KvQuantBytes, Q8IsAtMost055OfF16AtTheRealShapes) {
   }
 }
 
+// The default context on lavapipe (no --ctx): the tiny ple layout (5 KV-shared layers, rings of
+// window 8) with a 65536-position maximum, synthetic weights, and device_memory leaving room for
+// about 3000 f16 positions beside the weights and scratch. The engine picks the largest multiple
+// of 256 whose KV cache fits for each format (q8_0: 34 bytes per 32 values against f16's 64, so
+// about 1.9x the positions), and says so.
+TEST(KvQuantDefaultContext, LargestThatFitsTheDeviceForEachCacheFormat) {
+  ModelConfig c = Checkpoint::LoadConfigOf(std::filesystem::path(VKG_TEST_DATA_DIR) / "gemma4-tiny" / "ple");
+  c.max_position_embeddings = 65536;  // 128 bytes per position in f16 (one owning full layer): 8 MiB
+  EngineOptions o;
+  o.batch = 16;
+  // No limit: the whole maximum fits lavapipe; its weights and scratch are what every engine here holds.
+  const MemoryReport whole = Engine::OpenSynthetic(c, o)->memory();
+  EXPECT_EQ(whole.context, 65536u);
+  EXPECT_EQ(whole.context_reason.rfind("the model's maximum; fits ", 0), 0u) << whole.context_reason;
+  const uint64_t fixed = whole.weights + whole.scratch;
+  const uint64_t limit = fixed + KvCache::Bytes(c, 3000, o.batch, DType::F16);
+  std::map<DType, uint32_t> context;
+  for (DType kv : {DType::F16, DType::Q8_0}) {
+    SCOPED_TRACE(DTypeName(kv));
+    o.kv_dtype = kv;
+    o.device_memory = limit;
+    const auto engine = Engine::OpenSynthetic(c, o);
+    const MemoryReport m = engine->memory();
+    EXPECT_EQ(engine->validation_messages(), 0);
+    context[kv] = m.context;
+    std::printf("[ measured ] %s: default context %u in %.3f MiB (weights %.3f, scratch %.3f, KV %.3f MiB): %s\n",
+                std::string(DTypeName(kv)).c_str(), m.context, double(limit) / 1048576, double(m.weights) / 1048576,
+                double(m.scratch) / 1048576, double(m.kv_cache) / 1048576, m.context_reason.c_str());
+    EXPECT_EQ(m.weights + m.scratch, fixed);
+    EXPECT_EQ(m.kv_cache, KvCache::Bytes(c, m.context, o.batch, kv));
+    EXPECT_EQ(m.context % 256, 0u);
+    EXPECT_LE(fixed + m.kv_cache, limit);
+    EXPECT_GT(fixed + KvCache::Bytes(c, m.context + 256, o.batch, kv), limit) << "256 more positions fit too";
+    EXPECT_NE(m.context_reason.find("the largest that fits"), std::string::npos) << m.context_reason;
+    EXPECT_NE(m.context_reason.find("the device_memory limit, with a " + std::string(DTypeName(kv)) + " cache"),
+              std::string::npos)
+        << m.context_reason;
+  }
+  EXPECT_EQ(context[DType::F16], 2816u);  // room for 3000 f16 positions, down to a multiple of 256
+  EXPECT_GE(double(context[DType::Q8_0]), 1.8 * context[DType::F16]);
+}
 }  // namespace
 }  // namespace vkg::test

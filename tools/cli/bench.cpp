@@ -796,8 +796,9 @@ int Bench(const std::vector<std::string>& args) {
   // each pipeline for both).
   auto check = [&](const std::function<SelftestReport(const SelftestOptions&)>& run) {
     if (a.no_check) return;
-    a.check = CheckBenchKernels(a.options.device, a.options.validation, device.caps, a.options.kernels,
-                                a.options.features, model.name, model.config, *a.options.weights, run);
+    a.check =
+        CheckBenchKernels(a.options.device, a.options.validation, device.caps, a.options.kernels, a.options.features,
+                          model.name, model.config, *a.options.weights, a.options.kv_dtype, run);
   };
   if (!a.parallel.empty()) {
     check(nullptr);

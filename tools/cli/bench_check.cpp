@@ -36,13 +36,13 @@ uint64_t Fnv(const std::string& s) {
 
 // Everything a passing result depends on: device, driver, build, and what was checked.
 std::string Key(const vk::DeviceCaps& caps, KernelFamily kernels, const KernelFeatures& f,
-                const std::string& model_name, const ModelConfig& c, DType format, bool quick) {
+                const std::string& model_name, const ModelConfig& c, DType format, DType kv, bool quick) {
   std::ostringstream k;
   k << caps.name << '|' << caps.vendor << '|' << caps.driver_name << '|' << caps.driver_info << '|'
     << caps.driver_version << '|' << VKG_GIT_COMMIT << '|' << int(kernels) << '|' << int(f.integer_dot) << '|'
     << int(f.cooperative_matrix) << '|' << f.emulate_cooperative_matrix << '|' << model_name << '|' << c.hidden_size
     << '|' << c.num_hidden_layers << '|' << c.num_attention_heads << '|' << c.head_dim << '|' << c.vocab_size << '|'
-    << c.intermediate_size << '|' << DTypeName(format) << '|' << quick;
+    << c.intermediate_size << '|' << DTypeName(format) << '|' << DTypeName(kv) << '|' << quick;
   return k.str();
 }
 
@@ -56,12 +56,12 @@ nlohmann::json BenchCheck::ToJson() const {
 
 BenchCheck CheckBenchKernels(const std::string& device, bool validation, const vk::DeviceCaps& caps,
                              KernelFamily kernels, const KernelFeatures& features, const std::string& model_name,
-                             const ModelConfig& config, DType format,
+                             const ModelConfig& config, DType format, DType kv,
                              const std::function<SelftestReport(const SelftestOptions&)>& run) {
   const bool quick = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
   BenchCheck check;
   const std::string dir = CacheDir();
-  const std::string key = Key(caps, kernels, features, model_name, config, format, quick);
+  const std::string key = Key(caps, kernels, features, model_name, config, format, kv, quick);
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.json", static_cast<unsigned long long>(Fnv(key)));
   if (!dir.empty()) {
@@ -85,6 +85,7 @@ BenchCheck CheckBenchKernels(const std::string& device, bool validation, const v
   o.features = features;
   o.models = {{model_name, config}};
   o.formats = {format};
+  o.kv_formats = {kv};
   o.quick = quick;
   std::fprintf(stderr, "checking the kernels this benchmark times (vkgemma selftest%s) ...\n", quick ? " --quick" : "");
   const SelftestReport report = run ? run(o) : RunSelftest(o);

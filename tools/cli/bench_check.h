@@ -24,14 +24,14 @@ struct BenchCheck {
   nlohmann::json ToJson() const;
 };
 
-// Runs (or reuses) the selftest of `config` in `format` on the device; throws vkg::Error naming
+// Runs (or reuses) the selftest of `config` in `format`, attention on a `kv` cache, on the device; throws vkg::Error naming
 // every failing kernel when it fails. CPU devices run it with --quick's samples. Without a cache
 // directory ($XDG_CACHE_HOME or $HOME, and VKGEMMA_NO_DISK_CACHE unset) it always runs.
 // `run` runs the selftest (Engine::Selftest on the engine to be timed: its pipelines are then
 // compiled once), or is empty for a device of its own (RunSelftest).
 BenchCheck CheckBenchKernels(const std::string& device, bool validation, const vk::DeviceCaps& caps,
                              KernelFamily kernels, const KernelFeatures& features, const std::string& model_name,
-                             const ModelConfig& config, DType format,
+                             const ModelConfig& config, DType format, DType kv,
                              const std::function<SelftestReport(const SelftestOptions&)>& run = nullptr);
 
 }  // namespace vkg::cli

@@ -22,6 +22,8 @@
 #include "host/runtime/scheduler.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/options.h"
+#include "vk/device.h"
+#include "vk/instance.h"
 
 namespace vkg::cli {
 namespace {
@@ -257,6 +259,36 @@ void PrintAudio(const ModelConfig& c, DType format) {
               c.mm.eoa_token_id);
 }
 
+// The context an engine would get on the selected device when --ctx is not given
+// (Scheduler::DefaultContext, with the device's heap and budget read now), and how it was chosen.
+// Without a Vulkan device (or with --device cpu: the reference) the model's maximum.
+struct DefaultContextOnDevice {
+  uint32_t context = 0;
+  std::string text;  // "on DEVICE: REASON"
+};
+DefaultContextOnDevice DeviceDefaultContext(const ModelConfig& c, const EngineOptions& o, uint64_t weight_bytes) {
+  const uint32_t max_ctx = uint32_t(c.max_position_embeddings);
+  if (o.device == "cpu") return {max_ctx, "on the CPU reference: the model's maximum"};
+  try {
+    vk::Instance instance(vk::Instance::OptionsFromEnv());
+    const auto devices = vk::ListDevices(instance);
+    if (devices.empty()) return {max_ctx, "without a Vulkan device: the model's maximum"};
+    const vk::PhysicalDeviceEntry& d =
+        vk::SelectDevice(devices, o.device.empty() ? vk::DeviceSelectorFromEnv() : o.device);
+    const uint32_t batch = o.batch ? o.batch : Scheduler::DefaultBatch(c, d.caps, weight_bytes, o.kv_dtype);
+    // The scheduler sizes its scratch for the model's whole context when none is given.
+    const uint64_t scratch = Activations::Bytes(c, batch, 8, max_ctx);
+    const Scheduler::ContextChoice choice = Scheduler::DefaultContext(
+        c,
+        Scheduler::UsableDeviceMemory(d.caps.DeviceLocalBytes(), vk::DeviceLocalBudget(d.handle, d.caps),
+                                      o.device_memory),
+        d.caps.name, weight_bytes, scratch, batch, o.kv_dtype);
+    return {choice.context, "on " + d.caps.name + ": " + choice.reason};
+  } catch (const std::exception& e) {  // no fit, no device matching --device: say so, show the maximum
+    return {max_ctx, std::string("the model's maximum; ") + e.what()};
+  }
+}
+
 }  // namespace
 
 int Info(const std::vector<std::string>& args) {
@@ -285,7 +317,13 @@ int Info(const std::vector<std::string>& args) {
   PrintArchitecture(c, model_dir);
   PrintParameters(c, stored, shape.empty() && IsGgufPath(model_dir));
 
-  const uint32_t ctx = o.context ? o.context : uint32_t(std::min(8192, c.max_position_embeddings));
+  // The context: --ctx, else the default on the device for the chosen weights (GGUF own types:
+  // the stored format's estimate stands in for the mix).
+  const DType chosen_weights = *o.weights;
+  const DefaultContextOnDevice dflt = o.context
+                                          ? DefaultContextOnDevice{o.context, "--ctx"}
+                                          : DeviceDefaultContext(c, o, GpuModel::EstimateBytes(c, chosen_weights));
+  const uint32_t ctx = dflt.context;
   // Scratch at the GPU's prompt chunk unless --batch says otherwise (CPU devices use 64).
   if (!o.batch) o.batch = Scheduler::kGpuBatch;
   std::printf("device memory (weights; KV cache %s; scratch at prompt chunk %u%s)\n",
@@ -328,8 +366,10 @@ int Info(const std::vector<std::string>& args) {
                 GiB(KvCache::Bytes(c, ctx, o.batch, t)), GiB(full), double(full) / double(kv_f16));
   }
   std::printf("\n");
-  const DType chosen = *o.weights;
+  const DType chosen = chosen_weights;
   const uint64_t kv = KvCache::Bytes(c, ctx, o.batch, o.kv_dtype);
+  std::printf("context      %u positions with a %s cache (%s)\n", ctx, std::string(DTypeName(o.kv_dtype)).c_str(),
+              dflt.text.c_str());
   const auto print_chosen = [&](const std::string& what, uint64_t w, const char* why) {
     std::printf("chosen       %s --ctx %u: weights %.2f GiB + KV cache %.2f GiB + scratch %.2f GiB = %.2f GiB%s\n",
                 what.c_str(), ctx, GiB(w), GiB(kv), GiB(scratch), GiB(w + kv + scratch), why);

@@ -188,11 +188,12 @@ std::unique_ptr<Engine> OpenEngineWithProgress(const std::string& model_dir, Eng
   const MemoryReport m = engine->memory();
   if (tty) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr,
-               "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB (%s) for %u positions, "
-               "scratch %.1f MiB\n",
+               "loaded %s on %s in %.2f s: weights %.1f MiB (%s), KV cache %.1f MiB (%s) for %u positions "
+               "(%s), scratch %.1f MiB\n",
                model_dir.c_str(), engine->device_name().c_str(), seconds, double(m.weights) / 1048576.0,
                FormatNote(*engine).c_str(), double(m.kv_cache) / 1048576.0,
-               std::string(DTypeName(options.kv_dtype)).c_str(), m.context, double(m.scratch) / 1048576.0);
+               std::string(DTypeName(options.kv_dtype)).c_str(), m.context, m.context_reason.c_str(),
+               double(m.scratch) / 1048576.0);
   return engine;
 }
 

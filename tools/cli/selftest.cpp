@@ -17,11 +17,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: vkgemma selftest [--device D] [--kernels device|gpu|cpu] [--shape S[,S...]] [--weights F[,F...]]\n"
-    "                        [--int-dot auto|off|force] [--quick] [--seed N] [--json]\n"
+    "                        [--kv F[,F...]] [--int-dot auto|off|force] [--coopmat auto|off|emulate]\n"
+    "                        [--ops S] [--quick] [--seed N] [--json]\n"
     "Runs every kernel variant the engine would run on the device (the same host ops and kernel\n"
     "choice as the forward pass: weight formats, the GPU or CPU kernel family, integer-dot and\n"
     "matrix-unit products where the device has them, decode attention as the replayed step records\n"
-    "it, prefill attention with windows, rings, K=V and grouped heads, the row norms) at the real\n"
+    "it, batched decode attention, prefill attention with windows, rings, K=V and grouped heads, on\n"
+    "f16, q8_0 and q4_0 KV caches, the row norms) at the real\n"
     "shapes of the built-in models, on seeded random inputs, against the CPU reference; prints\n"
     "kernel, shape, error (NMSE), largest absolute error, tolerance and pass per case, and exits 1\n"
     "if any case fails.\n"
@@ -30,7 +32,12 @@ constexpr const char* kUsage =
     "  --shape S         built-in shapes whose operations run (default: all of them; distinct\n"
     "                    operations once). Huge matrices run a sample of their rows (said in the shape)\n"
     "  --weights F       weight formats of the products (default q4_0,q8_0,bf16; --quick: q4_0)\n"
+    "  --kv F            KV cache formats of the attention cases (default f16,q8_0,q4_0)\n"
     "  --int-dot M       integer-dot products: auto (where the device accelerates them), off, force\n"
+    "  --coopmat M       matrix-unit products and prefill attention: auto (where the device has f16\n"
+    "                    units), off, or emulate (on emulated fragments wherever the GPU family runs:\n"
+    "                    checks those kernels on devices without units; not for speed)\n"
+    "  --ops S           only the cases whose op contains S (e.g. attention, product, norm)\n"
     "  --quick           smaller samples (rows, prefill tokens, context): CI on a CPU device\n"
     "  --seed N          input seed (default 1)\n"
     "  --json            one JSON object (schema vkgemma-selftest/1) instead of the table\n";
@@ -76,6 +83,21 @@ int Selftest(const std::vector<std::string>& args) {
              [&](const std::string& v) {
                for (const std::string& f : SplitList(v)) o.formats.push_back(ParseWeights("--weights", f));
              })
+      .Value({"--kv"},
+             [&](const std::string& v) {
+               for (const std::string& f : SplitList(v)) o.kv_formats.push_back(ParseKvDType(f));
+             })
+      .Value({"--coopmat"},
+             [&](const std::string& v) {
+               if (v == "auto")
+                 o.features.cooperative_matrix = FeatureUse::kAuto;
+               else if (v == "off")
+                 o.features.cooperative_matrix = FeatureUse::kOff;
+               else if (v == "emulate")
+                 o.features.emulate_cooperative_matrix = true;
+               else
+                 throw UsageError("--coopmat must be auto, off or emulate, not '" + v + "'");
+             })
       .Value({"--int-dot"},
              [&](const std::string& v) {
                if (v == "auto")
@@ -87,6 +109,7 @@ int Selftest(const std::vector<std::string>& args) {
                else
                  throw UsageError("--int-dot must be auto, off or force, not '" + v + "'");
              })
+      .Value({"--ops"}, [&](const std::string& v) { o.ops = v; })
       .Value({"--seed"}, [&](const std::string& v) { o.seed = ParseCount("--seed", v, 0); })
       .Flag({"--quick"}, [&] { o.quick = true; })
       .Flag({"--json"}, [&] { json = true; });

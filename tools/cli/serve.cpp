@@ -204,11 +204,12 @@ int Serve(const std::vector<std::string>& args) {
   std::unique_ptr<BatchEngine> engine = BatchEngine::Open(model_dir, options, parallel);
   const MemoryReport m = engine->memory();
   std::fprintf(stderr,
-               "loaded %s on %s in %.2f s: %u slots of %u positions, weights %.1f MiB, KV cache %.1f MiB, "
-               "scratch %.1f MiB\n",
+               "loaded %s on %s in %.2f s: %u slots of %u positions (%s), weights %.1f MiB, KV cache %.1f MiB "
+               "(%s), scratch %.1f MiB\n",
                model_dir.c_str(), engine->device_name().c_str(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), engine->slots(),
-               engine->context(), double(m.weights) / 1048576.0, double(m.kv_cache) / 1048576.0,
+               engine->context(), m.context_reason.c_str(), double(m.weights) / 1048576.0,
+               double(m.kv_cache) / 1048576.0, std::string(DTypeName(options.kv_dtype)).c_str(),
                double(m.scratch) / 1048576.0);
 
   serve::ServedModel served;
