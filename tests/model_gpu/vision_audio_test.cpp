@@ -73,16 +73,14 @@ TEST_P(VisionAudioEngineTest, LogitsMatchHuggingFace) {
   engine->AttachImages({ImagePatches::Grid(int(im.patches_x), int(im.patches_y), im.pixels)});
   engine->AttachAudio({LoadAudioFile((model / "audio.wav").string())});
   const float worst = WorstRow(f, engine->Forward(f.tokens, true), "engine");
-  std::printf("[ measured ] ple-vision-audio on %s: logits max abs vs HF %.3g\n", engine->device_name().c_str(),
-              worst);
+  std::printf("[ measured ] ple-vision-audio on %s: logits max abs vs HF %.3g\n", engine->device_name().c_str(), worst);
   EXPECT_EQ(engine->validation_messages(), 0);
   EXPECT_EQ(engine->n_past(), f.tokens.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, VisionAudioEngineTest,
                          // The device family and the CPU reference run through the command below.
-                         ::testing::Values(EngineCase{"", KernelFamily::kGpu}),
-                         [](const auto& info) {
+                         ::testing::Values(EngineCase{"", KernelFamily::kGpu}), [](const auto& info) {
                            return std::string(*info.param.device ? info.param.device : "vulkan") +
                                   (info.param.family == KernelFamily::kGpu ? "_gpu_family" : "_device_family");
                          });
@@ -96,9 +94,9 @@ TEST(VisionAudioLogitsCommandTest, ImageAndAudioFilesMatchHuggingFace) {
   for (int32_t t : f.tokens) tokens += (tokens.empty() ? "" : ",") + std::to_string(t);
   for (const char* device : {"", " --device cpu"}) {
     const std::filesystem::path out = dir.path() / "logits.f32";
-    const CommandOutput r =
-        RunVkgemma("logits -m " + model.string() + " --tokens " + tokens + " --image " + (model / "image.png").string() +
-                   " --audio " + (model / "audio.wav").string() + " --out " + out.string() + device);
+    const CommandOutput r = RunVkgemma("logits -m " + model.string() + " --tokens " + tokens + " --image " +
+                                       (model / "image.png").string() + " --audio " + (model / "audio.wav").string() +
+                                       " --out " + out.string() + device);
     ASSERT_EQ(r.rc, 0) << r.err;
     EXPECT_EQ(r.err.find("validation"), std::string::npos) << r.err;
     const float worst = WorstRow(f, ReadF32(out), device);
