@@ -13,8 +13,11 @@
 // image, clamped to the chunk) as in attention_prefill_gpu.comp (whole key blocks outside the
 // causal/sliding range never visited),
 // split z walks [lo + z * keys_per_split, + keys_per_split) in tiles of BC keys:
-//   1. K tile BC x HEAD_DIM -> f16 shared (b_sh, [key][d], rows padded by 8 halves), 16-byte loads,
-//      rows past the split's end zeroed (so 0 x V and the padded scores stay finite);
+//   1. K tile BC x HEAD_DIM -> f16 shared (b_sh, [key][d], rows padded by 8 halves), one 16-byte
+//      shared store per 8 values (b_sh is packed: uvec4 of 8 halves), rows past the split's end
+//      zeroed (so 0 x V and the padded scores stay finite). Its global loads were issued into
+//      registers (kv_regs, f16) during the previous tile's O += P V (the first tile's before the
+//      loop), so the store waits on no load;
 //   2. S = Q K^T: (BR / FM) x (BC / FN) unit fragments, A = Q rows from a_sh (staged once, f16),
 //      B = K^T (column-major view of the K tile). With fewer fragments than subgroups the head
 //      dimension is split KSPLIT ways (each subgroup HEAD_DIM / KSPLIT of the dot product) and the
@@ -26,9 +29,18 @@
 //      well inside f16), so the O accumulators, which live in unit fragments that have no
 //      per-row scaling, are rescaled (through shared memory) only on the rare tiles where some
 //      row's m moved after it had seen keys. Meanwhile the V tile replaces K (K=V layers: KV_SAME,
-//      the K tile already is the V tile);
+//      the K tile already is the V tile): its loads were issued into the registers right after
+//      the K tile's barrier and were in flight during step 2;
 //   4. O += P V: (BR / FM) x (HEAD_DIM / FN) accumulator fragments, O_FRAGS per subgroup, each
-//      BC / FK unit steps with A = P, B = V (row-major view of the tile).
+//      BC / FK unit steps with A = P, B = V (row-major view of the tile); the next K tile's loads
+//      are issued first and land in the registers meanwhile.
+// Barriers per key tile: 4 (K stored | S done | P and V stored | O done), as before the prefetch
+// (one K/V buffer: a second would not fit 48 KiB at head 256/512), plus 3 per O fragment on the
+// rare rescaling tiles; what changed is that no global load is waited for at a barrier: before,
+// each tile's K and V loads were issued and stored between two barriers, their latency exposed
+// twice per tile, with 16-bit shared stores (8 per 16 bytes) where now one 16-byte store moves 8
+// values. Registers for the prefetch: BC x HEAD_DIM / 8 / WG uvec4 per invocation (head 256 BC 32
+// and head 512 BC 16 at 128 invocations: 8 uvec4, 32 registers), beside O's 8 fragments (64).
 // End: the accumulators leave through a per-subgroup FM x FN staging fragment: out = O / l with one
 // split, else (m, l, O) per (split, token, head) into scratch for attention_decode_gpu.comp -D
 // COMBINE (as attention_prefill_gpu.comp).
@@ -129,20 +141,21 @@ const uint VPL = 8;                   // values per chunk
 #elif defined(KV_F32)
 layout(std430, binding = 1) readonly buffer K { vec4 k_cache[]; };
 layout(std430, binding = 2) readonly buffer V { vec4 v_cache[]; };
-const uint VPL = 4;                   // values per 16-byte load
+const uint VPL = 8;                   // values per chunk: two 16-byte loads
 #else
 layout(std430, binding = 1) readonly buffer K { uvec4 k_cache[]; };
 layout(std430, binding = 2) readonly buffer V { uvec4 v_cache[]; };
 const uint VPL = 8;
 #endif
-const uint LPR = HEAD_DIM / VPL;      // 16-byte loads per K/V row
+const uint LPR = HEAD_DIM / VPL;      // 8-value chunks per K/V row (one 16-byte shared store each)
 layout(std430, binding = 3) writeonly buffer Out { float out_[]; };
 layout(std430, binding = 4) writeonly buffer Scratch { float scratch[]; };
 layout(std430, binding = 5) readonly buffer LastKey { int last_key[]; };
 layout(push_constant) uniform Push { AttentionParams p; };
 
 shared float16_t a_sh[BR * Q_STRIDE + BR * P_STRIDE];  // Q [BR][Q_STRIDE], then P [BR][P_STRIDE]
-shared float16_t b_sh[BC * KV_STRIDE];                 // the K tile, then the V tile
+#define COOPMAT_B_PACKED 1
+shared uvec4 b_sh[BC * KV_STRIDE / 8];                 // the K tile, then the V tile (f16, 8 per uvec4)
 shared float c_sh[C_FLOATS];  // S partials [KSPLIT][BR][BC]; later one FM x FN staging per subgroup
 shared float sh_m[BR], sh_l[BR], sh_corr[BR];
 shared uint sh_rescale;       // some row's reference max moved after it had seen keys
@@ -158,50 +171,57 @@ shared uint sh_rescale;       // some row's reference max moved after it had see
 #define FRAG_LOOP [[unroll]]
 #endif
 
-// Keys t0 .. t0 + n_keys - 1 of KV head kvh from buf into b_sh as f16; rows n_keys .. BC - 1 zero.
+// The K/V tile in two phases, so that its global loads are in flight during the products before
+// it is stored: KV_FETCH(buf, t0, n_keys, kvh) loads keys t0 .. t0 + n_keys - 1 of KV head kvh
+// into kv_regs as f16 (8 values of a row per uvec4; rows n_keys .. BC - 1 zero), KV_STORE() writes
+// them to b_sh, one 16-byte store per 8 values. Item i of the tile: row i / LPR, chunk i % LPR:
+// neighbouring invocations on neighbouring 16-byte chunks of a row (coalesced loads), and a
+// store phase's 8 invocations on 8 consecutive chunks (8 different 16-byte bank groups).
+const uint KV_ITEMS = (BC * LPR + WG - 1u) / WG;  // 8-value chunks per invocation and tile
+uvec4 kv_regs[KV_ITEMS];
+uvec2 packF16x4(vec4 v) { return uvec2(packFloat2x16(f16vec2(v.xy)), packFloat2x16(f16vec2(v.zw))); }
 #if defined(KV_QUANT)
 const uint KVQ_B = HEAD_DIM % 32u == 0u ? 32u : 16u;  // kvqBlock(HEAD_DIM)
-#define LOAD_TILE(buf, t0, n_keys, kvh)                                                    \
-  for (uint i_ = gl_LocalInvocationIndex; i_ < BC * LPR; i_ += WG) {                      \
-    const uint k_ = i_ / LPR, e_ = i_ % LPR;                                               \
-    vec4 lo_ = vec4(0.0), hi_ = vec4(0.0);                                                 \
-    if (k_ < (n_keys)) {                                                                   \
-      const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                               \
-      KVQ_LOAD8(buf, ((slot_ * p.n_kv_heads + (kvh)) * LPR + e_) * 8u,                     \
-                kvqQuantWords(p.cache_len * p.n_kv_heads * HEAD_DIM), KVQ_B, lo_, hi_)     \
-    }                                                                                      \
-    [[unroll]] for (uint c_ = 0; c_ < 4; ++c_) {                                           \
-      b_sh[k_ * KV_STRIDE + 8 * e_ + c_] = float16_t(lo_[c_]);                             \
-      b_sh[k_ * KV_STRIDE + 8 * e_ + 4 + c_] = float16_t(hi_[c_]);                         \
-    }                                                                                      \
+#define KV_FETCH(buf, t0, n_keys, kvh)                                                       \
+  [[unroll]] for (uint j_ = 0; j_ < KV_ITEMS; ++j_) {                                        \
+    const uint i_ = gl_LocalInvocationIndex + j_ * WG, k_ = i_ / LPR, e_ = i_ % LPR;         \
+    vec4 lo_ = vec4(0.0), hi_ = vec4(0.0);                                                   \
+    if (i_ < BC * LPR && k_ < (n_keys)) {                                                    \
+      const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                                 \
+      KVQ_LOAD8(buf, ((slot_ * p.n_kv_heads + (kvh)) * LPR + e_) * 8u,                       \
+                kvqQuantWords(p.cache_len * p.n_kv_heads * HEAD_DIM), KVQ_B, lo_, hi_)       \
+    }                                                                                        \
+    kv_regs[j_] = uvec4(packF16x4(lo_), packF16x4(hi_));                                     \
   }
 #elif defined(KV_F32)
-#define LOAD_TILE(buf, t0, n_keys, kvh)                                          \
-  for (uint i_ = gl_LocalInvocationIndex; i_ < BC * LPR; i_ += WG) {            \
-    const uint k_ = i_ / LPR, e_ = i_ % LPR;                                     \
-    vec4 v_ = vec4(0.0);                                                         \
-    if (k_ < (n_keys)) {                                                         \
-      const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                     \
-      v_ = buf[(slot_ * p.n_kv_heads + (kvh)) * LPR + e_];                       \
-    }                                                                            \
-    [[unroll]] for (uint c_ = 0; c_ < 4; ++c_) b_sh[k_ * KV_STRIDE + 4 * e_ + c_] = float16_t(v_[c_]); \
+#define KV_FETCH(buf, t0, n_keys, kvh)                                                       \
+  [[unroll]] for (uint j_ = 0; j_ < KV_ITEMS; ++j_) {                                        \
+    const uint i_ = gl_LocalInvocationIndex + j_ * WG, k_ = i_ / LPR, e_ = i_ % LPR;         \
+    vec4 lo_ = vec4(0.0), hi_ = vec4(0.0);                                                   \
+    if (i_ < BC * LPR && k_ < (n_keys)) {                                                    \
+      const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                                 \
+      lo_ = buf[((slot_ * p.n_kv_heads + (kvh)) * LPR + e_) * 2u];                           \
+      hi_ = buf[((slot_ * p.n_kv_heads + (kvh)) * LPR + e_) * 2u + 1u];                      \
+    }                                                                                        \
+    kv_regs[j_] = uvec4(packF16x4(lo_), packF16x4(hi_));                                     \
   }
 #else
-#define LOAD_TILE(buf, t0, n_keys, kvh)                                          \
-  for (uint i_ = gl_LocalInvocationIndex; i_ < BC * LPR; i_ += WG) {            \
-    const uint k_ = i_ / LPR, e_ = i_ % LPR;                                     \
-    uvec4 w_ = uvec4(0u);                                                        \
-    if (k_ < (n_keys)) {                                                         \
-      const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                     \
-      w_ = buf[(slot_ * p.n_kv_heads + (kvh)) * LPR + e_];                       \
-    }                                                                            \
-    [[unroll]] for (uint c_ = 0; c_ < 4; ++c_) {                                 \
-      const vec2 h_ = unpackHalf2x16(w_[c_]);                                    \
-      b_sh[k_ * KV_STRIDE + 8 * e_ + 2 * c_] = float16_t(h_.x);                  \
-      b_sh[k_ * KV_STRIDE + 8 * e_ + 2 * c_ + 1] = float16_t(h_.y);              \
-    }                                                                            \
+#define KV_FETCH(buf, t0, n_keys, kvh)                                                       \
+  [[unroll]] for (uint j_ = 0; j_ < KV_ITEMS; ++j_) {                                        \
+    const uint i_ = gl_LocalInvocationIndex + j_ * WG, k_ = i_ / LPR, e_ = i_ % LPR;         \
+    uvec4 w_ = uvec4(0u);                                                                    \
+    if (i_ < BC * LPR && k_ < (n_keys)) {                                                    \
+      const uint slot_ = uint((t0) + int(k_)) % p.cache_len;                                 \
+      w_ = buf[(slot_ * p.n_kv_heads + (kvh)) * LPR + e_];                                   \
+    }                                                                                        \
+    kv_regs[j_] = w_;  /* already 8 halves, low half first */                                \
   }
 #endif
+#define KV_STORE()                                                                           \
+  [[unroll]] for (uint j_ = 0; j_ < KV_ITEMS; ++j_) {                                        \
+    const uint i_ = gl_LocalInvocationIndex + j_ * WG;                                       \
+    if (i_ < BC * LPR) b_sh[(i_ / LPR) * (KV_STRIDE / 8u) + i_ % LPR] = kv_regs[j_];         \
+  }
 
 void main() {
   const uint tid = gl_LocalInvocationIndex;
@@ -253,11 +273,13 @@ void main() {
   FRAG_LOOP for (uint j = 0; j < O_FRAGS; ++j) o[j] = fragZero();
   const uint stage = fsg * FM * FN;  // this subgroup's staging fragment in c_sh
 
+  if (s_lo < s_hi) KV_FETCH(k_cache, s_lo, uint(min(int(BC), s_hi - s_lo)), kvh)
   for (int t0 = s_lo; t0 < s_hi; t0 += int(BC)) {
     const uint n_keys = uint(min(int(BC), s_hi - t0));
-    LOAD_TILE(k_cache, t0, n_keys, kvh)
+    KV_STORE()  // the K tile fetched during the previous tile's O += P V (or before the loop)
     if (tid == 0u) sh_rescale = 0u;  // last read before the previous tile's final barrier
     barrier();  // K tile (and, first time, Q and the state) complete
+    if (!KV_SAME) KV_FETCH(v_cache, t0, n_keys, kvh)  // in flight during S = Q K^T
 
     // 2. S partials: item w = (fragment w % S_FRAGS, head slice w / S_FRAGS).
     FRAG_LOOP for (uint u = 0; u < S_PER_SG; ++u) {
@@ -275,7 +297,7 @@ void main() {
     barrier();  // S complete; the K tile is free
 
     // 3. V tile into the K tile's place, and the online softmax (one subgroup per row).
-    if (!KV_SAME) LOAD_TILE(v_cache, t0, n_keys, kvh)
+    if (!KV_SAME) KV_STORE()
     const bool unmasked = t0 >= first_hi && t0 + int(n_keys) - 1 <= last_lo;
     for (uint r = hsg; r < BR; r += nhsg) {
       const uint tok = (row0 + r) / p.group;
@@ -332,7 +354,9 @@ void main() {
       }
     }
 
-    // 4. O += P V.
+    // 4. O += P V, with the next K tile's loads in flight.
+    const int t1 = t0 + int(BC);
+    if (t1 < s_hi) KV_FETCH(k_cache, t1, uint(min(int(BC), s_hi - t1)), kvh)
     FRAG_LOOP for (uint j = 0; j < O_FRAGS; ++j) {
       const uint f = fsg * O_FRAGS + j, fr = f / O_COLS, fc = f % O_COLS;
       FRAG_LOOP for (uint kk = 0; kk < BC; kk += FK) {

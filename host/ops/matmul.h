@@ -31,11 +31,14 @@ struct MatMulOverrides {
   // kCoopMatEmulated runs the same kernel on emulated fragments on any device (tests).
   enum class PrefillKernel { kAuto, kRegisterBlocked, kTiled, kCoopMat, kCoopMatEmulated };
   PrefillKernel prefill_kernel = PrefillKernel::kAuto;
-  // kCoopMatEmulated: the unit shape to emulate (tokens x rows x K; sides <= 16, K dividing 64) and
+  // kCoopMatEmulated: the unit shape to emulate (tokens x rows x K; sides <= 16, K dividing 32) and
   // fragments per subgroup (0 = planned). Tests cover the shapes devices report (16x16x16, 16x8x16,
   // 8x8x16...) and every tile the plan may pick.
   uint32_t coopmat_m = 16, coopmat_n = 16, coopmat_k = 16;
   uint32_t coopmat_frag_m = 0, coopmat_frag_n = 0;
+  // The matrix-unit kernel's K per pipeline step (32 or 64; 0 = planned: 64 where its two buffers
+  // fit shared memory). Tests force both on one device.
+  uint32_t coopmat_step_k = 0;
   // Decode on the split-K kernel: rows per subgroup and subgroups per workgroup; 0 = planned
   // (PlanMatVec). Tests force each geometry the plan may pick.
   uint32_t decode_rows_per_subgroup = 0, decode_subgroups = 0;

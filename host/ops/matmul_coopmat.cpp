@@ -73,7 +73,7 @@ bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const
     unit.n = options.force.coopmat_n;
     unit.k = options.force.coopmat_k;
     VKG_CHECK(unit.m && unit.n && unit.m <= 16 && unit.n <= 16 && unit.m * unit.n % kCoopMatEmulatedLanes == 0 &&
-                  unit.k && kCoopMatStepK % unit.k == 0,
+                  unit.k && kCoopMatMinStepK % unit.k == 0,
               "MatMul '", w.name, "': cannot emulate a ", unit.m, "x", unit.n, "x", unit.k, " unit");
     lanes = kCoopMatEmulatedLanes;
     shader = CoopMatShader(shaders::WeightKernel::MatMulCoopmatEmulated, w.dtype);
@@ -84,6 +84,13 @@ bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const
   if (options.force.coopmat_frag_m && options.force.coopmat_frag_n) {  // tests: every tile the plan may pick
     plan.frag_m = options.force.coopmat_frag_m;
     plan.frag_n = options.force.coopmat_frag_n;
+    ChooseCoopMatStep(plan, x.rows, w.rows, caps.max_shared_memory);
+  }
+  if (options.force.coopmat_step_k) {
+    VKG_CHECK(options.force.coopmat_step_k == kCoopMatStepK || options.force.coopmat_step_k == kCoopMatMinStepK,
+              "MatMul '", w.name, "': the matrix-unit kernel steps 32 or 64 K values, not ",
+              options.force.coopmat_step_k);
+    plan.step_k = options.force.coopmat_step_k;
     DeriveCoopMatPlan(plan, x.rows, w.rows);
   }
   VKG_CHECK(plan.shared_bytes <= caps.max_shared_memory, "MatMul '", w.name, "': a ", plan.tile_m, "x", plan.tile_n,
@@ -98,7 +105,8 @@ bool MatMulCoopMat(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const
                                      .Set(4, plan.sg_m)
                                      .Set(5, plan.sg_n)
                                      .Set(6, plan.frag_m)
-                                     .Set(7, plan.frag_n);
+                                     .Set(7, plan.frag_n)
+                                     .Set(8, plan.step_k);
   const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, IsQuantized(w.dtype), spec);
   const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
   DispatchMatMulChunks(ctx, w, pipeline,

@@ -10,7 +10,13 @@
 //   tests/ops/matmul_coopmat_test.cpp (units may truncate their f32 sums);
 // * attention, f16 K/V as the reference sees them: 1e-9, tests/ops/attention_test.cpp; on matrix
 //   units (q and P rounded to f16), reference fed f16 q: 1e-6, tests/ops/attention_coopmat_test.cpp;
-// * norms: 1e-10, tests/ops/rms_norm_test.cpp.
+// * norms: 1e-10, tests/ops/rms_norm_test.cpp;
+// * attention inputs: q 1e-11, f16 cache rows 2.4e-7 (one f16 ulp where the two f32 results
+//   straddle a rounding boundary), tests/ops/attention_inputs_test.cpp;
+// * expert products: 1e-10, tests/ops/experts_test.cpp; top-k: the ids exactly and the weights
+//   1e-12, tests/ops/topk_test.cpp;
+// * embedding gather: exact (0), tests/ops/embed_test.cpp; per-layer inputs' norm + combine:
+//   1e-10, tests/ops/ple_test.cpp.
 // A wrong block, scale, key, mask edge or head mapping gives NMSE >= 1e-4 (1e-3 for attention), so
 // every bound still catches a wrong kernel.
 #include "host/runtime/selftest.h"
@@ -27,10 +33,15 @@
 #include "host/error.h"
 #include "host/model/shapes.h"
 #include "host/ops/attention.h"
+#include "host/ops/attention_inputs.h"
 #include "host/ops/elementwise.h"
+#include "host/ops/embed.h"
+#include "host/ops/experts.h"
 #include "host/ops/matmul.h"
+#include "host/ops/ple.h"
 #include "host/ops/quantize_activations.h"
 #include "host/ops/rms_norm.h"
+#include "host/ops/topk.h"
 #include "host/reference/ref_ops.h"
 #include "host/runtime/selftest_plan.h"
 #include "vk/check.h"
@@ -40,7 +51,11 @@ namespace vkg {
 namespace {
 
 using selftest::AttentionCase;
+using selftest::AttentionInputsCase;
+using selftest::EmbedCase;
+using selftest::ExpertCase;
 using selftest::NormCase;
+using selftest::PleCase;
 using selftest::ProductCase;
 
 constexpr double kFloatProductNmse = 1e-10;
@@ -49,6 +64,12 @@ constexpr double kCoopMatProductNmse = 1e-9;
 constexpr double kAttentionNmse = 1e-9;
 constexpr double kCoopMatAttentionNmse = 1e-6;
 constexpr double kNormNmse = 1e-10;
+constexpr double kInputsQNmse = 1e-11;
+constexpr double kInputsF16CacheNmse = 2.4e-7;
+constexpr double kExpertsNmse = 1e-10;
+constexpr double kTopKWeightsNmse = 1e-12;
+constexpr double kEmbedNmse = 0.0;
+constexpr double kPleNmse = 1e-10;
 
 // Seeded value in [lo, hi) of element i of stream `seed` (a hash: any element without the others).
 float Hash(uint64_t seed, uint64_t i, float lo = -1.f, float hi = 1.f) {
@@ -85,6 +106,10 @@ class Runner {
   SelftestCase Product(const ProductCase& c);
   SelftestCase Attention(const AttentionCase& c);
   SelftestCase Norm(const NormCase& c, bool residual);
+  std::vector<SelftestCase> AttentionInputs(const AttentionInputsCase& c);  // q, then the cache rows
+  std::vector<SelftestCase> Experts(const ExpertCase& c);                   // top-k, gate|up, down
+  SelftestCase Embed(const EmbedCase& c);
+  SelftestCase Ple(const PleCase& c);
 
  private:
   struct Session {
@@ -115,8 +140,41 @@ class Runner {
   }
   std::vector<float> Download(const Tensor& t) {
     std::vector<float> v(t.elements());
-    gpu_.transfer().Download(t.slice, v.data(), v.size() * 4);
+    if (t.dtype == DType::F16) {
+      std::vector<uint16_t> h(v.size());
+      gpu_.transfer().Download(t.slice, h.data(), h.size() * 2);
+      for (size_t i = 0; i < v.size(); ++i) v[i] = HalfToFloat(h[i]);
+    } else {
+      gpu_.transfer().Download(t.slice, v.data(), v.size() * 4);
+    }
     return v;
+  }
+  vk::BufferSlice UploadIds(Session& s, const std::vector<int32_t>& ids) {
+    const vk::BufferSlice slice = s.alloc->Allocate(std::max<uint64_t>(16, ids.size() * 4));
+    gpu_.transfer().Upload(slice, ids.data(), ids.size() * 4);
+    return slice;
+  }
+  // A weight matrix of `rows` x k seeded values in its own allocation, and the values it holds.
+  struct Matrix {
+    std::unique_ptr<vk::BlockAllocator> alloc;
+    WeightMatrix w;
+    std::vector<float> held;  // [rows][k], as the device holds them (DeviceRowValues)
+  };
+  Matrix Upload(DType t, uint32_t rows, uint32_t k, uint64_t seed, const std::string& name) {
+    Matrix m;
+    m.alloc = std::make_unique<vk::BlockAllocator>(gpu_.device(), vk::MemoryKind::kDeviceLocal, "selftest " + name);
+    auto row = [&](uint32_t r, float* out) {
+      for (uint32_t i = 0; i < k; ++i) out[i] = Hash(seed, uint64_t(r) * k + i);
+    };
+    m.w = UploadWeightMatrix(gpu_.device(), *m.alloc, gpu_.transfer(), t, rows, k, row, "selftest_" + name);
+    m.held.resize(size_t(rows) * k);
+    std::vector<float> src(k);
+    for (uint32_t r = 0; r < rows; ++r) {
+      row(r, src.data());
+      const std::vector<float> d = DeviceRowValues(t, src.data(), k);
+      std::copy_n(d.begin(), k, m.held.begin() + size_t(r) * k);
+    }
+    return m;
   }
   // Records body, submits, and returns the shader variants it dispatched ('+'-joined, in order).
   std::string Run(Session& s, const std::function<void(OpContext&)>& body) {
@@ -194,8 +252,9 @@ SelftestCase Runner::Product(const ProductCase& c) {
   if (gelu_in) Upload(up, upv);
   SelftestCase r;
   // The options forward.cpp passes (Step::Opt, RecordHead).
-  const MatMulOptions opt{
-      .softcap = c.softcap, .rows_as_decode = c.decode && c.matrix != "head", .int8_scratch = scratch.slice};
+  const MatMulOptions opt{.softcap = c.softcap,
+                          .rows_as_decode = c.decode && c.matrix != "head" && c.matrix != "router",
+                          .int8_scratch = scratch.slice};
   r.kernels = Run(s, [&](OpContext& ctx) {
     if (pairs && c.decode) {
       if (MatVecGeluPairs(ctx, w, x, y, opt)) return;
@@ -359,6 +418,210 @@ SelftestCase Runner::Norm(const NormCase& c, bool residual) {
   return r;
 }
 
+// ---- attention inputs ----
+
+std::vector<SelftestCase> Runner::AttentionInputs(const AttentionInputsCase& c) {
+  Session s = Begin();
+  const uint32_t D = c.head_dim, qrow = c.n_heads * D, kvrow = c.n_kv_heads * D;
+  const uint64_t seed = o_.seed * 4241ull + D * 7ull + c.n_heads * 3ull + c.T + c.n_kv_heads * 1009ull;
+  const float eps = 1e-6f;
+  // qkv rows as forward.cpp stacks them: q | k | v (no v on K=V layers, neither on KV-shared ones).
+  const uint32_t v_cols = c.n_kv_heads && !c.k_is_v ? kvrow : 0;
+  const uint32_t cols = qrow + kvrow + v_cols;
+  const std::vector<float> qkv = Values(size_t(c.T) * cols, seed + 1, -3.f, 3.f);
+  const std::vector<float> q_norm = Values(D, seed + 2, 0.5f, 1.5f), k_norm = Values(D, seed + 3, 0.5f, 1.5f);
+  const std::vector<float> inv_freq = ref::RopeInvFreq(int(D), c.rope_theta, int(c.rope_pairs));
+  std::vector<float> k_cache, v_cache;  // old contents: slots the step does not own must keep them
+  if (c.n_kv_heads) {
+    k_cache = RoundTripThrough(DType::F16, Values(size_t(c.cache_len) * kvrow, seed + 4));
+    v_cache = RoundTripThrough(DType::F16, Values(size_t(c.cache_len) * kvrow, seed + 5));
+  }
+  const Tensor tqkv = NewTensor(s, c.T, cols), tq = NewTensor(s, c.T, qrow);
+  const Tensor tqn = NewTensor(s, 1, D), tkn = NewTensor(s, 1, D), tf = NewTensor(s, 1, D / 2);
+  Upload(tqkv, qkv);
+  Upload(tqn, q_norm);
+  Upload(tkn, k_norm);
+  Upload(tf, inv_freq);
+  vkg::AttentionInputs in{
+      .qkv = tqkv, .q = tq, .q_norm = tqn, .n_heads = c.n_heads, .head_dim = D, .inv_freq = tf, .eps = eps};
+  Tensor tkc, tvc;
+  if (c.n_kv_heads) {
+    tkc = NewTensor(s, c.cache_len, kvrow, DType::F16);
+    tvc = NewTensor(s, c.cache_len, kvrow, DType::F16);
+    Upload(tkc, k_cache);
+    Upload(tvc, v_cache);
+    in.k_col = qrow, in.v_col = v_cols ? qrow + kvrow : qrow;
+    in.k_norm = tkn, in.k_cache = tkc, in.v_cache = tvc, in.n_kv_heads = c.n_kv_heads;
+  }
+  const Tensor tpos = NewTensor(s, 1, 1);
+  if (c.position_buffer) {
+    gpu_.transfer().Upload(tpos.slice, &c.start_pos, 4);
+    in.position = &tpos.slice;
+  }
+  const std::string kernels = Run(s, [&](OpContext& ctx) { PrepareAttentionInputs(ctx, in, c.start_pos); });
+
+  // Reference: the unfused sequence (docs/model.md §2.4): per-head norms, RoPE, the cache rows.
+  std::vector<int32_t> pos(c.T);
+  for (uint32_t t = 0; t < c.T; ++t) pos[t] = int32_t(c.start_pos + t);
+  std::vector<float> q(size_t(c.T) * qrow), k(size_t(c.T) * kvrow), v(size_t(c.T) * kvrow);
+  for (uint32_t t = 0; t < c.T; ++t) {
+    std::copy_n(&qkv[size_t(t) * cols], qrow, &q[size_t(t) * qrow]);
+    if (!c.n_kv_heads) continue;
+    std::copy_n(&qkv[size_t(t) * cols + qrow], kvrow, &k[size_t(t) * kvrow]);
+    std::copy_n(&qkv[size_t(t) * cols + (v_cols ? qrow + kvrow : qrow)], kvrow, &v[size_t(t) * kvrow]);
+  }
+  ref::RmsNorm(q.data(), q_norm.data(), q.data(), int(c.T * c.n_heads), int(D), eps);
+  ref::Rope(q.data(), int(c.T), int(c.n_heads), int(D), pos.data(), inv_freq.data());
+  std::vector<SelftestCase> out(1);
+  out[0].kernels = kernels;
+  out[0].tolerance = kInputsQNmse;
+  out[0].reference = "q: rmsnorm per head, RoPE";
+  Finish(out[0], std::vector<double>(q.begin(), q.end()), Download(tq));
+  if (!c.n_kv_heads) return out;
+  ref::RmsNorm(k.data(), k_norm.data(), k.data(), int(c.T * c.n_kv_heads), int(D), eps);
+  ref::Rope(k.data(), int(c.T), int(c.n_kv_heads), int(D), pos.data(), inv_freq.data());
+  ref::RmsNorm(v.data(), nullptr, v.data(), int(c.T * c.n_kv_heads), int(D), eps);
+  for (uint32_t t = 0; t < c.T; ++t) {
+    const size_t slot = (c.start_pos + t) % c.cache_len;
+    std::copy_n(&k[size_t(t) * kvrow], kvrow, &k_cache[slot * kvrow]);
+    std::copy_n(&v[size_t(t) * kvrow], kvrow, &v_cache[slot * kvrow]);
+  }
+  k_cache = RoundTripThrough(DType::F16, k_cache);
+  v_cache = RoundTripThrough(DType::F16, v_cache);
+  k_cache.insert(k_cache.end(), v_cache.begin(), v_cache.end());
+  std::vector<float> got = Download(tkc);
+  const std::vector<float> got_v = Download(tvc);
+  got.insert(got.end(), got_v.begin(), got_v.end());
+  out.emplace_back();
+  out[1].kernels = kernels;
+  out[1].tolerance = kInputsF16CacheNmse;
+  out[1].reference = "K: rmsnorm, RoPE; V: rmsnorm; rows to f16 cache slots (whole caches compared)";
+  Finish(out[1], std::vector<double>(k_cache.begin(), k_cache.end()), got);
+  return out;
+}
+
+// ---- routed experts ----
+
+std::vector<SelftestCase> Runner::Experts(const ExpertCase& c) {
+  Session s = Begin();
+  const uint32_t E = c.n_experts, K = c.top_k, H = c.hidden, I = c.inter, T = c.tokens, slots = T * K;
+  const uint64_t seed = o_.seed * 60013ull + uint64_t(c.dtype) * 977 + T;
+  std::vector<SelftestCase> out(3);
+
+  // Router top-k over all E experts, with the per-expert scale.
+  const std::vector<float> logits = Values(size_t(T) * E, seed + 1, -4.f, 4.f);
+  const std::vector<float> scale = Values(E, seed + 2, 0.5f, 1.5f);
+  std::vector<int32_t> ref_ids(slots);
+  std::vector<float> ref_w(slots);
+  ref::TopKSoftmax(logits.data(), int(T), int(E), int(K), scale.data(), ref_ids.data(), ref_w.data());
+  const Tensor tl = NewTensor(s, T, E), ts = NewTensor(s, 1, E), tw = NewTensor(s, T, K);
+  Upload(tl, logits);
+  Upload(ts, scale);
+  const vk::BufferSlice topk_ids = s.alloc->Allocate(std::max<uint64_t>(16, slots * 4));
+  out[0].kernels = Run(s, [&](OpContext& ctx) { TopKSoftmax(ctx, tl, K, ts, topk_ids, tw); });
+  std::vector<int32_t> got_ids(slots);
+  gpu_.transfer().Download(topk_ids, got_ids.data(), slots * 4);
+  out[0].tolerance = kTopKWeightsNmse;
+  out[0].reference = "top-k ids (exact) and softmax weights x per-expert scale";
+  Finish(out[0], std::vector<double>(ref_w.begin(), ref_w.end()), Download(tw));
+  if (got_ids != ref_ids) {
+    out[0].pass = false;
+    out[0].error = std::numeric_limits<double>::infinity();
+  }
+
+  // The expert products route among the experts_run uploaded experts: seeded ids with repeats.
+  std::vector<int32_t> ids(slots);
+  for (uint32_t i = 0; i < slots; ++i)
+    ids[i] = int32_t(uint32_t(Hash(seed + 3, i, 0.f, 1.f) * c.experts_run) % c.experts_run);
+  const vk::BufferSlice tids = UploadIds(s, ids);
+  auto product = [&](SelftestCase& r, uint32_t rows, uint32_t k, uint32_t x_div, uint64_t mseed, const char* name) {
+    const Matrix m = Upload(c.dtype, c.experts_run * rows, k, mseed, name);
+    const std::vector<float> xv = Values(size_t(slots / x_div) * k, mseed + 1);
+    const Tensor x = NewTensor(s, slots / x_div, k), y = NewTensor(s, slots, rows);
+    Upload(x, xv);
+    r.kernels = Run(s, [&](OpContext& ctx) {
+      MatMulExperts(ctx, m.w, {.rows_per_expert = rows, .rows = rows, .ids = tids, .n_slots = slots, .x_div = x_div}, x,
+                    y);
+    });
+    const std::vector<float> got_all = Download(y);
+    // Every slot, evenly spaced rows (about 4M multiply-adds).
+    const uint32_t want = uint32_t(std::clamp<uint64_t>((uint64_t(1) << 22) / (uint64_t(slots) * k), 64, rows));
+    std::vector<double> ref;
+    std::vector<float> got;
+    for (uint32_t sl = 0; sl < slots; ++sl)
+      for (uint32_t j = 0; j < want; ++j) {
+        const uint32_t rr = uint32_t(uint64_t(j) * rows / want);
+        const float* w = &m.held[(size_t(ids[sl]) * rows + rr) * k];
+        const float* xr = &xv[size_t(sl / x_div) * k];
+        double acc = 0;
+        for (uint32_t i = 0; i < k; ++i) acc += double(w[i]) * xr[i];
+        ref.push_back(acc);
+        got.push_back(got_all[size_t(sl) * rows + rr]);
+      }
+    r.tolerance = kExpertsNmse;
+    r.reference = "per-slot f32 product of the routed expert's device values";
+    Finish(r, ref, got);
+  };
+  product(out[1], 2 * I, H, K, seed + 10, "experts_gate_up");
+  product(out[2], H, I, 1, seed + 20, "experts_down");
+  return out;
+}
+
+// ---- embeddings ----
+
+SelftestCase Runner::Embed(const EmbedCase& c) {
+  Session s = Begin();
+  const uint64_t seed = o_.seed * 15485863ull + uint64_t(c.dtype) * 31 + c.dim;
+  const Matrix table = Upload(c.dtype, c.vocab_run, c.dim, seed, "embed");
+  std::vector<int32_t> ids(c.tokens);
+  for (uint32_t t = 0; t < c.tokens; ++t)
+    ids[t] = int32_t(uint32_t(Hash(seed + 1, t, 0.f, 1.f) * c.vocab_run) % c.vocab_run);
+  ids[0] = int32_t(c.vocab_run - 1);  // the last row (and, in chunks, the first and the middle one)
+  if (c.tokens > 2) ids[1] = 0, ids[2] = int32_t(c.vocab_run / 2);
+  const vk::BufferSlice tids = UploadIds(s, ids);
+  const Tensor out = NewTensor(s, c.tokens, c.dim);
+  SelftestCase r;
+  r.kernels = Run(s, [&](OpContext& ctx) { vkg::Embed(ctx, table.w, tids, out, c.scale); });
+  std::vector<float> ref(size_t(c.tokens) * c.dim);
+  ref::Embed(table.held.data(), int(c.vocab_run), int(c.dim), ids.data(), int(c.tokens), c.scale, ref.data());
+  r.tolerance = kEmbedNmse;
+  r.reference = "table rows as held x scale (bit-exact)";
+  Finish(r, std::vector<double>(ref.begin(), ref.end()), Download(out));
+  return r;
+}
+
+SelftestCase Runner::Ple(const PleCase& c) {
+  Session s = Begin();
+  const uint32_t T = c.tokens, L = c.layers, P = c.dim, ple_rows = T;
+  const size_t n = size_t(T) * L * P;
+  const uint64_t seed = o_.seed * 7919ull + n;
+  const std::vector<float> ctxv = Values(n, seed + 1, -4.f, 4.f), tok = Values(n, seed + 2);
+  const std::vector<float> w = Values(P, seed + 3, 0.f, 2.f);
+  const float scale = float(1.0 / std::sqrt(2.0)), eps = 1e-6f;
+  const Tensor tctx = NewTensor(s, T, L * P), ttok = NewTensor(s, T, L * P), tw = NewTensor(s, 1, P);
+  const Tensor tple = NewTensor(s, L * ple_rows, P);
+  Upload(tctx, ctxv);
+  Upload(ttok, tok);
+  Upload(tw, w);
+  SelftestCase r;
+  r.kernels = Run(s, [&](OpContext& ctx) {
+    PleNormCombine(ctx, tctx, tw, ttok, tple,
+                   PleCombineShape{.n_tokens = T, .n_layers = L, .ple_rows = ple_rows, .scale = scale}, eps);
+  });
+  std::vector<float> normed(n), ref(n);
+  ref::RmsNorm(ctxv.data(), w.data(), normed.data(), int(T * L), int(P), eps);
+  for (uint32_t l = 0; l < L; ++l)
+    for (uint32_t t = 0; t < T; ++t)
+      for (uint32_t i = 0; i < P; ++i) {
+        const size_t src = (size_t(t) * L + l) * P + i;
+        ref[(size_t(l) * ple_rows + t) * P + i] = (normed[src] + tok[src]) * scale;
+      }
+  r.tolerance = kPleNmse;
+  r.reference = "(rmsnorm(ctx per layer) + tok) * 2^-0.5, layer-major";
+  Finish(r, std::vector<double>(ref.begin(), ref.end()), Download(tple));
+  return r;
+}
+
 std::string Sampled(uint32_t real, uint32_t run) {
   return std::to_string(real) + (run < real ? " (" + std::to_string(run) + " run)" : "");
 }
@@ -438,6 +701,43 @@ SelftestReport RunSelftestOn(GpuContext& gpu, const SelftestOptions& o,
         (c.window ? " window=" + std::to_string(c.window) + " ring=" + std::to_string(c.cache_len) : " full") +
         (c.k_is_v ? " K=V" : "") + (c.T == 1 ? " planned@" + std::to_string(c.context - 1) : "");
     add(run.Attention(c), c.T == 1 ? "decode attention" : "prefill attention", shape, a.models);
+  }
+  for (const auto& e : plan.attention_inputs) {
+    const AttentionInputsCase& c = e.c;
+    const std::string shape = "T=" + std::to_string(c.T) + " pos=" + std::to_string(c.start_pos) +
+                              " heads=" + std::to_string(c.n_heads) + "/" + std::to_string(c.n_kv_heads) +
+                              " D=" + std::to_string(c.head_dim) + " pairs=" + std::to_string(c.rope_pairs) +
+                              (c.n_kv_heads ? " ring=" + std::to_string(c.cache_len) : " KV-shared") +
+                              (c.k_is_v && c.n_kv_heads ? " K=V" : "") + (c.position_buffer ? " position buffer" : "");
+    const std::vector<SelftestCase> r = run.AttentionInputs(c);
+    add(r[0], "attention inputs (q)", shape, e.models);
+    if (r.size() > 1) add(r[1], "attention inputs (K/V cache)", shape, e.models);
+  }
+  for (const auto& e : plan.experts) {
+    const ExpertCase& c = e.c;
+    const std::string base = std::string(DTypeName(c.dtype)) + " E=" + Sampled(c.n_experts, c.experts_run) +
+                             " top_k=" + std::to_string(c.top_k) + " T=" + std::to_string(c.tokens);
+    const std::vector<SelftestCase> r = run.Experts(c);
+    add(r[0], "router top-k",
+        "E=" + std::to_string(c.n_experts) + " top_k=" + std::to_string(c.top_k) + " T=" + std::to_string(c.tokens),
+        e.models);
+    add(r[1], "expert product gate|up", base + " N=" + std::to_string(2 * c.inter) + " K=" + std::to_string(c.hidden),
+        e.models);
+    add(r[2], "expert product down", base + " N=" + std::to_string(c.hidden) + " K=" + std::to_string(c.inter),
+        e.models);
+  }
+  for (const auto& e : plan.embeds) {
+    const EmbedCase& c = e.c;
+    add(run.Embed(c), "embedding gather",
+        std::string(DTypeName(c.dtype)) + " vocab=" + Sampled(c.vocab, c.vocab_run) + " dim=" + std::to_string(c.dim) +
+            " T=" + std::to_string(c.tokens),
+        e.models);
+  }
+  for (const auto& e : plan.ples) {
+    const PleCase& c = e.c;
+    add(run.Ple(c), "per-layer inputs norm + combine",
+        "T=" + std::to_string(c.tokens) + " layers=" + std::to_string(c.layers) + " P=" + std::to_string(c.dim),
+        e.models);
   }
   for (const auto& nm : plan.norms) {
     const std::string shape = "rows=" + std::to_string(nm.c.rows) + " dim=" + std::to_string(nm.c.dim);

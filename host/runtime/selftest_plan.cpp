@@ -26,6 +26,17 @@ void AddUnique(std::vector<Entry>& list, const Case& c, const std::string& name,
 auto ProductKey(const ProductCase& c) {
   return std::make_tuple(int(c.kind), int(c.dtype), c.n, c.k, c.m, c.decode, c.softcap);
 }
+auto InputsKey(const AttentionInputsCase& c) {
+  return std::make_tuple(c.T, c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.rope_pairs, c.rope_theta,
+                         c.k_is_v, c.position_buffer);
+}
+auto ExpertKey(const ExpertCase& c) {
+  return std::make_tuple(int(c.dtype), c.n_experts, c.top_k, c.hidden, c.inter, c.experts_run, c.tokens);
+}
+auto EmbedKey(const EmbedCase& c) {
+  return std::make_tuple(int(c.dtype), c.vocab, c.vocab_run, c.dim, c.tokens, c.scale);
+}
+auto PleKey(const PleCase& c) { return std::make_tuple(c.tokens, c.layers, c.dim); }
 auto AttentionKey(const AttentionCase& c) {
   return std::make_tuple(c.T, c.start_pos, c.n_heads, c.n_kv_heads, c.head_dim, c.cache_len, c.window, c.context,
                          c.k_is_v);
@@ -53,7 +64,8 @@ void AddModel(Plan& plan, const std::string& name, const ModelConfig& c, const P
       ProductCase pc{kind, matrix, t, n, k, uint32_t(std::min<uint64_t>(n, cap)), 1, true, softcap};
       AddUnique(plan.products, pc, name, ProductKey);  // decode, one token
       const bool head = matrix == "head";              // RecordHead: one token, or up to logit_rows (8) rows
-      if (kind != ProductCase::Kind::kGeluMulInput && !head) {
+      const bool router = matrix == "router";          // Experts: one sequence, no batched decode rows
+      if (kind != ProductCase::Kind::kGeluMulInput && !head && !router) {
         pc.m = sz.decode_batch;  // decode rows of several sequences (continuous batching)
         AddUnique(plan.products, pc, name, ProductKey);
       }
@@ -111,6 +123,59 @@ void AddModel(Plan& plan, const std::string& name, const ModelConfig& c, const P
   }
   for (uint32_t rows : {1u, sz.prefill_tokens}) {
     AddUnique(plan.norms, NormCase{rows, H}, name, [](const NormCase& n) { return std::make_pair(n.rows, n.dim); });
+  }
+
+  // Attention inputs per distinct layer type: decode (position from a buffer, deep into the ring)
+  // and a prompt chunk wrapping the ring as the attention cases do.
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const LayerInfo& li = c.layers[size_t(l)];
+    AttentionInputsCase in;
+    in.n_heads = NH;
+    in.head_dim = uint32_t(li.head_dim);
+    in.n_kv_heads = li.owns_kv(l) ? uint32_t(li.n_kv_heads) : 0;
+    in.cache_len = in.n_kv_heads ? KvCache::Slots(li, context, batch) : 0;
+    in.rope_pairs = uint32_t(li.rope_pairs);
+    in.rope_theta = li.rope_theta;
+    in.k_is_v = !li.has_v;
+    in.T = 1;
+    in.start_pos = context - 5;
+    in.position_buffer = true;
+    AddUnique(plan.attention_inputs, in, name, InputsKey);
+    in.T = sz.prefill_tokens;
+    in.start_pos = uint32_t(max_window) + 37;
+    in.position_buffer = false;
+    AddUnique(plan.attention_inputs, in, name, InputsKey);
+  }
+
+  // Routed experts: all of E where the stacks are small, else as many whole experts as half of
+  // max_values allows (at least 2: repeated and distinct ids; 26B-A4B: 2 of 128, 8M values of
+  // gate|up); one token and a 4-token chunk (the expert kernels run per slot, so more tokens add
+  // time, not variants).
+  if (c.has_moe()) {
+    const uint32_t E = uint32_t(c.num_experts), K = uint32_t(c.top_k_experts), I = uint32_t(c.moe_intermediate_size);
+    const uint64_t per_expert = uint64_t(2) * I * H;
+    const uint32_t run = uint32_t(std::clamp<uint64_t>(sz.max_values / 2 / per_expert, 2, E));
+    for (DType t : o.formats)
+      for (uint32_t tokens : {1u, 4u}) AddUnique(plan.experts, ExpertCase{t, E, K, H, I, run, tokens}, name, ExpertKey);
+    // The router: [E][H], kept in its stored type (bf16) by the upload (InComputeFormat).
+    ProductCase pc{ProductCase::Kind::kPlain, "router", DType::BF16, E, H, E, 1, true, 0.f};
+    AddUnique(plan.products, pc, name, ProductKey);
+    pc.decode = false;
+    pc.m = sz.prefill_tokens;
+    AddUnique(plan.products, pc, name, ProductKey);
+  }
+
+  // The embedding gather (rows of huge tables sampled: at most max_values / 16 values, the ids
+  // reaching the first, last and middle sampled rows) and the per-layer inputs' combine.
+  const uint32_t vocab = uint32_t(c.vocab_size);
+  const uint32_t vocab_run = uint32_t(std::clamp<uint64_t>(sz.max_values / 16 / H, 64, vocab));
+  for (DType t : o.formats)
+    for (uint32_t tokens : {1u, sz.prefill_tokens})
+      AddUnique(plan.embeds, EmbedCase{t, vocab, vocab_run, H, tokens, c.embed_scale()}, name, EmbedKey);
+  if (c.has_ple()) {
+    for (uint32_t tokens : {1u, sz.prefill_tokens})
+      AddUnique(plan.ples, PleCase{tokens, uint32_t(c.num_hidden_layers), uint32_t(c.hidden_size_per_layer_input)},
+                name, PleKey);
   }
 }
 

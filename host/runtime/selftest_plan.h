@@ -42,6 +42,41 @@ struct NormCase {
   uint32_t rows = 1, dim = 0;
 };
 
+// A layer's fused attention inputs (PrepareAttentionInputs: q/k norms, RoPE, KV append) as
+// forward.cpp's AttentionBlock records them: the layer's heads, head size, rotated pairs and theta,
+// K=V (V from the raw K) and KV-shared layers (q only); decode with the position from a buffer.
+struct AttentionInputsCase {
+  uint32_t T = 1, start_pos = 0;
+  uint32_t n_heads = 0, n_kv_heads = 0, head_dim = 0, cache_len = 0;  // n_kv_heads 0: KV-shared
+  uint32_t rope_pairs = 0;
+  float rope_theta = 0.f;
+  bool k_is_v = false;
+  bool position_buffer = false;
+};
+
+// A MoE layer's routed experts as forward.cpp's Experts records them: top-k softmax over the
+// router's E logits (with the per-expert scale), the experts' [gate | up] product (x shared by a
+// token's top_k slots) and their down product (one x row per slot). The router's own product is a
+// products entry ("router", its stored bf16).
+struct ExpertCase {
+  DType dtype = DType::Q4_0;
+  uint32_t n_experts = 0, top_k = 0, hidden = 0, inter = 0;  // E, K, H, I as configured
+  uint32_t experts_run = 0;  // experts uploaded (E, or a sample of huge stacks): the ids route among them
+  uint32_t tokens = 1;       // 1 (decode) or a few (a prompt chunk: the same kernels per slot)
+};
+
+// The token embedding gather (Embed, scaled) of [tokens] ids from the [vocab][H] table, rows
+// sampled from huge tables; and the per-layer inputs' fused norm + combine (PleNormCombine) at
+// [tokens][L * P] (dim = P, layers = L; models with per-layer embeddings).
+struct EmbedCase {
+  DType dtype = DType::Q4_0;
+  uint32_t vocab = 0, vocab_run = 0, dim = 0, tokens = 1;
+  float scale = 1.f;
+};
+struct PleCase {
+  uint32_t tokens = 1, layers = 0, dim = 0;
+};
+
 struct Plan {
   struct Product {
     ProductCase c;
@@ -55,9 +90,18 @@ struct Plan {
     NormCase c;
     std::vector<std::string> models;
   };
+  template <typename C>
+  struct Entry {
+    C c;
+    std::vector<std::string> models;
+  };
   std::vector<Product> products;
   std::vector<Attention> attention;
   std::vector<Norm> norms;
+  std::vector<Entry<AttentionInputsCase>> attention_inputs;
+  std::vector<Entry<ExpertCase>> experts;
+  std::vector<Entry<EmbedCase>> embeds;
+  std::vector<Entry<PleCase>> ples;
 };
 
 struct PlanOptions {

@@ -13,6 +13,14 @@
 //   shared float16_t b_sh[...];  // B tiles, column-major (k, row n) at n * B_STRIDE + k
 //   shared float c_sh[...];      // one FM x FN staging fragment per subgroup, row-major
 // with constants A_STRIDE and B_STRIDE (elements; multiples of 8 so every row starts on 16 bytes).
+// A kernel with packed B that defines COOPMAT_STAGE_IN_B keeps fragStore's staging fragments in
+// b_sh itself (floats i at b_sh[i / 4][i % 4]; offsets multiples of 4), read back by fragStaged,
+// once its last B fragments are read (after a barrier): no c_sh of its own.
+// Packed operands: a kernel that defines COOPMAT_A_PACKED (COOPMAT_B_PACKED) before this file
+// declares a_sh (b_sh) as `shared uvec4 a_sh[...]` instead, 8 halves per element (low half first,
+// packFloat2x16 pairs), so that its tile stores are whole 16-byte stores; the API's offsets and
+// strides stay in halves (multiples of 8) and the loads reinterpret the array (the cooperative-matrix
+// load takes any element type, its offset and stride in units of it).
 // Kernels with several operands per array (attention_prefill_coopmat.comp: Q and P in a_sh, K and
 // V in b_sh, scores and staging in c_sh) use the *Stride forms, which take the row stride (and, for
 // B, the layout) per load: fragLoadAStride, fragLoadBColStride (B[k][n] at n * stride + k),
@@ -23,6 +31,17 @@
 // is correct on any device and subgroup size). fragSubgroup(), fragLane() and fragLanes() say which.
 #ifndef VKG_COOPMAT_FRAGMENT_GLSL
 #define VKG_COOPMAT_FRAGMENT_GLSL
+
+#ifdef COOPMAT_A_PACKED
+const uint FRAG_A_UNIT = 8;  // halves per a_sh element
+#else
+const uint FRAG_A_UNIT = 1;
+#endif
+#ifdef COOPMAT_B_PACKED
+const uint FRAG_B_UNIT = 8;
+#else
+const uint FRAG_B_UNIT = 1;
+#endif
 
 #ifndef COOPMAT_EMULATED
 // ---- real: the device's matrix units ----
@@ -41,33 +60,38 @@ uint fragLanes() { return gl_SubgroupSize; }
 FragC fragZero() { return FragC(0.0); }
 FragA fragLoadA(uint off) {  // A tile at a_sh[off], row-major
   FragA a;
-  coopMatLoad(a, a_sh, off, A_STRIDE, gl_CooperativeMatrixLayoutRowMajor);
+  coopMatLoad(a, a_sh, off / FRAG_A_UNIT, A_STRIDE / FRAG_A_UNIT, gl_CooperativeMatrixLayoutRowMajor);
   return a;
 }
 FragB fragLoadB(uint off) {  // B tile at b_sh[off], column-major (weight rows are k-contiguous)
   FragB b;
-  coopMatLoad(b, b_sh, off, B_STRIDE, gl_CooperativeMatrixLayoutColumnMajor);
+  coopMatLoad(b, b_sh, off / FRAG_B_UNIT, B_STRIDE / FRAG_B_UNIT, gl_CooperativeMatrixLayoutColumnMajor);
   return b;
 }
 FragC fragMulAdd(FragA a, FragB b, FragC c) { return coopMatMulAdd(a, b, c); }
-void fragStore(FragC c, uint off) {  // to c_sh[off], row-major, FN floats per row
+void fragStore(FragC c, uint off) {  // to c_sh[off] (or fragStaged(off)), row-major, FN floats per row
+#ifdef COOPMAT_STAGE_IN_B
+  coopMatStore(c, b_sh, off / 4u, FN / 4u, gl_CooperativeMatrixLayoutRowMajor);
+#else
   coopMatStore(c, c_sh, off, FN, gl_CooperativeMatrixLayoutRowMajor);
+#endif
 }
 FragA fragLoadAStride(uint off, uint stride) {  // A[m][k] at a_sh[off + m * stride + k]
   FragA a;
-  coopMatLoad(a, a_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
+  coopMatLoad(a, a_sh, off / FRAG_A_UNIT, stride / FRAG_A_UNIT, gl_CooperativeMatrixLayoutRowMajor);
   return a;
 }
 FragB fragLoadBColStride(uint off, uint stride) {  // B[k][n] at b_sh[off + n * stride + k]
   FragB b;
-  coopMatLoad(b, b_sh, off, stride, gl_CooperativeMatrixLayoutColumnMajor);
+  coopMatLoad(b, b_sh, off / FRAG_B_UNIT, stride / FRAG_B_UNIT, gl_CooperativeMatrixLayoutColumnMajor);
   return b;
 }
 FragB fragLoadBRowStride(uint off, uint stride) {  // B[k][n] at b_sh[off + k * stride + n]
   FragB b;
-  coopMatLoad(b, b_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
+  coopMatLoad(b, b_sh, off / FRAG_B_UNIT, stride / FRAG_B_UNIT, gl_CooperativeMatrixLayoutRowMajor);
   return b;
 }
+#ifndef COOPMAT_STAGE_IN_B  // the strided C forms work on c_sh
 FragC fragLoadC(uint off, uint stride) {  // C[m][n] at c_sh[off + m * stride + n]
   FragC c;
   coopMatLoad(c, c_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
@@ -76,6 +100,7 @@ FragC fragLoadC(uint off, uint stride) {  // C[m][n] at c_sh[off + m * stride + 
 void fragStoreStride(FragC c, uint off, uint stride) {  // to c_sh[off + m * stride + n]
   coopMatStore(c, c_sh, off, stride, gl_CooperativeMatrixLayoutRowMajor);
 }
+#endif
 
 #else
 // ---- emulated: the same fragments on shared memory, EMU_LANES invocations per "subgroup" ----
@@ -93,6 +118,22 @@ const uint EMU_MAX_ELEMENTS = 16 * 16 / EMU_LANES;  // per lane; the host keeps 
 struct FragA { uint off; uint rs; };
 struct FragB { uint off; uint cs; uint ks; };
 struct FragC { float v[EMU_MAX_ELEMENTS]; };  // element e of lane l: index e * EMU_LANES + l, row-major
+
+// Half i of a_sh / b_sh (an index in halves, packed or not).
+float fragAHalf(uint i) {
+#ifdef COOPMAT_A_PACKED
+  return float(unpackFloat2x16(a_sh[i >> 3u][(i >> 1u) & 3u])[i & 1u]);
+#else
+  return float(a_sh[i]);
+#endif
+}
+float fragBHalf(uint i) {
+#ifdef COOPMAT_B_PACKED
+  return float(unpackFloat2x16(b_sh[i >> 3u][(i >> 1u) & 3u])[i & 1u]);
+#else
+  return float(b_sh[i]);
+#endif
+}
 
 uint fragSubgroup() { return gl_LocalInvocationIndex / EMU_LANES; }
 uint fragLane() { return gl_LocalInvocationIndex % EMU_LANES; }
@@ -113,14 +154,22 @@ FragC fragMulAdd(FragA a, FragB b, FragC c) {
   [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
     const uint i = e * EMU_LANES + fragLane(), r = i / FN, col = i % FN;
     float s = 0.0;
-    COOPMAT_EMU_K_LOOP for (uint k = 0; k < FK; ++k) s += float(a_sh[a.off + r * a.rs + k]) * float(b_sh[b.off + col * b.cs + k * b.ks]);
+    COOPMAT_EMU_K_LOOP for (uint k = 0; k < FK; ++k) s += fragAHalf(a.off + r * a.rs + k) * fragBHalf(b.off + col * b.cs + k * b.ks);
     c.v[e] += s;
   }
   return c;
 }
 void fragStore(FragC c, uint off) {
-  [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) c_sh[off + e * EMU_LANES + fragLane()] = c.v[e];
+  [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
+    const uint i = off + e * EMU_LANES + fragLane();
+#ifdef COOPMAT_STAGE_IN_B
+    b_sh[i >> 2u][i & 3u] = floatBitsToUint(c.v[e]);
+#else
+    c_sh[i] = c.v[e];
+#endif
+  }
 }
+#ifndef COOPMAT_STAGE_IN_B
 void fragStoreStride(FragC c, uint off, uint stride) {
   [[dont_unroll]] for (uint e = 0; e < FM * FN / EMU_LANES; ++e) {
     const uint i = e * EMU_LANES + fragLane();
@@ -136,5 +185,15 @@ FragC fragLoadC(uint off, uint stride) {
   return c;
 }
 #endif
+#endif
+
+// Float i of the staging area fragStore wrote (after a barrier).
+float fragStaged(uint i) {
+#ifdef COOPMAT_STAGE_IN_B
+  return uintBitsToFloat(b_sh[i >> 2u][i & 3u]);
+#else
+  return c_sh[i];
+#endif
+}
 
 #endif

@@ -279,17 +279,22 @@ TEST(LaunchGeometry, CoopMatPrefillProductsFillTheGpu) {
     uint64_t rows;
     uint32_t tile_m, tile_n;
     uint64_t workgroups;
+    uint32_t step_k, shared_bytes;  // two buffers of each tile: 64-K steps where they fit 48 KiB
   };
   for (const Pinned& p :
-       {Pinned{"E2B q/o 1536", 1536, 32, 64, 384}, Pinned{"E2B FFN 6144", 6144, 64, 128, 384},
-        Pinned{"E2B FFN 12288", 12288, 64, 128, 768}, Pinned{"31B hidden 5376", 5376, 64, 128, 336},
-        Pinned{"31B FFN 21504", 21504, 64, 128, 1344}, Pinned{"vocabulary 262144", 262144, 64, 128, 16384}}) {
+       {Pinned{"E2B q/o 1536", 1536, 32, 64, 384, 64, 27648}, Pinned{"E2B FFN 6144", 6144, 64, 128, 384, 32, 30720},
+        Pinned{"E2B FFN 12288", 12288, 64, 128, 768, 32, 30720},
+        Pinned{"31B hidden 5376", 5376, 64, 128, 336, 32, 30720},
+        Pinned{"31B FFN 21504", 21504, 64, 128, 1344, 32, 30720},
+        Pinned{"vocabulary 262144", 262144, 64, 128, 16384, 32, 30720}}) {
     const CoopMatPlan plan = PlanCoopMat(h200, unit, 32, 512, p.rows);
     std::printf("  %s x 512 tokens: tile %ux%u, %llu workgroups of %u, %u B shared\n", p.name, plan.tile_m, plan.tile_n,
                 (unsigned long long)plan.workgroups, plan.workgroup, plan.shared_bytes);
     EXPECT_EQ(plan.tile_m, p.tile_m) << p.name;
     EXPECT_EQ(plan.tile_n, p.tile_n) << p.name;
     EXPECT_EQ(plan.workgroups, p.workgroups) << p.name;
+    EXPECT_EQ(plan.step_k, p.step_k) << p.name;
+    EXPECT_EQ(plan.shared_bytes, p.shared_bytes) << p.name;
     EXPECT_EQ(plan.workgroup, 128u);
     EXPECT_LE(plan.shared_bytes, h200.max_shared_memory);
     EXPECT_GE(plan.workgroups, kCoopMatWorkgroupsPerComputeUnit * 132) << p.name;
@@ -303,6 +308,19 @@ TEST(LaunchGeometry, CoopMatPrefillProductsFillTheGpu) {
   vk::DeviceCaps small = h200;
   small.max_shared_memory = 16 * 1024;
   EXPECT_LE(PlanCoopMat(small, unit, 32, 512, 21504).shared_bytes, 16u * 1024);
+  // Mid-range AMD (RDNA: 64 KiB of LDS a workgroup, subgroup 64) and Intel Arc (64 KiB): the widest
+  // tile at 64-K steps, 54 KiB; 256 invocations on wave64.
+  const vk::DeviceCaps amd = [] {
+    vk::DeviceCaps c = Describe(kGpus[1]);
+    c.max_shared_memory = 64 * 1024;
+    return c;
+  }();
+  const CoopMatPlan wide = PlanCoopMat(amd, unit, 64, 512, 21504);
+  EXPECT_EQ(wide.tile_m, 64u);
+  EXPECT_EQ(wide.tile_n, 128u);
+  EXPECT_EQ(wide.step_k, 64u);
+  EXPECT_EQ(wide.shared_bytes, 55296u);
+  EXPECT_EQ(wide.workgroup, 256u);
 }
 
 // Flash-attention prefill on matrix units (attention_prefill_coopmat.comp, 16x16x16 f16 units) at

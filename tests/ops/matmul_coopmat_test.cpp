@@ -140,12 +140,28 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CoopMatEmulatedUnits,
 
 class CoopMatEmulatedTiles : public CoopMatTest, public ::testing::WithParamInterface<DType> {};
 
+// In lavapipe's 32 KiB of shared memory the 2x4 and 2x2 tiles take 32-K steps, 1x2 and 1x1 64-K
+// ones (two buffers of each tile), so every format runs both steps at K = 64 and 100.
 TEST_P(CoopMatEmulatedTiles, MatchesReference) {
   const DType t = GetParam();
   for (const auto& [fm, fn] : {std::pair{2u, 4u}, {2u, 2u}, {1u, 2u}, {1u, 1u}})
     for (const Case c : {Case{70, 300, 100}, Case{9, 131, 64}})
       Check(t, c, {.force = {.prefill_kernel = PK::kCoopMatEmulated, .coopmat_frag_m = fm, .coopmat_frag_n = fn}},
             kEmulatedNmse, "emulated frags " + std::to_string(fm) + "x" + std::to_string(fn));
+  // The pipeline's edges (two shared buffers, step s + 1 fetched while step s multiplies) at both
+  // steps, forced, on the 2x2 (32-K) and 1x2 (64-K) pipelines built above, with M and N tails (65
+  // tokens: past the 64- and 32-token tiles; 131 rows: past 64): a single step (K = 32 at 32; 20 at
+  // 64, partly past K), an odd count whose last step reads buffer 0 again (96 at 32; 200 at 64: 4
+  // steps, the last with 8 real values), two (128 at 64), a last step partly past K (100 at 32).
+  // Two store patterns: one texel a row and step (q4_0, as the block formats) and four (f16, as x).
+  if (t != DType::Q4_0 && t != DType::F16) return;
+  for (const auto& [step, k] : {std::pair{32u, 32u}, {32u, 96u}, {32u, 100u}, {64u, 20u}, {64u, 128u}, {64u, 200u}})
+    Check(t, Case{65, 131, k},
+          {.force = {.prefill_kernel = PK::kCoopMatEmulated,
+                     .coopmat_frag_m = step == 32 ? 2u : 1u,
+                     .coopmat_frag_n = 2,
+                     .coopmat_step_k = step}},
+          kEmulatedNmse, "emulated pipeline step " + std::to_string(step));
 }
 
 TEST_P(CoopMatEmulatedTiles, ChunkedWeightAndSoftcap) {
