@@ -43,6 +43,21 @@ inline std::filesystem::path MmFixtureDir(const std::string& name) {
   return std::filesystem::path(VKG_TEST_DATA_DIR) / "gemma4-mm" / name;
 }
 
+// A fixture stored without its text weights (tests/data/gemma4-mm/ple-vision-audio): its files
+// (model.safetensors.index.json, towers.safetensors, ...) copied into `into` with the text shard it
+// names, text.safetensors, copied from the text fixture it was made from (gemma4-tiny/ple: the same
+// bytes), so that the repository holds those 1.9 MB once. Returns `into`.
+inline std::filesystem::path AssembleSplitMmFixture(const std::string& name, const std::filesystem::path& into,
+                                                    const std::string& text_fixture = "ple") {
+  namespace fs = std::filesystem;
+  fs::create_directories(into);
+  for (const auto& e : fs::directory_iterator(MmFixtureDir(name)))
+    if (e.is_regular_file()) fs::copy_file(e.path(), into / e.path().filename(), fs::copy_options::overwrite_existing);
+  fs::copy_file(fs::path(VKG_TEST_DATA_DIR) / "gemma4-tiny" / text_fixture / "model.safetensors",
+                into / "text.safetensors", fs::copy_options::overwrite_existing);
+  return into;
+}
+
 // Pixels are stored as the 8-bit values HF's processor rescaled: float32(u8 / 255) is exactly its
 // pixel_values (checked when the fixture was copied).
 inline MmFixture LoadMmFixture(const std::string& name) {

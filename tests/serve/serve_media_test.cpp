@@ -4,7 +4,8 @@
 // same size (identical token ids) is encoded. Audio (ple-audio, input_audio parts): the reply
 // equals the same prompt generated alone by one Engine with the clip attached (`vkgemma run
 // --audio`'s path), a repeated clip is not encoded again (vkgemma_audio_encoded_total in /metrics),
-// and a model without an audio tower refuses clips. Hostile media (issue 20's rules): a huge base64
+// and a model without an audio tower refuses clips. Both (ple-vision-audio): a request with an
+// image_url part and an input_audio part equals the engine alone. Hostile media (issue 20's rules): a huge base64
 // image, bad base64, a decompression-bomb PNG, too many images per request; bad base64, a cut or
 // garbage WAV, an unknown format, a huge clip, too many clips: each gets its 4xx with an OpenAI
 // error object, and the server goes on answering.
@@ -18,12 +19,15 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "host/audio/audio_input.h"
 #include "host/image/image_input.h"
 #include "host/runtime/generate.h"
 #include "host/serve/http_server.h"
 #include "tests/image/base64.h"
 #include "tests/image/image_fixture.h"
+#include "tests/mm_fixture.h"
 #include "tests/serve/http_test_util.h"
 
 namespace vkg::serve {
@@ -204,6 +208,54 @@ TEST(ServeMedia, AudioRequestEqualsTheEngineAloneAndARepeatedClipIsNotEncodedAga
   });
   EXPECT_EQ(reply, want + decoder.Finish());
   EXPECT_EQ(alone->audio_encoded(), 1u);
+}
+
+// An image_url part and an input_audio part in one request (ple-vision-audio: both towers): the
+// reply equals the server's own parse generated alone by one CPU Engine with the image and the clip
+// attached, greedy, token for token.
+TEST(ServeMedia, ImageAndAudioRequestEqualsTheEngineAlone) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("vkg_serve_vision_audio_" + std::to_string(::getpid()));
+  struct Remove {
+    std::filesystem::path p;
+    ~Remove() { std::filesystem::remove_all(p); }
+  } remove{dir};
+  const std::string model = test::AssembleSplitMmFixture("ple-vision-audio", dir).string();
+  VisionServer server(model);
+  const std::string png = PngUrl(image::test::ReadBytes(model + "/image.png"));
+  const std::string wav = image::test::Base64(image::test::ReadBytes(model + "/audio.wav"));
+  const std::string body = UserParts(ImagePart(png) + "," + AudioPart(wav), 6);
+  const std::string reply = ReplyText(server.Chat(body));
+  EXPECT_EQ(reply.rfind("<status", 0), std::string::npos) << reply;
+  EXPECT_EQ(server.loop().stats().images_encoded, 1u);
+  EXPECT_EQ(server.loop().stats().audio_encoded, 1u);
+
+  const ParsedRequest parsed = ParseRequest(Endpoint::kChatCompletions, body, server.model());
+  ASSERT_EQ(parsed.sequence.images.size(), 1u);
+  ASSERT_EQ(parsed.sequence.audio.size(), 1u);
+  EXPECT_EQ(parsed.sequence.images[0].length, 63u);  // 96x72 upscaled to 27x21 patches, budget 70
+  EXPECT_EQ(parsed.sequence.audio[0].length, 25u);   // 1.0 s
+  EXPECT_LT(parsed.sequence.images[0].start, parsed.sequence.audio[0].start);  // in the parts' order
+  EngineOptions eo;
+  eo.device = "cpu";
+  eo.context = 256;
+  std::unique_ptr<Engine> alone = Engine::Open(model, eo);
+  alone->AttachImages({*parsed.sequence.images[0].patches});
+  alone->AttachAudio({*parsed.sequence.audio[0].clip});
+  GenerateOptions go;
+  go.sampling = parsed.sequence.sampling;  // greedy (temperature 0), as the server samples it
+  go.max_tokens = parsed.sequence.max_tokens;
+  go.stop_ids = parsed.sequence.stop_ids;
+  tok::StreamDecoder decoder(*server.model().tokenizer);
+  std::string want;
+  const std::vector<int32_t>& stops = parsed.sequence.stop_ids;
+  size_t generated = 0;
+  Generate(*alone, parsed.sequence.prompt, go, [&](int32_t id) {
+    ++generated;
+    if (std::find(stops.begin(), stops.end(), id) == stops.end()) want += decoder.Push(id);  // not in the reply
+  });
+  EXPECT_EQ(reply, want + decoder.Finish());
+  EXPECT_GT(generated, 0u);
 }
 
 TEST(ServeMedia, HostileAudioIs4xxAndTheServerGoesOn) {
