@@ -25,4 +25,19 @@ struct ResidualNormParams {
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(ResidualNormParams, 32)
+
+VKG_PARAMS_BEGIN
+/* Push constants of a decode product's block end (shaders/common/end_block.glsl, after the
+   product's own MatMulParams): its last workgroup does residual_norm.comp's
+   x = (x + rmsnorm(y, w_out)) * scale and optionally a = rmsnorm(x, w_next) on the one row of y. */
+struct EndBlockParams {
+  uint dim; /* H: the row (the product's N) */
+  float eps;
+  float scale;
+  uint has_next; /* 1: also write a = rmsnorm(x, w_next) */
+  uint quant;    /* 1: also write the row it ends with as int8 activations (quant_block.glsl) */
+  uint pad0;
+};
+VKG_PARAMS_END
+VKG_PARAMS_CHECK(EndBlockParams, 24)
 #endif

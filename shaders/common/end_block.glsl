@@ -1,0 +1,77 @@
+// END_BLOCK: a decode product that also ends its block (GLSL include, matvec.comp and
+// matvec_int8.comp with -DEND_BLOCK=1). The workgroup that finishes last (an atomic counter of
+// finished workgroups) reads the whole product row y back and does residual_norm.comp's block end
+// on it:
+//   x = (x + rmsnorm(y, w_out)) * scale;   a = rmsnorm(x, w_next) when has_next;
+//   and, with quant, the row it ends with (a, else x) as int8 activations (quant_block.glsl).
+// This folds the block-end dispatch and its barrier into the product: at decode a dependent
+// dispatch costs a launch and a barrier (2.5-5 us on a GPU), the block end itself one workgroup
+// reading 2 x 6-21 KB from L2 (E2B 1536 / 31B 5376 wide), which the last workgroup does while no
+// other work of the step can start anyway. Only one token (m_tokens = 1, COLS = 1), one weight
+// chunk, and rows of a multiple of 4 (vec4) with 16-byte aligned bindings (host/ops/matmul.cpp).
+// The counter is zero before the dispatch and is left zero by the last workgroup (a replayed step
+// runs it again); the product's y writes are made visible with memoryBarrierBuffer before each
+// workgroup counts itself (Y is coherent in this variant).
+// Bindings (after the product's 0-4; 4 is bound even for unquantized weights):
+//   5: x [H] f32 read-write (the residual)   6: w_out [H]   7: w_next [H] (ignored without has_next)
+//   8: a [H] f32 write (ignored without has_next)   9: counter, one uint, read-write
+//   10: Q, 11: S: the int8 activations (quant only; quant_block.glsl)
+// Push: EndBlockParams e, after the product's MatMulParams p. The workgroup size must be a
+// multiple of 8 (quant_block.glsl's block of 8 vec4 in neighbouring invocations).
+#ifndef VKG_END_BLOCK_GLSL
+#define VKG_END_BLOCK_GLSL
+#include "reduce.glsl"
+#define QUANT_Q_BINDING 10
+#define QUANT_S_BINDING 11
+#include "quant_block.glsl"
+
+layout(std430, binding = 1) coherent readonly buffer EbY { vec4 eb_y[]; };  // the product's y, by quads
+layout(std430, binding = 5) buffer EbX { vec4 eb_x[]; };
+layout(std430, binding = 6) readonly buffer EbWOut { vec4 eb_w_out[]; };
+layout(std430, binding = 7) readonly buffer EbWNext { vec4 eb_w_next[]; };
+layout(std430, binding = 8) writeonly buffer EbA { vec4 eb_a[]; };
+layout(std430, binding = 9) coherent buffer EbCounter { uint eb_counter; };
+shared uint eb_last;
+
+float ebSumSq(vec4 v) { return (v.x * v.x + v.y * v.y) + (v.z * v.z + v.w * v.w); }
+
+// Called once by every invocation of every workgroup that counts in `groups`, after its y writes.
+void endBlock(uint groups) {
+  memoryBarrierBuffer();
+  barrier();
+  if (gl_LocalInvocationIndex == 0u) eb_last = atomicAdd(eb_counter, 1u) == groups - 1u ? 1u : 0u;
+  barrier();
+  if (eb_last == 0u) return;  // uniform per workgroup
+  memoryBarrierBuffer();
+  if (gl_LocalInvocationIndex == 0u) eb_counter = 0u;
+  const uint n = e.dim / 4u, S = gl_WorkGroupSize.x, lid = gl_LocalInvocationIndex;
+  float ss = 0.0;
+  for (uint i = lid; i < n; i += S) ss += ebSumSq(eb_y[i]);
+  const float inv_y = inversesqrt(workgroupSum(ss) / float(e.dim) + e.eps);
+  float inv_x = 0.0;
+  if (e.has_next != 0u) {  // uniform
+    float ssx = 0.0;
+    for (uint i = lid; i < n; i += S) {
+      precise const vec4 xn = (eb_x[i] + eb_y[i] * inv_y * eb_w_out[i]) * e.scale;
+      ssx += ebSumSq(xn);
+    }
+    inv_x = inversesqrt(workgroupSum(ssx) / float(e.dim) + e.eps);
+  }
+  const uint steps = (n + S - 1u) / S;  // uniform: quantStore has barriers
+  for (uint k = 0; k < steps; ++k) {
+    const uint i = lid + k * S;
+    vec4 out_v = vec4(0.0);
+    if (i < n) {
+      precise const vec4 xn = (eb_x[i] + eb_y[i] * inv_y * eb_w_out[i]) * e.scale;
+      eb_x[i] = xn;
+      out_v = xn;
+      if (e.has_next != 0u) {
+        out_v = xn * inv_x * eb_w_next[i];
+        eb_a[i] = out_v;
+      }
+    }
+    if (e.quant != 0u) quantStore(0u, i, out_v, (e.dim + 31u) / 32u);
+  }
+}
+
+#endif
