@@ -10,6 +10,7 @@
 #include "host/ops/matmul_coopmat.h"
 #include "host/ops/matmul_int8.h"
 #include "host/ops/plans/matvec_plan.h"
+#include "host/ops/plans/row_plan.h"
 #include "host/ops/quantize_activations.h"
 #include "host/ops/weight_shader.h"
 #include "shaders/params/matmul_params.h"
@@ -103,6 +104,15 @@ const vk::ComputePipeline& MatMulPipeline(OpContext& ctx, shaders::ShaderId shad
 }
 
 // One dispatch per weight chunk, each writing its rows of y (matmul_chunks.h).
+namespace {
+// residual_norm_rows.comp's plan for a block end's row (ResidualRmsNorm's): the folded block end
+// adds its row sums in that kernel's order (shaders/common/end_block.glsl).
+RowPlan BlockEndRowPlan(const BlockEnd& end) {
+  const bool has_next = end.w_next.slice.buffer != nullptr;
+  return PlanRow(end.x.cols, {&end.x, &end.w_out, &(has_next ? end.w_next : end.w_out), &(has_next ? end.a : end.x)});
+}
+}  // namespace
+
 void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
                           const MatMulDispatch& d) {
   const bool gelu_pairs = d.gelu_pairs;
@@ -141,6 +151,7 @@ void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::Compu
       VKG_CHECK(w.chunks.size() == 1 && d.column_groups == 1, "MatMul '", w.name, "': a block end needs one chunk");
       const BlockEnd& e = *d.end;
       const bool has_next = e.w_next.slice.buffer != nullptr;
+      const RowPlan row = BlockEndRowPlan(e);  // residual_norm_rows.comp's, whose sum order it keeps
       bind[n++] = vk::Binding::Storage(e.x.slice);
       bind[n++] = vk::Binding::Storage(e.w_out.slice);
       bind[n++] = vk::Binding::Storage((has_next ? e.w_next : e.w_out).slice);
@@ -151,7 +162,7 @@ void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::Compu
       struct {
         shaders::MatMulParams mm;
         shaders::EndBlockParams end;
-      } push{p, {w.rows, e.eps, e.scale, has_next ? 1u : 0u, e.int8_out ? 1u : 0u, 0u}};
+      } push{p, {w.rows, e.eps, e.scale, has_next ? 1u : 0u, e.int8_out ? 1u : 0u, row.workgroup, row.per, 0u}};
       static_assert(sizeof(push) == sizeof(shaders::MatMulParams) + sizeof(shaders::EndBlockParams));
       ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), push, g.x, g.y, 1);
       continue;
@@ -359,9 +370,13 @@ bool CanEndBlock(const OpContext& ctx, const WeightMatrix& w, const Tensor& y, c
   auto row = [&](const Tensor& t) {
     return t.dtype == DType::F32 && t.rows == 1 && t.cols == H && t.slice.offset % 16 == 0;
   };
+  // The separate block end it stands for is residual_norm_rows.comp's vec4 variant (ResidualRmsNorm
+  // on the GPU family): the fold keeps that kernel's sum order, so it applies only where that kernel
+  // would run (a row that fits its registers).
+  const RowPlan plan = BlockEndRowPlan(end);
   return ctx.GpuKernels() && w.parts.empty() && w.chunks.size() == 1 && H % 4 == 0 && row(y) && row(end.x) &&
          row(end.w_out) && (!has_next || (row(end.w_next) && row(end.a))) && end.counter.buffer != nullptr &&
-         (!end.int8_out || (end.int8_out->rows == 1 && end.int8_out->cols == H));
+         (!end.int8_out || (end.int8_out->rows == 1 && end.int8_out->cols == H)) && plan.vec4 && plan.fits();
 }
 
 bool MatVecEndBlock(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,

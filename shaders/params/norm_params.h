@@ -36,8 +36,12 @@ struct EndBlockParams {
   float scale;
   uint has_next; /* 1: also write a = rmsnorm(x, w_next) */
   uint quant;    /* 1: also write the row it ends with as int8 activations (quant_block.glsl) */
+  /* residual_norm_rows.comp's plan for this row (host/ops/plans/row_plan.h PlanRow: workgroup,
+     per): the row sums are added in that kernel's order, so the fold is bit-identical to it. */
+  uint row_workgroup;
+  uint row_per;
   uint pad0;
 };
 VKG_PARAMS_END
-VKG_PARAMS_CHECK(EndBlockParams, 24)
+VKG_PARAMS_CHECK(EndBlockParams, 32)
 #endif
