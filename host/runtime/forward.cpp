@@ -163,6 +163,7 @@ bool AttentionBlock(Step& s, int l, bool int8_ready) {
     shape.position = seg.position;
     // Image tokens seeing their whole image: sliding layers only; full layers stay causal (§5.3).
     if (!li.full && seg.last_key) shape.last_key = seg.last_key;
+    shape.split_counters = seg.attn_counters;
     Attention(s.ctx, s.S(seg, q, NH * D), seg.kv->k(src), seg.kv->v(src), s.S(seg, attn, NH * D), shape,
               seg.attn_scratch);
   }
@@ -305,7 +306,7 @@ void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Act
   b.rows = T;
   b.decode_rows = T == 1 ? 1 : 0;  // one token: the decode kernels, as a batch of one
   b.segments.push_back({0, T, start_pos, &kv, position, acts.attn_scratch.slice.buffer ? &acts.attn_scratch : nullptr,
-                        b.images && images->bidirectional ? &acts.last_key : nullptr});
+                        b.images && images->bidirectional ? &acts.last_key : nullptr, &acts.attn_counters});
   RecordForwardBatch(ctx, model, acts, b);
 }
 
