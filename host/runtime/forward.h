@@ -43,11 +43,11 @@ struct ForwardSegment {
   const KvCache* kv = nullptr;
   const vk::BufferSlice* position = nullptr;  // decode row planned as a replayed decode step
   const Tensor* attn_scratch = nullptr;       // its decode attention partials (may be null)
-  // Its split-decode attention counters (AttentionShape::split_counters; null: two passes).
-  const vk::BufferSlice* attn_counters = nullptr;
   // A prompt chunk holding a bidirectional image (docs/model.md §5.3): [T] int32, each row's last
   // visible key position on sliding layers; null: causal.
   const vk::BufferSlice* last_key = nullptr;
+  // Its split-decode attention counters (AttentionShape::split_counters; null: two passes).
+  const vk::BufferSlice* attn_counters = nullptr;
 };
 struct ForwardBatch {
   uint32_t rows = 0;                     // rows of the step, padding included
