@@ -46,8 +46,15 @@ const uint THREAD_N = 4;  // rows per invocation (strided by TILE_N / THREAD_N)
 const uint THREADS = (TILE_M / THREAD_M) * (TILE_N / THREAD_N);  // 256
 const uint TEXELS_PER_STEP = STEP_K / VPT;                         // weight texels per row and step
 
-shared float x_tile[STEP_K][TILE_M];  // x_tile[k][m]: 4 KiB
-shared float w_tile[STEP_K][TILE_N];  // w_tile[k][n], decoded and scaled: 8 KiB
+// Both tiles are stored k-major and grouped by the invocation that reads them: x_tile[k][tm] holds
+// the THREAD_M tokens tm, tm + 16 and w_tile[k][tn] the THREAD_N rows tn, tn + 16, tn + 32, tn + 48
+// (decoded and scaled), so the inner product step reads one vec2 and one vec4 (a 16-byte shared
+// load; 16 invocations read 256 consecutive bytes) instead of six scalars: a third of the
+// shared-memory instructions on GPUs, and far fewer per-lane gathers on CPU drivers (lavapipe
+// spent 94% of this kernel's time on the scalar loads). The stores, once per step, are 2-way
+// bank-conflicted on 32-bank GPUs. The arithmetic and its order are unchanged.
+shared vec2 x_tile[STEP_K][TILE_M / THREAD_M];  // 4 KiB
+shared vec4 w_tile[STEP_K][TILE_N / THREAD_N];  // 8 KiB
 
 void main() {
   const uint g = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
@@ -72,7 +79,7 @@ void main() {
         v = loadX4((tok0 + m) * p.k, k, p.k);
         [[unroll]] for (uint c = 0; c < 4; ++c) v[c] = k + c < p.k ? v[c] : 0.0;
       }
-      [[unroll]] for (uint c = 0; c < 4; ++c) x_tile[4u * q + c][m] = v[c];
+      [[unroll]] for (uint c = 0; c < 4; ++c) x_tile[4u * q + c][m % (TILE_M / THREAD_M)][m / (TILE_M / THREAD_M)] = v[c];
     }
     // w tile: TILE_N rows x TEXELS_PER_STEP texels; item w -> row w % TILE_N, texel w / TILE_N.
     for (uint w = id; w < TILE_N * TEXELS_PER_STEP; w += THREADS) {
@@ -94,14 +101,14 @@ void main() {
 #else
         const vec4 v = weightQuad(data, q) * scale.x;
 #endif
-        [[unroll]] for (uint c = 0; c < 4; ++c) w_tile[tx * VPT + 4u * q + c][n] = v[c];
+        [[unroll]] for (uint c = 0; c < 4; ++c)
+          w_tile[tx * VPT + 4u * q + c][n % (TILE_N / THREAD_N)][n / (TILE_N / THREAD_N)] = v[c];
       }
     }
     barrier();
     [[unroll]] for (uint k = 0; k < STEP_K; ++k) {
-      float a[THREAD_M], b[THREAD_N];
-      [[unroll]] for (uint i = 0; i < THREAD_M; ++i) a[i] = x_tile[k][tm + i * (TILE_M / THREAD_M)];
-      [[unroll]] for (uint j = 0; j < THREAD_N; ++j) b[j] = w_tile[k][tn + j * (TILE_N / THREAD_N)];
+      const vec2 a = x_tile[k][tm];
+      const vec4 b = w_tile[k][tn];
       [[unroll]] for (uint i = 0; i < THREAD_M; ++i)
         [[unroll]] for (uint j = 0; j < THREAD_N; ++j) acc[i][j] += a[i] * b[j];
     }

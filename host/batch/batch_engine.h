@@ -50,9 +50,22 @@ class BatchEngine {
   // lie whole inside one input, as Engine's chunks keep it). Reset and Truncate forget the images
   // past the kept positions. Throws vkg::Error (one line, nothing kept) when the model has no
   // vision tower or an image does not fit it.
-  virtual void AttachImages(uint32_t slot, std::vector<SlotImage> images) = 0;
+  void AttachImages(uint32_t slot, std::vector<SlotImage> images) { AttachMedia(slot, std::move(images), {}); }
+  // One audio clip of a slot's prompt: its soft tokens take the prompt positions [start, start +
+  // clip.soft_tokens) (absolute), always causal (a chunk edge may cut the run).
+  struct SlotAudio {
+    uint32_t start = 0;
+    AudioFeatures clip;
+  };
+  // AttachImages with audio clips too: the audio tower (Engine::EncodeAudio, or the GPU batch
+  // engine's own) runs on each clip now and its soft tokens join the images' in the slot's store.
+  // Throws vkg::Error (one line, nothing kept) when the model has no audio tower (or no vision
+  // tower, for images) or a medium does not fit it.
+  virtual void AttachMedia(uint32_t slot, std::vector<SlotImage> images, std::vector<SlotAudio> audio) = 0;
   // Images the vision tower encoded so far, all slots (tests: a repeated image is not re-encoded).
   virtual uint64_t images_encoded() const = 0;
+  // Audio clips the audio tower encoded so far, all slots.
+  virtual uint64_t audio_encoded() const = 0;
 
   virtual uint32_t n_past(uint32_t slot) const = 0;
   virtual void Reset(uint32_t slot) = 0;

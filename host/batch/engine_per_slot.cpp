@@ -21,12 +21,17 @@ EnginePerSlot::EnginePerSlot(std::vector<std::unique_ptr<Engine>> engines) : eng
   images_.assign(engines_.size(), SlotSoftTokens(uint32_t(engines_[0]->config().hidden_size)));
 }
 
-void EnginePerSlot::AttachImages(uint32_t slot, std::vector<SlotImage> images) {
+void EnginePerSlot::AttachMedia(uint32_t slot, std::vector<SlotImage> images, std::vector<SlotAudio> audio) {
   Engine& e = engine(slot);
+  const size_t H = size_t(config().hidden_size);
   std::vector<SlotSoftTokens::Image> encoded;
   for (SlotImage& im : images) {
     std::vector<float> soft = e.EncodeImage(im.patches);
-    encoded.push_back({im.start, uint32_t(soft.size() / size_t(config().hidden_size)), std::move(soft)});
+    encoded.push_back({im.start, uint32_t(soft.size() / H), std::move(soft)});
+  }
+  for (SlotAudio& a : audio) {
+    std::vector<float> soft = e.EncodeAudio(a.clip);
+    encoded.push_back({a.start, uint32_t(soft.size() / H), std::move(soft), /*causal=*/true});
   }
   images_[slot].ForgetFrom(e.n_past());
   images_[slot].Add(std::move(encoded));
@@ -35,6 +40,12 @@ void EnginePerSlot::AttachImages(uint32_t slot, std::vector<SlotImage> images) {
 uint64_t EnginePerSlot::images_encoded() const {
   uint64_t n = 0;
   for (const auto& e : engines_) n += e->images_encoded();
+  return n;
+}
+
+uint64_t EnginePerSlot::audio_encoded() const {
+  uint64_t n = 0;
+  for (const auto& e : engines_) n += e->audio_encoded();
   return n;
 }
 

@@ -25,8 +25,9 @@ class EnginePerSlot : public BatchEngine {
   uint32_t slots() const override { return uint32_t(engines_.size()); }
   uint32_t context() const override { return engines_[0]->memory().context; }
   std::vector<std::vector<float>> Step(std::span<const SlotInput> inputs) override;
-  void AttachImages(uint32_t slot, std::vector<SlotImage> images) override;
+  void AttachMedia(uint32_t slot, std::vector<SlotImage> images, std::vector<SlotAudio> audio) override;
   uint64_t images_encoded() const override;
+  uint64_t audio_encoded() const override;
   uint32_t n_past(uint32_t slot) const override;
   void Reset(uint32_t slot) override;
   bool Truncate(uint32_t slot, uint32_t n) override;
@@ -38,7 +39,7 @@ class EnginePerSlot : public BatchEngine {
   Engine& engine(uint32_t slot) const;
 
   std::vector<std::unique_ptr<Engine>> engines_;
-  std::vector<SlotSoftTokens> images_;  // per slot: its prompt's encoded images
+  std::vector<SlotSoftTokens> images_;  // per slot: its prompt's encoded images and audio clips
 };
 
 }  // namespace vkg

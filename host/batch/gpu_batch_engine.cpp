@@ -12,12 +12,14 @@
 #include "host/device/kv_cache.h"
 #include "host/device/weight_source.h"
 #include "host/error.h"
+#include "host/model/audio_prompt.h"
 #include "host/model/checkpoint.h"
 #include "host/model/tensor_names.h"
 #include "host/ops/attention.h"
 #include "host/ops/matmul.h"
 #include "host/reference/ref_ops.h"
 #include "host/runtime/activations.h"
+#include "host/runtime/audio_tower_gpu.h"
 #include "host/runtime/forward.h"
 #include "host/runtime/scheduler.h"
 #include "host/runtime/step_staging.h"
@@ -100,17 +102,23 @@ class GpuBatchEngine : public BatchEngine {
     At(slot).n_past = 0;
     At(slot).images.ForgetFrom(0);
   }
-  void AttachImages(uint32_t slot, std::vector<SlotImage> images) override {
+  void AttachMedia(uint32_t slot, std::vector<SlotImage> images, std::vector<SlotAudio> audio) override {
     Slot& s = At(slot);
+    const size_t H = size_t(config_.hidden_size);
     std::vector<SlotSoftTokens::Image> encoded;
     for (SlotImage& im : images) {
       std::vector<float> soft = Encode(im.patches);
-      encoded.push_back({im.start, uint32_t(soft.size() / size_t(config_.hidden_size)), std::move(soft)});
+      encoded.push_back({im.start, uint32_t(soft.size() / H), std::move(soft)});
+    }
+    for (SlotAudio& a : audio) {
+      std::vector<float> soft = EncodeAudio(a.clip);
+      encoded.push_back({a.start, uint32_t(soft.size() / H), std::move(soft), /*causal=*/true});
     }
     s.images.ForgetFrom(s.n_past);
     s.images.Add(std::move(encoded));
   }
   uint64_t images_encoded() const override { return images_encoded_; }
+  uint64_t audio_encoded() const override { return audio_encoded_; }
   bool Truncate(uint32_t slot, uint32_t n) override {
     Slot& s = At(slot);
     if (n > s.n_past) return false;
@@ -184,11 +192,30 @@ class GpuBatchEngine : public BatchEngine {
     if (!tower_) {
       if (!ckpt_) throw Error("image input needs checkpoint weights");
       CheckVisionTensors(c, ckpt_->weights());
-      tower_source_ = CheckpointWeights(*ckpt_);
+      if (!tower_source_) tower_source_ = CheckpointWeights(*ckpt_);
       tower_ = std::make_unique<GpuVisionTower>(*tower_source_, *gpu_, model_->format());
     }
     std::vector<float> soft = tower_->Encode(image, options_.kernels, options_.features);
     ++images_encoded_;
+    return soft;
+  }
+
+  // The audio tower (uploaded on the first clip) on one clip: [soft tokens][H], as GpuEngine's
+  // (the same weights, format and kernels, so the soft tokens are Engine::EncodeAudio's).
+  std::vector<float> EncodeAudio(const AudioFeatures& clip) {
+    const ModelConfig& c = config_;
+    if (!c.mm.has_audio) {
+      throw Error("this model has no audio tower (its config.json has no audio_config): it cannot take audio");
+    }
+    CheckAudioFeatures(clip, "audio clip");
+    if (!audio_tower_) {
+      if (!ckpt_) throw Error("audio input needs checkpoint weights");
+      CheckAudioTensors(c, ckpt_->weights());
+      if (!tower_source_) tower_source_ = CheckpointWeights(*ckpt_);
+      audio_tower_ = std::make_unique<GpuAudioTower>(*tower_source_, *gpu_, model_->format());
+    }
+    std::vector<float> soft = audio_tower_->Encode(clip, options_.kernels, options_.features);
+    ++audio_encoded_;
     return soft;
   }
 
@@ -239,12 +266,15 @@ class GpuBatchEngine : public BatchEngine {
                          s.n_past, s.kv.get(),
                          nullptr,  s.attn_scratch.slice.buffer ? &s.attn_scratch : nullptr,
                          nullptr,  &s.attn_counters};
-      // Image rows (docs/model.md §5.3), as Scheduler::Run places them: embedded as <pad> (also
-      // their per-layer rows), then their soft tokens copied over; a chunk holding a bidirectional
-      // image gives its rows' last visible keys (an image row: its run's last; text: itself).
+      // Image and audio rows (docs/model.md §5.3), as Scheduler::Run places them: embedded as <pad>
+      // (also their per-layer rows), then their soft tokens copied over; a chunk holding a
+      // bidirectional image gives its rows' last visible keys (an image row: its run's last; text
+      // and audio rows: themselves).
       const std::vector<SlotSoftTokens::Run> runs = s.images.Runs(s.n_past, ch.T);
       std::vector<int32_t> last;
-      const bool bidirectional = c.mm.bidirectional_vision && !runs.empty() && ch.T > 1;
+      const bool bidirectional =
+          c.mm.bidirectional_vision && ch.T > 1 &&
+          std::any_of(runs.begin(), runs.end(), [](const SlotSoftTokens::Run& r) { return !r.causal; });
       if (bidirectional) {
         last.resize(ch.T);
         for (uint32_t t = 0; t < ch.T; ++t) last[t] = int32_t(s.n_past + t);
@@ -253,7 +283,7 @@ class GpuBatchEngine : public BatchEngine {
         std::fill_n(ids.begin() + ch.row0 + r.row, r.n, int32_t(c.pad_token_id));
         images.runs.push_back({ch.row0 + r.row, r.n});
         soft.insert(soft.end(), r.soft, r.soft + size_t(r.n) * H);
-        if (bidirectional) std::fill_n(last.begin() + r.row, r.n, int32_t(s.n_past + r.row + r.n - 1));
+        if (bidirectional && !r.causal) std::fill_n(last.begin() + r.row, r.n, int32_t(s.n_past + r.row + r.n - 1));
       }
       if (bidirectional) {
         gpu_->transfer().Upload(s.last_key, last.data(), last.size() * 4);
@@ -385,7 +415,9 @@ class GpuBatchEngine : public BatchEngine {
   std::unique_ptr<StepStaging> io_;             // the pass's inputs and logits, mapped
   std::unique_ptr<WeightSource> tower_source_;  // the checkpoint, read by the tower
   std::unique_ptr<GpuVisionTower> tower_;       // on the first image
+  std::unique_ptr<GpuAudioTower> audio_tower_;  // on the first clip
   uint64_t images_encoded_ = 0;
+  uint64_t audio_encoded_ = 0;
   uint32_t context_ = 0;
   uint32_t last_dispatches_ = 0;
   uint32_t last_submits_ = 0;

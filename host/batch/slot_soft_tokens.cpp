@@ -1,4 +1,4 @@
-// A slot's encoded images by prompt position (layer: host/batch).
+// A slot's encoded images and audio clips by prompt position (layer: host/batch).
 #include "host/batch/slot_soft_tokens.h"
 
 #include <algorithm>
@@ -31,13 +31,14 @@ std::vector<SlotSoftTokens::Run> SlotSoftTokens::Runs(uint32_t first, uint32_t n
   for (const Image& im : images_) {
     const uint32_t a = std::max(im.start, first), b = std::min(im.start + im.rows, first + n);
     if (a >= b) continue;
-    runs.push_back({a - first, b - a, im.soft.data() + size_t(a - im.start) * hidden_});
+    runs.push_back({a - first, b - a, im.soft.data() + size_t(a - im.start) * hidden_, im.causal});
   }
   return runs;
 }
 
 bool SlotSoftTokens::Splits(uint32_t first, uint32_t n) const {
   for (const Image& im : images_) {
+    if (im.causal) continue;
     if (im.start < first + n && im.start + im.rows > first + n) return true;
     if (im.start < first && im.start + im.rows > first) return true;
   }
@@ -57,7 +58,7 @@ void SlotSoftTokens::SpansFor(uint32_t first, uint32_t n, std::vector<ImageSpan>
   spans->clear();
   soft->clear();
   for (const Run& r : Runs(first, n)) {
-    spans->push_back({int(r.row), int(r.n)});
+    spans->push_back({int(r.row), int(r.n), r.causal});
     soft->insert(soft->end(), r.soft, r.soft + size_t(r.n) * hidden_);
   }
 }

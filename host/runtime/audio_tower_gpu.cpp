@@ -138,18 +138,9 @@ std::vector<float> GpuAudioTower::Encode(const AudioFeatures& clip, KernelFamily
   vk::Recorder rec(gpu_.device());
   OpContext ctx{gpu_.device(), gpu_.pipelines(), rec, kernels, features};
   auto barrier = [&] { rec.ComputeToCompute(); };
+  // The towers' clippable linear (clipped_linear_gpu.h), its input clamp in `clipped`.
   auto product = [&](const GpuClippedLinear& l, const Tensor& in, const Tensor& dst) {
-    Tensor src = in;
-    if (l.in_min > -kInf || l.in_max < kInf) {
-      src = View(clipped, in.rows, in.cols);
-      ClampCopy(ctx, in, src, l.in_min, l.in_max);
-      barrier();
-    }
-    MatMul(ctx, l.w, src, dst);
-    if (l.out_min > -kInf || l.out_max < kInf) {
-      barrier();
-      ClampCopy(ctx, dst, dst, l.out_min, l.out_max);
-    }
+    RecordClippedLinear(ctx, l, in, dst, clipped);
   };
   // Half-step feed-forward: x += r * post(down(silu(up(a)))), a = pre_norm(x) on entry; leaves
   // next_norm(x) in a (Tensor{}: not written).

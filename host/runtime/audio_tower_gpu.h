@@ -12,7 +12,7 @@
 #include "host/device/weight_source.h"
 #include "host/model/audio_features.h"
 #include "host/ops/kernel_family.h"
-#include "host/runtime/vision_tower_gpu.h"  // GpuClippedLinear
+#include "host/runtime/clipped_linear_gpu.h"
 #include "vk/buffer.h"
 
 namespace vkg {

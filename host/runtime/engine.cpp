@@ -278,7 +278,9 @@ std::vector<float> Engine::EncodeAudio(const AudioFeatures& clip) {
     throw Error("this model has no audio tower (its config.json has no audio_config): it cannot take audio");
   }
   CheckAudioFeatures(clip, "audio clip");
-  return RunAudioTower(clip);
+  std::vector<float> soft = RunAudioTower(clip);
+  ++audio_encoded_;
+  return soft;
 }
 
 SelftestReport Engine::Selftest(const SelftestOptions&) {

@@ -93,6 +93,8 @@ class Engine {
   }
   // Images the vision tower encoded so far (tests: a repeated image is not encoded again).
   uint64_t images_encoded() const { return images_encoded_; }
+  // Audio clips the audio tower encoded so far (EncodeAudio calls that ran it).
+  uint64_t audio_encoded() const { return audio_encoded_; }
   virtual uint32_t n_past() const = 0;
   virtual void Reset() = 0;
   // Forgets positions n .. n_past() - 1; false (nothing changed) when the cache cannot (a sliding
@@ -158,6 +160,7 @@ class Engine {
   std::vector<ImageSpan> pending_spans_;
   std::vector<float> pending_soft_;
   uint64_t images_encoded_ = 0;
+  uint64_t audio_encoded_ = 0;
 };
 
 }  // namespace vkg

@@ -137,19 +137,9 @@ std::vector<float> GpuVisionTower::Encode(const ImagePatches& image, KernelFamil
   vk::Recorder rec(gpu_.device());
   OpContext ctx{gpu_.device(), gpu_.pipelines(), rec, kernels, features};
   auto barrier = [&] { rec.ComputeToCompute(); };
-  // y = clamp(W clamp(x, in), out): the input clamp into `clipped` only when it can clamp anything.
+  // The towers' clippable linear (clipped_linear_gpu.h), its input clamp in `clipped`.
   auto product = [&](const GpuClippedLinear& l, const Tensor& in, const Tensor& out) {
-    Tensor src = in;
-    if (l.in_min > -kInf || l.in_max < kInf) {
-      src = View(clipped, in.rows, in.cols);
-      ClampCopy(ctx, in, src, l.in_min, l.in_max);
-      barrier();
-    }
-    MatMul(ctx, l.w, src, out);
-    if (l.out_min > -kInf || l.out_max < kInf) {
-      barrier();
-      ClampCopy(ctx, out, out, l.out_min, l.out_max);
-    }
+    RecordClippedLinear(ctx, l, in, out, clipped);
   };
 
   rec.Begin();

@@ -13,18 +13,12 @@
 #include "host/device/weight_source.h"
 #include "host/model/image_patches.h"
 #include "host/ops/kernel_family.h"
+#include "host/runtime/clipped_linear_gpu.h"
 #include "vk/buffer.h"
 
 namespace vkg {
 
 class GpuContext;
-
-// A clippable linear: its matrix and the f32 bounds its input and output are clamped to (+-inf
-// without use_clipped_linears: no clamp is recorded).
-struct GpuClippedLinear {
-  WeightMatrix w;
-  float in_min, in_max, out_min, out_max;
-};
 
 struct GpuVisionLayer {
   Tensor input_norm, post_attn_norm, pre_ffn_norm, post_ffn_norm;  // [1][Hv] f32

@@ -13,30 +13,35 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How many of the first `len` tokens may be reused when `prompt_images` and `cached_images` sit in
-// them: each image wholly inside the kept prefix must be the same (start and pixels) on both sides,
-// and no image may be cut by the prefix's end; else the prefix ends where that image starts.
-size_t ImagesAgree(size_t len, const std::vector<SequenceImage>& prompt_images,
-                   const std::vector<SequenceImage>& cached_images) {
+}  // namespace
+
+std::vector<BatchLoop::MediaRun> BatchLoop::MediaRuns(const SequenceRequest& request) {
+  std::vector<MediaRun> runs;
+  for (const SequenceImage& im : request.images) runs.push_back({im.start, im.length, im.hash});
+  for (const SequenceAudio& a : request.audio) runs.push_back({a.start, a.length, a.hash});
+  return runs;
+}
+
+// Each image or clip wholly inside the kept prefix must be the same (start, length and hash) on
+// both sides, and none may be cut by the prefix's end; else the prefix ends where that run starts.
+size_t BatchLoop::MediaAgree(size_t len, const std::vector<MediaRun>& prompt, const std::vector<MediaRun>& cached) {
   for (;;) {
     size_t cut = len;
-    for (const auto* list : {&prompt_images, &cached_images}) {
-      const auto* other = list == &prompt_images ? &cached_images : &prompt_images;
-      for (const SequenceImage& im : *list) {
-        if (im.start >= cut) continue;
-        const bool whole = size_t(im.start) + im.length <= cut;
-        const auto same = std::find_if(other->begin(), other->end(), [&](const SequenceImage& o) {
-          return o.start == im.start && o.length == im.length && o.hash == im.hash;
+    for (const auto* list : {&prompt, &cached}) {
+      const auto* other = list == &prompt ? &cached : &prompt;
+      for (const MediaRun& m : *list) {
+        if (m.start >= cut) continue;
+        const bool whole = size_t(m.start) + m.length <= cut;
+        const auto same = std::find_if(other->begin(), other->end(), [&](const MediaRun& o) {
+          return o.start == m.start && o.length == m.length && o.hash == m.hash;
         });
-        if (!whole || same == other->end()) cut = im.start;
+        if (!whole || same == other->end()) cut = m.start;
       }
     }
     if (cut == len) return len;
     len = cut;
   }
 }
-
-}  // namespace
 
 // A running sequence: its own sampler, text decoder and stop strings.
 struct BatchLoop::Active {
@@ -132,6 +137,7 @@ uint32_t BatchLoop::ChooseSlot(const SequenceRequest& request, size_t* reused) c
   uint32_t best = 0;
   bool found = false;
   size_t best_len = 0;
+  const std::vector<MediaRun> media = MediaRuns(request);
   for (uint32_t s = 0; s < slots_.size(); ++s) {
     const Slot& slot = slots_[s];
     if (slot.seq) continue;
@@ -139,7 +145,7 @@ uint32_t BatchLoop::ChooseSlot(const SequenceRequest& request, size_t* reused) c
     const size_t limit = std::min(slot.cached.size(), prompt.size() - 1);
     size_t len = 0;
     while (len < limit && slot.cached[len] == prompt[len]) ++len;
-    len = ImagesAgree(len, request.images, slot.cached_images);
+    len = MediaAgree(len, media, slot.cached_media);
     if (!found || len > best_len || (len == best_len && slot.last_used < slots_[best].last_used)) {
       best = s, best_len = len, found = true;
     }
@@ -160,23 +166,27 @@ void BatchLoop::Admit(Waiting w) {
     reused = 0;
   }
   slot.cached.resize(reused);
-  // The images past the reused prefix go through the vision tower now; those inside it are in the
-  // cache already (a conversation re-sending its earlier images).
+  // The images and clips past the reused prefix go through their towers now; those inside it are
+  // in the cache already (a conversation re-sending its earlier images and recordings).
   std::vector<BatchEngine::SlotImage> images;
   for (const SequenceImage& im : w.request.images) {
     if (im.start >= reused) images.push_back({im.start, *im.patches});
   }
+  std::vector<BatchEngine::SlotAudio> audio;
+  for (const SequenceAudio& a : w.request.audio) {
+    if (a.start >= reused) audio.push_back({a.start, *a.clip});
+  }
   try {
-    engine_.AttachImages(s, std::move(images));
+    engine_.AttachMedia(s, std::move(images), std::move(audio));
   } catch (const std::exception& e) {
     engine_.Reset(s);
     slot.cached.clear();
-    slot.cached_images.clear();
+    slot.cached_media.clear();
     w.stream->Finish(FinishReason::kError, uint32_t(w.request.prompt.size()), 0, e.what());
     return;
   }
-  slot.cached_images = w.request.images;
-  for (SequenceImage& im : slot.cached_images) im.patches.reset();
+  slot.cached_media = MediaRuns(w.request);
+  for (SequenceAudio& a : w.request.audio) a.clip.reset();  // encoded: its soft tokens are the slot's
   const size_t prompt_tokens = w.request.prompt.size();
   slot.seq = std::make_unique<Active>(std::move(w), tokenizer_, reused);
   std::lock_guard lock(mu_);
@@ -185,6 +195,7 @@ void BatchLoop::Admit(Waiting w) {
   stats_.prompt_tokens += prompt_tokens;
   stats_.reused_tokens += reused;
   stats_.images_encoded = engine_.images_encoded();
+  stats_.audio_encoded = engine_.audio_encoded();
 }
 
 size_t BatchLoop::NextChunk(const Active& a) const {
@@ -240,7 +251,7 @@ void BatchLoop::StepOnce() {
     for (const auto& in : inputs) {
       engine_.Reset(in.slot);
       slots_[in.slot].cached.clear();
-      slots_[in.slot].cached_images.clear();
+      slots_[in.slot].cached_media.clear();
       if (slots_[in.slot].seq) End(in.slot, FinishReason::kError, e.what());
     }
     return;

@@ -41,6 +41,7 @@ struct BatchLoopStats {
   uint64_t steps = 0;
   uint64_t cancelled = 0;                          // sequences ended because their reader went away
   uint64_t images_encoded = 0;                     // images the vision tower encoded (a reused one is not)
+  uint64_t audio_encoded = 0;                      // audio clips the audio tower encoded (likewise)
   double prefill_seconds = 0, decode_seconds = 0;  // step time, split by token share
   double prefill_tokens_per_s() const { return prefill_seconds > 0 ? double(prefill_tokens) / prefill_seconds : 0; }
   double decode_tokens_per_s() const { return decode_seconds > 0 ? double(generated_tokens) / decode_seconds : 0; }
@@ -66,11 +67,19 @@ class BatchLoop {
     std::shared_ptr<SequenceStream> stream;
   };
   struct Active;
+  // Where an image's or audio clip's soft tokens sit in a prompt, and what they are made of.
+  struct MediaRun {
+    uint32_t start = 0, length = 0;
+    uint64_t hash = 0;  // HashImagePixels / HashAudioFeatures
+  };
+  static std::vector<MediaRun> MediaRuns(const SequenceRequest& request);
+  // How many of the first `len` prompt tokens may be reused (MediaAgree in batch_loop.cpp).
+  static size_t MediaAgree(size_t len, const std::vector<MediaRun>& prompt, const std::vector<MediaRun>& cached);
   struct Slot {
     std::vector<int32_t> cached;  // the tokens the engine holds for this slot, in order
-    // The images among them (the last prompt's; patches dropped): an image's positions are reused
-    // only for the same pixels, not just the same image-token ids.
-    std::vector<SequenceImage> cached_images;
+    // The images and audio clips among them (the last prompt's runs): a run's positions are
+    // reused only for the same pixels or recording, not just the same token ids.
+    std::vector<MediaRun> cached_media;
     std::unique_ptr<Active> seq;  // running sequence, or none (free)
     uint64_t last_used = 0;       // step of its last sequence's end (least recently used first)
   };

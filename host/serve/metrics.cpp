@@ -44,6 +44,9 @@ std::string PrometheusText(const RequestCounters& requests, const BatchLoopStats
   Metric(&out, "vkgemma_images_encoded_total", "counter",
          "Images the vision tower encoded (an image found in a slot's cache is not encoded again).",
          double(s.images_encoded));
+  Metric(&out, "vkgemma_audio_encoded_total", "counter",
+         "Audio clips the audio tower encoded (a clip found in a slot's cache is not encoded again).",
+         double(s.audio_encoded));
   Metric(&out, "vkgemma_generated_tokens_total", "counter", "Tokens generated (tokens out).",
          double(s.generated_tokens));
   Metric(&out, "vkgemma_sequences_active", "gauge", "Sequences being prefilled or decoded.", double(s.active));

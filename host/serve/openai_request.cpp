@@ -127,8 +127,9 @@ image::PreprocessedImage ImagePart(const json& part, const std::string& f, const
   }
 }
 
-// An input_audio part: {"data": BASE64, "format": "wav" | "mp3" | "flac"}, checked now (shape,
-// format, base64, size), then refused while the server runs no audio tower.
+// An input_audio part: {"data": BASE64, "format": "wav" | "mp3" | "flac"}, checked (shape, format,
+// base64, size) and decoded to log-mel features now, so a broken clip is a 400 naming its field;
+// a well-formed clip is refused (400 audio_not_supported) when the server runs no audio tower.
 AudioClip AudioPart(const json& part, const std::string& f, const ServedModel& model) {
   auto ia = part.find("input_audio");
   if (ia == part.end())
@@ -168,15 +169,16 @@ AudioClip AudioPart(const json& part, const std::string& f, const ServedModel& m
   } catch (const Error& e) {
     throw BadRequest(e.what(), "invalid_audio", field);
   }
-  if (!model.audio) {
+  if (!model.audio_tokens) {
     throw BadRequest("'" + f + "' is audio, but " + model.no_audio_reason, "audio_not_supported", f + ".type");
   }
   return clip;
 }
 
-// Message content: a string, or an array of parts {"type": "text", "text": ...} and {"type":
-// "image_url", "image_url": {"url": "data:image/png;base64,..."}}. Text parts alone are joined into
-// one string; with an image, the message keeps its parts in order and the images go to `images`.
+// Message content: a string, or an array of parts {"type": "text", "text": ...}, {"type":
+// "image_url", "image_url": {"url": "data:image/png;base64,..."}} and {"type": "input_audio", ...}.
+// Text parts alone are joined into one string; with an image or a clip, the message keeps its
+// parts in order and the media go to `images` and `audio`.
 void Content(const json& content, const std::string& field, const ServedModel& model, ChatMessage* m,
              std::vector<image::PreprocessedImage>* images, std::vector<AudioClip>* audio) {
   if (content.is_string()) {
@@ -185,7 +187,7 @@ void Content(const json& content, const std::string& field, const ServedModel& m
   }
   if (!content.is_array()) throw WrongType(field, "a string or an array of content parts", content);
   std::vector<ContentPart> parts;
-  bool any_image = false;
+  bool any_media = false;
   for (size_t i = 0; i < content.size(); ++i) {
     const json& part = content[i];
     const std::string f = field + "[" + std::to_string(i) + "]";
@@ -207,7 +209,9 @@ void Content(const json& content, const std::string& field, const ServedModel& m
                          "too_many_audio_clips", f);
       }
       audio->push_back(AudioPart(part, f, model));
-      continue;  // not reached while the server runs no audio tower (AudioPart refuses)
+      parts.push_back({ContentPart::Kind::kAudio, ""});
+      any_media = true;
+      continue;
     }
     if (is_image) {
       if (images->size() >= kMaxImagesPerRequest) {
@@ -216,7 +220,7 @@ void Content(const json& content, const std::string& field, const ServedModel& m
       }
       images->push_back(ImagePart(part, f, model));
       parts.push_back({ContentPart::Kind::kImage, ""});
-      any_image = true;
+      any_media = true;
       continue;
     }
     auto t = part.find("text");
@@ -224,7 +228,7 @@ void Content(const json& content, const std::string& field, const ServedModel& m
       throw BadRequest("'" + f + ".text' must be a string", "invalid_type", f + ".text");
     parts.push_back({ContentPart::Kind::kText, t->get<std::string>()});
   }
-  if (any_image) {
+  if (any_media) {
     m->parts = std::move(parts);
     return;
   }
@@ -466,11 +470,26 @@ std::vector<int32_t> PromptIds(const json& body, const ServedModel& model, bool 
     try {
       ChatOptions options;
       if (!out->images.empty()) options.image_token_id = model.image_tokens->image;
+      if (!out->audio.empty()) options.audio_token_id = model.audio_tokens->audio;
       ids = model.chat_template->Encode(tokenizer, messages, options);
+      // Each <|image|> and <|audio|> becomes its medium's run (BOI/BOA, one token per soft token,
+      // EOI/EOA), as Gemma4Processor and `vkgemma run` expand them.
       if (!out->images.empty()) {
         std::vector<uint32_t> counts;
         for (const image::PreprocessedImage& im : out->images) counts.push_back(im.soft_tokens);
         ids = image::ExpandImagePlaceholders(ids, *model.image_tokens, counts);
+      }
+      if (!out->audio.empty()) {
+        std::vector<uint32_t> counts;
+        std::vector<AudioFeatures> clips;
+        for (const AudioClip& clip : out->audio) {
+          counts.push_back(uint32_t(clip.features.soft_tokens));
+          clips.push_back(clip.features);
+        }
+        ids = audio::ExpandAudioPlaceholders(ids, *model.audio_tokens, counts);
+        out->audio_spans = audio::FindAudioSpans(ids, model.audio_tokens->audio, clips);
+      }
+      if (!out->images.empty()) {
         out->image_spans = image::FindImageSpans(ids, model.image_tokens->image, out->images);
       }
     } catch (const Error& e) {
@@ -557,6 +576,14 @@ ParsedRequest ParseRequest(Endpoint endpoint, std::string_view text, const Serve
     si.patches =
         std::make_shared<const ImagePatches>(ImagePatches::Grid(int(im.patches_x), int(im.patches_y), im.pixels));
     out.sequence.images.push_back(std::move(si));
+  }
+  for (size_t i = 0; i < out.audio.size(); ++i) {
+    SequenceAudio sa;
+    sa.start = uint32_t(out.audio_spans.at(i).first);
+    sa.length = out.audio_spans[i].length;
+    sa.hash = HashAudioFeatures(out.audio[i].features);
+    sa.clip = std::make_shared<const AudioFeatures>(std::move(out.audio[i].features));
+    out.sequence.audio.push_back(std::move(sa));
   }
   out.sequence.max_tokens = MaxTokens(body, model, chat, out.sequence.prompt.size());
   return out;

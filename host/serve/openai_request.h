@@ -11,6 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "host/audio/audio_input.h"
 #include "host/image/image_input.h"
 #include "host/model/audio_features.h"
 #include "host/serve/sequence.h"
@@ -51,10 +52,11 @@ struct ServedModel {
   // Soft tokens per image at most (0: any): models whose image tokens attend to each other read
   // an image in one prompt chunk, so it must fit the server's chunk (400 past it).
   uint32_t max_image_tokens = 0;
-  // Audio input (input_audio parts): when unset, well-formed audio parts are refused (400) with
-  // no_audio_reason.
-  bool audio = false;
-  std::string no_audio_reason = "audio input is not available in this build";
+  // Audio input (input_audio parts): the checkpoint's audio token ids (BOA, audio, EOA) when the
+  // server runs its audio tower; unset, well-formed audio parts are refused (400
+  // audio_not_supported) with no_audio_reason.
+  std::optional<audio::AudioTokenIds> audio_tokens;
+  std::string no_audio_reason = "the served model takes no audio (it has no audio tower)";
 };
 
 // Inline images (data: URLs): per image at most kMaxImageBytes decoded bytes (413 past it) and
@@ -87,8 +89,10 @@ struct ParsedRequest {
   // sequence.prompt (empty without images).
   std::vector<image::PreprocessedImage> images;
   std::vector<image::ImageSpan> image_spans;
-  // The messages' audio clips in prompt order (empty without them).
+  // The messages' audio clips in prompt order, and where their soft tokens sit in sequence.prompt
+  // (empty without them). Their features are moved into sequence.audio (a SequenceAudio each).
   std::vector<AudioClip> audio;
+  std::vector<audio::AudioSpan> audio_spans;
   // Fields no API this server follows defines: accepted and ignored, as llama-server and vLLM do,
   // and named in the reply's X-Vkgemma-Ignored-Fields header and the log.
   std::vector<std::string> ignored_fields;

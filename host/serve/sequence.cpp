@@ -47,16 +47,34 @@ void SequenceStream::Finish(FinishReason reason, uint32_t prompt_tokens, uint32_
   cv_.notify_all();
 }
 
-uint64_t HashImagePixels(uint32_t patches_x, uint32_t patches_y, const std::vector<float>& pixels) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
-  auto mix = [&h](const void* data, size_t n) {
+namespace {
+
+// FNV-1a, 64 bits, over raw bytes.
+struct Fnv1a {
+  uint64_t h = 14695981039346656037ull;
+  void Mix(const void* data, size_t n) {
     const auto* p = static_cast<const unsigned char*>(data);
     for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  };
-  mix(&patches_x, sizeof patches_x);
-  mix(&patches_y, sizeof patches_y);
-  mix(pixels.data(), pixels.size() * sizeof(float));
-  return h;
+  }
+};
+
+}  // namespace
+
+uint64_t HashImagePixels(uint32_t patches_x, uint32_t patches_y, const std::vector<float>& pixels) {
+  Fnv1a f;
+  f.Mix(&patches_x, sizeof patches_x);
+  f.Mix(&patches_y, sizeof patches_y);
+  f.Mix(pixels.data(), pixels.size() * sizeof(float));
+  return f.h;
+}
+
+uint64_t HashAudioFeatures(const AudioFeatures& clip) {
+  Fnv1a f;
+  f.Mix("audio", 5);
+  f.Mix(&clip.frames, sizeof clip.frames);
+  f.Mix(&clip.valid_frames, sizeof clip.valid_frames);
+  f.Mix(clip.mel.data(), clip.mel.size() * sizeof(float));
+  return f.h;
 }
 
 }  // namespace vkg::serve

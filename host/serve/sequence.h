@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "host/model/audio_features.h"
 #include "host/model/image_patches.h"
 #include "host/text/sampler.h"
 
@@ -27,9 +28,22 @@ struct SequenceImage {
 // The hash of an image's pixels as the tower sees them (FNV-1a over its patch grid and values).
 uint64_t HashImagePixels(uint32_t patches_x, uint32_t patches_y, const std::vector<float>& pixels);
 
+// One audio clip of a prompt, as an image: its soft tokens take positions [start, start + length)
+// (the run of audio tokens between BOA and EOA); `hash` identifies its features, so prefix reuse
+// keeps a clip's cached positions only for the same recording.
+struct SequenceAudio {
+  uint32_t start = 0, length = 0;
+  uint64_t hash = 0;
+  std::shared_ptr<const AudioFeatures> clip;  // what the audio tower takes
+};
+// The hash of a clip's log-mel features (FNV-1a over its frame counts and values; seeded apart
+// from HashImagePixels, so a clip and an image never share a hash).
+uint64_t HashAudioFeatures(const AudioFeatures& clip);
+
 struct SequenceRequest {
   std::vector<int32_t> prompt;        // the whole prompt, <bos> and template markup included
   std::vector<SequenceImage> images;  // in prompt order (chat requests with image parts)
+  std::vector<SequenceAudio> audio;   // in prompt order (chat requests with input_audio parts)
   SamplingParams sampling;
   uint32_t max_tokens = 1;                // generated tokens at most (>= 1; prompt + this <= context)
   std::vector<int32_t> stop_ids;          // end of turn / end of text: ends the reply, not in its text

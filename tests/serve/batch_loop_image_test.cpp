@@ -5,7 +5,9 @@
 // turn with the same image runs the vision tower no more; another image of the same size, whose
 // token ids are identical, is encoded and answered as itself). Tiny checkpoints with vision
 // towers (tests/data/gemma4-mm): ple-vision (causal image tokens, 63 soft tokens) and
-// dense-vision-bidir (bidirectional on sliding layers, 60 soft tokens).
+// dense-vision-bidir (bidirectional on sliding layers, 60 soft tokens). Audio clips take the same
+// path (ple-audio: a 1.3 s clip, 33 soft tokens, always causal): clip and text requests batched
+// equal each alone, on the CPU reference and the GPU batch engine.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/audio/audio_input.h"
 #include "host/batch/batch_engine.h"
 #include "host/image/image_input.h"
 #include "host/runtime/generate.h"
@@ -56,10 +59,29 @@ TestImage LoadImage(const std::string& name, bool inverted) {
   return out;
 }
 
+struct TestClip {
+  SequenceAudio audio;  // start set by the caller
+  AudioFeatures clip;
+};
+
+// The ple-audio fixture's clip, or the same samples reversed in time: the same length, so the
+// same soft-token count and prompt ids, different features.
+TestClip LoadClip(bool reversed) {
+  audio::DecodedAudio d = audio::DecodeAudioFile(MmDir("ple-audio") + "/audio.wav");
+  if (reversed) std::reverse(d.samples.begin(), d.samples.end());
+  TestClip out;
+  out.clip = audio::LogMelFeatures(audio::ResampleTo16k(d.samples, d.rate, "audio.wav"), "audio.wav");
+  out.audio.length = uint32_t(out.clip.soft_tokens);
+  out.audio.hash = HashAudioFeatures(out.clip);
+  out.audio.clip = std::make_shared<const AudioFeatures>(out.clip);
+  return out;
+}
+
 struct Case {
   std::vector<int32_t> prompt;
   const TestImage* image = nullptr;  // at the prompt's run of image tokens
   uint32_t max_tokens = 1;
+  const TestClip* clip = nullptr;  // at the prompt's run of audio tokens (255 in ple-audio)
 };
 
 class BatchLoopImageTest : public ::testing::Test {
@@ -85,6 +107,11 @@ class BatchLoopImageTest : public ::testing::Test {
       im.start = uint32_t(std::find(c.prompt.begin(), c.prompt.end(), 252) - c.prompt.begin());
       r.images.push_back(im);
     }
+    if (c.clip) {
+      SequenceAudio a = c.clip->audio;
+      a.start = uint32_t(std::find(c.prompt.begin(), c.prompt.end(), 255) - c.prompt.begin());
+      r.audio.push_back(a);
+    }
     return r;
   }
 
@@ -106,6 +133,7 @@ class BatchLoopImageTest : public ::testing::Test {
   std::string Alone(Engine& engine, const Case& c) {
     engine.Reset();
     if (c.image) engine.AttachImages({c.image->patches});
+    if (c.clip) engine.AttachAudio({c.clip->clip});
     GenerateOptions go;
     go.sampling.do_sample = false;
     go.sampling.temperature = 0;
@@ -149,6 +177,42 @@ class BatchLoopImageTest : public ::testing::Test {
     EXPECT_EQ(engine->validation_messages() + alone->validation_messages(), 0);
   }
 
+  // Audio and text requests, all submitted at once to 2 slots, prompts read in chunks of 16 that
+  // cut the clip's run (positions 5 .. 37): each equals its prompt alone on one Engine (`vkgemma
+  // run --audio`'s path).
+  void AudioAndTextRequestsEqualEachAlone(const std::string& device) {
+    const std::vector<int32_t> with_clip = FixturePrompt("ple-audio");
+    const std::vector<int32_t> text = {2, 17, 33, 5, 40, 41, 7, 9, 11, 12, 13};
+    std::vector<int32_t> longer = with_clip;
+    longer.insert(longer.end(), {60, 61, 62, 63});
+    const TestClip a = LoadClip(false), b = LoadClip(true);
+    ASSERT_EQ(a.audio.length, 33u);
+    ASSERT_NE(a.audio.hash, b.audio.hash);
+    const std::vector<Case> cases = {
+        {with_clip, nullptr, 5, &a}, {text, nullptr, 6}, {with_clip, nullptr, 4, &b}, {longer, nullptr, 3, &a}};
+    std::unique_ptr<BatchEngine> engine = BatchEngine::Open(MmDir("ple-audio"), Options(device, 16), 2);
+    BatchLoopOptions lo;
+    lo.prefill_chunk = 16;
+    lo.prefill_tokens_per_step = 16;
+    std::vector<std::string> replies;
+    {
+      BatchLoop loop(*engine, tokenizer_, lo);
+      std::vector<std::shared_ptr<SequenceStream>> streams;
+      for (const Case& c : cases) streams.push_back(loop.Submit(Request(c)));
+      for (auto& s : streams) replies.push_back(ReadText(*s));
+      loop.Stop();
+      // Three clips; the last request may find the first's clip (same samples, same place) in a free
+      // slot's cache, as arrival order decides: then it is not encoded again.
+      EXPECT_GE(loop.stats().audio_encoded, 2u);
+      EXPECT_LE(loop.stats().audio_encoded, 3u);
+      EXPECT_EQ(loop.stats().images_encoded, 0u);
+    }
+    std::unique_ptr<Engine> alone = Engine::Open(MmDir("ple-audio"), Options(device, 16));
+    for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(replies[i], Alone(*alone, cases[i])) << "request " << i;
+    EXPECT_NE(replies[0], replies[2]) << "the two clips give different replies (else the test shows little)";
+    EXPECT_EQ(engine->validation_messages() + alone->validation_messages(), 0);
+  }
+
   tok::Tokenizer tokenizer_;
 };
 
@@ -165,6 +229,9 @@ TEST_F(BatchLoopImageTest, GpuBidirectionalImagesBatchWithText) {
   // Chunks of 64: the first ends before the image (positions 5 .. 64), as Engine's does.
   ConcurrentImageAndTextRequestsEqualEachAlone("dense-vision-bidir", "", 64);
 }
+
+TEST_F(BatchLoopImageTest, CpuAudioBatchesWithText) { AudioAndTextRequestsEqualEachAlone("cpu"); }
+TEST_F(BatchLoopImageTest, GpuAudioBatchesWithText) { AudioAndTextRequestsEqualEachAlone(""); }
 
 // A conversation on one slot: the second turn re-sends the first turn's image (its prompt extends
 // the first's), and is answered from the cache without running the tower; the third has another

@@ -2,13 +2,14 @@
 // --remote-debugging-pipe: JSON messages on file descriptors 3 and 4, no extra package): an image
 // chosen in the page's file input goes with the next message as an image_url part with its data:
 // URL, and the streamed reply equals the API's greedy reply to the same image and text (which
-// differs from the text alone's); a WAV recording goes as an input_audio part, which this build
-// refuses with its 400, shown in the page.
+// differs from the text alone's). A WAV recording goes as an input_audio part: a model without an
+// audio tower refuses it with its 400, shown in the page; against a model with one (ple-audio) the
+// streamed reply equals the API's greedy reply to the same clip and text.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { postJson, sourcePath, startServer, tempDir, tinyVisionModel, watchdog } from "./lib.mjs";
+import { postJson, sourcePath, startServer, tempDir, tinyAudioModel, tinyVisionModel, watchdog } from "./lib.mjs";
 
 watchdog(240);
 const dir = tempDir("page-media");
@@ -17,8 +18,8 @@ const server = await startServer(model, ["--device", "cpu", "--parallel", "1", "
 const imageFile = sourcePath("tests/data/gemma4-image/small_64x48.png");
 const dataUrl = "data:image/png;base64," + fs.readFileSync(imageFile).toString("base64");
 const prompt = "What is in the picture?", maxTokens = 8;
-const ask = async (content) => {
-  const r = await postJson(server.url + "/v1/chat/completions",
+const ask = async (content, url = server.url) => {
+  const r = await postJson(url + "/v1/chat/completions",
                            { messages: [{ role: "user", content }], max_tokens: maxTokens, temperature: 0 });
   assert.equal(r.status, 200, r.text);
   return r.json.choices[0].message.content;
@@ -26,14 +27,10 @@ const ask = async (content) => {
 const expected = await ask([{ type: "image_url", image_url: { url: dataUrl } }, { type: "text", text: prompt }]);
 assert.notEqual(expected, await ask(prompt), "the image changes the tiny model's reply (else this shows little)");
 
-// A WAV file of 0.1 s of silence (16 kHz mono 16-bit PCM).
-const wavFile = path.join(dir, "note.wav");
-const samples = 1600, wav = Buffer.alloc(44 + samples * 2);
-wav.write("RIFF", 0); wav.writeUInt32LE(36 + samples * 2, 4); wav.write("WAVEfmt ", 8);
-wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(16000, 24);
-wav.writeUInt32LE(32000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write("data", 36);
-wav.writeUInt32LE(samples * 2, 40);
-fs.writeFileSync(wavFile, wav);
+// The ple-audio fixture's recording (1.3 s, 16 kHz mono), as a file the page's input reads.
+const wavFile = path.join(dir, "talk.wav");
+fs.copyFileSync(sourcePath("tests/data/gemma4-mm/ple-audio/audio.wav"), wavFile);
+const wavPart = { type: "input_audio", input_audio: { data: fs.readFileSync(wavFile).toString("base64"), format: "wav" } };
 
 // Chromium, driven over the pipe.
 const chrome = spawn("chromium", [
@@ -64,9 +61,13 @@ function cdp(method, params = {}, sessionId = undefined) {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const { targetId } = await cdp("Target.createTarget",
-                               { url: `${server.url}/?max_tokens=${maxTokens}&temperature=0` });
-const { sessionId } = await cdp("Target.attachToTarget", { targetId, flatten: true });
+// A page of the server at `url`; the helpers below drive the latest one.
+let sessionId, targetId;
+async function openPage(url) {
+  ({ targetId } = await cdp("Target.createTarget", { url: `${url}/?max_tokens=${maxTokens}&temperature=0` }));
+  ({ sessionId } = await cdp("Target.attachToTarget", { targetId, flatten: true }));
+}
+await openPage(server.url);
 const evaluate = async (expression) =>
   (await cdp("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true }, sessionId)).result.value;
 async function until(expression, what, seconds = 120) {
@@ -100,12 +101,32 @@ assert.equal(reply, expected, "the page's reply with the image differs from the 
 assert.equal(await evaluate(`document.querySelector(".msg.user img").getAttribute("src")`), dataUrl,
              "the user's message shows the image it sent");
 
-// A recording: sent as input_audio; this build answers 400, which the page shows.
+// A recording to a model without an audio tower: sent as input_audio, answered 400, shown in the page.
 await attach(wavFile);
 assert.equal(await sendMessage("Transcribe this."), "error");
 const shown = await evaluate(`document.querySelector(".msg.error").textContent`);
-assert.match(shown, /audio input is not available in this build/);
+assert.match(shown, /takes no audio: it has no audio tower/);
+await cdp("Target.closeTarget", { targetId });
+assert.equal((await server.stop()).code, 0, server.stderr());
+
+// The same recording to a model with an audio tower: the page's reply equals the API's.
+const audioServer = await startServer(tinyAudioModel(dir), ["--device", "cpu", "--parallel", "1", "--ctx", "256"]);
+const heard = await ask([wavPart, { type: "text", text: "Transcribe this." }], audioServer.url);
+assert.notEqual(heard, await ask("Transcribe this.", audioServer.url),
+                "the clip changes the tiny model's reply (else this shows little)");
+await openPage(audioServer.url);
+await until(`document.readyState === "complete" && !!document.getElementById("file")`, "loaded");
+await attach(wavFile);
+assert.equal(await sendMessage("Transcribe this."), "done");
+const audioReply = await evaluate(`decodeURIComponent(document.querySelector(".msg.assistant").dataset.reply)`);
+assert.equal(audioReply, heard, "the page's reply with the recording differs from the API's");
+assert.match(await evaluate(`document.querySelector(".msg.user").textContent`), /\[talk\.wav\]/,
+             "the user's message names the recording it sent");
+// Two tower runs: the API's request, then the page's (the text-only request between them took the
+// one slot's cache, so the clip was not there any more).
+const metrics = await (await fetch(audioServer.url + "/metrics")).text();
+assert.match(metrics, /\nvkgemma_audio_encoded_total 2\n/);
 
 chrome.kill("SIGTERM");
-assert.equal((await server.stop()).code, 0, server.stderr());
+assert.equal((await audioServer.stop()).code, 0, audioServer.stderr());
 console.log("chat page media test: ok");

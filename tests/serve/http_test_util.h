@@ -38,10 +38,11 @@ class SlowEngine : public BatchEngine {
     std::this_thread::sleep_for(delay_);
     return inner_->Step(inputs);
   }
-  void AttachImages(uint32_t slot, std::vector<SlotImage> images) override {
-    inner_->AttachImages(slot, std::move(images));
+  void AttachMedia(uint32_t slot, std::vector<SlotImage> images, std::vector<SlotAudio> audio) override {
+    inner_->AttachMedia(slot, std::move(images), std::move(audio));
   }
   uint64_t images_encoded() const override { return inner_->images_encoded(); }
+  uint64_t audio_encoded() const override { return inner_->audio_encoded(); }
   uint32_t n_past(uint32_t slot) const override { return inner_->n_past(slot); }
   void Reset(uint32_t slot) override { inner_->Reset(slot); }
   bool Truncate(uint32_t slot, uint32_t n) override { return inner_->Truncate(slot, n); }

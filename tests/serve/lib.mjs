@@ -50,6 +50,17 @@ export function tinyVisionModel(dir) {
   return model;
 }
 
+// The tiny ple-audio checkpoint (an audio tower, no vision tower) with the byte-level test tokenizer.
+export function tinyAudioModel(dir) {
+  const model = path.join(dir, "ple-audio");
+  fs.mkdirSync(model, { recursive: true });
+  for (const f of ["config.json", "model.safetensors"]) {
+    fs.copyFileSync(path.join(SOURCE_DIR, "tests/data/gemma4-mm/ple-audio", f), path.join(model, f));
+  }
+  fs.copyFileSync(path.join(SOURCE_DIR, "tests/generate/data/tokenizer.json"), path.join(model, "tokenizer.json"));
+  return model;
+}
+
 export function sourcePath(...parts) {
   return path.join(SOURCE_DIR, ...parts);
 }

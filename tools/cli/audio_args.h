@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "host/audio/audio_input.h"
+#include "host/model/config.h"
+#include "host/serve/openai_request.h"
 #include "host/text/chat_template.h"
 #include "tools/cli/options.h"
 
@@ -55,5 +57,9 @@ std::vector<uint32_t> AudioSoftTokenCounts(std::span<const AudioFeatures> clips)
 // The audio tower's entry point for the CLI: the next evaluation of `prompt` (from the engine's
 // n_past onward) uses each clip's soft tokens at its span. Throws vkg::Error when the engine cannot.
 void AttachAudio(Engine& engine, std::span<const int32_t> prompt, const PromptAudio& audio);
+
+// `serve`: whether requests may hold input_audio parts (served->audio_tokens: a model with an
+// audio tower); otherwise they are refused (400 audio_not_supported) with a reason naming the model.
+void ConfigureServedAudio(const ModelConfig& config, serve::ServedModel* served);
 
 }  // namespace vkg::cli

@@ -26,4 +26,14 @@ void AttachAudio(Engine& engine, std::span<const int32_t> prompt, const PromptAu
   engine.AttachAudio(std::move(pending));
 }
 
+void ConfigureServedAudio(const ModelConfig& config, serve::ServedModel* served) {
+  if (!config.mm.has_audio) {
+    served->no_audio_reason = "the served model (" + served->id +
+                              ") takes no audio: it has no audio tower (no audio_config in its config.json)";
+    return;
+  }
+  // The loaded config's ids: config.json's boa_token_id, audio_token_id, eoa_token_index.
+  served->audio_tokens = audio::AudioTokenIds{config.mm.boa_token_id, config.mm.audio_token_id, config.mm.eoa_token_id};
+}
+
 }  // namespace vkg::cli

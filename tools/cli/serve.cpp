@@ -29,6 +29,7 @@
 #include "host/text/generation_config.h"
 #include "host/text/gguf_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tools/cli/audio_args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/image_args.h"
 #include "tools/cli/options.h"
@@ -227,6 +228,7 @@ int Serve(const std::vector<std::string>& args) {
   const uint32_t chunk = engine->memory().batch ? engine->memory().batch : (options.batch ? options.batch : 64);
   // image_url parts (tools/cli/image_engine.cpp)
   ConfigureServedImages(model_dir, engine->config(), chunk, &served);
+  ConfigureServedAudio(engine->config(), &served);  // input_audio parts (audio_engine.cpp)
   loop_options.prefill_chunk = chunk;
   loop_options.prefill_tokens_per_step = std::max<uint32_t>(chunk, 128);
 

@@ -35,7 +35,12 @@ void PlanGpu(const vk::DeviceCaps& caps, const AttentionShape& s, uint32_t span,
   plan.workgroup = kAttentionGpuWorkgroup;
   plan.rows = std::min(group, kAttentionGpuMaxRows);
   plan.row_blocks = uint32_t(DivUp(group, plan.rows));
-  plan.kgroups = std::max(1u, kAttentionGpuWorkgroup / (s.head_dim / 8));
+  // Key groups of the P.V step: the invocations left once every 8-value chunk of a row has one, at
+  // most kAttentionGpuMaxKeyGroups. The kernel's final sum of the groups' partial outputs takes one
+  // barrier per group: the released heads (256, 512) give 8 and 4 groups and are unchanged, while a
+  // small test head (16) would otherwise pay 128 barriers per workgroup (32 with keys, the rest
+  // empty), each of which on a CPU driver saves and restores every invocation's state.
+  plan.kgroups = std::clamp(kAttentionGpuWorkgroup / (s.head_dim / 8), 1u, kAttentionGpuMaxKeyGroups);
   plan.keys_per_split = span;
   if (with_scratch) {
     // Enough workgroups for every compute unit, in whole tiles, at most 256 keys each (bounds the

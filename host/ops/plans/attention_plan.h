@@ -11,7 +11,8 @@ namespace vkg {
 
 // GPU kernel constants (shaders/attention_decode_gpu.comp).
 inline constexpr uint32_t kAttentionGpuWorkgroup = 256;
-inline constexpr uint32_t kAttentionGpuTile = 32;  // keys per tile
+inline constexpr uint32_t kAttentionGpuTile = 32;         // keys per tile
+inline constexpr uint32_t kAttentionGpuMaxKeyGroups = 8;  // P.V key groups (head 256: exactly 8)
 inline constexpr uint32_t kAttentionGpuMaxKeysPerSplit = 256;
 inline constexpr uint32_t kAttentionGpuMaxSplits = 1024;  // the combine pass's shared weights
 inline constexpr uint32_t kAttentionGpuMaxRows = 8;       // query heads per workgroup
