@@ -24,6 +24,13 @@
 //   workgroup reductions over the splits, weights e^(m_s - M) in shared memory, then each
 //   invocation sums a quarter of the splits for its value: out = sum_s o_s e^(m_s - M) / L.
 //
+// Pass 1 with -D COMBINE_LAST=1 (the GPU family's decode whenever a counters buffer is given:
+//   host/ops/attention.h AttentionShape::split_counters): each workgroup counts itself done on
+//   counters[row block + KV head * row blocks] after writing its partials, and the last of the
+//   n_splits combines the ROWS heads of its block itself (pass 2's code and workgroup size,
+//   common/attention_decode_combine.glsl: the same bits), then zeroes the counter. One dispatch
+//   and one barrier per layer fewer than two passes; the combine's work (ROWS x HEAD_DIM values
+//   over the splits' partials, read back from L2) moves to the tail of the last split.
 // Launch geometry (host/ops/plans/attention_plan.cpp plans it; tests/ops/launch_geometry_test.cpp pins
 // it): WG = 256 invocations, TILE = 32 keys; splits chosen so that row blocks x KV heads x splits
 // >= 4 per compute unit where the context allows (never under TILE keys, never over 256 keys per
@@ -47,6 +54,7 @@
 //   binding 3: out     [n_heads][head_dim] f32, write (when n_splits == 1)
 //   binding 4: scratch [n_splits][n_heads][head_dim + 2] f32 (m, l, o[head_dim]), write
 //   binding 5: position: one uint, the query's position when pos_from_buffer
+//   binding 6 (COMBINE_LAST): counters [row blocks x n_kv_heads] uint, zero before, left zero
 // Pass 2 bindings: 0 scratch (read), 1 out (write).
 // push: AttentionParams (pass 1), AttentionCombineParams (pass 2).
 // spec: 0 workgroup size; pass 1: 1 HEAD_DIM (multiple of 8, <= 512), 2 ROWS, 3 KGROUPS
@@ -70,61 +78,9 @@ layout(constant_id = 1) const uint HEAD_DIM = 256;
 layout(std430, binding = 0) readonly buffer Scratch { float scratch[]; };
 layout(std430, binding = 1) writeonly buffer Out { float out_[]; };
 layout(push_constant) uniform Push { AttentionCombineParams p; };
+#include "attention_decode_combine.glsl"
 
-const uint SLICE = 64;                 // head values per workgroup
-const uint MAX_SPLITS = 1024;          // host/ops/plans/attention_plan.cpp never plans more
-shared float sh_w[MAX_SPLITS];         // e^(m_s - M), 0 for empty splits
-shared float sh_o[SLICE * 4];
-
-void main() {
-  const uint h = gl_WorkGroupID.x, tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;
-  const uint stride = HEAD_DIM + 2;
-  float mx = NEG_BIG;
-  for (uint s = tid; s < p.n_splits; s += wg) {
-    const uint b = (s * p.n_heads + h) * stride;
-    if (scratch[b + 1] > 0.0) mx = max(mx, scratch[b]);
-  }
-  const float M = workgroupMax(mx);
-  float lsum = 0.0;
-  for (uint s = tid; s < p.n_splits; s += wg) {
-    const uint b = (s * p.n_heads + h) * stride;
-    const float l = scratch[b + 1];
-    const float w = l > 0.0 ? exp(scratch[b] - M) : 0.0;
-    sh_w[s] = w;
-    lsum += l * w;
-  }
-  // Divided, not multiplied by a reciprocal: with one non-empty split the result is exactly pass
-  // 1's own o / l, so a replayed step (more, empty splits) equals a step recorded for its position.
-  const float L = workgroupSum(lsum);
-  barrier();  // sh_w is complete
-  const uint groups = wg / SLICE;  // 4 with 256 invocations
-  const uint g = tid / SLICE, d = gl_WorkGroupID.y * SLICE + tid % SLICE;
-  float o = 0.0;
-  if (g < groups && d < HEAD_DIM) {
-    uint s = g;
-    // Four splits per step: four independent loads in flight.
-    for (; s + 3 * groups < p.n_splits; s += 4 * groups) {
-      float v[4], w[4];
-      [[unroll]] for (uint u = 0; u < 4; ++u) {
-        const uint su = s + u * groups;
-        w[u] = sh_w[su];
-        v[u] = scratch[(su * p.n_heads + h) * stride + 2 + d];
-      }
-      [[unroll]] for (uint u = 0; u < 4; ++u) o += w[u] > 0.0 ? w[u] * v[u] : 0.0;
-    }
-    for (; s < p.n_splits; s += groups) {
-      const float w = sh_w[s];
-      if (w > 0.0) o += w * scratch[(s * p.n_heads + h) * stride + 2 + d];
-    }
-  }
-  if (g < 4) sh_o[g * SLICE + tid % SLICE] = o;
-  barrier();
-  if (g == 0 && d < HEAD_DIM) {
-    float sum = 0.0;
-    for (uint k = 0; k < min(groups, 4u); ++k) sum += sh_o[k * SLICE + tid];
-    out_[h * HEAD_DIM + d] = sum / L;
-  }
-}
+void main() { combineSlice(gl_WorkGroupID.x, gl_WorkGroupID.y, p.n_heads, p.n_splits); }
 
 #else
 
@@ -148,9 +104,17 @@ layout(std430, binding = 2) readonly buffer V { uvec4 v_cache[]; };
 #endif
 layout(std430, binding = 0) readonly buffer Q { vec4 q_in[]; };
 layout(std430, binding = 3) writeonly buffer Out { float out_[]; };
-layout(std430, binding = 4) writeonly buffer Scratch { float scratch[]; };
 layout(std430, binding = 5) readonly buffer Position { uint position; };
 layout(push_constant) uniform Push { AttentionParams p; };
+#if COMBINE_LAST
+// The last split of each (row block, KV head) to finish reads every split's partials back.
+layout(std430, binding = 4) coherent buffer Scratch { float scratch[]; };
+layout(std430, binding = 6) coherent buffer Counters { uint counters[]; };
+shared uint sh_last;
+#include "attention_decode_combine.glsl"
+#else
+layout(std430, binding = 4) writeonly buffer Scratch { float scratch[]; };
+#endif
 
 // Chunk c (values 8c .. 8c+7) of the K or V row of slot `row` (= slot * n_kv_heads + kvh).
 #if defined(KV_QUANT)
@@ -308,6 +272,22 @@ void main() {
       scratch[b] = empty ? NEG_BIG : sh_m[tid];
       scratch[b + 1] = empty ? 0.0 : sh_l[tid];
     }
+#if COMBINE_LAST
+    // Count this split done; the last of the (row block, KV head)'s n_splits combines its rows'
+    // heads, as pass 2's workgroups (h, slice) would, slice after slice, and zeroes the counter
+    // for the next step (a replayed command buffer runs this again).
+    memoryBarrierBuffer();
+    barrier();
+    const uint ci = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;
+    if (tid == 0u) sh_last = atomicAdd(counters[ci], 1u) == p.n_splits - 1u ? 1u : 0u;
+    barrier();
+    if (sh_last == 0u) return;  // uniform per workgroup
+    memoryBarrierBuffer();
+    if (tid == 0u) counters[ci] = 0u;
+    for (uint r = 0; r < n_valid; ++r) {
+      for (uint slice = 0; slice * SLICE < HEAD_DIM; ++slice) combineSlice(head0 + r, slice, p.n_heads, p.n_splits);
+    }
+#endif
   }
 }
 

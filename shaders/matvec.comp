@@ -11,6 +11,10 @@
 //   X_GELU_MUL=1: the input is x = gelu_tanh(gate) * up, computed as it is read (K % 4 == 0). Every
 //     row block recomputes the gelu of all K inputs, so it is used only where K is small (the
 //     per-layer-input projection, K = 256).
+// And END_BLOCK=1 (alone or with X_GELU_MUL; one token, one chunk): the product also ends its block,
+//   x = (x + rmsnorm(y, w_out)) * scale, a = rmsnorm(x, w_next), done by the workgroup that
+//   finishes last (shaders/common/end_block.glsl: bindings 5-11, EndBlockParams after MatMulParams):
+//   o_proj, down and the per-layer-input projection at decode, one dispatch and barrier fewer each.
 // Bindings: 0: x [K] f32 storage, read (only K values are read, never past them); X_GELU_MUL: gate
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: the same X as RGBA32UI texels (all whole texels; binding 0 serves the partial last
@@ -71,8 +75,16 @@ layout(constant_id = 3) const uint COLS = 1;
 
 layout(std430, binding = 0) readonly buffer X { float x_[]; };
 layout(std430, binding = 0) readonly buffer X4 { vec4 x4_[]; };  // the same X, by quads
+#if END_BLOCK
+// The block end's last workgroup reads y back (shaders/common/end_block.glsl): coherent writes.
+#include "params/norm_params.h"
+layout(std430, binding = 1) coherent writeonly buffer Y { float y_[]; };
+layout(push_constant) uniform Push { MatMulParams p; EndBlockParams e; };
+#include "end_block.glsl"
+#else
 layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
 layout(push_constant) uniform Push { MatMulParams p; };
+#endif
 
 uint xq0[COLS];  // first x quad of each column of the group (column * K / 4)
 uint xcol[COLS]; // the column itself (a partial group repeats its last)
@@ -253,4 +265,7 @@ void main() {
 #endif
     }
   }
+#if END_BLOCK
+  endBlock(p.groups);
+#endif
 }

@@ -9,6 +9,8 @@
 // product writes y[j] = gelu(gate row j . x) * (up row j . x), an output's gate and up rows in one
 // subgroup (rows j and j + p.n of one chunk; p.rows = outputs; ROWS_PER_SUBGROUP = 2 x outputs per
 // subgroup). No X_GELU_MUL variant: the per-layer-input projection (K = 256) stays on matvec.comp.
+// END_BLOCK=1: the product also ends its block, as matvec.comp's (shaders/common/end_block.glsl),
+// writing the next product's int8 input as it goes (no quantize dispatch after it).
 // Bindings: 0: XQ [1][blocks][2] uvec4 storage, read: the int8 activations
 //           1: y [N] f32 storage, write (only [row_offset, row_offset + rows))
 //           2: XS [1][blocks] vec2 storage, read: (dx, dx * sum qx) per block
@@ -46,8 +48,16 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint ROWS_PER_SUBGROUP = 4;
 layout(constant_id = 2) const uint ROWS_PER_WORKGROUP = 32;
 
+#if END_BLOCK
+// The block end's last workgroup reads y back (shaders/common/end_block.glsl): coherent writes.
+#include "params/norm_params.h"
+layout(std430, binding = 1) coherent writeonly buffer Y { float y_[]; };
+layout(push_constant) uniform Push { MatMulParams p; EndBlockParams e; };
+#include "end_block.glsl"
+#else
 layout(std430, binding = 1) writeonly buffer Y { float y_[]; };
 layout(push_constant) uniform Push { MatMulParams p; };
+#endif
 
 const uint R = ROWS_PER_SUBGROUP;
 #if defined(WEIGHT_Q8_0)
@@ -143,4 +153,7 @@ void main() {
     }
 #endif
   }
+#if END_BLOCK
+  endBlock(p.groups);
+#endif
 }

@@ -9,9 +9,16 @@
 // ceil(dim / VW / S), workgroups = rows (tokens). E2B (1536): 256 x 2 vec4; 31B (5376): 256 x 6
 // vec4; 3 per layer at decode (105 per E2B token), each reading 2 x 6-21 KB plus the weights with
 // every lane's loads in flight at once: one memory latency and two reductions per dispatch.
+// QUANT = 1 (with VEC4; host/ops/rms_norm.h ResidualRmsNormInt8): the row it ends with (a with
+// has_next, else the new x) is also written as the int8 activations of the integer-dot products
+// (quantize_activations.comp's layout and float operations, so the bytes are the same as that
+// dispatch's), folding the separate quantize dispatch and its barrier into this one. A 32-value
+// block is 8 vec4 held by 8 neighbouring invocations (S is a multiple of 8): their block maximum
+// and quant sum go through shared memory (2 x S words, three workgroup barriers per kPer step).
 // binding 0: x [rows][dim] f32, read-write.  binding 1: y [rows][dim] f32, read.
 // binding 2: w_out [dim] f32, read.  binding 3: w_next [dim] f32, read (ignored without has_next).
 // binding 4: a [rows][dim] f32, write (ignored without has_next; must not alias x or y).
+// QUANT only: binding 5: Q [rows][blocks][8] uint, write; binding 6: S [rows][blocks] vec2, write.
 // push: ResidualNormParams.  spec 0: workgroup size S.  spec 1: kPer.  dispatched by host/ops/rms_norm.cpp
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -28,6 +35,9 @@ layout(std430, binding = 2) readonly buffer WOut { ROW_T w_out[]; };
 layout(std430, binding = 3) readonly buffer WNext { ROW_T w_next[]; };
 layout(std430, binding = 4) writeonly buffer A { ROW_T a[]; };
 layout(push_constant) uniform Push { ResidualNormParams p; };
+#if QUANT
+#include "quant_block.glsl"
+#endif
 
 void main() {
   const uint row = linearGroup();
@@ -53,8 +63,22 @@ void main() {
   if (p.has_next != 0u) inv_x = inversesqrt(workgroupSum(ssx) / float(p.dim) + p.eps);  // uniform branch
   for (uint k = 0; k < kPer; ++k) {
     const uint i = lid + k * gl_WorkGroupSize.x;
+#if QUANT
+    // Uniform loop (every invocation reaches quantStore's barriers); lanes past the row quantize
+    // zeros, the padding of the last block.
+    ROW_T out_v = xv[k];
+    if (i < n) {
+      x[base + i] = xv[k];
+      if (p.has_next != 0u) {
+        out_v = xv[k] * inv_x * w_next[i];
+        a[base + i] = out_v;
+      }
+    }
+    quantStore(row, i, i < n ? out_v : ROW_T(0.0), (p.dim + 31u) / 32u);
+#else
     if (i >= n) continue;
     x[base + i] = xv[k];
     if (p.has_next != 0u) a[base + i] = xv[k] * inv_x * w_next[i];
+#endif
   }
 }

@@ -8,7 +8,8 @@ set(VKG_WEIGHT_FORMATS F32 F16 BF16 Q8_0 Q4_0 Q4_K Q5_K Q6_K Q4_1 Q5_0 Q5_1 Q2_K
 # enumerator; WeightShader() answers nullopt for it.
 set(VKG_WEIGHT_KERNELS
     Embed EmbedRows MatVec MatVecGeluPairs MatVecGeluMul MatVecRows MatMul MatMulTiled
-    MatMulCoopmat MatMulCoopmatEmulated MatVecExperts MatVecInt8 MatVecInt8GeluPairs MatMulInt8Tiled)
+    MatMulCoopmat MatMulCoopmatEmulated MatVecExperts MatVecInt8 MatVecInt8GeluPairs MatMulInt8Tiled
+    MatVecEndBlock MatVecGeluMulEndBlock MatVecInt8EndBlock)
 
 set_property(GLOBAL PROPERTY VKG_WEIGHT_SHADERS "")
 

@@ -81,6 +81,7 @@ class GpuBatchEngine : public BatchEngine {
       slot.kv = std::make_unique<KvCache>(c, *alloc_, context_, options_.batch, o.kv_dtype);
       slot.position = alloc_->Allocate(4);
       if (scratch) slot.attn_scratch = Tensor{alloc_->Allocate(scratch * 4), DType::F32, 1, uint32_t(scratch)};
+      slot.attn_counters = alloc_->Allocate(uint64_t(c.num_attention_heads) * 4);  // zeroed below
       slot.images = SlotSoftTokens(uint32_t(c.hidden_size));
       // A prompt chunk's last visible keys for bidirectional images: one chunk per slot per pass.
       if (c.mm.has_vision && c.mm.bidirectional_vision) slot.last_key = alloc_->Allocate(uint64_t(options_.batch) * 4);
@@ -97,6 +98,11 @@ class GpuBatchEngine : public BatchEngine {
       const std::vector<float> f = ref::RopeInvFreq(li.head_dim, li.rope_theta, li.rope_pairs);
       gpu_->transfer().Upload((li.full ? acts_->inv_freq_full : acts_->inv_freq_sliding).slice, f.data(), f.size() * 4);
     }
+    // The block-end and split-attention counters start at zero (Activations::block_end_counter)
+    const std::vector<uint32_t> zeros(std::max<uint32_t>(1, uint32_t(c.num_attention_heads)), 0);
+    gpu_->transfer().Upload(acts_->block_end_counter, zeros.data(), 4);
+    gpu_->transfer().Upload(acts_->attn_counters, zeros.data(), zeros.size() * 4);
+    for (const Slot& slot : slots_) gpu_->transfer().Upload(slot.attn_counters, zeros.data(), zeros.size() * 4);
   }
 
   const ModelConfig& config() const override { return config_; }
@@ -179,8 +185,9 @@ class GpuBatchEngine : public BatchEngine {
  private:
   struct Slot {
     std::unique_ptr<KvCache> kv;
-    vk::BufferSlice position;  // the uint32 position of a decode row planned as a replayed step
-    Tensor attn_scratch;       // split-decode attention partials (empty when none are needed)
+    vk::BufferSlice position;       // the uint32 position of a decode row planned as a replayed step
+    Tensor attn_scratch;            // split-decode attention partials (empty when none are needed)
+    vk::BufferSlice attn_counters;  // its split-decode attention counters (AttentionShape::split_counters)
     uint32_t n_past = 0;
     SlotSoftTokens images;     // its prompt's encoded images, by position
     vk::BufferSlice last_key;  // [batch] int32: a chunk's bidirectional-image keys (vision models)
@@ -266,8 +273,10 @@ class GpuBatchEngine : public BatchEngine {
       const SlotInput& in = inputs[ch.input];
       Slot& s = slots_[in.slot];
       std::copy_n(in.tokens.begin() + ch.first, ch.T, ids.begin() + ch.row0);
-      ForwardSegment seg{ch.row0,    ch.T,    s.n_past,
-                         s.kv.get(), nullptr, s.attn_scratch.slice.buffer ? &s.attn_scratch : nullptr};
+      ForwardSegment seg{ch.row0,  ch.T,
+                         s.n_past, s.kv.get(),
+                         nullptr,  s.attn_scratch.slice.buffer ? &s.attn_scratch : nullptr,
+                         nullptr,  &s.attn_counters};
       // Image and audio rows (docs/model.md §5.3), as Scheduler::Run places them: embedded as <pad>
       // (also their per-layer rows), then their soft tokens copied over; a chunk holding a
       // bidirectional image gives its rows' last visible keys (an image row: its run's last; text

@@ -2,6 +2,7 @@
 #include "host/ops/attention.h"
 
 #include <algorithm>
+#include <span>
 #include <string>
 
 #include "host/device/kv_cache.h"
@@ -340,7 +341,14 @@ void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionSha
   params.n_splits = plan.splits;
   vk::SpecConstants spec;
   shaders::ShaderId id;
-  if (plan.gpu_kernel) {
+  // The last split combines (no pass 2) where counters are given: at most n_heads of them used.
+  const bool combine_last = plan.gpu_kernel && plan.splits > 1 && s.split_counters &&
+                            s.split_counters->size >= uint64_t(plan.row_blocks) * s.n_kv_heads * 4;
+  if (combine_last) {
+    id = ForKv(launch.kv, ShaderId::AttentionDecodeGpuF16CombineLast, ShaderId::AttentionDecodeGpuF32CombineLast,
+               ShaderId::AttentionDecodeGpuQ8CombineLast, ShaderId::AttentionDecodeGpuQ4CombineLast);
+    spec.Set(0, plan.workgroup).Set(1, s.head_dim).Set(2, plan.rows).Set(3, plan.kgroups);
+  } else if (plan.gpu_kernel) {
     id = ForKv(launch.kv, ShaderId::AttentionDecodeGpuF16, ShaderId::AttentionDecodeGpuF32,
                ShaderId::AttentionDecodeGpuQ8, ShaderId::AttentionDecodeGpuQ4);
     spec.Set(0, plan.workgroup).Set(1, s.head_dim).Set(2, plan.rows).Set(3, plan.kgroups);
@@ -349,16 +357,24 @@ void RecordDecode(OpContext& ctx, const AttentionOperands& t, const AttentionSha
                ShaderId::AttentionDecodeQ4);
     spec.Set(0, launch.workgroup).Set(1, s.head_dim).Set(2, launch.min_subgroup_size).Set(3, plan.rows);
   }
-  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params), spec);
   const vk::BufferSlice scratch_slice = plan.splits > 1 ? t.scratch->slice : t.out.slice;  // unused when 1 split
   const vk::Binding b[] = {vk::Binding::Storage(t.q.slice),
                            vk::Binding::Storage(t.k_cache.slice),
                            vk::Binding::Storage(t.v_cache.slice),
                            vk::Binding::Storage(t.out.slice),
                            vk::Binding::Storage(scratch_slice),
-                           vk::Binding::Storage(s.position ? *s.position : t.q.slice)};  // q: never read
+                           vk::Binding::Storage(s.position ? *s.position : t.q.slice),  // q: never read
+                           vk::Binding::Storage(combine_last ? *s.split_counters : t.q.slice)};
+  if (combine_last) {
+    // Pass 1's bytes plus the partials its last splits read back.
+    ctx.rec.SetDispatchBytes(plan.bytes_read + plan.ScratchFloats(s.n_heads, s.head_dim) * 4);
+    const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S, S}, sizeof(params), spec);
+    ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads, plan.splits);
+    return;
+  }
+  const auto& p = ctx.Pipeline(id, {S, S, S, S, S, S}, sizeof(params), spec);
   ctx.rec.SetDispatchBytes(plan.bytes_read);
-  ctx.rec.Dispatch(p, b, params, plan.row_blocks, s.n_kv_heads, plan.splits);
+  ctx.rec.Dispatch(p, std::span<const vk::Binding>(b, 6), params, plan.row_blocks, s.n_kv_heads, plan.splits);
   if (plan.splits > 1) RecordDecodeCombine(ctx, t, s, plan);
 }
 

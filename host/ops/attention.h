@@ -27,6 +27,12 @@ struct AttentionShape {
   // (docs/model.md §5.3), and the vision tower's patches seeing all patches. Every prefill kernel
   // reads it (row, flash and matrix-unit); the GPU kernels' splits then cover keys up to the chunk's end.
   const vk::BufferSlice* last_key = nullptr;
+  // Decode on the GPU family's kernel with key splits: when set, at least n_heads uints of device
+  // memory, zero before the dispatch (and left zero by it), one per (row block, KV head); the last
+  // split of each to finish combines the partials itself (attention_decode_gpu.comp COMBINE_LAST):
+  // one dispatch and barrier fewer, the same bits as the separate combine pass. Sequences whose
+  // attention runs at once (continuous batching) each need their own.
+  const vk::BufferSlice* split_counters = nullptr;
 };
 
 // Decode (T = 1) splits the visible keys into chunks of at least this many keys, one workgroup

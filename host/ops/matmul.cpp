@@ -10,9 +10,11 @@
 #include "host/ops/matmul_coopmat.h"
 #include "host/ops/matmul_int8.h"
 #include "host/ops/plans/matvec_plan.h"
+#include "host/ops/plans/row_plan.h"
 #include "host/ops/quantize_activations.h"
 #include "host/ops/weight_shader.h"
 #include "shaders/params/matmul_params.h"
+#include "shaders/params/norm_params.h"
 #include "vk/check.h"
 
 namespace vkg {
@@ -87,15 +89,30 @@ Blocking ChooseBlocking(const vk::DeviceCaps& caps, bool cpu, DType t, uint64_t 
 // The pipeline of a product shader: bindings x, y, x texels (up_storage: the X_GELU_MUL variant's up
 // vector, a storage buffer), weight data and, for the quantized types, scales.
 const vk::ComputePipeline& MatMulPipeline(OpContext& ctx, shaders::ShaderId shader, bool quantized,
-                                          const vk::SpecConstants& spec, bool up_storage) {
+                                          const vk::SpecConstants& spec, bool up_storage, bool end_block) {
   using K = vk::BindingKind;
   const K x2 = up_storage ? K::kStorage : K::kTexel;
+  if (end_block) {
+    // 0-4 (4: the scales, or the data again for unquantized weights), then the block end's 5-11.
+    const K S = K::kStorage;
+    return ctx.Pipeline(shader, {S, S, x2, K::kTexel, K::kTexel, S, S, S, S, S, S, S},
+                        sizeof(shaders::MatMulParams) + sizeof(shaders::EndBlockParams), spec);
+  }
   const uint32_t push = sizeof(shaders::MatMulParams);
   return quantized ? ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel, K::kTexel}, push, spec)
                    : ctx.Pipeline(shader, {K::kStorage, K::kStorage, x2, K::kTexel}, push, spec);
 }
 
 // One dispatch per weight chunk, each writing its rows of y (matmul_chunks.h).
+namespace {
+// residual_norm_rows.comp's plan for a block end's row (ResidualRmsNorm's): the folded block end
+// adds its row sums in that kernel's order (shaders/common/end_block.glsl).
+RowPlan BlockEndRowPlan(const BlockEnd& end) {
+  const bool has_next = end.w_next.slice.buffer != nullptr;
+  return PlanRow(end.x.cols, {&end.x, &end.w_out, &(has_next ? end.w_next : end.w_out), &(has_next ? end.a : end.x)});
+}
+}  // namespace
+
 void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::ComputePipeline& pipeline,
                           const MatMulDispatch& d) {
   const bool gelu_pairs = d.gelu_pairs;
@@ -116,17 +133,40 @@ void DispatchMatMulChunks(OpContext& ctx, const WeightMatrix& w, const vk::Compu
     p.groups = uint32_t(groups);
     p.softcap = d.softcap;
     const Grid g = Grid1D(groups);
-    std::array<vk::Binding, 5> bind{};  // no host allocation per dispatch
+    std::array<vk::Binding, 12> bind{};  // no host allocation per dispatch
     size_t n = 0;
     for (const vk::Binding& b : d.inputs) bind[n++] = b;
     bind[n++] = vk::Binding::Texel(*c.data);
     if (IsQuantized(w.dtype)) {
       VKG_CHECK(c.scales != nullptr, "MatMul '", w.name, "': quantized chunk without scales");
       bind[n++] = vk::Binding::Texel(*c.scales);
+    } else if (d.end) {
+      bind[n++] = vk::Binding::Texel(*c.data);  // binding 4's stand-in (never read)
     }
     // The chunk's weights (and scales) once per token group, and x.
     const uint64_t scale_bytes = uint64_t(c.rows) * WeightScaleRowBytes(w.dtype, w.cols_padded);
-    ctx.rec.SetDispatchBytes((uint64_t(c.rows) * p.row_texels * 16 + scale_bytes) * d.token_groups + d.x_bytes);
+    ctx.rec.SetDispatchBytes((uint64_t(c.rows) * p.row_texels * 16 + scale_bytes) * d.token_groups + d.x_bytes +
+                             (d.end ? uint64_t(w.rows) * 4 * (d.end->w_next.slice.buffer ? 4 : 3) : 0));
+    if (d.end) {
+      VKG_CHECK(w.chunks.size() == 1 && d.column_groups == 1, "MatMul '", w.name, "': a block end needs one chunk");
+      const BlockEnd& e = *d.end;
+      const bool has_next = e.w_next.slice.buffer != nullptr;
+      const RowPlan row = BlockEndRowPlan(e);  // residual_norm_rows.comp's, whose sum order it keeps
+      bind[n++] = vk::Binding::Storage(e.x.slice);
+      bind[n++] = vk::Binding::Storage(e.w_out.slice);
+      bind[n++] = vk::Binding::Storage((has_next ? e.w_next : e.w_out).slice);
+      bind[n++] = vk::Binding::Storage((has_next ? e.a : e.x).slice);
+      bind[n++] = vk::Binding::Storage(e.counter);
+      bind[n++] = vk::Binding::Storage(e.int8_out ? e.int8_out->quants : e.counter);
+      bind[n++] = vk::Binding::Storage(e.int8_out ? e.int8_out->scales : e.counter);
+      struct {
+        shaders::MatMulParams mm;
+        shaders::EndBlockParams end;
+      } push{p, {w.rows, e.eps, e.scale, has_next ? 1u : 0u, e.int8_out ? 1u : 0u, row.workgroup, row.per, 0u}};
+      static_assert(sizeof(push) == sizeof(shaders::MatMulParams) + sizeof(shaders::EndBlockParams));
+      ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), push, g.x, g.y, 1);
+      continue;
+    }
     ctx.rec.Dispatch(pipeline, std::span<const vk::Binding>(bind.data(), n), p, g.x, g.y, d.column_groups);
   }
 }
@@ -152,6 +192,8 @@ Columns ColumnsOf(const std::string& name, uint32_t m, uint32_t k) {
 
 void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y, const MatMulOptions& options) {
   // A stack of parts in different types: one product per part, each writing its rows of y.
+  VKG_CHECK(!options.int8_ready || (w.parts.empty() && (x.rows == 1 || !options.rows_as_decode)), "MatMul '", w.name,
+            "': int8_ready needs one weight part and x quantized as a whole");
   for (const WeightMatrix& part : w.parts) MatMul(ctx, part, x, y, options);
   if (!w.parts.empty()) return;
   const uint32_t prefill_rows = options.force.prefill_rows;
@@ -178,9 +220,11 @@ void MatMul(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor
       return;
     }
     const Int8Activations xq = Int8ActivationsIn(options.int8_scratch, x.rows, x.cols);
-    ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
-    QuantizeActivations(ctx, x, xq);
-    ctx.rec.ComputeToCompute();
+    if (!options.int8_ready) {
+      ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
+      QuantizeActivations(ctx, x, xq);
+      ctx.rec.ComputeToCompute();
+    }
     MatMulInt8(ctx, w, xq, y, options);
     return;
   }
@@ -242,6 +286,7 @@ bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& 
   VKG_CHECK(!w.chunks.empty(), "MatVecGeluPairs '", w.name, "': weight has no chunks (not uploaded?)");
   if (!ctx.GpuKernels() || w.chunks.size() != 1) return false;
   if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
+    VKG_CHECK(!options.int8_ready || x.rows == 1, "MatVecGeluPairs '", w.name, "': int8_ready needs one row");
     if (x.rows > 1) {  // batched decode rows: each exactly as alone
       for (uint32_t r = 0; r < x.rows; ++r) {
         MatVecGeluPairs(ctx, w, RowRange(x, r, 1, x.cols), RowRange(act, r, 1, act.cols), options);
@@ -249,9 +294,11 @@ bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& 
       return true;
     }
     const Int8Activations xq = Int8ActivationsIn(options.int8_scratch, 1, x.cols);
-    ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
-    QuantizeActivations(ctx, x, xq);
-    ctx.rec.ComputeToCompute();
+    if (!options.int8_ready) {
+      ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
+      QuantizeActivations(ctx, x, xq);
+      ctx.rec.ComputeToCompute();
+    }
     MatVecInt8GeluPairs(ctx, w, xq, act, options);
     return true;
   }
@@ -279,7 +326,8 @@ bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& 
   return true;
 }
 
-bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y) {
+bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y,
+                   const BlockEnd* end) {
   VKG_CHECK(gate.dtype == DType::F32 && up.dtype == DType::F32 && y.dtype == DType::F32, "MatVecGeluMul '", w.name,
             "': gate, up and y must be f32");
   VKG_CHECK(gate.rows >= 1 && up.rows == gate.rows && y.rows == gate.rows, "MatVecGeluMul '", w.name,
@@ -295,20 +343,75 @@ bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, co
   if (!ctx.GpuKernels() || w.cols % 4 != 0 || gate.slice.offset % align != 0 || up.slice.offset % align != 0)
     return false;
   const MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows, w.cols_padded);
+  if (end && (!CanEndBlock(ctx, w, y, *end) || plan.workgroup % 8 != 0)) return false;
   const Columns cols = ColumnsOf(w.name, gate.rows, w.cols);
   vk::SpecConstants spec;
   spec.Set(0, plan.workgroup).Set(1, plan.rows_per_subgroup).Set(2, plan.rows_per_workgroup);
   if (cols.per_group > 1) spec.Set(3, cols.per_group);
-  const vk::ComputePipeline& pipeline = MatMulPipeline(
-      ctx, WeightShaderFor(WeightKernel::MatVecGeluMul, w.dtype, "MatVecGeluMul"), IsQuantized(w.dtype), spec,
-      /*up_storage=*/true);
+  const vk::ComputePipeline& pipeline =
+      MatMulPipeline(ctx,
+                     WeightShaderFor(end ? WeightKernel::MatVecGeluMulEndBlock : WeightKernel::MatVecGeluMul, w.dtype,
+                                     "MatVecGeluMul"),
+                     IsQuantized(w.dtype), spec, /*up_storage=*/true, end != nullptr);
   DispatchMatMulChunks(
       ctx, w, pipeline,
       {.inputs = {vk::Binding::Storage(gate.slice), vk::Binding::Storage(y.slice), vk::Binding::Storage(up.slice)},
        .m_tokens = gate.rows,
        .rows_per_workgroup = plan.rows_per_workgroup,
        .x_bytes = uint64_t(w.cols) * 2 * 4 * gate.rows,
-       .column_groups = cols.groups});
+       .column_groups = cols.groups,
+       .end = end});
+  return true;
+}
+
+bool CanEndBlock(const OpContext& ctx, const WeightMatrix& w, const Tensor& y, const BlockEnd& end) {
+  const bool has_next = end.w_next.slice.buffer != nullptr;
+  const uint32_t H = w.rows;
+  auto row = [&](const Tensor& t) {
+    return t.dtype == DType::F32 && t.rows == 1 && t.cols == H && t.slice.offset % 16 == 0;
+  };
+  // The separate block end it stands for is residual_norm_rows.comp's vec4 variant (ResidualRmsNorm
+  // on the GPU family): the fold keeps that kernel's sum order, so it applies only where that kernel
+  // would run (a row that fits its registers).
+  const RowPlan plan = BlockEndRowPlan(end);
+  return ctx.GpuKernels() && w.parts.empty() && w.chunks.size() == 1 && H % 4 == 0 && row(y) && row(end.x) &&
+         row(end.w_out) && (!has_next || (row(end.w_next) && row(end.a))) && end.counter.buffer != nullptr &&
+         (!end.int8_out || (end.int8_out->rows == 1 && end.int8_out->cols == H)) && plan.vec4 && plan.fits();
+}
+
+bool MatVecEndBlock(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
+                    const MatMulOptions& options, const BlockEnd& end) {
+  VKG_CHECK(x.dtype == DType::F32 && x.rows == 1 && x.cols == w.cols, "MatVecEndBlock '", w.name,
+            "': x must be one f32 row of ", w.cols);
+  if (!CanEndBlock(ctx, w, y, end) || options.softcap > 0.f) return false;
+  VKG_CHECK(!options.int8_ready || UsesIntegerDot(ctx, w.dtype), "MatVecEndBlock '", w.name,
+            "': int8_ready without the integer-dot path");
+  if (options.int8_scratch && UsesIntegerDot(ctx, w.dtype)) {
+    const Int8Activations xq = Int8ActivationsIn(options.int8_scratch, 1, x.cols);
+    if (!MatVecInt8EndBlockApplies(ctx, w)) return false;
+    if (!options.int8_ready) {
+      ctx.rec.ComputeToCompute();  // the previous product may still read the int8 scratch
+      QuantizeActivations(ctx, x, xq);
+      ctx.rec.ComputeToCompute();
+    }
+    MatVecInt8EndBlock(ctx, w, xq, y, end);
+    return true;
+  }
+  const vk::DeviceCaps& caps = ctx.device.caps();
+  const MatVecPlan plan = PlanMatVec(caps, true, w.dtype, w.rows, w.cols_padded);
+  if (plan.workgroup % 8 != 0) return false;
+  vk::SpecConstants spec;
+  spec.Set(0, plan.workgroup).Set(1, plan.rows_per_subgroup).Set(2, plan.rows_per_workgroup);
+  const vk::ComputePipeline& pipeline =
+      MatMulPipeline(ctx, WeightShaderFor(WeightKernel::MatVecEndBlock, w.dtype, "MatVecEndBlock '" + w.name + "'"),
+                     IsQuantized(w.dtype), spec, false, true);
+  const vk::Binding x_texels = vk::Binding::Texel(x.slice.buffer->TexelViewOf(x.slice.offset, x.slice.size));
+  DispatchMatMulChunks(ctx, w, pipeline,
+                       {.inputs = {vk::Binding::Storage(x.slice), vk::Binding::Storage(y.slice), x_texels},
+                        .m_tokens = 1,
+                        .rows_per_workgroup = plan.rows_per_workgroup,
+                        .x_bytes = x.elements() * 4,
+                        .end = &end});
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include "host/device/tensor.h"
 #include "host/device/weight_matrix.h"
 #include "host/ops/op_context.h"
+#include "host/ops/quantize_activations.h"
 
 namespace vkg {
 
@@ -58,6 +59,11 @@ struct MatMulOptions {
   // Empty (the default): always the float product. With rows_as_decode, each row is quantized and
   // multiplied on its own, exactly as alone (the int8 decode kernel takes one row).
   vk::BufferSlice int8_scratch;
+  // The int8 scratch already holds x quantized ([M][K], written by the kernel that produced x:
+  // ResidualRmsNorm's int8_out, host/ops/rms_norm.h): the integer-dot path skips its quantize
+  // dispatch and the barriers around it. Only where that path is taken for the whole of x (one
+  // weight part, not rows_as_decode over several rows); ignored by the float products.
+  bool int8_ready = false;
   // Tests only: force a kernel or geometry instead of the planned one.
   MatMulOverrides force;
 };
@@ -83,6 +89,33 @@ bool MatVecGeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Tensor& 
 // GPU kernel family only: returns false, recording nothing, where it does not apply (CPU-family
 // kernels, K % 4 != 0, or a slice offset the device cannot bind), and the caller runs GeluMul then
 // MatMul instead. Several rows (batched decode): each row as one token alone, bit-identical.
-bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y);
+// A block's end done by the decode product before it (the END_BLOCK variants of matvec.comp and
+// matvec_int8.comp, shaders/common/end_block.glsl): with y the product's one output row,
+//   x = (x + rmsnorm(y, w_out)) * scale;  a = rmsnorm(x, w_next) where w_next is given;
+// and, with int8_out, the row it ends with (a, else x) also as int8 activations (as
+// ResidualRmsNorm's int8_out), all by the product's last workgroup: one dispatch and one barrier
+// instead of two of each. x, a: [1][H] f32; w_out, w_next: [1][H] f32 (w_next may be Tensor{}).
+// counter: one uint of device memory that is zero before the dispatch (and is left zero).
+struct BlockEnd {
+  Tensor x, w_out, w_next, a;
+  float scale = 1.f, eps = 0.f;
+  const Int8Activations* int8_out = nullptr;
+  vk::BufferSlice counter;
+};
+// Whether a product of w writing y can end the block `end` here: the GPU kernel family, one token,
+// one weight part in one chunk, H % 4 == 0 with 16-byte aligned rows, a counter given.
+bool CanEndBlock(const OpContext& ctx, const WeightMatrix& w, const Tensor& y, const BlockEnd& end);
+
+// y = x W^T for one token (MatMul's decode product, float or integer-dot as MatMul would pick,
+// options.int8_scratch / int8_ready as there) followed by the block end `end` in the same
+// dispatch. Returns false, recording nothing, where CanEndBlock says no; the caller then runs
+// MatMul and ResidualRmsNorm.
+bool MatVecEndBlock(OpContext& ctx, const WeightMatrix& w, const Tensor& x, const Tensor& y,
+                    const MatMulOptions& options, const BlockEnd& end);
+
+// end (optional): the product also ends the block (as MatVecEndBlock); then it returns false,
+// recording nothing, where that does not apply either (one token, CanEndBlock).
+bool MatVecGeluMul(OpContext& ctx, const WeightMatrix& w, const Tensor& gate, const Tensor& up, const Tensor& y,
+                   const BlockEnd* end = nullptr);
 
 }  // namespace vkg

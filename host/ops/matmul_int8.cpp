@@ -42,7 +42,7 @@ namespace {
 // One dispatch per weight chunk. gelu_pairs: the GELU_PAIRS decode variant over a single chunk of
 // 2n rows (n outputs, up rows n further than gate rows), planned on the outputs as matvec.comp is.
 void Dispatch(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, const Tensor& y,
-              const MatMulOptions& options, bool gelu_pairs) {
+              const MatMulOptions& options, bool gelu_pairs, const BlockEnd* end = nullptr) {
   VKG_CHECK(UsesIntegerDot(ctx, w.dtype), "MatMulInt8 '", w.name, "': the integer-dot path is not available here");
   VKG_CHECK(y.dtype == DType::F32, "MatMulInt8 '", w.name, "': y must be f32");
   const uint32_t outputs = gelu_pairs ? w.rows / 2 : w.rows;
@@ -70,15 +70,19 @@ void Dispatch(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, c
     const uint32_t pair = gelu_pairs ? 2 : 1;  // weight rows per output
     spec.Set(0, plan.workgroup).Set(1, pair * plan.rows_per_subgroup).Set(2, pair * plan.rows_per_workgroup);
     rows_per_workgroup = pair * plan.rows_per_workgroup;
-    shader = WeightShaderFor(gelu_pairs ? WeightKernel::MatVecInt8GeluPairs : WeightKernel::MatVecInt8, w.dtype,
-                             "MatMulInt8");
+    shader = WeightShaderFor(gelu_pairs ? WeightKernel::MatVecInt8GeluPairs
+                             : end      ? WeightKernel::MatVecInt8EndBlock
+                                        : WeightKernel::MatVecInt8,
+                             w.dtype, "MatMulInt8");
   } else {
     spec.Set(0, MatMulInt8Plan::kWorkgroup);
     rows_per_workgroup = MatMulInt8Plan::kTileRows;
     shader = WeightShaderFor(WeightKernel::MatMulInt8Tiled, w.dtype, "MatMulInt8");
   }
   // Bindings x quants, y, x scales (storage), then the weight texels: the X_GELU_MUL layout.
-  const vk::ComputePipeline& pipeline = MatMulPipeline(ctx, shader, /*quantized=*/true, spec, /*up_storage=*/true);
+  VKG_CHECK(!end || decode, "MatMulInt8 '", w.name, "': a block end needs one token");
+  const vk::ComputePipeline& pipeline =
+      MatMulPipeline(ctx, shader, /*quantized=*/true, spec, /*up_storage=*/true, end != nullptr);
   DispatchMatMulChunks(
       ctx, w, pipeline,
       {.inputs = {vk::Binding::Storage(x.quants), vk::Binding::Storage(y.slice), vk::Binding::Storage(x.scales)},
@@ -87,7 +91,8 @@ void Dispatch(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, c
        .token_groups = decode ? 1 : DivUp(x.rows, MatMulInt8Plan::kTileTokens),
        .softcap = options.softcap,
        .x_bytes = x.quants.size + x.scales.size,
-       .gelu_pairs = gelu_pairs});
+       .gelu_pairs = gelu_pairs,
+       .end = end});
 }
 
 }  // namespace
@@ -100,6 +105,25 @@ void MatMulInt8(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x,
 #else
   (void)ctx, (void)w, (void)x, (void)y, (void)options;
   throw vk::Error("MatMulInt8: built with a shader compiler without GL_EXT_integer_dot_product");
+#endif
+}
+
+bool MatVecInt8EndBlockApplies(const OpContext& ctx, const WeightMatrix& w) {
+#if VKG_SHADERS_INTEGER_DOT
+  return PlanMatVecInt8(ctx.device.caps(), w.dtype, w.rows, w.cols_padded).workgroup % 8 == 0;
+#else
+  (void)ctx, (void)w;
+  return false;
+#endif
+}
+
+void MatVecInt8EndBlock(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, const Tensor& y,
+                        const BlockEnd& end) {
+#if VKG_SHADERS_INTEGER_DOT
+  Dispatch(ctx, w, x, y, {}, false, &end);
+#else
+  (void)ctx, (void)w, (void)x, (void)y, (void)end;
+  throw vk::Error("MatVecInt8EndBlock: built with a shader compiler without GL_EXT_integer_dot_product");
 #endif
 }
 

@@ -36,6 +36,12 @@ bool UsesIntegerDot(const vk::DeviceCaps& caps, KernelFamily kernels, const Kern
 void MatMulInt8(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, const Tensor& y,
                 const MatMulOptions& options = {});
 
+// The decode product followed by a block end in one dispatch (matvec_int8.comp END_BLOCK;
+// host/ops/matmul.h MatVecEndBlock, which calls it): x int8 [1][K], y [1][N].
+bool MatVecInt8EndBlockApplies(const OpContext& ctx, const WeightMatrix& w);
+void MatVecInt8EndBlock(OpContext& ctx, const WeightMatrix& w, const Int8Activations& x, const Tensor& y,
+                        const BlockEnd& end);
+
 // act[j] = gelu_tanh(gate row j . x) * (up row j . x) for ONE token, gate_up the [gate | up] stack
 // [N][K] in a single chunk (MatVecGeluPairs's contract), x int8 [1][K], act [1][N / 2].
 void MatVecInt8GeluPairs(OpContext& ctx, const WeightMatrix& gate_up, const Int8Activations& x, const Tensor& act,

@@ -34,8 +34,8 @@ void RmsNorm(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor& y, 
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
 }
 
-void ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Tensor& w_out, float scale,
-                     const Tensor& w_next, const Tensor& a, float eps) {
+bool ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Tensor& w_out, float scale,
+                     const Tensor& w_next, const Tensor& a, float eps, const Int8Activations* int8_out) {
   const bool has_next = w_next.slice.buffer != nullptr;
   VKG_CHECK(x.dtype == DType::F32 && y.dtype == DType::F32, "ResidualRmsNorm: x and y must be f32");
   VKG_CHECK(x.rows == y.rows && x.cols == y.cols, "ResidualRmsNorm: x is [", x.rows, ", ", x.cols, "], y is [", y.rows,
@@ -57,16 +57,32 @@ void ResidualRmsNorm(OpContext& ctx, const Tensor& x, const Tensor& y, const Ten
   const Grid g = Grid1D(x.rows);
   ctx.rec.SetDispatchBytes((2 * x.elements() + uint64_t(x.cols) * (has_next ? 2 : 1)) * 4);  // x, y, the norms
   const RowPlan plan = PlanRow(x.cols, {&x, &y, &w_out, &w_next, &a});
+  if (int8_out && !UseCpuKernels(ctx) && plan.fits() && plan.vec4) {
+    VKG_CHECK(int8_out->rows == x.rows && int8_out->cols == x.cols, "ResidualRmsNorm: the int8 layout is [",
+              int8_out->rows, "][", int8_out->cols, "], rows are [", x.rows, "][", x.cols, "]");
+    const vk::Binding bq[] = {Bind(x),
+                              Bind(y),
+                              Bind(w_out),
+                              Bind(has_next ? w_next : w_out),
+                              Bind(has_next ? a : x),
+                              vk::Binding::Storage(int8_out->quants),
+                              vk::Binding::Storage(int8_out->scales)};
+    const auto& p = ctx.Pipeline(shaders::ShaderId::ResidualNormRowsVec4Int8, {S, S, S, S, S, S, S}, sizeof(params),
+                                 vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
+    ctx.rec.Dispatch(p, bq, params, g.x, g.y);
+    return true;
+  }
   if (!UseCpuKernels(ctx) && plan.fits()) {
     const auto& p =
         ctx.Pipeline(plan.vec4 ? shaders::ShaderId::ResidualNormRowsVec4 : shaders::ShaderId::ResidualNormRows,
                      {S, S, S, S, S}, sizeof(params), vk::SpecConstants().Set(0, plan.workgroup).Set(1, plan.per));
     ctx.rec.Dispatch(p, b, params, g.x, g.y);
-    return;
+    return false;
   }
   const auto& p = ctx.Pipeline(shaders::ShaderId::ResidualNorm, {S, S, S, S, S}, sizeof(shaders::ResidualNormParams),
                                vk::SpecConstants().Set(0, kElementwiseWorkgroup));
   ctx.rec.Dispatch(p, b, params, g.x, g.y);
+  return false;
 }
 
 }  // namespace vkg

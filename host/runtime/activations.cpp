@@ -97,6 +97,9 @@ Activations::Activations(const ModelConfig& c, const AllocateFn& allocate, uint3
 #endif
   inv_freq_sliding = f32(1, max_d / 2);
   inv_freq_full = f32(1, max_d / 2);
+  block_end_counter = allocate(4);
+  attn_counters = allocate(uint64_t(c.num_attention_heads) * 4);
+  bytes += 256 + (uint64_t(c.num_attention_heads) * 4 + 255) / 256 * 256;
 }
 
 uint64_t AttentionScratchFloatsFor(const ModelConfig& c, uint32_t context, uint32_t chunk) {

@@ -40,6 +40,14 @@ struct Activations {
   // products: any [max(batch, logit_rows)][K] input of a MatMul; empty when the shader compiler
   // had no GL_EXT_integer_dot_product (the products then stay float).
   vk::BufferSlice int8_x;
+  // One uint, zero between dispatches: the finished-workgroup counter of the decode products that
+  // end their block (host/ops/matmul.h BlockEnd). Zeroed once by the engine that owns these
+  // activations (Scheduler, GpuBatchEngine); each such dispatch leaves it zero again.
+  vk::BufferSlice block_end_counter;
+  // [num_attention_heads] uint, zero between dispatches: the split-decode attention's per (row
+  // block, KV head) counters (host/ops/attention.h AttentionShape::split_counters), zeroed once
+  // by the owning engine as block_end_counter is.
+  vk::BufferSlice attn_counters;
   Tensor inv_freq_sliding, inv_freq_full;  // [1][D/2] of each layer type
   // Models with a vision tower: a chunk's image soft tokens, copied over their rows' embeddings,
   // and each row's last visible key on sliding layers (bidirectional images). Empty otherwise.

@@ -11,6 +11,7 @@
 #include "host/ops/embed.h"
 #include "host/ops/experts.h"
 #include "host/ops/matmul.h"
+#include "host/ops/matmul_int8.h"
 #include "host/ops/ple.h"
 #include "host/ops/rms_norm.h"
 #include "host/ops/topk.h"
@@ -44,25 +45,78 @@ struct Step {
   // Product options: the int8 scratch, so that q8_0/q4_0 products take the integer-dot path where
   // host/ops/matmul_int8.h's rule allows (MatMul quantizes each input there first); decode rows
   // batched (each computed as alone: rows_as_decode).
-  MatMulOptions Opt(const RowGroup& g) const { return {.rows_as_decode = g.decode, .int8_scratch = a.int8_x}; }
+  // int8_ready: the block end before it wrote the product's input already quantized (EndBlock).
+  MatMulOptions Opt(const RowGroup& g, bool int8_ready = false) const {
+    return {.rows_as_decode = g.decode, .int8_scratch = a.int8_x, .int8_ready = int8_ready};
+  }
   // y = x W^T for every group: decode rows batched (each as alone), each prompt chunk on its own.
-  void Product(const WeightMatrix& w, const Tensor& x, const Tensor& y) {
-    for (const RowGroup& g : groups) MatMul(ctx, w, G(g, x, w.cols), G(g, y, w.rows), Opt(g));
+  void Product(const WeightMatrix& w, const Tensor& x, const Tensor& y, bool int8_ready = false) {
+    for (const RowGroup& g : groups) MatMul(ctx, w, G(g, x, w.cols), G(g, y, w.rows), Opt(g, int8_ready));
   }
   // A block's end: x = (x + out_norm(y)) * scale, and a = next_norm(x) for a following block that
-  // starts with a norm (next_norm empty when it does not): one fused dispatch.
-  void EndBlock(const Tensor& out_norm, float scale, const Tensor& next_norm) {
+  // starts with a norm (next_norm empty when it does not): one fused dispatch. `consumer`: the
+  // product that reads what it ends with (a, else x) next, if any. Where that product runs on the
+  // integer-dot path for one decode token, the block end also writes its input as int8
+  // activations (no quantize dispatch before the product); returns true when it did, and the
+  // caller passes that to the product (Opt's int8_ready).
+  bool EndBlock(const Tensor& out_norm, float scale, const Tensor& next_norm, const WeightMatrix* consumer = nullptr) {
     const uint32_t H = uint32_t(m.config().hidden_size);
-    ResidualRmsNorm(ctx, View(a.x, T, H), View(a.y, T, H), out_norm, scale, next_norm, View(a.a, T, H), eps);
+    const bool fold = Int8Fold(consumer);
+    const Int8Activations q = fold ? Int8ActivationsIn(a.int8_x, T, H) : Int8Activations{};
+    const bool ready = ResidualRmsNorm(ctx, View(a.x, T, H), View(a.y, T, H), out_norm, scale, next_norm,
+                                       View(a.a, T, H), eps, fold ? &q : nullptr);
     Barrier();
+    return ready;
+  }
+  // One decode token alone in the step: where the folds into the products apply.
+  bool OneToken() const { return T == 1 && groups.size() == 1 && groups[0].decode; }
+  // Whether a block end writes the int8 activations of `consumer`'s input (one decode token whose
+  // next product runs on the integer-dot path).
+  bool Int8Fold(const WeightMatrix* consumer) const {
+    return consumer && OneToken() && a.int8_x.buffer && consumer->parts.empty() && UsesIntegerDot(ctx, consumer->dtype);
+  }
+  // EndBlock's work for one token as a product's BlockEnd (host/ops/matmul.h); q holds the int8
+  // layout it points to.
+  BlockEnd End(const Tensor& out_norm, float scale, const Tensor& next_norm, const WeightMatrix* consumer,
+               Int8Activations& q) const {
+    const uint32_t H = uint32_t(m.config().hidden_size);
+    const bool quant = Int8Fold(consumer);
+    if (quant) q = Int8ActivationsIn(a.int8_x, 1, H);
+    return {.x = View(a.x, 1, H),
+            .w_out = out_norm,
+            .w_next = next_norm,
+            .a = View(a.a, 1, H),
+            .scale = scale,
+            .eps = eps,
+            .int8_out = quant ? &q : nullptr,
+            .counter = a.block_end_counter};
+  }
+  // y = x W^T, then EndBlock: for one decode token the product's last workgroup ends the block
+  // (MatVecEndBlock: one dispatch and one barrier fewer), else the two dispatches. Returns
+  // EndBlock's value (int8_ready for `consumer`).
+  bool ProductEndBlock(const WeightMatrix& w, const Tensor& x, bool x_int8_ready, const Tensor& out_norm, float scale,
+                       const Tensor& next_norm, const WeightMatrix* consumer) {
+    const uint32_t H = uint32_t(m.config().hidden_size);
+    if (OneToken()) {
+      Int8Activations q;
+      const BlockEnd e = End(out_norm, scale, next_norm, consumer, q);
+      if (MatVecEndBlock(ctx, w, x, View(a.y, 1, H), Opt(groups[0], x_int8_ready), e)) {
+        Barrier();
+        return e.int8_out != nullptr;
+      }
+    }
+    Product(w, x, V(a.y, H), x_int8_ready);
+    Barrier();
+    return EndBlock(out_norm, scale, next_norm, consumer);
   }
   // [T][cols] view of a batch-sized scratch tensor.
   Tensor V(const Tensor& t, uint32_t cols) const { return View(t, T, cols); }
   Tensor Rows(const Tensor& t, uint32_t rows, uint32_t cols) const { return View(t, rows, cols); }
 };
 
-// x += post_attn_norm(o_proj(attention(rope(q_norm(q)), cache)))  (§2.4-§2.6)
-void AttentionBlock(Step& s, int l) {
+// x += post_attn_norm(o_proj(attention(rope(q_norm(q)), cache)))  (§2.4-§2.6); int8_ready: the
+// previous block end quantized a for qkv. Returns whether its own end quantized a for gate_up.
+bool AttentionBlock(Step& s, int l, bool int8_ready) {
   const ModelConfig& c = s.m.config();
   const LayerInfo& li = c.layers[size_t(l)];
   const GpuLayer& w = s.m.layer(l);
@@ -74,7 +128,7 @@ void AttentionBlock(Step& s, int l) {
   const Tensor q = s.V(s.a.q, NH * D), qkv = s.V(s.a.qkv, qkv_cols);
   const Tensor inv_freq = View(li.full ? s.a.inv_freq_full : s.a.inv_freq_sliding, 1, D / 2);
 
-  s.Product(w.qkv, a, qkv);  // a = input_norm(x), from the previous block's EndBlock
+  s.Product(w.qkv, a, qkv, int8_ready);  // a = input_norm(x), from the previous block's EndBlock
   s.Barrier();
   // q_norm + RoPE on q; k_norm + RoPE on k and v_norm (of the raw K on K=V layers), both appended
   // to the cache: one fused op per sequence (each its own cache and position; no barrier between).
@@ -109,33 +163,30 @@ void AttentionBlock(Step& s, int l) {
     shape.position = seg.position;
     // Image tokens seeing their whole image: sliding layers only; full layers stay causal (§5.3).
     if (!li.full && seg.last_key) shape.last_key = seg.last_key;
+    shape.split_counters = seg.attn_counters;
     Attention(s.ctx, s.S(seg, q, NH * D), seg.kv->k(src), seg.kv->v(src), s.S(seg, attn, NH * D), shape,
               seg.attn_scratch);
   }
   s.Barrier();
-  s.Product(w.o_proj, attn, y);
-  s.Barrier();
-  s.EndBlock(w.post_attn_norm, 1.f, w.pre_ffn_norm);  // a = pre_ffn_norm(x) for the FFN block
+  // a = pre_ffn_norm(x) for the FFN block
+  return s.ProductEndBlock(w.o_proj, attn, false, w.post_attn_norm, 1.f, w.pre_ffn_norm, &w.gate_up);
 }
 
-// out = down(gelu(gate m) * up m) for m = a (rows [T][H]) of width I; gate and up are one
-// stacked product.
-void Mlp(Step& s, const WeightMatrix& gate_up, const WeightMatrix& down, uint32_t I, const Tensor& m,
-         const Tensor& out) {
+// act = gelu(gate m) * up m for m = a (rows [T][H]) of width I; gate and up are one stacked
+// product. The down product that reads act is the caller's.
+void MlpAct(Step& s, const WeightMatrix& gate_up, uint32_t I, const Tensor& m, bool int8_ready) {
   const Tensor gu = s.V(s.a.gate_up, 2 * I), act = s.V(s.a.act, I);
   // Decode rows on a GPU: the gate/up product writes gelu(gate) * up itself (no gelu_mul pass).
   std::vector<const RowGroup*> unfused;
   for (const RowGroup& g : s.groups) {
-    if (g.decode && MatVecGeluPairs(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, act, I), s.Opt(g))) continue;
-    MatMul(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, gu, 2 * I), s.Opt(g));
+    if (g.decode && MatVecGeluPairs(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, act, I), s.Opt(g, int8_ready))) continue;
+    MatMul(s.ctx, gate_up, s.G(g, m, m.cols), s.G(g, gu, 2 * I), s.Opt(g, int8_ready));
     unfused.push_back(&g);
   }
   if (!unfused.empty()) {
     s.Barrier();
     for (const RowGroup* g : unfused) GeluMulPairs(s.ctx, s.G(*g, gu, 2 * I), s.G(*g, act, I));
   }
-  s.Barrier();
-  s.Product(down, act, out);
   s.Barrier();
 }
 
@@ -173,32 +224,44 @@ void Experts(Step& s, int l) {
 }
 
 // Feed-forward block with its residual (§2.7); `scale` is the layer scalar when nothing follows,
-// next_norm the norm the following block starts with (empty: none).
-void FfnBlock(Step& s, int l, float scale, const Tensor& next_norm) {
+// next_norm the norm the following block starts with (empty: none), consumer the product reading
+// its result next (EndBlock); int8_ready as AttentionBlock's. Returns its EndBlock's.
+bool FfnBlock(Step& s, int l, float scale, const Tensor& next_norm, bool int8_ready, const WeightMatrix* consumer) {
   const ModelConfig& c = s.m.config();
   const LayerInfo& li = c.layers[size_t(l)];
   const GpuLayer& w = s.m.layer(l);
   const uint32_t H = uint32_t(c.hidden_size);
   const Tensor a = s.V(s.a.a, H), y = s.V(s.a.y, H);
-  Mlp(s, w.gate_up, w.down, uint32_t(li.ffn_dim), a, y);  // a = pre_ffn_norm(x) from the attention block
-  if (c.has_moe()) {
-    RmsNorm(s.ctx, y, w.post_ffn_norm_1, y, s.eps);  // dense branch h1
-    Experts(s, l);                                   // h2 (reads x, writes its own scratch)
-    AddScaled(s.ctx, y, s.V(s.a.h2, H), y, 1.f);
-    s.Barrier();
-  }
-  s.EndBlock(w.post_ffn_norm, scale, next_norm);
+  const uint32_t I = uint32_t(li.ffn_dim);
+  MlpAct(s, w.gate_up, I, a, int8_ready);  // a = pre_ffn_norm(x) from the attention block
+  const Tensor act = s.V(s.a.act, I);
+  if (!c.has_moe()) return s.ProductEndBlock(w.down, act, false, w.post_ffn_norm, scale, next_norm, consumer);
+  s.Product(w.down, act, y);
+  s.Barrier();
+  RmsNorm(s.ctx, y, w.post_ffn_norm_1, y, s.eps);  // dense branch h1
+  Experts(s, l);                                   // h2 (reads x, writes its own scratch)
+  AddScaled(s.ctx, y, s.V(s.a.h2, H), y, 1.f);
+  s.Barrier();
+  return s.EndBlock(w.post_ffn_norm, scale, next_norm, consumer);
 }
 
 // x = (x + post_ple_norm(proj(gelu(gate x) * ple[l]))) * layer_scalar  (§2.3)
-void PleBlock(Step& s, int l, const Tensor& next_norm) {
+bool PleBlock(Step& s, int l, const Tensor& next_norm, bool int8_ready, const WeightMatrix* consumer) {
   const ModelConfig& c = s.m.config();
   const GpuLayer& w = s.m.layer(l);
   const uint32_t H = uint32_t(c.hidden_size), P = uint32_t(c.hidden_size_per_layer_input);
   const Tensor x = s.V(s.a.x, H), y = s.V(s.a.y, H), g = s.V(s.a.ple_g, P);
-  s.Product(*w.ple_gate, x, g);
+  s.Product(*w.ple_gate, x, g, int8_ready);
   s.Barrier();
   const Tensor ple = s.a.PleLayer(l, s.T);
+  if (s.OneToken()) {  // the projection also ends the block (its last workgroup)
+    Int8Activations q;
+    const BlockEnd e = s.End(w.ple_post_norm, w.layer_scalar, next_norm, consumer, q);
+    if (MatVecGeluMul(s.ctx, *w.ple_proj, g, ple, y, &e)) {
+      s.Barrier();
+      return e.int8_out != nullptr;
+    }
+  }
   // Decode rows on a GPU: the projection applies gelu(gate) * ple as it reads (no gelu_mul pass).
   std::vector<const RowGroup*> unfused;
   for (const RowGroup& grp : s.groups) {
@@ -211,7 +274,7 @@ void PleBlock(Step& s, int l, const Tensor& next_norm) {
     for (const RowGroup* grp : unfused) MatMul(s.ctx, *w.ple_proj, s.G(*grp, g, P), s.G(*grp, y, H), s.Opt(*grp));
   }
   s.Barrier();
-  s.EndBlock(w.ple_post_norm, w.layer_scalar, next_norm);
+  return s.EndBlock(w.ple_post_norm, w.layer_scalar, next_norm, consumer);
 }
 
 // ple[l] = (rmsnorm_P(W_plmp_l x0 * H^-0.5) + tok[l]) * 2^-0.5 for every layer (§2.3).
@@ -243,7 +306,7 @@ void RecordForward(OpContext& ctx, const GpuModel& model, const KvCache& kv, Act
   b.rows = T;
   b.decode_rows = T == 1 ? 1 : 0;  // one token: the decode kernels, as a batch of one
   b.segments.push_back({0, T, start_pos, &kv, position, acts.attn_scratch.slice.buffer ? &acts.attn_scratch : nullptr,
-                        b.images && images->bidirectional ? &acts.last_key : nullptr});
+                        b.images && images->bidirectional ? &acts.last_key : nullptr, &acts.attn_counters});
   RecordForwardBatch(ctx, model, acts, b);
 }
 
@@ -286,12 +349,21 @@ void RecordForwardBatch(OpContext& ctx, const GpuModel& model, Activations& acts
   // first layer's comes from here.
   RmsNorm(ctx, x, model.layer(0).input_norm, s.V(acts.a, H), c.rms_norm_eps);
   s.Barrier();
+  // int8_ready: the block end before wrote the next product's input as int8 activations.
+  bool int8_ready = false;
   for (int l = 0; l < c.num_hidden_layers; ++l) {
-    const Tensor next_input_norm = l + 1 < c.num_hidden_layers ? model.layer(l + 1).input_norm : Tensor{};
-    AttentionBlock(s, l);
+    const bool last = l + 1 == c.num_hidden_layers;
+    const Tensor next_input_norm = !last ? model.layer(l + 1).input_norm : Tensor{};
+    const WeightMatrix* next_qkv = !last ? &model.layer(l + 1).qkv : nullptr;
+    int8_ready = AttentionBlock(s, l, int8_ready);
     const float scalar = model.layer(l).layer_scalar;
-    FfnBlock(s, l, c.has_ple() ? 1.f : scalar, c.has_ple() ? Tensor{} : next_input_norm);
-    if (c.has_ple()) PleBlock(s, l, next_input_norm);
+    if (c.has_ple()) {
+      const auto& gate = model.layer(l).ple_gate;
+      int8_ready = FfnBlock(s, l, 1.f, Tensor{}, int8_ready, gate ? &*gate : nullptr);
+      int8_ready = PleBlock(s, l, next_input_norm, int8_ready, next_qkv);
+    } else {
+      int8_ready = FfnBlock(s, l, scalar, next_input_norm, int8_ready, next_qkv);
+    }
   }
   RmsNorm(ctx, x, model.final_norm(), x, c.rms_norm_eps);
   s.Barrier();

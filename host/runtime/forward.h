@@ -46,6 +46,8 @@ struct ForwardSegment {
   // A prompt chunk holding a bidirectional image (docs/model.md §5.3): [T] int32, each row's last
   // visible key position on sliding layers; null: causal.
   const vk::BufferSlice* last_key = nullptr;
+  // Its split-decode attention counters (AttentionShape::split_counters; null: two passes).
+  const vk::BufferSlice* attn_counters = nullptr;
 };
 struct ForwardBatch {
   uint32_t rows = 0;                     // rows of the step, padding included

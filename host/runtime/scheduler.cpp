@@ -102,6 +102,10 @@ Scheduler::Scheduler(GpuContext& gpu, const GpuModel& model, const SchedulerOpti
     const std::vector<float> f = ref::RopeInvFreq(li.head_dim, li.rope_theta, li.rope_pairs);
     gpu.transfer().Upload((li.full ? acts_->inv_freq_full : acts_->inv_freq_sliding).slice, f.data(), f.size() * 4);
   }
+  // The block-end and split-attention counters start at zero (Activations::block_end_counter)
+  const std::vector<uint32_t> zeros(std::max<uint32_t>(1, uint32_t(c.num_attention_heads)), 0);
+  gpu.transfer().Upload(acts_->block_end_counter, zeros.data(), 4);
+  gpu.transfer().Upload(acts_->attn_counters, zeros.data(), zeros.size() * 4);
 }
 
 bool Scheduler::Truncate(uint32_t n) {

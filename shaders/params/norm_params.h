@@ -35,4 +35,23 @@ struct LayerNormParams {
 };
 VKG_PARAMS_END
 VKG_PARAMS_CHECK(LayerNormParams, 16)
+
+VKG_PARAMS_BEGIN
+/* Push constants of a decode product's block end (shaders/common/end_block.glsl, after the
+   product's own MatMulParams): its last workgroup does residual_norm.comp's
+   x = (x + rmsnorm(y, w_out)) * scale and optionally a = rmsnorm(x, w_next) on the one row of y. */
+struct EndBlockParams {
+  uint dim; /* H: the row (the product's N) */
+  float eps;
+  float scale;
+  uint has_next; /* 1: also write a = rmsnorm(x, w_next) */
+  uint quant;    /* 1: also write the row it ends with as int8 activations (quant_block.glsl) */
+  /* residual_norm_rows.comp's plan for this row (host/ops/plans/row_plan.h PlanRow: workgroup,
+     per): the row sums are added in that kernel's order, so the fold is bit-identical to it. */
+  uint row_workgroup;
+  uint row_per;
+  uint pad0;
+};
+VKG_PARAMS_END
+VKG_PARAMS_CHECK(EndBlockParams, 32)
 #endif

@@ -134,6 +134,27 @@ TEST_P(AttentionTest, MatchesReference) {
   ExpectClose(ref, got, c.nmse, c.name.c_str());
   Download(tk);  // guard checks: the op must not write the caches' neighbours
   if (c.scratch) Download(tscratch);
+  // Split GPU-family decode with counters (AttentionShape::split_counters): the last split of each
+  // (row block, KV head) combines, one dispatch instead of two, with the same bits as the two
+  // passes; the counters come back to zero (run twice, as a replayed step runs it).
+  if (c.family == KernelFamily::kGpu && c.T == 1 && c.scratch && c.head_dim % 8 == 0) {
+    const Tensor counters = NewTensor(1, c.n_heads);
+    Upload(counters, std::vector<float>(c.n_heads, 0.f));
+    AttentionShape folded = shape;
+    folded.split_counters = &counters.slice;
+    for (int run = 0; run < 2; ++run) {
+      Upload(tout, std::vector<float>(q.size(), -7.f));
+      uint32_t dispatches = 0;
+      Run([&](OpContext& ctx) {
+        ctx.kernels = c.family;
+        Attention(ctx, tq, tk, c.k_is_v ? tk : tv, tout, folded, &tscratch);
+        dispatches = ctx.rec.dispatch_count();
+      });
+      EXPECT_EQ(dispatches, 1u) << c.name << ": pass 1 only";
+      EXPECT_EQ(Download(tout), got) << c.name << " run " << run << ": the two passes' bits";
+      EXPECT_EQ(Download(counters), std::vector<float>(c.n_heads, 0.f)) << c.name << ": counters left at zero";
+    }
+  }
 }
 
 const auto F16 = DType::F16;

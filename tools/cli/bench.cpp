@@ -50,8 +50,8 @@ constexpr Lengths kCpuDefaults{8, 4, 1};
 constexpr const char* kUsage =
     "usage: vkgemma bench [-m DIR | --shape e2b|e4b|12b|26b-a4b|31b] [-p N] [-n N] [-r N]\n"
     "                     [--weights q4_0|q8_0|f16|bf16|f32] [--ctx-depth N] [--device D] [--json]\n"
-    "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--parallel N,N,...]\n"
-    "                     [--image-tokens N] [--audio-seconds S] [--no-check]\n"
+    "                     [--profile] [--no-replay] [--kernels device|gpu|cpu] [--int-dot M]\n"
+    "                     [--parallel N,N,...] [--image-tokens N] [--audio-seconds S] [--no-check]\n"
     "Measures prefill and decode speed (median, min and max over the repetitions) of a model:\n"
     "without -m, synthetic random weights at the exact shapes of a released checkpoint (never\n"
     "shrunk; a shape that does not fit the device is refused, naming one that does). Decode is\n"
@@ -88,6 +88,8 @@ constexpr const char* kUsage =
     "                    cached per device, driver and build); the result says \"checked\": false\n"
     "  --kernels F       device (default: the device kind's family), gpu or cpu: run that kernel family\n"
     "                    (e.g. the GPU family's dispatches and geometry on a CPU device)\n"
+    "  --int-dot M       integer-dot products (GPU family, q8_0/q4_0): auto (where the device\n"
+    "                    accelerates them), off, force (wherever the device has the feature)\n"
     "  --profile         after the timed runs, prefill the prompt and decode up to 8 tokens again\n"
     "                    with a timestamp after every op; report device time per op kind and token\n"
     "`vkgemma bench` with no arguments runs the largest shape that fits with the defaults above;\n"
@@ -367,7 +369,8 @@ std::optional<BenchArgs> ParseBenchArgs(const std::vector<std::string>& args) {
       .Flag({"--profile"}, [&] { a.profile = true; })
       .Flag({"--no-replay"}, [&] { o.replay_decode = false; })
       .Flag({"--no-check"}, [&] { a.no_check = true; })
-      .Value({"--kernels"}, [&](const std::string& v) { o.kernels = ParseKernels(v); });
+      .Value({"--kernels"}, [&](const std::string& v) { o.kernels = ParseKernels(v); })
+      .Value({"--int-dot"}, [&](const std::string& v) { o.features.integer_dot = ParseIntDot(v); });
   const auto positional = parser.Parse(args);
   if (positional.size() == 1 && positional[0] == "--help") {
     std::fputs(kUsage, stdout);

@@ -117,6 +117,13 @@ KernelFamily ParseKernels(const std::string& value) {
   throw UsageError("--kernels must be device, gpu or cpu, not '" + value + "'");
 }
 
+FeatureUse ParseIntDot(const std::string& value) {
+  if (value == "auto") return FeatureUse::kAuto;
+  if (value == "off") return FeatureUse::kOff;
+  if (value == "force") return FeatureUse::kForce;
+  throw UsageError("--int-dot must be auto, off or force, not '" + value + "'");
+}
+
 void AddEngineOptions(OptionParser& parser, std::string* model_dir, EngineOptions* options) {
   parser.Value({"-m", "--model"}, [model_dir](const std::string& v) { *model_dir = v; })
       .Value({"--device"}, [options](const std::string& v) { options->device = v; })

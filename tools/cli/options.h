@@ -43,6 +43,8 @@ uint32_t ParseCount(const std::string& flag, const std::string& value, uint32_t 
 DType ParseWeights(const std::string& flag, const std::string& value);
 // --kernels device|gpu|cpu (bench, selftest).
 KernelFamily ParseKernels(const std::string& value);
+// --int-dot auto|off|force (bench, selftest): KernelFeatures::integer_dot.
+FeatureUse ParseIntDot(const std::string& value);
 // --kv: a KV cache format (host/device/kv_cache.h: f32, f16, q8_0, q4_0).
 DType ParseKvDType(const std::string& value);
 

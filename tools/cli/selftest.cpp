@@ -98,17 +98,7 @@ int Selftest(const std::vector<std::string>& args) {
                else
                  throw UsageError("--coopmat must be auto, off or emulate, not '" + v + "'");
              })
-      .Value({"--int-dot"},
-             [&](const std::string& v) {
-               if (v == "auto")
-                 o.features.integer_dot = FeatureUse::kAuto;
-               else if (v == "off")
-                 o.features.integer_dot = FeatureUse::kOff;
-               else if (v == "force")
-                 o.features.integer_dot = FeatureUse::kForce;
-               else
-                 throw UsageError("--int-dot must be auto, off or force, not '" + v + "'");
-             })
+      .Value({"--int-dot"}, [&](const std::string& v) { o.features.integer_dot = ParseIntDot(v); })
       .Value({"--ops"}, [&](const std::string& v) { o.ops = v; })
       .Value({"--seed"}, [&](const std::string& v) { o.seed = ParseCount("--seed", v, 0); })
       .Flag({"--quick"}, [&] { o.quick = true; })
