@@ -15,6 +15,7 @@
 #include "host/ops/vision.h"
 #include "host/reference/audio_tower.h"
 #include "host/reference/ref_ops.h"
+#include "host/runtime/tower_weights.h"
 #include "host/runtime/unified_media_gpu.h"
 #include "vk/check.h"
 #include "vk/command.h"
@@ -42,14 +43,9 @@ GpuAudioTower::GpuAudioTower(const WeightSource& source, GpuContext& gpu, DType 
   const uint32_t Ha = uint32_t(a_.hidden_size), D = uint32_t(a_.head_dim()), O = uint32_t(a_.output_proj_dims);
   const uint32_t W = uint32_t(a_.attention_context_left - 1);
   auto matrix = [&](const std::string& name, uint32_t rows, uint32_t cols) {
-    const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
-    return UploadWeightMatrix(gpu.device(), *weights_, gpu.transfer(), t, rows, cols, source.Rows(name, cols), name);
+    return UploadTowerMatrix(source, gpu, *weights_, format, name, rows, cols);
   };
-  auto upload = [&](const std::vector<float>& x) {
-    const vk::BufferSlice s = weights_->Allocate(x.size() * 4);
-    gpu.transfer().Upload(s, x.data(), x.size() * 4);
-    return Tensor{s, DType::F32, 1, uint32_t(x.size())};
-  };
+  auto upload = [&](const std::vector<float>& x) { return UploadTowerValues(gpu, *weights_, x); };
   auto vector = [&](const std::string& name) { return upload(source.Vector(name)); };
   auto scalar = [&](const std::string& name) { return source.Vector(name).at(0); };
   auto linear = [&](const std::string& p, uint32_t rows, uint32_t cols) {

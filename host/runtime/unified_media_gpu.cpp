@@ -9,6 +9,7 @@
 #include "host/ops/layer_norm.h"
 #include "host/ops/matmul.h"
 #include "host/ops/rms_norm.h"
+#include "host/runtime/tower_weights.h"
 #include "vk/check.h"
 #include "vk/command.h"
 
@@ -21,15 +22,9 @@ GpuUnifiedMedia::GpuUnifiedMedia(const WeightSource& source, GpuContext& gpu, DT
   const ModelConfig& c = source.config();
   weights_ = std::make_unique<vk::BlockAllocator>(gpu.device(), vk::MemoryKind::kDeviceLocal, "unified media weights");
   auto matrix = [&](const std::string& name, uint32_t rows, uint32_t cols) {
-    const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
-    return UploadWeightMatrix(gpu.device(), *weights_, gpu.transfer(), t, rows, cols, source.Rows(name, cols), name);
+    return UploadTowerMatrix(source, gpu, *weights_, format, name, rows, cols);
   };
-  auto vector = [&](const std::string& name) {
-    const std::vector<float> x = source.Vector(name);
-    const vk::BufferSlice s = weights_->Allocate(x.size() * 4);
-    gpu.transfer().Upload(s, x.data(), x.size() * 4);
-    return Tensor{s, DType::F32, 1, uint32_t(x.size())};
-  };
+  auto vector = [&](const std::string& name) { return UploadTowerValues(gpu, *weights_, source.Vector(name)); };
   const uint32_t H = uint32_t(c.hidden_size);
   if (c.mm.has_vision && c.mm.vision_unified) {
     const UnifiedVisionConfig& u = c.mm.unified_vision;

@@ -14,6 +14,7 @@
 #include "host/ops/rms_norm.h"
 #include "host/ops/vision.h"
 #include "host/reference/ref_ops.h"
+#include "host/runtime/tower_weights.h"
 #include "host/runtime/unified_media_gpu.h"
 #include "vk/check.h"
 #include "vk/command.h"
@@ -41,15 +42,9 @@ GpuVisionTower::GpuVisionTower(const WeightSource& source, GpuContext& gpu, DTyp
   const uint32_t NH = uint32_t(v_.num_attention_heads), KVH = uint32_t(v_.num_key_value_heads);
   // Matrices in the compute format (f32 stays exact; block formats need whole blocks per row).
   auto matrix = [&](const std::string& name, uint32_t rows, uint32_t cols) {
-    const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
-    return UploadWeightMatrix(gpu.device(), *weights_, gpu.transfer(), t, rows, cols, source.Rows(name, cols), name);
+    return UploadTowerMatrix(source, gpu, *weights_, format, name, rows, cols);
   };
-  auto vector = [&](const std::string& name) {
-    const std::vector<float> x = source.Vector(name);
-    const vk::BufferSlice s = weights_->Allocate(x.size() * 4);
-    gpu.transfer().Upload(s, x.data(), x.size() * 4);
-    return Tensor{s, DType::F32, 1, uint32_t(x.size())};
-  };
+  auto vector = [&](const std::string& name) { return UploadTowerValues(gpu, *weights_, source.Vector(name)); };
   auto scalar = [&](const std::string& name) { return source.Vector(name).at(0); };
   auto linear = [&](const std::string& p, uint32_t rows, uint32_t cols) {
     GpuClippedLinear l{matrix(p + ".linear.weight", rows, cols), -kInf, kInf, -kInf, kInf};

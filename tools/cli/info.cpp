@@ -119,6 +119,13 @@ void PrintParameters(const ModelConfig& c, const Stored& stored, bool gguf_file)
   for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
 }
 
+// The image placeholder ids and how the text model attends over an image's tokens.
+void PrintImageTokens(const ModelConfig& c) {
+  std::printf("  image tokens: id %d (BOI %d, EOI %d); %s\n", c.mm.image_token_id, c.mm.boi_token_id, c.mm.eoi_token_id,
+              c.mm.bidirectional_vision ? "an image's tokens see each other on sliding layers (\"vision\")"
+                                        : "causal over image tokens");
+}
+
 // gemma4_unified's image embedder (no tower): shape, parameters, device memory (the position table
 // stays in host memory) and one image's scratch at 280 soft tokens (docs/model.md §5.7).
 void PrintUnifiedVision(const ModelConfig& c, DType format) {
@@ -149,9 +156,7 @@ void PrintUnifiedVision(const ModelConfig& c, DType format) {
       "image of 280 soft tokens\n",
       double(params) / 1e6, double(table) / 1e6, double(device) / (1 << 20), std::string(DTypeName(format)).c_str(),
       double(scratch) / (1 << 20));
-  std::printf("  image tokens: id %d (BOI %d, EOI %d); %s\n", c.mm.image_token_id, c.mm.boi_token_id, c.mm.eoi_token_id,
-              c.mm.bidirectional_vision ? "an image's tokens see each other on sliding layers (\"vision\")"
-                                        : "causal over image tokens");
+  PrintImageTokens(c);
 }
 
 // The vision tower, when the config has one: shape, parameters, and the device memory its weights
@@ -196,9 +201,7 @@ void PrintVision(const ModelConfig& c, DType format) {
       "scratch per image of 280 soft tokens\n",
       double(params) / 1e6, double(table) / 1e6, double(device) / (1 << 20), std::string(DTypeName(format)).c_str(),
       double(scratch) / (1 << 20));
-  std::printf("  image tokens: id %d (BOI %d, EOI %d); %s\n", c.mm.image_token_id, c.mm.boi_token_id, c.mm.eoi_token_id,
-              c.mm.bidirectional_vision ? "an image's tokens see each other on sliding layers (\"vision\")"
-                                        : "causal over image tokens");
+  PrintImageTokens(c);
 }
 
 // The audio tower, when the config has one: shape, parameters, and the device memory its weights
