@@ -258,6 +258,11 @@ TEST(HttpServer, FullQueueAnswers503AndADisconnectFreesTheSlot) {
   SendPost(fd, "/v1/chat/completions", kLongStream);
   const std::string head = ReadUntil(fd, "data: ");
   ASSERT_NE(head.find("200 OK"), std::string::npos) << head;
+  // The stream's head is written when the request is accepted, before the loop admits it into the
+  // slot: wait for the admission (a loaded machine may delay the loop's thread), or the sequence
+  // would still be queued when its client leaves below.
+  for (int i = 0; i < 400 && s.loop().stats().slots_in_use == 0; ++i) std::this_thread::sleep_for(25ms);
+  ASSERT_EQ(s.loop().stats().slots_in_use, 1u) << "the long stream was never admitted";
   auto c = s.Client();
   auto busy = c.Post("/v1/chat/completions", kChat, "application/json");
   ExpectError(busy, 503, "queue_full");
