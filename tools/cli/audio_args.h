@@ -30,7 +30,7 @@ void AddAudioOptions(OptionParser& parser, AudioFlags* flags, const std::vector<
 constexpr const char* kAudioOptionsHelp =
     "  --audio FILE        an audio clip for the prompt (WAV, FLAC, MP3; any rate, mono or\n"
     "                      stereo; the model hears the first 30 s); repeat for several, in order.\n"
-    "                      Needs a checkpoint with an audio tower (Gemma 4 E2B, E4B)\n";
+    "                      Needs a checkpoint that takes audio (Gemma 4 E2B, E4B, the 12B)\n";
 
 // The clips of one prompt, as features, with the checkpoint's audio token ids.
 struct PromptAudio {

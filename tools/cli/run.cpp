@@ -60,7 +60,7 @@ constexpr const char* kUsage =
     "                      stereo; the model hears the first 30 s); repeat for several. <__media__>\n"
     "                      places images and clips in command-line order; without it they come\n"
     "                      before the text. With --raw the prompt's own <|audio|> tokens place\n"
-    "                      them. Needs a checkpoint with an audio tower (Gemma 4 E2B, E4B)\n";
+    "                      them. Needs a checkpoint that takes audio (Gemma 4 E2B, E4B, the 12B)\n";
 
 std::string ReadAll(std::istream& in) {
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
