@@ -51,7 +51,7 @@ const uint TEXELS_PER_STEP = STEP_K / VPT;                         // weight tex
 // (decoded and scaled), so the inner product step reads one vec2 and one vec4 (a 16-byte shared
 // load; 16 invocations read 256 consecutive bytes) instead of six scalars: a third of the
 // shared-memory instructions on GPUs, and far fewer per-lane gathers on CPU drivers (lavapipe
-// spent 94% of this kernel's time on the scalar loads). The stores, once per step, are 2-way
+// spent 94% of this kernel's time in that inner loop). The stores, once per step, are 2-way
 // bank-conflicted on 32-bank GPUs. The arithmetic and its order are unchanged.
 shared vec2 x_tile[STEP_K][TILE_M / THREAD_M];  // 4 KiB
 shared vec4 w_tile[STEP_K][TILE_N / THREAD_N];  // 8 KiB
