@@ -10,7 +10,6 @@
 #include "host/device/weight_matrix.h"
 #include "host/formats/dtype.h"
 
-
 namespace vkg {
 
 class GpuContext;

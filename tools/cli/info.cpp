@@ -119,6 +119,31 @@ void PrintParameters(const ModelConfig& c, const Stored& stored, bool gguf_file)
   for (const auto& [name, n] : groups) std::printf("  %-40s %.3f B\n", name.c_str(), double(n) / 1e9);
 }
 
+// The image path's tensors (a vision tower or the unified model's embedder): parameters, the
+// position tables (host memory, rows gathered per image) and the device bytes of the rest at the
+// chosen format (a matrix whose rows are not whole blocks stays f32; clip bounds are read on the host).
+struct VisionTally {
+  uint64_t params = 0, table = 0, device = 0;
+};
+VisionTally TallyVisionTensors(const ModelConfig& c, DType format) {
+  VisionTally t;
+  ForEachVisionTensor(c, [&](const TensorSpec& s) {
+    uint64_t n = 1;
+    for (int64_t d : s.shape) n *= uint64_t(d);
+    t.params += n;
+    if (s.role == TensorRole::kEmbedding) {
+      t.table += n;
+    } else if (s.role == TensorRole::kMatrix) {
+      const uint64_t cols = uint64_t(s.shape.back());
+      const DType f = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
+      t.device += DTypeBytes(f, n);
+    } else if (s.role != TensorRole::kClipBound) {
+      t.device += n * 4;
+    }
+  });
+  return t;
+}
+
 // The image placeholder ids and how the text model attends over an image's tokens.
 void PrintImageTokens(const ModelConfig& c) {
   std::printf("  image tokens: id %d (BOI %d, EOI %d); %s\n", c.mm.image_token_id, c.mm.boi_token_id, c.mm.eoi_token_id,
@@ -130,21 +155,7 @@ void PrintImageTokens(const ModelConfig& c) {
 // stays in host memory) and one image's scratch at 280 soft tokens (docs/model.md §5.7).
 void PrintUnifiedVision(const ModelConfig& c, DType format) {
   const UnifiedVisionConfig& u = c.mm.unified_vision;
-  uint64_t params = 0, table = 0, device = 0;
-  ForEachVisionTensor(c, [&](const TensorSpec& s) {
-    uint64_t n = 1;
-    for (int64_t d : s.shape) n *= uint64_t(d);
-    params += n;
-    if (s.role == TensorRole::kEmbedding) {
-      table += n;
-    } else if (s.role == TensorRole::kMatrix) {
-      const uint64_t cols = uint64_t(s.shape.back());
-      const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
-      device += DTypeBytes(t, n);
-    } else {
-      device += n * 4;
-    }
-  });
+  const auto [params, table, device] = TallyVisionTensors(c, format);
   const uint64_t S = 280, P = uint64_t(u.patch_values()), D = uint64_t(u.mm_embed_dim);
   const uint64_t scratch = S * 4 * (P + 2 * D + uint64_t(c.hidden_size));
   std::printf(
@@ -172,21 +183,7 @@ void PrintVision(const ModelConfig& c, DType format) {
     return;
   }
   const VisionConfig& v = c.mm.vision;
-  uint64_t params = 0, table = 0, device = 0;
-  ForEachVisionTensor(c, [&](const TensorSpec& s) {
-    uint64_t n = 1;
-    for (int64_t d : s.shape) n *= uint64_t(d);
-    params += n;
-    if (s.role == TensorRole::kEmbedding) {
-      table += n;  // the position tables: host memory, rows gathered per image
-    } else if (s.role == TensorRole::kMatrix) {
-      const uint64_t cols = uint64_t(s.shape.back());
-      const DType t = IsQuantized(format) && cols % BlockValues(format) ? DType::F32 : format;
-      device += DTypeBytes(t, n);
-    } else if (s.role != TensorRole::kClipBound) {
-      device += n * 4;
-    }
-  });
+  const auto [params, table, device] = TallyVisionTensors(c, format);
   const uint64_t N = 280ull * uint64_t(v.pooling_kernel_size * v.pooling_kernel_size);  // patches
   const uint64_t Hv = uint64_t(v.hidden_size), Iv = uint64_t(v.intermediate_size);
   const uint64_t qd = uint64_t(v.num_attention_heads * v.head_dim), kvd = uint64_t(v.num_key_value_heads * v.head_dim);
