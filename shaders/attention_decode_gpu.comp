@@ -58,7 +58,8 @@
 // Pass 2 bindings: 0 scratch (read), 1 out (write).
 // push: AttentionParams (pass 1), AttentionCombineParams (pass 2).
 // spec: 0 workgroup size; pass 1: 1 HEAD_DIM (multiple of 8, <= 512), 2 ROWS, 3 KGROUPS
-//       (= workgroup / (HEAD_DIM / 8), at least 1); pass 2: 1 HEAD_DIM.
+//       (= workgroup / (HEAD_DIM / 8), between 1 and 8: 8 at head 256, 4 at 512; a smaller test head
+//       keeps 8, each group costing a barrier in the final sum); pass 2: 1 HEAD_DIM.
 // Dispatched by host/ops/attention.cpp.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_shader_subgroup_basic : require

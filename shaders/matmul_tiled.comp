@@ -20,6 +20,12 @@
 // THREAD_M x THREAD_N outputs from it. Every weight value is decoded once per token tile instead of
 // once per 8 tokens (matmul.comp), so weights travel TILE_M / 8 times less often. For devices with
 // plentiful shared memory bandwidth (GPUs); lavapipe prefers matmul.comp (docs/lavapipe.md).
+// Launch geometry: 256 invocations (16 x 16, 2 tokens x 4 rows each); ceil(N / 64) x ceil(M / 32)
+// workgroups; 12 KiB of shared memory; per invocation K / 32 steps of 256 FMAs (8 accumulators),
+// one x quad and one weight texel fetched, two barriers. A 512-token prompt (M = 512, 16 token
+// tiles): E2B gate|up (N = 12288) 3072 workgroups, down (N = 1536, K = 6144: 192 steps) 384, about
+// 3 per SM of a 132-SM GPU; 31B gate|up (N = 43008) 10752, down (N = 5376, K = 21504: 672 steps)
+// 1344. Short prompts are few token tiles: GPUs with matrix units take matmul_coopmat.comp.
 // Dispatched by host/ops/matmul.cpp, once per weight chunk.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require

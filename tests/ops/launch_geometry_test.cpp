@@ -137,6 +137,21 @@ TEST(LaunchGeometry, MoeExpertProductsFillTheGpu) {
   }
 }
 
+// A head smaller than the released ones (the tiny test checkpoints' 16) keeps 8 key groups, not
+// 256 / 2 = 128, of which 120 would never hold a key of a 32-key tile yet each pay a barrier.
+TEST(LaunchGeometry, DecodeAttentionKeyGroupsAreCapped) {
+  const vk::DeviceCaps caps = Describe(kGpus[0]);
+  for (uint32_t head : {16u, 32u, 64u, 128u}) {
+    AttentionShape s;
+    s.start_pos = 99;
+    s.n_heads = 4;
+    s.n_kv_heads = 1;
+    s.head_dim = head;
+    s.cache_len = 100;
+    EXPECT_EQ(PlanAttentionDecode(caps, true, s, 2).kgroups, kAttentionGpuMaxKeyGroups) << "head " << head;
+  }
+}
+
 TEST(LaunchGeometry, DecodeAttentionFillsTheGpuAtEveryContext) {
   for (const Gpu& g : kGpus) {
     const vk::DeviceCaps caps = Describe(g);
@@ -163,6 +178,9 @@ TEST(LaunchGeometry, DecodeAttentionFillsTheGpuAtEveryContext) {
           EXPECT_LE(p.serial_keys, 64u) << what;
           EXPECT_LE(p.splits, kAttentionGpuMaxSplits) << what;
           EXPECT_EQ(p.workgroups, uint64_t(p.row_blocks) * s.n_kv_heads * p.splits) << what;
+          // P.V key groups: 256 / (head / 8) invocations each (8 at head 256, 4 at 512), one barrier
+          // each in the kernel's final sum.
+          EXPECT_EQ(p.kgroups, s.head_dim == 256 ? 8u : 4u) << what;
           if (p.bytes_read > kMiB && p.keys_per_split > kAttentionGpuTile) {
             EXPECT_GE(p.workgroups, kWorkgroupsPerCu * caps.ComputeUnits()) << what;
           }
